@@ -1,0 +1,7 @@
+//! GridSafe's domain: the business types and rules of marketing field-work safety.
+//!
+//! This crate is pure. It does no I/O, knows nothing of HTTP or SQL, and never reads the clock:
+//! "now" and "today" are arguments, so expiries, deadlines and escalation are tested by moving
+//! time. Each business area gets a module of its own as it lands.
+
+pub mod time;

@@ -1,0 +1,122 @@
+//! Instants and their one stored form.
+//!
+//! Every timestamp GridSafe stores is UTC, written by Rust in one fixed-width format on both
+//! database backends, so that text comparison and range queries agree with time order.
+//! Display converts to China Standard Time (+08:00, no daylight saving).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+/// China Standard Time, the zone of every user and every upstream export.
+pub const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("+08:00 is a valid offset"),
+};
+
+/// A moment in time, always UTC inside GridSafe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    pub fn from_utc(at: DateTime<Utc>) -> Self {
+        Self(at)
+    }
+
+    pub fn as_utc(&self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// The stored form: `2026-11-26T06:43:13.590000Z`, fixed width, microseconds.
+    pub fn to_db(&self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+
+    /// Reads the stored form back; `None` when the text is not a timestamp.
+    pub fn from_db(text: &str) -> Option<Self> {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| Self(t.with_timezone(&Utc)))
+    }
+
+    /// The calendar day in China Standard Time: the day rules and reports count in.
+    pub fn local_date(&self) -> NaiveDate {
+        self.0.with_timezone(&CHINA).date_naive()
+    }
+
+    /// `2026-11-26 14:43` in China Standard Time, for pages and exports.
+    pub fn local_display(&self) -> String {
+        self.0
+            .with_timezone(&CHINA)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_db())
+    }
+}
+
+/// Where "now" comes from. Domain functions take instants as arguments; the application holds
+/// a clock so that tests can move time.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// A clock that stands still until moved: for tests and demos of expiry and escalation.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<Timestamp>);
+
+impl ManualClock {
+    pub fn new(at: Timestamp) -> Self {
+        Self(std::sync::Mutex::new(at))
+    }
+
+    pub fn set(&self, at: Timestamp) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = Timestamp::from_utc(guard.as_utc() + by);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    #[test]
+    fn stored_form_is_fixed_width_utc() {
+        let at = Timestamp::from_utc(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("valid"));
+        assert_eq!(at.to_db(), "2026-01-02T03:04:05.000000Z");
+    }
+
+    #[test]
+    fn local_date_crosses_midnight_in_china() {
+        // 16:30 UTC is 00:30 the next day in Beijing.
+        let at = Timestamp::from_utc(Utc.with_ymd_and_hms(2026, 3, 31, 16, 30, 0).single().expect("valid"));
+        assert_eq!(at.local_date(), NaiveDate::from_ymd_opt(2026, 4, 1).expect("valid"));
+        assert_eq!(at.local_display(), "2026-04-01 00:30");
+    }
+
+    proptest! {
+        /// Text order of the stored form is time order, and it reads back exactly.
+        #[test]
+        fn stored_form_sorts_like_time(a in 0i64..4_102_444_800_000_000, b in 0i64..4_102_444_800_000_000) {
+            let ta = Timestamp::from_utc(DateTime::from_timestamp_micros(a).expect("in range"));
+            let tb = Timestamp::from_utc(DateTime::from_timestamp_micros(b).expect("in range"));
+            prop_assert_eq!(ta.to_db().cmp(&tb.to_db()), ta.cmp(&tb));
+            prop_assert_eq!(Timestamp::from_db(&ta.to_db()), Some(ta));
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The command line: `gridsafe [serve|migrate|config print-default]`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use gridsafe_store::{DatabaseUrl, SchemaStatus};
+use gridsafe_web::i18n::{Arg, Lang};
+use tokio::net::TcpListener;
+
+use crate::settings::{LogFormat, SettingsError};
+use crate::startup::{self, StartOptions, SystemClock};
+use crate::Settings;
+
+/// GridSafe 营销安全管控平台 — safety management for a power supply company's marketing department.
+#[derive(Debug, Parser)]
+#[command(name = "gridsafe", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Settings file (default: ./gridsafe.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database: sqlite://FILE (embedded, default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "GRIDSAFE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Log format: pretty for a terminal, json for a log collector.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web pages and the API (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations (needed for PostgreSQL; automatic for SQLite).
+    Migrate,
+    /// Settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Start even if the database could lose committed work on a power cut.
+    #[arg(long)]
+    pub unsafe_durability: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the built-in defaults as a gridsafe.toml.
+    PrintDefault,
+}
+
+/// Runs the command line; the exit code says how it went (0 ok, 1 failed, 2 bad settings).
+pub fn run(cli: Cli) -> ExitCode {
+    let lang = Lang::from_env();
+    if let Some(Command::Config(ConfigCommand::PrintDefault)) = cli.command {
+        print!("{}", Settings::default_toml());
+        return ExitCode::SUCCESS;
+    }
+    let mut settings = match Settings::load(cli.global.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => return settings_failed(lang, &error),
+    };
+    if let Some(url) = cli.global.database_url {
+        settings.database.url = DatabaseUrl::new(url);
+    }
+    if let Some(format) = cli.global.log_format {
+        settings.log.format = format;
+    }
+    let serve = match cli.command {
+        Some(Command::Serve(args)) => Some(args),
+        None => Some(ServeArgs::default()),
+        _ => None,
+    };
+    if let Some(listen) = serve.as_ref().and_then(|s| s.listen) {
+        settings.server.listen = listen;
+    }
+    if let Err(error) = settings.validate() {
+        return settings_failed(lang, &error);
+    }
+    init_tracing(&settings);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{}", lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))]));
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match serve {
+            Some(args) => serve_command(lang, settings, args).await,
+            None => migrate_command(lang, settings).await,
+        }
+    })
+}
+
+fn settings_failed(lang: Lang, error: &SettingsError) -> ExitCode {
+    match error {
+        SettingsError::Load(cause) => {
+            eprintln!("{}", lang.t_args("settings-load-failed", &[("cause", Arg::from(cause.to_string()))]));
+        }
+        SettingsError::Invalid(problems) => {
+            eprintln!("{}", lang.t("settings-invalid"));
+            for (key, problem) in problems {
+                eprintln!("  {key}: {problem}");
+            }
+        }
+    }
+    ExitCode::from(2)
+}
+
+fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|f| f.parse::<EnvFilter>().ok())
+        .unwrap_or_else(|| EnvFilter::new(&settings.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match settings.log.format {
+        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+    };
+}
+
+async fn serve_command(lang: Lang, settings: Settings, args: ServeArgs) -> ExitCode {
+    let started = Instant::now();
+    let options = StartOptions { unsafe_durability: args.unsafe_durability };
+    let state = match startup::prepare(&settings, Arc::new(SystemClock), options).await {
+        Ok(state) => state,
+        Err(error) => {
+            eprintln!("{}", error.message(lang));
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match TcpListener::bind(settings.server.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "{}",
+                lang.t_args(
+                    "start-listen-failed",
+                    &[("addr", Arg::from(settings.server.listen.to_string())), ("cause", Arg::from(error.to_string()))]
+                )
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().map_or_else(|_| settings.server.listen.to_string(), |a| a.to_string());
+    tracing::info!(
+        addr = %addr,
+        backend = state.db().backend().name(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "GridSafe is listening"
+    );
+    eprintln!("{}", lang.t_args("start-listening", &[("url", Arg::from(format!("http://{addr}/")))]));
+    let db = state.db().clone();
+    let app = gridsafe_web::router(state);
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    db.close().await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}", lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))]));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate_command(lang: Lang, settings: Settings) -> ExitCode {
+    let db = match startup::connect(&settings).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("{}", error.message(lang));
+            return ExitCode::FAILURE;
+        }
+    };
+    let now = gridsafe_domain::time::Clock::now(&SystemClock);
+    let result = db.migrate(now).await;
+    let status = db.schema_status().await;
+    db.close().await;
+    match (result, status) {
+        (Ok(applied), Ok(SchemaStatus::UpToDate { version })) => {
+            for m in &applied {
+                println!("{}", lang.t_args("migrate-applied", &[("version", Arg::Number(m.version)), ("name", Arg::from(m.name))]));
+            }
+            println!("{}", lang.t_args("migrate-done", &[("version", Arg::Number(version)), ("count", Arg::Number(applied.len() as i64))]));
+            ExitCode::SUCCESS
+        }
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("{}", startup::StartError::Schema(error).message(lang));
+            ExitCode::FAILURE
+        }
+        (Ok(_), Ok(SchemaStatus::Behind { current, .. })) => {
+            eprintln!("{}", lang.t_args("migrate-incomplete", &[("version", Arg::Number(current))]));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

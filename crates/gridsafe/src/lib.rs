@@ -1,0 +1,10 @@
+//! The `gridsafe` binary's library half: settings, start-up and the command line.
+//!
+//! `main.rs` stays thin so that tests build exactly the application the binary runs.
+
+pub mod cli;
+pub mod settings;
+pub mod startup;
+
+pub use settings::Settings;
+pub use startup::{StartError, StartOptions, prepare};

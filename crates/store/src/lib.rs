@@ -1,0 +1,235 @@
+//! GridSafe's storage: one code path over the embedded SQLite default and PostgreSQL.
+//!
+//! The backend is chosen at run time from the database URL and reached through sqlx's `Any`
+//! driver, so every query is written once. To keep that honest the schema uses a small common
+//! type set: `TEXT` for ids, codes, dates and timestamps (written by Rust in one format, see
+//! [`gridsafe_domain::time::Timestamp`]), `BIGINT` for numbers, `BOOLEAN` for flags.
+//! Placeholders are `$1, $2, …` on both backends.
+//!
+//! Durability is not traded away: SQLite runs in WAL mode with `synchronous=FULL`, and
+//! [`Database::check_durability`] lets the server refuse to start when either backend would
+//! lose committed work on a power cut.
+
+mod config;
+mod migrate;
+
+pub use config::{DatabaseConfig, DatabaseUrl};
+pub use migrate::{AppliedMigration, MIGRATIONS, Migration, SchemaStatus};
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use thiserror::Error;
+
+/// Which database engine is behind the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("unsupported database URL scheme (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("cannot create the data directory {path}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database error")]
+    Sql(#[from] sqlx::Error),
+    #[error("migration {version} ({name}) was changed after it was applied")]
+    MigrationEdited { version: i64, name: String },
+    #[error("the database has migration {version} which this binary does not know; it was written by a newer GridSafe")]
+    SchemaAhead { version: i64 },
+    #[error("timed out")]
+    Timeout,
+}
+
+/// What the durability check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durability {
+    /// Each setting that is not safe, as `name=value`.
+    pub unsafe_settings: Vec<String>,
+}
+
+impl Durability {
+    pub fn is_safe(&self) -> bool {
+        self.unsafe_settings.is_empty()
+    }
+}
+
+/// The connection pool and what it is connected to.
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// A write transaction. On SQLite it was begun `IMMEDIATE`, so it holds the write lock from
+/// the start and never fails half-way with `SQLITE_BUSY` on the read-to-write upgrade.
+pub type WriteTx = Transaction<'static, Any>;
+
+impl Database {
+    /// Connects, creating the SQLite file and its folder on first start.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let url = config.url.expose();
+        let backend = config.url.backend()?;
+        let connect_url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let busy_ms = config.busy_timeout_ms;
+        let options: AnyConnectOptions = connect_url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(config.max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_millis(config.acquire_timeout_ms))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // journal_mode is stored in the file; the others are per connection.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        let busy = format!("PRAGMA busy_timeout = {busy_ms}");
+                        conn.execute(sqlx::AssertSqlSafe(busy)).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options);
+        let db = Self { pool, backend };
+        // Fail fast on a bad URL or an unreachable server, rather than on the first request.
+        db.ping().await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// [`Self::ping`] bounded in time, so a hung server makes the check fail instead of hang.
+    pub async fn ping_within(&self, limit: Duration) -> Result<(), StoreError> {
+        tokio::time::timeout(limit, self.ping())
+            .await
+            .map_err(|_| StoreError::Timeout)?
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    /// Checks that committed work survives a power cut: WAL with `synchronous=FULL` (or
+    /// `EXTRA`) on SQLite, `fsync` and `synchronous_commit` on PostgreSQL.
+    pub async fn check_durability(&self) -> Result<Durability, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut unsafe_settings = Vec::new();
+        match self.backend {
+            Backend::Sqlite => {
+                let mode: String = conn.fetch_one("PRAGMA journal_mode").await?.try_get(0)?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    unsafe_settings.push(format!("journal_mode={mode}"));
+                }
+                let sync: i64 = conn.fetch_one("PRAGMA synchronous").await?.try_get(0)?;
+                // 2 = FULL, 3 = EXTRA.
+                if sync < 2 {
+                    unsafe_settings.push(format!("synchronous={sync}"));
+                }
+            }
+            Backend::Postgres => {
+                let fsync: String = conn.fetch_one("SHOW fsync").await?.try_get(0)?;
+                if fsync != "on" {
+                    unsafe_settings.push(format!("fsync={fsync}"));
+                }
+                let commit: String = conn.fetch_one("SHOW synchronous_commit").await?.try_get(0)?;
+                if commit == "off" {
+                    unsafe_settings.push(format!("synchronous_commit={commit}"));
+                }
+            }
+        }
+        Ok(Durability { unsafe_settings })
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates the folder of an SQLite file and asks sqlx to create the file itself.
+fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or(StoreError::UnsupportedUrl)?;
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    if !path.is_empty() && path != ":memory:" {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(match query {
+        Some(q) if q.split('&').any(|kv| kv.starts_with("mode=")) => url.to_owned(),
+        Some(_) => format!("{url}&mode=rwc"),
+        None => format!("{url}?mode=rwc"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_url_gets_create_mode_and_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("nested/gs.db");
+        let url = format!("sqlite://{}", file.display());
+        let prepared = prepare_sqlite_url(&url).expect("prepared");
+        assert_eq!(prepared, format!("{url}?mode=rwc"));
+        assert!(file.parent().expect("parent").is_dir());
+        assert_eq!(prepare_sqlite_url("sqlite://x.db?mode=ro").expect("ok"), "sqlite://x.db?mode=ro");
+    }
+}

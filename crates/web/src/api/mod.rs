@@ -1,0 +1,81 @@
+//! The JSON API under `/api/v1`, and its OpenAPI 3.1 document generated from the code.
+//!
+//! Every route is declared here through `utoipa_axum::routes!`, so a route cannot exist
+//! without its documentation. Errors use one envelope ([`crate::error::ErrorEnvelope`]) with
+//! stable codes.
+
+use std::sync::LazyLock;
+
+use axum::Json;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ErrorEnvelope;
+use crate::i18n::Lang;
+use crate::system;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "GridSafe API",
+        description = "营销安全管控平台 JSON API. Errors share one envelope with a stable `code`; \
+                       messages follow `Accept-Language` (zh-CN by default, en).",
+    ),
+    components(schemas(ErrorEnvelope)),
+    tags(
+        (name = "system", description = "Health, readiness and metadata"),
+    )
+)]
+struct ApiDoc;
+
+/// Every API route, with its documentation.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi_json))
+        .routes(routes!(meta))
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+}
+
+/// The OpenAPI document, as generated from the routes.
+pub fn openapi() -> OpenApiDoc {
+    router().split_for_parts().1
+}
+
+static OPENAPI_JSON: LazyLock<String> =
+    LazyLock::new(|| openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+async fn openapi_json() -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], OPENAPI_JSON.as_str()).into_response()
+}
+
+/// What this server is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Meta {
+    #[schema(example = "GridSafe")]
+    pub product: &'static str,
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+    /// Languages messages are available in, the default first.
+    pub languages: Vec<&'static str>,
+}
+
+/// Product, version and languages.
+#[utoipa::path(get, path = "/api/v1/meta", tag = "system",
+    responses((status = 200, description = "What this server is", body = Meta)))]
+async fn meta() -> Json<Meta> {
+    Json(Meta {
+        product: "GridSafe",
+        version: env!("CARGO_PKG_VERSION"),
+        languages: Lang::ALL.iter().map(|l| l.tag()).collect(),
+    })
+}

@@ -1,0 +1,251 @@
+//! Errors as users see them: a page in their language with a way back, or the API's one
+//! JSON envelope with a stable code. Internal causes are logged once and never shown.
+//!
+//! Handlers return [`AppError`]; it becomes a bare response carrying [`ErrorInfo`], and
+//! [`localize_rejections`] renders every bare error response (ours, and axum's or tower's own
+//! rejections: 404, 405, 413, 415, cross-site) in the request's language, as HTML for pages and
+//! as the envelope under `/api/`.
+
+use std::any::Any;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::REQUEST_ID;
+use crate::context::request_lang;
+use crate::i18n::{Arg, Lang};
+use crate::layout::Chrome;
+use crate::security::CspNonce;
+
+/// The stable, machine-readable error codes of the API. Never renamed once published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotFound,
+    MethodNotAllowed,
+    InvalidRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    CrossSiteRequest,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::CrossSiteRequest => "cross_site_request",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::InvalidRequest => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::CrossSiteRequest => StatusCode::FORBIDDEN,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code for a bare error status produced outside our handlers.
+    fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::FORBIDDEN => ErrorCode::CrossSiteRequest,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+            s if s.is_client_error() => ErrorCode::InvalidRequest,
+            _ => ErrorCode::Internal,
+        }
+    }
+
+    fn message_key(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "error-not-found",
+            ErrorCode::MethodNotAllowed => "error-method-not-allowed",
+            ErrorCode::InvalidRequest => "error-invalid-request",
+            ErrorCode::PayloadTooLarge => "error-payload-too-large",
+            ErrorCode::UnsupportedMediaType => "error-unsupported-media-type",
+            ErrorCode::CrossSiteRequest => "error-cross-site",
+            ErrorCode::Unavailable => "error-unavailable",
+            ErrorCode::Internal => "error-internal",
+        }
+    }
+}
+
+/// The API's error envelope: `{"error": {"code": …, "message": …, "request_id": …}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    #[schema(example = "not_found")]
+    pub code: ErrorCode,
+    /// What went wrong, in the request's language.
+    pub message: String,
+    /// Quote this id when reporting a problem; it is in the server's log.
+    pub request_id: String,
+}
+
+/// What an error response is about, attached to the bare response until it is rendered.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub code: ErrorCode,
+    /// A more precise message than the code's default, as a message key and its arguments.
+    pub detail: Option<(&'static str, Vec<(&'static str, Arg)>)>,
+}
+
+/// An error a handler returns.
+#[derive(Debug)]
+pub enum AppError {
+    /// An expected failure the user can act on.
+    Client(ErrorInfo),
+    /// A fault of ours: logged with its cause chain, shown as an opaque 500.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    pub fn code(code: ErrorCode) -> Self {
+        AppError::Client(ErrorInfo { code, detail: None })
+    }
+
+    pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AppError::Internal(Box::new(error))
+    }
+}
+
+impl From<gridsafe_store::StoreError> for AppError {
+    fn from(error: gridsafe_store::StoreError) -> Self {
+        AppError::internal(error)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let info = match self {
+            AppError::Client(info) => info,
+            AppError::Internal(error) => {
+                let mut chain = error.to_string();
+                let mut source = error.source();
+                while let Some(cause) = source {
+                    chain.push_str(": ");
+                    chain.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                tracing::error!(error = %chain, "internal error");
+                ErrorInfo { code: ErrorCode::Internal, detail: None }
+            }
+        };
+        let mut response = info.code.status().into_response();
+        response.extensions_mut().insert(info);
+        response
+    }
+}
+
+/// Requests no route matched.
+pub async fn fallback() -> AppError {
+    AppError::code(ErrorCode::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "layout/error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    message: String,
+    request_id: String,
+}
+
+/// Renders every bare error response in the request's language.
+pub async fn localize_rejections(request: Request, next: Next) -> Response {
+    let lang = request_lang(request.headers());
+    let api = request.uri().path().starts_with("/api/");
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let nonce = request.extensions().get::<CspNonce>().map(|n| n.0.clone()).unwrap_or_default();
+    let path = request.uri().path().to_owned();
+
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || already_rendered(&response) {
+        return response;
+    }
+    let info = response
+        .extensions()
+        .get::<ErrorInfo>()
+        .cloned()
+        .unwrap_or(ErrorInfo { code: ErrorCode::from_status(status), detail: None });
+    let message = match &info.detail {
+        Some((key, args)) => lang.t_args(key, args),
+        None => lang.t(info.code.message_key()),
+    };
+    let (mut parts, _) = response.into_parts();
+    let mut rendered = if api {
+        Json(ErrorEnvelope { error: ErrorBody { code: info.code, message, request_id } }).into_response()
+    } else {
+        let chrome = Chrome::new(lang, nonce, path);
+        crate::layout::render(&ErrorPage { chrome, status: status.as_u16(), message, request_id })
+    };
+    // Keep the status and headers such as `Allow` and `Retry-After`; replace the body.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    for (name, value) in rendered.headers_mut().drain() {
+        if let Some(name) = name {
+            parts.headers.insert(name, value);
+        }
+    }
+    *rendered.status_mut() = status;
+    let (_, body) = rendered.into_parts();
+    Response::from_parts(parts, body)
+}
+
+fn already_rendered(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"))
+}
+
+/// A panic in a handler: logged by the trace layer as a 500; the user gets a bilingual page,
+/// since the request (and its language) is gone by now.
+pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    let body = format!(
+        "<!doctype html><meta charset=utf-8><title>500</title><p>{}</p><p>{}</p><p><a href=\"/\">{}</a></p>",
+        Lang::ZhCn.t("error-internal"),
+        Lang::En.t("error-internal"),
+        Lang::ZhCn.t("error-back-home"),
+    );
+    let mut response = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response
+}

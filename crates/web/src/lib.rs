@@ -1,0 +1,79 @@
+//! GridSafe's web layer: server-rendered pages and the JSON API.
+//!
+//! Pages and API handlers are thin: they read the request, call the same service functions,
+//! and render the answer as HTML or JSON. One folder per business area holds its pages, API
+//! handlers and templates; `layout/` holds the base page, `system/` health and language, `api/`
+//! the OpenAPI document and the error envelope.
+
+pub mod api;
+pub mod assets;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod home;
+pub mod i18n;
+pub mod layout;
+pub mod security;
+pub mod state;
+pub mod system;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::HeaderName;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use config::WebConfig;
+pub use state::AppState;
+
+/// The request id header, set on every request and echoed on every response.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: every page, the API and the layers around them.
+pub fn router(state: AppState) -> Router {
+    let (api_router, _) = api::router().split_for_parts();
+    let max_body = state.config().max_body_bytes;
+
+    Router::new()
+        .merge(home::router())
+        .merge(system::router())
+        .merge(assets::router())
+        .merge(api_router)
+        .fallback(error::fallback)
+        .with_state(state)
+        .layer(
+            // Outermost first: the request id exists before the trace span that records it.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(CatchPanicLayer::custom(error::panic_response))
+                .layer(axum::middleware::from_fn(security::headers))
+                .layer(axum::middleware::from_fn(error::localize_rejections))
+                .layer(CsrfLayer::new())
+                .layer(DefaultBodyLimit::max(max_body)),
+        )
+}
+
+/// One span per request. It names the route pattern, never the concrete path or query, which
+/// may carry names, phone numbers or customer ids.
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", MatchedPath::as_str);
+    tracing::info_span!("request", request_id, method = %request.method(), route)
+}

@@ -1,0 +1,13 @@
+// GridSafe's small script: progressive enhancements only; every page works without it.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  // Phone-sized screens fold the navigation behind a menu button.
+  const toggle = document.querySelector(".menu-toggle");
+  const nav = document.getElementById("main-nav");
+  if (toggle && nav) {
+    toggle.addEventListener("click", () => {
+      const open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
+});
