@@ -74,18 +74,27 @@ impl ManualClock {
     }
 
     pub fn set(&self, at: Timestamp) {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
     pub fn advance(&self, by: chrono::Duration) {
-        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *guard = Timestamp::from_utc(guard.as_utc() + by);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -97,15 +106,26 @@ mod tests {
 
     #[test]
     fn stored_form_is_fixed_width_utc() {
-        let at = Timestamp::from_utc(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("valid"));
+        let at = Timestamp::from_utc(
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+                .single()
+                .expect("valid"),
+        );
         assert_eq!(at.to_db(), "2026-01-02T03:04:05.000000Z");
     }
 
     #[test]
     fn local_date_crosses_midnight_in_china() {
         // 16:30 UTC is 00:30 the next day in Beijing.
-        let at = Timestamp::from_utc(Utc.with_ymd_and_hms(2026, 3, 31, 16, 30, 0).single().expect("valid"));
-        assert_eq!(at.local_date(), NaiveDate::from_ymd_opt(2026, 4, 1).expect("valid"));
+        let at = Timestamp::from_utc(
+            Utc.with_ymd_and_hms(2026, 3, 31, 16, 30, 0)
+                .single()
+                .expect("valid"),
+        );
+        assert_eq!(
+            at.local_date(),
+            NaiveDate::from_ymd_opt(2026, 4, 1).expect("valid")
+        );
         assert_eq!(at.local_display(), "2026-04-01 00:30");
     }
 

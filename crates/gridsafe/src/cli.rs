@@ -11,9 +11,9 @@ use gridsafe_store::{DatabaseUrl, SchemaStatus};
 use gridsafe_web::i18n::{Arg, Lang};
 use tokio::net::TcpListener;
 
+use crate::Settings;
 use crate::settings::{LogFormat, SettingsError};
 use crate::startup::{self, StartOptions, SystemClock};
-use crate::Settings;
 
 /// GridSafe 营销安全管控平台 — safety management for a power supply company's marketing department.
 #[derive(Debug, Parser)]
@@ -31,7 +31,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database: sqlite://FILE (embedded, default) or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "GRIDSAFE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "GRIDSAFE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Log format: pretty for a terminal, json for a log collector.
     #[arg(long, global = true, value_enum)]
@@ -95,10 +101,16 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     init_tracing(&settings);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("{}", lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))]));
+            eprintln!(
+                "{}",
+                lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))])
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -113,7 +125,13 @@ pub fn run(cli: Cli) -> ExitCode {
 fn settings_failed(lang: Lang, error: &SettingsError) -> ExitCode {
     match error {
         SettingsError::Load(cause) => {
-            eprintln!("{}", lang.t_args("settings-load-failed", &[("cause", Arg::from(cause.to_string()))]));
+            eprintln!(
+                "{}",
+                lang.t_args(
+                    "settings-load-failed",
+                    &[("cause", Arg::from(cause.to_string()))]
+                )
+            );
         }
         SettingsError::Invalid(problems) => {
             eprintln!("{}", lang.t("settings-invalid"));
@@ -131,16 +149,24 @@ fn init_tracing(settings: &Settings) {
         .ok()
         .and_then(|f| f.parse::<EnvFilter>().ok())
         .unwrap_or_else(|| EnvFilter::new(&settings.log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match settings.log.format {
         LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
     };
 }
 
 async fn serve_command(lang: Lang, settings: Settings, args: ServeArgs) -> ExitCode {
     let started = Instant::now();
-    let options = StartOptions { unsafe_durability: args.unsafe_durability };
+    let options = StartOptions {
+        unsafe_durability: args.unsafe_durability,
+    };
     let state = match startup::prepare(&settings, Arc::new(SystemClock), options).await {
         Ok(state) => state,
         Err(error) => {
@@ -155,30 +181,47 @@ async fn serve_command(lang: Lang, settings: Settings, args: ServeArgs) -> ExitC
                 "{}",
                 lang.t_args(
                     "start-listen-failed",
-                    &[("addr", Arg::from(settings.server.listen.to_string())), ("cause", Arg::from(error.to_string()))]
+                    &[
+                        ("addr", Arg::from(settings.server.listen.to_string())),
+                        ("cause", Arg::from(error.to_string()))
+                    ]
                 )
             );
             return ExitCode::FAILURE;
         }
     };
-    let addr = listener.local_addr().map_or_else(|_| settings.server.listen.to_string(), |a| a.to_string());
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| settings.server.listen.to_string(), |a| a.to_string());
     tracing::info!(
         addr = %addr,
         backend = state.db().backend().name(),
         startup_ms = started.elapsed().as_millis() as u64,
         "GridSafe is listening"
     );
-    eprintln!("{}", lang.t_args("start-listening", &[("url", Arg::from(format!("http://{addr}/")))]));
+    eprintln!(
+        "{}",
+        lang.t_args(
+            "start-listening",
+            &[("url", Arg::from(format!("http://{addr}/")))]
+        )
+    );
     let db = state.db().clone();
     let app = gridsafe_web::router(state);
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     db.close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("{}", lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))]));
+            eprintln!(
+                "{}",
+                lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))])
+            );
             ExitCode::FAILURE
         }
     }
@@ -199,9 +242,27 @@ async fn migrate_command(lang: Lang, settings: Settings) -> ExitCode {
     match (result, status) {
         (Ok(applied), Ok(SchemaStatus::UpToDate { version })) => {
             for m in &applied {
-                println!("{}", lang.t_args("migrate-applied", &[("version", Arg::Number(m.version)), ("name", Arg::from(m.name))]));
+                println!(
+                    "{}",
+                    lang.t_args(
+                        "migrate-applied",
+                        &[
+                            ("version", Arg::Number(m.version)),
+                            ("name", Arg::from(m.name))
+                        ]
+                    )
+                );
             }
-            println!("{}", lang.t_args("migrate-done", &[("version", Arg::Number(version)), ("count", Arg::Number(applied.len() as i64))]));
+            println!(
+                "{}",
+                lang.t_args(
+                    "migrate-done",
+                    &[
+                        ("version", Arg::Number(version)),
+                        ("count", Arg::Number(applied.len() as i64))
+                    ]
+                )
+            );
             ExitCode::SUCCESS
         }
         (Err(error), _) | (_, Err(error)) => {
@@ -209,7 +270,10 @@ async fn migrate_command(lang: Lang, settings: Settings) -> ExitCode {
             ExitCode::FAILURE
         }
         (Ok(_), Ok(SchemaStatus::Behind { current, .. })) => {
-            eprintln!("{}", lang.t_args("migrate-incomplete", &[("version", Arg::Number(current))]));
+            eprintln!(
+                "{}",
+                lang.t_args("migrate-incomplete", &[("version", Arg::Number(current))])
+            );
             ExitCode::FAILURE
         }
     }

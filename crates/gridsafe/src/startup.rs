@@ -26,7 +26,11 @@ pub enum StartError {
         source: StoreError,
     },
     #[error("database schema is at version {current}, this binary needs {latest}")]
-    SchemaBehind { current: i64, latest: i64, url: String },
+    SchemaBehind {
+        current: i64,
+        latest: i64,
+        url: String,
+    },
     #[error("database schema problem")]
     Schema(#[source] StoreError),
     #[error("database is not durable: {settings:?}")]
@@ -39,16 +43,31 @@ impl StartError {
         match self {
             StartError::Connect { url, source } => lang.t_args(
                 "start-connect-failed",
-                &[("url", Arg::from(url.as_str())), ("cause", Arg::from(source_chain(source)))],
+                &[
+                    ("url", Arg::from(url.as_str())),
+                    ("cause", Arg::from(source_chain(source))),
+                ],
             ),
-            StartError::SchemaBehind { current, latest, url } => lang.t_args(
+            StartError::SchemaBehind {
+                current,
+                latest,
+                url,
+            } => lang.t_args(
                 "start-schema-behind",
-                &[("current", Arg::Number(*current)), ("latest", Arg::Number(*latest)), ("url", Arg::from(url.as_str()))],
+                &[
+                    ("current", Arg::Number(*current)),
+                    ("latest", Arg::Number(*latest)),
+                    ("url", Arg::from(url.as_str())),
+                ],
             ),
-            StartError::Schema(source) => lang.t_args("start-schema-problem", &[("cause", Arg::from(source_chain(source)))]),
-            StartError::NotDurable { settings } => {
-                lang.t_args("start-not-durable", &[("settings", Arg::from(settings.join(", ")))])
-            }
+            StartError::Schema(source) => lang.t_args(
+                "start-schema-problem",
+                &[("cause", Arg::from(source_chain(source)))],
+            ),
+            StartError::NotDurable { settings } => lang.t_args(
+                "start-not-durable",
+                &[("settings", Arg::from(settings.join(", ")))],
+            ),
         }
     }
 }
@@ -69,22 +88,35 @@ pub fn source_chain(error: &dyn std::error::Error) -> String {
 pub async fn connect(settings: &Settings) -> Result<Database, StartError> {
     Database::connect(&settings.database)
         .await
-        .map_err(|source| StartError::Connect { url: settings.database.url.redacted(), source })
+        .map_err(|source| StartError::Connect {
+            url: settings.database.url.redacted(),
+            source,
+        })
 }
 
 /// Everything `serve` does before it listens: the embedded SQLite default is migrated
 /// automatically; a PostgreSQL schema that is behind is refused, since several instances must
 /// not race to migrate it (`gridsafe migrate` is explicit there).
-pub async fn prepare(settings: &Settings, clock: Arc<dyn Clock>, options: StartOptions) -> Result<AppState, StartError> {
+pub async fn prepare(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    options: StartOptions,
+) -> Result<AppState, StartError> {
     let db = connect(settings).await?;
     match db.backend() {
         Backend::Sqlite => {
             db.migrate(clock.now()).await.map_err(StartError::Schema)?;
         }
         Backend::Postgres => {
-            if let SchemaStatus::Behind { current, .. } = db.schema_status().await.map_err(StartError::Schema)? {
+            if let SchemaStatus::Behind { current, .. } =
+                db.schema_status().await.map_err(StartError::Schema)?
+            {
                 let latest = gridsafe_store::MIGRATIONS.last().map_or(0, |m| m.version);
-                return Err(StartError::SchemaBehind { current, latest, url: settings.database.url.redacted() });
+                return Err(StartError::SchemaBehind {
+                    current,
+                    latest,
+                    url: settings.database.url.redacted(),
+                });
             }
         }
     }
@@ -93,7 +125,9 @@ pub async fn prepare(settings: &Settings, clock: Arc<dyn Clock>, options: StartO
         if options.unsafe_durability {
             tracing::warn!(settings = ?durability.unsafe_settings, "starting on a database that may lose committed work (--unsafe-durability)");
         } else {
-            return Err(StartError::NotDurable { settings: durability.unsafe_settings });
+            return Err(StartError::NotDurable {
+                settings: durability.unsafe_settings,
+            });
         }
     }
     Ok(AppState::new(db, settings.server.clone(), clock))

@@ -52,7 +52,9 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("migration {version} ({name}) was changed after it was applied")]
     MigrationEdited { version: i64, name: String },
-    #[error("the database has migration {version} which this binary does not know; it was written by a newer GridSafe")]
+    #[error(
+        "the database has migration {version} which this binary does not know; it was written by a newer GridSafe"
+    )]
     SchemaAhead { version: i64 },
     #[error("timed out")]
     Timeout,
@@ -80,7 +82,9 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -176,7 +180,10 @@ impl Database {
                 if fsync != "on" {
                     unsafe_settings.push(format!("fsync={fsync}"));
                 }
-                let commit: String = conn.fetch_one("SHOW synchronous_commit").await?.try_get(0)?;
+                let commit: String = conn
+                    .fetch_one("SHOW synchronous_commit")
+                    .await?
+                    .try_get(0)?;
                 if commit == "off" {
                     unsafe_settings.push(format!("synchronous_commit={commit}"));
                 }
@@ -201,15 +208,14 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
         Some((path, query)) => (path, Some(query)),
         None => (rest, None),
     };
-    if !path.is_empty() && path != ":memory:" {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
-            }
-        }
+    let parent = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent.filter(|_| path != ":memory:") {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
+            path: parent.display().to_string(),
+            source,
+        })?;
     }
     Ok(match query {
         Some(q) if q.split('&').any(|kv| kv.starts_with("mode=")) => url.to_owned(),
@@ -230,6 +236,9 @@ mod tests {
         let prepared = prepare_sqlite_url(&url).expect("prepared");
         assert_eq!(prepared, format!("{url}?mode=rwc"));
         assert!(file.parent().expect("parent").is_dir());
-        assert_eq!(prepare_sqlite_url("sqlite://x.db?mode=ro").expect("ok"), "sqlite://x.db?mode=ro");
+        assert_eq!(
+            prepare_sqlite_url("sqlite://x.db?mode=ro").expect("ok"),
+            "sqlite://x.db?mode=ro"
+        );
     }
 }

@@ -44,7 +44,11 @@ macro_rules! asset {
             content_type: $content_type,
             body: include_str!(concat!("../static/", $name)),
             url: LazyLock::new(|| {
-                format!("/static/{:08x}/{}", fnv(include_bytes!(concat!("../static/", $name))) as u32, $name)
+                format!(
+                    "/static/{:08x}/{}",
+                    fnv(include_bytes!(concat!("../static/", $name))) as u32,
+                    $name
+                )
             }),
         };
     };
@@ -52,19 +56,32 @@ macro_rules! asset {
 
 asset!(CSS, "style.css", "text/css; charset=utf-8");
 asset!(JS, "app.js", "text/javascript; charset=utf-8");
+asset!(ICON, "favicon.svg", "image/svg+xml");
 
-static ALL: [&Asset; 2] = [&CSS, &JS];
+static ALL: [&Asset; 3] = [&CSS, &JS, &ICON];
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/static/{version}/{name}", get(serve))
+    Router::new()
+        .route("/static/{version}/{name}", get(serve))
+        // Browsers ask for this path on their own.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent(ICON.url()) }),
+        )
 }
 
 async fn serve(Path((_version, name)): Path<(String, String)>) -> Response {
     match ALL.iter().find(|a| a.name == name) {
         Some(asset) => (
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
-                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(asset.content_type),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                ),
             ],
             asset.body,
         )

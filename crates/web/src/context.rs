@@ -22,7 +22,11 @@ impl<S: Send + Sync> FromRequestParts<S> for PageContext {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self {
             lang: request_lang(&parts.headers),
-            nonce: parts.extensions.get::<CspNonce>().map(|n| n.0.clone()).unwrap_or_default(),
+            nonce: parts
+                .extensions
+                .get::<CspNonce>()
+                .map(|n| n.0.clone())
+                .unwrap_or_default(),
             path: parts.uri.path().to_owned(),
         })
     }

@@ -155,7 +155,10 @@ impl IntoResponse for AppError {
                     source = cause.source();
                 }
                 tracing::error!(error = %chain, "internal error");
-                ErrorInfo { code: ErrorCode::Internal, detail: None }
+                ErrorInfo {
+                    code: ErrorCode::Internal,
+                    detail: None,
+                }
             }
         };
         let mut response = info.code.status().into_response();
@@ -188,7 +191,11 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let nonce = request.extensions().get::<CspNonce>().map(|n| n.0.clone()).unwrap_or_default();
+    let nonce = request
+        .extensions()
+        .get::<CspNonce>()
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
     let path = request.uri().path().to_owned();
 
     let response = next.run(request).await;
@@ -200,17 +207,32 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
         .extensions()
         .get::<ErrorInfo>()
         .cloned()
-        .unwrap_or(ErrorInfo { code: ErrorCode::from_status(status), detail: None });
+        .unwrap_or(ErrorInfo {
+            code: ErrorCode::from_status(status),
+            detail: None,
+        });
     let message = match &info.detail {
         Some((key, args)) => lang.t_args(key, args),
         None => lang.t(info.code.message_key()),
     };
     let (mut parts, _) = response.into_parts();
     let mut rendered = if api {
-        Json(ErrorEnvelope { error: ErrorBody { code: info.code, message, request_id } }).into_response()
+        Json(ErrorEnvelope {
+            error: ErrorBody {
+                code: info.code,
+                message,
+                request_id,
+            },
+        })
+        .into_response()
     } else {
         let chrome = Chrome::new(lang, nonce, path);
-        crate::layout::render(&ErrorPage { chrome, status: status.as_u16(), message, request_id })
+        crate::layout::render(&ErrorPage {
+            chrome,
+            status: status.as_u16(),
+            message,
+            request_id,
+        })
     };
     // Keep the status and headers such as `Allow` and `Retry-After`; replace the body.
     parts.headers.remove(header::CONTENT_LENGTH);
@@ -244,8 +266,9 @@ pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
         Lang::ZhCn.t("error-back-home"),
     );
     let mut response = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     response
 }

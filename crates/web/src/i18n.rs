@@ -63,7 +63,11 @@ impl Lang {
                 let mut pieces = part.split(';');
                 let lang = Lang::from_tag(pieces.next()?)?;
                 let weight = pieces
-                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                    })
                     .unwrap_or(1.0);
                 (weight > 0.0).then_some((weight, lang))
             })
@@ -159,16 +163,20 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn keys(lang: &str) -> BTreeSet<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(lang);
         let mut keys = BTreeSet::new();
         for entry in std::fs::read_dir(&dir).expect("locale dir") {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("ftl");
             for line in text.lines() {
-                if let Some((key, _)) = line.split_once(" =") {
-                    if !key.starts_with([' ', '#', '.', '[', '*']) && !key.is_empty() {
-                        keys.insert(format!("{}:{key}", path.file_name().and_then(|n| n.to_str()).unwrap_or("")));
-                    }
+                if let Some((key, _)) = line.split_once(" =")
+                    && !key.starts_with([' ', '#', '.', '[', '*'])
+                    && !key.is_empty()
+                {
+                    let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    keys.insert(format!("{file}:{key}"));
                 }
             }
         }
@@ -182,7 +190,10 @@ mod tests {
         assert!(!zh.is_empty());
         let only_zh: Vec<_> = zh.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&zh).collect();
-        assert!(only_zh.is_empty() && only_en.is_empty(), "only zh-CN: {only_zh:?}; only en: {only_en:?}");
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "only zh-CN: {only_zh:?}; only en: {only_en:?}"
+        );
     }
 
     #[test]
@@ -195,9 +206,18 @@ mod tests {
 
     #[test]
     fn accept_language_by_weight() {
-        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,zh-CN;q=0.8"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("fr, zh;q=0.5, en;q=0.4"), Some(Lang::ZhCn));
+        assert_eq!(
+            Lang::from_accept_language("en-US,en;q=0.9,zh-CN;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr, zh;q=0.5, en;q=0.4"),
+            Some(Lang::ZhCn)
+        );
         assert_eq!(Lang::from_accept_language("fr, de"), None);
-        assert_eq!(Lang::from_accept_language("en;q=0, zh-TW"), Some(Lang::ZhCn));
+        assert_eq!(
+            Lang::from_accept_language("en;q=0, zh-TW"),
+            Some(Lang::ZhCn)
+        );
     }
 }

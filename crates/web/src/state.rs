@@ -20,13 +20,17 @@ struct Inner {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("db", &self.inner.db).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("db", &self.inner.db)
+            .finish_non_exhaustive()
     }
 }
 
 impl AppState {
     pub fn new(db: Database, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
-        Self { inner: Arc::new(Inner { db, config, clock }) }
+        Self {
+            inner: Arc::new(Inner { db, config, clock }),
+        }
     }
 
     pub fn db(&self) -> &Database {

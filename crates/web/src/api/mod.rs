@@ -48,14 +48,24 @@ pub fn openapi() -> OpenApiDoc {
     router().split_for_parts().1
 }
 
-static OPENAPI_JSON: LazyLock<String> =
-    LazyLock::new(|| openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
+static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
+    openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+});
 
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi_json() -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], OPENAPI_JSON.as_str()).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI_JSON.as_str(),
+    )
+        .into_response()
 }
 
 /// What this server is.

@@ -34,10 +34,19 @@ impl Chrome {
             .map(|(key, href)| NavItem {
                 label: lang.t(key),
                 href,
-                active: if *href == "/" { path == "/" } else { path.starts_with(href) },
+                active: if *href == "/" {
+                    path == "/"
+                } else {
+                    path.starts_with(href)
+                },
             })
             .collect();
-        Self { lang, nonce, path, nav }
+        Self {
+            lang,
+            nonce,
+            path,
+            nav,
+        }
     }
 
     pub fn from_context(ctx: crate::context::PageContext) -> Self {
@@ -68,6 +77,10 @@ impl Chrome {
 
     pub fn css(&self) -> &'static str {
         assets::CSS.url()
+    }
+
+    pub fn icon(&self) -> &'static str {
+        assets::ICON.url()
     }
 
     pub fn js(&self) -> &'static str {

@@ -1,0 +1,65 @@
+// Shared by the browser tests: a real gridsafe server on a fresh SQLite file, and Debian's
+// chromium driven by playwright-core (never a downloaded browser).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const here = new URL(".", import.meta.url).pathname;
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+    srv.on("error", fail);
+  });
+}
+
+/** Starts gridsafe; resolves once /readyz answers. */
+export async function startServer() {
+  const bin = process.env.GRIDSAFE_BIN ?? resolve(here, "../target/debug/gridsafe");
+  const dir = mkdtempSync(join(tmpdir(), "gridsafe-e2e-"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let log = "";
+  const child = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--database-url", `sqlite://${dir}/gridsafe.db`], {
+    env: { ...process.env, GRIDSAFE_LANG: "zh-CN" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gridsafe exited early:\n${log}`);
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`gridsafe did not become ready:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    log: () => log,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+}
