@@ -4,4 +4,8 @@
 //! "now" and "today" are arguments, so expiries, deadlines and escalation are tested by moving
 //! time. Each business area gets a module of its own as it lands.
 
+pub mod access;
+pub mod account;
+pub mod password;
+pub mod rules;
 pub mod time;

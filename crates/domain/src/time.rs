@@ -33,9 +33,7 @@ impl Timestamp {
 
     /// Reads the stored form back; `None` when the text is not a timestamp.
     pub fn from_db(text: &str) -> Option<Self> {
-        DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| Self(t.with_timezone(&Utc)))
+        DateTime::parse_from_rfc3339(text).ok().map(|t| Self(t.with_timezone(&Utc)))
     }
 
     /// The calendar day in China Standard Time: the day rules and reports count in.
@@ -45,10 +43,7 @@ impl Timestamp {
 
     /// `2026-11-26 14:43` in China Standard Time, for pages and exports.
     pub fn local_display(&self) -> String {
-        self.0
-            .with_timezone(&CHINA)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
+        self.0.with_timezone(&CHINA).format("%Y-%m-%d %H:%M").to_string()
     }
 }
 
@@ -74,27 +69,18 @@ impl ManualClock {
     }
 
     pub fn set(&self, at: Timestamp) {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
     pub fn advance(&self, by: chrono::Duration) {
-        let mut guard = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *guard = Timestamp::from_utc(guard.as_utc() + by);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -106,26 +92,15 @@ mod tests {
 
     #[test]
     fn stored_form_is_fixed_width_utc() {
-        let at = Timestamp::from_utc(
-            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
-                .single()
-                .expect("valid"),
-        );
+        let at = Timestamp::from_utc(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("valid"));
         assert_eq!(at.to_db(), "2026-01-02T03:04:05.000000Z");
     }
 
     #[test]
     fn local_date_crosses_midnight_in_china() {
         // 16:30 UTC is 00:30 the next day in Beijing.
-        let at = Timestamp::from_utc(
-            Utc.with_ymd_and_hms(2026, 3, 31, 16, 30, 0)
-                .single()
-                .expect("valid"),
-        );
-        assert_eq!(
-            at.local_date(),
-            NaiveDate::from_ymd_opt(2026, 4, 1).expect("valid")
-        );
+        let at = Timestamp::from_utc(Utc.with_ymd_and_hms(2026, 3, 31, 16, 30, 0).single().expect("valid"));
+        assert_eq!(at.local_date(), NaiveDate::from_ymd_opt(2026, 4, 1).expect("valid"));
         assert_eq!(at.local_display(), "2026-04-01 00:30");
     }
 

@@ -31,37 +31,72 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database: sqlite://FILE (embedded, default) or postgres://USER@HOST/DB.
-    #[arg(
-        long,
-        global = true,
-        env = "GRIDSAFE_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "GRIDSAFE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Log format: pretty for a terminal, json for a log collector.
     #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormat>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the web pages and the API (the default).
-    Serve(ServeArgs),
+    Serve,
     /// Apply pending database migrations (needed for PostgreSQL; automatic for SQLite).
     Migrate,
     /// Settings.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Accounts, from the server's command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The tamper-evident audit trail.
+    #[command(subcommand, name = "audit-log")]
+    AuditLog(AuditLogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account; prints its initial password, which must be changed at first sign-in.
+    CreateUser(CreateUserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    /// Sign-in name (letters, digits, . - _).
+    #[arg(long)]
+    pub username: String,
+    /// Full name as shown to others.
+    #[arg(long)]
+    pub name: String,
+    /// Code of the user's organisation unit (default: the root unit).
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// A role to grant, as ROLE or ROLE@UNITCODE; repeat for several.
+    #[arg(long = "role")]
+    pub roles: Vec<String>,
+    /// Read the initial password from standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditLogCommand {
+    /// Check the whole chain and its signed checkpoints; names the first bad event.
+    Verify,
+    /// Sign a checkpoint of the chain head now.
+    Checkpoint,
 }
 
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, global = true, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
     /// Start even if the database could lose committed work on a power cut.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub unsafe_durability: bool,
 }
 
@@ -88,10 +123,9 @@ pub fn run(cli: Cli) -> ExitCode {
     if let Some(format) = cli.global.log_format {
         settings.log.format = format;
     }
-    let serve = match cli.command {
-        Some(Command::Serve(args)) => Some(args),
-        None => Some(ServeArgs::default()),
-        _ => None,
+    let (serve, other) = match cli.command {
+        Some(Command::Serve) | None => (Some(cli.global.serve), None),
+        Some(other) => (None, Some(other)),
     };
     if let Some(listen) = serve.as_ref().and_then(|s| s.listen) {
         settings.server.listen = listen;
@@ -101,23 +135,21 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     init_tracing(&settings);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!(
-                "{}",
-                lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))])
-            );
+            eprintln!("{}", lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))]));
             return ExitCode::FAILURE;
         }
     };
     runtime.block_on(async move {
-        match serve {
-            Some(args) => serve_command(lang, settings, args).await,
-            None => migrate_command(lang, settings).await,
+        match (serve, other) {
+            (Some(args), _) => serve_command(lang, settings, args).await,
+            (None, Some(Command::Admin(AdminCommand::CreateUser(args)))) => {
+                crate::commands::create_user(lang, &settings, args).await
+            }
+            (None, Some(Command::AuditLog(command))) => crate::commands::audit_log(lang, &settings, command).await,
+            _ => migrate_command(lang, settings).await,
         }
     })
 }
@@ -125,13 +157,7 @@ pub fn run(cli: Cli) -> ExitCode {
 fn settings_failed(lang: Lang, error: &SettingsError) -> ExitCode {
     match error {
         SettingsError::Load(cause) => {
-            eprintln!(
-                "{}",
-                lang.t_args(
-                    "settings-load-failed",
-                    &[("cause", Arg::from(cause.to_string()))]
-                )
-            );
+            eprintln!("{}", lang.t_args("settings-load-failed", &[("cause", Arg::from(cause.to_string()))]));
         }
         SettingsError::Invalid(problems) => {
             eprintln!("{}", lang.t("settings-invalid"));
@@ -149,24 +175,16 @@ fn init_tracing(settings: &Settings) {
         .ok()
         .and_then(|f| f.parse::<EnvFilter>().ok())
         .unwrap_or_else(|| EnvFilter::new(&settings.log.filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match settings.log.format {
         LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
     };
 }
 
 async fn serve_command(lang: Lang, settings: Settings, args: ServeArgs) -> ExitCode {
     let started = Instant::now();
-    let options = StartOptions {
-        unsafe_durability: args.unsafe_durability,
-    };
+    let options = StartOptions { unsafe_durability: args.unsafe_durability };
     let state = match startup::prepare(&settings, Arc::new(SystemClock), options).await {
         Ok(state) => state,
         Err(error) => {
@@ -181,47 +199,40 @@ async fn serve_command(lang: Lang, settings: Settings, args: ServeArgs) -> ExitC
                 "{}",
                 lang.t_args(
                     "start-listen-failed",
-                    &[
-                        ("addr", Arg::from(settings.server.listen.to_string())),
-                        ("cause", Arg::from(error.to_string()))
-                    ]
+                    &[("addr", Arg::from(settings.server.listen.to_string())), ("cause", Arg::from(error.to_string()))]
                 )
             );
             return ExitCode::FAILURE;
         }
     };
-    let addr = listener
-        .local_addr()
-        .map_or_else(|_| settings.server.listen.to_string(), |a| a.to_string());
+    let addr = listener.local_addr().map_or_else(|_| settings.server.listen.to_string(), |a| a.to_string());
     tracing::info!(
         addr = %addr,
         backend = state.db().backend().name(),
         startup_ms = started.elapsed().as_millis() as u64,
         "GridSafe is listening"
     );
-    eprintln!(
-        "{}",
-        lang.t_args(
-            "start-listening",
-            &[("url", Arg::from(format!("http://{addr}/")))]
-        )
-    );
+    match crate::commands::first_start(lang, state.app()).await {
+        Ok(Some(notice)) => println!("{notice}"),
+        Ok(None) => {}
+        Err(error) => {
+            eprintln!("{}", startup::StartError::App(error).message(lang));
+            return ExitCode::FAILURE;
+        }
+    }
+    eprintln!("{}", lang.t_args("start-listening", &[("url", Arg::from(format!("http://{addr}/")))]));
+    let scheduler = tokio::spawn(crate::commands::scheduler(state.app().clone()));
     let db = state.db().clone();
     let app = gridsafe_web::router(state);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    scheduler.abort();
     db.close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!(
-                "{}",
-                lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))])
-            );
+            eprintln!("{}", lang.t_args("cli-failed", &[("cause", Arg::from(error.to_string()))]));
             ExitCode::FAILURE
         }
     }
@@ -244,23 +255,14 @@ async fn migrate_command(lang: Lang, settings: Settings) -> ExitCode {
             for m in &applied {
                 println!(
                     "{}",
-                    lang.t_args(
-                        "migrate-applied",
-                        &[
-                            ("version", Arg::Number(m.version)),
-                            ("name", Arg::from(m.name))
-                        ]
-                    )
+                    lang.t_args("migrate-applied", &[("version", Arg::Number(m.version)), ("name", Arg::from(m.name))])
                 );
             }
             println!(
                 "{}",
                 lang.t_args(
                     "migrate-done",
-                    &[
-                        ("version", Arg::Number(version)),
-                        ("count", Arg::Number(applied.len() as i64))
-                    ]
+                    &[("version", Arg::Number(version)), ("count", Arg::Number(applied.len() as i64))]
                 )
             );
             ExitCode::SUCCESS
@@ -270,10 +272,7 @@ async fn migrate_command(lang: Lang, settings: Settings) -> ExitCode {
             ExitCode::FAILURE
         }
         (Ok(_), Ok(SchemaStatus::Behind { current, .. })) => {
-            eprintln!(
-                "{}",
-                lang.t_args("migrate-incomplete", &[("version", Arg::Number(current))])
-            );
+            eprintln!("{}", lang.t_args("migrate-incomplete", &[("version", Arg::Number(current))]));
             ExitCode::FAILURE
         }
     }

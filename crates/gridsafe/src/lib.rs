@@ -3,6 +3,7 @@
 //! `main.rs` stays thin so that tests build exactly the application the binary runs.
 
 pub mod cli;
+mod commands;
 pub mod settings;
 pub mod startup;
 

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use gridsafe_app::{AuditConfig, SecurityConfig};
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub struct Settings {
     pub server: WebConfig,
     pub database: DatabaseConfig,
+    pub security: SecurityConfig,
+    pub audit: AuditConfig,
     pub log: LogConfig,
 }
 
@@ -26,10 +29,7 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self {
-            format: LogFormat::Pretty,
-            filter: "info,sqlx=warn".to_owned(),
-        }
+        Self { format: LogFormat::Pretty, filter: "info,sqlx=warn".to_owned() }
     }
 }
 
@@ -61,25 +61,14 @@ impl Settings {
         use config::{Config, File, FileFormat};
         let mut builder = Config::builder().add_source(Config::try_from(&Settings::default())?);
         builder = match file {
-            Some(path) => {
-                builder.add_source(File::from(path).format(FileFormat::Toml).required(true))
-            }
-            None => {
-                builder.add_source(File::new("gridsafe.toml", FileFormat::Toml).required(false))
-            }
+            Some(path) => builder.add_source(File::from(path).format(FileFormat::Toml).required(true)),
+            None => builder.add_source(File::new("gridsafe.toml", FileFormat::Toml).required(false)),
         };
         // Only `GRIDSAFE_<SECTION>__<KEY>`: other GRIDSAFE_* variables (GRIDSAFE_DATABASE_URL,
         // GRIDSAFE_LANG, test switches) belong to the command line and are not settings.
         for (name, value) in env {
-            if let Some((section, key)) = name
-                .strip_prefix("GRIDSAFE_")
-                .and_then(|rest| rest.split_once("__"))
-            {
-                let key = format!(
-                    "{}.{}",
-                    section.to_ascii_lowercase(),
-                    key.to_ascii_lowercase()
-                );
+            if let Some((section, key)) = name.strip_prefix("GRIDSAFE_").and_then(|rest| rest.split_once("__")) {
+                let key = format!("{}.{}", section.to_ascii_lowercase(), key.to_ascii_lowercase());
                 builder = builder.set_override(key, value.as_str())?;
             }
         }
@@ -91,22 +80,12 @@ impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         let mut problems = self.server.problems();
         problems.extend(self.database.problems());
-        if self
-            .log
-            .filter
-            .parse::<tracing_subscriber::EnvFilter>()
-            .is_err()
-        {
-            problems.push((
-                "log.filter",
-                format!("'{}' is not a valid filter", self.log.filter),
-            ));
+        problems.extend(self.security.problems());
+        problems.extend(self.audit.problems());
+        if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
+            problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(SettingsError::Invalid(problems))
-        }
+        if problems.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(problems)) }
     }
 
     /// The defaults as a commented `gridsafe.toml`.
@@ -124,34 +103,22 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("gridsafe.toml");
-        std::fs::write(
-            &file,
-            "[server]\nlisten = \"127.0.0.1:9000\"\n[database]\nmax_connections = 3\n",
-        )
-        .expect("write");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\n[database]\nmax_connections = 3\n")
+            .expect("write");
         let s = Settings::load_from(
             Some(&file),
-            &env(&[
-                ("GRIDSAFE_DATABASE__MAX_CONNECTIONS", "5"),
-                ("GRIDSAFE_DATABASE_URL", "ignored"),
-            ]),
+            &env(&[("GRIDSAFE_DATABASE__MAX_CONNECTIONS", "5"), ("GRIDSAFE_DATABASE_URL", "ignored")]),
         )
         .expect("loads");
         assert_eq!(s.server.listen.port(), 9000);
-        assert_eq!(
-            s.database.max_connections, 5,
-            "environment overrides the file"
-        );
+        assert_eq!(s.database.max_connections, 5, "environment overrides the file");
         assert_eq!(s.database.url, gridsafe_store::DatabaseUrl::default());
     }
 
@@ -165,15 +132,10 @@ mod tests {
 
         let err = Settings::load_from(
             None,
-            &env(&[
-                ("GRIDSAFE_DATABASE__URL", "mysql://x"),
-                ("GRIDSAFE_DATABASE__MAX_CONNECTIONS", "0"),
-            ]),
+            &env(&[("GRIDSAFE_DATABASE__URL", "mysql://x"), ("GRIDSAFE_DATABASE__MAX_CONNECTIONS", "0")]),
         )
         .expect_err("invalid");
-        let SettingsError::Invalid(problems) = err else {
-            panic!("expected validation problems")
-        };
+        let SettingsError::Invalid(problems) = err else { panic!("expected validation problems") };
         let keys: Vec<_> = problems.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["database.url", "database.max_connections"]);
     }

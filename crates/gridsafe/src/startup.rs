@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use gridsafe_app::App;
 use gridsafe_domain::time::{Clock, Timestamp};
 use gridsafe_store::{Backend, Database, SchemaStatus, StoreError};
 use gridsafe_web::AppState;
@@ -26,15 +27,13 @@ pub enum StartError {
         source: StoreError,
     },
     #[error("database schema is at version {current}, this binary needs {latest}")]
-    SchemaBehind {
-        current: i64,
-        latest: i64,
-        url: String,
-    },
+    SchemaBehind { current: i64, latest: i64, url: String },
     #[error("database schema problem")]
     Schema(#[source] StoreError),
     #[error("database is not durable: {settings:?}")]
     NotDurable { settings: Vec<String> },
+    #[error("cannot set up the application")]
+    App(#[source] gridsafe_app::AppError),
 }
 
 impl StartError {
@@ -43,16 +42,9 @@ impl StartError {
         match self {
             StartError::Connect { url, source } => lang.t_args(
                 "start-connect-failed",
-                &[
-                    ("url", Arg::from(url.as_str())),
-                    ("cause", Arg::from(source_chain(source))),
-                ],
+                &[("url", Arg::from(url.as_str())), ("cause", Arg::from(source_chain(source)))],
             ),
-            StartError::SchemaBehind {
-                current,
-                latest,
-                url,
-            } => lang.t_args(
+            StartError::SchemaBehind { current, latest, url } => lang.t_args(
                 "start-schema-behind",
                 &[
                     ("current", Arg::Number(*current)),
@@ -60,14 +52,13 @@ impl StartError {
                     ("url", Arg::from(url.as_str())),
                 ],
             ),
-            StartError::Schema(source) => lang.t_args(
-                "start-schema-problem",
-                &[("cause", Arg::from(source_chain(source)))],
-            ),
-            StartError::NotDurable { settings } => lang.t_args(
-                "start-not-durable",
-                &[("settings", Arg::from(settings.join(", ")))],
-            ),
+            StartError::Schema(source) => {
+                lang.t_args("start-schema-problem", &[("cause", Arg::from(source_chain(source)))])
+            }
+            StartError::NotDurable { settings } => {
+                lang.t_args("start-not-durable", &[("settings", Arg::from(settings.join(", ")))])
+            }
+            StartError::App(source) => lang.t_args("start-app-failed", &[("cause", Arg::from(source_chain(source)))]),
         }
     }
 }
@@ -88,10 +79,7 @@ pub fn source_chain(error: &dyn std::error::Error) -> String {
 pub async fn connect(settings: &Settings) -> Result<Database, StartError> {
     Database::connect(&settings.database)
         .await
-        .map_err(|source| StartError::Connect {
-            url: settings.database.url.redacted(),
-            source,
-        })
+        .map_err(|source| StartError::Connect { url: settings.database.url.redacted(), source })
 }
 
 /// Everything `serve` does before it listens: the embedded SQLite default is migrated
@@ -108,15 +96,9 @@ pub async fn prepare(
             db.migrate(clock.now()).await.map_err(StartError::Schema)?;
         }
         Backend::Postgres => {
-            if let SchemaStatus::Behind { current, .. } =
-                db.schema_status().await.map_err(StartError::Schema)?
-            {
+            if let SchemaStatus::Behind { current, .. } = db.schema_status().await.map_err(StartError::Schema)? {
                 let latest = gridsafe_store::MIGRATIONS.last().map_or(0, |m| m.version);
-                return Err(StartError::SchemaBehind {
-                    current,
-                    latest,
-                    url: settings.database.url.redacted(),
-                });
+                return Err(StartError::SchemaBehind { current, latest, url: settings.database.url.redacted() });
             }
         }
     }
@@ -125,12 +107,11 @@ pub async fn prepare(
         if options.unsafe_durability {
             tracing::warn!(settings = ?durability.unsafe_settings, "starting on a database that may lose committed work (--unsafe-durability)");
         } else {
-            return Err(StartError::NotDurable {
-                settings: durability.unsafe_settings,
-            });
+            return Err(StartError::NotDurable { settings: durability.unsafe_settings });
         }
     }
-    Ok(AppState::new(db, settings.server.clone(), clock))
+    let app = App::new(db, clock, settings.security.clone(), settings.audit.clone()).map_err(StartError::App)?;
+    Ok(AppState::new(app, settings.server.clone()))
 }
 
 /// The real clock, for the running server.

@@ -130,35 +130,18 @@ async fn postgres_schema_behind_is_refused_with_the_command_to_run() {
     };
     let mut settings = gridsafe::Settings::default();
     settings.database.url = gridsafe_store::DatabaseUrl::new(url);
-    let clock = std::sync::Arc::new(gridsafe_domain::time::ManualClock::new(
-        support::start_of_test_time(),
-    ));
-    let error = gridsafe::prepare(&settings, clock.clone(), Default::default())
-        .await
-        .expect_err("behind");
+    let clock = std::sync::Arc::new(gridsafe_domain::time::ManualClock::new(support::start_of_test_time()));
+    let error = gridsafe::prepare(&settings, clock.clone(), Default::default()).await.expect_err("behind");
     let message = error.message(gridsafe_web::i18n::Lang::ZhCn);
-    assert!(
-        message.contains("gridsafe migrate --database-url"),
-        "{message}"
-    );
-    assert!(matches!(
-        error,
-        gridsafe::StartError::SchemaBehind { current: 0, .. }
-    ));
+    assert!(message.contains("gridsafe migrate --database-url"), "{message}");
+    assert!(matches!(error, gridsafe::StartError::SchemaBehind { current: 0, .. }));
 
-    let db = gridsafe::startup::connect(&settings)
-        .await
-        .expect("connect");
+    let db = gridsafe::startup::connect(&settings).await.expect("connect");
     assert_eq!(
-        db.migrate(support::start_of_test_time())
-            .await
-            .expect("migrate")
-            .len(),
+        db.migrate(support::start_of_test_time()).await.expect("migrate").len(),
         gridsafe_store::MIGRATIONS.len()
     );
-    gridsafe::prepare(&settings, clock, Default::default())
-        .await
-        .expect("starts once migrated");
+    gridsafe::prepare(&settings, clock, Default::default()).await.expect("starts once migrated");
 }
 
 /// SQLite that would lose committed work on a power cut is refused unless told otherwise.
@@ -166,27 +149,15 @@ async fn postgres_schema_behind_is_refused_with_the_command_to_run() {
 async fn sqlite_without_full_sync_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = gridsafe::Settings::default();
-    settings.database.url =
-        gridsafe_store::DatabaseUrl::new(format!("sqlite://{}", dir.path().join("x.db").display()));
+    settings.database.url = gridsafe_store::DatabaseUrl::new(format!("sqlite://{}", dir.path().join("x.db").display()));
     settings.database.max_connections = 1;
-    let db = gridsafe::startup::connect(&settings)
-        .await
-        .expect("connect");
-    sqlx::query("PRAGMA synchronous = OFF")
-        .execute(db.pool())
-        .await
-        .expect("pragma");
+    let db = gridsafe::startup::connect(&settings).await.expect("connect");
+    sqlx::query("PRAGMA synchronous = OFF").execute(db.pool()).await.expect("pragma");
     let durability = db.check_durability().await.expect("check");
     assert_eq!(durability.unsafe_settings, ["synchronous=0"]);
-    sqlx::query("PRAGMA journal_mode = DELETE")
-        .execute(db.pool())
-        .await
-        .expect("pragma");
+    sqlx::query("PRAGMA journal_mode = DELETE").execute(db.pool()).await.expect("pragma");
     let durability = db.check_durability().await.expect("check");
-    assert_eq!(
-        durability.unsafe_settings,
-        ["journal_mode=delete", "synchronous=0"]
-    );
+    assert_eq!(durability.unsafe_settings, ["journal_mode=delete", "synchronous=0"]);
 }
 
 /// A TCP relay to PostgreSQL that the test can cut and restore, to play an unreachable database.
@@ -197,9 +168,7 @@ struct Relay {
 
 impl Relay {
     async fn start(addr: std::net::SocketAddr, target: String) -> Self {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .expect("bind relay");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind relay");
         let addr = listener.local_addr().expect("addr");
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(async move {
@@ -234,8 +203,7 @@ async fn readiness_follows_the_database() {
     let (host, db_path) = rest.split_once('/').expect("host/db");
     let relay = Relay::start("127.0.0.1:0".parse().expect("addr"), host.to_owned()).await;
     let mut settings = gridsafe::Settings::default();
-    settings.database.url =
-        gridsafe_store::DatabaseUrl::new(format!("{prefix}@{}/{db_path}", relay.addr));
+    settings.database.url = gridsafe_store::DatabaseUrl::new(format!("{prefix}@{}/{db_path}", relay.addr));
     let app = support::TestApp::with_settings(settings, dir).await;
     assert_eq!(app.get("/readyz").await.status, 200);
 
@@ -245,17 +213,9 @@ async fn readiness_follows_the_database() {
         let response = app.get("/readyz").await;
         assert_eq!(response.status, 503);
         assert_eq!(response.json()["status"], "unavailable");
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(2),
-            "answered in {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "answered in {:?}", started.elapsed());
     }
-    assert_eq!(
-        app.get("/healthz").await.status,
-        200,
-        "the process itself is fine"
-    );
+    assert_eq!(app.get("/healthz").await.status, 200, "the process itself is fine");
 
     let _relay = Relay::start(addr, host.to_owned()).await;
     let mut ready = false;

@@ -79,12 +79,7 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self {
-            url: DatabaseUrl::default(),
-            max_connections: 8,
-            acquire_timeout_ms: 1_500,
-            busy_timeout_ms: 10_000,
-        }
+        Self { url: DatabaseUrl::default(), max_connections: 8, acquire_timeout_ms: 1_500, busy_timeout_ms: 10_000 }
     }
 }
 
@@ -93,22 +88,13 @@ impl DatabaseConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         if self.url.backend().is_err() {
-            problems.push((
-                "database.url",
-                format!(
-                    "'{}' is neither sqlite:// nor postgres://",
-                    self.url.redacted()
-                ),
-            ));
+            problems.push(("database.url", format!("'{}' is neither sqlite:// nor postgres://", self.url.redacted())));
         }
         if self.max_connections == 0 {
             problems.push(("database.max_connections", "must be at least 1".to_owned()));
         }
         if self.acquire_timeout_ms == 0 {
-            problems.push((
-                "database.acquire_timeout_ms",
-                "must be at least 1".to_owned(),
-            ));
+            problems.push(("database.acquire_timeout_ms", "must be at least 1".to_owned()));
         }
         problems
     }
@@ -121,25 +107,16 @@ mod tests {
     #[test]
     fn password_never_shown() {
         let url = DatabaseUrl::new("postgres://gs:s3cret@db.example:5432/gridsafe?sslmode=disable");
-        assert_eq!(
-            url.redacted(),
-            "postgres://gs:***@db.example:5432/gridsafe?sslmode=disable"
-        );
+        assert_eq!(url.redacted(), "postgres://gs:***@db.example:5432/gridsafe?sslmode=disable");
         assert!(!format!("{url:?}").contains("s3cret"));
-        assert_eq!(
-            DatabaseUrl::new("postgres://gs@h/db").redacted(),
-            "postgres://gs@h/db"
-        );
+        assert_eq!(DatabaseUrl::new("postgres://gs@h/db").redacted(), "postgres://gs@h/db");
         assert_eq!(DatabaseUrl::default().redacted(), DatabaseUrl::DEFAULT);
     }
 
     #[test]
     fn backend_from_scheme() {
         assert_eq!(DatabaseUrl::default().backend().ok(), Some(Backend::Sqlite));
-        assert_eq!(
-            DatabaseUrl::new("postgresql://x/y").backend().ok(),
-            Some(Backend::Postgres)
-        );
+        assert_eq!(DatabaseUrl::new("postgresql://x/y").backend().ok(), Some(Backend::Postgres));
         assert!(DatabaseUrl::new("mysql://x/y").backend().is_err());
     }
 }

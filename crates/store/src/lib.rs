@@ -3,7 +3,7 @@
 //! The backend is chosen at run time from the database URL and reached through sqlx's `Any`
 //! driver, so every query is written once. To keep that honest the schema uses a small common
 //! type set: `TEXT` for ids, codes, dates and timestamps (written by Rust in one format, see
-//! [`gridsafe_domain::time::Timestamp`]), `BIGINT` for numbers, `BOOLEAN` for flags.
+//! [`gridsafe_domain::time::Timestamp`]), `BIGINT` for numbers and for flags (0 or 1: the `Any` driver cannot decode SQLite booleans).
 //! Placeholders are `$1, $2, …` on both backends.
 //!
 //! Durability is not traded away: SQLite runs in WAL mode with `synchronous=FULL`, and
@@ -52,9 +52,7 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("migration {version} ({name}) was changed after it was applied")]
     MigrationEdited { version: i64, name: String },
-    #[error(
-        "the database has migration {version} which this binary does not know; it was written by a newer GridSafe"
-    )]
+    #[error("the database has migration {version} which this binary does not know; it was written by a newer GridSafe")]
     SchemaAhead { version: i64 },
     #[error("timed out")]
     Timeout,
@@ -82,9 +80,7 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        f.debug_struct("Database").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
@@ -144,9 +140,7 @@ impl Database {
 
     /// [`Self::ping`] bounded in time, so a hung server makes the check fail instead of hang.
     pub async fn ping_within(&self, limit: Duration) -> Result<(), StoreError> {
-        tokio::time::timeout(limit, self.ping())
-            .await
-            .map_err(|_| StoreError::Timeout)?
+        tokio::time::timeout(limit, self.ping()).await.map_err(|_| StoreError::Timeout)?
     }
 
     /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).
@@ -180,10 +174,7 @@ impl Database {
                 if fsync != "on" {
                     unsafe_settings.push(format!("fsync={fsync}"));
                 }
-                let commit: String = conn
-                    .fetch_one("SHOW synchronous_commit")
-                    .await?
-                    .try_get(0)?;
+                let commit: String = conn.fetch_one("SHOW synchronous_commit").await?.try_get(0)?;
                 if commit == "off" {
                     unsafe_settings.push(format!("synchronous_commit={commit}"));
                 }
@@ -200,22 +191,16 @@ impl Database {
 
 /// Creates the folder of an SQLite file and asks sqlx to create the file itself.
 fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .ok_or(StoreError::UnsupportedUrl)?;
+    let rest =
+        url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or(StoreError::UnsupportedUrl)?;
     let (path, query) = match rest.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (rest, None),
     };
-    let parent = std::path::Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty());
+    let parent = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent.filter(|_| path != ":memory:") {
-        std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
-            path: parent.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(parent)
+            .map_err(|source| StoreError::DataDir { path: parent.display().to_string(), source })?;
     }
     Ok(match query {
         Some(q) if q.split('&').any(|kv| kv.starts_with("mode=")) => url.to_owned(),
@@ -236,9 +221,6 @@ mod tests {
         let prepared = prepare_sqlite_url(&url).expect("prepared");
         assert_eq!(prepared, format!("{url}?mode=rwc"));
         assert!(file.parent().expect("parent").is_dir());
-        assert_eq!(
-            prepare_sqlite_url("sqlite://x.db?mode=ro").expect("ok"),
-            "sqlite://x.db?mode=ro"
-        );
+        assert_eq!(prepare_sqlite_url("sqlite://x.db?mode=ro").expect("ok"), "sqlite://x.db?mode=ro");
     }
 }

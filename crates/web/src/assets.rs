@@ -44,11 +44,7 @@ macro_rules! asset {
             content_type: $content_type,
             body: include_str!(concat!("../static/", $name)),
             url: LazyLock::new(|| {
-                format!(
-                    "/static/{:08x}/{}",
-                    fnv(include_bytes!(concat!("../static/", $name))) as u32,
-                    $name
-                )
+                format!("/static/{:08x}/{}", fnv(include_bytes!(concat!("../static/", $name))) as u32, $name)
             }),
         };
     };
@@ -60,28 +56,22 @@ asset!(ICON, "favicon.svg", "image/svg+xml");
 
 static ALL: [&Asset; 3] = [&CSS, &JS, &ICON];
 
+/// The asset routes, for the route table.
+pub const ROUTES: &[(&str, &str)] = &[("GET", "/static/{version}/{name}"), ("GET", "/favicon.ico")];
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/{version}/{name}", get(serve))
         // Browsers ask for this path on their own.
-        .route(
-            "/favicon.ico",
-            get(|| async { axum::response::Redirect::permanent(ICON.url()) }),
-        )
+        .route("/favicon.ico", get(|| async { axum::response::Redirect::permanent(ICON.url()) }))
 }
 
 async fn serve(Path((_version, name)): Path<(String, String)>) -> Response {
     match ALL.iter().find(|a| a.name == name) {
         Some(asset) => (
             [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(asset.content_type),
-                ),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=31536000, immutable"),
-                ),
+                (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
             ],
             asset.body,
         )

@@ -12,6 +12,8 @@ pub struct WebConfig {
     pub listen: SocketAddr,
     /// Largest request body accepted, in bytes (uploads included).
     pub max_body_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy_headers: bool,
 }
 
 impl Default for WebConfig {
@@ -19,6 +21,7 @@ impl Default for WebConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 20 * 1024 * 1024,
+            trust_proxy_headers: false,
         }
     }
 }

@@ -4,8 +4,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
+use crate::headers::CspNonce;
 use crate::i18n::{LANG_COOKIE, Lang};
-use crate::security::CspNonce;
 
 /// The request as seen by a page.
 #[derive(Debug, Clone)]
@@ -22,11 +22,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageContext {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self {
             lang: request_lang(&parts.headers),
-            nonce: parts
-                .extensions
-                .get::<CspNonce>()
-                .map(|n| n.0.clone())
-                .unwrap_or_default(),
+            nonce: parts.extensions.get::<CspNonce>().map(|n| n.0.clone()).unwrap_or_default(),
             path: parts.uri.path().to_owned(),
         })
     }
@@ -37,10 +33,7 @@ pub fn request_lang(headers: &HeaderMap) -> Lang {
     cookie(headers, LANG_COOKIE)
         .and_then(|v| Lang::from_tag(&v))
         .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
+            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
         })
         .unwrap_or_default()
 }

@@ -19,14 +19,20 @@ use utoipa::ToSchema;
 
 use crate::REQUEST_ID;
 use crate::context::request_lang;
+use crate::headers::CspNonce;
 use crate::i18n::{Arg, Lang};
 use crate::layout::Chrome;
-use crate::security::CspNonce;
 
 /// The stable, machine-readable error codes of the API. Never renamed once published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    PasswordChangeRequired,
+    Conflict,
+    RuleViolation,
+    TooManyRequests,
     NotFound,
     MethodNotAllowed,
     InvalidRequest,
@@ -40,6 +46,12 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::PasswordChangeRequired => "password_change_required",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::RuleViolation => "rule_violation",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::InvalidRequest => "invalid_request",
@@ -53,6 +65,10 @@ impl ErrorCode {
 
     pub fn status(self) -> StatusCode {
         match self {
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden | ErrorCode::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            ErrorCode::Conflict | ErrorCode::RuleViolation => StatusCode::CONFLICT,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidRequest => StatusCode::UNPROCESSABLE_ENTITY,
@@ -67,6 +83,9 @@ impl ErrorCode {
     /// The code for a bare error status produced outside our handlers.
     fn from_status(status: StatusCode) -> Self {
         match status {
+            StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+            StatusCode::CONFLICT => ErrorCode::Conflict,
+            StatusCode::TOO_MANY_REQUESTS => ErrorCode::TooManyRequests,
             StatusCode::NOT_FOUND => ErrorCode::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
@@ -80,6 +99,12 @@ impl ErrorCode {
 
     fn message_key(self) -> &'static str {
         match self {
+            ErrorCode::Unauthenticated => "error-unauthenticated",
+            ErrorCode::Forbidden => "error-forbidden",
+            ErrorCode::PasswordChangeRequired => "error-password-change-required",
+            ErrorCode::Conflict => "error-conflict",
+            ErrorCode::RuleViolation => "error-rule-violation",
+            ErrorCode::TooManyRequests => "error-too-many-requests",
             ErrorCode::NotFound => "error-not-found",
             ErrorCode::MethodNotAllowed => "error-method-not-allowed",
             ErrorCode::InvalidRequest => "error-invalid-request",
@@ -107,6 +132,30 @@ pub struct ErrorBody {
     pub message: String,
     /// Quote this id when reporting a problem; it is in the server's log.
     pub request_id: String,
+    /// What is wrong with which field, when the input was refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldDetail>,
+    /// The rule that refused the action, where it comes from, and what would make it right.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldDetail {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleBody {
+    #[schema(example = "ADMIN_SEPARATION")]
+    pub code: String,
+    /// The regulation or document the rule comes from.
+    pub source: String,
+    /// What the rule says.
+    pub description: String,
+    /// What would make the action acceptable.
+    pub fix: String,
 }
 
 /// What an error response is about, attached to the bare response until it is rendered.
@@ -115,6 +164,36 @@ pub struct ErrorInfo {
     pub code: ErrorCode,
     /// A more precise message than the code's default, as a message key and its arguments.
     pub detail: Option<(&'static str, Vec<(&'static str, Arg)>)>,
+    pub fields: Vec<gridsafe_app::FieldProblem>,
+    pub rule: Option<gridsafe_domain::rules::Rule>,
+    pub retry_after: Option<u64>,
+}
+
+impl ErrorInfo {
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, detail: None, fields: Vec::new(), rule: None, retry_after: None }
+    }
+
+    pub fn detail(mut self, key: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
+        self.detail = Some((key, args));
+        self
+    }
+}
+
+/// One field problem in the request's language.
+pub fn field_message(lang: Lang, problem: &gridsafe_app::FieldProblem) -> String {
+    let args: Vec<(&'static str, Arg)> = problem.args.iter().map(|(k, v)| (*k, Arg::from(v.as_str()))).collect();
+    lang.t_args(problem.message, &args)
+}
+
+/// A rule in the request's language.
+pub fn rule_body(lang: Lang, rule: &gridsafe_domain::rules::Rule) -> RuleBody {
+    RuleBody {
+        code: rule.code.to_owned(),
+        source: rule.source.to_owned(),
+        description: lang.t(&format!("rule-{}", rule.code)),
+        fix: lang.t(&format!("rule-{}-fix", rule.code)),
+    }
 }
 
 /// An error a handler returns.
@@ -128,7 +207,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn code(code: ErrorCode) -> Self {
-        AppError::Client(ErrorInfo { code, detail: None })
+        AppError::Client(ErrorInfo::new(code))
     }
 
     pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -139,6 +218,31 @@ impl AppError {
 impl From<gridsafe_store::StoreError> for AppError {
     fn from(error: gridsafe_store::StoreError) -> Self {
         AppError::internal(error)
+    }
+}
+
+impl From<gridsafe_app::AppError> for AppError {
+    fn from(error: gridsafe_app::AppError) -> Self {
+        use gridsafe_app::AppError as E;
+        let info = match error {
+            E::Unauthenticated | E::Login(_) => ErrorInfo::new(ErrorCode::Unauthenticated),
+            E::Denied(denied) => {
+                let (key, permission) = match denied {
+                    gridsafe_domain::access::Denied::NotGranted(p) => ("error-denied-permission", p),
+                    gridsafe_domain::access::Denied::OutsideScope(p) => ("error-denied-scope", p),
+                };
+                ErrorInfo::new(ErrorCode::Forbidden).detail(key, vec![("permission", Arg::from(permission.code()))])
+            }
+            E::Rule(violation) => ErrorInfo { rule: Some(violation.rule), ..ErrorInfo::new(ErrorCode::RuleViolation) },
+            E::Invalid(fields) => ErrorInfo { fields, ..ErrorInfo::new(ErrorCode::InvalidRequest) },
+            E::NotFound => ErrorInfo::new(ErrorCode::NotFound),
+            E::Conflict(key) => ErrorInfo::new(ErrorCode::Conflict).detail(key, Vec::new()),
+            E::RateLimited { retry_after_seconds } => {
+                ErrorInfo { retry_after: Some(retry_after_seconds), ..ErrorInfo::new(ErrorCode::TooManyRequests) }
+            }
+            other @ (E::Store(_) | E::Internal(_)) => return AppError::internal(other),
+        };
+        AppError::Client(info)
     }
 }
 
@@ -155,13 +259,15 @@ impl IntoResponse for AppError {
                     source = cause.source();
                 }
                 tracing::error!(error = %chain, "internal error");
-                ErrorInfo {
-                    code: ErrorCode::Internal,
-                    detail: None,
-                }
+                ErrorInfo::new(ErrorCode::Internal)
             }
         };
         let mut response = info.code.status().into_response();
+        if let Some(seconds) = info.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         response.extensions_mut().insert(info);
         response
     }
@@ -179,23 +285,17 @@ struct ErrorPage {
     status: u16,
     message: String,
     request_id: String,
+    fields: Vec<String>,
+    rule: Option<RuleBody>,
+    signed_in: bool,
 }
 
 /// Renders every bare error response in the request's language.
 pub async fn localize_rejections(request: Request, next: Next) -> Response {
     let lang = request_lang(request.headers());
     let api = request.uri().path().starts_with("/api/");
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let nonce = request
-        .extensions()
-        .get::<CspNonce>()
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let nonce = request.extensions().get::<CspNonce>().map(|n| n.0.clone()).unwrap_or_default();
     let path = request.uri().path().to_owned();
 
     let response = next.run(request).await;
@@ -207,31 +307,32 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
         .extensions()
         .get::<ErrorInfo>()
         .cloned()
-        .unwrap_or(ErrorInfo {
-            code: ErrorCode::from_status(status),
-            detail: None,
-        });
+        .unwrap_or_else(|| ErrorInfo::new(ErrorCode::from_status(status)));
     let message = match &info.detail {
         Some((key, args)) => lang.t_args(key, args),
         None => lang.t(info.code.message_key()),
     };
+    let rule = info.rule.as_ref().map(|r| rule_body(lang, r));
     let (mut parts, _) = response.into_parts();
     let mut rendered = if api {
-        Json(ErrorEnvelope {
-            error: ErrorBody {
-                code: info.code,
-                message,
-                request_id,
-            },
-        })
-        .into_response()
+        let details = info
+            .fields
+            .iter()
+            .map(|f| FieldDetail { field: f.field.to_owned(), message: field_message(lang, f) })
+            .collect();
+        Json(ErrorEnvelope { error: ErrorBody { code: info.code, message, request_id, details, rule } }).into_response()
     } else {
         let chrome = Chrome::new(lang, nonce, path);
+        let fields = info.fields.iter().map(|f| field_message(lang, f)).collect();
+        let signed_in = info.code != ErrorCode::Unauthenticated;
         crate::layout::render(&ErrorPage {
             chrome,
             status: status.as_u16(),
             message,
             request_id,
+            fields,
+            rule,
+            signed_in,
         })
     };
     // Keep the status and headers such as `Allow` and `Retry-After`; replace the body.
@@ -266,9 +367,6 @@ pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
         Lang::ZhCn.t("error-back-home"),
     );
     let mut response = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     response
 }

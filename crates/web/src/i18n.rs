@@ -62,13 +62,8 @@ impl Lang {
             .filter_map(|part| {
                 let mut pieces = part.split(';');
                 let lang = Lang::from_tag(pieces.next()?)?;
-                let weight = pieces
-                    .find_map(|p| {
-                        p.trim()
-                            .strip_prefix("q=")
-                            .and_then(|q| q.parse::<f32>().ok())
-                    })
-                    .unwrap_or(1.0);
+                let weight =
+                    pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
                 (weight > 0.0).then_some((weight, lang))
             })
             .collect();
@@ -163,9 +158,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn keys(lang: &str) -> BTreeSet<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("locales")
-            .join(lang);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
         let mut keys = BTreeSet::new();
         for entry in std::fs::read_dir(&dir).expect("locale dir") {
             let path = entry.expect("entry").path();
@@ -190,10 +183,7 @@ mod tests {
         assert!(!zh.is_empty());
         let only_zh: Vec<_> = zh.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&zh).collect();
-        assert!(
-            only_zh.is_empty() && only_en.is_empty(),
-            "only zh-CN: {only_zh:?}; only en: {only_en:?}"
-        );
+        assert!(only_zh.is_empty() && only_en.is_empty(), "only zh-CN: {only_zh:?}; only en: {only_en:?}");
     }
 
     #[test]
@@ -206,18 +196,9 @@ mod tests {
 
     #[test]
     fn accept_language_by_weight() {
-        assert_eq!(
-            Lang::from_accept_language("en-US,en;q=0.9,zh-CN;q=0.8"),
-            Some(Lang::En)
-        );
-        assert_eq!(
-            Lang::from_accept_language("fr, zh;q=0.5, en;q=0.4"),
-            Some(Lang::ZhCn)
-        );
+        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,zh-CN;q=0.8"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("fr, zh;q=0.5, en;q=0.4"), Some(Lang::ZhCn));
         assert_eq!(Lang::from_accept_language("fr, de"), None);
-        assert_eq!(
-            Lang::from_accept_language("en;q=0, zh-TW"),
-            Some(Lang::ZhCn)
-        );
+        assert_eq!(Lang::from_accept_language("en;q=0, zh-TW"), Some(Lang::ZhCn));
     }
 }

@@ -5,14 +5,20 @@
 //! handlers and templates; `layout/` holds the base page, `system/` health and language, `api/`
 //! the OpenAPI document and the error envelope.
 
+pub mod account;
+pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod headers;
 pub mod home;
 pub mod i18n;
 pub mod layout;
+pub mod routes;
 pub mod security;
 pub mod state;
 pub mod system;
@@ -33,14 +39,42 @@ pub use state::AppState;
 /// The request id header, set on every request and echoed on every response.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Every page route, by business area.
+fn pages() -> routes::Routes {
+    routes::Routes::new()
+        .merge(home::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
+        .merge(security::routes())
+        .merge(audit::routes())
+        .merge(system::routes())
+}
+
+/// Every route the application serves, as (method, path pattern): pages, then the API (from
+/// its OpenAPI document), then static assets. The access-control matrix test checks it.
+pub fn route_table() -> Vec<(String, String)> {
+    let (_, pages) = pages().into_parts();
+    let mut table: Vec<(String, String)> = pages.into_iter().map(|(m, p)| (m.to_owned(), p.to_owned())).collect();
+    let doc = serde_json::to_value(api::openapi()).unwrap_or_default();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for method in item.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                table.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    table.extend(assets::ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())));
+    table
+}
+
 /// The whole application: every page, the API and the layers around them.
 pub fn router(state: AppState) -> Router {
     let (api_router, _) = api::router().split_for_parts();
+    let (page_router, _) = pages().into_parts();
     let max_body = state.config().max_body_bytes;
 
     Router::new()
-        .merge(home::router())
-        .merge(system::router())
+        .merge(page_router)
         .merge(assets::router())
         .merge(api_router)
         .fallback(error::fallback)
@@ -56,7 +90,7 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
                 .layer(CatchPanicLayer::custom(error::panic_response))
-                .layer(axum::middleware::from_fn(security::headers))
+                .layer(axum::middleware::from_fn(headers::headers))
                 .layer(axum::middleware::from_fn(error::localize_rejections))
                 .layer(CsrfLayer::new())
                 .layer(DefaultBodyLimit::max(max_body)),
@@ -66,14 +100,7 @@ pub fn router(state: AppState) -> Router {
 /// One span per request. It names the route pattern, never the concrete path or query, which
 /// may carry names, phone numbers or customer ids.
 fn request_span(request: &Request) -> tracing::Span {
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("-", MatchedPath::as_str);
+    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let route = request.extensions().get::<MatchedPath>().map_or("-", MatchedPath::as_str);
     tracing::info_span!("request", request_id, method = %request.method(), route)
 }

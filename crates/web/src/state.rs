@@ -1,8 +1,9 @@
-//! What every handler can reach: the database, the settings and the clock.
+//! What every handler can reach: the use cases (with the database and the clock) and the web
+//! settings.
 
 use std::sync::Arc;
 
-use gridsafe_domain::time::Clock;
+use gridsafe_app::App;
 use gridsafe_store::Database;
 
 use crate::WebConfig;
@@ -13,35 +14,30 @@ pub struct AppState {
 }
 
 struct Inner {
-    db: Database,
+    app: App,
     config: WebConfig,
-    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("db", &self.inner.db)
-            .finish_non_exhaustive()
+        f.debug_struct("AppState").field("app", &self.inner.app).finish_non_exhaustive()
     }
 }
 
 impl AppState {
-    pub fn new(db: Database, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            inner: Arc::new(Inner { db, config, clock }),
-        }
+    pub fn new(app: App, config: WebConfig) -> Self {
+        Self { inner: Arc::new(Inner { app, config }) }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.inner.app
     }
 
     pub fn db(&self) -> &Database {
-        &self.inner.db
+        self.inner.app.db()
     }
 
     pub fn config(&self) -> &WebConfig {
         &self.inner.config
-    }
-
-    pub fn clock(&self) -> &dyn Clock {
-        self.inner.clock.as_ref()
     }
 }

@@ -4,6 +4,10 @@ document.addEventListener("DOMContentLoaded", () => {
   // Phone-sized screens fold the navigation behind a menu button.
   const toggle = document.querySelector(".menu-toggle");
   const nav = document.getElementById("main-nav");
+  // "Back" on error pages returns to the page the user came from.
+  document.querySelectorAll("[data-back]").forEach((button) => {
+    button.addEventListener("click", () => history.back());
+  });
   if (toggle && nav) {
     toggle.addEventListener("click", () => {
       const open = nav.classList.toggle("open");

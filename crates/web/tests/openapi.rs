@@ -16,14 +16,8 @@ fn every_api_route_documents_its_operation() {
     assert!(paths.contains_key("/api/v1/openapi.json") && paths.contains_key("/readyz"));
     for (path, item) in paths {
         for (method, op) in item.as_object().expect("item") {
-            assert!(
-                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
-                "{method} {path} has no responses"
-            );
-            assert!(
-                op["summary"].is_string() || op["description"].is_string(),
-                "{method} {path} is undocumented"
-            );
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
+            assert!(op["summary"].is_string() || op["description"].is_string(), "{method} {path} is undocumented");
         }
     }
 }

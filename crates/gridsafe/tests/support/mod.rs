@@ -6,10 +6,7 @@
 //! PostgreSQL the second run is skipped with a printed notice, unless `GRIDSAFE_TEST_POSTGRES`
 //! is set (as in CI), when it fails instead.
 
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different part of the harness"
-)]
+#![allow(dead_code, reason = "each test binary uses a different part of the harness")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -70,12 +67,7 @@ macro_rules! backend_tests {
 }
 
 pub fn start_of_test_time() -> Timestamp {
-    Timestamp::from_utc(
-        chrono::Utc
-            .with_ymd_and_hms(2026, 11, 26, 1, 0, 0)
-            .single()
-            .expect("valid"),
-    )
+    Timestamp::from_utc(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 1, 0, 0).single().expect("valid"))
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -96,9 +88,7 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
                 Ok(conn) => conn,
                 Err(error) => {
                     if std::env::var_os("GRIDSAFE_TEST_POSTGRES").is_some() {
-                        panic!(
-                            "GRIDSAFE_TEST_POSTGRES is set but PostgreSQL is not reachable at {admin}: {error}"
-                        );
+                        panic!("GRIDSAFE_TEST_POSTGRES is set but PostgreSQL is not reachable at {admin}: {error}");
                     }
                     eprintln!(
                         "NOTICE: PostgreSQL not reachable ({error}); skipping the PostgreSQL run of this test. Set GRIDSAFE_TEST_POSTGRES=1 to make this a failure."
@@ -107,20 +97,13 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
                 }
             };
             drop_stale_databases(&mut conn).await;
-            let name = format!(
-                "gs_test_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            );
+            let name = format!("gs_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
                 .expect("create test database");
             let _ = conn.close().await;
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(base, _)| base)
-                .to_owned();
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base).to_owned();
             Some(format!("{base}/{name}"))
         }
     }
@@ -140,11 +123,9 @@ async fn drop_stale_databases(conn: &mut sqlx::AnyConnection) {
         let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
         if !alive {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut *conn)
-            .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&mut *conn)
+                .await;
         }
     }
 }
@@ -161,44 +142,21 @@ impl TestApp {
     pub async fn with_settings(settings: Settings, dir: tempfile::TempDir) -> Self {
         let clock = Arc::new(ManualClock::new(start_of_test_time()));
         // PostgreSQL needs the explicit migrate step, as in production.
-        let db = gridsafe::startup::connect(&settings)
-            .await
-            .expect("connect");
+        let db = gridsafe::startup::connect(&settings).await.expect("connect");
         db.migrate(start_of_test_time()).await.expect("migrate");
         db.close().await;
-        let state = gridsafe::prepare(&settings, clock.clone(), StartOptions::default())
-            .await
-            .expect("application starts");
+        let state =
+            gridsafe::prepare(&settings, clock.clone(), StartOptions::default()).await.expect("application starts");
         let router = gridsafe_web::router(state.clone());
-        Self {
-            state,
-            router,
-            clock,
-            settings,
-            _dir: dir,
-        }
+        Self { state, router, clock, settings, _dir: dir }
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        TestResponse {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -210,32 +168,22 @@ impl TestApp {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        self.request(builder.body(Body::empty()).expect("request"))
-            .await
+        self.request(builder.body(Body::empty()).expect("request")).await
     }
 
     /// A form post as a browser on this site sends it.
-    pub async fn post_form(
-        &self,
-        path: &str,
-        body: &str,
-        headers: &[(&str, &str)],
-    ) -> TestResponse {
+    pub async fn post_form(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> TestResponse {
         let mut builder = Request::builder()
             .method(Method::POST)
             .uri(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if !headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("sec-fetch-site"))
-        {
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("sec-fetch-site")) {
             builder = builder.header("sec-fetch-site", "same-origin");
         }
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        self.request(builder.body(Body::from(body.to_owned())).expect("request"))
-            .await
+        self.request(builder.body(Body::from(body.to_owned())).expect("request")).await
     }
 }
 
@@ -248,10 +196,7 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     pub fn json(&self) -> serde_json::Value {

@@ -15,6 +15,10 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod audit;
+mod identity;
+pub mod json;
+
 use crate::AppState;
 use crate::error::ErrorEnvelope;
 use crate::i18n::Lang;
@@ -28,11 +32,25 @@ use crate::system;
                        messages follow `Accept-Language` (zh-CN by default, en).",
     ),
     components(schemas(ErrorEnvelope)),
+    modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Health, readiness and metadata"),
+        (name = "identity", description = "The caller, organisation units, users and API tokens"),
+        (name = "audit", description = "The tamper-evident audit trail (痕迹管理)"),
     )
 )]
 struct ApiDoc;
+
+/// API tokens are sent as `Authorization: Bearer gst_…`; pages use the session cookie.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
 
 /// Every API route, with its documentation.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -41,6 +59,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(meta))
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
+        .routes(routes!(identity::me))
+        .routes(routes!(identity::list_units, identity::create_unit))
+        .routes(routes!(identity::list_users, identity::create_user))
+        .routes(routes!(identity::get_user))
+        .routes(routes!(identity::grant_role))
+        .routes(routes!(identity::list_tokens, identity::create_token))
+        .routes(routes!(identity::revoke_token))
+        .routes(routes!(audit::events))
+        .routes(routes!(audit::verify))
 }
 
 /// The OpenAPI document, as generated from the routes.
@@ -48,24 +75,14 @@ pub fn openapi() -> OpenApiDoc {
     router().split_for_parts().1
 }
 
-static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
-    openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
-});
+static OPENAPI_JSON: LazyLock<String> =
+    LazyLock::new(|| openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned()));
 
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi_json() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        OPENAPI_JSON.as_str(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], OPENAPI_JSON.as_str()).into_response()
 }
 
 /// What this server is.

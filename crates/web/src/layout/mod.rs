@@ -4,7 +4,11 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use gridsafe_domain::access::Permission;
+
 use crate::assets;
+use crate::auth::Auth;
+use crate::context::PageContext;
 use crate::i18n::{Arg, Lang};
 
 /// One entry of the main navigation. Entries appear as business modules land.
@@ -15,8 +19,23 @@ pub struct NavItem {
     pub active: bool,
 }
 
-/// Main navigation: (message key, link). Each module adds its line when it lands.
-const NAV: &[(&str, &str)] = &[("nav-home", "/")];
+/// Main navigation: (message key, link, permission needed). Each module adds its lines when it
+/// lands; an entry shows only to users who hold its permission.
+const NAV: &[(&str, &str, Option<Permission>)] = &[
+    ("nav-home", "/", None),
+    ("nav-units", "/admin/units", Some(Permission::UnitsManage)),
+    ("nav-users", "/admin/users", Some(Permission::UsersView)),
+    ("nav-roles", "/admin/roles", Some(Permission::RolesManage)),
+    ("nav-accounts", "/security/accounts", Some(Permission::AccountsReview)),
+    ("nav-audit", "/audit", Some(Permission::AuditRead)),
+];
+
+/// The signed-in user as the layout shows them.
+#[derive(Debug, Clone)]
+pub struct UserBadge {
+    pub display_name: String,
+    pub username: String,
+}
 
 /// What the base layout needs from every page.
 #[derive(Debug, Clone)]
@@ -25,32 +44,36 @@ pub struct Chrome {
     pub nonce: String,
     pub path: String,
     pub nav: Vec<NavItem>,
+    pub user: Option<UserBadge>,
 }
 
 impl Chrome {
+    /// The layout for a visitor who is not signed in (sign-in and error pages).
     pub fn new(lang: Lang, nonce: String, path: String) -> Self {
-        let nav = NAV
-            .iter()
-            .map(|(key, href)| NavItem {
-                label: lang.t(key),
-                href,
-                active: if *href == "/" {
-                    path == "/"
-                } else {
-                    path.starts_with(href)
-                },
-            })
-            .collect();
-        Self {
-            lang,
-            nonce,
-            path,
-            nav,
-        }
+        Self { lang, nonce, path, nav: Vec::new(), user: None }
     }
 
-    pub fn from_context(ctx: crate::context::PageContext) -> Self {
+    pub fn from_context(ctx: PageContext) -> Self {
         Self::new(ctx.lang, ctx.nonce, ctx.path)
+    }
+
+    /// The layout for a signed-in user: navigation by their permissions.
+    pub fn for_user(ctx: PageContext, auth: &Auth) -> Self {
+        let lang = ctx.lang;
+        let held = auth.user.principal.permissions();
+        let path = ctx.path;
+        let nav = NAV
+            .iter()
+            .filter(|(_, _, needed)| needed.is_none_or(|p| held.contains(&p)))
+            .map(|(key, href, _)| NavItem {
+                label: lang.t(key),
+                href,
+                active: if *href == "/" { path == "/" } else { path.starts_with(href) },
+            })
+            .collect();
+        let user =
+            Some(UserBadge { display_name: auth.user.display_name.clone(), username: auth.user.username.clone() });
+        Self { lang, nonce: ctx.nonce, path, nav, user }
     }
 
     /// The message `key` in the page's language.
@@ -63,16 +86,36 @@ impl Chrome {
         self.lang.t_args(key, &[(name, value.into())])
     }
 
+    /// A role's name in the page's language.
+    pub fn role_name(&self, code: &str) -> String {
+        self.lang.t(&format!("role-{code}"))
+    }
+
+    /// A permission's name in the page's language.
+    pub fn perm_name(&self, code: &str) -> String {
+        self.lang.t(&format!("perm-{}", code.replace('.', "-")))
+    }
+
+    /// A stored UTC timestamp as local time (`2026-11-26 14:43`), or "—".
+    pub fn when(&self, stored: &Option<String>) -> String {
+        stored
+            .as_deref()
+            .and_then(gridsafe_domain::time::Timestamp::from_db)
+            .map_or_else(|| "—".to_owned(), |t| t.local_display())
+    }
+
+    /// A stored UTC timestamp as local time.
+    pub fn at(&self, stored: &str) -> String {
+        gridsafe_domain::time::Timestamp::from_db(stored).map_or_else(|| stored.to_owned(), |t| t.local_display())
+    }
+
     pub fn lang_tag(&self) -> &'static str {
         self.lang.tag()
     }
 
     /// The languages to offer in the switch: (tag, own name, is current).
     pub fn languages(&self) -> Vec<(&'static str, String, bool)> {
-        Lang::ALL
-            .iter()
-            .map(|l| (l.tag(), l.t("lang-self-name"), *l == self.lang))
-            .collect()
+        Lang::ALL.iter().map(|l| (l.tag(), l.t("lang-self-name"), *l == self.lang)).collect()
     }
 
     pub fn css(&self) -> &'static str {

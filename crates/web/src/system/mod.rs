@@ -5,15 +5,15 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::i18n::{LANG_COOKIE, Lang};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/lang", axum::routing::post(switch_lang))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new().post("/lang", switch_lang)
 }
 
 /// How a health check answers.
@@ -42,13 +42,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(Health { status: "ok" }).into_response(),
         Err(error) => {
             tracing::warn!(error = %error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "unavailable",
-                }),
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable" })).into_response()
         }
     }
 }
@@ -64,18 +58,12 @@ struct LangForm {
 async fn switch_lang(Form(form): Form<LangForm>) -> Response {
     let lang = Lang::from_tag(&form.lang).unwrap_or_default();
     // Only a local path: never redirect to another site.
-    let back = if form.back.starts_with('/')
-        && !form.back.starts_with("//")
-        && !form.back.contains('\\')
-    {
+    let back = if form.back.starts_with('/') && !form.back.starts_with("//") && !form.back.contains('\\') {
         form.back
     } else {
         "/".to_owned()
     };
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
-        lang.tag()
-    );
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.tag());
     let mut response = Redirect::to(&back).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);

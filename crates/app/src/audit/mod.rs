@@ -1,0 +1,364 @@
+//! The audit trail (痕迹管理): every state change, sign-in, sign-out, lockout and access
+//! denial, written in the same transaction as the change and chained by hash. Checkpoints of
+//! the chain head are signed with a key kept outside the database, so a consistent rewrite of
+//! the whole chain is caught too. Anyone can verify with `gridsafe audit-log verify`.
+
+pub mod chain;
+mod signing;
+
+use std::collections::BTreeMap;
+
+use gridsafe_domain::access::{Actor, Capability, perm};
+use gridsafe_domain::time::Timestamp;
+use gridsafe_store::Backend;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+pub use chain::{ChainProblem, Checkpoint, EventRecord};
+pub use signing::Signer;
+
+use crate::{App, AppError, RequestMeta};
+
+/// What happened, to which record, in which unit. `summary` says what changed (never a
+/// password or token).
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub action: &'static str,
+    pub record_kind: &'static str,
+    pub record_id: String,
+    pub unit_id: Option<i64>,
+    pub summary: serde_json::Value,
+}
+
+impl NewEvent {
+    pub fn new(action: &'static str, record_kind: &'static str, record_id: impl ToString) -> Self {
+        Self { action, record_kind, record_id: record_id.to_string(), unit_id: None, summary: serde_json::json!({}) }
+    }
+
+    pub fn unit(mut self, unit_id: i64) -> Self {
+        self.unit_id = Some(unit_id);
+        self
+    }
+
+    pub fn summary(mut self, summary: serde_json::Value) -> Self {
+        self.summary = summary;
+        self
+    }
+}
+
+/// Appends one event to the chain, inside the caller's write transaction.
+pub async fn append(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    actor: &Actor,
+    meta: &RequestMeta,
+    at: Timestamp,
+    event: NewEvent,
+) -> Result<i64, AppError> {
+    if backend == Backend::Postgres {
+        // One writer at a time extends the chain; SQLite's IMMEDIATE transaction already is.
+        sqlx::query("SELECT pg_advisory_xact_lock(7243002)").execute(&mut *conn).await?;
+    }
+    let head =
+        sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
+    let (prev_seq, prev_hash) = match head {
+        Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
+        None => {
+            match sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetch_optional(&mut *conn).await? {
+                Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
+                None => (0, chain::GENESIS.to_owned()),
+            }
+        }
+    };
+    let mut record = EventRecord {
+        seq: prev_seq + 1,
+        at: at.to_db(),
+        actor_user_id: actor.user_id,
+        actor_name: actor.name.clone(),
+        channel: actor.channel.code().to_owned(),
+        action: event.action.to_owned(),
+        record_kind: event.record_kind.to_owned(),
+        record_id: event.record_id,
+        unit_id: event.unit_id,
+        summary: event.summary.to_string(),
+        request_id: meta.request_id.clone(),
+        algo: chain::ALGO.to_owned(),
+        prev_hash,
+        hash: String::new(),
+    };
+    record.hash = chain::event_hash(&record).ok_or_else(|| AppError::internal("audit hash"))?;
+    sqlx::query(
+        "INSERT INTO audit_events (seq, at, actor_user_id, actor_name, channel, action, record_kind, record_id, \
+         unit_id, summary, request_id, algo, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(record.seq)
+    .bind(&record.at)
+    .bind(record.actor_user_id)
+    .bind(&record.actor_name)
+    .bind(&record.channel)
+    .bind(&record.action)
+    .bind(&record.record_kind)
+    .bind(&record.record_id)
+    .bind(record.unit_id)
+    .bind(&record.summary)
+    .bind(&record.request_id)
+    .bind(&record.algo)
+    .bind(&record.prev_hash)
+    .bind(&record.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(record.seq)
+}
+
+impl App {
+    /// Records one event in a transaction of its own (sign-in failures, denials, …).
+    pub async fn record(&self, actor: &Actor, meta: &RequestMeta, event: NewEvent) -> Result<i64, AppError> {
+        let mut tx = self.db().begin_write().await?;
+        let seq = append(&mut tx, self.db().backend(), actor, meta, self.now(), event).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+}
+
+const EVENT_COLUMNS: &str = "seq, at, actor_user_id, actor_name, channel, action, record_kind, record_id, unit_id, \
+                             summary, request_id, algo, prev_hash, hash";
+
+fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRecord, sqlx::Error> {
+    Ok(EventRecord {
+        seq: row.try_get(0)?,
+        at: row.try_get(1)?,
+        actor_user_id: row.try_get(2)?,
+        actor_name: row.try_get(3)?,
+        channel: row.try_get(4)?,
+        action: row.try_get(5)?,
+        record_kind: row.try_get(6)?,
+        record_id: row.try_get(7)?,
+        unit_id: row.try_get(8)?,
+        summary: row.try_get(9)?,
+        request_id: row.try_get(10)?,
+        algo: row.try_get(11)?,
+        prev_hash: row.try_get(12)?,
+        hash: row.try_get(13)?,
+    })
+}
+
+/// The outcome of verifying the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub checkpoints: u64,
+    /// The first kept event, after pruning.
+    pub first_seq: Option<i64>,
+    pub last_seq: Option<i64>,
+    #[serde(skip)]
+    pub problem: Option<ChainProblem>,
+}
+
+impl VerifyReport {
+    pub fn is_intact(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Signs a checkpoint of the current chain head, if it has none yet. Returns its seq.
+pub async fn checkpoint(app: &App) -> Result<Option<i64>, AppError> {
+    let mut tx = app.db().begin_write().await?;
+    let head = sqlx::query(
+        "SELECT e.seq, e.hash FROM audit_events e LEFT JOIN audit_checkpoints c ON c.seq = e.seq \
+         WHERE e.seq = (SELECT MAX(seq) FROM audit_events) AND c.seq IS NULL",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = head else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let (seq, hash): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let at = app.now().to_db();
+    let signature = app.signer().sign(seq, &hash, &at);
+    sqlx::query("INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5)")
+        .bind(seq)
+        .bind(&hash)
+        .bind(&at)
+        .bind(app.signer().key_id())
+        .bind(&signature)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(seq))
+}
+
+/// Verifies the whole chain and its checkpoints against the signing key. Reads in pages, so
+/// memory stays flat however long the trail.
+pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
+    let pool = app.db().pool();
+    let checkpoints: BTreeMap<i64, Checkpoint> =
+        sqlx::query("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints")
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    Checkpoint {
+                        seq: r.try_get(0)?,
+                        hash: r.try_get(1)?,
+                        at: r.try_get(2)?,
+                        key_id: r.try_get(3)?,
+                        signature: r.try_get(4)?,
+                    },
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+    let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
+        .fetch_optional(pool)
+        .await?
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
+        .transpose()?;
+    let signer = app.signer().clone();
+    let signature_ok = move |cp: &Checkpoint| signer.verifies(cp);
+    let mut report = VerifyReport { events: 0, checkpoints: 0, first_seq: None, last_seq: None, problem: None };
+    let mut verifier = match chain::Verifier::new(anchor, &checkpoints, &signature_ok) {
+        Ok(v) => v,
+        Err(problem) => {
+            report.problem = Some(problem);
+            return Ok(report);
+        }
+    };
+    let mut after = i64::MIN;
+    loop {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000"
+        )))
+        .bind(after)
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let event = event_from_row(row)?;
+            report.first_seq.get_or_insert(event.seq);
+            report.last_seq = Some(event.seq);
+            after = event.seq;
+            if let Err(problem) = verifier.push(&event) {
+                report.problem = Some(problem);
+                report.events = verifier.events;
+                report.checkpoints = verifier.checkpoints_checked;
+                return Ok(report);
+            }
+        }
+    }
+    report.problem = verifier.finish().err();
+    report.events = verifier.events;
+    report.checkpoints = verifier.checkpoints_checked;
+    Ok(report)
+}
+
+/// Drops events older than the retention period, keeping the chain verifiable: the cut is made
+/// at a signed checkpoint, which becomes the anchor the kept chain starts from.
+pub async fn prune(app: &App, meta: &RequestMeta) -> Result<u64, AppError> {
+    let days = i64::from(app.audit_config().retention_days.max(180));
+    let cutoff = Timestamp::from_utc(app.now().as_utc() - chrono::Duration::days(days)).to_db();
+    let mut tx = app.db().begin_write().await?;
+    let cut = sqlx::query(
+        "SELECT c.seq, c.hash FROM audit_checkpoints c JOIN audit_events e ON e.seq = c.seq \
+         WHERE e.at < $1 ORDER BY c.seq DESC LIMIT 1",
+    )
+    .bind(&cutoff)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = cut else {
+        tx.rollback().await?;
+        return Ok(0);
+    };
+    let (seq, hash): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let deleted =
+        sqlx::query("DELETE FROM audit_events WHERE seq <= $1").bind(seq).execute(&mut *tx).await?.rows_affected();
+    sqlx::query("DELETE FROM audit_anchor WHERE id = 1").execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO audit_anchor (id, seq, hash) VALUES (1, $1, $2)")
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    let actor = Actor { user_id: None, name: "job:audit-prune".into(), channel: gridsafe_domain::access::Channel::Job };
+    let event = NewEvent::new("audit.pruned", "audit_events", seq)
+        .summary(serde_json::json!({ "through_seq": seq, "deleted": deleted, "older_than": cutoff }));
+    append(&mut tx, app.db().backend(), &actor, meta, app.now(), event).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+/// Filters of the audit search page and API.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub record_kind: Option<String>,
+    pub record_id: Option<String>,
+    pub channel: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+/// Events the log auditor may see (their units and below; unit-less events for root auditors),
+/// newest first.
+pub async fn search(
+    app: &App,
+    cap: &Capability<perm::AuditRead>,
+    filter: &AuditFilter,
+) -> Result<Vec<EventRecord>, AppError> {
+    let mut sql = format!(
+        "SELECT {} FROM audit_events ev LEFT JOIN org_units u ON u.id = ev.unit_id WHERE (",
+        EVENT_COLUMNS.split(", ").map(|c| format!("ev.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut binds: Vec<String> = Vec::new();
+    let mut scope_terms = Vec::new();
+    for path in cap.scope() {
+        binds.push(format!("{}%", path.as_str()));
+        scope_terms.push(format!("u.path LIKE ${}", binds.len()));
+        if path.depth() <= 1 {
+            scope_terms.push("ev.unit_id IS NULL".to_owned());
+        }
+    }
+    sql.push_str(&scope_terms.join(" OR "));
+    sql.push(')');
+    let mut push = |column: &str, op: &str, value: String| {
+        binds.push(value);
+        sql.push_str(&format!(" AND {column} {op} ${}", binds.len()));
+    };
+    if let Some(v) = filter.actor.as_deref().filter(|v| !v.is_empty()) {
+        push("ev.actor_name", "LIKE", format!("%{v}%"));
+    }
+    if let Some(v) = filter.action.as_deref().filter(|v| !v.is_empty()) {
+        push("ev.action", "LIKE", format!("{v}%"));
+    }
+    if let Some(v) = filter.record_kind.as_deref().filter(|v| !v.is_empty()) {
+        push("ev.record_kind", "=", v.to_owned());
+    }
+    if let Some(v) = filter.record_id.as_deref().filter(|v| !v.is_empty()) {
+        push("ev.record_id", "=", v.to_owned());
+    }
+    if let Some(v) = filter.channel.as_deref().filter(|v| !v.is_empty()) {
+        push("ev.channel", "=", v.to_owned());
+    }
+    if let Some(v) = filter.from {
+        push("ev.at", ">=", v.to_db());
+    }
+    if let Some(v) = filter.to {
+        push("ev.at", "<", v.to_db());
+    }
+    let limit = filter.limit.clamp(1, 500);
+    if let Some(before) = filter.before_seq {
+        sql.push_str(&format!(" AND ev.seq < {before}"));
+    }
+    sql.push_str(&format!(" ORDER BY ev.seq DESC LIMIT {limit}"));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(app.db().pool()).await?;
+    rows.iter().map(event_from_row).collect::<Result<_, _>>().map_err(AppError::from)
+}

@@ -1,0 +1,139 @@
+//! Settings of the account and audit rules (`[security]` and `[audit]` in `gridsafe.toml`).
+//! Each default names where it comes from.
+
+use std::path::PathBuf;
+
+use chrono::Duration;
+use gridsafe_domain::account::{DormancyPolicy, LockoutPolicy, SessionPolicy};
+use gridsafe_domain::password::{PasswordPolicy, PasswordProfile};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// `dengbao3` (等保 level 3: ≥ 8 characters, three of four classes) or `basic` (≥ 8 characters).
+    pub password_profile: PasswordProfile,
+    /// Days before a password must be changed; 0 for never.
+    pub password_max_age_days: u32,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after sign-in.
+    pub session_absolute_hours: u32,
+    /// Failed sign-ins that lock an account …
+    pub lockout_failures: u32,
+    /// … for this many minutes.
+    pub lockout_minutes: u32,
+    /// Sign-in attempts one client (IP address) may make per window, whatever the account.
+    pub login_attempts_per_window: u32,
+    pub login_window_seconds: u32,
+    /// Days without a sign-in before an account is flagged dormant (article §6.2).
+    pub dormant_after_days: u32,
+    /// Days between the dormant flag and disabling the account.
+    pub dormant_notice_days: u32,
+    /// Longest validity of an API token, in days.
+    pub api_token_max_days: u32,
+    /// Mark cookies `Secure`: set when GridSafe is served over HTTPS (behind a TLS proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            password_profile: PasswordProfile::Dengbao3,
+            password_max_age_days: 0,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            lockout_failures: 5,
+            lockout_minutes: 15,
+            login_attempts_per_window: 30,
+            login_window_seconds: 300,
+            dormant_after_days: 180,
+            dormant_notice_days: 14,
+            api_token_max_days: 365,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl SecurityConfig {
+    pub fn password_policy(&self) -> PasswordPolicy {
+        PasswordPolicy {
+            profile: self.password_profile,
+            max_age_days: (self.password_max_age_days > 0).then_some(self.password_max_age_days),
+        }
+    }
+
+    pub fn session_policy(&self) -> SessionPolicy {
+        SessionPolicy {
+            idle: Duration::minutes(i64::from(self.session_idle_minutes)),
+            absolute: Duration::hours(i64::from(self.session_absolute_hours)),
+        }
+    }
+
+    pub fn lockout_policy(&self) -> LockoutPolicy {
+        LockoutPolicy {
+            max_failures: self.lockout_failures,
+            lock_for: Duration::minutes(i64::from(self.lockout_minutes)),
+        }
+    }
+
+    pub fn dormancy_policy(&self) -> DormancyPolicy {
+        DormancyPolicy { inactive_days: self.dormant_after_days, notice_days: self.dormant_notice_days }
+    }
+
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let positive = [
+            ("security.session_idle_minutes", self.session_idle_minutes),
+            ("security.session_absolute_hours", self.session_absolute_hours),
+            ("security.lockout_failures", self.lockout_failures),
+            ("security.lockout_minutes", self.lockout_minutes),
+            ("security.login_attempts_per_window", self.login_attempts_per_window),
+            ("security.login_window_seconds", self.login_window_seconds),
+            ("security.dormant_after_days", self.dormant_after_days),
+            ("security.api_token_max_days", self.api_token_max_days),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                problems.push((key, "must be at least 1".to_owned()));
+            }
+        }
+        problems
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The Ed25519 key that signs checkpoints of the audit chain. Keep it outside the database
+    /// (and its backups): whoever can rewrite the database must not also be able to sign.
+    /// Created on first start if missing.
+    pub signing_key_path: PathBuf,
+    /// Minutes between signed checkpoints of the chain head.
+    pub checkpoint_minutes: u32,
+    /// Days audit events are kept; at least 180 (等保 level 3 log retention).
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            signing_key_path: PathBuf::from("gridsafe-data/audit-signing.key"),
+            checkpoint_minutes: 10,
+            retention_days: 365,
+        }
+    }
+}
+
+impl AuditConfig {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.retention_days < 180 {
+            problems.push(("audit.retention_days", "must be at least 180".to_owned()));
+        }
+        if self.checkpoint_minutes == 0 {
+            problems.push(("audit.checkpoint_minutes", "must be at least 1".to_owned()));
+        }
+        problems
+    }
+}

@@ -1,0 +1,110 @@
+//! Scheduled jobs. Each instance looks every minute for jobs whose period has come; a job runs
+//! for a period only on the instance that claims that period in `job_runs`, so with several
+//! instances on PostgreSQL it still runs once per deployment.
+
+use gridsafe_domain::time::{CHINA, Timestamp};
+
+use crate::{App, AppError, RequestMeta, audit, identity};
+
+/// What the scheduler runs, and how often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Sign a checkpoint of the audit chain head (every `audit.checkpoint_minutes`).
+    AuditCheckpoint,
+    /// Flag and disable dormant accounts (daily).
+    DormantAccounts,
+    /// Drop audit events past retention, keeping the chain verifiable (daily).
+    AuditPrune,
+    /// Delete expired sessions and old sign-in counters (hourly).
+    Cleanup,
+}
+
+impl Job {
+    pub const ALL: [Job; 4] = [Job::AuditCheckpoint, Job::DormantAccounts, Job::AuditPrune, Job::Cleanup];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::AuditCheckpoint => "audit-checkpoint",
+            Job::DormantAccounts => "dormant-accounts",
+            Job::AuditPrune => "audit-prune",
+            Job::Cleanup => "cleanup",
+        }
+    }
+
+    /// The period `now` falls in; equal periods compare equal, later ones greater as text.
+    fn period(self, app: &App, now: Timestamp) -> String {
+        let local = now.as_utc().with_timezone(&CHINA);
+        match self {
+            Job::AuditCheckpoint => {
+                let minutes = i64::from(app.audit_config().checkpoint_minutes.max(1)) * 60;
+                format!("{:012}", now.as_utc().timestamp().div_euclid(minutes))
+            }
+            Job::DormantAccounts | Job::AuditPrune => local.format("%Y-%m-%d").to_string(),
+            Job::Cleanup => local.format("%Y-%m-%dT%H").to_string(),
+        }
+    }
+}
+
+/// Claims `job`'s current period for this instance; `false` when another already ran it.
+pub async fn claim(app: &App, job: Job, now: Timestamp) -> Result<bool, AppError> {
+    let period = job.period(app, now);
+    let mut tx = app.db().begin_write().await?;
+    sqlx::query(
+        "INSERT INTO job_runs (name, last_period, last_run_at) VALUES ($1, '', $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(job.name())
+    .bind(now.to_db())
+    .execute(&mut *tx)
+    .await?;
+    let claimed =
+        sqlx::query("UPDATE job_runs SET last_period = $1, last_run_at = $2 WHERE name = $3 AND last_period < $1")
+            .bind(&period)
+            .bind(now.to_db())
+            .bind(job.name())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// Runs one job now, whatever the schedule (the scheduler, tests and `gridsafe` commands).
+pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
+    let meta = RequestMeta { request_id: format!("job:{}", job.name()) };
+    Ok(match job {
+        Job::AuditCheckpoint => serde_json::json!({ "checkpoint": audit::checkpoint(app).await? }),
+        Job::DormantAccounts => serde_json::to_value(identity::run_dormancy(app, &meta).await?).unwrap_or_default(),
+        Job::AuditPrune => serde_json::json!({ "pruned": audit::prune(app, &meta).await? }),
+        Job::Cleanup => {
+            let now = app.now();
+            let idle = app.security().session_policy();
+            let oldest = Timestamp::from_utc(now.as_utc() - idle.absolute).to_db();
+            let stale = Timestamp::from_utc(now.as_utc() - idle.idle).to_db();
+            let day_ago = Timestamp::from_utc(now.as_utc() - chrono::Duration::days(1)).to_db();
+            let mut tx = app.db().begin_write().await?;
+            let sessions = sqlx::query("DELETE FROM sessions WHERE created_at < $1 OR last_seen_at < $2")
+                .bind(oldest)
+                .bind(stale)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM login_attempts WHERE window_start < $1").bind(day_ago).execute(&mut *tx).await?;
+            tx.commit().await?;
+            serde_json::json!({ "sessions_deleted": sessions })
+        }
+    })
+}
+
+/// Runs every job whose period has come and that no other instance claimed.
+pub async fn run_due(app: &App) -> Vec<(Job, Result<serde_json::Value, AppError>)> {
+    let mut done = Vec::new();
+    for job in Job::ALL {
+        match claim(app, job, app.now()).await {
+            Ok(true) => done.push((job, run(app, job).await)),
+            Ok(false) => {}
+            Err(error) => done.push((job, Err(error))),
+        }
+    }
+    done
+}

@@ -1,0 +1,79 @@
+//! GridSafe's use cases: the one way in. Pages, the JSON API, the command line and scheduled
+//! jobs all call these functions; no business rule lives in a handler or a template.
+//!
+//! Each business area is a module holding its service functions and their SQL. A function
+//! that changes state takes a [`Capability`](gridsafe_domain::access::Capability) (proof of the
+//! access check) and writes its audit event in the same transaction as the change.
+
+pub mod audit;
+mod config;
+mod error;
+pub mod identity;
+pub mod jobs;
+mod secret;
+
+use std::sync::Arc;
+
+pub use config::{AuditConfig, SecurityConfig};
+pub use error::{AppError, FieldProblem};
+use gridsafe_domain::time::{Clock, Timestamp};
+use gridsafe_store::Database;
+
+/// Everything a use case needs: the database, the clock, the settings, the audit signer.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    clock: Arc<dyn Clock>,
+    security: SecurityConfig,
+    audit: AuditConfig,
+    signer: audit::Signer,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("db", &self.inner.db).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Loads (or on first start creates) the audit signing key.
+    pub fn new(
+        db: Database,
+        clock: Arc<dyn Clock>,
+        security: SecurityConfig,
+        audit: AuditConfig,
+    ) -> Result<Self, AppError> {
+        let signer = audit::Signer::load_or_create(&audit.signing_key_path)?;
+        Ok(Self { inner: Arc::new(Inner { db, clock, security, audit, signer }) })
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub fn security(&self) -> &SecurityConfig {
+        &self.inner.security
+    }
+
+    pub fn audit_config(&self) -> &AuditConfig {
+        &self.inner.audit
+    }
+
+    pub fn signer(&self) -> &audit::Signer {
+        &self.inner.signer
+    }
+}
+
+/// Where a request came from, for the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+}

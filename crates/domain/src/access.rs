@@ -1,0 +1,338 @@
+//! Who may do what, where.
+//!
+//! Permissions are one enum in code; roles are data (`roles`, `role_permissions`) granted to a
+//! user *at* an organisation unit, and reach that unit and every unit below it. A privileged
+//! service function takes a [`Capability<P>`], which only [`Principal::authorize`] can make: a
+//! check that was not done does not compile.
+
+use std::collections::BTreeSet;
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{self, Violation};
+
+macro_rules! permissions {
+    ($($(#[doc = $doc:literal])* $variant:ident => $code:literal,)*) => {
+        /// Everything GridSafe checks access for.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum Permission {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Permission::$variant,)*];
+
+            /// The stable code stored in the database and shown in the API.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Permission::$variant => $code,)*
+                }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $($code => Some(Permission::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        /// One zero-sized type per permission, for [`Capability`].
+        pub mod perm {
+            $(
+                #[derive(Debug)]
+                pub struct $variant;
+                impl super::PermissionMarker for $variant {
+                    const PERMISSION: super::Permission = super::Permission::$variant;
+                }
+            )*
+        }
+    };
+}
+
+permissions! {
+    /// Maintain the organisation-unit tree.
+    UnitsManage => "units.manage",
+    /// See user accounts and their roles.
+    UsersView => "users.view",
+    /// Create accounts, grant and revoke roles, disable and enable accounts.
+    UsersManage => "users.manage",
+    /// Change which permissions each role grants.
+    RolesManage => "roles.manage",
+    /// Review permissions, handle dormant and locked accounts.
+    AccountsReview => "accounts.review",
+    /// Read and verify the audit trail.
+    AuditRead => "audit.read",
+}
+
+/// Ties a marker type to its permission.
+pub trait PermissionMarker {
+    const PERMISSION: Permission;
+}
+
+/// The class of an administrator role; no account holds roles of two classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminClass {
+    System,
+    Security,
+    Audit,
+}
+
+impl AdminClass {
+    pub fn code(self) -> &'static str {
+        match self {
+            AdminClass::System => "system",
+            AdminClass::Security => "security",
+            AdminClass::Audit => "audit",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "system" => Some(AdminClass::System),
+            "security" => Some(AdminClass::Security),
+            "audit" => Some(AdminClass::Audit),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an account holding roles of `held` classes may also get a role of class `new`.
+pub fn check_admin_separation(held: &[AdminClass], new: Option<AdminClass>) -> Result<(), Violation> {
+    match new {
+        Some(class) if held.iter().any(|h| *h != class) => Err(Violation::of(rules::ADMIN_SEPARATION)),
+        _ => Ok(()),
+    }
+}
+
+/// A unit's place in the tree: the ids from the root down, as `/1/5/23/`. A unit is within a
+/// scope when the scope's path is a prefix of its own.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UnitPath(String);
+
+impl UnitPath {
+    pub fn root_of(id: i64) -> Self {
+        Self(format!("/{id}/"))
+    }
+
+    pub fn child(&self, id: i64) -> Self {
+        Self(format!("{}{id}/", self.0))
+    }
+
+    /// Reads a stored path; `None` unless it looks like `/1/5/`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let inner = text.strip_prefix('/')?.strip_suffix('/')?;
+        (!inner.is_empty() && inner.split('/').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+            .then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_within(&self, scope: &UnitPath) -> bool {
+        self.0.starts_with(&scope.0)
+    }
+
+    pub fn depth(&self) -> usize {
+        self.0.matches('/').count().saturating_sub(1)
+    }
+}
+
+/// How a request reached GridSafe; recorded with every audit event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Web,
+    Api,
+    Cli,
+    Job,
+}
+
+impl Channel {
+    pub fn code(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Api => "api",
+            Channel::Cli => "cli",
+            Channel::Job => "job",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "web" => Some(Channel::Web),
+            "api" => Some(Channel::Api),
+            "cli" => Some(Channel::Cli),
+            "job" => Some(Channel::Job),
+            _ => None,
+        }
+    }
+}
+
+/// Who acts, as recorded in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `None` for the operator at the command line and for jobs.
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub channel: Channel,
+}
+
+/// An authenticated user (or the operator) and everything they may do, where.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    actor: Actor,
+    grants: Vec<(Permission, UnitPath)>,
+}
+
+/// Why access was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("permission {} not granted", .0.code())]
+    NotGranted(Permission),
+    #[error("record outside the units where {} is granted", .0.code())]
+    OutsideScope(Permission),
+}
+
+impl Principal {
+    /// `grants` are the (permission, unit) pairs of the user's roles, already narrowed to an
+    /// API token's permissions when the request came with one.
+    pub fn new(actor: Actor, grants: Vec<(Permission, UnitPath)>) -> Self {
+        Self { actor, grants }
+    }
+
+    /// The operator of the machine (command line) or a scheduled job: every permission,
+    /// everywhere. Whoever runs the binary on the server already holds the database.
+    pub fn operator(name: &str, channel: Channel) -> Self {
+        Self {
+            actor: Actor { user_id: None, name: name.to_owned(), channel },
+            grants: Permission::ALL.iter().map(|p| (*p, UnitPath(String::from("/")))).collect(),
+        }
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        self.actor.user_id
+    }
+
+    pub fn has(&self, permission: Permission) -> bool {
+        self.grants.iter().any(|(p, _)| *p == permission)
+    }
+
+    pub fn permissions(&self) -> BTreeSet<Permission> {
+        self.grants.iter().map(|(p, _)| *p).collect()
+    }
+
+    /// The one place access is decided.
+    pub fn authorize<P: PermissionMarker>(&self) -> Result<Capability<P>, Denied> {
+        let mut scope: Vec<UnitPath> =
+            self.grants.iter().filter(|(p, _)| *p == P::PERMISSION).map(|(_, unit)| unit.clone()).collect();
+        if scope.is_empty() {
+            return Err(Denied::NotGranted(P::PERMISSION));
+        }
+        // Keep only the widest paths: a unit inside another granted unit adds nothing.
+        scope.sort();
+        scope.dedup();
+        let widest: Vec<UnitPath> =
+            scope.iter().filter(|s| !scope.iter().any(|o| o != *s && s.is_within(o))).cloned().collect();
+        Ok(Capability { actor: self.actor.clone(), scope: widest, permission: PhantomData })
+    }
+}
+
+/// Proof that `actor` holds permission `P` over the units of `scope`.
+#[derive(Debug, Clone)]
+pub struct Capability<P> {
+    actor: Actor,
+    scope: Vec<UnitPath>,
+    permission: PhantomData<P>,
+}
+
+impl<P: PermissionMarker> Capability<P> {
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn permission(&self) -> Permission {
+        P::PERMISSION
+    }
+
+    /// The units (with everything below them) this capability reaches.
+    pub fn scope(&self) -> &[UnitPath] {
+        &self.scope
+    }
+
+    pub fn covers(&self, unit: &UnitPath) -> bool {
+        self.scope.iter().any(|s| unit.is_within(s))
+    }
+
+    /// `Ok` when `unit` is in scope, else the refusal to report.
+    pub fn check(&self, unit: &UnitPath) -> Result<(), Denied> {
+        if self.covers(unit) { Ok(()) } else { Err(Denied::OutsideScope(P::PERMISSION)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn user(grants: Vec<(Permission, UnitPath)>) -> Principal {
+        Principal::new(Actor { user_id: Some(1), name: "u".into(), channel: Channel::Web }, grants)
+    }
+
+    #[test]
+    fn capability_reaches_the_unit_and_below_only() {
+        let city = UnitPath::root_of(1).child(5);
+        let p = user(vec![(Permission::UsersView, city.clone())]);
+        let cap = p.authorize::<perm::UsersView>().expect("granted");
+        assert!(cap.covers(&city));
+        assert!(cap.covers(&city.child(23)));
+        assert!(!cap.covers(&UnitPath::root_of(1)));
+        assert!(!cap.covers(&UnitPath::root_of(1).child(6)));
+        // "/1/5/" is not a prefix match for "/1/50/".
+        assert!(!cap.covers(&UnitPath::root_of(1).child(50)));
+        assert_eq!(p.authorize::<perm::UsersManage>().err(), Some(Denied::NotGranted(Permission::UsersManage)));
+    }
+
+    #[test]
+    fn admin_classes_never_mix() {
+        use AdminClass::*;
+        assert!(check_admin_separation(&[], Some(System)).is_ok());
+        assert!(check_admin_separation(&[System], Some(System)).is_ok());
+        assert!(check_admin_separation(&[System], None).is_ok());
+        for (held, new) in [(System, Security), (Security, Audit), (Audit, System)] {
+            let err = check_admin_separation(&[held], Some(new)).expect_err("mixed");
+            assert_eq!(err.rule.code, "ADMIN_SEPARATION");
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::from_code(p.code()), Some(*p));
+        }
+        assert_eq!(UnitPath::parse("/1/5/").map(|p| p.depth()), Some(2));
+        assert!(UnitPath::parse("/1//").is_none() && UnitPath::parse("1/").is_none() && UnitPath::parse("/").is_none());
+    }
+
+    proptest! {
+        /// The scope kept after narrowing covers exactly what the grants covered.
+        #[test]
+        fn narrowed_scope_covers_the_same_units(
+            grants in proptest::collection::vec(proptest::collection::vec(1i64..4, 1..4), 1..5),
+            probe in proptest::collection::vec(1i64..4, 1..5),
+        ) {
+            let path = |ids: &[i64]| ids[1..].iter().fold(UnitPath::root_of(ids[0]), |p, id| p.child(*id));
+            let paths: Vec<UnitPath> = grants.iter().map(|g| path(g)).collect();
+            let p = user(paths.iter().map(|u| (Permission::AuditRead, u.clone())).collect());
+            let cap = p.authorize::<perm::AuditRead>().expect("granted");
+            let target = path(&probe);
+            prop_assert_eq!(cap.covers(&target), paths.iter().any(|g| target.is_within(g)));
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! `/api/v1` for the signed-in user, units, users and tokens.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gridsafe_app::identity::{self, NewToken, NewUnit, NewUser};
+use gridsafe_domain::access::perm;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::json::ApiJson;
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{AppError, ErrorEnvelope};
+
+/// The caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub unit_id: i64,
+    /// Permission codes the caller holds (through this token, when called with one).
+    pub permissions: Vec<String>,
+}
+
+/// Who the caller is and what they may do.
+#[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, description = "Not signed in", body = ErrorEnvelope),
+        (status = 403, description = "Password change required", body = ErrorEnvelope),
+    ))]
+pub async fn me(auth: Auth) -> Json<Me> {
+    Json(Me {
+        id: auth.user.id,
+        username: auth.user.username.clone(),
+        display_name: auth.user.display_name.clone(),
+        unit_id: auth.user.unit_id,
+        permissions: auth.user.principal.permissions().into_iter().map(|p| p.code().to_owned()).collect(),
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitOut {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// `province`, `city`, `county` or `team`.
+    pub kind: String,
+    pub parent_id: Option<i64>,
+}
+
+impl From<identity::Unit> for UnitOut {
+    fn from(u: identity::Unit) -> Self {
+        Self { id: u.id, code: u.code, name: u.name, kind: u.kind.code().to_owned(), parent_id: u.parent_id }
+    }
+}
+
+/// Organisation units within the caller's scope, in tree order.
+#[utoipa::path(get, path = "/api/v1/units", tag = "identity", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<UnitOut>),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+    ))]
+pub async fn list_units(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<UnitOut>>, AppError> {
+    let cap = auth.require::<perm::UnitsManage>(&state).await?;
+    Ok(Json(identity::list_units(state.app(), cap.scope()).await?.into_iter().map(UnitOut::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UnitIn {
+    #[schema(max_length = 32, example = "XG-XN")]
+    pub code: String,
+    #[schema(max_length = 100, example = "孝南供电中心")]
+    pub name: String,
+    /// `province`, `city`, `county` or `team`.
+    pub kind: String,
+    pub parent_id: Option<i64>,
+}
+
+/// Creates a unit below `parent_id`.
+#[utoipa::path(post, path = "/api/v1/units", tag = "identity", security(("bearer" = [])), request_body = UnitIn,
+    responses(
+        (status = 201, body = UnitOut),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 409, description = "Code taken, or a rule refused", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ))]
+pub async fn create_unit(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<UnitIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::UnitsManage>(&state).await?;
+    let input = NewUnit { code: input.code, name: input.name, kind: input.kind, parent_id: input.parent_id };
+    let unit = auth.checked(&state, identity::create_unit(state.app(), &cap, &auth.meta, input).await).await?;
+    Ok((StatusCode::CREATED, Json(UnitOut::from(unit))).into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleGrantOut {
+    pub role: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    /// `active`, `locked`, `dormant` or `disabled`.
+    pub status: String,
+    pub last_login_at: Option<String>,
+    pub last_review_at: Option<String>,
+    pub roles: Vec<RoleGrantOut>,
+}
+
+impl From<identity::UserSummary> for UserOut {
+    fn from(u: identity::UserSummary) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            unit_id: u.unit_id,
+            unit_name: u.unit_name,
+            status: u.status.code().to_owned(),
+            last_login_at: u.last_login_at,
+            last_review_at: u.last_review_at,
+            roles: u
+                .roles
+                .into_iter()
+                .map(|r| RoleGrantOut { role: r.role, unit_id: r.unit_id, unit_name: r.unit_name })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UserQuery {
+    /// Part of the username or name.
+    pub q: Option<String>,
+}
+
+/// Users of the caller's units.
+#[utoipa::path(get, path = "/api/v1/users", tag = "identity", security(("bearer" = [])), params(UserQuery),
+    responses(
+        (status = 200, body = Vec<UserOut>),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+    ))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<UserQuery>,
+) -> Result<Json<Vec<UserOut>>, AppError> {
+    let cap = auth.require::<perm::UsersView>(&state).await?;
+    Ok(Json(identity::list_users(state.app(), &cap, q.q.as_deref()).await?.into_iter().map(UserOut::from).collect()))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "identity", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, body = UserOut),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, description = "Not permitted, or the user belongs to another unit", body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+    ))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Json<UserOut>, AppError> {
+    let cap = auth.require::<perm::UsersView>(&state).await?;
+    let user = auth.checked(&state, identity::get_user(state.app(), &cap, id).await).await?;
+    Ok(Json(UserOut::from(user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserIn {
+    #[schema(max_length = 40, example = "zhangwei")]
+    pub username: String,
+    #[schema(max_length = 100, example = "张伟")]
+    pub display_name: String,
+    pub unit_id: i64,
+    /// Omit to have one generated; either way it must be changed at first sign-in.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    pub id: i64,
+    /// Shown once; the user must change it at first sign-in.
+    pub initial_password: String,
+}
+
+/// Creates an account.
+#[utoipa::path(post, path = "/api/v1/users", tag = "identity", security(("bearer" = [])), request_body = UserIn,
+    responses(
+        (status = 201, body = CreatedUser),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 409, description = "Username taken", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<UserIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::UsersManage>(&state).await?;
+    let input = NewUser {
+        username: input.username,
+        display_name: input.display_name,
+        unit_id: input.unit_id,
+        password: input.password,
+    };
+    let (id, initial_password) =
+        auth.checked(&state, identity::create_user(state.app(), &cap, &auth.meta, input).await).await?;
+    Ok((StatusCode::CREATED, Json(CreatedUser { id, initial_password })).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoleIn {
+    /// A role code, e.g. `safety_auditor`.
+    pub role: String,
+    /// The unit the role is held at (it reaches the units below too).
+    pub unit_id: i64,
+}
+
+/// Grants a role at a unit.
+#[utoipa::path(post, path = "/api/v1/users/{id}/roles", tag = "identity", security(("bearer" = [])), request_body = RoleIn,
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Granted"),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Already held, or the administrator roles would mix (ADMIN_SEPARATION)", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ))]
+pub async fn grant_role(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<RoleIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::UsersManage>(&state).await?;
+    auth.checked(&state, identity::grant_role(state.app(), &cap, &auth.meta, id, &input.role, input.unit_id).await)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenOut {
+    pub id: i64,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+impl From<identity::TokenInfo> for TokenOut {
+    fn from(t: identity::TokenInfo) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            permissions: t.permissions,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+            last_used_at: t.last_used_at,
+        }
+    }
+}
+
+/// The caller's API tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TokenOut>), (status = 401, body = ErrorEnvelope), (status = 403, description = "Called with an API token", body = ErrorEnvelope)))]
+pub async fn list_tokens(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<TokenOut>>, AppError> {
+    auth.require_session(&state).await?;
+    Ok(Json(identity::list_tokens(state.app(), &auth.user).await?.into_iter().map(TokenOut::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenIn {
+    #[schema(max_length = 100, example = "营销系统对接")]
+    pub name: String,
+    /// Permission codes, each one the caller holds.
+    pub permissions: Vec<String>,
+    #[schema(minimum = 1, example = 90)]
+    pub valid_days: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub token: TokenOut,
+    /// Send as `Authorization: Bearer <secret>`. Shown once.
+    pub secret: String,
+}
+
+/// Creates an API token with a subset of the caller's permissions.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "identity", security(("bearer" = [])), request_body = TokenIn,
+    responses((status = 201, body = CreatedToken), (status = 401, body = ErrorEnvelope), (status = 403, description = "Called with an API token", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<TokenIn>,
+) -> Result<Response, AppError> {
+    auth.require_session(&state).await?;
+    let input = NewToken { name: input.name, permissions: input.permissions, valid_days: input.valid_days };
+    let (token, secret) = identity::create_token(state.app(), &auth.meta, &auth.user, input).await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { token: token.into(), secret })).into_response())
+}
+
+/// Revokes one of the caller's tokens, effective at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "identity", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked"), (status = 401, body = ErrorEnvelope), (status = 403, description = "Called with an API token", body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    auth.require_session(&state).await?;
+    identity::revoke_token(state.app(), &auth.meta, &auth.user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
