@@ -7,7 +7,7 @@ bin="${1:-${CARGO_TARGET_DIR:-target}/debug/gridsafe}"
 st="${SCHEMATHESIS:-.venv/bin/schemathesis}"
 dir="$(mktemp -d)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$dir/gridsafe.db" >"$dir/server.log" 2>&1 &
+GRIDSAFE_AUDIT__SIGNING_KEY_PATH="$dir/audit-signing.key" "$bin" serve --listen "127.0.0.1:$port" --database-url "sqlite://$dir/gridsafe.db" >"$dir/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 100); do
@@ -15,9 +15,25 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$dir/server.log"; exit 1; }
-"$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+base="http://127.0.0.1:$port"
+
+# Sign in as the first-start administrator, set a password, and make an API token with every
+# permission it holds, so the fuzzing reaches past authentication.
+password=$(grep -oP '(?<=初始密码：|initial password: )\S+' "$dir/server.log" | head -n1)
+jar="$dir/cookies"
+curl -fsS -c "$jar" -o /dev/null -H 'Sec-Fetch-Site: same-origin' \
+  --data-urlencode username=admin --data-urlencode "password=$password" "$base/login"
+curl -fsS -b "$jar" -c "$jar" -o /dev/null -H 'Sec-Fetch-Site: same-origin' \
+  --data-urlencode "current=$password" --data-urlencode new=Gs-Fuzz-2026x --data-urlencode confirm=Gs-Fuzz-2026x \
+  "$base/account/password"
+token=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' \
+  -d '{"name":"schemathesis","permissions":["units.manage","users.view","users.manage","roles.manage"],"valid_days":1}' \
+  "$base/api/v1/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+
+"$st" run "$base/api/v1/openapi.json" \
+  -H "Authorization: Bearer $token" \
   --checks all \
   --max-examples 50 \
   --request-timeout 5 \
-  --workers 2 \
+  --workers 1 \
   --no-color

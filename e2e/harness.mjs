@@ -28,7 +28,8 @@ export async function startServer() {
   const base = `http://127.0.0.1:${port}`;
   let log = "";
   const child = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--database-url", `sqlite://${dir}/gridsafe.db`], {
-    env: { ...process.env, GRIDSAFE_LANG: "zh-CN" },
+    cwd: dir,
+    env: { ...process.env, GRIDSAFE_LANG: "zh-CN", GRIDSAFE_AUDIT__SIGNING_KEY_PATH: `${dir}/audit-signing.key` },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => (log += d));
@@ -43,8 +44,11 @@ export async function startServer() {
     if (Date.now() > deadline) throw new Error(`gridsafe did not become ready:\n${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // The first start prints the administrator's one-time password on the console.
+  const password = /初始密码：(\S+)/.exec(log)?.[1] ?? /initial password: (\S+)/.exec(log)?.[1];
   return {
     base,
+    adminPassword: password,
     log: () => log,
     async stop() {
       child.kill("SIGTERM");

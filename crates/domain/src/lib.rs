@@ -8,4 +8,5 @@ pub mod access;
 pub mod account;
 pub mod password;
 pub mod rules;
+pub mod text;
 pub mod time;

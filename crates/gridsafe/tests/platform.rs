@@ -5,19 +5,26 @@ mod support;
 use support::Backend;
 
 backend_tests! {
-    async fn home_page_is_chinese_by_default(app: TestApp) {
-        let page = app.get("/").await;
+    async fn home_page_is_chinese_by_default_and_needs_sign_in(app: TestApp) {
+        let response = app.get("/").await;
+        assert_eq!(response.status, 303);
+        assert_eq!(response.header("location"), "/login?next=/");
+        let page = app.get("/login").await;
         assert_eq!(page.status, 200);
         assert!(page.body.contains(r#"<html lang="zh-CN">"#));
         assert!(page.body.contains("营销安全管控平台"));
-        assert!(page.body.contains("首页"));
+        let f = app.fixture().await;
+        let cookie = app.session_for(f.user("crew_member")).await;
+        let page = app.get_with("/", &[("cookie", &cookie)]).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("首页") && page.body.contains("测试u_crew_member"), "{}", page.body);
     }
 
     async fn browser_language_and_choice_are_honoured(app: TestApp) {
-        let page = app.get_with("/", &[("accept-language", "en-GB,en;q=0.9")]).await;
+        let page = app.get_with("/login", &[("accept-language", "en-GB,en;q=0.9")]).await;
         assert!(page.body.contains(r#"<html lang="en">"#), "Accept-Language: en");
         // The user's choice beats the browser's.
-        let page = app.get_with("/", &[("accept-language", "en"), ("cookie", "gs_lang=zh-CN")]).await;
+        let page = app.get_with("/login", &[("accept-language", "en"), ("cookie", "gs_lang=zh-CN")]).await;
         assert!(page.body.contains(r#"<html lang="zh-CN">"#));
     }
 
@@ -64,7 +71,7 @@ backend_tests! {
     }
 
     async fn every_response_carries_security_headers(app: TestApp) {
-        for path in ["/", "/healthz", "/api/v1/meta", "/missing"] {
+        for path in ["/", "/login", "/healthz", "/api/v1/meta", "/missing"] {
             let response = app.get(path).await;
             let csp = response.header("content-security-policy");
             assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'nonce-"), "{path}: {csp}");
@@ -74,14 +81,14 @@ backend_tests! {
             assert!(!response.header("x-request-id").is_empty(), "{path}");
         }
         // The page's script carries this response's nonce.
-        let page = app.get("/").await;
+        let page = app.get("/login").await;
         let csp = page.header("content-security-policy").to_owned();
         let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("nonce");
         assert!(page.body.contains(&format!(r#"nonce="{nonce}""#)));
     }
 
     async fn static_assets_are_embedded_and_cacheable(app: TestApp) {
-        let page = app.get("/").await;
+        let page = app.get("/login").await;
         let css = page.body.split("href=\"").find_map(|s| s.split('"').next().filter(|h| h.ends_with("style.css"))).expect("css link");
         let response = app.get(css).await;
         assert_eq!(response.status, 200);
@@ -130,6 +137,7 @@ async fn postgres_schema_behind_is_refused_with_the_command_to_run() {
     };
     let mut settings = gridsafe::Settings::default();
     settings.database.url = gridsafe_store::DatabaseUrl::new(url);
+    settings.audit.signing_key_path = dir.path().join("audit.key");
     let clock = std::sync::Arc::new(gridsafe_domain::time::ManualClock::new(support::start_of_test_time()));
     let error = gridsafe::prepare(&settings, clock.clone(), Default::default()).await.expect_err("behind");
     let message = error.message(gridsafe_web::i18n::Lang::ZhCn);
@@ -204,6 +212,7 @@ async fn readiness_follows_the_database() {
     let relay = Relay::start("127.0.0.1:0".parse().expect("addr"), host.to_owned()).await;
     let mut settings = gridsafe::Settings::default();
     settings.database.url = gridsafe_store::DatabaseUrl::new(format!("{prefix}@{}/{db_path}", relay.addr));
+    settings.audit.signing_key_path = dir.path().join("audit.key");
     let app = support::TestApp::with_settings(settings, dir).await;
     assert_eq!(app.get("/readyz").await.status, 200);
 

@@ -297,6 +297,7 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
     let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let nonce = request.extensions().get::<CspNonce>().map(|n| n.0.clone()).unwrap_or_default();
     let path = request.uri().path().to_owned();
+    let has_session = crate::context::cookie(request.headers(), gridsafe_app::identity::SESSION_COOKIE).is_some();
 
     let response = next.run(request).await;
     let status = response.status();
@@ -324,7 +325,7 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
     } else {
         let chrome = Chrome::new(lang, nonce, path);
         let fields = info.fields.iter().map(|f| field_message(lang, f)).collect();
-        let signed_in = info.code != ErrorCode::Unauthenticated;
+        let signed_in = has_session && info.code != ErrorCode::Unauthenticated;
         crate::layout::render(&ErrorPage {
             chrome,
             status: status.as_u16(),

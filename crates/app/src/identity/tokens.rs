@@ -2,6 +2,7 @@
 //! hashed, with an expiry, revocable, last use recorded.
 
 use gridsafe_domain::access::Permission;
+use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
@@ -43,7 +44,11 @@ pub async fn create_token(
     for code in &input.permissions {
         match Permission::from_code(code) {
             Some(p) if held.contains(&p) => permissions.push(p),
-            _ => problems.push(FieldProblem::new("permissions", "token-permission-not-held").with("permission", code)),
+            // Nobody hands on a permission they do not hold.
+            Some(p) => return Err(gridsafe_domain::access::Denied::NotGranted(p).into()),
+            None => {
+                problems.push(FieldProblem::new("permissions", "token-permission-unknown").with("permission", code))
+            }
         }
     }
     if permissions.is_empty() && problems.is_empty() {
@@ -67,7 +72,7 @@ pub async fn create_token(
         "INSERT INTO api_tokens (user_id, name, token_hash, permissions, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(user.id)
-    .bind(input.name.trim())
+    .bind(trim_blank(&input.name))
     .bind(token_hash(&secret))
     .bind(codes.join(","))
     .bind(now.to_db())
@@ -75,14 +80,14 @@ pub async fn create_token(
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
-    let event = NewEvent::new("api_token.created", "api_token", id)
-        .unit(user.unit_id)
-        .summary(serde_json::json!({ "name": input.name.trim(), "permissions": codes, "expires_at": expires.to_db() }));
+    let event = NewEvent::new("api_token.created", "api_token", id).unit(user.unit_id).summary(
+        serde_json::json!({ "name": trim_blank(&input.name), "permissions": codes, "expires_at": expires.to_db() }),
+    );
     append(&mut tx, app.db().backend(), user.principal.actor(), meta, now, event).await?;
     tx.commit().await?;
     let info = TokenInfo {
         id,
-        name: input.name.trim().to_owned(),
+        name: trim_blank(&input.name).to_owned(),
         permissions: codes,
         created_at: now.to_db(),
         expires_at: expires.to_db(),

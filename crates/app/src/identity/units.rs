@@ -2,6 +2,7 @@
 
 use gridsafe_domain::access::{Capability, UnitPath, perm};
 use gridsafe_domain::rules::{self, Violation};
+use gridsafe_domain::text::trim_blank;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -111,7 +112,7 @@ fn check_code(code: &str, problems: &mut Vec<FieldProblem>) {
 }
 
 pub(crate) fn check_name(field: &'static str, name: &str, problems: &mut Vec<FieldProblem>) {
-    let n = name.trim().chars().count();
+    let n = trim_blank(name).chars().count();
     if n == 0 || n > 100 {
         problems.push(FieldProblem::new(field, "field-name-length").with("max", 100));
     }
@@ -131,14 +132,9 @@ pub async fn create_unit(
     if kind.is_none() {
         problems.push(FieldProblem::new("kind", "field-unit-kind"));
     }
+    // A parent that does not exist is a reference to nothing: not found, not a form error.
     let parent = match input.parent_id {
-        Some(id) => match unit_by_id(app, id).await? {
-            Some(parent) => Some(parent),
-            None => {
-                problems.push(FieldProblem::new("parent_id", "field-unit-parent"));
-                None
-            }
-        },
+        Some(id) => Some(unit_by_id(app, id).await?.ok_or(AppError::NotFound)?),
         None => None,
     };
     let (Some(kind), true) = (kind, problems.is_empty()) else {
@@ -156,7 +152,7 @@ pub async fn create_unit(
     let mut tx = app.db().begin_write().await?;
     let id: i64 = sqlx::query("INSERT INTO org_units (code, name, kind, parent_id, path, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(&code)
-        .bind(input.name.trim())
+        .bind(trim_blank(&input.name))
         .bind(kind.code())
         .bind(input.parent_id)
         .bind(format!("/pending-{code}/"))
@@ -172,10 +168,10 @@ pub async fn create_unit(
     sqlx::query("UPDATE org_units SET path = $1 WHERE id = $2").bind(path.as_str()).bind(id).execute(&mut *tx).await?;
     let event = NewEvent::new("unit.created", "org_unit", id)
         .unit(id)
-        .summary(serde_json::json!({ "code": code, "name": input.name.trim(), "kind": kind.code(), "parent_id": input.parent_id }));
+        .summary(serde_json::json!({ "code": code, "name": trim_blank(&input.name), "kind": kind.code(), "parent_id": input.parent_id }));
     append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
     tx.commit().await?;
-    Ok(Unit { id, code, name: input.name.trim().to_owned(), kind, parent_id: input.parent_id, path })
+    Ok(Unit { id, code, name: trim_blank(&input.name).to_owned(), kind, parent_id: input.parent_id, path })
 }
 
 pub async fn rename_unit(
@@ -193,13 +189,17 @@ pub async fn rename_unit(
     let unit = unit_by_id(app, id).await?.ok_or(AppError::NotFound)?;
     cap.check(&unit.path)?;
     let mut tx = app.db().begin_write().await?;
-    sqlx::query("UPDATE org_units SET name = $1 WHERE id = $2").bind(name.trim()).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE org_units SET name = $1 WHERE id = $2")
+        .bind(trim_blank(name))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let event = NewEvent::new("unit.renamed", "org_unit", id)
         .unit(id)
-        .summary(serde_json::json!({ "from": unit.name, "to": name.trim() }));
+        .summary(serde_json::json!({ "from": unit.name, "to": trim_blank(name) }));
     append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
-    Ok(Unit { name: name.trim().to_owned(), ..unit })
+    Ok(Unit { name: trim_blank(name).to_owned(), ..unit })
 }
 
 pub(crate) async fn unit_count(app: &App) -> Result<i64, AppError> {

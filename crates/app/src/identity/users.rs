@@ -1,5 +1,6 @@
 //! User accounts and the roles they hold at units.
 
+use gridsafe_domain::text::trim_blank;
 use std::collections::BTreeMap;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -256,13 +257,10 @@ pub async fn create_user(
     for problem in app.security().password_policy().problems(&username, &password) {
         problems.push(FieldProblem::new("password", problem.message_key()));
     }
-    let unit = unit_by_id(app, input.unit_id).await?;
-    if unit.is_none() {
-        problems.push(FieldProblem::new("unit_id", "field-unit-parent"));
-    }
-    let Some(unit) = unit.filter(|_| problems.is_empty()) else {
+    if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
-    };
+    }
+    let unit = unit_by_id(app, input.unit_id).await?.ok_or(AppError::NotFound)?;
     cap.check(&unit.path)?;
     let hash = hash_password(password.clone()).await?;
     let now = app.now();
@@ -272,7 +270,7 @@ pub async fn create_user(
          failed_logins, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $6) RETURNING id",
     )
     .bind(&username)
-    .bind(input.display_name.trim())
+    .bind(trim_blank(&input.display_name))
     .bind(unit.id)
     .bind(&hash)
     .bind(1_i64)
@@ -315,13 +313,13 @@ pub async fn grant_role(
     unit_id: i64,
 ) -> Result<(), AppError> {
     let user = load_checked(app, cap, user_id).await?;
-    let unit = unit_by_id(app, unit_id).await?.ok_or_else(|| AppError::invalid("unit_id", "field-unit-parent"))?;
+    let unit = unit_by_id(app, unit_id).await?.ok_or(AppError::NotFound)?;
     cap.check(&unit.path)?;
     let mut tx = app.db().begin_write().await?;
     let class_row =
         sqlx::query("SELECT admin_class FROM roles WHERE code = $1").bind(role).fetch_optional(&mut *tx).await?;
     let Some(class_row) = class_row else {
-        return Err(AppError::invalid("role", "field-role-unknown"));
+        return Err(AppError::NotFound);
     };
     let class: Option<String> = class_row.try_get(0)?;
     let held = admin_classes_held(&mut tx, user_id).await?;

@@ -36,7 +36,7 @@ pub struct TestApp {
     pub router: Router,
     pub clock: Arc<ManualClock>,
     pub settings: Settings,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 /// Writes each `async fn name(app: TestApp) { … }` as a test on SQLite and on PostgreSQL.
@@ -136,6 +136,7 @@ impl TestApp {
         let url = fresh_database(backend, dir.path()).await?;
         let mut settings = Settings::default();
         settings.database.url = DatabaseUrl::new(url);
+        settings.audit.signing_key_path = dir.path().join("audit-signing.key");
         Some(Self::with_settings(settings, dir).await)
     }
 
@@ -148,7 +149,7 @@ impl TestApp {
         let state =
             gridsafe::prepare(&settings, clock.clone(), StartOptions::default()).await.expect("application starts");
         let router = gridsafe_web::router(state.clone());
-        Self { state, router, clock, settings, _dir: dir }
+        Self { state, router, clock, settings, dir }
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
@@ -201,5 +202,200 @@ impl TestResponse {
 
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// The password every fixture user has.
+pub const PASSWORD: &str = "Gs-Test-2026!";
+
+/// Organisation units and users every identity test can rely on:
+/// root (省公司) → city A → county A1; root → city B.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub root: i64,
+    pub unit_a: i64,
+    pub unit_a1: i64,
+    pub unit_b: i64,
+    /// One user per role, each holding that role at city A: (role, user id).
+    pub by_role: Vec<(String, i64)>,
+    /// A user with no roles, in county A1.
+    pub plain_a1: i64,
+    /// A user with no roles, in city B.
+    pub plain_b: i64,
+}
+
+impl Fixture {
+    pub fn user(&self, role: &str) -> i64 {
+        self.by_role.iter().find(|(r, _)| r == role).map(|(_, id)| *id).expect("role in fixture")
+    }
+}
+
+pub const ROLES: [&str; 12] = [
+    "system_admin",
+    "security_admin",
+    "log_auditor",
+    "safety_auditor",
+    "customer_manager",
+    "inspector",
+    "ticket_issuer",
+    "work_leader",
+    "work_permitter",
+    "crew_member",
+    "contractor_admin",
+    "leader",
+];
+
+pub fn operator() -> gridsafe_domain::access::Principal {
+    gridsafe_domain::access::Principal::operator("test", gridsafe_domain::access::Channel::Cli)
+}
+
+pub fn meta() -> gridsafe_app::RequestMeta {
+    gridsafe_app::RequestMeta { request_id: "test".into() }
+}
+
+impl TestApp {
+    pub fn app(&self) -> &gridsafe_app::App {
+        self.state.app()
+    }
+
+    /// Creates a unit through the real use case.
+    pub async fn unit(&self, code: &str, name: &str, kind: &str, parent: Option<i64>) -> i64 {
+        use gridsafe_domain::access::perm;
+        let cap = operator().authorize::<perm::UnitsManage>().expect("operator");
+        let input = gridsafe_app::identity::NewUnit {
+            code: code.into(),
+            name: name.into(),
+            kind: kind.into(),
+            parent_id: parent,
+        };
+        gridsafe_app::identity::create_unit(self.app(), &cap, &meta(), input).await.expect("unit").id
+    }
+
+    /// Creates a user with [`PASSWORD`] (already changed, so no forced change) and `roles` at units.
+    pub async fn user(&self, username: &str, unit: i64, roles: &[(&str, i64)]) -> i64 {
+        use gridsafe_domain::access::perm;
+        let cap = operator().authorize::<perm::UsersManage>().expect("operator");
+        let input = gridsafe_app::identity::NewUser {
+            username: username.into(),
+            display_name: format!("测试{username}"),
+            unit_id: unit,
+            password: Some(PASSWORD.into()),
+        };
+        let (id, _) = gridsafe_app::identity::create_user(self.app(), &cap, &meta(), input).await.expect("user");
+        for (role, at) in roles {
+            gridsafe_app::identity::grant_role(self.app(), &cap, &meta(), id, role, *at).await.expect("role");
+        }
+        sqlx::query("UPDATE users SET must_change_password = 0 WHERE id = $1")
+            .bind(id)
+            .execute(self.state.db().pool())
+            .await
+            .expect("clear forced change");
+        id
+    }
+
+    pub async fn fixture(&self) -> Fixture {
+        let root = self.unit("HB", "湖北省电力公司", "province", None).await;
+        let unit_a = self.unit("XG", "孝感供电公司", "city", Some(root)).await;
+        let unit_a1 = self.unit("XG-XN", "孝南供电中心", "county", Some(unit_a)).await;
+        let unit_b = self.unit("WH", "武汉供电公司", "city", Some(root)).await;
+        let mut by_role = Vec::new();
+        for role in ROLES {
+            let id = self.user(&format!("u_{role}"), unit_a, &[(role, unit_a)]).await;
+            by_role.push((role.to_owned(), id));
+        }
+        let plain_a1 = self.user("plain_a1", unit_a1, &[]).await;
+        let plain_b = self.user("plain_b", unit_b, &[]).await;
+        Fixture { root, unit_a, unit_a1, unit_b, by_role, plain_a1, plain_b }
+    }
+
+    /// A `Cookie` header value of a fresh session for `user_id`, made without signing in
+    /// (tests of sign-in itself use the real form).
+    pub async fn session_for(&self, user_id: i64) -> String {
+        use sha2::Digest;
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("random");
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let hash: String = sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let now = self.clock_now().to_db();
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)")
+            .bind(hash)
+            .bind(user_id)
+            .bind(now)
+            .execute(self.state.db().pool())
+            .await
+            .expect("session");
+        format!("gs_session={token}")
+    }
+
+    pub fn clock_now(&self) -> Timestamp {
+        use gridsafe_domain::time::Clock;
+        self.clock.now()
+    }
+
+    pub async fn audit_count(&self) -> i64 {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) FROM audit_events")
+            .fetch_one(self.state.db().pool())
+            .await
+            .expect("count")
+            .try_get(0)
+            .expect("count")
+    }
+
+    /// The actions of the audit trail, oldest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        sqlx::query_as::<_, (String,)>("SELECT action FROM audit_events ORDER BY seq")
+            .fetch_all(self.state.db().pool())
+            .await
+            .expect("actions")
+            .into_iter()
+            .map(|(a,)| a)
+            .collect()
+    }
+
+    /// Signs in through the real form; returns the response.
+    pub async fn login(&self, username: &str, password: &str) -> TestResponse {
+        let body = format!("username={username}&password={}", urlencode(password));
+        self.post_form("/login", &body, &[]).await
+    }
+
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        if body.is_some() {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        self.request(builder.body(body).expect("request")).await
+    }
+}
+
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl TestResponse {
+    /// The session cookie this response sets, as a `Cookie` header value.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("gs_session=") && !c.contains("Max-Age=0"))
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned)
     }
 }

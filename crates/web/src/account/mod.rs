@@ -278,7 +278,11 @@ async fn tokens_create(
         valid_days: value("valid_days").trim().parse().unwrap_or(0),
     };
     let lang = ctx.lang;
-    match identity::create_token(state.app(), &auth.meta, &auth.user, input).await {
+    let result = identity::create_token(state.app(), &auth.meta, &auth.user, input).await;
+    if let Err(UseCaseError::Denied(denied)) = &result {
+        return Err(auth.denied(&state, *denied, "api_token").await);
+    }
+    match result {
         Ok((_, secret)) => tokens_view(&state, ctx, &auth, Some(secret), Vec::new()).await,
         Err(UseCaseError::Invalid(problems)) => {
             let errors = problems.iter().map(|p| field_message(lang, p)).collect();

@@ -156,8 +156,6 @@ struct UserForm {
     username: String,
     display_name: String,
     unit_id: i64,
-    #[serde(default)]
-    password: String,
 }
 
 async fn users_create(
@@ -172,7 +170,8 @@ async fn users_create(
         username: form.username,
         display_name: form.display_name,
         unit_id: form.unit_id,
-        password: Some(form.password).filter(|p| !p.is_empty()),
+        // Always generated: an administrator never chooses a user's password.
+        password: None,
     };
     let (_, password) = auth.checked(&state, identity::create_user(state.app(), &cap, &auth.meta, input).await).await?;
     // The initial password is shown once, on this response only.

@@ -1,7 +1,7 @@
 //! `/api/v1` for the signed-in user, units, users and tokens.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gridsafe_app::identity::{self, NewToken, NewUnit, NewUser};
@@ -9,7 +9,7 @@ use gridsafe_domain::access::perm;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiPath};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
@@ -70,14 +70,37 @@ pub async fn list_units(State(state): State<AppState>, auth: Auth) -> Result<Jso
     Ok(Json(identity::list_units(state.app(), cap.scope()).await?.into_iter().map(UnitOut::from).collect()))
 }
 
+/// 省公司, 市公司, 县公司/供电中心, 班组.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKindIn {
+    Province,
+    City,
+    County,
+    Team,
+}
+
+impl UnitKindIn {
+    fn code(self) -> &'static str {
+        match self {
+            UnitKindIn::Province => "province",
+            UnitKindIn::City => "city",
+            UnitKindIn::County => "county",
+            UnitKindIn::Team => "team",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UnitIn {
-    #[schema(max_length = 32, example = "XG-XN")]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "XG-XN")]
     pub code: String,
-    #[schema(max_length = 100, example = "孝南供电中心")]
+    #[schema(pattern = "\\S", max_length = 100, example = "孝南供电中心")]
     pub name: String,
-    /// `province`, `city`, `county` or `team`.
-    pub kind: String,
+    pub kind: UnitKindIn,
+    /// The parent unit; omit only for a top-level unit.
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "super::json::whole::opt_i64")]
     pub parent_id: Option<i64>,
 }
 
@@ -87,6 +110,7 @@ pub struct UnitIn {
         (status = 201, body = UnitOut),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
+        (status = 404, description = "No such parent unit", body = ErrorEnvelope),
         (status = 409, description = "Code taken, or a rule refused", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope),
     ))]
@@ -96,7 +120,8 @@ pub async fn create_unit(
     ApiJson(input): ApiJson<UnitIn>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::UnitsManage>(&state).await?;
-    let input = NewUnit { code: input.code, name: input.name, kind: input.kind, parent_id: input.parent_id };
+    let input =
+        NewUnit { code: input.code, name: input.name, kind: input.kind.code().to_owned(), parent_id: input.parent_id };
     let unit = auth.checked(&state, identity::create_unit(state.app(), &cap, &auth.meta, input).await).await?;
     Ok((StatusCode::CREATED, Json(UnitOut::from(unit))).into_response())
 }
@@ -176,7 +201,7 @@ pub async fn list_users(
 pub async fn get_user(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UserOut>, AppError> {
     let cap = auth.require::<perm::UsersView>(&state).await?;
     let user = auth.checked(&state, identity::get_user(state.app(), &cap, id).await).await?;
@@ -185,13 +210,13 @@ pub async fn get_user(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserIn {
-    #[schema(max_length = 40, example = "zhangwei")]
+    #[schema(pattern = "^[A-Za-z0-9._-]{2,40}$", example = "zhangwei")]
     pub username: String,
-    #[schema(max_length = 100, example = "张伟")]
+    #[schema(pattern = "\\S", max_length = 100, example = "张伟")]
     pub display_name: String,
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "super::json::whole::i64")]
     pub unit_id: i64,
-    /// Omit to have one generated; either way it must be changed at first sign-in.
-    pub password: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -207,6 +232,7 @@ pub struct CreatedUser {
         (status = 201, body = CreatedUser),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
+        (status = 404, description = "No such unit", body = ErrorEnvelope),
         (status = 409, description = "Username taken", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope),
     ))]
@@ -220,7 +246,8 @@ pub async fn create_user(
         username: input.username,
         display_name: input.display_name,
         unit_id: input.unit_id,
-        password: input.password,
+        // Always generated: an administrator never chooses a user's password.
+        password: None,
     };
     let (id, initial_password) =
         auth.checked(&state, identity::create_user(state.app(), &cap, &auth.meta, input).await).await?;
@@ -230,8 +257,11 @@ pub async fn create_user(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleIn {
     /// A role code, e.g. `safety_auditor`.
+    #[schema(min_length = 1, max_length = 40)]
     pub role: String,
     /// The unit the role is held at (it reaches the units below too).
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "super::json::whole::i64")]
     pub unit_id: i64,
 }
 
@@ -249,7 +279,7 @@ pub struct RoleIn {
 pub async fn grant_role(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<RoleIn>,
 ) -> Result<StatusCode, AppError> {
     let cap = auth.require::<perm::UsersManage>(&state).await?;
@@ -293,11 +323,14 @@ pub async fn list_tokens(State(state): State<AppState>, auth: Auth) -> Result<Js
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenIn {
-    #[schema(max_length = 100, example = "营销系统对接")]
+    #[schema(pattern = "\\S", max_length = 100, example = "营销系统对接")]
     pub name: String,
     /// Permission codes, each one the caller holds.
+    #[schema(schema_with = permission_codes)]
     pub permissions: Vec<String>,
-    #[schema(minimum = 1, example = 90)]
+    /// Days until the token expires (at most `security.api_token_max_days`, 365 by default).
+    #[schema(minimum = 1, maximum = 365, example = 90)]
+    #[serde(deserialize_with = "super::json::whole::u32")]
     pub valid_days: u32,
 }
 
@@ -308,9 +341,19 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+/// The schema of a list of permission codes, generated from the one enum in the domain.
+fn permission_codes() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let codes = gridsafe_domain::access::Permission::ALL.iter().map(|p| p.code());
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes)))
+        .min_items(Some(1))
+        .build()
+}
+
 /// Creates an API token with a subset of the caller's permissions.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "identity", security(("bearer" = [])), request_body = TokenIn,
-    responses((status = 201, body = CreatedToken), (status = 401, body = ErrorEnvelope), (status = 403, description = "Called with an API token", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = CreatedToken), (status = 401, body = ErrorEnvelope), (status = 403, description = "Called with an API token, or a permission the caller does not hold", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_token(
     State(state): State<AppState>,
     auth: Auth,
@@ -318,7 +361,8 @@ pub async fn create_token(
 ) -> Result<Response, AppError> {
     auth.require_session(&state).await?;
     let input = NewToken { name: input.name, permissions: input.permissions, valid_days: input.valid_days };
-    let (token, secret) = identity::create_token(state.app(), &auth.meta, &auth.user, input).await?;
+    let (token, secret) =
+        auth.checked(&state, identity::create_token(state.app(), &auth.meta, &auth.user, input).await).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token: token.into(), secret })).into_response())
 }
 
@@ -329,7 +373,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, AppError> {
     auth.require_session(&state).await?;
     identity::revoke_token(state.app(), &auth.meta, &auth.user, id).await?;

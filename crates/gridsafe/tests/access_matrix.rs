@@ -1,0 +1,442 @@
+//! The access-control matrix: every route × every role × {own unit, other unit, anonymous,
+//! API token}, with the expected status. A route added without a row here fails the test.
+//! Every allowed or refused state change must add to the audit trail; a GET that succeeds
+//! must not.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::Request;
+use gridsafe_domain::access::Permission::{self, *};
+use support::{Fixture, ROLES, TestApp};
+
+#[derive(Debug, Clone, Copy)]
+enum Access {
+    /// Anyone, signed in or not: this status.
+    Public(u16),
+    /// Any signed-in user: this status.
+    SignedIn(u16),
+    /// A browser session only (never an API token): this status.
+    Session(u16),
+    /// Holders of the permission: this status; others 403.
+    Perm(Permission, u16),
+    /// A session holding the permission: this status; anyone else 403.
+    SessionPerm(Permission, u16),
+}
+
+struct Row {
+    method: &'static str,
+    pattern: &'static str,
+    access: Access,
+    /// The concrete request, with placeholders (see `fill`).
+    path: &'static str,
+    body: &'static str,
+    /// The same request on a record in another unit (expected 403 for the permission holder).
+    other_unit: Option<(&'static str, &'static str)>,
+}
+
+const fn row(
+    method: &'static str,
+    pattern: &'static str,
+    access: Access,
+    path: &'static str,
+    body: &'static str,
+) -> Row {
+    Row { method, pattern, access, path, body, other_unit: None }
+}
+
+const fn scoped(
+    method: &'static str,
+    pattern: &'static str,
+    access: Access,
+    path: &'static str,
+    body: &'static str,
+    other: (&'static str, &'static str),
+) -> Row {
+    Row { method, pattern, access, path, body, other_unit: Some(other) }
+}
+
+const PW_CHANGE: &str = "current=Gs-Test-2026%21&new=Gs-Renew-{n}x&confirm=Gs-Renew-{n}x";
+
+const ROWS: &[Row] = &[
+    // Pages.
+    row("GET", "/", Access::SignedIn(200), "/", ""),
+    row("GET", "/login", Access::Public(200), "/login", ""),
+    row("POST", "/login", Access::Public(303), "/login", "username=plain_a1&password=Gs-Test-2026%21"),
+    row("POST", "/logout", Access::Session(303), "/logout", ""),
+    row("POST", "/lang", Access::Public(303), "/lang", "lang=en&back=/"),
+    row("GET", "/account/password", Access::Session(200), "/account/password", ""),
+    row("POST", "/account/password", Access::Session(303), "/account/password", PW_CHANGE),
+    row("GET", "/account/tokens", Access::Session(200), "/account/tokens", ""),
+    row(
+        "POST",
+        "/account/tokens",
+        Access::SessionPerm(UsersView, 200),
+        "/account/tokens",
+        "name=t{n}&valid_days=30&permission=users.view",
+    ),
+    row("POST", "/account/tokens/{id}/revoke", Access::Session(303), "/account/tokens/{own_token}/revoke", ""),
+    row("GET", "/admin/units", Access::Perm(UnitsManage, 200), "/admin/units", ""),
+    scoped(
+        "POST",
+        "/admin/units",
+        Access::Perm(UnitsManage, 303),
+        "/admin/units",
+        "code=U{n}&name=N{n}&kind=team&parent_id={unit_a1}",
+        ("/admin/units", "code=V{n}&name=N{n}&kind=team&parent_id={unit_b}"),
+    ),
+    scoped(
+        "POST",
+        "/admin/units/{id}",
+        Access::Perm(UnitsManage, 303),
+        "/admin/units/{unit_a1}",
+        "name=R{n}",
+        ("/admin/units/{unit_b}", "name=R{n}"),
+    ),
+    row("GET", "/admin/users", Access::Perm(UsersView, 200), "/admin/users", ""),
+    scoped(
+        "POST",
+        "/admin/users",
+        Access::Perm(UsersManage, 200),
+        "/admin/users",
+        "username=n{n}&display_name=N&unit_id={unit_a1}",
+        ("/admin/users", "username=m{n}&display_name=N&unit_id={unit_b}"),
+    ),
+    scoped(
+        "GET",
+        "/admin/users/{id}",
+        Access::Perm(UsersView, 200),
+        "/admin/users/{plain_a1}",
+        "",
+        ("/admin/users/{plain_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/admin/users/{id}/roles",
+        Access::Perm(UsersManage, 303),
+        "/admin/users/{plain_a1}/roles",
+        "role={grant_role}&unit_id={unit_a1}",
+        ("/admin/users/{plain_b}/roles", "role=leader&unit_id={unit_b}"),
+    ),
+    scoped(
+        "POST",
+        "/admin/users/{id}/roles/revoke",
+        Access::Perm(UsersManage, 303),
+        "/admin/users/{plain_a1}/roles/revoke",
+        "role={revoke_role}&unit_id={unit_a1}",
+        ("/admin/users/{plain_b}/roles/revoke", "role=leader&unit_id={unit_b}"),
+    ),
+    scoped(
+        "POST",
+        "/admin/users/{id}/disable",
+        Access::Perm(UsersManage, 303),
+        "/admin/users/{target_a1}/disable",
+        "reason=test",
+        ("/admin/users/{plain_b}/disable", "reason=test"),
+    ),
+    scoped(
+        "POST",
+        "/admin/users/{id}/enable",
+        Access::Perm(UsersManage, 303),
+        "/admin/users/{target_a1}/enable",
+        "",
+        ("/admin/users/{plain_b}/enable", ""),
+    ),
+    scoped(
+        "POST",
+        "/admin/users/{id}/reset-password",
+        Access::Perm(UsersManage, 200),
+        "/admin/users/{target_a1}/reset-password",
+        "",
+        ("/admin/users/{plain_b}/reset-password", ""),
+    ),
+    row("GET", "/admin/roles", Access::Perm(RolesManage, 200), "/admin/roles", ""),
+    row("POST", "/admin/roles/{code}", Access::Perm(RolesManage, 303), "/admin/roles/leader", ""),
+    row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
+    scoped(
+        "POST",
+        "/security/accounts/{id}/review",
+        Access::Perm(AccountsReview, 303),
+        "/security/accounts/{plain_a1}/review",
+        "note=ok",
+        ("/security/accounts/{plain_b}/review", "note=ok"),
+    ),
+    scoped(
+        "POST",
+        "/security/accounts/{id}/unlock",
+        Access::Perm(AccountsReview, 303),
+        "/security/accounts/{plain_a1}/unlock",
+        "",
+        ("/security/accounts/{plain_b}/unlock", ""),
+    ),
+    row("GET", "/audit", Access::Perm(AuditRead, 200), "/audit", ""),
+    row("GET", "/audit/verify", Access::Perm(AuditRead, 200), "/audit/verify", ""),
+    row("GET", "/static/{version}/{name}", Access::Public(200), "{css}", ""),
+    row("GET", "/favicon.ico", Access::Public(308), "/favicon.ico", ""),
+    // API.
+    row("GET", "/healthz", Access::Public(200), "/healthz", ""),
+    row("GET", "/readyz", Access::Public(200), "/readyz", ""),
+    row("GET", "/api/v1/openapi.json", Access::Public(200), "/api/v1/openapi.json", ""),
+    row("GET", "/api/v1/meta", Access::Public(200), "/api/v1/meta", ""),
+    row("GET", "/api/v1/me", Access::SignedIn(200), "/api/v1/me", ""),
+    row("GET", "/api/v1/units", Access::Perm(UnitsManage, 200), "/api/v1/units", ""),
+    scoped(
+        "POST",
+        "/api/v1/units",
+        Access::Perm(UnitsManage, 201),
+        "/api/v1/units",
+        r#"{"code":"A{n}","name":"n","kind":"team","parent_id":{unit_a1}}"#,
+        ("/api/v1/units", r#"{"code":"B{n}","name":"n","kind":"team","parent_id":{unit_b}}"#),
+    ),
+    row("GET", "/api/v1/users", Access::Perm(UsersView, 200), "/api/v1/users", ""),
+    scoped(
+        "POST",
+        "/api/v1/users",
+        Access::Perm(UsersManage, 201),
+        "/api/v1/users",
+        r#"{"username":"a{n}","display_name":"n","unit_id":{unit_a1}}"#,
+        ("/api/v1/users", r#"{"username":"b{n}","display_name":"n","unit_id":{unit_b}}"#),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/users/{id}",
+        Access::Perm(UsersView, 200),
+        "/api/v1/users/{plain_a1}",
+        "",
+        ("/api/v1/users/{plain_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/users/{id}/roles",
+        Access::Perm(UsersManage, 204),
+        "/api/v1/users/{plain_a1}/roles",
+        r#"{"role":"{grant_role}","unit_id":{unit_a}}"#,
+        ("/api/v1/users/{plain_b}/roles", r#"{"role":"leader","unit_id":{unit_b}}"#),
+    ),
+    row("GET", "/api/v1/tokens", Access::Session(200), "/api/v1/tokens", ""),
+    row(
+        "POST",
+        "/api/v1/tokens",
+        Access::SessionPerm(UsersView, 201),
+        "/api/v1/tokens",
+        r#"{"name":"t{n}","permissions":["users.view"],"valid_days":30}"#,
+    ),
+    row("DELETE", "/api/v1/tokens/{id}", Access::Session(204), "/api/v1/tokens/{own_token}", ""),
+    row("GET", "/api/v1/audit/events", Access::Perm(AuditRead, 200), "/api/v1/audit/events", ""),
+    row("GET", "/api/v1/audit/verify", Access::Perm(AuditRead, 200), "/api/v1/audit/verify", ""),
+];
+
+/// Who makes a request.
+#[derive(Debug, Clone)]
+enum Subject {
+    Anonymous,
+    /// A user holding one role at city A, in a browser session.
+    Role(&'static str),
+    /// An API token of a second system administrator, with all of its permissions
+    /// (`full`) or only `users.view`.
+    Token {
+        full: bool,
+    },
+}
+
+impl Subject {
+    fn holds(&self, p: Permission) -> bool {
+        match self {
+            Subject::Anonymous => false,
+            Subject::Role(role) => role_permissions(role).contains(&p),
+            Subject::Token { full: true } => role_permissions("system_admin").contains(&p),
+            Subject::Token { full: false } => p == UsersView,
+        }
+    }
+}
+
+/// The permissions each role grants as seeded (the matrix restates them: a change to the
+/// seed must be a deliberate change here too).
+fn role_permissions(role: &str) -> &'static [Permission] {
+    match role {
+        "system_admin" => &[UnitsManage, UsersView, UsersManage, RolesManage],
+        "security_admin" => &[UsersView, AccountsReview],
+        "log_auditor" => &[AuditRead],
+        _ => &[],
+    }
+}
+
+fn expected(row: &Row, subject: &Subject) -> u16 {
+    let api =
+        row.pattern.starts_with("/api/") && row.pattern != "/api/v1/openapi.json" && row.pattern != "/api/v1/meta";
+    match (row.access, subject) {
+        (Access::Public(s), _) => s,
+        (_, Subject::Anonymous) => {
+            if api {
+                401
+            } else {
+                303
+            }
+        }
+        (Access::SignedIn(s), _) => s,
+        (Access::Session(_) | Access::SessionPerm(..), Subject::Token { .. }) => 403,
+        (Access::Session(s), _) => s,
+        (Access::SessionPerm(p, ok) | Access::Perm(p, ok), s) => {
+            if s.holds(p) {
+                ok
+            } else {
+                403
+            }
+        }
+    }
+}
+
+struct Ctx<'a> {
+    app: &'a TestApp,
+    f: &'a Fixture,
+    target_a1: i64,
+    css: String,
+    n: usize,
+    grants: usize,
+}
+
+const GRANTABLE: [&str; 8] = [
+    "work_leader",
+    "work_permitter",
+    "ticket_issuer",
+    "safety_auditor",
+    "customer_manager",
+    "inspector",
+    "crew_member",
+    "leader",
+];
+
+impl Ctx<'_> {
+    async fn fill(&mut self, text: &str, caller: Option<i64>) -> String {
+        self.n += 1;
+        let mut out = text
+            .replace("{n}", &self.n.to_string())
+            .replace("{unit_a}", &self.f.unit_a.to_string())
+            .replace("{unit_a1}", &self.f.unit_a1.to_string())
+            .replace("{unit_b}", &self.f.unit_b.to_string())
+            .replace("{plain_a1}", &self.f.plain_a1.to_string())
+            .replace("{plain_b}", &self.f.plain_b.to_string())
+            .replace("{target_a1}", &self.target_a1.to_string())
+            .replace("{css}", &self.css);
+        if out.contains("{grant_role}") {
+            // A role plain_a1 does not hold yet, so that each permitted grant succeeds.
+            out = out.replace("{grant_role}", GRANTABLE[self.grants % GRANTABLE.len()]);
+            self.grants += 1;
+        }
+        if out.contains("{revoke_role}") {
+            // Give plain_a1 a role so that revoking it succeeds where permitted.
+            let role = "contractor_admin";
+            let _ = sqlx::query("INSERT INTO user_roles (user_id, role_code, unit_id, granted_at, granted_by) VALUES ($1, $2, $3, '2026-01-01T00:00:00.000000Z', 'test')")
+                .bind(self.f.plain_a1).bind(role).bind(self.f.unit_a1).execute(self.app.state.db().pool()).await;
+            out = out.replace("{revoke_role}", role);
+        }
+        if out.contains("{own_token}") {
+            let id: i64 = sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, permissions, created_at, expires_at) VALUES ($1, 'spare', $2, 'users.view', '2026-01-01T00:00:00.000000Z', '2099-01-01T00:00:00.000000Z') RETURNING id")
+                .bind(caller.unwrap_or(self.f.plain_a1)).bind(format!("spare-{}", self.n))
+                .fetch_one(self.app.state.db().pool()).await.expect("spare token");
+            out = out.replace("{own_token}", &id.to_string());
+        }
+        out
+    }
+}
+
+async fn send(app: &TestApp, method: &str, path: &str, body: &str, auth: Option<(&str, &str)>) -> (u16, String) {
+    let mut builder = Request::builder().method(method).uri(path).header("sec-fetch-site", "same-origin");
+    if body.starts_with('{') {
+        builder = builder.header("content-type", "application/json");
+    } else if method != "GET" {
+        builder = builder.header("content-type", "application/x-www-form-urlencoded");
+    }
+    if let Some((name, value)) = auth {
+        builder = builder.header(name, value);
+    }
+    let response = app.request(builder.body(Body::from(body.to_owned())).expect("request")).await;
+    (response.status.as_u16(), response.header("location").to_owned())
+}
+
+backend_tests! {
+    async fn every_route_answers_every_subject_as_the_matrix_says(app: TestApp) {
+        // Every route the application serves has a row, and every row is a route.
+        let routes: BTreeSet<(String, String)> = gridsafe_web::route_table().into_iter().collect();
+        let rows: BTreeSet<(String, String)> = ROWS.iter().map(|r| (r.method.to_owned(), r.pattern.to_owned())).collect();
+        let missing: Vec<_> = routes.difference(&rows).collect();
+        let stale: Vec<_> = rows.difference(&routes).collect();
+        assert!(missing.is_empty(), "routes without a row in the access matrix: {missing:?}");
+        assert!(stale.is_empty(), "matrix rows for routes that do not exist: {stale:?}");
+
+        let f = app.fixture().await;
+        let target_a1 = app.user("target_a1", f.unit_a1, &[]).await;
+        let integrator = app.user("integrator", f.unit_a, &[("system_admin", f.unit_a)]).await;
+        let login_page = app.get("/login").await.body;
+        let css = login_page.split("href=\"").find_map(|s| s.split('"').next().filter(|h| h.ends_with("style.css"))).expect("css").to_owned();
+        let tokens = {
+            let cookie = app.session_for(integrator).await;
+            let mut secrets = Vec::new();
+            for perms in [serde_json::json!(["units.manage", "users.view", "users.manage", "roles.manage"]), serde_json::json!(["users.view"])] {
+                let r = app.json(axum::http::Method::POST, "/api/v1/tokens", Some(serde_json::json!({"name": "matrix", "permissions": perms, "valid_days": 30})), &[("cookie", &cookie)]).await;
+                secrets.push(format!("Bearer {}", r.json()["secret"].as_str().expect("secret")));
+            }
+            secrets
+        };
+        let mut ctx = Ctx { app: &app, f: &f, target_a1, css, n: 0, grants: 0 };
+        let mut subjects = vec![Subject::Anonymous];
+        subjects.extend(ROLES.iter().map(|r| Subject::Role(r)));
+        subjects.push(Subject::Token { full: true });
+        subjects.push(Subject::Token { full: false });
+
+        let mut failures = Vec::new();
+        for row in ROWS {
+            for subject in &subjects {
+                let (auth_header, caller) = match subject {
+                    Subject::Anonymous => (None, None),
+                    Subject::Role(role) => {
+                        let id = f.user(role);
+                        // A user who changed their password keeps the new one; put the known one back.
+                        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(f.plain_b).fetch_one(app.state.db().pool()).await.expect("hash");
+                        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(app.state.db().pool()).await.expect("reset");
+                        (Some(("cookie".to_owned(), app.session_for(id).await)), Some(id))
+                    }
+                    Subject::Token { full } => (Some(("authorization".to_owned(), tokens[usize::from(!*full)].clone())), Some(integrator)),
+                };
+                let path = ctx.fill(row.path, caller).await;
+                let body = ctx.fill(row.body, caller).await;
+                let before = app.audit_count().await;
+                let auth = auth_header.as_ref().map(|(k, v)| (k.as_str(), v.as_str()));
+                let (status, location) = send(&app, row.method, &path, &body, auth).await;
+                let want = expected(row, subject);
+                if status != want {
+                    failures.push(format!("{} {} as {subject:?}: got {status}, want {want}", row.method, path));
+                    continue;
+                }
+                if matches!(subject, Subject::Anonymous) && status == 303 && !matches!(row.access, Access::Public(_)) {
+                    assert!(location.starts_with("/login?next="), "{} {path}: {location}", row.method);
+                }
+                let after = app.audit_count().await;
+                let changes_state = row.method != "GET" && !matches!(row.pattern, "/lang" | "/login");
+                if changes_state && (status < 400 || status == 403) && !matches!(subject, Subject::Anonymous) && after == before {
+                    failures.push(format!("{} {path} as {subject:?} ({status}) wrote no audit event", row.method));
+                }
+                if row.method == "GET" && status == 200 && after != before {
+                    failures.push(format!("GET {path} as {subject:?} changed the audit trail"));
+                }
+            }
+            // The same action on a record of another unit is refused to the permission holder.
+            if let (Some((path, body)), Access::Perm(p, _)) = (row.other_unit, row.access) {
+                let holder = ROLES.iter().find(|r| role_permissions(r).contains(&p)).expect("a role holds it");
+                let cookie = app.session_for(f.user(holder)).await;
+                let path = ctx.fill(path, None).await;
+                let body = ctx.fill(body, None).await;
+                let before = app.audit_count().await;
+                let (status, _) = send(&app, row.method, &path, &body, Some(("cookie", &cookie))).await;
+                if status != 403 {
+                    failures.push(format!("{} {path} on another unit as {holder}: got {status}, want 403", row.method));
+                } else if app.audit_count().await == before {
+                    failures.push(format!("{} {path} on another unit: the denial was not audited", row.method));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+}

@@ -1,0 +1,182 @@
+//! The audit trail is tamper-evident: change, delete, swap, insert or truncate any event and
+//! verification fails naming it; a consistent rewrite of the chain is caught by the signed
+//! checkpoints; pruning keeps what is left verifiable. Verified also through the real
+//! `gridsafe audit-log verify` command.
+
+mod support;
+
+use gridsafe_app::audit::{self, ChainProblem, chain};
+use sqlx::Row;
+use support::TestApp;
+
+async fn seeded(app: &TestApp) -> i64 {
+    app.fixture().await;
+    audit::checkpoint(app.app()).await.expect("checkpoint").expect("there are events")
+}
+
+async fn problem(app: &TestApp) -> Option<ChainProblem> {
+    audit::verify(app.app()).await.expect("verify").problem
+}
+
+async fn exec(app: &TestApp, sql: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(app.state.db().pool()).await.expect(sql);
+}
+
+async fn event(app: &TestApp, seq: i64) -> chain::EventRecord {
+    let row = sqlx::query(
+        "SELECT seq, at, actor_user_id, actor_name, channel, action, record_kind, record_id, unit_id, summary, request_id, algo, prev_hash, hash FROM audit_events WHERE seq = $1",
+    )
+    .bind(seq)
+    .fetch_one(app.state.db().pool())
+    .await
+    .expect("event");
+    chain::EventRecord {
+        seq: row.get(0),
+        at: row.get(1),
+        actor_user_id: row.get(2),
+        actor_name: row.get(3),
+        channel: row.get(4),
+        action: row.get(5),
+        record_kind: row.get(6),
+        record_id: row.get(7),
+        unit_id: row.get(8),
+        summary: row.get(9),
+        request_id: row.get(10),
+        algo: row.get(11),
+        prev_hash: row.get(12),
+        hash: row.get(13),
+    }
+}
+
+backend_tests! {
+    async fn an_untouched_chain_verifies(app: TestApp) {
+        let head = seeded(&app).await;
+        let report = audit::verify(app.app()).await.expect("verify");
+        assert!(report.is_intact(), "{:?}", report.problem);
+        assert_eq!(report.events, u64::try_from(head).expect("positive"));
+        assert_eq!(report.checkpoints, 1);
+        assert_eq!((report.first_seq, report.last_seq), (Some(1), Some(head)));
+    }
+
+    async fn a_changed_event_is_named(app: TestApp) {
+        seeded(&app).await;
+        exec(&app, "UPDATE audit_events SET summary = '{\"username\":\"someone-else\"}' WHERE seq = 7").await;
+        assert_eq!(problem(&app).await, Some(ChainProblem::Altered { seq: 7 }));
+    }
+
+    async fn a_deleted_event_is_named(app: TestApp) {
+        seeded(&app).await;
+        exec(&app, "DELETE FROM audit_events WHERE seq = 5").await;
+        assert_eq!(problem(&app).await, Some(ChainProblem::Missing { seq: 5 }));
+    }
+
+    async fn swapped_events_are_named(app: TestApp) {
+        seeded(&app).await;
+        let (a, b) = (event(&app, 4).await, event(&app, 5).await);
+        for (seq, e) in [(4, &b), (5, &a)] {
+            sqlx::query("UPDATE audit_events SET at = $1, actor_name = $2, action = $3, record_id = $4, summary = $5, prev_hash = $6, hash = $7 WHERE seq = $8")
+                .bind(&e.at).bind(&e.actor_name).bind(&e.action).bind(&e.record_id).bind(&e.summary).bind(&e.prev_hash).bind(&e.hash).bind(seq)
+                .execute(app.state.db().pool()).await.expect("swap");
+        }
+        assert_eq!(problem(&app).await, Some(ChainProblem::Altered { seq: 4 }));
+    }
+
+    async fn an_inserted_event_is_named(app: TestApp) {
+        let head = seeded(&app).await;
+        // Make room at 6 and insert a fabricated event there.
+        exec(&app, &format!("UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 6 AND seq <= {head}")).await;
+        exec(&app, "UPDATE audit_events SET seq = seq - 999 WHERE seq >= 1006").await;
+        let mut fake = event(&app, 5).await;
+        fake.seq = 6;
+        fake.action = "user.created".into();
+        fake.prev_hash = event(&app, 5).await.hash;
+        fake.hash = chain::event_hash(&fake).expect("hash");
+        sqlx::query("INSERT INTO audit_events (seq, at, actor_user_id, actor_name, channel, action, record_kind, record_id, unit_id, summary, request_id, algo, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)")
+            .bind(fake.seq).bind(&fake.at).bind(fake.actor_user_id).bind(&fake.actor_name).bind(&fake.channel).bind(&fake.action)
+            .bind(&fake.record_kind).bind(&fake.record_id).bind(fake.unit_id).bind(&fake.summary).bind(&fake.request_id)
+            .bind(&fake.algo).bind(&fake.prev_hash).bind(&fake.hash)
+            .execute(app.state.db().pool()).await.expect("insert");
+        // The fabricated event links correctly, so the next one (the old 6, now 7) no longer does.
+        assert_eq!(problem(&app).await, Some(ChainProblem::Altered { seq: 7 }));
+    }
+
+    async fn a_cut_off_tail_is_named(app: TestApp) {
+        let head = seeded(&app).await;
+        exec(&app, &format!("DELETE FROM audit_events WHERE seq > {}", head - 3)).await;
+        assert_eq!(problem(&app).await, Some(ChainProblem::Missing { seq: head - 2 }));
+    }
+
+    async fn a_consistent_rewrite_is_caught_by_the_signed_checkpoint(app: TestApp) {
+        let head = seeded(&app).await;
+        // Rewrite event 3 and recompute every hash after it, as someone with database access could.
+        let mut prev = event(&app, 2).await.hash;
+        for seq in 3..=head {
+            let mut e = event(&app, seq).await;
+            if seq == 3 {
+                e.summary = "{\"username\":\"ghost\"}".into();
+            }
+            e.prev_hash = prev.clone();
+            e.hash = chain::event_hash(&e).expect("hash");
+            sqlx::query("UPDATE audit_events SET summary = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
+                .bind(&e.summary).bind(&e.prev_hash).bind(&e.hash).bind(seq)
+                .execute(app.state.db().pool()).await.expect("rewrite");
+            prev = e.hash;
+        }
+        assert_eq!(problem(&app).await, Some(ChainProblem::Rewritten { seq: head, since: 0 }));
+        // Re-signing needs the key, which is not in the database: a forged signature fails too.
+        exec(&app, &format!("UPDATE audit_checkpoints SET hash = '{prev}' WHERE seq = {head}")).await;
+        assert_eq!(problem(&app).await, Some(ChainProblem::BadSignature { seq: head }));
+    }
+
+    async fn pruning_keeps_the_rest_verifiable(app: TestApp) {
+        let first_head = seeded(&app).await;
+        app.clock.advance(chrono::Duration::days(400));
+        app.user("later", app.fixture_unit().await, &[]).await;
+        audit::checkpoint(app.app()).await.expect("checkpoint");
+        let pruned = audit::prune(app.app(), &support::meta()).await.expect("prune");
+        assert_eq!(pruned, u64::try_from(first_head).expect("positive"), "everything up to the old checkpoint");
+        let report = audit::verify(app.app()).await.expect("verify");
+        assert!(report.is_intact(), "{:?}", report.problem);
+        assert_eq!(report.first_seq, Some(first_head + 1));
+        assert_eq!(app.audit_actions().await.last().map(String::as_str), Some("audit.pruned"));
+        // Events younger than the retention period are never pruned.
+        assert_eq!(audit::prune(app.app(), &support::meta()).await.expect("prune"), 0);
+        // Tampering with the anchor is caught.
+        exec(&app, "UPDATE audit_anchor SET hash = 'x'").await;
+        assert_eq!(problem(&app).await, Some(ChainProblem::BadAnchor { seq: first_head }));
+    }
+}
+
+impl support::TestApp {
+    async fn fixture_unit(&self) -> i64 {
+        sqlx::query("SELECT MIN(id) FROM org_units")
+            .fetch_one(self.state.db().pool())
+            .await
+            .expect("unit")
+            .get::<i64, _>(0)
+    }
+}
+
+/// `gridsafe audit-log verify` from the command line: exit 0 when intact, 1 naming the first
+/// bad event otherwise.
+#[tokio::test]
+async fn command_line_verify_names_the_first_bad_event() {
+    let app = TestApp::new(support::Backend::Sqlite).await.expect("sqlite");
+    seeded(&app).await;
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+            .args(["audit-log", "verify", "--database-url", app.settings.database.url.expose()])
+            .env("GRIDSAFE_AUDIT__SIGNING_KEY_PATH", &app.settings.audit.signing_key_path)
+            .env("GRIDSAFE_LANG", "en")
+            .output()
+            .expect("runs")
+    };
+    let ok = run();
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
+    exec(&app, "UPDATE audit_events SET actor_name = 'nobody' WHERE seq = 9").await;
+    let broken = run();
+    assert_eq!(broken.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(out.contains("Event 9 was changed"), "{out}");
+}
