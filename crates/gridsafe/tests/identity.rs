@@ -246,3 +246,23 @@ backend_tests! {
         assert_eq!(app.login("u_leader", PASSWORD).await.status, 303, "the next window is open");
     }
 }
+
+/// With a maximum password age configured, an expired password must be changed before
+/// anything else.
+#[tokio::test]
+async fn an_expired_password_must_be_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = gridsafe::Settings::default();
+    settings.database.url =
+        gridsafe_store::DatabaseUrl::new(format!("sqlite://{}", dir.path().join("gs.db").display()));
+    settings.audit.signing_key_path = dir.path().join("audit.key");
+    settings.security.password_max_age_days = 90;
+    let app = support::TestApp::with_settings(settings, dir).await;
+    let f = app.fixture().await;
+    let cookie = app.session_for(f.user("leader")).await;
+    assert_eq!(app.get_with("/", &[("cookie", &cookie)]).await.status, 200);
+    app.clock.advance(Duration::days(90));
+    let cookie = app.session_for(f.user("leader")).await;
+    let r = app.get_with("/", &[("cookie", &cookie)]).await;
+    assert_eq!((r.status.as_u16(), r.header("location")), (303, "/account/password"));
+}

@@ -237,3 +237,28 @@ async fn readiness_follows_the_database() {
     }
     assert!(ready, "readiness recovers without a restart");
 }
+
+/// Bodies above `server.max_body_bytes` are refused before any handler reads them.
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = gridsafe::Settings::default();
+    settings.database.url =
+        gridsafe_store::DatabaseUrl::new(format!("sqlite://{}", dir.path().join("gs.db").display()));
+    settings.audit.signing_key_path = dir.path().join("audit.key");
+    settings.server.max_body_bytes = 64 * 1024;
+    let app = support::TestApp::with_settings(settings, dir).await;
+    let big = format!("username=x&password={}", "a".repeat(70 * 1024));
+    let response = app.post_form("/login", &big, &[]).await;
+    assert_eq!(response.status, 413);
+    assert!(response.body.contains("超过了系统允许的上限"), "{}", response.body);
+    let json = app
+        .json(
+            axum::http::Method::POST,
+            "/api/v1/units",
+            Some(serde_json::json!({ "name": "x".repeat(70 * 1024) })),
+            &[],
+        )
+        .await;
+    assert!(json.status == 413 || json.status == 401, "{}", json.status);
+}

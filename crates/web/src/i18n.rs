@@ -186,6 +186,73 @@ mod tests {
         assert!(only_zh.is_empty() && only_en.is_empty(), "only zh-CN: {only_zh:?}; only en: {only_en:?}");
     }
 
+    /// Every key the code and templates look up literally exists; so do the keys built from
+    /// codes (roles, permissions, unit kinds, statuses, rules).
+    #[test]
+    fn every_message_used_exists() {
+        let known: BTreeSet<String> =
+            keys("zh-CN").into_iter().filter_map(|k| k.split_once(':').map(|(_, k)| k.to_owned())).collect();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut used = BTreeSet::new();
+        let mut stack = vec![root.join("src"), root.join("../gridsafe/src")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for call in [".t(\"", ".t1(\"", ".t_args(\""] {
+                    for piece in text.split(call).skip(1) {
+                        if let Some(key) =
+                            piece.split('"').next().filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                        {
+                            used.insert(key.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let mut built: Vec<String> = Vec::new();
+        built.extend(
+            gridsafe_domain::access::Permission::ALL.iter().map(|p| format!("perm-{}", p.code().replace('.', "-"))),
+        );
+        for role in [
+            "system_admin",
+            "security_admin",
+            "log_auditor",
+            "safety_auditor",
+            "customer_manager",
+            "inspector",
+            "ticket_issuer",
+            "work_leader",
+            "work_permitter",
+            "crew_member",
+            "contractor_admin",
+            "leader",
+        ] {
+            built.push(format!("role-{role}"));
+        }
+        for kind in ["province", "city", "county", "team"] {
+            built.push(format!("unit-kind-{kind}"));
+        }
+        for status in ["active", "locked", "dormant", "disabled"] {
+            built.push(format!("user-status-{status}"));
+        }
+        for class in ["system", "security", "audit"] {
+            built.push(format!("admin-class-{class}"));
+        }
+        use gridsafe_domain::rules::*;
+        for rule in [ADMIN_SEPARATION, PASSWORD_POLICY, LOGIN_LOCKOUT, DORMANT_ACCOUNT, UNIT_TREE] {
+            built.push(format!("rule-{}", rule.code));
+            built.push(format!("rule-{}-fix", rule.code));
+        }
+        let missing: Vec<&String> = used.iter().chain(built.iter()).filter(|k| !known.contains(*k)).collect();
+        assert!(used.len() > 50, "the scan found the lookups");
+        assert!(missing.is_empty(), "message keys used but not defined: {missing:?}");
+    }
+
     #[test]
     fn lookups_are_translated_and_unisolated() {
         assert_eq!(Lang::ZhCn.t("app-name"), "营销安全管控平台");

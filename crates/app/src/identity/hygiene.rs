@@ -213,7 +213,7 @@ pub async fn bootstrap_admin(
             id
         }
     };
-    let user_id: i64 = sqlx::query(
+    let user_id = sqlx::query(
         "INSERT INTO users (username, display_name, unit_id, password_hash, must_change_password, password_changed_at, failed_logins, created_at) \
          VALUES ('admin', $1, $2, $3, $4, $5, 0, $5) RETURNING id",
     )
@@ -223,8 +223,13 @@ pub async fn bootstrap_admin(
     .bind(1_i64)
     .bind(now.to_db())
     .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
+    .await;
+    // Two instances starting at once on PostgreSQL: the second finds `admin` taken and goes on.
+    let user_id: i64 = match user_id {
+        Ok(row) => row.try_get(0)?,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     sqlx::query("INSERT INTO user_roles (user_id, role_code, unit_id, granted_at, granted_by) VALUES ($1, 'system_admin', $2, $3, $4)")
         .bind(user_id)
         .bind(root_id)
