@@ -1,8 +1,10 @@
-//! The cross-audit engine (营销倒查).
+//! The marketing-system export format and the cross-audit engine (营销倒查).
 //!
-//! It reads an export of the marketing and metering systems (`shared/spec/marketing-export.md`)
-//! and evaluates the rules of `shared/spec/cross-audit.md`: every field work order covered by a
-//! valid ticket, worked by at least two qualified people inside the permitted window, with the
-//! ticket's roles held by different, authorised people; every meter-cover event explained by a
-//! live ticket. It is a library of its own so that the batch command and the application share
-//! one implementation, and so that it can be benchmarked alone.
+//! [`input`] reads an export of the marketing and metering systems
+//! (`shared/spec/marketing-export.md`): CSV (UTF-8 with or without BOM, or GBK/GB18030) or
+//! `.xlsx`, English or Chinese headers, into typed tables, naming file, line, column and value
+//! for anything it cannot read. The application imports people, qualifications, contractors
+//! and agreements through it; the cross-audit engine will evaluate the rules of
+//! `shared/spec/cross-audit.md` over all of its tables.
+
+pub mod input;

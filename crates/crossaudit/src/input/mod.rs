@@ -1,0 +1,87 @@
+//! Reading export tables: cells, headers, values, and errors that say where.
+
+mod cells;
+mod tables;
+mod values;
+
+pub use cells::{Cell, RawRow, RawTable, read_csv, read_xlsx};
+pub use tables::{Contractor, Person, QualKind, Qualification, SafetyAgreement, TableKind, Tables, read_table};
+pub use values::{parse_date, parse_datetime, parse_list};
+
+/// What is wrong with one value or with a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The file is neither UTF-8 nor GBK/GB18030 text.
+    Encoding,
+    /// The workbook cannot be opened.
+    Unreadable(String),
+    /// The table has no header row.
+    NoHeader,
+    /// A required column is absent.
+    MissingColumn,
+    /// A required value is empty.
+    Empty,
+    BadDate,
+    BadDateTime,
+    /// A value outside the enumeration of the column.
+    UnknownValue,
+    /// The id appeared on an earlier line.
+    Duplicate {
+        first_line: usize,
+    },
+    /// `valid_to` is before `valid_from`.
+    EndBeforeStart,
+    /// Named in the file but absent from the database (e.g. an organisation unit).
+    UnknownReference,
+}
+
+impl Problem {
+    /// The message key (`input-problem-…`) describing it.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            Problem::Encoding => "input-problem-encoding",
+            Problem::Unreadable(_) => "input-problem-unreadable",
+            Problem::NoHeader => "input-problem-no-header",
+            Problem::MissingColumn => "input-problem-missing-column",
+            Problem::Empty => "input-problem-empty",
+            Problem::BadDate => "input-problem-bad-date",
+            Problem::BadDateTime => "input-problem-bad-datetime",
+            Problem::UnknownValue => "input-problem-unknown-value",
+            Problem::Duplicate { .. } => "input-problem-duplicate",
+            Problem::EndBeforeStart => "input-problem-end-before-start",
+            Problem::UnknownReference => "input-problem-unknown-reference",
+        }
+    }
+}
+
+/// One problem and where it is: file (or sheet), line (the header is line 1), column, value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub problem: Problem,
+}
+
+impl InputError {
+    pub fn file(file: &str, problem: Problem) -> Self {
+        Self { file: file.to_owned(), line: None, column: None, value: None, problem }
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, " [{column}]")?;
+        }
+        if let Some(value) = &self.value {
+            write!(f, " '{value}'")?;
+        }
+        write!(f, ": {:?}", self.problem)
+    }
+}

@@ -1,0 +1,468 @@
+//! The typed tables of the export, read from raw tables by their English or Chinese headers.
+
+use chrono::NaiveDate;
+
+use super::values::parse_date;
+use super::{Cell, InputError, Problem, RawRow, RawTable};
+
+/// Which table a file or sheet holds, from its name (English or Chinese, without extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableKind {
+    Persons,
+    Qualifications,
+    Contractors,
+    SafetyAgreements,
+    WorkOrders,
+    Tickets,
+    MeterEvents,
+}
+
+impl TableKind {
+    pub const ALL: [TableKind; 7] = [
+        TableKind::Persons,
+        TableKind::Qualifications,
+        TableKind::Contractors,
+        TableKind::SafetyAgreements,
+        TableKind::WorkOrders,
+        TableKind::Tickets,
+        TableKind::MeterEvents,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TableKind::Persons => "persons",
+            TableKind::Qualifications => "qualifications",
+            TableKind::Contractors => "contractors",
+            TableKind::SafetyAgreements => "safety_agreements",
+            TableKind::WorkOrders => "work_orders",
+            TableKind::Tickets => "tickets",
+            TableKind::MeterEvents => "meter_events",
+        }
+    }
+
+    pub fn chinese(self) -> &'static str {
+        match self {
+            TableKind::Persons => "人员",
+            TableKind::Qualifications => "资格",
+            TableKind::Contractors => "外包单位",
+            TableKind::SafetyAgreements => "安全协议",
+            TableKind::WorkOrders => "营销工单",
+            TableKind::Tickets => "工作票",
+            TableKind::MeterEvents => "电能表事件",
+        }
+    }
+
+    /// The table a file stem or sheet name stands for.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let name = name.trim();
+        TableKind::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(name) || k.chinese() == name)
+    }
+}
+
+/// A column: its English and Chinese header, and whether the column must be present.
+struct Column {
+    en: &'static str,
+    zh: &'static str,
+    required: bool,
+}
+
+const fn col(en: &'static str, zh: &'static str) -> Column {
+    Column { en, zh, required: true }
+}
+
+const fn opt(en: &'static str, zh: &'static str) -> Column {
+    Column { en, zh, required: false }
+}
+
+/// Where each known column is in a raw table.
+struct Layout<'a> {
+    table: &'a RawTable,
+    positions: Vec<Option<usize>>,
+    columns: &'static [Column],
+}
+
+impl<'a> Layout<'a> {
+    fn new(table: &'a RawTable, columns: &'static [Column]) -> Result<Self, InputError> {
+        let positions: Vec<Option<usize>> = columns
+            .iter()
+            .map(|c| table.headers.iter().position(|h| h.eq_ignore_ascii_case(c.en) || h == c.zh))
+            .collect();
+        if let Some((c, _)) = columns.iter().zip(&positions).find(|(c, p)| c.required && p.is_none()) {
+            return Err(InputError {
+                column: Some(format!("{} / {}", c.en, c.zh)),
+                ..InputError::file(&table.source, Problem::MissingColumn)
+            });
+        }
+        Ok(Self { table, positions, columns })
+    }
+
+    fn cell<'r>(&self, row: &'r RawRow, index: usize) -> &'r Cell {
+        self.positions[index].and_then(|p| row.cells.get(p)).unwrap_or(&Cell::Empty)
+    }
+
+    fn error(&self, row: &RawRow, index: usize, problem: Problem) -> InputError {
+        let header = self.positions[index].and_then(|p| self.table.headers.get(p)).cloned();
+        InputError {
+            file: self.table.source.clone(),
+            line: Some(row.line),
+            column: header.or_else(|| Some(self.columns[index].en.to_owned())),
+            value: Some(self.cell(row, index).shown()),
+            problem,
+        }
+    }
+
+    /// A required text value.
+    fn text(&self, row: &RawRow, index: usize) -> Result<String, InputError> {
+        let cell = self.cell(row, index);
+        if cell.is_empty() { Err(self.error(row, index, Problem::Empty)) } else { Ok(cell.text()) }
+    }
+
+    /// An optional text value: `None` when empty.
+    fn opt_text(&self, row: &RawRow, index: usize) -> Option<String> {
+        let cell = self.cell(row, index);
+        (!cell.is_empty()).then(|| cell.text())
+    }
+
+    fn date(&self, row: &RawRow, index: usize) -> Result<NaiveDate, InputError> {
+        parse_date(self.cell(row, index)).map_err(|p| self.error(row, index, p))
+    }
+}
+
+/// An enumerated value by its English code (any case) or Chinese alias.
+fn enum_value<T: Copy>(text: &str, values: &[(&str, &str, T)]) -> Option<T> {
+    values.iter().find(|(en, zh, _)| en.eq_ignore_ascii_case(text) || *zh == text).map(|(_, _, v)| *v)
+}
+
+/// A row of `persons` (人员).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub line: usize,
+    pub person_id: String,
+    pub name: String,
+    pub org_unit: String,
+    pub contractor_id: Option<String>,
+    /// Columns GridSafe keeps besides the export's own: phone (电话) and post (岗位).
+    pub phone: Option<String>,
+    pub post: Option<String>,
+}
+
+/// The kinds of qualification the rules use; other kinds are kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum QualKind {
+    SafetyExam,
+    WorkLeader,
+    TicketIssuer,
+    WorkPermitter,
+    Other(String),
+}
+
+impl QualKind {
+    pub fn code(&self) -> &str {
+        match self {
+            QualKind::SafetyExam => "safety_exam",
+            QualKind::WorkLeader => "work_leader",
+            QualKind::TicketIssuer => "ticket_issuer",
+            QualKind::WorkPermitter => "work_permitter",
+            QualKind::Other(text) => text,
+        }
+    }
+
+    pub fn parse(text: &str) -> Self {
+        const KINDS: &[(&str, &str, u8)] = &[
+            ("safety_exam", "安规考试", 0),
+            ("work_leader", "工作负责人", 1),
+            ("ticket_issuer", "工作票签发人", 2),
+            ("work_permitter", "工作许可人", 3),
+        ];
+        match enum_value(text, KINDS) {
+            Some(0) => QualKind::SafetyExam,
+            Some(1) => QualKind::WorkLeader,
+            Some(2) => QualKind::TicketIssuer,
+            Some(3) => QualKind::WorkPermitter,
+            _ => QualKind::Other(text.to_owned()),
+        }
+    }
+}
+
+/// A row of `qualifications` (资格).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qualification {
+    pub line: usize,
+    pub person_id: String,
+    pub kind: QualKind,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+}
+
+/// A row of `contractors` (外包单位).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contractor {
+    pub line: usize,
+    pub contractor_id: String,
+    pub name: String,
+    pub license_valid_to: NaiveDate,
+    /// 承装(修、试)电力设施许可证 level 1–5, when the file has the column 资质等级 / license_level.
+    pub license_level: Option<u8>,
+}
+
+/// A row of `safety_agreements` (安全协议).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafetyAgreement {
+    pub line: usize,
+    pub agreement_id: String,
+    pub contractor_id: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    /// The project the agreement covers, when the file has the column 项目 / project.
+    pub project: Option<String>,
+}
+
+/// The tables read so far, and every problem found, each with its place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tables {
+    pub persons: Vec<Person>,
+    pub qualifications: Vec<Qualification>,
+    pub contractors: Vec<Contractor>,
+    pub agreements: Vec<SafetyAgreement>,
+    pub errors: Vec<InputError>,
+    /// Rows that had a problem (each counted once).
+    pub bad_rows: usize,
+}
+
+/// Checks ids are unique within one table: each repeat is an error pointing at the first.
+fn check_unique<'a>(
+    layout: &Layout<'_>,
+    rows: impl Iterator<Item = (&'a RawRow, &'a str)>,
+    errors: &mut Vec<InputError>,
+) -> Vec<usize> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut bad = Vec::new();
+    for (row, id) in rows {
+        match seen.get(id) {
+            Some(first) => {
+                errors.push(layout.error(row, 0, Problem::Duplicate { first_line: *first }));
+                bad.push(row.line);
+            }
+            None => {
+                seen.insert(id, row.line);
+            }
+        }
+    }
+    bad
+}
+
+/// Reads one raw table as the table `kind` into `into`, collecting every problem.
+pub fn read_table(kind: TableKind, table: &RawTable, into: &mut Tables) {
+    match read_rows(kind, table, into) {
+        Ok(()) => {}
+        Err(error) => {
+            into.errors.push(error);
+            into.bad_rows += table.rows.len();
+        }
+    }
+}
+
+fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(), InputError> {
+    macro_rules! rows {
+        ($layout:expr, |$row:ident| $body:block) => {{
+            let mut out = Vec::new();
+            for $row in &table.rows {
+                let result: Result<_, InputError> = (|| $body)();
+                match result {
+                    Ok(item) => out.push(($row, item)),
+                    Err(e) => {
+                        into.errors.push(e);
+                        into.bad_rows += 1;
+                    }
+                }
+            }
+            out
+        }};
+    }
+    match kind {
+        TableKind::Persons => {
+            static COLUMNS: [Column; 6] = [
+                col("person_id", "工号"),
+                col("name", "姓名"),
+                col("org_unit", "单位"),
+                col("contractor_id", "外包单位编号"),
+                opt("phone", "电话"),
+                opt("post", "岗位"),
+            ];
+            let l = Layout::new(table, &COLUMNS)?;
+            let rows = rows!(l, |row| {
+                Ok(Person {
+                    line: row.line,
+                    person_id: l.text(row, 0)?,
+                    name: l.text(row, 1)?,
+                    org_unit: l.text(row, 2)?,
+                    contractor_id: l.opt_text(row, 3),
+                    phone: l.opt_text(row, 4),
+                    post: l.opt_text(row, 5),
+                })
+            });
+            let dupes = check_unique(&l, rows.iter().map(|(r, p)| (*r, p.person_id.as_str())), &mut into.errors);
+            into.bad_rows += dupes.len();
+            into.persons.extend(rows.into_iter().map(|(_, p)| p).filter(|p| !dupes.contains(&p.line)));
+        }
+        TableKind::Qualifications => {
+            static COLUMNS: [Column; 4] = [
+                col("person_id", "工号"),
+                col("kind", "资格类型"),
+                col("valid_from", "有效期起"),
+                col("valid_to", "有效期止"),
+            ];
+            let l = Layout::new(table, &COLUMNS)?;
+            let rows = rows!(l, |row| {
+                let (valid_from, valid_to) = (l.date(row, 2)?, l.date(row, 3)?);
+                if valid_to < valid_from {
+                    return Err(l.error(row, 3, Problem::EndBeforeStart));
+                }
+                Ok(Qualification {
+                    line: row.line,
+                    person_id: l.text(row, 0)?,
+                    kind: QualKind::parse(&l.text(row, 1)?),
+                    valid_from,
+                    valid_to,
+                })
+            });
+            into.qualifications.extend(rows.into_iter().map(|(_, q)| q));
+        }
+        TableKind::Contractors => {
+            static COLUMNS: [Column; 4] = [
+                col("contractor_id", "外包单位编号"),
+                col("name", "名称"),
+                col("license_valid_to", "资质有效期止"),
+                opt("license_level", "资质等级"),
+            ];
+            let l = Layout::new(table, &COLUMNS)?;
+            let rows = rows!(l, |row| {
+                let license_level = match l.opt_text(row, 3) {
+                    None => None,
+                    Some(text) => Some(
+                        text.trim_start_matches(['一', '级'])
+                            .parse::<u8>()
+                            .ok()
+                            .or_else(|| {
+                                ["一级", "二级", "三级", "四级", "五级"]
+                                    .iter()
+                                    .position(|z| *z == text)
+                                    .and_then(|p| u8::try_from(p + 1).ok())
+                            })
+                            .filter(|n| (1..=5).contains(n))
+                            .ok_or_else(|| l.error(row, 3, Problem::UnknownValue))?,
+                    ),
+                };
+                Ok(Contractor {
+                    line: row.line,
+                    contractor_id: l.text(row, 0)?,
+                    name: l.text(row, 1)?,
+                    license_valid_to: l.date(row, 2)?,
+                    license_level,
+                })
+            });
+            let dupes = check_unique(&l, rows.iter().map(|(r, c)| (*r, c.contractor_id.as_str())), &mut into.errors);
+            into.bad_rows += dupes.len();
+            into.contractors.extend(rows.into_iter().map(|(_, c)| c).filter(|c| !dupes.contains(&c.line)));
+        }
+        TableKind::SafetyAgreements => {
+            static COLUMNS: [Column; 5] = [
+                col("agreement_id", "协议编号"),
+                col("contractor_id", "外包单位编号"),
+                col("valid_from", "有效期起"),
+                col("valid_to", "有效期止"),
+                opt("project", "项目"),
+            ];
+            let l = Layout::new(table, &COLUMNS)?;
+            let rows = rows!(l, |row| {
+                let (valid_from, valid_to) = (l.date(row, 2)?, l.date(row, 3)?);
+                if valid_to < valid_from {
+                    return Err(l.error(row, 3, Problem::EndBeforeStart));
+                }
+                Ok(SafetyAgreement {
+                    line: row.line,
+                    agreement_id: l.text(row, 0)?,
+                    contractor_id: l.text(row, 1)?,
+                    valid_from,
+                    valid_to,
+                    project: l.opt_text(row, 4),
+                })
+            });
+            let dupes = check_unique(&l, rows.iter().map(|(r, a)| (*r, a.agreement_id.as_str())), &mut into.errors);
+            into.bad_rows += dupes.len();
+            into.agreements.extend(rows.into_iter().map(|(_, a)| a).filter(|a| !dupes.contains(&a.line)));
+        }
+        // Work orders, tickets and meter events belong to the cross-audit import.
+        TableKind::WorkOrders | TableKind::Tickets | TableKind::MeterEvents => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::read_csv;
+    use super::*;
+
+    fn read(kind: TableKind, name: &str, text: &str) -> Tables {
+        let mut t = Tables::default();
+        read_table(kind, &read_csv(name, text.as_bytes()).expect("csv"), &mut t);
+        t
+    }
+
+    #[test]
+    fn the_worked_example_reads_without_problems() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/examples/small");
+        let mut t = Tables::default();
+        for kind in [TableKind::Persons, TableKind::Qualifications, TableKind::Contractors, TableKind::SafetyAgreements]
+        {
+            let path = dir.join(format!("{}.csv", kind.name()));
+            let bytes = std::fs::read(&path).expect("shared/spec/examples/small beside the project");
+            read_table(kind, &read_csv(kind.name(), &bytes).expect("csv"), &mut t);
+        }
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        assert_eq!((t.persons.len(), t.qualifications.len(), t.contractors.len(), t.agreements.len()), (10, 17, 2, 2));
+        assert_eq!(t.qualifications.last().map(|q| &q.kind), Some(&QualKind::Other("电工进网作业许可证".into())));
+    }
+
+    #[test]
+    fn chinese_headers_any_order_and_unknown_columns() {
+        let t = read(TableKind::Persons, "人员.csv", "备注,姓名,工号,外包单位编号,单位\nx,张伟,P001,,孝南供电中心\n");
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        assert_eq!(t.persons[0].person_id, "P001");
+        assert_eq!(t.persons[0].contractor_id, None);
+    }
+
+    #[test]
+    fn each_problem_names_file_line_column_and_value() {
+        let t = read(
+            TableKind::Qualifications,
+            "qualifications.csv",
+            "person_id,kind,valid_from,valid_to\nP1,安规考试,2025-01-01,2025-13-01\nP2,work_leader,2025/1/1,2024-12-31\n",
+        );
+        assert_eq!(t.errors.len(), 2);
+        let e = &t.errors[0];
+        assert_eq!(
+            (e.file.as_str(), e.line, e.column.as_deref(), e.value.as_deref()),
+            ("qualifications.csv", Some(2), Some("valid_to"), Some("2025-13-01"))
+        );
+        assert_eq!(e.problem, Problem::BadDate);
+        assert_eq!(t.errors[1].problem, Problem::EndBeforeStart);
+        assert_eq!(t.bad_rows, 2);
+
+        let t = read(TableKind::Persons, "persons.csv", "person_id,name,org_unit,contractor_id\nP1,a,u,\nP1,b,u,\n");
+        assert_eq!(t.errors[0].problem, Problem::Duplicate { first_line: 2 });
+        assert_eq!(t.errors[0].line, Some(3));
+        assert_eq!(t.persons.len(), 1, "the repeat is not kept");
+
+        let t = read(TableKind::Contractors, "contractors.csv", "contractor_id,name\nC1,x\n");
+        assert_eq!(t.errors[0].problem, Problem::MissingColumn);
+        assert_eq!(t.errors[0].column.as_deref(), Some("license_valid_to / 资质有效期止"));
+    }
+
+    #[test]
+    fn table_names_in_both_languages() {
+        assert_eq!(TableKind::from_name("安全协议"), Some(TableKind::SafetyAgreements));
+        assert_eq!(TableKind::from_name("Persons"), Some(TableKind::Persons));
+        assert_eq!(TableKind::from_name("people"), None);
+    }
+}
