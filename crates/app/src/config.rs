@@ -137,3 +137,49 @@ impl AuditConfig {
         problems
     }
 }
+
+/// Settings of the people and contractor registers (`[people]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeopleConfig {
+    /// Warn this many days before a qualification, licence or agreement expires.
+    pub expiry_warning_days: u32,
+    /// Highest customer voltage (kV) inspectors of level 1, 2 and 3 may inspect.
+    /// Default 220 / 10 / 0.4: a recollection of State Grid practice, not verified against a
+    /// source (research brief §1.3); set your province's values.
+    pub inspector_max_kv: [f64; 3],
+    /// Highest voltage (kV) a contractor licence of level 2–5 covers (level 1: no bound).
+    /// Default 220 / 110 / 35 / 10, from the 承装(修、试)电力设施许可证 levels (research brief §4, S-62).
+    pub license_max_kv: [f64; 4],
+}
+
+impl Default for PeopleConfig {
+    fn default() -> Self {
+        Self {
+            expiry_warning_days: 30,
+            inspector_max_kv: [220.0, 10.0, 0.4],
+            license_max_kv: [220.0, 110.0, 35.0, 10.0],
+        }
+    }
+}
+
+impl PeopleConfig {
+    pub fn role_rules(&self) -> gridsafe_domain::people::RoleRules {
+        let l = self.license_max_kv;
+        gridsafe_domain::people::RoleRules {
+            inspector_max_kv: self.inspector_max_kv,
+            license_max_kv: [None, Some(l[0]), Some(l[1]), Some(l[2]), Some(l[3])],
+        }
+    }
+
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.expiry_warning_days == 0 || self.expiry_warning_days > 366 {
+            problems.push(("people.expiry_warning_days", "must be 1–366".to_owned()));
+        }
+        if self.inspector_max_kv.iter().chain(&self.license_max_kv).any(|v| !(v.is_finite() && *v > 0.0)) {
+            problems.push(("people.inspector_max_kv / license_max_kv", "must be positive voltages".to_owned()));
+        }
+        problems
+    }
+}

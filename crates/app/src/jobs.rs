@@ -17,10 +17,13 @@ pub enum Job {
     AuditPrune,
     /// Delete expired sessions and old sign-in counters (hourly).
     Cleanup,
+    /// Record qualifications, licences and agreements about to expire (daily).
+    ExpiryWarnings,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::AuditCheckpoint, Job::DormantAccounts, Job::AuditPrune, Job::Cleanup];
+    pub const ALL: [Job; 5] =
+        [Job::AuditCheckpoint, Job::DormantAccounts, Job::AuditPrune, Job::Cleanup, Job::ExpiryWarnings];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -28,6 +31,7 @@ impl Job {
             Job::DormantAccounts => "dormant-accounts",
             Job::AuditPrune => "audit-prune",
             Job::Cleanup => "cleanup",
+            Job::ExpiryWarnings => "expiry-warnings",
         }
     }
 
@@ -39,7 +43,7 @@ impl Job {
                 let minutes = i64::from(app.audit_config().checkpoint_minutes.max(1)) * 60;
                 format!("{:012}", now.as_utc().timestamp().div_euclid(minutes))
             }
-            Job::DormantAccounts | Job::AuditPrune => local.format("%Y-%m-%d").to_string(),
+            Job::DormantAccounts | Job::AuditPrune | Job::ExpiryWarnings => local.format("%Y-%m-%d").to_string(),
             Job::Cleanup => local.format("%Y-%m-%dT%H").to_string(),
         }
     }
@@ -76,6 +80,9 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
         Job::AuditCheckpoint => serde_json::json!({ "checkpoint": audit::checkpoint(app).await? }),
         Job::DormantAccounts => serde_json::to_value(identity::run_dormancy(app, &meta).await?).unwrap_or_default(),
         Job::AuditPrune => serde_json::json!({ "pruned": audit::prune(app, &meta).await? }),
+        Job::ExpiryWarnings => {
+            serde_json::json!({ "recorded": crate::people::record_expiry_warnings(app, &meta).await? })
+        }
         Job::Cleanup => {
             let now = app.now();
             let idle = app.security().session_policy();
@@ -89,7 +96,9 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query("DELETE FROM login_attempts WHERE window_start < $1").bind(day_ago).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM login_attempts WHERE window_start < $1").bind(&day_ago).execute(&mut *tx).await?;
+            // Uploads never confirmed.
+            sqlx::query("DELETE FROM uploads WHERE created_at < $1").bind(&day_ago).execute(&mut *tx).await?;
             tx.commit().await?;
             serde_json::json!({ "sessions_deleted": sessions })
         }

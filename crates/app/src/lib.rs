@@ -10,11 +10,13 @@ mod config;
 mod error;
 pub mod identity;
 pub mod jobs;
+pub mod people;
 mod secret;
+pub mod xlsx;
 
 use std::sync::Arc;
 
-pub use config::{AuditConfig, SecurityConfig};
+pub use config::{AuditConfig, PeopleConfig, SecurityConfig};
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
 use gridsafe_store::Database;
@@ -30,6 +32,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     security: SecurityConfig,
     audit: AuditConfig,
+    people: PeopleConfig,
     signer: audit::Signer,
 }
 
@@ -41,14 +44,19 @@ impl std::fmt::Debug for App {
 
 impl App {
     /// Loads (or on first start creates) the audit signing key.
-    pub fn new(
-        db: Database,
-        clock: Arc<dyn Clock>,
-        security: SecurityConfig,
-        audit: AuditConfig,
-    ) -> Result<Self, AppError> {
-        let signer = audit::Signer::load_or_create(&audit.signing_key_path)?;
-        Ok(Self { inner: Arc::new(Inner { db, clock, security, audit, signer }) })
+    pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
+        let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
+        let Settings { security, audit, people } = settings;
+        Ok(Self { inner: Arc::new(Inner { db, clock, security, audit, people, signer }) })
+    }
+
+    /// Today in China Standard Time: the day qualifications and deadlines count in.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now().local_date()
+    }
+
+    pub fn people_config(&self) -> &PeopleConfig {
+        &self.inner.people
     }
 
     pub fn db(&self) -> &Database {
@@ -70,6 +78,14 @@ impl App {
     pub fn signer(&self) -> &audit::Signer {
         &self.inner.signer
     }
+}
+
+/// The settings the use cases need.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub security: SecurityConfig,
+    pub audit: AuditConfig,
+    pub people: PeopleConfig,
 }
 
 /// Where a request came from, for the audit trail.

@@ -64,6 +64,16 @@ permissions! {
     AccountsReview => "accounts.review",
     /// Read and verify the audit trail.
     AuditRead => "audit.read",
+    /// See people and their qualifications.
+    PeopleView => "people.view",
+    /// Create and edit people and qualifications, import registers.
+    PeopleManage => "people.manage",
+    /// See contractors, their licences, agreements and ratings.
+    ContractorsView => "contractors.view",
+    /// Maintain contractors: licence, agreements, ratings, blacklist.
+    ContractorsManage => "contractors.manage",
+    /// A contractor's own administrator: their company's workers and documents only.
+    OwnContractor => "contractor.own",
 }
 
 /// Ties a marker type to its permission.

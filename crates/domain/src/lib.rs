@@ -7,6 +7,7 @@
 pub mod access;
 pub mod account;
 pub mod password;
+pub mod people;
 pub mod rules;
 pub mod text;
 pub mod time;

@@ -3,18 +3,19 @@
 
 use std::path::Path;
 
-use gridsafe_app::{AuditConfig, SecurityConfig};
+use gridsafe_app::{AuditConfig, PeopleConfig, SecurityConfig};
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub server: WebConfig,
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
     pub audit: AuditConfig,
+    pub people: PeopleConfig,
     pub log: LogConfig,
 }
 
@@ -82,6 +83,7 @@ impl Settings {
         problems.extend(self.database.problems());
         problems.extend(self.security.problems());
         problems.extend(self.audit.problems());
+        problems.extend(self.people.problems());
         if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }

@@ -110,7 +110,12 @@ pub async fn prepare(
             return Err(StartError::NotDurable { settings: durability.unsafe_settings });
         }
     }
-    let app = App::new(db, clock, settings.security.clone(), settings.audit.clone()).map_err(StartError::App)?;
+    let app_settings = gridsafe_app::Settings {
+        security: settings.security.clone(),
+        audit: settings.audit.clone(),
+        people: settings.people.clone(),
+    };
+    let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))
 }
 

@@ -41,6 +41,7 @@ macro_rules! migrations {
 migrations! {
     1 => "foundation",
     2 => "identity",
+    3 => "people",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -194,7 +194,7 @@ mod tests {
             keys("zh-CN").into_iter().filter_map(|k| k.split_once(':').map(|(_, k)| k.to_owned())).collect();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = BTreeSet::new();
-        let mut stack = vec![root.join("src"), root.join("../gridsafe/src")];
+        let mut stack = vec![root.join("src"), root.join("../gridsafe/src"), root.join("../app/src")];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).expect("dir") {
                 let path = entry.expect("entry").path();
@@ -203,6 +203,23 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
+                // Message keys handed over as literals (field problems, conflicts) count too.
+                let literals: &[&str] = if path.extension().is_some_and(|e| e == "rs") {
+                    &["\"field-", "\"conflict-", "\"password-", "\"token-", "\"import-", "\"error-"]
+                } else {
+                    &[]
+                };
+                for prefix in literals {
+                    for piece in text.split(prefix).skip(1) {
+                        if let Some(rest) = piece
+                            .split('"')
+                            .next()
+                            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                        {
+                            used.insert(format!("{}{rest}", &prefix[1..]));
+                        }
+                    }
+                }
                 for call in [".t(\"", ".t1(\"", ".t_args(\""] {
                     for piece in text.split(call).skip(1) {
                         if let Some(key) =
@@ -243,8 +260,55 @@ mod tests {
         for class in ["system", "security", "audit"] {
             built.push(format!("admin-class-{class}"));
         }
+        for kind in gridsafe_domain::people::QualificationKind::ALL {
+            built.push(format!("qual-kind-{}", kind.code()));
+        }
+        for role in ["crew_member", "work_leader", "ticket_issuer", "work_permitter", "inspector"] {
+            built.push(format!("field-role-{role}"));
+        }
+        for kind in ["qualification", "license", "agreement"] {
+            built.push(format!("expiring-kind-{kind}"));
+        }
+        for rating in gridsafe_app::people::RATINGS {
+            built.push(format!("rating-{rating}"));
+        }
+        for arg in ["day", "expired", "contractor", "since", "voltage", "max"] {
+            built.push(format!("rule-arg-{arg}"));
+        }
+        use gridsafe_crossaudit::input::Problem;
+        for p in [
+            Problem::Encoding,
+            Problem::Unreadable(String::new()),
+            Problem::NoHeader,
+            Problem::MissingColumn,
+            Problem::Empty,
+            Problem::BadDate,
+            Problem::BadDateTime,
+            Problem::UnknownValue,
+            Problem::Duplicate { first_line: 0 },
+            Problem::EndBeforeStart,
+            Problem::UnknownReference,
+            Problem::NotPermitted,
+        ] {
+            built.push(p.message_key().to_owned());
+        }
         use gridsafe_domain::rules::*;
-        for rule in [ADMIN_SEPARATION, PASSWORD_POLICY, LOGIN_LOCKOUT, DORMANT_ACCOUNT, UNIT_TREE] {
+        for rule in [
+            ADMIN_SEPARATION,
+            PASSWORD_POLICY,
+            LOGIN_LOCKOUT,
+            DORMANT_ACCOUNT,
+            UNIT_TREE,
+            PERSON_ACTIVE,
+            SAFETY_EXAM,
+            LIST_WORK_LEADER,
+            LIST_TICKET_ISSUER,
+            LIST_WORK_PERMITTER,
+            INSPECTOR_LEVEL,
+            CONTRACTOR_BLACKLIST,
+            CONTRACTOR_LICENSE,
+            CONTRACTOR_AGREEMENT,
+        ] {
             built.push(format!("rule-{}", rule.code));
             built.push(format!("rule-{}-fix", rule.code));
         }

@@ -18,6 +18,7 @@ pub mod headers;
 pub mod home;
 pub mod i18n;
 pub mod layout;
+pub mod people;
 pub mod routes;
 pub mod security;
 pub mod state;
@@ -47,6 +48,7 @@ fn pages() -> routes::Routes {
         .merge(admin::routes())
         .merge(security::routes())
         .merge(audit::routes())
+        .merge(people::routes())
         .merge(system::routes())
 }
 

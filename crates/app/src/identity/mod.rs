@@ -14,6 +14,7 @@ pub use auth::{
 pub use hygiene::{DormancyReport, accounts_for_review, bootstrap_admin, record_review, run_dormancy, unlock};
 pub use roles::{RoleInfo, list_roles, set_role_permissions};
 pub use tokens::{NewToken, TokenInfo, create_token, list_tokens, revoke_token};
+pub(crate) use units::check_name;
 pub use units::{NewUnit, Unit, UnitKind, create_unit, list_units, rename_unit, unit_by_code, unit_by_id};
 pub use users::{
     NewUser, RoleGrant, UserStatus, UserSummary, create_user, get_user, grant_role, list_users, reset_password,

@@ -31,8 +31,10 @@ pub enum Problem {
     },
     /// `valid_to` is before `valid_from`.
     EndBeforeStart,
-    /// Named in the file but absent from the database (e.g. an organisation unit).
+    /// Named in the file but absent from the file and the database (e.g. an organisation unit).
     UnknownReference,
+    /// The record exists but belongs to a unit outside the importer's reach.
+    NotPermitted,
 }
 
 impl Problem {
@@ -50,6 +52,7 @@ impl Problem {
             Problem::Duplicate { .. } => "input-problem-duplicate",
             Problem::EndBeforeStart => "input-problem-end-before-start",
             Problem::UnknownReference => "input-problem-unknown-reference",
+            Problem::NotPermitted => "input-problem-not-permitted",
         }
     }
 }

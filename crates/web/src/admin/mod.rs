@@ -39,7 +39,7 @@ pub struct UnitOption {
     pub label: String,
 }
 
-fn unit_options(units: &[Unit]) -> Vec<UnitOption> {
+pub fn unit_options(units: &[Unit]) -> Vec<UnitOption> {
     units
         .iter()
         .map(|u| UnitOption { id: u.id, label: format!("{}{}", "　".repeat(u.depth().saturating_sub(1)), u.name) })

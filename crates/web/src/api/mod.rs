@@ -37,6 +37,7 @@ use crate::system;
         (name = "system", description = "Health, readiness and metadata"),
         (name = "identity", description = "The caller, organisation units, users and API tokens"),
         (name = "audit", description = "The tamper-evident audit trail (痕迹管理)"),
+        (name = "people", description = "People, qualifications, contractors, and the role question"),
     )
 )]
 struct ApiDoc;
@@ -68,6 +69,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(identity::revoke_token))
         .routes(routes!(audit::events))
         .routes(routes!(audit::verify))
+        .routes(routes!(crate::people::person_api::list, crate::people::person_api::create))
+        .routes(routes!(crate::people::person_api::get))
+        .routes(routes!(crate::people::person_api::add_qualification))
+        .routes(routes!(crate::people::person_api::may_act))
+        .routes(routes!(crate::people::person_api::expiring))
+        .routes(routes!(crate::people::contractor_api::list))
+        .routes(routes!(crate::people::contractor_api::add_agreement))
 }
 
 /// The OpenAPI document, as generated from the routes.

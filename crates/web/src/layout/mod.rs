@@ -19,15 +19,17 @@ pub struct NavItem {
     pub active: bool,
 }
 
-/// Main navigation: (message key, link, permission needed). Each module adds its lines when it
-/// lands; an entry shows only to users who hold its permission.
-const NAV: &[(&str, &str, Option<Permission>)] = &[
-    ("nav-home", "/", None),
-    ("nav-units", "/admin/units", Some(Permission::UnitsManage)),
-    ("nav-users", "/admin/users", Some(Permission::UsersView)),
-    ("nav-roles", "/admin/roles", Some(Permission::RolesManage)),
-    ("nav-accounts", "/security/accounts", Some(Permission::AccountsReview)),
-    ("nav-audit", "/audit", Some(Permission::AuditRead)),
+/// Main navigation: (message key, link, permissions of which one is needed). Each module adds its
+/// lines when it lands; an entry shows only to users who hold one of its permissions.
+const NAV: &[(&str, &str, &[Permission])] = &[
+    ("nav-home", "/", &[]),
+    ("nav-people", "/people", &[Permission::PeopleView, Permission::OwnContractor]),
+    ("nav-contractors", "/contractors", &[Permission::ContractorsView, Permission::OwnContractor]),
+    ("nav-units", "/admin/units", &[Permission::UnitsManage]),
+    ("nav-users", "/admin/users", &[Permission::UsersView]),
+    ("nav-roles", "/admin/roles", &[Permission::RolesManage]),
+    ("nav-accounts", "/security/accounts", &[Permission::AccountsReview]),
+    ("nav-audit", "/audit", &[Permission::AuditRead]),
 ];
 
 /// The signed-in user as the layout shows them.
@@ -64,7 +66,7 @@ impl Chrome {
         let path = ctx.path;
         let nav = NAV
             .iter()
-            .filter(|(_, _, needed)| needed.is_none_or(|p| held.contains(&p)))
+            .filter(|(_, _, needed)| needed.is_empty() || needed.iter().any(|p| held.contains(p)))
             .map(|(key, href, _)| NavItem {
                 label: lang.t(key),
                 href,

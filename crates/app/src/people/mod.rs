@@ -1,0 +1,132 @@
+//! People, qualifications and contractors (人员资质与外包单位): the registers every later module
+//! asks before it puts someone on work.
+//!
+//! Access has two shapes. Staff with `people.view` / `people.manage` (or the contractor
+//! permissions) reach the people and contractors of their units; a contractor's own
+//! administrator (`contractor.own`) reaches only their company's workers and documents. Both
+//! become a [`Reach`], which every query here is filtered by.
+
+mod contractors;
+mod expiry;
+mod import;
+mod persons;
+
+pub use contractors::{
+    AgreementInput, AgreementRow, ContractorInput, ContractorRow, RATINGS, RatingRow, add_agreement, add_rating,
+    agreements_of, contractor, contractor_facts, list_contractors, ratings_of, save_contractor, set_blacklist,
+};
+pub use expiry::{Expiring, expiring, record_expiry_warnings};
+pub use import::{
+    Counts, ImportOptions, ImportPlan, ImportReport, apply_import, forget_upload, load_upload, plan_import,
+    read_upload, store_upload,
+};
+pub use persons::{
+    PersonInput, PersonRow, QualificationInput, QualificationRow, add_qualification, delete_qualification, list_people,
+    may_act, person, person_facts, qualifications_of, save_person,
+};
+
+use std::marker::PhantomData;
+
+use gridsafe_domain::access::{Actor, Capability, PermissionMarker, UnitPath, perm};
+use sqlx::Row;
+
+use crate::{App, AppError};
+
+/// Reading people, qualifications, contractors and agreements.
+#[derive(Debug, Clone, Copy)]
+pub struct View;
+/// Changing people, qualifications and agreements.
+#[derive(Debug, Clone, Copy)]
+pub struct Manage;
+
+/// The permissions that give a [`Reach`] over units, and what they allow.
+pub trait UnitReach: PermissionMarker {
+    type Mode;
+}
+impl UnitReach for perm::PeopleView {
+    type Mode = View;
+}
+impl UnitReach for perm::PeopleManage {
+    type Mode = Manage;
+}
+impl UnitReach for perm::ContractorsView {
+    type Mode = View;
+}
+impl UnitReach for perm::ContractorsManage {
+    type Mode = Manage;
+}
+
+/// Which people and contractors a caller reaches, and whether to read (`Reach<View>`) or to
+/// change (`Reach<Manage>`), proven by a capability.
+#[derive(Debug, Clone)]
+pub struct Reach<M> {
+    actor: Actor,
+    units: Vec<UnitPath>,
+    /// Set for a contractor's own administrator: only this contractor.
+    contractor: Option<i64>,
+    mode: PhantomData<M>,
+}
+
+impl<M> Reach<M> {
+    /// The units of a capability, and everything below them.
+    pub fn units<P: UnitReach<Mode = M>>(cap: &Capability<P>) -> Self {
+        Self { actor: cap.actor().clone(), units: cap.scope().to_vec(), contractor: None, mode: PhantomData }
+    }
+
+    /// A contractor administrator's own company (to read, or to maintain its workers and
+    /// documents): the contractor of the person linked to their account.
+    pub async fn own_contractor(app: &App, cap: &Capability<perm::OwnContractor>) -> Result<Self, AppError> {
+        let user = cap.actor().user_id.ok_or(AppError::NotFound)?;
+        let row = sqlx::query("SELECT contractor_id FROM people WHERE user_id = $1 AND contractor_id IS NOT NULL")
+            .bind(user)
+            .fetch_optional(app.db().pool())
+            .await?;
+        let contractor: i64 =
+            row.ok_or(AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(cap.permission())))?.try_get(0)?;
+        Ok(Self { actor: cap.actor().clone(), units: Vec::new(), contractor: Some(contractor), mode: PhantomData })
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn contractor(&self) -> Option<i64> {
+        self.contractor
+    }
+
+    /// The SQL condition for rows whose unit path is `path_col` and contractor `contractor_col`,
+    /// and its bind values (numbered from `first_bind`).
+    pub(crate) fn filter(&self, path_col: &str, contractor_col: &str, first_bind: usize) -> (String, Vec<String>) {
+        match self.contractor {
+            // An integer from the database, not user input.
+            Some(id) => (format!("{contractor_col} = {id}"), Vec::new()),
+            None => crate::identity::scope_clause(path_col, &self.units, first_bind),
+        }
+    }
+
+    /// Whether a record of this unit and contractor is in reach.
+    pub(crate) fn covers(&self, unit: &UnitPath, contractor: Option<i64>) -> bool {
+        match self.contractor {
+            Some(own) => contractor == Some(own),
+            None => self.units.iter().any(|s| unit.is_within(s)),
+        }
+    }
+}
+
+/// The outside-reach refusal, to be audited by the caller.
+pub(crate) fn outside() -> AppError {
+    AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(gridsafe_domain::access::Permission::PeopleView))
+}
+
+/// A date field of a form or request.
+pub(crate) fn parse_day(
+    field: &'static str,
+    text: &str,
+    problems: &mut Vec<crate::FieldProblem>,
+) -> Option<chrono::NaiveDate> {
+    let parsed = gridsafe_crossaudit::input::parse_date(&gridsafe_crossaudit::input::Cell::Text(text.to_owned())).ok();
+    if parsed.is_none() {
+        problems.push(crate::FieldProblem::new(field, "field-date"));
+    }
+    parsed
+}

@@ -1,0 +1,186 @@
+//! Import of people, qualifications, contractors and agreements: upload, preview, confirm.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::response::Response;
+use gridsafe_app::people::{self, Counts, ImportOptions};
+use gridsafe_crossaudit::input::InputError;
+use gridsafe_domain::access::perm;
+use serde::Deserialize;
+
+use super::manage_reach;
+use crate::AppState;
+use crate::auth::Auth;
+use crate::context::PageContext;
+use crate::error::{AppError, ErrorCode, ErrorInfo};
+use crate::i18n::{Arg, Lang};
+use crate::layout::{Chrome, render};
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/people/import", form_page)
+        .post("/people/import", upload)
+        .post("/people/import/{token}", confirm)
+}
+
+#[derive(Template)]
+#[template(path = "people/import.html")]
+struct FormPage {
+    chrome: Chrome,
+    units: Vec<crate::admin::UnitOption>,
+}
+
+/// Only staff who manage people import registers.
+async fn importer(
+    state: &AppState,
+    auth: &Auth,
+) -> Result<gridsafe_domain::access::Capability<perm::PeopleManage>, AppError> {
+    auth.require::<perm::PeopleManage>(state).await
+}
+
+async fn form_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
+    let cap = importer(&state, &auth).await?;
+    let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
+    Ok(render(&FormPage { chrome: Chrome::for_user(ctx, &auth), units }))
+}
+
+/// One problem of a file, in words.
+pub fn problem_line(lang: Lang, e: &InputError) -> String {
+    let mut place = e.file.clone();
+    if let Some(line) = e.line {
+        place.push_str(&lang.t_args("input-at-line", &[("line", Arg::Number(i64::try_from(line).unwrap_or(0)))]));
+    }
+    if let Some(column) = &e.column {
+        place.push_str(&lang.t_args("input-at-column", &[("column", Arg::from(column.as_str()))]));
+    }
+    let first_line = match e.problem {
+        gridsafe_crossaudit::input::Problem::Duplicate { first_line } => i64::try_from(first_line).unwrap_or(0),
+        _ => 0,
+    };
+    let what = lang.t_args(
+        e.problem.message_key(),
+        &[("value", Arg::from(e.value.clone().unwrap_or_default())), ("first", Arg::Number(first_line))],
+    );
+    format!("{place}：{what}")
+}
+
+#[derive(Template)]
+#[template(path = "people/preview.html")]
+struct PreviewPage {
+    chrome: Chrome,
+    token: String,
+    counts: Counts,
+    problems: Vec<String>,
+    more_problems: usize,
+    bad_rows: usize,
+    rows: usize,
+    contractor_unit: i64,
+    applied: bool,
+}
+
+async fn preview(
+    state: &AppState,
+    ctx: PageContext,
+    auth: &Auth,
+    token: String,
+    contractor_unit: i64,
+    applied: Option<Counts>,
+) -> Result<Response, AppError> {
+    let cap = importer(state, auth).await?;
+    let reach = gridsafe_app::people::Reach::units(&cap);
+    let contractors_cap = auth.user.principal.authorize::<perm::ContractorsManage>().ok();
+    let files = auth.checked(state, people::load_upload(state.app(), auth.user.id, &token).await).await?;
+    let plan = people::plan_import(state.app(), &reach, contractors_cap.as_ref(), people::read_upload(&files)).await?;
+    let lang = ctx.lang;
+    let problems: Vec<String> = plan.errors.iter().take(200).map(|e| problem_line(lang, e)).collect();
+    Ok(render(&PreviewPage {
+        chrome: Chrome::for_user(ctx, auth),
+        token,
+        more_problems: plan.errors.len().saturating_sub(200),
+        problems,
+        bad_rows: plan.bad_rows,
+        rows: plan.rows(),
+        applied: applied.is_some(),
+        counts: applied.unwrap_or(plan.counts),
+        contractor_unit,
+    }))
+}
+
+/// Receives the files and shows what importing them would change.
+async fn upload(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    importer(&state, &auth).await?;
+    let mut files = Vec::new();
+    let mut contractor_unit = auth.user.unit_id;
+    let bad_upload =
+        || AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("import-bad-upload", Vec::new()));
+    while let Some(field) = multipart.next_field().await.map_err(|_| bad_upload())? {
+        match field.name() {
+            Some("contractor_unit") => {
+                contractor_unit =
+                    field.text().await.map_err(|_| bad_upload())?.trim().parse().unwrap_or(contractor_unit)
+            }
+            Some("files") => {
+                let name = field.file_name().unwrap_or("upload").to_owned();
+                let bytes = field.bytes().await.map_err(|_| bad_upload())?;
+                if name.is_empty() || bytes.is_empty() {
+                    continue;
+                }
+                let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+                if !matches!(ext.as_str(), "csv" | "xlsx" | "xls" | "ods") {
+                    return Err(AppError::Client(
+                        ErrorInfo::new(ErrorCode::UnsupportedMediaType)
+                            .detail("import-bad-type", vec![("name", Arg::from(name))]),
+                    ));
+                }
+                files.push((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    if files.is_empty() {
+        return Err(bad_upload());
+    }
+    let token = people::store_upload(state.app(), auth.user.id, &files).await?;
+    preview(&state, ctx, &auth, token, contractor_unit, None).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfirmForm {
+    contractor_unit: i64,
+    #[serde(default)]
+    skip_invalid: Option<String>,
+}
+
+/// Imports the previewed files: all or nothing, or the good rows when asked.
+async fn confirm(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(token): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, AppError> {
+    let reach = manage_reach(&state, &auth).await?;
+    let cap = importer(&state, &auth).await?;
+    let contractors_cap = auth.user.principal.authorize::<perm::ContractorsManage>().ok();
+    let files = auth.checked(&state, people::load_upload(state.app(), auth.user.id, &token).await).await?;
+    let plan = people::plan_import(
+        state.app(),
+        &gridsafe_app::people::Reach::units(&cap),
+        contractors_cap.as_ref(),
+        people::read_upload(&files),
+    )
+    .await?;
+    let options = ImportOptions { skip_invalid: form.skip_invalid.is_some(), contractor_unit: form.contractor_unit };
+    let report =
+        auth.checked(&state, people::apply_import(state.app(), &reach, &auth.meta, plan, options).await).await?;
+    let page = preview(&state, ctx, &auth, token.clone(), form.contractor_unit, Some(report.counts)).await;
+    people::forget_upload(state.app(), &token).await?;
+    page
+}

@@ -1,0 +1,725 @@
+//! People pages and API: list, detail, qualifications, the role question, expiry, ledger.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use chrono::NaiveDate;
+use gridsafe_app::people::{self, Expiring, PersonInput, PersonRow, QualificationInput, QualificationRow};
+use gridsafe_app::xlsx::{self, Value};
+use gridsafe_domain::people::{FieldRole, QualificationKind};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Refusal, kind_name, manage_reach, refusal, view_reach};
+use crate::AppState;
+use crate::api::json::{ApiJson, ApiPath};
+use crate::auth::Auth;
+use crate::context::PageContext;
+use crate::error::{AppError, ErrorEnvelope};
+use crate::i18n::Lang;
+use crate::layout::{Chrome, render};
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/people", list_page)
+        .post("/people", create)
+        .get("/people/export.xlsx", export)
+        .get("/people/expiring", expiring_page)
+        .get("/people/expiring.xlsx", expiring_export)
+        .get("/people/{id}", detail_page)
+        .post("/people/{id}", update)
+        .post("/people/{id}/qualifications", add_qualification)
+        .post("/people/{id}/qualifications/{qid}/delete", delete_qualification)
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "people/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    people: Vec<PersonRow>,
+    q: String,
+    can_manage: bool,
+    own_contractor: bool,
+    units: Vec<crate::admin::UnitOption>,
+    contractors: Vec<(i64, String)>,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let reach = view_reach(&state, &auth).await?;
+    let q = query.q.unwrap_or_default();
+    let people = people::list_people(state.app(), &reach, Some(&q), 500).await?;
+    let manage = manage_reach_quiet(&state, &auth).await;
+    let (units, contractors) = form_choices(&state, &auth).await?;
+    Ok(render(&ListPage {
+        chrome: Chrome::for_user(ctx, &auth),
+        people,
+        q,
+        can_manage: manage.is_some(),
+        own_contractor: reach.contractor().is_some(),
+        units,
+        contractors,
+    }))
+}
+
+/// The manage reach when the user has it, without auditing its absence (for showing forms).
+async fn manage_reach_quiet(
+    state: &AppState,
+    auth: &Auth,
+) -> Option<gridsafe_app::people::Reach<gridsafe_app::people::Manage>> {
+    use gridsafe_domain::access::perm;
+    let p = &auth.user.principal;
+    if let Ok(cap) = p.authorize::<perm::PeopleManage>() {
+        return Some(gridsafe_app::people::Reach::units(&cap));
+    }
+    let cap = p.authorize::<perm::OwnContractor>().ok()?;
+    gridsafe_app::people::Reach::own_contractor(state.app(), &cap).await.ok()
+}
+
+/// Units and contractors to choose from in the person form.
+async fn form_choices(
+    state: &AppState,
+    auth: &Auth,
+) -> Result<(Vec<crate::admin::UnitOption>, Vec<(i64, String)>), AppError> {
+    use gridsafe_domain::access::perm;
+    let p = &auth.user.principal;
+    let Ok(cap) = p.authorize::<perm::PeopleManage>() else { return Ok((Vec::new(), Vec::new())) };
+    let units = gridsafe_app::identity::list_units(state.app(), cap.scope()).await?;
+    let reach = gridsafe_app::people::Reach::<gridsafe_app::people::Manage>::units(&cap);
+    let contractors = people::list_contractors(state.app(), &reach)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, format!("{} {}", c.code, c.name)))
+        .collect();
+    Ok((crate::admin::unit_options(&units), contractors))
+}
+
+#[derive(Debug, Deserialize)]
+struct PersonForm {
+    code: String,
+    name: String,
+    #[serde(default)]
+    unit_id: Option<i64>,
+    #[serde(default)]
+    contractor_id: Option<String>,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    post: String,
+    #[serde(default)]
+    active: Option<String>,
+    #[serde(default)]
+    username: String,
+}
+
+impl PersonForm {
+    fn input(self) -> PersonInput {
+        PersonInput {
+            code: self.code,
+            name: self.name,
+            unit_id: self.unit_id.unwrap_or_default(),
+            contractor_id: self.contractor_id.as_deref().and_then(|c| c.parse().ok()),
+            phone: self.phone,
+            post: self.post,
+            active: self.active.is_some(),
+            username: self.username,
+        }
+    }
+}
+
+async fn create(State(state): State<AppState>, auth: Auth, Form(form): Form<PersonForm>) -> Result<Response, AppError> {
+    let reach = manage_reach(&state, &auth).await?;
+    let id =
+        auth.checked(&state, people::save_person(state.app(), &reach, &auth.meta, None, form.input()).await).await?;
+    Ok(Redirect::to(&format!("/people/{id}")).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(form): Form<PersonForm>,
+) -> Result<Response, AppError> {
+    let reach = manage_reach(&state, &auth).await?;
+    auth.checked(&state, people::save_person(state.app(), &reach, &auth.meta, Some(id), form.input()).await).await?;
+    Ok(Redirect::to(&format!("/people/{id}")).into_response())
+}
+
+/// One line of the role table on a person's page.
+struct RoleLine {
+    role: String,
+    refusals: Vec<Refusal>,
+}
+
+#[derive(Template)]
+#[template(path = "people/detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    person: PersonRow,
+    qualifications: Vec<QualificationRow>,
+    roles: Vec<RoleLine>,
+    day: String,
+    can_manage: bool,
+    kinds: Vec<&'static str>,
+    units: Vec<crate::admin::UnitOption>,
+    contractors: Vec<(i64, String)>,
+}
+
+impl DetailPage {
+    fn is_contractor(&self, id: &i64) -> bool {
+        self.person.contractor_id == Some(*id)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DayQuery {
+    day: Option<String>,
+}
+
+/// The roles the person page answers the question for.
+fn roles_to_check() -> [FieldRole; 6] {
+    [
+        FieldRole::CrewMember,
+        FieldRole::WorkLeader,
+        FieldRole::TicketIssuer,
+        FieldRole::WorkPermitter,
+        FieldRole::Inspector { voltage_kv: 0.4 },
+        FieldRole::Inspector { voltage_kv: 10.0 },
+    ]
+}
+
+fn role_label(lang: Lang, role: FieldRole) -> String {
+    match role {
+        FieldRole::Inspector { voltage_kv } => {
+            lang.t_args("field-role-inspector", &[("kv", crate::i18n::Arg::from(voltage_kv.to_string()))])
+        }
+        other => lang.t(&format!("field-role-{}", other.code())),
+    }
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, AppError> {
+    let reach = view_reach(&state, &auth).await?;
+    let person = auth.checked(&state, people::person(state.app(), &reach, id).await).await?;
+    let day = q
+        .day
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| state.app().today());
+    let lang = ctx.lang;
+    let mut roles = Vec::new();
+    for role in roles_to_check() {
+        let refusals = people::may_act(state.app(), &reach, id, role, day).await?;
+        roles.push(RoleLine {
+            role: role_label(lang, role),
+            refusals: refusals.iter().map(|v| refusal(lang, v)).collect(),
+        });
+    }
+    let can_manage = manage_reach_quiet(&state, &auth).await.is_some();
+    let (units, contractors) = form_choices(&state, &auth).await?;
+    Ok(render(&DetailPage {
+        chrome: Chrome::for_user(ctx, &auth),
+        qualifications: people::qualifications_of(state.app(), id).await?,
+        person,
+        roles,
+        day: day.to_string(),
+        can_manage,
+        kinds: QualificationKind::ALL.iter().map(|k| k.code()).collect(),
+        units,
+        contractors,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct QualificationForm {
+    kind: String,
+    #[serde(default)]
+    title: String,
+    valid_from: String,
+    valid_to: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    score: String,
+    #[serde(default)]
+    passed: Option<String>,
+    #[serde(default)]
+    list_year: String,
+    #[serde(default)]
+    certificate_no: String,
+    #[serde(default)]
+    hours: String,
+}
+
+fn number(text: &str) -> Option<i64> {
+    text.trim().parse().ok()
+}
+
+async fn add_qualification(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<QualificationForm>,
+) -> Result<Response, AppError> {
+    let reach = manage_reach(&state, &auth).await?;
+    let input = QualificationInput {
+        kind: f.kind,
+        title: f.title,
+        valid_from: f.valid_from,
+        valid_to: f.valid_to,
+        level: number(&f.level),
+        score: number(&f.score),
+        passed: f.passed.is_some(),
+        list_year: number(&f.list_year),
+        certificate_no: f.certificate_no,
+        hours: number(&f.hours),
+    };
+    auth.checked(&state, people::add_qualification(state.app(), &reach, &auth.meta, id, input).await).await?;
+    Ok(Redirect::to(&format!("/people/{id}")).into_response())
+}
+
+async fn delete_qualification(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, qid)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let reach = manage_reach(&state, &auth).await?;
+    auth.checked(&state, people::delete_qualification(state.app(), &reach, &auth.meta, id, qid).await).await?;
+    Ok(Redirect::to(&format!("/people/{id}")).into_response())
+}
+
+pub(super) fn xlsx_file(name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// The people ledger (人员台账) as `.xlsx`.
+async fn export(State(state): State<AppState>, auth: Auth) -> Result<Response, AppError> {
+    let reach = view_reach(&state, &auth).await?;
+    let rows = people::list_people(state.app(), &reach, None, 200_000).await?;
+    let lang = Lang::ZhCn;
+    let headers: Vec<String> = [
+        "people-code",
+        "people-name",
+        "people-unit",
+        "people-contractor",
+        "people-post",
+        "people-phone",
+        "people-status",
+    ]
+    .iter()
+    .map(|k| lang.t(k))
+    .collect();
+    let data: Vec<Vec<Value>> = rows
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.code.into(),
+                p.name.into(),
+                p.unit_name.into(),
+                p.contractor_name.into(),
+                p.post.into(),
+                p.phone.into(),
+                lang.t(if p.active { "people-active" } else { "people-inactive" }).into(),
+            ]
+        })
+        .collect();
+    Ok(xlsx_file("people.xlsx", xlsx::ledger(&lang.t("people-title"), &headers, &data)?))
+}
+
+#[derive(Template)]
+#[template(path = "people/expiring.html")]
+struct ExpiringPage {
+    chrome: Chrome,
+    items: Vec<Expiring>,
+    days: u32,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DaysQuery {
+    /// Within this many days (default: the configured warning period, 30).
+    pub days: Option<u32>,
+}
+
+async fn expiring_items(state: &AppState, auth: &Auth, days: Option<u32>) -> Result<(Vec<Expiring>, u32), AppError> {
+    let reach = view_reach(state, auth).await?;
+    let days = days.unwrap_or(state.app().people_config().expiry_warning_days).clamp(1, 366);
+    Ok((people::expiring(state.app(), &reach, state.app().today(), days).await?, days))
+}
+
+async fn expiring_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<DaysQuery>,
+) -> Result<Response, AppError> {
+    let (items, days) = expiring_items(&state, &auth, q.days).await?;
+    Ok(render(&ExpiringPage { chrome: Chrome::for_user(ctx, &auth), items, days }))
+}
+
+async fn expiring_export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<DaysQuery>,
+) -> Result<Response, AppError> {
+    let (items, _) = expiring_items(&state, &auth, q.days).await?;
+    let lang = Lang::ZhCn;
+    let headers: Vec<String> = [
+        "expiring-kind",
+        "expiring-subject",
+        "expiring-detail",
+        "expiring-valid-to",
+        "expiring-days-left",
+        "people-unit",
+    ]
+    .iter()
+    .map(|k| lang.t(k))
+    .collect();
+    let data: Vec<Vec<Value>> = items
+        .into_iter()
+        .map(|e| {
+            let detail = if e.kind == "qualification" { kind_name(lang, &e.detail) } else { e.detail };
+            vec![
+                lang.t(&format!("expiring-kind-{}", e.kind)).into(),
+                e.subject.into(),
+                detail.into(),
+                e.valid_to.into(),
+                e.days_left.into(),
+                e.unit_name.into(),
+            ]
+        })
+        .collect();
+    Ok(xlsx_file("expiring.xlsx", xlsx::ledger(&lang.t("expiring-title"), &headers, &data)?))
+}
+
+/// The JSON API of people.
+pub mod api {
+    use super::*;
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct PersonOut {
+        pub id: i64,
+        /// 工号
+        pub code: String,
+        pub name: String,
+        pub unit_id: i64,
+        pub unit_name: String,
+        pub contractor_id: Option<i64>,
+        pub contractor_name: Option<String>,
+        pub post: Option<String>,
+        pub active: bool,
+    }
+
+    impl From<PersonRow> for PersonOut {
+        fn from(p: PersonRow) -> Self {
+            Self {
+                id: p.id,
+                code: p.code,
+                name: p.name,
+                unit_id: p.unit_id,
+                unit_name: p.unit_name,
+                contractor_id: p.contractor_id,
+                contractor_name: p.contractor_name,
+                post: p.post,
+                active: p.active,
+            }
+        }
+    }
+
+    #[derive(Debug, Deserialize, IntoParams)]
+    pub struct PeopleQuery {
+        /// Part of the 工号 or name.
+        pub q: Option<String>,
+    }
+
+    /// People in the caller's reach.
+    #[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])), params(PeopleQuery),
+        responses((status = 200, body = Vec<PersonOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    pub async fn list(
+        State(state): State<AppState>,
+        auth: Auth,
+        Query(q): Query<PeopleQuery>,
+    ) -> Result<Json<Vec<PersonOut>>, AppError> {
+        let reach = view_reach(&state, &auth).await?;
+        Ok(Json(
+            people::list_people(state.app(), &reach, q.q.as_deref(), 5000)
+                .await?
+                .into_iter()
+                .map(PersonOut::from)
+                .collect(),
+        ))
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct QualificationOut {
+        pub id: i64,
+        /// `safety_exam`, `work_leader`, `ticket_issuer`, `work_permitter`, `inspector`, …
+        pub kind: String,
+        pub title: Option<String>,
+        pub valid_from: String,
+        pub valid_to: String,
+        pub level: Option<i64>,
+        pub passed: bool,
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct PersonDetail {
+        #[serde(flatten)]
+        pub person: PersonOut,
+        pub qualifications: Vec<QualificationOut>,
+    }
+
+    /// One person with their qualifications.
+    #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
+        params(("id" = i64, Path, description = "Person id")),
+        responses((status = 200, body = PersonDetail), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    pub async fn get(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath(id): ApiPath<i64>,
+    ) -> Result<Json<PersonDetail>, AppError> {
+        let reach = view_reach(&state, &auth).await?;
+        let person = auth.checked(&state, people::person(state.app(), &reach, id).await).await?;
+        let qualifications = people::qualifications_of(state.app(), id)
+            .await?
+            .into_iter()
+            .map(|q| QualificationOut {
+                id: q.id,
+                kind: q.kind,
+                title: q.title,
+                valid_from: q.valid_from,
+                valid_to: q.valid_to,
+                level: q.level,
+                passed: q.passed,
+            })
+            .collect();
+        Ok(Json(PersonDetail { person: person.into(), qualifications }))
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct PersonIn {
+        /// 工号
+        #[schema(pattern = "^[A-Za-z0-9._-]{1,40}$", example = "P001")]
+        pub code: String,
+        #[schema(pattern = "\\S", max_length = 100, example = "张伟")]
+        pub name: String,
+        #[schema(minimum = 1)]
+        #[serde(deserialize_with = "crate::api::json::whole::i64")]
+        pub unit_id: i64,
+        #[schema(minimum = 1)]
+        #[serde(default, deserialize_with = "crate::api::json::whole::opt_i64")]
+        pub contractor_id: Option<i64>,
+        #[schema(pattern = "^[0-9+ -]{0,20}$")]
+        #[serde(default)]
+        pub phone: String,
+        #[schema(max_length = 50)]
+        #[serde(default)]
+        pub post: String,
+    }
+
+    /// Registers a person (a contractor's administrator: a worker of their own company).
+    #[utoipa::path(post, path = "/api/v1/people", tag = "people", security(("bearer" = [])), request_body = PersonIn,
+        responses((status = 201, body = PersonOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 404, description = "No such unit", body = ErrorEnvelope), (status = 409, description = "工号 taken", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn create(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiJson(input): ApiJson<PersonIn>,
+    ) -> Result<Response, AppError> {
+        let reach = manage_reach(&state, &auth).await?;
+        let input = PersonInput {
+            code: input.code,
+            name: input.name,
+            unit_id: input.unit_id,
+            contractor_id: input.contractor_id,
+            phone: input.phone,
+            post: input.post,
+            active: true,
+            username: String::new(),
+        };
+        let id = auth.checked(&state, people::save_person(state.app(), &reach, &auth.meta, None, input).await).await?;
+        let person = people::person(state.app(), &reach, id).await?;
+        Ok((axum::http::StatusCode::CREATED, Json(PersonOut::from(person))).into_response())
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    pub struct QualificationIn {
+        #[schema(schema_with = qualification_kinds)]
+        pub kind: String,
+        /// Required for `training` and `other`: the course or the certificate's name.
+        #[serde(default)]
+        #[schema(max_length = 100)]
+        pub title: String,
+        #[schema(format = Date, example = "2026-01-01")]
+        pub valid_from: String,
+        #[schema(format = Date, example = "2026-12-31")]
+        pub valid_to: String,
+        /// For `inspector`: 1, 2 or 3.
+        #[schema(minimum = 1, maximum = 3)]
+        #[serde(default, deserialize_with = "crate::api::json::whole::opt_i64")]
+        pub level: Option<i64>,
+        /// For `safety_exam`: the score (0–100) and whether it was passed.
+        #[schema(minimum = 0, maximum = 100)]
+        #[serde(default, deserialize_with = "crate::api::json::whole::opt_i64")]
+        pub score: Option<i64>,
+        #[serde(default = "yes")]
+        pub passed: bool,
+    }
+
+    fn yes() -> bool {
+        true
+    }
+
+    fn qualification_kinds() -> utoipa::openapi::schema::Object {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(QualificationKind::ALL.iter().map(|k| k.code())))
+            .build()
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct Created {
+        pub id: i64,
+    }
+
+    /// Records a qualification of a person.
+    #[utoipa::path(post, path = "/api/v1/people/{id}/qualifications", tag = "people", security(("bearer" = [])), request_body = QualificationIn,
+        params(("id" = i64, Path, description = "Person id")),
+        responses((status = 201, body = Created), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn add_qualification(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath(id): ApiPath<i64>,
+        ApiJson(q): ApiJson<QualificationIn>,
+    ) -> Result<Response, AppError> {
+        let reach = manage_reach(&state, &auth).await?;
+        let input = QualificationInput {
+            kind: q.kind,
+            title: q.title,
+            valid_from: q.valid_from,
+            valid_to: q.valid_to,
+            level: q.level,
+            score: q.score,
+            passed: q.passed,
+            ..QualificationInput::default()
+        };
+        let qid =
+            auth.checked(&state, people::add_qualification(state.app(), &reach, &auth.meta, id, input).await).await?;
+        Ok((axum::http::StatusCode::CREATED, Json(Created { id: qid })).into_response())
+    }
+
+    #[derive(Debug, Deserialize, IntoParams)]
+    pub struct MayActQuery {
+        /// `crew_member`, `work_leader`, `ticket_issuer`, `work_permitter` or `inspector`.
+        pub role: String,
+        /// The day, `YYYY-MM-DD` (default today, China time).
+        pub day: Option<String>,
+        /// For `inspector`: the customer's voltage in kV.
+        pub voltage_kv: Option<f64>,
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct MayActOut {
+        pub allowed: bool,
+        pub day: String,
+        /// Every rule that says no, with its source and what would make it right.
+        pub refusals: Vec<Refusal>,
+    }
+
+    /// May this person act in this role on this day? If not, why.
+    #[utoipa::path(get, path = "/api/v1/people/{id}/may-act", tag = "people", security(("bearer" = [])),
+        params(("id" = i64, Path, description = "Person id"), MayActQuery),
+        responses((status = 200, body = MayActOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn may_act(
+        State(state): State<AppState>,
+        ctx: PageContext,
+        auth: Auth,
+        ApiPath(id): ApiPath<i64>,
+        Query(q): Query<MayActQuery>,
+    ) -> Result<Json<MayActOut>, AppError> {
+        let reach = view_reach(&state, &auth).await?;
+        let invalid = |field: &'static str| AppError::from(gridsafe_app::AppError::invalid(field, "field-invalid"));
+        let role = match q.role.as_str() {
+            "crew_member" => FieldRole::CrewMember,
+            "work_leader" => FieldRole::WorkLeader,
+            "ticket_issuer" => FieldRole::TicketIssuer,
+            "work_permitter" => FieldRole::WorkPermitter,
+            "inspector" => FieldRole::Inspector {
+                voltage_kv: q.voltage_kv.filter(|v| v.is_finite() && *v > 0.0).ok_or_else(|| invalid("voltage_kv"))?,
+            },
+            _ => return Err(invalid("role")),
+        };
+        let day = match q.day.as_deref() {
+            Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| invalid("day"))?,
+            None => state.app().today(),
+        };
+        let refusals = auth.checked(&state, people::may_act(state.app(), &reach, id, role, day).await).await?;
+        Ok(Json(MayActOut {
+            allowed: refusals.is_empty(),
+            day: day.to_string(),
+            refusals: refusals.iter().map(|v| refusal(ctx.lang, v)).collect(),
+        }))
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct ExpiringOut {
+        /// `qualification`, `license` or `agreement`.
+        pub kind: String,
+        pub subject: String,
+        pub detail: String,
+        pub valid_to: String,
+        pub days_left: i64,
+        pub unit_id: i64,
+    }
+
+    /// Qualifications, licences and agreements in reach that expire within the period.
+    #[utoipa::path(get, path = "/api/v1/expiring", tag = "people", security(("bearer" = [])), params(DaysQuery),
+        responses((status = 200, body = Vec<ExpiringOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    pub async fn expiring(
+        State(state): State<AppState>,
+        auth: Auth,
+        Query(q): Query<DaysQuery>,
+    ) -> Result<Json<Vec<ExpiringOut>>, AppError> {
+        let (items, _) = expiring_items(&state, &auth, q.days).await?;
+        Ok(Json(
+            items
+                .into_iter()
+                .map(|e| ExpiringOut {
+                    kind: e.kind.to_owned(),
+                    subject: e.subject,
+                    detail: e.detail,
+                    valid_to: e.valid_to,
+                    days_left: e.days_left,
+                    unit_id: e.unit_id,
+                })
+                .collect(),
+        ))
+    }
+}
