@@ -142,7 +142,7 @@ pub async fn plan_import(
     let file_contractors: HashSet<&str> = tables.contractors.iter().map(|c| c.contractor_id.as_str()).collect();
     let file_people: HashSet<&str> = tables.persons.iter().map(|p| p.person_id.as_str()).collect();
     let mut counts = Counts::default();
-    let source = |kind: TableKind| kind.name().to_owned();
+    let source = |kind: TableKind| tables.source(kind);
 
     if contractors_cap.is_none() && (!tables.contractors.is_empty() || !tables.agreements.is_empty()) {
         errors.push(InputError::file(TableKind::Contractors.name(), Problem::NotPermitted));
@@ -426,7 +426,13 @@ fn values(rows: usize, cols: usize) -> String {
 }
 
 /// Keeps uploaded files between the preview and the confirmation; returns the token to confirm with.
-pub async fn store_upload(app: &App, user_id: i64, files: &[(String, Vec<u8>)]) -> Result<String, AppError> {
+pub async fn store_upload(
+    app: &App,
+    actor: &gridsafe_domain::access::Actor,
+    meta: &RequestMeta,
+    files: &[(String, Vec<u8>)],
+) -> Result<String, AppError> {
+    let user_id = actor.user_id.ok_or(AppError::Unauthenticated)?;
     let token = crate::secret::random_hex(16)?;
     let mut tx = app.db().begin_write().await?;
     for (name, content) in files {
@@ -439,6 +445,11 @@ pub async fn store_upload(app: &App, user_id: i64, files: &[(String, Vec<u8>)]) 
             .execute(&mut *tx)
             .await?;
     }
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let bytes: usize = files.iter().map(|(_, c)| c.len()).sum();
+    let event = NewEvent::new("import.uploaded", "upload", &token)
+        .summary(serde_json::json!({ "files": names, "bytes": bytes }));
+    append(&mut tx, app.db().backend(), actor, meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(token)
 }

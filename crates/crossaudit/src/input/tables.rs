@@ -227,6 +227,15 @@ pub struct Tables {
     pub errors: Vec<InputError>,
     /// Rows that had a problem (each counted once).
     pub bad_rows: usize,
+    /// The file (or sheet) each table was read from, for problems found later.
+    pub sources: Vec<(TableKind, String)>,
+}
+
+impl Tables {
+    /// The file `kind` was read from, or its table name.
+    pub fn source(&self, kind: TableKind) -> String {
+        self.sources.iter().rev().find(|(k, _)| *k == kind).map_or_else(|| kind.name().to_owned(), |(_, s)| s.clone())
+    }
 }
 
 /// Checks ids are unique within one table: each repeat is an error pointing at the first.
@@ -253,6 +262,7 @@ fn check_unique<'a>(
 
 /// Reads one raw table as the table `kind` into `into`, collecting every problem.
 pub fn read_table(kind: TableKind, table: &RawTable, into: &mut Tables) {
+    into.sources.push((kind, table.source.clone()));
     match read_rows(kind, table, into) {
         Ok(()) => {}
         Err(error) => {

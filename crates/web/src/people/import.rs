@@ -147,7 +147,7 @@ async fn upload(
     if files.is_empty() {
         return Err(bad_upload());
     }
-    let token = people::store_upload(state.app(), auth.user.id, &files).await?;
+    let token = people::store_upload(state.app(), auth.user.principal.actor(), &auth.meta, &files).await?;
     preview(&state, ctx, &auth, token, contractor_unit, None).await
 }
 
