@@ -7,6 +7,7 @@
 
 pub mod audit;
 mod config;
+pub mod demo;
 mod error;
 pub mod identity;
 pub mod jobs;

@@ -55,6 +55,40 @@ pub enum Command {
     /// The tamper-evident audit trail.
     #[command(subcommand, name = "audit-log")]
     AuditLog(AuditLogCommand),
+    /// Import registers from the marketing system's tables.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Fill a fictional supply company (units, accounts for every role, about 200 people,
+    /// contractors with expired documents), then serve. Never on production data.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Only fill the demo data; do not start serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// People, qualifications, contractors and safety agreements: CSV files named after their
+    /// table (persons.csv, 人员.csv, …) or workbooks with one sheet per table. All or nothing,
+    /// unless --skip-invalid.
+    People(ImportPeopleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportPeopleArgs {
+    /// The files to import.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Import the good rows and report the bad ones, instead of refusing everything.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Code of the unit new contractors are registered under (default: the root unit).
+    #[arg(long, value_name = "CODE")]
+    pub contractor_unit: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,7 +124,7 @@ pub enum AuditLogCommand {
     Checkpoint,
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080).
     #[arg(long, global = true, value_name = "ADDR")]
@@ -124,7 +158,7 @@ pub fn run(cli: Cli) -> ExitCode {
         settings.log.format = format;
     }
     let (serve, other) = match cli.command {
-        Some(Command::Serve) | None => (Some(cli.global.serve), None),
+        Some(Command::Serve) | None => (Some(cli.global.serve.clone()), None),
         Some(other) => (None, Some(other)),
     };
     if let Some(listen) = serve.as_ref().and_then(|s| s.listen) {
@@ -149,6 +183,16 @@ pub fn run(cli: Cli) -> ExitCode {
                 crate::commands::create_user(lang, &settings, args).await
             }
             (None, Some(Command::AuditLog(command))) => crate::commands::audit_log(lang, &settings, command).await,
+            (None, Some(Command::Import(ImportCommand::People(args)))) => {
+                crate::commands::import_people(lang, &settings, args).await
+            }
+            (None, Some(Command::Demo(args))) => {
+                let filled = crate::commands::demo(lang, &settings).await;
+                if filled != ExitCode::SUCCESS || args.no_serve {
+                    return filled;
+                }
+                serve_command(lang, settings, cli.global.serve).await
+            }
             _ => migrate_command(lang, settings).await,
         }
     })

@@ -175,3 +175,163 @@ pub async fn audit_log(lang: Lang, settings: &Settings, command: AuditLogCommand
         },
     }
 }
+
+/// A progress bar on standard error, drawn only on a terminal.
+pub struct ProgressBar {
+    label: String,
+    terminal: bool,
+}
+
+impl ProgressBar {
+    pub fn new(label: String) -> Self {
+        use std::io::IsTerminal;
+        Self { label, terminal: std::io::stderr().is_terminal() }
+    }
+
+    pub fn update(&self, done: usize, total: usize) {
+        if !self.terminal || total == 0 {
+            return;
+        }
+        let width = 30;
+        let filled = done.min(total) * width / total;
+        let percent = done.min(total) * 100 / total;
+        eprint!("\r{} [{}{}] {percent:>3}% {done}/{total}", self.label, "#".repeat(filled), "-".repeat(width - filled));
+        if done >= total {
+            eprintln!();
+        }
+    }
+}
+
+pub async fn import_people(lang: Lang, settings: &Settings, args: crate::cli::ImportPeopleArgs) -> ExitCode {
+    use gridsafe_app::people::{self, ImportOptions, Manage, Reach};
+    let app = match open(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("{}", error.message(lang));
+            return ExitCode::FAILURE;
+        }
+    };
+    let started = std::time::Instant::now();
+    let mut files = Vec::new();
+    for path in &args.files {
+        match std::fs::read(path) {
+            Ok(bytes) => files.push((path.display().to_string(), bytes)),
+            Err(error) => {
+                eprintln!(
+                    "{}",
+                    lang.t_args(
+                        "cli-cannot-read",
+                        &[("path", Arg::from(path.display().to_string())), ("cause", Arg::from(error.to_string()))]
+                    )
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let operator = operator();
+    let (Ok(pcap), Ok(ccap)) =
+        (operator.authorize::<perm::PeopleManage>(), operator.authorize::<perm::ContractorsManage>())
+    else {
+        return ExitCode::FAILURE;
+    };
+    let reach = Reach::<Manage>::units(&pcap);
+    let unit = match &args.contractor_unit {
+        Some(code) => identity::unit_by_code(&app, code).await.ok().flatten(),
+        None => identity::list_units(&app, pcap.scope()).await.ok().and_then(|u| u.into_iter().next()),
+    };
+    let Some(unit) = unit else {
+        match &args.contractor_unit {
+            Some(code) => eprintln!("{}", lang.t_args("cli-unknown-unit", &[("code", Arg::from(code.as_str()))])),
+            None => eprintln!("{}", lang.t("cli-no-units")),
+        }
+        return ExitCode::from(2);
+    };
+    let plan = match people::plan_import(&app, &reach, Some(&ccap), people::read_upload(&files)).await {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("{}", describe(lang, &error));
+            return ExitCode::FAILURE;
+        }
+    };
+    for problem in &plan.errors {
+        eprintln!("{}", gridsafe_web::people::problem_line(lang, problem));
+    }
+    if !plan.errors.is_empty() && !args.skip_invalid {
+        eprintln!(
+            "{}",
+            lang.t_args("import-has-errors", &[("count", Arg::Number(i64::try_from(plan.errors.len()).unwrap_or(0)))])
+        );
+        return ExitCode::from(2);
+    }
+    let rows = plan.rows();
+    let bar = ProgressBar::new(lang.t("cli-importing"));
+    let options = ImportOptions { skip_invalid: args.skip_invalid, contractor_unit: unit.id };
+    let meta = cli_meta("import people");
+    match people::apply_import_with_progress(&app, &reach, &meta, plan, options, &|done, total| bar.update(done, total))
+        .await
+    {
+        Ok(report) => {
+            let seconds = started.elapsed().as_secs_f64();
+            let c = &report.counts;
+            let n = |v: usize| Arg::Number(i64::try_from(v).unwrap_or(0));
+            println!(
+                "{}",
+                lang.t_args(
+                    "cli-imported",
+                    &[
+                        ("persons", n(c.persons.0 + c.persons.1)),
+                        ("qualifications", n(c.qualifications.0)),
+                        ("contractors", n(c.contractors.0 + c.contractors.1)),
+                        ("agreements", n(c.agreements.0 + c.agreements.1)),
+                        ("skipped", n(report.skipped_rows)),
+                        ("seconds", Arg::from(format!("{seconds:.1}"))),
+                        ("rate", Arg::from(format!("{:.0}", rows as f64 / seconds.max(0.001)))),
+                    ]
+                )
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{}", describe(lang, &error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `gridsafe demo`: the demo company, with its accounts printed.
+pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
+    let app = match open(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("{}", error.message(lang));
+            return ExitCode::FAILURE;
+        }
+    };
+    match gridsafe_app::demo::fill(&app, &cli_meta("demo")).await {
+        Ok(Some(report)) => {
+            println!(
+                "{}",
+                lang.t_args(
+                    "demo-filled",
+                    &[
+                        ("people", Arg::Number(i64::try_from(report.people).unwrap_or(0))),
+                        ("contractors", Arg::Number(i64::try_from(report.contractors).unwrap_or(0)))
+                    ]
+                )
+            );
+            for (username, role) in &report.accounts {
+                println!("  {username:<18} {}", lang.t(&format!("role-{role}")));
+            }
+            println!("{}", lang.t_args("demo-password", &[("password", Arg::from(gridsafe_app::demo::DEMO_PASSWORD))]));
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("{}", lang.t_args("demo-present", &[("password", Arg::from(gridsafe_app::demo::DEMO_PASSWORD))]));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{}", describe(lang, &error));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -257,6 +257,9 @@ pub async fn plan_import(
 /// Rows per multi-row INSERT: well inside both backends' limits on bound values.
 const BATCH: usize = 400;
 
+/// Told how many of the rows are written so far, and of how many.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
 /// Writes the plan in one transaction. Refused when it has problems, unless `skip_invalid`.
 pub async fn apply_import(
     app: &App,
@@ -264,6 +267,18 @@ pub async fn apply_import(
     meta: &RequestMeta,
     plan: ImportPlan,
     options: ImportOptions,
+) -> Result<ImportReport, AppError> {
+    apply_import_with_progress(app, reach, meta, plan, options, &|_, _| {}).await
+}
+
+/// [`apply_import`], reporting progress as it writes.
+pub async fn apply_import_with_progress(
+    app: &App,
+    reach: &Reach<Manage>,
+    meta: &RequestMeta,
+    plan: ImportPlan,
+    options: ImportOptions,
+    progress: Progress<'_>,
 ) -> Result<ImportReport, AppError> {
     if !plan.errors.is_empty() && !options.skip_invalid {
         return Err(AppError::Invalid(vec![
@@ -276,6 +291,8 @@ pub async fn apply_import(
     }
     let now = app.now().to_db();
     let t = &plan.tables;
+    let total = plan.rows();
+    let mut done = 0;
     let mut tx = app.db().begin_write().await?;
 
     for chunk in t.contractors.chunks(BATCH) {
@@ -299,6 +316,8 @@ pub async fn apply_import(
                 .bind(&now);
         }
         q.execute(&mut *tx).await?;
+        done += chunk.len();
+        progress(done.min(total), total);
     }
     let contractor_ids: HashMap<String, i64> = sqlx::query("SELECT code, id FROM contractors")
         .fetch_all(&mut *tx)
@@ -332,6 +351,8 @@ pub async fn apply_import(
                 .bind(&now);
         }
         q.execute(&mut *tx).await?;
+        done += chunk.len();
+        progress(done.min(total), total);
     }
 
     let mut qual_new = 0;
@@ -378,6 +399,8 @@ pub async fn apply_import(
                 q = q.bind(*pid).bind(*kind).bind(title).bind(from).bind(to).bind(1_i64).bind(&now);
             }
             q.execute(&mut *tx).await?;
+            done += chunk.len();
+            progress(done.min(total), total);
         }
     }
 
@@ -405,6 +428,8 @@ pub async fn apply_import(
                 .bind(&now);
         }
         q.execute(&mut *tx).await?;
+        done += chunk.len();
+        progress(done.min(total), total);
     }
 
     let mut counts = plan.counts.clone();

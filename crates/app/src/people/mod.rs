@@ -17,8 +17,8 @@ pub use contractors::{
 };
 pub use expiry::{Expiring, expiring, record_expiry_warnings};
 pub use import::{
-    Counts, ImportOptions, ImportPlan, ImportReport, apply_import, forget_upload, load_upload, plan_import,
-    read_upload, store_upload,
+    Counts, ImportOptions, ImportPlan, ImportReport, Progress, apply_import, apply_import_with_progress, forget_upload,
+    load_upload, plan_import, read_upload, store_upload,
 };
 pub use persons::{
     PersonInput, PersonRow, QualificationInput, QualificationRow, add_qualification, delete_qualification, list_people,

@@ -20,6 +20,9 @@ pub fn routes() -> Routes {
 struct HomePage {
     chrome: Chrome,
     display_name: String,
+    /// Documents about to expire, for those who manage people or contractors.
+    expiring: Option<Vec<gridsafe_app::people::Expiring>>,
+    expiring_days: u32,
     version: &'static str,
     backend: &'static str,
     schema_version: i64,
@@ -30,7 +33,21 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
         gridsafe_store::SchemaStatus::UpToDate { version } => version,
         gridsafe_store::SchemaStatus::Behind { current, .. } => current,
     };
+    use gridsafe_domain::access::perm;
+    let p = &auth.user.principal;
+    let days = state.app().people_config().expiry_warning_days;
+    let expiring = if let Ok(cap) = p.authorize::<perm::PeopleManage>() {
+        let reach = gridsafe_app::people::Reach::units(&cap);
+        Some(gridsafe_app::people::expiring(state.app(), &reach, state.app().today(), days).await?)
+    } else if let Ok(cap) = p.authorize::<perm::ContractorsManage>() {
+        let reach = gridsafe_app::people::Reach::units(&cap);
+        Some(gridsafe_app::people::expiring(state.app(), &reach, state.app().today(), days).await?)
+    } else {
+        None
+    };
     Ok(render(&HomePage {
+        expiring,
+        expiring_days: days,
         display_name: auth.user.display_name.clone(),
         chrome: Chrome::for_user(ctx, &auth),
         version: env!("CARGO_PKG_VERSION"),

@@ -16,6 +16,7 @@ use crate::i18n::{Arg, Lang};
 use crate::routes::Routes;
 
 pub use contractors::api as contractor_api;
+pub use import::problem_line;
 pub use persons::api as person_api;
 
 pub fn routes() -> Routes {
