@@ -435,3 +435,5 @@ demo-present = The demo data is already there; every demo account's password is 
 home-expiring = Expiring within { $days } days
 home-days-left = { $days } days left
 home-expiring-all = All { $count }
+rule-facts = {" "}({ $facts })
+list-separator = ,{" "}

@@ -435,3 +435,5 @@ demo-present = 演示数据已存在；演示账号的密码均为 { $password }
 home-expiring = { $days } 天内到期
 home-days-left = 剩 { $days } 天
 home-expiring-all = 全部 { $count } 项
+rule-facts = （{ $facts }）
+list-separator = ，

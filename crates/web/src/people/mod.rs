@@ -85,9 +85,12 @@ pub struct Refusal {
 pub fn refusal(lang: Lang, v: &Violation) -> Refusal {
     let args: Vec<(&'static str, Arg)> = v.args.iter().map(|(k, val)| (*k, Arg::from(val.as_str()))).collect();
     let mut message = lang.t(&format!("rule-{}", v.rule.code));
-    for (name, value) in &args {
-        message.push('；');
-        message.push_str(&lang.t_args(&format!("rule-arg-{name}"), &[("value", value.clone())]));
+    if !args.is_empty() {
+        let facts: Vec<String> = args
+            .iter()
+            .map(|(name, value)| lang.t_args(&format!("rule-arg-{name}"), &[("value", value.clone())]))
+            .collect();
+        message.push_str(&lang.t_args("rule-facts", &[("facts", Arg::from(facts.join(&lang.t("list-separator"))))]));
     }
     Refusal {
         rule: v.rule.code.to_owned(),
