@@ -80,14 +80,23 @@ pub fn read_csv(source: &str, bytes: &[u8]) -> Result<RawTable, InputError> {
     };
     // The csv crate does not count the blank lines it skips, so lines are counted from the
     // byte offset of each record instead.
-    // A record's position may point at blank lines skipped before it; step over them.
+    // A record's position may point at blank lines skipped before it; step over them. Positions
+    // only grow, so newlines are counted once, from where the last record left off.
     let bytes = text.as_bytes();
-    let line_of = |byte: u64| {
+    let mut counted = (0_usize, 1_usize);
+    let mut line_of = |byte: u64| {
         let mut at = usize::try_from(byte).unwrap_or(0).min(bytes.len());
         while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
             at += 1;
         }
-        bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+        let (from, line) = counted;
+        let line = if at >= from {
+            line + bytes[from..at].iter().filter(|b| **b == b'\n').count()
+        } else {
+            bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+        };
+        counted = (at, line);
+        line
     };
     let mut rows = Vec::new();
     for record in records {
