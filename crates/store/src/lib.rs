@@ -189,6 +189,12 @@ impl Database {
     }
 }
 
+/// A query built at run time (a scope of units, optional filters) with its text values bound in
+/// order as `$1, $2, …`. The SQL text is ours; only the values come from outside.
+pub fn bound(sql: String, values: &[String]) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+    values.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, v| q.bind(v.as_str()))
+}
+
 /// Creates the folder of an SQLite file and asks sqlx to create the file itself.
 fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     let rest =

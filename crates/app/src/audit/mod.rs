@@ -355,10 +355,7 @@ pub async fn search(
         sql.push_str(&format!(" AND ev.seq < {before}"));
     }
     sql.push_str(&format!(" ORDER BY ev.seq DESC LIMIT {limit}"));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        query = query.bind(b);
-    }
+    let query = gridsafe_store::bound(sql, &binds);
     let rows = query.fetch_all(app.db().pool()).await?;
     rows.iter().map(event_from_row).collect::<Result<_, _>>().map_err(AppError::from)
 }

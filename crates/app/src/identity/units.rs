@@ -75,10 +75,7 @@ const UNIT_COLUMNS: &str = "id, code, name, kind, parent_id, path";
 pub async fn list_units(app: &App, scope: &[UnitPath]) -> Result<Vec<Unit>, AppError> {
     let (clause, binds) = super::scope_clause("path", scope, 1);
     let sql = format!("SELECT {UNIT_COLUMNS} FROM org_units WHERE {clause} ORDER BY path");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        query = query.bind(b);
-    }
+    let query = gridsafe_store::bound(sql, &binds);
     let rows = query.fetch_all(app.db().pool()).await?;
     let mut units: Vec<Unit> = rows.iter().map(unit_from_row).collect::<Result<_, _>>()?;
     // Text order of "/1/10/" and "/1/9/" is not tree order; sort by the numeric path.

@@ -162,10 +162,7 @@ pub(crate) async fn users_in_scope(
         sql.push_str(&format!(" AND (us.username LIKE ${n} OR us.display_name LIKE ${n})", n = binds.len()));
     }
     sql.push_str(" ORDER BY u.path, us.username LIMIT 2000");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        q = q.bind(b);
-    }
+    let q = gridsafe_store::bound(sql, &binds);
     let now = app.now();
     let mut users: Vec<UserSummary> =
         q.fetch_all(app.db().pool()).await?.iter().map(|r| summary_from_row(r, now)).collect::<Result<_, _>>()?;

@@ -52,10 +52,7 @@ fn contractor_from_row(r: &sqlx::any::AnyRow) -> Result<ContractorRow, sqlx::Err
 
 pub async fn list_contractors<M>(app: &App, reach: &Reach<M>) -> Result<Vec<ContractorRow>, AppError> {
     let (clause, binds) = reach.filter("u.path", "c.id", 1);
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("{CONTRACTOR_SELECT} WHERE {clause} ORDER BY c.code")));
-    for b in &binds {
-        q = q.bind(b);
-    }
+    let q = gridsafe_store::bound(format!("{CONTRACTOR_SELECT} WHERE {clause} ORDER BY c.code"), &binds);
     Ok(q.fetch_all(app.db().pool()).await?.iter().map(contractor_from_row).collect::<Result<_, _>>()?)
 }
 

@@ -39,11 +39,8 @@ pub async fn expiring<M>(app: &App, reach: &Reach<M>, today: NaiveDate, days: u3
          WHERE q.valid_to >= $1 AND q.valid_to <= $2 AND q.passed = 1 AND p.active = 1 AND {clause} \
          AND NOT EXISTS (SELECT 1 FROM qualifications q2 WHERE q2.person_id = q.person_id AND q2.kind = q.kind AND q2.valid_to > q.valid_to)"
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&today_s).bind(&until);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    for r in q.fetch_all(app.db().pool()).await? {
+    let values: Vec<String> = [today_s.clone(), until.clone()].into_iter().chain(binds.iter().cloned()).collect();
+    for r in gridsafe_store::bound(sql, &values).fetch_all(app.db().pool()).await? {
         let valid_to: String = r.try_get(6)?;
         let kind: String = r.try_get(4)?;
         out.push(Expiring {
@@ -63,11 +60,8 @@ pub async fn expiring<M>(app: &App, reach: &Reach<M>, today: NaiveDate, days: u3
         "SELECT c.id, c.code, c.name, c.license_valid_to, u.id, u.name FROM contractors c JOIN org_units u ON u.id = c.unit_id \
          WHERE c.license_valid_to >= $1 AND c.license_valid_to <= $2 AND c.blacklisted_on IS NULL AND {clause}"
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&today_s).bind(&until);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    for r in q.fetch_all(app.db().pool()).await? {
+    let values: Vec<String> = [today_s.clone(), until.clone()].into_iter().chain(binds.iter().cloned()).collect();
+    for r in gridsafe_store::bound(sql, &values).fetch_all(app.db().pool()).await? {
         let valid_to: String = r.try_get(3)?;
         let id: i64 = r.try_get(0)?;
         out.push(Expiring {
@@ -88,11 +82,8 @@ pub async fn expiring<M>(app: &App, reach: &Reach<M>, today: NaiveDate, days: u3
          WHERE a.valid_to >= $1 AND a.valid_to <= $2 AND c.blacklisted_on IS NULL AND {clause} \
          AND NOT EXISTS (SELECT 1 FROM safety_agreements a2 WHERE a2.contractor_id = a.contractor_id AND a2.valid_to > a.valid_to)"
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&today_s).bind(&until);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    for r in q.fetch_all(app.db().pool()).await? {
+    let values: Vec<String> = [today_s.clone(), until.clone()].into_iter().chain(binds.iter().cloned()).collect();
+    for r in gridsafe_store::bound(sql, &values).fetch_all(app.db().pool()).await? {
         let valid_to: String = r.try_get(5)?;
         out.push(Expiring {
             kind: "agreement",

@@ -65,10 +65,7 @@ pub async fn list_people<M>(
         sql.push_str(&format!(" AND (p.code LIKE ${n} OR p.name LIKE ${n})", n = binds.len()));
     }
     sql.push_str(&format!(" ORDER BY u.path, p.code LIMIT {}", limit.clamp(1, 200_000)));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        q = q.bind(b);
-    }
+    let q = gridsafe_store::bound(sql, &binds);
     Ok(q.fetch_all(app.db().pool()).await?.iter().map(person_from_row).collect::<Result<_, _>>()?)
 }
 
