@@ -7,4 +7,6 @@
 //! and agreements through it; the cross-audit engine will evaluate the rules of
 //! `shared/spec/cross-audit.md` over all of its tables.
 
+pub mod engine;
+pub mod export;
 pub mod input;

@@ -5,7 +5,10 @@ mod tables;
 mod values;
 
 pub use cells::{Cell, RawRow, RawTable, read_csv, read_xlsx};
-pub use tables::{Contractor, Person, QualKind, Qualification, SafetyAgreement, TableKind, Tables, read_table};
+pub use tables::{
+    Contractor, Evaluation, EventKind, MeterEvent, OrderType, Person, QualKind, Qualification, SafetyAgreement,
+    TableKind, Tables, Ticket, TicketStatus, WorkOrder, read_table,
+};
 pub use values::{parse_date, parse_datetime, parse_list};
 
 /// What is wrong with one value or with a file.
@@ -35,6 +38,8 @@ pub enum Problem {
     UnknownReference,
     /// The record exists but belongs to a unit outside the importer's reach.
     NotPermitted,
+    /// A table the export must have is absent.
+    MissingTable,
 }
 
 impl Problem {
@@ -53,6 +58,7 @@ impl Problem {
             Problem::EndBeforeStart => "input-problem-end-before-start",
             Problem::UnknownReference => "input-problem-unknown-reference",
             Problem::NotPermitted => "input-problem-not-permitted",
+            Problem::MissingTable => "input-problem-missing-table",
         }
     }
 }

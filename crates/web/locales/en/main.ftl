@@ -437,3 +437,4 @@ home-days-left = { $days } days left
 home-expiring-all = All { $count }
 rule-facts = {" "}({ $facts })
 list-separator = ,{" "}
+input-problem-missing-table = The export lacks this table.

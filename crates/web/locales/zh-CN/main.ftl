@@ -437,3 +437,4 @@ home-days-left = 剩 { $days } 天
 home-expiring-all = 全部 { $count } 项
 rule-facts = （{ $facts }）
 list-separator = ，
+input-problem-missing-table = 导出缺少这张表。
