@@ -2,6 +2,7 @@
 //!
 //! `main.rs` stays thin so that tests build exactly the application the binary runs.
 
+mod audit_command;
 pub mod cli;
 mod commands;
 pub mod settings;

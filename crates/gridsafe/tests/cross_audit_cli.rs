@@ -1,0 +1,90 @@
+//! `gridsafe audit` as a user runs it: the worked example reproduced exactly, bad input refused
+//! with exit code 2 and no output, skipped rows reported.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crossaudit/tests/fixtures/small")
+}
+
+fn gridsafe(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gridsafe")).args(args).env("GRIDSAFE_LANG", "zh-CN").output().expect("runs")
+}
+
+#[test]
+fn the_worked_example_is_reproduced_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("findings.csv");
+    let run = gridsafe(&[
+        "audit",
+        "--input",
+        example().to_str().expect("path"),
+        "--as-of",
+        "2026-01-31",
+        "--out",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let written = std::fs::read_to_string(&out).expect("findings");
+    let keys: Vec<String> = written.lines().map(|l| l.splitn(5, ',').take(4).collect::<Vec<_>>().join(",")).collect();
+    let expected = std::fs::read_to_string(example().join("expected_findings.csv")).expect("expected");
+    assert_eq!(keys, expected.lines().collect::<Vec<_>>());
+    assert!(written.starts_with("rule,entity_kind,entity_id,subject,detail\n"));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("NO_TICKET"), "a per-rule summary");
+
+    let xlsx = dir.path().join("findings.xlsx");
+    let run = gridsafe(&[
+        "audit",
+        "--input",
+        example().to_str().expect("path"),
+        "--as-of",
+        "2026-01-31",
+        "--out",
+        xlsx.to_str().expect("path"),
+        "--format",
+        "xlsx",
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    assert!(std::fs::read(&xlsx).expect("workbook").starts_with(b"PK"), "a real xlsx (zip)");
+}
+
+#[test]
+fn bad_input_is_refused_with_its_place_and_nothing_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(example()).expect("example") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let orders = dir.path().join("work_orders.csv");
+    let text = std::fs::read_to_string(&orders).expect("orders").replace("WO04,meter_reading", "WO04,meter_painting");
+    std::fs::write(&orders, text).expect("write");
+    let out = dir.path().join("out.csv");
+    let run = gridsafe(&[
+        "audit",
+        "--input",
+        dir.path().to_str().expect("path"),
+        "--as-of",
+        "2026-01-31",
+        "--out",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("work_orders.csv第 5 行「order_type」列：取值「meter_painting」不在允许的范围内"), "{err}");
+    assert!(!out.exists(), "no partial output");
+
+    let run = gridsafe(&[
+        "audit",
+        "--input",
+        dir.path().to_str().expect("path"),
+        "--as-of",
+        "2026-01-31",
+        "--out",
+        out.to_str().expect("path"),
+        "--skip-invalid",
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("已跳过 1 行"));
+    assert!(out.exists());
+}
