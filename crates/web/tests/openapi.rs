@@ -21,3 +21,17 @@ fn every_api_route_documents_its_operation() {
         }
     }
 }
+
+#[test]
+fn path_parameters_are_in_the_path_and_queries_in_the_query() {
+    let doc = serde_json::to_value(gridsafe_web::api::openapi()).expect("serialises");
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap_or_default();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(p["in"] == "path", in_path, "{method} {path}: parameter {name} is declared in {}", p["in"]);
+            }
+        }
+    }
+}

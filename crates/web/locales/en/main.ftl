@@ -443,3 +443,4 @@ cli-audit-input-refused = The export has { $count } problems; nothing was writte
 cli-audit-skipped = Skipped { $rows } rows with problems.
 cli-audit-summary = Cross-audit done: { $count } findings written to { $path }. By rule:
 cli-cannot-write = Cannot write { $path }: { $cause }
+error-invalid-query = The query is not valid: { $cause }

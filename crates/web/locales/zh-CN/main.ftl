@@ -443,3 +443,4 @@ cli-audit-input-refused = 导出有 { $count } 个问题，未生成任何结果
 cli-audit-skipped = 已跳过 { $rows } 行有问题的数据。
 cli-audit-summary = 倒查完成：{ $count } 条发现，已写入 { $path }。按规则：
 cli-cannot-write = 无法写入 { $path }：{ $cause }
+error-invalid-query = 查询参数有误：{ $cause }

@@ -1,7 +1,9 @@
 //! `/api/v1/audit`: the audit trail for the log auditor.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use super::json::ApiQuery;
 use gridsafe_app::audit::{self, EventRecord};
 use gridsafe_domain::access::perm;
 use serde::Serialize;
@@ -57,11 +59,11 @@ impl From<EventRecord> for EventOut {
 
 /// Audit events of the caller's units, newest first, 100 at a time.
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = Vec<EventOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<EventOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn events(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<EventOut>>, AppError> {
     let cap = auth.require::<perm::AuditRead>(&state).await?;
     Ok(Json(audit::search(state.app(), &cap, &q.filter()).await?.into_iter().map(EventOut::from).collect()))

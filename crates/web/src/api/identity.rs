@@ -1,7 +1,7 @@
 //! `/api/v1` for the signed-in user, units, users and tokens.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gridsafe_app::identity::{self, NewToken, NewUnit, NewUser};
@@ -9,7 +9,7 @@ use gridsafe_domain::access::perm;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::{ApiJson, ApiPath};
+use super::json::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
@@ -168,6 +168,7 @@ impl From<identity::UserSummary> for UserOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Part of the username or name.
     pub q: Option<String>,
@@ -179,11 +180,12 @@ pub struct UserQuery {
         (status = 200, body = Vec<UserOut>),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
     ))]
 pub async fn list_users(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<UserQuery>,
+    ApiQuery(q): ApiQuery<UserQuery>,
 ) -> Result<Json<Vec<UserOut>>, AppError> {
     let cap = auth.require::<perm::UsersView>(&state).await?;
     Ok(Json(identity::list_users(state.app(), &cap, q.q.as_deref()).await?.into_iter().map(UserOut::from).collect()))

@@ -70,3 +70,25 @@ pub mod whole {
         u32::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))
     }
 }
+
+/// Query parameters; a malformed or incomplete query is answered 422 in the envelope.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(AppError::Client(
+                ErrorInfo::new(ErrorCode::InvalidRequest)
+                    .detail("error-invalid-query", vec![("cause", crate::i18n::Arg::from(rejection.body_text()))]),
+            )),
+        }
+    }
+}

@@ -23,6 +23,7 @@ pub fn routes() -> Routes {
 
 /// The search form, as query parameters (shared with the API).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Part of the actor's name.
     pub actor: Option<String>,

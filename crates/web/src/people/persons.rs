@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Refusal, kind_name, manage_reach, refusal, view_reach};
 use crate::AppState;
-use crate::api::json::{ApiJson, ApiPath};
+use crate::api::json::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::Auth;
 use crate::context::PageContext;
 use crate::error::{AppError, ErrorEnvelope};
@@ -362,8 +362,10 @@ struct ExpiringPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DaysQuery {
     /// Within this many days (default: the configured warning period, 30).
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<u32>,
 }
 
@@ -453,6 +455,7 @@ pub mod api {
     }
 
     #[derive(Debug, Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
     pub struct PeopleQuery {
         /// Part of the 工号 or name.
         pub q: Option<String>,
@@ -460,7 +463,7 @@ pub mod api {
 
     /// People in the caller's reach.
     #[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])), params(PeopleQuery),
-        responses((status = 200, body = Vec<PersonOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+        responses((status = 200, body = Vec<PersonOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
     pub async fn list(
         State(state): State<AppState>,
         auth: Auth,
@@ -636,13 +639,27 @@ pub mod api {
     }
 
     #[derive(Debug, Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
     pub struct MayActQuery {
-        /// `crew_member`, `work_leader`, `ticket_issuer`, `work_permitter` or `inspector`.
-        pub role: String,
+        #[param(inline)]
+        pub role: RoleParam,
         /// The day, `YYYY-MM-DD` (default today, China time).
+        #[param(format = Date)]
         pub day: Option<String>,
-        /// For `inspector`: the customer's voltage in kV.
+        /// For `inspector`: the customer's voltage in kV (default 0.4, which every level covers).
+        #[param(exclusive_minimum = 0.0)]
         pub voltage_kv: Option<f64>,
+    }
+
+    /// The role asked about.
+    #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RoleParam {
+        CrewMember,
+        WorkLeader,
+        TicketIssuer,
+        WorkPermitter,
+        Inspector,
     }
 
     #[derive(Debug, Serialize, ToSchema)]
@@ -662,19 +679,22 @@ pub mod api {
         ctx: PageContext,
         auth: Auth,
         ApiPath(id): ApiPath<i64>,
-        Query(q): Query<MayActQuery>,
+        ApiQuery(q): ApiQuery<MayActQuery>,
     ) -> Result<Json<MayActOut>, AppError> {
         let reach = view_reach(&state, &auth).await?;
         let invalid = |field: &'static str| AppError::from(gridsafe_app::AppError::invalid(field, "field-invalid"));
-        let role = match q.role.as_str() {
-            "crew_member" => FieldRole::CrewMember,
-            "work_leader" => FieldRole::WorkLeader,
-            "ticket_issuer" => FieldRole::TicketIssuer,
-            "work_permitter" => FieldRole::WorkPermitter,
-            "inspector" => FieldRole::Inspector {
-                voltage_kv: q.voltage_kv.filter(|v| v.is_finite() && *v > 0.0).ok_or_else(|| invalid("voltage_kv"))?,
+        let role = match q.role {
+            RoleParam::CrewMember => FieldRole::CrewMember,
+            RoleParam::WorkLeader => FieldRole::WorkLeader,
+            RoleParam::TicketIssuer => FieldRole::TicketIssuer,
+            RoleParam::WorkPermitter => FieldRole::WorkPermitter,
+            RoleParam::Inspector => FieldRole::Inspector {
+                voltage_kv: match q.voltage_kv {
+                    None => 0.4,
+                    Some(v) if v.is_finite() && v > 0.0 => v,
+                    Some(_) => return Err(invalid("voltage_kv")),
+                },
             },
-            _ => return Err(invalid("role")),
         };
         let day = match q.day.as_deref() {
             Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| invalid("day"))?,
@@ -701,11 +721,11 @@ pub mod api {
 
     /// Qualifications, licences and agreements in reach that expire within the period.
     #[utoipa::path(get, path = "/api/v1/expiring", tag = "people", security(("bearer" = [])), params(DaysQuery),
-        responses((status = 200, body = Vec<ExpiringOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+        responses((status = 200, body = Vec<ExpiringOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
     pub async fn expiring(
         State(state): State<AppState>,
         auth: Auth,
-        Query(q): Query<DaysQuery>,
+        ApiQuery(q): ApiQuery<DaysQuery>,
     ) -> Result<Json<Vec<ExpiringOut>>, AppError> {
         let (items, _) = expiring_items(&state, &auth, q.days).await?;
         Ok(Json(
