@@ -92,11 +92,7 @@ pub async fn save_contractor(
 ) -> Result<i64, AppError> {
     let mut problems = Vec::new();
     let code = input.code.trim().to_owned();
-    if !(1..=40).contains(&code.chars().count())
-        || !code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        problems.push(FieldProblem::new("code", "field-code-format"));
-    }
+    super::check_code(&code, &mut problems);
     crate::identity::check_name("name", &input.name, &mut problems);
     if input.license_level.is_some_and(|l| !(1..=5).contains(&l)) {
         problems.push(FieldProblem::new("license_level", "field-license-level"));

@@ -130,3 +130,12 @@ pub(crate) fn parse_day(
     }
     parsed
 }
+
+/// A 工号 or a contractor's number: 1–40 letters, digits, `-`, `_` or `.`.
+pub(crate) fn check_code(code: &str, problems: &mut Vec<crate::FieldProblem>) {
+    let ok = (1..=40).contains(&code.chars().count())
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        problems.push(crate::FieldProblem::new("code", "field-record-code-format"));
+    }
+}

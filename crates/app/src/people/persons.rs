@@ -105,11 +105,7 @@ pub async fn save_person(
 ) -> Result<i64, AppError> {
     let mut problems = Vec::new();
     let code = input.code.trim().to_owned();
-    if !(1..=40).contains(&code.chars().count())
-        || !code.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        problems.push(FieldProblem::new("code", "field-code-format"));
-    }
+    super::check_code(&code, &mut problems);
     crate::identity::check_name("name", &input.name, &mut problems);
     let phone = input.phone.trim().to_owned();
     if phone.chars().count() > 20 || !phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ')) {

@@ -444,3 +444,4 @@ cli-audit-skipped = Skipped { $rows } rows with problems.
 cli-audit-summary = Cross-audit done: { $count } findings written to { $path }. By rule:
 cli-cannot-write = Cannot write { $path }: { $cause }
 error-invalid-query = The query is not valid: { $cause }
+field-record-code-format = A number is 1–40 letters, digits, "-", "_" or ".".

@@ -444,3 +444,4 @@ cli-audit-skipped = 已跳过 { $rows } 行有问题的数据。
 cli-audit-summary = 倒查完成：{ $count } 条发现，已写入 { $path }。按规则：
 cli-cannot-write = 无法写入 { $path }：{ $cause }
 error-invalid-query = 查询参数有误：{ $cause }
+field-record-code-format = 编号须为 1–40 位字母、数字、“-”、“_”或“.”。
