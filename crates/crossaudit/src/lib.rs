@@ -9,4 +9,5 @@
 
 pub mod engine;
 pub mod export;
+pub mod generate;
 pub mod input;

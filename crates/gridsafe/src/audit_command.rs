@@ -51,19 +51,16 @@ pub fn run(lang: Lang, args: AuditArgs) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    println!(
-        "{}",
-        lang.t_args(
-            "cli-audit-summary",
-            &[
-                ("count", Arg::Number(i64::try_from(findings.len()).unwrap_or(0))),
-                ("path", Arg::from(args.out.display().to_string()))
-            ]
-        )
-    );
+    crate::say(lang.t_args(
+        "cli-audit-summary",
+        &[
+            ("count", Arg::Number(i64::try_from(findings.len()).unwrap_or(0))),
+            ("path", Arg::from(args.out.display().to_string())),
+        ],
+    ));
     for rule in Rule::ALL {
         let n = findings.iter().filter(|f| f.rule == rule.code()).count();
-        println!("  {:<28} {:<14} {n:>8}", rule.code(), rule.chinese());
+        crate::say(format_args!("  {:<28} {:<14} {n:>8}", rule.code(), rule.chinese()));
     }
     ExitCode::SUCCESS
 }

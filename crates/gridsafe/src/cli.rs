@@ -97,6 +97,28 @@ pub struct DemoArgs {
     /// Only fill the demo data; do not start serving.
     #[arg(long)]
     pub no_serve: bool,
+    #[command(subcommand)]
+    pub command: Option<DemoCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Write a realistic marketing-system export of any size (every table, meter events
+    /// included, a share of violations of every rule), for benchmarks and demos. No database.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Number of work orders.
+    #[arg(long, default_value_t = 10_000)]
+    pub orders: usize,
+    /// Seed: the same seed writes the same export.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The folder to write the CSV files into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,7 +195,7 @@ pub enum ConfigCommand {
 pub fn run(cli: Cli) -> ExitCode {
     let lang = Lang::from_env();
     if let Some(Command::Config(ConfigCommand::PrintDefault)) = cli.command {
-        print!("{}", Settings::default_toml());
+        crate::say(Settings::default_toml().trim_end());
         return ExitCode::SUCCESS;
     }
     let mut settings = match Settings::load(cli.global.config.as_deref()) {
@@ -216,6 +238,33 @@ pub fn run(cli: Cli) -> ExitCode {
                 crate::commands::import_people(lang, &settings, args).await
             }
             (None, Some(Command::Audit(args))) => crate::audit_command::run(lang, args),
+            (None, Some(Command::Demo(DemoArgs { command: Some(DemoCommand::Export(export)), .. }))) => {
+                match gridsafe_crossaudit::generate::write_export(&export.out, export.orders, export.seed) {
+                    Ok(()) => {
+                        crate::say(lang.t_args(
+                            "demo-exported",
+                            &[
+                                ("orders", Arg::Number(i64::try_from(export.orders).unwrap_or(0))),
+                                ("path", Arg::from(export.out.display().to_string())),
+                            ],
+                        ));
+                        ExitCode::SUCCESS
+                    }
+                    Err(error) => {
+                        eprintln!(
+                            "{}",
+                            lang.t_args(
+                                "cli-cannot-write",
+                                &[
+                                    ("path", Arg::from(export.out.display().to_string())),
+                                    ("cause", Arg::from(error.to_string()))
+                                ]
+                            )
+                        );
+                        ExitCode::FAILURE
+                    }
+                }
+            }
             (None, Some(Command::Demo(args))) => {
                 let filled = crate::commands::demo(lang, &settings).await;
                 if filled != ExitCode::SUCCESS || args.no_serve {
@@ -287,7 +336,7 @@ async fn serve_command(lang: Lang, settings: Settings, args: ServeArgs) -> ExitC
         "GridSafe is listening"
     );
     match crate::commands::first_start(lang, state.app()).await {
-        Ok(Some(notice)) => println!("{notice}"),
+        Ok(Some(notice)) => crate::say(notice),
         Ok(None) => {}
         Err(error) => {
             eprintln!("{}", startup::StartError::App(error).message(lang));
@@ -327,18 +376,14 @@ async fn migrate_command(lang: Lang, settings: Settings) -> ExitCode {
     match (result, status) {
         (Ok(applied), Ok(SchemaStatus::UpToDate { version })) => {
             for m in &applied {
-                println!(
-                    "{}",
-                    lang.t_args("migrate-applied", &[("version", Arg::Number(m.version)), ("name", Arg::from(m.name))])
+                crate::say(
+                    lang.t_args("migrate-applied", &[("version", Arg::Number(m.version)), ("name", Arg::from(m.name))]),
                 );
             }
-            println!(
-                "{}",
-                lang.t_args(
-                    "migrate-done",
-                    &[("version", Arg::Number(version)), ("count", Arg::Number(applied.len() as i64))]
-                )
-            );
+            crate::say(lang.t_args(
+                "migrate-done",
+                &[("version", Arg::Number(version)), ("count", Arg::Number(applied.len() as i64))],
+            ));
             ExitCode::SUCCESS
         }
         (Err(error), _) | (_, Err(error)) => {

@@ -61,7 +61,7 @@ pub async fn create_user(lang: Lang, settings: &Settings, args: CreateUserArgs) 
     };
     match create_user_in(lang, &app, args).await {
         Ok(message) => {
-            println!("{message}");
+            crate::say(message);
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -143,7 +143,7 @@ pub async fn audit_log(lang: Lang, settings: &Settings, command: AuditLogCommand
     match command {
         AuditLogCommand::Checkpoint => match audit::checkpoint(&app).await {
             Ok(seq) => {
-                println!("{}", lang.t_args("cli-checkpoint", &[("seq", Arg::Number(seq.unwrap_or(0)))]));
+                crate::say(lang.t_args("cli-checkpoint", &[("seq", Arg::Number(seq.unwrap_or(0)))]));
                 ExitCode::SUCCESS
             }
             Err(error) => {
@@ -159,11 +159,11 @@ pub async fn audit_log(lang: Lang, settings: &Settings, command: AuditLogCommand
                 ];
                 match gridsafe_web::audit::problem_text(lang, &report) {
                     None => {
-                        println!("{}", lang.t_args("cli-verify-intact", &counts));
+                        crate::say(lang.t_args("cli-verify-intact", &counts));
                         ExitCode::SUCCESS
                     }
                     Some(problem) => {
-                        println!("{}", lang.t_args("cli-verify-broken", &[("problem", Arg::from(problem))]));
+                        crate::say(lang.t_args("cli-verify-broken", &[("problem", Arg::from(problem))]));
                         ExitCode::FAILURE
                     }
                 }
@@ -274,21 +274,18 @@ pub async fn import_people(lang: Lang, settings: &Settings, args: crate::cli::Im
             let seconds = started.elapsed().as_secs_f64();
             let c = &report.counts;
             let n = |v: usize| Arg::Number(i64::try_from(v).unwrap_or(0));
-            println!(
-                "{}",
-                lang.t_args(
-                    "cli-imported",
-                    &[
-                        ("persons", n(c.persons.0 + c.persons.1)),
-                        ("qualifications", n(c.qualifications.0)),
-                        ("contractors", n(c.contractors.0 + c.contractors.1)),
-                        ("agreements", n(c.agreements.0 + c.agreements.1)),
-                        ("skipped", n(report.skipped_rows)),
-                        ("seconds", Arg::from(format!("{seconds:.1}"))),
-                        ("rate", Arg::from(format!("{:.0}", rows as f64 / seconds.max(0.001)))),
-                    ]
-                )
-            );
+            crate::say(lang.t_args(
+                "cli-imported",
+                &[
+                    ("persons", n(c.persons.0 + c.persons.1)),
+                    ("qualifications", n(c.qualifications.0)),
+                    ("contractors", n(c.contractors.0 + c.contractors.1)),
+                    ("agreements", n(c.agreements.0 + c.agreements.1)),
+                    ("skipped", n(report.skipped_rows)),
+                    ("seconds", Arg::from(format!("{seconds:.1}"))),
+                    ("rate", Arg::from(format!("{:.0}", rows as f64 / seconds.max(0.001)))),
+                ],
+            ));
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -309,24 +306,21 @@ pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
     };
     match gridsafe_app::demo::fill(&app, &cli_meta("demo")).await {
         Ok(Some(report)) => {
-            println!(
-                "{}",
-                lang.t_args(
-                    "demo-filled",
-                    &[
-                        ("people", Arg::Number(i64::try_from(report.people).unwrap_or(0))),
-                        ("contractors", Arg::Number(i64::try_from(report.contractors).unwrap_or(0)))
-                    ]
-                )
-            );
+            crate::say(lang.t_args(
+                "demo-filled",
+                &[
+                    ("people", Arg::Number(i64::try_from(report.people).unwrap_or(0))),
+                    ("contractors", Arg::Number(i64::try_from(report.contractors).unwrap_or(0))),
+                ],
+            ));
             for (username, role) in &report.accounts {
-                println!("  {username:<18} {}", lang.t(&format!("role-{role}")));
+                crate::say(format_args!("  {username:<18} {}", lang.t(&format!("role-{role}"))));
             }
-            println!("{}", lang.t_args("demo-password", &[("password", Arg::from(gridsafe_app::demo::DEMO_PASSWORD))]));
+            crate::say(lang.t_args("demo-password", &[("password", Arg::from(gridsafe_app::demo::DEMO_PASSWORD))]));
             ExitCode::SUCCESS
         }
         Ok(None) => {
-            println!("{}", lang.t_args("demo-present", &[("password", Arg::from(gridsafe_app::demo::DEMO_PASSWORD))]));
+            crate::say(lang.t_args("demo-present", &[("password", Arg::from(gridsafe_app::demo::DEMO_PASSWORD))]));
             ExitCode::SUCCESS
         }
         Err(error) => {

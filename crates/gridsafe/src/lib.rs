@@ -9,4 +9,11 @@ pub mod settings;
 pub mod startup;
 
 pub use settings::Settings;
+
+/// Prints a line on standard output. A reader that went away (`gridsafe audit … | head`) is not
+/// an error worth a panic: the rest is simply not printed.
+pub(crate) fn say(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
 pub use startup::{StartError, StartOptions, prepare};

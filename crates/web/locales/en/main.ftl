@@ -445,3 +445,4 @@ cli-audit-summary = Cross-audit done: { $count } findings written to { $path }. 
 cli-cannot-write = Cannot write { $path }: { $cause }
 error-invalid-query = The query is not valid: { $cause }
 field-record-code-format = A number is 1–40 letters, digits, "-", "_" or ".".
+demo-exported = Wrote a demo export of { $orders } work orders to { $path }

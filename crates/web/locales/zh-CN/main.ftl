@@ -445,3 +445,4 @@ cli-audit-summary = 倒查完成：{ $count } 条发现，已写入 { $path }。
 cli-cannot-write = 无法写入 { $path }：{ $cause }
 error-invalid-query = 查询参数有误：{ $cause }
 field-record-code-format = 编号须为 1–40 位字母、数字、“-”、“_”或“.”。
+demo-exported = 已生成 { $orders } 张工单的演示导出：{ $path }
