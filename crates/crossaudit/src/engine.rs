@@ -271,6 +271,19 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
                 format!("工作票 {id} 工作人员只有 {} 人，少于 {} 人", ps.len(), th.min_people),
             ));
         }
+        let mut contractors: Vec<&str> = ps.iter().filter_map(|p| contractor_of.get(p).copied()).collect();
+        contractors.sort_unstable();
+        contractors.dedup();
+        // Double signing needs no day: a contractor worker on the crew is enough.
+        if !contractors.is_empty() && k.co_issuer.is_empty() {
+            out.push(Finding::new(
+                Rule::ContractorNoCosign,
+                "ticket",
+                id,
+                "",
+                format!("工作票 {id} 有外包单位人员（{}），但没有外包单位签发人会签（双签发）", contractors.join("、")),
+            ));
+        }
         if let Some(day) = k.permitted_at.map(|p| p.date()) {
             for p in &ps {
                 if !holds(p, "safety_exam", day) {
@@ -299,21 +312,6 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
                         format!("工作票 {id} 的{name} {who_shown} 在 {day} 不在有效的{name}名单内"),
                     ));
                 }
-            }
-            let mut contractors: Vec<&str> = ps.iter().filter_map(|p| contractor_of.get(p).copied()).collect();
-            contractors.sort_unstable();
-            contractors.dedup();
-            if !contractors.is_empty() && k.co_issuer.is_empty() {
-                out.push(Finding::new(
-                    Rule::ContractorNoCosign,
-                    "ticket",
-                    id,
-                    "",
-                    format!(
-                        "工作票 {id} 有外包单位人员（{}），但没有外包单位签发人会签（双签发）",
-                        contractors.join("、")
-                    ),
-                ));
             }
             for c in contractors {
                 if !valid(agreements.get(c), day) {

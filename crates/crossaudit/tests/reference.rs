@@ -73,6 +73,9 @@ fn reference(tb: &Tables, as_of: NaiveDate) -> BTreeSet<Key> {
                 out.insert(key(rule, "ticket", &t.ticket_id, a));
             }
         }
+        if ps.iter().any(|x| contractor(x).is_some()) && t.co_issuer.is_empty() {
+            out.insert(key("CONTRACTOR_NO_COSIGN", "ticket", &t.ticket_id, ""));
+        }
         let Some(p) = t.permitted_at else { continue };
         let d = p.date();
         for x in &ps {
@@ -90,9 +93,6 @@ fn reference(tb: &Tables, as_of: NaiveDate) -> BTreeSet<Key> {
             }
         }
         let cs: BTreeSet<String> = ps.iter().filter_map(|x| contractor(x)).collect();
-        if !cs.is_empty() && t.co_issuer.is_empty() {
-            out.insert(key("CONTRACTOR_NO_COSIGN", "ticket", &t.ticket_id, ""));
-        }
         for c in &cs {
             if !tb.agreements.iter().any(|a| &a.contractor_id == c && a.valid_from <= d && d <= a.valid_to) {
                 out.insert(key("CONTRACTOR_NO_AGREEMENT", "ticket", &t.ticket_id, c));
@@ -171,4 +171,28 @@ fn generated_exports_exercise_every_rule() {
     for rule in gridsafe_crossaudit::engine::Rule::ALL {
         assert!(findings.iter().any(|f| f.rule == rule.code()), "no finding for {}", rule.code());
     }
+}
+
+/// A live ticket never permitted (no `permitted_at`) still needs double signing when contractor
+/// workers are on it; the rules that need the ticket's day cannot apply to it.
+#[test]
+fn double_signing_needs_no_day() {
+    let dir = tempfile::tempdir().expect("dir");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
+    for entry in std::fs::read_dir(&fixture).expect("fixture") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
+    }
+    let tickets = dir.path().join("tickets.csv");
+    let mut text = std::fs::read_to_string(&tickets).expect("tickets");
+    text.push_str("T99,低压工作票,CU99,,P006,,P101,P007,P102,,,open,\n");
+    std::fs::write(&tickets, text).expect("write");
+    let tables = read_export(dir.path());
+    assert!(tables.errors.is_empty(), "{:?}", tables.errors);
+    let as_of = NaiveDate::from_ymd_opt(2026, 1, 31).expect("date");
+    let findings = audit(&tables, as_of, &Thresholds::default());
+    let t99: Vec<&str> = findings.iter().filter(|f| f.entity_id == "T99").map(|f| f.rule).collect();
+    assert_eq!(t99, ["CONTRACTOR_NO_COSIGN"]);
+    let reference_t99: Vec<String> = reference(&tables, as_of).into_iter().filter(|k| k.2 == "T99").map(|k| k.0).collect();
+    assert_eq!(reference_t99, ["CONTRACTOR_NO_COSIGN"]);
 }
