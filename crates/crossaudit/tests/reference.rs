@@ -193,6 +193,7 @@ fn double_signing_needs_no_day() {
     let findings = audit(&tables, as_of, &Thresholds::default());
     let t99: Vec<&str> = findings.iter().filter(|f| f.entity_id == "T99").map(|f| f.rule).collect();
     assert_eq!(t99, ["CONTRACTOR_NO_COSIGN"]);
-    let reference_t99: Vec<String> = reference(&tables, as_of).into_iter().filter(|k| k.2 == "T99").map(|k| k.0).collect();
+    let reference_t99: Vec<String> =
+        reference(&tables, as_of).into_iter().filter(|k| k.2 == "T99").map(|k| k.0).collect();
     assert_eq!(reference_t99, ["CONTRACTOR_NO_COSIGN"]);
 }
