@@ -1,13 +1,12 @@
 //! Contractors (外包单位): licence, safety agreements, ratings, blacklist.
 
-use chrono::NaiveDate;
 use gridsafe_domain::access::{Capability, UnitPath, perm};
 use gridsafe_domain::people::ContractorFacts;
 use gridsafe_domain::text::trim_blank;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Manage, Reach, outside, parse_day};
+use super::{Manage, Reach, outside, parse_day, stored_day};
 use crate::audit::{NewEvent, append};
 use crate::identity::unit_by_id;
 use crate::{App, AppError, FieldProblem, RequestMeta};
@@ -346,10 +345,6 @@ pub async fn set_blacklist(
     Ok(())
 }
 
-fn day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
-}
-
 /// What the role question needs to know of a contractor.
 pub async fn contractor_facts(app: &App, contractor_id: i64) -> Result<ContractorFacts, AppError> {
     let row =
@@ -361,13 +356,13 @@ pub async fn contractor_facts(app: &App, contractor_id: i64) -> Result<Contracto
     let agreements = agreements_of(app, contractor_id)
         .await?
         .iter()
-        .filter_map(|a| Some((day(&a.valid_from)?, day(&a.valid_to)?)))
+        .filter_map(|a| Some((stored_day(&a.valid_from)?, stored_day(&a.valid_to)?)))
         .collect();
     Ok(ContractorFacts {
         name: row.try_get(0)?,
-        blacklisted_on: row.try_get::<Option<String>, _>(1)?.as_deref().and_then(day),
+        blacklisted_on: row.try_get::<Option<String>, _>(1)?.as_deref().and_then(stored_day),
         license_level: row.try_get::<Option<i64>, _>(2)?.and_then(|l| u8::try_from(l).ok()),
-        license_valid_to: row.try_get::<Option<String>, _>(3)?.as_deref().and_then(day),
+        license_valid_to: row.try_get::<Option<String>, _>(3)?.as_deref().and_then(stored_day),
         agreements,
     })
 }

@@ -102,7 +102,7 @@ pub async fn expiring<M>(app: &App, reach: &Reach<M>, today: NaiveDate, days: u3
 }
 
 fn days_between(today: NaiveDate, end: &str) -> i64 {
-    NaiveDate::parse_from_str(end, "%Y-%m-%d").map_or(0, |e| (e - today).num_days())
+    super::stored_day(end).map_or(0, |e| (e - today).num_days())
 }
 
 /// The daily job: records today's warnings for every unit (once per record and day) and

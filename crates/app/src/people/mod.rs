@@ -131,6 +131,11 @@ pub(crate) fn parse_day(
     parsed
 }
 
+/// A date as the store keeps it (`YYYY-MM-DD`).
+pub(crate) fn stored_day(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
 /// A 工号 or a contractor's number: 1–40 letters, digits, `-`, `_` or `.`.
 pub(crate) fn check_code(code: &str, problems: &mut Vec<crate::FieldProblem>) {
     let ok = (1..=40).contains(&code.chars().count())

@@ -8,7 +8,7 @@ use gridsafe_domain::text::trim_blank;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Manage, Reach, outside, parse_day};
+use super::{Manage, Reach, outside, parse_day, stored_day};
 use crate::audit::{NewEvent, append};
 use crate::identity::unit_by_id;
 use crate::{App, AppError, FieldProblem, RequestMeta};
@@ -343,10 +343,6 @@ pub async fn delete_qualification(
     Ok(())
 }
 
-fn day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
-}
-
 /// Everything the role question needs to know of a person.
 pub async fn person_facts(app: &App, person_id: i64) -> Result<PersonFacts, AppError> {
     let row = sqlx::query("SELECT active, contractor_id FROM people WHERE id = $1")
@@ -363,8 +359,8 @@ pub async fn person_facts(app: &App, person_id: i64) -> Result<PersonFacts, AppE
         .filter_map(|q| {
             Some(Held {
                 kind: QualificationKind::from_code(&q.kind)?,
-                valid_from: day(&q.valid_from)?,
-                valid_to: day(&q.valid_to)?,
+                valid_from: stored_day(&q.valid_from)?,
+                valid_to: stored_day(&q.valid_to)?,
                 level: q.level.and_then(|l| u8::try_from(l).ok()),
             })
         })
