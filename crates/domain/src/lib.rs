@@ -10,4 +10,5 @@ pub mod password;
 pub mod people;
 pub mod rules;
 pub mod text;
+pub mod tickets;
 pub mod time;

@@ -113,3 +113,107 @@ pub const CONTRACTOR_AGREEMENT: Rule = Rule {
     code: "CONTRACTOR_AGREEMENT",
     source: "《電力營銷安全重點工作管理措施探討》§3.3：开工前签订安全协议，严格区分各自安全责任",
 };
+
+/// A ticket step is taken only from the states the lifecycle allows.
+pub const TICKET_STATE: Rule = Rule {
+    code: "TICKET_STATE",
+    source: "安规工作票流程：填写→签发→接票→许可→开工⇄间断→延期→工作终结→终结（研究简报 §1.4 [S-15][S-23]）",
+};
+
+/// Each step is signed by the person who holds the step's role on the ticket.
+pub const TICKET_SIGNER: Rule = Rule {
+    code: "TICKET_SIGNER",
+    source: "安规：签发人签发、负责人接票、许可人许可，均签名并记录时间（研究简报 §1.4 [S-15]）",
+};
+
+/// Issuer, permit giver and work leader are three different people, none on the crew.
+pub const TICKET_THREE_PERSONS: Rule = Rule {
+    code: "TICKET_THREE_PERSONS",
+    source: "安规“三种人”不得相互兼任，兼任失去相互制约（研究简报 §1.3 [S-13][S-14]）",
+};
+
+/// Issuer, leader and permit giver are named and are people GridSafe knows.
+pub const TICKET_PEOPLE: Rule =
+    Rule { code: "TICKET_PEOPLE", source: "安规：工作票须有签发人、工作负责人、工作许可人（研究简报 §1.3 [S-11]）" };
+
+/// No single-person work: at least the configured number of people, the leader included.
+pub const TICKET_MIN_CREW: Rule = Rule {
+    code: "TICKET_MIN_CREW",
+    source: "《電力營銷安全重點工作管理措施探討》杜绝单人作业；默认至少 2 人（负责人＋成员），按票种可配置 [INF]",
+};
+
+/// Contractor workers on the crew need a second issuer from the contractor (双签发).
+pub const TICKET_DUAL_ISSUE: Rule = Rule {
+    code: "TICKET_DUAL_ISSUE",
+    source: "安规：承发包工程工作票实行“双签发”，双方签发人各自承担安全责任（研究简报 §1.3 [S-15]）",
+};
+
+/// Workers of different managing units (contractors) do not share one ticket.
+pub const TICKET_ONE_CONTRACTOR: Rule = Rule {
+    code: "TICKET_ONE_CONTRACTOR",
+    source: "安规：不同管理单位的作业人员不得共用一张工作票（研究简报 §1.3 [S-15]）",
+};
+
+/// Nobody works on two tickets whose windows overlap.
+pub const TICKET_OVERLAP: Rule = Rule {
+    code: "TICKET_OVERLAP",
+    source: "安规：一个工作负责人不能同时执行多张工作票（研究简报 §1.3 [S-3]）；GridSafe 对工作班成员同样适用",
+};
+
+/// The work leader changes only with the issuer's consent.
+pub const TICKET_LEADER_CHANGE: Rule =
+    Rule { code: "TICKET_LEADER_CHANGE", source: "安规：变更工作负责人应经工作票签发人同意（研究简报 §1.3 [S-11]）" };
+
+/// Extension: once, requested before expiry, never for live work or documents that forbid it.
+pub const TICKET_EXTENSION: Rule = Rule {
+    code: "TICKET_EXTENSION",
+    source: "安规：工作票只能延期一次，须在有效期内提出；带电作业工作票不得延期（研究简报 §1.4 [S-20][S-21]）",
+};
+
+/// Every crew member acknowledges the briefing (交底) before work starts.
+pub const TICKET_BRIEFING: Rule = Rule {
+    code: "TICKET_BRIEFING",
+    source: "安规：开工前向全体工作班成员交待任务、安全措施和危险点，成员签名确认（研究简报 §1.1 [S-8]、§1.5 第14条）",
+};
+
+/// Documents that need it carry a site survey record before issue.
+pub const TICKET_SURVEY: Rule = Rule {
+    code: "TICKET_SURVEY",
+    source: "安规：现场勘察记录作为填写、签发工作票的依据（研究简报 §1.1 [S-4]）；需勘察的票种在票种目录中配置",
+};
+
+/// Hazard points and their pre-control measures are on the ticket before issue.
+pub const TICKET_HAZARDS: Rule = Rule {
+    code: "TICKET_HAZARDS",
+    source: "危险点分析与预控措施（研究简报 §1.1 [S-8]；不合格原因第14条 [S-25][S-27]）",
+};
+
+/// Work happens only within the approved period.
+pub const TICKET_WINDOW: Rule = Rule {
+    code: "TICKET_WINDOW",
+    source: "安规：工作票有效期以批准的检修期为限（研究简报 §1.4 [S-20][S-21]）；不得提前开工（§1.5 第9条）",
+};
+
+/// A lapsed ticket is stamped 未执行 (never permitted) or 作废 (permitted, not closed).
+pub const TICKET_VALIDITY: Rule = Rule {
+    code: "TICKET_VALIDITY",
+    source: "超过批准期限未延期或终结的工作票作废；未许可的盖“未执行”（研究简报 §1.4 [S-23]）",
+};
+
+/// The ticket closes only when every safety measure is restored.
+pub const TICKET_MEASURES: Rule = Rule {
+    code: "TICKET_MEASURES",
+    source: "全部安全措施恢复（接地线拆除）后工作票方告终结（研究简报 §1.4 [S-23]；§1.5 第10条）",
+};
+
+/// The document type covers the kinds of work order it is used for.
+pub const TICKET_TYPE_COVERS: Rule = Rule {
+    code: "TICKET_TYPE_COVERS",
+    source: "票种与作业对应关系（研究简报 §1.2，默认映射 [INF]，在票种目录中配置）；§1.5 第7条 使用票种不当",
+};
+
+/// Only executed tickets are evaluated; a 不合格 verdict names its reasons, a 合格 one none.
+pub const TICKET_EVALUATION: Rule = Rule {
+    code: "TICKET_EVALUATION",
+    source: "月合格率 = 合格票数 / 已执行票数；未执行、作废票不参与评价（研究简报 §1.5 [S-25][S-27]）",
+};

@@ -1,0 +1,499 @@
+//! The ticket lifecycle: which step may be taken, by whom, when; and the automatic stamp of a
+//! ticket whose validity lapsed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{DocumentType, State};
+use crate::people::{self, FieldRole, PersonFacts, RoleRules};
+use crate::rules::{self, Violation};
+use crate::time::Timestamp;
+
+/// A person the ticket names, with what GridSafe knows of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// `工号 姓名`, for messages.
+    pub label: String,
+    pub facts: PersonFacts,
+    pub contractor_id: Option<i64>,
+}
+
+/// Everyone a step may concern, by person id.
+pub type Roster = BTreeMap<i64, Member>;
+
+/// Another ticket that holds people for its window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Busy {
+    pub number: String,
+    pub people: Vec<i64>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+/// What the lifecycle needs to know of a ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub state: State,
+    pub doc: DocumentType,
+    pub issuer: Option<i64>,
+    /// The contractor's issuer (双签发), when contractor workers are on it.
+    pub co_issuer: Option<i64>,
+    pub co_signed: bool,
+    pub leader: Option<i64>,
+    pub permitter: Option<i64>,
+    /// Crew members, not counting the leader.
+    pub crew: Vec<i64>,
+    /// Crew members who acknowledged the briefing.
+    pub acknowledged: Vec<i64>,
+    pub planned_start: Timestamp,
+    pub planned_end: Timestamp,
+    pub extended_to: Option<Timestamp>,
+    /// Hazard points with a pre-control measure.
+    pub hazards: usize,
+    pub survey_done: bool,
+    /// Types of the marketing work orders it covers.
+    pub order_types: Vec<String>,
+    pub voltage_kv: Option<f64>,
+}
+
+impl Ticket {
+    /// The end of the validity: the extension's, else the planned end.
+    pub fn end(&self) -> Timestamp {
+        self.extended_to.unwrap_or(self.planned_end)
+    }
+
+    /// The leader and the crew: the people who do the work.
+    pub fn workers(&self) -> Vec<i64> {
+        self.leader.into_iter().chain(self.crew.iter().copied()).collect()
+    }
+}
+
+/// A step of the lifecycle, with what it carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step")]
+pub enum Step {
+    /// 会签: the contractor's issuer signs (双签发).
+    CoSign,
+    /// 签发
+    Issue,
+    /// 接票
+    Receive,
+    /// 许可
+    Permit,
+    /// 交底确认: a crew member acknowledges the briefing.
+    Acknowledge,
+    /// 开工
+    Start,
+    /// 间断
+    Interrupt,
+    /// 复工
+    Resume,
+    /// 延期 to a new end.
+    Extend { to: Timestamp },
+    /// 工作终结
+    EndWork,
+    /// 工作票终结, once every safety measure is restored.
+    Close { measures_restored: bool },
+    /// 未执行
+    NotExecuted,
+    /// 作废
+    Void,
+    /// 变更工作负责人 (by the issuer).
+    ChangeLeader { to: i64 },
+    /// 增加工作班成员
+    AddCrew { person: i64 },
+    /// 减少工作班成员
+    RemoveCrew { person: i64 },
+}
+
+impl Step {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Step::CoSign => "co_sign",
+            Step::Issue => "issue",
+            Step::Receive => "receive",
+            Step::Permit => "permit",
+            Step::Acknowledge => "acknowledge",
+            Step::Start => "start",
+            Step::Interrupt => "interrupt",
+            Step::Resume => "resume",
+            Step::Extend { .. } => "extend",
+            Step::EndWork => "end_work",
+            Step::Close { .. } => "close",
+            Step::NotExecuted => "not_executed",
+            Step::Void => "void",
+            Step::ChangeLeader { .. } => "change_leader",
+            Step::AddCrew { .. } => "add_crew",
+            Step::RemoveCrew { .. } => "remove_crew",
+        }
+    }
+
+    /// The states it may be taken from.
+    pub fn from_states(&self) -> &'static [State] {
+        use State::*;
+        match self {
+            Step::CoSign | Step::Issue => &[Draft],
+            Step::Receive => &[Issued],
+            Step::Permit => &[Received],
+            Step::Acknowledge | Step::Extend { .. } => &[Permitted, Started, Interrupted],
+            Step::Start => &[Permitted],
+            Step::Interrupt | Step::EndWork => &[Started],
+            Step::Resume => &[Interrupted],
+            Step::Close { .. } => &[WorkEnded],
+            Step::NotExecuted => &[Draft, Issued, Received],
+            Step::Void => &[Draft, Issued, Received, Permitted, Started, Interrupted, WorkEnded],
+            Step::ChangeLeader { .. } | Step::AddCrew { .. } | Step::RemoveCrew { .. } => {
+                &[Issued, Received, Permitted, Started, Interrupted]
+            }
+        }
+    }
+
+    /// The role on the ticket that signs this step.
+    pub fn signer(&self) -> FieldRole {
+        match self {
+            Step::CoSign | Step::Issue | Step::NotExecuted | Step::Void | Step::ChangeLeader { .. } => {
+                FieldRole::TicketIssuer
+            }
+            Step::Permit | Step::Close { .. } => FieldRole::WorkPermitter,
+            Step::Acknowledge => FieldRole::CrewMember,
+            Step::Receive
+            | Step::Start
+            | Step::Interrupt
+            | Step::Resume
+            | Step::Extend { .. }
+            | Step::EndWork
+            | Step::AddCrew { .. }
+            | Step::RemoveCrew { .. } => FieldRole::WorkLeader,
+        }
+    }
+
+    fn next(&self, from: State) -> State {
+        match self {
+            Step::Issue => State::Issued,
+            Step::Receive => State::Received,
+            Step::Permit => State::Permitted,
+            Step::Start | Step::Resume => State::Started,
+            Step::Interrupt => State::Interrupted,
+            Step::EndWork => State::WorkEnded,
+            Step::Close { .. } => State::Closed,
+            Step::NotExecuted => State::NotExecuted,
+            Step::Void => State::Void,
+            Step::CoSign
+            | Step::Acknowledge
+            | Step::Extend { .. }
+            | Step::ChangeLeader { .. }
+            | Step::AddCrew { .. }
+            | Step::RemoveCrew { .. } => from,
+        }
+    }
+}
+
+/// Whether person `by` may take `step` on `t` at `at`; the state it leads to, or every reason
+/// why not. `roster` holds everyone the ticket (and the step) names; `busy` the other tickets
+/// that hold people.
+pub fn check(
+    t: &Ticket,
+    step: &Step,
+    by: Option<i64>,
+    at: Timestamp,
+    roster: &Roster,
+    busy: &[Busy],
+    rules: &RoleRules,
+) -> Result<State, Vec<Violation>> {
+    if !step.from_states().contains(&t.state) {
+        return Err(vec![Violation::of(rules::TICKET_STATE).with("step", step.code()).with("state", t.state.code())]);
+    }
+    let terminal_step = matches!(step, Step::NotExecuted | Step::Void);
+    if !terminal_step && t.state != State::Draft && t.state != State::WorkEnded && at > t.end() {
+        return Err(vec![Violation::of(rules::TICKET_VALIDITY).with("until", t.end().local_display())]);
+    }
+    let day = at.local_date();
+    let mut refusals = signer(t, step, by, day, roster, rules);
+    let label = |id: i64| roster.get(&id).map_or_else(|| id.to_string(), |m| m.label.clone());
+    match step {
+        Step::CoSign => {
+            if t.co_signed {
+                refusals.push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("state", "co_signed"));
+            }
+        }
+        Step::Issue => {
+            if t.planned_end <= t.planned_start {
+                refusals.push(Violation::of(rules::TICKET_WINDOW).with("until", t.planned_end.local_display()));
+            }
+            refusals.extend(composition(t, t.planned_start.local_date(), roster, rules));
+            if t.planned_end.local_date() != t.planned_start.local_date() {
+                for v in composition(t, t.planned_end.local_date(), roster, rules) {
+                    if !refusals.contains(&v) {
+                        refusals.push(v);
+                    }
+                }
+            }
+            if needs_co_issuer(t, roster) && !t.co_signed {
+                refusals.push(Violation::of(rules::TICKET_DUAL_ISSUE).with("step", Step::CoSign.code()));
+            }
+            if t.doc.needs_survey && !t.survey_done {
+                refusals.push(Violation::of(rules::TICKET_SURVEY).with("document", &t.doc.name));
+            }
+            if t.hazards == 0 {
+                refusals.push(Violation::of(rules::TICKET_HAZARDS));
+            }
+            for kind in &t.order_types {
+                if !t.doc.covers.contains(kind) {
+                    refusals.push(
+                        Violation::of(rules::TICKET_TYPE_COVERS).with("document", &t.doc.name).with("order_type", kind),
+                    );
+                }
+            }
+            refusals.extend(overlaps(&t.workers(), t.planned_start, t.end(), busy, roster));
+        }
+        Step::Permit | Step::Resume | Step::Start => {
+            if at < t.planned_start {
+                refusals.push(Violation::of(rules::TICKET_WINDOW).with("from", t.planned_start.local_display()));
+            }
+            if matches!(step, Step::Permit) {
+                refusals.extend(qualified(t, day, roster, rules));
+            }
+            if matches!(step, Step::Start) {
+                let missing: Vec<String> =
+                    t.crew.iter().filter(|c| !t.acknowledged.contains(c)).map(|c| label(*c)).collect();
+                if !missing.is_empty() {
+                    refusals.push(Violation::of(rules::TICKET_BRIEFING).with("people", missing.join("、")));
+                }
+            }
+        }
+        Step::Acknowledge => {
+            if let Some(p) = by
+                && t.acknowledged.contains(&p)
+            {
+                refusals.push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("state", "acknowledged"));
+            }
+        }
+        Step::Extend { to } => {
+            if !t.doc.extendable || t.doc.live_work {
+                refusals.push(Violation::of(rules::TICKET_EXTENSION).with("document", &t.doc.name));
+            } else if t.extended_to.is_some() {
+                refusals.push(Violation::of(rules::TICKET_EXTENSION).with("extended", t.end().local_display()));
+            } else if *to <= t.end() {
+                refusals.push(Violation::of(rules::TICKET_EXTENSION).with("until", t.end().local_display()));
+            } else {
+                refusals.extend(overlaps(&t.workers(), t.end(), *to, busy, roster));
+            }
+        }
+        Step::Close { measures_restored } => {
+            if !measures_restored {
+                refusals.push(Violation::of(rules::TICKET_MEASURES));
+            }
+        }
+        Step::ChangeLeader { to } => {
+            let mut after = t.clone();
+            after.crew.retain(|c| c != to);
+            after.leader = Some(*to);
+            refusals.extend(change(t, &after, *to, at, roster, busy, rules));
+        }
+        Step::AddCrew { person } => {
+            if t.workers().contains(person) {
+                refusals.push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("person", label(*person)));
+            }
+            let mut after = t.clone();
+            after.crew.push(*person);
+            refusals.extend(change(t, &after, *person, at, roster, busy, rules));
+        }
+        Step::RemoveCrew { person } => {
+            if !t.crew.contains(person) {
+                refusals.push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("person", label(*person)));
+            }
+            let mut after = t.clone();
+            after.crew.retain(|c| c != person);
+            refusals.extend(min_people(&after));
+        }
+        Step::Receive | Step::Interrupt | Step::EndWork | Step::NotExecuted | Step::Void => {}
+    }
+    if refusals.is_empty() { Ok(step.next(t.state)) } else { Err(refusals) }
+}
+
+/// The stamp a ticket gets when its validity lapsed at `now`: 未执行 when work was never
+/// permitted, 作废 when it was and was not ended in time.
+pub fn lapse(t: &Ticket, now: Timestamp) -> Option<State> {
+    if t.state.is_final() || t.state == State::WorkEnded || now <= t.end() {
+        return None;
+    }
+    Some(if t.state.permitted() { State::Void } else { State::NotExecuted })
+}
+
+/// The signer of `step` is the person in its role, and holds that role on `day`.
+fn signer(
+    t: &Ticket,
+    step: &Step,
+    by: Option<i64>,
+    day: chrono::NaiveDate,
+    roster: &Roster,
+    rules: &RoleRules,
+) -> Vec<Violation> {
+    let role = step.signer();
+    let refuse = || vec![Violation::of(rules::TICKET_SIGNER).with("step", step.code()).with("role", role.code())];
+    let Some(by) = by else { return refuse() };
+    let holds = match step {
+        Step::CoSign => t.co_issuer == Some(by),
+        Step::Acknowledge => t.crew.contains(&by),
+        _ => match role {
+            FieldRole::TicketIssuer => t.issuer == Some(by),
+            FieldRole::WorkPermitter => t.permitter == Some(by),
+            _ => t.leader == Some(by),
+        },
+    };
+    if !holds {
+        // The leader asking to change himself is the case the rule is about.
+        if matches!(step, Step::ChangeLeader { .. }) {
+            return vec![Violation::of(rules::TICKET_LEADER_CHANGE)];
+        }
+        return refuse();
+    }
+    may(by, role, day, None, roster, rules)
+}
+
+/// Whether `id` may act as `role` on `day`, the contractor's licence checked at the work's voltage.
+fn may(
+    id: i64,
+    role: FieldRole,
+    day: chrono::NaiveDate,
+    voltage_kv: Option<f64>,
+    roster: &Roster,
+    rules: &RoleRules,
+) -> Vec<Violation> {
+    let Some(m) = roster.get(&id) else {
+        return vec![Violation::of(rules::TICKET_PEOPLE).with("person", id)];
+    };
+    let own = PersonFacts { contractor: None, ..m.facts.clone() };
+    let mut refusals = people::may_act(&own, role, day, rules).err().unwrap_or_default();
+    if let Some(c) = &m.facts.contractor {
+        refusals.extend(people::contractor_may_work(c, day, voltage_kv, rules).err().unwrap_or_default());
+    }
+    refusals.into_iter().map(|v| v.with("person", &m.label).with("role", role.code())).collect()
+}
+
+/// Everyone on the ticket holds their role on `day`.
+fn qualified(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &RoleRules) -> Vec<Violation> {
+    let mut named: Vec<(i64, FieldRole)> = Vec::new();
+    named.extend(t.issuer.map(|p| (p, FieldRole::TicketIssuer)));
+    named.extend(t.co_issuer.map(|p| (p, FieldRole::TicketIssuer)));
+    named.extend(t.permitter.map(|p| (p, FieldRole::WorkPermitter)));
+    named.extend(t.leader.map(|p| (p, FieldRole::WorkLeader)));
+    named.extend(t.crew.iter().map(|p| (*p, FieldRole::CrewMember)));
+    named.into_iter().flat_map(|(p, role)| may(p, role, day, t.voltage_kv, roster, rules)).collect()
+}
+
+fn min_people(t: &Ticket) -> Vec<Violation> {
+    let have = t.workers().len();
+    if have < t.doc.min_people as usize {
+        vec![Violation::of(rules::TICKET_MIN_CREW).with("needed", t.doc.min_people).with("have", have)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The contractor of the workers, and whether there is more than one.
+fn contractors(t: &Ticket, roster: &Roster) -> BTreeSet<i64> {
+    t.workers().iter().filter_map(|p| roster.get(p).and_then(|m| m.contractor_id)).collect()
+}
+
+fn needs_co_issuer(t: &Ticket, roster: &Roster) -> bool {
+    !contractors(t, roster).is_empty()
+}
+
+/// Who is on the ticket, in which roles, and whether they may be, on `day`.
+fn composition(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &RoleRules) -> Vec<Violation> {
+    let mut refusals = Vec::new();
+    for (who, role) in [(t.issuer, FieldRole::TicketIssuer), (t.leader, FieldRole::WorkLeader), (t.permitter, FieldRole::WorkPermitter)] {
+        if who.is_none() {
+            refusals.push(Violation::of(rules::TICKET_PEOPLE).with("role", role.code()));
+        }
+    }
+    let label = |id: i64| roster.get(&id).map_or_else(|| id.to_string(), |m| m.label.clone());
+    // Each of issuer, co-issuer, permit giver and leader is a different person, none on the crew.
+    let heads: Vec<(i64, &'static str)> = [
+        (t.issuer, "ticket_issuer"),
+        (t.co_issuer, "co_issuer"),
+        (t.permitter, "work_permitter"),
+        (t.leader, "work_leader"),
+    ]
+    .into_iter()
+    .filter_map(|(p, r)| p.map(|p| (p, r)))
+    .collect();
+    for (i, (p, role)) in heads.iter().enumerate() {
+        if let Some((_, other)) = heads[..i].iter().find(|(q, _)| q == p) {
+            refusals.push(
+                Violation::of(rules::TICKET_THREE_PERSONS)
+                    .with("person", label(*p))
+                    .with("roles", format!("{other}+{role}")),
+            );
+        }
+        if *role != "work_leader" && t.crew.contains(p) {
+            refusals.push(
+                Violation::of(rules::TICKET_THREE_PERSONS)
+                    .with("person", label(*p))
+                    .with("roles", format!("{role}+crew_member")),
+            );
+        }
+    }
+    if let Some(leader) = t.leader
+        && t.crew.contains(&leader)
+    {
+        refusals.push(
+            Violation::of(rules::TICKET_THREE_PERSONS).with("person", label(leader)).with("roles", "work_leader+crew_member"),
+        );
+    }
+    refusals.extend(min_people(t));
+    let firms = contractors(t, roster);
+    if firms.len() > 1 {
+        refusals.push(Violation::of(rules::TICKET_ONE_CONTRACTOR).with("count", firms.len()));
+    } else if let Some(firm) = firms.first() {
+        let co = t.co_issuer.and_then(|c| roster.get(&c));
+        if co.is_none_or(|m| m.contractor_id != Some(*firm)) {
+            refusals.push(Violation::of(rules::TICKET_DUAL_ISSUE));
+        }
+    }
+    refusals.extend(qualified(t, day, roster, rules));
+    refusals
+}
+
+/// A change of people after issue: the new person may act, the ticket stays well formed, and
+/// nobody new is busy elsewhere.
+fn change(
+    before: &Ticket,
+    after: &Ticket,
+    person: i64,
+    at: Timestamp,
+    roster: &Roster,
+    busy: &[Busy],
+    rules: &RoleRules,
+) -> Vec<Violation> {
+    let mut refusals = composition(after, at.local_date(), roster, rules);
+    if needs_co_issuer(after, roster) && !before.co_signed {
+        refusals.push(Violation::of(rules::TICKET_DUAL_ISSUE).with("step", Step::CoSign.code()));
+    }
+    let from = if at > after.planned_start { at } else { after.planned_start };
+    refusals.extend(overlaps(&[person], from, after.end(), busy, roster));
+    refusals
+}
+
+/// People among `people` on another ticket whose window overlaps `[start, end]`.
+fn overlaps(people: &[i64], start: Timestamp, end: Timestamp, busy: &[Busy], roster: &Roster) -> Vec<Violation> {
+    let mut refusals = Vec::new();
+    for p in people {
+        for b in busy.iter().filter(|b| b.people.contains(p) && b.start < end && start < b.end) {
+            let name = roster.get(p).map_or_else(|| p.to_string(), |m| m.label.clone());
+            refusals.push(
+                Violation::of(rules::TICKET_OVERLAP)
+                    .with("person", name)
+                    .with("ticket", &b.number)
+                    .with("from", b.start.local_display())
+                    .with("until", b.end.local_display()),
+            );
+        }
+    }
+    refusals
+}
+
+#[cfg(test)]
+mod tests;
