@@ -217,7 +217,11 @@ fn contractor_workers_need_dual_issue_by_their_own_contractor_and_a_valid_licenc
     );
     // A level-4 licence covers 35 kV at most.
     t.voltage_kv = Some(110.0);
-    assert_eq!(codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)), ["CONTRACTOR_LICENSE"]);
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)),
+        ["CONTRACTOR_LICENSE", "CONTRACTOR_LICENSE"],
+        "the worker and the contractor's issuer"
+    );
 }
 
 #[test]
