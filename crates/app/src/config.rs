@@ -183,3 +183,30 @@ impl PeopleConfig {
         problems
     }
 }
+
+/// Settings of work tickets (`[tickets]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TicketsConfig {
+    /// Tickets covering work orders of these types must all be evaluated (业扩 and 装表接电).
+    /// Default new_connection, capacity_change (业扩) and meter_install (装表接电), from the
+    /// source article §1.1 (PRODUCT.md, Ticket evaluation); the cross-audit uses the same set.
+    pub must_evaluate: Vec<String>,
+}
+
+impl Default for TicketsConfig {
+    fn default() -> Self {
+        Self { must_evaluate: ["new_connection", "capacity_change", "meter_install"].map(String::from).to_vec() }
+    }
+}
+
+impl TicketsConfig {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let known = gridsafe_crossaudit::input::ORDER_TYPES;
+        self.must_evaluate
+            .iter()
+            .filter(|t| !known.iter().any(|(code, _, _)| code == t))
+            .map(|t| ("tickets.must_evaluate", format!("unknown order type {t}")))
+            .collect()
+    }
+}

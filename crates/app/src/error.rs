@@ -34,6 +34,9 @@ pub enum AppError {
     /// A business rule refused the action.
     #[error("{0}")]
     Rule(#[from] Violation),
+    /// Several rules refused the action (a ticket step names every reason at once).
+    #[error("{} rules violated", .0.len())]
+    Rules(Vec<Violation>),
     /// The input is not acceptable; nothing was changed.
     #[error("invalid input")]
     Invalid(Vec<FieldProblem>),

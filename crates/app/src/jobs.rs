@@ -19,11 +19,19 @@ pub enum Job {
     Cleanup,
     /// Record qualifications, licences and agreements about to expire (daily).
     ExpiryWarnings,
+    /// Stamp tickets whose validity lapsed 未执行 or 作废 (every minute).
+    TicketLapse,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] =
-        [Job::AuditCheckpoint, Job::DormantAccounts, Job::AuditPrune, Job::Cleanup, Job::ExpiryWarnings];
+    pub const ALL: [Job; 6] = [
+        Job::AuditCheckpoint,
+        Job::DormantAccounts,
+        Job::AuditPrune,
+        Job::Cleanup,
+        Job::ExpiryWarnings,
+        Job::TicketLapse,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -32,6 +40,7 @@ impl Job {
             Job::AuditPrune => "audit-prune",
             Job::Cleanup => "cleanup",
             Job::ExpiryWarnings => "expiry-warnings",
+            Job::TicketLapse => "ticket-lapse",
         }
     }
 
@@ -45,6 +54,7 @@ impl Job {
             }
             Job::DormantAccounts | Job::AuditPrune | Job::ExpiryWarnings => local.format("%Y-%m-%d").to_string(),
             Job::Cleanup => local.format("%Y-%m-%dT%H").to_string(),
+            Job::TicketLapse => local.format("%Y-%m-%dT%H:%M").to_string(),
         }
     }
 }
@@ -83,6 +93,7 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
         Job::ExpiryWarnings => {
             serde_json::json!({ "recorded": crate::people::record_expiry_warnings(app, &meta).await? })
         }
+        Job::TicketLapse => serde_json::json!({ "stamped": crate::tickets::lapse_overdue(app, &meta).await? }),
         Job::Cleanup => {
             let now = app.now();
             let idle = app.security().session_policy();

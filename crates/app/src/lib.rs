@@ -13,11 +13,12 @@ pub mod identity;
 pub mod jobs;
 pub mod people;
 mod secret;
+pub mod tickets;
 pub mod xlsx;
 
 use std::sync::Arc;
 
-pub use config::{AuditConfig, PeopleConfig, SecurityConfig};
+pub use config::{AuditConfig, PeopleConfig, SecurityConfig, TicketsConfig};
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
 use gridsafe_store::Database;
@@ -34,6 +35,7 @@ struct Inner {
     security: SecurityConfig,
     audit: AuditConfig,
     people: PeopleConfig,
+    tickets: TicketsConfig,
     signer: audit::Signer,
 }
 
@@ -47,8 +49,8 @@ impl App {
     /// Loads (or on first start creates) the audit signing key.
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
-        let Settings { security, audit, people } = settings;
-        Ok(Self { inner: Arc::new(Inner { db, clock, security, audit, people, signer }) })
+        let Settings { security, audit, people, tickets } = settings;
+        Ok(Self { inner: Arc::new(Inner { db, clock, security, audit, people, tickets, signer }) })
     }
 
     /// Today in China Standard Time: the day qualifications and deadlines count in.
@@ -58,6 +60,10 @@ impl App {
 
     pub fn people_config(&self) -> &PeopleConfig {
         &self.inner.people
+    }
+
+    pub fn tickets_config(&self) -> &TicketsConfig {
+        &self.inner.tickets
     }
 
     pub fn db(&self) -> &Database {
@@ -87,6 +93,7 @@ pub struct Settings {
     pub security: SecurityConfig,
     pub audit: AuditConfig,
     pub people: PeopleConfig,
+    pub tickets: TicketsConfig,
 }
 
 /// Where a request came from, for the audit trail.

@@ -74,6 +74,16 @@ permissions! {
     ContractorsManage => "contractors.manage",
     /// A contractor's own administrator: their company's workers and documents only.
     OwnContractor => "contractor.own",
+    /// See work tickets and cards.
+    TicketsView => "tickets.view",
+    /// Fill in ticket drafts: people, hazards, survey, orders.
+    TicketsWrite => "tickets.write",
+    /// Take lifecycle steps on tickets that name the user's person (签发、接票、许可、交底确认 …).
+    TicketsSign => "tickets.sign",
+    /// Evaluate executed tickets (评价) and see the pass-rate statistics.
+    TicketsEvaluate => "tickets.evaluate",
+    /// Maintain the document catalogue, hazard templates and evaluation reasons.
+    TicketsConfigure => "tickets.configure",
 }
 
 /// Ties a marker type to its permission.

@@ -133,8 +133,10 @@ pub const TICKET_THREE_PERSONS: Rule = Rule {
 };
 
 /// Issuer, leader and permit giver are named and are people GridSafe knows.
-pub const TICKET_PEOPLE: Rule =
-    Rule { code: "TICKET_PEOPLE", source: "安规：工作票须有签发人、工作负责人、工作许可人（研究简报 §1.3 [S-11]）" };
+pub const TICKET_PEOPLE: Rule = Rule {
+    code: "TICKET_PEOPLE",
+    source: "安规：工作票须有签发人、工作负责人、工作许可人（研究简报 §1.3 [S-11]）",
+};
 
 /// No single-person work: at least the configured number of people, the leader included.
 pub const TICKET_MIN_CREW: Rule = Rule {
@@ -161,8 +163,10 @@ pub const TICKET_OVERLAP: Rule = Rule {
 };
 
 /// The work leader changes only with the issuer's consent.
-pub const TICKET_LEADER_CHANGE: Rule =
-    Rule { code: "TICKET_LEADER_CHANGE", source: "安规：变更工作负责人应经工作票签发人同意（研究简报 §1.3 [S-11]）" };
+pub const TICKET_LEADER_CHANGE: Rule = Rule {
+    code: "TICKET_LEADER_CHANGE",
+    source: "安规：变更工作负责人应经工作票签发人同意（研究简报 §1.3 [S-11]）",
+};
 
 /// Extension: once, requested before expiry, never for live work or documents that forbid it.
 pub const TICKET_EXTENSION: Rule = Rule {

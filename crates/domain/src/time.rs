@@ -36,6 +36,26 @@ impl Timestamp {
         DateTime::parse_from_rfc3339(text).ok().map(|t| Self(t.with_timezone(&Utc)))
     }
 
+    /// A wall-clock time in China Standard Time, as users and upstream exports write it.
+    pub fn from_local(local: chrono::NaiveDateTime) -> Self {
+        Self((local - chrono::Duration::hours(8)).and_utc())
+    }
+
+    /// The first instant of a local day.
+    pub fn start_of_local_day(day: NaiveDate) -> Self {
+        Self::from_local(day.and_time(chrono::NaiveTime::MIN))
+    }
+
+    /// `2026-11-26T14:43:00+08:00`: China time with its offset, for the API.
+    pub fn local_iso(&self) -> String {
+        self.0.with_timezone(&CHINA).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+
+    /// `2026-11-26T14:43`, the value of an HTML `datetime-local` field.
+    pub fn local_input(&self) -> String {
+        self.0.with_timezone(&CHINA).format("%Y-%m-%dT%H:%M").to_string()
+    }
+
     /// The calendar day in China Standard Time: the day rules and reports count in.
     pub fn local_date(&self) -> NaiveDate {
         self.0.with_timezone(&CHINA).date_naive()

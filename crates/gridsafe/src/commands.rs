@@ -127,6 +127,11 @@ fn describe(lang: Lang, error: &gridsafe_app::AppError) -> String {
             v.rule.source,
             lang.t(&format!("rule-{}-fix", v.rule.code))
         ),
+        E::Rules(vs) => vs
+            .iter()
+            .map(|v| format!("{} ({})", lang.t(&format!("rule-{}", v.rule.code)), v.rule.source))
+            .collect::<Vec<_>>()
+            .join("\n"),
         E::Conflict(key) => lang.t(key),
         other => lang.t_args("cli-failed", &[("cause", Arg::from(startup::source_chain(other)))]),
     }
@@ -311,6 +316,7 @@ pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
                 &[
                     ("people", Arg::Number(i64::try_from(report.people).unwrap_or(0))),
                     ("contractors", Arg::Number(i64::try_from(report.contractors).unwrap_or(0))),
+                    ("tickets", Arg::Number(i64::try_from(report.tickets).unwrap_or(0))),
                 ],
             ));
             for (username, role) in &report.accounts {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gridsafe_app::{AuditConfig, PeopleConfig, SecurityConfig};
+use gridsafe_app::{AuditConfig, PeopleConfig, SecurityConfig, TicketsConfig};
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ pub struct Settings {
     pub security: SecurityConfig,
     pub audit: AuditConfig,
     pub people: PeopleConfig,
+    pub tickets: TicketsConfig,
     pub log: LogConfig,
 }
 
@@ -84,6 +85,7 @@ impl Settings {
         problems.extend(self.security.problems());
         problems.extend(self.audit.problems());
         problems.extend(self.people.problems());
+        problems.extend(self.tickets.problems());
         if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }

@@ -114,6 +114,7 @@ pub async fn prepare(
         security: settings.security.clone(),
         audit: settings.audit.clone(),
         people: settings.people.clone(),
+        tickets: settings.tickets.clone(),
     };
     let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))

@@ -42,6 +42,7 @@ migrations! {
     1 => "foundation",
     2 => "identity",
     3 => "people",
+    4 => "tickets",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -138,6 +138,55 @@ pub struct ErrorBody {
     /// The rule that refused the action, where it comes from, and what would make it right.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<RuleBody>,
+    /// Every rule that refused the action, with the facts that broke it (a ticket step may break
+    /// several at once; the first is also `rule`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
+}
+
+/// A refusal in words: the rule, its facts, its source, what would make it right.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Refusal {
+    #[schema(example = "TICKET_MIN_CREW")]
+    pub rule: String,
+    /// What the rule says, with the facts that broke it.
+    pub message: String,
+    pub source: String,
+    pub fix: String,
+}
+
+pub fn refusal(lang: Lang, v: &gridsafe_domain::rules::Violation) -> Refusal {
+    let mut message = lang.t(&format!("rule-{}", v.rule.code));
+    if !v.args.is_empty() {
+        let facts: Vec<String> = v
+            .args
+            .iter()
+            .map(|(name, value)| lang.t_args(&format!("rule-arg-{name}"), &[("value", fact(lang, name, value))]))
+            .collect();
+        message.push_str(&lang.t_args("rule-facts", &[("facts", Arg::from(facts.join(&lang.t("list-separator"))))]));
+    }
+    Refusal {
+        rule: v.rule.code.to_owned(),
+        message,
+        source: v.rule.source.to_owned(),
+        fix: lang.t(&format!("rule-{}-fix", v.rule.code)),
+    }
+}
+
+/// A fact as users read it: codes of steps, states and roles in words.
+fn fact(lang: Lang, name: &str, value: &str) -> Arg {
+    let key = match name {
+        "step" => format!("ticket-step-{value}"),
+        "state" => format!("ticket-state-{value}"),
+        "role" => format!("field-role-{value}"),
+        "order_type" => format!("order-type-{value}"),
+        "roles" => {
+            let words: Vec<String> = value.split('+').map(|r| lang.t(&format!("ticket-role-{r}"))).collect();
+            return Arg::from(words.join(" + "));
+        }
+        _ => return Arg::from(value),
+    };
+    Arg::from(lang.t(&key))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -166,12 +215,13 @@ pub struct ErrorInfo {
     pub detail: Option<(&'static str, Vec<(&'static str, Arg)>)>,
     pub fields: Vec<gridsafe_app::FieldProblem>,
     pub rule: Option<gridsafe_domain::rules::Rule>,
+    pub violations: Vec<gridsafe_domain::rules::Violation>,
     pub retry_after: Option<u64>,
 }
 
 impl ErrorInfo {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, detail: None, fields: Vec::new(), rule: None, retry_after: None }
+        Self { code, detail: None, fields: Vec::new(), rule: None, violations: Vec::new(), retry_after: None }
     }
 
     pub fn detail(mut self, key: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
@@ -233,7 +283,16 @@ impl From<gridsafe_app::AppError> for AppError {
                 };
                 ErrorInfo::new(ErrorCode::Forbidden).detail(key, vec![("permission", Arg::from(permission.code()))])
             }
-            E::Rule(violation) => ErrorInfo { rule: Some(violation.rule), ..ErrorInfo::new(ErrorCode::RuleViolation) },
+            E::Rule(violation) => ErrorInfo {
+                rule: Some(violation.rule),
+                violations: vec![violation],
+                ..ErrorInfo::new(ErrorCode::RuleViolation)
+            },
+            E::Rules(violations) => ErrorInfo {
+                rule: violations.first().map(|v| v.rule),
+                violations,
+                ..ErrorInfo::new(ErrorCode::RuleViolation)
+            },
             E::Invalid(fields) => ErrorInfo { fields, ..ErrorInfo::new(ErrorCode::InvalidRequest) },
             E::NotFound => ErrorInfo::new(ErrorCode::NotFound),
             E::Conflict(key) => ErrorInfo::new(ErrorCode::Conflict).detail(key, Vec::new()),
@@ -287,6 +346,7 @@ struct ErrorPage {
     request_id: String,
     fields: Vec<String>,
     rule: Option<RuleBody>,
+    refusals: Vec<Refusal>,
     signed_in: bool,
 }
 
@@ -314,6 +374,7 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
         None => lang.t(info.code.message_key()),
     };
     let rule = info.rule.as_ref().map(|r| rule_body(lang, r));
+    let refusals: Vec<Refusal> = info.violations.iter().map(|v| refusal(lang, v)).collect();
     let (mut parts, _) = response.into_parts();
     let mut rendered = if api {
         let details = info
@@ -321,7 +382,8 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
             .iter()
             .map(|f| FieldDetail { field: f.field.to_owned(), message: field_message(lang, f) })
             .collect();
-        Json(ErrorEnvelope { error: ErrorBody { code: info.code, message, request_id, details, rule } }).into_response()
+        Json(ErrorEnvelope { error: ErrorBody { code: info.code, message, request_id, details, rule, refusals } })
+            .into_response()
     } else {
         let chrome = Chrome::new(lang, nonce, path);
         let fields = info.fields.iter().map(|f| field_message(lang, f)).collect();
@@ -333,6 +395,7 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
             request_id,
             fields,
             rule,
+            refusals,
             signed_in,
         })
     };

@@ -23,6 +23,7 @@ pub mod routes;
 pub mod security;
 pub mod state;
 pub mod system;
+pub mod tickets;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -49,6 +50,7 @@ fn pages() -> routes::Routes {
         .merge(security::routes())
         .merge(audit::routes())
         .merge(people::routes())
+        .merge(tickets::routes())
         .merge(system::routes())
 }
 

@@ -8,6 +8,10 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-back]").forEach((button) => {
     button.addEventListener("click", () => history.back());
   });
+  // "Print" on a ticket opens the browser's print dialogue (A4, print stylesheet).
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.addEventListener("click", () => window.print());
+  });
   if (toggle && nav) {
     toggle.addEventListener("click", () => {
       const open = nav.classList.toggle("open");

@@ -6,8 +6,8 @@ mod values;
 
 pub use cells::{Cell, RawRow, RawTable, read_csv, read_xlsx};
 pub use tables::{
-    Contractor, Evaluation, EventKind, MeterEvent, OrderType, Person, QualKind, Qualification, SafetyAgreement,
-    TableKind, Tables, Ticket, TicketStatus, WorkOrder, read_table,
+    Contractor, Evaluation, EventKind, MeterEvent, ORDER_TYPES, OrderType, Person, QualKind, Qualification,
+    SafetyAgreement, TableKind, Tables, Ticket, TicketStatus, WorkOrder, read_table,
 };
 pub use values::{parse_date, parse_datetime, parse_list};
 

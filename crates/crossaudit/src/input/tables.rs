@@ -250,7 +250,8 @@ pub enum OrderType {
     CustomerVisit,
 }
 
-const ORDER_TYPES: &[(&str, &str, OrderType)] = &[
+/// Every order type: code, Chinese name, kind.
+pub const ORDER_TYPES: &[(&str, &str, OrderType)] = &[
     ("new_connection", "新装", OrderType::NewConnection),
     ("capacity_change", "增容", OrderType::CapacityChange),
     ("meter_install", "装表接电", OrderType::MeterInstall),

@@ -189,6 +189,45 @@ impl Step {
     }
 }
 
+/// The steps `person` holds the role for on `t` in its current state, to offer them (whether
+/// they are allowed is still for [`check`] to say).
+pub fn offered(t: &Ticket, person: i64) -> Vec<Step> {
+    let end = t.end();
+    let all = [
+        Step::CoSign,
+        Step::Issue,
+        Step::Receive,
+        Step::Permit,
+        Step::Acknowledge,
+        Step::Start,
+        Step::Interrupt,
+        Step::Resume,
+        Step::Extend { to: end },
+        Step::EndWork,
+        Step::Close { measures_restored: true },
+        Step::NotExecuted,
+        Step::Void,
+        Step::ChangeLeader { to: person },
+        Step::AddCrew { person },
+        Step::RemoveCrew { person },
+    ];
+    all.into_iter()
+        .filter(|s| s.from_states().contains(&t.state))
+        .filter(|s| match s {
+            Step::CoSign => t.co_issuer == Some(person) && !t.co_signed,
+            Step::Acknowledge => t.crew.contains(&person) && !t.acknowledged.contains(&person),
+            Step::Extend { .. } => {
+                t.leader == Some(person) && t.doc.extendable && !t.doc.live_work && t.extended_to.is_none()
+            }
+            other => match other.signer() {
+                FieldRole::TicketIssuer => t.issuer == Some(person),
+                FieldRole::WorkPermitter => t.permitter == Some(person),
+                _ => t.leader == Some(person),
+            },
+        })
+        .collect()
+}
+
 /// Whether person `by` may take `step` on `t` at `at`; the state it leads to, or every reason
 /// why not. `roster` holds everyone the ticket (and the step) names; `busy` the other tickets
 /// that hold people.
@@ -210,6 +249,10 @@ pub fn check(
     }
     let day = at.local_date();
     let mut refusals = signer(t, step, by, day, roster, rules);
+    // Someone other than the step's person: that is the answer; the rest would be noise.
+    if refusals.iter().any(|v| v.rule == rules::TICKET_SIGNER || v.rule == rules::TICKET_LEADER_CHANGE) {
+        return Err(refusals);
+    }
     let label = |id: i64| roster.get(&id).map_or_else(|| id.to_string(), |m| m.label.clone());
     match step {
         Step::CoSign => {
@@ -218,7 +261,7 @@ pub fn check(
             }
         }
         Step::Issue => {
-            if t.planned_end <= t.planned_start {
+            if t.planned_end <= t.planned_start || t.planned_end <= at {
                 refusals.push(Violation::of(rules::TICKET_WINDOW).with("until", t.planned_end.local_display()));
             }
             refusals.extend(composition(t, t.planned_start.local_date(), roster, rules));
@@ -266,7 +309,8 @@ pub fn check(
             if let Some(p) = by
                 && t.acknowledged.contains(&p)
             {
-                refusals.push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("state", "acknowledged"));
+                refusals
+                    .push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("state", "acknowledged"));
             }
         }
         Step::Extend { to } => {
@@ -293,7 +337,8 @@ pub fn check(
         }
         Step::AddCrew { person } => {
             if t.workers().contains(person) {
-                refusals.push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("person", label(*person)));
+                refusals
+                    .push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("person", label(*person)));
             }
             let mut after = t.clone();
             after.crew.push(*person);
@@ -301,7 +346,8 @@ pub fn check(
         }
         Step::RemoveCrew { person } => {
             if !t.crew.contains(person) {
-                refusals.push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("person", label(*person)));
+                refusals
+                    .push(Violation::of(rules::TICKET_STATE).with("step", step.code()).with("person", label(*person)));
             }
             let mut after = t.clone();
             after.crew.retain(|c| c != person);
@@ -315,10 +361,15 @@ pub fn check(
 /// The stamp a ticket gets when its validity lapsed at `now`: 未执行 when work was never
 /// permitted, 作废 when it was and was not ended in time.
 pub fn lapse(t: &Ticket, now: Timestamp) -> Option<State> {
-    if t.state.is_final() || t.state == State::WorkEnded || now <= t.end() {
+    lapse_state(t.state, t.end(), now)
+}
+
+/// As [`lapse`], for a ticket in `state` valid until `end`.
+pub fn lapse_state(state: State, end: Timestamp, now: Timestamp) -> Option<State> {
+    if state.is_final() || state == State::WorkEnded || now <= end {
         return None;
     }
-    Some(if t.state.permitted() { State::Void } else { State::NotExecuted })
+    Some(if state.permitted() { State::Void } else { State::NotExecuted })
 }
 
 /// The signer of `step` is the person in its role, and holds that role on `day`.
@@ -404,7 +455,11 @@ fn needs_co_issuer(t: &Ticket, roster: &Roster) -> bool {
 /// Who is on the ticket, in which roles, and whether they may be, on `day`.
 fn composition(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &RoleRules) -> Vec<Violation> {
     let mut refusals = Vec::new();
-    for (who, role) in [(t.issuer, FieldRole::TicketIssuer), (t.leader, FieldRole::WorkLeader), (t.permitter, FieldRole::WorkPermitter)] {
+    for (who, role) in [
+        (t.issuer, FieldRole::TicketIssuer),
+        (t.leader, FieldRole::WorkLeader),
+        (t.permitter, FieldRole::WorkPermitter),
+    ] {
         if who.is_none() {
             refusals.push(Violation::of(rules::TICKET_PEOPLE).with("role", role.code()));
         }
@@ -440,7 +495,9 @@ fn composition(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &Role
         && t.crew.contains(&leader)
     {
         refusals.push(
-            Violation::of(rules::TICKET_THREE_PERSONS).with("person", label(leader)).with("roles", "work_leader+crew_member"),
+            Violation::of(rules::TICKET_THREE_PERSONS)
+                .with("person", label(leader))
+                .with("roles", "work_leader+crew_member"),
         );
     }
     refusals.extend(min_people(t));

@@ -11,7 +11,7 @@ pub mod lifecycle;
 
 use serde::{Deserialize, Serialize};
 
-pub use lifecycle::{Busy, Member, Roster, Step, Ticket, check, lapse};
+pub use lifecycle::{Busy, Member, Roster, Step, Ticket, check, lapse, offered};
 
 /// An entry of the document catalogue (票种目录), maintained as data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -38,6 +38,7 @@ use crate::system;
         (name = "identity", description = "The caller, organisation units, users and API tokens"),
         (name = "audit", description = "The tamper-evident audit trail (痕迹管理)"),
         (name = "people", description = "People, qualifications, contractors, and the role question"),
+        (name = "tickets", description = "Work tickets and cards: drafts, every lifecycle step, evaluation (工作票)"),
     )
 )]
 struct ApiDoc;
@@ -76,6 +77,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::people::person_api::expiring))
         .routes(routes!(crate::people::contractor_api::list))
         .routes(routes!(crate::people::contractor_api::add_agreement))
+        .routes(routes!(crate::tickets::api::types))
+        .routes(routes!(crate::tickets::api::list, crate::tickets::api::create))
+        .routes(routes!(crate::tickets::api::get, crate::tickets::api::update))
+        .routes(routes!(crate::tickets::api::step))
+        .routes(routes!(crate::tickets::api::add_hazard))
+        .routes(routes!(crate::tickets::api::survey))
+        .routes(routes!(crate::tickets::api::evaluate))
+        .routes(routes!(crate::tickets::api::stats))
 }
 
 /// The OpenAPI document, as generated from the routes.

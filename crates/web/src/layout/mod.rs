@@ -23,6 +23,7 @@ pub struct NavItem {
 /// lines when it lands; an entry shows only to users who hold one of its permissions.
 const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-home", "/", &[]),
+    ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-people", "/people", &[Permission::PeopleView, Permission::OwnContractor]),
     ("nav-contractors", "/contractors", &[Permission::ContractorsView, Permission::OwnContractor]),
     ("nav-units", "/admin/units", &[Permission::UnitsManage]),

@@ -7,17 +7,16 @@ mod persons;
 
 use gridsafe_app::people::{Manage, Reach, View};
 use gridsafe_domain::access::perm;
-use gridsafe_domain::rules::Violation;
 
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::AppError;
-use crate::i18n::{Arg, Lang};
+use crate::i18n::Lang;
 use crate::routes::Routes;
 
 pub use contractors::api as contractor_api;
 pub use import::problem_line;
-pub use persons::api as person_api;
+pub use persons::{api as person_api, xlsx_file};
 
 pub fn routes() -> Routes {
     persons::routes().merge(contractors::routes()).merge(import::routes())
@@ -73,32 +72,7 @@ pub async fn documents_reach(state: &AppState, auth: &Auth) -> Result<Reach<Mana
     Err(auth.require::<perm::ContractorsManage>(state).await.err().unwrap_or_else(crate::auth::not_found))
 }
 
-/// A refusal of the role question in words: the rule, its facts, its source.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Refusal {
-    pub rule: String,
-    pub message: String,
-    pub source: String,
-    pub fix: String,
-}
-
-pub fn refusal(lang: Lang, v: &Violation) -> Refusal {
-    let args: Vec<(&'static str, Arg)> = v.args.iter().map(|(k, val)| (*k, Arg::from(val.as_str()))).collect();
-    let mut message = lang.t(&format!("rule-{}", v.rule.code));
-    if !args.is_empty() {
-        let facts: Vec<String> = args
-            .iter()
-            .map(|(name, value)| lang.t_args(&format!("rule-arg-{name}"), &[("value", value.clone())]))
-            .collect();
-        message.push_str(&lang.t_args("rule-facts", &[("facts", Arg::from(facts.join(&lang.t("list-separator"))))]));
-    }
-    Refusal {
-        rule: v.rule.code.to_owned(),
-        message,
-        source: v.rule.source.to_owned(),
-        fix: lang.t(&format!("rule-{}-fix", v.rule.code)),
-    }
-}
+pub use crate::error::{Refusal, refusal};
 
 /// A name for a qualification kind.
 pub fn kind_name(lang: Lang, code: &str) -> String {

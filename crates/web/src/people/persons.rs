@@ -305,7 +305,7 @@ async fn delete_qualification(
     Ok(Redirect::to(&format!("/people/{id}")).into_response())
 }
 
-pub(super) fn xlsx_file(name: &str, bytes: Vec<u8>) -> Response {
+pub fn xlsx_file(name: &str, bytes: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
     let mut response = bytes.into_response();
     let h = response.headers_mut();

@@ -132,8 +132,14 @@ fn steps_are_taken_from_their_states_only_and_by_their_signer() {
     let t = ticket();
     let r = roster();
     let rules = RoleRules::default();
-    assert_eq!(codes(check(&t, &Step::Permit, Some(PERMITTER), at("2026-11-26 09:00"), &r, &[], &rules)), ["TICKET_STATE"]);
-    assert_eq!(codes(check(&t, &Step::Issue, Some(LEADER), at("2026-11-26 08:00"), &r, &[], &rules)), ["TICKET_SIGNER"]);
+    assert_eq!(
+        codes(check(&t, &Step::Permit, Some(PERMITTER), at("2026-11-26 09:00"), &r, &[], &rules)),
+        ["TICKET_STATE"]
+    );
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(LEADER), at("2026-11-26 08:00"), &r, &[], &rules)),
+        ["TICKET_SIGNER"]
+    );
     assert_eq!(codes(check(&t, &Step::Issue, None, at("2026-11-26 08:00"), &r, &[], &rules)), ["TICKET_SIGNER"]);
     let mut closed = t.clone();
     closed.state = State::Closed;
@@ -149,10 +155,16 @@ fn three_persons_are_three_people_and_not_on_the_crew() {
     r.insert(ISSUER, person("1 全能", &[QualificationKind::TicketIssuer, QualificationKind::WorkLeader]));
     let mut t = ticket();
     t.leader = Some(ISSUER);
-    assert_eq!(codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)), ["TICKET_THREE_PERSONS"]);
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)),
+        ["TICKET_THREE_PERSONS"]
+    );
     let mut t = ticket();
     t.crew = vec![CREW, PERMITTER];
-    assert_eq!(codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)), ["TICKET_THREE_PERSONS"]);
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)),
+        ["TICKET_THREE_PERSONS"]
+    );
 }
 
 #[test]
@@ -160,14 +172,18 @@ fn single_person_work_is_refused_and_the_minimum_is_per_document() {
     let rules = RoleRules::default();
     let mut t = ticket();
     t.crew.clear();
-    let refused = check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules).expect_err("alone");
+    let refused =
+        check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules).expect_err("alone");
     assert_eq!(refused[0].rule.code, "TICKET_MIN_CREW");
     assert!(refused[0].args.contains(&("needed", "2".into())) && refused[0].args.contains(&("have", "1".into())));
     t.doc.min_people = 1;
     assert!(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules).is_ok());
     let mut t = ticket();
     t.doc.min_people = 3;
-    assert_eq!(codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules)), ["TICKET_MIN_CREW"]);
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules)),
+        ["TICKET_MIN_CREW"]
+    );
     t.crew.push(CREW2);
     assert!(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules).is_ok());
 }
@@ -194,9 +210,16 @@ fn contractor_workers_need_dual_issue_by_their_own_contractor_and_a_valid_licenc
     let r = roster();
     let mut t = ticket();
     t.crew = vec![WORKER];
-    assert_eq!(codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)), ["TICKET_DUAL_ISSUE", "TICKET_DUAL_ISSUE"]);
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)),
+        ["TICKET_DUAL_ISSUE", "TICKET_DUAL_ISSUE"]
+    );
     t.co_issuer = Some(CO_ISSUER);
-    assert_eq!(codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)), ["TICKET_DUAL_ISSUE"], "not co-signed yet");
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)),
+        ["TICKET_DUAL_ISSUE"],
+        "not co-signed yet"
+    );
     t.state = check(&t, &Step::CoSign, Some(CO_ISSUER), at("2026-11-26 07:00"), &r, &[], &rules).expect("co-sign");
     t.co_signed = true;
     assert!(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules).is_ok());
@@ -205,7 +228,10 @@ fn contractor_workers_need_dual_issue_by_their_own_contractor_and_a_valid_licenc
     if let Some(m) = r2.get_mut(&CO_ISSUER) {
         m.contractor_id = Some(10);
     }
-    assert_eq!(codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r2, &[], &rules)), ["TICKET_DUAL_ISSUE"]);
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r2, &[], &rules)),
+        ["TICKET_DUAL_ISSUE"]
+    );
     // The licence ends the day before: refused with the contractor's rule.
     let mut r3 = r.clone();
     if let Some(m) = r3.get_mut(&WORKER) {
@@ -235,19 +261,57 @@ fn workers_of_two_contractors_do_not_share_a_ticket() {
     t.crew = vec![WORKER, CREW2];
     t.co_issuer = Some(CO_ISSUER);
     t.co_signed = true;
-    assert_eq!(codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)), ["TICKET_ONE_CONTRACTOR"]);
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)),
+        ["TICKET_ONE_CONTRACTOR"]
+    );
 }
 
 #[test]
 fn windows_that_touch_do_not_overlap() {
     let rules = RoleRules::default();
     let t = ticket();
-    let busy = |start: &str, end: &str| Busy { number: "DY-202611-0001".into(), people: vec![CREW], start: at(start), end: at(end) };
+    let busy = |start: &str, end: &str| Busy {
+        number: "DY-202611-0001".into(),
+        people: vec![CREW],
+        start: at(start),
+        end: at(end),
+    };
     let r = roster();
-    assert!(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[busy("2026-11-26 07:00", "2026-11-26 09:00")], &rules).is_ok());
-    assert!(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[busy("2026-11-26 17:00", "2026-11-26 18:00")], &rules).is_ok());
-    let refused = check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[busy("2026-11-26 07:00", "2026-11-26 09:01")], &rules)
-        .expect_err("one minute");
+    assert!(
+        check(
+            &t,
+            &Step::Issue,
+            Some(ISSUER),
+            at("2026-11-26 08:00"),
+            &r,
+            &[busy("2026-11-26 07:00", "2026-11-26 09:00")],
+            &rules
+        )
+        .is_ok()
+    );
+    assert!(
+        check(
+            &t,
+            &Step::Issue,
+            Some(ISSUER),
+            at("2026-11-26 08:00"),
+            &r,
+            &[busy("2026-11-26 17:00", "2026-11-26 18:00")],
+            &rules
+        )
+        .is_ok()
+    );
+    let refused = check(
+        &t,
+        &Step::Issue,
+        Some(ISSUER),
+        at("2026-11-26 08:00"),
+        &r,
+        &[busy("2026-11-26 07:00", "2026-11-26 09:01")],
+        &rules,
+    )
+    .expect_err("one minute");
     assert_eq!(refused[0].rule.code, "TICKET_OVERLAP");
     assert!(refused[0].args.contains(&("ticket", "DY-202611-0001".into())));
 }
@@ -272,7 +336,8 @@ fn work_starts_only_after_every_crew_member_acknowledged_the_briefing() {
     t.state = State::Permitted;
     t.crew = vec![CREW, CREW2];
     t.acknowledged = vec![CREW];
-    let refused = check(&t, &Step::Start, Some(LEADER), at("2026-11-26 09:10"), &roster(), &[], &rules).expect_err("briefing");
+    let refused =
+        check(&t, &Step::Start, Some(LEADER), at("2026-11-26 09:10"), &roster(), &[], &rules).expect_err("briefing");
     assert_eq!(refused[0].rule.code, "TICKET_BRIEFING");
     assert!(refused[0].args.contains(&("people", "5 成员".into())));
     assert_eq!(
@@ -282,7 +347,10 @@ fn work_starts_only_after_every_crew_member_acknowledged_the_briefing() {
     );
     t.acknowledged.push(CREW2);
     assert!(check(&t, &Step::Start, Some(LEADER), at("2026-11-26 09:10"), &roster(), &[], &rules).is_ok());
-    assert_eq!(codes(check(&t, &Step::Start, Some(LEADER), at("2026-11-26 08:59"), &roster(), &[], &rules)), ["TICKET_WINDOW"]);
+    assert_eq!(
+        codes(check(&t, &Step::Start, Some(LEADER), at("2026-11-26 08:59"), &roster(), &[], &rules)),
+        ["TICKET_WINDOW"]
+    );
 }
 
 #[test]
@@ -292,13 +360,22 @@ fn extension_once_before_expiry_never_for_live_work() {
     t.state = State::Started;
     let to = Step::Extend { to: at("2026-11-26 20:00") };
     assert!(check(&t, &to, Some(LEADER), at("2026-11-26 17:00"), &roster(), &[], &rules).is_ok(), "at the last minute");
-    assert_eq!(codes(check(&t, &to, Some(LEADER), at("2026-11-26 17:01"), &roster(), &[], &rules)), ["TICKET_VALIDITY"]);
+    assert_eq!(
+        codes(check(&t, &to, Some(LEADER), at("2026-11-26 17:01"), &roster(), &[], &rules)),
+        ["TICKET_VALIDITY"]
+    );
     t.extended_to = Some(at("2026-11-26 18:00"));
-    assert_eq!(codes(check(&t, &to, Some(LEADER), at("2026-11-26 17:30"), &roster(), &[], &rules)), ["TICKET_EXTENSION"]);
+    assert_eq!(
+        codes(check(&t, &to, Some(LEADER), at("2026-11-26 17:30"), &roster(), &[], &rules)),
+        ["TICKET_EXTENSION"]
+    );
     let mut live = ticket();
     live.state = State::Started;
     live.doc.live_work = true;
-    assert_eq!(codes(check(&live, &to, Some(LEADER), at("2026-11-26 12:00"), &roster(), &[], &rules)), ["TICKET_EXTENSION"]);
+    assert_eq!(
+        codes(check(&live, &to, Some(LEADER), at("2026-11-26 12:00"), &roster(), &[], &rules)),
+        ["TICKET_EXTENSION"]
+    );
 }
 
 #[test]
@@ -308,18 +385,37 @@ fn the_leader_changes_only_by_the_issuer_and_the_crew_is_kept_whole() {
     t.state = State::Started;
     t.crew = vec![CREW, CREW2];
     let change = Step::ChangeLeader { to: CREW2 };
-    assert_eq!(codes(check(&t, &change, Some(LEADER), at("2026-11-26 12:00"), &roster(), &[], &rules)), ["TICKET_LEADER_CHANGE"]);
+    assert_eq!(
+        codes(check(&t, &change, Some(LEADER), at("2026-11-26 12:00"), &roster(), &[], &rules)),
+        ["TICKET_LEADER_CHANGE"]
+    );
     assert!(check(&t, &change, Some(ISSUER), at("2026-11-26 12:00"), &roster(), &[], &rules).is_ok());
     // CREW holds no leader list.
     assert_eq!(
-        codes(check(&t, &Step::ChangeLeader { to: CREW }, Some(ISSUER), at("2026-11-26 12:00"), &roster(), &[], &rules)),
+        codes(check(
+            &t,
+            &Step::ChangeLeader { to: CREW },
+            Some(ISSUER),
+            at("2026-11-26 12:00"),
+            &roster(),
+            &[],
+            &rules
+        )),
         ["LIST_WORK_LEADER"]
     );
     let remove = Step::RemoveCrew { person: CREW2 };
     assert!(check(&t, &remove, Some(LEADER), at("2026-11-26 12:00"), &roster(), &[], &rules).is_ok());
     t.crew = vec![CREW];
     assert_eq!(
-        codes(check(&t, &Step::RemoveCrew { person: CREW }, Some(LEADER), at("2026-11-26 12:00"), &roster(), &[], &rules)),
+        codes(check(
+            &t,
+            &Step::RemoveCrew { person: CREW },
+            Some(LEADER),
+            at("2026-11-26 12:00"),
+            &roster(),
+            &[],
+            &rules
+        )),
         ["TICKET_MIN_CREW"]
     );
     let mut r = roster();
@@ -336,8 +432,14 @@ fn closing_needs_every_safety_measure_restored() {
     t.state = State::WorkEnded;
     let rules = RoleRules::default();
     let late = at("2026-11-27 10:00");
-    assert_eq!(codes(check(&t, &Step::Close { measures_restored: false }, Some(PERMITTER), late, &roster(), &[], &rules)), ["TICKET_MEASURES"]);
-    assert!(check(&t, &Step::Close { measures_restored: true }, Some(PERMITTER), late, &roster(), &[], &rules).is_ok(), "ended in time");
+    assert_eq!(
+        codes(check(&t, &Step::Close { measures_restored: false }, Some(PERMITTER), late, &roster(), &[], &rules)),
+        ["TICKET_MEASURES"]
+    );
+    assert!(
+        check(&t, &Step::Close { measures_restored: true }, Some(PERMITTER), late, &roster(), &[], &rules).is_ok(),
+        "ended in time"
+    );
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! Everything goes through the same use cases as real data (and so into the audit trail). Dates
 //! are relative to today, so warnings and expiries always have something to show.
 
+mod tickets;
+
 use chrono::Duration;
 use gridsafe_crossaudit::input::{
     Contractor as TContractor, Person as TPerson, QualKind, Qualification as TQual, SafetyAgreement as TAgreement,
@@ -26,6 +28,7 @@ pub struct DemoReport {
     pub accounts: Vec<(String, String)>,
     pub people: usize,
     pub contractors: usize,
+    pub tickets: usize,
 }
 
 const SURNAMES: [&str; 20] = [
@@ -247,7 +250,8 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         tx.commit().await?;
         accounts.push((username.to_owned(), role.to_owned()));
     }
-    Ok(Some(DemoReport { accounts, people: people_count, contractors: contractors.len() }))
+    let tickets = tickets::fill(app, meta, counties[0], &reach).await?;
+    Ok(Some(DemoReport { accounts, people: people_count, contractors: contractors.len(), tickets }))
 }
 
 async fn unit(

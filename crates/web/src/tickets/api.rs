@@ -1,0 +1,622 @@
+//! The JSON API of tickets: every lifecycle step, so that a field app or another system can
+//! drive tickets. Same service functions as the pages.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gridsafe_app::tickets::{self, StepInput, TicketDetail, TicketFilter, TicketInput, TicketRow};
+use gridsafe_domain::access::perm;
+use gridsafe_domain::tickets::State as TicketState;
+use gridsafe_domain::tickets::evaluation::Verdict;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::json::{ApiJson, ApiPath, ApiQuery};
+use crate::auth::Auth;
+use crate::error::{AppError, ErrorEnvelope};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketTypeOut {
+    pub code: String,
+    pub name: String,
+    /// Order types (`marketing-export.md`) the document may cover.
+    pub covers: Vec<String>,
+    pub extendable: bool,
+    pub needs_survey: bool,
+    pub live_work: bool,
+    /// Numbers are `PREFIX-YYYYMM-NNNN`.
+    pub prefix: String,
+    /// Fewest people on the work, the leader included.
+    pub min_people: u32,
+    /// Where the defaults come from.
+    pub origin: String,
+    pub active: bool,
+}
+
+/// The document catalogue (票种目录).
+#[utoipa::path(get, path = "/api/v1/ticket-types", tag = "tickets", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TicketTypeOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn types(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<TicketTypeOut>>, AppError> {
+    auth.require::<perm::TicketsView>(&state).await?;
+    Ok(Json(
+        tickets::document_types(state.app())
+            .await?
+            .into_iter()
+            .map(|t| TicketTypeOut {
+                code: t.doc.code,
+                name: t.doc.name,
+                covers: t.doc.covers,
+                extendable: t.doc.extendable,
+                needs_survey: t.doc.needs_survey,
+                live_work: t.doc.live_work,
+                prefix: t.doc.prefix,
+                min_people: t.doc.min_people,
+                origin: t.origin,
+                active: t.active,
+            })
+            .collect(),
+    ))
+}
+
+/// A ticket in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketOut {
+    pub id: i64,
+    pub number: String,
+    pub type_code: String,
+    pub type_name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    #[schema(schema_with = states)]
+    pub state: String,
+    /// The kind of work: an order type.
+    pub work_kind: String,
+    pub customer_id: Option<String>,
+    pub customer_name: Option<String>,
+    pub location: String,
+    /// China time with offset.
+    pub planned_start: String,
+    pub planned_end: String,
+    pub extended_to: Option<String>,
+    pub leader: Option<String>,
+    /// `pass`, `fail`, or none yet.
+    pub verdict: Option<String>,
+}
+
+fn states() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(TicketState::ALL.iter().map(|s| s.code()))).build()
+}
+
+impl From<TicketRow> for TicketOut {
+    fn from(t: TicketRow) -> Self {
+        Self {
+            id: t.id,
+            number: t.number,
+            type_code: t.type_code,
+            type_name: t.type_name,
+            unit_id: t.unit_id,
+            unit_name: t.unit_name,
+            state: t.state.code().to_owned(),
+            work_kind: t.work_kind,
+            customer_id: t.customer_id,
+            customer_name: t.customer_name,
+            location: t.location,
+            planned_start: t.planned_start.local_iso(),
+            planned_end: t.planned_end.local_iso(),
+            extended_to: t.extended_to.map(|e| e.local_iso()),
+            leader: t.leader,
+            verdict: t.verdict,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonOut {
+    pub id: i64,
+    /// 工号
+    pub code: String,
+    pub name: String,
+    pub contractor: Option<String>,
+}
+
+impl From<&tickets::PersonRef> for PersonOut {
+    fn from(p: &tickets::PersonRef) -> Self {
+        Self { id: p.id, code: p.code.clone(), name: p.name.clone(), contractor: p.contractor.clone() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CrewOut {
+    #[serde(flatten)]
+    pub person: PersonOut,
+    /// When the member acknowledged the briefing (交底), China time.
+    pub acknowledged_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HazardOut {
+    pub id: i64,
+    pub hazard: String,
+    pub measure: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderOut {
+    pub order_id: String,
+    pub order_type: String,
+}
+
+/// A signed step: who, when, from which channel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepOut {
+    pub step: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub person: Option<String>,
+    pub username: Option<String>,
+    /// `web`, `api`, `cli` or `job`.
+    pub channel: String,
+    pub at: String,
+    pub detail: Option<String>,
+}
+
+/// A ticket with everything on it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketDetailOut {
+    #[serde(flatten)]
+    pub ticket: TicketOut,
+    pub content: String,
+    pub voltage_kv: Option<f64>,
+    pub issuer: Option<PersonOut>,
+    pub co_issuer: Option<PersonOut>,
+    pub co_signed_at: Option<String>,
+    pub permitter: Option<PersonOut>,
+    pub work_leader: Option<PersonOut>,
+    pub crew: Vec<CrewOut>,
+    pub hazards: Vec<HazardOut>,
+    pub orders: Vec<OrderOut>,
+    pub survey: Option<String>,
+    pub finished_at: Option<String>,
+    pub finish_reason: Option<String>,
+    pub steps: Vec<StepOut>,
+    /// Reason codes of a 不合格 verdict.
+    pub verdict_reasons: Vec<String>,
+    pub evaluated_by: Option<String>,
+    pub evaluated_at: Option<String>,
+    /// It covers 业扩 or 装表接电 work and must be evaluated.
+    pub must_evaluate: bool,
+}
+
+impl From<TicketDetail> for TicketDetailOut {
+    fn from(t: TicketDetail) -> Self {
+        Self {
+            content: t.content,
+            voltage_kv: t.voltage_kv,
+            issuer: t.issuer.as_ref().map(PersonOut::from),
+            co_issuer: t.co_issuer.as_ref().map(PersonOut::from),
+            co_signed_at: t.co_signed_at,
+            permitter: t.permitter.as_ref().map(PersonOut::from),
+            work_leader: t.leader.as_ref().map(PersonOut::from),
+            crew: t
+                .crew
+                .iter()
+                .map(|c| CrewOut { person: PersonOut::from(&c.person), acknowledged_at: c.acknowledged_at.clone() })
+                .collect(),
+            hazards: t
+                .hazards
+                .into_iter()
+                .map(|h| HazardOut { id: h.id, hazard: h.hazard, measure: h.measure })
+                .collect(),
+            orders: t.orders.into_iter().map(|o| OrderOut { order_id: o.order_id, order_type: o.order_type }).collect(),
+            survey: t.survey,
+            finished_at: t.finished_at,
+            finish_reason: t.finish_reason,
+            steps: t
+                .steps
+                .into_iter()
+                .map(|s| StepOut {
+                    step: s.step,
+                    from_state: s.from_state,
+                    to_state: s.to_state,
+                    person: s.person,
+                    username: s.username,
+                    channel: s.channel,
+                    at: s.at,
+                    detail: s.detail,
+                })
+                .collect(),
+            verdict_reasons: t.verdict_reasons,
+            evaluated_by: t.evaluated_by,
+            evaluated_at: t.evaluated_at,
+            must_evaluate: t.must_evaluate,
+            ticket: TicketOut::from(t.row),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TicketsQuery {
+    /// Only tickets in this state.
+    #[param(schema_with = states)]
+    pub state: Option<String>,
+    /// Part of the number, customer, location or leader's name.
+    pub q: Option<String>,
+    /// Executed tickets not yet evaluated.
+    pub unevaluated: Option<bool>,
+}
+
+/// Tickets in the caller's units, newest first.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])), params(TicketsQuery),
+    responses((status = 200, body = Vec<TicketOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<TicketsQuery>,
+) -> Result<Json<Vec<TicketOut>>, AppError> {
+    let cap = auth.require::<perm::TicketsView>(&state).await?;
+    let state_filter = match q.state.as_deref() {
+        None => None,
+        Some(code) => Some(
+            TicketState::from_code(code)
+                .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("state", "field-invalid")))?,
+        ),
+    };
+    let filter =
+        TicketFilter { state: state_filter, query: q.q, unevaluated: q.unevaluated.unwrap_or(false), person: None };
+    Ok(Json(tickets::list_tickets(state.app(), &cap, &filter, 5000).await?.into_iter().map(TicketOut::from).collect()))
+}
+
+/// A draft as sent: people by 工号, times in China time (`YYYY-MM-DD HH:MM` or ISO without offset).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TicketIn {
+    #[schema(example = "low_voltage")]
+    pub type_code: String,
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::api::json::whole::i64")]
+    pub unit_id: i64,
+    /// The kind of work, an order type; picks the hazard templates.
+    #[schema(example = "meter_install")]
+    pub work_kind: String,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub customer_id: String,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub customer_name: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub location: String,
+    #[schema(min_length = 1, max_length = 1000)]
+    pub content: String,
+    /// kV, e.g. "0.4" or "10".
+    #[serde(default)]
+    pub voltage_kv: String,
+    #[schema(example = "2026-11-26 09:00")]
+    pub planned_start: String,
+    #[schema(example = "2026-11-26 17:00")]
+    pub planned_end: String,
+    #[serde(default)]
+    pub issuer: String,
+    #[serde(default)]
+    pub co_issuer: String,
+    #[serde(default)]
+    pub work_leader: String,
+    #[serde(default)]
+    pub permitter: String,
+    /// 工号 of the crew, not counting the leader.
+    #[serde(default)]
+    pub crew: Vec<String>,
+    /// Work orders as `ID:order_type`.
+    #[serde(default)]
+    #[schema(example = json!(["WO20261126001:meter_install"]))]
+    pub orders: Vec<String>,
+}
+
+impl TicketIn {
+    fn input(self) -> TicketInput {
+        TicketInput {
+            type_code: self.type_code,
+            unit_id: self.unit_id,
+            work_kind: self.work_kind,
+            customer_id: self.customer_id,
+            customer_name: self.customer_name,
+            location: self.location,
+            content: self.content,
+            voltage_kv: self.voltage_kv,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            issuer: self.issuer,
+            co_issuer: self.co_issuer,
+            leader: self.work_leader,
+            permitter: self.permitter,
+            crew: self.crew.join(";"),
+            orders: self.orders.join(";"),
+        }
+    }
+}
+
+/// Opens a draft (填写) with hazard points from the templates of its kind of work.
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])), request_body = TicketIn,
+    responses((status = 201, body = TicketDetailOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(t): ApiJson<TicketIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    let id = auth.checked(&state, tickets::create_ticket(state.app(), &cap, &auth.meta, t.input()).await).await?;
+    let t = tickets::ticket(state.app(), &cap, id).await?;
+    Ok((StatusCode::CREATED, Json(TicketDetailOut::from(t))).into_response())
+}
+
+/// One ticket with its people, hazards, orders, signed steps and evaluation.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = TicketDetailOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<TicketDetailOut>, AppError> {
+    let cap = auth.require::<perm::TicketsView>(&state).await?;
+    let t = auth.checked(&state, tickets::ticket(state.app(), &cap, id).await).await?;
+    Ok(Json(t.into()))
+}
+
+/// Changes a draft; after issue a ticket changes only by steps.
+#[utoipa::path(put, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])), request_body = TicketIn,
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = TicketDetailOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Not a draft any more", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(t): ApiJson<TicketIn>,
+) -> Result<Json<TicketDetailOut>, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    auth.checked(&state, tickets::update_draft(state.app(), &cap, &auth.meta, id, t.input()).await).await?;
+    Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))
+}
+
+/// The step to take.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepCode {
+    CoSign,
+    Issue,
+    Receive,
+    Permit,
+    Acknowledge,
+    Start,
+    Interrupt,
+    Resume,
+    Extend,
+    EndWork,
+    Close,
+    NotExecuted,
+    Void,
+    ChangeLeader,
+    AddCrew,
+    RemoveCrew,
+}
+
+impl StepCode {
+    fn code(self) -> &'static str {
+        match self {
+            StepCode::CoSign => "co_sign",
+            StepCode::Issue => "issue",
+            StepCode::Receive => "receive",
+            StepCode::Permit => "permit",
+            StepCode::Acknowledge => "acknowledge",
+            StepCode::Start => "start",
+            StepCode::Interrupt => "interrupt",
+            StepCode::Resume => "resume",
+            StepCode::Extend => "extend",
+            StepCode::EndWork => "end_work",
+            StepCode::Close => "close",
+            StepCode::NotExecuted => "not_executed",
+            StepCode::Void => "void",
+            StepCode::ChangeLeader => "change_leader",
+            StepCode::AddCrew => "add_crew",
+            StepCode::RemoveCrew => "remove_crew",
+        }
+    }
+}
+
+/// A lifecycle step, taken by the person linked to the caller's account, now.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StepIn {
+    pub step: StepCode,
+    /// For `extend`: the new end, China time.
+    #[serde(default)]
+    pub to: String,
+    /// For `change_leader`, `add_crew`, `remove_crew`: the person's 工号.
+    #[serde(default)]
+    pub person: String,
+    /// For `close`: every safety measure restored (接地线已拆除).
+    #[serde(default)]
+    pub measures_restored: bool,
+    /// The reason of `void` and `not_executed` (required there), a remark elsewhere.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub note: String,
+}
+
+/// Takes a step. A refusal (409 `rule_violation`) lists in `refusals` every rule that says no,
+/// with its source and what would make it right.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/steps", tag = "tickets", security(("bearer" = [])), request_body = StepIn,
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = TicketDetailOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Refused by the rules named in `refusals`", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn step(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(s): ApiJson<StepIn>,
+) -> Result<Json<TicketDetailOut>, AppError> {
+    let cap = auth.require::<perm::TicketsSign>(&state).await?;
+    let input = StepInput {
+        step: s.step.code().to_owned(),
+        to: s.to,
+        person: s.person,
+        measures_restored: s.measures_restored,
+    };
+    let step = tickets::parse_step(state.app(), &input).await?;
+    auth.checked(&state, tickets::take_step(state.app(), &cap, &auth.meta, id, step, &s.note).await).await?;
+    Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HazardIn {
+    #[schema(min_length = 1, max_length = 300)]
+    pub hazard: String,
+    #[schema(min_length = 1, max_length = 300)]
+    pub measure: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Adds a hazard point (危险点) and its pre-control measure to a draft.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/hazards", tag = "tickets", security(("bearer" = [])), request_body = HazardIn,
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 201, body = Created), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn add_hazard(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(h): ApiJson<HazardIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    let hid = auth
+        .checked(&state, tickets::add_hazard(state.app(), &cap, &auth.meta, id, &h.hazard, &h.measure).await)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: hid })).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SurveyIn {
+    /// The site survey record (现场勘察记录).
+    #[schema(min_length = 1, max_length = 2000)]
+    pub survey: String,
+}
+
+/// Records the site survey of a draft.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/survey", tag = "tickets", security(("bearer" = [])), request_body = SurveyIn,
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = TicketDetailOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn survey(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(s): ApiJson<SurveyIn>,
+) -> Result<Json<TicketDetailOut>, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    auth.checked(&state, tickets::record_survey(state.app(), &cap, &auth.meta, id, &s.survey).await).await?;
+    Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictIn {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EvaluationIn {
+    pub verdict: VerdictIn,
+    /// Reason codes (see the catalogue) of a `fail`; none for a `pass`.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub note: String,
+}
+
+/// Evaluates an executed ticket (合格/不合格).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/evaluation", tag = "tickets", security(("bearer" = [])), request_body = EvaluationIn,
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = TicketDetailOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn evaluate(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(e): ApiJson<EvaluationIn>,
+) -> Result<Json<TicketDetailOut>, AppError> {
+    let cap = auth.require::<perm::TicketsEvaluate>(&state).await?;
+    let verdict = match e.verdict {
+        VerdictIn::Pass => Verdict::Pass,
+        VerdictIn::Fail => Verdict::Fail,
+    };
+    auth.checked(&state, tickets::evaluate(state.app(), &cap, &auth.meta, id, verdict, &e.reasons, &e.note).await)
+        .await?;
+    Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthParam {
+    /// `YYYY-MM` (default: this month, China time).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    pub month: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitMonthOut {
+    /// 0 on the total line.
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub executed: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub unevaluated: u64,
+    /// Unevaluated tickets of 业扩 and 装表接电 work, which must all be evaluated.
+    pub must_unevaluated: u64,
+    pub not_executed: u64,
+    pub void: u64,
+    /// 合格率 = passed ÷ executed, in percent.
+    pub pass_rate: Option<f64>,
+}
+
+/// The month's pass rate (合格率) per unit, with the total last.
+#[utoipa::path(get, path = "/api/v1/ticket-stats", tag = "tickets", security(("bearer" = [])), params(MonthParam),
+    responses((status = 200, body = Vec<UnitMonthOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<MonthParam>,
+) -> Result<Json<Vec<UnitMonthOut>>, AppError> {
+    let cap = auth.require::<perm::TicketsView>(&state).await?;
+    let month = match q.month.as_deref() {
+        None => super::month_of("", state.app().today()),
+        Some(m) => chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+            .map_err(|_| AppError::from(gridsafe_app::AppError::invalid("month", "field-month")))?,
+    };
+    let rows = tickets::month_stats(state.app(), &cap, month).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| UnitMonthOut {
+                unit_id: r.unit_id,
+                unit_name: r.unit_name,
+                executed: r.stats.executed,
+                passed: r.stats.passed,
+                failed: r.stats.failed,
+                unevaluated: r.stats.unevaluated,
+                must_unevaluated: r.stats.must_unevaluated,
+                not_executed: r.stats.not_executed,
+                void: r.stats.void,
+                pass_rate: r.pass_rate,
+            })
+            .collect(),
+    ))
+}

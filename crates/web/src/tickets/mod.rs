@@ -1,0 +1,573 @@
+//! Work tickets and cards (工作票/工作卡): list, draft, lifecycle steps, briefing, evaluation,
+//! monthly pass rate, print, catalogue. Every handler calls the same `gridsafe_app::tickets`
+//! functions as the API and the CLI.
+
+pub mod api;
+mod catalogue;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use gridsafe_app::tickets::{
+    self, DocumentTypeRow, EvalReason, StepInput, TicketDetail, TicketFilter, TicketInput, TicketRow, UnitMonth,
+};
+use gridsafe_app::xlsx::{self, Value};
+use gridsafe_domain::access::perm;
+use gridsafe_domain::tickets::State as TicketState;
+use gridsafe_domain::tickets::evaluation::Verdict;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::context::PageContext;
+use crate::error::{AppError, Refusal, refusal};
+use crate::i18n::Lang;
+use crate::layout::{Chrome, render};
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/tickets", list_page)
+        .post("/tickets", create)
+        .get("/tickets/new", new_page)
+        .get("/tickets/evaluation", stats_page)
+        .get("/tickets/evaluation.xlsx", stats_export)
+        .get("/tickets/{id}", detail_page)
+        .post("/tickets/{id}", update)
+        .get("/tickets/{id}/print", print_page)
+        .post("/tickets/{id}/hazards", add_hazard)
+        .post("/tickets/{id}/hazards/{hid}/delete", delete_hazard)
+        .post("/tickets/{id}/survey", survey)
+        .post("/tickets/{id}/steps", step)
+        .post("/tickets/{id}/evaluation", evaluate)
+        .merge(catalogue::routes())
+}
+
+/// A state's name in the user's language.
+pub fn state_name(lang: Lang, state: TicketState) -> String {
+    lang.t(&format!("ticket-state-{}", state.code()))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    mine: Option<String>,
+    #[serde(default)]
+    unevaluated: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tickets/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    tickets: Vec<TicketRow>,
+    q: String,
+    state: String,
+    mine: bool,
+    unevaluated: bool,
+    states: Vec<&'static str>,
+    can_write: bool,
+    can_evaluate: bool,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsView>(&state).await?;
+    let person = if q.mine.is_some() { tickets::person_of(state.app(), cap.actor()).await? } else { None };
+    let filter = TicketFilter {
+        state: TicketState::from_code(&q.state),
+        query: Some(q.q.clone()),
+        unevaluated: q.unevaluated.is_some(),
+        // Someone with no person of their own has no tickets of their own.
+        person: if q.mine.is_some() { Some(person.unwrap_or(-1)) } else { None },
+    };
+    let rows = tickets::list_tickets(state.app(), &cap, &filter, 500).await?;
+    let held = auth.user.principal.permissions();
+    Ok(render(&ListPage {
+        chrome: Chrome::for_user(ctx, &auth),
+        tickets: rows,
+        q: q.q,
+        state: q.state,
+        mine: q.mine.is_some(),
+        unevaluated: q.unevaluated.is_some(),
+        states: TicketState::ALL.iter().map(|s| s.code()).collect(),
+        can_write: held.contains(&gridsafe_domain::access::Permission::TicketsWrite),
+        can_evaluate: held.contains(&gridsafe_domain::access::Permission::TicketsEvaluate),
+    }))
+}
+
+/// The fields of the draft form, shared by the new and the detail page.
+#[derive(Debug, Default, Deserialize)]
+struct TicketForm {
+    #[serde(default)]
+    type_code: String,
+    #[serde(default)]
+    unit_id: Option<i64>,
+    #[serde(default)]
+    work_kind: String,
+    #[serde(default)]
+    customer_id: String,
+    #[serde(default)]
+    customer_name: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    voltage_kv: String,
+    #[serde(default)]
+    planned_start: String,
+    #[serde(default)]
+    planned_end: String,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    co_issuer: String,
+    #[serde(default)]
+    leader: String,
+    #[serde(default)]
+    permitter: String,
+    #[serde(default)]
+    crew: String,
+    #[serde(default)]
+    orders: String,
+}
+
+impl TicketForm {
+    fn input(self) -> TicketInput {
+        TicketInput {
+            type_code: self.type_code,
+            unit_id: self.unit_id.unwrap_or_default(),
+            work_kind: self.work_kind,
+            customer_id: self.customer_id,
+            customer_name: self.customer_name,
+            location: self.location,
+            content: self.content,
+            voltage_kv: self.voltage_kv,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            issuer: self.issuer,
+            co_issuer: self.co_issuer,
+            leader: self.leader,
+            permitter: self.permitter,
+            crew: self.crew,
+            orders: self.orders,
+        }
+    }
+
+    /// The form filled with a ticket's values.
+    fn of(t: &TicketDetail) -> Self {
+        let code = |p: &Option<tickets::PersonRef>| p.as_ref().map(|p| p.code.clone()).unwrap_or_default();
+        Self {
+            type_code: t.doc.code.clone(),
+            unit_id: Some(t.row.unit_id),
+            work_kind: t.row.work_kind.clone(),
+            customer_id: t.row.customer_id.clone().unwrap_or_default(),
+            customer_name: t.row.customer_name.clone().unwrap_or_default(),
+            location: t.row.location.clone(),
+            content: t.content.clone(),
+            voltage_kv: t.voltage_kv.map(|v| v.to_string()).unwrap_or_default(),
+            planned_start: t.row.planned_start.local_input(),
+            planned_end: t.row.planned_end.local_input(),
+            issuer: code(&t.issuer),
+            co_issuer: code(&t.co_issuer),
+            leader: code(&t.leader),
+            permitter: code(&t.permitter),
+            crew: t.crew.iter().map(|c| c.person.code.clone()).collect::<Vec<_>>().join(" "),
+            orders: t.orders.iter().map(|o| format!("{}:{}", o.order_id, o.order_type)).collect::<Vec<_>>().join("\n"),
+        }
+    }
+}
+
+/// What the draft form offers to choose from.
+struct FormChoices {
+    types: Vec<DocumentTypeRow>,
+    units: Vec<crate::admin::UnitOption>,
+    kinds: Vec<&'static str>,
+}
+
+async fn form_choices(
+    state: &AppState,
+    cap: &gridsafe_domain::access::Capability<perm::TicketsWrite>,
+) -> Result<FormChoices, AppError> {
+    let types = tickets::document_types(state.app()).await?.into_iter().filter(|t| t.active).collect();
+    let units = gridsafe_app::identity::list_units(state.app(), cap.scope()).await?;
+    Ok(FormChoices { types, units: crate::admin::unit_options(&units), kinds: tickets::order_types() })
+}
+
+#[derive(Template)]
+#[template(path = "tickets/new.html")]
+struct NewPage {
+    chrome: Chrome,
+    form: TicketForm,
+    choices: Option<FormChoices>,
+}
+
+async fn new_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    let choices = form_choices(&state, &cap).await?;
+    let now = state.app().now();
+    let later = gridsafe_domain::time::Timestamp::from_utc(now.as_utc() + chrono::Duration::hours(4));
+    let form = TicketForm {
+        unit_id: choices.units.first().map(|u| u.id),
+        planned_start: now.local_input(),
+        planned_end: later.local_input(),
+        leader: own_code(&state, &auth).await?,
+        ..TicketForm::default()
+    };
+    Ok(render(&NewPage { chrome: Chrome::for_user(ctx, &auth), form, choices: Some(choices) }))
+}
+
+/// The 工号 of the person linked to the signed-in account, if any.
+async fn own_code(state: &AppState, auth: &Auth) -> Result<String, AppError> {
+    Ok(tickets::own_person(state.app(), auth.user.principal.actor()).await?.map(|p| p.code).unwrap_or_default())
+}
+
+async fn create(State(state): State<AppState>, auth: Auth, Form(form): Form<TicketForm>) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    let id = auth.checked(&state, tickets::create_ticket(state.app(), &cap, &auth.meta, form.input()).await).await?;
+    Ok(Redirect::to(&format!("/tickets/{id}")).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(form): Form<TicketForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    auth.checked(&state, tickets::update_draft(state.app(), &cap, &auth.meta, id, form.input()).await).await?;
+    Ok(Redirect::to(&format!("/tickets/{id}")).into_response())
+}
+
+/// One person's line in the qualification table of a ticket.
+struct CheckLine {
+    label: String,
+    role: String,
+    refusals: Vec<Refusal>,
+}
+
+#[derive(Template)]
+#[template(path = "tickets/detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    t: TicketDetail,
+    state_label: String,
+    checks: Vec<CheckLine>,
+    /// Steps the signed-in person may take.
+    offered: Vec<&'static str>,
+    has_person: bool,
+    can_sign: bool,
+    can_edit: bool,
+    can_evaluate: bool,
+    form: TicketForm,
+    choices: Option<FormChoices>,
+    reasons: Vec<EvalReason>,
+    end_input: String,
+}
+
+impl DetailPage {
+    fn offers(&self, step: &str) -> bool {
+        self.offered.contains(&step)
+    }
+
+    fn marked(&self, code: &str) -> bool {
+        self.t.verdict_reasons.iter().any(|r| r == code)
+    }
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsView>(&state).await?;
+    let t = auth.checked(&state, tickets::ticket(state.app(), &cap, id).await).await?;
+    let lang = ctx.lang;
+    let p = &auth.user.principal;
+    let today = state.app().today();
+    let checks = tickets::people_check(state.app(), &t, today)
+        .await?
+        .into_iter()
+        .map(|c| CheckLine {
+            label: c.label,
+            role: lang.t(&format!("field-role-{}", c.role.code())),
+            refusals: c.refusals.iter().map(|v| refusal(lang, v)).collect(),
+        })
+        .collect();
+    let person = tickets::person_of(state.app(), p.actor()).await?;
+    let can_sign = p.authorize::<perm::TicketsSign>().is_ok();
+    let offered = match person {
+        Some(me) if can_sign => gridsafe_domain::tickets::offered(&t.facts(), me).iter().map(|s| s.code()).collect(),
+        _ => Vec::new(),
+    };
+    let write = p.authorize::<perm::TicketsWrite>().ok();
+    let can_edit = write.is_some() && t.row.state == TicketState::Draft;
+    let choices = match (&write, can_edit) {
+        (Some(cap), true) => Some(form_choices(&state, cap).await?),
+        _ => None,
+    };
+    let can_evaluate = p.authorize::<perm::TicketsEvaluate>().is_ok() && t.row.state == TicketState::Closed;
+    let reasons = if can_evaluate { tickets::eval_reasons(state.app()).await? } else { Vec::new() };
+    let end_input =
+        gridsafe_domain::time::Timestamp::from_utc(t.row.end().as_utc() + chrono::Duration::hours(2)).local_input();
+    Ok(render(&DetailPage {
+        chrome: Chrome::for_user(ctx, &auth),
+        state_label: state_name(lang, t.row.state),
+        checks,
+        offered,
+        has_person: person.is_some(),
+        can_sign,
+        can_edit,
+        can_evaluate,
+        form: TicketForm::of(&t),
+        choices,
+        reasons,
+        end_input,
+        t,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "tickets/print.html")]
+struct PrintPage {
+    chrome: Chrome,
+    t: TicketDetail,
+    state_label: String,
+}
+
+impl PrintPage {
+    /// Who signed `step` last, and when: `张伟 2026-11-26 09:00`.
+    fn signed(&self, step: &str) -> String {
+        self.t
+            .steps
+            .iter()
+            .rev()
+            .find(|s| s.step == step)
+            .map(|s| format!("{} {}", s.person.as_deref().unwrap_or_default(), s.at))
+            .unwrap_or_default()
+    }
+}
+
+async fn print_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsView>(&state).await?;
+    let t = auth.checked(&state, tickets::ticket(state.app(), &cap, id).await).await?;
+    let state_label = state_name(ctx.lang, t.row.state);
+    Ok(render(&PrintPage { chrome: Chrome::for_user(ctx, &auth), state_label, t }))
+}
+
+#[derive(Debug, Deserialize)]
+struct HazardForm {
+    #[serde(default)]
+    hazard: String,
+    #[serde(default)]
+    measure: String,
+}
+
+async fn add_hazard(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<HazardForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    auth.checked(&state, tickets::add_hazard(state.app(), &cap, &auth.meta, id, &f.hazard, &f.measure).await).await?;
+    Ok(Redirect::to(&format!("/tickets/{id}#hazards")).into_response())
+}
+
+async fn delete_hazard(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, hid)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    auth.checked(&state, tickets::delete_hazard(state.app(), &cap, &auth.meta, id, hid).await).await?;
+    Ok(Redirect::to(&format!("/tickets/{id}#hazards")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct SurveyForm {
+    #[serde(default)]
+    survey: String,
+}
+
+async fn survey(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<SurveyForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    auth.checked(&state, tickets::record_survey(state.app(), &cap, &auth.meta, id, &f.survey).await).await?;
+    Ok(Redirect::to(&format!("/tickets/{id}#survey")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StepForm {
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    measures_restored: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn step(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsSign>(&state).await?;
+    let input =
+        StepInput { step: f.step, to: f.to, person: f.person, measures_restored: f.measures_restored.is_some() };
+    let step = tickets::parse_step(state.app(), &input).await?;
+    auth.checked(&state, tickets::take_step(state.app(), &cap, &auth.meta, id, step, &f.note).await).await?;
+    Ok(Redirect::to(&format!("/tickets/{id}")).into_response())
+}
+
+/// The evaluation form: a verdict and, for 不合格, the reason codes (repeated `reason` fields).
+async fn evaluate(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsEvaluate>(&state).await?;
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let verdict = Verdict::from_code(value("verdict"))
+        .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("verdict", "field-verdict")))?;
+    let reasons: Vec<String> = pairs.iter().filter(|(k, _)| k == "reason").map(|(_, v)| v.clone()).collect();
+    auth.checked(&state, tickets::evaluate(state.app(), &cap, &auth.meta, id, verdict, &reasons, value("note")).await)
+        .await?;
+    Ok(Redirect::to(&format!("/tickets/{id}#evaluation")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct MonthQuery {
+    #[serde(default)]
+    month: String,
+}
+
+/// `YYYY-MM` as its first day; the current month when absent or unreadable.
+fn month_of(text: &str, today: NaiveDate) -> NaiveDate {
+    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").unwrap_or_else(|_| {
+        use chrono::Datelike;
+        today.with_day(1).unwrap_or(today)
+    })
+}
+
+#[derive(Template)]
+#[template(path = "tickets/stats.html")]
+struct StatsPage {
+    chrome: Chrome,
+    month: String,
+    rows: Vec<UnitMonth>,
+    backlog: Vec<TicketRow>,
+    must_evaluate: String,
+}
+
+impl StatsPage {
+    fn rate(&self, r: &Option<f64>) -> String {
+        rate(*r)
+    }
+}
+
+fn rate(r: Option<f64>) -> String {
+    r.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "—".to_owned())
+}
+
+async fn stats_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsView>(&state).await?;
+    let month = month_of(&q.month, state.app().today());
+    let rows = tickets::month_stats(state.app(), &cap, month).await?;
+    let backlog =
+        tickets::list_tickets(state.app(), &cap, &TicketFilter { unevaluated: true, ..TicketFilter::default() }, 200)
+            .await?;
+    let lang = ctx.lang;
+    let must_evaluate = state
+        .app()
+        .tickets_config()
+        .must_evaluate
+        .iter()
+        .map(|k| lang.t(&format!("order-type-{k}")))
+        .collect::<Vec<_>>()
+        .join("、");
+    Ok(render(&StatsPage {
+        chrome: Chrome::for_user(ctx, &auth),
+        month: month.format("%Y-%m").to_string(),
+        rows,
+        backlog,
+        must_evaluate,
+    }))
+}
+
+async fn stats_export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsView>(&state).await?;
+    let month = month_of(&q.month, state.app().today());
+    let rows = tickets::month_stats(state.app(), &cap, month).await?;
+    let lang = Lang::ZhCn;
+    let headers: Vec<String> = [
+        "stats-unit",
+        "stats-executed",
+        "stats-passed",
+        "stats-failed",
+        "stats-unevaluated",
+        "stats-must-unevaluated",
+        "stats-rate",
+        "stats-not-executed",
+        "stats-void",
+    ]
+    .iter()
+    .map(|k| lang.t(k))
+    .collect();
+    let count = |n: u64| Value::from(i64::try_from(n).unwrap_or(i64::MAX));
+    let data: Vec<Vec<Value>> = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                if r.unit_id == 0 { lang.t("stats-total") } else { r.unit_name }.into(),
+                count(r.stats.executed),
+                count(r.stats.passed),
+                count(r.stats.failed),
+                count(r.stats.unevaluated),
+                count(r.stats.must_unevaluated),
+                rate(r.pass_rate).into(),
+                count(r.stats.not_executed),
+                count(r.stats.void),
+            ]
+        })
+        .collect();
+    let title = format!("{} {}", lang.t("stats-title"), month.format("%Y-%m"));
+    let name = format!("ticket-pass-rate-{}.xlsx", month.format("%Y-%m"));
+    Ok(crate::people::xlsx_file(&name, xlsx::ledger(&title, &headers, &data)?))
+}
