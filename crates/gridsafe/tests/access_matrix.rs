@@ -86,6 +86,11 @@ const fn scoped(
 
 const PW_CHANGE: &str = "current=Gs-Test-2026%21&new=Gs-Renew-{n}x&confirm=Gs-Renew-{n}x";
 
+const TICKET_FORM_A1: &str = "type_code=low_voltage&unit_id={unit_a1}&work_kind=meter_install&location=L{n}&content=C&planned_start=2026-11-26T09%3A00&planned_end=2026-11-26T17%3A00";
+const TICKET_FORM_B: &str = "type_code=low_voltage&unit_id={unit_b}&work_kind=meter_install&location=L{n}&content=C&planned_start=2026-11-26T09%3A00&planned_end=2026-11-26T17%3A00";
+const TICKET_JSON_A1: &str = r#"{"type_code":"low_voltage","unit_id":{unit_a1},"work_kind":"meter_install","location":"L{n}","content":"C","planned_start":"2026-11-26 09:00","planned_end":"2026-11-26 17:00"}"#;
+const TICKET_JSON_B: &str = r#"{"type_code":"low_voltage","unit_id":{unit_b},"work_kind":"meter_install","location":"L{n}","content":"C","planned_start":"2026-11-26 09:00","planned_end":"2026-11-26 17:00"}"#;
+
 const ROWS: &[Row] = &[
     // Pages.
     row("GET", "/", Access::SignedIn(200), "/", ""),
@@ -184,7 +189,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view",
+        "permission=people.view&permission=contractors.view&permission=tickets.view",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -412,6 +417,178 @@ const ROWS: &[Row] = &[
             r#"{"code":"AK{n}","valid_from":"2026-01-01","valid_to":"2026-12-31"}"#,
         ),
     ),
+    // Work tickets. Steps are refused to permission holders whose account has no person on
+    // the ticket (409, audited); evaluation of a draft is refused by its rule (409).
+    row("GET", "/tickets", Access::Perm(TicketsView, 200), "/tickets", ""),
+    scoped(
+        "POST",
+        "/tickets",
+        Access::Perm(TicketsWrite, 303),
+        "/tickets",
+        TICKET_FORM_A1,
+        ("/tickets", TICKET_FORM_B),
+    ),
+    row("GET", "/tickets/new", Access::Perm(TicketsWrite, 200), "/tickets/new", ""),
+    row("GET", "/tickets/evaluation", Access::Perm(TicketsView, 200), "/tickets/evaluation", ""),
+    row(
+        "GET",
+        "/tickets/evaluation.xlsx",
+        Access::Perm(TicketsView, 200),
+        "/tickets/evaluation.xlsx?month=2026-11",
+        "",
+    ),
+    scoped(
+        "GET",
+        "/tickets/{id}",
+        Access::Perm(TicketsView, 200),
+        "/tickets/{ticket_a1}",
+        "",
+        ("/tickets/{ticket_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}",
+        Access::Perm(TicketsWrite, 303),
+        "/tickets/{ticket_a1}",
+        TICKET_FORM_A1,
+        ("/tickets/{ticket_b}", TICKET_FORM_B),
+    ),
+    scoped(
+        "GET",
+        "/tickets/{id}/print",
+        Access::Perm(TicketsView, 200),
+        "/tickets/{ticket_a1}/print",
+        "",
+        ("/tickets/{ticket_b}/print", ""),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}/hazards",
+        Access::Perm(TicketsWrite, 303),
+        "/tickets/{ticket_a1}/hazards",
+        "hazard=H{n}&measure=M",
+        ("/tickets/{ticket_b}/hazards", "hazard=H{n}&measure=M"),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}/hazards/{hid}/delete",
+        Access::Perm(TicketsWrite, 303),
+        "/tickets/{ticket_a1}/hazards/{hazard_a1}/delete",
+        "",
+        ("/tickets/{ticket_b}/hazards/{hazard_b}/delete", ""),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}/survey",
+        Access::Perm(TicketsWrite, 303),
+        "/tickets/{ticket_a1}/survey",
+        "survey=S{n}",
+        ("/tickets/{ticket_b}/survey", "survey=S{n}"),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}/steps",
+        Access::Perm(TicketsSign, 409),
+        "/tickets/{ticket_a1}/steps",
+        "step=issue",
+        ("/tickets/{ticket_b}/steps", "step=issue"),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}/evaluation",
+        Access::Perm(TicketsEvaluate, 409),
+        "/tickets/{ticket_a1}/evaluation",
+        "verdict=pass",
+        ("/tickets/{ticket_b}/evaluation", "verdict=pass"),
+    ),
+    row("GET", "/tickets/catalogue", Access::Perm(TicketsView, 200), "/tickets/catalogue", ""),
+    row(
+        "POST",
+        "/tickets/catalogue/types/{code}",
+        Access::Perm(TicketsConfigure, 303),
+        "/tickets/catalogue/types/low_voltage",
+        "name=%E4%BD%8E%E5%8E%8B%E5%B7%A5%E4%BD%9C%E7%A5%A8&covers=meter_install&covers=meter_replacement&min_people=2&extendable=1&active=1",
+    ),
+    row(
+        "POST",
+        "/tickets/catalogue/templates",
+        Access::Perm(TicketsConfigure, 303),
+        "/tickets/catalogue/templates",
+        "work_kind=meter_install&hazard=H{n}&measure=M",
+    ),
+    row(
+        "POST",
+        "/tickets/catalogue/templates/{id}/delete",
+        Access::Perm(TicketsConfigure, 303),
+        "/tickets/catalogue/templates/{template}/delete",
+        "",
+    ),
+    row(
+        "POST",
+        "/tickets/catalogue/reasons",
+        Access::Perm(TicketsConfigure, 303),
+        "/tickets/catalogue/reasons",
+        "code=X{n}&text=T&active=1",
+    ),
+    row("GET", "/api/v1/ticket-types", Access::Perm(TicketsView, 200), "/api/v1/ticket-types", ""),
+    row("GET", "/api/v1/ticket-stats", Access::Perm(TicketsView, 200), "/api/v1/ticket-stats?month=2026-11", ""),
+    row("GET", "/api/v1/tickets", Access::Perm(TicketsView, 200), "/api/v1/tickets", ""),
+    scoped(
+        "POST",
+        "/api/v1/tickets",
+        Access::Perm(TicketsWrite, 201),
+        "/api/v1/tickets",
+        TICKET_JSON_A1,
+        ("/api/v1/tickets", TICKET_JSON_B),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/tickets/{id}",
+        Access::Perm(TicketsView, 200),
+        "/api/v1/tickets/{ticket_a1}",
+        "",
+        ("/api/v1/tickets/{ticket_b}", ""),
+    ),
+    scoped(
+        "PUT",
+        "/api/v1/tickets/{id}",
+        Access::Perm(TicketsWrite, 200),
+        "/api/v1/tickets/{ticket_a1}",
+        TICKET_JSON_A1,
+        ("/api/v1/tickets/{ticket_b}", TICKET_JSON_B),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/tickets/{id}/steps",
+        Access::Perm(TicketsSign, 409),
+        "/api/v1/tickets/{ticket_a1}/steps",
+        r#"{"step":"issue"}"#,
+        ("/api/v1/tickets/{ticket_b}/steps", r#"{"step":"issue"}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/tickets/{id}/hazards",
+        Access::Perm(TicketsWrite, 201),
+        "/api/v1/tickets/{ticket_a1}/hazards",
+        r#"{"hazard":"H{n}","measure":"M"}"#,
+        ("/api/v1/tickets/{ticket_b}/hazards", r#"{"hazard":"H{n}","measure":"M"}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/tickets/{id}/survey",
+        Access::Perm(TicketsWrite, 200),
+        "/api/v1/tickets/{ticket_a1}/survey",
+        r#"{"survey":"S{n}"}"#,
+        ("/api/v1/tickets/{ticket_b}/survey", r#"{"survey":"S{n}"}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/tickets/{id}/evaluation",
+        Access::Perm(TicketsEvaluate, 409),
+        "/api/v1/tickets/{ticket_a1}/evaluation",
+        r#"{"verdict":"pass"}"#,
+        ("/api/v1/tickets/{ticket_b}/evaluation", r#"{"verdict":"pass"}"#),
+    ),
 ];
 
 /// Who makes a request.
@@ -445,10 +622,21 @@ fn role_permissions(role: &str) -> &'static [Permission] {
         "system_admin" => &[UnitsManage, UsersView, UsersManage, RolesManage],
         "security_admin" => &[UsersView, AccountsReview],
         "log_auditor" => &[AuditRead],
-        "safety_auditor" => &[PeopleView, PeopleManage, ContractorsView, ContractorsManage],
-        "leader" => &[PeopleView, ContractorsView],
-        "ticket_issuer" => &[PeopleView, ContractorsView],
-        "customer_manager" | "inspector" | "work_leader" | "work_permitter" => &[PeopleView],
+        "safety_auditor" => &[
+            PeopleView,
+            PeopleManage,
+            ContractorsView,
+            ContractorsManage,
+            TicketsView,
+            TicketsEvaluate,
+            TicketsConfigure,
+        ],
+        "leader" => &[PeopleView, ContractorsView, TicketsView],
+        "ticket_issuer" => &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign],
+        "customer_manager" | "inspector" => &[PeopleView, TicketsView],
+        "work_leader" => &[PeopleView, TicketsView, TicketsWrite, TicketsSign],
+        "work_permitter" => &[PeopleView, TicketsView, TicketsSign],
+        "crew_member" => &[TicketsView, TicketsSign],
         "contractor_admin" => &[OwnContractor],
         _ => &[],
     }
@@ -517,6 +705,8 @@ impl Ctx<'_> {
             .replace("{person_b}", &self.people.person_b.to_string())
             .replace("{contractor_a}", &self.people.contractor_a.to_string())
             .replace("{contractor_b}", &self.people.contractor_b.to_string())
+            .replace("{ticket_a1}", &self.people.ticket_a1.to_string())
+            .replace("{ticket_b}", &self.people.ticket_b.to_string())
             .replace("{css}", &self.css);
         if out.contains("{grant_role}") {
             // A role plain_a1 does not hold yet, so that each permitted grant succeeds.
@@ -536,6 +726,18 @@ impl Ctx<'_> {
                     .bind(person).fetch_one(self.app.state.db().pool()).await.expect("qualification");
                 out = out.replace(placeholder, &id.to_string());
             }
+        }
+        for (placeholder, ticket) in [("{hazard_a1}", self.people.ticket_a1), ("{hazard_b}", self.people.ticket_b)] {
+            if out.contains(placeholder) {
+                let id: i64 = sqlx::query_scalar("INSERT INTO ticket_hazards (ticket_id, hazard, measure, sort_order) VALUES ($1, 'h', 'm', 99) RETURNING id")
+                    .bind(ticket).fetch_one(self.app.state.db().pool()).await.expect("hazard");
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        if out.contains("{template}") {
+            let id: i64 = sqlx::query_scalar("INSERT INTO hazard_templates (work_kind, hazard, measure, sort_order) VALUES ('meter_install', 'h', 'm', 99) RETURNING id")
+                .fetch_one(self.app.state.db().pool()).await.expect("template");
+            out = out.replace("{template}", &id.to_string());
         }
         if out.contains("{own_upload}") && caller.is_none() {
             out = out.replace("{own_upload}", "none");
@@ -587,6 +789,9 @@ struct PeopleFixture {
     person_b: i64,
     contractor_a: i64,
     contractor_b: i64,
+    /// Drafts in county A1 and city B.
+    ticket_a1: i64,
+    ticket_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -633,7 +838,22 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
     )
     .await
     .expect("worker");
-    PeopleFixture { person_a1, person_b, contractor_a, contractor_b }
+    let tcap = op.authorize::<perm::TicketsWrite>().expect("op");
+    let ticket = |unit: i64| gridsafe_app::tickets::TicketInput {
+        type_code: "low_voltage".into(),
+        unit_id: unit,
+        work_kind: "meter_install".into(),
+        location: "表箱".into(),
+        content: "装表".into(),
+        planned_start: "2026-11-26 09:00".into(),
+        planned_end: "2026-11-26 17:00".into(),
+        ..Default::default()
+    };
+    let ticket_a1 =
+        gridsafe_app::tickets::create_ticket(app.app(), &tcap, &meta, ticket(f.unit_a1)).await.expect("ticket");
+    let ticket_b =
+        gridsafe_app::tickets::create_ticket(app.app(), &tcap, &meta, ticket(f.unit_b)).await.expect("ticket");
+    PeopleFixture { person_a1, person_b, contractor_a, contractor_b, ticket_a1, ticket_b }
 }
 
 backend_tests! {
