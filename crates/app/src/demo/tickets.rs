@@ -167,6 +167,9 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
         content: "更换故障单相电能表",
         customer: ("4300004004", "孝南区东方红小区 3 栋"),
         location: "东方红小区 3 栋一单元表箱",
+        // The demo accounts' own people stay free now, so that a newcomer can walk a new ticket.
+        leader: "XG1043",
+        crew: &["XG1014", "XG1015"],
         ..CLOSED_PASS
     };
     walk(create(&STARTED).await?, &STARTED, "start").await?;
@@ -200,9 +203,9 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
         location: "车站街 5 号表箱",
         content: "销户拆表",
         issuer: "XG1011",
-        leader: "XG1043",
+        leader: "XG1025",
         permitter: "XG1013",
-        crew: &["XG1014"],
+        crew: &["XG1016"],
         ..CLOSED_PASS
     };
     walk(create(&ENDED).await?, &ENDED, "end_work").await?;

@@ -272,7 +272,10 @@ pub fn check(
                     }
                 }
             }
-            if needs_co_issuer(t, roster) && !t.co_signed {
+            if needs_co_issuer(t, roster)
+                && !t.co_signed
+                && !refusals.iter().any(|v| v.rule == rules::TICKET_DUAL_ISSUE)
+            {
                 refusals.push(Violation::of(rules::TICKET_DUAL_ISSUE).with("step", Step::CoSign.code()));
             }
             if t.doc.needs_survey && !t.survey_done {
