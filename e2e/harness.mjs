@@ -1,6 +1,6 @@
 // Shared by the browser tests: a real gridsafe server on a fresh SQLite file, and Debian's
 // chromium driven by playwright-core (never a downloaded browser).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,16 +20,22 @@ function freePort() {
   });
 }
 
-/** Starts gridsafe; resolves once /readyz answers. */
-export async function startServer() {
+/** Starts gridsafe (with the demo company when `demo` is set); resolves once /readyz answers. */
+export async function startServer({ demo = false } = {}) {
   const bin = process.env.GRIDSAFE_BIN ?? resolve(here, "../target/debug/gridsafe");
   const dir = mkdtempSync(join(tmpdir(), "gridsafe-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const database = `sqlite://${dir}/gridsafe.db`;
+  const env = { ...process.env, GRIDSAFE_LANG: "zh-CN", GRIDSAFE_AUDIT__SIGNING_KEY_PATH: `${dir}/audit-signing.key` };
+  if (demo) {
+    const filled = spawnSync(bin, ["--database-url", database, "demo", "--no-serve"], { cwd: dir, env, encoding: "utf8" });
+    if (filled.status !== 0) throw new Error(`gridsafe demo failed:\n${filled.stdout}${filled.stderr}`);
+  }
   let log = "";
-  const child = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--database-url", `sqlite://${dir}/gridsafe.db`], {
+  const child = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, "--database-url", database], {
     cwd: dir,
-    env: { ...process.env, GRIDSAFE_LANG: "zh-CN", GRIDSAFE_AUDIT__SIGNING_KEY_PATH: `${dir}/audit-signing.key` },
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => (log += d));

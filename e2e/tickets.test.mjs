@@ -1,0 +1,111 @@
+// A work ticket from 填写 to 终结 on a phone-sized screen, in the demo company: the work leader
+// fills it in, the issuer issues, the leader receives, the permit giver permits, the leader is
+// refused the start until the crew member acknowledged the briefing, then work starts, ends,
+// and the permit giver closes it once the safety measures are restored. The auditor evaluates.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser } from "./harness.mjs";
+
+const PASSWORD = "Demo-2026-gs";
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ demo: true });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A phone-sized page signed in as `username`. */
+async function as(username) {
+  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(server.base + "/login");
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码").fill(PASSWORD);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  return page;
+}
+
+async function takeStep(page, url, label) {
+  await page.goto(url);
+  await page.getByRole("button", { name: label, exact: true }).click();
+  await page.waitForURL(url);
+}
+
+test("a ticket goes from draft to closed with the briefing acknowledged", async () => {
+  // The work leader fills in a low-voltage ticket; the hazards come from the template.
+  const leader = await as("demo.workleader");
+  await leader.goto(server.base + "/tickets");
+  await leader.getByRole("link", { name: "填写新票" }).click();
+  await leader.getByLabel("票种").selectOption({ label: "低压工作票" });
+  await leader.getByLabel("作业类型").selectOption("meter_install");
+  await leader.getByLabel("户号").fill("4309990001");
+  await leader.getByLabel("工作地点").fill("孝南区书院街 20 号计量箱");
+  await leader.getByLabel("工作内容").fill("新装单相电能表并接电");
+  await leader.getByLabel("工作票签发人").fill("XG1011");
+  await leader.getByLabel("工作许可人").fill("XG1013");
+  await leader.getByLabel("工作班成员（不含负责人）").fill("XG1004");
+  await leader.getByLabel("关联营销工单").fill("WO-E2E-1:装表接电");
+  await leader.getByRole("button", { name: "保存草稿" }).click();
+  await leader.waitForURL(/\/tickets\/\d+$/);
+  const url = leader.url();
+  assert.equal(await leader.locator("[data-state]").getAttribute("data-state"), "draft");
+  assert.match(await leader.locator("#hazards").textContent(), /误碰带电部位触电/);
+  // The page fits the phone: nothing wider than the screen.
+  const width = await leader.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 392, `page is ${width}px wide`);
+
+  const issuer = await as("demo.issuer");
+  await takeStep(issuer, url, "签发");
+  await takeStep(leader, url, "接票");
+  const permitter = await as("demo.permitter");
+  await takeStep(permitter, url, "许可");
+
+  // Starting before the crew acknowledged is refused, naming the rule and the person.
+  await leader.goto(url);
+  await leader.getByRole("button", { name: "开工", exact: true }).click();
+  const refusal = await leader.locator(".rule").first().textContent();
+  assert.match(refusal, /TICKET_BRIEFING/);
+  assert.match(refusal, /XG1004/);
+  assert.match(refusal, /交底/);
+
+  const crew = await as("demo.crew");
+  await crew.goto(url);
+  assert.match(await crew.locator("#steps").textContent(), /危险点|交底内容/);
+  await takeStep(crew, url, "确认交底");
+  assert.equal(await crew.locator("[data-ack]").first().getAttribute("data-ack"), "yes");
+
+  await takeStep(leader, url, "开工");
+  assert.equal(await leader.locator("[data-state]").getAttribute("data-state"), "started");
+  await takeStep(leader, url, "工作终结");
+
+  await permitter.goto(url);
+  await permitter.getByLabel("全部安全措施已恢复，接地线已拆除").check();
+  await permitter.getByRole("button", { name: "工作票终结", exact: true }).click();
+  await permitter.waitForURL(url);
+  assert.equal(await permitter.locator("[data-state]").getAttribute("data-state"), "closed");
+  const signatures = await permitter.locator("#signatures").textContent();
+  for (const step of ["签发", "接票", "许可", "确认交底", "开工", "工作终结", "工作票终结"]) {
+    assert.match(signatures, new RegExp(step));
+  }
+
+  // The safety auditor evaluates it; the month's pass rate counts it.
+  const auditor = await as("demo.safety");
+  await auditor.goto(url);
+  await auditor.getByLabel("合格", { exact: true }).check();
+  await auditor.getByRole("button", { name: "保存" }).last().click();
+  await auditor.waitForURL(/#evaluation$/);
+  assert.equal(await auditor.locator("[data-verdict]").getAttribute("data-verdict"), "pass");
+  await auditor.goto(server.base + "/tickets/evaluation");
+  assert.match(await auditor.locator("[data-stats]").textContent(), /%/);
+
+  // The print sheet carries the signatures.
+  await leader.goto(url + "/print");
+  assert.match(await leader.locator(".ticket-sheet").textContent(), /XG1011|签发/);
+});
