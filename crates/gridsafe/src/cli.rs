@@ -62,6 +62,9 @@ pub enum Command {
     /// by a valid ticket, worked by two qualified people, inside the permitted window; every
     /// meter-cover event explained. Writes the findings.
     Audit(AuditArgs),
+    /// Work tickets: the monthly pass rate, stamping lapsed tickets.
+    #[command(subcommand)]
+    Tickets(TicketsCommand),
     /// Fill a fictional supply company (units, accounts for every role, about 200 people,
     /// contractors with expired documents), then serve. Never on production data.
     Demo(DemoArgs),
@@ -119,6 +122,21 @@ pub struct ExportArgs {
     /// The folder to write the CSV files into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    /// The month's ticket pass rate (合格率) per unit, printed; with --out also as a workbook.
+    Stats {
+        /// The month, YYYY-MM (default: this month).
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        /// Write the table to this .xlsx file too.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Stamp every ticket whose validity lapsed (未执行 / 作废) now; the server does this every minute.
+    Lapse,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +256,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 crate::commands::import_people(lang, &settings, args).await
             }
             (None, Some(Command::Audit(args))) => crate::audit_command::run(lang, args),
+            (None, Some(Command::Tickets(command))) => crate::commands::tickets(lang, &settings, command).await,
             (None, Some(Command::Demo(DemoArgs { command: Some(DemoCommand::Export(export)), .. }))) => {
                 match gridsafe_crossaudit::generate::write_export(&export.out, export.orders, export.seed) {
                     Ok(()) => {

@@ -335,3 +335,89 @@ pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
         }
     }
 }
+
+/// `gridsafe tickets …`: the same use cases as the pages and the API.
+pub async fn tickets(lang: Lang, settings: &Settings, command: crate::cli::TicketsCommand) -> ExitCode {
+    use gridsafe_domain::access::perm;
+    let app = match open(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("{}", error.message(lang));
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        crate::cli::TicketsCommand::Lapse => {
+            match gridsafe_app::tickets::lapse_overdue(&app, &cli_meta("tickets lapse")).await {
+                Ok(n) => {
+                    crate::say(
+                        lang.t_args("cli-tickets-lapsed", &[("count", Arg::Number(i64::try_from(n).unwrap_or(0)))]),
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{}", describe(lang, &error));
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        crate::cli::TicketsCommand::Stats { month, out } => {
+            let today = app.today();
+            let month = match month.as_deref() {
+                None => {
+                    chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), chrono::Datelike::month(&today), 1)
+                }
+                Some(m) => chrono::NaiveDate::parse_from_str(&format!("{}-01", m.trim()), "%Y-%m-%d").ok(),
+            };
+            let Some(month) = month else {
+                eprintln!("{}", lang.t("field-month"));
+                return ExitCode::from(2);
+            };
+            let cap = match operator().authorize::<perm::TicketsView>() {
+                Ok(cap) => cap,
+                Err(_) => return ExitCode::FAILURE,
+            };
+            let rows = match gridsafe_app::tickets::month_stats(&app, &cap, month).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    eprintln!("{}", describe(lang, &error));
+                    return ExitCode::FAILURE;
+                }
+            };
+            let headers: Vec<String> = gridsafe_web::tickets::STATS_COLUMNS.iter().map(|k| lang.t(k)).collect();
+            crate::say(format_args!("{} {}", lang.t("stats-title"), month.format("%Y-%m")));
+            crate::say(headers.join("\t"));
+            for r in &rows {
+                let s = &r.stats;
+                let unit = if r.unit_id == 0 { lang.t("stats-total") } else { r.unit_name.clone() };
+                crate::say(format_args!(
+                    "{unit}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    s.executed,
+                    s.passed,
+                    s.failed,
+                    s.unevaluated,
+                    s.must_unevaluated,
+                    gridsafe_web::tickets::rate(r.pass_rate),
+                    s.not_executed,
+                    s.void
+                ));
+            }
+            if let Some(path) = out {
+                let written = gridsafe_web::tickets::stats_workbook(lang, month, &rows)
+                    .map_err(|e| describe(lang, &e))
+                    .and_then(|bytes| std::fs::write(&path, bytes).map_err(|e| e.to_string()));
+                if let Err(cause) = written {
+                    eprintln!(
+                        "{}",
+                        lang.t_args(
+                            "cli-cannot-write",
+                            &[("path", Arg::from(path.display().to_string())), ("cause", Arg::from(cause))]
+                        )
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -685,3 +685,4 @@ rule-arg-people = not acknowledged: { $value }
 rule-arg-extended = already extended to { $value }
 rule-arg-count = { $value } employers
 rule-arg-verdict = verdict { $value }
+cli-tickets-lapsed = Stamped { $count } lapsed tickets (not executed / void).

@@ -493,10 +493,6 @@ impl StatsPage {
     }
 }
 
-fn rate(r: Option<f64>) -> String {
-    r.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "—".to_owned())
-}
-
 async fn stats_page(
     State(state): State<AppState>,
     ctx: PageContext,
@@ -535,27 +531,19 @@ async fn stats_export(
     let cap = auth.require::<perm::TicketsView>(&state).await?;
     let month = month_of(&q.month, state.app().today());
     let rows = tickets::month_stats(state.app(), &cap, month).await?;
-    let lang = Lang::ZhCn;
-    let headers: Vec<String> = [
-        "stats-unit",
-        "stats-executed",
-        "stats-passed",
-        "stats-failed",
-        "stats-unevaluated",
-        "stats-must-unevaluated",
-        "stats-rate",
-        "stats-not-executed",
-        "stats-void",
-    ]
-    .iter()
-    .map(|k| lang.t(k))
-    .collect();
+    let name = format!("ticket-pass-rate-{}.xlsx", month.format("%Y-%m"));
+    Ok(crate::people::xlsx_file(&name, stats_workbook(Lang::ZhCn, month, &rows)?))
+}
+
+/// The month's pass rate per unit as a workbook (the page's export and `gridsafe tickets stats`).
+pub fn stats_workbook(lang: Lang, month: NaiveDate, rows: &[UnitMonth]) -> Result<Vec<u8>, gridsafe_app::AppError> {
+    let headers: Vec<String> = STATS_COLUMNS.iter().map(|k| lang.t(k)).collect();
     let count = |n: u64| Value::from(i64::try_from(n).unwrap_or(i64::MAX));
     let data: Vec<Vec<Value>> = rows
-        .into_iter()
+        .iter()
         .map(|r| {
             vec![
-                if r.unit_id == 0 { lang.t("stats-total") } else { r.unit_name }.into(),
+                if r.unit_id == 0 { lang.t("stats-total") } else { r.unit_name.clone() }.into(),
                 count(r.stats.executed),
                 count(r.stats.passed),
                 count(r.stats.failed),
@@ -567,7 +555,23 @@ async fn stats_export(
             ]
         })
         .collect();
-    let title = format!("{} {}", lang.t("stats-title"), month.format("%Y-%m"));
-    let name = format!("ticket-pass-rate-{}.xlsx", month.format("%Y-%m"));
-    Ok(crate::people::xlsx_file(&name, xlsx::ledger(&title, &headers, &data)?))
+    xlsx::ledger(&format!("{} {}", lang.t("stats-title"), month.format("%Y-%m")), &headers, &data)
+}
+
+/// The statistics' columns, as message keys.
+pub const STATS_COLUMNS: [&str; 9] = [
+    "stats-unit",
+    "stats-executed",
+    "stats-passed",
+    "stats-failed",
+    "stats-unevaluated",
+    "stats-must-unevaluated",
+    "stats-rate",
+    "stats-not-executed",
+    "stats-void",
+];
+
+/// A pass rate as shown: `97.5%`, or `—` when nothing was executed.
+pub fn rate(r: Option<f64>) -> String {
+    r.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "—".to_owned())
 }
