@@ -259,4 +259,26 @@ backend_tests! {
         assert_eq!(xlsx.status, 200);
         assert!(xlsx.header("content-type").contains("spreadsheetml"));
     }
+
+    async fn references_and_bounds_found_by_fuzzing_are_refused_cleanly(app: TestApp) {
+        // schemathesis found these: an unknown contractor was a database error (500), and a
+        // level or title out of bounds was stored for kinds that do not use them.
+        let f = app.fixture().await;
+        let cookie = auditor(&app, &f).await;
+        let r = app.json(Method::POST, "/api/v1/people", Some(serde_json::json!({"code": "P9", "name": "张伟", "unit_id": f.unit_a1, "contractor_id": 999})), &[("cookie", &cookie)]).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        let p = app.json(Method::POST, "/api/v1/people", Some(serde_json::json!({"code": "P9", "name": "张伟", "unit_id": f.unit_a1})), &[("cookie", &cookie)]).await;
+        let id = p.json()["id"].as_i64().expect("id");
+        let long = "0".repeat(101);
+        for (body, field) in [
+            (serde_json::json!({"kind": "safety_exam", "level": 0, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}), "level"),
+            (serde_json::json!({"kind": "safety_exam", "title": long, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}), "title"),
+        ] {
+            let r = app.json(Method::POST, &format!("/api/v1/people/{id}/qualifications"), Some(body), &[("cookie", &cookie)]).await;
+            assert_eq!(r.status, 422, "{}", r.body);
+            assert_eq!(r.json()["error"]["details"][0]["field"], field);
+        }
+        let days = app.json(Method::GET, "/api/v1/expiring?days=0", None, &[("cookie", &cookie)]).await;
+        assert_eq!(days.status, 422, "{}", days.body);
+    }
 }

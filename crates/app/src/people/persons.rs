@@ -127,6 +127,13 @@ pub async fn save_person(
         input.unit_id = unit;
     }
     let unit = unit_by_id(app, input.unit_id).await?.ok_or(AppError::NotFound)?;
+    if let Some(contractor) = input.contractor_id {
+        let known: Option<i64> = sqlx::query_scalar("SELECT id FROM contractors WHERE id = $1")
+            .bind(contractor)
+            .fetch_optional(app.db().pool())
+            .await?;
+        known.ok_or(AppError::NotFound)?;
+    }
     if !reach.covers(&unit.path, input.contractor_id) {
         return Err(outside());
     }
@@ -276,7 +283,8 @@ pub async fn add_qualification(
     {
         problems.push(FieldProblem::new("valid_to", "field-end-before-start"));
     }
-    if kind == Some(QualificationKind::Inspector) && !input.level.is_some_and(|l| (1..=3).contains(&l)) {
+    let level_ok = input.level.is_some_and(|l| (1..=3).contains(&l));
+    if (kind == Some(QualificationKind::Inspector) && !level_ok) || (input.level.is_some() && !level_ok) {
         problems.push(FieldProblem::new("level", "field-inspector-level"));
     }
     if input.score.is_some_and(|s| !(0..=100).contains(&s)) {
@@ -286,6 +294,11 @@ pub async fn add_qualification(
         && trim_blank(&input.title).is_empty()
     {
         problems.push(FieldProblem::new("title", "field-required"));
+    }
+    for (field, text) in [("title", &input.title), ("certificate_no", &input.certificate_no)] {
+        if trim_blank(text).chars().count() > 100 {
+            problems.push(FieldProblem::new(field, "field-name-length").with("max", 100));
+        }
     }
     let (Some(kind), Some(from), Some(to), true) = (kind, from, to, problems.is_empty()) else {
         return Err(AppError::Invalid(problems));

@@ -686,3 +686,4 @@ rule-arg-extended = already extended to { $value }
 rule-arg-count = { $value } employers
 rule-arg-verdict = verdict { $value }
 cli-tickets-lapsed = Stamped { $count } lapsed tickets (not executed / void).
+field-days = The number of days must be 1–366.

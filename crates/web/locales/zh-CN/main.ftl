@@ -686,3 +686,4 @@ rule-arg-extended = 已延期至 { $value }
 rule-arg-count = { $value } 家单位
 rule-arg-verdict = 结论 { $value }
 cli-tickets-lapsed = 已为 { $count } 张超期工作票盖章（未执行/作废）。
+field-days = 天数应为 1–366。

@@ -371,7 +371,11 @@ pub struct DaysQuery {
 
 async fn expiring_items(state: &AppState, auth: &Auth, days: Option<u32>) -> Result<(Vec<Expiring>, u32), AppError> {
     let reach = view_reach(state, auth).await?;
-    let days = days.unwrap_or(state.app().people_config().expiry_warning_days).clamp(1, 366);
+    let days = match days {
+        None => state.app().people_config().expiry_warning_days,
+        Some(d @ 1..=366) => d,
+        Some(_) => return Err(gridsafe_app::AppError::invalid("days", "field-days").into()),
+    };
     Ok((people::expiring(state.app(), &reach, state.app().today(), days).await?, days))
 }
 
@@ -549,7 +553,7 @@ pub mod api {
     /// Registers a person (a contractor's administrator: a worker of their own company).
     #[utoipa::path(post, path = "/api/v1/people", tag = "people", security(("bearer" = [])), request_body = PersonIn,
         responses((status = 201, body = PersonOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-            (status = 404, description = "No such unit", body = ErrorEnvelope), (status = 409, description = "工号 taken", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+            (status = 404, description = "No such unit or contractor", body = ErrorEnvelope), (status = 409, description = "工号 taken", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
     pub async fn create(
         State(state): State<AppState>,
         auth: Auth,

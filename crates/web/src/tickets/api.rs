@@ -567,7 +567,7 @@ pub async fn evaluate(
 #[into_params(parameter_in = Query)]
 pub struct MonthParam {
     /// `YYYY-MM` (default: this month, China time).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: Option<String>,
 }
 
