@@ -205,6 +205,10 @@ backend_tests! {
         assert!(refusal["source"].as_str().is_some_and(|s| s.contains("单人作业")), "{refusal}");
         assert!(refusal["fix"].as_str().is_some_and(|s| !s.is_empty()));
         assert_eq!(app.audit_count().await, before + 1, "the refusal is in the audit trail");
+        let en = app.json(Method::POST, &format!("/api/v1/tickets/{alone}/steps"), Some(json!({"step": "issue"})), &[("cookie", &c.cookie_issuer), ("accept-language", "en")]).await;
+        let mut envelope = en.json();
+        envelope["error"]["request_id"] = json!("[request id]");
+        insta::assert_json_snapshot!("refusal_envelope_en", envelope);
         assert_eq!(state_of(&app, alone).await, "draft", "nothing changed");
 
         // The leader may not issue; the issuer may not be the leader.
