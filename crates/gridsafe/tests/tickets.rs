@@ -332,6 +332,10 @@ backend_tests! {
         let page = app.get_with(&location, &[("cookie", &c.cookie_issuer)]).await;
         assert!(page.body.contains("data-step=\"issue\""), "the issuer is offered the issue");
         assert!(page.body.contains("WO9 · 换表"), "orders by Chinese type name");
+        let home = app.get_with("/", &[("cookie", &c.cookie_issuer)]).await;
+        assert!(home.body.contains(&format!("href=\"/tickets/{id}\"")) && home.body.contains("<strong>签发</strong>"), "the issuer's to-do list: {}", home.body);
+        let home = app.get_with("/", &[("cookie", &c.cookie_crew)]).await;
+        assert!(home.body.contains("目前没有需要您签名的工作票"), "nothing for the crew yet");
         let page = app.get_with(&location, &[("cookie", &c.cookie_crew)]).await;
         assert!(!page.body.contains("data-step="), "nothing for the crew yet");
         assert_eq!(app.post_form(&format!("/tickets/{id}/steps"), "step=issue", &[("cookie", &c.cookie_issuer)]).await.status, 303);

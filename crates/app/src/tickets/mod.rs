@@ -843,6 +843,34 @@ pub async fn own_person(app: &App, actor: &Actor) -> Result<Option<PersonRef>, A
     person_ref(app, id).await
 }
 
+/// Tickets waiting for the person linked to the caller to take a step on the main path (签发,
+/// 接票, 许可, 交底确认, 开工, 工作终结, 终结 …), with those steps: the field worker's to-do list.
+pub async fn awaiting(
+    app: &App,
+    cap: &Capability<perm::TicketsSign>,
+) -> Result<Vec<(TicketRow, Vec<&'static str>)>, AppError> {
+    let Some(me) = person_of(app, cap.actor()).await? else { return Ok(Vec::new()) };
+    let filter = TicketFilter { person: Some(me), ..TicketFilter::default() };
+    let mut out = Vec::new();
+    for row in list_tickets(app, cap, &filter, 200).await?.into_iter().filter(|r| !r.state.is_final()) {
+        let t = ticket(app, cap, row.id).await?;
+        let steps: Vec<&'static str> = gridsafe_domain::tickets::offered(&t.facts(), me)
+            .iter()
+            .map(|s| s.code())
+            .filter(|c| {
+                !matches!(
+                    *c,
+                    "void" | "not_executed" | "change_leader" | "add_crew" | "remove_crew" | "extend" | "interrupt"
+                )
+            })
+            .collect();
+        if !steps.is_empty() {
+            out.push((row, steps));
+        }
+    }
+    Ok(out)
+}
+
 /// A local date-time as typed into a form, for steps that carry one (延期).
 pub fn parse_local(field: &'static str, text: &str) -> Result<Timestamp, AppError> {
     let mut problems = Vec::new();

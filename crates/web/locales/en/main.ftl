@@ -687,3 +687,5 @@ rule-arg-count = { $value } employers
 rule-arg-verdict = verdict { $value }
 cli-tickets-lapsed = Stamped { $count } lapsed tickets (not executed / void).
 field-days = The number of days must be 1–366.
+home-awaiting = Tickets waiting for you
+home-awaiting-none = No ticket is waiting for your signature.

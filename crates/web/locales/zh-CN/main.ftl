@@ -687,3 +687,5 @@ rule-arg-count = { $value } 家单位
 rule-arg-verdict = 结论 { $value }
 cli-tickets-lapsed = 已为 { $count } 张超期工作票盖章（未执行/作废）。
 field-days = 天数应为 1–366。
+home-awaiting = 待我办理的工作票
+home-awaiting-none = 目前没有需要您签名的工作票。

@@ -23,6 +23,8 @@ struct HomePage {
     /// Documents about to expire, for those who manage people or contractors.
     expiring: Option<Vec<gridsafe_app::people::Expiring>>,
     expiring_days: u32,
+    /// Tickets waiting for the user's own step, for those who sign tickets.
+    awaiting: Option<Vec<(gridsafe_app::tickets::TicketRow, Vec<&'static str>)>>,
     version: &'static str,
     backend: &'static str,
     schema_version: i64,
@@ -45,7 +47,12 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
     } else {
         None
     };
+    let awaiting = match p.authorize::<perm::TicketsSign>() {
+        Ok(cap) => Some(gridsafe_app::tickets::awaiting(state.app(), &cap).await?),
+        Err(_) => None,
+    };
     Ok(render(&HomePage {
+        awaiting,
         expiring,
         expiring_days: days,
         display_name: auth.user.display_name.clone(),
