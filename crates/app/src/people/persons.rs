@@ -284,7 +284,7 @@ pub async fn add_qualification(
         problems.push(FieldProblem::new("valid_to", "field-end-before-start"));
     }
     let level_ok = input.level.is_some_and(|l| (1..=3).contains(&l));
-    if (kind == Some(QualificationKind::Inspector) && !level_ok) || (input.level.is_some() && !level_ok) {
+    if (input.level.is_some() || kind == Some(QualificationKind::Inspector)) && !level_ok {
         problems.push(FieldProblem::new("level", "field-inspector-level"));
     }
     if input.score.is_some_and(|s| !(0..=100).contains(&s)) {
