@@ -504,10 +504,17 @@ const ROWS: &[Row] = &[
     row("GET", "/tickets/catalogue", Access::Perm(TicketsView, 200), "/tickets/catalogue", ""),
     row(
         "POST",
+        "/tickets/catalogue/types",
+        Access::Perm(TicketsConfigure, 303),
+        "/tickets/catalogue/types",
+        "code=t{n}&name=N&prefix=T{n}",
+    ),
+    row(
+        "POST",
         "/tickets/catalogue/types/{code}",
         Access::Perm(TicketsConfigure, 303),
         "/tickets/catalogue/types/low_voltage",
-        "name=%E4%BD%8E%E5%8E%8B%E5%B7%A5%E4%BD%9C%E7%A5%A8&covers=meter_install&covers=meter_replacement&min_people=2&extendable=1&active=1",
+        "name=%E4%BD%8E%E5%8E%8B%E5%B7%A5%E4%BD%9C%E7%A5%A8&prefix=DY&covers=meter_install&covers=meter_replacement&min_people=2&extendable=1&active=1",
     ),
     row(
         "POST",

@@ -354,4 +354,33 @@ backend_tests! {
         let list = app.json(Method::GET, "/api/v1/tickets", None, &[("cookie", &cookie)]).await.json();
         assert_eq!(list, json!([]));
     }
+
+    async fn the_catalogue_is_data_and_a_change_applies_at_the_next_step(app: TestApp) {
+        let f = app.fixture().await;
+        let c = crew(&app, &f).await;
+        let id = create(&app, &c, draft(&f, "L1", &["C1"], "2026-11-26 09:00", "2026-11-26 17:00")).await;
+        let form = "name=%E4%BD%8E%E5%8E%8B%E5%B7%A5%E4%BD%9C%E7%A5%A8&prefix=DY&covers=meter_install&min_people=3&extendable=1&active=1";
+        let r = app.post_form("/tickets/catalogue/types/low_voltage", form, &[("cookie", &c.cookie_auditor)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let refused = step(&app, &c.cookie_issuer, id, json!({"step": "issue"})).await;
+        assert_eq!(rules(&refused), ["TICKET_MIN_CREW"]);
+        assert!(refused.body.contains("至少 3 人"), "{}", refused.body);
+        let types = app.json(Method::GET, "/api/v1/ticket-types", None, &[("cookie", &c.cookie_leader)]).await.json();
+        let lv = types.as_array().and_then(|t| t.iter().find(|t| t["code"] == "low_voltage")).cloned().expect("low_voltage");
+        assert_eq!(lv["min_people"], 3);
+        let origin = lv["origin"].as_str().unwrap_or_default();
+        assert!(origin.starts_with("低压装表") && origin.ends_with("修改：u_safety_auditor 2026-11-26"), "{origin}");
+        // Saving again keeps one note of the last change, not a growing list.
+        app.post_form("/tickets/catalogue/types/low_voltage", form, &[("cookie", &c.cookie_auditor)]).await;
+        let again = app.json(Method::GET, "/api/v1/ticket-types", None, &[("cookie", &c.cookie_leader)]).await.json();
+        let origin2 = again.as_array().and_then(|t| t.iter().find(|t| t["code"] == "low_voltage")).map(|t| t["origin"].clone()).expect("origin");
+        assert_eq!(origin2.as_str(), Some(origin));
+        // A new document; its prefix must be its own.
+        let added = app.post_form("/tickets/catalogue/types", "code=group_task&name=%E5%88%86%E7%BB%84&prefix=FZ", &[("cookie", &c.cookie_auditor)]).await;
+        assert_eq!(added.status, 303, "{}", added.body);
+        let clash = app.post_form("/tickets/catalogue/types", "code=other_task&name=X&prefix=FZ", &[("cookie", &c.cookie_auditor)]).await;
+        assert_eq!(clash.status, 409, "{}", clash.body);
+        let by_leader = app.post_form("/tickets/catalogue/types", "code=x_task&name=X&prefix=XX", &[("cookie", &c.cookie_leader)]).await;
+        assert_eq!(by_leader.status, 403);
+    }
 }

@@ -57,10 +57,12 @@ pub async fn document_type(app: &App, code: &str) -> Result<Option<DocumentTypeR
     Ok(row.as_ref().map(type_from_row).transpose()?)
 }
 
-/// A change to a catalogue entry. The code and the numbering prefix stay as they are.
+/// A change to a catalogue entry. Its code stays as it is.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentTypeInput {
     pub name: String,
+    /// Numbers are `PREFIX-YYYYMM-NNNN`: 1–8 capital letters or digits, one per document type.
+    pub prefix: String,
     pub covers: Vec<String>,
     pub extendable: bool,
     pub needs_survey: bool,
@@ -88,14 +90,18 @@ pub async fn save_document_type(
     if !(1..=20).contains(&input.min_people) {
         problems.push(FieldProblem::new("min_people", "field-min-people"));
     }
+    let prefix = input.prefix.trim().to_owned();
+    check_prefix(&prefix, &mut problems);
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let origin = format!("{}（{} 于 {} 修改）", before.origin, cap.actor().name, app.today());
+    // The origin keeps where the default came from, and says who changed it last.
+    let base = before.origin.split(CHANGED).next().unwrap_or_default();
+    let origin = format!("{base}{CHANGED}{} {}", cap.actor().name, app.today());
     let mut tx = app.db().begin_write().await?;
     sqlx::query(
         "UPDATE ticket_types SET name = $1, covers = $2, extendable = $3, needs_survey = $4, live_work = $5, \
-         min_people = $6, active = $7, origin = $8 WHERE code = $9",
+         min_people = $6, active = $7, origin = $8, prefix = $9 WHERE code = $10",
     )
     .bind(trim_blank(&input.name))
     .bind(input.covers.join(","))
@@ -105,14 +111,67 @@ pub async fn save_document_type(
     .bind(input.min_people)
     .bind(i64::from(input.active))
     .bind(&origin)
+    .bind(&prefix)
     .bind(code)
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| AppError::from_insert(e, "conflict-ticket-prefix"))?;
     let event = NewEvent::new("ticket_type.updated", "ticket_type", code).summary(serde_json::json!({
-        "code": code, "covers": input.covers, "extendable": input.extendable && !input.live_work,
+        "code": code, "prefix": prefix, "covers": input.covers, "extendable": input.extendable && !input.live_work,
         "needs_survey": input.needs_survey, "live_work": input.live_work, "min_people": input.min_people,
         "active": input.active,
     }));
+    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Where a changed entry's origin says who changed it.
+const CHANGED: &str = "；修改：";
+
+fn check_prefix(prefix: &str, problems: &mut Vec<FieldProblem>) {
+    if !(1..=8).contains(&prefix.len()) || !prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+        problems.push(FieldProblem::new("prefix", "field-ticket-prefix"));
+    }
+}
+
+/// Adds a document to the catalogue (e.g. a province's 分组工作任务单): not extendable, no survey,
+/// covering nothing and needing two people until it is edited.
+pub async fn add_document_type(
+    app: &App,
+    cap: &Capability<perm::TicketsConfigure>,
+    meta: &RequestMeta,
+    code: &str,
+    name: &str,
+    prefix: &str,
+) -> Result<(), AppError> {
+    let mut problems = Vec::new();
+    let code = code.trim();
+    if !(1..=30).contains(&code.len())
+        || !code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        problems.push(FieldProblem::new("code", "field-ticket-type-code"));
+    }
+    crate::identity::check_name("name", name, &mut problems);
+    check_prefix(prefix.trim(), &mut problems);
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    let origin = format!("本单位新增{CHANGED}{} {}", cap.actor().name, app.today());
+    let mut tx = app.db().begin_write().await?;
+    sqlx::query(
+        "INSERT INTO ticket_types (code, name, covers, extendable, needs_survey, live_work, prefix, min_people, origin, active, sort_order) \
+         VALUES ($1, $2, '', 0, 0, 0, $3, 2, $4, 1, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM ticket_types))",
+    )
+    .bind(code)
+    .bind(trim_blank(name))
+    .bind(prefix.trim())
+    .bind(&origin)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| AppError::from_insert(e, "conflict-ticket-type"))?;
+    let event = NewEvent::new("ticket_type.created", "ticket_type", code)
+        .summary(serde_json::json!({ "code": code, "name": trim_blank(name), "prefix": prefix.trim() }));
     append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())

@@ -10,8 +10,9 @@ mod evaluation;
 mod steps;
 
 pub use catalogue::{
-    DocumentTypeInput, DocumentTypeRow, EvalReason, HazardTemplate, add_hazard_template, delete_hazard_template,
-    document_type, document_types, eval_reasons, hazard_templates, save_document_type, save_eval_reason,
+    DocumentTypeInput, DocumentTypeRow, EvalReason, HazardTemplate, add_document_type, add_hazard_template,
+    delete_hazard_template, document_type, document_types, eval_reasons, hazard_templates, save_document_type,
+    save_eval_reason,
 };
 pub use evaluation::{UnitMonth, evaluate, month_stats};
 pub(crate) use steps::take_step_by;

@@ -18,6 +18,7 @@ use crate::routes::Routes;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/tickets/catalogue", page)
+        .post("/tickets/catalogue/types", add_type)
         .post("/tickets/catalogue/types/{code}", save_type)
         .post("/tickets/catalogue/templates", add_template)
         .post("/tickets/catalogue/templates/{id}/delete", delete_template)
@@ -65,6 +66,7 @@ async fn save_type(
     let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let input = DocumentTypeInput {
         name: value("name").unwrap_or_default(),
+        prefix: value("prefix").unwrap_or_default(),
         covers: pairs.iter().filter(|(k, _)| k == "covers").map(|(_, v)| v.clone()).collect(),
         extendable: value("extendable").is_some(),
         needs_survey: value("needs_survey").is_some(),
@@ -73,6 +75,22 @@ async fn save_type(
         active: value("active").is_some(),
     };
     tickets::save_document_type(state.app(), &cap, &auth.meta, &code, input).await?;
+    Ok(Redirect::to("/tickets/catalogue").into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct NewTypeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    prefix: String,
+}
+
+async fn add_type(State(state): State<AppState>, auth: Auth, Form(f): Form<NewTypeForm>) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::TicketsConfigure>(&state).await?;
+    tickets::add_document_type(state.app(), &cap, &auth.meta, &f.code, &f.name, &f.prefix).await?;
     Ok(Redirect::to("/tickets/catalogue").into_response())
 }
 
