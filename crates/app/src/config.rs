@@ -210,3 +210,47 @@ impl TicketsConfig {
             .collect()
     }
 }
+
+/// Settings of the cross-audit in the application (`[crossaudit]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrossAuditConfig {
+    /// Fewest distinct people on an order or ticket (default 2, `cross-audit.md`).
+    pub min_people: u32,
+    /// Slack around a ticket's window for meter-cover events, minutes (default 30).
+    pub event_margin_minutes: u32,
+    /// Days after which an ended 业扩/装表接电 ticket must have been evaluated (default 7).
+    pub evaluation_days: u32,
+    /// Days a rectification task gets by default when a finding is confirmed (default 15) [INF].
+    pub task_days: u32,
+}
+
+impl Default for CrossAuditConfig {
+    fn default() -> Self {
+        Self { min_people: 2, event_margin_minutes: 30, evaluation_days: 7, task_days: 15 }
+    }
+}
+
+impl CrossAuditConfig {
+    pub fn thresholds(&self) -> gridsafe_crossaudit::engine::Thresholds {
+        gridsafe_crossaudit::engine::Thresholds {
+            min_people: self.min_people as usize,
+            event_margin_minutes: i64::from(self.event_margin_minutes),
+            evaluation_days: i64::from(self.evaluation_days),
+        }
+    }
+
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if !(1..=20).contains(&self.min_people) {
+            problems.push(("crossaudit.min_people", "must be 1–20".to_owned()));
+        }
+        if self.event_margin_minutes > 24 * 60 {
+            problems.push(("crossaudit.event_margin_minutes", "must be at most 1440".to_owned()));
+        }
+        if !(1..=365).contains(&self.evaluation_days) || !(1..=365).contains(&self.task_days) {
+            problems.push(("crossaudit.evaluation_days / task_days", "must be 1–365".to_owned()));
+        }
+        problems
+    }
+}

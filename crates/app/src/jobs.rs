@@ -21,16 +21,19 @@ pub enum Job {
     ExpiryWarnings,
     /// Stamp tickets whose validity lapsed 未执行 or 作废 (every minute).
     TicketLapse,
+    /// Run the cross-audit over the imported orders and events (nightly).
+    CrossAudit,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::AuditCheckpoint,
         Job::DormantAccounts,
         Job::AuditPrune,
         Job::Cleanup,
         Job::ExpiryWarnings,
         Job::TicketLapse,
+        Job::CrossAudit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Job {
             Job::Cleanup => "cleanup",
             Job::ExpiryWarnings => "expiry-warnings",
             Job::TicketLapse => "ticket-lapse",
+            Job::CrossAudit => "cross-audit",
         }
     }
 
@@ -52,7 +56,9 @@ impl Job {
                 let minutes = i64::from(app.audit_config().checkpoint_minutes.max(1)) * 60;
                 format!("{:012}", now.as_utc().timestamp().div_euclid(minutes))
             }
-            Job::DormantAccounts | Job::AuditPrune | Job::ExpiryWarnings => local.format("%Y-%m-%d").to_string(),
+            Job::DormantAccounts | Job::AuditPrune | Job::ExpiryWarnings | Job::CrossAudit => {
+                local.format("%Y-%m-%d").to_string()
+            }
             Job::Cleanup => local.format("%Y-%m-%dT%H").to_string(),
             Job::TicketLapse => local.format("%Y-%m-%dT%H:%M").to_string(),
         }
@@ -94,6 +100,14 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
             serde_json::json!({ "recorded": crate::people::record_expiry_warnings(app, &meta).await? })
         }
         Job::TicketLapse => serde_json::json!({ "stamped": crate::tickets::lapse_overdue(app, &meta).await? }),
+        Job::CrossAudit => {
+            let actor = gridsafe_domain::access::Actor {
+                user_id: None,
+                name: "job:cross-audit".into(),
+                channel: gridsafe_domain::access::Channel::Job,
+            };
+            serde_json::to_value(crate::findings::run_audit(app, &actor, &meta, "nightly").await?).unwrap_or_default()
+        }
         Job::Cleanup => {
             let now = app.now();
             let idle = app.security().session_policy();

@@ -9,6 +9,7 @@ pub mod audit;
 mod config;
 pub mod demo;
 mod error;
+pub mod findings;
 pub mod identity;
 pub mod jobs;
 pub mod people;
@@ -18,7 +19,7 @@ pub mod xlsx;
 
 use std::sync::Arc;
 
-pub use config::{AuditConfig, PeopleConfig, SecurityConfig, TicketsConfig};
+pub use config::{AuditConfig, CrossAuditConfig, PeopleConfig, SecurityConfig, TicketsConfig};
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
 use gridsafe_store::Database;
@@ -36,6 +37,7 @@ struct Inner {
     audit: AuditConfig,
     people: PeopleConfig,
     tickets: TicketsConfig,
+    crossaudit: CrossAuditConfig,
     signer: audit::Signer,
 }
 
@@ -49,8 +51,8 @@ impl App {
     /// Loads (or on first start creates) the audit signing key.
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
-        let Settings { security, audit, people, tickets } = settings;
-        Ok(Self { inner: Arc::new(Inner { db, clock, security, audit, people, tickets, signer }) })
+        let Settings { security, audit, people, tickets, crossaudit } = settings;
+        Ok(Self { inner: Arc::new(Inner { db, clock, security, audit, people, tickets, crossaudit, signer }) })
     }
 
     /// Today in China Standard Time: the day qualifications and deadlines count in.
@@ -64,6 +66,10 @@ impl App {
 
     pub fn tickets_config(&self) -> &TicketsConfig {
         &self.inner.tickets
+    }
+
+    pub fn crossaudit_config(&self) -> &CrossAuditConfig {
+        &self.inner.crossaudit
     }
 
     pub fn db(&self) -> &Database {
@@ -94,6 +100,7 @@ pub struct Settings {
     pub audit: AuditConfig,
     pub people: PeopleConfig,
     pub tickets: TicketsConfig,
+    pub crossaudit: CrossAuditConfig,
 }
 
 /// Where a request came from, for the audit trail.

@@ -75,6 +75,45 @@ impl Rule {
         }
     }
 
+    /// The rule by its code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Rule::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// Where the rule comes from: the regulation or practice behind it, then the spec.
+    pub fn source(self) -> &'static str {
+        match self {
+            Rule::NoTicket => {
+                "安规：在电气设备上工作应填用工作票或事故紧急抢修单（研究简报 §1.1 [S-3]）；文章 §2.1 倒查无票作业；cross-audit.md"
+            }
+            Rule::SinglePersonOrder | Rule::SinglePersonTicket => {
+                "文章 §2.1 倒查单人作业；用电检查不少于两人（研究简报 §1.3 [S-7]）；cross-audit.md（人数可配置）"
+            }
+            Rule::OutsideWindow => {
+                "安规：工作票有效期以批准的检修期为限，不得提前开工、延迟终结（研究简报 §1.4、§1.5 第9条）；cross-audit.md"
+            }
+            Rule::NoSafetyExam => "文章 §1.2：经安规考试合格后方可上岗（研究简报 §1.3 [S-1]）；cross-audit.md",
+            Rule::NotAuthorizedLeader | Rule::NotAuthorizedIssuer | Rule::NotAuthorizedPermitter => {
+                "安规：三种人名单每年审查并书面公布（研究简报 §1.3 [S-12]）；cross-audit.md"
+            }
+            Rule::IssuerIsLeader | Rule::PermitterIsLeader | Rule::PermitterIsIssuer => {
+                "安规：三种人不得相互兼任（研究简报 §1.3 [S-13][S-14]）；cross-audit.md"
+            }
+            Rule::ContractorNoCosign => "安规：承发包工程工作票实行双签发（研究简报 §1.3 [S-15]）；cross-audit.md",
+            Rule::ContractorNoAgreement => "文章 §3.3：开工前签订安全协议（研究简报 §5）；cross-audit.md",
+            Rule::ContractorLicenseExpired => "承装(修、试)电力设施许可证有效期（研究简报 §5 [S-62]）；cross-audit.md",
+            Rule::PersonDoubleBooked => {
+                "安规：一个工作负责人不能同时执行多张工作票（研究简报 §1.3 [S-3]）；cross-audit.md"
+            }
+            Rule::EventWithoutTicket => {
+                "文章 §2.1：用电信息采集开表盖事件倒查无票作业或窃电；cross-audit.md（前后 30 分钟可配置）"
+            }
+            Rule::Unevaluated => {
+                "文章 §1.1：业扩、装表接电工作票 100% 评价（研究简报 §1.5）；cross-audit.md（7 天可配置）"
+            }
+        }
+    }
+
     /// The rule's name as the spec gives it in Chinese.
     pub fn chinese(self) -> &'static str {
         match self {

@@ -84,6 +84,12 @@ permissions! {
     TicketsEvaluate => "tickets.evaluate",
     /// Maintain the document catalogue, hazard templates and evaluation reasons.
     TicketsConfigure => "tickets.configure",
+    /// See cross-audit findings, rectification tasks and the KPIs.
+    FindingsView => "findings.view",
+    /// Confirm or dismiss findings; open and close rectification tasks.
+    FindingsReview => "findings.review",
+    /// Import the marketing system's work orders and meter events.
+    MarketingImport => "marketing.import",
 }
 
 /// Ties a marker type to its permission.

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod account;
+pub mod findings;
 pub mod password;
 pub mod people;
 pub mod rules;

@@ -221,3 +221,15 @@ pub const TICKET_EVALUATION: Rule = Rule {
     code: "TICKET_EVALUATION",
     source: "月合格率 = 合格票数 / 已执行票数；未执行、作废票不参与评价（研究简报 §1.5 [S-25][S-27]）",
 };
+
+/// Only open findings are reviewed; dismissing one says why.
+pub const FINDING_REVIEW: Rule = Rule {
+    code: "FINDING_REVIEW",
+    source: "营销倒查发现由安全稽查人员核实：确认后转整改，排除须注明理由（PRODUCT.md 交叉稽查；文章 §2.1）",
+};
+
+/// A rectification task closes with evidence of the rectification.
+pub const TASK_CLOSE: Rule = Rule {
+    code: "TASK_CLOSE",
+    source: "隐患与问题闭环管理：整改完成须有佐证材料方可销号（研究简报 §3）",
+};

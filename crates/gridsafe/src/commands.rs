@@ -317,6 +317,7 @@ pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
                     ("people", Arg::Number(i64::try_from(report.people).unwrap_or(0))),
                     ("contractors", Arg::Number(i64::try_from(report.contractors).unwrap_or(0))),
                     ("tickets", Arg::Number(i64::try_from(report.tickets).unwrap_or(0))),
+                    ("findings", Arg::Number(i64::try_from(report.findings).unwrap_or(0))),
                 ],
             ));
             for (username, role) in &report.accounts {

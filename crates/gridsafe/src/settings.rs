@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gridsafe_app::{AuditConfig, PeopleConfig, SecurityConfig, TicketsConfig};
+use gridsafe_app::{AuditConfig, CrossAuditConfig, PeopleConfig, SecurityConfig, TicketsConfig};
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ pub struct Settings {
     pub audit: AuditConfig,
     pub people: PeopleConfig,
     pub tickets: TicketsConfig,
+    pub crossaudit: CrossAuditConfig,
     pub log: LogConfig,
 }
 
@@ -86,6 +87,7 @@ impl Settings {
         problems.extend(self.audit.problems());
         problems.extend(self.people.problems());
         problems.extend(self.tickets.problems());
+        problems.extend(self.crossaudit.problems());
         if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }

@@ -115,6 +115,7 @@ pub async fn prepare(
         audit: settings.audit.clone(),
         people: settings.people.clone(),
         tickets: settings.tickets.clone(),
+        crossaudit: settings.crossaudit.clone(),
     };
     let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))

@@ -189,7 +189,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -596,6 +596,38 @@ const ROWS: &[Row] = &[
         r#"{"verdict":"pass"}"#,
         ("/api/v1/tickets/{ticket_b}/evaluation", r#"{"verdict":"pass"}"#),
     ),
+    // Cross-audit findings, rectification tasks, KPIs.
+    row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
+    row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
+    row("GET", "/findings/import", Access::Perm(MarketingImport, 200), "/findings/import", ""),
+    row("POST", "/findings/import", Access::Perm(MarketingImport, 422), "/findings/import", "MULTIPART"),
+    row("POST", "/findings/run", Access::Perm(FindingsReview, 303), "/findings/run", ""),
+    row("GET", "/findings/kpi", Access::Perm(FindingsView, 200), "/findings/kpi", ""),
+    scoped(
+        "GET",
+        "/findings/{id}",
+        Access::Perm(FindingsView, 200),
+        "/findings/{finding_a1}",
+        "",
+        ("/findings/{finding_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/findings/{id}/review",
+        Access::Perm(FindingsReview, 303),
+        "/findings/{open_finding_a1}/review",
+        "decision=dismiss&reason=test",
+        ("/findings/{open_finding_b}/review", "decision=dismiss&reason=test"),
+    ),
+    row("GET", "/tasks", Access::Perm(FindingsView, 200), "/tasks", ""),
+    scoped(
+        "POST",
+        "/tasks/{id}/close",
+        Access::Perm(FindingsReview, 303),
+        "/tasks/{task_a1}/close",
+        "evidence=done",
+        ("/tasks/{task_b}/close", "evidence=done"),
+    ),
 ];
 
 /// Who makes a request.
@@ -637,11 +669,14 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             TicketsView,
             TicketsEvaluate,
             TicketsConfigure,
+            FindingsView,
+            FindingsReview,
+            MarketingImport,
         ],
-        "leader" => &[PeopleView, ContractorsView, TicketsView],
-        "ticket_issuer" => &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign],
-        "customer_manager" | "inspector" => &[PeopleView, TicketsView],
-        "work_leader" => &[PeopleView, TicketsView, TicketsWrite, TicketsSign],
+        "leader" => &[PeopleView, ContractorsView, TicketsView, FindingsView],
+        "ticket_issuer" => &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign, FindingsView],
+        "customer_manager" | "inspector" => &[PeopleView, TicketsView, FindingsView],
+        "work_leader" => &[PeopleView, TicketsView, TicketsWrite, TicketsSign, FindingsView],
         "work_permitter" => &[PeopleView, TicketsView, TicketsSign],
         "crew_member" => &[TicketsView, TicketsSign],
         "contractor_admin" => &[OwnContractor],
@@ -714,6 +749,8 @@ impl Ctx<'_> {
             .replace("{contractor_b}", &self.people.contractor_b.to_string())
             .replace("{ticket_a1}", &self.people.ticket_a1.to_string())
             .replace("{ticket_b}", &self.people.ticket_b.to_string())
+            .replace("{finding_a1}", &self.people.finding_a1.to_string())
+            .replace("{finding_b}", &self.people.finding_b.to_string())
             .replace("{css}", &self.css);
         if out.contains("{grant_role}") {
             // A role plain_a1 does not hold yet, so that each permitted grant succeeds.
@@ -738,6 +775,18 @@ impl Ctx<'_> {
             if out.contains(placeholder) {
                 let id: i64 = sqlx::query_scalar("INSERT INTO ticket_hazards (ticket_id, hazard, measure, sort_order) VALUES ($1, 'h', 'm', 99) RETURNING id")
                     .bind(ticket).fetch_one(self.app.state.db().pool()).await.expect("hazard");
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        for (placeholder, unit) in [("{open_finding_a1}", self.f.unit_a1), ("{open_finding_b}", self.f.unit_b)] {
+            if out.contains(placeholder) {
+                let id = insert_finding(self.app, unit, &format!("M{}", self.n)).await;
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        for (placeholder, unit) in [("{task_a1}", self.f.unit_a1), ("{task_b}", self.f.unit_b)] {
+            if out.contains(placeholder) {
+                let id = insert_task(self.app, unit).await;
                 out = out.replace(placeholder, &id.to_string());
             }
         }
@@ -799,6 +848,9 @@ struct PeopleFixture {
     /// Drafts in county A1 and city B.
     ticket_a1: i64,
     ticket_b: i64,
+    /// Findings in county A1 and city B.
+    finding_a1: i64,
+    finding_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -860,7 +912,33 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         gridsafe_app::tickets::create_ticket(app.app(), &tcap, &meta, ticket(f.unit_a1)).await.expect("ticket");
     let ticket_b =
         gridsafe_app::tickets::create_ticket(app.app(), &tcap, &meta, ticket(f.unit_b)).await.expect("ticket");
-    PeopleFixture { person_a1, person_b, contractor_a, contractor_b, ticket_a1, ticket_b }
+    let finding_a1 = insert_finding(app, f.unit_a1, "FA1").await;
+    let finding_b = insert_finding(app, f.unit_b, "FB").await;
+    PeopleFixture { person_a1, person_b, contractor_a, contractor_b, ticket_a1, ticket_b, finding_a1, finding_b }
+}
+
+/// An open finding of a unit, as a run of the rules would leave it.
+async fn insert_finding(app: &TestApp, unit: i64, entity: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
+         VALUES ('NO_TICKET', 'order', $1, '', 'd', $2, '2026-11', 'open', '2026-11-26T00:00:00.000000Z', '2026-11-26T00:00:00.000000Z') RETURNING id",
+    )
+    .bind(entity)
+    .bind(unit)
+    .fetch_one(app.state.db().pool())
+    .await
+    .expect("finding")
+}
+
+async fn insert_task(app: &TestApp, unit: i64) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO rectification_tasks (source_kind, source_id, unit_id, title, responsible, deadline, state, created_at, created_by) \
+         VALUES ('finding', 0, $1, 't', 'r', '2026-12-31', 'open', '2026-11-26T00:00:00.000000Z', 'test') RETURNING id",
+    )
+    .bind(unit)
+    .fetch_one(app.state.db().pool())
+    .await
+    .expect("task")
 }
 
 backend_tests! {

@@ -43,6 +43,7 @@ migrations! {
     2 => "identity",
     3 => "people",
     4 => "tickets",
+    5 => "findings",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod findings;
 pub mod headers;
 pub mod home;
 pub mod i18n;
@@ -51,6 +52,7 @@ fn pages() -> routes::Routes {
         .merge(audit::routes())
         .merge(people::routes())
         .merge(tickets::routes())
+        .merge(findings::routes())
         .merge(system::routes())
 }
 

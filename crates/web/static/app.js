@@ -12,6 +12,14 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-print]").forEach((button) => {
     button.addEventListener("click", () => window.print());
   });
+  // Long operations: say so while the server works (the import runs the cross-audit too).
+  document.querySelectorAll("form[data-busy]").forEach((form) => {
+    form.addEventListener("submit", () => {
+      const status = form.querySelector("[data-busy-status]");
+      if (status) status.hidden = false;
+      form.querySelectorAll("button[type=submit]").forEach((b) => (b.disabled = true));
+    });
+  });
   if (toggle && nav) {
     toggle.addEventListener("click", () => {
       const open = nav.classList.toggle("open");

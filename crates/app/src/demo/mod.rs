@@ -4,6 +4,7 @@
 //! Everything goes through the same use cases as real data (and so into the audit trail). Dates
 //! are relative to today, so warnings and expiries always have something to show.
 
+mod findings;
 mod tickets;
 
 use chrono::Duration;
@@ -29,6 +30,7 @@ pub struct DemoReport {
     pub people: usize,
     pub contractors: usize,
     pub tickets: usize,
+    pub findings: usize,
 }
 
 const SURNAMES: [&str; 20] = [
@@ -251,7 +253,8 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         accounts.push((username.to_owned(), role.to_owned()));
     }
     let tickets = tickets::fill(app, meta, counties[0], &reach).await?;
-    Ok(Some(DemoReport { accounts, people: people_count, contractors: contractors.len(), tickets }))
+    let findings = findings::fill(app, meta, counties[0]).await?;
+    Ok(Some(DemoReport { accounts, people: people_count, contractors: contractors.len(), tickets, findings }))
 }
 
 async fn unit(

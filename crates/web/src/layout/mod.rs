@@ -24,6 +24,7 @@ pub struct NavItem {
 const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-home", "/", &[]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
+    ("nav-findings", "/findings", &[Permission::FindingsView]),
     ("nav-people", "/people", &[Permission::PeopleView, Permission::OwnContractor]),
     ("nav-contractors", "/contractors", &[Permission::ContractorsView, Permission::OwnContractor]),
     ("nav-units", "/admin/units", &[Permission::UnitsManage]),

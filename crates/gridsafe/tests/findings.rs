@@ -1,0 +1,227 @@
+//! Cross-audit in the application: an export's work orders and meter events uploaded, checked
+//! against GridSafe's own ticket and people; findings with their evidence, review, a
+//! rectification task that goes overdue when time moves on, KPIs; a bad file writes nothing.
+
+mod support;
+
+use axum::http::Method;
+use gridsafe_domain::access::perm;
+use serde_json::json;
+use support::{Fixture, TestApp, meta, operator};
+
+async fn person(app: &TestApp, unit: i64, code: &str, lists: &[&str]) -> i64 {
+    let cap = operator().authorize::<perm::PeopleManage>().expect("operator");
+    let reach = gridsafe_app::people::Reach::units(&cap);
+    let input = gridsafe_app::people::PersonInput {
+        code: code.into(),
+        name: format!("测试{code}"),
+        unit_id: unit,
+        active: true,
+        ..Default::default()
+    };
+    let id = gridsafe_app::people::save_person(app.app(), &reach, &meta(), None, input).await.expect("person");
+    for kind in std::iter::once(&"safety_exam").chain(lists) {
+        let q = gridsafe_app::people::QualificationInput {
+            kind: (*kind).into(),
+            valid_from: "2026-01-01".into(),
+            valid_to: "2026-12-31".into(),
+            passed: true,
+            ..Default::default()
+        };
+        gridsafe_app::people::add_qualification(app.app(), &reach, &meta(), id, q).await.expect("qualification");
+    }
+    id
+}
+
+fn multipart(unit: i64, files: &[(&str, &str)]) -> Vec<u8> {
+    let mut body = format!("--B\r\nContent-Disposition: form-data; name=\"unit_id\"\r\n\r\n{unit}\r\n").into_bytes();
+    for (name, content) in files {
+        body.extend(
+            format!("--B\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n")
+                .into_bytes(),
+        );
+    }
+    body.extend(b"--B--\r\n");
+    body
+}
+
+async fn upload(app: &TestApp, cookie: &str, unit: i64, files: &[(&str, &str)]) -> support::TestResponse {
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/findings/import")
+        .header("cookie", cookie)
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(axum::body::Body::from(multipart(unit, files)))
+        .expect("request");
+    app.request(request).await
+}
+
+/// Issuer I1, leader L1, permitter W1, crew C1; a ticket for customer CUST1 covering order WO1,
+/// permitted at 09:00 and closed at 11:00 (China time) on 2026-11-26.
+async fn covered_work(app: &TestApp, f: &Fixture) {
+    for (code, lists) in
+        [("I1", &["ticket_issuer"][..]), ("L1", &["work_leader"][..]), ("W1", &["work_permitter"][..]), ("C1", &[][..])]
+    {
+        let id = person(app, f.unit_a1, code, lists).await;
+        let user = app
+            .user(
+                &format!("p_{code}"),
+                f.unit_a,
+                &[
+                    ("ticket_issuer", f.unit_a),
+                    ("work_leader", f.unit_a),
+                    ("work_permitter", f.unit_a),
+                    ("crew_member", f.unit_a),
+                ],
+            )
+            .await;
+        sqlx::query("UPDATE people SET user_id = $1 WHERE id = $2")
+            .bind(user)
+            .bind(id)
+            .execute(app.state.db().pool())
+            .await
+            .expect("link");
+    }
+    let cookie = |code: &str| {
+        let code = code.to_owned();
+        async move {
+            let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+                .bind(format!("p_{}", code.to_lowercase()))
+                .fetch_one(app.state.db().pool())
+                .await
+                .expect("user");
+            app.session_for(id).await
+        }
+    };
+    let body = json!({
+        "type_code": "low_voltage", "unit_id": f.unit_a1, "work_kind": "meter_install", "customer_id": "CUST1",
+        "location": "表箱", "content": "装表", "planned_start": "2026-11-26 09:00", "planned_end": "2026-11-26 17:00",
+        "issuer": "I1", "work_leader": "L1", "permitter": "W1", "crew": ["C1"], "orders": ["WO1:meter_install"],
+    });
+    let r = app.json(Method::POST, "/api/v1/tickets", Some(body), &[("cookie", &cookie("L1").await)]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_i64().expect("id");
+    for (who, step) in [("I1", "issue"), ("L1", "receive"), ("W1", "permit"), ("C1", "acknowledge"), ("L1", "start")] {
+        let r = app
+            .json(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/steps"),
+                Some(json!({"step": step})),
+                &[("cookie", &cookie(who).await)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{step}: {}", r.body);
+    }
+    app.clock.advance(chrono::Duration::hours(2));
+    for (who, body) in
+        [("L1", json!({"step": "end_work"})), ("W1", json!({"step": "close", "measures_restored": true}))]
+    {
+        let r = app
+            .json(Method::POST, &format!("/api/v1/tickets/{id}/steps"), Some(body), &[("cookie", &cookie(who).await)])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+}
+
+const ORDERS: &str = "order_id,order_type,customer_id,org_unit,started_at,finished_at,workers\n\
+WO1,meter_install,CUST1,孝南供电中心,2026-11-26 09:30,2026-11-26 10:30,L1;C1\n\
+WO2,换表,CUST2,孝南供电中心,2026-11-26 09:30,2026-11-26 10:30,L1\n";
+const EVENTS: &str = "事件编号,电能表编号,户号,事件类型,发生时间\nEV1,M1,CUST1,开表盖,2026-11-26 10:00\nEV2,M3,CUST3,cover_open,2026-11-26 10:00\n";
+
+async fn keys(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as::<_, (String, String, String)>(
+        "SELECT rule, entity_id, state FROM findings ORDER BY rule, entity_id",
+    )
+    .fetch_all(app.state.db().pool())
+    .await
+    .expect("findings")
+}
+
+backend_tests! {
+    async fn an_uploaded_export_is_audited_against_gridsafes_own_tickets_and_people(app: TestApp) {
+        let f = app.fixture().await;
+        covered_work(&app, &f).await;
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+
+        // A bad date: nothing is written, and the page names file, line, column and value.
+        let bad = ORDERS.replace("2026-11-26 09:30,2026-11-26 10:30,L1\n", "2026-13-45,2026-11-26 10:30,L1\n");
+        let r = upload(&app, &auditor, f.unit_a1, &[("work_orders.csv", &bad)]).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("work_orders.csv") && r.body.contains("2026-13-45"), "{}", r.body);
+        let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM marketing_orders").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(orders, 0, "all or nothing");
+
+        let r = upload(&app, &auditor, f.unit_a1, &[("work_orders.csv", ORDERS), ("meter_events.csv", EVENTS)]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("data-count=\"orders\">2<") && r.body.contains("data-count=\"events\">2<"), "{}", r.body);
+        let open = |rule: &str, id: &str| (rule.to_owned(), id.to_owned(), "open".to_owned());
+        assert_eq!(
+            keys(&app).await,
+            [open("EVENT_WITHOUT_TICKET", "EV2"), open("NO_TICKET", "WO2"), open("SINGLE_PERSON_ORDER", "WO2")],
+            "the covered order and the event inside the ticket's window raise nothing"
+        );
+
+        // The evidence of the ticketless order, side by side, with the rule's source.
+        let id: i64 = sqlx::query_scalar("SELECT id FROM findings WHERE rule = 'NO_TICKET'").fetch_one(app.state.db().pool()).await.expect("id");
+        let page = app.get_with(&format!("/findings/{id}"), &[("cookie", &auditor)]).await;
+        assert_eq!(page.status, 200);
+        for expected in ["无票作业", "WO2", "CUST2", "data-no-ticket", "测试L1", "安规考试", "研究简报 §1.1"] {
+            assert!(page.body.contains(expected), "{expected} on the finding page");
+        }
+
+        // Dismissing needs a reason; confirming makes a task, overdue once its deadline passed.
+        let r = app.post_form(&format!("/findings/{id}/review"), "decision=dismiss&reason=", &[("cookie", &auditor)]).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("FINDING_REVIEW"));
+        let r = app.post_form(&format!("/findings/{id}/review"), "decision=confirm&responsible=%E8%A3%85%E8%A1%A8%E7%8F%AD&deadline=2026-12-01", &[("cookie", &auditor)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let again = app.post_form(&format!("/findings/{id}/review"), "decision=confirm&responsible=x", &[("cookie", &auditor)]).await;
+        assert_eq!(again.status, 409, "reviewed once");
+        let tasks = app.get_with("/tasks", &[("cookie", &auditor)]).await;
+        assert!(tasks.body.contains("无票作业 WO2") && !tasks.body.contains("data-overdue"), "{}", tasks.body);
+        app.clock.advance(chrono::Duration::days(6));
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let tasks = app.get_with("/tasks", &[("cookie", &auditor)]).await;
+        assert!(tasks.body.contains("data-overdue"), "overdue after 2026-12-01: {}", tasks.body);
+        let task: i64 = sqlx::query_scalar("SELECT id FROM rectification_tasks").fetch_one(app.state.db().pool()).await.expect("task");
+        assert_eq!(app.post_form(&format!("/tasks/{task}/close"), "evidence=", &[("cookie", &auditor)]).await.status, 409);
+        assert_eq!(app.post_form(&format!("/tasks/{task}/close"), "evidence=%E5%B7%B2%E8%A1%A5%E7%A5%A8", &[("cookie", &auditor)]).await.status, 303);
+
+        // The records corrected upstream: a second import resolves the single-person finding.
+        let fixed = ORDERS.replace("2026-11-26 10:30,L1\n", "2026-11-26 10:30,L1;C1\n");
+        assert_eq!(upload(&app, &auditor, f.unit_a1, &[("work_orders.csv", &fixed)]).await.status, 200);
+        let now: Vec<_> = keys(&app).await;
+        assert!(now.contains(&("SINGLE_PERSON_ORDER".into(), "WO2".into(), "resolved".into())), "{now:?}");
+        assert!(now.contains(&("NO_TICKET".into(), "WO2".into(), "confirmed".into())), "{now:?}");
+
+        // KPIs: this month's ticketless work in county A1.
+        let kpi = app.get_with("/findings/kpi", &[("cookie", &auditor)]).await;
+        assert!(kpi.body.contains("<polyline") && kpi.body.contains("孝南供电中心"), "{}", kpi.body);
+        let xlsx = app.get_with("/findings.xlsx?state=confirmed", &[("cookie", &auditor)]).await;
+        assert!(xlsx.header("content-type").contains("spreadsheetml"));
+        // Another city's auditor sees none of it.
+        let outsider = app.user("wh_auditor", f.unit_b, &[("safety_auditor", f.unit_b)]).await;
+        let cookie = app.session_for(outsider).await;
+        assert_eq!(app.get_with(&format!("/findings/{id}"), &[("cookie", &cookie)]).await.status, 403);
+        let list = app.get_with("/findings", &[("cookie", &cookie)]).await;
+        assert!(!list.body.contains("WO2"));
+        let actions = app.audit_actions().await;
+        for a in ["marketing.import_refused", "marketing.imported", "crossaudit.ran", "finding.confirmed", "task.closed"] {
+            assert!(actions.iter().any(|x| x == a), "{a} audited");
+        }
+    }
+
+    async fn the_nightly_job_runs_the_rules_once_a_day(app: TestApp) {
+        let f = app.fixture().await;
+        let _ = f;
+        let first = gridsafe_app::jobs::run_due(app.app()).await;
+        assert!(first.iter().any(|(job, r)| *job == gridsafe_app::jobs::Job::CrossAudit && r.is_ok()), "{first:?}");
+        let again = gridsafe_app::jobs::run_due(app.app()).await;
+        assert!(!again.iter().any(|(job, _)| *job == gridsafe_app::jobs::Job::CrossAudit), "once per day");
+        app.clock.advance(chrono::Duration::days(1));
+        let next = gridsafe_app::jobs::run_due(app.app()).await;
+        assert!(next.iter().any(|(job, _)| *job == gridsafe_app::jobs::Job::CrossAudit));
+        let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM crossaudit_runs WHERE cause = 'nightly'").fetch_one(app.state.db().pool()).await.expect("runs");
+        assert_eq!(runs, 2);
+    }
+}
