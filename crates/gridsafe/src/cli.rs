@@ -145,6 +145,19 @@ pub enum ImportCommand {
     /// table (persons.csv, 人员.csv, …) or workbooks with one sheet per table. All or nothing,
     /// unless --skip-invalid.
     People(ImportPeopleArgs),
+    /// The marketing system's work orders and meter events (work_orders, meter_events as CSV
+    /// or workbooks; a folder is read whole), all or nothing; the cross-audit runs after.
+    Marketing(ImportMarketingArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportMarketingArgs {
+    /// Files, or a folder of them.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Code of the unit the data belongs to (orders naming a unit below it go there).
+    #[arg(long, value_name = "CODE")]
+    pub unit: String,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +267,9 @@ pub fn run(cli: Cli) -> ExitCode {
             (None, Some(Command::AuditLog(command))) => crate::commands::audit_log(lang, &settings, command).await,
             (None, Some(Command::Import(ImportCommand::People(args)))) => {
                 crate::commands::import_people(lang, &settings, args).await
+            }
+            (None, Some(Command::Import(ImportCommand::Marketing(args)))) => {
+                crate::commands::import_marketing(lang, &settings, args).await
             }
             (None, Some(Command::Audit(args))) => crate::audit_command::run(lang, args),
             (None, Some(Command::Tickets(command))) => crate::commands::tickets(lang, &settings, command).await,

@@ -422,3 +422,81 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::cli::Ticke
         }
     }
 }
+
+/// `gridsafe import marketing`: work orders and meter events, then the cross-audit.
+pub async fn import_marketing(lang: Lang, settings: &Settings, args: crate::cli::ImportMarketingArgs) -> ExitCode {
+    let app = match open(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("{}", error.message(lang));
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut paths = Vec::new();
+    for path in &args.paths {
+        match std::fs::read_dir(path) {
+            Ok(entries) => {
+                let mut inside: Vec<_> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+                inside.sort();
+                paths.extend(inside);
+            }
+            Err(_) => paths.push(path.clone()),
+        }
+    }
+    let mut files = Vec::new();
+    for path in &paths {
+        match std::fs::read(path) {
+            Ok(bytes) => files.push((path.display().to_string(), bytes)),
+            Err(error) => {
+                eprintln!(
+                    "{}",
+                    lang.t_args(
+                        "cli-cannot-read",
+                        &[("path", Arg::from(path.display().to_string())), ("cause", Arg::from(error.to_string()))]
+                    )
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(unit) = identity::unit_by_code(&app, &args.unit).await.ok().flatten() else {
+        eprintln!("{}", lang.t_args("cli-unknown-unit", &[("code", Arg::from(args.unit.as_str()))]));
+        return ExitCode::from(2);
+    };
+    let Ok(cap) = operator().authorize::<perm::MarketingImport>() else { return ExitCode::FAILURE };
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let tables = gridsafe_app::people::read_upload(&files);
+    match gridsafe_app::findings::import_marketing(&app, &cap, &cli_meta("import marketing"), unit.id, &names, tables)
+        .await
+    {
+        Ok(Ok(done)) => {
+            let n = |v: u64| Arg::Number(i64::try_from(v).unwrap_or(0));
+            crate::say(lang.t_args(
+                "cli-marketing-imported",
+                &[
+                    ("orders", n(done.orders as u64)),
+                    ("events", n(done.events as u64)),
+                    ("findings", n(done.run.findings)),
+                    ("new", n(done.run.new)),
+                    ("resolved", n(done.run.resolved)),
+                ],
+            ));
+            ExitCode::SUCCESS
+        }
+        Ok(Err(problems)) => {
+            for problem in &problems {
+                eprintln!("{}", gridsafe_web::people::problem_line(lang, problem));
+            }
+            eprintln!(
+                "{}",
+                lang.t_args("import-has-errors", &[("count", Arg::Number(i64::try_from(problems.len()).unwrap_or(0)))])
+            );
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            eprintln!("{}", describe(lang, &error));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -783,3 +783,4 @@ rule-FINDING_REVIEW-fix = Reload to see the state; give a reason to dismiss.
 rule-TASK_CLOSE = A rectification task closes with evidence
 rule-TASK_CLOSE-fix = Write the evidence (formalities completed, sanctions, follow-up check) and close.
 rule-arg-reason = no reason given
+cli-marketing-imported = Imported { $orders } work orders and { $events } meter events; { $findings } findings, { $new } new, { $resolved } resolved.

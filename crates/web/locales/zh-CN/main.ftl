@@ -783,3 +783,4 @@ rule-FINDING_REVIEW-fix = 刷新查看当前状态；排除时填写理由。
 rule-TASK_CLOSE = 整改任务须有整改佐证才能销号
 rule-TASK_CLOSE-fix = 填写整改佐证（如补办手续、考核记录、复查结论）后销号。
 rule-arg-reason = 理由为空
+cli-marketing-imported = 已导入工单 { $orders } 张、电能表事件 { $events } 条；倒查发现 { $findings } 条，其中新增 { $new } 条，自动消除 { $resolved } 条。
