@@ -1,10 +1,12 @@
 //! The 17 rules of `shared/spec/cross-audit.md`, evaluated over one export.
 //!
-//! This first engine is the straightforward reading of the specification: hash indexes per
-//! customer, order and person, one pass per rule. It is the reference a faster engine will be
-//! checked against.
+//! The straightforward reading of the specification: hash indexes per customer, order and
+//! person, one pass per rule; the rules over orders run on one core while those over tickets and
+//! events run on the other. `tests/reference.rs` checks it against a literal reading of the spec.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+// Join indexes keyed by ids from the export: a fast hash (foldhash), not SipHash; nothing here
+// faces hash-flooding input that could not also just be a larger file.
+use foldhash::{HashMap, HashMapExt};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
@@ -220,271 +222,286 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
         }
         by_customer.entry(k.customer_id.as_str()).or_default().push(k);
     }
-    let mut out = Vec::new();
-
-    for o in &t.work_orders {
-        let day = o.started_at.date();
-        if o.order_type.is_field_work() {
-            let covered = by_order.get(o.order_id.as_str()).is_some_and(|v| !v.is_empty())
-                || by_customer.get(o.customer_id.as_str()).is_some_and(|ks| {
-                    ks.iter().any(|k| {
-                        k.permitted_at.is_some_and(|p| p <= o.started_at)
-                            && k.ended_at.is_none_or(|e| o.finished_at <= e)
-                    })
-                });
-            if !covered {
-                out.push(Finding::new(
-                    Rule::NoTicket,
-                    "order",
-                    &o.order_id,
-                    "",
-                    format!(
-                        "{}工单 {}（户号 {}，{} 至 {}）没有有效的工作票或工作卡覆盖",
-                        o.order_type.chinese(),
-                        o.order_id,
-                        o.customer_id,
-                        fmt(o.started_at),
-                        fmt(o.finished_at)
-                    ),
-                ));
+    // The rules over orders run on one core, the rules over tickets and events on the other.
+    let orders_part = || {
+        let mut out = Vec::new();
+        for o in &t.work_orders {
+            let day = o.started_at.date();
+            if o.order_type.is_field_work() {
+                let covered = by_order.get(o.order_id.as_str()).is_some_and(|v| !v.is_empty())
+                    || by_customer.get(o.customer_id.as_str()).is_some_and(|ks| {
+                        ks.iter().any(|k| {
+                            k.permitted_at.is_some_and(|p| p <= o.started_at)
+                                && k.ended_at.is_none_or(|e| o.finished_at <= e)
+                        })
+                    });
+                if !covered {
+                    out.push(Finding::new(
+                        Rule::NoTicket,
+                        "order",
+                        &o.order_id,
+                        "",
+                        format!(
+                            "{}工单 {}（户号 {}，{} 至 {}）没有有效的工作票或工作卡覆盖",
+                            o.order_type.chinese(),
+                            o.order_id,
+                            o.customer_id,
+                            fmt(o.started_at),
+                            fmt(o.finished_at)
+                        ),
+                    ));
+                }
+                if o.workers.len() < th.min_people {
+                    out.push(Finding::new(
+                        Rule::SinglePersonOrder,
+                        "order",
+                        &o.order_id,
+                        "",
+                        format!(
+                            "工单 {} 作业人员只有 {} 人（{}），少于 {} 人",
+                            o.order_id,
+                            o.workers.len(),
+                            o.workers.join("、"),
+                            th.min_people
+                        ),
+                    ));
+                }
             }
-            if o.workers.len() < th.min_people {
-                out.push(Finding::new(
-                    Rule::SinglePersonOrder,
-                    "order",
-                    &o.order_id,
-                    "",
-                    format!(
-                        "工单 {} 作业人员只有 {} 人（{}），少于 {} 人",
-                        o.order_id,
-                        o.workers.len(),
-                        o.workers.join("、"),
-                        th.min_people
-                    ),
-                ));
-            }
-        }
-        for w in &o.workers {
-            if !holds(w, "safety_exam", day) {
-                out.push(Finding::new(
-                    Rule::NoSafetyExam,
-                    "order",
-                    &o.order_id,
-                    w,
-                    format!("工单 {} 的作业人员 {} 在 {} 没有有效的安规考试合格记录", o.order_id, w, day),
-                ));
-            }
-        }
-        for k in by_order.get(o.order_id.as_str()).into_iter().flatten() {
-            let early = k.permitted_at.is_some_and(|p| o.started_at < p);
-            let late = k.ended_at.is_some_and(|e| o.finished_at > e);
-            if early || late {
-                out.push(Finding::new(
-                    Rule::OutsideWindow,
-                    "order",
-                    &o.order_id,
-                    &k.ticket_id,
-                    format!(
-                        "工单 {}（{} 至 {}）超出工作票 {} 的许可时间（{} 至 {}）",
-                        o.order_id,
-                        fmt(o.started_at),
-                        fmt(o.finished_at),
-                        k.ticket_id,
-                        k.permitted_at.map(fmt).unwrap_or_default(),
-                        k.ended_at.map_or_else(|| "未终结".to_owned(), fmt)
-                    ),
-                ));
-            }
-        }
-    }
-
-    for k in &live {
-        let ps = people(k);
-        let id = k.ticket_id.as_str();
-        if ps.len() < th.min_people {
-            out.push(Finding::new(
-                Rule::SinglePersonTicket,
-                "ticket",
-                id,
-                "",
-                format!("工作票 {id} 工作人员只有 {} 人，少于 {} 人", ps.len(), th.min_people),
-            ));
-        }
-        let mut contractors: Vec<&str> = ps.iter().filter_map(|p| contractor_of.get(p).copied()).collect();
-        contractors.sort_unstable();
-        contractors.dedup();
-        // Double signing needs no day: a contractor worker on the crew is enough.
-        if !contractors.is_empty() && k.co_issuer.is_empty() {
-            out.push(Finding::new(
-                Rule::ContractorNoCosign,
-                "ticket",
-                id,
-                "",
-                format!("工作票 {id} 有外包单位人员（{}），但没有外包单位签发人会签（双签发）", contractors.join("、")),
-            ));
-        }
-        if let Some(day) = k.permitted_at.map(|p| p.date()) {
-            for p in &ps {
-                if !holds(p, "safety_exam", day) {
+            for w in &o.workers {
+                if !holds(w, "safety_exam", day) {
                     out.push(Finding::new(
                         Rule::NoSafetyExam,
-                        "ticket",
-                        id,
-                        p,
-                        format!("工作票 {id} 的人员 {p} 在 {day} 没有有效的安规考试合格记录"),
+                        "order",
+                        &o.order_id,
+                        w,
+                        format!("工单 {} 的作业人员 {} 在 {} 没有有效的安规考试合格记录", o.order_id, w, day),
                     ));
                 }
             }
-            let roles = [
-                (Rule::NotAuthorizedLeader, k.leader.as_str(), "work_leader", "工作负责人"),
-                (Rule::NotAuthorizedIssuer, k.issuer.as_str(), "ticket_issuer", "工作票签发人"),
-                (Rule::NotAuthorizedPermitter, k.permitter.as_str(), "work_permitter", "工作许可人"),
-            ];
-            for (rule, who, kind, name) in roles {
-                if !holds(who, kind, day) {
-                    let who_shown = if who.is_empty() { "（空）" } else { who };
+            for k in by_order.get(o.order_id.as_str()).into_iter().flatten() {
+                let early = k.permitted_at.is_some_and(|p| o.started_at < p);
+                let late = k.ended_at.is_some_and(|e| o.finished_at > e);
+                if early || late {
                     out.push(Finding::new(
-                        rule,
-                        "ticket",
-                        id,
-                        who,
-                        format!("工作票 {id} 的{name} {who_shown} 在 {day} 不在有效的{name}名单内"),
+                        Rule::OutsideWindow,
+                        "order",
+                        &o.order_id,
+                        &k.ticket_id,
+                        format!(
+                            "工单 {}（{} 至 {}）超出工作票 {} 的许可时间（{} 至 {}）",
+                            o.order_id,
+                            fmt(o.started_at),
+                            fmt(o.finished_at),
+                            k.ticket_id,
+                            k.permitted_at.map(fmt).unwrap_or_default(),
+                            k.ended_at.map_or_else(|| "未终结".to_owned(), fmt)
+                        ),
                     ));
-                }
-            }
-            for c in contractors {
-                if !valid(agreements.get(c), day) {
-                    out.push(Finding::new(
-                        Rule::ContractorNoAgreement,
-                        "ticket",
-                        id,
-                        c,
-                        format!("工作票 {id} 的外包单位 {c} 在 {day} 没有有效的安全协议"),
-                    ));
-                }
-                match licence.get(c) {
-                    Some(end) if day <= *end => {}
-                    Some(end) => out.push(Finding::new(
-                        Rule::ContractorLicenseExpired,
-                        "ticket",
-                        id,
-                        c,
-                        format!("工作票 {id} 的外包单位 {c} 资质已于 {end} 到期（作业日 {day}）"),
-                    )),
-                    None => out.push(Finding::new(
-                        Rule::ContractorLicenseExpired,
-                        "ticket",
-                        id,
-                        c,
-                        format!("工作票 {id} 的外包单位 {c} 不在外包单位表中，资质无从核实"),
-                    )),
                 }
             }
         }
-        let pairs = [
-            (Rule::IssuerIsLeader, k.issuer.as_str(), k.leader.as_str(), "签发人兼任工作负责人"),
-            (Rule::PermitterIsLeader, k.permitter.as_str(), k.leader.as_str(), "许可人兼任工作负责人"),
-            (Rule::PermitterIsIssuer, k.permitter.as_str(), k.issuer.as_str(), "许可人兼任签发人"),
-        ];
-        for (rule, a, b, what) in pairs {
-            if !a.is_empty() && a == b {
-                out.push(Finding::new(rule, "ticket", id, a, format!("工作票 {id}：{a} {what}")));
-            }
-        }
-        if k.status == TicketStatus::Ended && k.evaluation.is_none() {
-            let cutoff = (as_of - Duration::days(th.evaluation_days)).and_hms_opt(0, 0, 0);
-            let old = k.ended_at.zip(cutoff).is_some_and(|(e, c)| e < c);
-            let full = k
-                .order_ids
-                .iter()
-                .any(|o| orders.get(o.as_str()).is_some_and(|o| o.order_type.needs_full_evaluation()));
-            if old && full {
+        out
+    };
+    let (mut out, from_orders) = std::thread::scope(|scope| {
+        let order_rules = scope.spawn(orders_part);
+        let mut out = Vec::new();
+
+        for k in &live {
+            let ps = people(k);
+            let id = k.ticket_id.as_str();
+            if ps.len() < th.min_people {
                 out.push(Finding::new(
-                    Rule::Unevaluated,
+                    Rule::SinglePersonTicket,
+                    "ticket",
+                    id,
+                    "",
+                    format!("工作票 {id} 工作人员只有 {} 人，少于 {} 人", ps.len(), th.min_people),
+                ));
+            }
+            let mut contractors: Vec<&str> = ps.iter().filter_map(|p| contractor_of.get(p).copied()).collect();
+            contractors.sort_unstable();
+            contractors.dedup();
+            // Double signing needs no day: a contractor worker on the crew is enough.
+            if !contractors.is_empty() && k.co_issuer.is_empty() {
+                out.push(Finding::new(
+                    Rule::ContractorNoCosign,
                     "ticket",
                     id,
                     "",
                     format!(
-                        "业扩/装表接电工作票 {id} 已于 {} 终结，超过 {} 天仍未评价",
-                        k.ended_at.map(fmt).unwrap_or_default(),
-                        th.evaluation_days
+                        "工作票 {id} 有外包单位人员（{}），但没有外包单位签发人会签（双签发）",
+                        contractors.join("、")
+                    ),
+                ));
+            }
+            if let Some(day) = k.permitted_at.map(|p| p.date()) {
+                for p in &ps {
+                    if !holds(p, "safety_exam", day) {
+                        out.push(Finding::new(
+                            Rule::NoSafetyExam,
+                            "ticket",
+                            id,
+                            p,
+                            format!("工作票 {id} 的人员 {p} 在 {day} 没有有效的安规考试合格记录"),
+                        ));
+                    }
+                }
+                let roles = [
+                    (Rule::NotAuthorizedLeader, k.leader.as_str(), "work_leader", "工作负责人"),
+                    (Rule::NotAuthorizedIssuer, k.issuer.as_str(), "ticket_issuer", "工作票签发人"),
+                    (Rule::NotAuthorizedPermitter, k.permitter.as_str(), "work_permitter", "工作许可人"),
+                ];
+                for (rule, who, kind, name) in roles {
+                    if !holds(who, kind, day) {
+                        let who_shown = if who.is_empty() { "（空）" } else { who };
+                        out.push(Finding::new(
+                            rule,
+                            "ticket",
+                            id,
+                            who,
+                            format!("工作票 {id} 的{name} {who_shown} 在 {day} 不在有效的{name}名单内"),
+                        ));
+                    }
+                }
+                for c in contractors {
+                    if !valid(agreements.get(c), day) {
+                        out.push(Finding::new(
+                            Rule::ContractorNoAgreement,
+                            "ticket",
+                            id,
+                            c,
+                            format!("工作票 {id} 的外包单位 {c} 在 {day} 没有有效的安全协议"),
+                        ));
+                    }
+                    match licence.get(c) {
+                        Some(end) if day <= *end => {}
+                        Some(end) => out.push(Finding::new(
+                            Rule::ContractorLicenseExpired,
+                            "ticket",
+                            id,
+                            c,
+                            format!("工作票 {id} 的外包单位 {c} 资质已于 {end} 到期（作业日 {day}）"),
+                        )),
+                        None => out.push(Finding::new(
+                            Rule::ContractorLicenseExpired,
+                            "ticket",
+                            id,
+                            c,
+                            format!("工作票 {id} 的外包单位 {c} 不在外包单位表中，资质无从核实"),
+                        )),
+                    }
+                }
+            }
+            let pairs = [
+                (Rule::IssuerIsLeader, k.issuer.as_str(), k.leader.as_str(), "签发人兼任工作负责人"),
+                (Rule::PermitterIsLeader, k.permitter.as_str(), k.leader.as_str(), "许可人兼任工作负责人"),
+                (Rule::PermitterIsIssuer, k.permitter.as_str(), k.issuer.as_str(), "许可人兼任签发人"),
+            ];
+            for (rule, a, b, what) in pairs {
+                if !a.is_empty() && a == b {
+                    out.push(Finding::new(rule, "ticket", id, a, format!("工作票 {id}：{a} {what}")));
+                }
+            }
+            if k.status == TicketStatus::Ended && k.evaluation.is_none() {
+                let cutoff = (as_of - Duration::days(th.evaluation_days)).and_hms_opt(0, 0, 0);
+                let old = k.ended_at.zip(cutoff).is_some_and(|(e, c)| e < c);
+                let full = k
+                    .order_ids
+                    .iter()
+                    .any(|o| orders.get(o.as_str()).is_some_and(|o| o.order_type.needs_full_evaluation()));
+                if old && full {
+                    out.push(Finding::new(
+                        Rule::Unevaluated,
+                        "ticket",
+                        id,
+                        "",
+                        format!(
+                            "业扩/装表接电工作票 {id} 已于 {} 终结，超过 {} 天仍未评价",
+                            k.ended_at.map(fmt).unwrap_or_default(),
+                            th.evaluation_days
+                        ),
+                    ));
+                }
+            }
+        }
+
+        // PERSON_DOUBLE_BOOKED: per person, live tickets by (permitted_at, ticket_id); a ticket is
+        // double-booked when an earlier one ends after it is permitted (an open one never ends).
+        let mut by_person: HashMap<&str, Vec<&Ticket>> = HashMap::new();
+        for k in live.iter().filter(|k| k.permitted_at.is_some()) {
+            for p in people(k) {
+                by_person.entry(p).or_default().push(k);
+            }
+        }
+        for (p, mut ks) in by_person {
+            ks.sort_by(|a, b| (a.permitted_at, &a.ticket_id).cmp(&(b.permitted_at, &b.ticket_id)));
+            // The latest end so far; `None` inside means an open ticket (no end).
+            let mut latest: Option<Option<NaiveDateTime>> = None;
+            let mut latest_id = "";
+            for k in ks {
+                let Some(start) = k.permitted_at else { continue };
+                let clash = match latest {
+                    Some(None) => true,
+                    Some(Some(end)) => end > start,
+                    None => false,
+                };
+                if clash {
+                    out.push(Finding::new(
+                        Rule::PersonDoubleBooked,
+                        "ticket",
+                        &k.ticket_id,
+                        p,
+                        format!("{p} 在工作票 {} 许可开工（{}）时仍在工作票 {latest_id} 中", k.ticket_id, fmt(start)),
+                    ));
+                }
+                let end = if k.status == TicketStatus::Open { None } else { k.ended_at };
+                let later = match (latest, end) {
+                    (None, _) | (Some(Some(_)), None) => true,
+                    (Some(Some(a)), Some(b)) => b > a,
+                    (Some(None), _) => false,
+                };
+                if later {
+                    latest = Some(end);
+                    latest_id = &k.ticket_id;
+                }
+            }
+        }
+
+        let margin = Duration::minutes(th.event_margin_minutes);
+        for e in t.meter_events.iter().filter(|e| matches!(e.kind, EventKind::CoverOpen | EventKind::TerminalCoverOpen))
+        {
+            let explained = by_customer.get(e.customer_id.as_str()).is_some_and(|ks| {
+                ks.iter().any(|k| {
+                    k.permitted_at.is_some_and(|p| p - margin <= e.occurred_at)
+                        && k.ended_at.is_none_or(|end| e.occurred_at <= end + margin)
+                })
+            });
+            if !explained {
+                let kind = if e.kind == EventKind::CoverOpen { "开表盖" } else { "开端钮盒" };
+                out.push(Finding::new(
+                    Rule::EventWithoutTicket,
+                    "event",
+                    &e.event_id,
+                    &e.customer_id,
+                    format!(
+                        "电能表 {}（户号 {}）于 {} {}，前后 {} 分钟内没有该户的有效工作票",
+                        e.meter_id,
+                        e.customer_id,
+                        fmt(e.occurred_at),
+                        kind,
+                        th.event_margin_minutes
                     ),
                 ));
             }
         }
-    }
 
-    // PERSON_DOUBLE_BOOKED: per person, live tickets by (permitted_at, ticket_id); a ticket is
-    // double-booked when an earlier one ends after it is permitted (an open one never ends).
-    let mut by_person: BTreeMap<&str, Vec<&Ticket>> = BTreeMap::new();
-    for k in live.iter().filter(|k| k.permitted_at.is_some()) {
-        for p in people(k) {
-            by_person.entry(p).or_default().push(k);
-        }
-    }
-    for (p, mut ks) in by_person {
-        ks.sort_by(|a, b| (a.permitted_at, &a.ticket_id).cmp(&(b.permitted_at, &b.ticket_id)));
-        // The latest end so far; `None` inside means an open ticket (no end).
-        let mut latest: Option<Option<NaiveDateTime>> = None;
-        let mut latest_id = "";
-        for k in ks {
-            let Some(start) = k.permitted_at else { continue };
-            let clash = match latest {
-                Some(None) => true,
-                Some(Some(end)) => end > start,
-                None => false,
-            };
-            if clash {
-                out.push(Finding::new(
-                    Rule::PersonDoubleBooked,
-                    "ticket",
-                    &k.ticket_id,
-                    p,
-                    format!("{p} 在工作票 {} 许可开工（{}）时仍在工作票 {latest_id} 中", k.ticket_id, fmt(start)),
-                ));
-            }
-            let end = if k.status == TicketStatus::Open { None } else { k.ended_at };
-            let later = match (latest, end) {
-                (None, _) | (Some(Some(_)), None) => true,
-                (Some(Some(a)), Some(b)) => b > a,
-                (Some(None), _) => false,
-            };
-            if later {
-                latest = Some(end);
-                latest_id = &k.ticket_id;
-            }
-        }
-    }
-
-    let margin = Duration::minutes(th.event_margin_minutes);
-    for e in t.meter_events.iter().filter(|e| matches!(e.kind, EventKind::CoverOpen | EventKind::TerminalCoverOpen)) {
-        let explained = by_customer.get(e.customer_id.as_str()).is_some_and(|ks| {
-            ks.iter().any(|k| {
-                k.permitted_at.is_some_and(|p| p - margin <= e.occurred_at)
-                    && k.ended_at.is_none_or(|end| e.occurred_at <= end + margin)
-            })
-        });
-        if !explained {
-            let kind = if e.kind == EventKind::CoverOpen { "开表盖" } else { "开端钮盒" };
-            out.push(Finding::new(
-                Rule::EventWithoutTicket,
-                "event",
-                &e.event_id,
-                &e.customer_id,
-                format!(
-                    "电能表 {}（户号 {}）于 {} {}，前后 {} 分钟内没有该户的有效工作票",
-                    e.meter_id,
-                    e.customer_id,
-                    fmt(e.occurred_at),
-                    kind,
-                    th.event_margin_minutes
-                ),
-            ));
-        }
-    }
-
-    out.sort();
-    let mut seen = HashSet::new();
-    out.retain(|f| seen.insert((f.rule, f.entity_kind, f.entity_id.clone(), f.subject.clone())));
+        (out, order_rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    out.extend(from_orders);
+    // Sorted by the whole finding, so findings of one key are neighbours: keep the first.
+    out.sort_unstable();
+    out.dedup_by(|b, a| {
+        a.rule == b.rule && a.entity_kind == b.entity_kind && a.entity_id == b.entity_id && a.subject == b.subject
+    });
     out
 }

@@ -26,7 +26,12 @@ impl Cell {
 
     /// The cell as text, trimmed; numbers as written (an id typed as a number stays `1001`).
     pub fn text(&self) -> String {
-        self.shown().trim().to_owned()
+        match self {
+            // The common case, with one copy instead of two.
+            Cell::Text(t) => t.trim().to_owned(),
+            Cell::Empty => String::new(),
+            other => other.shown().trim().to_owned(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -56,16 +61,17 @@ pub struct RawTable {
 
 /// Decodes CSV bytes: a UTF-8 BOM is dropped; valid UTF-8 is taken as is; anything else is read
 /// as GB18030 (a superset of GBK, what Chinese Excel writes as "CSV"), and refused if that fails.
-fn decode(source: &str, bytes: &[u8]) -> Result<String, InputError> {
+fn decode<'a>(source: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, str>, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // UTF-8 is read in place; only GB18030 is decoded into a new buffer.
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(text.to_owned());
+        return Ok(std::borrow::Cow::Borrowed(text));
     }
     let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
     if had_errors {
         return Err(InputError::file(source, Problem::Encoding));
     }
-    Ok(text.into_owned())
+    Ok(std::borrow::Cow::Owned(text.into_owned()))
 }
 
 /// Reads a CSV file (RFC 4180, header row first).
@@ -98,12 +104,19 @@ pub fn read_csv(source: &str, bytes: &[u8]) -> Result<RawTable, InputError> {
         counted = (at, line);
         line
     };
+    drop(records);
     let mut rows = Vec::new();
-    for record in records {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| line_of(p.byte()));
-            InputError { line, ..InputError::file(source, Problem::Unreadable(e.to_string())) }
-        })?;
+    // One record reused for every row: no allocation per row, one per non-empty cell.
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| line_of(p.byte()));
+                return Err(InputError { line, ..InputError::file(source, Problem::Unreadable(e.to_string())) });
+            }
+        }
         let line = record.position().map_or(rows.len() + 2, |p| line_of(p.byte()));
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
