@@ -199,6 +199,10 @@ backend_tests! {
         assert!(kpi.body.contains("<polyline") && kpi.body.contains("孝南供电中心"), "{}", kpi.body);
         let xlsx = app.get_with("/findings.xlsx?state=confirmed", &[("cookie", &auditor)]).await;
         assert!(xlsx.header("content-type").contains("spreadsheetml"));
+        let by_unit = app.get_with(&format!("/findings?unit={}", f.unit_a1), &[("cookie", &auditor)]).await;
+        assert!(by_unit.body.contains("WO2"));
+        let other_unit = app.get_with(&format!("/findings?unit={}", f.unit_b), &[("cookie", &auditor)]).await;
+        assert!(!other_unit.body.contains("WO2"), "a unit outside reach filters to nothing");
         // Another city's auditor sees none of it.
         let outsider = app.user("wh_auditor", f.unit_b, &[("safety_auditor", f.unit_b)]).await;
         let cookie = app.session_for(outsider).await;

@@ -51,6 +51,8 @@ struct ListQuery {
     state: String,
     #[serde(default)]
     month: String,
+    #[serde(default)]
+    unit: String,
 }
 
 impl ListQuery {
@@ -59,7 +61,7 @@ impl ListQuery {
             rule: Some(self.rule.clone()).filter(|r| !r.is_empty()),
             state: FindingState::from_code(&self.state),
             month: Some(self.month.clone()).filter(|m| !m.is_empty()),
-            unit_id: None,
+            unit_id: self.unit.trim().parse().ok(),
         }
     }
 }
@@ -76,6 +78,13 @@ struct ListPage {
     can_review: bool,
     runs: Vec<(String, String, i64, i64, i64, i64)>,
     query_string: String,
+    units: Vec<crate::admin::UnitOption>,
+}
+
+impl ListPage {
+    fn unit_selected(&self, id: &i64) -> bool {
+        self.q.unit.trim().parse::<i64>().ok() == Some(*id)
+    }
 }
 
 async fn list_page(
@@ -87,7 +96,8 @@ async fn list_page(
     let cap = auth.require::<perm::FindingsView>(&state).await?;
     let rows = findings::list_findings(state.app(), &cap, &q.filter(), 1000).await?;
     let p = &auth.user.principal;
-    let query_string = format!("rule={}&state={}&month={}", q.rule, q.state, q.month);
+    let query_string = format!("rule={}&state={}&month={}&unit={}", q.rule, q.state, q.month, q.unit);
+    let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth),
         findings: rows,
@@ -97,6 +107,7 @@ async fn list_page(
         can_review: p.authorize::<perm::FindingsReview>().is_ok(),
         runs: findings::recent_runs(state.app()).await?,
         query_string,
+        units,
         q,
     }))
 }
