@@ -5,33 +5,8 @@
 mod support;
 
 use axum::http::Method;
-use gridsafe_domain::access::perm;
 use serde_json::json;
-use support::{Fixture, TestApp, meta, operator};
-
-async fn person(app: &TestApp, unit: i64, code: &str, lists: &[&str]) -> i64 {
-    let cap = operator().authorize::<perm::PeopleManage>().expect("operator");
-    let reach = gridsafe_app::people::Reach::units(&cap);
-    let input = gridsafe_app::people::PersonInput {
-        code: code.into(),
-        name: format!("测试{code}"),
-        unit_id: unit,
-        active: true,
-        ..Default::default()
-    };
-    let id = gridsafe_app::people::save_person(app.app(), &reach, &meta(), None, input).await.expect("person");
-    for kind in std::iter::once(&"safety_exam").chain(lists) {
-        let q = gridsafe_app::people::QualificationInput {
-            kind: (*kind).into(),
-            valid_from: "2026-01-01".into(),
-            valid_to: "2026-12-31".into(),
-            passed: true,
-            ..Default::default()
-        };
-        gridsafe_app::people::add_qualification(app.app(), &reach, &meta(), id, q).await.expect("qualification");
-    }
-    id
-}
+use support::{Fixture, TestApp};
 
 fn multipart(unit: i64, files: &[(&str, &str)]) -> Vec<u8> {
     let mut body = format!("--B\r\nContent-Disposition: form-data; name=\"unit_id\"\r\n\r\n{unit}\r\n").into_bytes();
@@ -62,7 +37,7 @@ async fn covered_work(app: &TestApp, f: &Fixture) {
     for (code, lists) in
         [("I1", &["ticket_issuer"][..]), ("L1", &["work_leader"][..]), ("W1", &["work_permitter"][..]), ("C1", &[][..])]
     {
-        let id = person(app, f.unit_a1, code, lists).await;
+        let id = app.person(f.unit_a1, code, lists).await;
         let user = app
             .user(
                 &format!("p_{code}"),

@@ -5,9 +5,8 @@
 mod support;
 
 use axum::http::Method;
-use gridsafe_domain::access::perm;
 use serde_json::{Value, json};
-use support::{Fixture, TestApp, TestResponse, meta, operator};
+use support::{Fixture, TestApp, TestResponse, meta};
 
 /// The people of a ticket, each linked to the fixture account of their role.
 struct Crew {
@@ -16,30 +15,6 @@ struct Crew {
     cookie_permitter: String,
     cookie_crew: String,
     cookie_auditor: String,
-}
-
-async fn person(app: &TestApp, unit: i64, code: &str, lists: &[&str]) -> i64 {
-    let cap = operator().authorize::<perm::PeopleManage>().expect("operator");
-    let reach = gridsafe_app::people::Reach::units(&cap);
-    let input = gridsafe_app::people::PersonInput {
-        code: code.into(),
-        name: format!("测试{code}"),
-        unit_id: unit,
-        active: true,
-        ..Default::default()
-    };
-    let id = gridsafe_app::people::save_person(app.app(), &reach, &meta(), None, input).await.expect("person");
-    for kind in std::iter::once(&"safety_exam").chain(lists) {
-        let q = gridsafe_app::people::QualificationInput {
-            kind: (*kind).into(),
-            valid_from: "2026-01-01".into(),
-            valid_to: "2026-12-31".into(),
-            passed: true,
-            ..Default::default()
-        };
-        gridsafe_app::people::add_qualification(app.app(), &reach, &meta(), id, q).await.expect("qualification");
-    }
-    id
 }
 
 async fn link(app: &TestApp, person: i64, user: i64) {
@@ -58,11 +33,11 @@ async fn crew(app: &TestApp, f: &Fixture) -> Crew {
         ("W1", &["work_permitter"][..], "work_permitter"),
         ("C1", &[][..], "crew_member"),
     ] {
-        let id = person(app, f.unit_a, code, lists).await;
+        let id = app.person(f.unit_a, code, lists).await;
         link(app, id, f.user(role)).await;
     }
-    person(app, f.unit_a, "C2", &[]).await;
-    person(app, f.unit_a, "L2", &["work_leader"]).await;
+    app.person(f.unit_a, "C2", &[]).await;
+    app.person(f.unit_a, "L2", &["work_leader"]).await;
     sessions(app, f).await
 }
 

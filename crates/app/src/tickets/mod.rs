@@ -580,6 +580,38 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
     }
 }
 
+/// Writes a draft's fields (only while it is a draft); how many rows changed.
+async fn write_draft(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    d: &Draft,
+    now: Timestamp,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query(
+        "UPDATE tickets SET unit_id = $1, work_kind = $2, customer_id = $3, customer_name = $4, location = $5, content = $6, \
+         voltage_kv = $7, planned_start = $8, planned_end = $9, issuer_id = $10, co_issuer_id = $11, leader_id = $12, \
+         permitter_id = $13, co_signed_at = NULL, updated_at = $14 WHERE id = $15 AND state = 'draft'",
+    )
+    .bind(d.unit.id)
+    .bind(d.work_kind)
+    .bind(&d.customer_id)
+    .bind(&d.customer_name)
+    .bind(&d.location)
+    .bind(&d.content)
+    .bind(d.voltage_kv)
+    .bind(d.start.to_db())
+    .bind(d.end.to_db())
+    .bind(d.issuer)
+    .bind(d.co_issuer)
+    .bind(d.leader)
+    .bind(d.permitter)
+    .bind(now.to_db())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
 /// Writes the crew and orders of a draft (replacing what was there).
 async fn write_lists(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64, d: &Draft) -> Result<(), AppError> {
     sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1").bind(id).execute(&mut **tx).await?;
@@ -638,30 +670,19 @@ pub async fn create_ticket(
     .try_get(0)?;
     let number = format!("{}-{month}-{seq:04}", d.doc.prefix);
     let id: i64 = sqlx::query(
-        "INSERT INTO tickets (number, type_code, unit_id, state, work_kind, customer_id, customer_name, location, content, \
-         voltage_kv, planned_start, planned_end, issuer_id, co_issuer_id, leader_id, permitter_id, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id",
+        "INSERT INTO tickets (number, type_code, unit_id, state, work_kind, location, content, planned_start, planned_end, \
+         created_by, created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, '', '', $5, $5, $6, $5, $5) RETURNING id",
     )
     .bind(&number)
     .bind(&d.doc.code)
     .bind(d.unit.id)
     .bind(d.work_kind)
-    .bind(&d.customer_id)
-    .bind(&d.customer_name)
-    .bind(&d.location)
-    .bind(&d.content)
-    .bind(d.voltage_kv)
-    .bind(d.start.to_db())
-    .bind(d.end.to_db())
-    .bind(d.issuer)
-    .bind(d.co_issuer)
-    .bind(d.leader)
-    .bind(d.permitter)
-    .bind(&cap.actor().name)
     .bind(now.to_db())
+    .bind(&cap.actor().name)
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
+    write_draft(&mut tx, id, &d, now).await?;
     write_lists(&mut tx, id, &d).await?;
     for (i, t) in templates.iter().enumerate() {
         sqlx::query("INSERT INTO ticket_hazards (ticket_id, hazard, measure, sort_order) VALUES ($1, $2, $3, $4)")
@@ -709,29 +730,7 @@ pub async fn update_draft(
     }
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
-    let changed = sqlx::query(
-        "UPDATE tickets SET unit_id = $1, work_kind = $2, customer_id = $3, customer_name = $4, location = $5, content = $6, \
-         voltage_kv = $7, planned_start = $8, planned_end = $9, issuer_id = $10, co_issuer_id = $11, leader_id = $12, \
-         permitter_id = $13, co_signed_at = NULL, updated_at = $14 WHERE id = $15 AND state = 'draft'",
-    )
-    .bind(d.unit.id)
-    .bind(d.work_kind)
-    .bind(&d.customer_id)
-    .bind(&d.customer_name)
-    .bind(&d.location)
-    .bind(&d.content)
-    .bind(d.voltage_kv)
-    .bind(d.start.to_db())
-    .bind(d.end.to_db())
-    .bind(d.issuer)
-    .bind(d.co_issuer)
-    .bind(d.leader)
-    .bind(d.permitter)
-    .bind(now.to_db())
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let changed = write_draft(&mut tx, id, &d, now).await?;
     if changed == 0 {
         return Err(AppError::Conflict("conflict-ticket-changed"));
     }

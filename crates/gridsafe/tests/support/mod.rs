@@ -293,6 +293,32 @@ impl TestApp {
         id
     }
 
+    /// A person of `unit` holding the 安规 exam and `lists` (qualification kinds) for 2026.
+    pub async fn person(&self, unit: i64, code: &str, lists: &[&str]) -> i64 {
+        use gridsafe_domain::access::perm;
+        let cap = operator().authorize::<perm::PeopleManage>().expect("operator");
+        let reach = gridsafe_app::people::Reach::units(&cap);
+        let input = gridsafe_app::people::PersonInput {
+            code: code.into(),
+            name: format!("测试{code}"),
+            unit_id: unit,
+            active: true,
+            ..Default::default()
+        };
+        let id = gridsafe_app::people::save_person(self.app(), &reach, &meta(), None, input).await.expect("person");
+        for kind in std::iter::once(&"safety_exam").chain(lists) {
+            let q = gridsafe_app::people::QualificationInput {
+                kind: (*kind).into(),
+                valid_from: "2026-01-01".into(),
+                valid_to: "2026-12-31".into(),
+                passed: true,
+                ..Default::default()
+            };
+            gridsafe_app::people::add_qualification(self.app(), &reach, &meta(), id, q).await.expect("qualification");
+        }
+        id
+    }
+
     pub async fn fixture(&self) -> Fixture {
         let root = self.unit("HB", "湖北省电力公司", "province", None).await;
         let unit_a = self.unit("XG", "孝感供电公司", "city", Some(root)).await;

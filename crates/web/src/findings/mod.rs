@@ -15,8 +15,8 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::context::PageContext;
-use crate::error::{AppError, ErrorCode, ErrorInfo};
-use crate::i18n::{Arg, Lang};
+use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::layout::{Chrome, render};
 use crate::routes::Routes;
 
@@ -240,36 +240,8 @@ async fn import(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::MarketingImport>(&state).await?;
-    let bad_upload =
-        || AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("import-bad-upload", Vec::new()));
-    let mut files = Vec::new();
-    let mut unit = auth.user.unit_id;
-    while let Some(field) = multipart.next_field().await.map_err(|_| bad_upload())? {
-        match field.name() {
-            Some("unit_id") => {
-                unit = field.text().await.map_err(|_| bad_upload())?.trim().parse().unwrap_or(unit);
-            }
-            Some("files") => {
-                let name = field.file_name().unwrap_or("upload").to_owned();
-                let bytes = field.bytes().await.map_err(|_| bad_upload())?;
-                if name.is_empty() || bytes.is_empty() {
-                    continue;
-                }
-                let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-                if !matches!(ext.as_str(), "csv" | "xlsx" | "xls" | "ods") {
-                    return Err(AppError::Client(
-                        ErrorInfo::new(ErrorCode::UnsupportedMediaType)
-                            .detail("import-bad-type", vec![("name", Arg::from(name))]),
-                    ));
-                }
-                files.push((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    if files.is_empty() {
-        return Err(bad_upload());
-    }
+    let (files, unit) = crate::people::upload_form(&mut multipart, "unit_id").await?;
+    let unit = unit.and_then(|u| u.trim().parse().ok()).unwrap_or(auth.user.unit_id);
     let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     let tables = gridsafe_app::people::read_upload(&files);
     let outcome = auth

@@ -116,16 +116,23 @@ async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     importer(&state, &auth).await?;
-    let mut files = Vec::new();
-    let mut contractor_unit = auth.user.unit_id;
+    let (files, unit) = upload_form(&mut multipart, "contractor_unit").await?;
+    let contractor_unit = unit.and_then(|u| u.trim().parse().ok()).unwrap_or(auth.user.unit_id);
+    let token = people::store_upload(state.app(), auth.user.principal.actor(), &auth.meta, &files).await?;
+    preview(&state, ctx, &auth, token, contractor_unit, None).await
+}
+
+/// The files of an upload form (`files`, CSV or workbooks) and the value of one other field.
+pub async fn upload_form(
+    multipart: &mut Multipart,
+    field_name: &str,
+) -> Result<(Vec<(String, Vec<u8>)>, Option<String>), AppError> {
     let bad_upload =
         || AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("import-bad-upload", Vec::new()));
+    let mut files = Vec::new();
+    let mut value = None;
     while let Some(field) = multipart.next_field().await.map_err(|_| bad_upload())? {
         match field.name() {
-            Some("contractor_unit") => {
-                contractor_unit =
-                    field.text().await.map_err(|_| bad_upload())?.trim().parse().unwrap_or(contractor_unit)
-            }
             Some("files") => {
                 let name = field.file_name().unwrap_or("upload").to_owned();
                 let bytes = field.bytes().await.map_err(|_| bad_upload())?;
@@ -141,14 +148,14 @@ async fn upload(
                 }
                 files.push((name, bytes.to_vec()));
             }
+            Some(name) if name == field_name => value = Some(field.text().await.map_err(|_| bad_upload())?),
             _ => {}
         }
     }
     if files.is_empty() {
         return Err(bad_upload());
     }
-    let token = people::store_upload(state.app(), auth.user.principal.actor(), &auth.meta, &files).await?;
-    preview(&state, ctx, &auth, token, contractor_unit, None).await
+    Ok((files, value))
 }
 
 #[derive(Debug, Deserialize)]
