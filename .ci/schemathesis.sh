@@ -35,7 +35,7 @@ for role in safety_auditor ticket_issuer work_leader work_permitter; do
     -d "{\"role\":\"$role\",\"unit_id\":$unit}" "$base/api/v1/users/$uid/roles"
 done
 token=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' \
-  -d '{"name":"schemathesis","permissions":["units.manage","users.view","users.manage","roles.manage","people.view","people.manage","contractors.view","contractors.manage","tickets.view","tickets.write","tickets.sign","tickets.evaluate","tickets.configure"],"valid_days":1}' \
+  -d '{"name":"schemathesis","permissions":["units.manage","users.view","users.manage","roles.manage","people.view","people.manage","contractors.view","contractors.manage","tickets.view","tickets.write","tickets.sign","tickets.evaluate","tickets.configure","findings.view","findings.review","marketing.import"],"valid_days":1}' \
   "$base/api/v1/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
 # Every check runs (schemathesis' default); .ci/schemathesis.toml turns one off where it says why.

@@ -628,6 +628,32 @@ const ROWS: &[Row] = &[
         "evidence=done",
         ("/tasks/{task_b}/close", "evidence=done"),
     ),
+    row("GET", "/api/v1/findings", Access::Perm(FindingsView, 200), "/api/v1/findings", ""),
+    scoped(
+        "GET",
+        "/api/v1/findings/{id}",
+        Access::Perm(FindingsView, 200),
+        "/api/v1/findings/{finding_a1}",
+        "",
+        ("/api/v1/findings/{finding_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/findings/{id}/review",
+        Access::Perm(FindingsReview, 200),
+        "/api/v1/findings/{open_finding_a1}/review",
+        r#"{"decision":"dismiss","reason":"test"}"#,
+        ("/api/v1/findings/{open_finding_b}/review", r#"{"decision":"dismiss","reason":"test"}"#),
+    ),
+    row("GET", "/api/v1/tasks", Access::Perm(FindingsView, 200), "/api/v1/tasks", ""),
+    scoped(
+        "POST",
+        "/api/v1/tasks/{id}/close",
+        Access::Perm(FindingsReview, 204),
+        "/api/v1/tasks/{task_a1}/close",
+        r#"{"evidence":"done"}"#,
+        ("/api/v1/tasks/{task_b}/close", r#"{"evidence":"done"}"#),
+    ),
 ];
 
 /// Who makes a request.

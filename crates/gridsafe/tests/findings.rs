@@ -178,6 +178,15 @@ backend_tests! {
         assert!(by_unit.body.contains("WO2"));
         let other_unit = app.get_with(&format!("/findings?unit={}", f.unit_b), &[("cookie", &auditor)]).await;
         assert!(!other_unit.body.contains("WO2"), "a unit outside reach filters to nothing");
+        // The same through the API.
+        let api = app.json(Method::GET, "/api/v1/findings?state=open", None, &[("cookie", &auditor)]).await.json();
+        let open_ids: Vec<String> = api.as_array().expect("list").iter().map(|f| format!("{}:{}", f["rule"], f["entity_id"])).collect();
+        assert_eq!(open_ids, ["\"EVENT_WITHOUT_TICKET\":\"EV2\""], "{api}");
+        let event_id = api[0]["id"].as_i64().expect("id");
+        let r = app.json(Method::POST, &format!("/api/v1/findings/{event_id}/review"), Some(json!({"decision": "dismiss", "reason": "表计故障误报"})), &[("cookie", &auditor)]).await;
+        assert_eq!(r.json()["state"], "dismissed", "{}", r.body);
+        let tasks = app.json(Method::GET, "/api/v1/tasks", None, &[("cookie", &auditor)]).await.json();
+        assert_eq!((tasks[0]["open"].clone(), tasks[0]["evidence"].clone()), (json!(false), json!("已补票")));
         // Another city's auditor sees none of it.
         let outsider = app.user("wh_auditor", f.unit_b, &[("safety_auditor", f.unit_b)]).await;
         let cookie = app.session_for(outsider).await;

@@ -38,6 +38,7 @@ use crate::system;
         (name = "identity", description = "The caller, organisation units, users and API tokens"),
         (name = "audit", description = "The tamper-evident audit trail (痕迹管理)"),
         (name = "people", description = "People, qualifications, contractors, and the role question"),
+        (name = "findings", description = "Cross-audit findings, their review, rectification tasks (营销倒查)"),
         (name = "tickets", description = "Work tickets and cards: drafts, every lifecycle step, evaluation (工作票)"),
     )
 )]
@@ -85,6 +86,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::tickets::api::survey))
         .routes(routes!(crate::tickets::api::evaluate))
         .routes(routes!(crate::tickets::api::stats))
+        .routes(routes!(crate::findings::api::list))
+        .routes(routes!(crate::findings::api::get))
+        .routes(routes!(crate::findings::api::review))
+        .routes(routes!(crate::findings::api::tasks))
+        .routes(routes!(crate::findings::api::close))
 }
 
 /// The OpenAPI document, as generated from the routes.

@@ -1,6 +1,8 @@
 //! Cross-audit in the application (营销倒查): import of the marketing system's work orders and
 //! meter events, the findings with their evidence, review, rectification tasks, KPIs.
 
+pub mod api;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};

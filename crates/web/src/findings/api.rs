@@ -1,0 +1,222 @@
+//! The JSON API of the cross-audit: findings, their review, rectification tasks.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gridsafe_app::findings::{self, FindingFilter, FindingRow, TaskInput, TaskRow};
+use gridsafe_domain::access::perm;
+use gridsafe_domain::findings::{FindingState, Review};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::json::{ApiJson, ApiPath, ApiQuery};
+use crate::auth::Auth;
+use crate::error::{AppError, ErrorEnvelope};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingOut {
+    pub id: i64,
+    /// The rule's code in `cross-audit.md`, e.g. `NO_TICKET`.
+    pub rule: String,
+    /// `order`, `ticket` or `event`.
+    pub entity_kind: String,
+    pub entity_id: String,
+    pub subject: String,
+    pub detail: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    /// `YYYY-MM` of the work.
+    pub month: String,
+    #[schema(schema_with = states)]
+    pub state: String,
+    pub review_reason: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub task_id: Option<i64>,
+}
+
+fn states() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(FindingState::ALL.iter().map(|s| s.code()))).build()
+}
+
+impl From<FindingRow> for FindingOut {
+    fn from(f: FindingRow) -> Self {
+        Self {
+            id: f.id,
+            rule: f.rule,
+            entity_kind: f.entity_kind,
+            entity_id: f.entity_id,
+            subject: f.subject,
+            detail: f.detail,
+            unit_id: f.unit_id,
+            unit_name: f.unit_name,
+            month: f.month,
+            state: f.state.code().to_owned(),
+            review_reason: f.review_reason,
+            reviewed_by: f.reviewed_by,
+            task_id: f.task_id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindingsQuery {
+    pub rule: Option<String>,
+    #[param(schema_with = states)]
+    pub state: Option<String>,
+    /// `YYYY-MM`
+    pub month: Option<String>,
+    /// A unit and the units below it.
+    pub unit_id: Option<i64>,
+}
+
+/// Findings in the caller's units.
+#[utoipa::path(get, path = "/api/v1/findings", tag = "findings", security(("bearer" = [])), params(FindingsQuery),
+    responses((status = 200, body = Vec<FindingOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<FindingsQuery>,
+) -> Result<Json<Vec<FindingOut>>, AppError> {
+    let cap = auth.require::<perm::FindingsView>(&state).await?;
+    let state_filter = match q.state.as_deref() {
+        None => None,
+        Some(code) => Some(
+            FindingState::from_code(code)
+                .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("state", "field-invalid")))?,
+        ),
+    };
+    let filter = FindingFilter { rule: q.rule, state: state_filter, month: q.month, unit_id: q.unit_id };
+    Ok(Json(
+        findings::list_findings(state.app(), &cap, &filter, 10_000).await?.into_iter().map(FindingOut::from).collect(),
+    ))
+}
+
+/// One finding.
+#[utoipa::path(get, path = "/api/v1/findings/{id}", tag = "findings", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Finding id")),
+    responses((status = 200, body = FindingOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<FindingOut>, AppError> {
+    let cap = auth.require::<perm::FindingsView>(&state).await?;
+    let d = auth.checked(&state, findings::finding(state.app(), &cap, id).await).await?;
+    Ok(Json(d.finding.into()))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Confirm,
+    Dismiss,
+}
+
+/// The safety auditor's review: confirm (with the task's responsible person and deadline) or
+/// dismiss (with a reason).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReviewIn {
+    pub decision: Decision,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub reason: String,
+    /// For `confirm`: who rectifies.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub responsible: String,
+    /// For `confirm`: `YYYY-MM-DD`, today or later (default: today plus `crossaudit.task_days`).
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub deadline: String,
+}
+
+/// Reviews an open finding; a confirmation creates its rectification task.
+#[utoipa::path(post, path = "/api/v1/findings/{id}/review", tag = "findings", security(("bearer" = [])), request_body = ReviewIn,
+    params(("id" = i64, Path, description = "Finding id")),
+    responses((status = 200, body = FindingOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Not open any more (FINDING_REVIEW)", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn review(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<ReviewIn>,
+) -> Result<Json<FindingOut>, AppError> {
+    let cap = auth.require::<perm::FindingsReview>(&state).await?;
+    let decision = match r.decision {
+        Decision::Confirm => Review::Confirm,
+        Decision::Dismiss => Review::Dismiss,
+    };
+    let task = TaskInput { responsible: r.responsible, deadline: r.deadline };
+    auth.checked(&state, findings::review(state.app(), &cap, &auth.meta, id, decision, &r.reason, task).await).await?;
+    Ok(Json(findings::finding(state.app(), &cap, id).await?.finding.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskOut {
+    pub id: i64,
+    /// `finding` (hazards later).
+    pub source_kind: String,
+    pub source_id: i64,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub title: String,
+    pub responsible: String,
+    pub deadline: String,
+    pub open: bool,
+    /// Open after its deadline.
+    pub overdue: bool,
+    pub evidence: Option<String>,
+}
+
+impl From<TaskRow> for TaskOut {
+    fn from(t: TaskRow) -> Self {
+        Self {
+            id: t.id,
+            source_kind: t.source_kind,
+            source_id: t.source_id,
+            unit_id: t.unit_id,
+            unit_name: t.unit_name,
+            title: t.title,
+            responsible: t.responsible,
+            deadline: t.deadline,
+            open: t.open,
+            overdue: t.overdue,
+            evidence: t.evidence,
+        }
+    }
+}
+
+/// Rectification tasks in the caller's units, open ones first.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "findings", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TaskOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn tasks(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<TaskOut>>, AppError> {
+    let cap = auth.require::<perm::FindingsView>(&state).await?;
+    Ok(Json(findings::list_tasks(state.app(), &cap, false).await?.into_iter().map(TaskOut::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CloseIn {
+    /// What was done (补办手续、考核、复查结论 …).
+    #[schema(max_length = 2000)]
+    pub evidence: String,
+}
+
+/// Closes a task with its evidence (销号).
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/close", tag = "findings", security(("bearer" = [])), request_body = CloseIn,
+    params(("id" = i64, Path, description = "Task id")),
+    responses((status = 204, description = "Closed"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Closed already, or no evidence (TASK_CLOSE)", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn close(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(c): ApiJson<CloseIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::FindingsReview>(&state).await?;
+    auth.checked(&state, findings::close_task(state.app(), &cap, &auth.meta, id, &c.evidence).await).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
