@@ -1,0 +1,229 @@
+//! Customer inspection cycles (用电检查周期): which rule of the table applies to a customer, and
+//! when the next inspection is due.
+//!
+//! The table is data with defaults: research brief §2.3 (marked [UNVERIFIED] there, so every
+//! default names that origin and a deployment sets its province's values) and the article's two
+//! cycles for self-provided emergency power (§2.2). The shortest cycle that applies wins.
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// 重要电力用户 class (GB/T 29328-2018), or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Importance {
+    /// 特级
+    Special,
+    /// 一级
+    First,
+    /// 二级
+    Second,
+    /// 临时性
+    Temporary,
+    None,
+}
+
+/// What GridSafe knows of a customer's self-provided emergency power (自备应急电源).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmergencyPower {
+    None,
+    /// Registered with the supply company.
+    Registered,
+    /// Likely there but not registered (base stations, farms, banks …).
+    Suspected,
+}
+
+/// The facts a cycle depends on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerFacts {
+    pub voltage_kv: f64,
+    pub importance: Importance,
+    pub emergency_power: EmergencyPower,
+}
+
+/// When a rule applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "when")]
+pub enum Condition {
+    Importance {
+        classes: Vec<Importance>,
+    },
+    /// Supply voltage at least this (kV).
+    VoltageAtLeast {
+        kv: f64,
+    },
+    EmergencyPower {
+        state: EmergencyPower,
+    },
+}
+
+impl Condition {
+    fn holds(&self, c: &CustomerFacts) -> bool {
+        match self {
+            Condition::Importance { classes } => classes.contains(&c.importance),
+            Condition::VoltageAtLeast { kv } => c.voltage_kv >= *kv,
+            Condition::EmergencyPower { state } => c.emergency_power == *state,
+        }
+    }
+}
+
+/// One row of the cycle table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CycleRule {
+    pub code: String,
+    pub condition: Condition,
+    /// Months between inspections; `None` when the rule sets no fixed cycle (before each event,
+    /// as needed).
+    pub months: Option<u32>,
+    /// Where the default comes from.
+    pub origin: String,
+}
+
+fn rule(code: &str, condition: Condition, months: Option<u32>, origin: &str) -> CycleRule {
+    CycleRule { code: code.into(), condition, months, origin: origin.into() }
+}
+
+/// The default table, each row with its origin.
+pub fn default_rules() -> Vec<CycleRule> {
+    const BRIEF: &str = "研究简报 §2.3 国网默认值 [UNVERIFIED]，请按本省规程调整";
+    vec![
+        rule(
+            "important_special_first",
+            Condition::Importance { classes: vec![Importance::Special, Importance::First] },
+            Some(3),
+            BRIEF,
+        ),
+        rule("important_second", Condition::Importance { classes: vec![Importance::Second] }, Some(6), BRIEF),
+        rule(
+            "important_temporary",
+            Condition::Importance { classes: vec![Importance::Temporary] },
+            None,
+            "研究简报 §2.3：临时性重要用户每次保电任务前检查 [UNVERIFIED]",
+        ),
+        rule("voltage_35kv", Condition::VoltageAtLeast { kv: 35.0 }, Some(6), BRIEF),
+        rule("voltage_10kv", Condition::VoltageAtLeast { kv: 6.0 }, Some(12), BRIEF),
+        rule(
+            "emergency_power_registered",
+            Condition::EmergencyPower { state: EmergencyPower::Registered },
+            Some(12),
+            "文章：已备案自备应急电源客户每年专项检查一次（研究简报 §2.2）",
+        ),
+        rule(
+            "emergency_power_suspected",
+            Condition::EmergencyPower { state: EmergencyPower::Suspected },
+            Some(6),
+            "文章：疑似未备案自备电源客户（移动基站、养殖场、银行等）每半年检查一次（研究简报 §2.2）",
+        ),
+    ]
+}
+
+/// The rules that apply to `c`; the one that decides is the first with the shortest cycle.
+pub fn applicable<'a>(c: &CustomerFacts, rules: &'a [CycleRule]) -> Vec<&'a CycleRule> {
+    rules.iter().filter(|r| r.condition.holds(c)).collect()
+}
+
+/// The deciding rule: the shortest fixed cycle among those that apply (`None` when none applies
+/// or none sets a fixed cycle).
+pub fn cycle<'a>(c: &CustomerFacts, rules: &'a [CycleRule]) -> Option<&'a CycleRule> {
+    applicable(c, rules).into_iter().filter(|r| r.months.is_some()).min_by_key(|r| r.months)
+}
+
+/// The day the next inspection is due: `months` after the last one (or after `since`, when the
+/// customer was never inspected), on the same day of the month or the month's last day.
+pub fn next_due(last: Option<NaiveDate>, since: NaiveDate, months: u32) -> NaiveDate {
+    let from = last.unwrap_or(since);
+    from.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
+}
+
+/// Where a customer stands on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueState {
+    /// Due later than this month.
+    NotDue,
+    /// Due this calendar month, not yet past.
+    DueThisMonth,
+    /// Past the due day.
+    Overdue,
+}
+
+pub fn due_state(due: NaiveDate, today: NaiveDate) -> DueState {
+    if today > due {
+        DueState::Overdue
+    } else if (due.year(), due.month()) == (today.year(), today.month()) {
+        DueState::DueThisMonth
+    } else {
+        DueState::NotDue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn customer(kv: f64, importance: Importance, power: EmergencyPower) -> CustomerFacts {
+        CustomerFacts { voltage_kv: kv, importance, emergency_power: power }
+    }
+
+    #[test]
+    fn the_shortest_applicable_cycle_decides() {
+        let rules = default_rules();
+        let months = |c: &CustomerFacts| cycle(c, &rules).and_then(|r| r.months);
+        assert_eq!(months(&customer(10.0, Importance::First, EmergencyPower::Registered)), Some(3));
+        assert_eq!(months(&customer(10.0, Importance::None, EmergencyPower::Registered)), Some(12));
+        assert_eq!(months(&customer(0.4, Importance::None, EmergencyPower::Suspected)), Some(6), "a base station");
+        assert_eq!(months(&customer(110.0, Importance::None, EmergencyPower::None)), Some(6));
+        assert_eq!(months(&customer(0.4, Importance::None, EmergencyPower::None)), None, "as needed");
+        let temporary = customer(0.4, Importance::Temporary, EmergencyPower::None);
+        assert_eq!(cycle(&temporary, &rules), None);
+        assert_eq!(applicable(&temporary, &rules)[0].code, "important_temporary", "before each event");
+        assert!(rules.iter().all(|r| !r.origin.is_empty()), "every default names its origin");
+    }
+
+    #[test]
+    fn due_on_the_same_day_or_the_months_last_day() {
+        assert_eq!(next_due(Some(d("2026-01-31")), d("2020-01-01"), 1), d("2026-02-28"));
+        assert_eq!(next_due(None, d("2026-05-15"), 6), d("2026-11-15"));
+        assert_eq!(due_state(d("2026-11-15"), d("2026-11-15")), DueState::DueThisMonth);
+        assert_eq!(due_state(d("2026-11-15"), d("2026-11-16")), DueState::Overdue);
+        assert_eq!(due_state(d("2026-12-01"), d("2026-11-30")), DueState::NotDue);
+    }
+
+    proptest! {
+        /// The next inspection is due after the last one, within the cycle's months (+3 days for
+        /// short months), and a later inspection never makes it due earlier.
+        #[test]
+        fn due_dates_follow_the_cycle(last in 0i64..5000, later in 0i64..400, months in 1u32..37) {
+            let base = d("2020-01-01");
+            let l = base + chrono::Duration::days(last);
+            let due = next_due(Some(l), base, months);
+            prop_assert!(due > l);
+            let span = (due - l).num_days();
+            prop_assert!(span >= i64::from(months) * 28 && span <= i64::from(months) * 31);
+            let due2 = next_due(Some(l + chrono::Duration::days(later)), base, months);
+            prop_assert!(due2 >= due);
+            // Overdue exactly from the day after the due day.
+            prop_assert_eq!(due_state(due, due + chrono::Duration::days(1)), DueState::Overdue);
+            prop_assert_ne!(due_state(due, due), DueState::Overdue);
+        }
+
+        /// Adding a rule never lengthens a customer's cycle.
+        #[test]
+        fn more_rules_never_lengthen_the_cycle(kv in 0.2f64..500.0, imp in 0usize..5, power in 0usize..3, extra in 1u32..24) {
+            let importance = [Importance::Special, Importance::First, Importance::Second, Importance::Temporary, Importance::None][imp];
+            let emergency_power = [EmergencyPower::None, EmergencyPower::Registered, EmergencyPower::Suspected][power];
+            let c = CustomerFacts { voltage_kv: kv, importance, emergency_power };
+            let mut rules = default_rules();
+            let before = cycle(&c, &rules).and_then(|r| r.months);
+            rules.push(rule("extra", Condition::VoltageAtLeast { kv: 0.0 }, Some(extra), "test"));
+            let after = cycle(&c, &rules).and_then(|r| r.months);
+            prop_assert_eq!(after, Some(before.map_or(extra, |b| b.min(extra))));
+        }
+    }
+}
