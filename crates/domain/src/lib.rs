@@ -7,6 +7,7 @@
 pub mod access;
 pub mod account;
 pub mod findings;
+pub mod hazards;
 pub mod inspections;
 pub mod password;
 pub mod people;

@@ -233,3 +233,21 @@ pub const TASK_CLOSE: Rule = Rule {
     code: "TASK_CLOSE",
     source: "隐患与问题闭环管理：整改完成须有佐证材料方可销号（研究简报 §3）",
 };
+
+/// A hazard moves only along its closed loop.
+pub const HAZARD_STATE: Rule = Rule {
+    code: "HAZARD_STATE",
+    source: "隐患闭环：登记 → 告知/整改计划 → 签收 → 报备 → 整改 → 复查 → 销号（研究简报 §3 [INF]）",
+};
+
+/// A customer's hazard is filed with the county-or-above power authority before it progresses.
+pub const HAZARD_FILING: Rule = Rule {
+    code: "HAZARD_FILING",
+    source: "文章 §4.4；客户侧隐患报县级以上政府电力管理部门备案（研究简报 §3 [S-33][S-46]）",
+};
+
+/// A rectification deadline is not in the past.
+pub const HAZARD_DEADLINE: Rule = Rule {
+    code: "HAZARD_DEADLINE",
+    source: "限期整改：整改期限自告知之日起算（研究简报 §3 [S-48][S-53]）",
+};

@@ -1,0 +1,242 @@
+//! Hazards (隐患) and their closed loop: one state machine for grid-side and customer-side
+//! hazards, every refused step naming its rule; overdue escalation (督办) by date.
+//!
+//! Grid side: 登记 → 整改计划 → 整改中 → 复查 → 销号. Customer side: 登记 → 通知书 → 客户签收 →
+//! 报备 (county-or-above power authority) → 整改中 → 复查 → 销号. A failed review returns to
+//! 整改中. Research brief §3 [INF] state machine; article §4.1, §4.4.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{self, Violation};
+
+/// Who must rectify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Responsibility {
+    Grid,
+    Customer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardState {
+    /// 登记
+    Registered,
+    /// 已制定整改计划 (grid side)
+    Planned,
+    /// 已发整改通知书 (customer side)
+    Notified,
+    /// 客户已签收
+    ReceiptSigned,
+    /// 已报备政府电力管理部门
+    Filed,
+    /// 整改中
+    Rectifying,
+    /// 复查中
+    Reviewing,
+    /// 销号
+    Closed,
+}
+
+impl HazardState {
+    pub fn code(self) -> &'static str {
+        match self {
+            HazardState::Registered => "registered",
+            HazardState::Planned => "planned",
+            HazardState::Notified => "notified",
+            HazardState::ReceiptSigned => "receipt_signed",
+            HazardState::Filed => "filed",
+            HazardState::Rectifying => "rectifying",
+            HazardState::Reviewing => "reviewing",
+            HazardState::Closed => "closed",
+        }
+    }
+}
+
+/// A step of the loop, with what it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step")]
+pub enum HazardStep {
+    /// Grid side: the rectification plan, its owner and deadline.
+    Plan { deadline: NaiveDate },
+    /// Customer side: the printed 整改通知书 with its deadline.
+    Notify { deadline: NaiveDate },
+    /// The customer's signed receipt.
+    SignReceipt,
+    /// Filing with the county-or-above power authority: date and reference.
+    File { on: NaiveDate, reference: String },
+    /// Rectification starts.
+    Rectify,
+    /// Rectification reported done; review (复查) follows.
+    SubmitForReview,
+    /// The review's verdict: passed closes the hazard (销号, evidence required), failed returns it.
+    Review { passed: bool, evidence: bool },
+}
+
+impl HazardStep {
+    pub fn code(&self) -> &'static str {
+        match self {
+            HazardStep::Plan { .. } => "plan",
+            HazardStep::Notify { .. } => "notify",
+            HazardStep::SignReceipt => "sign_receipt",
+            HazardStep::File { .. } => "file",
+            HazardStep::Rectify => "rectify",
+            HazardStep::SubmitForReview => "submit_for_review",
+            HazardStep::Review { .. } => "review",
+        }
+    }
+}
+
+/// The state `step` leads to from `state` for a hazard of this responsibility, on `today`; or
+/// the rule that refuses it.
+pub fn step(
+    responsibility: Responsibility,
+    state: HazardState,
+    step: &HazardStep,
+    today: NaiveDate,
+) -> Result<HazardState, Violation> {
+    use HazardState as S;
+    let wrong = || {
+        let rule = match (responsibility, state, step) {
+            // Rectification of a customer's hazard before the filing is the rule the article names.
+            (Responsibility::Customer, S::Notified | S::ReceiptSigned, HazardStep::Rectify) => rules::HAZARD_FILING,
+            _ => rules::HAZARD_STATE,
+        };
+        Violation::of(rule).with("step", step.code()).with("state", state.code())
+    };
+    let next = match (responsibility, state, step) {
+        (Responsibility::Grid, S::Registered, HazardStep::Plan { deadline })
+        | (Responsibility::Customer, S::Registered, HazardStep::Notify { deadline }) => {
+            if *deadline < today {
+                return Err(Violation::of(rules::HAZARD_DEADLINE).with("until", deadline));
+            }
+            if matches!(step, HazardStep::Plan { .. }) { S::Planned } else { S::Notified }
+        }
+        (Responsibility::Customer, S::Notified, HazardStep::SignReceipt) => S::ReceiptSigned,
+        (Responsibility::Customer, S::ReceiptSigned, HazardStep::File { on, reference }) => {
+            if reference.trim().is_empty() || *on > today {
+                return Err(Violation::of(rules::HAZARD_FILING).with("day", on));
+            }
+            S::Filed
+        }
+        (Responsibility::Grid, S::Planned, HazardStep::Rectify)
+        | (Responsibility::Customer, S::Filed, HazardStep::Rectify) => S::Rectifying,
+        (_, S::Rectifying, HazardStep::SubmitForReview) => S::Reviewing,
+        (_, S::Reviewing, HazardStep::Review { passed: false, .. }) => S::Rectifying,
+        (_, S::Reviewing, HazardStep::Review { passed: true, evidence }) => {
+            if !evidence {
+                return Err(Violation::of(rules::TASK_CLOSE));
+            }
+            S::Closed
+        }
+        _ => return Err(wrong()),
+    };
+    Ok(next)
+}
+
+/// How many levels up an open hazard is escalated (督办) on `today`: none until its deadline has
+/// passed, then one level, and one more for every further `every_days` overdue, up to `max`.
+pub fn escalation(state: HazardState, deadline: Option<NaiveDate>, today: NaiveDate, every_days: u32, max: u32) -> u32 {
+    let Some(deadline) = deadline.filter(|_| state != HazardState::Closed) else { return 0 };
+    let late = (today - deadline).num_days();
+    if late <= 0 {
+        return 0;
+    }
+    let every = i64::from(every_days.max(1));
+    u32::try_from(1 + (late - 1) / every).unwrap_or(u32::MAX).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn a_customer_hazard_is_filed_before_rectification() {
+        let today = d("2026-11-26");
+        let c = Responsibility::Customer;
+        let mut s = HazardState::Registered;
+        s = step(c, s, &HazardStep::Notify { deadline: d("2026-12-26") }, today).expect("notify");
+        s = step(c, s, &HazardStep::SignReceipt, today).expect("receipt");
+        let early = step(c, s, &HazardStep::Rectify, today).expect_err("not filed");
+        assert_eq!(early.rule.code, "HAZARD_FILING");
+        let blank = step(c, s, &HazardStep::File { on: today, reference: " ".into() }, today);
+        assert_eq!(blank.map_err(|v| v.rule.code), Err("HAZARD_FILING"));
+        s = step(c, s, &HazardStep::File { on: today, reference: "孝电力〔2026〕12号".into() }, today).expect("file");
+        s = step(c, s, &HazardStep::Rectify, today).expect("rectify");
+        s = step(c, s, &HazardStep::SubmitForReview, today).expect("submit");
+        s = step(c, s, &HazardStep::Review { passed: false, evidence: true }, today).expect("failed review");
+        assert_eq!(s, HazardState::Rectifying);
+        s = step(c, s, &HazardStep::SubmitForReview, today).expect("submit");
+        assert_eq!(
+            step(c, s, &HazardStep::Review { passed: true, evidence: false }, today).map_err(|v| v.rule.code),
+            Err("TASK_CLOSE")
+        );
+        s = step(c, s, &HazardStep::Review { passed: true, evidence: true }, today).expect("close");
+        assert_eq!(s, HazardState::Closed);
+    }
+
+    #[test]
+    fn grid_hazards_take_a_plan_not_a_notice() {
+        let today = d("2026-11-26");
+        let g = Responsibility::Grid;
+        assert_eq!(
+            step(g, HazardState::Registered, &HazardStep::Notify { deadline: today }, today).map_err(|v| v.rule.code),
+            Err("HAZARD_STATE")
+        );
+        assert_eq!(
+            step(g, HazardState::Registered, &HazardStep::Plan { deadline: d("2026-11-25") }, today)
+                .map_err(|v| v.rule.code),
+            Err("HAZARD_DEADLINE"),
+            "a deadline in the past"
+        );
+        assert_eq!(
+            step(g, HazardState::Registered, &HazardStep::Plan { deadline: today }, today),
+            Ok(HazardState::Planned)
+        );
+    }
+
+    #[test]
+    fn escalation_starts_the_day_after_the_deadline() {
+        let deadline = Some(d("2026-11-30"));
+        assert_eq!(escalation(HazardState::Rectifying, deadline, d("2026-11-30"), 7, 3), 0);
+        assert_eq!(escalation(HazardState::Rectifying, deadline, d("2026-12-01"), 7, 3), 1);
+        assert_eq!(escalation(HazardState::Rectifying, deadline, d("2026-12-08"), 7, 3), 2);
+        assert_eq!(escalation(HazardState::Rectifying, deadline, d("2027-06-01"), 7, 3), 3, "capped");
+        assert_eq!(escalation(HazardState::Closed, deadline, d("2027-06-01"), 7, 3), 0);
+    }
+
+    proptest! {
+        /// Escalation never falls as time passes, and never happens on or before the deadline.
+        #[test]
+        fn escalation_grows_with_time(deadline in 0i64..400, a in 0i64..800, b in 0i64..800, every in 1u32..30) {
+            let base = d("2026-01-01");
+            let dl = Some(base + chrono::Duration::days(deadline));
+            let (t1, t2) = (base + chrono::Duration::days(a.min(b)), base + chrono::Duration::days(a.max(b)));
+            let (e1, e2) = (escalation(HazardState::Rectifying, dl, t1, every, 5), escalation(HazardState::Rectifying, dl, t2, every, 5));
+            prop_assert!(e1 <= e2);
+            if a.min(b) <= deadline { prop_assert_eq!(e1, 0); } else { prop_assert!(e1 >= 1); }
+        }
+
+        /// From any state, any step either is refused or leads somewhere the machine allows; no
+        /// step leaves 销号.
+        #[test]
+        fn closed_is_final(s in 0usize..8, k in 0usize..7, customer in any::<bool>()) {
+            let states = [HazardState::Registered, HazardState::Planned, HazardState::Notified, HazardState::ReceiptSigned,
+                HazardState::Filed, HazardState::Rectifying, HazardState::Reviewing, HazardState::Closed];
+            let today = d("2026-11-26");
+            let steps = [HazardStep::Plan { deadline: today }, HazardStep::Notify { deadline: today }, HazardStep::SignReceipt,
+                HazardStep::File { on: today, reference: "x".into() }, HazardStep::Rectify, HazardStep::SubmitForReview,
+                HazardStep::Review { passed: true, evidence: true }];
+            let r = if customer { Responsibility::Customer } else { Responsibility::Grid };
+            let got = step(r, states[s], &steps[k], today);
+            if states[s] == HazardState::Closed { prop_assert!(got.is_err()); }
+            if let Ok(next) = got { prop_assert_ne!(next, states[s]); }
+        }
+    }
+}
