@@ -183,6 +183,10 @@ backend_tests! {
         let open_ids: Vec<String> = api.as_array().expect("list").iter().map(|f| format!("{}:{}", f["rule"], f["entity_id"])).collect();
         assert_eq!(open_ids, ["\"EVENT_WITHOUT_TICKET\":\"EV2\""], "{api}");
         let event_id = api[0]["id"].as_i64().expect("id");
+        let by_unit = app.json(Method::GET, &format!("/api/v1/findings?unit_id={}.0&state=open", f.unit_a1), None, &[("cookie", &auditor)]).await;
+        assert_eq!(by_unit.json().as_array().map(Vec::len), Some(1), "a whole number written 12.0 is a unit id too: {}", by_unit.body);
+        let bad = app.json(Method::GET, "/api/v1/findings?unit_id=1.5", None, &[("cookie", &auditor)]).await;
+        assert_eq!(bad.status, 422);
         let r = app.json(Method::POST, &format!("/api/v1/findings/{event_id}/review"), Some(json!({"decision": "dismiss", "reason": "表计故障误报"})), &[("cookie", &auditor)]).await;
         assert_eq!(r.json()["state"], "dismissed", "{}", r.body);
         let tasks = app.json(Method::GET, "/api/v1/tasks", None, &[("cookie", &auditor)]).await.json();

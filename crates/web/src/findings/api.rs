@@ -70,7 +70,16 @@ pub struct FindingsQuery {
     /// `YYYY-MM`
     pub month: Option<String>,
     /// A unit and the units below it.
-    pub unit_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub unit_id: Option<String>,
+}
+
+/// A whole number as a query string writes it: `12`, or `12.0`.
+fn whole(text: &str) -> Option<i64> {
+    let t = text.trim();
+    t.parse::<i64>().ok().or_else(|| {
+        t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0).map(|f| f as i64)
+    })
 }
 
 /// Findings in the caller's units.
@@ -89,7 +98,13 @@ pub async fn list(
                 .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("state", "field-invalid")))?,
         ),
     };
-    let filter = FindingFilter { rule: q.rule, state: state_filter, month: q.month, unit_id: q.unit_id };
+    let unit_id = match q.unit_id.as_deref() {
+        None => None,
+        Some(text) => Some(
+            whole(text).ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("unit_id", "field-invalid")))?,
+        ),
+    };
+    let filter = FindingFilter { rule: q.rule, state: state_filter, month: q.month, unit_id };
     Ok(Json(
         findings::list_findings(state.app(), &cap, &filter, 10_000).await?.into_iter().map(FindingOut::from).collect(),
     ))
