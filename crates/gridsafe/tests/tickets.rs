@@ -340,6 +340,11 @@ backend_tests! {
         let refused = step(&app, &c.cookie_issuer, id, json!({"step": "issue"})).await;
         assert_eq!(rules(&refused), ["TICKET_MIN_CREW"]);
         assert!(refused.body.contains("至少 3 人"), "{}", refused.body);
+        // Too long is counted on what was sent, blanks included (schemathesis found a newline
+        // and 2,000 characters accepted).
+        let long = format!("\n{}", "*".repeat(2000));
+        let r = app.json(Method::POST, &format!("/api/v1/tickets/{id}/survey"), Some(json!({"survey": long})), &[("cookie", &c.cookie_leader)]).await;
+        assert_eq!(r.status, 422, "{}", r.body);
         let types = app.json(Method::GET, "/api/v1/ticket-types", None, &[("cookie", &c.cookie_leader)]).await.json();
         let lv = types.as_array().and_then(|t| t.iter().find(|t| t["code"] == "low_voltage")).cloned().expect("low_voltage");
         assert_eq!(lv["min_people"], 3);

@@ -391,7 +391,7 @@ pub async fn review(
 ) -> Result<Option<i64>, AppError> {
     let f = finding(app, cap, id).await?.finding;
     let mut problems = Vec::new();
-    if trim_blank(reason).chars().count() > 500 {
+    if reason.chars().count() > 500 {
         problems.push(FieldProblem::new("reason", "field-name-length").with("max", 500));
     }
     let deadline = match (decision, task.deadline.trim()) {
@@ -402,8 +402,7 @@ pub async fn review(
         (Review::Dismiss, _) => None,
     };
     if decision == Review::Confirm {
-        let n = trim_blank(&task.responsible).chars().count();
-        if n == 0 || n > 100 {
+        if trim_blank(&task.responsible).is_empty() || task.responsible.chars().count() > 100 {
             problems.push(FieldProblem::new("responsible", "field-name-length").with("max", 100));
         }
         if deadline.is_some_and(|d| d < app.today()) {
@@ -541,7 +540,7 @@ pub async fn close_task(
     .await?
     .ok_or(AppError::NotFound)?;
     covers(cap, &row.try_get::<String, _>(1)?)?;
-    if trim_blank(evidence).chars().count() > 2000 {
+    if evidence.chars().count() > 2000 {
         return Err(AppError::Invalid(vec![FieldProblem::new("evidence", "field-name-length").with("max", 2000)]));
     }
     check_close(row.try_get::<String, _>(0)? == "open", evidence)?;

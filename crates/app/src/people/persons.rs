@@ -296,7 +296,7 @@ pub async fn add_qualification(
         problems.push(FieldProblem::new("title", "field-required"));
     }
     for (field, text) in [("title", &input.title), ("certificate_no", &input.certificate_no)] {
-        if trim_blank(text).chars().count() > 100 {
+        if text.chars().count() > 100 {
             problems.push(FieldProblem::new(field, "field-name-length").with("max", 100));
         }
     }

@@ -219,10 +219,10 @@ pub async fn hazard_templates(app: &App, work_kind: Option<&str>) -> Result<Vec<
 pub(crate) fn check_hazard(hazard: &str, measure: &str) -> Result<(String, String), AppError> {
     let mut problems = Vec::new();
     for (field, text) in [("hazard", hazard), ("measure", measure)] {
-        let n = trim_blank(text).chars().count();
-        if n == 0 {
+        // Empty means blank; too long counts what was sent, as the API's schema does.
+        if trim_blank(text).is_empty() {
             problems.push(FieldProblem::new(field, "field-required"));
-        } else if n > 300 {
+        } else if text.chars().count() > 300 {
             problems.push(FieldProblem::new(field, "field-name-length").with("max", 300));
         }
     }
@@ -322,8 +322,7 @@ pub async fn save_eval_reason(
     if !(1..=10).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         problems.push(FieldProblem::new("code", "field-record-code-format"));
     }
-    let n = trim_blank(text).chars().count();
-    if n == 0 || n > 200 {
+    if trim_blank(text).is_empty() || text.chars().count() > 200 {
         problems.push(FieldProblem::new("text", "field-name-length").with("max", 200));
     }
     if !problems.is_empty() {

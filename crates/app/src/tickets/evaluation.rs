@@ -31,7 +31,7 @@ pub async fn evaluate(
             problems.push(FieldProblem::new("reasons", "field-eval-reason").with("value", r));
         }
     }
-    if trim_blank(note).chars().count() > 500 {
+    if note.chars().count() > 500 {
         problems.push(FieldProblem::new("note", "field-name-length").with("max", 500));
     }
     if !problems.is_empty() {

@@ -501,15 +501,14 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
         problems.push(FieldProblem::new("unit_id", "field-unit"));
     }
     for (field, text, max) in [("location", &input.location, 200), ("content", &input.content, 1000)] {
-        let n = trim_blank(text).chars().count();
-        if n == 0 {
+        if trim_blank(text).is_empty() {
             problems.push(FieldProblem::new(field, "field-required"));
-        } else if n > max {
+        } else if text.chars().count() > max {
             problems.push(FieldProblem::new(field, "field-name-length").with("max", max));
         }
     }
     for (field, text) in [("customer_id", &input.customer_id), ("customer_name", &input.customer_name)] {
-        if trim_blank(text).chars().count() > 100 {
+        if text.chars().count() > 100 {
             problems.push(FieldProblem::new(field, "field-name-length").with("max", 100));
         }
     }
@@ -808,7 +807,7 @@ pub async fn record_survey(
 ) -> Result<(), AppError> {
     let t = draft_in_reach(app, cap, id).await?;
     let n = trim_blank(record).chars().count();
-    if n == 0 || n > 2000 {
+    if n == 0 || record.chars().count() > 2000 {
         return Err(AppError::Invalid(vec![FieldProblem::new("survey", "field-name-length").with("max", 2000)]));
     }
     let now = app.now();

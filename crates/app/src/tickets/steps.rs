@@ -198,12 +198,12 @@ pub(crate) async fn take_step_by(
     by: Option<i64>,
 ) -> Result<State, AppError> {
     let t = ticket(app, cap, id).await?;
+    if note.chars().count() > 500 {
+        return Err(AppError::Invalid(vec![FieldProblem::new("note", "field-name-length").with("max", 500)]));
+    }
     let note = trim_blank(note);
     if matches!(step, Step::Void | Step::NotExecuted) && note.is_empty() {
         return Err(AppError::Invalid(vec![FieldProblem::new("note", "field-required")]));
-    }
-    if note.chars().count() > 500 {
-        return Err(AppError::Invalid(vec![FieldProblem::new("note", "field-name-length").with("max", 500)]));
     }
     let newcomer = match step {
         Step::ChangeLeader { to } => Some(to),
