@@ -43,9 +43,7 @@ pub async fn import_marketing(
     tables: Tables,
 ) -> Result<Result<MarketingImport, Vec<InputError>>, AppError> {
     let unit = unit_by_id(app, unit_id).await?.ok_or(AppError::NotFound)?;
-    if !cap.scope().iter().any(|s| unit.path.is_within(s)) {
-        return Err(AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(cap.permission())));
-    }
+    cap.check(&unit.path)?;
     let mut errors = tables.errors.clone();
     if errors.is_empty() && tables.work_orders.is_empty() && tables.meter_events.is_empty() {
         let file = files.first().cloned().unwrap_or_default();

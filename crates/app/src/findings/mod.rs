@@ -12,7 +12,7 @@ pub use run::{RunSummary, run_audit, tables};
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use gridsafe_domain::access::{Capability, PermissionMarker, UnitPath, perm};
+use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::findings::{FindingState, Review, check_close, check_review, overdue};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::time::Timestamp;
@@ -26,15 +26,6 @@ use crate::{App, AppError, FieldProblem, RequestMeta};
 pub trait FindingsReach: PermissionMarker {}
 impl FindingsReach for perm::FindingsView {}
 impl FindingsReach for perm::FindingsReview {}
-
-fn outside<P: PermissionMarker>() -> AppError {
-    AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(P::PERMISSION))
-}
-
-fn covers<P: PermissionMarker>(cap: &Capability<P>, path: &str) -> Result<(), AppError> {
-    let path = UnitPath::parse(path).ok_or_else(|| AppError::internal("unit path"))?;
-    if cap.scope().iter().any(|s| path.is_within(s)) { Ok(()) } else { Err(outside::<P>()) }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingRow {
@@ -262,7 +253,7 @@ pub async fn finding<P: FindingsReach>(app: &App, cap: &Capability<P>, id: i64) 
     .await?
     .ok_or(AppError::NotFound)?;
     let finding = finding_from(&row)?;
-    covers(cap, &finding.unit_path)?;
+    crate::identity::check_stored_path(cap, &finding.unit_path)?;
     let pool = app.db().pool();
     let mut detail =
         FindingDetail { finding, day: None, order: None, event: None, tickets: Vec::new(), people: Vec::new() };
@@ -539,7 +530,7 @@ pub async fn close_task(
     .fetch_optional(app.db().pool())
     .await?
     .ok_or(AppError::NotFound)?;
-    covers(cap, &row.try_get::<String, _>(1)?)?;
+    crate::identity::check_stored_path(cap, &row.try_get::<String, _>(1)?)?;
     if evidence.chars().count() > 2000 {
         return Err(AppError::Invalid(vec![FieldProblem::new("evidence", "field-name-length").with("max", 2000)]));
     }

@@ -21,7 +21,15 @@ pub use users::{
     revoke_role, set_disabled,
 };
 
-use gridsafe_domain::access::UnitPath;
+use gridsafe_domain::access::{Capability, PermissionMarker, UnitPath};
+
+use crate::AppError;
+
+/// The capability reaches the unit whose stored path is `path` (the refusal otherwise).
+pub(crate) fn check_stored_path<P: PermissionMarker>(cap: &Capability<P>, path: &str) -> Result<(), AppError> {
+    let path = UnitPath::parse(path).ok_or_else(|| AppError::internal("unit path"))?;
+    Ok(cap.check(&path)?)
+}
 
 /// `column LIKE 'path%' OR …` for every path of a scope, with the bind values to add.
 pub(crate) fn scope_clause(column: &str, scope: &[UnitPath], first_bind: usize) -> (String, Vec<String>) {

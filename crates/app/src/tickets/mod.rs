@@ -18,7 +18,7 @@ pub use evaluation::{UnitMonth, evaluate, month_stats};
 pub(crate) use steps::take_step_by;
 pub use steps::{PersonCheck, StepInput, lapse_overdue, parse_step, people_check, take_step};
 
-use gridsafe_domain::access::{Actor, Capability, PermissionMarker, UnitPath, perm};
+use gridsafe_domain::access::{Actor, Capability, PermissionMarker, perm};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::tickets::{DocumentType, State};
 use gridsafe_domain::time::Timestamp;
@@ -191,15 +191,6 @@ impl TicketReach for perm::TicketsWrite {}
 impl TicketReach for perm::TicketsSign {}
 impl TicketReach for perm::TicketsEvaluate {}
 
-fn in_reach<P: TicketReach>(cap: &Capability<P>, path: &str) -> Result<(), AppError> {
-    let path = UnitPath::parse(path).ok_or_else(|| AppError::internal("unit path"))?;
-    if cap.scope().iter().any(|s| path.is_within(s)) {
-        Ok(())
-    } else {
-        Err(AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(cap.permission())))
-    }
-}
-
 const ROW_COLUMNS: &str = "t.id, t.number, t.type_code, tt.name, t.unit_id, u.name, u.path, t.state, t.work_kind, \
     t.customer_id, t.customer_name, t.location, t.planned_start, t.planned_end, t.extended_to, lp.code, lp.name, t.verdict";
 const ROW_FROM: &str = "tickets t JOIN ticket_types tt ON tt.code = t.type_code JOIN org_units u ON u.id = t.unit_id \
@@ -307,7 +298,7 @@ pub async fn ticket<P: TicketReach>(app: &App, cap: &Capability<P>, id: i64) -> 
     .await?
     .ok_or(AppError::NotFound)?;
     let summary = row_from(&row)?;
-    in_reach(cap, &summary.unit_path)?;
+    crate::identity::check_stored_path(cap, &summary.unit_path)?;
     let doc = document_type(app, &summary.type_code).await?.ok_or(AppError::NotFound)?.doc;
     let crew_rows = sqlx::query(
         "SELECT p.id, p.code, p.name, c.name, k.acknowledged_at FROM ticket_crew k JOIN people p ON p.id = k.person_id \
@@ -651,9 +642,7 @@ pub async fn create_ticket(
     input: TicketInput,
 ) -> Result<i64, AppError> {
     let d = check_draft(app, &input).await?;
-    if !cap.scope().iter().any(|s| d.unit.path.is_within(s)) {
-        return Err(AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(cap.permission())));
-    }
+    cap.check(&d.unit.path)?;
     let now = app.now();
     let month = now.as_utc().with_timezone(&gridsafe_domain::time::CHINA).format("%Y%m").to_string();
     let templates = hazard_templates(app, Some(d.work_kind)).await?;
@@ -721,9 +710,7 @@ pub async fn update_draft(
 ) -> Result<(), AppError> {
     let before = draft_in_reach(app, cap, id).await?;
     let d = check_draft(app, &input).await?;
-    if !cap.scope().iter().any(|s| d.unit.path.is_within(s)) {
-        return Err(AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(cap.permission())));
-    }
+    cap.check(&d.unit.path)?;
     if d.doc.code != before.doc.code {
         return Err(AppError::invalid("type_code", "field-ticket-type-fixed"));
     }

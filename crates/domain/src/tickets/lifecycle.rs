@@ -213,19 +213,27 @@ pub fn offered(t: &Ticket, person: i64) -> Vec<Step> {
     ];
     all.into_iter()
         .filter(|s| s.from_states().contains(&t.state))
+        .filter(|s| in_role(t, s, person))
         .filter(|s| match s {
-            Step::CoSign => t.co_issuer == Some(person) && !t.co_signed,
-            Step::Acknowledge => t.crew.contains(&person) && !t.acknowledged.contains(&person),
-            Step::Extend { .. } => {
-                t.leader == Some(person) && t.doc.extendable && !t.doc.live_work && t.extended_to.is_none()
-            }
-            other => match other.signer() {
-                FieldRole::TicketIssuer => t.issuer == Some(person),
-                FieldRole::WorkPermitter => t.permitter == Some(person),
-                _ => t.leader == Some(person),
-            },
+            Step::CoSign => !t.co_signed,
+            Step::Acknowledge => !t.acknowledged.contains(&person),
+            Step::Extend { .. } => t.doc.extendable && !t.doc.live_work && t.extended_to.is_none(),
+            _ => true,
         })
         .collect()
+}
+
+/// Whether `person` holds the role on `t` that signs `step`.
+fn in_role(t: &Ticket, step: &Step, person: i64) -> bool {
+    match step {
+        Step::CoSign => t.co_issuer == Some(person),
+        Step::Acknowledge => t.crew.contains(&person),
+        other => match other.signer() {
+            FieldRole::TicketIssuer => t.issuer == Some(person),
+            FieldRole::WorkPermitter => t.permitter == Some(person),
+            _ => t.leader == Some(person),
+        },
+    }
 }
 
 /// Whether person `by` may take `step` on `t` at `at`; the state it leads to, or every reason
@@ -387,16 +395,7 @@ fn signer(
     let role = step.signer();
     let refuse = || vec![Violation::of(rules::TICKET_SIGNER).with("step", step.code()).with("role", role.code())];
     let Some(by) = by else { return refuse() };
-    let holds = match step {
-        Step::CoSign => t.co_issuer == Some(by),
-        Step::Acknowledge => t.crew.contains(&by),
-        _ => match role {
-            FieldRole::TicketIssuer => t.issuer == Some(by),
-            FieldRole::WorkPermitter => t.permitter == Some(by),
-            _ => t.leader == Some(by),
-        },
-    };
-    if !holds {
+    if !in_role(t, step, by) {
         // The leader asking to change himself is the case the rule is about.
         if matches!(step, Step::ChangeLeader { .. }) {
             return vec![Violation::of(rules::TICKET_LEADER_CHANGE)];

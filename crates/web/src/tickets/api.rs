@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::api::json::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
+use crate::people::person_api::Created;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketTypeOut {
@@ -476,11 +477,6 @@ pub struct HazardIn {
     pub hazard: String,
     #[schema(min_length = 1, max_length = 300)]
     pub measure: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Created {
-    pub id: i64,
 }
 
 /// Adds a hazard point (危险点) and its pre-control measure to a draft.
