@@ -254,3 +254,41 @@ impl CrossAuditConfig {
         problems
     }
 }
+
+/// Settings of customer inspections and hazards (`[inspections]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InspectionsConfig {
+    /// Largest photo or signed copy accepted, bytes (default 5 MiB) [INF].
+    pub max_upload_bytes: u64,
+    /// Fewest inspectors on site (default 2, 《用电检查管理办法》; never fewer than 2).
+    pub min_inspectors: u32,
+    /// An overdue hazard is escalated (督办) one unit further up every this many days
+    /// (default 7) [INF, research brief §3 [S-53] 逾期督办].
+    pub escalate_every_days: u32,
+    /// Levels above the hazard's unit it may reach (default 2: the county's city, then the
+    /// province) [INF].
+    pub escalate_max_levels: u32,
+}
+
+impl Default for InspectionsConfig {
+    fn default() -> Self {
+        Self { max_upload_bytes: 5 * 1024 * 1024, min_inspectors: 2, escalate_every_days: 7, escalate_max_levels: 2 }
+    }
+}
+
+impl InspectionsConfig {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if !(1024..=50 * 1024 * 1024).contains(&self.max_upload_bytes) {
+            problems.push(("inspections.max_upload_bytes", "must be 1 KiB – 50 MiB".to_owned()));
+        }
+        if !(2..=10).contains(&self.min_inspectors) {
+            problems.push(("inspections.min_inspectors", "must be 2–10".to_owned()));
+        }
+        if !(1..=365).contains(&self.escalate_every_days) || !(1..=10).contains(&self.escalate_max_levels) {
+            problems.push(("inspections.escalate_every_days / escalate_max_levels", "must be 1–365 / 1–10".to_owned()));
+        }
+        problems
+    }
+}

@@ -23,10 +23,12 @@ pub enum Job {
     TicketLapse,
     /// Run the cross-audit over the imported orders and events (nightly).
     CrossAudit,
+    /// Escalate (督办) hazards past their deadline to the units above (daily).
+    HazardEscalation,
 }
 
 impl Job {
-    pub const ALL: [Job; 7] = [
+    pub const ALL: [Job; 8] = [
         Job::AuditCheckpoint,
         Job::DormantAccounts,
         Job::AuditPrune,
@@ -34,6 +36,7 @@ impl Job {
         Job::ExpiryWarnings,
         Job::TicketLapse,
         Job::CrossAudit,
+        Job::HazardEscalation,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Job {
             Job::ExpiryWarnings => "expiry-warnings",
             Job::TicketLapse => "ticket-lapse",
             Job::CrossAudit => "cross-audit",
+            Job::HazardEscalation => "hazard-escalation",
         }
     }
 
@@ -56,7 +60,7 @@ impl Job {
                 let minutes = i64::from(app.audit_config().checkpoint_minutes.max(1)) * 60;
                 format!("{:012}", now.as_utc().timestamp().div_euclid(minutes))
             }
-            Job::DormantAccounts | Job::AuditPrune | Job::ExpiryWarnings | Job::CrossAudit => {
+            Job::DormantAccounts | Job::AuditPrune | Job::ExpiryWarnings | Job::CrossAudit | Job::HazardEscalation => {
                 local.format("%Y-%m-%d").to_string()
             }
             Job::Cleanup => local.format("%Y-%m-%dT%H").to_string(),
@@ -107,6 +111,9 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
                 channel: gridsafe_domain::access::Channel::Job,
             };
             serde_json::to_value(crate::findings::run_audit(app, &actor, &meta, "nightly").await?).unwrap_or_default()
+        }
+        Job::HazardEscalation => {
+            serde_json::json!({ "escalated": crate::customers::escalate_overdue(app, &meta).await? })
         }
         Job::Cleanup => {
             let now = app.now();

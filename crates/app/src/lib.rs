@@ -7,6 +7,7 @@
 
 pub mod audit;
 mod config;
+pub mod customers;
 pub mod demo;
 mod error;
 pub mod findings;
@@ -19,7 +20,7 @@ pub mod xlsx;
 
 use std::sync::Arc;
 
-pub use config::{AuditConfig, CrossAuditConfig, PeopleConfig, SecurityConfig, TicketsConfig};
+pub use config::{AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig, SecurityConfig, TicketsConfig};
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
 use gridsafe_store::Database;
@@ -38,6 +39,7 @@ struct Inner {
     people: PeopleConfig,
     tickets: TicketsConfig,
     crossaudit: CrossAuditConfig,
+    inspections: InspectionsConfig,
     signer: audit::Signer,
 }
 
@@ -51,8 +53,10 @@ impl App {
     /// Loads (or on first start creates) the audit signing key.
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
-        let Settings { security, audit, people, tickets, crossaudit } = settings;
-        Ok(Self { inner: Arc::new(Inner { db, clock, security, audit, people, tickets, crossaudit, signer }) })
+        let Settings { security, audit, people, tickets, crossaudit, inspections } = settings;
+        Ok(Self {
+            inner: Arc::new(Inner { db, clock, security, audit, people, tickets, crossaudit, inspections, signer }),
+        })
     }
 
     /// Today in China Standard Time: the day qualifications and deadlines count in.
@@ -70,6 +74,10 @@ impl App {
 
     pub fn crossaudit_config(&self) -> &CrossAuditConfig {
         &self.inner.crossaudit
+    }
+
+    pub fn inspections_config(&self) -> &InspectionsConfig {
+        &self.inner.inspections
     }
 
     pub fn db(&self) -> &Database {
@@ -101,6 +109,7 @@ pub struct Settings {
     pub people: PeopleConfig,
     pub tickets: TicketsConfig,
     pub crossaudit: CrossAuditConfig,
+    pub inspections: InspectionsConfig,
 }
 
 /// Where a request came from, for the audit trail.

@@ -90,6 +90,16 @@ permissions! {
     FindingsReview => "findings.review",
     /// Import the marketing system's work orders and meter events.
     MarketingImport => "marketing.import",
+    /// See customers, inspections, hazards, sealed equipment and the safety dashboards.
+    CustomersView => "customers.view",
+    /// Maintain the customer register (客户档案) and import it.
+    CustomersManage => "customers.manage",
+    /// Record inspections, register hazards and take their steps, seal and unseal equipment.
+    InspectionsRecord => "inspections.record",
+    /// Review rectified hazards (复查) and close them (销号).
+    HazardsReview => "hazards.review",
+    /// Maintain the inspection cycle table, checklist templates and hazard grades.
+    InspectionsConfigure => "inspections.configure",
 }
 
 /// Ties a marker type to its permission.

@@ -147,6 +147,64 @@ pub fn escalation(state: HazardState, deadline: Option<NaiveDate>, today: NaiveD
     u32::try_from(1 + (late - 1) / every).unwrap_or(u32::MAX).min(max)
 }
 
+impl HazardState {
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            HazardState::Registered,
+            HazardState::Planned,
+            HazardState::Notified,
+            HazardState::ReceiptSigned,
+            HazardState::Filed,
+            HazardState::Rectifying,
+            HazardState::Reviewing,
+            HazardState::Closed,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+impl Responsibility {
+    pub fn code(self) -> &'static str {
+        match self {
+            Responsibility::Grid => "grid",
+            Responsibility::Customer => "customer",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "grid" => Some(Responsibility::Grid),
+            "customer" => Some(Responsibility::Customer),
+            _ => None,
+        }
+    }
+}
+
+/// The steps that may follow `state` for a hazard of this responsibility (what a page offers).
+pub fn next_steps(responsibility: Responsibility, state: HazardState) -> &'static [&'static str] {
+    use HazardState as S;
+    match (responsibility, state) {
+        (Responsibility::Grid, S::Registered) => &["plan"],
+        (Responsibility::Customer, S::Registered) => &["notify"],
+        (Responsibility::Customer, S::Notified) => &["sign_receipt"],
+        (Responsibility::Customer, S::ReceiptSigned) => &["file"],
+        (Responsibility::Grid, S::Planned) | (Responsibility::Customer, S::Filed) => &["rectify"],
+        (_, S::Rectifying) => &["submit_for_review"],
+        (_, S::Reviewing) => &["review"],
+        _ => &[],
+    }
+}
+
+/// Equipment sealed for a hazard is unsealed only once that hazard is closed (销号).
+pub fn check_unseal(hazard: HazardState) -> Result<(), Violation> {
+    if hazard == HazardState::Closed {
+        Ok(())
+    } else {
+        Err(Violation::of(rules::SEAL_HAZARD_OPEN).with("state", hazard.code()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,7 +269,29 @@ mod tests {
         assert_eq!(escalation(HazardState::Closed, deadline, d("2027-06-01"), 7, 3), 0);
     }
 
+    #[test]
+    fn unsealing_waits_for_the_closed_hazard() {
+        assert_eq!(check_unseal(HazardState::Reviewing).map_err(|v| v.rule.code), Err("SEAL_HAZARD_OPEN"));
+        assert_eq!(check_unseal(HazardState::Closed), Ok(()));
+    }
+
     proptest! {
+        /// The steps a page offers are exactly those the machine accepts (for well-formed input).
+        #[test]
+        fn offered_steps_are_the_accepted_ones(s in 0usize..8, customer in any::<bool>()) {
+            let states = [HazardState::Registered, HazardState::Planned, HazardState::Notified, HazardState::ReceiptSigned,
+                HazardState::Filed, HazardState::Rectifying, HazardState::Reviewing, HazardState::Closed];
+            let today = d("2026-11-26");
+            let all = [HazardStep::Plan { deadline: today }, HazardStep::Notify { deadline: today }, HazardStep::SignReceipt,
+                HazardStep::File { on: today, reference: "x".into() }, HazardStep::Rectify, HazardStep::SubmitForReview,
+                HazardStep::Review { passed: true, evidence: true }];
+            let r = if customer { Responsibility::Customer } else { Responsibility::Grid };
+            for st in &all {
+                let accepted = step(r, states[s], st, today).is_ok();
+                prop_assert_eq!(accepted, next_steps(r, states[s]).contains(&st.code()), "{:?} {:?}", states[s], st);
+            }
+        }
+
         /// Escalation never falls as time passes, and never happens on or before the deadline.
         #[test]
         fn escalation_grows_with_time(deadline in 0i64..400, a in 0i64..800, b in 0i64..800, every in 1u32..30) {

@@ -8,6 +8,8 @@
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::rules::{self, Violation};
+
 /// 重要电力用户 class (GB/T 29328-2018), or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -158,6 +160,56 @@ pub fn due_state(due: NaiveDate, today: NaiveDate) -> DueState {
     }
 }
 
+/// The six sections of the checklist (article §3.4; the last from §4.2).
+pub const SECTIONS: [&str; 6] = ["power_source", "receiving", "secondary", "metering", "operation", "emergency_power"];
+
+/// One checklist item's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// 合格
+    Ok,
+    /// 存在问题 (a hazard may follow)
+    Defect,
+    /// 不适用
+    NotApplicable,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Defect => "defect",
+            Outcome::NotApplicable => "na",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "ok" => Some(Outcome::Ok),
+            "defect" => Some(Outcome::Defect),
+            "na" => Some(Outcome::NotApplicable),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an inspection may be recorded: on a day not after `today`, by at least `min`
+/// different inspectors (each one's qualification is the people module's `may_act`).
+pub fn check_inspection(inspectors: &[i64], min: usize, day: NaiveDate, today: NaiveDate) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut distinct = inspectors.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < min.max(2) {
+        out.push(Violation::of(rules::INSPECTION_INSPECTORS).with("have", distinct.len()).with("needed", min.max(2)));
+    }
+    if day > today {
+        out.push(Violation::of(rules::INSPECTION_DAY).with("day", day));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +245,17 @@ mod tests {
         assert_eq!(due_state(d("2026-11-15"), d("2026-11-15")), DueState::DueThisMonth);
         assert_eq!(due_state(d("2026-11-15"), d("2026-11-16")), DueState::Overdue);
         assert_eq!(due_state(d("2026-12-01"), d("2026-11-30")), DueState::NotDue);
+    }
+
+    #[test]
+    fn two_different_inspectors_on_a_day_not_ahead() {
+        let today = d("2026-11-26");
+        let codes = |v: Vec<Violation>| v.into_iter().map(|v| v.rule.code).collect::<Vec<_>>();
+        assert!(check_inspection(&[1, 2], 2, today, today).is_empty());
+        assert_eq!(codes(check_inspection(&[1, 1], 2, today, today)), ["INSPECTION_INSPECTORS"], "the same twice");
+        assert_eq!(codes(check_inspection(&[1, 2], 1, today, today)), Vec::<&str>::new(), "never fewer than two");
+        assert_eq!(codes(check_inspection(&[1, 2], 3, today, today)), ["INSPECTION_INSPECTORS"]);
+        assert_eq!(codes(check_inspection(&[1, 2], 2, d("2026-11-27"), today)), ["INSPECTION_DAY"]);
     }
 
     proptest! {

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod account;
+pub mod customers;
 pub mod findings;
 pub mod hazards;
 pub mod inspections;

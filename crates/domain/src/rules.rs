@@ -251,3 +251,21 @@ pub const HAZARD_DEADLINE: Rule = Rule {
     code: "HAZARD_DEADLINE",
     source: "限期整改：整改期限自告知之日起算（研究简报 §3 [S-48][S-53]）",
 };
+
+/// A customer inspection is made by at least two inspectors.
+pub const INSPECTION_INSPECTORS: Rule = Rule {
+    code: "INSPECTION_INSPECTORS",
+    source: "《用电检查管理办法》（电力工业部令第6号）：现场检查人员不得少于两人（研究简报 §1.3 [S-7][S-17]，现作为行业惯例）",
+};
+
+/// An inspection is recorded on the day it happened, never ahead.
+pub const INSPECTION_DAY: Rule = Rule {
+    code: "INSPECTION_DAY",
+    source: "用电检查记录须如实反映检查日期（用电检查工作单，研究简报 §1.1 [S-7]）",
+};
+
+/// Sealed equipment stays sealed until its hazard is closed.
+pub const SEAL_HAZARD_OPEN: Rule = Rule {
+    code: "SEAL_HAZARD_OPEN",
+    source: "文章 §4.2：发现违约行为，对相关设备予以封存，直至完成整改；启用封存设备属违约用电（研究简报 §3 [S-38][S-39]）",
+};

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gridsafe_app::{AuditConfig, CrossAuditConfig, PeopleConfig, SecurityConfig, TicketsConfig};
+use gridsafe_app::{AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig, SecurityConfig, TicketsConfig};
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ pub struct Settings {
     pub people: PeopleConfig,
     pub tickets: TicketsConfig,
     pub crossaudit: CrossAuditConfig,
+    pub inspections: InspectionsConfig,
     pub log: LogConfig,
 }
 
@@ -88,6 +89,7 @@ impl Settings {
         problems.extend(self.people.problems());
         problems.extend(self.tickets.problems());
         problems.extend(self.crossaudit.problems());
+        problems.extend(self.inspections.problems());
         if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }

@@ -116,6 +116,7 @@ pub async fn prepare(
         people: settings.people.clone(),
         tickets: settings.tickets.clone(),
         crossaudit: settings.crossaudit.clone(),
+        inspections: settings.inspections.clone(),
     };
     let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))

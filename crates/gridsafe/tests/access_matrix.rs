@@ -189,7 +189,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -654,6 +654,183 @@ const ROWS: &[Row] = &[
         r#"{"evidence":"done"}"#,
         ("/api/v1/tasks/{task_b}/close", r#"{"evidence":"done"}"#),
     ),
+    // Customers, inspections, hazards, sealing, the safety dashboard.
+    row("GET", "/customers", Access::Perm(CustomersView, 200), "/customers", ""),
+    row(
+        "POST",
+        "/customers",
+        Access::Perm(CustomersManage, 303),
+        "/customers",
+        "account_no=N{n}&name=n&address=a&unit_id={unit_a1}&voltage_kv=10&industry=%E9%93%B6%E8%A1%8C&importance=none&emergency_power=none",
+    ),
+    row("GET", "/customers.xlsx", Access::Perm(CustomersView, 200), "/customers.xlsx", ""),
+    row("GET", "/customers/import", Access::Perm(CustomersManage, 200), "/customers/import", ""),
+    row("POST", "/customers/import", Access::Perm(CustomersManage, 422), "/customers/import", "MULTIPART"),
+    row("GET", "/customers/new", Access::Perm(CustomersManage, 200), "/customers/new", ""),
+    scoped(
+        "GET",
+        "/customers/{id}",
+        Access::Perm(CustomersView, 200),
+        "/customers/{customer_a1}",
+        "",
+        ("/customers/{customer_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/customers/{id}",
+        Access::Perm(CustomersManage, 303),
+        "/customers/{customer_a1}",
+        "account_no=E{n}&name=n&address=a&unit_id={unit_a1}&voltage_kv=10&industry=x&importance=none&emergency_power=none",
+        ("/customers/{customer_b}", "account_no=F{n}&name=n&address=a&unit_id={unit_b}&voltage_kv=10&industry=x"),
+    ),
+    scoped(
+        "GET",
+        "/customers/{id}/edit",
+        Access::Perm(CustomersManage, 200),
+        "/customers/{customer_a1}/edit",
+        "",
+        ("/customers/{customer_b}/edit", ""),
+    ),
+    scoped(
+        "GET",
+        "/customers/{id}/inspect",
+        Access::Perm(InspectionsRecord, 200),
+        "/customers/{customer_a1}/inspect",
+        "",
+        ("/customers/{customer_b}/inspect", ""),
+    ),
+    scoped(
+        "POST",
+        "/customers/{id}/inspections",
+        Access::Perm(InspectionsRecord, 422),
+        "/customers/{customer_a1}/inspections",
+        "inspected_on=2026-11-26&kind=periodic",
+        ("/customers/{customer_b}/inspections", "inspected_on=2026-11-26&kind=periodic"),
+    ),
+    row("GET", "/inspections/plan", Access::Perm(CustomersView, 200), "/inspections/plan", ""),
+    row("GET", "/inspections/settings", Access::Perm(CustomersView, 200), "/inspections/settings", ""),
+    row(
+        "POST",
+        "/inspections/settings/cycles",
+        Access::Perm(InspectionsConfigure, 303),
+        "/inspections/settings/cycles",
+        "code=voltage_10kv&months=12",
+    ),
+    row(
+        "POST",
+        "/inspections/settings/checklist",
+        Access::Perm(InspectionsConfigure, 303),
+        "/inspections/settings/checklist",
+        "section=metering&lines=m",
+    ),
+    row(
+        "POST",
+        "/inspections/settings/grades",
+        Access::Perm(InspectionsConfigure, 303),
+        "/inspections/settings/grades",
+        "code=general&deadline_days=90",
+    ),
+    scoped(
+        "GET",
+        "/inspections/{id}",
+        Access::Perm(CustomersView, 200),
+        "/inspections/{inspection_a1}",
+        "",
+        ("/inspections/{inspection_b}", ""),
+    ),
+    scoped(
+        "GET",
+        "/inspections/{id}/notice",
+        Access::Perm(CustomersView, 200),
+        "/inspections/{inspection_a1}/notice",
+        "",
+        ("/inspections/{inspection_b}/notice", ""),
+    ),
+    scoped(
+        "POST",
+        "/inspections/{id}/photos",
+        Access::Perm(InspectionsRecord, 422),
+        "/inspections/{inspection_a1}/photos",
+        "MULTIPART",
+        ("/inspections/{inspection_b}/photos", "MULTIPART"),
+    ),
+    scoped(
+        "POST",
+        "/inspections/{id}/signed",
+        Access::Perm(InspectionsRecord, 422),
+        "/inspections/{inspection_a1}/signed",
+        "MULTIPART",
+        ("/inspections/{inspection_b}/signed", "MULTIPART"),
+    ),
+    scoped(
+        "GET",
+        "/attachments/{id}",
+        Access::Perm(CustomersView, 200),
+        "/attachments/{attachment_a1}",
+        "",
+        ("/attachments/{attachment_b}", ""),
+    ),
+    row("GET", "/hazards", Access::Perm(CustomersView, 200), "/hazards", ""),
+    row(
+        "POST",
+        "/hazards",
+        Access::Perm(InspectionsRecord, 303),
+        "/hazards",
+        "unit_id={unit_a1}&title=t&grade=general&responsibility=grid",
+    ),
+    row("GET", "/hazards.xlsx", Access::Perm(CustomersView, 200), "/hazards.xlsx", ""),
+    row("GET", "/hazards/new", Access::Perm(InspectionsRecord, 200), "/hazards/new", ""),
+    scoped(
+        "GET",
+        "/hazards/{id}",
+        Access::Perm(CustomersView, 200),
+        "/hazards/{hazard_a1_open}",
+        "",
+        ("/hazards/{hazard_b_open}", ""),
+    ),
+    scoped(
+        "POST",
+        "/hazards/{id}/steps",
+        Access::Perm(InspectionsRecord, 303),
+        "/hazards/{hazard_a1_open}/steps",
+        "step=notify&deadline=2099-12-31",
+        ("/hazards/{hazard_b_open}/steps", "step=notify&deadline=2099-12-31"),
+    ),
+    scoped(
+        "GET",
+        "/hazards/{id}/notice",
+        Access::Perm(CustomersView, 200),
+        "/hazards/{hazard_a1_open}/notice",
+        "",
+        ("/hazards/{hazard_b_open}/notice", ""),
+    ),
+    scoped(
+        "POST",
+        "/hazards/{id}/photos",
+        Access::Perm(InspectionsRecord, 422),
+        "/hazards/{hazard_a1_open}/photos",
+        "MULTIPART",
+        ("/hazards/{hazard_b_open}/photos", "MULTIPART"),
+    ),
+    scoped(
+        "POST",
+        "/hazards/{id}/seals",
+        Access::Perm(InspectionsRecord, 303),
+        "/hazards/{hazard_a1_open}/seals",
+        "equipment=g&seal_number=S{n}&sealed_on=2026-11-26",
+        ("/hazards/{hazard_b_open}/seals", "equipment=g&seal_number=S{n}&sealed_on=2026-11-26"),
+    ),
+    row("GET", "/seals", Access::Perm(CustomersView, 200), "/seals", ""),
+    scoped(
+        "POST",
+        "/seals/{id}/unseal",
+        Access::Perm(InspectionsRecord, 409),
+        "/seals/{seal_a1}/unseal",
+        "",
+        ("/seals/{seal_b}/unseal", ""),
+    ),
+    row("GET", "/safety", Access::Perm(CustomersView, 200), "/safety", ""),
+    row("GET", "/safety.xlsx", Access::Perm(CustomersView, 200), "/safety.xlsx", ""),
 ];
 
 /// Who makes a request.
@@ -698,10 +875,15 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             FindingsView,
             FindingsReview,
             MarketingImport,
+            CustomersView,
+            HazardsReview,
+            InspectionsConfigure,
         ],
-        "leader" => &[PeopleView, ContractorsView, TicketsView, FindingsView],
+        "leader" => &[PeopleView, ContractorsView, TicketsView, FindingsView, CustomersView],
         "ticket_issuer" => &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign, FindingsView],
-        "customer_manager" | "inspector" => &[PeopleView, TicketsView, FindingsView],
+        "customer_manager" | "inspector" => {
+            &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, InspectionsRecord]
+        }
         "work_leader" => &[PeopleView, TicketsView, TicketsWrite, TicketsSign, FindingsView],
         "work_permitter" => &[PeopleView, TicketsView, TicketsSign],
         "crew_member" => &[TicketsView, TicketsSign],
@@ -813,6 +995,46 @@ impl Ctx<'_> {
         for (placeholder, unit) in [("{task_a1}", self.f.unit_a1), ("{task_b}", self.f.unit_b)] {
             if out.contains(placeholder) {
                 let id = insert_task(self.app, unit).await;
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        for (placeholder, unit) in [("{customer_a1}", self.f.unit_a1), ("{customer_b}", self.f.unit_b)] {
+            if out.contains(placeholder) {
+                let id = insert_customer(self.app, unit, self.n).await;
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        for (placeholder, unit) in [("{inspection_a1}", self.f.unit_a1), ("{inspection_b}", self.f.unit_b)] {
+            if out.contains(placeholder) {
+                let customer = insert_customer(self.app, unit, self.n).await;
+                let id: i64 = sqlx::query_scalar("INSERT INTO inspections (customer_id, unit_id, inspected_on, kind, conclusion, notice_number, created_by, created_at) VALUES ($1, $2, '2026-11-20', 'periodic', '', $3, 'test', '2026-11-20T00:00:00.000000Z') RETURNING id")
+                    .bind(customer).bind(unit).bind(format!("JC-T-{}", self.n)).fetch_one(self.app.state.db().pool()).await.expect("inspection");
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        for (placeholder, unit, seal) in [
+            ("{hazard_a1_open}", self.f.unit_a1, false),
+            ("{hazard_b_open}", self.f.unit_b, false),
+            ("{seal_a1}", self.f.unit_a1, true),
+            ("{seal_b}", self.f.unit_b, true),
+        ] {
+            if out.contains(placeholder) {
+                let customer = insert_customer(self.app, unit, self.n).await;
+                let hazard: i64 = sqlx::query_scalar("INSERT INTO hazards (number, customer_id, unit_id, title, description, grade, responsibility, state, escalation, created_by, created_at) VALUES ($1, $2, $3, 't', '', 'general', 'customer', 'registered', 0, 'test', '2026-11-20T00:00:00.000000Z') RETURNING id")
+                    .bind(format!("YH-T-{}", self.n)).bind(customer).bind(unit).fetch_one(self.app.state.db().pool()).await.expect("hazard");
+                let id = if seal {
+                    sqlx::query_scalar("INSERT INTO seals (customer_id, hazard_id, unit_id, equipment, seal_number, sealed_on, sealed_by) VALUES ($1, $2, $3, 'g', 's', '2026-11-20', 'test') RETURNING id")
+                        .bind(customer).bind(hazard).bind(unit).fetch_one(self.app.state.db().pool()).await.expect("seal")
+                } else {
+                    hazard
+                };
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        for (placeholder, unit) in [("{attachment_a1}", self.f.unit_a1), ("{attachment_b}", self.f.unit_b)] {
+            if out.contains(placeholder) {
+                let id: i64 = sqlx::query_scalar("INSERT INTO attachments (owner_kind, owner_id, unit_id, name, content_type, size, sha256, content, uploaded_by, uploaded_at) VALUES ('inspection', 0, $1, 'p.png', 'image/png', 8, 'x', $2, 'test', '2026-11-20T00:00:00.000000Z') RETURNING id")
+                    .bind(unit).bind(b"\x89PNG\r\n\x1a\n".to_vec()).fetch_one(self.app.state.db().pool()).await.expect("attachment");
                 out = out.replace(placeholder, &id.to_string());
             }
         }
@@ -954,6 +1176,18 @@ async fn insert_finding(app: &TestApp, unit: i64, entity: &str) -> i64 {
     .fetch_one(app.state.db().pool())
     .await
     .expect("finding")
+}
+
+async fn insert_customer(app: &TestApp, unit: i64, n: usize) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO customers (account_no, name, address, unit_id, voltage_kv, importance, industry, supply_sources, emergency_power, registered_on, updated_at, updated_by) \
+         VALUES ($1, '客户', '地址', $2, 10.0, 'none', '银行', 1, 'suspected', '2026-01-01', '2026-01-01T00:00:00.000000Z', 'test') RETURNING id",
+    )
+    .bind(format!("C{unit}X{n}"))
+    .bind(unit)
+    .fetch_one(app.state.db().pool())
+    .await
+    .expect("customer")
 }
 
 async fn insert_task(app: &TestApp, unit: i64) -> i64 {

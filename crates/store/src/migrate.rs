@@ -44,6 +44,7 @@ migrations! {
     3 => "people",
     4 => "tickets",
     5 => "findings",
+    6 => "customers",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -272,6 +272,41 @@ mod tests {
         for rating in gridsafe_app::people::RATINGS {
             built.push(format!("rating-{rating}"));
         }
+        for key in gridsafe_domain::customers::COLUMNS.iter().map(|c| c.key) {
+            built.push(format!("customer-col-{key}"));
+        }
+        for (prefix, codes) in [
+            ("importance", &crate::customers::IMPORTANCE[..]),
+            ("emergency", &crate::customers::EMERGENCY[..]),
+            ("due", &["overdue", "due", "not_due", "no_cycle"][..]),
+            ("inspection-kind", &gridsafe_app::customers::KINDS[..]),
+            ("section", &gridsafe_domain::inspections::SECTIONS[..]),
+            ("outcome", &["ok", "defect", "na"][..]),
+            ("hazard-state", &crate::hazards::STATES[..]),
+            ("responsibility", &["grid", "customer"][..]),
+            (
+                "hazard-step",
+                &[
+                    "register",
+                    "plan",
+                    "notify",
+                    "sign_receipt",
+                    "file",
+                    "rectify",
+                    "submit_for_review",
+                    "review",
+                    "close",
+                    "review_failed",
+                    "seal",
+                    "escalate",
+                ][..],
+            ),
+        ] {
+            built.extend(codes.iter().map(|c| format!("{prefix}-{c}")));
+        }
+        for rule in gridsafe_domain::inspections::default_rules() {
+            built.push(format!("cycle-{}", rule.code));
+        }
         for arg in ["day", "expired", "contractor", "since", "voltage", "max"] {
             built.push(format!("rule-arg-{arg}"));
         }
@@ -308,6 +343,13 @@ mod tests {
             CONTRACTOR_BLACKLIST,
             CONTRACTOR_LICENSE,
             CONTRACTOR_AGREEMENT,
+            INSPECTION_INSPECTORS,
+            INSPECTION_DAY,
+            SEAL_HAZARD_OPEN,
+            HAZARD_STATE,
+            HAZARD_FILING,
+            HAZARD_DEADLINE,
+            TASK_CLOSE,
         ] {
             built.push(format!("rule-{}", rule.code));
             built.push(format!("rule-{}-fix", rule.code));

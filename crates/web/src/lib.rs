@@ -13,8 +13,10 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod context;
+pub mod customers;
 pub mod error;
 pub mod findings;
+pub mod hazards;
 pub mod headers;
 pub mod home;
 pub mod i18n;
@@ -53,6 +55,8 @@ fn pages() -> routes::Routes {
         .merge(people::routes())
         .merge(tickets::routes())
         .merge(findings::routes())
+        .merge(customers::routes())
+        .merge(hazards::routes())
         .merge(system::routes())
 }
 

@@ -4,6 +4,7 @@
 //! Everything goes through the same use cases as real data (and so into the audit trail). Dates
 //! are relative to today, so warnings and expiries always have something to show.
 
+mod customers;
 mod findings;
 mod tickets;
 
@@ -31,6 +32,7 @@ pub struct DemoReport {
     pub contractors: usize,
     pub tickets: usize,
     pub findings: usize,
+    pub hazards: usize,
 }
 
 const SURNAMES: [&str; 20] = [
@@ -187,7 +189,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     people::apply_import(app, &reach, meta, plan, ImportOptions { skip_invalid: false, contractor_unit: city }).await?;
 
     // Inspectors with their levels, ratings and the blacklist.
-    for (code, level) in [("XG1002", 1), ("XG1007", 2), ("XG2002", 2), ("XG3002", 3)] {
+    for (code, level) in [("XG1002", 1), ("XG1007", 2), ("XG1012", 1), ("XG2002", 2), ("XG3002", 3)] {
         let id = person_id(app, code).await?;
         let input = QualificationInput {
             kind: "inspector".into(),
@@ -254,7 +256,8 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     }
     let tickets = tickets::fill(app, meta, counties[0], &reach).await?;
     let findings = findings::fill(app, meta, counties[0]).await?;
-    Ok(Some(DemoReport { accounts, people: people_count, contractors: contractors.len(), tickets, findings }))
+    let hazards = customers::fill(app, meta, counties[0], counties[1]).await?;
+    Ok(Some(DemoReport { accounts, people: people_count, contractors: contractors.len(), tickets, findings, hazards }))
 }
 
 async fn unit(

@@ -25,6 +25,8 @@ const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-home", "/", &[]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),
+    ("nav-customers", "/customers", &[Permission::CustomersView]),
+    ("nav-hazards", "/hazards", &[Permission::CustomersView]),
     ("nav-people", "/people", &[Permission::PeopleView, Permission::OwnContractor]),
     ("nav-contractors", "/contractors", &[Permission::ContractorsView, Permission::OwnContractor]),
     ("nav-units", "/admin/units", &[Permission::UnitsManage]),

@@ -1,0 +1,347 @@
+//! The demo company's customers: a hospital with a full history from inspection to a closed
+//! hazard, a base station whose unregistered generator is sealed while its hazard is open, a bank
+//! overdue for inspection, a farm due soon, a chemical plant with an overdue grid-side hazard
+//! escalated to the city, and a customer of another county.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use gridsafe_domain::access::{Channel, Principal, perm};
+use sqlx::Row;
+
+use crate::customers::{self, HazardInput, InspectionInput, StepInput};
+use crate::{App, AppError, RequestMeta};
+
+fn fields(pairs: &[(&str, String)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+}
+
+/// Fills the customers; answers how many hazards it registered.
+pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64) -> Result<usize, AppError> {
+    let op = Principal::operator("gridsafe demo", Channel::Cli);
+    let manage = op.authorize::<perm::CustomersManage>()?;
+    let record = op.authorize::<perm::InspectionsRecord>()?;
+    let review = op.authorize::<perm::HazardsReview>()?;
+    let today = app.today();
+    let day = |offset: i64| (today + Duration::days(offset)).to_string();
+    let customer = |no: &str,
+                    name: &str,
+                    address: &str,
+                    unit: i64,
+                    kv: &str,
+                    imp: &str,
+                    doc: &str,
+                    industry: &str,
+                    power: &str,
+                    since: i64| {
+        fields(&[
+            ("account_no", no.into()),
+            ("name", name.into()),
+            ("address", address.into()),
+            ("unit_id", unit.to_string()),
+            ("voltage_kv", kv.into()),
+            ("importance", imp.into()),
+            ("importance_document", doc.into()),
+            ("industry", industry.into()),
+            ("supply_sources", if imp == "none" { "1" } else { "2" }.into()),
+            ("emergency_power", power.into()),
+            ("electrician_name", "陈建华".into()),
+            ("electrician_phone", "0712-2345678".into()),
+            ("preventive_test_due", day(120)),
+            ("registered_on", day(since)),
+        ])
+    };
+    let mut ids = Vec::new();
+    for f in [
+        customer(
+            "0701000101",
+            "孝感市中心医院",
+            "孝南区广场街 6 号",
+            county,
+            "10kV",
+            "first",
+            "孝政电〔2025〕3号",
+            "医院",
+            "registered",
+            -900,
+        ),
+        customer(
+            "0701000102",
+            "中国移动孝南书院基站",
+            "孝南区书院街 18 号",
+            county,
+            "0.4kV",
+            "none",
+            "",
+            "移动基站",
+            "suspected",
+            -400,
+        ),
+        customer(
+            "0701000103",
+            "孝南农商银行城区支行",
+            "孝南区城站路 52 号",
+            county,
+            "0.4kV",
+            "none",
+            "",
+            "银行",
+            "suspected",
+            -600,
+        ),
+        customer(
+            "0701000104",
+            "孝南汇丰生态养殖场",
+            "孝南区朋兴乡汇丰村",
+            county,
+            "0.4kV",
+            "none",
+            "",
+            "养殖场",
+            "suspected",
+            -170,
+        ),
+        customer(
+            "0701000105",
+            "湖北楚星化工有限公司",
+            "孝南经济开发区楚星路 1 号",
+            county,
+            "35kV",
+            "second",
+            "孝政电〔2024〕11号",
+            "化工",
+            "registered",
+            -700,
+        ),
+        customer(
+            "0702000201",
+            "汉川市人民医院",
+            "汉川市仙女山街道 99 号",
+            other_county,
+            "10kV",
+            "first",
+            "汉政电〔2025〕2号",
+            "医院",
+            "registered",
+            -800,
+        ),
+    ] {
+        ids.push(customers::save_customer(app, &manage, meta, None, &f).await?);
+    }
+    let person = |code: &'static str| async move {
+        Ok::<i64, AppError>(
+            sqlx::query("SELECT id FROM people WHERE code = $1")
+                .bind(code)
+                .fetch_one(app.db().pool())
+                .await?
+                .try_get(0)?,
+        )
+    };
+    let (a, b, c) = (person("XG1002").await?, person("XG1007").await?, person("XG1012").await?);
+    let items = customers::checklist(app).await?;
+    let answers = |defect: Option<(&str, &str)>| {
+        items
+            .iter()
+            .map(|i| {
+                let d = defect.filter(|(section, _)| *section == i.section && i.position == 1);
+                (i.id, d.map_or(("ok".to_owned(), String::new()), |(_, note)| ("defect".to_owned(), note.to_owned())))
+            })
+            .collect::<HashMap<_, _>>()
+    };
+    let inspect = |customer: i64,
+                   on: i64,
+                   inspectors: Vec<i64>,
+                   defect: Option<(&'static str, &'static str)>,
+                   conclusion: &str| {
+        InspectionInput {
+            customer_id: customer,
+            inspected_on: day(on),
+            kind: "periodic".into(),
+            inspectors,
+            results: answers(defect),
+            conclusion: conclusion.into(),
+        }
+    };
+    let step = |s: &str| StepInput { step: s.into(), ..StepInput::default() };
+
+    // The hospital: inspected, a customer-side hazard through the whole loop to 销号.
+    let i1 = customers::record_inspection(
+        app,
+        &record,
+        meta,
+        inspect(
+            ids[0],
+            -40,
+            vec![a, b],
+            Some(("receiving", "2 号主变预防性试验已超期 3 个月")),
+            "受电设施存在隐患，已下达整改通知。",
+        ),
+    )
+    .await?;
+    customers::sign_notice(app, &record, meta, i1, "陈建华", &day(-40), None).await?;
+    let h1 = customers::register_hazard(
+        app,
+        &record,
+        meta,
+        HazardInput {
+            customer_id: None,
+            inspection_id: Some(i1),
+            unit_id: None,
+            title: "2 号主变预防性试验超期".into(),
+            description: "2 号主变预防性试验超期 3 个月，存在绝缘缺陷未被发现的风险。".into(),
+            grade: "serious".into(),
+            responsibility: "customer".into(),
+        },
+    )
+    .await?;
+    customers::take_step(app, &record, meta, h1, &StepInput { deadline: day(20), ..step("notify") }).await?;
+    customers::take_step(
+        app,
+        &record,
+        meta,
+        h1,
+        &StepInput { receipt_by: "医院后勤处 陈建华".into(), ..step("sign_receipt") },
+    )
+    .await?;
+    customers::take_step(
+        app,
+        &record,
+        meta,
+        h1,
+        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕45号".into(), ..step("file") },
+    )
+    .await?;
+    customers::take_step(app, &record, meta, h1, &step("rectify")).await?;
+    customers::take_step(app, &record, meta, h1, &step("submit_for_review")).await?;
+    customers::review_hazard(
+        app,
+        &review,
+        meta,
+        h1,
+        &StepInput {
+            passed: true,
+            evidence: "已完成 2 号主变预防性试验，试验报告合格（报告号 SY-2026-118），现场复查无异常。".into(),
+            ..step("review")
+        },
+    )
+    .await?;
+
+    // The base station: an unregistered generator, sealed; the hazard is being rectified.
+    let i2 = customers::record_inspection(
+        app,
+        &record,
+        meta,
+        inspect(
+            ids[1],
+            -5,
+            vec![a, b],
+            Some(("emergency_power", "发现未备案 30 kW 柴油发电机，与电网无可靠闭锁")),
+            "存在自备电源擅自并网风险，已封存。",
+        ),
+    )
+    .await?;
+    let h2 = customers::register_hazard(
+        app,
+        &record,
+        meta,
+        HazardInput {
+            customer_id: None,
+            inspection_id: Some(i2),
+            unit_id: None,
+            title: "未备案自备发电机无闭锁".into(),
+            description: "基站机房内 30 kW 柴油发电机未报备，切换装置与电网间无可靠闭锁，存在倒送电风险。".into(),
+            grade: "major".into(),
+            responsibility: "customer".into(),
+        },
+    )
+    .await?;
+    customers::take_step(app, &record, meta, h2, &StepInput { deadline: day(10), ..step("notify") }).await?;
+    customers::take_step(
+        app,
+        &record,
+        meta,
+        h2,
+        &StepInput { receipt_by: "基站维护员 刘洋".into(), ..step("sign_receipt") },
+    )
+    .await?;
+    customers::take_step(
+        app,
+        &record,
+        meta,
+        h2,
+        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕46号".into(), ..step("file") },
+    )
+    .await?;
+    customers::take_step(app, &record, meta, h2, &step("rectify")).await?;
+    customers::seal(app, &record, meta, h2, "30 kW 柴油发电机", "FC-2026-0031", &day(-5)).await?;
+
+    // The bank: last inspected eight months ago, overdue on its six-month cycle.
+    customers::record_inspection(
+        app,
+        &record,
+        meta,
+        inspect(ids[2], -190, vec![a, b], None, "未发现自备电源，运行正常。"),
+    )
+    .await?;
+
+    // The chemical plant (35 kV): two first-level inspectors; a grid-side hazard on the supply
+    // line, planned, now past its deadline and escalated to the city.
+    customers::record_inspection(app, &record, meta, inspect(ids[4], -60, vec![a, c], None, "运行正常。")).await?;
+    let h3 = customers::register_hazard(
+        app,
+        &record,
+        meta,
+        HazardInput {
+            customer_id: Some(ids[4]),
+            inspection_id: None,
+            unit_id: None,
+            title: "35 kV 楚星线 3 号杆拉线锈蚀".into(),
+            description: "供电线路拉线严重锈蚀，属供电企业资产。".into(),
+            grade: "general".into(),
+            responsibility: "grid".into(),
+        },
+    )
+    .await?;
+    customers::take_step(
+        app,
+        &record,
+        meta,
+        h3,
+        &StepInput {
+            deadline: day(0),
+            owner: "孝南供电中心运检班 王强".into(),
+            tasks: "更换 3 号杆拉线\n复测杆塔倾斜".into(),
+            ..step("plan")
+        },
+    )
+    .await?;
+    customers::take_step(app, &record, meta, h3, &step("rectify")).await?;
+    // Demo history: the plan was made three weeks ago with a deadline ten days ago.
+    let mut tx = app.db().begin_write().await?;
+    sqlx::query("UPDATE hazards SET deadline = $1 WHERE id = $2").bind(day(-10)).bind(h3).execute(&mut *tx).await?;
+    sqlx::query("UPDATE rectification_tasks SET deadline = $1 WHERE source_kind = 'hazard' AND source_id = $2")
+        .bind(day(-10))
+        .bind(h3)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    customers::escalate_overdue(app, meta).await?;
+
+    // An ad hoc grid-side hazard just registered, waiting for its plan.
+    customers::register_hazard(
+        app,
+        &record,
+        meta,
+        HazardInput {
+            customer_id: None,
+            inspection_id: None,
+            unit_id: Some(county),
+            title: "书院街公用表箱门锁损坏".into(),
+            description: "表箱门无法关闭，存在触电风险。".into(),
+            grade: "general".into(),
+            responsibility: "grid".into(),
+        },
+    )
+    .await?;
+    Ok(4)
+}

@@ -1,0 +1,266 @@
+//! Customers, inspections and the hazard closed loop over the pages: a register imported (a bad
+//! row refuses the whole file), an inspection refused for too few or unqualified inspectors and
+//! recorded by two, photos checked for size and type, the notice signed, a customer hazard taken
+//! from notice to 销号 with filing required first, sealing held until the hazard is closed,
+//! overdue escalation by moving time, another city refused, the demo company filled.
+
+mod support;
+
+use axum::http::Method;
+use support::{Fixture, TestApp};
+
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(format!("--B\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").into_bytes());
+    }
+    if let Some((field, filename, bytes)) = file {
+        body.extend(
+            format!("--B\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .into_bytes(),
+        );
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(b"--B--\r\n");
+    body
+}
+
+async fn post_multipart(app: &TestApp, cookie: &str, path: &str, body: Vec<u8>) -> support::TestResponse {
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("cookie", cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    app.request(request).await
+}
+
+const REGISTER: &str = "户号,户名,用电地址,供电单位,电压等级,重要等级,认定文件,行业,自备应急电源,建档日期\n\
+0701000001,孝感市第一医院,书院街1号,孝南供电中心,10kV,一级,孝政电〔2025〕3号,医院,已备案,2025-11-01\n\
+0701000002,移动书院基站,书院街18号,孝南供电中心,0.4kV,,,移动基站,疑似未备案,2026-01-10\n";
+
+/// Inspectors of levels 1 and 2 and one of level 3 (0.4 kV only), in county A1.
+async fn inspectors(app: &TestApp, f: &Fixture) -> (i64, i64, i64) {
+    use gridsafe_domain::access::perm;
+    let cap = support::operator().authorize::<perm::PeopleManage>().expect("op");
+    let reach = gridsafe_app::people::Reach::units(&cap);
+    let mut ids = Vec::new();
+    for (code, level) in [("J1", 1i64), ("J2", 2), ("J3", 3)] {
+        let id = app.person(f.unit_a1, code, &[]).await;
+        let q = gridsafe_app::people::QualificationInput {
+            kind: "inspector".into(),
+            valid_from: "2026-01-01".into(),
+            valid_to: "2026-12-31".into(),
+            level: Some(level),
+            passed: true,
+            ..Default::default()
+        };
+        gridsafe_app::people::add_qualification(app.app(), &reach, &support::meta(), id, q)
+            .await
+            .expect("qualification");
+        ids.push(id);
+    }
+    (ids[0], ids[1], ids[2])
+}
+
+async fn customer_id(app: &TestApp, no: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM customers WHERE account_no = $1")
+        .bind(no)
+        .fetch_one(app.state.db().pool())
+        .await
+        .expect("customer")
+}
+
+async fn checklist_form(app: &TestApp, inspectors: &[i64], defect: bool) -> String {
+    let items = gridsafe_app::customers::checklist(app.app()).await.expect("checklist");
+    let mut body = String::from("inspected_on=2026-11-26&kind=periodic&conclusion=ok");
+    for i in inspectors {
+        body.push_str(&format!("&inspector={i}"));
+    }
+    for (n, item) in items.iter().enumerate() {
+        if defect && n == 0 {
+            body.push_str(&format!("&result_{}=defect&note_{}=%E5%BE%85%E6%95%B4%E6%94%B9", item.id, item.id));
+        } else {
+            body.push_str(&format!("&result_{}=ok", item.id));
+        }
+    }
+    body
+}
+
+async fn hazard_state(app: &TestApp, id: i64) -> String {
+    sqlx::query_scalar("SELECT state FROM hazards WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.state.db().pool())
+        .await
+        .expect("state")
+}
+
+backend_tests! {
+    async fn from_the_register_through_an_inspection_to_a_closed_hazard(app: TestApp) {
+        let f = app.fixture().await;
+        let (j1, j2, j3) = inspectors(&app, &f).await;
+        let inspector = app.session_for(f.user("inspector")).await;
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+
+        // A register with a bad voltage on line 3: nothing written, the place named.
+        let bad = REGISTER.replace("0.4kV", "四百伏");
+        let r = post_multipart(&app, &inspector, "/customers/import", multipart(&[], Some(("files", "客户.csv", bad.as_bytes())))).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("客户.csv") && r.body.contains("第 3 行") && r.body.contains("四百伏"), "{}", r.body);
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(count, 0, "all or nothing");
+        let r = post_multipart(&app, &inspector, "/customers/import", multipart(&[], Some(("files", "客户.csv", REGISTER.as_bytes())))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let hospital = customer_id(&app, "0701000001").await;
+        let station = customer_id(&app, "0701000002").await;
+
+        // The cycle: a class 1 customer every 3 months from registration (2025-11-01), so overdue;
+        // the base station every 6 months from 2026-01-10, so due in July, done? no: overdue too.
+        let page = app.get_with(&format!("/customers/{hospital}"), &[("cookie", &inspector)]).await;
+        assert!(page.body.contains("data-due=\"overdue\"") && page.body.contains("每 3 个月"), "{}", page.body);
+        let plan = app.get_with("/inspections/plan?month=2026-11", &[("cookie", &inspector)]).await;
+        assert!(plan.body.contains("0701000001") && plan.body.contains("0701000002"), "{}", plan.body);
+
+        // One inspector, or one not qualified for 10 kV: refused, naming the rules.
+        let path = format!("/customers/{hospital}/inspections");
+        let r = app.post_form(&path, &checklist_form(&app, &[j1], true).await, &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("INSPECTION_INSPECTORS"), "{}", r.body);
+        let r = app.post_form(&path, &checklist_form(&app, &[j1, j3], true).await, &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("INSPECTOR_LEVEL") && r.body.contains("J3"), "{}", r.body);
+        let r = app.post_form(&path, &checklist_form(&app, &[j1, j2], true).await, &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let inspection: i64 = r.header("location").rsplit('/').next().and_then(|i| i.parse().ok()).expect("inspection id");
+        let page = app.get_with(&format!("/customers/{hospital}"), &[("cookie", &inspector)]).await;
+        assert!(page.body.contains("data-due=\"not_due\"") && page.body.contains("2027-02-26"), "due three months on");
+
+        // Photos: too large, not an image, then a PNG.
+        let big = vec![0xFF_u8; 5 * 1024 * 1024 + 1];
+        let photos = format!("/inspections/{inspection}/photos");
+        let r = post_multipart(&app, &inspector, &photos, multipart(&[], Some(("photo", "big.jpg", &big)))).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("超过上限 5.0 MB"), "{}", r.body);
+        let r = post_multipart(&app, &inspector, &photos, multipart(&[], Some(("photo", "x.jpg", b"<html>not a photo</html>")))).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("JPEG、PNG 或 WebP"), "{}", r.body);
+        let png = b"\x89PNG\r\n\x1a\n0000";
+        let r = post_multipart(&app, &inspector, &photos, multipart(&[], Some(("photo", "ok.png", png)))).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        // The notice in duplicate, signed by the customer with a scanned copy.
+        let notice = app.get_with(&format!("/inspections/{inspection}/notice"), &[("cookie", &inspector)]).await;
+        assert_eq!(notice.body.matches("用电检查结果通知书</h1>").count(), 2, "two copies");
+        let r = post_multipart(&app, &inspector, &format!("/inspections/{inspection}/signed"),
+            multipart(&[("signed_by", "陈建华"), ("signed_on", "2026-11-26")], Some(("copy", "signed.pdf", b"%PDF-1.4 x")))).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = app.get_with(&format!("/inspections/{inspection}"), &[("cookie", &inspector)]).await;
+        assert!(page.body.contains("data-signed") && page.body.contains("signed.pdf"), "{}", page.body);
+
+        // A customer-side hazard from the inspection: rectification before filing is refused.
+        let r = app.post_form("/hazards", &format!("inspection_id={inspection}&title=%E4%B8%BB%E5%8F%98%E8%AF%95%E9%AA%8C%E8%B6%85%E6%9C%9F&grade=serious&responsibility=customer"), &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let hazard: i64 = r.header("location").rsplit('/').next().and_then(|i| i.parse().ok()).expect("hazard id");
+        let step = |body: &'static str| format!("step={body}");
+        let steps = format!("/hazards/{hazard}/steps");
+        let r = app.post_form(&steps, "step=notify&deadline=2026-12-10", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let r = app.post_form(&steps, "step=sign_receipt&receipt_by=%E9%99%88", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let r = app.post_form(&steps, &step("rectify"), &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("HAZARD_FILING"), "{}", r.body);
+        assert_eq!(hazard_state(&app, hazard).await, "receipt_signed", "nothing changed");
+        let r = app.post_form(&steps, "step=file&filed_on=2026-11-26&reference=%E5%AD%9D45", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+
+        // Sealing the customer's generator; unsealing refused while the hazard is open.
+        let r = app.post_form(&format!("/hazards/{hazard}/seals"), "equipment=gen&seal_number=FC1&sealed_on=2026-11-26", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let seal: i64 = sqlx::query_scalar("SELECT id FROM seals WHERE hazard_id = $1").bind(hazard).fetch_one(app.state.db().pool()).await.expect("seal");
+        let r = app.post_form(&format!("/seals/{seal}/unseal"), "", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("SEAL_HAZARD_OPEN"), "{}", r.body);
+
+        for s in ["rectify", "submit_for_review"] {
+            let r = app.post_form(&steps, &format!("step={s}"), &[("cookie", &inspector)]).await;
+            assert_eq!(r.status, 303, "{s}: {}", r.body);
+        }
+        // The review is the safety auditor's; a failed one returns it, with a reason.
+        let r = app.post_form(&steps, "step=review&passed=1&evidence=x", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 403, "an inspector does not review");
+        let r = app.post_form(&steps, "step=review&passed=0&evidence=", &[("cookie", &auditor)]).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let r = app.post_form(&steps, "step=review&passed=0&evidence=%E6%9C%AA%E5%AE%8C%E6%88%90", &[("cookie", &auditor)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(hazard_state(&app, hazard).await, "rectifying");
+        let r = app.post_form(&steps, "step=submit_for_review", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let r = app.post_form(&steps, "step=review&passed=1&evidence=%E8%AF%95%E9%AA%8C%E5%90%88%E6%A0%BC", &[("cookie", &auditor)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(hazard_state(&app, hazard).await, "closed");
+        let r = app.post_form(&format!("/seals/{seal}/unseal"), "", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "unsealed once closed: {}", r.body);
+        let actions = app.audit_actions().await;
+        for a in ["customer.imported", "inspection.recorded", "inspection.notice_signed", "hazard.registered", "hazard.step", "seal.sealed", "seal.unseal_refused", "seal.unsealed"] {
+            assert!(actions.iter().any(|x| x == a), "{a} audited");
+        }
+
+        // A grid-side hazard of the base station, planned; overdue from the day after its
+        // deadline and escalated one unit up, then another after seven more days.
+        let r = app.post_form("/hazards", &format!("customer_id={station}&title=t&grade=general&responsibility=grid"), &[("cookie", &inspector)]).await;
+        let grid: i64 = r.header("location").rsplit('/').next().and_then(|i| i.parse().ok()).expect("hazard id");
+        let r = app.post_form(&format!("/hazards/{grid}/steps"), "step=notify&deadline=2026-12-10", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 409, "a grid hazard takes a plan, not a notice");
+        assert!(r.body.contains("HAZARD_STATE"), "{}", r.body);
+        let r = app.post_form(&format!("/hazards/{grid}/steps"), "step=plan&deadline=2026-11-30&owner=%E7%8E%8B&tasks=a%0Ab", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let escalation = |app: &TestApp| {
+            let pool = app.state.db().pool().clone();
+            async move { sqlx::query_scalar::<_, i64>("SELECT escalation FROM hazards WHERE id = $1").bind(grid).fetch_one(&pool).await.expect("level") }
+        };
+        app.clock.advance(chrono::Duration::days(4));
+        gridsafe_app::jobs::run(app.app(), gridsafe_app::jobs::Job::HazardEscalation).await.expect("job");
+        assert_eq!(escalation(&app).await, 0, "on the deadline day");
+        app.clock.advance(chrono::Duration::days(1));
+        gridsafe_app::jobs::run(app.app(), gridsafe_app::jobs::Job::HazardEscalation).await.expect("job");
+        assert_eq!(escalation(&app).await, 1, "the day after");
+        // Sessions lapse while days pass; sign in again.
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let page = app.get_with(&format!("/hazards/{grid}"), &[("cookie", &auditor)]).await;
+        assert!(page.body.contains("data-escalated") && page.body.contains("孝感供电公司"), "{}", page.body);
+        app.clock.advance(chrono::Duration::days(7));
+        gridsafe_app::jobs::run(app.app(), gridsafe_app::jobs::Job::HazardEscalation).await.expect("job");
+        assert_eq!(escalation(&app).await, 2);
+
+        // The dashboard and the ledgers; another city's auditor is refused the records.
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let dash = app.get_with("/safety", &[("cookie", &auditor)]).await;
+        assert_eq!(dash.status, 200);
+        assert!(dash.body.contains("<svg") && dash.body.contains("孝南供电中心"), "{}", dash.body);
+        for path in ["/safety.xlsx", "/hazards.xlsx", "/customers.xlsx"] {
+            let r = app.get_with(path, &[("cookie", &auditor)]).await;
+            assert_eq!(r.status, 200, "{path}");
+            assert!(r.header("content-type").contains("spreadsheetml"), "{path}");
+        }
+        let other = app.user("auditor_b", f.unit_b, &[("safety_auditor", f.unit_b)]).await;
+        let other = app.session_for(other).await;
+        assert_eq!(app.get_with(&format!("/hazards/{hazard}"), &[("cookie", &other)]).await.status, 403);
+        assert_eq!(app.get_with(&format!("/customers/{hospital}"), &[("cookie", &other)]).await.status, 403);
+        let list = app.get_with("/customers", &[("cookie", &other)]).await;
+        assert!(!list.body.contains("0701000001"), "out of scope");
+    }
+
+    async fn the_demo_company_has_every_part(app: TestApp) {
+        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
+        let pool = app.state.db().pool();
+        let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.expect(sql) };
+        assert_eq!(count("SELECT COUNT(*) FROM customers").await, 6);
+        assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE state = 'closed'").await, 1, "a full history to 销号");
+        assert_eq!(count("SELECT COUNT(*) FROM seals WHERE unsealed_on IS NULL").await, 1);
+        assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE escalation > 0").await, 1);
+        assert!(count("SELECT COUNT(*) FROM inspections").await >= 4);
+    }
+}

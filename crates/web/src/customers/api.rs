@@ -1,0 +1,1 @@
+//! (API added below)
