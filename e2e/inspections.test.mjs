@@ -1,0 +1,120 @@
+// A customer inspection on a phone, from the checklist to a closed hazard: the inspector records
+// an inspection of the demo farm with two qualified inspectors, adds a photo, records the
+// customer's signature on the result notice, registers a customer-side hazard, issues the notice,
+// records the receipt, is refused rectification before the filing (HAZARD_FILING), files, seals
+// the generator, rectifies and asks for review; the safety auditor reviews and closes it (销号).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServer, launchBrowser } from "./harness.mjs";
+
+const PASSWORD = "Demo-2026-gs";
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ demo: true });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function as(username) {
+  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(server.base + "/login");
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码").fill(PASSWORD);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  return page;
+}
+
+async function fitsThePhone(page) {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 392, `${page.url()} is ${width}px wide`);
+}
+
+test("an inspection on a phone leads to a hazard closed by the safety auditor", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "gridsafe-photo-"));
+  const photo = join(dir, "generator.png");
+  // The smallest valid PNG: one transparent pixel.
+  writeFileSync(photo, Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64"));
+
+  const inspector = await as("demo.inspector");
+  await inspector.goto(server.base + "/customers");
+  await fitsThePhone(inspector);
+  await inspector.getByRole("link", { name: "0701000104" }).click();
+  assert.match(await inspector.locator("h1").textContent(), /养殖场/);
+  await inspector.getByRole("link", { name: "用电检查", exact: true }).click();
+  await fitsThePhone(inspector);
+  await inspector.locator("input[name=inspector][data-code=XG1002]").check();
+  await inspector.locator("input[name=inspector][data-code=XG1007]").check();
+  const generator = inspector.locator("#section-emergency_power .item").first();
+  await generator.getByLabel("存在问题").check();
+  await generator.getByPlaceholder("情况说明").fill("猪舍配电间发现未备案 50 kW 柴油发电机");
+  await inspector.getByLabel("检查结论").fill("发现未备案自备电源，已下达整改通知。");
+  await inspector.getByRole("button", { name: "保存检查记录" }).click();
+  await inspector.waitForURL(/\/inspections\/\d+$/);
+  assert.match(await inspector.locator("#results").textContent(), /未备案 50 kW/);
+
+  await inspector.setInputFiles("input[name=photo]", photo);
+  await inspector.getByRole("button", { name: "上传照片" }).click();
+  await inspector.waitForURL(/\/inspections\/\d+/);
+  assert.equal(await inspector.locator("#photos img").count(), 1);
+  await inspector.getByLabel("签收人").fill("场长 胡建华");
+  await inspector.getByRole("button", { name: "登记签收" }).click();
+  assert.ok(await inspector.locator("[data-signed]").isVisible());
+
+  await inspector.getByRole("link", { name: "登记隐患" }).click();
+  await inspector.getByLabel("隐患名称").fill("未备案柴油发电机无闭锁");
+  await inspector.getByLabel("隐患等级").selectOption({ label: "重大隐患（默认整改期限 30 天）" });
+  await inspector.getByRole("button", { name: "登记", exact: true }).click();
+  await inspector.waitForURL(/\/hazards\/\d+$/);
+  const hazard = inspector.url();
+  await fitsThePhone(inspector);
+  const state = () => inspector.locator("[data-hazard-state]").getAttribute("data-hazard-state");
+
+  await inspector.getByRole("button", { name: "发整改通知书" }).click();
+  assert.equal(await state(), "notified");
+  await inspector.getByLabel("客户签收人").fill("场长 胡建华");
+  await inspector.getByRole("button", { name: "客户签收" }).click();
+  assert.equal(await state(), "receipt_signed");
+
+  // Rectification before the filing is refused, naming the rule and what to do.
+  await inspector.getByRole("button", { name: "开始整改" }).click();
+  const refusal = await inspector.locator(".rule").first().textContent();
+  assert.match(refusal, /HAZARD_FILING/);
+  assert.match(refusal, /报备/);
+
+  await inspector.goto(hazard);
+  assert.equal(await state(), "receipt_signed");
+  await inspector.getByLabel("报备文号").fill("孝经信电〔2026〕51号");
+  await inspector.getByRole("button", { name: "报备政府部门" }).click();
+  assert.equal(await state(), "filed");
+  await inspector.getByLabel("设备").fill("50 kW 柴油发电机");
+  await inspector.getByLabel("封印编号").fill("FC-2026-0077");
+  await inspector.getByRole("button", { name: "封存", exact: true }).click();
+  assert.match(await inspector.locator("#seals").textContent(), /FC-2026-0077/);
+  await inspector.getByRole("button", { name: "开始整改" }).click();
+  assert.equal(await state(), "rectifying");
+  await inspector.getByRole("button", { name: "整改完成，申请复查" }).click();
+  assert.equal(await state(), "reviewing");
+
+  const auditor = await as("demo.safety");
+  await auditor.goto(hazard);
+  await auditor.getByLabel("整改佐证 / 复查意见").fill("发电机已拆除并网接线，加装双投闸刀闭锁，已向供电企业备案。");
+  await auditor.getByRole("button", { name: "复查", exact: true }).click();
+  assert.equal(await auditor.locator("[data-hazard-state]").getAttribute("data-hazard-state"), "closed");
+  assert.match(await auditor.locator("#history").textContent(), /复查通过，销号/);
+  await fitsThePhone(auditor);
+
+  // The dashboard counts it.
+  await auditor.goto(server.base + "/safety");
+  assert.ok(await auditor.locator("svg.chart").first().isVisible());
+});
