@@ -831,6 +831,32 @@ const ROWS: &[Row] = &[
     ),
     row("GET", "/safety", Access::Perm(CustomersView, 200), "/safety", ""),
     row("GET", "/safety.xlsx", Access::Perm(CustomersView, 200), "/safety.xlsx", ""),
+    row("GET", "/api/v1/customers", Access::Perm(CustomersView, 200), "/api/v1/customers", ""),
+    scoped(
+        "GET",
+        "/api/v1/customers/{id}",
+        Access::Perm(CustomersView, 200),
+        "/api/v1/customers/{customer_a1}",
+        "",
+        ("/api/v1/customers/{customer_b}", ""),
+    ),
+    row("GET", "/api/v1/hazards", Access::Perm(CustomersView, 200), "/api/v1/hazards", ""),
+    scoped(
+        "GET",
+        "/api/v1/hazards/{id}",
+        Access::Perm(CustomersView, 200),
+        "/api/v1/hazards/{hazard_a1_open}",
+        "",
+        ("/api/v1/hazards/{hazard_b_open}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/hazards/{id}/steps",
+        Access::Perm(InspectionsRecord, 200),
+        "/api/v1/hazards/{hazard_a1_open}/steps",
+        r#"{"step":"notify","deadline":"2099-12-31"}"#,
+        ("/api/v1/hazards/{hazard_b_open}/steps", r#"{"step":"notify","deadline":"2099-12-31"}"#),
+    ),
 ];
 
 /// Who makes a request.

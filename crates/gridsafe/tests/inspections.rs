@@ -237,6 +237,19 @@ backend_tests! {
 
         // The dashboard and the ledgers; another city's auditor is refused the records.
         let auditor = app.session_for(f.user("safety_auditor")).await;
+        // The same through the API: the overdue hazard, and a refused step naming its rule.
+        let r = app.json(Method::GET, "/api/v1/hazards?overdue=true", None, &[("cookie", &auditor)]).await;
+        let overdue = r.json();
+        assert_eq!(overdue.as_array().map(Vec::len), Some(1), "{}", r.body);
+        assert_eq!(overdue[0]["id"].as_i64(), Some(grid));
+        assert_eq!(overdue[0]["escalation"].as_i64(), Some(2));
+        let inspector = app.session_for(f.user("inspector")).await;
+        let r = app.json(Method::POST, &format!("/api/v1/hazards/{grid}/steps"), Some(serde_json::json!({"step": "file", "filed_on": "2026-12-01", "reference": "x"})), &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(r.json()["error"]["refusals"][0]["rule"].as_str(), Some("HAZARD_STATE"), "{}", r.body);
+        let r = app.json(Method::POST, &format!("/api/v1/hazards/{grid}/steps"), Some(serde_json::json!({"step": "rectify"})), &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["state"].as_str(), Some("rectifying"));
         let dash = app.get_with("/safety", &[("cookie", &auditor)]).await;
         assert_eq!(dash.status, 200);
         assert!(dash.body.contains("<svg") && dash.body.contains("孝南供电中心"), "{}", dash.body);

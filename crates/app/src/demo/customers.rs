@@ -1,7 +1,7 @@
 //! The demo company's customers: a hospital with a full history from inspection to a closed
 //! hazard, a base station whose unregistered generator is sealed while its hazard is open, a bank
 //! overdue for inspection, a farm due soon, a chemical plant with an overdue grid-side hazard
-//! escalated to the city, and a customer of another county.
+//! escalated up the tree, and a customer of another county.
 
 use std::collections::HashMap;
 
@@ -63,7 +63,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
             "孝政电〔2025〕3号",
             "医院",
             "registered",
-            -900,
+            -100,
         ),
         customer(
             "0701000102",
@@ -75,7 +75,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
             "",
             "移动基站",
             "suspected",
-            -400,
+            -150,
         ),
         customer(
             "0701000103",
@@ -87,7 +87,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
             "",
             "银行",
             "suspected",
-            -600,
+            -300,
         ),
         customer(
             "0701000104",
@@ -111,7 +111,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
             "孝政电〔2024〕11号",
             "化工",
             "registered",
-            -700,
+            -200,
         ),
         customer(
             "0702000201",
@@ -285,7 +285,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
     .await?;
 
     // The chemical plant (35 kV): two first-level inspectors; a grid-side hazard on the supply
-    // line, planned, now past its deadline and escalated to the city.
+    // line, planned, now past its deadline and escalated up the tree (a level a week).
     customers::record_inspection(app, &record, meta, inspect(ids[4], -60, vec![a, c], None, "运行正常。")).await?;
     let h3 = customers::register_hazard(
         app,

@@ -1026,3 +1026,4 @@ safety-receipts = Receipts signed
 safety-filings = Filed
 safety-escalated = Escalated
 safety-all = all
+hazard-waiting-field = Waiting for the responsible unit (inspectors record each step).

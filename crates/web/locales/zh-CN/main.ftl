@@ -1026,3 +1026,4 @@ safety-receipts = 整改通知已签收
 safety-filings = 已报备
 safety-escalated = 督办中
 safety-all = 合计
+hazard-waiting-field = 等待整改责任单位办理（用电检查人员登记每一步）。

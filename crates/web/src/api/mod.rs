@@ -39,6 +39,7 @@ use crate::system;
         (name = "audit", description = "The tamper-evident audit trail (痕迹管理)"),
         (name = "people", description = "People, qualifications, contractors, and the role question"),
         (name = "findings", description = "Cross-audit findings, their review, rectification tasks (营销倒查)"),
+        (name = "customers", description = "Customers, inspection cycles, hazards and their closed loop (客户用电安全)"),
         (name = "tickets", description = "Work tickets and cards: drafts, every lifecycle step, evaluation (工作票)"),
     )
 )]
@@ -91,6 +92,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::findings::api::review))
         .routes(routes!(crate::findings::api::tasks))
         .routes(routes!(crate::findings::api::close))
+        .routes(routes!(crate::customers::api::list))
+        .routes(routes!(crate::customers::api::get))
+        .routes(routes!(crate::customers::api::hazards))
+        .routes(routes!(crate::customers::api::hazard))
+        .routes(routes!(crate::customers::api::step))
 }
 
 /// The OpenAPI document, as generated from the routes.

@@ -1,1 +1,321 @@
-//! (API added below)
+//! The JSON API of customers' safe use of electricity: the register, the inspection plan, hazards
+//! and their steps.
+
+use axum::Json;
+use axum::extract::State;
+use gridsafe_app::customers::{self, CustomerFilter, CustomerRow, HazardFilter, HazardRow, StepInput};
+use gridsafe_domain::access::perm;
+use gridsafe_domain::customers::{emergency_code, importance_code};
+use gridsafe_domain::inspections::DueState;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::json::{ApiJson, ApiPath, ApiQuery};
+use crate::auth::Auth;
+use crate::error::{AppError, ErrorEnvelope};
+
+fn invalid(field: &'static str) -> AppError {
+    AppError::from(gridsafe_app::AppError::invalid(field, "field-invalid"))
+}
+
+/// A whole number as a query string writes it: `12`, or `12.0`.
+fn whole(text: &str) -> Option<i64> {
+    let t = text.trim();
+    t.parse::<i64>().ok().or_else(|| {
+        t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0).map(|f| f as i64)
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerOut {
+    pub id: i64,
+    /// 户号
+    pub account_no: String,
+    pub name: String,
+    pub address: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub voltage_kv: f64,
+    /// `special`, `first`, `second`, `temporary` or `none`.
+    pub importance: String,
+    pub importance_document: Option<String>,
+    pub industry: String,
+    pub supply_sources: u32,
+    /// `none`, `registered` or `suspected`.
+    pub emergency_power: String,
+    pub preventive_test_due: Option<String>,
+    pub last_inspected: Option<String>,
+    /// The deciding row of the cycle table and its months (none: no fixed cycle).
+    pub cycle_rule: Option<String>,
+    pub cycle_months: Option<u32>,
+    pub due: Option<String>,
+    /// `overdue`, `due` (this month), `not_due` or none.
+    pub due_state: Option<String>,
+    pub open_hazards: i64,
+    pub sealed: i64,
+}
+
+impl From<CustomerRow> for CustomerOut {
+    fn from(c: CustomerRow) -> Self {
+        let r = c.record;
+        Self {
+            id: c.id,
+            account_no: r.account_no,
+            name: r.name,
+            address: r.address,
+            unit_id: c.unit_id,
+            unit_name: c.unit_name,
+            voltage_kv: r.voltage_kv,
+            importance: importance_code(r.importance).to_owned(),
+            importance_document: r.importance_document,
+            industry: r.industry,
+            supply_sources: r.supply_sources,
+            emergency_power: emergency_code(r.emergency_power).to_owned(),
+            preventive_test_due: r.preventive_test_due.map(|d| d.to_string()),
+            last_inspected: c.last_inspected.map(|d| d.to_string()),
+            cycle_rule: c.cycle_rule,
+            cycle_months: c.cycle_months,
+            due: c.due.map(|d| d.to_string()),
+            due_state: c.due_state.map(|s| {
+                match s {
+                    DueState::Overdue => "overdue",
+                    DueState::DueThisMonth => "due",
+                    DueState::NotDue => "not_due",
+                }
+                .to_owned()
+            }),
+            open_hazards: c.open_hazards,
+            sealed: c.sealed,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomersQuery {
+    /// Part of the 户号, name or address.
+    pub q: Option<String>,
+    /// A unit and the units below it.
+    #[param(value_type = Option<i64>)]
+    pub unit_id: Option<String>,
+    /// `overdue` or `due` (this month).
+    pub due: Option<String>,
+}
+
+/// Customers in the caller's units, with their cycle and due day.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])), params(CustomersQuery),
+    responses((status = 200, body = Vec<CustomerOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<CustomersQuery>,
+) -> Result<Json<Vec<CustomerOut>>, AppError> {
+    let cap = auth.require::<perm::CustomersView>(&state).await?;
+    let unit_id = match q.unit_id.as_deref() {
+        None => None,
+        Some(t) => Some(whole(t).ok_or_else(|| invalid("unit_id"))?),
+    };
+    let due = match q.due.as_deref() {
+        None => None,
+        Some("overdue") => Some(DueState::Overdue),
+        Some("due") => Some(DueState::DueThisMonth),
+        Some(_) => return Err(invalid("due")),
+    };
+    let filter = CustomerFilter { text: q.q, unit_id, importance: None, due };
+    Ok(Json(customers::list_customers(state.app(), &cap, &filter).await?.into_iter().map(CustomerOut::from).collect()))
+}
+
+/// One customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, body = CustomerOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CustomerOut>, AppError> {
+    let cap = auth.require::<perm::CustomersView>(&state).await?;
+    Ok(Json(auth.checked(&state, customers::customer(state.app(), &cap, id).await).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HazardOut {
+    pub id: i64,
+    /// `YH-YYYYMM-NNNN`
+    pub number: String,
+    pub customer_id: Option<i64>,
+    pub customer_no: Option<String>,
+    pub inspection_id: Option<i64>,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub title: String,
+    /// A code of the grade table (`major`, `serious`, `general` by default).
+    pub grade: String,
+    /// `grid` or `customer`.
+    pub responsibility: String,
+    /// registered, planned, notified, receipt_signed, filed, rectifying, reviewing, closed.
+    pub state: String,
+    pub deadline: Option<String>,
+    pub overdue: bool,
+    /// Levels escalated (督办) and the unit it reached.
+    pub escalation: i64,
+    pub escalated_to: Option<String>,
+    pub receipt_by: Option<String>,
+    pub filed_on: Option<String>,
+    pub filing_reference: Option<String>,
+}
+
+impl From<HazardRow> for HazardOut {
+    fn from(h: HazardRow) -> Self {
+        Self {
+            id: h.id,
+            number: h.number,
+            customer_id: h.customer_id,
+            customer_no: h.customer_no,
+            inspection_id: h.inspection_id,
+            unit_id: h.unit_id,
+            unit_name: h.unit_name,
+            title: h.title,
+            grade: h.grade,
+            responsibility: h.responsibility.code().to_owned(),
+            state: h.state.code().to_owned(),
+            deadline: h.deadline.map(|d| d.to_string()),
+            overdue: h.overdue,
+            escalation: h.escalation,
+            escalated_to: h.escalated_to,
+            receipt_by: h.receipt_by,
+            filed_on: h.filed_on,
+            filing_reference: h.filing_reference,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HazardsQuery {
+    pub state: Option<String>,
+    /// `grid` or `customer`.
+    pub responsibility: Option<String>,
+    /// `true`: only open hazards past their deadline.
+    pub overdue: Option<bool>,
+}
+
+/// Hazards in the caller's units, open ones first by deadline.
+#[utoipa::path(get, path = "/api/v1/hazards", tag = "customers", security(("bearer" = [])), params(HazardsQuery),
+    responses((status = 200, body = Vec<HazardOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn hazards(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<HazardsQuery>,
+) -> Result<Json<Vec<HazardOut>>, AppError> {
+    let cap = auth.require::<perm::CustomersView>(&state).await?;
+    if q.state.as_deref().is_some_and(|s| !crate::hazards::STATES.contains(&s)) {
+        return Err(invalid("state"));
+    }
+    if q.responsibility.as_deref().is_some_and(|r| !["grid", "customer"].contains(&r)) {
+        return Err(invalid("responsibility"));
+    }
+    let filter = HazardFilter {
+        state: q.state,
+        responsibility: q.responsibility,
+        overdue: q.overdue.unwrap_or(false),
+        ..HazardFilter::default()
+    };
+    Ok(Json(customers::list_hazards(state.app(), &cap, &filter).await?.into_iter().map(HazardOut::from).collect()))
+}
+
+/// One hazard.
+#[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Hazard id")),
+    responses((status = 200, body = HazardOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn hazard(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<HazardOut>, AppError> {
+    let cap = auth.require::<perm::CustomersView>(&state).await?;
+    Ok(Json(auth.checked(&state, customers::hazard(state.app(), &cap, id).await).await?.hazard.into()))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepName {
+    Plan,
+    Notify,
+    SignReceipt,
+    File,
+    Rectify,
+    SubmitForReview,
+    Review,
+}
+
+/// A step of the closed loop. Which fields count depends on the step: `plan` (deadline, owner,
+/// tasks), `notify` (deadline), `sign_receipt` (receipt_by), `file` (filed_on, reference),
+/// `review` (passed, evidence; by the safety auditor).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StepIn {
+    pub step: StepName,
+    /// `YYYY-MM-DD`, today or later.
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub deadline: String,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub owner: String,
+    /// One task per line.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub tasks: String,
+    #[serde(default)]
+    #[schema(max_length = 50)]
+    pub receipt_by: String,
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub filed_on: String,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub reference: String,
+    #[serde(default)]
+    pub passed: bool,
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub evidence: String,
+}
+
+/// Takes a step of a hazard's closed loop; a refusal names every rule (409).
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/steps", tag = "customers", security(("bearer" = [])), request_body = StepIn,
+    params(("id" = i64, Path, description = "Hazard id")),
+    responses((status = 200, body = HazardOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Refused by a rule of the closed loop (HAZARD_STATE, HAZARD_FILING, HAZARD_DEADLINE, TASK_CLOSE)", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope)))]
+pub async fn step(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(s): ApiJson<StepIn>,
+) -> Result<Json<HazardOut>, AppError> {
+    let name = match s.step {
+        StepName::Plan => "plan",
+        StepName::Notify => "notify",
+        StepName::SignReceipt => "sign_receipt",
+        StepName::File => "file",
+        StepName::Rectify => "rectify",
+        StepName::SubmitForReview => "submit_for_review",
+        StepName::Review => "review",
+    };
+    let input = StepInput {
+        step: name.to_owned(),
+        deadline: s.deadline,
+        owner: s.owner,
+        tasks: s.tasks,
+        receipt_by: s.receipt_by,
+        filed_on: s.filed_on,
+        reference: s.reference,
+        passed: s.passed,
+        evidence: s.evidence,
+    };
+    crate::hazards::take(&state, &auth, id, input).await?;
+    let cap = auth.require::<perm::CustomersView>(&state).await?;
+    Ok(Json(customers::hazard(state.app(), &cap, id).await?.hazard.into()))
+}
