@@ -148,6 +148,16 @@ pub enum ImportCommand {
     /// The marketing system's work orders and meter events (work_orders, meter_events as CSV
     /// or workbooks; a folder is read whole), all or nothing; the cross-audit runs after.
     Marketing(ImportMarketingArgs),
+    /// The customer register (客户台账): CSV or workbooks with Chinese or English headers,
+    /// matched by 户号 (known customers updated, new ones registered); all or nothing.
+    Customers(ImportCustomersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportCustomersArgs {
+    /// The files to import.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +280,9 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             (None, Some(Command::Import(ImportCommand::Marketing(args)))) => {
                 crate::commands::import_marketing(lang, &settings, args).await
+            }
+            (None, Some(Command::Import(ImportCommand::Customers(args)))) => {
+                crate::commands::import_customers(lang, &settings, args).await
             }
             (None, Some(Command::Audit(args))) => crate::audit_command::run(lang, args),
             (None, Some(Command::Tickets(command))) => crate::commands::tickets(lang, &settings, command).await,

@@ -500,3 +500,55 @@ pub async fn import_marketing(lang: Lang, settings: &Settings, args: crate::cli:
         }
     }
 }
+
+/// `gridsafe import customers FILES`: the customer register, all or nothing; every problem named
+/// by file, line, column and value, exit 2.
+pub async fn import_customers(lang: Lang, settings: &Settings, args: crate::cli::ImportCustomersArgs) -> ExitCode {
+    let app = match open(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("{}", error.message(lang));
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut files = Vec::new();
+    for path in &args.files {
+        match std::fs::read(path) {
+            Ok(bytes) => files.push((path.display().to_string(), bytes)),
+            Err(error) => {
+                eprintln!(
+                    "{}",
+                    lang.t_args(
+                        "cli-cannot-read",
+                        &[("path", Arg::from(path.display().to_string())), ("cause", Arg::from(error.to_string()))]
+                    )
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Ok(cap) = operator().authorize::<perm::CustomersManage>() else { return ExitCode::FAILURE };
+    match gridsafe_app::customers::import_customers(&app, &cap, &cli_meta("import customers"), &files).await {
+        Ok(Ok(done)) => {
+            let n = |v: usize| Arg::Number(i64::try_from(v).unwrap_or(0));
+            crate::say(
+                lang.t_args("cli-customers-imported", &[("created", n(done.created)), ("updated", n(done.updated))]),
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Err(problems)) => {
+            for problem in &problems {
+                eprintln!("{}", gridsafe_web::customers::row_problem(lang, problem));
+            }
+            eprintln!(
+                "{}",
+                lang.t_args("import-has-errors", &[("count", Arg::Number(i64::try_from(problems.len()).unwrap_or(0)))])
+            );
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            eprintln!("{}", describe(lang, &error));
+            ExitCode::FAILURE
+        }
+    }
+}

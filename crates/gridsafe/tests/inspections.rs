@@ -277,3 +277,31 @@ backend_tests! {
         assert!(count("SELECT COUNT(*) FROM inspections").await >= 4);
     }
 }
+
+/// `gridsafe import customers`: a bad row refuses the file (exit 2, the place named); a good one
+/// registers the customers.
+#[tokio::test]
+async fn the_register_imports_from_the_command_line() {
+    let app = TestApp::new(support::Backend::Sqlite).await.expect("sqlite");
+    app.fixture().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |content: &str| {
+        let path = dir.path().join("客户台账.csv");
+        std::fs::write(&path, content).expect("write");
+        std::process::Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+            .args(["import", "customers"])
+            .arg(&path)
+            .env("GRIDSAFE_DATABASE__URL", app.settings.database.url.expose())
+            .env("GRIDSAFE_AUDIT__SIGNING_KEY_PATH", &app.settings.audit.signing_key_path)
+            .env("GRIDSAFE_LANG", "zh-CN")
+            .output()
+            .expect("runs")
+    };
+    let bad = run(&REGISTER.replace("2026-01-10", "2026-02-30"));
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("第 3 行") && err.contains("建档日期") && err.contains("2026-02-30"), "{err}");
+    let good = run(REGISTER);
+    assert_eq!(good.status.code(), Some(0), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(String::from_utf8_lossy(&good.stdout).contains("新建 2 户"));
+}

@@ -1027,3 +1027,4 @@ safety-filings = Filed
 safety-escalated = Escalated
 safety-all = all
 hazard-waiting-field = Waiting for the responsible unit (inspectors record each step).
+cli-customers-imported = Customer register imported: { $created } created, { $updated } updated.

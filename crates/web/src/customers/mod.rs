@@ -205,7 +205,7 @@ async fn import_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
 }
 
 /// One problem of an imported register, in words: file, line, column, value, what is wrong.
-fn row_problem(lang: Lang, p: &customers::RowProblem) -> String {
+pub fn row_problem(lang: Lang, p: &customers::RowProblem) -> String {
     let mut place = p.file.clone();
     if p.line > 0 {
         place.push_str(&lang.t_args("input-at-line", &[("line", Arg::Number(i64::try_from(p.line).unwrap_or(0)))]));
