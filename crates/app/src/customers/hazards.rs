@@ -282,7 +282,7 @@ pub async fn hazard<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64) 
     .iter()
     .map(|t| Ok((t.try_get(0)?, t.try_get(1)?, t.try_get(2)?, t.try_get(3)?, t.try_get::<String, _>(4)? == "open")))
     .collect::<Result<_, sqlx::Error>>()?;
-    let seals = seals_where(app, "s.hazard_id = $1", id).await?;
+    let seals = seals_where(app, &format!("s.hazard_id = {id}"), &[]).await?;
     let next = machine::next_steps(hazard.responsibility, hazard.state).to_vec();
     Ok(HazardDetail { photos: files::attachments_of(app, "hazard", id).await?, hazard, steps, tasks, seals, next })
 }
@@ -593,14 +593,14 @@ async fn apply<P: CustomersReach + PermissionMarker>(
     Ok(next)
 }
 
-async fn seals_where(app: &App, condition: &str, value: i64) -> Result<Vec<SealRow>, AppError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+/// Seals matching `condition` (integers written into it, text as `binds`).
+async fn seals_where(app: &App, condition: &str, binds: &[String]) -> Result<Vec<SealRow>, AppError> {
+    let rows = gridsafe_store::bound(format!(
         "SELECT s.id, s.customer_id, c.account_no, c.name, s.hazard_id, h.number, h.state, u.name, u.path, s.equipment, \
          s.seal_number, s.sealed_on, s.sealed_by, s.unsealed_on, s.unsealed_by FROM seals s \
          JOIN customers c ON c.id = s.customer_id JOIN hazards h ON h.id = s.hazard_id JOIN org_units u ON u.id = s.unit_id \
          WHERE {condition} ORDER BY CASE WHEN s.unsealed_on IS NULL THEN 0 ELSE 1 END, s.sealed_on DESC, s.id"
-    )))
-    .bind(value)
+    ), binds)
     .fetch_all(app.db().pool())
     .await?;
     rows.iter()
@@ -631,16 +631,17 @@ async fn seals_where(app: &App, condition: &str, value: i64) -> Result<Vec<SealR
 pub async fn list_seals<P: CustomersReach>(
     app: &App,
     cap: &Capability<P>,
+    unit_id: Option<i64>,
     only_sealed: bool,
 ) -> Result<Vec<SealRow>, AppError> {
-    let all = seals_where(app, "s.id > $1", 0).await?;
-    Ok(all
-        .into_iter()
-        .filter(|s| {
-            gridsafe_domain::access::UnitPath::parse(&s.unit_path).is_some_and(|p| cap.check(&p).is_ok())
-                && (!only_sealed || s.unsealed_on.is_none())
-        })
-        .collect())
+    let (mut condition, binds) = crate::identity::scope_clause("u.path", cap.scope(), 1);
+    if let Some(unit) = unit_id {
+        condition.push_str(&format!(" AND u.path LIKE (SELECT path FROM org_units WHERE id = {unit}) || '%'"));
+    }
+    if only_sealed {
+        condition.push_str(" AND s.unsealed_on IS NULL");
+    }
+    seals_where(app, &condition, &binds).await
 }
 
 /// Seals a customer's equipment for an open hazard of that customer.
@@ -718,7 +719,7 @@ pub async fn unseal(
     meta: &RequestMeta,
     seal_id: i64,
 ) -> Result<(), AppError> {
-    let s = seals_where(app, "s.id = $1", seal_id).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let s = seals_where(app, &format!("s.id = {seal_id}"), &[]).await?.into_iter().next().ok_or(AppError::NotFound)?;
     crate::identity::check_stored_path(cap, &s.unit_path)?;
     if s.unsealed_on.is_some() {
         return Err(AppError::Conflict("conflict-seal-unsealed"));

@@ -1028,3 +1028,4 @@ safety-escalated = Escalated
 safety-all = all
 hazard-waiting-field = Waiting for the responsible unit (inspectors record each step).
 cli-customers-imported = Customer register imported: { $created } created, { $updated } updated.
+seals-only-sealed = Still sealed only

@@ -418,7 +418,8 @@ async fn detail_page(
         .find(|r| Some(&r.rule.code) == c.cycle_rule.as_ref())
         .map(|r| r.rule.origin)
         .unwrap_or_default();
-    let seals = customers::list_seals(app, &cap, false).await?.into_iter().filter(|s| s.customer_id == id).collect();
+    let seals =
+        customers::list_seals(app, &cap, None, false).await?.into_iter().filter(|s| s.customer_id == id).collect();
     let p = &auth.user.principal;
     Ok(render(&DetailPage {
         chrome: Chrome::for_user(ctx, &auth),

@@ -400,20 +400,45 @@ async fn seal(
     Ok(Redirect::to(&format!("/hazards/{id}#seals")).into_response())
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct SealsQuery {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    sealed: String,
+}
+
 #[derive(Template)]
 #[template(path = "hazards/seals.html")]
 struct SealsPage {
     chrome: Chrome,
     seals: Vec<SealRow>,
     can_record: bool,
+    units: Vec<crate::admin::UnitOption>,
+    q: SealsQuery,
 }
 
-async fn seals_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
+impl SealsPage {
+    fn unit_selected(&self, id: &i64) -> bool {
+        self.q.unit.trim().parse::<i64>().ok() == Some(*id)
+    }
+}
+
+/// Sealed equipment per unit (a unit and those below it), still sealed first.
+async fn seals_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<SealsQuery>,
+) -> Result<Response, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
+    let app = state.app();
     Ok(render(&SealsPage {
         chrome: Chrome::for_user(ctx, &auth),
-        seals: customers::list_seals(state.app(), &cap, false).await?,
+        seals: customers::list_seals(app, &cap, q.unit.trim().parse().ok(), q.sealed == "1").await?,
         can_record: auth.user.principal.authorize::<perm::InspectionsRecord>().is_ok(),
+        units: crate::admin::unit_options(&gridsafe_app::identity::list_units(app, cap.scope()).await?),
+        q,
     }))
 }
 
