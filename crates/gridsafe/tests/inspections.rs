@@ -117,10 +117,12 @@ backend_tests! {
         let hospital = customer_id(&app, "0701000001").await;
         let station = customer_id(&app, "0701000002").await;
 
-        // The cycle: a class 1 customer every 3 months from registration (2025-11-01), so overdue;
-        // the base station every 6 months from 2026-01-10, so due in July, done? no: overdue too.
+        // The cycles: a class 1 customer every 3 months from its registration (2025-11-01), the
+        // base station every 6 months from 2026-01-10; never inspected, both are overdue.
         let page = app.get_with(&format!("/customers/{hospital}"), &[("cookie", &inspector)]).await;
         assert!(page.body.contains("data-due=\"overdue\"") && page.body.contains("每 3 个月"), "{}", page.body);
+        let home = app.get_with("/", &[("cookie", &inspector)]).await;
+        assert!(home.body.contains("data-count=\"due-overdue\">2<"), "both overdue on the home page: {}", home.body);
         let plan = app.get_with("/inspections/plan?month=2026-11", &[("cookie", &inspector)]).await;
         assert!(plan.body.contains("0701000001") && plan.body.contains("0701000002"), "{}", plan.body);
 

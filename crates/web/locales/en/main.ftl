@@ -1029,3 +1029,7 @@ safety-all = all
 hazard-waiting-field = Waiting for the responsible unit (inspectors record each step).
 cli-customers-imported = Customer register imported: { $created } created, { $updated } updated.
 seals-only-sealed = Still sealed only
+home-safety = Customers' safety
+home-hazards-open = Open hazards
+home-hazards-overdue = Overdue hazards
+home-hazards-review = Hazards awaiting review

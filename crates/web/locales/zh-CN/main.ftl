@@ -1029,3 +1029,7 @@ safety-all = 合计
 hazard-waiting-field = 等待整改责任单位办理（用电检查人员登记每一步）。
 cli-customers-imported = 客户台账已导入：新建 { $created } 户，更新 { $updated } 户。
 seals-only-sealed = 只看封存中
+home-safety = 客户用电安全
+home-hazards-open = 未销号隐患
+home-hazards-overdue = 逾期隐患
+home-hazards-review = 待复查隐患

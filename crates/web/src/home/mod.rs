@@ -25,6 +25,8 @@ struct HomePage {
     expiring_days: u32,
     /// Tickets waiting for the user's own step, for those who sign tickets.
     awaiting: Option<Vec<(gridsafe_app::tickets::TicketRow, Vec<&'static str>)>>,
+    /// Customers' safety at a glance, for those who see customers: (key, count, link).
+    safety: Option<Vec<(&'static str, usize, &'static str)>>,
     version: &'static str,
     backend: &'static str,
     schema_version: i64,
@@ -51,7 +53,40 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
         Ok(cap) => Some(gridsafe_app::tickets::awaiting(state.app(), &cap).await?),
         Err(_) => None,
     };
+    let safety = match p.authorize::<perm::CustomersView>() {
+        Ok(cap) => {
+            use gridsafe_app::customers::{self, CustomerFilter, HazardFilter};
+            use gridsafe_domain::hazards::HazardState;
+            use gridsafe_domain::inspections::DueState;
+            let app = state.app();
+            let list = customers::list_customers(app, &cap, &CustomerFilter::default()).await?;
+            let hazards = customers::list_hazards(app, &cap, &HazardFilter::default()).await?;
+            let open = || hazards.iter().filter(|h| h.state != HazardState::Closed);
+            Some(vec![
+                (
+                    "due-overdue",
+                    list.iter().filter(|c| c.due_state == Some(DueState::Overdue)).count(),
+                    "/customers?due=overdue",
+                ),
+                (
+                    "due-due",
+                    list.iter().filter(|c| c.due_state == Some(DueState::DueThisMonth)).count(),
+                    "/inspections/plan",
+                ),
+                ("home-hazards-open", open().count(), "/hazards?state="),
+                ("home-hazards-overdue", open().filter(|h| h.overdue).count(), "/hazards?overdue=1"),
+                ("hazard-escalated", open().filter(|h| h.escalation > 0).count(), "/hazards?escalated=1"),
+                (
+                    "home-hazards-review",
+                    open().filter(|h| h.state == HazardState::Reviewing).count(),
+                    "/hazards?state=reviewing",
+                ),
+            ])
+        }
+        Err(_) => None,
+    };
     Ok(render(&HomePage {
+        safety,
         awaiting,
         expiring,
         expiring_days: days,
