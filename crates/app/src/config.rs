@@ -278,6 +278,11 @@ impl Default for InspectionsConfig {
 }
 
 impl InspectionsConfig {
+    /// The upload limit in MiB, as the pages say it.
+    pub fn max_upload_mib(&self) -> f64 {
+        self.max_upload_bytes as f64 / 1_048_576.0
+    }
+
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         if !(1024..=50 * 1024 * 1024).contains(&self.max_upload_bytes) {

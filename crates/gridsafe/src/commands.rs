@@ -217,22 +217,10 @@ pub async fn import_people(lang: Lang, settings: &Settings, args: crate::cli::Im
         }
     };
     let started = std::time::Instant::now();
-    let mut files = Vec::new();
-    for path in &args.files {
-        match std::fs::read(path) {
-            Ok(bytes) => files.push((path.display().to_string(), bytes)),
-            Err(error) => {
-                eprintln!(
-                    "{}",
-                    lang.t_args(
-                        "cli-cannot-read",
-                        &[("path", Arg::from(path.display().to_string())), ("cause", Arg::from(error.to_string()))]
-                    )
-                );
-                return ExitCode::from(2);
-            }
-        }
-    }
+    let files = match read_files(lang, &args.files) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
     let operator = operator();
     let (Ok(pcap), Ok(ccap)) =
         (operator.authorize::<perm::PeopleManage>(), operator.authorize::<perm::ContractorsManage>())
@@ -444,22 +432,10 @@ pub async fn import_marketing(lang: Lang, settings: &Settings, args: crate::cli:
             Err(_) => paths.push(path.clone()),
         }
     }
-    let mut files = Vec::new();
-    for path in &paths {
-        match std::fs::read(path) {
-            Ok(bytes) => files.push((path.display().to_string(), bytes)),
-            Err(error) => {
-                eprintln!(
-                    "{}",
-                    lang.t_args(
-                        "cli-cannot-read",
-                        &[("path", Arg::from(path.display().to_string())), ("cause", Arg::from(error.to_string()))]
-                    )
-                );
-                return ExitCode::from(2);
-            }
-        }
-    }
+    let files = match read_files(lang, &paths) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
     let Some(unit) = identity::unit_by_code(&app, &args.unit).await.ok().flatten() else {
         eprintln!("{}", lang.t_args("cli-unknown-unit", &[("code", Arg::from(args.unit.as_str()))]));
         return ExitCode::from(2);
@@ -511,22 +487,10 @@ pub async fn import_customers(lang: Lang, settings: &Settings, args: crate::cli:
             return ExitCode::FAILURE;
         }
     };
-    let mut files = Vec::new();
-    for path in &args.files {
-        match std::fs::read(path) {
-            Ok(bytes) => files.push((path.display().to_string(), bytes)),
-            Err(error) => {
-                eprintln!(
-                    "{}",
-                    lang.t_args(
-                        "cli-cannot-read",
-                        &[("path", Arg::from(path.display().to_string())), ("cause", Arg::from(error.to_string()))]
-                    )
-                );
-                return ExitCode::from(2);
-            }
-        }
-    }
+    let files = match read_files(lang, &args.files) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
     let Ok(cap) = operator().authorize::<perm::CustomersManage>() else { return ExitCode::FAILURE };
     match gridsafe_app::customers::import_customers(&app, &cap, &cli_meta("import customers"), &files).await {
         Ok(Ok(done)) => {
@@ -551,4 +515,25 @@ pub async fn import_customers(lang: Lang, settings: &Settings, args: crate::cli:
             ExitCode::FAILURE
         }
     }
+}
+
+/// Reads files named on the command line; one that cannot be read is named, with exit code 2.
+fn read_files(lang: Lang, paths: &[std::path::PathBuf]) -> Result<Vec<(String, Vec<u8>)>, ExitCode> {
+    let mut files = Vec::new();
+    for path in paths {
+        match std::fs::read(path) {
+            Ok(bytes) => files.push((path.display().to_string(), bytes)),
+            Err(error) => {
+                eprintln!(
+                    "{}",
+                    lang.t_args(
+                        "cli-cannot-read",
+                        &[("path", Arg::from(path.display().to_string())), ("cause", Arg::from(error.to_string()))]
+                    )
+                );
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(files)
 }

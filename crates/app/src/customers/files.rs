@@ -27,7 +27,8 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
 /// Checks an upload: not empty, not above the configured size, a photo (JPEG, PNG, WebP) or,
 /// where `pdf` is allowed, a PDF. Answers the content type.
 pub(crate) fn check_upload(app: &App, field: &'static str, bytes: &[u8], pdf: bool) -> Result<&'static str, AppError> {
-    let max = app.inspections_config().max_upload_bytes;
+    let config = app.inspections_config();
+    let max = config.max_upload_bytes;
     if bytes.is_empty() {
         return Err(AppError::invalid(field, "field-upload-empty"));
     }
@@ -35,7 +36,7 @@ pub(crate) fn check_upload(app: &App, field: &'static str, bytes: &[u8], pdf: bo
         return Err(AppError::Invalid(vec![
             FieldProblem::new(field, "field-upload-too-large")
                 .with("size", format!("{:.1}", bytes.len() as f64 / 1_048_576.0))
-                .with("max", format!("{:.1}", max as f64 / 1_048_576.0)),
+                .with("max", format!("{:.1}", config.max_upload_mib())),
         ]));
     }
     match sniff(bytes) {

@@ -518,7 +518,7 @@ async fn inspection_page(
         d,
         can_record: auth.user.principal.authorize::<perm::InspectionsRecord>().is_ok(),
         today: state.app().today().to_string(),
-        max_mb: format!("{:.0}", state.app().inspections_config().max_upload_bytes as f64 / 1_048_576.0),
+        max_mb: format!("{:.0}", state.app().inspections_config().max_upload_mib()),
     }))
 }
 

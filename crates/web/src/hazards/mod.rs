@@ -272,7 +272,7 @@ async fn detail_page(
         can_review: p.authorize::<perm::HazardsReview>().is_ok(),
         today: app.today().to_string(),
         default_deadline: (app.today() + chrono::Duration::days(days)).to_string(),
-        max_mb: format!("{:.0}", app.inspections_config().max_upload_bytes as f64 / 1_048_576.0),
+        max_mb: format!("{:.0}", app.inspections_config().max_upload_mib()),
         d,
     }))
 }
