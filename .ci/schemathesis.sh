@@ -27,15 +27,15 @@ curl -fsS -b "$jar" -c "$jar" -o /dev/null -H 'Sec-Fetch-Site: same-origin' \
   --data-urlencode "current=$password" --data-urlencode new=Gs-Fuzz-2026x --data-urlencode confirm=Gs-Fuzz-2026x \
   "$base/account/password"
 # The administrator also takes the field roles (not administrator roles, so no separation
-# conflict), so the fuzzing reaches people, contractors and tickets too.
+# conflict), so the fuzzing reaches people, contractors, tickets, customers and hazards too.
 me=$(curl -fsS -b "$jar" "$base/api/v1/me" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["unit_id"])')
 read -r uid unit <<<"$me"
-for role in safety_auditor ticket_issuer work_leader work_permitter; do
+for role in safety_auditor ticket_issuer work_leader work_permitter inspector; do
   curl -fsS -b "$jar" -o /dev/null -H 'Content-Type: application/json' \
     -d "{\"role\":\"$role\",\"unit_id\":$unit}" "$base/api/v1/users/$uid/roles"
 done
 token=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' \
-  -d '{"name":"schemathesis","permissions":["units.manage","users.view","users.manage","roles.manage","people.view","people.manage","contractors.view","contractors.manage","tickets.view","tickets.write","tickets.sign","tickets.evaluate","tickets.configure","findings.view","findings.review","marketing.import"],"valid_days":1}' \
+  -d '{"name":"schemathesis","permissions":["units.manage","users.view","users.manage","roles.manage","people.view","people.manage","contractors.view","contractors.manage","tickets.view","tickets.write","tickets.sign","tickets.evaluate","tickets.configure","findings.view","findings.review","marketing.import","customers.view","customers.manage","inspections.record","hazards.review","inspections.configure"],"valid_days":1}' \
   "$base/api/v1/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
 # Every check runs (schemathesis' default); .ci/schemathesis.toml turns one off where it says why.

@@ -140,7 +140,7 @@ pub async fn get(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct HazardOut {
+pub struct HazardRecordOut {
     pub id: i64,
     /// `YH-YYYYMM-NNNN`
     pub number: String,
@@ -166,7 +166,7 @@ pub struct HazardOut {
     pub filing_reference: Option<String>,
 }
 
-impl From<HazardRow> for HazardOut {
+impl From<HazardRow> for HazardRecordOut {
     fn from(h: HazardRow) -> Self {
         Self {
             id: h.id,
@@ -203,12 +203,12 @@ pub struct HazardsQuery {
 
 /// Hazards in the caller's units, open ones first by deadline.
 #[utoipa::path(get, path = "/api/v1/hazards", tag = "customers", security(("bearer" = [])), params(HazardsQuery),
-    responses((status = 200, body = Vec<HazardOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<HazardRecordOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn hazards(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<HazardsQuery>,
-) -> Result<Json<Vec<HazardOut>>, AppError> {
+) -> Result<Json<Vec<HazardRecordOut>>, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     if q.state.as_deref().is_some_and(|s| !crate::hazards::STATES.contains(&s)) {
         return Err(invalid("state"));
@@ -222,25 +222,27 @@ pub async fn hazards(
         overdue: q.overdue.unwrap_or(false),
         ..HazardFilter::default()
     };
-    Ok(Json(customers::list_hazards(state.app(), &cap, &filter).await?.into_iter().map(HazardOut::from).collect()))
+    Ok(Json(
+        customers::list_hazards(state.app(), &cap, &filter).await?.into_iter().map(HazardRecordOut::from).collect(),
+    ))
 }
 
 /// One hazard.
 #[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "customers", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Hazard id")),
-    responses((status = 200, body = HazardOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = HazardRecordOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn hazard(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<HazardOut>, AppError> {
+) -> Result<Json<HazardRecordOut>, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     Ok(Json(auth.checked(&state, customers::hazard(state.app(), &cap, id).await).await?.hazard.into()))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum StepName {
+pub enum HazardStepName {
     Plan,
     Notify,
     SignReceipt,
@@ -254,8 +256,8 @@ pub enum StepName {
 /// tasks), `notify` (deadline), `sign_receipt` (receipt_by), `file` (filed_on, reference),
 /// `review` (passed, evidence; by the safety auditor).
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct StepIn {
-    pub step: StepName,
+pub struct HazardStepIn {
+    pub step: HazardStepName,
     /// `YYYY-MM-DD`, today or later.
     #[serde(default)]
     #[schema(format = Date)]
@@ -284,25 +286,25 @@ pub struct StepIn {
 }
 
 /// Takes a step of a hazard's closed loop; a refusal names every rule (409).
-#[utoipa::path(post, path = "/api/v1/hazards/{id}/steps", tag = "customers", security(("bearer" = [])), request_body = StepIn,
+#[utoipa::path(post, path = "/api/v1/hazards/{id}/steps", tag = "customers", security(("bearer" = [])), request_body = HazardStepIn,
     params(("id" = i64, Path, description = "Hazard id")),
-    responses((status = 200, body = HazardOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    responses((status = 200, body = HazardRecordOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
         (status = 409, description = "Refused by a rule of the closed loop (HAZARD_STATE, HAZARD_FILING, HAZARD_DEADLINE, TASK_CLOSE)", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope)))]
 pub async fn step(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(s): ApiJson<StepIn>,
-) -> Result<Json<HazardOut>, AppError> {
+    ApiJson(s): ApiJson<HazardStepIn>,
+) -> Result<Json<HazardRecordOut>, AppError> {
     let name = match s.step {
-        StepName::Plan => "plan",
-        StepName::Notify => "notify",
-        StepName::SignReceipt => "sign_receipt",
-        StepName::File => "file",
-        StepName::Rectify => "rectify",
-        StepName::SubmitForReview => "submit_for_review",
-        StepName::Review => "review",
+        HazardStepName::Plan => "plan",
+        HazardStepName::Notify => "notify",
+        HazardStepName::SignReceipt => "sign_receipt",
+        HazardStepName::File => "file",
+        HazardStepName::Rectify => "rectify",
+        HazardStepName::SubmitForReview => "submit_for_review",
+        HazardStepName::Review => "review",
     };
     let input = StepInput {
         step: name.to_owned(),
