@@ -115,7 +115,7 @@ impl From<TicketRow> for TicketOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PersonOut {
+pub struct TicketPersonOut {
     pub id: i64,
     /// 工号
     pub code: String,
@@ -123,7 +123,7 @@ pub struct PersonOut {
     pub contractor: Option<String>,
 }
 
-impl From<&tickets::PersonRef> for PersonOut {
+impl From<&tickets::PersonRef> for TicketPersonOut {
     fn from(p: &tickets::PersonRef) -> Self {
         Self { id: p.id, code: p.code.clone(), name: p.name.clone(), contractor: p.contractor.clone() }
     }
@@ -132,7 +132,7 @@ impl From<&tickets::PersonRef> for PersonOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CrewOut {
     #[serde(flatten)]
-    pub person: PersonOut,
+    pub person: TicketPersonOut,
     /// When the member acknowledged the briefing (交底), China time.
     pub acknowledged_at: Option<String>,
 }
@@ -171,11 +171,11 @@ pub struct TicketDetailOut {
     pub ticket: TicketOut,
     pub content: String,
     pub voltage_kv: Option<f64>,
-    pub issuer: Option<PersonOut>,
-    pub co_issuer: Option<PersonOut>,
+    pub issuer: Option<TicketPersonOut>,
+    pub co_issuer: Option<TicketPersonOut>,
     pub co_signed_at: Option<String>,
-    pub permitter: Option<PersonOut>,
-    pub work_leader: Option<PersonOut>,
+    pub permitter: Option<TicketPersonOut>,
+    pub work_leader: Option<TicketPersonOut>,
     pub crew: Vec<CrewOut>,
     pub hazards: Vec<HazardOut>,
     pub orders: Vec<OrderOut>,
@@ -196,15 +196,18 @@ impl From<TicketDetail> for TicketDetailOut {
         Self {
             content: t.content,
             voltage_kv: t.voltage_kv,
-            issuer: t.issuer.as_ref().map(PersonOut::from),
-            co_issuer: t.co_issuer.as_ref().map(PersonOut::from),
+            issuer: t.issuer.as_ref().map(TicketPersonOut::from),
+            co_issuer: t.co_issuer.as_ref().map(TicketPersonOut::from),
             co_signed_at: t.co_signed_at,
-            permitter: t.permitter.as_ref().map(PersonOut::from),
-            work_leader: t.leader.as_ref().map(PersonOut::from),
+            permitter: t.permitter.as_ref().map(TicketPersonOut::from),
+            work_leader: t.leader.as_ref().map(TicketPersonOut::from),
             crew: t
                 .crew
                 .iter()
-                .map(|c| CrewOut { person: PersonOut::from(&c.person), acknowledged_at: c.acknowledged_at.clone() })
+                .map(|c| CrewOut {
+                    person: TicketPersonOut::from(&c.person),
+                    acknowledged_at: c.acknowledged_at.clone(),
+                })
                 .collect(),
             hazards: t
                 .hazards
