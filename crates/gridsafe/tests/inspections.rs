@@ -122,7 +122,7 @@ backend_tests! {
         let page = app.get_with(&format!("/customers/{hospital}"), &[("cookie", &inspector)]).await;
         assert!(page.body.contains("data-due=\"overdue\"") && page.body.contains("每 3 个月"), "{}", page.body);
         let home = app.get_with("/", &[("cookie", &inspector)]).await;
-        assert!(home.body.contains("data-count=\"due-overdue\">2<"), "both overdue on the home page: {}", home.body);
+        assert!(home.body.contains("data-count=\"home-inspections-overdue\">2<"), "both overdue on the home page: {}", home.body);
         let plan = app.get_with("/inspections/plan?month=2026-11", &[("cookie", &inspector)]).await;
         assert!(plan.body.contains("0701000001") && plan.body.contains("0701000002"), "{}", plan.body);
 

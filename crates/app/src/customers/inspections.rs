@@ -191,7 +191,9 @@ pub async fn record_inspection(
             .bind(id)
             .fetch_optional(app.db().pool())
             .await?
-            .ok_or_else(|| AppError::invalid("inspectors", "field-person-code"))?;
+            .ok_or_else(|| {
+                AppError::Invalid(vec![FieldProblem::new("inspectors", "field-person-code").with("value", id)])
+            })?;
         let (code, name): (String, String) = (row.try_get(0)?, row.try_get(1)?);
         let facts = crate::people::person_facts(app, *id).await?;
         if let Err(list) = gridsafe_domain::people::may_act(

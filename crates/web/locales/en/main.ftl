@@ -1033,3 +1033,5 @@ home-safety = Customers' safety
 home-hazards-open = Open hazards
 home-hazards-overdue = Overdue hazards
 home-hazards-review = Hazards awaiting review
+home-inspections-overdue = Customers overdue for inspection
+home-inspections-due = Customers due this month

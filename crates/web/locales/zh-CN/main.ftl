@@ -1033,3 +1033,5 @@ home-safety = 客户用电安全
 home-hazards-open = 未销号隐患
 home-hazards-overdue = 逾期隐患
 home-hazards-review = 待复查隐患
+home-inspections-overdue = 检查已逾期的客户
+home-inspections-due = 本月应检的客户

@@ -64,12 +64,12 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
             let open = || hazards.iter().filter(|h| h.state != HazardState::Closed);
             Some(vec![
                 (
-                    "due-overdue",
+                    "home-inspections-overdue",
                     list.iter().filter(|c| c.due_state == Some(DueState::Overdue)).count(),
                     "/customers?due=overdue",
                 ),
                 (
-                    "due-due",
+                    "home-inspections-due",
                     list.iter().filter(|c| c.due_state == Some(DueState::DueThisMonth)).count(),
                     "/inspections/plan",
                 ),
