@@ -19,6 +19,23 @@ fn invalid(field: &'static str) -> AppError {
     AppError::from(gridsafe_app::AppError::invalid(field, "field-invalid"))
 }
 
+fn one_of(values: &'static [&'static str]) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied())).build()
+}
+
+fn due_values() -> utoipa::openapi::schema::Object {
+    one_of(&["overdue", "due"])
+}
+
+fn state_values() -> utoipa::openapi::schema::Object {
+    one_of(&crate::hazards::STATES)
+}
+
+fn responsibility_values() -> utoipa::openapi::schema::Object {
+    one_of(&["grid", "customer"])
+}
+
 /// A whole number as a query string writes it: `12`, or `12.0`.
 fn whole(text: &str) -> Option<i64> {
     let t = text.trim();
@@ -100,6 +117,7 @@ pub struct CustomersQuery {
     #[param(value_type = Option<i64>)]
     pub unit_id: Option<String>,
     /// `overdue` or `due` (this month).
+    #[param(schema_with = due_values)]
     pub due: Option<String>,
 }
 
@@ -112,11 +130,12 @@ pub async fn list(
     ApiQuery(q): ApiQuery<CustomersQuery>,
 ) -> Result<Json<Vec<CustomerOut>>, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
-    let unit_id = match q.unit_id.as_deref() {
+    // An empty parameter is no filter.
+    let unit_id = match q.unit_id.as_deref().filter(|t| !t.trim().is_empty()) {
         None => None,
         Some(t) => Some(whole(t).ok_or_else(|| invalid("unit_id"))?),
     };
-    let due = match q.due.as_deref() {
+    let due = match q.due.as_deref().filter(|t| !t.is_empty()) {
         None => None,
         Some("overdue") => Some(DueState::Overdue),
         Some("due") => Some(DueState::DueThisMonth),
@@ -194,8 +213,10 @@ impl From<HazardRow> for HazardRecordOut {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HazardsQuery {
+    #[param(schema_with = state_values)]
     pub state: Option<String>,
     /// `grid` or `customer`.
+    #[param(schema_with = responsibility_values)]
     pub responsibility: Option<String>,
     /// `true`: only open hazards past their deadline.
     pub overdue: Option<bool>,
@@ -210,15 +231,18 @@ pub async fn hazards(
     ApiQuery(q): ApiQuery<HazardsQuery>,
 ) -> Result<Json<Vec<HazardRecordOut>>, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
-    if q.state.as_deref().is_some_and(|s| !crate::hazards::STATES.contains(&s)) {
+    // An empty parameter is no filter.
+    let state_filter = q.state.filter(|s| !s.is_empty());
+    let responsibility = q.responsibility.filter(|r| !r.is_empty());
+    if state_filter.as_deref().is_some_and(|s| !crate::hazards::STATES.contains(&s)) {
         return Err(invalid("state"));
     }
-    if q.responsibility.as_deref().is_some_and(|r| !["grid", "customer"].contains(&r)) {
+    if responsibility.as_deref().is_some_and(|r| !["grid", "customer"].contains(&r)) {
         return Err(invalid("responsibility"));
     }
     let filter = HazardFilter {
-        state: q.state,
-        responsibility: q.responsibility,
+        state: state_filter,
+        responsibility,
         overdue: q.overdue.unwrap_or(false),
         ..HazardFilter::default()
     };
