@@ -130,12 +130,11 @@ pub async fn list(
     ApiQuery(q): ApiQuery<CustomersQuery>,
 ) -> Result<Json<Vec<CustomerOut>>, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
-    // An empty parameter is no filter.
-    let unit_id = match q.unit_id.as_deref().filter(|t| !t.trim().is_empty()) {
+    let unit_id = match q.unit_id.as_deref() {
         None => None,
         Some(t) => Some(whole(t).ok_or_else(|| invalid("unit_id"))?),
     };
-    let due = match q.due.as_deref().filter(|t| !t.is_empty()) {
+    let due = match q.due.as_deref() {
         None => None,
         Some("overdue") => Some(DueState::Overdue),
         Some("due") => Some(DueState::DueThisMonth),
@@ -231,9 +230,9 @@ pub async fn hazards(
     ApiQuery(q): ApiQuery<HazardsQuery>,
 ) -> Result<Json<Vec<HazardRecordOut>>, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
-    // An empty parameter is no filter.
-    let state_filter = q.state.filter(|s| !s.is_empty());
-    let responsibility = q.responsibility.filter(|r| !r.is_empty());
+    // Values outside the enumerations (an empty one too) are refused, as the schema says.
+    let state_filter = q.state;
+    let responsibility = q.responsibility;
     if state_filter.as_deref().is_some_and(|s| !crate::hazards::STATES.contains(&s)) {
         return Err(invalid("state"));
     }
