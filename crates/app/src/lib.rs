@@ -13,6 +13,7 @@ mod error;
 pub mod findings;
 pub mod identity;
 pub mod jobs;
+mod numbers;
 pub mod people;
 mod secret;
 pub mod tickets;

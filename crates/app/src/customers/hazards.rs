@@ -348,7 +348,7 @@ pub async fn register_hazard(
     };
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
-    let number = super::next_number(&mut tx, "YH", app.today()).await?;
+    let number = crate::numbers::next(&mut tx, "YH", app.today()).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO hazards (number, customer_id, inspection_id, unit_id, title, description, grade, responsibility, state, \
          escalation, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'registered', 0, $9, $10) RETURNING id",

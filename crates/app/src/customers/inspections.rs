@@ -211,7 +211,7 @@ pub async fn record_inspection(
     }
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
-    let number = super::next_number(&mut tx, "JC", today).await?;
+    let number = crate::numbers::next(&mut tx, "JC", today).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO inspections (customer_id, unit_id, inspected_on, kind, conclusion, notice_number, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

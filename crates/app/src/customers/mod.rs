@@ -592,22 +592,3 @@ pub async fn plan<P: CustomersReach>(
     plan.due.sort_by_key(|c| c.due);
     Ok(plan)
 }
-
-/// The next number of a printed document (`JC-202611-0001`), in the transaction.
-pub(crate) async fn next_number(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    prefix: &str,
-    today: NaiveDate,
-) -> Result<String, AppError> {
-    let month = today.format("%Y%m").to_string();
-    let seq: i64 = sqlx::query(
-        "INSERT INTO ticket_numbers (prefix, month, last) VALUES ($1, $2, 1) \
-         ON CONFLICT (prefix, month) DO UPDATE SET last = ticket_numbers.last + 1 RETURNING last",
-    )
-    .bind(prefix)
-    .bind(&month)
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?;
-    Ok(format!("{prefix}-{month}-{seq:04}"))
-}

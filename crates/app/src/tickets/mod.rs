@@ -644,19 +644,9 @@ pub async fn create_ticket(
     let d = check_draft(app, &input).await?;
     cap.check(&d.unit.path)?;
     let now = app.now();
-    let month = now.as_utc().with_timezone(&gridsafe_domain::time::CHINA).format("%Y%m").to_string();
     let templates = hazard_templates(app, Some(d.work_kind)).await?;
     let mut tx = app.db().begin_write().await?;
-    let seq: i64 = sqlx::query(
-        "INSERT INTO ticket_numbers (prefix, month, last) VALUES ($1, $2, 1) \
-         ON CONFLICT (prefix, month) DO UPDATE SET last = ticket_numbers.last + 1 RETURNING last",
-    )
-    .bind(&d.doc.prefix)
-    .bind(&month)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    let number = format!("{}-{month}-{seq:04}", d.doc.prefix);
+    let number = crate::numbers::next(&mut tx, &d.doc.prefix, now.local_date()).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO tickets (number, type_code, unit_id, state, work_kind, location, content, planned_start, planned_end, \
          created_by, created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, '', '', $5, $5, $6, $5, $5) RETURNING id",
