@@ -88,19 +88,36 @@ impl HazardStep {
     }
 }
 
-/// The state `step` leads to from `state` for a hazard of this responsibility, on `today`; or
-/// the rule that refuses it.
-pub fn step(
-    responsibility: Responsibility,
-    state: HazardState,
-    step: &HazardStep,
-    today: NaiveDate,
-) -> Result<HazardState, Violation> {
+/// Which road a hazard takes: who rectifies, and whether it is filed with the power authority
+/// before rectification. A customer's hazard always is (article §4.1, §4.4); a grid-side one when
+/// its grade says so (重大隐患 by default: research brief §3 [INF], the NEA supervises major
+/// hazards directly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Road {
+    pub responsibility: Responsibility,
+    pub grade_files: bool,
+}
+
+impl Road {
+    pub fn files(self) -> bool {
+        self.responsibility == Responsibility::Customer || self.grade_files
+    }
+}
+
+/// The state `step` leads to from `state` for a hazard on this road, on `today`; or the rule
+/// that refuses it.
+pub fn step(road: Road, state: HazardState, step: &HazardStep, today: NaiveDate) -> Result<HazardState, Violation> {
     use HazardState as S;
+    let responsibility = road.responsibility;
+    let filed_from = match responsibility {
+        Responsibility::Customer => S::ReceiptSigned,
+        Responsibility::Grid => S::Planned,
+    };
     let wrong = || {
         let rule = match (responsibility, state, step) {
-            // Rectification of a customer's hazard before the filing is the rule the article names.
+            // Rectification before the filing is the rule the article names.
             (Responsibility::Customer, S::Notified | S::ReceiptSigned, HazardStep::Rectify) => rules::HAZARD_FILING,
+            (Responsibility::Grid, S::Planned, HazardStep::Rectify) if road.files() => rules::HAZARD_FILING,
             _ => rules::HAZARD_STATE,
         };
         Violation::of(rule).with("step", step.code()).with("state", state.code())
@@ -114,14 +131,14 @@ pub fn step(
             if matches!(step, HazardStep::Plan { .. }) { S::Planned } else { S::Notified }
         }
         (Responsibility::Customer, S::Notified, HazardStep::SignReceipt) => S::ReceiptSigned,
-        (Responsibility::Customer, S::ReceiptSigned, HazardStep::File { on, reference }) => {
+        (_, from, HazardStep::File { on, reference }) if from == filed_from && road.files() => {
             if reference.trim().is_empty() || *on > today {
                 return Err(Violation::of(rules::HAZARD_FILING).with("day", on));
             }
             S::Filed
         }
-        (Responsibility::Grid, S::Planned, HazardStep::Rectify)
-        | (Responsibility::Customer, S::Filed, HazardStep::Rectify) => S::Rectifying,
+        (Responsibility::Grid, S::Planned, HazardStep::Rectify) if !road.files() => S::Rectifying,
+        (_, S::Filed, HazardStep::Rectify) => S::Rectifying,
         (_, S::Rectifying, HazardStep::SubmitForReview) => S::Reviewing,
         (_, S::Reviewing, HazardStep::Review { passed: false, .. }) => S::Rectifying,
         (_, S::Reviewing, HazardStep::Review { passed: true, evidence }) => {
@@ -181,15 +198,16 @@ impl Responsibility {
     }
 }
 
-/// The steps that may follow `state` for a hazard of this responsibility (what a page offers).
-pub fn next_steps(responsibility: Responsibility, state: HazardState) -> &'static [&'static str] {
+/// The steps that may follow `state` for a hazard on this road (what a page offers).
+pub fn next_steps(road: Road, state: HazardState) -> &'static [&'static str] {
     use HazardState as S;
-    match (responsibility, state) {
+    match (road.responsibility, state) {
         (Responsibility::Grid, S::Registered) => &["plan"],
         (Responsibility::Customer, S::Registered) => &["notify"],
         (Responsibility::Customer, S::Notified) => &["sign_receipt"],
         (Responsibility::Customer, S::ReceiptSigned) => &["file"],
-        (Responsibility::Grid, S::Planned) | (Responsibility::Customer, S::Filed) => &["rectify"],
+        (Responsibility::Grid, S::Planned) if road.files() => &["file"],
+        (Responsibility::Grid, S::Planned) | (_, S::Filed) => &["rectify"],
         (_, S::Rectifying) => &["submit_for_review"],
         (_, S::Reviewing) => &["review"],
         _ => &[],
@@ -217,7 +235,8 @@ mod tests {
     #[test]
     fn a_customer_hazard_is_filed_before_rectification() {
         let today = d("2026-11-26");
-        let c = Responsibility::Customer;
+        // Whatever its grade says, a customer's hazard is filed.
+        let c = Road { responsibility: Responsibility::Customer, grade_files: false };
         let mut s = HazardState::Registered;
         s = step(c, s, &HazardStep::Notify { deadline: d("2026-12-26") }, today).expect("notify");
         s = step(c, s, &HazardStep::SignReceipt, today).expect("receipt");
@@ -242,7 +261,7 @@ mod tests {
     #[test]
     fn grid_hazards_take_a_plan_not_a_notice() {
         let today = d("2026-11-26");
-        let g = Responsibility::Grid;
+        let g = Road { responsibility: Responsibility::Grid, grade_files: false };
         assert_eq!(
             step(g, HazardState::Registered, &HazardStep::Notify { deadline: today }, today).map_err(|v| v.rule.code),
             Err("HAZARD_STATE")
@@ -256,6 +275,26 @@ mod tests {
         assert_eq!(
             step(g, HazardState::Registered, &HazardStep::Plan { deadline: today }, today),
             Ok(HazardState::Planned)
+        );
+    }
+
+    #[test]
+    fn a_major_grid_hazard_is_filed_too() {
+        let today = d("2026-11-26");
+        let major = Road { responsibility: Responsibility::Grid, grade_files: true };
+        let s = step(major, HazardState::Registered, &HazardStep::Plan { deadline: today }, today).expect("plan");
+        assert_eq!(step(major, s, &HazardStep::Rectify, today).map_err(|v| v.rule.code), Err("HAZARD_FILING"));
+        assert_eq!(next_steps(major, s), ["file"]);
+        let s = step(major, s, &HazardStep::File { on: today, reference: "孝经信电〔2026〕9号".into() }, today)
+            .expect("file");
+        assert_eq!(step(major, s, &HazardStep::Rectify, today), Ok(HazardState::Rectifying));
+        let general = Road { grade_files: false, ..major };
+        assert_eq!(step(general, HazardState::Planned, &HazardStep::Rectify, today), Ok(HazardState::Rectifying));
+        assert_eq!(
+            step(general, HazardState::Planned, &HazardStep::File { on: today, reference: "x".into() }, today)
+                .map_err(|v| v.rule.code),
+            Err("HAZARD_STATE"),
+            "nothing to file"
         );
     }
 
@@ -278,14 +317,14 @@ mod tests {
     proptest! {
         /// The steps a page offers are exactly those the machine accepts (for well-formed input).
         #[test]
-        fn offered_steps_are_the_accepted_ones(s in 0usize..8, customer in any::<bool>()) {
+        fn offered_steps_are_the_accepted_ones(s in 0usize..8, customer in any::<bool>(), files in any::<bool>()) {
             let states = [HazardState::Registered, HazardState::Planned, HazardState::Notified, HazardState::ReceiptSigned,
                 HazardState::Filed, HazardState::Rectifying, HazardState::Reviewing, HazardState::Closed];
             let today = d("2026-11-26");
             let all = [HazardStep::Plan { deadline: today }, HazardStep::Notify { deadline: today }, HazardStep::SignReceipt,
                 HazardStep::File { on: today, reference: "x".into() }, HazardStep::Rectify, HazardStep::SubmitForReview,
                 HazardStep::Review { passed: true, evidence: true }];
-            let r = if customer { Responsibility::Customer } else { Responsibility::Grid };
+            let r = Road { responsibility: if customer { Responsibility::Customer } else { Responsibility::Grid }, grade_files: files };
             for st in &all {
                 let accepted = step(r, states[s], st, today).is_ok();
                 prop_assert_eq!(accepted, next_steps(r, states[s]).contains(&st.code()), "{:?} {:?}", states[s], st);
@@ -306,14 +345,14 @@ mod tests {
         /// From any state, any step either is refused or leads somewhere the machine allows; no
         /// step leaves 销号.
         #[test]
-        fn closed_is_final(s in 0usize..8, k in 0usize..7, customer in any::<bool>()) {
+        fn closed_is_final(s in 0usize..8, k in 0usize..7, customer in any::<bool>(), files in any::<bool>()) {
             let states = [HazardState::Registered, HazardState::Planned, HazardState::Notified, HazardState::ReceiptSigned,
                 HazardState::Filed, HazardState::Rectifying, HazardState::Reviewing, HazardState::Closed];
             let today = d("2026-11-26");
             let steps = [HazardStep::Plan { deadline: today }, HazardStep::Notify { deadline: today }, HazardStep::SignReceipt,
                 HazardStep::File { on: today, reference: "x".into() }, HazardStep::Rectify, HazardStep::SubmitForReview,
                 HazardStep::Review { passed: true, evidence: true }];
-            let r = if customer { Responsibility::Customer } else { Responsibility::Grid };
+            let r = Road { responsibility: if customer { Responsibility::Customer } else { Responsibility::Grid }, grade_files: files };
             let got = step(r, states[s], &steps[k], today);
             if states[s] == HazardState::Closed { prop_assert!(got.is_err()); }
             if let Ok(next) = got { prop_assert_ne!(next, states[s]); }

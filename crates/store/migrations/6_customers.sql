@@ -54,6 +54,8 @@ CREATE TABLE hazard_grades (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     deadline_days BIGINT NOT NULL,
+    -- 1: a grid-side hazard of this grade is filed with the power authority before rectification.
+    files BIGINT NOT NULL,
     position BIGINT NOT NULL,
     origin TEXT NOT NULL,
     changed_by TEXT
@@ -157,10 +159,10 @@ CREATE TABLE seals (
 );
 CREATE INDEX seals_unit ON seals (unit_id);
 
-INSERT INTO hazard_grades (code, name, deadline_days, position, origin) VALUES
-    ('major', '重大隐患', 30, 1, '国家能源局《电力安全隐患治理监督管理规定》分重大隐患与一般隐患 [S-43]；国网分级与期限未核实 [UNVERIFIED]，整改期限为默认值'),
-    ('serious', '较大隐患', 60, 2, '国网内部分级（重大/较大/一般）[UNVERIFIED]，整改期限为默认值（研究简报 §3、§8 第3项）'),
-    ('general', '一般隐患', 90, 3, '国家能源局规定的一般隐患 [S-43]，整改期限为默认值（研究简报 §8 第3项）');
+INSERT INTO hazard_grades (code, name, deadline_days, files, position, origin) VALUES
+    ('major', '重大隐患', 30, 1, 1, '国家能源局《电力安全隐患治理监督管理规定》分重大隐患与一般隐患 [S-43]；国网分级与期限未核实 [UNVERIFIED]，整改期限为默认值；重大隐患电网侧也须报备（研究简报 §3 [INF]）'),
+    ('serious', '较大隐患', 60, 0, 2, '国网内部分级（重大/较大/一般）[UNVERIFIED]，整改期限为默认值（研究简报 §3、§8 第3项）'),
+    ('general', '一般隐患', 90, 0, 3, '国家能源局规定的一般隐患 [S-43]，整改期限为默认值（研究简报 §8 第3项）');
 
 INSERT INTO checklist_items (section, position, text, origin) VALUES
     ('power_source', 1, '供电电源配置符合重要用户等级要求（电源数量、来自不同变电站或母线）', '研究简报 §2.1 [S-35]'),

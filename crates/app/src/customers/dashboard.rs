@@ -37,6 +37,8 @@ pub struct UnitDashboard {
     pub hazards: BTreeMap<(String, String), HazardCounts>,
     pub customer_hazards: u64,
     pub receipts_signed: u64,
+    /// Hazards to be filed with the power authority, and those filed.
+    pub filings_due: u64,
     pub filings_made: u64,
     pub escalated: u64,
 }
@@ -121,6 +123,9 @@ pub async fn dashboard<P: CustomersReach>(app: &App, cap: &Capability<P>) -> Res
         if h.responsibility == gridsafe_domain::hazards::Responsibility::Customer {
             u.customer_hazards += 1;
             u.receipts_signed += u64::from(h.receipt_by.is_some());
+        }
+        if h.files {
+            u.filings_due += 1;
             u.filings_made += u64::from(h.filed_on.is_some());
         }
     }

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Actor, Capability, PermissionMarker, perm};
-use gridsafe_domain::hazards::{self as machine, HazardState, HazardStep, Responsibility};
+use gridsafe_domain::hazards::{self as machine, HazardState, HazardStep, Responsibility, Road};
 use gridsafe_domain::text::trim_blank;
 use serde::Serialize;
 use sqlx::Row;
@@ -19,14 +19,17 @@ pub struct GradeRow {
     pub code: String,
     pub name: String,
     pub deadline_days: i64,
+    /// Grid-side hazards of this grade are filed with the power authority too.
+    pub files: bool,
     pub origin: String,
     pub changed_by: Option<String>,
 }
 
 pub async fn grades(app: &App) -> Result<Vec<GradeRow>, AppError> {
-    let rows = sqlx::query("SELECT code, name, deadline_days, origin, changed_by FROM hazard_grades ORDER BY position")
-        .fetch_all(app.db().pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT code, name, deadline_days, origin, changed_by, files FROM hazard_grades ORDER BY position")
+            .fetch_all(app.db().pool())
+            .await?;
     rows.iter()
         .map(|r| {
             Ok(GradeRow {
@@ -35,6 +38,7 @@ pub async fn grades(app: &App) -> Result<Vec<GradeRow>, AppError> {
                 deadline_days: r.try_get(2)?,
                 origin: r.try_get(3)?,
                 changed_by: r.try_get(4)?,
+                files: r.try_get::<i64, _>(5)? != 0,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -48,24 +52,27 @@ pub async fn set_grade(
     meta: &RequestMeta,
     code: &str,
     deadline_days: i64,
+    files: bool,
 ) -> Result<(), AppError> {
     if !(1..=730).contains(&deadline_days) {
         return Err(AppError::invalid("deadline_days", "field-grade-days"));
     }
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
-    let changed = sqlx::query("UPDATE hazard_grades SET deadline_days = $1, changed_by = $2 WHERE code = $3")
-        .bind(deadline_days)
-        .bind(&cap.actor().name)
-        .bind(code)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let changed =
+        sqlx::query("UPDATE hazard_grades SET deadline_days = $1, files = $2, changed_by = $3 WHERE code = $4")
+            .bind(deadline_days)
+            .bind(i64::from(files))
+            .bind(&cap.actor().name)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     if changed == 0 {
         return Err(AppError::NotFound);
     }
     let event = NewEvent::new("hazard.grade_changed", "hazard_grade", code)
-        .summary(serde_json::json!({ "deadline_days": deadline_days }));
+        .summary(serde_json::json!({ "deadline_days": deadline_days, "files": files }));
     append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
@@ -86,6 +93,8 @@ pub struct HazardRow {
     pub grade: String,
     pub grade_name: String,
     pub responsibility: Responsibility,
+    /// Filed with the power authority before rectification (customer side, or by its grade).
+    pub files: bool,
     pub state: HazardState,
     pub deadline: Option<NaiveDate>,
     pub owner: Option<String>,
@@ -102,15 +111,24 @@ pub struct HazardRow {
     pub unit_path: String,
 }
 
+impl HazardRow {
+    /// The road through the closed loop (filing for the customer side and the grades that say so).
+    pub fn road(&self) -> Road {
+        Road { responsibility: self.responsibility, grade_files: self.files }
+    }
+}
+
 const HAZARD_COLUMNS: &str = "h.id, h.number, h.customer_id, c.account_no, c.name, h.inspection_id, h.unit_id, u.name, u.path, \
     h.title, h.description, h.grade, g.name, h.responsibility, h.state, h.deadline, h.owner, h.receipt_by, h.filed_on, \
-    h.filing_reference, h.escalation, h.created_at, h.closed_at";
+    h.filing_reference, h.escalation, h.created_at, h.closed_at, g.files";
 const HAZARD_FROM: &str = "hazards h JOIN org_units u ON u.id = h.unit_id JOIN hazard_grades g ON g.code = h.grade \
     LEFT JOIN customers c ON c.id = h.customer_id";
 
 async fn hazard_from(app: &App, r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<HazardRow, AppError> {
     let decode = |w: &str| AppError::internal(format!("hazard {w}"));
     let state = HazardState::from_code(&r.try_get::<String, _>(14)?).ok_or_else(|| decode("state"))?;
+    let responsibility =
+        Responsibility::from_code(&r.try_get::<String, _>(13)?).ok_or_else(|| decode("responsibility"))?;
     let deadline = r.try_get::<Option<String>, _>(15)?.as_deref().and_then(crate::people::stored_day);
     let path: String = r.try_get(8)?;
     let escalation: i64 = r.try_get(20)?;
@@ -134,8 +152,8 @@ async fn hazard_from(app: &App, r: &sqlx::any::AnyRow, today: NaiveDate) -> Resu
         description: r.try_get(10)?,
         grade: r.try_get(11)?,
         grade_name: r.try_get(12)?,
-        responsibility: Responsibility::from_code(&r.try_get::<String, _>(13)?)
-            .ok_or_else(|| decode("responsibility"))?,
+        responsibility,
+        files: Road { responsibility, grade_files: r.try_get::<i64, _>(23)? != 0 }.files(),
         overdue: state != HazardState::Closed && deadline.is_some_and(|d| today > d),
         state,
         deadline,
@@ -283,7 +301,7 @@ pub async fn hazard<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64) 
     .map(|t| Ok((t.try_get(0)?, t.try_get(1)?, t.try_get(2)?, t.try_get(3)?, t.try_get::<String, _>(4)? == "open")))
     .collect::<Result<_, sqlx::Error>>()?;
     let seals = seals_where(app, &format!("s.hazard_id = {id}"), &[]).await?;
-    let next = machine::next_steps(hazard.responsibility, hazard.state).to_vec();
+    let next = machine::next_steps(hazard.road(), hazard.state).to_vec();
     Ok(HazardDetail { photos: files::attachments_of(app, "hazard", id).await?, hazard, steps, tasks, seals, next })
 }
 
@@ -502,7 +520,7 @@ async fn apply<P: CustomersReach + PermissionMarker>(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let next = machine::step(h.responsibility, h.state, &step, today)?;
+    let next = machine::step(h.road(), h.state, &step, today)?;
     let now = app.now();
     let at = now.to_db();
     let mut tx = app.db().begin_write().await?;

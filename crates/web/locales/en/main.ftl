@@ -1035,3 +1035,5 @@ home-hazards-overdue = Overdue hazards
 home-hazards-review = Hazards awaiting review
 home-inspections-overdue = Customers overdue for inspection
 home-inspections-due = Customers due this month
+grade-files = grid side filed with the authority too
+hazard-files = filed with the county-or-above power authority before rectification

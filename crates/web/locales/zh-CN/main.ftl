@@ -1035,3 +1035,5 @@ home-hazards-overdue = 逾期隐患
 home-hazards-review = 待复查隐患
 home-inspections-overdue = 检查已逾期的客户
 home-inspections-due = 本月应检的客户
+grade-files = 电网侧也须报备政府部门
+hazard-files = 整改前须报县级以上政府电力管理部门备案

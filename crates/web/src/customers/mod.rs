@@ -749,6 +749,8 @@ struct GradeForm {
     code: String,
     #[serde(default)]
     deadline_days: String,
+    #[serde(default)]
+    files: String,
 }
 
 async fn set_grade(State(state): State<AppState>, auth: Auth, Form(f): Form<GradeForm>) -> Result<Response, AppError> {
@@ -758,6 +760,7 @@ async fn set_grade(State(state): State<AppState>, auth: Auth, Form(f): Form<Grad
         .trim()
         .parse()
         .map_err(|_| gridsafe_app::AppError::invalid("deadline_days", "field-grade-days"))?;
-    auth.checked(&state, customers::set_grade(state.app(), &cap, &auth.meta, &f.code, days).await).await?;
+    auth.checked(&state, customers::set_grade(state.app(), &cap, &auth.meta, &f.code, days, f.files == "1").await)
+        .await?;
     Ok(Redirect::to("/inspections/settings#grades").into_response())
 }
