@@ -666,6 +666,7 @@ const ROWS: &[Row] = &[
     row("GET", "/customers.xlsx", Access::Perm(CustomersView, 200), "/customers.xlsx", ""),
     row("GET", "/customers/import", Access::Perm(CustomersManage, 200), "/customers/import", ""),
     row("POST", "/customers/import", Access::Perm(CustomersManage, 422), "/customers/import", "MULTIPART"),
+    row("POST", "/customers/import/{token}", Access::Perm(CustomersManage, 422), "/customers/import/{own_upload}", ""),
     row("GET", "/customers/new", Access::Perm(CustomersManage, 200), "/customers/new", ""),
     scoped(
         "GET",

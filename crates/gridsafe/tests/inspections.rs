@@ -112,8 +112,18 @@ backend_tests! {
         assert!(r.body.contains("客户.csv") && r.body.contains("第 3 行") && r.body.contains("四百伏"), "{}", r.body);
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(app.state.db().pool()).await.expect("count");
         assert_eq!(count, 0, "all or nothing");
+        // A good one is previewed first; nothing is written until it is confirmed.
         let r = post_multipart(&app, &inspector, "/customers/import", multipart(&[], Some(("files", "客户.csv", REGISTER.as_bytes())))).await;
         assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("data-preview") && r.body.contains("新建 2 户"), "{}", r.body);
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(count, 0, "a preview writes nothing");
+        let confirm = r.body.split("action=\"").map(|a| a.split('"').next().unwrap_or("")).find(|a| a.starts_with("/customers/import/")).expect("confirm form").to_owned();
+        let r = app.post_form(&confirm, "", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("data-imported"), "{}", r.body);
+        let again = app.post_form(&confirm, "", &[("cookie", &inspector)]).await;
+        assert_eq!(again.status, 404, "a preview is imported once");
         let hospital = customer_id(&app, "0701000001").await;
         let station = customer_id(&app, "0701000002").await;
 

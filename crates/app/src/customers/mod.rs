@@ -352,15 +352,32 @@ fn read_files(files: &[(String, Vec<u8>)]) -> Result<Vec<RawTable>, Vec<RowProbl
     if problems.is_empty() { Ok(tables) } else { Err(problems) }
 }
 
-/// Imports a customer register: every row is checked first; any problem refuses the whole
-/// upload (`Ok(Err(problems))`) and nothing is written. Rows are matched by 户号: known ones
-/// (in reach) are updated, new ones created. One audit event.
-pub async fn import_customers(
+/// A register read and checked against the database, ready to write: each record with its unit
+/// and, when the 户号 is known, the customer it updates.
+#[derive(Debug, Clone)]
+pub struct CheckedRegister {
+    records: Vec<(CustomerRecord, i64, Option<i64>)>,
+}
+
+impl CheckedRegister {
+    /// (户号, 户名, new) of every row, for the preview.
+    pub fn rows(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+        self.records.iter().map(|(r, _, known)| (r.account_no.as_str(), r.name.as_str(), known.is_none()))
+    }
+
+    pub fn counts(&self) -> RegisterImport {
+        let created = self.records.iter().filter(|(_, _, known)| known.is_none()).count();
+        RegisterImport { created, updated: self.records.len() - created }
+    }
+}
+
+/// Reads and checks a customer register (the preview): every problem (`Ok(Err(problems))`), or
+/// what would be created and updated. Rows are matched by 户号; known ones must be in reach.
+pub async fn check_register(
     app: &App,
     cap: &Capability<perm::CustomersManage>,
-    meta: &RequestMeta,
     files: &[(String, Vec<u8>)],
-) -> Result<Result<RegisterImport, Vec<RowProblem>>, AppError> {
+) -> Result<Result<CheckedRegister, Vec<RowProblem>>, AppError> {
     let tables = match read_files(files) {
         Ok(t) => t,
         Err(p) => return Ok(Err(p)),
@@ -448,29 +465,57 @@ pub async fn import_customers(
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
+    Ok(Ok(CheckedRegister {
+        records: records
+            .into_iter()
+            .map(|(r, unit)| {
+                let known = existing.get(&r.account_no).map(|(id, _)| *id);
+                (r, unit, known)
+            })
+            .collect(),
+    }))
+}
+
+/// Writes a checked register in one transaction with one audit event.
+pub async fn apply_register(
+    app: &App,
+    cap: &Capability<perm::CustomersManage>,
+    meta: &RequestMeta,
+    names: &[&str],
+    checked: CheckedRegister,
+) -> Result<RegisterImport, AppError> {
     let now = app.now();
     let at = now.to_db();
-    let mut result = RegisterImport::default();
+    let result = checked.counts();
     let mut tx = app.db().begin_write().await?;
-    for (r, unit) in &records {
-        let known = existing.get(&r.account_no).map(|(id, _)| *id);
+    for (r, unit, known) in &checked.records {
         let registered_on = r.registered_on.unwrap_or_else(|| app.today());
-        write_customer(&mut tx, known, r, *unit, registered_on, &at, &cap.actor().name).await?;
-        if known.is_some() {
-            result.updated += 1;
-        } else {
-            result.created += 1;
-        }
+        write_customer(&mut tx, *known, r, *unit, registered_on, &at, &cap.actor().name).await?;
     }
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let mut event = NewEvent::new("customer.imported", "customer", "register")
         .summary(serde_json::json!({ "files": names, "created": result.created, "updated": result.updated }));
-    if let Some((_, unit)) = records.first() {
+    if let Some((_, unit, _)) = checked.records.first() {
         event = event.unit(*unit);
     }
     append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
     tx.commit().await?;
-    Ok(Ok(result))
+    Ok(result)
+}
+
+/// Checks and imports a customer register at once (the command line): all or nothing.
+pub async fn import_customers(
+    app: &App,
+    cap: &Capability<perm::CustomersManage>,
+    meta: &RequestMeta,
+    files: &[(String, Vec<u8>)],
+) -> Result<Result<RegisterImport, Vec<RowProblem>>, AppError> {
+    match check_register(app, cap, files).await? {
+        Err(problems) => Ok(Err(problems)),
+        Ok(checked) => {
+            let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+            Ok(Ok(apply_register(app, cap, meta, &names, checked).await?))
+        }
+    }
 }
 
 /// A row of the cycle table as in force here: the default's origin, and who changed it.

@@ -1037,3 +1037,7 @@ home-inspections-overdue = Customers overdue for inspection
 home-inspections-due = Customers due this month
 grade-files = grid side filed with the authority too
 hazard-files = filed with the county-or-above power authority before rectification
+customers-preview = The file checks out. On confirmation:
+customers-preview-new = new
+customers-preview-update = update
+customers-import-confirm = Confirm import

@@ -1037,3 +1037,7 @@ home-inspections-overdue = 检查已逾期的客户
 home-inspections-due = 本月应检的客户
 grade-files = 电网侧也须报备政府部门
 hazard-files = 整改前须报县级以上政府电力管理部门备案
+customers-preview = 检查通过，确认后将：
+customers-preview-new = 新建
+customers-preview-update = 更新
+customers-import-confirm = 确认导入

@@ -36,6 +36,7 @@ pub fn routes() -> Routes {
         .get("/customers.xlsx", export)
         .get("/customers/import", import_page)
         .post("/customers/import", import)
+        .post("/customers/import/{token}", confirm_import)
         .get("/customers/new", new_page)
         .get("/customers/{id}", detail_page)
         .post("/customers/{id}", update)
@@ -190,18 +191,80 @@ async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQ
 struct ImportPage {
     chrome: Chrome,
     columns: Vec<(&'static str, &'static str, bool)>,
+    /// The preview: what would change, and the token to confirm with.
+    preview: Option<(customers::RegisterImport, Vec<(String, String, bool)>, String)>,
     result: Option<customers::RegisterImport>,
     problems: Vec<String>,
 }
 
+impl ImportPage {
+    fn new(chrome: Chrome) -> Self {
+        Self {
+            chrome,
+            columns: COLUMNS.iter().map(|c| (c.zh, c.key, c.required)).collect(),
+            preview: None,
+            result: None,
+            problems: Vec::new(),
+        }
+    }
+}
+
 async fn import_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
     auth.require::<perm::CustomersManage>(&state).await?;
-    Ok(render(&ImportPage {
-        chrome: Chrome::for_user(ctx, &auth),
-        columns: COLUMNS.iter().map(|c| (c.zh, c.key, c.required)).collect(),
-        result: None,
-        problems: Vec::new(),
-    }))
+    Ok(render(&ImportPage::new(Chrome::for_user(ctx, &auth))))
+}
+
+/// The problems of a refused register, as a 422 page.
+fn refused(ctx: PageContext, auth: &Auth, problems: &[customers::RowProblem]) -> Response {
+    let lang = ctx.lang;
+    let mut page = ImportPage::new(Chrome::for_user(ctx, auth));
+    page.problems = problems.iter().take(200).map(|p| row_problem(lang, p)).collect();
+    let mut response = render(&page);
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    response
+}
+
+/// Checks an uploaded register and shows what it would change; nothing is written until the
+/// confirmation.
+async fn import(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::CustomersManage>(&state).await?;
+    let (files, _) = crate::people::upload_form(&mut multipart, "none").await?;
+    let checked = match auth.checked(&state, customers::check_register(state.app(), &cap, &files).await).await? {
+        Ok(checked) => checked,
+        Err(problems) => return Ok(refused(ctx, &auth, &problems)),
+    };
+    let token = gridsafe_app::people::store_upload(state.app(), cap.actor(), &auth.meta, &files).await?;
+    let rows = checked.rows().take(200).map(|(no, name, new)| (no.to_owned(), name.to_owned(), new)).collect();
+    let mut page = ImportPage::new(Chrome::for_user(ctx, &auth));
+    page.preview = Some((checked.counts(), rows, token));
+    Ok(render(&page))
+}
+
+/// Imports the register previewed under `token`, checked again against the database as it is now.
+async fn confirm_import(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::CustomersManage>(&state).await?;
+    let app = state.app();
+    let files = auth.checked(&state, gridsafe_app::people::load_upload(app, auth.user.id, &token).await).await?;
+    let checked = match auth.checked(&state, customers::check_register(app, &cap, &files).await).await? {
+        Ok(checked) => checked,
+        Err(problems) => return Ok(refused(ctx, &auth, &problems)),
+    };
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let result = customers::apply_register(app, &cap, &auth.meta, &names, checked).await?;
+    gridsafe_app::people::forget_upload(app, &token).await?;
+    let mut page = ImportPage::new(Chrome::for_user(ctx, &auth));
+    page.result = Some(result);
+    Ok(render(&page))
 }
 
 /// One problem of an imported register, in words: file, line, column, value, what is wrong.
@@ -219,30 +282,6 @@ pub fn row_problem(lang: Lang, p: &customers::RowProblem) -> String {
     } else {
         format!("{place}：{what}（{}）", p.value)
     }
-}
-
-async fn import(
-    State(state): State<AppState>,
-    ctx: PageContext,
-    auth: Auth,
-    mut multipart: Multipart,
-) -> Result<Response, AppError> {
-    let cap = auth.require::<perm::CustomersManage>(&state).await?;
-    let (files, _) = crate::people::upload_form(&mut multipart, "none").await?;
-    let outcome =
-        auth.checked(&state, customers::import_customers(state.app(), &cap, &auth.meta, &files).await).await?;
-    let lang = ctx.lang;
-    let columns = COLUMNS.iter().map(|c| (c.zh, c.key, c.required)).collect();
-    let (result, problems) = match outcome {
-        Ok(r) => (Some(r), Vec::new()),
-        Err(list) => (None, list.iter().take(200).map(|p| row_problem(lang, p)).collect()),
-    };
-    let failed = result.is_none();
-    let mut response = render(&ImportPage { chrome: Chrome::for_user(ctx, &auth), columns, result, problems });
-    if failed {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
 }
 
 /// One input of the customer form.
