@@ -186,13 +186,20 @@ async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQ
     Ok(crate::people::xlsx_file("customers.xlsx", xlsx::ledger(&lang.t("customers-title"), &headers, &data)?))
 }
 
+/// What a checked register would change, and the token to confirm it with.
+struct Preview {
+    counts: customers::RegisterImport,
+    /// (户号, 户名, new)
+    rows: Vec<(String, String, bool)>,
+    token: String,
+}
+
 #[derive(Template)]
 #[template(path = "customers/import.html")]
 struct ImportPage {
     chrome: Chrome,
     columns: Vec<(&'static str, &'static str, bool)>,
-    /// The preview: what would change, and the token to confirm with.
-    preview: Option<(customers::RegisterImport, Vec<(String, String, bool)>, String)>,
+    preview: Option<Preview>,
     result: Option<customers::RegisterImport>,
     problems: Vec<String>,
 }
@@ -241,7 +248,7 @@ async fn import(
     let token = gridsafe_app::people::store_upload(state.app(), cap.actor(), &auth.meta, &files).await?;
     let rows = checked.rows().take(200).map(|(no, name, new)| (no.to_owned(), name.to_owned(), new)).collect();
     let mut page = ImportPage::new(Chrome::for_user(ctx, &auth));
-    page.preview = Some((checked.counts(), rows, token));
+    page.preview = Some(Preview { counts: checked.counts(), rows, token });
     Ok(render(&page))
 }
 
