@@ -345,12 +345,8 @@ pub struct CreatedToken {
 
 /// The schema of a list of permission codes, generated from the one enum in the domain.
 fn permission_codes() -> utoipa::openapi::schema::Array {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
     let codes = gridsafe_domain::access::Permission::ALL.iter().map(|p| p.code());
-    ArrayBuilder::new()
-        .items(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes)))
-        .min_items(Some(1))
-        .build()
+    utoipa::openapi::schema::ArrayBuilder::new().items(super::one_of(codes)).min_items(Some(1)).build()
 }
 
 /// Creates an API token with a subset of the caller's permissions.

@@ -92,3 +92,11 @@ where
         }
     }
 }
+
+/// A whole number as a query string writes it: `12`, or `12.0`.
+pub fn whole(text: &str) -> Option<i64> {
+    let t = text.trim();
+    t.parse::<i64>().ok().or_else(|| {
+        t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0).map(|f| f as i64)
+    })
+}

@@ -99,6 +99,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::customers::api::step))
 }
 
+/// A string schema that takes only `values` (for a parameter's or field's `schema_with`).
+pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).build()
+}
+
 /// The OpenAPI document, as generated from the routes.
 pub fn openapi() -> OpenApiDoc {
     router().split_for_parts().1

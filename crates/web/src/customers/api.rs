@@ -19,29 +19,16 @@ fn invalid(field: &'static str) -> AppError {
     AppError::from(gridsafe_app::AppError::invalid(field, "field-invalid"))
 }
 
-fn one_of(values: &'static [&'static str]) -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied())).build()
-}
-
 fn due_values() -> utoipa::openapi::schema::Object {
-    one_of(&["overdue", "due"])
+    crate::api::one_of(["overdue", "due"])
 }
 
 fn state_values() -> utoipa::openapi::schema::Object {
-    one_of(&crate::hazards::STATES)
+    crate::api::one_of(crate::hazards::STATES)
 }
 
 fn responsibility_values() -> utoipa::openapi::schema::Object {
-    one_of(&["grid", "customer"])
-}
-
-/// A whole number as a query string writes it: `12`, or `12.0`.
-fn whole(text: &str) -> Option<i64> {
-    let t = text.trim();
-    t.parse::<i64>().ok().or_else(|| {
-        t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0).map(|f| f as i64)
-    })
+    crate::api::one_of(["grid", "customer"])
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -132,7 +119,7 @@ pub async fn list(
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     let unit_id = match q.unit_id.as_deref() {
         None => None,
-        Some(t) => Some(whole(t).ok_or_else(|| invalid("unit_id"))?),
+        Some(t) => Some(crate::api::json::whole(t).ok_or_else(|| invalid("unit_id"))?),
     };
     let due = match q.due.as_deref() {
         None => None,

@@ -37,8 +37,7 @@ pub struct FindingOut {
 }
 
 fn states() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(FindingState::ALL.iter().map(|s| s.code()))).build()
+    crate::api::one_of(FindingState::ALL.iter().map(|s| s.code()))
 }
 
 impl From<FindingRow> for FindingOut {
@@ -74,14 +73,6 @@ pub struct FindingsQuery {
     pub unit_id: Option<String>,
 }
 
-/// A whole number as a query string writes it: `12`, or `12.0`.
-fn whole(text: &str) -> Option<i64> {
-    let t = text.trim();
-    t.parse::<i64>().ok().or_else(|| {
-        t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0).map(|f| f as i64)
-    })
-}
-
 /// Findings in the caller's units.
 #[utoipa::path(get, path = "/api/v1/findings", tag = "findings", security(("bearer" = [])), params(FindingsQuery),
     responses((status = 200, body = Vec<FindingOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
@@ -101,7 +92,8 @@ pub async fn list(
     let unit_id = match q.unit_id.as_deref() {
         None => None,
         Some(text) => Some(
-            whole(text).ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("unit_id", "field-invalid")))?,
+            crate::api::json::whole(text)
+                .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("unit_id", "field-invalid")))?,
         ),
     };
     let filter = FindingFilter { rule: q.rule, state: state_filter, month: q.month, unit_id };

@@ -87,8 +87,7 @@ pub struct TicketOut {
 }
 
 fn states() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(TicketState::ALL.iter().map(|s| s.code()))).build()
+    crate::api::one_of(TicketState::ALL.iter().map(|s| s.code()))
 }
 
 impl From<TicketRow> for TicketOut {
