@@ -460,16 +460,7 @@ pub async fn import_marketing(lang: Lang, settings: &Settings, args: crate::cli:
             ));
             ExitCode::SUCCESS
         }
-        Ok(Err(problems)) => {
-            for problem in &problems {
-                eprintln!("{}", gridsafe_web::people::problem_line(lang, problem));
-            }
-            eprintln!(
-                "{}",
-                lang.t_args("import-has-errors", &[("count", Arg::Number(i64::try_from(problems.len()).unwrap_or(0)))])
-            );
-            ExitCode::from(2)
-        }
+        Ok(Err(problems)) => refused(lang, problems.iter().map(|p| gridsafe_web::people::problem_line(lang, p))),
         Err(error) => {
             eprintln!("{}", describe(lang, &error));
             ExitCode::FAILURE
@@ -500,16 +491,7 @@ pub async fn import_customers(lang: Lang, settings: &Settings, args: crate::cli:
             );
             ExitCode::SUCCESS
         }
-        Ok(Err(problems)) => {
-            for problem in &problems {
-                eprintln!("{}", gridsafe_web::customers::row_problem(lang, problem));
-            }
-            eprintln!(
-                "{}",
-                lang.t_args("import-has-errors", &[("count", Arg::Number(i64::try_from(problems.len()).unwrap_or(0)))])
-            );
-            ExitCode::from(2)
-        }
+        Ok(Err(problems)) => refused(lang, problems.iter().map(|p| gridsafe_web::customers::row_problem(lang, p))),
         Err(error) => {
             eprintln!("{}", describe(lang, &error));
             ExitCode::FAILURE
@@ -536,4 +518,15 @@ fn read_files(lang: Lang, paths: &[std::path::PathBuf]) -> Result<Vec<(String, V
         }
     }
     Ok(files)
+}
+
+/// A refused import: every problem on its line, then their count; exit code 2.
+fn refused(lang: Lang, problems: impl Iterator<Item = String>) -> ExitCode {
+    let mut count = 0_i64;
+    for line in problems {
+        eprintln!("{line}");
+        count += 1;
+    }
+    eprintln!("{}", lang.t_args("import-has-errors", &[("count", Arg::Number(count))]));
+    ExitCode::from(2)
 }
