@@ -39,6 +39,11 @@ pub struct UnitOption {
     pub label: String,
 }
 
+/// Whether the unit filter's text (`unit=` of a query) chooses unit `id`.
+pub fn unit_chosen(choice: &str, id: &i64) -> bool {
+    choice.trim().parse::<i64>().ok() == Some(*id)
+}
+
 pub fn unit_options(units: &[Unit]) -> Vec<UnitOption> {
     units
         .iter()

@@ -106,9 +106,6 @@ struct ListPage {
 }
 
 impl ListPage {
-    fn unit_selected(&self, id: &i64) -> bool {
-        self.q.unit.trim().parse::<i64>().ok() == Some(*id)
-    }
     fn due(&self, c: &CustomerRow) -> &'static str {
         due_code(c)
     }

@@ -83,12 +83,6 @@ struct ListPage {
     units: Vec<crate::admin::UnitOption>,
 }
 
-impl ListPage {
-    fn unit_selected(&self, id: &i64) -> bool {
-        self.q.unit.trim().parse::<i64>().ok() == Some(*id)
-    }
-}
-
 async fn list_page(
     State(state): State<AppState>,
     ctx: PageContext,

@@ -418,12 +418,6 @@ struct SealsPage {
     q: SealsQuery,
 }
 
-impl SealsPage {
-    fn unit_selected(&self, id: &i64) -> bool {
-        self.q.unit.trim().parse::<i64>().ok() == Some(*id)
-    }
-}
-
 /// Sealed equipment per unit (a unit and those below it), still sealed first.
 async fn seals_page(
     State(state): State<AppState>,
