@@ -1041,3 +1041,5 @@ customers-preview = The file checks out. On confirmation:
 customers-preview-new = new
 customers-preview-update = update
 customers-import-confirm = Confirm import
+ledger-cycle-months = Inspection cycle (months)
+ledger-yes = yes

@@ -1041,3 +1041,5 @@ customers-preview = 检查通过，确认后将：
 customers-preview-new = 新建
 customers-preview-update = 更新
 customers-import-confirm = 确认导入
+ledger-cycle-months = 检查周期（月）
+ledger-yes = 是

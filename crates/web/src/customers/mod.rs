@@ -146,7 +146,10 @@ async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQ
     let rows = customers::list_customers(state.app(), &cap, &q.filter()).await?;
     let lang = Lang::ZhCn;
     let mut headers: Vec<String> = COLUMNS.iter().map(|c| c.zh.to_owned()).collect();
-    headers.extend(["最近检查", "检查周期(月)", "下次应检", "未销号隐患", "封存设备"].map(str::to_owned));
+    headers.extend(
+        ["customer-last-inspected", "ledger-cycle-months", "customer-due", "customer-open-hazards", "seals-title"]
+            .map(|k| lang.t(k)),
+    );
     let opt = |d: Option<chrono::NaiveDate>| Value::from(d.map(|d| d.to_string()));
     let data: Vec<Vec<Value>> = rows
         .into_iter()

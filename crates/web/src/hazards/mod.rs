@@ -151,7 +151,7 @@ async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQ
                 h.receipt_by.into(),
                 h.filed_on.into(),
                 h.filing_reference.into(),
-                Value::from(if h.overdue { "是" } else { "" }.to_owned()),
+                Value::from(if h.overdue { lang.t("ledger-yes") } else { String::new() }),
                 h.escalated_to.into(),
                 h.closed_at.into(),
             ]
