@@ -306,6 +306,8 @@ pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
                     ("contractors", Arg::Number(i64::try_from(report.contractors).unwrap_or(0))),
                     ("tickets", Arg::Number(i64::try_from(report.tickets).unwrap_or(0))),
                     ("findings", Arg::Number(i64::try_from(report.findings).unwrap_or(0))),
+                    ("customers", Arg::Number(i64::try_from(report.customers).unwrap_or(0))),
+                    ("hazards", Arg::Number(i64::try_from(report.hazards).unwrap_or(0))),
                 ],
             ));
             for (username, role) in &report.accounts {

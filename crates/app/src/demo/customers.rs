@@ -16,8 +16,8 @@ fn fields(pairs: &[(&str, String)]) -> HashMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
 }
 
-/// Fills the customers; answers how many hazards it registered.
-pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64) -> Result<usize, AppError> {
+/// Fills the customers; answers how many customers and hazards it registered.
+pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64) -> Result<(usize, usize), AppError> {
     let op = Principal::operator("gridsafe demo", Channel::Cli);
     let manage = op.authorize::<perm::CustomersManage>()?;
     let record = op.authorize::<perm::InspectionsRecord>()?;
@@ -328,7 +328,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
     customers::escalate_overdue(app, meta).await?;
 
     // An ad hoc grid-side hazard just registered, waiting for its plan.
-    customers::register_hazard(
+    let h4 = customers::register_hazard(
         app,
         &record,
         meta,
@@ -343,5 +343,5 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         },
     )
     .await?;
-    Ok(4)
+    Ok((ids.len(), [h1, h2, h3, h4].len()))
 }

@@ -32,6 +32,7 @@ pub struct DemoReport {
     pub contractors: usize,
     pub tickets: usize,
     pub findings: usize,
+    pub customers: usize,
     pub hazards: usize,
 }
 
@@ -256,8 +257,16 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     }
     let tickets = tickets::fill(app, meta, counties[0], &reach).await?;
     let findings = findings::fill(app, meta, counties[0]).await?;
-    let hazards = customers::fill(app, meta, counties[0], counties[1]).await?;
-    Ok(Some(DemoReport { accounts, people: people_count, contractors: contractors.len(), tickets, findings, hazards }))
+    let (customers, hazards) = customers::fill(app, meta, counties[0], counties[1]).await?;
+    Ok(Some(DemoReport {
+        accounts,
+        people: people_count,
+        contractors: contractors.len(),
+        tickets,
+        findings,
+        customers,
+        hazards,
+    }))
 }
 
 async fn unit(
