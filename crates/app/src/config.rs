@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use chrono::Duration;
 use gridsafe_domain::account::{DormancyPolicy, LockoutPolicy, SessionPolicy};
+use gridsafe_domain::orders::{OrderType, OrderTypeSet};
 use gridsafe_domain::password::{PasswordPolicy, PasswordProfile};
 use serde::{Deserialize, Serialize};
 
@@ -202,12 +203,17 @@ impl Default for TicketsConfig {
 
 impl TicketsConfig {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let known = gridsafe_crossaudit::input::ORDER_TYPES;
         self.must_evaluate
             .iter()
-            .filter(|t| !known.iter().any(|(code, _, _)| code == t))
+            .filter(|t| OrderType::parse(t).is_none())
             .map(|t| ("tickets.must_evaluate", format!("unknown order type {t}")))
             .collect()
+    }
+
+    /// The work kinds whose tickets must all be evaluated: a ticket of such a kind, or linked
+    /// to an order of such a kind.
+    pub fn must_evaluate_set(&self) -> OrderTypeSet {
+        self.must_evaluate.iter().filter_map(|t| OrderType::parse(t)).collect()
     }
 }
 
@@ -223,11 +229,20 @@ pub struct CrossAuditConfig {
     pub evaluation_days: u32,
     /// Days a rectification task gets by default when a finding is confirmed (default 15) [INF].
     pub task_days: u32,
+    /// The hazard grade a confirmed finding enters the closed loop with (default `general`,
+    /// 一般隐患) [INF]; its days bound the deadline.
+    pub finding_grade: String,
 }
 
 impl Default for CrossAuditConfig {
     fn default() -> Self {
-        Self { min_people: 2, event_margin_minutes: 30, evaluation_days: 7, task_days: 15 }
+        Self {
+            min_people: 2,
+            event_margin_minutes: 30,
+            evaluation_days: 7,
+            task_days: 15,
+            finding_grade: "general".into(),
+        }
     }
 }
 
@@ -237,6 +252,7 @@ impl CrossAuditConfig {
             min_people: self.min_people as usize,
             event_margin_minutes: i64::from(self.event_margin_minutes),
             evaluation_days: i64::from(self.evaluation_days),
+            must_evaluate: gridsafe_domain::orders::OrderTypeSet::FULL_EVALUATION,
         }
     }
 
@@ -269,11 +285,28 @@ pub struct InspectionsConfig {
     /// Levels above the hazard's unit it may reach (default 2: the county's city, then the
     /// province) [INF].
     pub escalate_max_levels: u32,
+    /// Days within which a grid-side hazard gets its rectification plan, or it is escalated
+    /// (default 3: the article's 立即制定整改计划 §4.1, the number a default [INF]).
+    pub plan_within_days: u32,
+    /// Industries likely to run unregistered emergency power: their customers are on the
+    /// six-month special check unless registered emergency power is recorded (default
+    /// 移动基站, 养殖场, 银行: the article §4.2).
+    pub emergency_power_industries: Vec<String>,
 }
 
 impl Default for InspectionsConfig {
     fn default() -> Self {
-        Self { max_upload_bytes: 5 * 1024 * 1024, min_inspectors: 2, escalate_every_days: 7, escalate_max_levels: 2 }
+        Self {
+            max_upload_bytes: 5 * 1024 * 1024,
+            min_inspectors: 2,
+            escalate_every_days: 7,
+            escalate_max_levels: 2,
+            plan_within_days: 3,
+            emergency_power_industries: gridsafe_domain::inspections::SUSPECT_INDUSTRIES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
     }
 }
 
@@ -293,6 +326,14 @@ impl InspectionsConfig {
         }
         if !(1..=365).contains(&self.escalate_every_days) || !(1..=10).contains(&self.escalate_max_levels) {
             problems.push(("inspections.escalate_every_days / escalate_max_levels", "must be 1–365 / 1–10".to_owned()));
+        }
+        if !(1..=30).contains(&self.plan_within_days) {
+            problems.push(("inspections.plan_within_days", "must be 1–30".to_owned()));
+        }
+        if self.emergency_power_industries.len() > 50
+            || self.emergency_power_industries.iter().any(|i| i.trim().is_empty() || i.chars().count() > 50)
+        {
+            problems.push(("inspections.emergency_power_industries", "at most 50 names of 1–50 characters".to_owned()));
         }
         problems
     }

@@ -10,6 +10,8 @@ use foldhash::{HashMap, HashMapExt};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
+use gridsafe_domain::orders::OrderTypeSet;
+
 use crate::input::{EventKind, QualKind, Tables, Ticket, TicketStatus};
 
 /// The rules, in the spec's order. `code` is the stable key written to the findings.
@@ -148,11 +150,18 @@ pub struct Thresholds {
     pub event_margin_minutes: i64,
     /// Days after which an ended 业扩/装表接电 ticket must have been evaluated (default 7).
     pub evaluation_days: i64,
+    /// The kinds of work whose tickets must all be evaluated (default 新装, 增容, 装表接电).
+    pub must_evaluate: OrderTypeSet,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self { min_people: 2, event_margin_minutes: 30, evaluation_days: 7 }
+        Self {
+            min_people: 2,
+            event_margin_minutes: 30,
+            evaluation_days: 7,
+            must_evaluate: OrderTypeSet::FULL_EVALUATION,
+        }
     }
 }
 
@@ -207,10 +216,21 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
         t.persons.iter().filter_map(|p| p.contractor_id.as_deref().map(|c| (p.person_id.as_str(), c))).collect();
     let licence: HashMap<&str, NaiveDate> =
         t.contractors.iter().map(|c| (c.contractor_id.as_str(), c.license_valid_to)).collect();
-    let mut agreements: HashMap<&str, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
+    // Per contractor: each agreement's days and the only customer it covers, if limited.
+    type Agreements<'a> = HashMap<&'a str, Vec<(NaiveDate, NaiveDate, Option<&'a str>)>>;
+    let mut agreements: Agreements<'_> = HashMap::new();
     for a in &t.agreements {
-        agreements.entry(a.contractor_id.as_str()).or_default().push((a.valid_from, a.valid_to));
+        agreements.entry(a.contractor_id.as_str()).or_default().push((
+            a.valid_from,
+            a.valid_to,
+            a.customer_id.as_deref(),
+        ));
     }
+    let agreed = |contractor: &str, day: NaiveDate, customer: &str| {
+        agreements.get(contractor).is_some_and(|v| {
+            v.iter().any(|(from, to, only)| *from <= day && day <= *to && only.is_none_or(|c| c == customer))
+        })
+    };
     let orders: HashMap<&str, &crate::input::WorkOrder> =
         t.work_orders.iter().map(|o| (o.order_id.as_str(), o)).collect();
     let live: Vec<&Ticket> = t.tickets.iter().filter(|k| k.status.is_live()).collect();
@@ -364,7 +384,7 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
                     }
                 }
                 for c in contractors {
-                    if !valid(agreements.get(c), day) {
+                    if !agreed(c, day, &k.customer_id) {
                         out.push(Finding::new(
                             Rule::ContractorNoAgreement,
                             "ticket",
@@ -405,10 +425,10 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
             if k.status == TicketStatus::Ended && k.evaluation.is_none() {
                 let cutoff = (as_of - Duration::days(th.evaluation_days)).and_hms_opt(0, 0, 0);
                 let old = k.ended_at.zip(cutoff).is_some_and(|(e, c)| e < c);
-                let full = k
-                    .order_ids
-                    .iter()
-                    .any(|o| orders.get(o.as_str()).is_some_and(|o| o.order_type.needs_full_evaluation()));
+                let full = k.work_kind.is_some_and(|w| th.must_evaluate.contains(w))
+                    || k.order_ids
+                        .iter()
+                        .any(|o| orders.get(o.as_str()).is_some_and(|o| th.must_evaluate.contains(o.order_type)));
                 if old && full {
                     out.push(Finding::new(
                         Rule::Unevaluated,

@@ -100,6 +100,63 @@ permissions! {
     HazardsReview => "hazards.review",
     /// Maintain the inspection cycle table, checklist templates and hazard grades.
     InspectionsConfigure => "inspections.configure",
+    /// Approve (or refuse) a hazard's rectification deadline beyond its grade's days.
+    HazardsApprove => "hazards.approve",
+}
+
+/// What kind of duty a permission belongs to, for the separation of the three administrators
+/// (三权分立): an administrator class, the account information every administrator reads, or the
+/// business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duty {
+    Admin(AdminClass),
+    /// Seeing accounts: needed by the system and the security administrator alike.
+    AdminShared,
+    Business,
+}
+
+impl Permission {
+    pub fn duty(self) -> Duty {
+        match self {
+            Permission::UnitsManage | Permission::UsersManage | Permission::RolesManage => {
+                Duty::Admin(AdminClass::System)
+            }
+            Permission::AccountsReview => Duty::Admin(AdminClass::Security),
+            Permission::AuditRead => Duty::Admin(AdminClass::Audit),
+            Permission::UsersView => Duty::AdminShared,
+            _ => Duty::Business,
+        }
+    }
+}
+
+/// Whether one role, or one account through all its roles, may hold `permissions` together: the
+/// permissions of at most one administrator class, and an administrator no business permission
+/// (GB/T 22239-2019 三权分立). Judged on permissions, not role names, so that editing what a role
+/// grants cannot merge the classes either.
+pub fn check_separation(permissions: impl IntoIterator<Item = Permission>) -> Result<(), Violation> {
+    let mut classes: Vec<AdminClass> = Vec::new();
+    let mut administrative = false;
+    let mut business = false;
+    for p in permissions {
+        match p.duty() {
+            Duty::Admin(c) => {
+                administrative = true;
+                if !classes.contains(&c) {
+                    classes.push(c);
+                }
+            }
+            Duty::AdminShared => administrative = true,
+            Duty::Business => business = true,
+        }
+    }
+    if classes.len() > 1 {
+        let names: Vec<&str> = classes.iter().map(|c| c.code()).collect();
+        return Err(Violation::of(rules::ADMIN_SEPARATION).with("classes", names.join("+")));
+    }
+    if administrative && business {
+        return Err(Violation::of(rules::ADMIN_SEPARATION).with("classes", "admin+business"));
+    }
+    Ok(())
 }
 
 /// Ties a marker type to its permission.
@@ -131,14 +188,6 @@ impl AdminClass {
             "audit" => Some(AdminClass::Audit),
             _ => None,
         }
-    }
-}
-
-/// Whether an account holding roles of `held` classes may also get a role of class `new`.
-pub fn check_admin_separation(held: &[AdminClass], new: Option<AdminClass>) -> Result<(), Violation> {
-    match new {
-        Some(class) if held.iter().any(|h| *h != class) => Err(Violation::of(rules::ADMIN_SEPARATION)),
-        _ => Ok(()),
     }
 }
 
@@ -336,15 +385,19 @@ mod tests {
     }
 
     #[test]
-    fn admin_classes_never_mix() {
-        use AdminClass::*;
-        assert!(check_admin_separation(&[], Some(System)).is_ok());
-        assert!(check_admin_separation(&[System], Some(System)).is_ok());
-        assert!(check_admin_separation(&[System], None).is_ok());
-        for (held, new) in [(System, Security), (Security, Audit), (Audit, System)] {
-            let err = check_admin_separation(&[held], Some(new)).expect_err("mixed");
-            assert_eq!(err.rule.code, "ADMIN_SEPARATION");
-        }
+    fn separation_holds_on_permissions_not_role_names() {
+        use Permission::*;
+        let codes = |ps: &[Permission]| check_separation(ps.iter().copied()).map_err(|v| v.args);
+        assert!(codes(&[UnitsManage, UsersManage, RolesManage, UsersView]).is_ok(), "the system administrator's own");
+        assert!(codes(&[AccountsReview, UsersView]).is_ok());
+        assert!(codes(&[TicketsView, TicketsSign, PeopleView]).is_ok(), "business only");
+        assert_eq!(codes(&[RolesManage, AuditRead]), Err(vec![("classes", "system+audit".to_owned())]));
+        assert_eq!(codes(&[UsersManage, AccountsReview]), Err(vec![("classes", "system+security".to_owned())]));
+        assert_eq!(codes(&[RolesManage, PeopleView]), Err(vec![("classes", "admin+business".to_owned())]));
+        assert_eq!(codes(&[UsersView, FindingsView]), Err(vec![("classes", "admin+business".to_owned())]));
+        // Every permission has exactly one duty; only the six account permissions are administrative.
+        let admin = Permission::ALL.iter().filter(|p| p.duty() != Duty::Business).count();
+        assert_eq!(admin, 6);
     }
 
     #[test]

@@ -82,11 +82,14 @@ pub struct CustomerRecord {
 }
 
 impl CustomerRecord {
-    pub fn facts(&self) -> CustomerFacts {
+    /// The facts its cycles depend on; `suspect_industries` is the configured list of industries
+    /// likely to run unregistered emergency power.
+    pub fn facts(&self, suspect_industries: &[String]) -> CustomerFacts {
         CustomerFacts {
             voltage_kv: self.voltage_kv,
             importance: self.importance,
             emergency_power: self.emergency_power,
+            suspect_industry: suspect_industries.iter().any(|i| i.trim() == self.industry.trim()),
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum HazardState {
     Notified,
     /// 客户已签收
     ReceiptSigned,
+    /// 客户拒签 (delivery recorded with a witness and a photo)
+    ReceiptRefused,
     /// 已报备政府电力管理部门
     Filed,
     /// 整改中
@@ -46,6 +48,7 @@ impl HazardState {
             HazardState::Planned => "planned",
             HazardState::Notified => "notified",
             HazardState::ReceiptSigned => "receipt_signed",
+            HazardState::ReceiptRefused => "receipt_refused",
             HazardState::Filed => "filed",
             HazardState::Rectifying => "rectifying",
             HazardState::Reviewing => "reviewing",
@@ -64,6 +67,9 @@ pub enum HazardStep {
     Notify { deadline: NaiveDate },
     /// The customer's signed receipt.
     SignReceipt,
+    /// The customer refused to sign: the day, how the notice was delivered, the witness, and
+    /// whether a photo of the delivery is kept.
+    RefuseReceipt { on: NaiveDate, delivery: String, witness: String, photo: bool },
     /// Filing with the county-or-above power authority: date and reference.
     File { on: NaiveDate, reference: String },
     /// Rectification starts.
@@ -80,6 +86,7 @@ impl HazardStep {
             HazardStep::Plan { .. } => "plan",
             HazardStep::Notify { .. } => "notify",
             HazardStep::SignReceipt => "sign_receipt",
+            HazardStep::RefuseReceipt { .. } => "refuse_receipt",
             HazardStep::File { .. } => "file",
             HazardStep::Rectify => "rectify",
             HazardStep::SubmitForReview => "submit_for_review",
@@ -105,22 +112,31 @@ impl Road {
 }
 
 /// The state `step` leads to from `state` for a hazard on this road, on `today`; or the rule
-/// that refuses it.
-pub fn step(road: Road, state: HazardState, step: &HazardStep, today: NaiveDate) -> Result<HazardState, Violation> {
+/// that refuses it. `limit` is the latest deadline the plan or notice may set: the grade's days
+/// from registration, or a later day a manager approved.
+pub fn step(
+    road: Road,
+    state: HazardState,
+    step: &HazardStep,
+    today: NaiveDate,
+    limit: NaiveDate,
+) -> Result<HazardState, Violation> {
     use HazardState as S;
     let responsibility = road.responsibility;
-    let filed_from = match responsibility {
-        Responsibility::Customer => S::ReceiptSigned,
-        Responsibility::Grid => S::Planned,
+    let filed_from: &[S] = match responsibility {
+        Responsibility::Customer => &[S::ReceiptSigned, S::ReceiptRefused],
+        Responsibility::Grid => &[S::Planned],
     };
     let wrong = || {
         let rule = match (responsibility, state, step) {
             // Rectification before the filing is the rule the article names.
-            (Responsibility::Customer, S::Notified | S::ReceiptSigned, HazardStep::Rectify) => rules::HAZARD_FILING,
+            (Responsibility::Customer, S::Notified | S::ReceiptSigned | S::ReceiptRefused, HazardStep::Rectify) => {
+                rules::HAZARD_FILING
+            }
             (Responsibility::Grid, S::Planned, HazardStep::Rectify) if road.files() => rules::HAZARD_FILING,
             _ => rules::HAZARD_STATE,
         };
-        Violation::of(rule).with("step", step.code()).with("state", state.code())
+        Violation::of(rule).with("hazard_step", step.code()).with("hazard_state", state.code())
     };
     let next = match (responsibility, state, step) {
         (Responsibility::Grid, S::Registered, HazardStep::Plan { deadline })
@@ -128,10 +144,32 @@ pub fn step(road: Road, state: HazardState, step: &HazardStep, today: NaiveDate)
             if *deadline < today {
                 return Err(Violation::of(rules::HAZARD_DEADLINE).with("until", deadline));
             }
+            if *deadline > limit {
+                return Err(Violation::of(rules::HAZARD_DEADLINE_LIMIT).with("latest", limit));
+            }
             if matches!(step, HazardStep::Plan { .. }) { S::Planned } else { S::Notified }
         }
         (Responsibility::Customer, S::Notified, HazardStep::SignReceipt) => S::ReceiptSigned,
-        (_, from, HazardStep::File { on, reference }) if from == filed_from && road.files() => {
+        (Responsibility::Customer, S::Notified, HazardStep::RefuseReceipt { on, delivery, witness, photo }) => {
+            let mut missing = Vec::new();
+            if delivery.trim().is_empty() {
+                missing.push("delivery");
+            }
+            if witness.trim().is_empty() {
+                missing.push("witness");
+            }
+            if !photo {
+                missing.push("photo");
+            }
+            if *on > today {
+                missing.push("day");
+            }
+            if !missing.is_empty() {
+                return Err(Violation::of(rules::HAZARD_RECEIPT_REFUSED).with("missing", missing.join(",")));
+            }
+            S::ReceiptRefused
+        }
+        (_, from, HazardStep::File { on, reference }) if filed_from.contains(&from) && road.files() => {
             if reference.trim().is_empty() || *on > today {
                 return Err(Violation::of(rules::HAZARD_FILING).with("day", on));
             }
@@ -152,10 +190,47 @@ pub fn step(road: Road, state: HazardState, step: &HazardStep, today: NaiveDate)
     Ok(next)
 }
 
-/// How many levels up an open hazard is escalated (督办) on `today`: none until its deadline has
+/// The day by which the next thing is due: a grid-side hazard still waiting for its rectification
+/// plan must get it within `plan_days` of registration (article §4.1: 立即制定整改计划), else the
+/// rectification deadline counts.
+pub fn due(road: Road, state: HazardState, registered: NaiveDate, deadline: NaiveDate, plan_days: u32) -> NaiveDate {
+    if road.responsibility == Responsibility::Grid && state == HazardState::Registered {
+        deadline.min(registered + chrono::Duration::days(i64::from(plan_days)))
+    } else {
+        deadline
+    }
+}
+
+/// Whether a later deadline may be requested: the hazard is open, the day is after the one in
+/// force, and the reason is given. It takes effect only when a manager other than the requester
+/// approves it ([`check_approval`]).
+pub fn check_extension(
+    state: HazardState,
+    current: NaiveDate,
+    requested: NaiveDate,
+    reason: &str,
+) -> Result<(), Violation> {
+    if state == HazardState::Closed {
+        return Err(Violation::of(rules::HAZARD_STATE).with("hazard_state", state.code()));
+    }
+    if requested <= current || reason.trim().is_empty() {
+        return Err(Violation::of(rules::HAZARD_DEADLINE_LIMIT).with("until", current));
+    }
+    Ok(())
+}
+
+/// A later deadline is approved by a manager who did not ask for it.
+pub fn check_approval(requested_by: &str, approver: &str) -> Result<(), Violation> {
+    if requested_by == approver {
+        return Err(Violation::of(rules::HAZARD_DEADLINE_LIMIT).with("approver", approver));
+    }
+    Ok(())
+}
+
+/// How many levels up an open hazard is escalated (督办) on `today`: none until its due day has
 /// passed, then one level, and one more for every further `every_days` overdue, up to `max`.
-pub fn escalation(state: HazardState, deadline: Option<NaiveDate>, today: NaiveDate, every_days: u32, max: u32) -> u32 {
-    let Some(deadline) = deadline.filter(|_| state != HazardState::Closed) else { return 0 };
+pub fn escalation(state: HazardState, due: Option<NaiveDate>, today: NaiveDate, every_days: u32, max: u32) -> u32 {
+    let Some(deadline) = due.filter(|_| state != HazardState::Closed) else { return 0 };
     let late = (today - deadline).num_days();
     if late <= 0 {
         return 0;
@@ -171,6 +246,7 @@ impl HazardState {
             HazardState::Planned,
             HazardState::Notified,
             HazardState::ReceiptSigned,
+            HazardState::ReceiptRefused,
             HazardState::Filed,
             HazardState::Rectifying,
             HazardState::Reviewing,
@@ -204,8 +280,8 @@ pub fn next_steps(road: Road, state: HazardState) -> &'static [&'static str] {
     match (road.responsibility, state) {
         (Responsibility::Grid, S::Registered) => &["plan"],
         (Responsibility::Customer, S::Registered) => &["notify"],
-        (Responsibility::Customer, S::Notified) => &["sign_receipt"],
-        (Responsibility::Customer, S::ReceiptSigned) => &["file"],
+        (Responsibility::Customer, S::Notified) => &["sign_receipt", "refuse_receipt"],
+        (Responsibility::Customer, S::ReceiptSigned | S::ReceiptRefused) => &["file"],
         (Responsibility::Grid, S::Planned) if road.files() => &["file"],
         (Responsibility::Grid, S::Planned) | (_, S::Filed) => &["rectify"],
         (_, S::Rectifying) => &["submit_for_review"],
@@ -214,12 +290,24 @@ pub fn next_steps(road: Road, state: HazardState) -> &'static [&'static str] {
     }
 }
 
+/// Equipment is sealed only for an open hazard of the customer's own responsibility: 封存 is a
+/// measure against a violating customer's equipment (article §4.2).
+pub fn check_seal(responsibility: Responsibility, state: HazardState) -> Result<(), Violation> {
+    if responsibility != Responsibility::Customer {
+        return Err(Violation::of(rules::SEAL_CUSTOMER_ONLY));
+    }
+    if state == HazardState::Closed {
+        return Err(Violation::of(rules::HAZARD_STATE).with("hazard_step", "seal").with("hazard_state", state.code()));
+    }
+    Ok(())
+}
+
 /// Equipment sealed for a hazard is unsealed only once that hazard is closed (销号).
 pub fn check_unseal(hazard: HazardState) -> Result<(), Violation> {
     if hazard == HazardState::Closed {
         Ok(())
     } else {
-        Err(Violation::of(rules::SEAL_HAZARD_OPEN).with("state", hazard.code()))
+        Err(Violation::of(rules::SEAL_HAZARD_OPEN).with("hazard_state", hazard.code()))
     }
 }
 
@@ -232,29 +320,39 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
     }
 
+    /// A limit far enough not to matter.
+    fn far() -> NaiveDate {
+        d("2030-12-31")
+    }
+
+    fn refusal(on: NaiveDate, photo: bool) -> HazardStep {
+        HazardStep::RefuseReceipt { on, delivery: "留置送达".into(), witness: "村委会 王主任".into(), photo }
+    }
+
     #[test]
     fn a_customer_hazard_is_filed_before_rectification() {
         let today = d("2026-11-26");
         // Whatever its grade says, a customer's hazard is filed.
         let c = Road { responsibility: Responsibility::Customer, grade_files: false };
         let mut s = HazardState::Registered;
-        s = step(c, s, &HazardStep::Notify { deadline: d("2026-12-26") }, today).expect("notify");
-        s = step(c, s, &HazardStep::SignReceipt, today).expect("receipt");
-        let early = step(c, s, &HazardStep::Rectify, today).expect_err("not filed");
+        s = step(c, s, &HazardStep::Notify { deadline: d("2026-12-26") }, today, far()).expect("notify");
+        s = step(c, s, &HazardStep::SignReceipt, today, far()).expect("receipt");
+        let early = step(c, s, &HazardStep::Rectify, today, far()).expect_err("not filed");
         assert_eq!(early.rule.code, "HAZARD_FILING");
-        let blank = step(c, s, &HazardStep::File { on: today, reference: " ".into() }, today);
+        let blank = step(c, s, &HazardStep::File { on: today, reference: " ".into() }, today, far());
         assert_eq!(blank.map_err(|v| v.rule.code), Err("HAZARD_FILING"));
-        s = step(c, s, &HazardStep::File { on: today, reference: "孝电力〔2026〕12号".into() }, today).expect("file");
-        s = step(c, s, &HazardStep::Rectify, today).expect("rectify");
-        s = step(c, s, &HazardStep::SubmitForReview, today).expect("submit");
-        s = step(c, s, &HazardStep::Review { passed: false, evidence: true }, today).expect("failed review");
+        s = step(c, s, &HazardStep::File { on: today, reference: "孝电力〔2026〕12号".into() }, today, far())
+            .expect("file");
+        s = step(c, s, &HazardStep::Rectify, today, far()).expect("rectify");
+        s = step(c, s, &HazardStep::SubmitForReview, today, far()).expect("submit");
+        s = step(c, s, &HazardStep::Review { passed: false, evidence: true }, today, far()).expect("failed review");
         assert_eq!(s, HazardState::Rectifying);
-        s = step(c, s, &HazardStep::SubmitForReview, today).expect("submit");
+        s = step(c, s, &HazardStep::SubmitForReview, today, far()).expect("submit");
         assert_eq!(
-            step(c, s, &HazardStep::Review { passed: true, evidence: false }, today).map_err(|v| v.rule.code),
+            step(c, s, &HazardStep::Review { passed: true, evidence: false }, today, far()).map_err(|v| v.rule.code),
             Err("TASK_CLOSE")
         );
-        s = step(c, s, &HazardStep::Review { passed: true, evidence: true }, today).expect("close");
+        s = step(c, s, &HazardStep::Review { passed: true, evidence: true }, today, far()).expect("close");
         assert_eq!(s, HazardState::Closed);
     }
 
@@ -263,17 +361,18 @@ mod tests {
         let today = d("2026-11-26");
         let g = Road { responsibility: Responsibility::Grid, grade_files: false };
         assert_eq!(
-            step(g, HazardState::Registered, &HazardStep::Notify { deadline: today }, today).map_err(|v| v.rule.code),
+            step(g, HazardState::Registered, &HazardStep::Notify { deadline: today }, today, far())
+                .map_err(|v| v.rule.code),
             Err("HAZARD_STATE")
         );
         assert_eq!(
-            step(g, HazardState::Registered, &HazardStep::Plan { deadline: d("2026-11-25") }, today)
+            step(g, HazardState::Registered, &HazardStep::Plan { deadline: d("2026-11-25") }, today, far())
                 .map_err(|v| v.rule.code),
             Err("HAZARD_DEADLINE"),
             "a deadline in the past"
         );
         assert_eq!(
-            step(g, HazardState::Registered, &HazardStep::Plan { deadline: today }, today),
+            step(g, HazardState::Registered, &HazardStep::Plan { deadline: today }, today, far()),
             Ok(HazardState::Planned)
         );
     }
@@ -282,16 +381,20 @@ mod tests {
     fn a_major_grid_hazard_is_filed_too() {
         let today = d("2026-11-26");
         let major = Road { responsibility: Responsibility::Grid, grade_files: true };
-        let s = step(major, HazardState::Registered, &HazardStep::Plan { deadline: today }, today).expect("plan");
-        assert_eq!(step(major, s, &HazardStep::Rectify, today).map_err(|v| v.rule.code), Err("HAZARD_FILING"));
+        let s =
+            step(major, HazardState::Registered, &HazardStep::Plan { deadline: today }, today, far()).expect("plan");
+        assert_eq!(step(major, s, &HazardStep::Rectify, today, far()).map_err(|v| v.rule.code), Err("HAZARD_FILING"));
         assert_eq!(next_steps(major, s), ["file"]);
-        let s = step(major, s, &HazardStep::File { on: today, reference: "孝经信电〔2026〕9号".into() }, today)
+        let s = step(major, s, &HazardStep::File { on: today, reference: "孝经信电〔2026〕9号".into() }, today, far())
             .expect("file");
-        assert_eq!(step(major, s, &HazardStep::Rectify, today), Ok(HazardState::Rectifying));
+        assert_eq!(step(major, s, &HazardStep::Rectify, today, far()), Ok(HazardState::Rectifying));
         let general = Road { grade_files: false, ..major };
-        assert_eq!(step(general, HazardState::Planned, &HazardStep::Rectify, today), Ok(HazardState::Rectifying));
         assert_eq!(
-            step(general, HazardState::Planned, &HazardStep::File { on: today, reference: "x".into() }, today)
+            step(general, HazardState::Planned, &HazardStep::Rectify, today, far()),
+            Ok(HazardState::Rectifying)
+        );
+        assert_eq!(
+            step(general, HazardState::Planned, &HazardStep::File { on: today, reference: "x".into() }, today, far())
                 .map_err(|v| v.rule.code),
             Err("HAZARD_STATE"),
             "nothing to file"
@@ -309,6 +412,80 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_notice_is_recorded_and_filed_all_the_same() {
+        let today = d("2026-11-26");
+        let c = Road { responsibility: Responsibility::Customer, grade_files: false };
+        let s = step(c, HazardState::Registered, &HazardStep::Notify { deadline: d("2026-12-26") }, today, far())
+            .expect("notify");
+        assert_eq!(next_steps(c, s), ["sign_receipt", "refuse_receipt"]);
+        let no_photo = step(c, s, &refusal(today, false), today, far()).expect_err("no photo");
+        assert_eq!(no_photo.rule.code, "HAZARD_RECEIPT_REFUSED");
+        assert!(no_photo.args.contains(&("missing", "photo".into())));
+        let blank = HazardStep::RefuseReceipt { on: today, delivery: " ".into(), witness: String::new(), photo: true };
+        assert_eq!(
+            step(c, s, &blank, today, far()).expect_err("blank").args,
+            [("missing", "delivery,witness".to_owned())]
+        );
+        assert!(step(c, s, &refusal(d("2026-11-27"), true), today, far()).is_err(), "a day ahead");
+        let s = step(c, s, &refusal(today, true), today, far()).expect("refused and recorded");
+        assert_eq!(s, HazardState::ReceiptRefused);
+        assert_eq!(step(c, s, &HazardStep::Rectify, today, far()).map_err(|v| v.rule.code), Err("HAZARD_FILING"));
+        let s = step(c, s, &HazardStep::File { on: today, reference: "孝电力〔2026〕31号".into() }, today, far())
+            .expect("filed");
+        assert_eq!(step(c, s, &HazardStep::Rectify, today, far()), Ok(HazardState::Rectifying));
+    }
+
+    #[test]
+    fn the_deadline_stays_within_the_grade_unless_approved() {
+        let today = d("2026-11-26");
+        let g = Road { responsibility: Responsibility::Grid, grade_files: false };
+        let limit = d("2027-02-24");
+        let plan = |deadline| step(g, HazardState::Registered, &HazardStep::Plan { deadline }, today, limit);
+        assert_eq!(plan(limit), Ok(HazardState::Planned), "the grade's last day");
+        let late = plan(d("2027-02-25")).expect_err("a day later");
+        assert_eq!((late.rule.code, late.args), ("HAZARD_DEADLINE_LIMIT", vec![("latest", "2027-02-24".to_owned())]));
+        assert!(check_extension(HazardState::Rectifying, limit, d("2027-03-31"), "设备到货需两个月").is_ok());
+        assert!(check_extension(HazardState::Rectifying, limit, d("2027-03-31"), " ").is_err(), "a reason");
+        assert!(check_extension(HazardState::Rectifying, limit, limit, "x").is_err(), "later than now");
+        assert!(check_extension(HazardState::Closed, limit, d("2027-03-31"), "x").is_err());
+        assert!(check_approval("demo.inspector", "demo.leader").is_ok());
+        assert!(check_approval("demo.leader", "demo.leader").is_err(), "not one's own request");
+    }
+
+    #[test]
+    fn a_grid_hazard_without_its_plan_is_due_within_the_plan_days() {
+        let g = Road { responsibility: Responsibility::Grid, grade_files: false };
+        let c = Road { responsibility: Responsibility::Customer, grade_files: false };
+        let (registered, deadline) = (d("2026-11-26"), d("2027-02-24"));
+        assert_eq!(due(g, HazardState::Registered, registered, deadline, 3), d("2026-11-29"));
+        assert_eq!(due(g, HazardState::Planned, registered, deadline, 3), deadline);
+        assert_eq!(due(c, HazardState::Registered, registered, deadline, 3), deadline);
+        let at = |day| {
+            escalation(
+                HazardState::Registered,
+                Some(due(g, HazardState::Registered, registered, deadline, 3)),
+                d(day),
+                7,
+                2,
+            )
+        };
+        assert_eq!((at("2026-11-29"), at("2026-11-30")), (0, 1), "escalated the day after the plan was due");
+    }
+
+    #[test]
+    fn only_a_customers_equipment_is_sealed() {
+        assert_eq!(
+            check_seal(Responsibility::Grid, HazardState::Rectifying).map_err(|v| v.rule.code),
+            Err("SEAL_CUSTOMER_ONLY")
+        );
+        assert_eq!(check_seal(Responsibility::Customer, HazardState::Rectifying), Ok(()));
+        assert_eq!(
+            check_seal(Responsibility::Customer, HazardState::Closed).map_err(|v| v.rule.code),
+            Err("HAZARD_STATE")
+        );
+    }
+
+    #[test]
     fn unsealing_waits_for_the_closed_hazard() {
         assert_eq!(check_unseal(HazardState::Reviewing).map_err(|v| v.rule.code), Err("SEAL_HAZARD_OPEN"));
         assert_eq!(check_unseal(HazardState::Closed), Ok(()));
@@ -317,16 +494,16 @@ mod tests {
     proptest! {
         /// The steps a page offers are exactly those the machine accepts (for well-formed input).
         #[test]
-        fn offered_steps_are_the_accepted_ones(s in 0usize..8, customer in any::<bool>(), files in any::<bool>()) {
+        fn offered_steps_are_the_accepted_ones(s in 0usize..9, customer in any::<bool>(), files in any::<bool>()) {
             let states = [HazardState::Registered, HazardState::Planned, HazardState::Notified, HazardState::ReceiptSigned,
-                HazardState::Filed, HazardState::Rectifying, HazardState::Reviewing, HazardState::Closed];
+                HazardState::ReceiptRefused, HazardState::Filed, HazardState::Rectifying, HazardState::Reviewing, HazardState::Closed];
             let today = d("2026-11-26");
-            let all = [HazardStep::Plan { deadline: today }, HazardStep::Notify { deadline: today }, HazardStep::SignReceipt,
+            let all = [HazardStep::Plan { deadline: today }, HazardStep::Notify { deadline: today }, HazardStep::SignReceipt, refusal(today, true),
                 HazardStep::File { on: today, reference: "x".into() }, HazardStep::Rectify, HazardStep::SubmitForReview,
                 HazardStep::Review { passed: true, evidence: true }];
             let r = Road { responsibility: if customer { Responsibility::Customer } else { Responsibility::Grid }, grade_files: files };
             for st in &all {
-                let accepted = step(r, states[s], st, today).is_ok();
+                let accepted = step(r, states[s], st, today, far()).is_ok();
                 prop_assert_eq!(accepted, next_steps(r, states[s]).contains(&st.code()), "{:?} {:?}", states[s], st);
             }
         }
@@ -345,15 +522,15 @@ mod tests {
         /// From any state, any step either is refused or leads somewhere the machine allows; no
         /// step leaves 销号.
         #[test]
-        fn closed_is_final(s in 0usize..8, k in 0usize..7, customer in any::<bool>(), files in any::<bool>()) {
+        fn closed_is_final(s in 0usize..9, k in 0usize..8, customer in any::<bool>(), files in any::<bool>()) {
             let states = [HazardState::Registered, HazardState::Planned, HazardState::Notified, HazardState::ReceiptSigned,
-                HazardState::Filed, HazardState::Rectifying, HazardState::Reviewing, HazardState::Closed];
+                HazardState::ReceiptRefused, HazardState::Filed, HazardState::Rectifying, HazardState::Reviewing, HazardState::Closed];
             let today = d("2026-11-26");
-            let steps = [HazardStep::Plan { deadline: today }, HazardStep::Notify { deadline: today }, HazardStep::SignReceipt,
+            let steps = [HazardStep::Plan { deadline: today }, HazardStep::Notify { deadline: today }, HazardStep::SignReceipt, refusal(today, true),
                 HazardStep::File { on: today, reference: "x".into() }, HazardStep::Rectify, HazardStep::SubmitForReview,
                 HazardStep::Review { passed: true, evidence: true }];
             let r = Road { responsibility: if customer { Responsibility::Customer } else { Responsibility::Grid }, grade_files: files };
-            let got = step(r, states[s], &steps[k], today);
+            let got = step(r, states[s], &steps[k], today, far());
             if states[s] == HazardState::Closed { prop_assert!(got.is_err()); }
             if let Ok(next) = got { prop_assert_ne!(next, states[s]); }
         }

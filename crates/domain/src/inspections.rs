@@ -1,9 +1,13 @@
 //! Customer inspection cycles (用电检查周期): which rule of the table applies to a customer, and
-//! when the next inspection is due.
+//! when the next inspection is due, on two tracks kept apart.
 //!
-//! The table is data with defaults: research brief §2.3 (marked [UNVERIFIED] there, so every
-//! default names that origin and a deployment sets its province's values) and the article's two
-//! cycles for self-provided emergency power (§2.2). The shortest cycle that applies wins.
+//! The periodic cycle (周期检查) comes from research brief §2.3 (marked [UNVERIFIED] there, so
+//! every default names that origin and a deployment sets its province's values). The special
+//! check of self-provided emergency power (自备应急电源专项检查) is the article's own (§4.2):
+//! registered emergency power yearly; customers likely to have unregistered power (the
+//! industries it names, or marked suspected) every six months. Only an inspection of that kind,
+//! or one whose emergency-power section was actually checked, completes the special check; on
+//! each track the shortest cycle that applies wins.
 
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -42,6 +46,85 @@ pub struct CustomerFacts {
     pub voltage_kv: f64,
     pub importance: Importance,
     pub emergency_power: EmergencyPower,
+    /// Its industry is one of those likely to run unregistered emergency power (the article's
+    /// 大型移动基站、养殖场、银行; a configurable list).
+    pub suspect_industry: bool,
+}
+
+/// The industries the article names as likely to have unregistered emergency power (§4.2).
+pub const SUSPECT_INDUSTRIES: [&str; 3] = ["移动基站", "养殖场", "银行"];
+
+/// Where [`SUSPECT_INDUSTRIES`] comes from, shown beside the list.
+pub const SUSPECT_INDUSTRIES_ORIGIN: &str =
+    "文章 §4.2：对于大型移动基站、养殖场、银行等有可能安装自备电源但未报备的用户，每半年开展一次专项检查";
+
+/// The two things a customer is inspected for, each on its own cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Track {
+    /// 周期检查
+    Periodic,
+    /// 自备应急电源专项检查
+    EmergencyPower,
+}
+
+impl Track {
+    pub const ALL: [Track; 2] = [Track::Periodic, Track::EmergencyPower];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Track::Periodic => "periodic",
+            Track::EmergencyPower => "emergency_power",
+        }
+    }
+}
+
+/// What an inspection was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionKind {
+    /// 周期检查
+    Periodic,
+    /// 自备应急电源专项检查
+    EmergencyPower,
+    /// 其他专项检查
+    Special,
+    /// 专项行动（排查）
+    Campaign,
+}
+
+impl InspectionKind {
+    pub const ALL: [InspectionKind; 4] =
+        [InspectionKind::Periodic, InspectionKind::EmergencyPower, InspectionKind::Special, InspectionKind::Campaign];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            InspectionKind::Periodic => "periodic",
+            InspectionKind::EmergencyPower => "emergency_power",
+            InspectionKind::Special => "special",
+            InspectionKind::Campaign => "campaign",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        InspectionKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Whether an inspection of this kind completes `track`: the special check of emergency power
+    /// only by an inspection of that kind or one that actually checked the emergency-power section
+    /// (some item answered, not all 不适用); the periodic cycle by any other inspection.
+    pub fn completes(self, track: Track, emergency_checked: bool) -> bool {
+        match track {
+            Track::Periodic => self != InspectionKind::EmergencyPower,
+            Track::EmergencyPower => self == InspectionKind::EmergencyPower || emergency_checked,
+        }
+    }
+}
+
+/// Whether the answers checked the emergency-power section: some item of it answered other than
+/// 不适用.
+pub fn emergency_checked<'a>(answers: impl IntoIterator<Item = (&'a str, Outcome)>) -> bool {
+    answers.into_iter().any(|(section, o)| section == "emergency_power" && o != Outcome::NotApplicable)
 }
 
 /// When a rule applies.
@@ -58,6 +141,8 @@ pub enum Condition {
     EmergencyPower {
         state: EmergencyPower,
     },
+    /// Of an industry likely to have unregistered emergency power, and none registered.
+    SuspectIndustry,
 }
 
 impl Condition {
@@ -66,6 +151,7 @@ impl Condition {
             Condition::Importance { classes } => classes.contains(&c.importance),
             Condition::VoltageAtLeast { kv } => c.voltage_kv >= *kv,
             Condition::EmergencyPower { state } => c.emergency_power == *state,
+            Condition::SuspectIndustry => c.suspect_industry && c.emergency_power != EmergencyPower::Registered,
         }
     }
 }
@@ -74,6 +160,7 @@ impl Condition {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CycleRule {
     pub code: String,
+    pub track: Track,
     pub condition: Condition,
     /// Months between inspections; `None` when the rule sets no fixed cycle (before each event,
     /// as needed).
@@ -83,7 +170,11 @@ pub struct CycleRule {
 }
 
 fn rule(code: &str, condition: Condition, months: Option<u32>, origin: &str) -> CycleRule {
-    CycleRule { code: code.into(), condition, months, origin: origin.into() }
+    let track = match condition {
+        Condition::EmergencyPower { .. } | Condition::SuspectIndustry => Track::EmergencyPower,
+        Condition::Importance { .. } | Condition::VoltageAtLeast { .. } => Track::Periodic,
+    };
+    CycleRule { code: code.into(), track, condition, months, origin: origin.into() }
 }
 
 /// The default table, each row with its origin.
@@ -117,18 +208,19 @@ pub fn default_rules() -> Vec<CycleRule> {
             Some(6),
             "文章：疑似未备案自备电源客户（移动基站、养殖场、银行等）每半年检查一次（研究简报 §2.2）",
         ),
+        rule("emergency_power_industry", Condition::SuspectIndustry, Some(6), SUSPECT_INDUSTRIES_ORIGIN),
     ]
 }
 
-/// The rules that apply to `c`; the one that decides is the first with the shortest cycle.
-pub fn applicable<'a>(c: &CustomerFacts, rules: &'a [CycleRule]) -> Vec<&'a CycleRule> {
-    rules.iter().filter(|r| r.condition.holds(c)).collect()
+/// The rules that apply to `c` on `track`.
+pub fn applicable<'a>(c: &CustomerFacts, rules: &'a [CycleRule], track: Track) -> Vec<&'a CycleRule> {
+    rules.iter().filter(|r| r.track == track && r.condition.holds(c)).collect()
 }
 
-/// The deciding rule: the shortest fixed cycle among those that apply (`None` when none applies
-/// or none sets a fixed cycle).
-pub fn cycle<'a>(c: &CustomerFacts, rules: &'a [CycleRule]) -> Option<&'a CycleRule> {
-    applicable(c, rules).into_iter().filter(|r| r.months.is_some()).min_by_key(|r| r.months)
+/// The deciding rule on `track`: the shortest fixed cycle among those that apply (`None` when
+/// none applies or none sets a fixed cycle).
+pub fn cycle<'a>(c: &CustomerFacts, rules: &'a [CycleRule], track: Track) -> Option<&'a CycleRule> {
+    applicable(c, rules, track).into_iter().filter(|r| r.months.is_some()).min_by_key(|r| r.months)
 }
 
 /// The day the next inspection is due: `months` after the last one (or after `since`, when the
@@ -220,22 +312,59 @@ mod tests {
     }
 
     fn customer(kv: f64, importance: Importance, power: EmergencyPower) -> CustomerFacts {
-        CustomerFacts { voltage_kv: kv, importance, emergency_power: power }
+        CustomerFacts { voltage_kv: kv, importance, emergency_power: power, suspect_industry: false }
     }
 
     #[test]
-    fn the_shortest_applicable_cycle_decides() {
+    fn the_shortest_applicable_cycle_decides_on_each_track() {
         let rules = default_rules();
-        let months = |c: &CustomerFacts| cycle(c, &rules).and_then(|r| r.months);
-        assert_eq!(months(&customer(10.0, Importance::First, EmergencyPower::Registered)), Some(3));
-        assert_eq!(months(&customer(10.0, Importance::None, EmergencyPower::Registered)), Some(12));
-        assert_eq!(months(&customer(0.4, Importance::None, EmergencyPower::Suspected)), Some(6), "a base station");
-        assert_eq!(months(&customer(110.0, Importance::None, EmergencyPower::None)), Some(6));
-        assert_eq!(months(&customer(0.4, Importance::None, EmergencyPower::None)), None, "as needed");
+        let months = |c: &CustomerFacts, t: Track| cycle(c, &rules, t).and_then(|r| r.months);
+        let first = customer(10.0, Importance::First, EmergencyPower::Registered);
+        assert_eq!(months(&first, Track::Periodic), Some(3));
+        assert_eq!(months(&first, Track::EmergencyPower), Some(12), "kept apart from the periodic cycle");
+        let registered = customer(10.0, Importance::None, EmergencyPower::Registered);
+        assert_eq!(months(&registered, Track::Periodic), Some(12));
+        assert_eq!(months(&registered, Track::EmergencyPower), Some(12));
+        let suspected = customer(0.4, Importance::None, EmergencyPower::Suspected);
+        assert_eq!(months(&suspected, Track::Periodic), None, "a 0.4 kV customer: as needed");
+        assert_eq!(months(&suspected, Track::EmergencyPower), Some(6));
+        assert_eq!(months(&customer(110.0, Importance::None, EmergencyPower::None), Track::Periodic), Some(6));
+        assert_eq!(months(&customer(0.4, Importance::None, EmergencyPower::None), Track::EmergencyPower), None);
         let temporary = customer(0.4, Importance::Temporary, EmergencyPower::None);
-        assert_eq!(cycle(&temporary, &rules), None);
-        assert_eq!(applicable(&temporary, &rules)[0].code, "important_temporary", "before each event");
+        assert_eq!(cycle(&temporary, &rules, Track::Periodic), None);
+        assert_eq!(applicable(&temporary, &rules, Track::Periodic)[0].code, "important_temporary", "before each event");
         assert!(rules.iter().all(|r| !r.origin.is_empty()), "every default names its origin");
+    }
+
+    #[test]
+    fn the_articles_industries_are_on_the_six_month_check_unless_registered() {
+        let rules = default_rules();
+        let months = |c: &CustomerFacts| cycle(c, &rules, Track::EmergencyPower).and_then(|r| r.months);
+        let base_station =
+            CustomerFacts { suspect_industry: true, ..customer(0.4, Importance::None, EmergencyPower::None) };
+        assert_eq!(months(&base_station), Some(6), "nobody marked it suspected: its industry does");
+        assert_eq!(
+            cycle(&base_station, &rules, Track::EmergencyPower).map(|r| r.code.as_str()),
+            Some("emergency_power_industry")
+        );
+        let registered = CustomerFacts { emergency_power: EmergencyPower::Registered, ..base_station.clone() };
+        assert_eq!(months(&registered), Some(12), "registered power recorded: the yearly check");
+    }
+
+    #[test]
+    fn only_an_emergency_check_or_a_checked_section_completes_the_special_check() {
+        use InspectionKind::*;
+        assert!(EmergencyPower.completes(Track::EmergencyPower, false));
+        assert!(!EmergencyPower.completes(Track::Periodic, true));
+        assert!(!Periodic.completes(Track::EmergencyPower, false), "its emergency items all 不适用");
+        assert!(Periodic.completes(Track::EmergencyPower, true));
+        assert!(Periodic.completes(Track::Periodic, false) && Campaign.completes(Track::Periodic, false));
+        let na = [("emergency_power", Outcome::NotApplicable), ("metering", Outcome::Ok)];
+        assert!(!emergency_checked(na));
+        assert!(emergency_checked([("emergency_power", Outcome::NotApplicable), ("emergency_power", Outcome::Defect)]));
+        for k in InspectionKind::ALL {
+            assert_eq!(InspectionKind::from_code(k.code()), Some(k));
+        }
     }
 
     #[test]
@@ -278,15 +407,17 @@ mod tests {
 
         /// Adding a rule never lengthens a customer's cycle.
         #[test]
-        fn more_rules_never_lengthen_the_cycle(kv in 0.2f64..500.0, imp in 0usize..5, power in 0usize..3, extra in 1u32..24) {
+        fn more_rules_never_lengthen_the_cycle(kv in 0.2f64..500.0, imp in 0usize..5, power in 0usize..3, extra in 1u32..24, industry in any::<bool>()) {
             let importance = [Importance::Special, Importance::First, Importance::Second, Importance::Temporary, Importance::None][imp];
             let emergency_power = [EmergencyPower::None, EmergencyPower::Registered, EmergencyPower::Suspected][power];
-            let c = CustomerFacts { voltage_kv: kv, importance, emergency_power };
+            let c = CustomerFacts { voltage_kv: kv, importance, emergency_power, suspect_industry: industry };
             let mut rules = default_rules();
-            let before = cycle(&c, &rules).and_then(|r| r.months);
+            let before = cycle(&c, &rules, Track::Periodic).and_then(|r| r.months);
+            let emergency = cycle(&c, &rules, Track::EmergencyPower).and_then(|r| r.months);
             rules.push(rule("extra", Condition::VoltageAtLeast { kv: 0.0 }, Some(extra), "test"));
-            let after = cycle(&c, &rules).and_then(|r| r.months);
+            let after = cycle(&c, &rules, Track::Periodic).and_then(|r| r.months);
             prop_assert_eq!(after, Some(before.map_or(extra, |b| b.min(extra))));
+            prop_assert_eq!(cycle(&c, &rules, Track::EmergencyPower).and_then(|r| r.months), emergency, "the other track untouched");
         }
     }
 }

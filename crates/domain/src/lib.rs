@@ -10,6 +10,7 @@ pub mod customers;
 pub mod findings;
 pub mod hazards;
 pub mod inspections;
+pub mod orders;
 pub mod password;
 pub mod people;
 pub mod rules;

@@ -118,8 +118,38 @@ pub struct ContractorFacts {
     pub license_level: Option<u8>,
     /// Last day the licence is valid; `None` when none is recorded.
     pub license_valid_to: Option<NaiveDate>,
-    /// Safety agreements as (first day, last day).
-    pub agreements: Vec<(NaiveDate, NaiveDate)>,
+    /// Confirmed safety agreements (a contractor's own draft counts for nothing until the supply
+    /// company's side confirms it).
+    pub agreements: Vec<Agreement>,
+}
+
+/// A confirmed safety agreement: its days, and the customer's work it is limited to, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    /// 户号 of the only customer whose work it covers; `None` covers all of the contractor's work.
+    pub customer: Option<String>,
+}
+
+impl Agreement {
+    /// Whether it covers work on `day` (at `customer`, when the work has one). A question about no
+    /// particular work (a person's page) counts every agreement valid on the day.
+    pub fn covers(&self, day: NaiveDate, work: Work<'_>) -> bool {
+        let scope = match (&self.customer, work) {
+            (None, _) | (_, Work::Any) => true,
+            (Some(only), Work::At { customer }) => customer.is_some_and(|c| c == only),
+        };
+        self.valid_from <= day && day <= self.valid_to && scope
+    }
+}
+
+/// The work a question is about: any work (a person's page), or a piece of work at a customer
+/// (a ticket), so that agreements limited to one customer cover only that customer's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work<'a> {
+    Any,
+    At { customer: Option<&'a str> },
 }
 
 /// What GridSafe knows of a person.
@@ -202,18 +232,20 @@ pub fn may_act(p: &PersonFacts, role: FieldRole, day: NaiveDate, rules: &RoleRul
         }
     }
     if let Some(c) = &p.contractor
-        && let Err(more) = contractor_may_work(c, day, None, rules)
+        && let Err(more) = contractor_may_work(c, day, None, Work::Any, rules)
     {
         refusals.extend(more);
     }
     if refusals.is_empty() { Ok(()) } else { Err(refusals) }
 }
 
-/// Whether a contractor's workers may be put on work on `day` (at `voltage_kv`, when known).
+/// Whether a contractor's workers may be put on `work` on `day` (at `voltage_kv`, when known: a
+/// ticket always knows it, see `TICKET_VOLTAGE`).
 pub fn contractor_may_work(
     c: &ContractorFacts,
     day: NaiveDate,
     voltage_kv: Option<f64>,
+    work: Work<'_>,
     rules: &RoleRules,
 ) -> Result<(), Vec<Violation>> {
     let mut refusals = Vec::new();
@@ -241,8 +273,12 @@ pub fn contractor_may_work(
         }
         None => refusals.push(Violation::of(rules::CONTRACTOR_LICENSE).with("contractor", &c.name)),
     }
-    if !c.agreements.iter().any(|(from, to)| *from <= day && day <= *to) {
-        refusals.push(Violation::of(rules::CONTRACTOR_AGREEMENT).with("contractor", &c.name).with("day", day));
+    if !c.agreements.iter().any(|a| a.covers(day, work)) {
+        let mut v = Violation::of(rules::CONTRACTOR_AGREEMENT).with("contractor", &c.name).with("day", day);
+        if let Work::At { customer: Some(customer) } = work {
+            v = v.with("customer", customer);
+        }
+        refusals.push(v);
     }
     if refusals.is_empty() { Ok(()) } else { Err(refusals) }
 }
@@ -308,7 +344,7 @@ mod tests {
             blacklisted_on: Some(d("2025-05-01")),
             license_level: Some(4),
             license_valid_to: Some(d("2025-12-31")),
-            agreements: vec![(d("2025-01-01"), d("2025-06-30"))],
+            agreements: vec![Agreement { valid_from: d("2025-01-01"), valid_to: d("2025-06-30"), customer: None }],
         });
         let rules = RoleRules::default();
         assert_eq!(may_act(&p, FieldRole::CrewMember, d("2025-04-30"), &rules), Ok(()));
@@ -319,14 +355,39 @@ mod tests {
         );
         let c = p.contractor.clone().expect("contractor");
         assert_eq!(
-            codes(contractor_may_work(&c, d("2025-04-01"), Some(110.0), &rules)),
+            codes(contractor_may_work(&c, d("2025-04-01"), Some(110.0), Work::Any, &rules)),
             ["CONTRACTOR_LICENSE"],
             "level 4 stops at 35 kV"
         );
         assert_eq!(
-            codes(contractor_may_work(&c, d("2026-01-01"), None, &rules)),
+            codes(contractor_may_work(&c, d("2026-01-01"), None, Work::Any, &rules)),
             ["CONTRACTOR_BLACKLIST", "CONTRACTOR_LICENSE", "CONTRACTOR_AGREEMENT"]
         );
+    }
+
+    #[test]
+    fn an_agreement_for_one_customer_covers_only_that_customers_work() {
+        let c = ContractorFacts {
+            name: "孝感承装一公司".into(),
+            blacklisted_on: None,
+            license_level: Some(4),
+            license_valid_to: Some(d("2026-12-31")),
+            agreements: vec![Agreement {
+                valid_from: d("2026-01-01"),
+                valid_to: d("2026-12-31"),
+                customer: Some("4300001".into()),
+            }],
+        };
+        let rules = RoleRules::default();
+        let day = d("2026-11-26");
+        let at = |customer| Work::At { customer };
+        assert_eq!(contractor_may_work(&c, day, Some(0.4), at(Some("4300001")), &rules), Ok(()));
+        assert_eq!(
+            codes(contractor_may_work(&c, day, Some(0.4), at(Some("4300002")), &rules)),
+            ["CONTRACTOR_AGREEMENT"]
+        );
+        assert_eq!(codes(contractor_may_work(&c, day, Some(0.4), at(None), &rules)), ["CONTRACTOR_AGREEMENT"]);
+        assert_eq!(contractor_may_work(&c, day, Some(0.4), Work::Any, &rules), Ok(()), "a person's page: any work");
     }
 
     proptest! {

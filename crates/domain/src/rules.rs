@@ -216,6 +216,13 @@ pub const TICKET_TYPE_COVERS: Rule = Rule {
     source: "票种与作业对应关系（研究简报 §1.2，默认映射 [INF]，在票种目录中配置）；§1.5 第7条 使用票种不当",
 };
 
+/// Field work states its voltage, so the contractor licence and the inspectors' levels are
+/// always checked against it.
+pub const TICKET_VOLTAGE: Rule = Rule {
+    code: "TICKET_VOLTAGE",
+    source: "承装(修、试)电力设施许可证按电压等级许可作业范围（研究简报 §4 [S-62]）；现场作业须注明电压等级（研究简报 §1.5 第2条）",
+};
+
 /// Only executed tickets are evaluated; a 不合格 verdict names its reasons, a 合格 one none.
 pub const TICKET_EVALUATION: Rule = Rule {
     code: "TICKET_EVALUATION",
@@ -250,6 +257,24 @@ pub const HAZARD_FILING: Rule = Rule {
 pub const HAZARD_DEADLINE: Rule = Rule {
     code: "HAZARD_DEADLINE",
     source: "限期整改：整改期限自告知之日起算（研究简报 §3 [S-48][S-53]）",
+};
+
+/// A rectification deadline stays within its grade's days unless a manager approved a later one.
+pub const HAZARD_DEADLINE_LIMIT: Rule = Rule {
+    code: "HAZARD_DEADLINE_LIMIT",
+    source: "隐患按等级限期整改；延长期限须说明理由并经管理人员批准（研究简报 §3 [S-53]，期限为可配置默认值 [INF]）",
+};
+
+/// A customer who refuses to sign the notice: the delivery is recorded with a witness and a photo.
+pub const HAZARD_RECEIPT_REFUSED: Rule = Rule {
+    code: "HAZARD_RECEIPT_REFUSED",
+    source: "客户拒绝签收整改通知书的，记录送达方式、见证人并拍照留证后报政府电力管理部门备案（文章 §4.1、§4.4；研究简报 §3 [S-33][S-51]）",
+};
+
+/// Only a customer's equipment is sealed (封存 is a measure against a violating customer).
+pub const SEAL_CUSTOMER_ONLY: Rule = Rule {
+    code: "SEAL_CUSTOMER_ONLY",
+    source: "文章 §4.2：发现客户违约行为，对相关设备予以封存；电网责任隐患由供电企业整改，不适用封存（研究简报 §3 [S-38]）",
 };
 
 /// A customer inspection is made by at least two inspectors.

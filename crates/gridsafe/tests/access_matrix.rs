@@ -189,7 +189,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -346,6 +346,14 @@ const ROWS: &[Row] = &[
     ),
     scoped(
         "POST",
+        "/contractors/{id}/agreements/{agreement}/confirm",
+        Access::Roles(&[("safety_auditor", 303)]),
+        "/contractors/{contractor_a}/agreements/{draft_agreement_a}/confirm",
+        "",
+        ("/contractors/{contractor_b}/agreements/{draft_agreement_b}/confirm", ""),
+    ),
+    scoped(
+        "POST",
         "/contractors/{id}/ratings",
         Access::Roles(&[("safety_auditor", 303)]),
         "/contractors/{contractor_a}/ratings",
@@ -416,6 +424,14 @@ const ROWS: &[Row] = &[
             "/api/v1/contractors/{contractor_b}/agreements",
             r#"{"code":"AK{n}","valid_from":"2026-01-01","valid_to":"2026-12-31"}"#,
         ),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/contractors/{id}/agreements/{agreement}/confirm",
+        Access::Roles(&[("safety_auditor", 204)]),
+        "/api/v1/contractors/{contractor_a}/agreements/{draft_agreement_a}/confirm",
+        "",
+        ("/api/v1/contractors/{contractor_b}/agreements/{draft_agreement_b}/confirm", ""),
     ),
     // Work tickets. Steps are refused to permission holders whose account has no person on
     // the ticket (409, audited); evaluation of a draft is refused by its rule (409).
@@ -794,8 +810,32 @@ const ROWS: &[Row] = &[
         "/hazards/{id}/steps",
         Access::Perm(InspectionsRecord, 303),
         "/hazards/{hazard_a1_open}/steps",
-        "step=notify&deadline=2099-12-31",
-        ("/hazards/{hazard_b_open}/steps", "step=notify&deadline=2099-12-31"),
+        "step=notify&deadline=2027-01-31",
+        ("/hazards/{hazard_b_open}/steps", "step=notify&deadline=2027-01-31"),
+    ),
+    scoped(
+        "POST",
+        "/hazards/{id}/refusal",
+        Access::Perm(InspectionsRecord, 422),
+        "/hazards/{hazard_a1_open}/refusal",
+        "MULTIPART",
+        ("/hazards/{hazard_b_open}/refusal", "MULTIPART"),
+    ),
+    scoped(
+        "POST",
+        "/hazards/{id}/extension",
+        Access::Perm(InspectionsRecord, 303),
+        "/hazards/{hazard_a1_open}/extension",
+        "to=2099-12-31&reason=r",
+        ("/hazards/{hazard_b_open}/extension", "to=2099-12-31&reason=r"),
+    ),
+    scoped(
+        "POST",
+        "/hazards/{id}/extension/decision",
+        Access::Perm(HazardsApprove, 303),
+        "/hazards/{hazard_a1_asked}/extension/decision",
+        "approve=1",
+        ("/hazards/{hazard_b_asked}/extension/decision", "approve=1"),
     ),
     scoped(
         "GET",
@@ -855,8 +895,8 @@ const ROWS: &[Row] = &[
         "/api/v1/hazards/{id}/steps",
         Access::Perm(InspectionsRecord, 200),
         "/api/v1/hazards/{hazard_a1_open}/steps",
-        r#"{"step":"notify","deadline":"2099-12-31"}"#,
-        ("/api/v1/hazards/{hazard_b_open}/steps", r#"{"step":"notify","deadline":"2099-12-31"}"#),
+        r#"{"step":"notify","deadline":"2027-01-31"}"#,
+        ("/api/v1/hazards/{hazard_b_open}/steps", r#"{"step":"notify","deadline":"2027-01-31"}"#),
     ),
 ];
 
@@ -906,11 +946,10 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             HazardsReview,
             InspectionsConfigure,
         ],
-        "leader" => &[PeopleView, ContractorsView, TicketsView, FindingsView, CustomersView],
+        "leader" => &[PeopleView, ContractorsView, TicketsView, FindingsView, CustomersView, HazardsApprove],
         "ticket_issuer" => &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign, FindingsView],
-        "customer_manager" | "inspector" => {
-            &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, InspectionsRecord]
-        }
+        "customer_manager" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage],
+        "inspector" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, InspectionsRecord],
         "work_leader" => &[PeopleView, TicketsView, TicketsWrite, TicketsSign, FindingsView],
         "work_permitter" => &[PeopleView, TicketsView, TicketsSign],
         "crew_member" => &[TicketsView, TicketsSign],
@@ -1042,19 +1081,34 @@ impl Ctx<'_> {
         for (placeholder, unit, seal) in [
             ("{hazard_a1_open}", self.f.unit_a1, false),
             ("{hazard_b_open}", self.f.unit_b, false),
+            ("{hazard_a1_asked}", self.f.unit_a1, false),
+            ("{hazard_b_asked}", self.f.unit_b, false),
             ("{seal_a1}", self.f.unit_a1, true),
             ("{seal_b}", self.f.unit_b, true),
         ] {
             if out.contains(placeholder) {
                 let customer = insert_customer(self.app, unit, self.n).await;
-                let hazard: i64 = sqlx::query_scalar("INSERT INTO hazards (number, customer_id, unit_id, title, description, grade, responsibility, state, escalation, created_by, created_at) VALUES ($1, $2, $3, 't', '', 'general', 'customer', 'registered', 0, 'test', '2026-11-20T00:00:00.000000Z') RETURNING id")
-                    .bind(format!("YH-T-{}", self.n)).bind(customer).bind(unit).fetch_one(self.app.state.db().pool()).await.expect("hazard");
+                // A later deadline asked for by someone else, for a manager to decide.
+                let asked = placeholder.ends_with("_asked}");
+                let hazard: i64 = sqlx::query_scalar("INSERT INTO hazards (number, customer_id, unit_id, title, description, grade, responsibility, state, escalation, created_by, created_at, registered_on, extension_to, extension_reason, extension_by) VALUES ($1, $2, $3, 't', '', 'general', 'customer', 'registered', 0, 'test', '2026-11-20T00:00:00.000000Z', '2026-11-20', $4, $5, $6) RETURNING id")
+                    .bind(format!("YH-T-{}", self.n)).bind(customer).bind(unit)
+                    .bind(asked.then_some("2027-06-30")).bind(asked.then_some("到货")).bind(asked.then_some("u_inspector"))
+                    .fetch_one(self.app.state.db().pool()).await.expect("hazard");
                 let id = if seal {
                     sqlx::query_scalar("INSERT INTO seals (customer_id, hazard_id, unit_id, equipment, seal_number, sealed_on, sealed_by) VALUES ($1, $2, $3, 'g', 's', '2026-11-20', 'test') RETURNING id")
                         .bind(customer).bind(hazard).bind(unit).fetch_one(self.app.state.db().pool()).await.expect("seal")
                 } else {
                     hazard
                 };
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        for (placeholder, contractor) in
+            [("{draft_agreement_a}", self.people.contractor_a), ("{draft_agreement_b}", self.people.contractor_b)]
+        {
+            if out.contains(placeholder) {
+                let id: i64 = sqlx::query_scalar("INSERT INTO safety_agreements (code, contractor_id, valid_from, valid_to, created_at, recorded_by) VALUES ($1, $2, '2026-01-01', '2026-12-31', '2026-01-01T00:00:00.000000Z', 'u_contractor_admin') RETURNING id")
+                    .bind(format!("DR{}", self.n)).bind(contractor).fetch_one(self.app.state.db().pool()).await.expect("draft agreement");
                 out = out.replace(placeholder, &id.to_string());
             }
         }

@@ -69,7 +69,7 @@ async fn covered_work(app: &TestApp, f: &Fixture) {
         }
     };
     let body = json!({
-        "type_code": "low_voltage", "unit_id": f.unit_a1, "work_kind": "meter_install", "customer_id": "CUST1",
+        "type_code": "low_voltage", "unit_id": f.unit_a1, "work_kind": "meter_install", "customer_id": "CUST1", "voltage_kv": "0.4",
         "location": "表箱", "content": "装表", "planned_start": "2026-11-26 09:00", "planned_end": "2026-11-26 17:00",
         "issuer": "I1", "work_leader": "L1", "permitter": "W1", "crew": ["C1"], "orders": ["WO1:meter_install"],
     });

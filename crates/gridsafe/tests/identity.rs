@@ -113,9 +113,34 @@ backend_tests! {
         assert_eq!(body["error"]["rule"]["code"], "ADMIN_SEPARATION");
         assert!(body["error"]["rule"]["source"].as_str().is_some_and(|s| s.contains("GB/T 22239")), "{body}");
         assert!(body["error"]["rule"]["fix"].as_str().is_some_and(|s| !s.is_empty()));
-        // A business role next to an administrator role is allowed.
-        let ok = app.json(Method::POST, &format!("/api/v1/users/{target}/roles"),
+        // An administrator holds no business permission either (三权分立 on permissions).
+        let business = app.json(Method::POST, &format!("/api/v1/users/{target}/roles"),
             Some(serde_json::json!({"role": "leader", "unit_id": f.unit_a})), &[("cookie", &admin)]).await;
+        assert_eq!(business.status, 409);
+        assert_eq!(business.json()["error"]["rule"]["code"], "ADMIN_SEPARATION");
+        // Nor can the roles be made to merge by editing what they grant: the system administrator
+        // giving his own role the auditor's permission, or a business one, is refused.
+        let roles_cookie = admin.clone();
+        for extra in ["audit.read", "people.view"] {
+            let body = format!("permission=units.manage&permission=users.view&permission=users.manage&permission=roles.manage&permission={extra}");
+            let r = app.post_form("/admin/roles/system_admin", &body, &[("cookie", &roles_cookie)]).await;
+            assert_eq!(r.status, 409, "{extra}: {}", r.body);
+            assert!(r.body.contains("三权分立") || r.body.contains("ADMIN_SEPARATION"), "{extra}");
+        }
+        // A business role that would give its holders an administrator's permission is refused
+        // too: the leader role granted users.view.
+        let r = app.post_form("/admin/roles/leader", "permission=people.view&permission=users.view", &[("cookie", &roles_cookie)]).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        let held: Vec<String> = sqlx::query_scalar("SELECT permission FROM role_permissions WHERE role_code = 'system_admin' ORDER BY permission")
+            .fetch_all(app.state.db().pool()).await.expect("held");
+        assert_eq!(held, ["roles.manage", "units.manage", "users.manage", "users.view"], "nothing changed");
+        // A business role next to another business role is fine.
+        let plain = f.plain_a1;
+        let ok = app.json(Method::POST, &format!("/api/v1/users/{plain}/roles"),
+            Some(serde_json::json!({"role": "leader", "unit_id": f.unit_a1})), &[("cookie", &admin)]).await;
+        assert_eq!(ok.status, 204);
+        let ok = app.json(Method::POST, &format!("/api/v1/users/{plain}/roles"),
+            Some(serde_json::json!({"role": "inspector", "unit_id": f.unit_a1})), &[("cookie", &admin)]).await;
         assert_eq!(ok.status, 204);
     }
 

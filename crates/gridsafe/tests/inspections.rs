@@ -298,14 +298,25 @@ backend_tests! {
         let report = gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
         let pool = app.state.db().pool();
         let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.expect(sql) };
-        assert_eq!(count("SELECT COUNT(*) FROM customers").await, 6);
+        assert_eq!(count("SELECT COUNT(*) FROM customers").await, 7);
         // What `gridsafe demo` prints is what it made.
-        assert_eq!(i64::try_from(report.customers).ok(), Some(6));
+        assert_eq!(i64::try_from(report.customers).ok(), Some(7));
         assert_eq!(i64::try_from(report.hazards).ok(), Some(count("SELECT COUNT(*) FROM hazards").await));
         assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE state = 'closed'").await, 1, "a full history to 销号");
         assert_eq!(count("SELECT COUNT(*) FROM seals WHERE unsealed_on IS NULL").await, 1);
-        assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE escalation > 0").await, 1);
-        assert!(count("SELECT COUNT(*) FROM inspections").await >= 4);
+        assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE escalation > 0 AND source_kind = 'inspection'").await, 0);
+        assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE escalation > 0").await, 2, "a grid hazard and a finding's");
+        assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE escalation > 0 AND source_kind = 'finding'").await, 1, "an overdue finding escalated");
+        assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE state = 'filed' AND refused_on IS NOT NULL AND receipt_by IS NULL").await, 1, "a refused notice filed anyway");
+        assert!(count("SELECT COUNT(*) FROM inspections").await >= 5);
+        // A base station due for its six-month emergency-power check, though visited a month ago.
+        let auditor = gridsafe_domain::access::Principal::operator("t", gridsafe_domain::access::Channel::Cli);
+        let cap = auditor.authorize::<gridsafe_domain::access::perm::CustomersView>().expect("op");
+        let list = gridsafe_app::customers::list_customers(app.app(), &cap, &Default::default()).await.expect("list");
+        let tower = list.iter().find(|c| c.record.account_no == "0701000106").expect("base station");
+        assert_eq!(tower.emergency.rule.as_deref(), Some("emergency_power_industry"));
+        assert_eq!(tower.emergency.due_state, Some(gridsafe_domain::inspections::DueState::Overdue));
+        assert!(tower.emergency.last.is_none(), "its visit answered the emergency items 不适用");
     }
 }
 

@@ -80,7 +80,7 @@ backend_tests! {
             code: "C01".into(), name: "孝感承装一公司".into(), unit_id: f.unit_a, license_level: Some(5), license_valid_to: "2026-06-30".into(), ..Default::default()
         }).await.expect("contractor");
         people::add_agreement(app.app(), &reach, &meta(), c, gridsafe_app::people::AgreementInput {
-            code: "A01".into(), project: "业扩".into(), valid_from: "2026-01-01".into(), valid_to: "2026-03-31".into(),
+            code: "A01".into(), project: "业扩".into(), valid_from: "2026-01-01".into(), valid_to: "2026-03-31".into(), ..Default::default()
         }).await.expect("agreement");
         let w = people::save_person(app.app(), &reach, &meta(), None, PersonInput { code: "P101".into(), name: "周杰".into(), unit_id: f.unit_a, contractor_id: Some(c), active: true, ..Default::default() }).await.expect("worker");
         people::add_qualification(app.app(), &reach, &meta(), w, QualificationInput { kind: "safety_exam".into(), valid_from: "2026-01-01".into(), valid_to: "2026-12-31".into(), passed: true, ..Default::default() }).await.expect("exam");

@@ -297,7 +297,7 @@ backend_tests! {
         let f = app.fixture().await;
         let c = crew(&app, &f).await;
         let form = format!(
-            "type_code=low_voltage&unit_id={}&work_kind=meter_replacement&location=L&content=C&planned_start=2026-11-26T09%3A00&planned_end=2026-11-26T17%3A00&issuer=I1&leader=L1&permitter=W1&crew=C1&orders=WO9%3A%E6%8D%A2%E8%A1%A8",
+            "type_code=low_voltage&unit_id={}&work_kind=meter_replacement&location=L&content=C&voltage_kv=0.4&planned_start=2026-11-26T09%3A00&planned_end=2026-11-26T17%3A00&issuer=I1&leader=L1&permitter=W1&crew=C1&orders=WO9%3A%E6%8D%A2%E8%A1%A8",
             f.unit_a
         );
         let r = app.post_form("/tickets", &form, &[("cookie", &c.cookie_leader)]).await;

@@ -189,6 +189,15 @@ impl Database {
     }
 }
 
+/// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose write transactions, begun `IMMEDIATE`,
+/// already hold the one writer lock): appended to a `SELECT` that reads what a rule decides on.
+pub fn for_update(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    }
+}
+
 /// A query built at run time (a scope of units, optional filters) with its text values bound in
 /// order as `$1, $2, …`. The SQL text is ours; only the values come from outside.
 pub fn bound(sql: String, values: &[String]) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {

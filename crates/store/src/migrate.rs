@@ -45,6 +45,7 @@ migrations! {
     4 => "tickets",
     5 => "findings",
     6 => "customers",
+    7 => "rules",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -180,6 +180,16 @@ fn fact(lang: Lang, name: &str, value: &str) -> Arg {
         "state" => format!("ticket-state-{value}"),
         "role" => format!("field-role-{value}"),
         "order_type" => format!("order-type-{value}"),
+        "hazard_step" => format!("hazard-step-{value}"),
+        "hazard_state" => format!("hazard-state-{value}"),
+        "missing" => {
+            let words: Vec<String> = value.split(',').map(|m| lang.t(&format!("refusal-missing-{m}"))).collect();
+            return Arg::from(words.join(&lang.t("list-separator")));
+        }
+        "classes" => {
+            let words: Vec<String> = value.split('+').map(|c| lang.t(&format!("separation-{c}"))).collect();
+            return Arg::from(words.join(" + "));
+        }
         "roles" => {
             let words: Vec<String> = value.split('+').map(|r| lang.t(&format!("ticket-role-{r}"))).collect();
             return Arg::from(words.join(" + "));

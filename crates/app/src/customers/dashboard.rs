@@ -29,6 +29,10 @@ pub struct UnitDashboard {
     pub with_cycle: u64,
     pub overdue_now: u64,
     pub due_this_month: u64,
+    /// The special check of self-provided emergency power: customers on it, overdue, due.
+    pub emergency_with_cycle: u64,
+    pub emergency_overdue: u64,
+    pub emergency_due: u64,
     /// Inspections of the last 12 months and how many were on or before their due day.
     pub inspections: u64,
     pub on_time: u64,
@@ -63,17 +67,28 @@ fn unit<'a>(units: &'a mut BTreeMap<i64, UnitDashboard>, id: i64, name: &str) ->
 }
 
 /// One row per unit that has customers or hazards in reach, by unit name.
-pub async fn dashboard<P: CustomersReach>(app: &App, cap: &Capability<P>) -> Result<Vec<UnitDashboard>, AppError> {
+pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
+    app: &App,
+    cap: &Capability<P>,
+) -> Result<Vec<UnitDashboard>, AppError> {
     let today = app.today();
     let year_ago = today - chrono::Duration::days(365);
     let mut units: BTreeMap<i64, UnitDashboard> = BTreeMap::new();
     let customers = list_customers(app, cap, &CustomerFilter::default()).await?;
-    // Every inspection date per customer, oldest first.
+    // Every inspection date per customer that completed the periodic cycle, oldest first.
     let mut dates: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
-    for r in sqlx::query("SELECT customer_id, inspected_on, notice_signed_on FROM inspections ORDER BY inspected_on")
-        .fetch_all(app.db().pool())
-        .await?
+    for r in sqlx::query(
+        "SELECT customer_id, inspected_on, notice_signed_on, kind, emergency_checked FROM inspections ORDER BY inspected_on",
+    )
+    .fetch_all(app.db().pool())
+    .await?
     {
+        let kind = cycles::InspectionKind::from_code(&r.try_get::<String, _>("kind")?)
+            .ok_or_else(|| AppError::internal("inspection kind"))?;
+        let checked = r.try_get::<i64, _>("emergency_checked")? != 0;
+        if !kind.completes(cycles::Track::Periodic, checked) {
+            continue;
+        }
         if let Some(d) = crate::people::stored_day(&r.try_get::<String, _>(1)?) {
             dates.entry(r.try_get(0)?).or_default().push((d, r.try_get::<Option<String>, _>(2)?.is_some()));
         }
@@ -81,9 +96,17 @@ pub async fn dashboard<P: CustomersReach>(app: &App, cap: &Capability<P>) -> Res
     for c in &customers {
         let u = unit(&mut units, c.unit_id, &c.unit_name);
         u.customers += 1;
-        if let Some(months) = c.cycle_months {
+        if c.emergency.months.is_some() {
+            u.emergency_with_cycle += 1;
+            match c.emergency.due_state {
+                Some(cycles::DueState::Overdue) => u.emergency_overdue += 1,
+                Some(cycles::DueState::DueThisMonth) => u.emergency_due += 1,
+                _ => {}
+            }
+        }
+        if let Some(months) = c.periodic.months {
             u.with_cycle += 1;
-            match c.due_state {
+            match c.periodic.due_state {
                 Some(cycles::DueState::Overdue) => u.overdue_now += 1,
                 Some(cycles::DueState::DueThisMonth) => u.due_this_month += 1,
                 _ => {}

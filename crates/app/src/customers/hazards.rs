@@ -2,14 +2,14 @@
 //! (封存) held until its hazard is closed; overdue escalation (督办) to the units above.
 
 use chrono::NaiveDate;
-use gridsafe_domain::access::{Actor, Capability, PermissionMarker, perm};
+use gridsafe_domain::access::{Actor, Capability, perm};
 use gridsafe_domain::hazards::{self as machine, HazardState, HazardStep, Responsibility, Road};
 use gridsafe_domain::text::trim_blank;
 use serde::Serialize;
 use sqlx::Row;
 
 use super::files::{self, AttachmentMeta};
-use super::{CustomersReach, customer};
+use super::{CustomersReach, HazardsReach, customer};
 use crate::audit::{NewEvent, append};
 use crate::{App, AppError, FieldProblem, RequestMeta};
 
@@ -78,6 +78,9 @@ pub async fn set_grade(
     Ok(())
 }
 
+/// Where a hazard came from.
+pub const SOURCES: [&str; 3] = ["inspection", "finding", "adhoc"];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HazardRow {
     pub id: i64,
@@ -86,6 +89,9 @@ pub struct HazardRow {
     pub customer_no: Option<String>,
     pub customer_name: Option<String>,
     pub inspection_id: Option<i64>,
+    /// `inspection`, `finding` (a confirmed cross-audit finding) or `adhoc`.
+    pub source_kind: String,
+    pub source_id: Option<i64>,
     pub unit_id: i64,
     pub unit_name: String,
     pub title: String,
@@ -96,11 +102,28 @@ pub struct HazardRow {
     /// Filed with the power authority before rectification (customer side, or by its grade).
     pub files: bool,
     pub state: HazardState,
-    pub deadline: Option<NaiveDate>,
+    /// The day it was registered: its grade's days count from it.
+    pub registered_on: NaiveDate,
+    /// The rectification deadline in force (from the grade until a plan or notice sets one).
+    pub deadline: NaiveDate,
+    /// The latest deadline allowed: the grade's days from registration, or a later day approved.
+    pub limit: NaiveDate,
+    /// The day the next thing is due: the plan for a grid-side hazard still without one, else the
+    /// deadline. Overdue and escalation count from it.
+    pub due: NaiveDate,
     pub owner: Option<String>,
     pub receipt_by: Option<String>,
+    /// The customer refused to sign: the day, how the notice was delivered, the witness.
+    pub refused_on: Option<String>,
+    pub refusal_delivery: Option<String>,
+    pub refusal_witness: Option<String>,
     pub filed_on: Option<String>,
     pub filing_reference: Option<String>,
+    /// A later deadline asked for, with its reason and who asked, awaiting a manager.
+    pub extension_to: Option<NaiveDate>,
+    pub extension_reason: Option<String>,
+    pub extension_by: Option<String>,
+    pub approved_by: Option<String>,
     pub overdue: bool,
     /// Levels escalated so far, and the unit it is escalated to.
     pub escalation: i64,
@@ -119,8 +142,10 @@ impl HazardRow {
 }
 
 const HAZARD_COLUMNS: &str = "h.id, h.number, h.customer_id, c.account_no, c.name, h.inspection_id, h.unit_id, u.name, u.path, \
-    h.title, h.description, h.grade, g.name, h.responsibility, h.state, h.deadline, h.owner, h.receipt_by, h.filed_on, \
-    h.filing_reference, h.escalation, h.created_at, h.closed_at, g.files";
+    h.title, h.description, h.grade, g.name AS grade_name, h.responsibility, h.state, h.deadline, h.owner, h.receipt_by, h.filed_on, \
+    h.filing_reference, h.escalation, h.created_at, h.closed_at, g.files, g.deadline_days, h.source_kind, h.source_id, \
+    h.registered_on, h.extension_to, h.extension_reason, h.extension_by, h.approved_limit, h.approved_by, h.refused_on, \
+    h.refusal_delivery, h.refusal_witness";
 const HAZARD_FROM: &str = "hazards h JOIN org_units u ON u.id = h.unit_id JOIN hazard_grades g ON g.code = h.grade \
     LEFT JOIN customers c ON c.id = h.customer_id";
 
@@ -129,7 +154,17 @@ async fn hazard_from(app: &App, r: &sqlx::any::AnyRow, today: NaiveDate) -> Resu
     let state = HazardState::from_code(&r.try_get::<String, _>(14)?).ok_or_else(|| decode("state"))?;
     let responsibility =
         Responsibility::from_code(&r.try_get::<String, _>(13)?).ok_or_else(|| decode("responsibility"))?;
-    let deadline = r.try_get::<Option<String>, _>(15)?.as_deref().and_then(crate::people::stored_day);
+    let stored = |c: &str| -> Result<Option<NaiveDate>, AppError> {
+        Ok(r.try_get::<Option<String>, _>(c)?.as_deref().and_then(crate::people::stored_day))
+    };
+    let registered_on = stored("registered_on")?.ok_or_else(|| decode("registered_on"))?;
+    let grade_days: i64 = r.try_get("deadline_days")?;
+    // Every hazard has a deadline: its grade's days from registration until a plan or notice sets one.
+    let by_grade = registered_on + chrono::Duration::days(grade_days);
+    let deadline = stored("deadline")?.unwrap_or(by_grade);
+    let limit = stored("approved_limit")?.unwrap_or(by_grade).max(by_grade);
+    let road = Road { responsibility, grade_files: r.try_get::<i64, _>(23)? != 0 };
+    let due = machine::due(road, state, registered_on, deadline, app.inspections_config().plan_within_days);
     let path: String = r.try_get(8)?;
     let escalation: i64 = r.try_get(20)?;
     let escalated_to = match escalation {
@@ -151,16 +186,28 @@ async fn hazard_from(app: &App, r: &sqlx::any::AnyRow, today: NaiveDate) -> Resu
         title: r.try_get(9)?,
         description: r.try_get(10)?,
         grade: r.try_get(11)?,
-        grade_name: r.try_get(12)?,
+        grade_name: r.try_get("grade_name")?,
         responsibility,
-        files: Road { responsibility, grade_files: r.try_get::<i64, _>(23)? != 0 }.files(),
-        overdue: state != HazardState::Closed && deadline.is_some_and(|d| today > d),
+        files: road.files(),
+        overdue: state != HazardState::Closed && today > due,
         state,
+        registered_on,
         deadline,
+        limit,
+        due,
+        source_kind: r.try_get("source_kind")?,
+        source_id: r.try_get("source_id")?,
         owner: r.try_get(16)?,
         receipt_by: r.try_get(17)?,
+        refused_on: r.try_get("refused_on")?,
+        refusal_delivery: r.try_get("refusal_delivery")?,
+        refusal_witness: r.try_get("refusal_witness")?,
         filed_on: r.try_get(18)?,
         filing_reference: r.try_get(19)?,
+        extension_to: stored("extension_to")?,
+        extension_reason: r.try_get("extension_reason")?,
+        extension_by: r.try_get("extension_by")?,
+        approved_by: r.try_get("approved_by")?,
         escalation,
         escalated_to,
         created_at: display(r.try_get(21)?),
@@ -187,10 +234,12 @@ pub struct HazardFilter {
     pub overdue: bool,
     /// Only those escalated (督办).
     pub escalated: bool,
+    /// Only those from this source (`inspection`, `finding`, `adhoc`).
+    pub source: Option<String>,
 }
 
 /// Hazards in reach: open ones first, by deadline.
-pub async fn list_hazards<P: CustomersReach>(
+pub async fn list_hazards<P: HazardsReach>(
     app: &App,
     cap: &Capability<P>,
     filter: &HazardFilter,
@@ -211,9 +260,13 @@ pub async fn list_hazards<P: CustomersReach>(
     if filter.escalated {
         sql.push_str(" AND h.escalation > 0 AND h.state <> 'closed'");
     }
-    sql.push_str(
-        " ORDER BY CASE WHEN h.state = 'closed' THEN 1 ELSE 0 END, CASE WHEN h.deadline IS NULL THEN 1 ELSE 0 END, h.deadline, h.id LIMIT 5000",
-    );
+    if let Some(source) = filter.source.as_deref().filter(|s| SOURCES.contains(s)) {
+        sql.push_str(&format!(" AND h.source_kind = '{source}'"));
+    }
+    if P::FINDINGS_ONLY {
+        sql.push_str(" AND h.source_kind = 'finding'");
+    }
+    sql.push_str(" ORDER BY CASE WHEN h.state = 'closed' THEN 1 ELSE 0 END, h.id LIMIT 5000");
     let today = app.today();
     let mut out = Vec::new();
     for r in gridsafe_store::bound(sql, &binds).fetch_all(app.db().pool()).await? {
@@ -222,6 +275,8 @@ pub async fn list_hazards<P: CustomersReach>(
             out.push(h);
         }
     }
+    // Open ones first, the most urgent first.
+    out.sort_by_key(|h| (h.state == HazardState::Closed, h.due, h.id));
     Ok(out)
 }
 
@@ -266,7 +321,7 @@ pub struct HazardDetail {
 }
 
 /// One hazard in reach with its history.
-pub async fn hazard<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<HazardDetail, AppError> {
+pub async fn hazard<P: HazardsReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<HazardDetail, AppError> {
     let r = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {HAZARD_COLUMNS} FROM {HAZARD_FROM} WHERE h.id = $1")))
         .bind(id)
         .fetch_optional(app.db().pool())
@@ -274,6 +329,11 @@ pub async fn hazard<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64) 
         .ok_or(AppError::NotFound)?;
     let hazard = hazard_from(app, &r, app.today()).await?;
     crate::identity::check_stored_path(cap, &hazard.unit_path)?;
+    if P::FINDINGS_ONLY && hazard.source_kind != "finding" {
+        return Err(
+            gridsafe_domain::access::Denied::NotGranted(gridsafe_domain::access::Permission::CustomersView).into()
+        );
+    }
     let pool = app.db().pool();
     let steps = sqlx::query("SELECT step, detail, by_name, at FROM hazard_steps WHERE hazard_id = $1 ORDER BY id")
         .bind(id)
@@ -366,25 +426,23 @@ pub async fn register_hazard(
     };
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
-    let number = crate::numbers::next(&mut tx, "YH", app.today()).await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO hazards (number, customer_id, inspection_id, unit_id, title, description, grade, responsibility, state, \
-         escalation, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'registered', 0, $9, $10) RETURNING id",
-    )
-    .bind(&number)
-    .bind(customer_id)
-    .bind(input.inspection_id)
-    .bind(unit_id)
-    .bind(title)
-    .bind(trim_blank(&input.description))
-    .bind(&input.grade)
-    .bind(responsibility.code())
-    .bind(&cap.actor().name)
-    .bind(now.to_db())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    record_step(&mut tx, id, "register", title, cap.actor(), &now.to_db()).await?;
+    let (source_kind, source_id) = match input.inspection_id {
+        Some(i) => ("inspection", Some(i)),
+        None => ("adhoc", None),
+    };
+    let new = NewHazard {
+        customer_id,
+        inspection_id: input.inspection_id,
+        source_kind,
+        source_id,
+        unit_id,
+        title: title.to_owned(),
+        description: trim_blank(&input.description).to_owned(),
+        grade: input.grade.clone(),
+        responsibility,
+        plan: None,
+    };
+    let (id, number) = insert_hazard(&mut tx, cap.actor(), &new, now).await?;
     let event = NewEvent::new("hazard.registered", "hazard", id).unit(unit_id).summary(serde_json::json!({
         "number": number, "grade": input.grade, "responsibility": responsibility.code(),
         "customer": customer_id, "inspection": input.inspection_id,
@@ -392,6 +450,108 @@ pub async fn register_hazard(
     append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A hazard to register, from wherever it comes.
+pub(crate) struct NewHazard {
+    pub customer_id: Option<i64>,
+    pub inspection_id: Option<i64>,
+    pub source_kind: &'static str,
+    pub source_id: Option<i64>,
+    pub unit_id: i64,
+    pub title: String,
+    pub description: String,
+    pub grade: String,
+    pub responsibility: Responsibility,
+    /// Registered with its rectification plan at once: (owner, deadline, the task).
+    pub plan: Option<(String, NaiveDate, String)>,
+}
+
+/// Registers a hazard in `tx`: its number, the day (its grade's days count from it), its
+/// deadline from the grade, and the plan when it comes with one. Answers its id and number.
+pub(crate) async fn insert_hazard(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &Actor,
+    h: &NewHazard,
+    now: gridsafe_domain::time::Timestamp,
+) -> Result<(i64, String), AppError> {
+    let today = now.local_date();
+    let days: i64 = sqlx::query_scalar("SELECT deadline_days FROM hazard_grades WHERE code = $1")
+        .bind(&h.grade)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| AppError::invalid("grade", "field-invalid"))?;
+    let by_grade = today + chrono::Duration::days(days);
+    let (state, deadline, owner) = match &h.plan {
+        Some((owner, deadline, _)) => {
+            let road = Road { responsibility: h.responsibility, grade_files: false };
+            machine::step(road, HazardState::Registered, &HazardStep::Plan { deadline: *deadline }, today, by_grade)?;
+            (HazardState::Planned, *deadline, Some(owner.clone()))
+        }
+        None => (HazardState::Registered, by_grade, None),
+    };
+    let number = crate::numbers::next(tx, "YH", today).await?;
+    let at = now.to_db();
+    let id: i64 = sqlx::query(
+        "INSERT INTO hazards (number, customer_id, inspection_id, unit_id, title, description, grade, responsibility, state, \
+         deadline, owner, escalation, created_by, created_at, source_kind, source_id, registered_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14, $15, $16) RETURNING id",
+    )
+    .bind(&number)
+    .bind(h.customer_id)
+    .bind(h.inspection_id)
+    .bind(h.unit_id)
+    .bind(&h.title)
+    .bind(&h.description)
+    .bind(&h.grade)
+    .bind(h.responsibility.code())
+    .bind(state.code())
+    .bind(deadline.to_string())
+    .bind(&owner)
+    .bind(&actor.name)
+    .bind(&at)
+    .bind(h.source_kind)
+    .bind(h.source_id)
+    .bind(today.to_string())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    record_step(tx, id, "register", &h.title, actor, &at).await?;
+    if let Some((owner, deadline, task)) = &h.plan {
+        add_plan_tasks(tx, id, h.unit_id, std::iter::once(task.as_str()), owner, *deadline, actor, &at).await?;
+        record_step(tx, id, "plan", &format!("{deadline} {owner}"), actor, &at).await?;
+    }
+    Ok((id, number))
+}
+
+/// The rectification plan's tasks.
+#[expect(clippy::too_many_arguments, reason = "one row per task of the plan")]
+async fn add_plan_tasks<'a>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    hazard_id: i64,
+    unit_id: i64,
+    tasks: impl Iterator<Item = &'a str>,
+    owner: &str,
+    deadline: NaiveDate,
+    actor: &Actor,
+    at: &str,
+) -> Result<(), AppError> {
+    for task in tasks {
+        sqlx::query(
+            "INSERT INTO rectification_tasks (source_kind, source_id, unit_id, title, responsible, deadline, state, created_at, created_by) \
+             VALUES ('hazard', $1, $2, $3, $4, $5, 'open', $6, $7)",
+        )
+        .bind(hazard_id)
+        .bind(unit_id)
+        .bind(task)
+        .bind(owner)
+        .bind(deadline.to_string())
+        .bind(at)
+        .bind(&actor.name)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn record_step(
@@ -431,13 +591,31 @@ pub struct StepInput {
     /// review: passed or not, and the evidence (or the reason it failed).
     pub passed: bool,
     pub evidence: String,
+    /// refuse_receipt: the day, how the notice was delivered (当面送达, 留置送达 …), the witness,
+    /// and the photo of the delivery (name and bytes) when the form sends one.
+    pub refused_on: String,
+    pub delivery: String,
+    pub witness: String,
+    pub photo: Option<(String, Vec<u8>)>,
 }
 
-/// Takes a step of the closed loop other than the review: plan, notify, sign_receipt, file,
-/// rectify, submit_for_review.
-pub async fn take_step(
+/// Who takes the field steps of the closed loop: the inspector for any hazard; for a hazard
+/// that came from a confirmed cross-audit finding, also the safety auditor who follows it up.
+pub trait HazardWorker: HazardsReach {
+    const ANY_SOURCE: bool;
+}
+impl HazardWorker for perm::InspectionsRecord {
+    const ANY_SOURCE: bool = true;
+}
+impl HazardWorker for perm::FindingsReview {
+    const ANY_SOURCE: bool = false;
+}
+
+/// Takes a step of the closed loop other than the review: plan, notify, sign_receipt,
+/// refuse_receipt, file, rectify, submit_for_review.
+pub async fn take_step<P: HazardWorker>(
     app: &App,
-    cap: &Capability<perm::InspectionsRecord>,
+    cap: &Capability<P>,
     meta: &RequestMeta,
     id: i64,
     input: &StepInput,
@@ -460,7 +638,7 @@ pub async fn review_hazard(
     apply(app, cap, meta, id, &StepInput { step: "review".into(), ..input.clone() }).await
 }
 
-async fn apply<P: CustomersReach + PermissionMarker>(
+async fn apply<P: HazardsReach>(
     app: &App,
     cap: &Capability<P>,
     meta: &RequestMeta,
@@ -469,6 +647,15 @@ async fn apply<P: CustomersReach + PermissionMarker>(
 ) -> Result<HazardState, AppError> {
     let d = hazard(app, cap, id).await?;
     let h = &d.hazard;
+    if P::PERMISSION == gridsafe_domain::access::Permission::FindingsReview
+        && input.step != "review"
+        && h.source_kind != "finding"
+    {
+        return Err(gridsafe_domain::access::Denied::NotGranted(
+            gridsafe_domain::access::Permission::InspectionsRecord,
+        )
+        .into());
+    }
     let today = app.today();
     let mut problems = Vec::new();
     let day = |field: &'static str, text: &str, problems: &mut Vec<FieldProblem>| {
@@ -499,6 +686,23 @@ async fn apply<P: CustomersReach + PermissionMarker>(
             too_long("receipt_by", &input.receipt_by, 50, &mut problems);
             HazardStep::SignReceipt
         }
+        "refuse_receipt" => {
+            too_long("delivery", &input.delivery, 50, &mut problems);
+            too_long("witness", &input.witness, 50, &mut problems);
+            // The delivery's photo: sent with the step, or added to the hazard since its notice.
+            // (Both are local `YYYY-MM-DD HH:MM`, which sorts as time.)
+            let noticed = d.steps.iter().rev().find(|s| s.step == "notify").map(|s| s.at.clone());
+            let earlier = d.photos.iter().any(|p| noticed.as_deref().is_some_and(|n| p.uploaded_at.as_str() >= n));
+            if let Some((_, bytes)) = &input.photo {
+                files::check_upload(app, "photo", bytes, false)?;
+            }
+            HazardStep::RefuseReceipt {
+                on: day("refused_on", &input.refused_on, &mut problems),
+                delivery: input.delivery.clone(),
+                witness: input.witness.clone(),
+                photo: input.photo.is_some() || earlier,
+            }
+        }
         "file" => {
             too_long("reference", &input.reference, 100, &mut problems);
             HazardStep::File { on: day("filed_on", &input.filed_on, &mut problems), reference: input.reference.clone() }
@@ -520,9 +724,21 @@ async fn apply<P: CustomersReach + PermissionMarker>(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let next = machine::step(h.road(), h.state, &step, today)?;
     let now = app.now();
     let at = now.to_db();
+    let next = match machine::step(h.road(), h.state, &step, today, h.limit) {
+        Ok(next) => next,
+        Err(v) => {
+            // A refused step is a record too: who tried what, against which rule.
+            let mut tx = app.db().begin_write().await?;
+            let event = NewEvent::new("hazard.step_refused", "hazard", id).unit(h.unit_id).summary(serde_json::json!({
+                "number": h.number, "step": step.code(), "state": h.state.code(), "rule": v.rule.code,
+            }));
+            append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+            tx.commit().await?;
+            return Err(v.into());
+        }
+    };
     let mut tx = app.db().begin_write().await?;
     let changed = sqlx::query("UPDATE hazards SET state = $1 WHERE id = $2 AND state = $3")
         .bind(next.code())
@@ -543,21 +759,8 @@ async fn apply<P: CustomersReach + PermissionMarker>(
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            for task in input.tasks.lines().map(str::trim).filter(|l| !l.is_empty()) {
-                sqlx::query(
-                    "INSERT INTO rectification_tasks (source_kind, source_id, unit_id, title, responsible, deadline, state, created_at, created_by) \
-                     VALUES ('hazard', $1, $2, $3, $4, $5, 'open', $6, $7)",
-                )
-                .bind(id)
-                .bind(h.unit_id)
-                .bind(task)
-                .bind(owner)
-                .bind(deadline.to_string())
-                .bind(&at)
-                .bind(&cap.actor().name)
-                .execute(&mut *tx)
-                .await?;
-            }
+            let tasks = input.tasks.lines().map(str::trim).filter(|l| !l.is_empty());
+            add_plan_tasks(&mut tx, id, h.unit_id, tasks, owner, *deadline, cap.actor(), &at).await?;
             format!("{deadline} {owner}").trim().to_owned()
         }
         HazardStep::SignReceipt => {
@@ -568,6 +771,23 @@ async fn apply<P: CustomersReach + PermissionMarker>(
                 .execute(&mut *tx)
                 .await?;
             by
+        }
+        HazardStep::RefuseReceipt { on, delivery, witness, .. } => {
+            sqlx::query(
+                "UPDATE hazards SET refused_on = $1, refusal_delivery = $2, refusal_witness = $3 WHERE id = $4",
+            )
+            .bind(on.to_string())
+            .bind(trim_blank(delivery))
+            .bind(trim_blank(witness))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if let Some((name, bytes)) = &input.photo {
+                let content_type = files::check_upload(app, "photo", bytes, false)?;
+                files::store(&mut tx, "hazard", id, h.unit_id, name, content_type, bytes, &cap.actor().name, &at)
+                    .await?;
+            }
+            format!("{on} {} {}", trim_blank(delivery), trim_blank(witness))
         }
         HazardStep::File { on, reference } => {
             sqlx::query("UPDATE hazards SET filed_on = $1, filing_reference = $2 WHERE id = $3")
@@ -684,18 +904,14 @@ pub async fn seal(
     if day.is_some_and(|d| d > app.today()) {
         problems.push(FieldProblem::new("sealed_on", "field-signed-on"));
     }
+    // 封存 is for a violating customer's equipment only.
+    machine::check_seal(h.responsibility, h.state)?;
     let Some(customer_id) = h.customer_id else {
         problems.push(FieldProblem::new("hazard", "field-hazard-customer"));
         return Err(AppError::Invalid(problems));
     };
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
-    }
-    if h.state == HazardState::Closed {
-        return Err(gridsafe_domain::rules::Violation::of(gridsafe_domain::rules::HAZARD_STATE)
-            .with("step", "seal")
-            .with("state", h.state.code())
-            .into());
     }
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
@@ -771,26 +987,29 @@ pub async fn unseal(
 pub async fn escalate_overdue(app: &App, meta: &RequestMeta) -> Result<usize, AppError> {
     let cfg = app.inspections_config();
     let today = app.today();
-    let rows = sqlx::query(
-        "SELECT h.id, h.number, h.state, h.deadline, h.escalation, h.unit_id, u.path FROM hazards h \
-         JOIN org_units u ON u.id = h.unit_id WHERE h.state <> 'closed' AND h.deadline IS NOT NULL",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {HAZARD_COLUMNS} FROM {HAZARD_FROM} WHERE h.state <> 'closed'"
+    )))
     .fetch_all(app.db().pool())
     .await?;
     let actor =
         Actor { user_id: None, name: "job:hazard-escalation".into(), channel: gridsafe_domain::access::Channel::Job };
     let mut risen = 0;
     for r in rows {
-        let id: i64 = r.try_get(0)?;
-        let state =
-            HazardState::from_code(&r.try_get::<String, _>(2)?).ok_or_else(|| AppError::internal("hazard state"))?;
-        let deadline = r.try_get::<Option<String>, _>(3)?.as_deref().and_then(crate::people::stored_day);
-        let path: String = r.try_get(6)?;
+        let h = hazard_from(app, &r, today).await?;
+        let id = h.id;
+        let path = h.unit_path.clone();
         // Never beyond the root.
         let depth = u32::try_from(path.matches('/').count().saturating_sub(2)).unwrap_or(0);
-        let level =
-            machine::escalation(state, deadline, today, cfg.escalate_every_days, cfg.escalate_max_levels.min(depth));
-        let stored: i64 = r.try_get(4)?;
+        // Overdue from the day after it was due: the deadline, or a grid-side hazard's plan.
+        let level = machine::escalation(
+            h.state,
+            Some(h.due),
+            today,
+            cfg.escalate_every_days,
+            cfg.escalate_max_levels.min(depth),
+        );
+        let stored = h.escalation;
         if i64::from(level) <= stored {
             continue;
         }
@@ -803,12 +1022,107 @@ pub async fn escalate_overdue(app: &App, meta: &RequestMeta) -> Result<usize, Ap
             .execute(&mut *tx)
             .await?;
         record_step(&mut tx, id, "escalate", to.as_deref().unwrap_or(""), &actor, &now.to_db()).await?;
-        let event = NewEvent::new("hazard.escalated", "hazard", id).unit(r.try_get(5)?).summary(serde_json::json!({
-            "number": r.try_get::<String, _>(1)?, "level": level, "to": to, "deadline": deadline.map(|d| d.to_string()),
+        let event = NewEvent::new("hazard.escalated", "hazard", id).unit(h.unit_id).summary(serde_json::json!({
+            "number": h.number, "level": level, "to": to, "due": h.due.to_string(),
+            "waiting_for_plan": h.due < h.deadline,
         }));
         append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
         tx.commit().await?;
         risen += 1;
     }
     Ok(risen)
+}
+
+/// Asks for a later rectification deadline than the one in force, with the reason (设备到货, 停电
+/// 窗口 …). Nothing changes until a manager approves it ([`decide_extension`]).
+pub async fn request_extension<P: HazardWorker>(
+    app: &App,
+    cap: &Capability<P>,
+    meta: &RequestMeta,
+    id: i64,
+    to: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let d = hazard(app, cap, id).await?;
+    let h = &d.hazard;
+    if !P::ANY_SOURCE && h.source_kind != "finding" {
+        return Err(gridsafe_domain::access::Denied::NotGranted(
+            gridsafe_domain::access::Permission::InspectionsRecord,
+        )
+        .into());
+    }
+    let mut problems = Vec::new();
+    let day = crate::people::parse_day("extension_to", to, &mut problems);
+    if reason.chars().count() > 500 {
+        problems.push(FieldProblem::new("reason", "field-name-length").with("max", 500));
+    }
+    let Some(day) = day.filter(|_| problems.is_empty()) else { return Err(AppError::Invalid(problems)) };
+    machine::check_extension(h.state, h.deadline, day, reason)?;
+    let now = app.now();
+    let at = now.to_db();
+    let mut tx = app.db().begin_write().await?;
+    let changed = sqlx::query(
+        "UPDATE hazards SET extension_to = $1, extension_reason = $2, extension_by = $3 WHERE id = $4 AND state <> 'closed'",
+    )
+    .bind(day.to_string())
+    .bind(trim_blank(reason))
+    .bind(&cap.actor().name)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::Conflict("conflict-hazard-changed"));
+    }
+    record_step(&mut tx, id, "extension_requested", &format!("{day} {}", trim_blank(reason)), cap.actor(), &at).await?;
+    let event = NewEvent::new("hazard.extension_requested", "hazard", id).unit(h.unit_id).summary(serde_json::json!({
+        "number": h.number, "from": h.deadline.to_string(), "to": day.to_string(),
+    }));
+    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A manager's decision on a requested later deadline: approved, it becomes the deadline and
+/// the new limit; refused, the deadline stays. Never by the one who asked.
+pub async fn decide_extension(
+    app: &App,
+    cap: &Capability<perm::HazardsApprove>,
+    meta: &RequestMeta,
+    id: i64,
+    approve: bool,
+) -> Result<(), AppError> {
+    let d = hazard(app, cap, id).await?;
+    let h = &d.hazard;
+    let (Some(to), Some(by)) = (h.extension_to, h.extension_by.as_deref()) else {
+        return Err(AppError::Conflict("conflict-no-extension"));
+    };
+    machine::check_approval(by, &cap.actor().name)?;
+    let now = app.now();
+    let at = now.to_db();
+    let mut tx = app.db().begin_write().await?;
+    let sql = if approve {
+        "UPDATE hazards SET deadline = extension_to, approved_limit = extension_to, approved_by = $1, extension_to = NULL, \
+         extension_reason = NULL, extension_by = NULL WHERE id = $2 AND extension_to = $3"
+    } else {
+        "UPDATE hazards SET extension_to = NULL, extension_reason = NULL, extension_by = NULL \
+         WHERE id = $2 AND extension_to = $3 AND $1 = $1"
+    };
+    let changed =
+        sqlx::query(sql).bind(&cap.actor().name).bind(id).bind(to.to_string()).execute(&mut *tx).await?.rows_affected();
+    if changed == 0 {
+        return Err(AppError::Conflict("conflict-hazard-changed"));
+    }
+    let (step, action) = if approve {
+        ("extension_approved", "hazard.extension_approved")
+    } else {
+        ("extension_refused", "hazard.extension_refused")
+    };
+    record_step(&mut tx, id, step, &to.to_string(), cap.actor(), &at).await?;
+    let event = NewEvent::new(action, "hazard", id).unit(h.unit_id).summary(serde_json::json!({
+        "number": h.number, "to": to.to_string(), "requested_by": by,
+    }));
+    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    tx.commit().await?;
+    Ok(())
 }

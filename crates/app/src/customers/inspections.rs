@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Capability, perm};
-use gridsafe_domain::inspections::{Outcome, SECTIONS, check_inspection};
+use gridsafe_domain::inspections::{InspectionKind, Outcome, SECTIONS, check_inspection, emergency_checked};
 use gridsafe_domain::people::FieldRole;
 use gridsafe_domain::text::trim_blank;
 use serde::Serialize;
@@ -103,12 +103,19 @@ pub struct InspectionInput {
     /// periodic | special | campaign
     pub kind: String,
     pub inspectors: Vec<i64>,
+    /// Joint inspections (联合检查, article §3.4): staff of 生技/检修/运行 who accompany the
+    /// inspectors, as (name, department). They are not counted as inspectors.
+    pub participants: Vec<(String, String)>,
     /// Checklist item id → (outcome code, note).
     pub results: HashMap<i64, (String, String)>,
     pub conclusion: String,
 }
 
-pub const KINDS: [&str; 3] = ["periodic", "special", "campaign"];
+/// The inspection kinds' codes: periodic, emergency_power, special, campaign.
+pub const KINDS: [&str; 4] = ["periodic", "emergency_power", "special", "campaign"];
+
+/// Most people accompanying one inspection.
+pub const MAX_PARTICIPANTS: usize = 10;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct InspectionRow {
@@ -123,6 +130,10 @@ pub struct InspectionRow {
     pub notice_signed_on: Option<String>,
     pub created_by: String,
     pub inspectors: Vec<(String, String)>,
+    /// Accompanying staff of a joint inspection: (name, department).
+    pub participants: Vec<(String, String)>,
+    /// The emergency-power section was checked (some item answered other than 不适用).
+    pub emergency_checked: bool,
     pub defects: i64,
 }
 
@@ -155,8 +166,24 @@ pub async fn record_inspection(
     let c = customer(app, cap, input.customer_id).await?;
     let mut problems = Vec::new();
     let day = crate::people::parse_day("inspected_on", &input.inspected_on, &mut problems);
-    if !KINDS.contains(&input.kind.as_str()) {
+    let kind = InspectionKind::from_code(&input.kind);
+    if kind.is_none() {
         problems.push(FieldProblem::new("kind", "field-invalid"));
+    }
+    let mut participants = Vec::new();
+    if input.participants.len() > MAX_PARTICIPANTS {
+        problems.push(FieldProblem::new("participants", "field-participants-count").with("max", MAX_PARTICIPANTS));
+    }
+    for (name, department) in input.participants.iter().take(MAX_PARTICIPANTS) {
+        let (name, department) = (trim_blank(name), trim_blank(department));
+        if name.is_empty() && department.is_empty() {
+            continue;
+        }
+        if name.is_empty() || name.chars().count() > 50 || department.is_empty() || department.chars().count() > 50 {
+            problems.push(FieldProblem::new("participants", "field-participant").with("value", name));
+        } else {
+            participants.push((name.to_owned(), department.to_owned()));
+        }
     }
     if input.conclusion.chars().count() > 2000 {
         problems.push(FieldProblem::new("conclusion", "field-name-length").with("max", 2000));
@@ -177,7 +204,10 @@ pub async fn record_inspection(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let Some(day) = day else { return Err(AppError::Invalid(problems)) };
+    let (Some(day), Some(kind)) = (day, kind) else { return Err(AppError::Invalid(problems)) };
+    let emergency_checked = emergency_checked(
+        results.iter().filter_map(|(item, o, _)| Some((item.section.as_str(), Outcome::from_code(o)?))),
+    );
     let today = app.today();
     let mut refusals =
         check_inspection(&input.inspectors, app.inspections_config().min_inspectors as usize, day, today);
@@ -213,20 +243,32 @@ pub async fn record_inspection(
     let mut tx = app.db().begin_write().await?;
     let number = crate::numbers::next(&mut tx, "JC", today).await?;
     let id: i64 = sqlx::query(
-        "INSERT INTO inspections (customer_id, unit_id, inspected_on, kind, conclusion, notice_number, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO inspections (customer_id, unit_id, inspected_on, kind, conclusion, notice_number, created_by, created_at, \
+         emergency_checked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(c.id)
     .bind(c.unit_id)
     .bind(day.to_string())
-    .bind(&input.kind)
+    .bind(kind.code())
     .bind(trim_blank(&input.conclusion))
     .bind(&number)
     .bind(&cap.actor().name)
     .bind(now.to_db())
+    .bind(i64::from(emergency_checked))
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
+    for (i, (name, department)) in participants.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO inspection_participants (inspection_id, position, name, department) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(i64::try_from(i + 1).unwrap_or(0))
+        .bind(name)
+        .bind(department)
+        .execute(&mut *tx)
+        .await?;
+    }
     for p in &inspectors {
         sqlx::query("INSERT INTO inspection_inspectors (inspection_id, person_id) VALUES ($1, $2)")
             .bind(id)
@@ -249,8 +291,8 @@ pub async fn record_inspection(
     }
     let defects = results.iter().filter(|(_, o, _)| o == "defect").count();
     let event = NewEvent::new("inspection.recorded", "inspection", id).unit(c.unit_id).summary(serde_json::json!({
-        "customer": c.record.account_no, "day": day.to_string(), "kind": input.kind, "inspectors": names,
-        "notice": number, "defects": defects,
+        "customer": c.record.account_no, "day": day.to_string(), "kind": kind.code(), "inspectors": names,
+        "participants": participants.len(), "notice": number, "defects": defects, "emergency_checked": emergency_checked,
     }));
     append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
     tx.commit().await?;
@@ -258,7 +300,7 @@ pub async fn record_inspection(
 }
 
 const INSPECTION_COLUMNS: &str = "i.id, i.customer_id, i.unit_id, i.inspected_on, i.kind, i.conclusion, i.notice_number, \
-    i.notice_signed_by, i.notice_signed_on, i.created_by, \
+    i.notice_signed_by, i.notice_signed_on, i.created_by, i.emergency_checked, \
     (SELECT COUNT(*) FROM inspection_results r WHERE r.inspection_id = i.id AND r.outcome = 'defect')";
 
 async fn inspection_from(app: &App, r: &sqlx::any::AnyRow) -> Result<InspectionRow, AppError> {
@@ -272,6 +314,14 @@ async fn inspection_from(app: &App, r: &sqlx::any::AnyRow) -> Result<InspectionR
     .iter()
     .map(|p| Ok((p.try_get(0)?, p.try_get(1)?)))
     .collect::<Result<_, sqlx::Error>>()?;
+    let participants =
+        sqlx::query("SELECT name, department FROM inspection_participants WHERE inspection_id = $1 ORDER BY position")
+            .bind(id)
+            .fetch_all(app.db().pool())
+            .await?
+            .iter()
+            .map(|p| Ok((p.try_get("name")?, p.try_get("department")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
     Ok(InspectionRow {
         id,
         customer_id: r.try_get(1)?,
@@ -283,8 +333,10 @@ async fn inspection_from(app: &App, r: &sqlx::any::AnyRow) -> Result<InspectionR
         notice_signed_by: r.try_get(7)?,
         notice_signed_on: r.try_get(8)?,
         created_by: r.try_get(9)?,
+        emergency_checked: r.try_get::<i64, _>(10)? != 0,
         inspectors,
-        defects: r.try_get(10)?,
+        participants,
+        defects: r.try_get(11)?,
     })
 }
 

@@ -10,9 +10,11 @@ mod inspections;
 pub use dashboard::{UnitDashboard, dashboard};
 pub use files::{Attachment, AttachmentMeta, attachment, attachments_of};
 pub use hazards::{
-    GradeRow, HazardDetail, HazardFilter, HazardInput, HazardRow, SealRow, StepInput, escalate_overdue, grades, hazard,
-    list_hazards, list_seals, register_hazard, review_hazard, seal, set_grade, take_step, unseal,
+    GradeRow, HazardDetail, HazardFilter, HazardInput, HazardRow, HazardWorker, SOURCES, SealRow, StepInput,
+    decide_extension, escalate_overdue, grades, hazard, list_hazards, list_seals, register_hazard, request_extension,
+    review_hazard, seal, set_grade, take_step, unseal,
 };
+pub(crate) use hazards::{NewHazard, insert_hazard};
 pub use inspections::{
     ChecklistItem, InspectionDetail, InspectionInput, InspectionRow, KINDS, attach_photo, checklist, inspection,
     inspections_of, inspector_choices, record_inspection, set_checklist, sign_notice,
@@ -24,7 +26,7 @@ use chrono::NaiveDate;
 use gridsafe_crossaudit::input::{Cell, RawTable};
 use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::customers::{self as register, COLUMNS, CustomerRecord};
-use gridsafe_domain::inspections::{self as cycles, CycleRule, DueState};
+use gridsafe_domain::inspections::{self as cycles, CustomerFacts, CycleRule, DueState, Track};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -38,7 +40,74 @@ impl CustomersReach for perm::CustomersManage {}
 impl CustomersReach for perm::InspectionsRecord {}
 impl CustomersReach for perm::HazardsReview {}
 
-/// A customer with where it stands on its inspection cycle.
+/// The capabilities that read hazards: those that read customers see every hazard; those of the
+/// cross-audit (and the manager who approves deadlines) the hazards that came from findings, or
+/// every one for the approver.
+pub trait HazardsReach: PermissionMarker {
+    /// Only the hazards that came from confirmed cross-audit findings.
+    const FINDINGS_ONLY: bool;
+}
+impl HazardsReach for perm::CustomersView {
+    const FINDINGS_ONLY: bool = false;
+}
+impl HazardsReach for perm::CustomersManage {
+    const FINDINGS_ONLY: bool = false;
+}
+impl HazardsReach for perm::InspectionsRecord {
+    const FINDINGS_ONLY: bool = false;
+}
+impl HazardsReach for perm::HazardsReview {
+    const FINDINGS_ONLY: bool = false;
+}
+impl HazardsReach for perm::HazardsApprove {
+    const FINDINGS_ONLY: bool = false;
+}
+impl HazardsReach for perm::FindingsView {
+    const FINDINGS_ONLY: bool = true;
+}
+impl HazardsReach for perm::FindingsReview {
+    const FINDINGS_ONLY: bool = true;
+}
+
+/// Where a customer stands on one track of its inspections.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cycle {
+    pub track: Track,
+    /// The deciding rule of the cycle table, its months and the default's origin.
+    pub rule: Option<String>,
+    pub months: Option<u32>,
+    pub origin: Option<String>,
+    /// The last inspection that completed this track.
+    pub last: Option<NaiveDate>,
+    pub due: Option<NaiveDate>,
+    pub due_state: Option<DueState>,
+}
+
+impl Cycle {
+    fn of(
+        facts: &CustomerFacts,
+        rules: &[CycleRule],
+        track: Track,
+        last: Option<NaiveDate>,
+        since: NaiveDate,
+        today: NaiveDate,
+    ) -> Self {
+        let rule = cycles::cycle(facts, rules, track);
+        let due = rule.and_then(|r| r.months).map(|m| cycles::next_due(last, since, m));
+        Cycle {
+            track,
+            rule: rule.map(|r| r.code.clone()),
+            months: rule.and_then(|r| r.months),
+            origin: rule.map(|r| r.origin.clone()),
+            last,
+            due,
+            due_state: due.map(|d| cycles::due_state(d, today)),
+        }
+    }
+}
+
+/// A customer with where it stands on its two inspection tracks: the periodic cycle and the
+/// special check of self-provided emergency power.
 #[derive(Debug, Clone, Serialize)]
 pub struct CustomerRow {
     pub id: i64,
@@ -46,12 +115,10 @@ pub struct CustomerRow {
     pub record: CustomerRecord,
     pub unit_id: i64,
     pub unit_name: String,
-    pub last_inspected: Option<NaiveDate>,
-    /// The deciding rule of the cycle table and its months.
-    pub cycle_rule: Option<String>,
-    pub cycle_months: Option<u32>,
-    pub due: Option<NaiveDate>,
-    pub due_state: Option<DueState>,
+    /// 周期检查
+    pub periodic: Cycle,
+    /// 自备应急电源专项检查
+    pub emergency: Cycle,
     pub open_hazards: i64,
     pub sealed: i64,
     pub updated_by: String,
@@ -59,19 +126,47 @@ pub struct CustomerRow {
     pub unit_path: String,
 }
 
+impl CustomerRow {
+    pub fn cycles(&self) -> [&Cycle; 2] {
+        [&self.periodic, &self.emergency]
+    }
+
+    /// The more urgent of the two tracks (overdue before due this month).
+    pub fn due_state(&self) -> Option<DueState> {
+        let rank = |s: Option<DueState>| match s {
+            Some(DueState::Overdue) => 3,
+            Some(DueState::DueThisMonth) => 2,
+            Some(DueState::NotDue) => 1,
+            None => 0,
+        };
+        let (a, b) = (self.periodic.due_state, self.emergency.due_state);
+        if rank(b) > rank(a) { b } else { a }
+    }
+}
+
+// The last inspection completing each track, as `InspectionKind::completes` says: any kind but
+// the emergency-power check completes the periodic cycle; only that kind, or an inspection that
+// actually checked the emergency-power section, completes the special check.
 const CUSTOMER_COLUMNS: &str = "c.id, c.account_no, c.name, c.address, c.unit_id, u.name, u.path, c.voltage_kv, \
     c.importance, c.importance_document, c.importance_date, c.industry, c.supply_sources, c.supply_kind, \
     c.emergency_power, c.emergency_kind, c.emergency_capacity_kw, c.emergency_last_test, c.electrician_name, \
     c.electrician_phone, c.preventive_test_due, c.registered_on, c.updated_by, \
-    (SELECT MAX(i.inspected_on) FROM inspections i WHERE i.customer_id = c.id), \
+    (SELECT MAX(i.inspected_on) FROM inspections i WHERE i.customer_id = c.id AND i.kind <> 'emergency_power') AS last_periodic, \
     (SELECT COUNT(*) FROM hazards h WHERE h.customer_id = c.id AND h.state <> 'closed'), \
-    (SELECT COUNT(*) FROM seals s WHERE s.customer_id = c.id AND s.unsealed_on IS NULL)";
+    (SELECT COUNT(*) FROM seals s WHERE s.customer_id = c.id AND s.unsealed_on IS NULL), \
+    (SELECT MAX(i.inspected_on) FROM inspections i WHERE i.customer_id = c.id \
+     AND (i.kind = 'emergency_power' OR i.emergency_checked = 1)) AS last_emergency";
 
 fn day(v: Option<String>) -> Option<NaiveDate> {
     v.as_deref().and_then(crate::people::stored_day)
 }
 
-fn customer_from(r: &sqlx::any::AnyRow, rules: &[CycleRule], today: NaiveDate) -> Result<CustomerRow, sqlx::Error> {
+fn customer_from(
+    r: &sqlx::any::AnyRow,
+    rules: &[CycleRule],
+    industries: &[String],
+    today: NaiveDate,
+) -> Result<CustomerRow, sqlx::Error> {
     let decode = |what: &str| sqlx::Error::Decode(format!("customer {what}").into());
     let record = CustomerRecord {
         account_no: r.try_get(1)?,
@@ -95,25 +190,44 @@ fn customer_from(r: &sqlx::any::AnyRow, rules: &[CycleRule], today: NaiveDate) -
         preventive_test_due: day(r.try_get(20)?),
         registered_on: day(r.try_get(21)?),
     };
-    let last_inspected = day(r.try_get(23)?);
-    let rule = cycles::cycle(&record.facts(), rules);
+    let facts = record.facts(industries);
     let since = record.registered_on.unwrap_or(today);
-    let due = rule.and_then(|r| r.months).map(|m| cycles::next_due(last_inspected, since, m));
+    let periodic = Cycle::of(&facts, rules, Track::Periodic, day(r.try_get("last_periodic")?), since, today);
+    let emergency = Cycle::of(&facts, rules, Track::EmergencyPower, day(r.try_get("last_emergency")?), since, today);
     Ok(CustomerRow {
         id: r.try_get(0)?,
         unit_id: r.try_get(4)?,
         unit_name: r.try_get(5)?,
         unit_path: r.try_get(6)?,
-        last_inspected,
-        cycle_rule: rule.map(|r| r.code.clone()),
-        cycle_months: rule.and_then(|r| r.months),
-        due_state: due.map(|d| cycles::due_state(d, today)),
-        due,
+        periodic,
+        emergency,
         open_hazards: r.try_get(24)?,
         sealed: r.try_get(25)?,
         updated_by: r.try_get(22)?,
         record,
     })
+}
+
+/// What a ticket takes from the register for its customer.
+#[derive(Debug, Clone)]
+pub struct RegisteredCustomer {
+    pub id: i64,
+    pub name: String,
+    pub voltage_kv: f64,
+}
+
+/// The customer registered under 户号 `account_no`, if any (whoever asks: a ticket names its
+/// customer by 户号 and takes the voltage from the register).
+pub async fn registered_customer(app: &App, account_no: &str) -> Result<Option<RegisteredCustomer>, AppError> {
+    let row = sqlx::query("SELECT id, name, voltage_kv FROM customers WHERE account_no = $1")
+        .bind(account_no.trim())
+        .fetch_optional(app.db().pool())
+        .await?;
+    row.map(|r| {
+        Ok(RegisteredCustomer { id: r.try_get("id")?, name: r.try_get("name")?, voltage_kv: r.try_get("voltage_kv")? })
+    })
+    .transpose()
+    .map_err(|e: sqlx::Error| AppError::from(e))
 }
 
 /// Which customers a list shows.
@@ -149,12 +263,13 @@ pub async fn list_customers<P: CustomersReach>(
     }
     sql.push_str(" ORDER BY c.account_no LIMIT 20000");
     let rules = cycle_rules(app).await?;
+    let industries = &app.inspections_config().emergency_power_industries;
     let today = app.today();
     let rows = gridsafe_store::bound(sql, &binds).fetch_all(app.db().pool()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let c = customer_from(r, &rules, today)?;
-        if filter.due.is_none_or(|d| c.due_state == Some(d)) {
+        let c = customer_from(r, &rules, industries, today)?;
+        if filter.due.is_none_or(|d| c.cycles().iter().any(|k| k.due_state == Some(d))) {
             out.push(c);
         }
     }
@@ -170,7 +285,12 @@ pub async fn customer<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64
     .fetch_optional(app.db().pool())
     .await?
     .ok_or(AppError::NotFound)?;
-    let c = customer_from(&row, &cycle_rules(app).await?, app.today())?;
+    let c = customer_from(
+        &row,
+        &cycle_rules(app).await?,
+        &app.inspections_config().emergency_power_industries,
+        app.today(),
+    )?;
     crate::identity::check_stored_path(cap, &c.unit_path)?;
     Ok(c)
 }
@@ -583,14 +703,23 @@ pub async fn set_cycle(
     Ok(())
 }
 
-/// The plan of a unit and month: customers due that month or overdue, and those inspected in it.
+/// One line of the plan: a customer on one track, with its due day (or the day it was done).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEntry {
+    pub customer: CustomerRow,
+    pub track: Track,
+    pub day: NaiveDate,
+}
+
+/// The plan of a unit and month, per track: customers due that month or overdue, and those whose
+/// inspection on that track was done in it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     /// `YYYY-MM`
     pub month: String,
-    pub overdue: Vec<CustomerRow>,
-    pub due: Vec<CustomerRow>,
-    pub done: Vec<(CustomerRow, NaiveDate)>,
+    pub overdue: Vec<PlanEntry>,
+    pub due: Vec<PlanEntry>,
+    pub done: Vec<PlanEntry>,
 }
 
 /// Customers in reach (optionally one unit's subtree) as the plan of `month` shows them.
@@ -604,18 +733,7 @@ pub async fn plan<P: CustomersReach>(
     let filter = CustomerFilter { unit_id, ..CustomerFilter::default() };
     let customers = list_customers(app, cap, &filter).await?;
     let key = format!("{:04}-{:02}", month.year(), month.month());
-    let mut done_in: HashMap<i64, NaiveDate> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT customer_id, MAX(inspected_on) FROM inspections WHERE inspected_on LIKE $1 GROUP BY customer_id",
-    )
-    .bind(format!("{key}%"))
-    .fetch_all(app.db().pool())
-    .await?
-    {
-        if let Some(d) = day(r.try_get(1)?) {
-            done_in.insert(r.try_get(0)?, d);
-        }
-    }
+    let in_month = |d: NaiveDate| d.format("%Y-%m").to_string() == key;
     let today = app.today();
     let month_end = month
         .with_day(1)
@@ -623,17 +741,18 @@ pub async fn plan<P: CustomersReach>(
         .map_or(month, |d| d.pred_opt().unwrap_or(d));
     let mut plan = Plan { month: key.clone(), overdue: Vec::new(), due: Vec::new(), done: Vec::new() };
     for c in customers {
-        if let Some(d) = done_in.get(&c.id) {
-            plan.done.push((c, *d));
-            continue;
-        }
-        match c.due {
-            Some(due) if due < today && due <= month_end => plan.overdue.push(c),
-            Some(due) if due.format("%Y-%m").to_string() == key => plan.due.push(c),
-            _ => {}
+        for cycle in c.cycles() {
+            let entry = |day| PlanEntry { customer: c.clone(), track: cycle.track, day };
+            match (cycle.last, cycle.due) {
+                (Some(last), _) if in_month(last) && cycle.months.is_some() => plan.done.push(entry(last)),
+                (_, Some(due)) if due < today && due <= month_end => plan.overdue.push(entry(due)),
+                (_, Some(due)) if in_month(due) => plan.due.push(entry(due)),
+                _ => {}
+            }
         }
     }
-    plan.overdue.sort_by_key(|c| c.due);
-    plan.due.sort_by_key(|c| c.due);
+    plan.overdue.sort_by_key(|e| e.day);
+    plan.due.sort_by_key(|e| e.day);
+    plan.done.sort_by_key(|e| e.day);
     Ok(plan)
 }

@@ -1,7 +1,10 @@
 //! The demo company's customers: a hospital with a full history from inspection to a closed
-//! hazard, a base station whose unregistered generator is sealed while its hazard is open, a bank
-//! overdue for inspection, a farm due soon, a chemical plant with an overdue grid-side hazard
-//! escalated up the tree, and a customer of another county.
+//! hazard, a base station whose unregistered generator is sealed while its hazard is open, a
+//! second base station overdue for its six-month emergency-power check (a periodic visit that
+//! found its emergency items 不适用 did not count), a bank overdue for inspection whose owner
+//! refused to sign the notice (recorded with a witness and a photo, then filed all the same), a
+//! farm due soon, a chemical plant with an overdue grid-side hazard escalated up the tree, and a
+//! customer of another county.
 
 use std::collections::HashMap;
 
@@ -114,6 +117,18 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
             -200,
         ),
         customer(
+            "0701000106",
+            "中国铁塔孝南槐荫基站",
+            "孝南区槐荫大道 233 号",
+            county,
+            "0.4kV",
+            "none",
+            "",
+            "移动基站",
+            "none",
+            -190,
+        ),
+        customer(
             "0702000201",
             "汉川市人民医院",
             "汉川市仙女山街道 99 号",
@@ -154,6 +169,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
                    defect: Option<(&'static str, &'static str)>,
                    conclusion: &str| {
         InspectionInput {
+            participants: Vec::new(),
             customer_id: customer,
             inspected_on: day(on),
             kind: "periodic".into(),
@@ -161,6 +177,13 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
             results: answers(defect),
             conclusion: conclusion.into(),
         }
+    };
+    // A visit whose emergency-power items were all 不适用: it does not complete the special check.
+    let not_applicable = |mut input: InspectionInput| {
+        for i in items.iter().filter(|i| i.section == "emergency_power") {
+            input.results.insert(i.id, ("na".to_owned(), String::new()));
+        }
+        input
     };
     let step = |s: &str| StepInput { step: s.into(), ..StepInput::default() };
 
@@ -275,12 +298,63 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
     customers::take_step(app, &record, meta, h2, &step("rectify")).await?;
     customers::seal(app, &record, meta, h2, "30 kW 柴油发电机", "FC-2026-0031", &day(-5)).await?;
 
-    // The bank: last inspected eight months ago, overdue on its six-month cycle.
+    // The bank: last inspected eight months ago, overdue on its six-month check. That visit
+    // found an unlocked meter box; the owner refused to sign the notice, which was left with a
+    // witness and photographed, and filed with the power authority all the same.
+    let i3 = customers::record_inspection(
+        app,
+        &record,
+        meta,
+        inspect(ids[2], -190, vec![a, b], Some(("metering", "计量柜门锁损坏，封印缺失")), "计量装置封印缺失。"),
+    )
+    .await?;
+    let h5 = customers::register_hazard(
+        app,
+        &record,
+        meta,
+        HazardInput {
+            customer_id: None,
+            inspection_id: Some(i3),
+            unit_id: None,
+            title: "计量柜门锁损坏、封印缺失".into(),
+            description: "计量柜门锁损坏，封印缺失，存在窃电及误碰带电部位风险。".into(),
+            grade: "general".into(),
+            responsibility: "customer".into(),
+        },
+    )
+    .await?;
+    customers::take_step(app, &record, meta, h5, &StepInput { deadline: day(30), ..step("notify") }).await?;
+    customers::take_step(
+        app,
+        &record,
+        meta,
+        h5,
+        &StepInput {
+            refused_on: day(0),
+            delivery: "留置送达".into(),
+            witness: "城站路社区网格员 李敏".into(),
+            photo: Some(("留置送达.png".into(), DELIVERY_PHOTO.to_vec())),
+            ..step("refuse_receipt")
+        },
+    )
+    .await?;
+    customers::take_step(
+        app,
+        &record,
+        meta,
+        h5,
+        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕47号".into(), ..step("file") },
+    )
+    .await?;
+
+    // The second base station: no emergency power recorded, but its industry puts it on the
+    // six-month special check; a periodic visit a month ago answered the emergency items 不适用,
+    // so the check is overdue all the same.
     customers::record_inspection(
         app,
         &record,
         meta,
-        inspect(ids[2], -190, vec![a, b], None, "未发现自备电源，运行正常。"),
+        not_applicable(inspect(ids[5], -30, vec![a, b], None, "运行正常。")),
     )
     .await?;
 
@@ -343,5 +417,13 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         },
     )
     .await?;
-    Ok((ids.len(), [h1, h2, h3, h4].len()))
+    Ok((ids.len(), [h1, h2, h3, h4, h5].len()))
 }
+
+/// A 1×1 PNG, standing in for the photo of a notice left at the customer's door.
+const DELIVERY_PHOTO: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D,
+    0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];

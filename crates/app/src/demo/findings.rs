@@ -1,6 +1,7 @@
 //! The demo company's marketing data: work orders and meter events that the cross-audit finds
 //! things in (ticketless and single-person work, a lapsed exam, a cover opened with no ticket),
-//! one finding confirmed into a rectification task.
+//! one finding confirmed into the closed loop (a hazard past its deadline, escalated by the
+//! daily job), one dismissed.
 
 use chrono::Duration;
 use gridsafe_crossaudit::input::{EventKind, MeterEvent, ORDER_TYPES, Tables, WorkOrder};
@@ -10,7 +11,9 @@ use gridsafe_domain::findings::Review;
 use crate::findings::{self, FindingFilter, TaskInput};
 use crate::{App, AppError, RequestMeta};
 
-pub async fn fill(app: &App, meta: &RequestMeta, unit: i64) -> Result<usize, AppError> {
+/// Fills the marketing data; answers how many findings there are and how many hazards their
+/// confirmation opened.
+pub async fn fill(app: &App, meta: &RequestMeta, unit: i64) -> Result<(usize, usize), AppError> {
     let op = Principal::operator("gridsafe demo", Channel::Cli);
     let import = op.authorize::<perm::MarketingImport>()?;
     let review = op.authorize::<perm::FindingsReview>()?;
@@ -60,9 +63,10 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64) -> Result<usize, App
     let filter = FindingFilter { rule: Some("NO_TICKET".into()), ..FindingFilter::default() };
     let view = op.authorize::<perm::FindingsView>()?;
     let found = findings::list_findings(app, &view, &filter, 100).await?;
+    let mut hazards = 0;
     if let Some(f) = found.iter().find(|f| f.entity_id == "WO-DEMO-0101") {
         let task = TaskInput { responsible: "孝南装表接电班 班长".into(), deadline: String::new() };
-        findings::review(
+        let hazard = findings::review(
             app,
             &review,
             meta,
@@ -72,6 +76,25 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64) -> Result<usize, App
             task,
         )
         .await?;
+        // Demo history: confirmed three weeks ago with a deadline last week, still not rectified;
+        // the daily job escalates it (督办) when the demo runs it.
+        if let Some(h) = hazard {
+            let day = (app.today() - Duration::days(6)).to_string();
+            let mut tx = app.db().begin_write().await?;
+            sqlx::query("UPDATE hazards SET deadline = $1, registered_on = $2 WHERE id = $3")
+                .bind(&day)
+                .bind((app.today() - Duration::days(21)).to_string())
+                .bind(h)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE rectification_tasks SET deadline = $1 WHERE source_kind = 'hazard' AND source_id = $2")
+                .bind(&day)
+                .bind(h)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            hazards += 1;
+        }
     }
     if let Some(f) = found.iter().find(|f| f.entity_id == "WO-DEMO-0104") {
         findings::review(
@@ -85,5 +108,5 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64) -> Result<usize, App
         )
         .await?;
     }
-    Ok(findings::list_findings(app, &view, &FindingFilter::default(), 1000).await?.len())
+    Ok((findings::list_findings(app, &view, &FindingFilter::default(), 1000).await?.len(), hazards))
 }

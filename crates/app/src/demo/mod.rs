@@ -98,6 +98,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
                 valid_from: today + Duration::days(*from),
                 valid_to: today + Duration::days(*to),
                 project: Some("业扩配套及装表接电".into()),
+                customer_id: None,
             });
         }
     }
@@ -159,7 +160,9 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         });
         let lists = [(6, QualKind::WorkLeader), (10, QualKind::TicketIssuer), (12, QualKind::WorkPermitter)];
         for (every, kind) in lists {
-            if i % every == 0 && !(*contractor && kind != QualKind::WorkLeader) {
+            // A second set of work leaders, so that the county's tickets in progress each have one.
+            let listed = i % every == 0 || (kind == QualKind::WorkLeader && i % 5 == 1);
+            if listed && !(*contractor && kind != QualKind::WorkLeader) {
                 tables.qualifications.push(TQual {
                     line: 0,
                     person_id: code.clone(),
@@ -256,8 +259,9 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         accounts.push((username.to_owned(), role.to_owned()));
     }
     let tickets = tickets::fill(app, meta, counties[0], &reach).await?;
-    let findings = findings::fill(app, meta, counties[0]).await?;
+    let (findings, finding_hazards) = findings::fill(app, meta, counties[0]).await?;
     let (customers, hazards) = customers::fill(app, meta, counties[0], counties[1]).await?;
+    let hazards = hazards + finding_hazards;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,

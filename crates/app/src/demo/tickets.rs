@@ -39,9 +39,9 @@ const CLOSED_PASS: Plan = Plan {
     content: "新装低压三相电能表一只并接电",
     issuer: "XG1011",
     co_issuer: "",
-    leader: "XG1007",
+    leader: "XG1019",
     permitter: "XG1013",
-    crew: &["XG1004", "XG1005"],
+    crew: &["XG1023", "XG1024"],
     window: (-3, 5),
 };
 
@@ -54,7 +54,7 @@ const CLOSED_FAIL: Plan = Plan {
     content: "更换高压计量柜电能表，不停电",
     issuer: "XG1021",
     co_issuer: "",
-    leader: "XG1019",
+    leader: "XG1031",
     permitter: "XG1025",
     crew: &["XG1008"],
     window: (-3, 5),
@@ -69,8 +69,8 @@ const CLOSED_UNEVALUATED: Plan = Plan {
     content: "新装 630kVA 专变送电",
     issuer: "XG1041",
     co_issuer: "",
-    leader: "XG1031",
-    permitter: "XG1037",
+    leader: "XG1037",
+    permitter: "XG1025",
     crew: &["XG1009", "XG1010"],
     window: (-3, 5),
 };
@@ -160,7 +160,9 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
     walk(id, &CLOSED_UNEVALUATED, "close").await?;
     count += 3;
 
-    // In progress now: started (the demo work leader's), interrupted, permitted, work ended.
+    // In progress now: started, interrupted, permitted, work ended. A ticket holds its people
+    // until its work ended, so these have people of their own (the demo accounts' people stay
+    // free, so that a newcomer can walk a new ticket).
     static STARTED: Plan = Plan {
         order: "WO-DEMO-0004",
         kind: "meter_replacement",
@@ -180,6 +182,8 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
         customer: ("4300005005", "孝南区新华路农贸市场"),
         location: "新华路农贸市场总表箱",
         content: "批量换表（雷雨间断）",
+        leader: "XG1017",
+        crew: &["XG1018"],
         ..CLOSED_FAIL
     };
     let id = walk(create(&INTERRUPTED).await?, &INTERRUPTED, "start").await?;
@@ -191,7 +195,9 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
         customer: ("4300006006", "孝南区朋兴乡养殖场"),
         location: "朋兴乡养殖场配电箱",
         content: "欠费结清后复电",
-        crew: &["XG1009"],
+        leader: "XG1022",
+        permitter: "XG1037",
+        crew: &["XG1029"],
         ..CLOSED_UNEVALUATED
     };
     walk(create(&PERMITTED).await?, &PERMITTED, "permit").await?;
@@ -245,7 +251,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
         order: "WO-DEMO-0010",
         customer: ("4300010010", "孝南区长征路 8 号"),
         location: "长征路 8 号表箱",
-        leader: "XG1025",
+        leader: "XG1027",
         permitter: "XG1013",
         crew: &["XG1006"],
         window: (-2, 6),

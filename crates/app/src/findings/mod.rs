@@ -43,14 +43,15 @@ pub struct FindingRow {
     pub review_reason: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<String>,
-    pub task_id: Option<i64>,
+    /// The hazard its confirmation opened in the closed loop.
+    pub hazard_id: Option<i64>,
     #[serde(skip)]
     pub unit_path: String,
 }
 
 const FINDING_COLUMNS: &str = "f.id, f.rule, f.entity_kind, f.entity_id, f.subject, f.detail, f.unit_id, u.name, u.path, \
     f.month, f.state, f.review_reason, f.reviewed_by, f.reviewed_at, \
-    (SELECT MIN(k.id) FROM rectification_tasks k WHERE k.source_kind = 'finding' AND k.source_id = f.id)";
+    (SELECT MIN(h.id) FROM hazards h WHERE h.source_kind = 'finding' AND h.source_id = f.id)";
 
 fn finding_from(r: &sqlx::any::AnyRow) -> Result<FindingRow, sqlx::Error> {
     let state: String = r.try_get(10)?;
@@ -72,7 +73,7 @@ fn finding_from(r: &sqlx::any::AnyRow) -> Result<FindingRow, sqlx::Error> {
             .try_get::<Option<String>, _>(13)?
             .and_then(|t| Timestamp::from_db(&t))
             .map(|t| t.local_display()),
-        task_id: r.try_get(14)?,
+        hazard_id: r.try_get(14)?,
     })
 }
 
@@ -369,8 +370,10 @@ pub struct TaskInput {
     pub deadline: String,
 }
 
-/// The safety auditor's review of an open finding: confirm (a rectification task of the
-/// finding's unit follows, in the same transaction) or dismiss with a reason.
+/// The safety auditor's review of an open finding: confirm or dismiss with a reason. A
+/// confirmed finding opens a grid-side hazard of the finding's unit in the one closed loop, in
+/// the same transaction: planned with its responsible person, deadline and task, then rectified,
+/// reviewed (复查) and closed (销号), escalated (督办) when overdue. Answers the hazard's id.
 pub async fn review(
     app: &App,
     cap: &Capability<perm::FindingsReview>,
@@ -421,25 +424,24 @@ pub async fn review(
     if changed == 0 {
         return Err(AppError::Conflict("conflict-finding-changed"));
     }
-    let mut task_id = None;
+    let mut hazard_id = None;
     if let Some(deadline) = deadline {
         let rule = gridsafe_crossaudit::engine::Rule::from_code(&f.rule).map_or(f.rule.as_str(), |r| r.chinese());
         let title = format!("{rule} {} {}", f.entity_id, f.subject).trim().to_owned();
-        let tid: i64 = sqlx::query(
-            "INSERT INTO rectification_tasks (source_kind, source_id, unit_id, title, responsible, deadline, state, created_at, created_by) \
-             VALUES ('finding', $1, $2, $3, $4, $5, 'open', $6, $7) RETURNING id",
-        )
-        .bind(id)
-        .bind(f.unit_id)
-        .bind(&title)
-        .bind(trim_blank(&task.responsible))
-        .bind(deadline.to_string())
-        .bind(&at)
-        .bind(&cap.actor().name)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        task_id = Some(tid);
+        let new = crate::customers::NewHazard {
+            customer_id: None,
+            inspection_id: None,
+            source_kind: "finding",
+            source_id: Some(id),
+            unit_id: f.unit_id,
+            title: title.chars().take(100).collect(),
+            description: f.detail.clone(),
+            grade: app.crossaudit_config().finding_grade.clone(),
+            responsibility: gridsafe_domain::hazards::Responsibility::Grid,
+            plan: Some((trim_blank(&task.responsible).to_owned(), deadline, title)),
+        };
+        let (hid, _) = crate::customers::insert_hazard(&mut tx, cap.actor(), &new, now).await?;
+        hazard_id = Some(hid);
     }
     let event = NewEvent::new(
         if decision == Review::Confirm { "finding.confirmed" } else { "finding.dismissed" },
@@ -449,11 +451,11 @@ pub async fn review(
     .unit(f.unit_id)
     .summary(serde_json::json!({
         "rule": f.rule, "entity": format!("{}:{}", f.entity_kind, f.entity_id), "subject": f.subject,
-        "reason": trim_blank(reason), "task": task_id, "deadline": deadline.map(|d| d.to_string()),
+        "reason": trim_blank(reason), "hazard": hazard_id, "deadline": deadline.map(|d| d.to_string()),
     }));
     append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
     tx.commit().await?;
-    Ok(task_id)
+    Ok(hazard_id)
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -12,6 +12,8 @@ use gridsafe_crossaudit::input::{
     Tables, Ticket, TicketStatus, WorkOrder,
 };
 use gridsafe_domain::access::Actor;
+use gridsafe_domain::orders::OrderType;
+use gridsafe_domain::tickets::{State, Times};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
@@ -85,8 +87,10 @@ pub async fn tables(app: &App) -> Result<Tables, AppError> {
             license_level: r.try_get::<Option<i64>, _>(3)?.and_then(|l| u8::try_from(l).ok()),
         });
     }
+    // Only confirmed agreements count; one limited to a customer covers only that customer's work.
     for r in sqlx::query(
-        "SELECT a.code, c.code, a.valid_from, a.valid_to FROM safety_agreements a JOIN contractors c ON c.id = a.contractor_id",
+        "SELECT a.code, c.code, a.valid_from, a.valid_to, a.customer_no FROM safety_agreements a \
+         JOIN contractors c ON c.id = a.contractor_id WHERE a.confirmed_at IS NOT NULL",
     )
     .fetch_all(pool)
     .await?
@@ -98,6 +102,7 @@ pub async fn tables(app: &App) -> Result<Tables, AppError> {
             valid_from: day(&r.try_get::<String, _>(2)?)?,
             valid_to: day(&r.try_get::<String, _>(3)?)?,
             project: None,
+            customer_id: r.try_get(4)?,
         });
     }
     for r in sqlx::query(
@@ -144,16 +149,16 @@ pub async fn tables(app: &App) -> Result<Tables, AppError> {
     Ok(t)
 }
 
-/// GridSafe's tickets as the export writes them. Tickets never permitted authorise nothing and
-/// are left out; permitted ones are `open` until closed, 作废 and 未执行 are kept as such.
+/// GridSafe's tickets as the export writes them, each with the window it authorises
+/// ([`Times::authorised`]: from its 许可 to its 工作终结, open while work goes on); tickets that
+/// never authorised work (never permitted) are left out, 作废 and 未执行 ones kept as such.
 async fn tickets(app: &App, t: &mut Tables) -> Result<(), AppError> {
     let pool = app.db().pool();
-    let code_of = |col: &str| format!("(SELECT code FROM people WHERE id = t.{col})");
+    let code_of = |col: &str| format!("(SELECT code FROM people WHERE id = t.{col}) AS {col}_code");
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT t.id, t.number, tt.name, t.customer_id, {}, {}, {}, {}, t.state, t.finished_at, t.verdict, \
-         (SELECT MAX(s.at) FROM ticket_steps s WHERE s.ticket_id = t.id AND s.step = 'permit') \
-         FROM tickets t JOIN ticket_types tt ON tt.code = t.type_code \
-         WHERE t.state IN ('permitted', 'started', 'interrupted', 'work_ended', 'closed', 'void')",
+        "SELECT t.id, t.number, tt.name AS type_name, t.customer_id, {}, {}, {}, {}, t.state, t.planned_start, t.planned_end, \
+         t.extended_to, t.permitted_at, t.work_ended_at, t.finished_at, t.verdict, t.work_kind \
+         FROM tickets t JOIN ticket_types tt ON tt.code = t.type_code WHERE t.permitted_at IS NOT NULL",
         code_of("issuer_id"),
         code_of("co_issuer_id"),
         code_of("leader_id"),
@@ -174,34 +179,54 @@ async fn tickets(app: &App, t: &mut Tables) -> Result<(), AppError> {
         orders.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
     }
     for r in rows {
-        let id: i64 = r.try_get(0)?;
-        let state: String = r.try_get(8)?;
-        let permitted_at = r.try_get::<Option<String>, _>(11)?.as_deref().map(local).transpose()?;
-        let (status, ended_at) = match state.as_str() {
-            "closed" => (TicketStatus::Ended, r.try_get::<Option<String>, _>(9)?.as_deref().map(local).transpose()?),
-            "void" => (TicketStatus::Void, None),
-            _ => (TicketStatus::Open, None),
+        let id: i64 = r.try_get("id")?;
+        let stamp = |c: &str| -> Result<Option<Timestamp>, AppError> {
+            r.try_get::<Option<String>, _>(c)?
+                .map(|s| Timestamp::from_db(&s).ok_or_else(|| AppError::internal("stored time")))
+                .transpose()
         };
-        let opt = |i: usize| -> Result<String, AppError> { Ok(r.try_get::<Option<String>, _>(i)?.unwrap_or_default()) };
+        let state =
+            State::from_code(&r.try_get::<String, _>("state")?).ok_or_else(|| AppError::internal("ticket state"))?;
+        let times = Times {
+            state,
+            planned_start: stamp("planned_start")?.ok_or_else(|| AppError::internal("stored time"))?,
+            planned_end: stamp("planned_end")?.ok_or_else(|| AppError::internal("stored time"))?,
+            extended_to: stamp("extended_to")?,
+            permitted_at: stamp("permitted_at")?,
+            work_ended_at: stamp("work_ended_at")?,
+            finished_at: stamp("finished_at")?,
+        };
+        let china = |ts: Timestamp| ts.as_utc().with_timezone(&gridsafe_domain::time::CHINA).naive_local();
+        let (status, permitted_at, ended_at) = match (state, times.authorised()) {
+            (_, Some(span)) => (
+                if span.until.is_some() { TicketStatus::Ended } else { TicketStatus::Open },
+                Some(china(span.from)),
+                span.until.map(china),
+            ),
+            (State::NotExecuted, None) => (TicketStatus::NotExecuted, times.permitted_at.map(china), None),
+            (_, None) => (TicketStatus::Void, times.permitted_at.map(china), None),
+        };
+        let opt = |c: &str| -> Result<String, AppError> { Ok(r.try_get::<Option<String>, _>(c)?.unwrap_or_default()) };
         t.tickets.push(Ticket {
             line: 0,
-            ticket_id: r.try_get(1)?,
-            kind: r.try_get(2)?,
-            customer_id: opt(3)?,
+            ticket_id: r.try_get("number")?,
+            kind: r.try_get("type_name")?,
+            customer_id: opt("customer_id")?,
             order_ids: orders.remove(&id).unwrap_or_default(),
-            issuer: opt(4)?,
-            co_issuer: opt(5)?,
-            leader: opt(6)?,
-            permitter: opt(7)?,
+            issuer: opt("issuer_id_code")?,
+            co_issuer: opt("co_issuer_id_code")?,
+            leader: opt("leader_id_code")?,
+            permitter: opt("permitter_id_code")?,
             crew: crews.remove(&id).unwrap_or_default(),
             permitted_at,
             ended_at,
             status,
-            evaluation: match r.try_get::<Option<String>, _>(10)?.as_deref() {
+            evaluation: match r.try_get::<Option<String>, _>("verdict")?.as_deref() {
                 Some("pass") => Some(Evaluation::Pass),
                 Some("fail") => Some(Evaluation::Fail),
                 _ => None,
             },
+            work_kind: OrderType::parse(&r.try_get::<String, _>("work_kind")?),
         });
     }
     Ok(())
@@ -268,7 +293,10 @@ pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str
     let started = Instant::now();
     let tables = tables(app).await?;
     let today = app.today();
-    let found = engine::audit(&tables, today, &app.crossaudit_config().thresholds());
+    let mut thresholds = app.crossaudit_config().thresholds();
+    // GridSafe's tickets know their work kind: the set to evaluate is the deployment's.
+    thresholds.must_evaluate = app.tickets_config().must_evaluate_set();
+    let found = engine::audit(&tables, today, &thresholds);
     let place = placement(app).await?;
     let now = app.now();
     let at = now.to_db();

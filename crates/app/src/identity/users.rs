@@ -4,7 +4,7 @@ use gridsafe_domain::text::trim_blank;
 use std::collections::BTreeMap;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use gridsafe_domain::access::{AdminClass, Capability, UnitPath, check_admin_separation, perm};
+use gridsafe_domain::access::{Capability, UnitPath, check_separation, perm};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
@@ -284,23 +284,8 @@ pub async fn create_user(
     Ok((id, password))
 }
 
-async fn admin_classes_held(conn: &mut sqlx::AnyConnection, user_id: i64) -> Result<Vec<AdminClass>, AppError> {
-    let rows = sqlx::query(
-        "SELECT DISTINCT r.admin_class FROM user_roles ur JOIN roles r ON r.code = ur.role_code \
-         WHERE ur.user_id = $1 AND r.admin_class IS NOT NULL",
-    )
-    .bind(user_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let code: String = r.try_get(0)?;
-            AdminClass::from_code(&code).ok_or_else(|| AppError::internal(format!("admin class {code}")))
-        })
-        .collect()
-}
-
-/// Grants `role` at `unit_id`. Refused when the user would hold two administrator classes.
+/// Grants `role` at `unit_id`. Refused (ADMIN_SEPARATION) when the account would then hold the
+/// permissions of two administrator classes, or an administrator's with business ones.
 pub async fn grant_role(
     app: &App,
     cap: &Capability<perm::UsersManage>,
@@ -313,14 +298,20 @@ pub async fn grant_role(
     let unit = unit_by_id(app, unit_id).await?.ok_or(AppError::NotFound)?;
     cap.check(&unit.path)?;
     let mut tx = app.db().begin_write().await?;
-    let class_row =
-        sqlx::query("SELECT admin_class FROM roles WHERE code = $1").bind(role).fetch_optional(&mut *tx).await?;
-    let Some(class_row) = class_row else {
+    super::roles::lock_roles(&mut tx, app).await?;
+    let known: Option<String> =
+        sqlx::query_scalar("SELECT code FROM roles WHERE code = $1").bind(role).fetch_optional(&mut *tx).await?;
+    if known.is_none() {
         return Err(AppError::NotFound);
-    };
-    let class: Option<String> = class_row.try_get(0)?;
-    let held = admin_classes_held(&mut tx, user_id).await?;
-    check_admin_separation(&held, class.as_deref().and_then(AdminClass::from_code))?;
+    }
+    // Separation holds on what the roles grant, the new one with those held (三权分立).
+    let grants = super::roles::grants_in(&mut tx).await?;
+    let mut roles: Vec<String> = sqlx::query_scalar("SELECT DISTINCT role_code FROM user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    roles.push(role.to_owned());
+    check_separation(roles.iter().flat_map(|r| grants.get(r).cloned().unwrap_or_default()))?;
     sqlx::query(
         "INSERT INTO user_roles (user_id, role_code, unit_id, granted_at, granted_by) VALUES ($1, $2, $3, $4, $5)",
     )

@@ -1,7 +1,7 @@
 //! Contractors (外包单位): licence, safety agreements, ratings, blacklist.
 
 use gridsafe_domain::access::{Capability, UnitPath, perm};
-use gridsafe_domain::people::ContractorFacts;
+use gridsafe_domain::people::{Agreement, ContractorFacts};
 use gridsafe_domain::text::trim_blank;
 use serde::Serialize;
 use sqlx::Row;
@@ -162,24 +162,46 @@ pub struct AgreementRow {
     pub code: String,
     pub contractor_id: i64,
     pub project: Option<String>,
+    /// 户号 of the only customer whose work it covers.
+    pub customer_no: Option<String>,
     pub valid_from: String,
     pub valid_to: String,
+    /// Who recorded it (the contractor's own administrator records drafts).
+    pub recorded_by: Option<String>,
+    /// Confirmed by the supply company's side: until then it is a draft that satisfies no rule.
+    pub confirmed_at: Option<String>,
+    pub confirmed_by: Option<String>,
+}
+
+impl AgreementRow {
+    pub fn is_draft(&self) -> bool {
+        self.confirmed_at.is_none()
+    }
 }
 
 pub async fn agreements_of(app: &App, contractor_id: i64) -> Result<Vec<AgreementRow>, AppError> {
-    let rows = sqlx::query("SELECT id, code, contractor_id, project, valid_from, valid_to FROM safety_agreements WHERE contractor_id = $1 ORDER BY valid_to DESC")
-        .bind(contractor_id)
-        .fetch_all(app.db().pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, code, contractor_id, project, customer_no, valid_from, valid_to, recorded_by, confirmed_at, confirmed_by \
+         FROM safety_agreements WHERE contractor_id = $1 ORDER BY valid_to DESC, id DESC",
+    )
+    .bind(contractor_id)
+    .fetch_all(app.db().pool())
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(AgreementRow {
-                id: r.try_get(0)?,
-                code: r.try_get(1)?,
-                contractor_id: r.try_get(2)?,
-                project: r.try_get(3)?,
-                valid_from: r.try_get(4)?,
-                valid_to: r.try_get(5)?,
+                id: r.try_get("id")?,
+                code: r.try_get("code")?,
+                contractor_id: r.try_get("contractor_id")?,
+                project: r.try_get("project")?,
+                customer_no: r.try_get("customer_no")?,
+                valid_from: r.try_get("valid_from")?,
+                valid_to: r.try_get("valid_to")?,
+                recorded_by: r.try_get("recorded_by")?,
+                confirmed_at: r
+                    .try_get::<Option<String>, _>("confirmed_at")?
+                    .map(|t| gridsafe_domain::time::Timestamp::from_db(&t).map_or(t, |t| t.local_display())),
+                confirmed_by: r.try_get("confirmed_by")?,
             })
         })
         .collect()
@@ -189,11 +211,14 @@ pub async fn agreements_of(app: &App, contractor_id: i64) -> Result<Vec<Agreemen
 pub struct AgreementInput {
     pub code: String,
     pub project: String,
+    /// 户号 of the only customer whose work it covers; empty for all the contractor's work.
+    pub customer_no: String,
     pub valid_from: String,
     pub valid_to: String,
 }
 
-/// Records a safety agreement (staff, or the contractor's own administrator).
+/// Records a safety agreement. Staff record it confirmed; what a contractor's own administrator
+/// records is a draft until the supply company's side confirms it ([`confirm_agreement`]).
 pub async fn add_agreement(
     app: &App,
     reach: &Reach<Manage>,
@@ -214,31 +239,83 @@ pub async fn add_agreement(
     {
         problems.push(FieldProblem::new("valid_to", "field-end-before-start"));
     }
+    if input.project.chars().count() > 100 {
+        problems.push(FieldProblem::new("project", "field-name-length").with("max", 100));
+    }
+    let customer_no = trim_blank(&input.customer_no);
+    if customer_no.chars().count() > 40 {
+        problems.push(FieldProblem::new("customer_no", "field-name-length").with("max", 40));
+    }
     let (Some(from), Some(to), true) = (from, to, problems.is_empty()) else {
         return Err(AppError::Invalid(problems));
     };
     let project = (!trim_blank(&input.project).is_empty()).then(|| trim_blank(&input.project).to_owned());
+    let customer_no = (!customer_no.is_empty()).then(|| customer_no.to_owned());
+    let draft = reach.contractor().is_some();
+    let now = app.now();
     let mut tx = app.db().begin_write().await?;
     let id: i64 = sqlx::query(
-        "INSERT INTO safety_agreements (code, contractor_id, project, valid_from, valid_to, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO safety_agreements (code, contractor_id, project, customer_no, valid_from, valid_to, created_at, \
+         recorded_by, confirmed_at, confirmed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(&code)
     .bind(contractor_id)
     .bind(&project)
+    .bind(&customer_no)
     .bind(from.to_string())
     .bind(to.to_string())
-    .bind(app.now().to_db())
+    .bind(now.to_db())
+    .bind(&reach.actor().name)
+    .bind((!draft).then(|| now.to_db()))
+    .bind((!draft).then(|| reach.actor().name.clone()))
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| AppError::from_insert(e, "conflict-agreement-code"))?
     .try_get(0)?;
     let event =
         NewEvent::new("agreement.added", "contractor", contractor_id).unit(c.unit_id).summary(serde_json::json!({
-            "code": code, "project": project, "valid_from": from.to_string(), "valid_to": to.to_string(),
+            "code": code, "project": project, "customer_no": customer_no, "valid_from": from.to_string(),
+            "valid_to": to.to_string(), "draft": draft,
         }));
-    append(&mut tx, app.db().backend(), reach.actor(), meta, app.now(), event).await?;
+    append(&mut tx, app.db().backend(), reach.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Confirms a contractor's draft agreement on the supply company's side, after checking the
+/// signed original: from then on it counts.
+pub async fn confirm_agreement(
+    app: &App,
+    cap: &Capability<perm::ContractorsManage>,
+    meta: &RequestMeta,
+    agreement_id: i64,
+) -> Result<(), AppError> {
+    let contractor_id: i64 = sqlx::query_scalar("SELECT contractor_id FROM safety_agreements WHERE id = $1")
+        .bind(agreement_id)
+        .fetch_optional(app.db().pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let c = managed(app, cap, contractor_id).await?;
+    let now = app.now();
+    let mut tx = app.db().begin_write().await?;
+    let changed = sqlx::query(
+        "UPDATE safety_agreements SET confirmed_at = $1, confirmed_by = $2 WHERE id = $3 AND confirmed_at IS NULL",
+    )
+    .bind(now.to_db())
+    .bind(&cap.actor().name)
+    .bind(agreement_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::Conflict("conflict-already-confirmed"));
+    }
+    let event = NewEvent::new("agreement.confirmed", "contractor", contractor_id)
+        .unit(c.unit_id)
+        .summary(serde_json::json!({ "agreement": agreement_id, "contractor": c.code }));
+    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -353,10 +430,18 @@ pub async fn contractor_facts(app: &App, contractor_id: i64) -> Result<Contracto
             .fetch_optional(app.db().pool())
             .await?
             .ok_or(AppError::NotFound)?;
+    // Drafts count for nothing until the supply company confirms them.
     let agreements = agreements_of(app, contractor_id)
         .await?
-        .iter()
-        .filter_map(|a| Some((stored_day(&a.valid_from)?, stored_day(&a.valid_to)?)))
+        .into_iter()
+        .filter(|a| !a.is_draft())
+        .filter_map(|a| {
+            Some(Agreement {
+                valid_from: stored_day(&a.valid_from)?,
+                valid_to: stored_day(&a.valid_to)?,
+                customer: a.customer_no,
+            })
+        })
         .collect();
     Ok(ContractorFacts {
         name: row.try_get(0)?,

@@ -406,12 +406,15 @@ pub async fn apply_import_with_progress(
 
     for chunk in t.agreements.chunks(BATCH) {
         let mut sql = String::from(
-            "INSERT INTO safety_agreements (code, contractor_id, project, valid_from, valid_to, created_at) VALUES ",
+            "INSERT INTO safety_agreements (code, contractor_id, project, valid_from, valid_to, created_at, recorded_by, \
+             confirmed_at, confirmed_by) VALUES ",
         );
-        sql.push_str(&values(chunk.len(), 6));
+        sql.push_str(&values(chunk.len(), 9));
+        // Imported by staff of the supply company: confirmed by the importer.
         sql.push_str(
             " ON CONFLICT (code) DO UPDATE SET contractor_id = excluded.contractor_id, project = COALESCE(excluded.project, safety_agreements.project), \
-             valid_from = excluded.valid_from, valid_to = excluded.valid_to",
+             valid_from = excluded.valid_from, valid_to = excluded.valid_to, confirmed_at = excluded.confirmed_at, \
+             confirmed_by = excluded.confirmed_by",
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in chunk {
@@ -425,7 +428,10 @@ pub async fn apply_import_with_progress(
                 .bind(&a.project)
                 .bind(a.valid_from.to_string())
                 .bind(a.valid_to.to_string())
-                .bind(&now);
+                .bind(&now)
+                .bind(&reach.actor().name)
+                .bind(&now)
+                .bind(&reach.actor().name);
         }
         q.execute(&mut *tx).await?;
         done += chunk.len();

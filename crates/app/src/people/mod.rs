@@ -13,7 +13,8 @@ mod persons;
 
 pub use contractors::{
     AgreementInput, AgreementRow, ContractorInput, ContractorRow, RATINGS, RatingRow, add_agreement, add_rating,
-    agreements_of, contractor, contractor_facts, list_contractors, ratings_of, save_contractor, set_blacklist,
+    agreements_of, confirm_agreement, contractor, contractor_facts, list_contractors, ratings_of, save_contractor,
+    set_blacklist,
 };
 pub use expiry::{Expiring, expiring, record_expiry_warnings};
 pub use import::{

@@ -19,8 +19,9 @@ pub(crate) use steps::take_step_by;
 pub use steps::{PersonCheck, StepInput, lapse_overdue, parse_step, people_check, take_step};
 
 use gridsafe_domain::access::{Actor, Capability, PermissionMarker, perm};
+use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 use gridsafe_domain::text::trim_blank;
-use gridsafe_domain::tickets::{DocumentType, State};
+use gridsafe_domain::tickets::{DocumentType, State, Times};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
@@ -31,16 +32,12 @@ use crate::{App, AppError, FieldProblem, RequestMeta};
 
 /// The order type of `marketing-export.md` named by its code or Chinese name.
 pub fn order_type(text: &str) -> Option<&'static str> {
-    let t = text.trim();
-    gridsafe_crossaudit::input::ORDER_TYPES
-        .iter()
-        .find(|(code, zh, _)| code.eq_ignore_ascii_case(t) || *zh == t)
-        .map(|(code, _, _)| *code)
+    OrderType::parse(text).map(OrderType::code)
 }
 
 /// Every order type code, in the export's order.
 pub fn order_types() -> Vec<&'static str> {
-    gridsafe_crossaudit::input::ORDER_TYPES.iter().map(|(c, _, _)| *c).collect()
+    ORDER_TYPES.iter().map(|(c, _, _)| *c).collect()
 }
 
 /// A person named on a ticket.
@@ -102,7 +99,7 @@ pub struct TicketRow {
     pub unit_id: i64,
     pub unit_name: String,
     pub state: State,
-    pub work_kind: String,
+    pub work_kind: OrderType,
     pub customer_id: Option<String>,
     pub customer_name: Option<String>,
     pub location: String,
@@ -111,13 +108,37 @@ pub struct TicketRow {
     pub extended_to: Option<Timestamp>,
     pub leader: Option<String>,
     pub verdict: Option<String>,
+    /// The signed 许可, 工作终结 and 终结/未执行/作废.
+    #[serde(skip)]
+    pub permitted: Option<Timestamp>,
+    #[serde(skip)]
+    pub work_ended: Option<Timestamp>,
+    #[serde(skip)]
+    pub finished: Option<Timestamp>,
     #[serde(skip)]
     pub unit_path: String,
 }
 
 impl TicketRow {
     pub fn end(&self) -> Timestamp {
-        self.extended_to.unwrap_or(self.planned_end)
+        self.times().end()
+    }
+
+    pub fn times(&self) -> Times {
+        Times {
+            state: self.state,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            extended_to: self.extended_to,
+            permitted_at: self.permitted,
+            work_ended_at: self.work_ended,
+            finished_at: self.finished,
+        }
+    }
+
+    /// Left at 工作终结 past its validity: its permit giver has yet to close it.
+    pub fn close_overdue(&self, now: Timestamp) -> bool {
+        self.times().close_overdue(now)
     }
 }
 
@@ -167,10 +188,15 @@ impl TicketDetail {
             planned_start: self.row.planned_start,
             planned_end: self.row.planned_end,
             extended_to: self.row.extended_to,
+            permitted_at: self.row.permitted,
+            work_ended_at: self.row.work_ended,
+            finished_at: self.row.finished,
             hazards: self.hazards.len(),
             survey_done: self.survey.is_some(),
-            order_types: self.orders.iter().map(|o| o.order_type.clone()).collect(),
+            work_kind: self.row.work_kind,
+            order_types: self.orders.iter().filter_map(|o| OrderType::parse(&o.order_type)).collect(),
             voltage_kv: self.voltage_kv,
+            customer: self.row.customer_id.clone(),
         }
     }
 
@@ -192,7 +218,8 @@ impl TicketReach for perm::TicketsSign {}
 impl TicketReach for perm::TicketsEvaluate {}
 
 const ROW_COLUMNS: &str = "t.id, t.number, t.type_code, tt.name, t.unit_id, u.name, u.path, t.state, t.work_kind, \
-    t.customer_id, t.customer_name, t.location, t.planned_start, t.planned_end, t.extended_to, lp.code, lp.name, t.verdict";
+    t.customer_id, t.customer_name, t.location, t.planned_start, t.planned_end, t.extended_to, lp.code, lp.name, t.verdict, \
+    t.permitted_at, t.work_ended_at, t.finished_at AS row_finished_at";
 const ROW_FROM: &str = "tickets t JOIN ticket_types tt ON tt.code = t.type_code JOIN org_units u ON u.id = t.unit_id \
     LEFT JOIN people lp ON lp.id = t.leader_id";
 
@@ -206,6 +233,7 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<TicketRow, sqlx::Error> {
         (Some(code), Some(name)) => Some(format!("{code} {name}")),
         _ => None,
     };
+    let kind: String = r.try_get(8)?;
     Ok(TicketRow {
         id: r.try_get(0)?,
         number: r.try_get(1)?,
@@ -215,7 +243,7 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<TicketRow, sqlx::Error> {
         unit_name: r.try_get(5)?,
         unit_path: r.try_get(6)?,
         state: State::from_code(&state).ok_or_else(|| sqlx::Error::Decode("ticket state".into()))?,
-        work_kind: r.try_get(8)?,
+        work_kind: OrderType::parse(&kind).ok_or_else(|| sqlx::Error::Decode(format!("work kind {kind}").into()))?,
         customer_id: r.try_get(9)?,
         customer_name: r.try_get(10)?,
         location: r.try_get(11)?,
@@ -225,6 +253,9 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<TicketRow, sqlx::Error> {
         extended_to: stamp(r.try_get(14)?)?,
         leader,
         verdict: r.try_get(17)?,
+        permitted: stamp(r.try_get("permitted_at")?)?,
+        work_ended: stamp(r.try_get("work_ended_at")?)?,
+        finished: stamp(r.try_get("row_finished_at")?)?,
     })
 }
 
@@ -369,25 +400,27 @@ pub async fn ticket<P: TicketReach>(app: &App, cap: &Capability<P>, id: i64) -> 
             .iter()
             .map(|r| r.try_get(0))
             .collect::<Result<Vec<String>, _>>()?;
-    let must = app.tickets_config().must_evaluate.clone();
-    let must_evaluate = orders.iter().any(|o| must.contains(&o.order_type));
+    let must = app.tickets_config().must_evaluate_set();
+    let must_evaluate = std::iter::once(summary.work_kind)
+        .chain(orders.iter().filter_map(|o| OrderType::parse(&o.order_type)))
+        .any(|k| must.contains(k));
     Ok(TicketDetail {
         doc,
-        content: row.try_get(18)?,
-        voltage_kv: row.try_get(19)?,
-        issuer: person_ref(app, row.try_get(20)?).await?,
-        co_issuer: person_ref(app, row.try_get(21)?).await?,
-        co_signed_at: stamp(row.try_get(22)?)?.map(|t| t.local_display()),
-        leader: person_ref(app, row.try_get(23)?).await?,
-        permitter: person_ref(app, row.try_get(24)?).await?,
-        survey: row.try_get(25)?,
-        survey_at: stamp(row.try_get(26)?)?.map(|t| t.local_display()),
-        survey_by: row.try_get(27)?,
-        finished_at: stamp(row.try_get(28)?)?.map(|t| t.local_display()),
-        finish_reason: row.try_get(29)?,
-        evaluated_by: row.try_get(30)?,
-        evaluated_at: stamp(row.try_get(31)?)?.map(|t| t.local_display()),
-        evaluation_note: row.try_get(32)?,
+        content: row.try_get(21)?,
+        voltage_kv: row.try_get(22)?,
+        issuer: person_ref(app, row.try_get(23)?).await?,
+        co_issuer: person_ref(app, row.try_get(24)?).await?,
+        co_signed_at: stamp(row.try_get(25)?)?.map(|t| t.local_display()),
+        leader: person_ref(app, row.try_get(26)?).await?,
+        permitter: person_ref(app, row.try_get(27)?).await?,
+        survey: row.try_get(28)?,
+        survey_at: stamp(row.try_get(29)?)?.map(|t| t.local_display()),
+        survey_by: row.try_get(30)?,
+        finished_at: stamp(row.try_get(31)?)?.map(|t| t.local_display()),
+        finish_reason: row.try_get(32)?,
+        evaluated_by: row.try_get(33)?,
+        evaluated_at: stamp(row.try_get(34)?)?.map(|t| t.local_display()),
+        evaluation_note: row.try_get(35)?,
         crew,
         hazards,
         orders,
@@ -427,7 +460,7 @@ pub struct TicketInput {
 struct Draft {
     doc: DocumentType,
     unit: crate::identity::Unit,
-    work_kind: &'static str,
+    work_kind: OrderType,
     customer_id: Option<String>,
     customer_name: Option<String>,
     location: String,
@@ -440,7 +473,7 @@ struct Draft {
     leader: Option<i64>,
     permitter: Option<i64>,
     crew: Vec<i64>,
-    orders: Vec<(String, &'static str)>,
+    orders: Vec<(String, OrderType)>,
 }
 
 fn local_time(field: &'static str, text: &str, problems: &mut Vec<FieldProblem>) -> Option<Timestamp> {
@@ -483,7 +516,7 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
     if doc.is_none() {
         problems.push(FieldProblem::new("type_code", "field-ticket-type"));
     }
-    let work_kind = order_type(&input.work_kind);
+    let work_kind = OrderType::parse(&input.work_kind);
     if work_kind.is_none() {
         problems.push(FieldProblem::new("work_kind", "field-order-type").with("value", input.work_kind.trim()));
     }
@@ -503,7 +536,7 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
             problems.push(FieldProblem::new(field, "field-name-length").with("max", 100));
         }
     }
-    let voltage_kv = match input.voltage_kv.trim() {
+    let stated = match input.voltage_kv.trim() {
         "" => None,
         v => match v.parse::<f64>() {
             Ok(kv) if kv.is_finite() && kv > 0.0 && kv <= 1000.0 => Some(kv),
@@ -512,6 +545,23 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
                 None
             }
         },
+    };
+    // A registered customer's voltage is the register's: the licence check never goes without it.
+    let registered = match trim_blank(&input.customer_id) {
+        "" => None,
+        no => crate::customers::registered_customer(app, no).await?,
+    };
+    let voltage_kv = match (&registered, stated) {
+        (Some(c), Some(v)) if (c.voltage_kv - v).abs() > 1e-9 => {
+            problems.push(
+                FieldProblem::new("voltage_kv", "field-voltage-register")
+                    .with("value", v)
+                    .with("register", c.voltage_kv),
+            );
+            None
+        }
+        (Some(c), _) => Some(c.voltage_kv),
+        (None, v) => v,
     };
     let start = local_time("planned_start", &input.planned_start, &mut problems);
     let end = local_time("planned_end", &input.planned_end, &mut problems);
@@ -532,9 +582,9 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
             crew.push(id);
         }
     }
-    let mut orders: Vec<(String, &'static str)> = Vec::new();
+    let mut orders: Vec<(String, OrderType)> = Vec::new();
     for item in split_items(&input.orders) {
-        let parsed = item.split_once([':', '：']).and_then(|(id, kind)| Some((id.trim(), order_type(kind)?)));
+        let parsed = item.split_once([':', '：']).and_then(|(id, kind)| Some((id.trim(), OrderType::parse(kind)?)));
         match parsed {
             Some((id, kind)) if (1..=40).contains(&id.chars().count()) => {
                 if !orders.iter().any(|(o, _)| o == id) {
@@ -552,7 +602,7 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
                 unit,
                 work_kind,
                 customer_id: opt(&input.customer_id),
-                customer_name: opt(&input.customer_name),
+                customer_name: opt(&input.customer_name).or_else(|| registered.map(|c| c.name)),
                 location: trim_blank(&input.location).to_owned(),
                 content: trim_blank(&input.content).to_owned(),
                 voltage_kv,
@@ -583,7 +633,7 @@ async fn write_draft(
          permitter_id = $13, co_signed_at = NULL, updated_at = $14 WHERE id = $15 AND state = 'draft'",
     )
     .bind(d.unit.id)
-    .bind(d.work_kind)
+    .bind(d.work_kind.code())
     .bind(&d.customer_id)
     .bind(&d.customer_name)
     .bind(&d.location)
@@ -617,7 +667,7 @@ async fn write_lists(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64, d: &Dra
         sqlx::query("INSERT INTO ticket_orders (ticket_id, order_id, order_type) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(order)
-            .bind(*kind)
+            .bind(kind.code())
             .execute(&mut **tx)
             .await?;
     }
@@ -626,10 +676,10 @@ async fn write_lists(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64, d: &Dra
 
 fn draft_summary(number: &str, d: &Draft) -> serde_json::Value {
     serde_json::json!({
-        "number": number, "type": d.doc.code, "work_kind": d.work_kind, "customer_id": d.customer_id,
+        "number": number, "type": d.doc.code, "work_kind": d.work_kind.code(), "customer_id": d.customer_id,
         "planned_start": d.start.to_db(), "planned_end": d.end.to_db(), "issuer": d.issuer, "co_issuer": d.co_issuer,
         "leader": d.leader, "permitter": d.permitter, "crew": d.crew,
-        "orders": d.orders.iter().map(|(o, k)| format!("{o}:{k}")).collect::<Vec<_>>(),
+        "orders": d.orders.iter().map(|(o, k)| format!("{o}:{}", k.code())).collect::<Vec<_>>(),
     })
 }
 
@@ -644,7 +694,7 @@ pub async fn create_ticket(
     let d = check_draft(app, &input).await?;
     cap.check(&d.unit.path)?;
     let now = app.now();
-    let templates = hazard_templates(app, Some(d.work_kind)).await?;
+    let templates = hazard_templates(app, Some(d.work_kind.code())).await?;
     let mut tx = app.db().begin_write().await?;
     let number = crate::numbers::next(&mut tx, &d.doc.prefix, now.local_date()).await?;
     let id: i64 = sqlx::query(
@@ -654,7 +704,7 @@ pub async fn create_ticket(
     .bind(&number)
     .bind(&d.doc.code)
     .bind(d.unit.id)
-    .bind(d.work_kind)
+    .bind(d.work_kind.code())
     .bind(now.to_db())
     .bind(&cap.actor().name)
     .fetch_one(&mut *tx)

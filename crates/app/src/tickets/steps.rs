@@ -3,7 +3,7 @@
 use gridsafe_domain::access::{Actor, Capability, Channel, perm};
 use gridsafe_domain::people::FieldRole;
 use gridsafe_domain::text::trim_blank;
-use gridsafe_domain::tickets::{self, Busy, Member, Roster, State, Step};
+use gridsafe_domain::tickets::{self, Busy, Member, Roster, State, Step, Times};
 use gridsafe_domain::time::Timestamp;
 use sqlx::Row;
 
@@ -78,9 +78,15 @@ pub async fn people_check(app: &App, t: &TicketDetail, day: chrono::NaiveDate) -
             .unwrap_or_default();
             if let Some(c) = &m.facts.contractor {
                 refusals.extend(
-                    gridsafe_domain::people::contractor_may_work(c, day, t.voltage_kv, &rules)
-                        .err()
-                        .unwrap_or_default(),
+                    gridsafe_domain::people::contractor_may_work(
+                        c,
+                        day,
+                        t.voltage_kv,
+                        gridsafe_domain::people::Work::At { customer: t.row.customer_id.as_deref() },
+                        &rules,
+                    )
+                    .err()
+                    .unwrap_or_default(),
                 );
             }
             Some(PersonCheck { label: m.label.clone(), role, refusals })
@@ -139,34 +145,49 @@ async fn roster(app: &App, t: &TicketDetail, extra: Option<i64>) -> Result<Roste
     Ok(roster)
 }
 
-/// The other tickets that hold any of `people` now or later.
-async fn busy(app: &App, ticket_id: i64, people: &[i64]) -> Result<Vec<Busy>, AppError> {
+/// The other tickets that hold any of `people` from `since` on, each for the span
+/// [`Times::holds`] gives (one definition for the lifecycle and the cross-audit).
+async fn busy(app: &App, ticket_id: i64, people: &[i64], since: Timestamp) -> Result<Vec<Busy>, AppError> {
     if people.is_empty() {
         return Ok(Vec::new());
     }
     // Integers from the database, not user input.
     let list = people.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT t.id, t.number, t.planned_start, COALESCE(t.extended_to, t.planned_end), t.leader_id FROM tickets t \
-         WHERE t.id <> $1 AND t.state IN ('issued', 'received', 'permitted', 'started', 'interrupted') \
+        "SELECT t.id, t.number, t.state, t.planned_start, t.planned_end, t.extended_to, t.permitted_at, t.work_ended_at, \
+         t.finished_at, t.leader_id FROM tickets t \
+         WHERE t.id <> $1 AND t.state IN ('issued', 'received', 'permitted', 'started', 'interrupted', 'work_ended', 'closed') \
+         AND COALESCE(t.work_ended_at, t.extended_to, t.planned_end) > $2 \
          AND (t.leader_id IN ({list}) OR EXISTS (SELECT 1 FROM ticket_crew c WHERE c.ticket_id = t.id AND c.person_id IN ({list})))"
     )))
     .bind(ticket_id)
+    .bind(since.to_db())
     .fetch_all(app.db().pool())
     .await?;
     let mut out = Vec::new();
     for r in rows {
-        let id: i64 = r.try_get(0)?;
+        let id: i64 = r.try_get("id")?;
         let mut held: Vec<i64> = sqlx::query_scalar("SELECT person_id FROM ticket_crew WHERE ticket_id = $1")
             .bind(id)
             .fetch_all(app.db().pool())
             .await?;
-        held.extend(r.try_get::<Option<i64>, _>(4)?);
-        let time = |i: usize| -> Result<Timestamp, AppError> {
-            let text: String = r.try_get(i)?;
-            Timestamp::from_db(&text).ok_or_else(|| AppError::internal("ticket time"))
+        held.extend(r.try_get::<Option<i64>, _>("leader_id")?);
+        let time = |c: &str| -> Result<Option<Timestamp>, AppError> {
+            r.try_get::<Option<String>, _>(c)?
+                .map(|text| Timestamp::from_db(&text).ok_or_else(|| AppError::internal("ticket time")))
+                .transpose()
         };
-        out.push(Busy { number: r.try_get(1)?, people: held, start: time(2)?, end: time(3)? });
+        let state: String = r.try_get("state")?;
+        let times = Times {
+            state: State::from_code(&state).ok_or_else(|| AppError::internal("ticket state"))?,
+            planned_start: time("planned_start")?.ok_or_else(|| AppError::internal("ticket time"))?,
+            planned_end: time("planned_end")?.ok_or_else(|| AppError::internal("ticket time"))?,
+            extended_to: time("extended_to")?,
+            permitted_at: time("permitted_at")?,
+            work_ended_at: time("work_ended_at")?,
+            finished_at: time("finished_at")?,
+        };
+        out.extend(Busy::of(r.try_get("number")?, held, &times));
     }
     Ok(out)
 }
@@ -217,11 +238,18 @@ pub(crate) async fn take_step_by(
             return Err(AppError::Invalid(vec![FieldProblem::new("person", "field-person-code").with("value", p)]));
         }
     }
-    let facts = t.facts();
+    let mut facts = t.facts();
+    // The register's voltage, as it is now, for a registered customer.
+    if let Some(no) = &facts.customer
+        && let Some(c) = crate::customers::registered_customer(app, no).await?
+    {
+        facts.voltage_kv = Some(c.voltage_kv);
+    }
     let roster = roster(app, &t, newcomer).await?;
     let mut people = facts.workers();
     people.extend(newcomer);
-    let busy = busy(app, id, &people).await?;
+    let since = facts.planned_start.min(app.now());
+    let busy = busy(app, id, &people, since).await?;
     let now = app.now();
     let rules = app.people_config().role_rules();
     let decided = tickets::check(&facts, &step, by, now, &roster, &busy, &rules);
@@ -301,6 +329,20 @@ pub(crate) async fn take_step_by(
                 .execute(&mut *tx)
                 .await?;
             detail.insert("person".into(), roster_label(&roster, Some(*person)).into());
+        }
+        Step::Permit => {
+            sqlx::query("UPDATE tickets SET permitted_at = $1 WHERE id = $2")
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Step::EndWork => {
+            sqlx::query("UPDATE tickets SET work_ended_at = $1 WHERE id = $2")
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         Step::Close { .. } | Step::NotExecuted | Step::Void => {
             sqlx::query("UPDATE tickets SET finished_at = $1, finish_reason = $2 WHERE id = $3")

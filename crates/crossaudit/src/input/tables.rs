@@ -1,6 +1,7 @@
 //! The typed tables of the export, read from raw tables by their English or Chinese headers.
 
 use chrono::NaiveDate;
+pub use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 
 use super::values::parse_date;
 use super::{Cell, InputError, Problem, RawRow, RawTable};
@@ -232,57 +233,9 @@ pub struct SafetyAgreement {
     pub valid_to: NaiveDate,
     /// The project the agreement covers, when the file has the column 项目 / project.
     pub project: Option<String>,
-}
-
-/// The kinds of marketing work order (营销工单).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OrderType {
-    NewConnection,
-    CapacityChange,
-    MeterInstall,
-    MeterReplacement,
-    MeterRemoval,
-    FaultRepair,
-    Disconnect,
-    Reconnect,
-    MeterReading,
-    FeeCollection,
-    CustomerVisit,
-}
-
-/// Every order type: code, Chinese name, kind.
-pub const ORDER_TYPES: &[(&str, &str, OrderType)] = &[
-    ("new_connection", "新装", OrderType::NewConnection),
-    ("capacity_change", "增容", OrderType::CapacityChange),
-    ("meter_install", "装表接电", OrderType::MeterInstall),
-    ("meter_replacement", "换表", OrderType::MeterReplacement),
-    ("meter_removal", "拆表", OrderType::MeterRemoval),
-    ("fault_repair", "故障报修", OrderType::FaultRepair),
-    ("disconnect", "停电", OrderType::Disconnect),
-    ("reconnect", "复电", OrderType::Reconnect),
-    ("meter_reading", "抄表", OrderType::MeterReading),
-    ("fee_collection", "催费", OrderType::FeeCollection),
-    ("customer_visit", "客户走访", OrderType::CustomerVisit),
-];
-
-impl OrderType {
-    /// Work at the customer's site that needs a ticket, card or other covering document.
-    pub fn is_field_work(self) -> bool {
-        !matches!(self, OrderType::MeterReading | OrderType::FeeCollection | OrderType::CustomerVisit)
-    }
-
-    /// 业扩 and 装表接电: their tickets are evaluated 100 %.
-    pub fn needs_full_evaluation(self) -> bool {
-        matches!(self, OrderType::NewConnection | OrderType::CapacityChange | OrderType::MeterInstall)
-    }
-
-    pub fn code(self) -> &'static str {
-        ORDER_TYPES.iter().find(|(_, _, t)| *t == self).map_or("", |(c, _, _)| c)
-    }
-
-    pub fn chinese(self) -> &'static str {
-        ORDER_TYPES.iter().find(|(_, _, t)| *t == self).map_or("", |(_, z, _)| z)
-    }
+    /// GridSafe's own: the only customer (户号) whose work a confirmed agreement covers. Not in the
+    /// export (always `None` when read from a file).
+    pub customer_id: Option<String>,
 }
 
 /// A row of `work_orders` (营销工单).
@@ -336,6 +289,9 @@ pub struct Ticket {
     pub ended_at: Option<chrono::NaiveDateTime>,
     pub status: TicketStatus,
     pub evaluation: Option<Evaluation>,
+    /// GridSafe's own: the kind of work the ticket is for. Not in the export (always `None` when
+    /// read from a file: there, only the linked orders tell).
+    pub work_kind: Option<OrderType>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -541,6 +497,7 @@ fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(),
                     valid_from,
                     valid_to,
                     project: l.opt_text(row, 4),
+                    customer_id: None,
                 })
             });
             let dupes = check_unique(&l, rows.iter().map(|(r, a)| (*r, a.agreement_id.as_str())), &mut into.errors);
@@ -621,6 +578,7 @@ fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(),
                     ended_at: l.opt_datetime(row, 10)?,
                     status: l.enumerated(row, 11, STATUSES)?,
                     evaluation,
+                    work_kind: None,
                 })
             });
             let dupes = check_unique(&l, rows.iter().map(|(r, t)| (*r, t.ticket_id.as_str())), &mut into.errors);

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{DocumentType, State};
-use crate::people::{self, FieldRole, PersonFacts, RoleRules};
+use super::{DocumentType, State, Times};
+use crate::orders::OrderType;
+use crate::people::{self, FieldRole, PersonFacts, RoleRules, Work};
 use crate::rules::{self, Violation};
 use crate::time::Timestamp;
 
@@ -31,6 +32,14 @@ pub struct Busy {
     pub end: Timestamp,
 }
 
+impl Busy {
+    /// The ticket `number` holding `people` for the span [`Times::holds`] gives, if any.
+    pub fn of(number: String, people: Vec<i64>, times: &Times) -> Option<Self> {
+        let (start, end) = times.holds()?;
+        Some(Self { number, people, start, end })
+    }
+}
+
 /// What the lifecycle needs to know of a ticket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ticket {
@@ -49,18 +58,54 @@ pub struct Ticket {
     pub planned_start: Timestamp,
     pub planned_end: Timestamp,
     pub extended_to: Option<Timestamp>,
+    pub permitted_at: Option<Timestamp>,
+    pub work_ended_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
     /// Hazard points with a pre-control measure.
     pub hazards: usize,
     pub survey_done: bool,
+    /// The kind of work the ticket is for.
+    pub work_kind: OrderType,
     /// Types of the marketing work orders it covers.
-    pub order_types: Vec<String>,
+    pub order_types: Vec<OrderType>,
+    /// The work's voltage: the customer register's when the customer is registered.
     pub voltage_kv: Option<f64>,
+    /// The customer (户号) whose site the work is at.
+    pub customer: Option<String>,
 }
 
 impl Ticket {
     /// The end of the validity: the extension's, else the planned end.
     pub fn end(&self) -> Timestamp {
-        self.extended_to.unwrap_or(self.planned_end)
+        self.times().end()
+    }
+
+    pub fn times(&self) -> Times {
+        Times {
+            state: self.state,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            extended_to: self.extended_to,
+            permitted_at: self.permitted_at,
+            work_ended_at: self.work_ended_at,
+            finished_at: self.finished_at,
+        }
+    }
+
+    /// The work kind and the linked orders' types, each once: what the document must cover.
+    pub fn kinds_of_work(&self) -> Vec<OrderType> {
+        let mut kinds = vec![self.work_kind];
+        for k in &self.order_types {
+            if !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+        kinds
+    }
+
+    /// Whether its work kind or a linked order is of a kind whose tickets must all be evaluated.
+    pub fn must_evaluate(&self, set: crate::orders::OrderTypeSet) -> bool {
+        self.kinds_of_work().into_iter().any(|k| set.contains(k))
     }
 
     /// The leader and the crew: the people who do the work.
@@ -292,10 +337,12 @@ pub fn check(
             if t.hazards == 0 {
                 refusals.push(Violation::of(rules::TICKET_HAZARDS));
             }
-            for kind in &t.order_types {
-                if !t.doc.covers.contains(kind) {
+            for kind in t.kinds_of_work() {
+                if !t.doc.covers.iter().any(|c| c == kind.code()) {
                     refusals.push(
-                        Violation::of(rules::TICKET_TYPE_COVERS).with("document", &t.doc.name).with("order_type", kind),
+                        Violation::of(rules::TICKET_TYPE_COVERS)
+                            .with("document", &t.doc.name)
+                            .with("order_type", kind.code()),
                     );
                 }
             }
@@ -405,12 +452,18 @@ fn signer(
     may(by, role, day, None, roster, rules)
 }
 
-/// Whether `id` may act as `role` on `day`, the contractor's licence checked at the work's voltage.
+/// The work a ticket is for, as the contractor checks see it: at its customer.
+fn work(t: &Ticket) -> Work<'_> {
+    Work::At { customer: t.customer.as_deref() }
+}
+
+/// Whether `id` may act as `role` on `day` for the work of `t`: the contractor's licence checked
+/// at the work's voltage and its agreement for the work's customer.
 fn may(
     id: i64,
     role: FieldRole,
     day: chrono::NaiveDate,
-    voltage_kv: Option<f64>,
+    t: Option<&Ticket>,
     roster: &Roster,
     rules: &RoleRules,
 ) -> Vec<Violation> {
@@ -420,7 +473,8 @@ fn may(
     let own = PersonFacts { contractor: None, ..m.facts.clone() };
     let mut refusals = people::may_act(&own, role, day, rules).err().unwrap_or_default();
     if let Some(c) = &m.facts.contractor {
-        refusals.extend(people::contractor_may_work(c, day, voltage_kv, rules).err().unwrap_or_default());
+        let (voltage, work) = t.map_or((None, Work::Any), |t| (t.voltage_kv, work(t)));
+        refusals.extend(people::contractor_may_work(c, day, voltage, work, rules).err().unwrap_or_default());
     }
     refusals.into_iter().map(|v| v.with("person", &m.label).with("role", role.code())).collect()
 }
@@ -433,7 +487,7 @@ fn qualified(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &RoleRu
     named.extend(t.permitter.map(|p| (p, FieldRole::WorkPermitter)));
     named.extend(t.leader.map(|p| (p, FieldRole::WorkLeader)));
     named.extend(t.crew.iter().map(|p| (*p, FieldRole::CrewMember)));
-    named.into_iter().flat_map(|(p, role)| may(p, role, day, t.voltage_kv, roster, rules)).collect()
+    named.into_iter().flat_map(|(p, role)| may(p, role, day, Some(t), roster, rules)).collect()
 }
 
 fn min_people(t: &Ticket) -> Vec<Violation> {
@@ -504,6 +558,10 @@ fn composition(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &Role
     }
     refusals.extend(min_people(t));
     let firms = contractors(t, roster);
+    // Without a voltage the licence could not be judged: field work and contractor work state it.
+    if t.voltage_kv.is_none() && (t.work_kind.is_field_work() || !firms.is_empty()) {
+        refusals.push(Violation::of(rules::TICKET_VOLTAGE).with("order_type", t.work_kind.code()));
+    }
     if firms.len() > 1 {
         refusals.push(Violation::of(rules::TICKET_ONE_CONTRACTOR).with("count", firms.len()));
     } else if let Some(firm) = firms.first() {

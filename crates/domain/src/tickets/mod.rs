@@ -8,10 +8,12 @@
 
 pub mod evaluation;
 pub mod lifecycle;
+pub mod window;
 
 use serde::{Deserialize, Serialize};
 
 pub use lifecycle::{Busy, Member, Roster, Step, Ticket, check, lapse, offered};
+pub use window::{Span, Times};
 
 /// An entry of the document catalogue (票种目录), maintained as data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

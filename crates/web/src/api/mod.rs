@@ -79,6 +79,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::people::person_api::expiring))
         .routes(routes!(crate::people::contractor_api::list))
         .routes(routes!(crate::people::contractor_api::add_agreement))
+        .routes(routes!(crate::people::contractor_api::confirm_agreement))
         .routes(routes!(crate::tickets::api::types))
         .routes(routes!(crate::tickets::api::list, crate::tickets::api::create))
         .routes(routes!(crate::tickets::api::get, crate::tickets::api::update))

@@ -49,6 +49,7 @@ pub struct CustomerOut {
     /// `none`, `registered` or `suspected`.
     pub emergency_power: String,
     pub preventive_test_due: Option<String>,
+    /// The periodic cycle (周期检查): the last inspection that completed it.
     pub last_inspected: Option<String>,
     /// The deciding row of the cycle table and its months (none: no fixed cycle).
     pub cycle_rule: Option<String>,
@@ -56,8 +57,25 @@ pub struct CustomerOut {
     pub due: Option<String>,
     /// `overdue`, `due` (this month), `not_due` or none.
     pub due_state: Option<String>,
+    /// The special check of self-provided emergency power (自备应急电源专项检查), a track of its
+    /// own: completed only by an emergency-power check or an inspection that checked that section.
+    pub emergency_rule: Option<String>,
+    pub emergency_months: Option<u32>,
+    pub emergency_last_checked: Option<String>,
+    pub emergency_due: Option<String>,
+    /// `overdue`, `due` (this month), `not_due` or none.
+    pub emergency_due_state: Option<String>,
     pub open_hazards: i64,
     pub sealed: i64,
+}
+
+fn due_code(s: DueState) -> String {
+    match s {
+        DueState::Overdue => "overdue",
+        DueState::DueThisMonth => "due",
+        DueState::NotDue => "not_due",
+    }
+    .to_owned()
 }
 
 impl From<CustomerRow> for CustomerOut {
@@ -77,18 +95,16 @@ impl From<CustomerRow> for CustomerOut {
             supply_sources: r.supply_sources,
             emergency_power: emergency_code(r.emergency_power).to_owned(),
             preventive_test_due: r.preventive_test_due.map(|d| d.to_string()),
-            last_inspected: c.last_inspected.map(|d| d.to_string()),
-            cycle_rule: c.cycle_rule,
-            cycle_months: c.cycle_months,
-            due: c.due.map(|d| d.to_string()),
-            due_state: c.due_state.map(|s| {
-                match s {
-                    DueState::Overdue => "overdue",
-                    DueState::DueThisMonth => "due",
-                    DueState::NotDue => "not_due",
-                }
-                .to_owned()
-            }),
+            last_inspected: c.periodic.last.map(|d| d.to_string()),
+            cycle_rule: c.periodic.rule,
+            cycle_months: c.periodic.months,
+            due: c.periodic.due.map(|d| d.to_string()),
+            due_state: c.periodic.due_state.map(due_code),
+            emergency_rule: c.emergency.rule,
+            emergency_months: c.emergency.months,
+            emergency_last_checked: c.emergency.last.map(|d| d.to_string()),
+            emergency_due: c.emergency.due.map(|d| d.to_string()),
+            emergency_due_state: c.emergency.due_state.map(due_code),
             open_hazards: c.open_hazards,
             sealed: c.sealed,
         }
@@ -159,9 +175,19 @@ pub struct HazardRecordOut {
     pub grade: String,
     /// `grid` or `customer`.
     pub responsibility: String,
-    /// registered, planned, notified, receipt_signed, filed, rectifying, reviewing, closed.
+    /// registered, planned, notified, receipt_signed, receipt_refused, filed, rectifying, reviewing, closed.
     pub state: String,
-    pub deadline: Option<String>,
+    /// `inspection`, `finding` (a confirmed cross-audit finding) or `adhoc`.
+    pub source: String,
+    /// The rectification deadline in force: from the grade until a plan or notice sets one.
+    #[schema(format = Date)]
+    pub deadline: String,
+    /// The latest deadline allowed: the grade's days, or a later day a manager approved.
+    #[schema(format = Date)]
+    pub deadline_limit: String,
+    /// When the next thing is due: a grid-side hazard's plan, else the deadline.
+    #[schema(format = Date)]
+    pub due: String,
     pub overdue: bool,
     /// Levels escalated (督办) and the unit it reached.
     pub escalation: i64,
@@ -185,7 +211,10 @@ impl From<HazardRow> for HazardRecordOut {
             grade: h.grade,
             responsibility: h.responsibility.code().to_owned(),
             state: h.state.code().to_owned(),
-            deadline: h.deadline.map(|d| d.to_string()),
+            source: h.source_kind,
+            deadline: h.deadline.to_string(),
+            deadline_limit: h.limit.to_string(),
+            due: h.due.to_string(),
             overdue: h.overdue,
             escalation: h.escalation,
             escalated_to: h.escalated_to,
@@ -256,6 +285,7 @@ pub enum HazardStepName {
     Plan,
     Notify,
     SignReceipt,
+    RefuseReceipt,
     File,
     Rectify,
     SubmitForReview,
@@ -263,8 +293,9 @@ pub enum HazardStepName {
 }
 
 /// A step of the closed loop. Which fields count depends on the step: `plan` (deadline, owner,
-/// tasks), `notify` (deadline), `sign_receipt` (receipt_by), `file` (filed_on, reference),
-/// `review` (passed, evidence; by the safety auditor).
+/// tasks), `notify` (deadline), `sign_receipt` (receipt_by), `refuse_receipt` (refused_on,
+/// delivery, witness; a photo of the delivery added to the hazard since its notice), `file`
+/// (filed_on, reference), `review` (passed, evidence; by the safety auditor).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HazardStepIn {
     pub step: HazardStepName,
@@ -293,13 +324,23 @@ pub struct HazardStepIn {
     #[serde(default)]
     #[schema(max_length = 2000)]
     pub evidence: String,
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub refused_on: String,
+    /// How the refused notice was delivered (当面送达, 留置送达, 邮寄送达 …).
+    #[serde(default)]
+    #[schema(max_length = 50)]
+    pub delivery: String,
+    #[serde(default)]
+    #[schema(max_length = 50)]
+    pub witness: String,
 }
 
 /// Takes a step of a hazard's closed loop; a refusal names every rule (409).
 #[utoipa::path(post, path = "/api/v1/hazards/{id}/steps", tag = "customers", security(("bearer" = [])), request_body = HazardStepIn,
     params(("id" = i64, Path, description = "Hazard id")),
     responses((status = 200, body = HazardRecordOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-        (status = 409, description = "Refused by a rule of the closed loop (HAZARD_STATE, HAZARD_FILING, HAZARD_DEADLINE, TASK_CLOSE)", body = ErrorEnvelope),
+        (status = 409, description = "Refused by a rule of the closed loop (HAZARD_STATE, HAZARD_FILING, HAZARD_DEADLINE, HAZARD_DEADLINE_LIMIT, HAZARD_RECEIPT_REFUSED, TASK_CLOSE)", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope)))]
 pub async fn step(
     State(state): State<AppState>,
@@ -311,6 +352,7 @@ pub async fn step(
         HazardStepName::Plan => "plan",
         HazardStepName::Notify => "notify",
         HazardStepName::SignReceipt => "sign_receipt",
+        HazardStepName::RefuseReceipt => "refuse_receipt",
         HazardStepName::File => "file",
         HazardStepName::Rectify => "rectify",
         HazardStepName::SubmitForReview => "submit_for_review",
@@ -326,6 +368,10 @@ pub async fn step(
         reference: s.reference,
         passed: s.passed,
         evidence: s.evidence,
+        refused_on: s.refused_on,
+        delivery: s.delivery,
+        witness: s.witness,
+        photo: None,
     };
     crate::hazards::take(&state, &auth, id, input).await?;
     let cap = auth.require::<perm::CustomersView>(&state).await?;

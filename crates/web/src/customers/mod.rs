@@ -85,8 +85,9 @@ impl ListQuery {
     }
 }
 
-fn due_code(c: &CustomerRow) -> &'static str {
-    match c.due_state {
+/// Where a track stands, as a message-key suffix (`due-…`).
+pub fn due_code(s: Option<DueState>) -> &'static str {
+    match s {
         Some(DueState::Overdue) => "overdue",
         Some(DueState::DueThisMonth) => "due",
         Some(DueState::NotDue) => "not_due",
@@ -106,8 +107,8 @@ struct ListPage {
 }
 
 impl ListPage {
-    fn due(&self, c: &CustomerRow) -> &'static str {
-        due_code(c)
+    fn due(&self, c: &customers::Cycle) -> &'static str {
+        due_code(c.due_state)
     }
     fn importance(&self, c: &CustomerRow) -> &'static str {
         importance_code(c.record.importance)
@@ -147,8 +148,17 @@ async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQ
     let lang = Lang::ZhCn;
     let mut headers: Vec<String> = COLUMNS.iter().map(|c| c.zh.to_owned()).collect();
     headers.extend(
-        ["customer-last-inspected", "ledger-cycle-months", "customer-due", "customer-open-hazards", "seals-title"]
-            .map(|k| lang.t(k)),
+        [
+            "customer-last-inspected",
+            "ledger-cycle-months",
+            "customer-due",
+            "customer-emergency-last",
+            "ledger-emergency-months",
+            "customer-emergency-due",
+            "customer-open-hazards",
+            "seals-title",
+        ]
+        .map(|k| lang.t(k)),
     );
     let opt = |d: Option<chrono::NaiveDate>| Value::from(d.map(|d| d.to_string()));
     let data: Vec<Vec<Value>> = rows
@@ -175,9 +185,12 @@ async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQ
                 r.electrician_phone.into(),
                 opt(r.preventive_test_due),
                 opt(r.registered_on),
-                opt(c.last_inspected),
-                c.cycle_months.map_or(Value::Empty, |m| Value::from(i64::from(m))),
-                opt(c.due),
+                opt(c.periodic.last),
+                c.periodic.months.map_or(Value::Empty, |m| Value::from(i64::from(m))),
+                opt(c.periodic.due),
+                opt(c.emergency.last),
+                c.emergency.months.map_or(Value::Empty, |m| Value::from(i64::from(m))),
+                opt(c.emergency.due),
                 Value::from(c.open_hazards),
                 Value::from(c.sealed),
             ]
@@ -433,12 +446,11 @@ struct DetailPage {
     seals: Vec<customers::SealRow>,
     can_manage: bool,
     can_record: bool,
-    cycle_origin: String,
 }
 
 impl DetailPage {
-    fn due(&self) -> &'static str {
-        due_code(&self.c)
+    fn due(&self, c: &customers::Cycle) -> &'static str {
+        due_code(c.due_state)
     }
     fn importance(&self) -> &'static str {
         importance_code(self.c.record.importance)
@@ -458,12 +470,6 @@ async fn detail_page(
     let c = auth.checked(&state, customers::customer(state.app(), &cap, id).await).await?;
     let app = state.app();
     let filter = customers::HazardFilter { customer_id: Some(id), ..Default::default() };
-    let cycle_origin = customers::cycle_table(app)
-        .await?
-        .into_iter()
-        .find(|r| Some(&r.rule.code) == c.cycle_rule.as_ref())
-        .map(|r| r.rule.origin)
-        .unwrap_or_default();
     let seals =
         customers::list_seals(app, &cap, None, false).await?.into_iter().filter(|s| s.customer_id == id).collect();
     let p = &auth.user.principal;
@@ -474,7 +480,6 @@ async fn detail_page(
         seals,
         can_manage: p.authorize::<perm::CustomersManage>().is_ok(),
         can_record: p.authorize::<perm::InspectionsRecord>().is_ok(),
-        cycle_origin,
         c,
     }))
 }
@@ -488,6 +493,15 @@ struct InspectPage {
     inspectors: Vec<(i64, String, String, bool)>,
     sections: Vec<(&'static str, Vec<ChecklistItem>)>,
     kinds: &'static [&'static str],
+    /// The kind to preselect (from the plan's link).
+    kind: String,
+    departments: [&'static str; 3],
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct InspectQuery {
+    #[serde(default)]
+    kind: String,
 }
 
 fn sections(items: Vec<ChecklistItem>) -> Vec<(&'static str, Vec<ChecklistItem>)> {
@@ -499,6 +513,7 @@ async fn inspect_page(
     ctx: PageContext,
     auth: Auth,
     Path(id): Path<i64>,
+    Query(q): Query<InspectQuery>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::InspectionsRecord>(&state).await?;
     let app = state.app();
@@ -510,6 +525,8 @@ async fn inspect_page(
         sections: sections(customers::checklist(app).await?),
         today: today.to_string(),
         kinds: &customers::KINDS,
+        kind: if customers::KINDS.contains(&q.kind.as_str()) { q.kind } else { "periodic".into() },
+        departments: ["生技", "检修", "运行"],
         c,
     }))
 }
@@ -522,12 +539,15 @@ async fn record(
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::InspectionsRecord>(&state).await?;
     let mut input = InspectionInput { customer_id: id, ..Default::default() };
+    let (mut names, mut departments) = (Vec::new(), Vec::new());
     for (k, v) in pairs {
         match k.as_str() {
             "inspected_on" => input.inspected_on = v,
             "kind" => input.kind = v,
             "conclusion" => input.conclusion = v,
             "inspector" => input.inspectors.extend(v.trim().parse::<i64>().ok()),
+            "participant_name" => names.push(v),
+            "participant_department" => departments.push(v),
             _ => {
                 if let Some(item) = k.strip_prefix("result_").and_then(|i| i.parse::<i64>().ok()) {
                     input.results.entry(item).or_default().0 = v;
@@ -537,6 +557,7 @@ async fn record(
             }
         }
     }
+    input.participants = names.into_iter().zip(departments).collect();
     let new = auth.checked(&state, customers::record_inspection(state.app(), &cap, &auth.meta, input).await).await?;
     Ok(Redirect::to(&format!("/inspections/{new}")).into_response())
 }
@@ -730,9 +751,16 @@ struct SettingsPage {
     sections: Vec<(&'static str, Vec<ChecklistItem>)>,
     grades: Vec<GradeRow>,
     can_configure: bool,
+    /// The industries on the six-month emergency-power check, with the list's origin.
+    industries: Vec<String>,
+    industries_origin: &'static str,
+    plan_days: u32,
 }
 
 impl SettingsPage {
+    fn on_track<'a>(&'a self, track: &str) -> Vec<&'a CycleRow> {
+        self.cycles.iter().filter(|r| r.rule.track.code() == track).collect()
+    }
     fn lines(&self, items: &[ChecklistItem]) -> String {
         items.iter().map(|i| i.text.as_str()).collect::<Vec<_>>().join("\n")
     }
@@ -750,6 +778,9 @@ async fn settings_page(State(state): State<AppState>, ctx: PageContext, auth: Au
         sections: sections(customers::checklist(app).await?),
         grades: customers::grades(app).await?,
         can_configure: auth.user.principal.authorize::<perm::InspectionsConfigure>().is_ok(),
+        industries: app.inspections_config().emergency_power_industries.clone(),
+        industries_origin: gridsafe_domain::inspections::SUSPECT_INDUSTRIES_ORIGIN,
+        plan_days: app.inspections_config().plan_within_days,
     }))
 }
 

@@ -33,7 +33,8 @@ pub struct FindingOut {
     pub state: String,
     pub review_reason: Option<String>,
     pub reviewed_by: Option<String>,
-    pub task_id: Option<i64>,
+    /// The hazard its confirmation opened in the closed loop.
+    pub hazard_id: Option<i64>,
 }
 
 fn states() -> utoipa::openapi::schema::Object {
@@ -55,7 +56,7 @@ impl From<FindingRow> for FindingOut {
             state: f.state.code().to_owned(),
             review_reason: f.review_reason,
             reviewed_by: f.reviewed_by,
-            task_id: f.task_id,
+            hazard_id: f.hazard_id,
         }
     }
 }

@@ -30,6 +30,9 @@ pub fn routes() -> Routes {
         .get("/hazards/new", new_page)
         .get("/hazards/{id}", detail_page)
         .post("/hazards/{id}/steps", step)
+        .post("/hazards/{id}/refusal", refusal)
+        .post("/hazards/{id}/extension", request_extension)
+        .post("/hazards/{id}/extension/decision", decide_extension)
         .get("/hazards/{id}/notice", notice_page)
         .post("/hazards/{id}/photos", add_photo)
         .post("/hazards/{id}/seals", seal)
@@ -39,8 +42,17 @@ pub fn routes() -> Routes {
         .get("/safety.xlsx", dashboard_export)
 }
 
-pub const STATES: [&str; 8] =
-    ["registered", "planned", "notified", "receipt_signed", "filed", "rectifying", "reviewing", "closed"];
+pub const STATES: [&str; 9] = [
+    "registered",
+    "planned",
+    "notified",
+    "receipt_signed",
+    "receipt_refused",
+    "filed",
+    "rectifying",
+    "reviewing",
+    "closed",
+];
 
 #[derive(Debug, Default, Deserialize)]
 struct ListQuery {
@@ -54,6 +66,8 @@ struct ListQuery {
     overdue: String,
     #[serde(default)]
     escalated: String,
+    #[serde(default)]
+    source: String,
 }
 
 impl ListQuery {
@@ -67,6 +81,7 @@ impl ListQuery {
             customer_id: None,
             overdue: self.overdue == "1",
             escalated: self.escalated == "1",
+            source: customers::SOURCES.contains(&self.source.as_str()).then(|| self.source.clone()),
         }
     }
 }
@@ -91,12 +106,13 @@ async fn list_page(
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     let hazards = customers::list_hazards(state.app(), &cap, &q.filter()).await?;
     let query_string = format!(
-        "state={}&responsibility={}&grade={}&overdue={}&escalated={}",
+        "state={}&responsibility={}&grade={}&overdue={}&escalated={}&source={}",
         crate::auth::url_encode(&q.state),
         crate::auth::url_encode(&q.responsibility),
         crate::auth::url_encode(&q.grade),
         crate::auth::url_encode(&q.overdue),
-        crate::auth::url_encode(&q.escalated)
+        crate::auth::url_encode(&q.escalated),
+        crate::auth::url_encode(&q.source)
     );
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth),
@@ -146,7 +162,7 @@ async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQ
                 h.grade_name.into(),
                 lang.t(&format!("responsibility-{}", h.responsibility.code())).into(),
                 lang.t(&format!("hazard-state-{}", h.state.code())).into(),
-                Value::from(h.deadline.map(|d| d.to_string())),
+                Value::from(h.deadline.to_string()),
                 h.owner.into(),
                 h.receipt_by.into(),
                 h.filed_on.into(),
@@ -242,10 +258,13 @@ async fn create(State(state): State<AppState>, auth: Auth, Form(f): Form<NewForm
 struct DetailPage {
     chrome: Chrome,
     d: HazardDetail,
+    /// May take the field steps (the inspector; the safety auditor for a finding's hazard).
     can_record: bool,
     can_review: bool,
+    can_approve: bool,
+    /// The account may not decide its own request.
+    own_request: bool,
     today: String,
-    default_deadline: String,
     max_mb: String,
 }
 
@@ -255,23 +274,38 @@ impl DetailPage {
     }
 }
 
+/// A hazard as the caller may read it: every hazard with `customers.view`, a finding's hazard
+/// with `findings.view`.
+async fn readable(state: &AppState, auth: &Auth, id: i64) -> Result<HazardDetail, AppError> {
+    let app = state.app();
+    let p = &auth.user.principal;
+    if p.authorize::<perm::CustomersView>().is_err()
+        && let Ok(cap) = p.authorize::<perm::FindingsView>()
+    {
+        return auth.checked(state, customers::hazard(app, &cap, id).await).await;
+    }
+    let cap = auth.require::<perm::CustomersView>(state).await?;
+    auth.checked(state, customers::hazard(app, &cap, id).await).await
+}
+
 async fn detail_page(
     State(state): State<AppState>,
     ctx: PageContext,
     auth: Auth,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let cap = auth.require::<perm::CustomersView>(&state).await?;
+    let d = readable(&state, &auth, id).await?;
     let app = state.app();
-    let d = auth.checked(&state, customers::hazard(app, &cap, id).await).await?;
-    let days = customers::grades(app).await?.iter().find(|g| g.code == d.hazard.grade).map_or(30, |g| g.deadline_days);
     let p = &auth.user.principal;
+    let from_finding = d.hazard.source_kind == "finding";
     Ok(render(&DetailPage {
         chrome: Chrome::for_user(ctx, &auth),
-        can_record: p.authorize::<perm::InspectionsRecord>().is_ok(),
+        can_record: p.authorize::<perm::InspectionsRecord>().is_ok()
+            || (from_finding && p.authorize::<perm::FindingsReview>().is_ok()),
         can_review: p.authorize::<perm::HazardsReview>().is_ok(),
+        can_approve: p.authorize::<perm::HazardsApprove>().is_ok(),
+        own_request: d.hazard.extension_by.as_deref() == Some(p.actor().name.as_str()),
         today: app.today().to_string(),
-        default_deadline: (app.today() + chrono::Duration::days(days)).to_string(),
         max_mb: format!("{:.0}", app.inspections_config().max_upload_mib()),
         d,
     }))
@@ -311,20 +345,96 @@ impl From<StepForm> for StepInput {
             reference: f.reference,
             passed: f.passed == "1",
             evidence: f.evidence,
+            ..StepInput::default()
         }
     }
 }
 
-/// Takes a step: the review by the safety auditor (hazards.review), the others by inspectors.
+/// Takes a step: the review by the safety auditor (hazards.review); the others by inspectors, or
+/// for a hazard that came from a finding also by the safety auditor following it up.
 pub async fn take(state: &AppState, auth: &Auth, id: i64, input: StepInput) -> Result<HazardState, AppError> {
     let app = state.app();
+    let p = &auth.user.principal;
     if input.step == "review" {
         let cap = auth.require::<perm::HazardsReview>(state).await?;
         auth.checked(state, customers::review_hazard(app, &cap, &auth.meta, id, &input).await).await
+    } else if p.authorize::<perm::InspectionsRecord>().is_err()
+        && let Ok(cap) = p.authorize::<perm::FindingsReview>()
+    {
+        auth.checked(state, customers::take_step(app, &cap, &auth.meta, id, &input).await).await
     } else {
         let cap = auth.require::<perm::InspectionsRecord>(state).await?;
         auth.checked(state, customers::take_step(app, &cap, &auth.meta, id, &input).await).await
     }
+}
+
+/// The customer refused to sign the notice: the day, the delivery, the witness and the photo
+/// (a multipart form, since the photo comes with it).
+async fn refusal(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let (fields, file) = crate::customers::file_form(&mut multipart, "photo").await?;
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let input = StepInput {
+        step: "refuse_receipt".into(),
+        refused_on: field("refused_on"),
+        delivery: field("delivery"),
+        witness: field("witness"),
+        photo: file.filter(|(_, bytes)| !bytes.is_empty()),
+        ..StepInput::default()
+    };
+    take(&state, &auth, id, input).await?;
+    Ok(Redirect::to(&format!("/hazards/{id}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ExtensionForm {
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Asks for a later deadline, with the reason, for a manager to approve.
+async fn request_extension(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<ExtensionForm>,
+) -> Result<Response, AppError> {
+    let app = state.app();
+    let p = &auth.user.principal;
+    if p.authorize::<perm::InspectionsRecord>().is_err()
+        && let Ok(cap) = p.authorize::<perm::FindingsReview>()
+    {
+        auth.checked(&state, customers::request_extension(app, &cap, &auth.meta, id, &f.to, &f.reason).await).await?;
+    } else {
+        let cap = auth.require::<perm::InspectionsRecord>(&state).await?;
+        auth.checked(&state, customers::request_extension(app, &cap, &auth.meta, id, &f.to, &f.reason).await).await?;
+    }
+    Ok(Redirect::to(&format!("/hazards/{id}#deadline")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    approve: String,
+}
+
+/// A manager approves or refuses the later deadline asked for.
+async fn decide_extension(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::HazardsApprove>(&state).await?;
+    let approve = f.approve == "1";
+    auth.checked(&state, customers::decide_extension(state.app(), &cap, &auth.meta, id, approve).await).await?;
+    Ok(Redirect::to(&format!("/hazards/{id}#deadline")).into_response())
 }
 
 async fn step(

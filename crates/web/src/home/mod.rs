@@ -65,12 +65,12 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
             Some(vec![
                 (
                     "home-inspections-overdue",
-                    list.iter().filter(|c| c.due_state == Some(DueState::Overdue)).count(),
+                    list.iter().filter(|c| c.due_state() == Some(DueState::Overdue)).count(),
                     "/customers?due=overdue",
                 ),
                 (
                     "home-inspections-due",
-                    list.iter().filter(|c| c.due_state == Some(DueState::DueThisMonth)).count(),
+                    list.iter().filter(|c| c.due_state() == Some(DueState::DueThisMonth)).count(),
                     "/inspections/plan",
                 ),
                 ("home-hazards-open", open().count(), "/hazards?state="),

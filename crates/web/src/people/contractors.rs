@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
         .get("/contractors/{id}", detail_page)
         .post("/contractors/{id}", update)
         .post("/contractors/{id}/agreements", add_agreement)
+        .post("/contractors/{id}/agreements/{agreement}/confirm", confirm_agreement)
         .post("/contractors/{id}/ratings", add_rating)
         .post("/contractors/{id}/blacklist", blacklist)
         .post("/contractors/{id}/unblacklist", unblacklist)
@@ -135,7 +136,10 @@ async fn detail_page(
     let facts = people::contractor_facts(state.app(), id).await?;
     let today = state.app().today();
     let rules = state.app().people_config().role_rules();
-    let refusals = gridsafe_domain::people::contractor_may_work(&facts, today, None, &rules).err().unwrap_or_default();
+    let refusals =
+        gridsafe_domain::people::contractor_may_work(&facts, today, None, gridsafe_domain::people::Work::Any, &rules)
+            .err()
+            .unwrap_or_default();
     let manage = auth.user.principal.authorize::<perm::ContractorsManage>().ok();
     let units = match &manage {
         Some(cap) => crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?),
@@ -167,6 +171,8 @@ struct AgreementForm {
     code: String,
     #[serde(default)]
     project: String,
+    #[serde(default)]
+    customer_no: String,
     valid_from: String,
     valid_to: String,
 }
@@ -178,9 +184,26 @@ async fn add_agreement(
     Form(f): Form<AgreementForm>,
 ) -> Result<Response, AppError> {
     let reach = documents_reach(&state, &auth).await?;
-    let input = AgreementInput { code: f.code, project: f.project, valid_from: f.valid_from, valid_to: f.valid_to };
+    let input = AgreementInput {
+        code: f.code,
+        project: f.project,
+        customer_no: f.customer_no,
+        valid_from: f.valid_from,
+        valid_to: f.valid_to,
+    };
     auth.checked(&state, people::add_agreement(state.app(), &reach, &auth.meta, id, input).await).await?;
     Ok(Redirect::to(&format!("/contractors/{id}")).into_response())
+}
+
+/// The supply company confirms a contractor's draft agreement (after checking the signed original).
+async fn confirm_agreement(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, agreement)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::ContractorsManage>(&state).await?;
+    auth.checked(&state, people::confirm_agreement(state.app(), &cap, &auth.meta, agreement).await).await?;
+    Ok(Redirect::to(&format!("/contractors/{id}#agreements")).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -307,6 +330,10 @@ pub mod api {
         #[serde(default)]
         #[schema(max_length = 100)]
         pub project: String,
+        /// 户号 of the only customer whose work it covers; empty for all the contractor's work.
+        #[serde(default)]
+        #[schema(max_length = 40)]
+        pub customer_no: String,
         #[schema(format = Date, example = "2026-01-01")]
         pub valid_from: String,
         #[schema(format = Date, example = "2026-12-31")]
@@ -330,8 +357,30 @@ pub mod api {
         ApiJson(a): ApiJson<AgreementIn>,
     ) -> Result<Response, AppError> {
         let reach = documents_reach(&state, &auth).await?;
-        let input = AgreementInput { code: a.code, project: a.project, valid_from: a.valid_from, valid_to: a.valid_to };
+        let input = AgreementInput {
+            code: a.code,
+            project: a.project,
+            customer_no: a.customer_no,
+            valid_from: a.valid_from,
+            valid_to: a.valid_to,
+        };
         let aid = auth.checked(&state, people::add_agreement(state.app(), &reach, &auth.meta, id, input).await).await?;
         Ok((axum::http::StatusCode::CREATED, Json(CreatedAgreement { id: aid })).into_response())
+    }
+
+    /// Confirms a contractor's draft agreement on the supply company's side: only confirmed
+    /// agreements satisfy the rules.
+    #[utoipa::path(post, path = "/api/v1/contractors/{id}/agreements/{agreement}/confirm", tag = "people", security(("bearer" = [])),
+        params(("id" = i64, Path, description = "Contractor id"), ("agreement" = i64, Path, description = "Agreement id")),
+        responses((status = 204, description = "Confirmed"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+            (status = 409, description = "Already confirmed", body = ErrorEnvelope)))]
+    pub async fn confirm_agreement(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath((_id, agreement)): ApiPath<(i64, i64)>,
+    ) -> Result<Response, AppError> {
+        let cap = auth.require::<perm::ContractorsManage>(&state).await?;
+        auth.checked(&state, people::confirm_agreement(state.app(), &cap, &auth.meta, agreement).await).await?;
+        Ok(axum::http::StatusCode::NO_CONTENT.into_response())
     }
 }

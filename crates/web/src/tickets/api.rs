@@ -100,7 +100,7 @@ impl From<TicketRow> for TicketOut {
             unit_id: t.unit_id,
             unit_name: t.unit_name,
             state: t.state.code().to_owned(),
-            work_kind: t.work_kind,
+            work_kind: t.work_kind.code().to_owned(),
             customer_id: t.customer_id,
             customer_name: t.customer_name,
             location: t.location,

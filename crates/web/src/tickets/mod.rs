@@ -171,7 +171,7 @@ impl TicketForm {
         Self {
             type_code: t.doc.code.clone(),
             unit_id: Some(t.row.unit_id),
-            work_kind: t.row.work_kind.clone(),
+            work_kind: t.row.work_kind.code().to_owned(),
             customer_id: t.row.customer_id.clone().unwrap_or_default(),
             customer_name: t.row.customer_name.clone().unwrap_or_default(),
             location: t.row.location.clone(),

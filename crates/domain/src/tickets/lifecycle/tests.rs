@@ -2,7 +2,8 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 
 use super::*;
-use crate::people::{ContractorFacts, Held, QualificationKind};
+use crate::orders::OrderType;
+use crate::people::{Agreement, ContractorFacts, Held, QualificationKind};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
@@ -39,7 +40,7 @@ fn contractor(ok_until: &str) -> ContractorFacts {
         blacklisted_on: None,
         license_level: Some(4),
         license_valid_to: Some(d(ok_until)),
-        agreements: vec![(d("2026-01-01"), d(ok_until))],
+        agreements: vec![Agreement { valid_from: d("2026-01-01"), valid_to: d(ok_until), customer: None }],
     }
 }
 
@@ -88,10 +89,15 @@ fn ticket() -> Ticket {
         planned_start: at("2026-11-26 09:00"),
         planned_end: at("2026-11-26 17:00"),
         extended_to: None,
+        permitted_at: None,
+        work_ended_at: None,
+        finished_at: None,
         hazards: 2,
         survey_done: false,
-        order_types: vec!["meter_install".into()],
+        work_kind: OrderType::MeterInstall,
+        order_types: vec![OrderType::MeterInstall],
         voltage_kv: Some(0.4),
+        customer: Some("4300001".into()),
     }
 }
 
@@ -322,11 +328,112 @@ fn survey_hazards_and_document_coverage_are_checked_at_issue() {
     let mut t = ticket();
     t.doc.needs_survey = true;
     t.hazards = 0;
-    t.order_types.push("fault_repair".into());
+    t.order_types.push(OrderType::FaultRepair);
     assert_eq!(
         codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules)),
         ["TICKET_SURVEY", "TICKET_HAZARDS", "TICKET_TYPE_COVERS"]
     );
+}
+
+#[test]
+fn the_document_covers_the_work_kind_itself_and_its_fewest_people() {
+    let rules = RoleRules::default();
+    // A 派工单 covers no field work and needs one person: 装表接电 by one person on it is refused.
+    let mut t = ticket();
+    t.doc = DocumentType {
+        code: "dispatch".into(),
+        name: "派工单".into(),
+        covers: vec!["meter_reading".into(), "fee_collection".into(), "customer_visit".into()],
+        min_people: 1,
+        ..doc()
+    };
+    t.crew = vec![];
+    t.order_types = vec![];
+    let refused =
+        check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules).expect_err("not covered");
+    assert_eq!(refused.iter().map(|v| v.rule.code).collect::<Vec<_>>(), ["TICKET_TYPE_COVERS"]);
+    assert!(refused[0].args.contains(&("order_type", "meter_install".into())), "{refused:?}");
+    // The same document for what it covers is fine with one person.
+    t.work_kind = OrderType::MeterReading;
+    assert!(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules).is_ok());
+    // A linked order of another kind is still checked, once per kind.
+    t.order_types = vec![OrderType::MeterInstall, OrderType::MeterInstall];
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules)),
+        ["TICKET_TYPE_COVERS"]
+    );
+}
+
+#[test]
+fn field_work_and_contractor_work_state_their_voltage() {
+    let rules = RoleRules::default();
+    let mut t = ticket();
+    t.voltage_kv = None;
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules)),
+        ["TICKET_VOLTAGE"]
+    );
+    // Not field work and own staff only: no licence to judge.
+    t.work_kind = OrderType::CustomerVisit;
+    t.order_types = vec![];
+    t.doc.covers.push("customer_visit".into());
+    assert!(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules).is_ok());
+    // A contractor worker on it: the licence is judged at a stated voltage, never skipped.
+    t.crew = vec![WORKER];
+    t.co_issuer = Some(CO_ISSUER);
+    t.co_signed = true;
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[], &rules)),
+        ["TICKET_VOLTAGE"]
+    );
+}
+
+#[test]
+fn an_agreement_for_another_customer_does_not_cover_the_ticket() {
+    let rules = RoleRules::default();
+    let mut r = roster();
+    for id in [WORKER, CO_ISSUER] {
+        if let Some(c) = r.get_mut(&id).and_then(|m| m.facts.contractor.as_mut()) {
+            c.agreements[0].customer = Some("4300009".into());
+        }
+    }
+    let mut t = ticket();
+    t.crew = vec![WORKER];
+    t.co_issuer = Some(CO_ISSUER);
+    t.co_signed = true;
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules)),
+        ["CONTRACTOR_AGREEMENT", "CONTRACTOR_AGREEMENT"]
+    );
+    t.customer = Some("4300009".into());
+    assert!(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &r, &[], &rules).is_ok());
+}
+
+#[test]
+fn a_ticket_at_work_ended_holds_its_people_until_the_work_ended_only() {
+    let rules = RoleRules::default();
+    let other = Times {
+        state: State::WorkEnded,
+        planned_start: at("2026-11-26 07:00"),
+        planned_end: at("2026-11-26 18:00"),
+        extended_to: None,
+        permitted_at: Some(at("2026-11-26 07:10")),
+        work_ended_at: Some(at("2026-11-26 08:30")),
+        finished_at: None,
+    };
+    let busy = Busy::of("DY-202611-0009".into(), vec![CREW], &other).expect("held");
+    let mut t = ticket();
+    t.planned_start = at("2026-11-26 08:30");
+    assert!(
+        check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), std::slice::from_ref(&busy), &rules)
+            .is_ok()
+    );
+    t.planned_start = at("2026-11-26 08:29");
+    assert_eq!(
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-26 08:00"), &roster(), &[busy], &rules)),
+        ["TICKET_OVERLAP"]
+    );
+    assert!(Busy::of("x".into(), vec![CREW], &Times { state: State::Void, ..other }).is_none());
 }
 
 #[test]
