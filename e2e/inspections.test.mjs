@@ -1,7 +1,7 @@
 // A customer inspection on a phone, from the checklist to a closed hazard: the inspector records
 // an inspection of the demo farm with two qualified inspectors, adds a photo, records the
 // customer's signature on the result notice, registers a customer-side hazard, issues the notice,
-// records the receipt, is refused rectification before the filing (HAZARD_FILING), files, seals
+// records the receipt, is told rectification follows the filing (HAZARD_FILING), files, seals
 // the generator, rectifies and asks for review; the safety auditor reviews and closes it (销号).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -86,13 +86,9 @@ test("an inspection on a phone leads to a hazard closed by the safety auditor", 
   await inspector.getByRole("button", { name: "客户签收" }).click();
   assert.equal(await state(), "receipt_signed");
 
-  // Rectification before the filing is refused, naming the rule and what to do.
-  await inspector.getByRole("button", { name: "开始整改" }).click();
-  const refusal = await inspector.locator(".rule").first().textContent();
-  assert.match(refusal, /HAZARD_FILING/);
-  assert.match(refusal, /报备/);
-
-  await inspector.goto(hazard);
+  // Rectification before the filing is not offered; the page says why.
+  assert.equal(await inspector.getByRole("button", { name: "开始整改" }).count(), 0);
+  assert.match(await inspector.locator("[data-why-not=rectify]").textContent(), /备案后才能开始整改/);
   assert.equal(await state(), "receipt_signed");
   await inspector.getByLabel("报备文号").fill("孝经信电〔2026〕51号");
   await inspector.getByRole("button", { name: "报备政府部门" }).click();

@@ -46,6 +46,7 @@ test("a ticket goes from draft to closed with the briefing acknowledged", async 
   await leader.getByLabel("票种").selectOption({ label: "低压工作票" });
   await leader.getByLabel("作业类型").selectOption("meter_install");
   await leader.getByLabel("户号").fill("4309990001");
+  await leader.getByLabel("电压等级（kV）").fill("0.4");
   await leader.getByLabel("工作地点").fill("孝南区书院街 20 号计量箱");
   await leader.getByLabel("工作内容").fill("新装单相电能表并接电");
   await leader.getByLabel("工作票签发人").fill("XG1011");

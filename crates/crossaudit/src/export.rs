@@ -6,8 +6,27 @@ use std::path::Path;
 use crate::input::{self, InputError, Problem, TableKind, Tables};
 
 /// Reads every table of the export at `path`. Problems are collected in `Tables::errors`; a
-/// required table that is missing is one of them (`meter_events` is optional).
+/// required table that is missing is one of them (`meter_events` is optional). A folder that
+/// holds no table files but one workbook is read as that workbook (a sheet per table); with
+/// several workbooks, the problem names them so the user can pass the one to audit.
 pub fn read_export(path: &Path) -> Tables {
+    if path.is_dir() && !has_table_files(path) {
+        let workbooks = workbooks_in(path);
+        match workbooks.as_slice() {
+            [one] => return read_export(one),
+            [] => {}
+            several => {
+                let names: Vec<String> =
+                    several.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+                let mut tables = Tables::default();
+                tables.errors.push(InputError {
+                    value: Some(names.join("、")),
+                    ..InputError::file(&path.display().to_string(), Problem::SeveralWorkbooks)
+                });
+                return tables;
+            }
+        }
+    }
     let mut tables = Tables::default();
     let shown = path.display().to_string();
     let mut found = Vec::new();
@@ -61,4 +80,28 @@ pub fn read_export(path: &Path) -> Tables {
         }
     }
     tables
+}
+
+/// Whether the folder holds any file named like a table (`work_orders.csv`, `营销工单.xlsx` …).
+fn has_table_files(dir: &Path) -> bool {
+    TableKind::ALL.into_iter().any(|kind| {
+        [kind.name(), kind.chinese()]
+            .into_iter()
+            .any(|name| ["csv", "xlsx"].into_iter().any(|ext| dir.join(format!("{name}.{ext}")).is_file()))
+    })
+}
+
+/// The `.xlsx` workbooks directly in the folder, by name.
+fn workbooks_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
 }

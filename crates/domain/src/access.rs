@@ -330,11 +330,18 @@ impl Principal {
 }
 
 /// Proof that `actor` holds permission `P` over the units of `scope`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Capability<P> {
     actor: Actor,
     scope: Vec<UnitPath>,
     permission: PhantomData<P>,
+}
+
+// By hand: a derive would require `P: Clone` of the zero-sized marker.
+impl<P> Clone for Capability<P> {
+    fn clone(&self) -> Self {
+        Self { actor: self.actor.clone(), scope: self.scope.clone(), permission: PhantomData }
+    }
 }
 
 impl<P: PermissionMarker> Capability<P> {

@@ -253,7 +253,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Serve) | None => (Some(cli.global.serve.clone()), None),
         Some(other) => (None, Some(other)),
     };
-    if let Some(listen) = serve.as_ref().and_then(|s| s.listen) {
+    // `--listen` is global: `serve`, and `demo` (which serves after filling), both listen there.
+    if let Some(listen) = cli.global.serve.listen {
         settings.server.listen = listen;
     }
     if let Err(error) = settings.validate() {

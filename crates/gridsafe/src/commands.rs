@@ -382,7 +382,7 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::cli::Ticke
                 let s = &r.stats;
                 let unit = if r.unit_id == 0 { lang.t("stats-total") } else { r.unit_name.clone() };
                 crate::say(format_args!(
-                    "{unit}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{unit}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     s.executed,
                     s.passed,
                     s.failed,
@@ -390,7 +390,8 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::cli::Ticke
                     s.must_unevaluated,
                     gridsafe_web::tickets::rate(r.pass_rate),
                     s.not_executed,
-                    s.void
+                    s.void,
+                    r.left_unclosed
                 ));
             }
             if let Some(path) = out {

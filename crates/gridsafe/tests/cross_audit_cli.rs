@@ -88,3 +88,57 @@ fn bad_input_is_refused_with_its_place_and_nothing_written() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("已跳过 1 行"));
     assert!(out.exists());
 }
+
+/// The example's tables as one workbook, a sheet per table (each CSV cell as text).
+fn example_workbook(path: &Path) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for table in
+        ["persons", "qualifications", "contractors", "safety_agreements", "work_orders", "tickets", "meter_events"]
+    {
+        let text = std::fs::read_to_string(example().join(format!("{table}.csv"))).expect("table");
+        let sheet = book.add_worksheet();
+        sheet.set_name(table).expect("name");
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+        for (r, record) in reader.records().enumerate() {
+            for (c, cell) in record.expect("record").iter().enumerate() {
+                let (r, c) = (u32::try_from(r).expect("row"), u16::try_from(c).expect("column"));
+                sheet.write_string(r, c, cell).expect("cell");
+            }
+        }
+    }
+    book.save(path).expect("saved");
+}
+
+#[test]
+fn a_folder_with_one_workbook_is_read_as_that_workbook() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("export");
+    std::fs::create_dir(&input).expect("folder");
+    example_workbook(&input.join("营销系统导出.xlsx"));
+    let out = dir.path().join("findings.csv");
+    let args = [
+        "audit",
+        "--input",
+        input.to_str().expect("path"),
+        "--as-of",
+        "2026-01-31",
+        "--out",
+        out.to_str().expect("path"),
+    ];
+    let run = gridsafe(&args);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let written = std::fs::read_to_string(&out).expect("findings");
+    let keys: Vec<String> =
+        written.lines().skip(1).map(|l| l.splitn(5, ',').take(4).collect::<Vec<_>>().join(",")).collect();
+    let expected = std::fs::read_to_string(example().join("expected_findings.csv")).expect("expected");
+    assert_eq!(keys, expected.lines().skip(1).collect::<Vec<_>>(), "the same findings as from the CSV folder");
+
+    // Two workbooks: which one is meant is said, naming both; nothing is written.
+    std::fs::remove_file(&out).expect("removed");
+    example_workbook(&input.join("上月导出.xlsx"));
+    let run = gridsafe(&args);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("上月导出.xlsx") && err.contains("营销系统导出.xlsx") && err.contains("--input"), "{err}");
+    assert!(!out.exists());
+}

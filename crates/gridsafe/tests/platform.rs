@@ -262,3 +262,33 @@ async fn oversized_bodies_are_refused() {
         .await;
     assert!(json.status == 413 || json.status == 401, "{}", json.status);
 }
+
+/// `gridsafe demo --listen ADDR` fills the demo company and then serves on ADDR (the flag was
+/// ignored once, always 8080).
+#[test]
+fn demo_listens_where_it_is_told() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let addr = format!("127.0.0.1:{port}");
+    let database = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+        .args(["--database-url", &database, "demo", "--listen", &addr])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut answer = String::new();
+    for _ in 0..600 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
+            stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("request");
+            stream.read_to_string(&mut answer).expect("answer");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    child.kill().expect("stopped");
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "no answer on {addr}: {answer}");
+}

@@ -198,6 +198,14 @@ pub fn for_update(backend: Backend) -> &'static str {
     }
 }
 
+/// An optional real number to bind as text, with the SQL casting it: `CAST($n AS DOUBLE
+/// PRECISION)`. sqlx 0.9's `Any` driver sends a `None` of `f64` to PostgreSQL as a `float4` NULL,
+/// so a cached statement first run with `None` then refuses an `f64` ("incorrect binary data
+/// format"). Text plus a cast types the parameter the same way every time, on both backends.
+pub fn real_text(value: Option<f64>) -> Option<String> {
+    value.map(|v| v.to_string())
+}
+
 /// A query built at run time (a scope of units, optional filters) with its text values bound in
 /// order as `$1, $2, …`. The SQL text is ours; only the values come from outside.
 pub fn bound(sql: String, values: &[String]) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {

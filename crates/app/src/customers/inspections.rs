@@ -176,7 +176,8 @@ pub async fn record_inspection(
     }
     for (name, department) in input.participants.iter().take(MAX_PARTICIPANTS) {
         let (name, department) = (trim_blank(name), trim_blank(department));
-        if name.is_empty() && department.is_empty() {
+        // An empty row of the form (its department chosen by default) is no participant.
+        if name.is_empty() {
             continue;
         }
         if name.is_empty() || name.chars().count() > 50 || department.is_empty() || department.chars().count() > 50 {

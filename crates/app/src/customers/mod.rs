@@ -322,7 +322,7 @@ async fn write_customer(
         Some(_) => {
             "UPDATE customers SET account_no = $1, name = $2, address = $3, unit_id = $4, voltage_kv = $5, importance = $6, \
              importance_document = $7, importance_date = $8, industry = $9, supply_sources = $10, supply_kind = $11, \
-             emergency_power = $12, emergency_kind = $13, emergency_capacity_kw = $14, emergency_last_test = $15, \
+             emergency_power = $12, emergency_kind = $13, emergency_capacity_kw = CAST($14 AS DOUBLE PRECISION), emergency_last_test = $15, \
              electrician_name = $16, electrician_phone = $17, preventive_test_due = $18, registered_on = $19, \
              updated_at = $20, updated_by = $21 WHERE id = $22 RETURNING id"
         }
@@ -330,7 +330,7 @@ async fn write_customer(
             "INSERT INTO customers (account_no, name, address, unit_id, voltage_kv, importance, importance_document, \
              importance_date, industry, supply_sources, supply_kind, emergency_power, emergency_kind, emergency_capacity_kw, \
              emergency_last_test, electrician_name, electrician_phone, preventive_test_due, registered_on, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CAST($14 AS DOUBLE PRECISION), $15, $16, $17, $18, $19, $20, $21) RETURNING id"
         }
     };
     let query = sqlx::query(sql)
@@ -347,7 +347,7 @@ async fn write_customer(
         .bind(&r.supply_kind)
         .bind(register::emergency_code(r.emergency_power))
         .bind(&r.emergency_kind)
-        .bind(r.emergency_capacity_kw)
+        .bind(gridsafe_store::real_text(r.emergency_capacity_kw))
         .bind(opt_day(r.emergency_last_test))
         .bind(&r.electrician_name)
         .bind(&r.electrician_phone)

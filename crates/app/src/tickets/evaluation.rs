@@ -2,6 +2,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use gridsafe_domain::access::{Capability, perm};
+use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::tickets::State;
 use gridsafe_domain::tickets::evaluation::{Counted, MonthStats, Verdict, check_verdict};
@@ -75,6 +76,8 @@ pub struct UnitMonth {
     pub stats: MonthStats,
     /// 合格率 in percent, when anything was executed.
     pub pass_rate: Option<f64>,
+    /// Tickets left at 工作终结 past their validity now, not closed by their permit giver.
+    pub left_unclosed: u64,
 }
 
 /// The first day of `month` and of the month after.
@@ -100,16 +103,18 @@ pub async fn month_stats<P: TicketReach>(
     binds.push(Timestamp::start_of_local_day(first).to_db());
     binds.push(Timestamp::start_of_local_day(next).to_db());
     let n = binds.len();
-    let must = &app.tickets_config().must_evaluate;
-    let must_list = if must.is_empty() {
-        "''".to_owned()
-    } else {
-        // Order-type codes checked against the known list when the settings were read.
-        must.iter().map(|m| format!("'{}'", m.replace('\'', ""))).collect::<Vec<_>>().join(",")
-    };
+    let must = app.tickets_config().must_evaluate_set();
+    // The codes of the set, from the domain's own list: no user text reaches the SQL.
+    let must_list = ORDER_TYPES
+        .iter()
+        .filter(|(_, _, t)| must.contains(*t))
+        .map(|(code, _, _)| format!("'{code}'"))
+        .chain(std::iter::once("''".to_owned()))
+        .collect::<Vec<_>>()
+        .join(",");
     let sql = format!(
-        "SELECT t.unit_id, u.name, u.path, t.state, t.verdict, \
-         (SELECT COUNT(*) FROM ticket_orders o WHERE o.ticket_id = t.id AND o.order_type IN ({must_list})) \
+        "SELECT t.unit_id, u.name, u.path, t.state, t.verdict, t.work_kind, \
+         (SELECT COUNT(*) FROM ticket_orders o WHERE o.ticket_id = t.id AND o.order_type IN ({must_list})) AS must_orders \
          FROM tickets t JOIN org_units u ON u.id = t.unit_id \
          WHERE {clause} AND t.state IN ('closed', 'not_executed', 'void') AND t.finished_at >= ${} AND t.finished_at < ${n} \
          ORDER BY u.path",
@@ -117,24 +122,56 @@ pub async fn month_stats<P: TicketReach>(
     );
     let rows = gridsafe_store::bound(sql, &binds).fetch_all(app.db().pool()).await?;
     let mut out: Vec<UnitMonth> = Vec::new();
+    let unit_month = |unit_id, unit_name| UnitMonth {
+        unit_id,
+        unit_name,
+        stats: MonthStats::default(),
+        pass_rate: None,
+        left_unclosed: 0,
+    };
     for r in rows {
         let unit_id: i64 = r.try_get(0)?;
         let state = State::from_code(&r.try_get::<String, _>(3)?).ok_or_else(|| AppError::internal("ticket state"))?;
         let verdict = r.try_get::<Option<String>, _>(4)?.as_deref().and_then(Verdict::from_code);
-        let must_evaluate = r.try_get::<i64, _>(5)? > 0;
+        // Its own work kind, or a linked order, of a kind that must be evaluated.
+        let kind = OrderType::parse(&r.try_get::<String, _>("work_kind")?);
+        let must_evaluate = kind.is_some_and(|k| must.contains(k)) || r.try_get::<i64, _>("must_orders")? > 0;
         if out.last().is_none_or(|u| u.unit_id != unit_id) {
-            out.push(UnitMonth { unit_id, unit_name: r.try_get(1)?, stats: MonthStats::default(), pass_rate: None });
+            out.push(unit_month(unit_id, r.try_get(1)?));
         }
         if let Some(u) = out.last_mut() {
             u.stats.add(Counted { state, verdict, must_evaluate });
         }
     }
+    // Left at 工作终结 past their validity, as of now: counted against the unit until closed.
+    let (clause, mut binds) = crate::identity::scope_clause("u.path", cap.scope(), 1);
+    binds.push(app.now().to_db());
+    let sql = format!(
+        "SELECT t.unit_id, u.name, COUNT(*) FROM tickets t JOIN org_units u ON u.id = t.unit_id \
+         WHERE {clause} AND t.state = 'work_ended' AND COALESCE(t.extended_to, t.planned_end) < ${} GROUP BY t.unit_id, u.name",
+        binds.len()
+    );
+    for r in gridsafe_store::bound(sql, &binds).fetch_all(app.db().pool()).await? {
+        let unit_id: i64 = r.try_get(0)?;
+        let count = u64::try_from(r.try_get::<i64, _>(2)?).unwrap_or(0);
+        match out.iter_mut().find(|u| u.unit_id == unit_id) {
+            Some(u) => u.left_unclosed = count,
+            None => out.push(UnitMonth { left_unclosed: count, ..unit_month(unit_id, r.try_get(1)?) }),
+        }
+    }
     let mut total = MonthStats::default();
+    let mut unclosed = 0;
     for u in &mut out {
         u.pass_rate = u.stats.pass_rate();
         total.merge(&u.stats);
+        unclosed += u.left_unclosed;
     }
-    out.push(UnitMonth { unit_id: 0, unit_name: String::new(), stats: total, pass_rate: total.pass_rate() });
+    out.push(UnitMonth {
+        pass_rate: total.pass_rate(),
+        left_unclosed: unclosed,
+        stats: total,
+        ..unit_month(0, String::new())
+    });
     Ok(out)
 }
 

@@ -629,7 +629,7 @@ async fn write_draft(
 ) -> Result<u64, AppError> {
     Ok(sqlx::query(
         "UPDATE tickets SET unit_id = $1, work_kind = $2, customer_id = $3, customer_name = $4, location = $5, content = $6, \
-         voltage_kv = $7, planned_start = $8, planned_end = $9, issuer_id = $10, co_issuer_id = $11, leader_id = $12, \
+         voltage_kv = CAST($7 AS DOUBLE PRECISION), planned_start = $8, planned_end = $9, issuer_id = $10, co_issuer_id = $11, leader_id = $12, \
          permitter_id = $13, co_signed_at = NULL, updated_at = $14 WHERE id = $15 AND state = 'draft'",
     )
     .bind(d.unit.id)
@@ -638,7 +638,7 @@ async fn write_draft(
     .bind(&d.customer_name)
     .bind(&d.location)
     .bind(&d.content)
-    .bind(d.voltage_kv)
+    .bind(gridsafe_store::real_text(d.voltage_kv))
     .bind(d.start.to_db())
     .bind(d.end.to_db())
     .bind(d.issuer)
@@ -869,12 +869,19 @@ pub async fn own_person(app: &App, actor: &Actor) -> Result<Option<PersonRef>, A
     person_ref(app, id).await
 }
 
+/// A ticket waiting for the signed-in person's step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Awaiting {
+    pub ticket: TicketRow,
+    pub steps: Vec<&'static str>,
+    /// Left at 工作终结 past its validity: the permit giver's closing is late.
+    pub late: bool,
+}
+
 /// Tickets waiting for the person linked to the caller to take a step on the main path (签发,
-/// 接票, 许可, 交底确认, 开工, 工作终结, 终结 …), with those steps: the field worker's to-do list.
-pub async fn awaiting(
-    app: &App,
-    cap: &Capability<perm::TicketsSign>,
-) -> Result<Vec<(TicketRow, Vec<&'static str>)>, AppError> {
+/// 接票, 许可, 交底确认, 开工, 工作终结, 终结 …), with those steps: the field worker's to-do list,
+/// late ones first.
+pub async fn awaiting(app: &App, cap: &Capability<perm::TicketsSign>) -> Result<Vec<Awaiting>, AppError> {
     let Some(me) = person_of(app, cap.actor()).await? else { return Ok(Vec::new()) };
     let filter = TicketFilter { person: Some(me), ..TicketFilter::default() };
     let mut out = Vec::new();
@@ -891,9 +898,10 @@ pub async fn awaiting(
             })
             .collect();
         if !steps.is_empty() {
-            out.push((row, steps));
+            out.push(Awaiting { late: row.close_overdue(app.now()), ticket: row, steps });
         }
     }
+    out.sort_by_key(|a| !a.late);
     Ok(out)
 }
 

@@ -40,6 +40,8 @@ pub enum Problem {
     NotPermitted,
     /// A table the export must have is absent.
     MissingTable,
+    /// A folder with no table files but several workbooks: which one is the export?
+    SeveralWorkbooks,
 }
 
 impl Problem {
@@ -59,6 +61,7 @@ impl Problem {
             Problem::UnknownReference => "input-problem-unknown-reference",
             Problem::NotPermitted => "input-problem-not-permitted",
             Problem::MissingTable => "input-problem-missing-table",
+            Problem::SeveralWorkbooks => "input-problem-several-workbooks",
         }
     }
 }

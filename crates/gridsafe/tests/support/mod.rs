@@ -8,6 +8,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the harness")]
 
+pub mod tickets;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -631,6 +631,8 @@ async fn dashboard_export(State(state): State<AppState>, auth: Auth) -> Result<R
         "safety-with-cycle",
         "due-overdue",
         "due-due",
+        "safety-emergency-overdue",
+        "safety-emergency-due",
         "safety-inspections",
         "safety-on-time",
         "safety-notices-signed",
@@ -656,6 +658,8 @@ async fn dashboard_export(State(state): State<AppState>, auth: Auth) -> Result<R
             n(r.with_cycle),
             n(r.overdue_now),
             n(r.due_this_month),
+            n(r.emergency_overdue),
+            n(r.emergency_due),
             n(r.inspections),
             n(r.on_time),
             n(r.notices_signed),
@@ -672,7 +676,7 @@ async fn dashboard_export(State(state): State<AppState>, auth: Auth) -> Result<R
                 grade.clone().into(),
                 lang.t(&format!("responsibility-{resp}")).into(),
             ];
-            row.extend((0..7).map(|_| Value::Empty));
+            row.extend((0..9).map(|_| Value::Empty));
             row.extend([n(c.open), n(c.overdue), n(c.closed)]);
             row.extend((0..3).map(|_| Value::Empty));
             data.push(row);

@@ -24,7 +24,7 @@ struct HomePage {
     expiring: Option<Vec<gridsafe_app::people::Expiring>>,
     expiring_days: u32,
     /// Tickets waiting for the user's own step, for those who sign tickets.
-    awaiting: Option<Vec<(gridsafe_app::tickets::TicketRow, Vec<&'static str>)>>,
+    awaiting: Option<Vec<gridsafe_app::tickets::Awaiting>>,
     /// Customers' safety at a glance, for those who see customers: (key, count, link).
     safety: Option<Vec<(&'static str, usize, &'static str)>>,
     version: &'static str,

@@ -584,6 +584,8 @@ pub struct UnitMonthOut {
     pub void: u64,
     /// 合格率 = passed ÷ executed, in percent.
     pub pass_rate: Option<f64>,
+    /// Tickets left at 工作终结 past their validity now, not yet closed by their permit giver.
+    pub left_unclosed: u64,
 }
 
 /// The month's pass rate (合格率) per unit, with the total last.
@@ -614,6 +616,7 @@ pub async fn stats(
                 not_executed: r.stats.not_executed,
                 void: r.stats.void,
                 pass_rate: r.pass_rate,
+                left_unclosed: r.left_unclosed,
             })
             .collect(),
     ))

@@ -552,6 +552,7 @@ pub fn stats_workbook(lang: Lang, month: NaiveDate, rows: &[UnitMonth]) -> Resul
                 rate(r.pass_rate).into(),
                 count(r.stats.not_executed),
                 count(r.stats.void),
+                count(r.left_unclosed),
             ]
         })
         .collect();
@@ -559,7 +560,7 @@ pub fn stats_workbook(lang: Lang, month: NaiveDate, rows: &[UnitMonth]) -> Resul
 }
 
 /// The statistics' columns, as message keys.
-pub const STATS_COLUMNS: [&str; 9] = [
+pub const STATS_COLUMNS: [&str; 10] = [
     "stats-unit",
     "stats-executed",
     "stats-passed",
@@ -569,6 +570,7 @@ pub const STATS_COLUMNS: [&str; 9] = [
     "stats-rate",
     "stats-not-executed",
     "stats-void",
+    "stats-left-unclosed",
 ];
 
 /// A pass rate as shown: `97.5%`, or `—` when nothing was executed.
