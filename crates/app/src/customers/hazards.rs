@@ -666,13 +666,23 @@ async fn apply<P: HazardsReach>(
             problems.push(FieldProblem::new(field, "field-name-length").with("max", max));
         }
     };
+    // Every field within its bounds, whichever step it belongs to (the API documents them all).
+    for (field, text, max) in [
+        ("owner", &input.owner, 100),
+        ("tasks", &input.tasks, 2000),
+        ("receipt_by", &input.receipt_by, 50),
+        ("delivery", &input.delivery, 50),
+        ("witness", &input.witness, 50),
+        ("reference", &input.reference, 100),
+        ("evidence", &input.evidence, 2000),
+    ] {
+        too_long(field, text, max, &mut problems);
+    }
     let step = match input.step.as_str() {
         "plan" => {
             if trim_blank(&input.owner).is_empty() {
                 problems.push(FieldProblem::new("owner", "field-required"));
             }
-            too_long("owner", &input.owner, 100, &mut problems);
-            too_long("tasks", &input.tasks, 2000, &mut problems);
             if input.tasks.lines().all(|l| l.trim().is_empty()) {
                 problems.push(FieldProblem::new("tasks", "field-required"));
             }
@@ -683,12 +693,9 @@ async fn apply<P: HazardsReach>(
             if trim_blank(&input.receipt_by).is_empty() {
                 problems.push(FieldProblem::new("receipt_by", "field-required"));
             }
-            too_long("receipt_by", &input.receipt_by, 50, &mut problems);
             HazardStep::SignReceipt
         }
         "refuse_receipt" => {
-            too_long("delivery", &input.delivery, 50, &mut problems);
-            too_long("witness", &input.witness, 50, &mut problems);
             // The delivery's photo: sent with the step, or added to the hazard since its notice.
             // (Both are local `YYYY-MM-DD HH:MM`, which sorts as time.)
             let noticed = d.steps.iter().rev().find(|s| s.step == "notify").map(|s| s.at.clone());
@@ -704,13 +711,11 @@ async fn apply<P: HazardsReach>(
             }
         }
         "file" => {
-            too_long("reference", &input.reference, 100, &mut problems);
             HazardStep::File { on: day("filed_on", &input.filed_on, &mut problems), reference: input.reference.clone() }
         }
         "rectify" => HazardStep::Rectify,
         "submit_for_review" => HazardStep::SubmitForReview,
         "review" => {
-            too_long("evidence", &input.evidence, 2000, &mut problems);
             let evidence = !trim_blank(&input.evidence).is_empty() || !d.photos.is_empty();
             if !input.passed && trim_blank(&input.evidence).is_empty() {
                 problems.push(FieldProblem::new("evidence", "field-review-reason"));
