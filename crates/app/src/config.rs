@@ -35,6 +35,12 @@ pub struct SecurityConfig {
     pub api_token_max_days: u32,
     /// Mark cookies `Secure`: set when GridSafe is served over HTTPS (behind a TLS proxy).
     pub secure_cookies: bool,
+    /// Password hashes computed at once (each Argon2id check takes about 19 MiB); 0: one per core.
+    pub hash_workers: u32,
+    /// Sign-ins that may wait for a hash; beyond that, "busy, retry" (503).
+    pub hash_queue: u32,
+    /// Longest wait for a hash, milliseconds, before "busy, retry".
+    pub hash_wait_ms: u32,
 }
 
 impl Default for SecurityConfig {
@@ -52,6 +58,9 @@ impl Default for SecurityConfig {
             dormant_notice_days: 14,
             api_token_max_days: 365,
             secure_cookies: false,
+            hash_workers: 0,
+            hash_queue: 16,
+            hash_wait_ms: 5000,
         }
     }
 }
@@ -93,11 +102,15 @@ impl SecurityConfig {
             ("security.login_window_seconds", self.login_window_seconds),
             ("security.dormant_after_days", self.dormant_after_days),
             ("security.api_token_max_days", self.api_token_max_days),
+            ("security.hash_wait_ms", self.hash_wait_ms),
         ];
         for (key, value) in positive {
             if value == 0 {
                 problems.push((key, "must be at least 1".to_owned()));
             }
+        }
+        if self.hash_workers > 64 || self.hash_queue > 1024 {
+            problems.push(("security.hash_workers / hash_queue", "must be at most 64 / 1024".to_owned()));
         }
         problems
     }
@@ -112,6 +125,9 @@ pub struct AuditConfig {
     pub signing_key_path: PathBuf,
     /// Minutes between signed checkpoints of the chain head.
     pub checkpoint_minutes: u32,
+    /// Minutes of grace beyond `checkpoint_minutes` before events without a signed checkpoint
+    /// make verification fail (the scheduler looks once a minute; a busy job may run late).
+    pub checkpoint_slack_minutes: u32,
     /// Days audit events are kept; at least 180 (等保 level 3 log retention).
     pub retention_days: u32,
 }
@@ -121,6 +137,7 @@ impl Default for AuditConfig {
         Self {
             signing_key_path: PathBuf::from("gridsafe-data/audit-signing.key"),
             checkpoint_minutes: 10,
+            checkpoint_slack_minutes: 5,
             retention_days: 365,
         }
     }

@@ -52,15 +52,29 @@ pub enum AppError {
     /// Too many attempts; wait and retry.
     #[error("rate limited")]
     RateLimited { retry_after_seconds: u64 },
+    /// The server is at its bound for this kind of work (password hashing, database
+    /// connections); retry shortly.
+    #[error("busy")]
+    Busy { retry_after_seconds: u64 },
     #[error("storage")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("internal: {0}")]
     Internal(String),
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        AppError::Store(StoreError::Sql(error))
+        AppError::from(StoreError::Sql(error))
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            // Every connection busy for the whole acquire timeout: a load peak, not a fault.
+            StoreError::Sql(sqlx::Error::PoolTimedOut) => AppError::Busy { retry_after_seconds: 2 },
+            other => AppError::Store(other),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Scheduled jobs. Each instance looks every minute for jobs whose period has come; a job runs
 //! for a period only on the instance that claims that period in `job_runs`, so with several
-//! instances on PostgreSQL it still runs once per deployment.
+//! instances on PostgreSQL it still runs once per deployment. A period counts as done only when
+//! its run succeeded: a failed run releases its claim and a crashed one lets its lease run out,
+//! and either is tried again.
 
 use gridsafe_domain::time::{CHINA, Timestamp};
 
@@ -69,8 +71,12 @@ impl Job {
     }
 }
 
-/// Claims `job`'s current period for this instance; `false` when another already ran it.
-pub async fn claim(app: &App, job: Job, now: Timestamp) -> Result<bool, AppError> {
+/// How long a claim holds a period: a run that crashed is taken up again after this.
+const LEASE: chrono::Duration = chrono::Duration::minutes(15);
+
+/// Claims `job`'s current period for this instance: the period, or `None` when it already ran
+/// or another instance holds a live lease on it. The period is done only when [`finish`] says so.
+pub async fn claim(app: &App, job: Job, now: Timestamp) -> Result<Option<String>, AppError> {
     let period = job.period(app, now);
     let mut tx = app.db().begin_write().await?;
     sqlx::query(
@@ -80,17 +86,35 @@ pub async fn claim(app: &App, job: Job, now: Timestamp) -> Result<bool, AppError
     .bind(now.to_db())
     .execute(&mut *tx)
     .await?;
-    let claimed =
-        sqlx::query("UPDATE job_runs SET last_period = $1, last_run_at = $2 WHERE name = $3 AND last_period < $1")
-            .bind(&period)
-            .bind(now.to_db())
-            .bind(job.name())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+    let claimed = sqlx::query(
+        "UPDATE job_runs SET running_period = $1, lease_until = $2 \
+         WHERE name = $3 AND last_period < $1 AND (running_period IS NULL OR lease_until < $4)",
+    )
+    .bind(&period)
+    .bind(Timestamp::from_utc(now.as_utc() + LEASE).to_db())
+    .bind(job.name())
+    .bind(now.to_db())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
     tx.commit().await?;
-    Ok(claimed)
+    Ok(claimed.then_some(period))
+}
+
+/// Ends a claim: a run that succeeded marks its period done; one that failed releases it, so the
+/// next tick tries again.
+pub async fn finish(app: &App, job: Job, period: &str, succeeded: bool) -> Result<(), AppError> {
+    let sql = if succeeded {
+        "UPDATE job_runs SET last_period = running_period, last_run_at = $1, running_period = NULL, lease_until = NULL \
+         WHERE name = $2 AND running_period = $3"
+    } else {
+        "UPDATE job_runs SET running_period = NULL, lease_until = NULL WHERE name = $2 AND running_period = $3 AND $1 = $1"
+    };
+    let mut tx = app.db().begin_write().await?;
+    sqlx::query(sql).bind(app.now().to_db()).bind(job.name()).bind(period).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Runs one job now, whatever the schedule (the scheduler, tests and `gridsafe` commands).
@@ -129,6 +153,14 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
                 .await?
                 .rows_affected();
             sqlx::query("DELETE FROM login_attempts WHERE window_start < $1").bind(&day_ago).execute(&mut *tx).await?;
+            // Names not tried for a day and not locked (unknown names are counted too).
+            sqlx::query(
+                "DELETE FROM login_guard WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $2)",
+            )
+            .bind(&day_ago)
+            .bind(now.to_db())
+            .execute(&mut *tx)
+            .await?;
             // Uploads never confirmed.
             sqlx::query("DELETE FROM uploads WHERE created_at < $1").bind(&day_ago).execute(&mut *tx).await?;
             tx.commit().await?;
@@ -142,8 +174,15 @@ pub async fn run_due(app: &App) -> Vec<(Job, Result<serde_json::Value, AppError>
     let mut done = Vec::new();
     for job in Job::ALL {
         match claim(app, job, app.now()).await {
-            Ok(true) => done.push((job, run(app, job).await)),
-            Ok(false) => {}
+            Ok(Some(period)) => {
+                let outcome = run(app, job).await;
+                let outcome = match finish(app, job, &period, outcome.is_ok()).await {
+                    Ok(()) => outcome,
+                    Err(error) => outcome.and(Err(error)),
+                };
+                done.push((job, outcome));
+            }
+            Ok(None) => {}
             Err(error) => done.push((job, Err(error))),
         }
     }

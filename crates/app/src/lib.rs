@@ -42,6 +42,8 @@ struct Inner {
     crossaudit: CrossAuditConfig,
     inspections: InspectionsConfig,
     signer: audit::Signer,
+    journal: audit::Journal,
+    hashing: identity::HashGate,
 }
 
 impl std::fmt::Debug for App {
@@ -54,9 +56,27 @@ impl App {
     /// Loads (or on first start creates) the audit signing key.
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
+        let journal = audit::Journal::beside(&settings.audit.signing_key_path);
         let Settings { security, audit, people, tickets, crossaudit, inspections } = settings;
+        let hashing = identity::HashGate::new(
+            security.hash_workers as usize,
+            security.hash_queue as usize,
+            std::time::Duration::from_millis(u64::from(security.hash_wait_ms)),
+        );
         Ok(Self {
-            inner: Arc::new(Inner { db, clock, security, audit, people, tickets, crossaudit, inspections, signer }),
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                security,
+                audit,
+                people,
+                tickets,
+                crossaudit,
+                inspections,
+                signer,
+                journal,
+                hashing,
+            }),
         })
     }
 
@@ -99,6 +119,16 @@ impl App {
 
     pub fn signer(&self) -> &audit::Signer {
         &self.inner.signer
+    }
+
+    /// The checkpoint journal beside the signing key.
+    pub fn journal(&self) -> &audit::Journal {
+        &self.inner.journal
+    }
+
+    /// Password hashing, bounded in concurrency and in queue.
+    pub fn hashing(&self) -> &identity::HashGate {
+        &self.inner.hashing
     }
 }
 

@@ -159,6 +159,39 @@ pub fn check_separation(permissions: impl IntoIterator<Item = Permission>) -> Re
     Ok(())
 }
 
+/// Who performs an act on an account (grant or revoke a role, reset the password, disable or
+/// enable, unlock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountActor {
+    /// The machine's operator at the console: whoever runs the binary already holds the database.
+    Console,
+    /// A signed-in administrator of this class.
+    Admin { user_id: i64, class: AdminClass },
+}
+
+/// Whether `actor` may act on account `target`, whose roles grant (or, for a grant, will grant)
+/// `permissions`. No administrator acts on his own account; an administrator's account is acted
+/// on by the security administrator only (otherwise the system administrator could reset the
+/// auditor's password, read it and sign in as the auditor); and a security administrator's
+/// account by a different class only, which leaves the console.
+pub fn check_account_act(
+    actor: AccountActor,
+    target: i64,
+    permissions: impl IntoIterator<Item = Permission>,
+) -> Result<(), Violation> {
+    let duties: Vec<Duty> = permissions.into_iter().map(Permission::duty).collect();
+    let admin = duties.iter().any(|d| *d != Duty::Business);
+    let security = duties.contains(&Duty::Admin(AdminClass::Security));
+    match actor {
+        AccountActor::Console => Ok(()),
+        AccountActor::Admin { user_id, .. } if user_id == target => Err(Violation::of(rules::ACCOUNT_SELF)),
+        AccountActor::Admin { class, .. } if (admin && class != AdminClass::Security) || security => {
+            Err(Violation::of(rules::ADMIN_ACCOUNTS).with("class", class.code()))
+        }
+        AccountActor::Admin { .. } => Ok(()),
+    }
+}
+
 /// Ties a marker type to its permission.
 pub trait PermissionMarker {
     const PERMISSION: Permission;
@@ -370,6 +403,36 @@ impl<P: PermissionMarker> Capability<P> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn administrators_never_act_on_their_own_account_and_admin_accounts_are_the_security_administrators() {
+        use Permission as P;
+        let sys = AccountActor::Admin { user_id: 1, class: AdminClass::System };
+        let sec = AccountActor::Admin { user_id: 2, class: AdminClass::Security };
+        let aud = AccountActor::Admin { user_id: 3, class: AdminClass::Audit };
+        let code = |r: Result<(), Violation>| r.map_err(|v| v.rule.code);
+        let (system, security, auditor) =
+            ([P::UsersManage, P::UsersView], [P::AccountsReview, P::UsersView], [P::AuditRead]);
+        assert_eq!(code(check_account_act(sys, 1, system)), Err("ACCOUNT_SELF"));
+        assert_eq!(code(check_account_act(sys, 1, [P::TicketsView])), Err("ACCOUNT_SELF"), "not even a business role");
+        assert_eq!(code(check_account_act(sec, 2, security)), Err("ACCOUNT_SELF"));
+        assert_eq!(code(check_account_act(sys, 3, auditor)), Err("ADMIN_ACCOUNTS"));
+        assert_eq!(
+            code(check_account_act(sys, 3, [P::UsersView])),
+            Err("ADMIN_ACCOUNTS"),
+            "seeing accounts is an administrator's"
+        );
+        assert_eq!(code(check_account_act(aud, 1, system)), Err("ADMIN_ACCOUNTS"));
+        assert_eq!(code(check_account_act(sec, 4, security)), Err("ADMIN_ACCOUNTS"), "not his own class's");
+        assert!(check_account_act(sec, 3, auditor).is_ok(), "the security administrator handles the auditor's account");
+        assert!(check_account_act(sec, 1, system).is_ok());
+        assert!(
+            check_account_act(sys, 9, [P::TicketsView]).is_ok(),
+            "the system administrator handles ordinary accounts"
+        );
+        assert!(check_account_act(sys, 9, []).is_ok());
+        assert!(check_account_act(AccountActor::Console, 2, security).is_ok());
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -38,6 +38,18 @@ pub const ADMIN_SEPARATION: Rule = Rule {
     source: "GB/T 22239-2019 网络安全等级保护基本要求（第三级）：系统管理员、安全管理员、审计管理员三权分立",
 };
 
+/// No administrator grants, revokes, resets or unlocks on his own account.
+pub const ACCOUNT_SELF: Rule = Rule {
+    code: "ACCOUNT_SELF",
+    source: "GB/T 22239-2019 网络安全等级保护基本要求（第三级）访问控制：授予管理用户所需的最小权限，实现管理用户的权限分离",
+};
+
+/// Administrators' accounts are handled by the security administrator only.
+pub const ADMIN_ACCOUNTS: Rule = Rule {
+    code: "ADMIN_ACCOUNTS",
+    source: "GB/T 22239-2019 第三级 安全管理中心：系统管理员、安全管理员、审计管理员分别管理；管理员账号由安全管理员处置 [INF] 本系统的做法",
+};
+
 /// A password meets the configured policy.
 pub const PASSWORD_POLICY: Rule = Rule {
     code: "PASSWORD_POLICY",
@@ -294,3 +306,53 @@ pub const SEAL_HAZARD_OPEN: Rule = Rule {
     code: "SEAL_HAZARD_OPEN",
     source: "文章 §4.2：发现违约行为，对相关设备予以封存，直至完成整改；启用封存设备属违约用电（研究简报 §3 [S-38][S-39]）",
 };
+
+/// Every rule, for the administrators' list and the check that each has its messages.
+pub const ALL: &[Rule] = &[
+    ADMIN_SEPARATION,
+    ACCOUNT_SELF,
+    ADMIN_ACCOUNTS,
+    PASSWORD_POLICY,
+    LOGIN_LOCKOUT,
+    DORMANT_ACCOUNT,
+    UNIT_TREE,
+    PERSON_ACTIVE,
+    SAFETY_EXAM,
+    LIST_WORK_LEADER,
+    LIST_TICKET_ISSUER,
+    LIST_WORK_PERMITTER,
+    INSPECTOR_LEVEL,
+    CONTRACTOR_BLACKLIST,
+    CONTRACTOR_LICENSE,
+    CONTRACTOR_AGREEMENT,
+    TICKET_STATE,
+    TICKET_SIGNER,
+    TICKET_THREE_PERSONS,
+    TICKET_PEOPLE,
+    TICKET_MIN_CREW,
+    TICKET_DUAL_ISSUE,
+    TICKET_ONE_CONTRACTOR,
+    TICKET_OVERLAP,
+    TICKET_LEADER_CHANGE,
+    TICKET_EXTENSION,
+    TICKET_BRIEFING,
+    TICKET_SURVEY,
+    TICKET_HAZARDS,
+    TICKET_WINDOW,
+    TICKET_VALIDITY,
+    TICKET_MEASURES,
+    TICKET_TYPE_COVERS,
+    TICKET_VOLTAGE,
+    TICKET_EVALUATION,
+    FINDING_REVIEW,
+    TASK_CLOSE,
+    HAZARD_STATE,
+    HAZARD_FILING,
+    HAZARD_DEADLINE,
+    HAZARD_DEADLINE_LIMIT,
+    HAZARD_RECEIPT_REFUSED,
+    SEAL_CUSTOMER_ONLY,
+    INSPECTION_INSPECTORS,
+    INSPECTION_DAY,
+    SEAL_HAZARD_OPEN,
+];

@@ -14,7 +14,7 @@ use crate::Settings;
 use crate::cli::{AuditLogCommand, CreateUserArgs};
 use crate::startup::{self, StartError, StartOptions, SystemClock};
 
-fn cli_meta(what: &str) -> RequestMeta {
+pub(crate) fn cli_meta(what: &str) -> RequestMeta {
     RequestMeta { request_id: format!("cli:{what}") }
 }
 
@@ -60,6 +60,48 @@ pub async fn create_user(lang: Lang, settings: &Settings, args: CreateUserArgs) 
         }
     };
     match create_user_in(lang, &app, args).await {
+        Ok(message) => {
+            crate::say(message);
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `gridsafe admin reset-password USERNAME`: the console is the owner's channel for a one-time password.
+pub async fn reset_password(lang: Lang, settings: &Settings, username: &str) -> ExitCode {
+    let app = match open(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("{}", error.message(lang));
+            return ExitCode::FAILURE;
+        }
+    };
+    let operator = operator();
+    let outcome =
+        async {
+            let fail = |e: gridsafe_app::AppError| describe(lang, &e);
+            let view = operator.authorize::<perm::UsersView>().map_err(|e| e.to_string())?;
+            let cap = operator.authorize::<perm::UsersManage>().map_err(|e| e.to_string())?;
+            let name = username.trim().to_lowercase();
+            let user = identity::list_users(&app, &view, Some(&name))
+                .await
+                .map_err(fail)?
+                .into_iter()
+                .find(|u| u.username == name)
+                .ok_or_else(|| lang.t_args("cli-unknown-user", &[("username", Arg::from(name.as_str()))]))?;
+            let password =
+                identity::reset_password(&app, &cap, &cli_meta("admin reset-password"), user.id).await.map_err(fail)?;
+            Ok::<_, String>(lang.t_args(
+                "cli-password-reset",
+                &[("username", Arg::from(name.as_str())), ("password", Arg::from(password))],
+            ))
+        }
+        .await;
+    match outcome {
         Ok(message) => {
             crate::say(message);
             ExitCode::SUCCESS

@@ -26,6 +26,8 @@ enum Access {
     SessionPerm(Permission, u16),
     /// These roles get these statuses; everyone else signed in 403.
     Roles(&'static [(&'static str, u16)]),
+    /// Administrators of accounts (users.manage or accounts.review): this status; others 403.
+    Accounts(u16),
 }
 
 /// Who reads people (people.view) or is a contractor's own administrator.
@@ -146,7 +148,7 @@ const ROWS: &[Row] = &[
     scoped(
         "POST",
         "/admin/users/{id}/roles",
-        Access::Perm(UsersManage, 303),
+        Access::Accounts(303),
         "/admin/users/{plain_a1}/roles",
         "role={grant_role}&unit_id={unit_a1}",
         ("/admin/users/{plain_b}/roles", "role=leader&unit_id={unit_b}"),
@@ -154,7 +156,7 @@ const ROWS: &[Row] = &[
     scoped(
         "POST",
         "/admin/users/{id}/roles/revoke",
-        Access::Perm(UsersManage, 303),
+        Access::Accounts(303),
         "/admin/users/{plain_a1}/roles/revoke",
         "role={revoke_role}&unit_id={unit_a1}",
         ("/admin/users/{plain_b}/roles/revoke", "role=leader&unit_id={unit_b}"),
@@ -162,7 +164,7 @@ const ROWS: &[Row] = &[
     scoped(
         "POST",
         "/admin/users/{id}/disable",
-        Access::Perm(UsersManage, 303),
+        Access::Accounts(303),
         "/admin/users/{target_a1}/disable",
         "reason=test",
         ("/admin/users/{plain_b}/disable", "reason=test"),
@@ -170,7 +172,7 @@ const ROWS: &[Row] = &[
     scoped(
         "POST",
         "/admin/users/{id}/enable",
-        Access::Perm(UsersManage, 303),
+        Access::Accounts(303),
         "/admin/users/{target_a1}/enable",
         "",
         ("/admin/users/{plain_b}/enable", ""),
@@ -178,10 +180,18 @@ const ROWS: &[Row] = &[
     scoped(
         "POST",
         "/admin/users/{id}/reset-password",
-        Access::Perm(UsersManage, 200),
+        Access::Accounts(200),
         "/admin/users/{target_a1}/reset-password",
         "",
         ("/admin/users/{plain_b}/reset-password", ""),
+    ),
+    scoped(
+        "POST",
+        "/admin/users/{id}/person",
+        Access::Accounts(303),
+        "/admin/users/{fresh_user_a1}/person",
+        "person_code={fresh_person_a1}",
+        ("/admin/users/{plain_b}/person", "person_code="),
     ),
     row("GET", "/admin/roles", Access::Perm(RolesManage, 200), "/admin/roles", ""),
     row(
@@ -247,10 +257,18 @@ const ROWS: &[Row] = &[
     scoped(
         "POST",
         "/api/v1/users/{id}/roles",
-        Access::Perm(UsersManage, 204),
+        Access::Accounts(204),
         "/api/v1/users/{plain_a1}/roles",
         r#"{"role":"{grant_role}","unit_id":{unit_a}}"#,
         ("/api/v1/users/{plain_b}/roles", r#"{"role":"leader","unit_id":{unit_b}}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/users/{id}/person",
+        Access::Accounts(204),
+        "/api/v1/users/{fresh_user_a1}/person",
+        r#"{"person_code":"{fresh_person_a1}"}"#,
+        ("/api/v1/users/{plain_b}/person", r#"{"person_code":null}"#),
     ),
     row("GET", "/api/v1/tokens", Access::Session(200), "/api/v1/tokens", ""),
     row(
@@ -292,6 +310,14 @@ const ROWS: &[Row] = &[
         "/people/{person_a1}/qualifications",
         "kind=safety_exam&valid_from=2026-01-01&valid_to=2026-12-31&passed=1",
         ("/people/{person_b}/qualifications", "kind=safety_exam&valid_from=2026-01-01&valid_to=2026-12-31&passed=1"),
+    ),
+    scoped(
+        "POST",
+        "/people/{id}/qualifications/{qid}/confirm",
+        Access::Roles(&[("safety_auditor", 303)]),
+        "/people/{person_a1}/qualifications/{draft_qual_a1}/confirm",
+        "",
+        ("/people/{person_b}/qualifications/{draft_qual_b}/confirm", ""),
     ),
     scoped(
         "POST",
@@ -403,6 +429,14 @@ const ROWS: &[Row] = &[
             "/api/v1/people/{person_b}/qualifications",
             r#"{"kind":"work_leader","valid_from":"2026-01-01","valid_to":"2026-12-31"}"#,
         ),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/people/{id}/qualifications/{qid}/confirm",
+        Access::Roles(&[("safety_auditor", 204)]),
+        "/api/v1/people/{person_a1}/qualifications/{draft_qual_a1}/confirm",
+        "",
+        ("/api/v1/people/{person_b}/qualifications/{draft_qual_b}/confirm", ""),
     ),
     scoped(
         "GET",
@@ -975,6 +1009,13 @@ fn expected(row: &Row, subject: &Subject) -> u16 {
         (Access::Session(s), _) => s,
         (Access::Roles(table), Subject::Role(role)) => table.iter().find(|(r, _)| r == role).map_or(403, |(_, s)| *s),
         (Access::Roles(_), _) => 403,
+        (Access::Accounts(ok), s) => {
+            if s.holds(UsersManage) || s.holds(AccountsReview) {
+                ok
+            } else {
+                403
+            }
+        }
         (Access::SessionPerm(p, ok) | Access::Perm(p, ok), s) => {
             if s.holds(p) {
                 ok
@@ -1038,7 +1079,23 @@ impl Ctx<'_> {
                 .bind(self.f.plain_a1).bind(role).bind(self.f.unit_a1).execute(self.app.state.db().pool()).await;
             out = out.replace("{revoke_role}", role);
         }
-        for (placeholder, person) in [("{qual_a1}", self.people.person_a1), ("{qual_b}", self.people.person_b)] {
+        if out.contains("{fresh_user_a1}") {
+            let id: i64 = sqlx::query_scalar("INSERT INTO users (username, display_name, unit_id, password_hash, must_change_password, password_changed_at, created_at) VALUES ($1, 'n', $2, 'x', 0, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z') RETURNING id")
+                .bind(format!("fresh{}", self.n)).bind(self.f.unit_a1).fetch_one(self.app.state.db().pool()).await.expect("user");
+            out = out.replace("{fresh_user_a1}", &id.to_string());
+        }
+        if out.contains("{fresh_person_a1}") {
+            let code = format!("FP{}", self.n);
+            sqlx::query("INSERT INTO people (code, name, unit_id, active, created_at, updated_at) VALUES ($1, 'n', $2, 1, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')")
+                .bind(&code).bind(self.f.unit_a1).execute(self.app.state.db().pool()).await.expect("person");
+            out = out.replace("{fresh_person_a1}", &code);
+        }
+        for (placeholder, person) in [
+            ("{qual_a1}", self.people.person_a1),
+            ("{qual_b}", self.people.person_b),
+            ("{draft_qual_a1}", self.people.person_a1),
+            ("{draft_qual_b}", self.people.person_b),
+        ] {
             if out.contains(placeholder) {
                 let id: i64 = sqlx::query_scalar("INSERT INTO qualifications (person_id, kind, valid_from, valid_to, passed, created_at) VALUES ($1, 'training', '2026-01-01', '2026-12-31', 1, '2026-01-01T00:00:00.000000Z') RETURNING id")
                     .bind(person).fetch_one(self.app.state.db().pool()).await.expect("qualification");
@@ -1204,28 +1261,23 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         people::save_contractor(app.app(), &cap, &meta, None, contractor("CB", f.unit_b)).await.expect("contractor");
     let pcap = op.authorize::<perm::PeopleManage>().expect("op");
     let reach = Reach::<Manage>::units(&pcap);
-    let person = |code: &str, unit: i64, contractor_id: Option<i64>, username: &str| PersonInput {
+    let person = |code: &str, unit: i64, contractor_id: Option<i64>| PersonInput {
         code: code.into(),
         name: format!("人员{code}"),
         unit_id: unit,
         contractor_id,
         active: true,
-        username: username.into(),
         ..Default::default()
     };
     let person_a1 =
-        people::save_person(app.app(), &reach, &meta, None, person("S001", f.unit_a1, None, "")).await.expect("person");
+        people::save_person(app.app(), &reach, &meta, None, person("S001", f.unit_a1, None)).await.expect("person");
     let person_b =
-        people::save_person(app.app(), &reach, &meta, None, person("S002", f.unit_b, None, "")).await.expect("person");
-    people::save_person(
-        app.app(),
-        &reach,
-        &meta,
-        None,
-        person("W001", f.unit_a, Some(contractor_a), "u_contractor_admin"),
-    )
-    .await
-    .expect("worker");
+        people::save_person(app.app(), &reach, &meta, None, person("S002", f.unit_b, None)).await.expect("person");
+    people::save_person(app.app(), &reach, &meta, None, person("W001", f.unit_a, Some(contractor_a)))
+        .await
+        .expect("worker");
+    let ucap = op.authorize::<perm::UsersManage>().expect("op");
+    people::link_account(app.app(), &ucap, &meta, f.user("contractor_admin"), Some("W001")).await.expect("link");
     let tcap = op.authorize::<perm::TicketsWrite>().expect("op");
     let ticket = |unit: i64| gridsafe_app::tickets::TicketInput {
         type_code: "low_voltage".into(),
@@ -1353,6 +1405,7 @@ backend_tests! {
             let holder = match row.access {
                 Access::Perm(p, _) => ROLES.iter().find(|r| role_permissions(r).contains(&p)).copied(),
                 Access::Roles(table) => table.first().map(|(r, _)| *r),
+                Access::Accounts(_) => Some("system_admin"),
                 _ => None,
             };
             if let (Some((path, body)), Some(holder)) = (row.other_unit, holder) {

@@ -145,6 +145,101 @@ backend_tests! {
         exec(&app, "UPDATE audit_anchor SET hash = 'x'").await;
         assert_eq!(problem(&app).await, Some(ChainProblem::BadAnchor { seq: first_head }));
     }
+
+    async fn deleting_the_checkpoints_and_recomputing_the_chain_is_caught_by_the_journal(app: TestApp) {
+        let head = seeded(&app).await;
+        rewrite_from(&app, 3, head).await;
+        exec(&app, "DELETE FROM audit_checkpoints").await;
+        assert_eq!(problem(&app).await, Some(ChainProblem::CheckpointMissing { seq: head }));
+        // Signing the forged head now does not help: the journal holds the true one.
+        audit::checkpoint(app.app()).await.expect("checkpoint");
+        assert!(problem(&app).await.is_some());
+        // Nor does removing the journal.
+        std::fs::remove_file(app.app().journal().path()).expect("remove");
+        assert!(matches!(problem(&app).await, Some(ChainProblem::JournalMissing { .. })));
+    }
+
+    async fn a_reordered_or_damaged_journal_is_caught(app: TestApp) {
+        seeded(&app).await;
+        app.user("second", app.fixture_unit().await, &[]).await;
+        let second = audit::checkpoint(app.app()).await.expect("checkpoint").expect("new events");
+        let path = app.app().journal().path().to_owned();
+        let text = std::fs::read_to_string(&path).expect("journal");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        std::fs::write(&path, format!("{}\n{}\n", lines[1], lines[0])).expect("swap");
+        assert!(matches!(problem(&app).await, Some(ChainProblem::JournalOutOfOrder { .. })));
+        std::fs::write(&path, format!("{}\nnot an entry\n", lines[0])).expect("damage");
+        assert_eq!(problem(&app).await, Some(ChainProblem::JournalDamaged { seq: 2 }));
+        std::fs::write(&path, format!("{}\n", lines[0])).expect("cut the journal");
+        assert!(problem(&app).await.is_none(), "a shorter journal still matches the database");
+        exec(&app, &format!("DELETE FROM audit_checkpoints WHERE seq < {second}")).await;
+        assert!(matches!(problem(&app).await, Some(ChainProblem::CheckpointMissing { .. })));
+    }
+
+    async fn events_must_be_signed_within_the_interval(app: TestApp) {
+        app.fixture().await;
+        let limit = app.app().audit_config().checkpoint_minutes + app.app().audit_config().checkpoint_slack_minutes;
+        app.clock.advance(chrono::Duration::minutes(i64::from(limit)));
+        assert_eq!(problem(&app).await, None, "still within the interval");
+        app.clock.advance(chrono::Duration::minutes(1));
+        assert_eq!(problem(&app).await, Some(ChainProblem::Uncovered { seq: 1 }), "none after the first interval");
+        // A late checkpoint leaves the gap visible.
+        audit::checkpoint(app.app()).await.expect("checkpoint");
+        assert_eq!(problem(&app).await, Some(ChainProblem::Uncovered { seq: 1 }));
+    }
+
+    async fn a_gap_between_checkpoints_is_caught_unless_the_server_restarted(app: TestApp) {
+        let head = seeded(&app).await;
+        app.user("second", app.fixture_unit().await, &[]).await;
+        app.clock.advance(chrono::Duration::minutes(40));
+        audit::checkpoint(app.app()).await.expect("checkpoint");
+        assert_eq!(problem(&app).await, Some(ChainProblem::Uncovered { seq: head + 1 }));
+
+        // The same with a restart in between (the machine was off): the journal explains it.
+        let other = TestApp::new(if app.state.db().backend() == gridsafe_store::Backend::Sqlite { support::Backend::Sqlite } else { support::Backend::Postgres }).await.expect("app");
+        let head = seeded(&other).await;
+        other.user("second", other.fixture_unit().await, &[]).await;
+        other.clock.advance(chrono::Duration::hours(40));
+        audit::on_start(other.app(), &support::meta()).await.expect("start");
+        let report = audit::verify(other.app()).await.expect("verify");
+        assert!(report.is_intact(), "{:?}", report.problem);
+        assert_eq!(report.checkpoints, 2);
+        assert!(report.last_seq > Some(head));
+    }
+
+    async fn cutting_old_events_and_moving_the_anchor_is_caught(app: TestApp) {
+        let first = seeded(&app).await;
+        app.user("second", app.fixture_unit().await, &[]).await;
+        audit::checkpoint(app.app()).await.expect("checkpoint");
+        let hash = event(&app, first).await.hash;
+        exec(&app, &format!("DELETE FROM audit_events WHERE seq <= {first}")).await;
+        exec(&app, &format!("INSERT INTO audit_anchor (id, seq, hash) VALUES (1, {first}, '{hash}')")).await;
+        assert_eq!(problem(&app).await, Some(ChainProblem::PruneUnaudited { seq: first }));
+    }
+}
+
+/// Rewrites event `from` and recomputes every hash after it up to `head`, as someone with
+/// database access could.
+async fn rewrite_from(app: &TestApp, from: i64, head: i64) {
+    let mut prev = event(app, from - 1).await.hash;
+    for seq in from..=head {
+        let mut e = event(app, seq).await;
+        if seq == from {
+            e.summary = "{\"username\":\"ghost\"}".into();
+        }
+        e.prev_hash = prev.clone();
+        e.hash = chain::event_hash(&e).expect("hash");
+        sqlx::query("UPDATE audit_events SET summary = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
+            .bind(&e.summary)
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .bind(seq)
+            .execute(app.state.db().pool())
+            .await
+            .expect("rewrite");
+        prev = e.hash;
+    }
 }
 
 impl support::TestApp {

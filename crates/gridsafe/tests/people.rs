@@ -214,7 +214,8 @@ backend_tests! {
         let reach = Reach::<Manage>::units(&op.authorize::<perm::PeopleManage>().expect("op"));
         let mine = people::save_contractor(app.app(), &ccap, &meta(), None, ContractorInput { code: "C01".into(), name: "一公司".into(), unit_id: f.unit_a, ..Default::default() }).await.expect("c");
         let other = people::save_contractor(app.app(), &ccap, &meta(), None, ContractorInput { code: "C02".into(), name: "二公司".into(), unit_id: f.unit_a, ..Default::default() }).await.expect("c");
-        people::save_person(app.app(), &reach, &meta(), None, PersonInput { code: "W1".into(), name: "管理员".into(), unit_id: f.unit_a, contractor_id: Some(mine), active: true, username: "u_contractor_admin".into(), ..Default::default() }).await.expect("p");
+        people::save_person(app.app(), &reach, &meta(), None, PersonInput { code: "W1".into(), name: "管理员".into(), unit_id: f.unit_a, contractor_id: Some(mine), active: true, ..Default::default() }).await.expect("p");
+        people::link_account(app.app(), &op.authorize::<perm::UsersManage>().expect("op"), &meta(), f.user("contractor_admin"), Some("W1")).await.expect("link");
         let theirs = people::save_person(app.app(), &reach, &meta(), None, PersonInput { code: "W2".into(), name: "别家".into(), unit_id: f.unit_a, contractor_id: Some(other), active: true, ..Default::default() }).await.expect("p");
         let cookie = app.session_for(f.user("contractor_admin")).await;
         let list = app.json(Method::GET, "/api/v1/people", None, &[("cookie", &cookie)]).await.json();

@@ -46,6 +46,7 @@ migrations! {
     5 => "findings",
     6 => "customers",
     7 => "rules",
+    8 => "security",
 }
 
 /// Where a database stands against this binary's migrations.

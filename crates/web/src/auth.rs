@@ -129,6 +129,25 @@ impl Auth {
         }
     }
 
+    /// The caller as an administrator of accounts: the system administrator (ordinary accounts)
+    /// or the security administrator (administrators' accounts); refused (and audited) otherwise.
+    pub async fn account_admin(&self, state: &AppState) -> Result<gridsafe_app::identity::AccountAdmin, AppError> {
+        let p = &self.user.principal;
+        if let Ok(cap) = p.authorize::<gridsafe_domain::access::perm::AccountsReview>() {
+            return Ok((&cap).into());
+        }
+        Ok((&self.require::<gridsafe_domain::access::perm::UsersManage>(state).await?).into())
+    }
+
+    /// Whether the caller administers accounts at all (for showing the forms).
+    pub fn is_account_admin(&self) -> Option<gridsafe_app::identity::AccountAdmin> {
+        let p = &self.user.principal;
+        p.authorize::<gridsafe_domain::access::perm::AccountsReview>()
+            .map(|c| (&c).into())
+            .or_else(|_| p.authorize::<gridsafe_domain::access::perm::UsersManage>().map(|c| (&c).into()))
+            .ok()
+    }
+
     /// Records an access denial and returns the error to answer with.
     pub async fn denied(&self, state: &AppState, denied: Denied, record: &str) -> AppError {
         let permission = match denied {

@@ -309,6 +309,10 @@ impl From<gridsafe_app::AppError> for AppError {
             E::RateLimited { retry_after_seconds } => {
                 ErrorInfo { retry_after: Some(retry_after_seconds), ..ErrorInfo::new(ErrorCode::TooManyRequests) }
             }
+            E::Busy { retry_after_seconds } => ErrorInfo {
+                retry_after: Some(retry_after_seconds),
+                ..ErrorInfo::new(ErrorCode::Unavailable).detail("error-busy", Vec::new())
+            },
             other @ (E::Store(_) | E::Internal(_)) => return AppError::internal(other),
         };
         AppError::Client(info)

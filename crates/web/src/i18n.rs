@@ -327,30 +327,7 @@ mod tests {
         ] {
             built.push(p.message_key().to_owned());
         }
-        use gridsafe_domain::rules::*;
-        for rule in [
-            ADMIN_SEPARATION,
-            PASSWORD_POLICY,
-            LOGIN_LOCKOUT,
-            DORMANT_ACCOUNT,
-            UNIT_TREE,
-            PERSON_ACTIVE,
-            SAFETY_EXAM,
-            LIST_WORK_LEADER,
-            LIST_TICKET_ISSUER,
-            LIST_WORK_PERMITTER,
-            INSPECTOR_LEVEL,
-            CONTRACTOR_BLACKLIST,
-            CONTRACTOR_LICENSE,
-            CONTRACTOR_AGREEMENT,
-            INSPECTION_INSPECTORS,
-            INSPECTION_DAY,
-            SEAL_HAZARD_OPEN,
-            HAZARD_STATE,
-            HAZARD_FILING,
-            HAZARD_DEADLINE,
-            TASK_CLOSE,
-        ] {
+        for rule in gridsafe_domain::rules::ALL {
             built.push(format!("rule-{}", rule.code));
             built.push(format!("rule-{}-fix", rule.code));
         }

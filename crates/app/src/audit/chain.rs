@@ -1,5 +1,6 @@
 //! The hash chain: how an event's hash is computed, and how a chain is verified.
 
+use gridsafe_domain::time::Timestamp;
 use sha2::{Digest, Sha256};
 
 use crate::secret::hex;
@@ -76,6 +77,20 @@ pub enum ChainProblem {
     Rewritten { seq: i64, since: i64 },
     /// The pruning anchor at `seq` is not a signed checkpoint.
     BadAnchor { seq: i64 },
+    /// The checkpoint at `seq` is in the journal but not (or not the same) in the database:
+    /// deleted or replaced.
+    CheckpointMissing { seq: i64 },
+    /// The database holds checkpoints but the journal beside the key is gone (`seq`: the first).
+    JournalMissing { seq: i64 },
+    /// Line `seq` of the journal is not an entry.
+    JournalDamaged { seq: i64 },
+    /// The journal's entries are out of order at the checkpoint `seq`.
+    JournalOutOfOrder { seq: i64 },
+    /// Events from `seq` on went longer than the checkpoint interval without a signed
+    /// checkpoint (and no restart of the server explains it): checkpoints were removed.
+    Uncovered { seq: i64 },
+    /// The chain starts after the anchor `seq`, but no `audit.pruned` event records that cut.
+    PruneUnaudited { seq: i64 },
 }
 
 impl ChainProblem {
@@ -87,7 +102,13 @@ impl ChainProblem {
             | ChainProblem::UnknownAlgorithm { seq }
             | ChainProblem::BadSignature { seq }
             | ChainProblem::Rewritten { seq, .. }
-            | ChainProblem::BadAnchor { seq } => *seq,
+            | ChainProblem::BadAnchor { seq }
+            | ChainProblem::CheckpointMissing { seq }
+            | ChainProblem::JournalMissing { seq }
+            | ChainProblem::JournalDamaged { seq }
+            | ChainProblem::JournalOutOfOrder { seq }
+            | ChainProblem::Uncovered { seq }
+            | ChainProblem::PruneUnaudited { seq } => *seq,
         }
     }
 
@@ -100,6 +121,12 @@ impl ChainProblem {
             ChainProblem::BadSignature { .. } => "audit-problem-bad-signature",
             ChainProblem::Rewritten { .. } => "audit-problem-rewritten",
             ChainProblem::BadAnchor { .. } => "audit-problem-bad-anchor",
+            ChainProblem::CheckpointMissing { .. } => "audit-problem-checkpoint-missing",
+            ChainProblem::JournalMissing { .. } => "audit-problem-journal-missing",
+            ChainProblem::JournalDamaged { .. } => "audit-problem-journal-damaged",
+            ChainProblem::JournalOutOfOrder { .. } => "audit-problem-journal-out-of-order",
+            ChainProblem::Uncovered { .. } => "audit-problem-uncovered",
+            ChainProblem::PruneUnaudited { .. } => "audit-problem-prune-unaudited",
         }
     }
 }
@@ -119,11 +146,33 @@ pub fn checkpoint_message(seq: i64, hash: &str, at: &str) -> Vec<u8> {
     format!("gridsafe-audit-checkpoint\n{seq}\n{hash}\n{at}").into_bytes()
 }
 
+/// How soon every event must be under a signed checkpoint: within `limit` of its time, unless
+/// a server start falls in between (the machine was down, so nothing could sign).
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    pub limit: chrono::Duration,
+    /// When servers started, in order.
+    pub starts: Vec<Timestamp>,
+}
+
+impl Coverage {
+    /// Whether an event at `since` is covered by a checkpoint (or the present) at `by`.
+    fn covers(&self, since: Timestamp, by: Timestamp) -> bool {
+        by <= Timestamp::from_utc(since.as_utc() + self.limit) || self.starts.iter().any(|s| since < *s && *s <= by)
+    }
+}
+
 /// Walks a chain in order. Feed events with [`Verifier::push`]; [`Verifier::finish`] checks
-/// that no checkpoint points past the end.
+/// that no checkpoint points past the end, that the newest events are not overdue for a
+/// checkpoint, and that a pruned chain records its pruning.
 pub struct Verifier<'a> {
     checkpoints: &'a std::collections::BTreeMap<i64, Checkpoint>,
     signature_ok: &'a (dyn Fn(&Checkpoint) -> bool + Sync),
+    coverage: Coverage,
+    anchor: Option<i64>,
+    prune_recorded: bool,
+    /// The oldest event not yet under a checkpoint.
+    uncovered: Option<(i64, Timestamp)>,
     expected_seq: i64,
     prev_hash: String,
     last_good_checkpoint: i64,
@@ -137,7 +186,9 @@ impl<'a> Verifier<'a> {
         anchor: Option<(i64, String)>,
         checkpoints: &'a std::collections::BTreeMap<i64, Checkpoint>,
         signature_ok: &'a (dyn Fn(&Checkpoint) -> bool + Sync),
+        coverage: Coverage,
     ) -> Result<Self, ChainProblem> {
+        let anchor_seq = anchor.as_ref().map(|(seq, _)| *seq);
         let (start, prev_hash) = match anchor {
             Some((seq, hash)) => {
                 let signed = checkpoints.get(&seq).is_some_and(|cp| cp.hash == hash && signature_ok(cp));
@@ -151,6 +202,10 @@ impl<'a> Verifier<'a> {
         Ok(Self {
             checkpoints,
             signature_ok,
+            coverage,
+            anchor: anchor_seq,
+            prune_recorded: false,
+            uncovered: None,
             expected_seq: start,
             prev_hash,
             last_good_checkpoint: start - 1,
@@ -171,12 +226,25 @@ impl<'a> Verifier<'a> {
         if e.prev_hash != self.prev_hash {
             return Err(ChainProblem::BrokenLink { seq: e.seq });
         }
+        if self.uncovered.is_none() {
+            self.uncovered = Timestamp::from_db(&e.at).map(|at| (e.seq, at));
+        }
+        if e.action == "audit.pruned" && self.anchor.is_some() {
+            let through =
+                serde_json::from_str::<serde_json::Value>(&e.summary).ok().and_then(|s| s["through_seq"].as_i64());
+            self.prune_recorded |= through == self.anchor;
+        }
         if let Some(cp) = self.checkpoints.get(&e.seq) {
             if !(self.signature_ok)(cp) {
                 return Err(ChainProblem::BadSignature { seq: cp.seq });
             }
             if cp.hash != e.hash {
                 return Err(ChainProblem::Rewritten { seq: cp.seq, since: self.last_good_checkpoint });
+            }
+            if let (Some((seq, since)), Some(signed)) = (self.uncovered.take(), Timestamp::from_db(&cp.at))
+                && !self.coverage.covers(since, signed)
+            {
+                return Err(ChainProblem::Uncovered { seq });
             }
             self.last_good_checkpoint = cp.seq;
             self.checkpoints_checked += 1;
@@ -187,11 +255,21 @@ impl<'a> Verifier<'a> {
         Ok(())
     }
 
-    /// The last event seen must not be followed by a checkpoint: that would mean the tail was cut.
-    pub fn finish(&self) -> Result<(), ChainProblem> {
-        match self.checkpoints.range(self.expected_seq..).next() {
-            Some(_) => Err(ChainProblem::Missing { seq: self.expected_seq }),
-            None => Ok(()),
+    /// At the end of the chain, `now`: no checkpoint may point past the last event (the tail
+    /// was cut), the newest events may not be overdue for one, and a pruned chain must record
+    /// its pruning.
+    pub fn finish(&self, now: Timestamp) -> Result<(), ChainProblem> {
+        if self.checkpoints.range(self.expected_seq..).next().is_some() {
+            return Err(ChainProblem::Missing { seq: self.expected_seq });
+        }
+        if let Some((seq, since)) = self.uncovered
+            && !self.coverage.covers(since, now)
+        {
+            return Err(ChainProblem::Uncovered { seq });
+        }
+        match self.anchor {
+            Some(seq) if !self.prune_recorded => Err(ChainProblem::PruneUnaudited { seq }),
+            _ => Ok(()),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The audit trail (痕迹管理): every state change, sign-in, sign-out, lockout and access
 //! denial, written in the same transaction as the change and chained by hash. Checkpoints of
-//! the chain head are signed with a key kept outside the database, so a consistent rewrite of
-//! the whole chain is caught too. Anyone can verify with `gridsafe audit-log verify`.
+//! the chain head are signed with a key kept outside the database and journaled beside it, so a
+//! consistent rewrite of the whole chain is caught too, and so is the removal of checkpoints.
+//! Anyone can verify with `gridsafe audit-log verify`.
 
 pub mod chain;
+pub mod journal;
 mod signing;
 
 use std::collections::BTreeMap;
@@ -15,6 +17,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 pub use chain::{ChainProblem, Checkpoint, EventRecord};
+pub use journal::Journal;
 pub use signing::Signer;
 
 use crate::{App, AppError, RequestMeta};
@@ -160,7 +163,8 @@ impl VerifyReport {
     }
 }
 
-/// Signs a checkpoint of the current chain head, if it has none yet. Returns its seq.
+/// Signs a checkpoint of the current chain head, if it has none yet, and appends it to the
+/// journal. Returns its seq.
 pub async fn checkpoint(app: &App) -> Result<Option<i64>, AppError> {
     let mut tx = app.db().begin_write().await?;
     let head = sqlx::query(
@@ -185,31 +189,110 @@ pub async fn checkpoint(app: &App) -> Result<Option<i64>, AppError> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    let cp = Checkpoint { seq, hash, at, key_id: app.signer().key_id().to_owned(), signature };
+    app.journal().append(vec![journal::Entry::Checkpoint(cp)]).await?;
     Ok(Some(seq))
 }
 
-/// Verifies the whole chain and its checkpoints against the signing key. Reads in pages, so
-/// memory stays flat however long the trail.
+/// A server starts: records the start in the journal (so the downtime before it explains a
+/// longer gap between checkpoints) and signs the head. A chain checkpointed before the journal
+/// existed has its checkpoints journaled first (trusted on first use, and audited).
+pub async fn on_start(app: &App, meta: &RequestMeta) -> Result<(), AppError> {
+    if !app.journal().exists() {
+        let existing = stored_checkpoints(app).await?;
+        if !existing.is_empty() {
+            let signer = app.signer();
+            let entries: Vec<journal::Entry> =
+                existing.into_values().filter(|cp| signer.verifies(cp)).map(journal::Entry::Checkpoint).collect();
+            let actor =
+                Actor { user_id: None, name: "gridsafe".into(), channel: gridsafe_domain::access::Channel::Job };
+            let event = NewEvent::new("audit.journal_started", "audit_checkpoints", "-").summary(serde_json::json!({
+                "journaled": entries.len(), "path": app.journal().path().display().to_string(),
+            }));
+            app.journal().append(entries).await?;
+            app.record(&actor, meta, event).await?;
+        }
+    }
+    app.journal().append(vec![journal::Entry::Start(app.now().to_db())]).await?;
+    checkpoint(app).await?;
+    Ok(())
+}
+
+async fn stored_checkpoints(app: &App) -> Result<BTreeMap<i64, Checkpoint>, AppError> {
+    Ok(sqlx::query("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints")
+        .fetch_all(app.db().pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                Checkpoint {
+                    seq: r.try_get(0)?,
+                    hash: r.try_get(1)?,
+                    at: r.try_get(2)?,
+                    key_id: r.try_get(3)?,
+                    signature: r.try_get(4)?,
+                },
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?)
+}
+
+/// The journal's checkpoints and server starts, each checked against the database: in order,
+/// validly signed, and every journaled checkpoint after the anchor still stored as signed.
+fn check_journal(
+    read: journal::Read,
+    stored: &BTreeMap<i64, Checkpoint>,
+    anchor: Option<i64>,
+    signature_ok: &dyn Fn(&Checkpoint) -> bool,
+) -> Result<Vec<Timestamp>, ChainProblem> {
+    if let Some(cp) = stored.values().find(|cp| !signature_ok(cp)) {
+        return Err(ChainProblem::BadSignature { seq: cp.seq });
+    }
+    let entries = match read {
+        journal::Read::Damaged { line } => {
+            return Err(ChainProblem::JournalDamaged { seq: i64::try_from(line).unwrap_or(i64::MAX) });
+        }
+        journal::Read::Absent => match stored.keys().next() {
+            Some(seq) => return Err(ChainProblem::JournalMissing { seq: *seq }),
+            None => Vec::new(),
+        },
+        journal::Read::Entries(entries) => entries,
+    };
+    let mut starts = Vec::new();
+    let (mut last_seq, mut last_at) = (0_i64, String::new());
+    for entry in entries {
+        match entry {
+            journal::Entry::Start(at) => {
+                if at < last_at {
+                    return Err(ChainProblem::JournalOutOfOrder { seq: last_seq });
+                }
+                starts.extend(Timestamp::from_db(&at));
+                last_at = at;
+            }
+            journal::Entry::Checkpoint(cp) => {
+                if cp.seq <= last_seq || cp.at < last_at {
+                    return Err(ChainProblem::JournalOutOfOrder { seq: cp.seq });
+                }
+                if !signature_ok(&cp) {
+                    return Err(ChainProblem::BadSignature { seq: cp.seq });
+                }
+                if anchor.is_none_or(|a| cp.seq > a) && stored.get(&cp.seq) != Some(&cp) {
+                    return Err(ChainProblem::CheckpointMissing { seq: cp.seq });
+                }
+                last_seq = cp.seq;
+                last_at = cp.at;
+            }
+        }
+    }
+    Ok(starts)
+}
+
+/// Verifies the whole chain, its checkpoints and their journal against the signing key.
+/// Reads in pages, so memory stays flat however long the trail.
 pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
     let pool = app.db().pool();
-    let checkpoints: BTreeMap<i64, Checkpoint> =
-        sqlx::query("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints")
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    Checkpoint {
-                        seq: r.try_get(0)?,
-                        hash: r.try_get(1)?,
-                        at: r.try_get(2)?,
-                        key_id: r.try_get(3)?,
-                        signature: r.try_get(4)?,
-                    },
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
+    let checkpoints = stored_checkpoints(app).await?;
     let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
         .fetch_optional(pool)
         .await?
@@ -218,7 +301,18 @@ pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
     let signer = app.signer().clone();
     let signature_ok = move |cp: &Checkpoint| signer.verifies(cp);
     let mut report = VerifyReport { events: 0, checkpoints: 0, first_seq: None, last_seq: None, problem: None };
-    let mut verifier = match chain::Verifier::new(anchor, &checkpoints, &signature_ok) {
+    let read = app.journal().read().await?;
+    let starts = match check_journal(read, &checkpoints, anchor.as_ref().map(|a| a.0), &signature_ok) {
+        Ok(starts) => starts,
+        Err(problem) => {
+            report.problem = Some(problem);
+            return Ok(report);
+        }
+    };
+    let config = app.audit_config();
+    let limit = i64::from(config.checkpoint_minutes) + i64::from(config.checkpoint_slack_minutes);
+    let coverage = chain::Coverage { limit: chrono::Duration::minutes(limit), starts };
+    let mut verifier = match chain::Verifier::new(anchor, &checkpoints, &signature_ok, coverage) {
         Ok(v) => v,
         Err(problem) => {
             report.problem = Some(problem);
@@ -249,7 +343,7 @@ pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
             }
         }
     }
-    report.problem = verifier.finish().err();
+    report.problem = verifier.finish(app.now()).err();
     report.events = verifier.events;
     report.checkpoints = verifier.checkpoints_checked;
     Ok(report)

@@ -501,7 +501,7 @@ pub async fn inspector_choices<P: CustomersReach>(
     let (clause, binds) = crate::identity::scope_clause("u.path", cap.scope(), 1);
     let sql = format!(
         "SELECT DISTINCT p.id, p.code, p.name FROM people p JOIN org_units u ON u.id = p.unit_id \
-         JOIN qualifications q ON q.person_id = p.id WHERE q.kind = 'inspector' AND p.active = 1 AND {clause} ORDER BY p.code"
+         JOIN qualifications q ON q.person_id = p.id WHERE q.kind = 'inspector' AND q.confirmed_at IS NOT NULL AND p.active = 1 AND {clause} ORDER BY p.code"
     );
     let rules = app.people_config().role_rules();
     let mut out = Vec::new();

@@ -252,10 +252,10 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        if let Some(code) = person {
-            sqlx::query("UPDATE people SET user_id = $1 WHERE code = $2").bind(id).bind(code).execute(&mut *tx).await?;
-        }
         tx.commit().await?;
+        if let Some(code) = person {
+            crate::people::link_account(app, &users_cap, meta, id, Some(code)).await?;
+        }
         accounts.push((username.to_owned(), role.to_owned()));
     }
     let tickets = tickets::fill(app, meta, counties[0], &reach).await?;

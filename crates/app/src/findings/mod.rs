@@ -231,7 +231,7 @@ async fn person_evidence(app: &App, code: &str, day: Option<NaiveDate>) -> Resul
     let qualifications = crate::people::qualifications_of(app, id)
         .await?
         .into_iter()
-        .filter(|q| q.passed)
+        .filter(|q| q.passed && !q.is_draft())
         .map(|q| {
             let valid = match (day, crate::people::stored_day(&q.valid_from), crate::people::stored_day(&q.valid_to)) {
                 (Some(d), Some(from), Some(to)) => from <= d && d <= to,

@@ -54,7 +54,7 @@ pub async fn tables(app: &App) -> Result<Tables, AppError> {
     }
     for r in sqlx::query(
         "SELECT p.code, q.kind, q.valid_from, q.valid_to FROM qualifications q JOIN people p ON p.id = q.person_id \
-         WHERE q.passed = 1 AND q.kind IN ('safety_exam', 'work_leader', 'ticket_issuer', 'work_permitter')",
+         WHERE q.passed = 1 AND q.confirmed_at IS NOT NULL AND q.kind IN ('safety_exam', 'work_leader', 'ticket_issuer', 'work_permitter')",
     )
     .fetch_all(pool)
     .await?

@@ -5,7 +5,7 @@ use gridsafe_domain::account::{LockoutPolicy, SessionState};
 use gridsafe_domain::time::Timestamp;
 use sqlx::Row;
 
-use super::users::{hash_password, verify_password};
+use super::tokens::TokenRevocation;
 use crate::audit::{NewEvent, append};
 use crate::secret::{random_hex, token_hash};
 use crate::{App, AppError, FieldProblem, RequestMeta};
@@ -13,16 +13,16 @@ use crate::{App, AppError, FieldProblem, RequestMeta};
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "gs_session";
 
-/// Why a sign-in was refused.
+/// Why a sign-in was refused. An unknown username, a wrong password and a disabled account get
+/// the same answer, and an unknown username locks like a known one: nothing tells an attacker
+/// which names exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginRefusal {
-    /// Unknown username or wrong password (never told apart).
-    BadCredentials,
+    /// Unknown username, wrong password or disabled account (never told apart), with the
+    /// attempts left before the name is locked.
+    BadCredentials { attempts_left: u32 },
     /// Too many failures: locked until then.
-    Locked {
-        until: Timestamp,
-    },
-    Disabled,
+    Locked { until: Timestamp },
 }
 
 /// The signed-in user of a request.
@@ -64,8 +64,6 @@ struct UserRow {
     password_hash: String,
     must_change_password: bool,
     password_changed_at: String,
-    failed_logins: i64,
-    locked_until: Option<String>,
     disabled: bool,
 }
 
@@ -76,7 +74,7 @@ async fn user_row(
 ) -> Result<Option<UserRow>, AppError> {
     let sql = format!(
         "SELECT id, username, display_name, unit_id, password_hash, must_change_password, password_changed_at, \
-         failed_logins, locked_until, disabled_at FROM users WHERE {clause} = $1"
+         disabled_at FROM users WHERE {clause} = $1"
     );
     let query = sqlx::query(sqlx::AssertSqlSafe(sql));
     let key = key.to_string();
@@ -90,9 +88,7 @@ async fn user_row(
         password_hash: row.try_get(4)?,
         must_change_password: row.try_get::<i64, _>(5)? != 0,
         password_changed_at: row.try_get(6)?,
-        failed_logins: row.try_get(7)?,
-        locked_until: row.try_get(8)?,
-        disabled: row.try_get::<Option<String>, _>(9)?.is_some(),
+        disabled: row.try_get::<Option<String>, _>(7)?.is_some(),
     }))
 }
 
@@ -119,36 +115,103 @@ async fn current_user(
     })
 }
 
-/// Counts a sign-in attempt of `client` in the current window, for every instance alike.
-async fn count_attempt(app: &App, meta: &RequestMeta, client: &str) -> Result<(), AppError> {
+/// The current window of the per-client limit: its start, and the seconds until the next.
+fn client_window(app: &App) -> (Timestamp, i64) {
     let window = i64::from(app.security().login_window_seconds);
     let now = app.now();
     let start_secs = now.as_utc().timestamp().div_euclid(window) * window;
     let start = chrono::DateTime::from_timestamp(start_secs, 0).map(Timestamp::from_utc).unwrap_or(now);
-    let mut tx = app.db().begin_write().await?;
-    let attempts: i64 = sqlx::query(
+    (start, (start_secs + window - now.as_utc().timestamp()).max(1))
+}
+
+/// Refuses a client (an IP address) that failed too often in the current window. Only
+/// failures count: an office of many people behind one address signs in every morning.
+async fn check_client(app: &App, client: &str) -> Result<(), AppError> {
+    let (start, retry) = client_window(app);
+    let failures: Option<i64> =
+        sqlx::query_scalar("SELECT attempts FROM login_attempts WHERE client_key = $1 AND window_start = $2")
+            .bind(client)
+            .bind(start.to_db())
+            .fetch_optional(app.db().pool())
+            .await?;
+    if failures.is_some_and(|f| f >= i64::from(app.security().login_attempts_per_window)) {
+        return Err(AppError::RateLimited { retry_after_seconds: u64::try_from(retry).unwrap_or(1) });
+    }
+    Ok(())
+}
+
+/// Counts one failed sign-in of `client` in `tx`; audits the moment the client reaches its limit.
+async fn count_client_failure(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    app: &App,
+    meta: &RequestMeta,
+    client: &str,
+) -> Result<(), AppError> {
+    let (start, _) = client_window(app);
+    let failures: i64 = sqlx::query(
         "INSERT INTO login_attempts (client_key, window_start, attempts) VALUES ($1, $2, 1) \
          ON CONFLICT (client_key, window_start) DO UPDATE SET attempts = login_attempts.attempts + 1 RETURNING attempts",
     )
     .bind(client)
     .bind(start.to_db())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
     let limit = i64::from(app.security().login_attempts_per_window);
-    if attempts > limit {
-        if attempts == limit + 1 {
-            let actor = Actor { user_id: None, name: "anonymous".into(), channel: Channel::Web };
-            let event = NewEvent::new("login.rate_limited", "client", client)
-                .summary(serde_json::json!({ "limit": limit, "window_seconds": window }));
-            append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
-        }
-        tx.commit().await?;
-        let retry = (start_secs + window - now.as_utc().timestamp()).max(1);
-        return Err(AppError::RateLimited { retry_after_seconds: u64::try_from(retry).unwrap_or(1) });
+    if failures == limit {
+        let actor = Actor { user_id: None, name: "anonymous".into(), channel: Channel::Web };
+        let event = NewEvent::new("login.rate_limited", "client", client).summary(serde_json::json!({
+            "limit": limit, "window_seconds": app.security().login_window_seconds,
+        }));
+        append(tx, app.db().backend(), &actor, meta, app.now(), event).await?;
     }
-    tx.commit().await?;
     Ok(())
+}
+
+/// Takes one attempt for `username` (known or not) before its password is checked, in a write
+/// transaction that locks the name's row: refused while the name is locked; otherwise counted as
+/// a failure until it succeeds, and the attempt that reaches the policy's number locks the name.
+/// So however many arrive at once, no more than the policy's attempts are checked.
+async fn take_attempt(app: &App, meta: &RequestMeta, username: &str) -> Result<u32, AppError> {
+    let now = app.now();
+    let policy = app.security().lockout_policy();
+    let mut tx = app.db().begin_write().await?;
+    sqlx::query(
+        "INSERT INTO login_guard (username, failures, locked_until, updated_at) VALUES ($1, 0, NULL, $2) \
+         ON CONFLICT (username) DO NOTHING",
+    )
+    .bind(username)
+    .bind(now.to_db())
+    .execute(&mut *tx)
+    .await?;
+    let sql = format!(
+        "SELECT failures, locked_until FROM login_guard WHERE username = $1{}",
+        gridsafe_store::for_update(app.db().backend())
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username).fetch_one(&mut *tx).await?;
+    let failures = u32::try_from(row.try_get::<i64, _>(0)?).unwrap_or(u32::MAX);
+    let locked_until = row.try_get::<Option<String>, _>(1)?.as_deref().and_then(Timestamp::from_db);
+    if LockoutPolicy::is_locked(locked_until, now) {
+        let until = locked_until.unwrap_or(now);
+        let actor = Actor { user_id: None, name: username.to_owned(), channel: Channel::Web };
+        append(&mut tx, app.db().backend(), &actor, meta, now, NewEvent::new("login.refused_locked", "user", username))
+            .await?;
+        tx.commit().await?;
+        return Err(AppError::Login(LoginRefusal::Locked { until }));
+    }
+    let after = policy.after_failure(failures, now);
+    sqlx::query("UPDATE login_guard SET failures = $1, locked_until = $2, updated_at = $3 WHERE username = $4")
+        .bind(i64::from(after.failures))
+        .bind(after.locked_until.map(|t| t.to_db()))
+        .bind(now.to_db())
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(match after.locked_until {
+        Some(_) => 0,
+        None => policy.max_failures.saturating_sub(after.failures),
+    })
 }
 
 /// Signs in. Returns the new session's token (for the cookie) and the user.
@@ -159,73 +222,47 @@ pub async fn login(
     username: &str,
     password: &str,
 ) -> Result<(String, CurrentUser), AppError> {
-    count_attempt(app, meta, client).await?;
+    check_client(app, client).await?;
     let username = username.trim().to_lowercase();
-    let now = app.now();
+    if username.is_empty() || username.chars().count() > 100 {
+        return Err(AppError::Login(LoginRefusal::BadCredentials { attempts_left: app.security().lockout_failures }));
+    }
+    let attempts_left = take_attempt(app, meta, &username).await?;
     let mut conn = app.db().pool().acquire().await?;
     let user = user_row(&mut conn, "username", &username).await?;
     drop(conn);
-    let anonymous = Actor { user_id: None, name: username.clone(), channel: Channel::Web };
-    let lockout = app.security().lockout_policy();
-    if let Some(user) = &user {
-        let locked_until = user.locked_until.as_deref().and_then(Timestamp::from_db);
-        if LockoutPolicy::is_locked(locked_until, now) {
-            let until = locked_until.unwrap_or(now);
-            app.record(
-                &actor_of(user, Channel::Web),
-                meta,
-                NewEvent::new("login.refused_locked", "user", user.id).unit(user.unit_id),
-            )
-            .await?;
-            return Err(AppError::Login(LoginRefusal::Locked { until }));
-        }
-    }
-    let ok = verify_password(user.as_ref().map(|u| u.password_hash.clone()), password.to_owned()).await?;
-    let Some(user) = user.filter(|_| ok) else {
-        let mut tx = app.db().begin_write().await?;
-        match user_row(&mut tx, "username", &username).await? {
-            Some(user) => {
-                let after = lockout.after_failure(u32::try_from(user.failed_logins).unwrap_or(u32::MAX), now);
-                sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-                    .bind(i64::from(after.failures))
-                    .bind(after.locked_until.map(|t| t.to_db()))
-                    .bind(user.id)
-                    .execute(&mut *tx)
-                    .await?;
-                let actor = actor_of(&user, Channel::Web);
-                append(
-                    &mut tx,
-                    app.db().backend(),
-                    &actor,
-                    meta,
-                    now,
-                    NewEvent::new("login.failed", "user", user.id).unit(user.unit_id),
-                )
-                .await?;
-                if let Some(until) = after.locked_until {
-                    let event = NewEvent::new("login.locked_out", "user", user.id)
-                        .unit(user.unit_id)
-                        .summary(serde_json::json!({ "until": until.to_db(), "rule": gridsafe_domain::rules::LOGIN_LOCKOUT.code }));
-                    append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
+    let ok = app.hashing().verify(user.as_ref().map(|u| u.password_hash.clone()), password.to_owned()).await?;
+    let now = app.now();
+    let user = match user {
+        Some(user) if ok && !user.disabled => user,
+        user => {
+            // Wrong password, unknown name or disabled account: one answer for all three.
+            let mut tx = app.db().begin_write().await?;
+            count_client_failure(&mut tx, app, meta, client).await?;
+            let (actor, record, unit) = match &user {
+                Some(u) => (actor_of(u, Channel::Web), u.id.to_string(), Some(u.unit_id)),
+                None => (Actor { user_id: None, name: username.clone(), channel: Channel::Web }, "-".to_owned(), None),
+            };
+            let action =
+                if user.as_ref().is_some_and(|u| ok && u.disabled) { "login.refused_disabled" } else { "login.failed" };
+            let mut event = NewEvent::new(action, "user", &record);
+            if let Some(unit) = unit {
+                event = event.unit(unit);
+            }
+            append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
+            if attempts_left == 0 {
+                let mut event = NewEvent::new("login.locked_out", "user", &record).summary(serde_json::json!({
+                    "minutes": app.security().lockout_minutes, "rule": gridsafe_domain::rules::LOGIN_LOCKOUT.code,
+                }));
+                if let Some(unit) = unit {
+                    event = event.unit(unit);
                 }
+                append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
             }
-            None => {
-                append(&mut tx, app.db().backend(), &anonymous, meta, now, NewEvent::new("login.failed", "user", "-"))
-                    .await?;
-            }
+            tx.commit().await?;
+            return Err(AppError::Login(LoginRefusal::BadCredentials { attempts_left }));
         }
-        tx.commit().await?;
-        return Err(AppError::Login(LoginRefusal::BadCredentials));
     };
-    if user.disabled {
-        app.record(
-            &actor_of(&user, Channel::Web),
-            meta,
-            NewEvent::new("login.refused_disabled", "user", user.id).unit(user.unit_id),
-        )
-        .await?;
-        return Err(AppError::Login(LoginRefusal::Disabled));
-    }
     let token = random_hex(32)?;
     let mut tx = app.db().begin_write().await?;
     sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)")
@@ -234,11 +271,13 @@ pub async fn login(
         .bind(now.to_db())
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE users SET last_login_at = $1, failed_logins = 0, locked_until = NULL, dormant_flagged_at = NULL WHERE id = $2")
+    sqlx::query("UPDATE users SET last_login_at = $1, dormant_flagged_at = NULL WHERE id = $2")
         .bind(now.to_db())
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
+    // Success clears the name's count (and a lock its own attempt set).
+    sqlx::query("DELETE FROM login_guard WHERE username = $1").bind(&username).execute(&mut *tx).await?;
     append(
         &mut tx,
         app.db().backend(),
@@ -368,7 +407,7 @@ pub async fn change_password(
     let mut conn = app.db().pool().acquire().await?;
     let row = user_row(&mut conn, "id", user.id).await?.ok_or(AppError::Unauthenticated)?;
     drop(conn);
-    if !verify_password(Some(row.password_hash.clone()), current.to_owned()).await? {
+    if !app.hashing().verify(Some(row.password_hash.clone()), current.to_owned()).await? {
         return Err(AppError::invalid("current", "password-current-wrong"));
     }
     let mut problems: Vec<FieldProblem> = app
@@ -378,13 +417,13 @@ pub async fn change_password(
         .into_iter()
         .map(|p| FieldProblem::new("new", p.message_key()))
         .collect();
-    if problems.is_empty() && verify_password(Some(row.password_hash), new.to_owned()).await? {
+    if problems.is_empty() && app.hashing().verify(Some(row.password_hash), new.to_owned()).await? {
         problems.push(FieldProblem::new("new", "password-same-as-old"));
     }
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let hash = hash_password(new.to_owned()).await?;
+    let hash = app.hashing().hash(new.to_owned()).await?;
     let token = random_hex(32)?;
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
@@ -404,13 +443,16 @@ pub async fn change_password(
         .bind(now.to_db())
         .execute(&mut *tx)
         .await?;
+    let revoked = super::tokens::revoke_all(&mut tx, user.id, TokenRevocation::PasswordChanged, now).await?;
     append(
         &mut tx,
         app.db().backend(),
         user.principal.actor(),
         meta,
         now,
-        NewEvent::new("user.password_changed", "user", user.id).unit(user.unit_id),
+        NewEvent::new("user.password_changed", "user", user.id)
+            .unit(user.unit_id)
+            .summary(serde_json::json!({ "tokens_revoked": revoked })),
     )
     .await?;
     tx.commit().await?;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::UserSummary;
-use super::users::{hash_password, users_in_scope};
+use super::users::users_in_scope;
 use crate::audit::{NewEvent, append};
 use crate::secret::generate_password;
 use crate::{App, AppError, RequestMeta};
@@ -140,11 +140,11 @@ pub async fn unlock(
     user_id: i64,
 ) -> Result<(), AppError> {
     let (username, unit_id) = user_unit_checked(app, cap, user_id).await?;
+    let admin = super::users::AccountAdmin::from(cap);
+    admin.permit(app, meta, user_id, None, "unlock").await?;
     let mut tx = app.db().begin_write().await?;
-    sqlx::query("UPDATE users SET locked_until = NULL, failed_logins = 0 WHERE id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    admin.check_act(&mut tx, user_id, None).await?;
+    sqlx::query("DELETE FROM login_guard WHERE username = $1").bind(&username).execute(&mut *tx).await?;
     append(
         &mut tx,
         app.db().backend(),
@@ -173,7 +173,7 @@ pub async fn bootstrap_admin(
         return Ok(None);
     }
     let password = generate_password()?;
-    let hash = hash_password(password.clone()).await?;
+    let hash = app.hashing().hash(password.clone()).await?;
     let now = app.now();
     let actor = Actor { user_id: None, name: "gridsafe serve (first start)".into(), channel: Channel::Cli };
     let mut tx = app.db().begin_write().await?;
@@ -214,8 +214,8 @@ pub async fn bootstrap_admin(
         }
     };
     let user_id = sqlx::query(
-        "INSERT INTO users (username, display_name, unit_id, password_hash, must_change_password, password_changed_at, failed_logins, created_at) \
-         VALUES ('admin', $1, $2, $3, $4, $5, 0, $5) RETURNING id",
+        "INSERT INTO users (username, display_name, unit_id, password_hash, must_change_password, password_changed_at, created_at) \
+         VALUES ('admin', $1, $2, $3, $4, $5, $5) RETURNING id",
     )
     .bind("系统管理员")
     .bind(root_id)

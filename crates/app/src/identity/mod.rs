@@ -2,6 +2,7 @@
 //! sessions, API tokens, and account hygiene (dormant accounts, permission reviews).
 
 mod auth;
+mod hashing;
 mod hygiene;
 mod roles;
 mod tokens;
@@ -11,14 +12,15 @@ mod users;
 pub use auth::{
     CurrentUser, LoginRefusal, SESSION_COOKIE, authenticate_session, authenticate_token, change_password, login, logout,
 };
+pub use hashing::HashGate;
 pub use hygiene::{DormancyReport, accounts_for_review, bootstrap_admin, record_review, run_dormancy, unlock};
 pub use roles::{RoleInfo, list_roles, set_role_permissions};
-pub use tokens::{NewToken, TokenInfo, create_token, list_tokens, revoke_token};
+pub use tokens::{NewToken, TokenInfo, TokenRevocation, create_token, list_tokens, revoke_token};
 pub(crate) use units::check_name;
 pub use units::{NewUnit, Unit, UnitKind, create_unit, list_units, rename_unit, unit_by_code, unit_by_id};
 pub use users::{
-    NewUser, RoleGrant, UserStatus, UserSummary, create_user, get_user, grant_role, list_users, reset_password,
-    revoke_role, set_disabled,
+    AccountAdmin, AccountAuthority, NewUser, RoleGrant, UserStatus, UserSummary, create_user, get_user, grant_role,
+    list_users, reset_password, revoke_role, set_disabled,
 };
 
 use gridsafe_domain::access::{Capability, PermissionMarker, UnitPath};

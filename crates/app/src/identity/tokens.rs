@@ -20,7 +20,49 @@ pub struct TokenInfo {
     pub created_at: String,
     pub expires_at: String,
     pub revoked_at: Option<String>,
+    /// Why it was revoked when not by its owner: `password_changed`, `password_reset`,
+    /// `account_disabled` or `role_revoked`.
+    pub revoked_reason: Option<String>,
     pub last_used_at: Option<String>,
+}
+
+/// Why an account's tokens were all revoked: a security event of the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRevocation {
+    PasswordChanged,
+    PasswordReset,
+    AccountDisabled,
+    RoleRevoked,
+}
+
+impl TokenRevocation {
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenRevocation::PasswordChanged => "password_changed",
+            TokenRevocation::PasswordReset => "password_reset",
+            TokenRevocation::AccountDisabled => "account_disabled",
+            TokenRevocation::RoleRevoked => "role_revoked",
+        }
+    }
+}
+
+/// Revokes every live token of `user_id` in the caller's transaction, which audits the event
+/// (with the count returned). Re-enabling the account later brings none of them back.
+pub(crate) async fn revoke_all(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+    why: TokenRevocation,
+    now: Timestamp,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1, revoked_reason = $2 WHERE user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now.to_db())
+    .bind(why.code())
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +134,7 @@ pub async fn create_token(
         created_at: now.to_db(),
         expires_at: expires.to_db(),
         revoked_at: None,
+        revoked_reason: None,
         last_used_at: None,
     };
     Ok((info, secret))
@@ -99,7 +142,8 @@ pub async fn create_token(
 
 pub async fn list_tokens(app: &App, user: &CurrentUser) -> Result<Vec<TokenInfo>, AppError> {
     let rows = sqlx::query(
-        "SELECT id, name, permissions, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+        "SELECT id, name, permissions, created_at, expires_at, revoked_at, last_used_at, revoked_reason FROM api_tokens \
+         WHERE user_id = $1 ORDER BY id DESC",
     )
     .bind(user.id)
     .fetch_all(app.db().pool())
@@ -113,6 +157,7 @@ pub async fn list_tokens(app: &App, user: &CurrentUser) -> Result<Vec<TokenInfo>
                 created_at: r.try_get(3)?,
                 expires_at: r.try_get(4)?,
                 revoked_at: r.try_get(5)?,
+                revoked_reason: r.try_get(7)?,
                 last_used_at: r.try_get(6)?,
             })
         })

@@ -3,46 +3,20 @@
 use gridsafe_domain::text::trim_blank;
 use std::collections::BTreeMap;
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use gridsafe_domain::access::{Capability, UnitPath, check_separation, perm};
+use gridsafe_domain::access::{
+    AccountActor, Actor, AdminClass, Capability, Denied, Permission, UnitPath, check_account_act, check_separation,
+    perm,
+};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 
 use super::scope_clause;
+use super::tokens::{TokenRevocation, revoke_all};
 use super::units::{check_name, unit_by_id};
 use crate::audit::{NewEvent, append};
 use crate::secret::generate_password;
 use crate::{App, AppError, FieldProblem, RequestMeta};
-
-/// Hashes a password with Argon2id, off the async runtime.
-pub(crate) async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::internal(format!("password hash: {e}")))
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("hashing task: {e}")))?
-}
-
-/// A hash no password matches, verified when the account does not exist, so that the answer
-/// takes as long for unknown usernames as for known ones.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$kQ9hJpuoVsyvTgJXUy3ok4xGQuKSC2ml9X6tJ0E7Zlk";
-
-/// Checks a password against a stored hash, off the async runtime.
-pub(crate) async fn verify_password(hash: Option<String>, password: String) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let ok = Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok();
-        ok && known
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("hashing task: {e}")))
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleGrant {
@@ -86,12 +60,16 @@ pub struct UserSummary {
     pub last_review_at: Option<String>,
     pub last_review_by: Option<String>,
     pub roles: Vec<RoleGrant>,
+    /// The person (工号 and name) the account acts as in the field, if linked.
+    pub person: Option<String>,
     #[serde(skip)]
     pub unit_path: String,
 }
 
 const USER_COLUMNS: &str = "us.id, us.username, us.display_name, us.unit_id, u.name, u.path, us.last_login_at, \
-    us.dormant_flagged_at, us.disabled_at, us.disabled_reason, us.last_review_at, us.last_review_by, us.locked_until";
+    us.dormant_flagged_at, us.disabled_at, us.disabled_reason, us.last_review_at, us.last_review_by, \
+    (SELECT lg.locked_until FROM login_guard lg WHERE lg.username = us.username), \
+    (SELECT p.code || ' ' || p.name FROM people p WHERE p.user_id = us.id)";
 
 fn summary_from_row(row: &sqlx::any::AnyRow, now: Timestamp) -> Result<UserSummary, AppError> {
     let disabled_at: Option<String> = row.try_get(8)?;
@@ -122,6 +100,7 @@ fn summary_from_row(row: &sqlx::any::AnyRow, now: Timestamp) -> Result<UserSumma
         last_review_by: row.try_get(11)?,
         status,
         roles: Vec::new(),
+        person: row.try_get(13)?,
     })
 }
 
@@ -218,6 +197,118 @@ async fn load_checked<P: gridsafe_domain::access::PermissionMarker>(
     user_in_scope(app, cap.scope(), id).await?.ok_or(AppError::NotFound)
 }
 
+/// An administrator acting on accounts, with the class the act is judged by: the system
+/// administrator (`users.manage`) handles ordinary accounts, the security administrator
+/// (`accounts.review`) administrators' accounts ([`check_account_act`]).
+#[derive(Debug, Clone)]
+pub struct AccountAdmin {
+    actor: Actor,
+    scope: Vec<UnitPath>,
+    class: AdminClass,
+}
+
+/// The permissions that administer accounts.
+pub trait AccountAuthority: gridsafe_domain::access::PermissionMarker {
+    const CLASS: AdminClass;
+}
+impl AccountAuthority for perm::UsersManage {
+    const CLASS: AdminClass = AdminClass::System;
+}
+impl AccountAuthority for perm::AccountsReview {
+    const CLASS: AdminClass = AdminClass::Security;
+}
+
+impl<P: AccountAuthority> From<&Capability<P>> for AccountAdmin {
+    fn from(cap: &Capability<P>) -> Self {
+        Self { actor: cap.actor().clone(), scope: cap.scope().to_vec(), class: P::CLASS }
+    }
+}
+
+impl AccountAdmin {
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn scope(&self) -> &[UnitPath] {
+        &self.scope
+    }
+
+    fn who(&self) -> AccountActor {
+        match self.actor.user_id {
+            None => AccountActor::Console,
+            Some(user_id) => AccountActor::Admin { user_id, class: self.class },
+        }
+    }
+
+    fn permission(&self) -> Permission {
+        match self.class {
+            AdminClass::Security => Permission::AccountsReview,
+            _ => Permission::UsersManage,
+        }
+    }
+
+    /// The account, when within this administrator's units.
+    pub(crate) async fn load(&self, app: &App, id: i64) -> Result<UserSummary, AppError> {
+        let path: Option<String> =
+            sqlx::query_scalar("SELECT u.path FROM users us JOIN org_units u ON u.id = us.unit_id WHERE us.id = $1")
+                .bind(id)
+                .fetch_optional(app.db().pool())
+                .await?;
+        let path = UnitPath::parse(&path.ok_or(AppError::NotFound)?).ok_or_else(|| AppError::internal("unit path"))?;
+        self.check_unit(&path)?;
+        user_in_scope(app, &self.scope, id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// Refused (to be audited) when `path` is outside this administrator's units.
+    pub(crate) fn check_unit(&self, path: &UnitPath) -> Result<(), AppError> {
+        if self.scope.iter().any(|s| path.is_within(s)) {
+            Ok(())
+        } else {
+            Err(Denied::OutsideScope(self.permission()).into())
+        }
+    }
+
+    /// Whether this administrator may act on `target` (三员分立), judged in `tx` on what the
+    /// account's roles grant, with `adding` (a role about to be granted).
+    pub(crate) async fn check_act(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        target: i64,
+        adding: Option<&str>,
+    ) -> Result<(), AppError> {
+        let grants = super::roles::grants_in(tx).await?;
+        let mut roles: Vec<String> = sqlx::query_scalar("SELECT DISTINCT role_code FROM user_roles WHERE user_id = $1")
+            .bind(target)
+            .fetch_all(&mut **tx)
+            .await?;
+        roles.extend(adding.map(str::to_owned));
+        let permissions = roles.iter().flat_map(|r| grants.get(r).cloned().unwrap_or_default());
+        Ok(check_account_act(self.who(), target, permissions)?)
+    }
+
+    /// [`Self::check_act`] before the act, in a read: a refusal is audited (an administrator
+    /// reaching for another class's account is what the log auditor looks for). The act checks
+    /// again in its own write.
+    pub(crate) async fn permit(
+        &self,
+        app: &App,
+        meta: &RequestMeta,
+        target: i64,
+        adding: Option<&str>,
+        act: &'static str,
+    ) -> Result<(), AppError> {
+        let mut tx = app.db().pool().begin().await?;
+        let checked = self.check_act(&mut tx, target, adding).await;
+        tx.rollback().await?;
+        if let Err(AppError::Rule(violation)) = &checked {
+            let event = NewEvent::new("account.act_refused", "user", target)
+                .summary(serde_json::json!({ "act": act, "role": adding, "rule": violation.rule.code }));
+            app.record(&self.actor, meta, event).await?;
+        }
+        checked
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub username: String,
@@ -259,12 +350,12 @@ pub async fn create_user(
     }
     let unit = unit_by_id(app, input.unit_id).await?.ok_or(AppError::NotFound)?;
     cap.check(&unit.path)?;
-    let hash = hash_password(password.clone()).await?;
+    let hash = app.hashing().hash(password.clone()).await?;
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
     let id: i64 = sqlx::query(
         "INSERT INTO users (username, display_name, unit_id, password_hash, must_change_password, password_changed_at, \
-         failed_logins, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $6) RETURNING id",
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
     )
     .bind(&username)
     .bind(trim_blank(&input.display_name))
@@ -288,15 +379,17 @@ pub async fn create_user(
 /// permissions of two administrator classes, or an administrator's with business ones.
 pub async fn grant_role(
     app: &App,
-    cap: &Capability<perm::UsersManage>,
+    admin: impl Into<AccountAdmin>,
     meta: &RequestMeta,
     user_id: i64,
     role: &str,
     unit_id: i64,
 ) -> Result<(), AppError> {
-    let user = load_checked(app, cap, user_id).await?;
+    let admin = admin.into();
+    let user = admin.load(app, user_id).await?;
     let unit = unit_by_id(app, unit_id).await?.ok_or(AppError::NotFound)?;
-    cap.check(&unit.path)?;
+    admin.check_unit(&unit.path)?;
+    admin.permit(app, meta, user_id, Some(role), "grant_role").await?;
     let mut tx = app.db().begin_write().await?;
     super::roles::lock_roles(&mut tx, app).await?;
     let known: Option<String> =
@@ -304,6 +397,7 @@ pub async fn grant_role(
     if known.is_none() {
         return Err(AppError::NotFound);
     }
+    admin.check_act(&mut tx, user_id, Some(role)).await?;
     // Separation holds on what the roles grant, the new one with those held (三权分立).
     let grants = super::roles::grants_in(&mut tx).await?;
     let mut roles: Vec<String> = sqlx::query_scalar("SELECT DISTINCT role_code FROM user_roles WHERE user_id = $1")
@@ -319,30 +413,35 @@ pub async fn grant_role(
     .bind(role)
     .bind(unit_id)
     .bind(app.now().to_db())
-    .bind(&cap.actor().name)
+    .bind(&admin.actor().name)
     .execute(&mut *tx)
     .await
     .map_err(|e| AppError::from_insert(e, "conflict-role-held"))?;
     let event = NewEvent::new("user.role_granted", "user", user_id)
         .unit(user.unit_id)
         .summary(serde_json::json!({ "username": user.username, "role": role, "at_unit": unit_id }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, app.db().backend(), admin.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }
 
+/// Revokes `role` at `unit_id`. The account's API tokens are revoked with it: they were issued
+/// on the permissions the account held.
 pub async fn revoke_role(
     app: &App,
-    cap: &Capability<perm::UsersManage>,
+    admin: impl Into<AccountAdmin>,
     meta: &RequestMeta,
     user_id: i64,
     role: &str,
     unit_id: i64,
 ) -> Result<(), AppError> {
-    let user = load_checked(app, cap, user_id).await?;
+    let admin = admin.into();
+    let user = admin.load(app, user_id).await?;
     let unit = unit_by_id(app, unit_id).await?.ok_or(AppError::NotFound)?;
-    cap.check(&unit.path)?;
+    admin.check_unit(&unit.path)?;
+    admin.permit(app, meta, user_id, None, "revoke_role").await?;
     let mut tx = app.db().begin_write().await?;
+    admin.check_act(&mut tx, user_id, None).await?;
     let removed = sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role_code = $2 AND unit_id = $3")
         .bind(user_id)
         .bind(role)
@@ -353,32 +452,38 @@ pub async fn revoke_role(
     if removed == 0 {
         return Err(AppError::NotFound);
     }
-    let event = NewEvent::new("user.role_revoked", "user", user_id)
-        .unit(user.unit_id)
-        .summary(serde_json::json!({ "username": user.username, "role": role, "at_unit": unit_id }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    let tokens = revoke_all(&mut tx, user_id, TokenRevocation::RoleRevoked, app.now()).await?;
+    let event = NewEvent::new("user.role_revoked", "user", user_id).unit(user.unit_id).summary(
+        serde_json::json!({ "username": user.username, "role": role, "at_unit": unit_id, "tokens_revoked": tokens }),
+    );
+    append(&mut tx, app.db().backend(), admin.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Disables (ending every session and token use at once) or re-enables an account.
+/// Disables (ending every session and revoking every token at once) or re-enables an account
+/// (whose revoked tokens stay revoked).
 pub async fn set_disabled(
     app: &App,
-    cap: &Capability<perm::UsersManage>,
+    admin: impl Into<AccountAdmin>,
     meta: &RequestMeta,
     user_id: i64,
     disabled: bool,
     reason: &str,
 ) -> Result<(), AppError> {
-    let user = load_checked(app, cap, user_id).await?;
+    let admin = admin.into();
+    let user = admin.load(app, user_id).await?;
     if disabled && reason.trim().is_empty() {
         return Err(AppError::invalid("reason", "field-required"));
     }
-    if cap.actor().user_id == Some(user_id) && disabled {
-        return Err(AppError::Conflict("conflict-disable-self"));
+    if reason.chars().count() > 200 {
+        return Err(AppError::Invalid(vec![FieldProblem::new("reason", "field-name-length").with("max", 200)]));
     }
+    admin.permit(app, meta, user_id, None, if disabled { "disable" } else { "enable" }).await?;
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
+    admin.check_act(&mut tx, user_id, None).await?;
+    let mut tokens = 0;
     if disabled {
         sqlx::query("UPDATE users SET disabled_at = $1, disabled_reason = $2 WHERE id = $3")
             .bind(now.to_db())
@@ -387,6 +492,7 @@ pub async fn set_disabled(
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        tokens = revoke_all(&mut tx, user_id, TokenRevocation::AccountDisabled, now).await?;
     } else {
         // Re-enabling restarts the dormancy clock: the owner has a fresh period to sign in.
         sqlx::query(
@@ -400,36 +506,47 @@ pub async fn set_disabled(
     let action = if disabled { "user.disabled" } else { "user.enabled" };
     let event = NewEvent::new(action, "user", user_id)
         .unit(user.unit_id)
-        .summary(serde_json::json!({ "username": user.username, "reason": reason.trim() }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+        .summary(serde_json::json!({ "username": user.username, "reason": reason.trim(), "tokens_revoked": tokens }));
+    append(&mut tx, app.db().backend(), admin.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Sets a new generated password that must be changed at next sign-in; ends the user's sessions.
+/// Sets a new generated password that must be changed at next sign-in; ends the user's sessions
+/// and revokes the account's API tokens. The one-time password is returned once, to the
+/// administrator who may act on the account ([`check_account_act`]): never its owner's own
+/// class for an administrator's account.
 pub async fn reset_password(
     app: &App,
-    cap: &Capability<perm::UsersManage>,
+    admin: impl Into<AccountAdmin>,
     meta: &RequestMeta,
     user_id: i64,
 ) -> Result<String, AppError> {
-    let user = load_checked(app, cap, user_id).await?;
+    let admin = admin.into();
+    let user = admin.load(app, user_id).await?;
+    // Refused before the (bounded, costly) hash; checked again in the write below.
+    admin.permit(app, meta, user_id, None, "reset_password").await?;
     let password = generate_password()?;
-    let hash = hash_password(password.clone()).await?;
+    let hash = app.hashing().hash(password.clone()).await?;
     let now = app.now();
     let mut tx = app.db().begin_write().await?;
-    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, password_changed_at = $3, failed_logins = 0, locked_until = NULL WHERE id = $4")
-        .bind(&hash)
-        .bind(1_i64)
-        .bind(now.to_db())
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    admin.check_act(&mut tx, user_id, None).await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, must_change_password = $2, password_changed_at = $3 WHERE id = $4",
+    )
+    .bind(&hash)
+    .bind(1_i64)
+    .bind(now.to_db())
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM login_guard WHERE username = $1").bind(&user.username).execute(&mut *tx).await?;
+    let tokens = revoke_all(&mut tx, user_id, TokenRevocation::PasswordReset, now).await?;
     let event = NewEvent::new("user.password_reset", "user", user_id)
         .unit(user.unit_id)
-        .summary(serde_json::json!({ "username": user.username }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+        .summary(serde_json::json!({ "username": user.username, "tokens_revoked": tokens }));
+    append(&mut tx, app.db().backend(), admin.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(password)
 }

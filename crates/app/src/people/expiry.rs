@@ -36,8 +36,9 @@ pub async fn expiring<M>(app: &App, reach: &Reach<M>, today: NaiveDate, days: u3
     let sql = format!(
         "SELECT q.id, p.id, p.code, p.name, q.kind, q.title, q.valid_to, u.id, u.name FROM qualifications q \
          JOIN people p ON p.id = q.person_id JOIN org_units u ON u.id = p.unit_id \
-         WHERE q.valid_to >= $1 AND q.valid_to <= $2 AND q.passed = 1 AND p.active = 1 AND {clause} \
-         AND NOT EXISTS (SELECT 1 FROM qualifications q2 WHERE q2.person_id = q.person_id AND q2.kind = q.kind AND q2.valid_to > q.valid_to)"
+         WHERE q.valid_to >= $1 AND q.valid_to <= $2 AND q.passed = 1 AND q.confirmed_at IS NOT NULL AND p.active = 1 AND {clause} \
+         AND NOT EXISTS (SELECT 1 FROM qualifications q2 WHERE q2.person_id = q.person_id AND q2.kind = q.kind \
+         AND q2.confirmed_at IS NOT NULL AND q2.valid_to > q.valid_to)"
     );
     let values: Vec<String> = [today_s.clone(), until.clone()].into_iter().chain(binds.iter().cloned()).collect();
     for r in gridsafe_store::bound(sql, &values).fetch_all(app.db().pool()).await? {

@@ -391,12 +391,16 @@ pub async fn apply_import_with_progress(
         qual_new = fresh.len();
         for chunk in fresh.chunks(BATCH) {
             let mut sql = String::from(
-                "INSERT INTO qualifications (person_id, kind, title, valid_from, valid_to, passed, created_at) VALUES ",
+                "INSERT INTO qualifications (person_id, kind, title, valid_from, valid_to, passed, created_at, recorded_by, \
+                 confirmed_at, confirmed_by) VALUES ",
             );
-            sql.push_str(&values(chunk.len(), 7));
+            sql.push_str(&values(chunk.len(), 10));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            // Imported by staff of the supply company from its own register: confirmed by the importer.
+            let by = &reach.actor().name;
             for (pid, kind, title, from, to) in chunk {
                 q = q.bind(*pid).bind(*kind).bind(title).bind(from).bind(to).bind(1_i64).bind(&now);
+                q = q.bind(by).bind(&now).bind(by);
             }
             q.execute(&mut *tx).await?;
             done += chunk.len();

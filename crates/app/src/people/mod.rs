@@ -22,8 +22,8 @@ pub use import::{
     load_upload, plan_import, read_upload, store_upload,
 };
 pub use persons::{
-    PersonInput, PersonRow, QualificationInput, QualificationRow, add_qualification, delete_qualification, list_people,
-    may_act, person, person_facts, qualifications_of, save_person,
+    PersonInput, PersonRow, QualificationInput, QualificationRow, add_qualification, confirm_qualification,
+    delete_qualification, link_account, list_people, may_act, person, person_facts, qualifications_of, save_person,
 };
 
 use std::marker::PhantomData;

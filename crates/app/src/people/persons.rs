@@ -1,7 +1,7 @@
 //! People and their qualifications.
 
 use chrono::NaiveDate;
-use gridsafe_domain::access::UnitPath;
+use gridsafe_domain::access::{Capability, UnitPath, perm};
 use gridsafe_domain::people::{self, FieldRole, Held, PersonFacts, QualificationKind};
 use gridsafe_domain::rules::Violation;
 use gridsafe_domain::text::trim_blank;
@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use super::{Manage, Reach, outside, parse_day, stored_day};
 use crate::audit::{NewEvent, append};
-use crate::identity::unit_by_id;
+use crate::identity::{AccountAdmin, unit_by_id};
 use crate::{App, AppError, FieldProblem, RequestMeta};
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,12 +90,11 @@ pub struct PersonInput {
     pub phone: String,
     pub post: String,
     pub active: bool,
-    /// Username of the account this person signs in with, if any.
-    pub username: String,
 }
 
 /// Creates (`id` = `None`) or updates a person. A contractor's administrator can only add and
-/// edit their own company's workers.
+/// edit their own company's workers. The account a person signs in with is linked apart, by an
+/// administrator of accounts ([`link_account`]).
 pub async fn save_person(
     app: &App,
     reach: &Reach<Manage>,
@@ -140,25 +139,14 @@ pub async fn save_person(
     if let Some(existing) = id {
         person(app, reach, existing).await?;
     }
-    let user_id: Option<i64> = match trim_blank(&input.username) {
-        "" => None,
-        name => Some(
-            sqlx::query("SELECT id FROM users WHERE username = $1")
-                .bind(name.to_lowercase())
-                .fetch_optional(app.db().pool())
-                .await?
-                .ok_or_else(|| AppError::invalid("username", "field-username-unknown"))?
-                .try_get(0)?,
-        ),
-    };
     let now = app.now().to_db();
     let name = trim_blank(&input.name).to_owned();
     let opt = |s: &str| (!trim_blank(s).is_empty()).then(|| trim_blank(s).to_owned());
     let mut tx = app.db().begin_write().await?;
     let saved: i64 = match id {
         None => sqlx::query(
-            "INSERT INTO people (code, name, unit_id, contractor_id, phone, post, active, user_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+            "INSERT INTO people (code, name, unit_id, contractor_id, phone, post, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
         )
         .bind(&code)
         .bind(&name)
@@ -167,7 +155,6 @@ pub async fn save_person(
         .bind(opt(&phone))
         .bind(opt(&input.post))
         .bind(i64::from(input.active))
-        .bind(user_id)
         .bind(&now)
         .fetch_one(&mut *tx)
         .await
@@ -176,7 +163,7 @@ pub async fn save_person(
         Some(id) => {
             sqlx::query(
                 "UPDATE people SET code = $1, name = $2, unit_id = $3, contractor_id = $4, phone = $5, post = $6, active = $7, \
-                 user_id = $8, updated_at = $9 WHERE id = $10",
+                 updated_at = $8 WHERE id = $9",
             )
             .bind(&code)
             .bind(&name)
@@ -185,7 +172,6 @@ pub async fn save_person(
             .bind(opt(&phone))
             .bind(opt(&input.post))
             .bind(i64::from(input.active))
-            .bind(user_id)
             .bind(&now)
             .bind(id)
             .execute(&mut *tx)
@@ -204,6 +190,97 @@ pub async fn save_person(
     Ok(saved)
 }
 
+/// Links account `user_id` to the person whose 工号 is `person_code` (the person it signs ticket
+/// steps and inspections as), or unlinks it (`None`). An act of the administrators of accounts,
+/// audited with both names; an account is linked to at most one person and a person to at most
+/// one account, and no administrator links his own account.
+pub async fn link_account(
+    app: &App,
+    admin: impl Into<AccountAdmin>,
+    meta: &RequestMeta,
+    user_id: i64,
+    person_code: Option<&str>,
+) -> Result<(), AppError> {
+    let admin = admin.into();
+    let account = admin.load(app, user_id).await?;
+    let code = person_code.map(str::trim).filter(|c| !c.is_empty());
+    if code.is_some_and(|c| c.chars().count() > 40) {
+        return Err(AppError::invalid("person_code", "field-person-unknown"));
+    }
+    admin.permit(app, meta, user_id, None, "link_person").await?;
+    let mut tx = app.db().begin_write().await?;
+    admin.check_act(&mut tx, user_id, None).await?;
+    // The person's row is locked, so two administrators cannot link it to two accounts at once.
+    let person = match code {
+        Some(code) => {
+            let sql = format!(
+                "SELECT p.id, p.name, (SELECT u.path FROM org_units u WHERE u.id = p.unit_id), p.unit_id, \
+                 (SELECT us.username FROM users us WHERE us.id = p.user_id) FROM people p WHERE p.code = $1{}",
+                gridsafe_store::for_update(app.db().backend())
+            );
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| AppError::invalid("person_code", "field-person-unknown"))?;
+            let path: String = row.try_get(2)?;
+            admin.check_unit(&UnitPath::parse(&path).ok_or_else(|| AppError::internal("unit path"))?)?;
+            let linked: Option<String> = row.try_get(4)?;
+            if let Some(linked) = linked.filter(|u| *u != account.username) {
+                return Err(AppError::Invalid(vec![
+                    FieldProblem::new("person_code", "field-person-has-account").with("username", linked),
+                ]));
+            }
+            Some((row.try_get::<i64, _>(0)?, code.to_owned(), row.try_get::<String, _>(1)?, row.try_get::<i64, _>(3)?))
+        }
+        None => None,
+    };
+    let before: Option<(i64, String)> = sqlx::query("SELECT id, code FROM people WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+        .transpose()?;
+    if let (Some((before_id, before_code)), Some((id, ..))) = (&before, &person)
+        && before_id != id
+    {
+        return Err(AppError::Invalid(vec![
+            FieldProblem::new("person_code", "field-account-linked").with("person", before_code),
+        ]));
+    }
+    let (action, target) = match &person {
+        Some((id, ..)) => {
+            sqlx::query("UPDATE people SET user_id = $1, updated_at = $2 WHERE id = $3")
+                .bind(user_id)
+                .bind(app.now().to_db())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| AppError::from_insert(e, "conflict-account-linked"))?;
+            ("person.account_linked", *id)
+        }
+        None => {
+            let Some((id, _)) = &before else { return Ok(()) };
+            sqlx::query("UPDATE people SET user_id = NULL, updated_at = $1 WHERE id = $2")
+                .bind(app.now().to_db())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            ("person.account_unlinked", *id)
+        }
+    };
+    let event = NewEvent::new(action, "person", target).unit(person.as_ref().map_or(account.unit_id, |p| p.3)).summary(
+        serde_json::json!({
+            "username": account.username,
+            "person": person.as_ref().map(|p| format!("{} {}", p.1, p.2)),
+            "before": before.map(|b| b.1),
+        }),
+    );
+    append(&mut tx, app.db().backend(), admin.actor(), meta, app.now(), event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct QualificationRow {
     pub id: i64,
@@ -218,12 +295,22 @@ pub struct QualificationRow {
     pub list_year: Option<i64>,
     pub certificate_no: Option<String>,
     pub hours: Option<i64>,
+    pub recorded_by: Option<String>,
+    /// Confirmed on the supply company's side; until then a draft that satisfies no rule.
+    pub confirmed_at: Option<String>,
+    pub confirmed_by: Option<String>,
+}
+
+impl QualificationRow {
+    pub fn is_draft(&self) -> bool {
+        self.confirmed_at.is_none()
+    }
 }
 
 pub async fn qualifications_of(app: &App, person_id: i64) -> Result<Vec<QualificationRow>, AppError> {
     let rows = sqlx::query(
-        "SELECT id, person_id, kind, title, valid_from, valid_to, level, score, passed, list_year, certificate_no, hours \
-         FROM qualifications WHERE person_id = $1 ORDER BY valid_to DESC, id",
+        "SELECT id, person_id, kind, title, valid_from, valid_to, level, score, passed, list_year, certificate_no, hours, \
+         recorded_by, confirmed_at, confirmed_by FROM qualifications WHERE person_id = $1 ORDER BY valid_to DESC, id",
     )
     .bind(person_id)
     .fetch_all(app.db().pool())
@@ -243,6 +330,11 @@ pub async fn qualifications_of(app: &App, person_id: i64) -> Result<Vec<Qualific
                 list_year: r.try_get(9)?,
                 certificate_no: r.try_get(10)?,
                 hours: r.try_get(11)?,
+                recorded_by: r.try_get(12)?,
+                confirmed_at: r
+                    .try_get::<Option<String>, _>(13)?
+                    .map(|t| gridsafe_domain::time::Timestamp::from_db(&t).map_or(t, |t| t.local_display())),
+                confirmed_by: r.try_get(14)?,
             })
         })
         .collect()
@@ -263,6 +355,9 @@ pub struct QualificationInput {
     pub hours: Option<i64>,
 }
 
+/// Records a qualification. Staff record it confirmed; what a contractor's own administrator
+/// records for his workers is a draft until the supply company's side confirms it
+/// ([`confirm_qualification`]): otherwise a contractor could certify his own people.
 pub async fn add_qualification(
     app: &App,
     reach: &Reach<Manage>,
@@ -305,10 +400,13 @@ pub async fn add_qualification(
     };
     let opt = |s: &str| (!trim_blank(s).is_empty()).then(|| trim_blank(s).to_owned());
     let passed = kind != QualificationKind::SafetyExam || input.passed;
+    let draft = reach.contractor().is_some();
+    let now = app.now();
     let mut tx = app.db().begin_write().await?;
     let id: i64 = sqlx::query(
-        "INSERT INTO qualifications (person_id, kind, title, valid_from, valid_to, level, score, passed, list_year, certificate_no, hours, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        "INSERT INTO qualifications (person_id, kind, title, valid_from, valid_to, level, score, passed, list_year, \
+         certificate_no, hours, created_at, recorded_by, confirmed_at, confirmed_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(person_id)
     .bind(kind.code())
@@ -321,16 +419,63 @@ pub async fn add_qualification(
     .bind(input.list_year)
     .bind(opt(&input.certificate_no))
     .bind(input.hours)
-    .bind(app.now().to_db())
+    .bind(now.to_db())
+    .bind(&reach.actor().name)
+    .bind((!draft).then(|| now.to_db()))
+    .bind((!draft).then(|| reach.actor().name.clone()))
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
     let event = NewEvent::new("qualification.added", "person", person_id).unit(p.unit_id).summary(serde_json::json!({
-        "code": p.code, "kind": kind.code(), "valid_from": from.to_string(), "valid_to": to.to_string(), "level": input.level, "passed": passed,
+        "code": p.code, "kind": kind.code(), "valid_from": from.to_string(), "valid_to": to.to_string(), "level": input.level,
+        "score": input.score, "passed": passed, "draft": draft,
     }));
-    append(&mut tx, app.db().backend(), reach.actor(), meta, app.now(), event).await?;
+    append(&mut tx, app.db().backend(), reach.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Confirms a contractor's draft qualification on the supply company's side, after checking the
+/// certificate, exam record or list it claims: from then on it counts.
+pub async fn confirm_qualification(
+    app: &App,
+    cap: &Capability<perm::PeopleManage>,
+    meta: &RequestMeta,
+    person_id: i64,
+    id: i64,
+) -> Result<(), AppError> {
+    let reach = Reach::units(cap);
+    let p = person(app, &reach, person_id).await?;
+    let now = app.now();
+    let mut tx = app.db().begin_write().await?;
+    let changed = sqlx::query(
+        "UPDATE qualifications SET confirmed_at = $1, confirmed_by = $2 WHERE id = $3 AND person_id = $4 AND confirmed_at IS NULL",
+    )
+    .bind(now.to_db())
+    .bind(&cap.actor().name)
+    .bind(id)
+    .bind(person_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM qualifications WHERE id = $1 AND person_id = $2")
+            .bind(id)
+            .bind(person_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Err(if exists.is_some() {
+            AppError::Conflict("conflict-already-confirmed")
+        } else {
+            AppError::NotFound
+        });
+    }
+    let event = NewEvent::new("qualification.confirmed", "person", person_id)
+        .unit(p.unit_id)
+        .summary(serde_json::json!({ "code": p.code, "qualification": id }));
+    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn delete_qualification(
@@ -368,7 +513,7 @@ pub async fn person_facts(app: &App, person_id: i64) -> Result<PersonFacts, AppE
     let held = qualifications_of(app, person_id)
         .await?
         .into_iter()
-        .filter(|q| q.passed)
+        .filter(|q| q.passed && !q.is_draft())
         .filter_map(|q| {
             Some(Held {
                 kind: QualificationKind::from_code(&q.kind)?,

@@ -116,12 +116,10 @@ async fn login_submit(
             response.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, Some(&token)));
             Ok(response)
         }
-        Err(UseCaseError::Login(LoginRefusal::BadCredentials)) => {
-            Ok(refused(StatusCode::UNAUTHORIZED, lang.t("login-bad-credentials")))
-        }
-        Err(UseCaseError::Login(LoginRefusal::Disabled)) => {
-            Ok(refused(StatusCode::FORBIDDEN, lang.t("login-disabled")))
-        }
+        Err(UseCaseError::Login(LoginRefusal::BadCredentials { attempts_left })) => Ok(refused(
+            StatusCode::UNAUTHORIZED,
+            lang.t_args("login-bad-credentials", &[("left", Arg::Number(i64::from(attempts_left)))]),
+        )),
         Err(UseCaseError::Login(LoginRefusal::Locked { until })) => Ok(refused(
             StatusCode::FORBIDDEN,
             lang.t_args("login-locked", &[("until", Arg::from(until.local_display()))]),

@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
         .post("/admin/users/{id}/disable", user_disable)
         .post("/admin/users/{id}/enable", user_enable)
         .post("/admin/users/{id}/reset-password", user_reset)
+        .post("/admin/users/{id}/person", user_link_person)
         .get("/admin/roles", roles_page)
         .post("/admin/roles/{code}", roles_save)
 }
@@ -212,7 +213,7 @@ async fn user_view(
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::UsersView>(state).await?;
     let user = auth.checked(state, identity::get_user(state.app(), &cap, id).await).await?;
-    let manage = auth.user.principal.authorize::<perm::UsersManage>().ok();
+    let manage = auth.is_account_admin();
     let options = match &manage {
         Some(m) => unit_options(&identity::list_units(state.app(), m.scope()).await?),
         None => Vec::new(),
@@ -239,8 +240,8 @@ async fn user_grant(
     Path(id): Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
-    let cap = auth.require::<perm::UsersManage>(&state).await?;
-    auth.checked(&state, identity::grant_role(state.app(), &cap, &auth.meta, id, &form.role, form.unit_id).await)
+    let admin = auth.account_admin(&state).await?;
+    auth.checked(&state, identity::grant_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await)
         .await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
@@ -251,8 +252,8 @@ async fn user_revoke(
     Path(id): Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
-    let cap = auth.require::<perm::UsersManage>(&state).await?;
-    auth.checked(&state, identity::revoke_role(state.app(), &cap, &auth.meta, id, &form.role, form.unit_id).await)
+    let admin = auth.account_admin(&state).await?;
+    auth.checked(&state, identity::revoke_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await)
         .await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
@@ -269,14 +270,14 @@ async fn user_disable(
     Path(id): Path<i64>,
     Form(form): Form<ReasonForm>,
 ) -> Result<Response, AppError> {
-    let cap = auth.require::<perm::UsersManage>(&state).await?;
-    auth.checked(&state, identity::set_disabled(state.app(), &cap, &auth.meta, id, true, &form.reason).await).await?;
+    let admin = auth.account_admin(&state).await?;
+    auth.checked(&state, identity::set_disabled(state.app(), admin, &auth.meta, id, true, &form.reason).await).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
 async fn user_enable(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let cap = auth.require::<perm::UsersManage>(&state).await?;
-    auth.checked(&state, identity::set_disabled(state.app(), &cap, &auth.meta, id, false, "").await).await?;
+    let admin = auth.account_admin(&state).await?;
+    auth.checked(&state, identity::set_disabled(state.app(), admin, &auth.meta, id, false, "").await).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
@@ -286,9 +287,28 @@ async fn user_reset(
     auth: Auth,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let cap = auth.require::<perm::UsersManage>(&state).await?;
-    let password = auth.checked(&state, identity::reset_password(state.app(), &cap, &auth.meta, id).await).await?;
+    let admin = auth.account_admin(&state).await?;
+    let password = auth.checked(&state, identity::reset_password(state.app(), admin, &auth.meta, id).await).await?;
     user_view(&state, ctx, &auth, id, Some(password)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct PersonLinkForm {
+    #[serde(default)]
+    person_code: String,
+}
+
+/// Links the account to the person it acts as in the field (empty: unlinks it).
+async fn user_link_person(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(form): Form<PersonLinkForm>,
+) -> Result<Response, AppError> {
+    let admin = auth.account_admin(&state).await?;
+    let code = Some(form.person_code.as_str());
+    auth.checked(&state, gridsafe_app::people::link_account(state.app(), admin, &auth.meta, id, code).await).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
 #[derive(Template)]

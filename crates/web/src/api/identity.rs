@@ -145,6 +145,8 @@ pub struct UserOut {
     pub last_login_at: Option<String>,
     pub last_review_at: Option<String>,
     pub roles: Vec<RoleGrantOut>,
+    /// The person (工号 and name) the account acts as in the field, if linked.
+    pub person: Option<String>,
 }
 
 impl From<identity::UserSummary> for UserOut {
@@ -163,6 +165,7 @@ impl From<identity::UserSummary> for UserOut {
                 .into_iter()
                 .map(|r| RoleGrantOut { role: r.role, unit_id: r.unit_id, unit_name: r.unit_name })
                 .collect(),
+            person: u.person,
         }
     }
 }
@@ -275,7 +278,7 @@ pub struct RoleIn {
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
-        (status = 409, description = "Already held, or the administrator roles would mix (ADMIN_SEPARATION)", body = ErrorEnvelope),
+        (status = 409, description = "Already held, the administrator roles would mix (ADMIN_SEPARATION), one's own account (ACCOUNT_SELF), or an administrator's account not by the security administrator (ADMIN_ACCOUNTS)", body = ErrorEnvelope),
         (status = 422, body = ErrorEnvelope),
     ))]
 pub async fn grant_role(
@@ -284,9 +287,42 @@ pub async fn grant_role(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<RoleIn>,
 ) -> Result<StatusCode, AppError> {
-    let cap = auth.require::<perm::UsersManage>(&state).await?;
-    auth.checked(&state, identity::grant_role(state.app(), &cap, &auth.meta, id, &input.role, input.unit_id).await)
+    let admin = auth.account_admin(&state).await?;
+    auth.checked(&state, identity::grant_role(state.app(), admin, &auth.meta, id, &input.role, input.unit_id).await)
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PersonLinkIn {
+    /// 工号 of the person the account acts as; `null` or empty to unlink.
+    #[schema(max_length = 40)]
+    #[serde(default)]
+    pub person_code: Option<String>,
+}
+
+/// Links the account to the person it acts as in the field (signing ticket steps), or unlinks
+/// it: the system administrator for ordinary accounts, the security administrator for
+/// administrators'; audited with both names.
+#[utoipa::path(post, path = "/api/v1/users/{id}/person", tag = "identity", security(("bearer" = [])), request_body = PersonLinkIn,
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Linked or unlinked"),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "One's own account (ACCOUNT_SELF), or an administrator's account not by the security administrator (ADMIN_ACCOUNTS)", body = ErrorEnvelope),
+        (status = 422, description = "No such person, or already linked to another account or person", body = ErrorEnvelope),
+    ))]
+pub async fn link_person(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PersonLinkIn>,
+) -> Result<StatusCode, AppError> {
+    let admin = auth.account_admin(&state).await?;
+    let code = input.person_code.as_deref();
+    auth.checked(&state, gridsafe_app::people::link_account(state.app(), admin, &auth.meta, id, code).await).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -298,6 +334,9 @@ pub struct TokenOut {
     pub created_at: String,
     pub expires_at: String,
     pub revoked_at: Option<String>,
+    /// Set when the token was revoked by a security event of its account rather than by its
+    /// owner: `password_changed`, `password_reset`, `account_disabled` or `role_revoked`.
+    pub revoked_reason: Option<String>,
     pub last_used_at: Option<String>,
 }
 
@@ -310,6 +349,7 @@ impl From<identity::TokenInfo> for TokenOut {
             created_at: t.created_at,
             expires_at: t.expires_at,
             revoked_at: t.revoked_at,
+            revoked_reason: t.revoked_reason,
             last_used_at: t.last_used_at,
         }
     }

@@ -8,6 +8,7 @@ use axum::{Form, Json};
 use chrono::NaiveDate;
 use gridsafe_app::people::{self, Expiring, PersonInput, PersonRow, QualificationInput, QualificationRow};
 use gridsafe_app::xlsx::{self, Value};
+use gridsafe_domain::access::perm;
 use gridsafe_domain::people::{FieldRole, QualificationKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -33,6 +34,7 @@ pub fn routes() -> Routes {
         .post("/people/{id}", update)
         .post("/people/{id}/qualifications", add_qualification)
         .post("/people/{id}/qualifications/{qid}/delete", delete_qualification)
+        .post("/people/{id}/qualifications/{qid}/confirm", confirm_qualification)
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,8 +122,6 @@ struct PersonForm {
     post: String,
     #[serde(default)]
     active: Option<String>,
-    #[serde(default)]
-    username: String,
 }
 
 impl PersonForm {
@@ -134,7 +134,6 @@ impl PersonForm {
             phone: self.phone,
             post: self.post,
             active: self.active.is_some(),
-            username: self.username,
         }
     }
 }
@@ -172,6 +171,8 @@ struct DetailPage {
     roles: Vec<RoleLine>,
     day: String,
     can_manage: bool,
+    /// Staff of the supply company, who confirm a contractor's drafts.
+    can_confirm: bool,
     kinds: Vec<&'static str>,
     units: Vec<crate::admin::UnitOption>,
     contractors: Vec<(i64, String)>,
@@ -241,6 +242,7 @@ async fn detail_page(
         roles,
         day: day.to_string(),
         can_manage,
+        can_confirm: auth.user.principal.authorize::<perm::PeopleManage>().is_ok(),
         kinds: QualificationKind::ALL.iter().map(|k| k.code()).collect(),
         units,
         contractors,
@@ -292,6 +294,17 @@ async fn add_qualification(
         hours: number(&f.hours),
     };
     auth.checked(&state, people::add_qualification(state.app(), &reach, &auth.meta, id, input).await).await?;
+    Ok(Redirect::to(&format!("/people/{id}")).into_response())
+}
+
+/// The supply company confirms a contractor's draft qualification (after checking the certificate).
+async fn confirm_qualification(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, qid)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PeopleManage>(&state).await?;
+    auth.checked(&state, people::confirm_qualification(state.app(), &cap, &auth.meta, id, qid).await).await?;
     Ok(Redirect::to(&format!("/people/{id}")).into_response())
 }
 
@@ -493,6 +506,8 @@ pub mod api {
         pub valid_to: String,
         pub level: Option<i64>,
         pub passed: bool,
+        /// Recorded by the contractor and not yet confirmed by the supply company: satisfies no rule.
+        pub draft: bool,
     }
 
     #[derive(Debug, Serialize, ToSchema)]
@@ -524,6 +539,7 @@ pub mod api {
                 valid_to: q.valid_to,
                 level: q.level,
                 passed: q.passed,
+                draft: q.confirmed_at.is_none(),
             })
             .collect();
         Ok(Json(PersonDetail { person: person.into(), qualifications }))
@@ -568,7 +584,6 @@ pub mod api {
             phone: input.phone,
             post: input.post,
             active: true,
-            username: String::new(),
         };
         let id = auth.checked(&state, people::save_person(state.app(), &reach, &auth.meta, None, input).await).await?;
         let person = people::person(state.app(), &reach, id).await?;
@@ -640,6 +655,22 @@ pub mod api {
         let qid =
             auth.checked(&state, people::add_qualification(state.app(), &reach, &auth.meta, id, input).await).await?;
         Ok((axum::http::StatusCode::CREATED, Json(Created { id: qid })).into_response())
+    }
+
+    /// Confirms a contractor's draft qualification on the supply company's side: only confirmed
+    /// qualifications satisfy the rules.
+    #[utoipa::path(post, path = "/api/v1/people/{id}/qualifications/{qid}/confirm", tag = "people", security(("bearer" = [])),
+        params(("id" = i64, Path, description = "Person id"), ("qid" = i64, Path, description = "Qualification id")),
+        responses((status = 204, description = "Confirmed"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+            (status = 409, description = "Already confirmed", body = ErrorEnvelope)))]
+    pub async fn confirm_qualification(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath((id, qid)): ApiPath<(i64, i64)>,
+    ) -> Result<Response, AppError> {
+        let cap = auth.require::<perm::PeopleManage>(&state).await?;
+        auth.checked(&state, people::confirm_qualification(state.app(), &cap, &auth.meta, id, qid).await).await?;
+        Ok(axum::http::StatusCode::NO_CONTENT.into_response())
     }
 
     #[derive(Debug, Deserialize, IntoParams)]
