@@ -15,6 +15,7 @@ pub mod identity;
 pub mod jobs;
 mod numbers;
 pub mod people;
+pub mod search;
 mod secret;
 pub mod tickets;
 pub mod xlsx;

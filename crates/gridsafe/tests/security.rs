@@ -46,6 +46,43 @@ async fn token_for(app: &TestApp, cookie: &str, permission: &str) -> String {
     format!("Bearer {}", r.json()["secret"].as_str().expect("secret"))
 }
 
+/// A multipart upload of one file in the field `files`.
+async fn upload(app: &TestApp, cookie: &str, path: &str, name: &str, bytes: &[u8]) -> support::TestResponse {
+    let mut body = format!("--B\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").into_bytes();
+    body.extend(bytes);
+    body.extend(b"\r\n--B--\r\n");
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("cookie", cookie)
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    app.request(request).await
+}
+
+/// A real customer-register workbook with one more part: `megabytes` MiB of zeros, a few hundred
+/// kilobytes packed.
+fn bomb(megabytes: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "户号").expect("w");
+    let plain = book.save_to_buffer().expect("xlsx");
+    let mut source = zip::ZipArchive::new(std::io::Cursor::new(plain)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..source.len() {
+        out.raw_copy_file(source.by_index(i).expect("part")).expect("copy");
+    }
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    out.start_file("xl/media/image1.bin", options).expect("start");
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..megabytes {
+        out.write_all(&zeros).expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
 async fn me_with(app: &TestApp, bearer: &str) -> u16 {
     app.json(Method::GET, "/api/v1/me", None, &[("authorization", bearer)]).await.status.as_u16()
 }
@@ -353,5 +390,60 @@ backend_tests! {
         app.json(Method::GET, "/api/v1/people", None, &[("authorization", &token)]).await;
         let later = seen().await;
         assert!(later.0 > first.0 && later.1 > first.1, "touched again after a minute");
+    }
+
+    async fn imports_are_bounded_while_they_are_read_and_oversized_bodies_are_413(app: TestApp) {
+        let f = app.fixture().await;
+        let manager = app.session_for(f.user("customer_manager")).await;
+        // 1 GiB of zeros in a workbook of about a megabyte: refused before it is unpacked.
+        let bomb = bomb(1024);
+        assert!(bomb.len() < 2 * 1024 * 1024, "{}", bomb.len());
+        let r = upload(&app, &manager, "/customers/import", "客户.xlsx", &bomb).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("解压后超过 100 MB"), "names the bound");
+        assert!(r.body.len() < 64 * 1024, "the answer quotes nothing big: {} bytes", r.body.len());
+        let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(customers, 0, "nothing written");
+        // A cell longer than Excel allows, in a CSV: named by line and column, not quoted.
+        let long = format!("户号,户名\n0701000001,{}\n", "长".repeat(40_000));
+        let r = upload(&app, &manager, "/customers/import", "客户.csv", long.as_bytes()).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("第 2 行") && r.body.contains("32767"), "{}", &r.body[..r.body.len().min(2000)]);
+        assert!(!r.body.contains(&"长".repeat(100)));
+        // Bodies beyond server.max_body_bytes (20 MiB): 413, JSON and uploads alike.
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let big = serde_json::json!({"code": "P1", "name": "x".repeat(25 * 1024 * 1024), "unit_id": f.unit_a});
+        let r = app.json(Method::POST, "/api/v1/people", Some(big), &[("cookie", &auditor)]).await;
+        assert_eq!(r.status, 413);
+        assert_eq!(r.json()["error"]["code"], "payload_too_large");
+        let r = upload(&app, &manager, "/customers/import", "客户.csv", &vec![b'a'; 21 * 1024 * 1024]).await;
+        assert_eq!(r.status, 413);
+    }
+
+    async fn searches_are_bounded_literal_and_forms_must_be_utf8(app: TestApp) {
+        let f = app.fixture().await;
+        app.person(f.unit_a, "P100", &[]).await;
+        app.person(f.unit_a, "P1000", &[]).await;
+        sqlx::query("UPDATE people SET name = '百分之100%' WHERE code = 'P100'").execute(app.state.db().pool()).await.expect("name");
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let found = app.json(Method::GET, "/api/v1/people?q=0%25", None, &[("cookie", &auditor)]).await;
+        assert_eq!(found.status, 200);
+        let codes: Vec<String> = found.json().as_array().expect("list").iter().filter_map(|p| p["code"].as_str().map(str::to_owned)).collect();
+        assert_eq!(codes, ["P100"], "% matches itself");
+        let underscore = app.json(Method::GET, "/api/v1/people?q=P_00", None, &[("cookie", &auditor)]).await;
+        assert_eq!(underscore.json().as_array().map(Vec::len), Some(0), "_ matches itself");
+        // 50,000 characters: a clear refusal, not a database error.
+        let long = "a".repeat(50_000);
+        for path in [format!("/api/v1/people?q={long}"), format!("/people?q={long}"), format!("/tickets?q={long}"), format!("/customers?q={long}")] {
+            let r = app.get_with(&path, &[("cookie", &auditor)]).await;
+            assert_eq!(r.status, 422, "{}", &path[..20]);
+        }
+        // Text that is not UTF-8 (GBK for 张伟) is refused, not stored garbled.
+        let r = app.post_form("/people", &format!("code=P9&name=%D5%C5%CE%B0&unit_id={}&active=1", f.unit_a), &[("cookie", &auditor)]).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("UTF-8"));
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE code = 'P9'").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(stored, 0);
+        assert_eq!(app.get_with("/people?q=%D5%C5", &[("cookie", &auditor)]).await.status, 422);
     }
 }

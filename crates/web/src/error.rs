@@ -117,6 +117,16 @@ impl ErrorCode {
     }
 }
 
+/// A multipart form that could not be read: 413 when it is over the body limit (the upload was
+/// too large, not malformed), else `otherwise`.
+pub fn upload_error(error: &axum::extract::multipart::MultipartError, otherwise: fn() -> AppError) -> AppError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::code(ErrorCode::PayloadTooLarge)
+    } else {
+        otherwise()
+    }
+}
+
 /// The API's error envelope: `{"error": {"code": …, "message": …, "request_id": …}}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorEnvelope {

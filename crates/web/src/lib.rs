@@ -16,6 +16,7 @@ pub mod context;
 pub mod customers;
 pub mod error;
 pub mod findings;
+pub mod form;
 pub mod hazards;
 pub mod headers;
 pub mod home;
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(headers::headers))
                 .layer(axum::middleware::from_fn(error::localize_rejections))
                 .layer(CsrfLayer::new())
+                .layer(axum::middleware::from_fn(form::utf8_query))
                 .layer(DefaultBodyLimit::max(max_body)),
         )
 }

@@ -419,15 +419,20 @@ pub async fn search(
     }
     sql.push_str(&scope_terms.join(" OR "));
     sql.push(')');
+    let actor = crate::search::contains("actor", filter.actor.as_deref())?;
+    let action = crate::search::starts_with("action", filter.action.as_deref())?;
     let mut push = |column: &str, op: &str, value: String| {
         binds.push(value);
         sql.push_str(&format!(" AND {column} {op} ${}", binds.len()));
+        if op == "LIKE" {
+            sql.push_str(" ESCAPE '\\'");
+        }
     };
-    if let Some(v) = filter.actor.as_deref().filter(|v| !v.is_empty()) {
-        push("ev.actor_name", "LIKE", format!("%{v}%"));
+    if let Some(v) = actor {
+        push("ev.actor_name", "LIKE", v);
     }
-    if let Some(v) = filter.action.as_deref().filter(|v| !v.is_empty()) {
-        push("ev.action", "LIKE", format!("{v}%"));
+    if let Some(v) = action {
+        push("ev.action", "LIKE", v);
     }
     if let Some(v) = filter.record_kind.as_deref().filter(|v| !v.is_empty()) {
         push("ev.record_kind", "=", v.to_owned());

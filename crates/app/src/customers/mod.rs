@@ -23,7 +23,7 @@ pub use inspections::{
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use gridsafe_crossaudit::input::{Cell, RawTable};
+use gridsafe_crossaudit::input::{Cell, Limits, RawTable};
 use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::customers::{self as register, COLUMNS, CustomerRecord};
 use gridsafe_domain::inspections::{self as cycles, CustomerFacts, CycleRule, DueState, Track};
@@ -249,10 +249,10 @@ pub async fn list_customers<P: CustomersReach>(
     let (clause, mut binds) = crate::identity::scope_clause("u.path", cap.scope(), 1);
     let mut sql =
         format!("SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN org_units u ON u.id = c.unit_id WHERE {clause}");
-    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        binds.push(format!("%{text}%"));
-        let n = binds.len();
-        sql.push_str(&format!(" AND (c.account_no LIKE ${n} OR c.name LIKE ${n} OR c.address LIKE ${n})"));
+    if let Some(pattern) = crate::search::contains("q", filter.text.as_deref())? {
+        binds.push(pattern);
+        let like = |column| crate::search::like(column, binds.len());
+        sql.push_str(&format!(" AND ({} OR {} OR {})", like("c.account_no"), like("c.name"), like("c.address")));
     }
     if let Some(i) = filter.importance.as_deref().filter(|i| !i.is_empty()) {
         binds.push(i.to_owned());
@@ -444,6 +444,18 @@ fn cell_text(cell: &Cell) -> String {
     }
 }
 
+/// A file's problem as a row problem: where it is, and the bound when one was broken (never
+/// the oversized value itself).
+fn bound_problem(e: gridsafe_crossaudit::input::InputError) -> RowProblem {
+    RowProblem {
+        file: e.file,
+        line: e.line.unwrap_or(0),
+        column: e.column.unwrap_or_default(),
+        value: e.value.as_deref().map(gridsafe_crossaudit::input::quoted).unwrap_or_default(),
+        message: e.problem.message_key(),
+    }
+}
+
 /// Reads the register's tables (CSV or `.xlsx`, Chinese or English headers).
 fn read_files(files: &[(String, Vec<u8>)]) -> Result<Vec<RawTable>, Vec<RowProblem>> {
     let mut tables = Vec::new();
@@ -458,13 +470,13 @@ fn read_files(files: &[(String, Vec<u8>)]) -> Result<Vec<RawTable>, Vec<RowProbl
     for (name, bytes) in files {
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         match ext.as_str() {
-            "csv" => match gridsafe_crossaudit::input::read_csv(name, bytes) {
+            "csv" => match gridsafe_crossaudit::input::read_csv(name, bytes, &Limits::default()) {
                 Ok(t) => tables.push(t),
-                Err(e) => problems.push(file_problem(&e.file, e.problem.message_key())),
+                Err(e) => problems.push(bound_problem(e)),
             },
-            "xlsx" | "xls" | "ods" => match gridsafe_crossaudit::input::read_xlsx(name, bytes) {
+            "xlsx" => match gridsafe_crossaudit::input::read_xlsx(name, bytes, &Limits::default()) {
                 Ok(sheets) => tables.extend(sheets.into_iter().map(|(_, t)| t)),
-                Err(e) => problems.push(file_problem(&e.file, e.problem.message_key())),
+                Err(e) => problems.push(bound_problem(e)),
             },
             _ => problems.push(file_problem(name, "input-problem-unreadable")),
         }

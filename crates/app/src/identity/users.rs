@@ -136,9 +136,14 @@ pub(crate) async fn users_in_scope(
 ) -> Result<Vec<UserSummary>, AppError> {
     let (clause, mut binds) = scope_clause("u.path", scope, 1);
     let mut sql = format!("SELECT {USER_COLUMNS} FROM users us JOIN org_units u ON u.id = us.unit_id WHERE {clause}");
-    if let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) {
-        binds.push(format!("%{q}%"));
-        sql.push_str(&format!(" AND (us.username LIKE ${n} OR us.display_name LIKE ${n})", n = binds.len()));
+    if let Some(pattern) = crate::search::contains("q", query)? {
+        binds.push(pattern);
+        let n = binds.len();
+        sql.push_str(&format!(
+            " AND ({} OR {})",
+            crate::search::like("us.username", n),
+            crate::search::like("us.display_name", n)
+        ));
     }
     sql.push_str(" ORDER BY u.path, us.username LIMIT 2000");
     let q = gridsafe_store::bound(sql, &binds);

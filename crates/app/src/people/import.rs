@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use gridsafe_crossaudit::input::{self, InputError, Problem, QualKind, TableKind, Tables};
+use gridsafe_crossaudit::input::{self, InputError, Limits, Problem, QualKind, TableKind, Tables};
 use gridsafe_domain::access::{Capability, UnitPath, perm};
 use serde::Serialize;
 use sqlx::Row;
@@ -25,13 +25,13 @@ pub fn read_upload(files: &[(String, Vec<u8>)]) -> Tables {
         let (stem, ext) = stem.rsplit_once('.').unwrap_or((stem, ""));
         match ext.to_ascii_lowercase().as_str() {
             "csv" => match TableKind::from_name(stem) {
-                Some(kind) => match input::read_csv(name, bytes) {
+                Some(kind) => match input::read_csv(name, bytes, &Limits::default()) {
                     Ok(raw) => input::read_table(kind, &raw, &mut tables),
                     Err(e) => tables.errors.push(e),
                 },
                 None => tables.errors.push(InputError::file(name, Problem::Unreadable("unknown table".into()))),
             },
-            "xlsx" | "xls" | "ods" => match input::read_xlsx(name, bytes) {
+            "xlsx" => match input::read_xlsx(name, bytes, &Limits::default()) {
                 Ok(sheets) => {
                     for (sheet, raw) in sheets {
                         match TableKind::from_name(&sheet) {
@@ -97,7 +97,7 @@ fn reference_error(file: &str, line: usize, column: &str, value: &str, problem: 
         file: file.to_owned(),
         line: Some(line),
         column: Some(column.to_owned()),
-        value: Some(value.to_owned()),
+        value: Some(input::quoted(value)),
         problem,
     }
 }

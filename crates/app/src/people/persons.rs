@@ -60,9 +60,10 @@ pub async fn list_people<M>(
 ) -> Result<Vec<PersonRow>, AppError> {
     let (clause, mut binds) = reach.filter("u.path", "p.contractor_id", 1);
     let mut sql = format!("SELECT {PERSON_COLUMNS} FROM {PERSON_FROM} WHERE {clause}");
-    if let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) {
-        binds.push(format!("%{q}%"));
-        sql.push_str(&format!(" AND (p.code LIKE ${n} OR p.name LIKE ${n})", n = binds.len()));
+    if let Some(pattern) = crate::search::contains("q", query)? {
+        binds.push(pattern);
+        let n = binds.len();
+        sql.push_str(&format!(" AND ({} OR {})", crate::search::like("p.code", n), crate::search::like("p.name", n)));
     }
     sql.push_str(&format!(" ORDER BY u.path, p.code LIMIT {}", limit.clamp(1, 200_000)));
     let q = gridsafe_store::bound(sql, &binds);

@@ -287,12 +287,14 @@ pub async fn list_tickets<P: TicketReach>(
     if filter.unevaluated {
         sql.push_str(" AND t.state = 'closed' AND t.verdict IS NULL");
     }
-    if let Some(q) = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        binds.push(format!("%{q}%"));
+    if let Some(pattern) = crate::search::contains("q", filter.query.as_deref())? {
+        binds.push(pattern);
         let n = binds.len();
-        sql.push_str(&format!(
-            " AND (t.number LIKE ${n} OR t.customer_id LIKE ${n} OR t.customer_name LIKE ${n} OR t.location LIKE ${n} OR lp.name LIKE ${n})"
-        ));
+        let terms: Vec<String> = ["t.number", "t.customer_id", "t.customer_name", "t.location", "lp.name"]
+            .into_iter()
+            .map(|column| crate::search::like(column, n))
+            .collect();
+        sql.push_str(&format!(" AND ({})", terms.join(" OR ")));
     }
     if let Some(person) = filter.person {
         // An integer from the database, not user input.

@@ -4,7 +4,7 @@ mod cells;
 mod tables;
 mod values;
 
-pub use cells::{Cell, RawRow, RawTable, read_csv, read_xlsx};
+pub use cells::{Cell, Limits, RawRow, RawTable, read_csv, read_xlsx};
 pub use tables::{
     Contractor, Evaluation, EventKind, MeterEvent, ORDER_TYPES, OrderType, Person, QualKind, Qualification,
     SafetyAgreement, TableKind, Tables, Ticket, TicketStatus, WorkOrder, read_table,
@@ -42,6 +42,19 @@ pub enum Problem {
     MissingTable,
     /// A folder with no table files but several workbooks: which one is the export?
     SeveralWorkbooks,
+    /// Beyond a bound of [`Limits`]; the error's value is the bound.
+    TooLarge(Bound),
+}
+
+/// Which bound of [`Limits`] a file broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// The workbook unpacks to more than this many MiB (or holds too many parts).
+    Uncompressed,
+    Rows,
+    Columns,
+    /// A cell longer than this many characters.
+    Cell,
 }
 
 impl Problem {
@@ -62,6 +75,10 @@ impl Problem {
             Problem::NotPermitted => "input-problem-not-permitted",
             Problem::MissingTable => "input-problem-missing-table",
             Problem::SeveralWorkbooks => "input-problem-several-workbooks",
+            Problem::TooLarge(Bound::Uncompressed) => "input-problem-too-large-unpacked",
+            Problem::TooLarge(Bound::Rows) => "input-problem-too-many-rows",
+            Problem::TooLarge(Bound::Columns) => "input-problem-too-many-columns",
+            Problem::TooLarge(Bound::Cell) => "input-problem-cell-too-long",
         }
     }
 }
@@ -79,6 +96,17 @@ pub struct InputError {
 impl InputError {
     pub fn file(file: &str, problem: Problem) -> Self {
         Self { file: file.to_owned(), line: None, column: None, value: None, problem }
+    }
+}
+
+/// How much of a value an error quotes: enough to find it, never a whole oversized cell.
+pub const QUOTED_CHARS: usize = 60;
+
+/// `value` as an error quotes it: its first [`QUOTED_CHARS`] characters, then `…` when cut.
+pub fn quoted(value: &str) -> String {
+    match value.char_indices().nth(QUOTED_CHARS) {
+        Some((at, _)) => format!("{}…", &value[..at]),
+        None => value.to_owned(),
     }
 }
 

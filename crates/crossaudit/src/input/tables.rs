@@ -107,7 +107,7 @@ impl<'a> Layout<'a> {
             file: self.table.source.clone(),
             line: Some(row.line),
             column: header.or_else(|| Some(self.columns[index].en.to_owned())),
-            value: Some(self.cell(row, index).shown()),
+            value: Some(super::quoted(&self.cell(row, index).shown())),
             problem,
         }
     }
@@ -621,12 +621,12 @@ fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::super::read_csv;
+    use super::super::{Limits, read_csv};
     use super::*;
 
     fn read(kind: TableKind, name: &str, text: &str) -> Tables {
         let mut t = Tables::default();
-        read_table(kind, &read_csv(name, text.as_bytes()).expect("csv"), &mut t);
+        read_table(kind, &read_csv(name, text.as_bytes(), &Limits::default()).expect("csv"), &mut t);
         t
     }
 
@@ -638,7 +638,7 @@ mod tests {
         {
             let path = dir.join(format!("{}.csv", kind.name()));
             let bytes = std::fs::read(&path).expect("the worked example's copy");
-            read_table(kind, &read_csv(kind.name(), &bytes).expect("csv"), &mut t);
+            read_table(kind, &read_csv(kind.name(), &bytes, &Limits::default()).expect("csv"), &mut t);
         }
         assert!(t.errors.is_empty(), "{:?}", t.errors);
         assert_eq!((t.persons.len(), t.qualifications.len(), t.contractors.len(), t.agreements.len()), (10, 17, 2, 2));

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};

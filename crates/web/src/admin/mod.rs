@@ -1,8 +1,8 @@
 //! System administration (系统管理员): the unit tree, user accounts and their roles, and which
 //! permissions each role grants.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridsafe_app::identity::{self, NewUnit, NewUser, RoleInfo, Unit, UnitKind, UserSummary};

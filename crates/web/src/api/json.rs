@@ -15,6 +15,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
+            // Over `server.max_body_bytes`: too large, whatever it holds.
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::code(ErrorCode::PayloadTooLarge))
+            }
             Err(rejection) => Err(AppError::Client(
                 ErrorInfo::new(ErrorCode::InvalidRequest)
                     .detail("error-invalid-json", vec![("cause", crate::i18n::Arg::from(rejection.body_text()))]),

@@ -6,8 +6,8 @@ pub mod api;
 
 use std::collections::HashMap;
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -618,19 +618,21 @@ pub async fn file_form(
     multipart: &mut Multipart,
     file_field: &str,
 ) -> Result<(HashMap<String, String>, Option<(String, Vec<u8>)>), AppError> {
-    let bad = || AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("import-bad-upload", Vec::new()));
+    fn bad() -> AppError {
+        AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("import-bad-upload", Vec::new()))
+    }
     let mut fields = HashMap::new();
     let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| bad())? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| crate::error::upload_error(&e, bad))? {
         let name = field.name().unwrap_or("").to_owned();
         if name == file_field {
             let filename = field.file_name().unwrap_or("upload").to_owned();
-            let bytes = field.bytes().await.map_err(|_| bad())?;
+            let bytes = field.bytes().await.map_err(|e| crate::error::upload_error(&e, bad))?;
             if !bytes.is_empty() {
                 file = Some((filename, bytes.to_vec()));
             }
         } else {
-            fields.insert(name, field.text().await.map_err(|_| bad())?);
+            fields.insert(name, field.text().await.map_err(|e| crate::error::upload_error(&e, bad))?);
         }
     }
     Ok((fields, file))

@@ -3,8 +3,8 @@
 
 pub mod api;
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridsafe_app::findings::{self, FindingDetail, FindingFilter, FindingRow, TaskInput, TaskRow, UnitMonthKpi};

@@ -2,8 +2,8 @@
 //! inspection or ad hoc, the steps of the closed loop, the printed rectification notice, photos,
 //! sealed equipment, and the safety dashboard with its charts and export.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridsafe_app::customers::{

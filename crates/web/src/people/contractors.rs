@@ -1,9 +1,11 @@
 //! Contractor pages and API: licence, agreements, workers, ratings, blacklist, ledger.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+
+use crate::form::Form;
 use gridsafe_app::people::{self, AgreementInput, AgreementRow, ContractorInput, ContractorRow, PersonRow, RatingRow};
 use gridsafe_app::xlsx::{self, Value};
 use gridsafe_domain::access::perm;

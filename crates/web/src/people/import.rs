@@ -1,7 +1,7 @@
 //! Import of people, qualifications, contractors and agreements: upload, preview, confirm.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use gridsafe_app::people::{self, Counts, ImportOptions};
@@ -13,7 +13,7 @@ use super::manage_reach;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::context::PageContext;
-use crate::error::{AppError, ErrorCode, ErrorInfo};
+use crate::error::{AppError, ErrorCode, ErrorInfo, upload_error};
 use crate::i18n::{Arg, Lang};
 use crate::layout::{Chrome, render};
 use crate::routes::Routes;
@@ -127,20 +127,21 @@ pub async fn upload_form(
     multipart: &mut Multipart,
     field_name: &str,
 ) -> Result<(Vec<(String, Vec<u8>)>, Option<String>), AppError> {
-    let bad_upload =
-        || AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("import-bad-upload", Vec::new()));
+    fn bad_upload() -> AppError {
+        AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("import-bad-upload", Vec::new()))
+    }
     let mut files = Vec::new();
     let mut value = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| bad_upload())? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| upload_error(&e, bad_upload))? {
         match field.name() {
             Some("files") => {
                 let name = field.file_name().unwrap_or("upload").to_owned();
-                let bytes = field.bytes().await.map_err(|_| bad_upload())?;
+                let bytes = field.bytes().await.map_err(|e| upload_error(&e, bad_upload))?;
                 if name.is_empty() || bytes.is_empty() {
                     continue;
                 }
                 let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-                if !matches!(ext.as_str(), "csv" | "xlsx" | "xls" | "ods") {
+                if !matches!(ext.as_str(), "csv" | "xlsx") {
                     return Err(AppError::Client(
                         ErrorInfo::new(ErrorCode::UnsupportedMediaType)
                             .detail("import-bad-type", vec![("name", Arg::from(name))]),
@@ -148,7 +149,9 @@ pub async fn upload_form(
                 }
                 files.push((name, bytes.to_vec()));
             }
-            Some(name) if name == field_name => value = Some(field.text().await.map_err(|_| bad_upload())?),
+            Some(name) if name == field_name => {
+                value = Some(field.text().await.map_err(|e| upload_error(&e, bad_upload))?)
+            }
             _ => {}
         }
     }

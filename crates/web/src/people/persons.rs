@@ -1,10 +1,12 @@
 //! People pages and API: list, detail, qualifications, the role question, expiry, ledger.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+
+use crate::form::Form;
 use chrono::NaiveDate;
 use gridsafe_app::people::{self, Expiring, PersonInput, PersonRow, QualificationInput, QualificationRow};
 use gridsafe_app::xlsx::{self, Value};

@@ -1,7 +1,7 @@
 //! Security administration (安全管理员): account review, dormant and locked accounts.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridsafe_app::identity::{self, UserSummary};

@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+
+use crate::form::Form;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

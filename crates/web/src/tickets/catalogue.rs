@@ -1,7 +1,7 @@
 //! The catalogue page: document types, hazard templates, evaluation reasons.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridsafe_app::tickets::{self, DocumentTypeInput, DocumentTypeRow, EvalReason, HazardTemplate};
