@@ -223,12 +223,14 @@ backend_tests! {
         assert!(page.body.contains("W2 工人"));
         // One person per account, one account per person.
         let again = app.json(Method::POST, &format!("/api/v1/users/{leader}/person"), Some(serde_json::json!({"person_code": "W1"})), &[("cookie", &sys)]).await;
-        assert_eq!(again.status, 422, "{}", again.body);
-        assert!(again.body.contains("u_contractor_admin"), "names the account W1 has: {}", again.body);
+        assert_eq!(again.status, 409, "{}", again.body);
+        assert!(again.json()["error"]["message"].as_str().is_some_and(|m| m.contains("其他账号")), "{}", again.body);
         people::save_person(app.app(), &reach, &meta(), None, person("W3")).await.expect("p");
         let second = app.json(Method::POST, &format!("/api/v1/users/{leader}/person"), Some(serde_json::json!({"person_code": "W3"})), &[("cookie", &sys)]).await;
-        assert_eq!(second.status, 422);
-        assert!(second.body.contains("W2"), "{}", second.body);
+        assert_eq!(second.status, 409);
+        assert!(second.json()["error"]["message"].as_str().is_some_and(|m| m.contains("其他人员")), "{}", second.body);
+        let unknown = app.json(Method::POST, &format!("/api/v1/users/{leader}/person"), Some(serde_json::json!({"person_code": "NOBODY"})), &[("cookie", &sys)]).await;
+        assert_eq!(unknown.status, 404);
         // Unlinking is audited too.
         assert_eq!(app.json(Method::POST, &format!("/api/v1/users/{leader}/person"), Some(serde_json::json!({"person_code": null})), &[("cookie", &sys)]).await.status, 204);
         assert!(app.audit_actions().await.contains(&"person.account_unlinked".to_owned()));

@@ -206,7 +206,7 @@ pub async fn link_account(
     let account = admin.load(app, user_id).await?;
     let code = person_code.map(str::trim).filter(|c| !c.is_empty());
     if code.is_some_and(|c| c.chars().count() > 40) {
-        return Err(AppError::invalid("person_code", "field-person-unknown"));
+        return Err(AppError::Invalid(vec![FieldProblem::new("person_code", "field-name-length").with("max", 40)]));
     }
     admin.permit(app, meta, user_id, None, "link_person").await?;
     let mut tx = app.db().begin_write().await?;
@@ -223,14 +223,12 @@ pub async fn link_account(
                 .bind(code)
                 .fetch_optional(&mut *tx)
                 .await?
-                .ok_or_else(|| AppError::invalid("person_code", "field-person-unknown"))?;
+                .ok_or(AppError::NotFound)?;
             let path: String = row.try_get(2)?;
             admin.check_unit(&UnitPath::parse(&path).ok_or_else(|| AppError::internal("unit path"))?)?;
             let linked: Option<String> = row.try_get(4)?;
-            if let Some(linked) = linked.filter(|u| *u != account.username) {
-                return Err(AppError::Invalid(vec![
-                    FieldProblem::new("person_code", "field-person-has-account").with("username", linked),
-                ]));
+            if linked.is_some_and(|u| u != account.username) {
+                return Err(AppError::Conflict("conflict-person-has-account"));
             }
             Some((row.try_get::<i64, _>(0)?, code.to_owned(), row.try_get::<String, _>(1)?, row.try_get::<i64, _>(3)?))
         }
@@ -242,12 +240,10 @@ pub async fn link_account(
         .await?
         .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
         .transpose()?;
-    if let (Some((before_id, before_code)), Some((id, ..))) = (&before, &person)
+    if let (Some((before_id, _)), Some((id, ..))) = (&before, &person)
         && before_id != id
     {
-        return Err(AppError::Invalid(vec![
-            FieldProblem::new("person_code", "field-account-linked").with("person", before_code),
-        ]));
+        return Err(AppError::Conflict("conflict-account-linked"));
     }
     let (action, target) = match &person {
         Some((id, ..)) => {

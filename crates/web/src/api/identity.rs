@@ -297,7 +297,6 @@ pub async fn grant_role(
 pub struct PersonLinkIn {
     /// 工号 of the person the account acts as; `null` or empty to unlink.
     #[schema(max_length = 40)]
-    #[serde(default)]
     pub person_code: Option<String>,
 }
 
@@ -310,9 +309,9 @@ pub struct PersonLinkIn {
         (status = 204, description = "Linked or unlinked"),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope),
-        (status = 409, description = "One's own account (ACCOUNT_SELF), or an administrator's account not by the security administrator (ADMIN_ACCOUNTS)", body = ErrorEnvelope),
-        (status = 422, description = "No such person, or already linked to another account or person", body = ErrorEnvelope),
+        (status = 404, description = "No such account or person", body = ErrorEnvelope),
+        (status = 409, description = "The person has another account or the account another person; one's own account (ACCOUNT_SELF); an administrator's account not by the security administrator (ADMIN_ACCOUNTS)", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
     ))]
 pub async fn link_person(
     State(state): State<AppState>,
