@@ -720,18 +720,16 @@ pub mod api {
     ) -> Result<Json<MayActOut>, AppError> {
         let reach = view_reach(&state, &auth).await?;
         let invalid = |field: &'static str| AppError::from(gridsafe_app::AppError::invalid(field, "field-invalid"));
+        // A voltage, when given, is a real one whatever the role (it is only used for inspectors).
+        if q.voltage_kv.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+            return Err(invalid("voltage_kv"));
+        }
         let role = match q.role {
             RoleParam::CrewMember => FieldRole::CrewMember,
             RoleParam::WorkLeader => FieldRole::WorkLeader,
             RoleParam::TicketIssuer => FieldRole::TicketIssuer,
             RoleParam::WorkPermitter => FieldRole::WorkPermitter,
-            RoleParam::Inspector => FieldRole::Inspector {
-                voltage_kv: match q.voltage_kv {
-                    None => 0.4,
-                    Some(v) if v.is_finite() && v > 0.0 => v,
-                    Some(_) => return Err(invalid("voltage_kv")),
-                },
-            },
+            RoleParam::Inspector => FieldRole::Inspector { voltage_kv: q.voltage_kv.unwrap_or(0.4) },
         };
         let day = match q.day.as_deref() {
             Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| invalid("day"))?,
