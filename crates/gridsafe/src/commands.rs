@@ -59,7 +59,12 @@ pub async fn create_user(lang: Lang, settings: &Settings, args: CreateUserArgs) 
             return ExitCode::FAILURE;
         }
     };
-    match create_user_in(lang, &app, args).await {
+    report(create_user_in(lang, &app, args).await)
+}
+
+/// A command's outcome on the terminal: the message, or the refusal and a failing exit code.
+fn report(outcome: Result<String, String>) -> ExitCode {
+    match outcome {
         Ok(message) => {
             crate::say(message);
             ExitCode::SUCCESS
@@ -80,37 +85,24 @@ pub async fn reset_password(lang: Lang, settings: &Settings, username: &str) -> 
             return ExitCode::FAILURE;
         }
     };
+    report(reset_password_in(lang, &app, username).await)
+}
+
+async fn reset_password_in(lang: Lang, app: &App, username: &str) -> Result<String, String> {
+    let fail = |e: gridsafe_app::AppError| describe(lang, &e);
     let operator = operator();
-    let outcome =
-        async {
-            let fail = |e: gridsafe_app::AppError| describe(lang, &e);
-            let view = operator.authorize::<perm::UsersView>().map_err(|e| e.to_string())?;
-            let cap = operator.authorize::<perm::UsersManage>().map_err(|e| e.to_string())?;
-            let name = username.trim().to_lowercase();
-            let user = identity::list_users(&app, &view, Some(&name))
-                .await
-                .map_err(fail)?
-                .into_iter()
-                .find(|u| u.username == name)
-                .ok_or_else(|| lang.t_args("cli-unknown-user", &[("username", Arg::from(name.as_str()))]))?;
-            let password =
-                identity::reset_password(&app, &cap, &cli_meta("admin reset-password"), user.id).await.map_err(fail)?;
-            Ok::<_, String>(lang.t_args(
-                "cli-password-reset",
-                &[("username", Arg::from(name.as_str())), ("password", Arg::from(password))],
-            ))
-        }
-        .await;
-    match outcome {
-        Ok(message) => {
-            crate::say(message);
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
-        }
-    }
+    let view = operator.authorize::<perm::UsersView>().map_err(|e| e.to_string())?;
+    let cap = operator.authorize::<perm::UsersManage>().map_err(|e| e.to_string())?;
+    let name = username.trim().to_lowercase();
+    let user = identity::list_users(app, &view, Some(&name))
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .find(|u| u.username == name)
+        .ok_or_else(|| lang.t_args("cli-unknown-user", &[("username", Arg::from(name.as_str()))]))?;
+    let password =
+        identity::reset_password(app, &cap, &cli_meta("admin reset-password"), user.id).await.map_err(fail)?;
+    Ok(lang.t_args("cli-password-reset", &[("username", Arg::from(name.as_str())), ("password", Arg::from(password))]))
 }
 
 async fn create_user_in(lang: Lang, app: &App, args: CreateUserArgs) -> Result<String, String> {
