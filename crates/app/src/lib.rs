@@ -18,6 +18,7 @@ pub mod people;
 pub mod search;
 mod secret;
 pub mod tickets;
+mod work;
 pub mod xlsx;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use config::{AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig,
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
 use gridsafe_store::Database;
+pub use work::Work;
 
 /// Everything a use case needs: the database, the clock, the settings, the audit signer.
 #[derive(Clone)]

@@ -7,31 +7,7 @@ use std::sync::Arc;
 
 use axum::http::Method;
 use chrono::Duration;
-use support::{PASSWORD, TestApp, meta, operator};
-
-/// `n` copies of `work` started together behind a barrier; their results in order.
-async fn race<T, F, Fut>(n: usize, work: F) -> Vec<T>
-where
-    T: Send + 'static,
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = T> + Send + 'static,
-{
-    let barrier = Arc::new(tokio::sync::Barrier::new(n));
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let barrier = barrier.clone();
-        let fut = work(i);
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            fut.await
-        }));
-    }
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.expect("task"));
-    }
-    out
-}
+use support::{PASSWORD, TestApp, meta, operator, race};
 
 async fn token_for(app: &TestApp, cookie: &str, permission: &str) -> String {
     let r = app

@@ -10,8 +10,14 @@
 //! [`Database::check_durability`] lets the server refuse to start when either backend would
 //! lose committed work on a power cut.
 
+pub mod audit;
 mod config;
+pub mod customers;
+mod decode;
 mod migrate;
+pub mod numbers;
+pub mod people;
+pub mod tickets;
 
 pub use config::{DatabaseConfig, DatabaseUrl};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration, SchemaStatus};
@@ -56,6 +62,10 @@ pub enum StoreError {
     SchemaAhead { version: i64 },
     #[error("timed out")]
     Timeout,
+    /// A stored value that does not decode: the row was written by something other than
+    /// GridSafe, or by a version that knew codes this one does not.
+    #[error("stored value in {table}.{column} does not decode: {value:?}")]
+    Corrupt { table: &'static str, column: &'static str, value: String },
 }
 
 /// What the durability check found.
@@ -187,6 +197,36 @@ impl Database {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A connection: a pooled one for reads, or the one of a write transaction (`&mut *tx`).
+/// Every function of an area module takes one, so the same read serves a page and the rule
+/// check inside a unit of work.
+pub use sqlx::AnyConnection as Conn;
+
+/// Which engine a connection talks to.
+pub fn backend_of(conn: &Conn) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") { Backend::Postgres } else { Backend::Sqlite }
+}
+
+/// `column LIKE $n OR …` for every unit path of a scope (each matching its subtree), with the
+/// values to bind from `$first` on. An empty scope matches nothing.
+pub fn scope_clause(column: &str, scope: &[gridsafe_domain::access::UnitPath], first: usize) -> (String, Vec<String>) {
+    if scope.is_empty() {
+        return ("1 = 0".to_owned(), Vec::new());
+    }
+    let terms: Vec<String> = (0..scope.len()).map(|i| format!("{column} LIKE ${}", first + i)).collect();
+    (format!("({})", terms.join(" OR ")), scope.iter().map(|p| format!("{}%", p.as_str())).collect())
+}
+
+/// `column LIKE $n`, with the escape character search patterns use.
+pub fn like(column: &str, n: usize) -> String {
+    format!("{column} LIKE ${n} ESCAPE '\\'")
+}
+
+/// Ids from the database as an SQL list (`1,2,3`): integers, never user text.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose write transactions, begun `IMMEDIATE`,

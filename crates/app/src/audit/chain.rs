@@ -11,24 +11,7 @@ pub const ALGO: &str = "sha256";
 /// The `prev_hash` of the very first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One stored event, as hashed and verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventRecord {
-    pub seq: i64,
-    pub at: String,
-    pub actor_user_id: Option<i64>,
-    pub actor_name: String,
-    pub channel: String,
-    pub action: String,
-    pub record_kind: String,
-    pub record_id: String,
-    pub unit_id: Option<i64>,
-    pub summary: String,
-    pub request_id: String,
-    pub algo: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
+pub use gridsafe_store::audit::EventRecord;
 
 /// The hash of an event over every field but the hash itself, each length-prefixed so that no
 /// two different events share an input. `None` for an algorithm this binary does not know.

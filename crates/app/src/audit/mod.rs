@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 
 use gridsafe_domain::access::{Actor, Capability, perm};
 use gridsafe_domain::time::Timestamp;
-use gridsafe_store::Backend;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -52,27 +51,13 @@ impl NewEvent {
 /// Appends one event to the chain, inside the caller's write transaction.
 pub async fn append(
     conn: &mut AnyConnection,
-    backend: Backend,
     actor: &Actor,
     meta: &RequestMeta,
     at: Timestamp,
     event: NewEvent,
 ) -> Result<i64, AppError> {
-    if backend == Backend::Postgres {
-        // One writer at a time extends the chain; SQLite's IMMEDIATE transaction already is.
-        sqlx::query("SELECT pg_advisory_xact_lock(7243002)").execute(&mut *conn).await?;
-    }
-    let head =
-        sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
-    let (prev_seq, prev_hash) = match head {
-        Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
-        None => {
-            match sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetch_optional(&mut *conn).await? {
-                Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
-                None => (0, chain::GENESIS.to_owned()),
-            }
-        }
-    };
+    let (prev_seq, prev_hash) =
+        gridsafe_store::audit::head_for_append(conn).await?.unwrap_or_else(|| (0, chain::GENESIS.to_owned()));
     let mut record = EventRecord {
         seq: prev_seq + 1,
         at: at.to_db(),
@@ -90,26 +75,7 @@ pub async fn append(
         hash: String::new(),
     };
     record.hash = chain::event_hash(&record).ok_or_else(|| AppError::internal("audit hash"))?;
-    sqlx::query(
-        "INSERT INTO audit_events (seq, at, actor_user_id, actor_name, channel, action, record_kind, record_id, \
-         unit_id, summary, request_id, algo, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(record.seq)
-    .bind(&record.at)
-    .bind(record.actor_user_id)
-    .bind(&record.actor_name)
-    .bind(&record.channel)
-    .bind(&record.action)
-    .bind(&record.record_kind)
-    .bind(&record.record_id)
-    .bind(record.unit_id)
-    .bind(&record.summary)
-    .bind(&record.request_id)
-    .bind(&record.algo)
-    .bind(&record.prev_hash)
-    .bind(&record.hash)
-    .execute(&mut *conn)
-    .await?;
+    gridsafe_store::audit::insert(conn, &record).await?;
     Ok(record.seq)
 }
 
@@ -117,7 +83,7 @@ impl App {
     /// Records one event in a transaction of its own (sign-in failures, denials, …).
     pub async fn record(&self, actor: &Actor, meta: &RequestMeta, event: NewEvent) -> Result<i64, AppError> {
         let mut tx = self.db().begin_write().await?;
-        let seq = append(&mut tx, self.db().backend(), actor, meta, self.now(), event).await?;
+        let seq = append(&mut tx, actor, meta, self.now(), event).await?;
         tx.commit().await?;
         Ok(seq)
     }
@@ -378,7 +344,7 @@ pub async fn prune(app: &App, meta: &RequestMeta) -> Result<u64, AppError> {
     let actor = Actor { user_id: None, name: "job:audit-prune".into(), channel: gridsafe_domain::access::Channel::Job };
     let event = NewEvent::new("audit.pruned", "audit_events", seq)
         .summary(serde_json::json!({ "through_seq": seq, "deleted": deleted, "older_than": cutoff }));
-    append(&mut tx, app.db().backend(), &actor, meta, app.now(), event).await?;
+    append(&mut tx, &actor, meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(deleted)
 }

@@ -73,7 +73,7 @@ pub async fn set_grade(
     }
     let event = NewEvent::new("hazard.grade_changed", "hazard_grade", code)
         .summary(serde_json::json!({ "deadline_days": deadline_days, "files": files }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -447,7 +447,7 @@ pub async fn register_hazard(
         "number": number, "grade": input.grade, "responsibility": responsibility.code(),
         "customer": customer_id, "inspection": input.inspection_id,
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -739,7 +739,7 @@ async fn apply<P: HazardsReach>(
             let event = NewEvent::new("hazard.step_refused", "hazard", id).unit(h.unit_id).summary(serde_json::json!({
                 "number": h.number, "step": step.code(), "state": h.state.code(), "rule": v.rule.code,
             }));
-            append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+            append(&mut tx, cap.actor(), meta, now, event).await?;
             tx.commit().await?;
             return Err(v.into());
         }
@@ -831,7 +831,7 @@ async fn apply<P: HazardsReach>(
     let event = NewEvent::new("hazard.step", "hazard", id).unit(h.unit_id).summary(serde_json::json!({
         "number": h.number, "step": step_code, "from": h.state.code(), "to": next.code(),
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(next)
 }
@@ -946,7 +946,7 @@ pub async fn seal(
     let event = NewEvent::new("seal.sealed", "seal", id).unit(h.unit_id).summary(serde_json::json!({
         "hazard": h.number, "customer": h.customer_no, "equipment": trim_blank(equipment), "seal": trim_blank(seal_number),
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -969,7 +969,7 @@ pub async fn unseal(
         let mut tx = app.db().begin_write().await?;
         let event = NewEvent::new("seal.unseal_refused", "seal", seal_id)
             .summary(serde_json::json!({ "hazard": s.hazard_number, "rule": v.rule.code }));
-        append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+        append(&mut tx, cap.actor(), meta, now, event).await?;
         tx.commit().await?;
         return Err(v.with("hazard", &s.hazard_number).into());
     }
@@ -982,7 +982,7 @@ pub async fn unseal(
         .await?;
     let event = NewEvent::new("seal.unsealed", "seal", seal_id)
         .summary(serde_json::json!({ "hazard": s.hazard_number, "equipment": s.equipment }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1031,7 +1031,7 @@ pub async fn escalate_overdue(app: &App, meta: &RequestMeta) -> Result<usize, Ap
             "number": h.number, "level": level, "to": to, "due": h.due.to_string(),
             "waiting_for_plan": h.due < h.deadline,
         }));
-        append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
+        append(&mut tx, &actor, meta, now, event).await?;
         tx.commit().await?;
         risen += 1;
     }
@@ -1083,7 +1083,7 @@ pub async fn request_extension<P: HazardWorker>(
     let event = NewEvent::new("hazard.extension_requested", "hazard", id).unit(h.unit_id).summary(serde_json::json!({
         "number": h.number, "from": h.deadline.to_string(), "to": day.to_string(),
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1127,7 +1127,7 @@ pub async fn decide_extension(
     let event = NewEvent::new(action, "hazard", id).unit(h.unit_id).summary(serde_json::json!({
         "number": h.number, "to": to.to_string(), "requested_by": by,
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -89,7 +89,7 @@ pub async fn set_checklist(
     }
     let event = NewEvent::new("inspection.checklist_changed", "checklist", *section)
         .summary(serde_json::json!({ "items": items.len() }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -295,7 +295,7 @@ pub async fn record_inspection(
         "customer": c.record.account_no, "day": day.to_string(), "kind": kind.code(), "inspectors": names,
         "participants": participants.len(), "notice": number, "defects": defects, "emergency_checked": emergency_checked,
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -432,7 +432,7 @@ pub async fn attach_photo(
     let event = NewEvent::new("attachment.added", owner_kind, owner_id)
         .unit(unit_id)
         .summary(serde_json::json!({ "attachment": id, "type": content_type, "bytes": bytes.len() }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -485,7 +485,7 @@ pub async fn sign_notice(
     let event = NewEvent::new("inspection.notice_signed", "inspection", id)
         .unit(d.inspection.unit_id)
         .summary(serde_json::json!({ "notice": d.inspection.notice_number, "signed_on": day.map(|d| d.to_string()), "copy": file }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }

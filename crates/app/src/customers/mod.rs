@@ -208,26 +208,12 @@ fn customer_from(
     })
 }
 
-/// What a ticket takes from the register for its customer.
-#[derive(Debug, Clone)]
-pub struct RegisteredCustomer {
-    pub id: i64,
-    pub name: String,
-    pub voltage_kv: f64,
-}
+pub use gridsafe_store::customers::RegisteredCustomer;
 
 /// The customer registered under 户号 `account_no`, if any (whoever asks: a ticket names its
 /// customer by 户号 and takes the voltage from the register).
 pub async fn registered_customer(app: &App, account_no: &str) -> Result<Option<RegisteredCustomer>, AppError> {
-    let row = sqlx::query("SELECT id, name, voltage_kv FROM customers WHERE account_no = $1")
-        .bind(account_no.trim())
-        .fetch_optional(app.db().pool())
-        .await?;
-    row.map(|r| {
-        Ok(RegisteredCustomer { id: r.try_get("id")?, name: r.try_get("name")?, voltage_kv: r.try_get("voltage_kv")? })
-    })
-    .transpose()
-    .map_err(|e: sqlx::Error| AppError::from(e))
+    Ok(gridsafe_store::customers::registered(&mut *app.db().pool().acquire().await?, account_no).await?)
 }
 
 /// Which customers a list shows.
@@ -415,7 +401,7 @@ pub async fn save_customer(
     let event = NewEvent::new(if id.is_some() { "customer.updated" } else { "customer.created" }, "customer", new_id)
         .unit(unit.id)
         .summary(summary(&record));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(new_id)
 }
@@ -629,7 +615,7 @@ pub async fn apply_register(
     if let Some((_, unit, _)) = checked.records.first() {
         event = event.unit(*unit);
     }
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(result)
 }
@@ -710,7 +696,7 @@ pub async fn set_cycle(
         .await?;
     let event = NewEvent::new("inspection.cycle_changed", "inspection_cycle", code)
         .summary(serde_json::json!({ "months": months }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -58,7 +58,7 @@ pub async fn import_marketing(
         let event = NewEvent::new("marketing.import_refused", "marketing_import", 0)
             .unit(unit.id)
             .summary(serde_json::json!({ "files": files, "problems": errors.len() }));
-        append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+        append(&mut tx, cap.actor(), meta, app.now(), event).await?;
         tx.commit().await?;
         return Ok(Err(errors));
     }
@@ -137,7 +137,7 @@ pub async fn import_marketing(
     let event = NewEvent::new("marketing.imported", "marketing_import", id).unit(unit.id).summary(serde_json::json!({
         "files": files, "orders": tables.work_orders.len(), "events": tables.meter_events.len(), "ignored": ignored,
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     let run = super::run_audit(app, cap.actor(), meta, "import").await?;
     Ok(Ok(MarketingImport { id, orders: tables.work_orders.len(), events: tables.meter_events.len(), ignored, run }))

@@ -453,7 +453,7 @@ pub async fn review(
         "rule": f.rule, "entity": format!("{}:{}", f.entity_kind, f.entity_id), "subject": f.subject,
         "reason": trim_blank(reason), "hazard": hazard_id, "deadline": deadline.map(|d| d.to_string()),
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(hazard_id)
 }
@@ -555,7 +555,7 @@ pub async fn close_task(
     let event = NewEvent::new("task.closed", "rectification_task", id)
         .unit(row.try_get(2)?)
         .summary(serde_json::json!({ "evidence_characters": trim_blank(evidence).chars().count() }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -370,7 +370,7 @@ pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str
     .await?;
     let event =
         NewEvent::new("crossaudit.ran", "crossaudit", cause).summary(serde_json::to_value(summary).unwrap_or_default());
-    append(&mut tx, app.db().backend(), actor, meta, now, event).await?;
+    append(&mut tx, actor, meta, now, event).await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -163,7 +163,7 @@ async fn count_client_failure(
         let event = NewEvent::new("login.rate_limited", "client", client).summary(serde_json::json!({
             "limit": limit, "window_seconds": app.security().login_window_seconds,
         }));
-        append(tx, app.db().backend(), &actor, meta, app.now(), event).await?;
+        append(tx, &actor, meta, app.now(), event).await?;
     }
     Ok(())
 }
@@ -194,8 +194,7 @@ async fn take_attempt(app: &App, meta: &RequestMeta, username: &str) -> Result<u
     if LockoutPolicy::is_locked(locked_until, now) {
         let until = locked_until.unwrap_or(now);
         let actor = Actor { user_id: None, name: username.to_owned(), channel: Channel::Web };
-        append(&mut tx, app.db().backend(), &actor, meta, now, NewEvent::new("login.refused_locked", "user", username))
-            .await?;
+        append(&mut tx, &actor, meta, now, NewEvent::new("login.refused_locked", "user", username)).await?;
         tx.commit().await?;
         return Err(AppError::Login(LoginRefusal::Locked { until }));
     }
@@ -249,7 +248,7 @@ pub async fn login(
             if let Some(unit) = unit {
                 event = event.unit(unit);
             }
-            append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
+            append(&mut tx, &actor, meta, now, event).await?;
             if attempts_left == 0 {
                 let mut event = NewEvent::new("login.locked_out", "user", &record).summary(serde_json::json!({
                     "minutes": app.security().lockout_minutes, "rule": gridsafe_domain::rules::LOGIN_LOCKOUT.code,
@@ -257,7 +256,7 @@ pub async fn login(
                 if let Some(unit) = unit {
                     event = event.unit(unit);
                 }
-                append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
+                append(&mut tx, &actor, meta, now, event).await?;
             }
             tx.commit().await?;
             return Err(AppError::Login(LoginRefusal::BadCredentials { attempts_left }));
@@ -280,7 +279,6 @@ pub async fn login(
     sqlx::query("DELETE FROM login_guard WHERE username = $1").bind(&username).execute(&mut *tx).await?;
     append(
         &mut tx,
-        app.db().backend(),
         &actor_of(&user, Channel::Web),
         meta,
         now,
@@ -384,7 +382,6 @@ pub async fn logout(app: &App, meta: &RequestMeta, user: &CurrentUser, token: &s
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(token_hash(token)).execute(&mut *tx).await?;
     append(
         &mut tx,
-        app.db().backend(),
         user.principal.actor(),
         meta,
         app.now(),
@@ -446,7 +443,6 @@ pub async fn change_password(
     let revoked = super::tokens::revoke_all(&mut tx, user.id, TokenRevocation::PasswordChanged, now).await?;
     append(
         &mut tx,
-        app.db().backend(),
         user.principal.actor(),
         meta,
         now,

@@ -47,7 +47,6 @@ pub async fn run_dormancy(app: &App, meta: &RequestMeta) -> Result<DormancyRepor
                     .await?;
                 append(
                     &mut tx,
-                    app.db().backend(),
                     &actor,
                     meta,
                     now,
@@ -66,7 +65,6 @@ pub async fn run_dormancy(app: &App, meta: &RequestMeta) -> Result<DormancyRepor
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
                 append(
                     &mut tx,
-                    app.db().backend(),
                     &actor,
                     meta,
                     now,
@@ -127,7 +125,7 @@ pub async fn record_review(
     let event = NewEvent::new("user.permissions_reviewed", "user", user_id)
         .unit(unit_id)
         .summary(serde_json::json!({ "username": username, "note": note.trim() }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -147,7 +145,6 @@ pub async fn unlock(
     sqlx::query("DELETE FROM login_guard WHERE username = $1").bind(&username).execute(&mut *tx).await?;
     append(
         &mut tx,
-        app.db().backend(),
         cap.actor(),
         meta,
         app.now(),
@@ -201,7 +198,6 @@ pub async fn bootstrap_admin(
                 .await?;
             append(
                 &mut tx,
-                app.db().backend(),
                 &actor,
                 meta,
                 now,
@@ -240,7 +236,7 @@ pub async fn bootstrap_admin(
     let event = NewEvent::new("user.created", "user", user_id)
         .unit(root_id)
         .summary(serde_json::json!({ "username": "admin", "role": "system_admin", "first_start": true }));
-    append(&mut tx, app.db().backend(), &actor, meta, now, event).await?;
+    append(&mut tx, &actor, meta, now, event).await?;
     tx.commit().await?;
     Ok(Some(("admin".to_owned(), password)))
 }

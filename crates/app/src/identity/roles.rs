@@ -97,7 +97,7 @@ pub async fn set_role_permissions(
     let codes = |ps: &[Permission]| ps.iter().map(|p| p.code()).collect::<Vec<_>>();
     let event = NewEvent::new("role.permissions_changed", "role", role)
         .summary(serde_json::json!({ "before": codes(&before.permissions), "after": codes(&after) }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }

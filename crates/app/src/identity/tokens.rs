@@ -125,7 +125,7 @@ pub async fn create_token(
     let event = NewEvent::new("api_token.created", "api_token", id).unit(user.unit_id).summary(
         serde_json::json!({ "name": trim_blank(&input.name), "permissions": codes, "expires_at": expires.to_db() }),
     );
-    append(&mut tx, app.db().backend(), user.principal.actor(), meta, now, event).await?;
+    append(&mut tx, user.principal.actor(), meta, now, event).await?;
     tx.commit().await?;
     let info = TokenInfo {
         id,
@@ -180,7 +180,6 @@ pub async fn revoke_token(app: &App, meta: &RequestMeta, user: &CurrentUser, id:
     }
     append(
         &mut tx,
-        app.db().backend(),
         user.principal.actor(),
         meta,
         app.now(),

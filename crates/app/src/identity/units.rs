@@ -166,7 +166,7 @@ pub async fn create_unit(
     let event = NewEvent::new("unit.created", "org_unit", id)
         .unit(id)
         .summary(serde_json::json!({ "code": code, "name": trim_blank(&input.name), "kind": kind.code(), "parent_id": input.parent_id }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(Unit { id, code, name: trim_blank(&input.name).to_owned(), kind, parent_id: input.parent_id, path })
 }
@@ -194,7 +194,7 @@ pub async fn rename_unit(
     let event = NewEvent::new("unit.renamed", "org_unit", id)
         .unit(id)
         .summary(serde_json::json!({ "from": unit.name, "to": trim_blank(name) }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(Unit { name: trim_blank(name).to_owned(), ..unit })
 }

@@ -375,7 +375,7 @@ pub async fn create_user(
     let event = NewEvent::new("user.created", "user", id)
         .unit(unit.id)
         .summary(serde_json::json!({ "username": username, "unit_id": unit.id }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok((id, password))
 }
@@ -425,7 +425,7 @@ pub async fn grant_role(
     let event = NewEvent::new("user.role_granted", "user", user_id)
         .unit(user.unit_id)
         .summary(serde_json::json!({ "username": user.username, "role": role, "at_unit": unit_id }));
-    append(&mut tx, app.db().backend(), admin.actor(), meta, app.now(), event).await?;
+    append(&mut tx, admin.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -461,7 +461,7 @@ pub async fn revoke_role(
     let event = NewEvent::new("user.role_revoked", "user", user_id).unit(user.unit_id).summary(
         serde_json::json!({ "username": user.username, "role": role, "at_unit": unit_id, "tokens_revoked": tokens }),
     );
-    append(&mut tx, app.db().backend(), admin.actor(), meta, app.now(), event).await?;
+    append(&mut tx, admin.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -512,7 +512,7 @@ pub async fn set_disabled(
     let event = NewEvent::new(action, "user", user_id)
         .unit(user.unit_id)
         .summary(serde_json::json!({ "username": user.username, "reason": reason.trim(), "tokens_revoked": tokens }));
-    append(&mut tx, app.db().backend(), admin.actor(), meta, now, event).await?;
+    append(&mut tx, admin.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -551,7 +551,7 @@ pub async fn reset_password(
     let event = NewEvent::new("user.password_reset", "user", user_id)
         .unit(user.unit_id)
         .summary(serde_json::json!({ "username": user.username, "tokens_revoked": tokens }));
-    append(&mut tx, app.db().backend(), admin.actor(), meta, now, event).await?;
+    append(&mut tx, admin.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(password)
 }

@@ -151,7 +151,7 @@ pub async fn save_contractor(
     let event = NewEvent::new(action, "contractor", saved).unit(unit.id).summary(serde_json::json!({
         "code": code, "name": name, "license_level": input.license_level, "license_valid_to": valid_to.map(|d| d.to_string()),
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -277,7 +277,7 @@ pub async fn add_agreement(
             "code": code, "project": project, "customer_no": customer_no, "valid_from": from.to_string(),
             "valid_to": to.to_string(), "draft": draft,
         }));
-    append(&mut tx, app.db().backend(), reach.actor(), meta, now, event).await?;
+    append(&mut tx, reach.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -313,7 +313,7 @@ pub async fn confirm_agreement(
     let event = NewEvent::new("agreement.confirmed", "contractor", contractor_id)
         .unit(c.unit_id)
         .summary(serde_json::json!({ "agreement": agreement_id, "contractor": c.code }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -382,7 +382,7 @@ pub async fn add_rating(
     let event = NewEvent::new("contractor.rated", "contractor", contractor_id)
         .unit(c.unit_id)
         .summary(serde_json::json!({ "project": trim_blank(project), "rating": rating }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -417,7 +417,7 @@ pub async fn set_blacklist(
     let event = NewEvent::new(action, "contractor", contractor_id)
         .unit(c.unit_id)
         .summary(serde_json::json!({ "code": c.code, "on": day.map(|d| d.to_string()), "reason": trim_blank(reason) }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }

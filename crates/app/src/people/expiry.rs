@@ -131,7 +131,7 @@ pub async fn record_expiry_warnings(app: &App, meta: &RequestMeta) -> Result<usi
     let actor = Actor { user_id: None, name: "job:expiry-warnings".into(), channel: Channel::Job };
     let event = NewEvent::new("expiry.recorded", "expiry_warnings", today)
         .summary(serde_json::json!({ "day": today.to_string(), "warnings": recorded, "within_days": app.people_config().expiry_warning_days }));
-    append(&mut tx, app.db().backend(), &actor, meta, app.now(), event).await?;
+    append(&mut tx, &actor, meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(recorded)
 }

@@ -447,7 +447,7 @@ pub async fn apply_import_with_progress(
     let event = NewEvent::new("people.imported", "import", meta.request_id.clone())
         .unit(unit.id)
         .summary(serde_json::json!({ "counts": counts, "skipped_rows": plan.bad_rows, "problems": plan.errors.len() }));
-    append(&mut tx, app.db().backend(), reach.actor(), meta, app.now(), event).await?;
+    append(&mut tx, reach.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(ImportReport { counts, skipped_rows: plan.bad_rows })
 }
@@ -484,7 +484,7 @@ pub async fn store_upload(
     let bytes: usize = files.iter().map(|(_, c)| c.len()).sum();
     let event = NewEvent::new("import.uploaded", "upload", &token)
         .summary(serde_json::json!({ "files": names, "bytes": bytes }));
-    append(&mut tx, app.db().backend(), actor, meta, app.now(), event).await?;
+    append(&mut tx, actor, meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(token)
 }

@@ -186,7 +186,7 @@ pub async fn save_person(
     let event = NewEvent::new(action, "person", saved).unit(unit.id).summary(
         serde_json::json!({ "code": code, "name": name, "contractor_id": input.contractor_id, "active": input.active }),
     );
-    append(&mut tx, app.db().backend(), reach.actor(), meta, app.now(), event).await?;
+    append(&mut tx, reach.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -273,7 +273,7 @@ pub async fn link_account(
             "before": before.map(|b| b.1),
         }),
     );
-    append(&mut tx, app.db().backend(), admin.actor(), meta, app.now(), event).await?;
+    append(&mut tx, admin.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -427,7 +427,7 @@ pub async fn add_qualification(
         "code": p.code, "kind": kind.code(), "valid_from": from.to_string(), "valid_to": to.to_string(), "level": input.level,
         "score": input.score, "passed": passed, "draft": draft,
     }));
-    append(&mut tx, app.db().backend(), reach.actor(), meta, now, event).await?;
+    append(&mut tx, reach.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -470,7 +470,7 @@ pub async fn confirm_qualification(
     let event = NewEvent::new("qualification.confirmed", "person", person_id)
         .unit(p.unit_id)
         .summary(serde_json::json!({ "code": p.code, "qualification": id }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -493,7 +493,7 @@ pub async fn delete_qualification(
     let event = NewEvent::new("qualification.deleted", "person", person_id).unit(p.unit_id).summary(
         serde_json::json!({ "code": p.code, "kind": q.kind, "valid_from": q.valid_from, "valid_to": q.valid_to }),
     );
-    append(&mut tx, app.db().backend(), reach.actor(), meta, app.now(), event).await?;
+    append(&mut tx, reach.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }

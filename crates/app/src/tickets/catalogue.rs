@@ -50,9 +50,17 @@ pub async fn document_types(app: &App) -> Result<Vec<DocumentTypeRow>, AppError>
 }
 
 pub async fn document_type(app: &App, code: &str) -> Result<Option<DocumentTypeRow>, AppError> {
+    document_type_on(&mut *app.db().pool().acquire().await?, code).await
+}
+
+/// [`document_type`] read on `conn` (inside a unit of work, or a pooled connection).
+pub(super) async fn document_type_on(
+    conn: &mut gridsafe_store::Conn,
+    code: &str,
+) -> Result<Option<DocumentTypeRow>, AppError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TYPE_COLUMNS} FROM ticket_types WHERE code = $1")))
         .bind(code)
-        .fetch_optional(app.db().pool())
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(row.as_ref().map(type_from_row).transpose()?)
 }
@@ -121,7 +129,7 @@ pub async fn save_document_type(
         "needs_survey": input.needs_survey, "live_work": input.live_work, "min_people": input.min_people,
         "active": input.active,
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -172,7 +180,7 @@ pub async fn add_document_type(
     .map_err(|e| AppError::from_insert(e, "conflict-ticket-type"))?;
     let event = NewEvent::new("ticket_type.created", "ticket_type", code)
         .summary(serde_json::json!({ "code": code, "name": trim_blank(name), "prefix": prefix.trim() }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -260,7 +268,7 @@ pub async fn add_hazard_template(
     .try_get(0)?;
     let event = NewEvent::new("hazard_template.created", "hazard_template", id)
         .summary(serde_json::json!({ "work_kind": work_kind, "hazard": hazard, "measure": measure }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -277,15 +285,8 @@ pub async fn delete_hazard_template(
     if gone == 0 {
         return Err(AppError::NotFound);
     }
-    append(
-        &mut tx,
-        app.db().backend(),
-        cap.actor(),
-        meta,
-        app.now(),
-        NewEvent::new("hazard_template.deleted", "hazard_template", id),
-    )
-    .await?;
+    append(&mut tx, cap.actor(), meta, app.now(), NewEvent::new("hazard_template.deleted", "hazard_template", id))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -341,7 +342,7 @@ pub async fn save_eval_reason(
     .await?;
     let event = NewEvent::new("ticket_eval_reason.saved", "ticket_eval_reason", code)
         .summary(serde_json::json!({ "code": code, "text": trim_blank(text), "active": active }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
+    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
     tx.commit().await?;
     Ok(())
 }

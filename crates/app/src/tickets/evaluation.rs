@@ -62,7 +62,7 @@ pub async fn evaluate(
     let event = NewEvent::new("ticket.evaluated", "ticket", id).unit(t.row.unit_id).summary(serde_json::json!({
         "number": t.row.number, "verdict": verdict.code(), "reasons": reasons, "before": t.row.verdict,
     }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
+    append(&mut tx, cap.actor(), meta, now, event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -16,19 +16,19 @@ pub use catalogue::{
 };
 pub use evaluation::{UnitMonth, evaluate, month_stats};
 pub(crate) use steps::take_step_by;
-pub use steps::{PersonCheck, StepInput, lapse_overdue, parse_step, people_check, take_step};
+pub use steps::{PersonCheck, StepInput, lapse_overdue, parse_step, people_check, step_kind, take_step};
 
 use gridsafe_domain::access::{Actor, Capability, PermissionMarker, perm};
 use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 use gridsafe_domain::text::trim_blank;
-use gridsafe_domain::tickets::{DocumentType, State, Times};
+use gridsafe_domain::tickets::{DocumentType, State};
 use gridsafe_domain::time::Timestamp;
+use gridsafe_store::tickets as store;
 use serde::Serialize;
-use sqlx::Row;
 
-use crate::audit::{NewEvent, append};
+use crate::audit::NewEvent;
 use crate::identity::unit_by_id;
-use crate::{App, AppError, FieldProblem, RequestMeta};
+use crate::{App, AppError, FieldProblem, RequestMeta, Work};
 
 /// The order type of `marketing-export.md` named by its code or Chinese name.
 pub fn order_type(text: &str) -> Option<&'static str> {
@@ -40,107 +40,7 @@ pub fn order_types() -> Vec<&'static str> {
     ORDER_TYPES.iter().map(|(c, _, _)| *c).collect()
 }
 
-/// A person named on a ticket.
-#[derive(Debug, Clone, Serialize)]
-pub struct PersonRef {
-    pub id: i64,
-    /// 工号
-    pub code: String,
-    pub name: String,
-    pub contractor: Option<String>,
-}
-
-impl PersonRef {
-    pub fn label(&self) -> String {
-        format!("{} {}", self.code, self.name)
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CrewMember {
-    pub person: PersonRef,
-    pub acknowledged_at: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Hazard {
-    pub id: i64,
-    pub hazard: String,
-    pub measure: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OrderLink {
-    pub order_id: String,
-    pub order_type: String,
-}
-
-/// A signed step, as recorded.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepRecord {
-    pub step: String,
-    pub from_state: String,
-    pub to_state: String,
-    pub person: Option<String>,
-    pub username: Option<String>,
-    pub channel: String,
-    /// Local time, `YYYY-MM-DD HH:MM`.
-    pub at: String,
-    pub detail: Option<String>,
-}
-
-/// A ticket in a list.
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketRow {
-    pub id: i64,
-    pub number: String,
-    pub type_code: String,
-    pub type_name: String,
-    pub unit_id: i64,
-    pub unit_name: String,
-    pub state: State,
-    pub work_kind: OrderType,
-    pub customer_id: Option<String>,
-    pub customer_name: Option<String>,
-    pub location: String,
-    pub planned_start: Timestamp,
-    pub planned_end: Timestamp,
-    pub extended_to: Option<Timestamp>,
-    pub leader: Option<String>,
-    pub verdict: Option<String>,
-    /// The signed 许可, 工作终结 and 终结/未执行/作废.
-    #[serde(skip)]
-    pub permitted: Option<Timestamp>,
-    #[serde(skip)]
-    pub work_ended: Option<Timestamp>,
-    #[serde(skip)]
-    pub finished: Option<Timestamp>,
-    #[serde(skip)]
-    pub unit_path: String,
-}
-
-impl TicketRow {
-    pub fn end(&self) -> Timestamp {
-        self.times().end()
-    }
-
-    pub fn times(&self) -> Times {
-        Times {
-            state: self.state,
-            planned_start: self.planned_start,
-            planned_end: self.planned_end,
-            extended_to: self.extended_to,
-            permitted_at: self.permitted,
-            work_ended_at: self.work_ended,
-            finished_at: self.finished,
-        }
-    }
-
-    /// Left at 工作终结 past its validity: its permit giver has yet to close it.
-    pub fn close_overdue(&self, now: Timestamp) -> bool {
-        self.times().close_overdue(now)
-    }
-}
+pub use gridsafe_store::tickets::{CrewMember, Hazard, OrderLink, PersonRef, StepRecord, TicketRow};
 
 /// A ticket with everything on it.
 #[derive(Debug, Clone, Serialize)]
@@ -217,48 +117,6 @@ impl TicketReach for perm::TicketsWrite {}
 impl TicketReach for perm::TicketsSign {}
 impl TicketReach for perm::TicketsEvaluate {}
 
-const ROW_COLUMNS: &str = "t.id, t.number, t.type_code, tt.name, t.unit_id, u.name, u.path, t.state, t.work_kind, \
-    t.customer_id, t.customer_name, t.location, t.planned_start, t.planned_end, t.extended_to, lp.code, lp.name, t.verdict, \
-    t.permitted_at, t.work_ended_at, t.finished_at AS row_finished_at";
-const ROW_FROM: &str = "tickets t JOIN ticket_types tt ON tt.code = t.type_code JOIN org_units u ON u.id = t.unit_id \
-    LEFT JOIN people lp ON lp.id = t.leader_id";
-
-fn stamp(text: Option<String>) -> Result<Option<Timestamp>, sqlx::Error> {
-    text.map(|t| Timestamp::from_db(&t).ok_or_else(|| sqlx::Error::Decode("timestamp".into()))).transpose()
-}
-
-fn row_from(r: &sqlx::any::AnyRow) -> Result<TicketRow, sqlx::Error> {
-    let state: String = r.try_get(7)?;
-    let leader = match (r.try_get::<Option<String>, _>(15)?, r.try_get::<Option<String>, _>(16)?) {
-        (Some(code), Some(name)) => Some(format!("{code} {name}")),
-        _ => None,
-    };
-    let kind: String = r.try_get(8)?;
-    Ok(TicketRow {
-        id: r.try_get(0)?,
-        number: r.try_get(1)?,
-        type_code: r.try_get(2)?,
-        type_name: r.try_get(3)?,
-        unit_id: r.try_get(4)?,
-        unit_name: r.try_get(5)?,
-        unit_path: r.try_get(6)?,
-        state: State::from_code(&state).ok_or_else(|| sqlx::Error::Decode("ticket state".into()))?,
-        work_kind: OrderType::parse(&kind).ok_or_else(|| sqlx::Error::Decode(format!("work kind {kind}").into()))?,
-        customer_id: r.try_get(9)?,
-        customer_name: r.try_get(10)?,
-        location: r.try_get(11)?,
-        planned_start: stamp(Some(r.try_get(12)?))?
-            .unwrap_or_else(|| Timestamp::from_utc(chrono::DateTime::UNIX_EPOCH)),
-        planned_end: stamp(Some(r.try_get(13)?))?.unwrap_or_else(|| Timestamp::from_utc(chrono::DateTime::UNIX_EPOCH)),
-        extended_to: stamp(r.try_get(14)?)?,
-        leader,
-        verdict: r.try_get(17)?,
-        permitted: stamp(r.try_get("permitted_at")?)?,
-        work_ended: stamp(r.try_get("work_ended_at")?)?,
-        finished: stamp(r.try_get("row_finished_at")?)?,
-    })
-}
-
 /// Which tickets a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {
@@ -278,158 +136,66 @@ pub async fn list_tickets<P: TicketReach>(
     filter: &TicketFilter,
     limit: u32,
 ) -> Result<Vec<TicketRow>, AppError> {
-    let (clause, mut binds) = crate::identity::scope_clause("u.path", cap.scope(), 1);
-    let mut sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE {clause}");
-    if let Some(state) = filter.state {
-        binds.push(state.code().to_owned());
-        sql.push_str(&format!(" AND t.state = ${}", binds.len()));
-    }
-    if filter.unevaluated {
-        sql.push_str(" AND t.state = 'closed' AND t.verdict IS NULL");
-    }
-    if let Some(pattern) = crate::search::contains("q", filter.query.as_deref())? {
-        binds.push(pattern);
-        let n = binds.len();
-        let terms: Vec<String> = ["t.number", "t.customer_id", "t.customer_name", "t.location", "lp.name"]
-            .into_iter()
-            .map(|column| crate::search::like(column, n))
-            .collect();
-        sql.push_str(&format!(" AND ({})", terms.join(" OR ")));
-    }
-    if let Some(person) = filter.person {
-        // An integer from the database, not user input.
-        sql.push_str(&format!(
-            " AND (t.issuer_id = {person} OR t.co_issuer_id = {person} OR t.leader_id = {person} OR t.permitter_id = {person} \
-             OR EXISTS (SELECT 1 FROM ticket_crew c WHERE c.ticket_id = t.id AND c.person_id = {person}))"
-        ));
-    }
-    sql.push_str(&format!(" ORDER BY t.planned_start DESC, t.id DESC LIMIT {}", limit.clamp(1, 100_000)));
-    let rows = gridsafe_store::bound(sql, &binds).fetch_all(app.db().pool()).await?;
-    Ok(rows.iter().map(row_from).collect::<Result<_, _>>()?)
-}
-
-async fn person_ref(app: &App, id: Option<i64>) -> Result<Option<PersonRef>, AppError> {
-    let Some(id) = id else { return Ok(None) };
-    let r = sqlx::query(
-        "SELECT p.id, p.code, p.name, c.name FROM people p LEFT JOIN contractors c ON c.id = p.contractor_id WHERE p.id = $1",
-    )
-    .bind(id)
-    .fetch_one(app.db().pool())
-    .await?;
-    Ok(Some(PersonRef { id: r.try_get(0)?, code: r.try_get(1)?, name: r.try_get(2)?, contractor: r.try_get(3)? }))
+    let filter = store::Filter {
+        state: filter.state,
+        pattern: crate::search::contains("q", filter.query.as_deref())?,
+        unevaluated: filter.unevaluated,
+        person: filter.person,
+    };
+    let mut conn = app.db().pool().acquire().await?;
+    Ok(store::list(&mut conn, cap.scope(), &filter, limit).await?)
 }
 
 /// One ticket in reach, with everything on it.
 pub async fn ticket<P: TicketReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<TicketDetail, AppError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {ROW_COLUMNS}, t.content, t.voltage_kv, t.issuer_id, t.co_issuer_id, t.co_signed_at, t.leader_id, \
-         t.permitter_id, t.survey, t.survey_at, t.survey_by, t.finished_at, t.finish_reason, t.evaluated_by, \
-         t.evaluated_at, t.evaluation_note FROM {ROW_FROM} WHERE t.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(app.db().pool())
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let summary = row_from(&row)?;
-    crate::identity::check_stored_path(cap, &summary.unit_path)?;
-    let doc = document_type(app, &summary.type_code).await?.ok_or(AppError::NotFound)?.doc;
-    let crew_rows = sqlx::query(
-        "SELECT p.id, p.code, p.name, c.name, k.acknowledged_at FROM ticket_crew k JOIN people p ON p.id = k.person_id \
-         LEFT JOIN contractors c ON c.id = p.contractor_id WHERE k.ticket_id = $1 ORDER BY p.code",
-    )
-    .bind(id)
-    .fetch_all(app.db().pool())
-    .await?;
-    let crew = crew_rows
-        .iter()
-        .map(|r| {
-            Ok(CrewMember {
-                person: PersonRef {
-                    id: r.try_get(0)?,
-                    code: r.try_get(1)?,
-                    name: r.try_get(2)?,
-                    contractor: r.try_get(3)?,
-                },
-                acknowledged_at: stamp(r.try_get(4)?)?.map(|t| t.local_display()),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let hazards =
-        sqlx::query("SELECT id, hazard, measure FROM ticket_hazards WHERE ticket_id = $1 ORDER BY sort_order, id")
-            .bind(id)
-            .fetch_all(app.db().pool())
-            .await?
-            .iter()
-            .map(|r| Ok(Hazard { id: r.try_get(0)?, hazard: r.try_get(1)?, measure: r.try_get(2)? }))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let orders = sqlx::query("SELECT order_id, order_type FROM ticket_orders WHERE ticket_id = $1 ORDER BY order_id")
-        .bind(id)
-        .fetch_all(app.db().pool())
-        .await?
-        .iter()
-        .map(|r| Ok(OrderLink { order_id: r.try_get(0)?, order_type: r.try_get(1)? }))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let steps = sqlx::query(
-        "SELECT s.step, s.from_state, s.to_state, p.code, p.name, s.username, s.channel, s.at, s.detail \
-         FROM ticket_steps s LEFT JOIN people p ON p.id = s.person_id WHERE s.ticket_id = $1 ORDER BY s.id",
-    )
-    .bind(id)
-    .fetch_all(app.db().pool())
-    .await?
-    .iter()
-    .map(|r| {
-        let person = match (r.try_get::<Option<String>, _>(3)?, r.try_get::<Option<String>, _>(4)?) {
-            (Some(c), Some(n)) => Some(format!("{c} {n}")),
-            _ => None,
-        };
-        Ok(StepRecord {
-            step: r.try_get(0)?,
-            from_state: r.try_get(1)?,
-            to_state: r.try_get(2)?,
-            person,
-            username: r.try_get(5)?,
-            channel: r.try_get(6)?,
-            at: stamp(Some(r.try_get(7)?))?.map(|t| t.local_display()).unwrap_or_default(),
-            detail: r.try_get(8)?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let verdict_reasons =
-        sqlx::query("SELECT reason_code FROM ticket_eval_marks WHERE ticket_id = $1 ORDER BY reason_code")
-            .bind(id)
-            .fetch_all(app.db().pool())
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<Vec<String>, _>>()?;
+    let mut conn = app.db().pool().acquire().await?;
+    load(app, &mut conn, cap, id, false).await
+}
+
+/// Ticket `id` read on `conn`, refused unless `cap` reaches its unit; with `hold`, held until
+/// the transaction ends. A fixed number of statements however long its lists.
+async fn load<P: TicketReach>(
+    app: &App,
+    conn: &mut gridsafe_store::Conn,
+    cap: &Capability<P>,
+    id: i64,
+    hold: bool,
+) -> Result<TicketDetail, AppError> {
+    let s = store::get(conn, id, hold).await?.ok_or(AppError::NotFound)?;
+    crate::identity::check_stored_path(cap, &s.row.unit_path)?;
+    let doc = catalogue::document_type_on(conn, &s.row.type_code).await?.ok_or(AppError::NotFound)?.doc;
+    let lists = store::lists(conn, id).await?;
+    let named: Vec<i64> = [s.issuer_id, s.co_issuer_id, s.leader_id, s.permitter_id].into_iter().flatten().collect();
+    let people = store::people(conn, &named).await?;
+    let person = |id: Option<i64>| id.and_then(|i| people.get(&i).cloned());
     let must = app.tickets_config().must_evaluate_set();
-    let must_evaluate = std::iter::once(summary.work_kind)
-        .chain(orders.iter().filter_map(|o| OrderType::parse(&o.order_type)))
+    let must_evaluate = std::iter::once(s.row.work_kind)
+        .chain(lists.orders.iter().filter_map(|o| OrderType::parse(&o.order_type)))
         .any(|k| must.contains(k));
     Ok(TicketDetail {
         doc,
-        content: row.try_get(21)?,
-        voltage_kv: row.try_get(22)?,
-        issuer: person_ref(app, row.try_get(23)?).await?,
-        co_issuer: person_ref(app, row.try_get(24)?).await?,
-        co_signed_at: stamp(row.try_get(25)?)?.map(|t| t.local_display()),
-        leader: person_ref(app, row.try_get(26)?).await?,
-        permitter: person_ref(app, row.try_get(27)?).await?,
-        survey: row.try_get(28)?,
-        survey_at: stamp(row.try_get(29)?)?.map(|t| t.local_display()),
-        survey_by: row.try_get(30)?,
-        finished_at: stamp(row.try_get(31)?)?.map(|t| t.local_display()),
-        finish_reason: row.try_get(32)?,
-        evaluated_by: row.try_get(33)?,
-        evaluated_at: stamp(row.try_get(34)?)?.map(|t| t.local_display()),
-        evaluation_note: row.try_get(35)?,
-        crew,
-        hazards,
-        orders,
-        steps,
-        verdict_reasons,
+        content: s.content,
+        voltage_kv: s.voltage_kv,
+        issuer: person(s.issuer_id),
+        co_issuer: person(s.co_issuer_id),
+        co_signed_at: s.co_signed_at,
+        leader: person(s.leader_id),
+        permitter: person(s.permitter_id),
+        survey: s.survey,
+        survey_at: s.survey_at,
+        survey_by: s.survey_by,
+        finished_at: s.finished_at,
+        finish_reason: s.finish_reason,
+        evaluated_by: s.evaluated_by,
+        evaluated_at: s.evaluated_at,
+        evaluation_note: s.evaluation_note,
+        crew: lists.crew,
+        hazards: lists.hazards,
+        orders: lists.orders,
+        steps: lists.steps,
+        verdict_reasons: lists.verdict_reasons,
         must_evaluate,
-        row: summary,
+        row: s.row,
     })
 }
 
@@ -504,8 +270,7 @@ async fn person_by_code(
     if code.is_empty() {
         return Ok(None);
     }
-    let id: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM people WHERE code = $1").bind(code).fetch_optional(app.db().pool()).await?;
+    let id = gridsafe_store::people::id_by_code(&mut *app.db().pool().acquire().await?, code).await?;
     if id.is_none() {
         problems.push(FieldProblem::new(field, "field-person-code").with("value", code));
     }
@@ -622,58 +387,26 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
     }
 }
 
-/// Writes a draft's fields (only while it is a draft); how many rows changed.
-async fn write_draft(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: i64,
-    d: &Draft,
-    now: Timestamp,
-) -> Result<u64, AppError> {
-    Ok(sqlx::query(
-        "UPDATE tickets SET unit_id = $1, work_kind = $2, customer_id = $3, customer_name = $4, location = $5, content = $6, \
-         voltage_kv = CAST($7 AS DOUBLE PRECISION), planned_start = $8, planned_end = $9, issuer_id = $10, co_issuer_id = $11, leader_id = $12, \
-         permitter_id = $13, co_signed_at = NULL, updated_at = $14 WHERE id = $15 AND state = 'draft'",
-    )
-    .bind(d.unit.id)
-    .bind(d.work_kind.code())
-    .bind(&d.customer_id)
-    .bind(&d.customer_name)
-    .bind(&d.location)
-    .bind(&d.content)
-    .bind(gridsafe_store::real_text(d.voltage_kv))
-    .bind(d.start.to_db())
-    .bind(d.end.to_db())
-    .bind(d.issuer)
-    .bind(d.co_issuer)
-    .bind(d.leader)
-    .bind(d.permitter)
-    .bind(now.to_db())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
-}
-
-/// Writes the crew and orders of a draft (replacing what was there).
-async fn write_lists(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64, d: &Draft) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1").bind(id).execute(&mut **tx).await?;
-    for p in d.crew.iter().filter(|p| Some(**p) != d.leader) {
-        sqlx::query("INSERT INTO ticket_crew (ticket_id, person_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(p)
-            .execute(&mut **tx)
-            .await?;
+impl Draft {
+    fn fields(&self) -> store::DraftFields<'_> {
+        store::DraftFields {
+            unit_id: self.unit.id,
+            work_kind: self.work_kind,
+            customer_id: self.customer_id.as_deref(),
+            customer_name: self.customer_name.as_deref(),
+            location: &self.location,
+            content: &self.content,
+            voltage_kv: self.voltage_kv,
+            start: self.start,
+            end: self.end,
+            issuer: self.issuer,
+            co_issuer: self.co_issuer,
+            leader: self.leader,
+            permitter: self.permitter,
+            crew: &self.crew,
+            orders: &self.orders,
+        }
     }
-    sqlx::query("DELETE FROM ticket_orders WHERE ticket_id = $1").bind(id).execute(&mut **tx).await?;
-    for (order, kind) in &d.orders {
-        sqlx::query("INSERT INTO ticket_orders (ticket_id, order_id, order_type) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(order)
-            .bind(kind.code())
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }
 
 fn draft_summary(number: &str, d: &Draft) -> serde_json::Value {
@@ -695,43 +428,28 @@ pub async fn create_ticket(
 ) -> Result<i64, AppError> {
     let d = check_draft(app, &input).await?;
     cap.check(&d.unit.path)?;
-    let now = app.now();
     let templates = hazard_templates(app, Some(d.work_kind.code())).await?;
-    let mut tx = app.db().begin_write().await?;
-    let number = crate::numbers::next(&mut tx, &d.doc.prefix, now.local_date()).await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO tickets (number, type_code, unit_id, state, work_kind, location, content, planned_start, planned_end, \
-         created_by, created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, '', '', $5, $5, $6, $5, $5) RETURNING id",
-    )
-    .bind(&number)
-    .bind(&d.doc.code)
-    .bind(d.unit.id)
-    .bind(d.work_kind.code())
-    .bind(now.to_db())
-    .bind(&cap.actor().name)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    write_draft(&mut tx, id, &d, now).await?;
-    write_lists(&mut tx, id, &d).await?;
-    for (i, t) in templates.iter().enumerate() {
-        sqlx::query("INSERT INTO ticket_hazards (ticket_id, hazard, measure, sort_order) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(&t.hazard)
-            .bind(&t.measure)
-            .bind(i64::try_from(i).unwrap_or(0) * 10)
-            .execute(&mut *tx)
-            .await?;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    let number = gridsafe_store::numbers::next(work.conn(), &d.doc.prefix, now.local_date()).await?;
+    let id = store::insert_draft(work.conn(), &number, &d.doc.code, &cap.actor().name, &d.fields(), now).await?;
+    for t in &templates {
+        store::add_hazard(work.conn(), id, &t.hazard, &t.measure).await?;
     }
-    let event = NewEvent::new("ticket.created", "ticket", id).unit(d.unit.id).summary(draft_summary(&number, &d));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
-    tx.commit().await?;
+    work.audit(NewEvent::new("ticket.created", "ticket", id).unit(d.unit.id).summary(draft_summary(&number, &d)))
+        .await?;
+    work.commit().await?;
     Ok(id)
 }
 
-/// The draft in reach, refused unless it is still a draft.
-async fn draft_in_reach(app: &App, cap: &Capability<perm::TicketsWrite>, id: i64) -> Result<TicketDetail, AppError> {
-    let t = ticket(app, cap, id).await?;
+/// The draft in reach, held for this unit of work, refused unless it is still a draft.
+async fn draft_in_reach(
+    app: &App,
+    work: &mut Work<'_>,
+    cap: &Capability<perm::TicketsWrite>,
+    id: i64,
+) -> Result<TicketDetail, AppError> {
+    let t = load(app, work.conn(), cap, id, true).await?;
     if t.row.state != State::Draft {
         return Err(AppError::Rule(
             gridsafe_domain::rules::Violation::of(gridsafe_domain::rules::TICKET_STATE)
@@ -750,24 +468,22 @@ pub async fn update_draft(
     id: i64,
     input: TicketInput,
 ) -> Result<(), AppError> {
-    let before = draft_in_reach(app, cap, id).await?;
     let d = check_draft(app, &input).await?;
     cap.check(&d.unit.path)?;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let before = draft_in_reach(app, &mut work, cap, id).await?;
     if d.doc.code != before.doc.code {
         return Err(AppError::invalid("type_code", "field-ticket-type-fixed"));
     }
-    let now = app.now();
-    let mut tx = app.db().begin_write().await?;
-    let changed = write_draft(&mut tx, id, &d, now).await?;
-    if changed == 0 {
+    let now = work.now();
+    if !store::update_draft(work.conn(), id, &d.fields(), now).await? {
         return Err(AppError::Conflict("conflict-ticket-changed"));
     }
-    write_lists(&mut tx, id, &d).await?;
-    let event =
-        NewEvent::new("ticket.updated", "ticket", id).unit(d.unit.id).summary(draft_summary(&before.row.number, &d));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
-    tx.commit().await?;
-    Ok(())
+    work.audit(
+        NewEvent::new("ticket.updated", "ticket", id).unit(d.unit.id).summary(draft_summary(&before.row.number, &d)),
+    )
+    .await?;
+    work.commit().await
 }
 
 /// Adds a hazard point with its pre-control measure to a draft.
@@ -779,24 +495,17 @@ pub async fn add_hazard(
     hazard: &str,
     measure: &str,
 ) -> Result<i64, AppError> {
-    let t = draft_in_reach(app, cap, id).await?;
     let (hazard, measure) = catalogue::check_hazard(hazard, measure)?;
-    let mut tx = app.db().begin_write().await?;
-    let hid: i64 = sqlx::query(
-        "INSERT INTO ticket_hazards (ticket_id, hazard, measure, sort_order) \
-         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM ticket_hazards WHERE ticket_id = $1)) RETURNING id",
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let t = draft_in_reach(app, &mut work, cap, id).await?;
+    let hid = store::add_hazard(work.conn(), id, &hazard, &measure).await?;
+    work.audit(
+        NewEvent::new("ticket.hazard_added", "ticket", id)
+            .unit(t.row.unit_id)
+            .summary(serde_json::json!({ "number": t.row.number, "hazard": hazard, "measure": measure })),
     )
-    .bind(id)
-    .bind(&hazard)
-    .bind(&measure)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    let event = NewEvent::new("ticket.hazard_added", "ticket", id)
-        .unit(t.row.unit_id)
-        .summary(serde_json::json!({ "number": t.row.number, "hazard": hazard, "measure": measure }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
+    .await?;
+    work.commit().await?;
     Ok(hid)
 }
 
@@ -807,23 +516,18 @@ pub async fn delete_hazard(
     id: i64,
     hazard_id: i64,
 ) -> Result<(), AppError> {
-    let t = draft_in_reach(app, cap, id).await?;
-    let mut tx = app.db().begin_write().await?;
-    let gone = sqlx::query("DELETE FROM ticket_hazards WHERE id = $1 AND ticket_id = $2")
-        .bind(hazard_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if gone == 0 {
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let t = draft_in_reach(app, &mut work, cap, id).await?;
+    if !store::delete_hazard(work.conn(), id, hazard_id).await? {
         return Err(AppError::NotFound);
     }
-    let event = NewEvent::new("ticket.hazard_removed", "ticket", id)
-        .unit(t.row.unit_id)
-        .summary(serde_json::json!({ "number": t.row.number, "hazard_id": hazard_id }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
-    Ok(())
+    work.audit(
+        NewEvent::new("ticket.hazard_removed", "ticket", id)
+            .unit(t.row.unit_id)
+            .summary(serde_json::json!({ "number": t.row.number, "hazard_id": hazard_id })),
+    )
+    .await?;
+    work.commit().await
 }
 
 /// Records the site survey (现场勘察记录) of a draft.
@@ -834,41 +538,34 @@ pub async fn record_survey(
     id: i64,
     record: &str,
 ) -> Result<(), AppError> {
-    let t = draft_in_reach(app, cap, id).await?;
     let n = trim_blank(record).chars().count();
     if n == 0 || record.chars().count() > 2000 {
         return Err(AppError::Invalid(vec![FieldProblem::new("survey", "field-name-length").with("max", 2000)]));
     }
-    let now = app.now();
-    let mut tx = app.db().begin_write().await?;
-    sqlx::query("UPDATE tickets SET survey = $1, survey_at = $2, survey_by = $3, updated_at = $2 WHERE id = $4")
-        .bind(trim_blank(record))
-        .bind(now.to_db())
-        .bind(&cap.actor().name)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let event = NewEvent::new("ticket.surveyed", "ticket", id)
-        .unit(t.row.unit_id)
-        .summary(serde_json::json!({ "number": t.row.number, "characters": n }));
-    append(&mut tx, app.db().backend(), cap.actor(), meta, now, event).await?;
-    tx.commit().await?;
-    Ok(())
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let t = draft_in_reach(app, &mut work, cap, id).await?;
+    let now = work.now();
+    store::record_survey(work.conn(), id, trim_blank(record), &cap.actor().name, now).await?;
+    work.audit(
+        NewEvent::new("ticket.surveyed", "ticket", id)
+            .unit(t.row.unit_id)
+            .summary(serde_json::json!({ "number": t.row.number, "characters": n })),
+    )
+    .await?;
+    work.commit().await
 }
 
 /// The person linked to the account acting, if any.
 pub async fn person_of(app: &App, actor: &Actor) -> Result<Option<i64>, AppError> {
     let Some(user) = actor.user_id else { return Ok(None) };
-    Ok(sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1")
-        .bind(user)
-        .fetch_optional(app.db().pool())
-        .await?)
+    Ok(gridsafe_store::people::id_of_user(&mut *app.db().pool().acquire().await?, user).await?)
 }
 
 /// The person linked to the account acting, as named on tickets.
 pub async fn own_person(app: &App, actor: &Actor) -> Result<Option<PersonRef>, AppError> {
-    let id = person_of(app, actor).await?;
-    person_ref(app, id).await
+    let Some(id) = person_of(app, actor).await? else { return Ok(None) };
+    let mut conn = app.db().pool().acquire().await?;
+    Ok(store::people(&mut conn, &[id]).await?.remove(&id))
 }
 
 /// A ticket waiting for the signed-in person's step.

@@ -152,26 +152,122 @@ pub enum Step {
     RemoveCrew { person: i64 },
 }
 
-impl Step {
-    pub fn code(&self) -> &'static str {
+/// The kind of a step, without what it carries: the one list of step codes, which forms, the
+/// API and the signature table use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    CoSign,
+    Issue,
+    Receive,
+    Permit,
+    Acknowledge,
+    Start,
+    Interrupt,
+    Resume,
+    Extend,
+    EndWork,
+    Close,
+    NotExecuted,
+    Void,
+    ChangeLeader,
+    AddCrew,
+    RemoveCrew,
+}
+
+impl StepKind {
+    /// Every kind, in the order of the lifecycle.
+    pub const ALL: [StepKind; 16] = [
+        StepKind::CoSign,
+        StepKind::Issue,
+        StepKind::Receive,
+        StepKind::Permit,
+        StepKind::Acknowledge,
+        StepKind::Start,
+        StepKind::Interrupt,
+        StepKind::Resume,
+        StepKind::Extend,
+        StepKind::EndWork,
+        StepKind::Close,
+        StepKind::NotExecuted,
+        StepKind::Void,
+        StepKind::ChangeLeader,
+        StepKind::AddCrew,
+        StepKind::RemoveCrew,
+    ];
+
+    pub fn code(self) -> &'static str {
         match self {
-            Step::CoSign => "co_sign",
-            Step::Issue => "issue",
-            Step::Receive => "receive",
-            Step::Permit => "permit",
-            Step::Acknowledge => "acknowledge",
-            Step::Start => "start",
-            Step::Interrupt => "interrupt",
-            Step::Resume => "resume",
-            Step::Extend { .. } => "extend",
-            Step::EndWork => "end_work",
-            Step::Close { .. } => "close",
-            Step::NotExecuted => "not_executed",
-            Step::Void => "void",
-            Step::ChangeLeader { .. } => "change_leader",
-            Step::AddCrew { .. } => "add_crew",
-            Step::RemoveCrew { .. } => "remove_crew",
+            StepKind::CoSign => "co_sign",
+            StepKind::Issue => "issue",
+            StepKind::Receive => "receive",
+            StepKind::Permit => "permit",
+            StepKind::Acknowledge => "acknowledge",
+            StepKind::Start => "start",
+            StepKind::Interrupt => "interrupt",
+            StepKind::Resume => "resume",
+            StepKind::Extend => "extend",
+            StepKind::EndWork => "end_work",
+            StepKind::Close => "close",
+            StepKind::NotExecuted => "not_executed",
+            StepKind::Void => "void",
+            StepKind::ChangeLeader => "change_leader",
+            StepKind::AddCrew => "add_crew",
+            StepKind::RemoveCrew => "remove_crew",
         }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// The audit trail's name for a step taken.
+    pub fn action(self) -> &'static str {
+        match self {
+            StepKind::CoSign => "ticket.co_signed",
+            StepKind::Issue => "ticket.issued",
+            StepKind::Receive => "ticket.received",
+            StepKind::Permit => "ticket.permitted",
+            StepKind::Acknowledge => "ticket.briefing_acknowledged",
+            StepKind::Start => "ticket.started",
+            StepKind::Interrupt => "ticket.interrupted",
+            StepKind::Resume => "ticket.resumed",
+            StepKind::Extend => "ticket.extended",
+            StepKind::EndWork => "ticket.work_ended",
+            StepKind::Close => "ticket.closed",
+            StepKind::NotExecuted => "ticket.not_executed",
+            StepKind::Void => "ticket.voided",
+            StepKind::ChangeLeader => "ticket.leader_changed",
+            StepKind::AddCrew => "ticket.crew_added",
+            StepKind::RemoveCrew => "ticket.crew_removed",
+        }
+    }
+}
+
+impl Step {
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Step::CoSign => StepKind::CoSign,
+            Step::Issue => StepKind::Issue,
+            Step::Receive => StepKind::Receive,
+            Step::Permit => StepKind::Permit,
+            Step::Acknowledge => StepKind::Acknowledge,
+            Step::Start => StepKind::Start,
+            Step::Interrupt => StepKind::Interrupt,
+            Step::Resume => StepKind::Resume,
+            Step::Extend { .. } => StepKind::Extend,
+            Step::EndWork => StepKind::EndWork,
+            Step::Close { .. } => StepKind::Close,
+            Step::NotExecuted => StepKind::NotExecuted,
+            Step::Void => StepKind::Void,
+            Step::ChangeLeader { .. } => StepKind::ChangeLeader,
+            Step::AddCrew { .. } => StepKind::AddCrew,
+            Step::RemoveCrew { .. } => StepKind::RemoveCrew,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 
     /// The states it may be taken from.

@@ -247,6 +247,30 @@ pub const ROLES: [&str; 12] = [
     "leader",
 ];
 
+/// `n` copies of `work` started together behind a barrier; their results in order.
+pub async fn race<T, F, Fut>(n: usize, work: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let barrier = barrier.clone();
+        let fut = work(i);
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            fut.await
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("task"));
+    }
+    out
+}
+
 pub fn operator() -> gridsafe_domain::access::Principal {
     gridsafe_domain::access::Principal::operator("test", gridsafe_domain::access::Channel::Cli)
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use gridsafe_app::tickets::{self, StepInput, TicketDetail, TicketFilter, TicketInput, TicketRow};
 use gridsafe_domain::access::perm;
 use gridsafe_domain::tickets::State as TicketState;
+use gridsafe_domain::tickets::StepKind;
 use gridsafe_domain::tickets::evaluation::Verdict;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -385,48 +386,21 @@ pub async fn update(
     Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))
 }
 
-/// The step to take.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StepCode {
-    CoSign,
-    Issue,
-    Receive,
-    Permit,
-    Acknowledge,
-    Start,
-    Interrupt,
-    Resume,
-    Extend,
-    EndWork,
-    Close,
-    NotExecuted,
-    Void,
-    ChangeLeader,
-    AddCrew,
-    RemoveCrew,
-}
+/// The step to take: the domain's [`StepKind`], read straight from the request. Its schema
+/// lists the domain's codes, so the API never spells them again.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(transparent)]
+pub struct StepCode(StepKind);
 
-impl StepCode {
-    fn code(self) -> &'static str {
-        match self {
-            StepCode::CoSign => "co_sign",
-            StepCode::Issue => "issue",
-            StepCode::Receive => "receive",
-            StepCode::Permit => "permit",
-            StepCode::Acknowledge => "acknowledge",
-            StepCode::Start => "start",
-            StepCode::Interrupt => "interrupt",
-            StepCode::Resume => "resume",
-            StepCode::Extend => "extend",
-            StepCode::EndWork => "end_work",
-            StepCode::Close => "close",
-            StepCode::NotExecuted => "not_executed",
-            StepCode::Void => "void",
-            StepCode::ChangeLeader => "change_leader",
-            StepCode::AddCrew => "add_crew",
-            StepCode::RemoveCrew => "remove_crew",
-        }
+impl utoipa::ToSchema for StepCode {}
+
+impl utoipa::PartialSchema for StepCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(StepKind::ALL.iter().map(|k| k.code())))
+            .description(Some("The step to take."))
+            .into()
     }
 }
 
@@ -462,12 +436,7 @@ pub async fn step(
     ApiJson(s): ApiJson<StepIn>,
 ) -> Result<Json<TicketDetailOut>, AppError> {
     let cap = auth.require::<perm::TicketsSign>(&state).await?;
-    let input = StepInput {
-        step: s.step.code().to_owned(),
-        to: s.to,
-        person: s.person,
-        measures_restored: s.measures_restored,
-    };
+    let input = StepInput { step: s.step.0, to: s.to, person: s.person, measures_restored: s.measures_restored };
     let step = tickets::parse_step(state.app(), &input).await?;
     auth.checked(&state, tickets::take_step(state.app(), &cap, &auth.meta, id, step, &s.note).await).await?;
     Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))

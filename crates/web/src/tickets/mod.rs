@@ -439,8 +439,12 @@ async fn step(
     Form(f): Form<StepForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsSign>(&state).await?;
-    let input =
-        StepInput { step: f.step, to: f.to, person: f.person, measures_restored: f.measures_restored.is_some() };
+    let input = StepInput {
+        step: tickets::step_kind(&f.step)?,
+        to: f.to,
+        person: f.person,
+        measures_restored: f.measures_restored.is_some(),
+    };
     let step = tickets::parse_step(state.app(), &input).await?;
     auth.checked(&state, tickets::take_step(state.app(), &cap, &auth.meta, id, step, &f.note).await).await?;
     Ok(Redirect::to(&format!("/tickets/{id}")).into_response())

@@ -1,0 +1,60 @@
+//! The unit of work: one write transaction with who acts, for which request, at what time.
+//!
+//! A use case that changes state begins one, loads **inside it** everything its rule needs
+//! (with the rows it decides on held: `FOR UPDATE` on PostgreSQL, the one writer lock on
+//! SQLite), asks the domain, applies the change through the store, appends its audit event
+//! through [`Work::audit`] and commits. A check made on what another request changes meanwhile
+//! cannot pass: that request waits, or has committed and is seen.
+
+use gridsafe_domain::access::Actor;
+use gridsafe_domain::time::Timestamp;
+use gridsafe_store::{Conn, WriteTx};
+
+use crate::audit::{NewEvent, append};
+use crate::{App, AppError, RequestMeta};
+
+pub struct Work<'a> {
+    tx: WriteTx,
+    actor: &'a Actor,
+    meta: &'a RequestMeta,
+    now: Timestamp,
+}
+
+impl std::fmt::Debug for Work<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Work").field("actor", &self.actor.name).field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Begins a unit of work for `actor`, at the clock's time now.
+    pub async fn begin<'a>(&self, actor: &'a Actor, meta: &'a RequestMeta) -> Result<Work<'a>, AppError> {
+        Ok(Work { tx: self.db().begin_write().await?, actor, meta, now: self.now() })
+    }
+}
+
+impl<'a> Work<'a> {
+    /// The transaction's connection, for the store's functions.
+    pub fn conn(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
+
+    pub fn actor(&self) -> &'a Actor {
+        self.actor
+    }
+
+    /// The time of this unit of work: every stamp it writes is this one.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Appends `event` to the audit trail, in this transaction.
+    pub async fn audit(&mut self, event: NewEvent) -> Result<i64, AppError> {
+        append(&mut self.tx, self.actor, self.meta, self.now, event).await
+    }
+
+    pub async fn commit(self) -> Result<(), AppError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,724 @@
+//! Work tickets' rows: lists, one ticket with its lists, the lifecycle's writes and the other
+//! tickets that hold a person. The use cases (`gridsafe_app::tickets`) decide; this module
+//! reads and writes.
+
+use std::collections::BTreeMap;
+
+use gridsafe_domain::access::UnitPath;
+use gridsafe_domain::orders::OrderType;
+use gridsafe_domain::tickets::{Busy, State, Times};
+use gridsafe_domain::time::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::decode::{code, opt_stamp, stamp};
+use crate::{Conn, StoreError, backend_of, bound, for_update, id_list, like, scope_clause};
+
+const T: &str = "tickets";
+
+/// A person named on a ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonRef {
+    pub id: i64,
+    /// 工号
+    pub code: String,
+    pub name: String,
+    pub contractor: Option<String>,
+}
+
+impl PersonRef {
+    pub fn label(&self) -> String {
+        format!("{} {}", self.code, self.name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CrewMember {
+    pub person: PersonRef,
+    pub acknowledged_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hazard {
+    pub id: i64,
+    pub hazard: String,
+    pub measure: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderLink {
+    pub order_id: String,
+    pub order_type: String,
+}
+
+/// A signed step, as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub step: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub person: Option<String>,
+    pub username: Option<String>,
+    pub channel: String,
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    pub at: String,
+    pub detail: Option<String>,
+}
+
+/// A ticket in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketRow {
+    pub id: i64,
+    pub number: String,
+    pub type_code: String,
+    pub type_name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub state: State,
+    pub work_kind: OrderType,
+    pub customer_id: Option<String>,
+    pub customer_name: Option<String>,
+    pub location: String,
+    pub planned_start: Timestamp,
+    pub planned_end: Timestamp,
+    pub extended_to: Option<Timestamp>,
+    pub leader: Option<String>,
+    pub verdict: Option<String>,
+    /// The signed 许可, 工作终结 and 终结/未执行/作废.
+    #[serde(skip)]
+    pub permitted: Option<Timestamp>,
+    #[serde(skip)]
+    pub work_ended: Option<Timestamp>,
+    #[serde(skip)]
+    pub finished: Option<Timestamp>,
+    #[serde(skip)]
+    pub unit_path: String,
+}
+
+impl TicketRow {
+    pub fn end(&self) -> Timestamp {
+        self.times().end()
+    }
+
+    pub fn times(&self) -> Times {
+        Times {
+            state: self.state,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            extended_to: self.extended_to,
+            permitted_at: self.permitted,
+            work_ended_at: self.work_ended,
+            finished_at: self.finished,
+        }
+    }
+
+    /// Left at 工作终结 past its validity: its permit giver has yet to close it.
+    pub fn close_overdue(&self, now: Timestamp) -> bool {
+        self.times().close_overdue(now)
+    }
+}
+
+const ROW_COLUMNS: &str = "t.id, t.number, t.type_code, tt.name AS type_name, t.unit_id, u.name AS unit_name, \
+    u.path AS unit_path, t.state, t.work_kind, t.customer_id, t.customer_name, t.location, t.planned_start, \
+    t.planned_end, t.extended_to, lp.code AS leader_code, lp.name AS leader_name, t.verdict, t.permitted_at, \
+    t.work_ended_at, t.finished_at";
+const ROW_FROM: &str = "tickets t JOIN ticket_types tt ON tt.code = t.type_code JOIN org_units u ON u.id = t.unit_id \
+    LEFT JOIN people lp ON lp.id = t.leader_id";
+
+fn row_from(r: &AnyRow) -> Result<TicketRow, StoreError> {
+    let leader = match (r.try_get::<Option<String>, _>("leader_code")?, r.try_get::<Option<String>, _>("leader_name")?)
+    {
+        (Some(code), Some(name)) => Some(format!("{code} {name}")),
+        _ => None,
+    };
+    Ok(TicketRow {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        type_code: r.try_get("type_code")?,
+        type_name: r.try_get("type_name")?,
+        unit_id: r.try_get("unit_id")?,
+        unit_name: r.try_get("unit_name")?,
+        unit_path: r.try_get("unit_path")?,
+        state: code(T, "state", r.try_get("state")?, State::from_code)?,
+        work_kind: code(T, "work_kind", r.try_get("work_kind")?, OrderType::parse)?,
+        customer_id: r.try_get("customer_id")?,
+        customer_name: r.try_get("customer_name")?,
+        location: r.try_get("location")?,
+        planned_start: stamp(T, "planned_start", r.try_get("planned_start")?)?,
+        planned_end: stamp(T, "planned_end", r.try_get("planned_end")?)?,
+        extended_to: opt_stamp(T, "extended_to", r.try_get("extended_to")?)?,
+        leader,
+        verdict: r.try_get("verdict")?,
+        permitted: opt_stamp(T, "permitted_at", r.try_get("permitted_at")?)?,
+        work_ended: opt_stamp(T, "work_ended_at", r.try_get("work_ended_at")?)?,
+        finished: opt_stamp(T, "finished_at", r.try_get("finished_at")?)?,
+    })
+}
+
+fn local(table: &'static str, column: &'static str, text: Option<String>) -> Result<Option<String>, StoreError> {
+    Ok(opt_stamp(table, column, text)?.map(|t| t.local_display()))
+}
+
+/// Which tickets a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub state: Option<State>,
+    /// A `LIKE` pattern over the number, customer, location and leader.
+    pub pattern: Option<String>,
+    /// Executed tickets without a verdict (the evaluation backlog).
+    pub unevaluated: bool,
+    /// Only tickets naming this person.
+    pub person: Option<i64>,
+}
+
+/// Tickets of the units in `scope`, newest first, at most `limit`.
+pub async fn list(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    filter: &Filter,
+    limit: u32,
+) -> Result<Vec<TicketRow>, StoreError> {
+    let (clause, mut binds) = scope_clause("u.path", scope, 1);
+    let mut sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE {clause}");
+    if let Some(state) = filter.state {
+        binds.push(state.code().to_owned());
+        sql.push_str(&format!(" AND t.state = ${}", binds.len()));
+    }
+    if filter.unevaluated {
+        sql.push_str(" AND t.state = 'closed' AND t.verdict IS NULL");
+    }
+    if let Some(pattern) = &filter.pattern {
+        binds.push(pattern.clone());
+        let n = binds.len();
+        let terms: Vec<String> = ["t.number", "t.customer_id", "t.customer_name", "t.location", "lp.name"]
+            .into_iter()
+            .map(|column| like(column, n))
+            .collect();
+        sql.push_str(&format!(" AND ({})", terms.join(" OR ")));
+    }
+    if let Some(person) = filter.person {
+        // An integer from the database, not user input.
+        sql.push_str(&format!(
+            " AND (t.issuer_id = {person} OR t.co_issuer_id = {person} OR t.leader_id = {person} OR t.permitter_id = {person} \
+             OR EXISTS (SELECT 1 FROM ticket_crew c WHERE c.ticket_id = t.id AND c.person_id = {person}))"
+        ));
+    }
+    sql.push_str(&format!(" ORDER BY t.planned_start DESC, t.id DESC LIMIT {}", limit.clamp(1, 100_000)));
+    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(row_from).collect()
+}
+
+/// A ticket's own row with the fields of its detail page; its lists come from [`lists`].
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub row: TicketRow,
+    pub content: String,
+    pub voltage_kv: Option<f64>,
+    pub issuer_id: Option<i64>,
+    pub co_issuer_id: Option<i64>,
+    pub co_signed_at: Option<String>,
+    pub leader_id: Option<i64>,
+    pub permitter_id: Option<i64>,
+    pub survey: Option<String>,
+    pub survey_at: Option<String>,
+    pub survey_by: Option<String>,
+    pub finished_at: Option<String>,
+    pub finish_reason: Option<String>,
+    pub evaluated_by: Option<String>,
+    pub evaluated_at: Option<String>,
+    pub evaluation_note: Option<String>,
+}
+
+/// Ticket `id`. With `hold`, its row is held until the transaction ends (PostgreSQL's
+/// `FOR UPDATE`; SQLite's write transaction holds everything), so a step decides on a ticket
+/// no one else is changing.
+pub async fn get(conn: &mut Conn, id: i64, hold: bool) -> Result<Option<Stored>, StoreError> {
+    if hold {
+        let lock = for_update(backend_of(conn));
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM tickets WHERE id = $1{lock}")))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ROW_COLUMNS}, t.content, t.voltage_kv, t.issuer_id, t.co_issuer_id, t.co_signed_at, t.leader_id, \
+         t.permitter_id, t.survey, t.survey_at, t.survey_by, t.finish_reason, t.evaluated_by, \
+         t.evaluated_at, t.evaluation_note FROM {ROW_FROM} WHERE t.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Stored {
+        row: row_from(&r)?,
+        content: r.try_get("content")?,
+        voltage_kv: r.try_get("voltage_kv")?,
+        issuer_id: r.try_get("issuer_id")?,
+        co_issuer_id: r.try_get("co_issuer_id")?,
+        co_signed_at: local(T, "co_signed_at", r.try_get("co_signed_at")?)?,
+        leader_id: r.try_get("leader_id")?,
+        permitter_id: r.try_get("permitter_id")?,
+        survey: r.try_get("survey")?,
+        survey_at: local(T, "survey_at", r.try_get("survey_at")?)?,
+        survey_by: r.try_get("survey_by")?,
+        finished_at: local(T, "finished_at", r.try_get("finished_at")?)?,
+        finish_reason: r.try_get("finish_reason")?,
+        evaluated_by: r.try_get("evaluated_by")?,
+        evaluated_at: local(T, "evaluated_at", r.try_get("evaluated_at")?)?,
+        evaluation_note: r.try_get("evaluation_note")?,
+    }))
+}
+
+/// What hangs off a ticket: crew, hazard points, orders, signed steps, evaluation marks.
+#[derive(Debug, Clone, Default)]
+pub struct Lists {
+    pub crew: Vec<CrewMember>,
+    pub hazards: Vec<Hazard>,
+    pub orders: Vec<OrderLink>,
+    pub steps: Vec<StepRecord>,
+    pub verdict_reasons: Vec<String>,
+}
+
+/// The lists of ticket `id`: five statements however long they are.
+pub async fn lists(conn: &mut Conn, id: i64) -> Result<Lists, StoreError> {
+    let crew = sqlx::query(
+        "SELECT p.id, p.code, p.name, c.name AS contractor, k.acknowledged_at FROM ticket_crew k \
+         JOIN people p ON p.id = k.person_id LEFT JOIN contractors c ON c.id = p.contractor_id \
+         WHERE k.ticket_id = $1 ORDER BY p.code",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CrewMember {
+            person: PersonRef {
+                id: r.try_get("id")?,
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                contractor: r.try_get("contractor")?,
+            },
+            acknowledged_at: local("ticket_crew", "acknowledged_at", r.try_get("acknowledged_at")?)?,
+        })
+    })
+    .collect::<Result<_, StoreError>>()?;
+    let hazards =
+        sqlx::query("SELECT id, hazard, measure FROM ticket_hazards WHERE ticket_id = $1 ORDER BY sort_order, id")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok(Hazard { id: r.try_get("id")?, hazard: r.try_get("hazard")?, measure: r.try_get("measure")? }))
+            .collect::<Result<_, StoreError>>()?;
+    let orders = sqlx::query("SELECT order_id, order_type FROM ticket_orders WHERE ticket_id = $1 ORDER BY order_id")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok(OrderLink { order_id: r.try_get("order_id")?, order_type: r.try_get("order_type")? }))
+        .collect::<Result<_, StoreError>>()?;
+    let steps = sqlx::query(
+        "SELECT s.step, s.from_state, s.to_state, p.code, p.name, s.username, s.channel, s.at, s.detail \
+         FROM ticket_steps s LEFT JOIN people p ON p.id = s.person_id WHERE s.ticket_id = $1 ORDER BY s.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        let person = match (r.try_get::<Option<String>, _>("code")?, r.try_get::<Option<String>, _>("name")?) {
+            (Some(c), Some(n)) => Some(format!("{c} {n}")),
+            _ => None,
+        };
+        Ok(StepRecord {
+            step: r.try_get("step")?,
+            from_state: r.try_get("from_state")?,
+            to_state: r.try_get("to_state")?,
+            person,
+            username: r.try_get("username")?,
+            channel: r.try_get("channel")?,
+            at: stamp("ticket_steps", "at", r.try_get("at")?)?.local_display(),
+            detail: r.try_get("detail")?,
+        })
+    })
+    .collect::<Result<_, StoreError>>()?;
+    let verdict_reasons =
+        sqlx::query_scalar("SELECT reason_code FROM ticket_eval_marks WHERE ticket_id = $1 ORDER BY reason_code")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(Lists { crew, hazards, orders, steps, verdict_reasons })
+}
+
+/// The people of `ids` as tickets name them, by id: one statement.
+pub async fn people(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, PersonRef>, StoreError> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT p.id, p.code, p.name, c.name AS contractor FROM people p LEFT JOIN contractors c ON c.id = p.contractor_id \
+         WHERE p.id IN ({})",
+        id_list(ids)
+    )))
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        let p = PersonRef {
+            id: r.try_get("id")?,
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            contractor: r.try_get("contractor")?,
+        };
+        Ok((p.id, p))
+    })
+    .collect()
+}
+
+/// The other tickets that hold any of `people` from `since` on, each for the span
+/// [`Times::holds`] gives (one definition for the lifecycle and the cross-audit): two
+/// statements however many tickets and crews.
+pub async fn busy(conn: &mut Conn, ticket_id: i64, people: &[i64], since: Timestamp) -> Result<Vec<Busy>, StoreError> {
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = id_list(people);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT t.id, t.number, t.state, t.planned_start, t.planned_end, t.extended_to, t.permitted_at, t.work_ended_at, \
+         t.finished_at, t.leader_id FROM tickets t \
+         WHERE t.id <> $1 AND t.state IN ('issued', 'received', 'permitted', 'started', 'interrupted', 'work_ended', 'closed') \
+         AND COALESCE(t.work_ended_at, t.extended_to, t.planned_end) > $2 \
+         AND (t.leader_id IN ({list}) OR EXISTS (SELECT 1 FROM ticket_crew c WHERE c.ticket_id = t.id AND c.person_id IN ({list})))"
+    )))
+    .bind(ticket_id)
+    .bind(since.to_db())
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+    let mut held: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT ticket_id, person_id FROM ticket_crew WHERE ticket_id IN ({})",
+        id_list(&ids)
+    )))
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        held.entry(r.try_get("ticket_id")?).or_default().push(r.try_get("person_id")?);
+    }
+    let mut out = Vec::new();
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        let mut people = held.remove(&id).unwrap_or_default();
+        people.extend(r.try_get::<Option<i64>, _>("leader_id")?);
+        let times = Times {
+            state: code(T, "state", r.try_get("state")?, State::from_code)?,
+            planned_start: stamp(T, "planned_start", r.try_get("planned_start")?)?,
+            planned_end: stamp(T, "planned_end", r.try_get("planned_end")?)?,
+            extended_to: opt_stamp(T, "extended_to", r.try_get("extended_to")?)?,
+            permitted_at: opt_stamp(T, "permitted_at", r.try_get("permitted_at")?)?,
+            work_ended_at: opt_stamp(T, "work_ended_at", r.try_get("work_ended_at")?)?,
+            finished_at: opt_stamp(T, "finished_at", r.try_get("finished_at")?)?,
+        };
+        out.extend(Busy::of(r.try_get("number")?, people, &times));
+    }
+    Ok(out)
+}
+
+/// Moves ticket `id` from `from` to `to`; false when it was no longer in `from`.
+pub async fn set_state(conn: &mut Conn, id: i64, from: State, to: State, at: Timestamp) -> Result<bool, StoreError> {
+    let changed = sqlx::query("UPDATE tickets SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
+        .bind(to.code())
+        .bind(at.to_db())
+        .bind(id)
+        .bind(from.code())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(changed == 1)
+}
+
+/// A stamp a lifecycle step leaves on the ticket besides its state.
+#[derive(Debug, Clone, Copy)]
+pub enum Stamp<'a> {
+    CoSigned,
+    Permitted,
+    WorkEnded,
+    Extended {
+        to: Timestamp,
+    },
+    /// 终结, 未执行 or 作废, with the reason given.
+    Finished {
+        reason: Option<&'a str>,
+    },
+    Acknowledged {
+        person: Option<i64>,
+    },
+    LeaderChanged {
+        to: i64,
+    },
+    CrewAdded {
+        person: i64,
+    },
+    CrewRemoved {
+        person: i64,
+    },
+}
+
+/// Writes what a step leaves on ticket `id` at `at`.
+pub async fn stamp_step(conn: &mut Conn, id: i64, what: Stamp<'_>, at: Timestamp) -> Result<(), StoreError> {
+    let at = at.to_db();
+    let q = match what {
+        Stamp::CoSigned => sqlx::query("UPDATE tickets SET co_signed_at = $1 WHERE id = $2").bind(at).bind(id),
+        Stamp::Permitted => sqlx::query("UPDATE tickets SET permitted_at = $1 WHERE id = $2").bind(at).bind(id),
+        Stamp::WorkEnded => sqlx::query("UPDATE tickets SET work_ended_at = $1 WHERE id = $2").bind(at).bind(id),
+        Stamp::Extended { to } => {
+            sqlx::query("UPDATE tickets SET extended_to = $1 WHERE id = $2").bind(to.to_db()).bind(id)
+        }
+        Stamp::Finished { reason } => {
+            sqlx::query("UPDATE tickets SET finished_at = $1, finish_reason = $2 WHERE id = $3")
+                .bind(at)
+                .bind(reason)
+                .bind(id)
+        }
+        Stamp::Acknowledged { person } => {
+            sqlx::query("UPDATE ticket_crew SET acknowledged_at = $1 WHERE ticket_id = $2 AND person_id = $3")
+                .bind(at)
+                .bind(id)
+                .bind(person)
+        }
+        Stamp::LeaderChanged { to } => {
+            sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1 AND person_id = $2")
+                .bind(id)
+                .bind(to)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("UPDATE tickets SET leader_id = $1 WHERE id = $2").bind(to).bind(id)
+        }
+        Stamp::CrewAdded { person } => {
+            sqlx::query("INSERT INTO ticket_crew (ticket_id, person_id) VALUES ($1, $2)").bind(id).bind(person)
+        }
+        Stamp::CrewRemoved { person } => {
+            sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1 AND person_id = $2").bind(id).bind(person)
+        }
+    };
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// A signature in `ticket_steps`: who, when, from which channel.
+#[derive(Debug, Clone)]
+pub struct Signature<'a> {
+    pub ticket_id: i64,
+    pub step: &'a str,
+    pub from: State,
+    pub to: State,
+    pub person: Option<i64>,
+    /// The account, unless a job signed.
+    pub username: Option<&'a str>,
+    pub channel: &'a str,
+    pub at: Timestamp,
+    pub detail: Option<&'a serde_json::Value>,
+}
+
+pub async fn sign(conn: &mut Conn, s: &Signature<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ticket_steps (ticket_id, step, from_state, to_state, person_id, username, channel, at, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(s.ticket_id)
+    .bind(s.step)
+    .bind(s.from.code())
+    .bind(s.to.code())
+    .bind(s.person)
+    .bind(s.username)
+    .bind(s.channel)
+    .bind(s.at.to_db())
+    .bind(s.detail.map(serde_json::Value::to_string))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A ticket still open past its validity.
+#[derive(Debug, Clone)]
+pub struct Overdue {
+    pub id: i64,
+    pub number: String,
+    pub unit_id: i64,
+    pub state: State,
+    pub end: Timestamp,
+}
+
+/// Open tickets whose validity (extension included) ended before `now`.
+pub async fn overdue(conn: &mut Conn, now: Timestamp) -> Result<Vec<Overdue>, StoreError> {
+    sqlx::query(
+        "SELECT t.id, t.number, t.unit_id, t.state, COALESCE(t.extended_to, t.planned_end) AS ends FROM tickets t \
+         WHERE t.state IN ('draft', 'issued', 'received', 'permitted', 'started', 'interrupted') \
+         AND COALESCE(t.extended_to, t.planned_end) < $1",
+    )
+    .bind(now.to_db())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Overdue {
+            id: r.try_get("id")?,
+            number: r.try_get("number")?,
+            unit_id: r.try_get("unit_id")?,
+            state: code(T, "state", r.try_get("state")?, State::from_code)?,
+            end: stamp(T, "planned_end", r.try_get("ends")?)?,
+        })
+    })
+    .collect()
+}
+
+/// Stamps a lapsed ticket 未执行 or 作废; false when its state changed meanwhile.
+pub async fn lapse(conn: &mut Conn, id: i64, from: State, to: State, at: Timestamp) -> Result<bool, StoreError> {
+    let changed = sqlx::query(
+        "UPDATE tickets SET state = $1, finished_at = $2, finish_reason = 'lapsed', updated_at = $2 WHERE id = $3 AND state = $4",
+    )
+    .bind(to.code())
+    .bind(at.to_db())
+    .bind(id)
+    .bind(from.code())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// A draft's fields, as checked by the use case.
+#[derive(Debug, Clone)]
+pub struct DraftFields<'a> {
+    pub unit_id: i64,
+    pub work_kind: OrderType,
+    pub customer_id: Option<&'a str>,
+    pub customer_name: Option<&'a str>,
+    pub location: &'a str,
+    pub content: &'a str,
+    pub voltage_kv: Option<f64>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub issuer: Option<i64>,
+    pub co_issuer: Option<i64>,
+    pub leader: Option<i64>,
+    pub permitter: Option<i64>,
+    /// The crew besides the leader.
+    pub crew: &'a [i64],
+    pub orders: &'a [(String, OrderType)],
+}
+
+/// A new draft numbered `number` of document type `type_code`, by `created_by`; its id.
+pub async fn insert_draft(
+    conn: &mut Conn,
+    number: &str,
+    type_code: &str,
+    created_by: &str,
+    d: &DraftFields<'_>,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tickets (number, type_code, unit_id, state, work_kind, location, content, planned_start, planned_end, \
+         created_by, created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, '', '', $5, $5, $6, $5, $5) RETURNING id",
+    )
+    .bind(number)
+    .bind(type_code)
+    .bind(d.unit_id)
+    .bind(d.work_kind.code())
+    .bind(at.to_db())
+    .bind(created_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    update_draft(conn, id, d, at).await?;
+    Ok(id)
+}
+
+/// Writes a draft's fields, crew and orders (only while it is a draft); false when it no
+/// longer is.
+pub async fn update_draft(conn: &mut Conn, id: i64, d: &DraftFields<'_>, at: Timestamp) -> Result<bool, StoreError> {
+    let changed = sqlx::query(
+        "UPDATE tickets SET unit_id = $1, work_kind = $2, customer_id = $3, customer_name = $4, location = $5, content = $6, \
+         voltage_kv = CAST($7 AS DOUBLE PRECISION), planned_start = $8, planned_end = $9, issuer_id = $10, co_issuer_id = $11, leader_id = $12, \
+         permitter_id = $13, co_signed_at = NULL, updated_at = $14 WHERE id = $15 AND state = 'draft'",
+    )
+    .bind(d.unit_id)
+    .bind(d.work_kind.code())
+    .bind(d.customer_id)
+    .bind(d.customer_name)
+    .bind(d.location)
+    .bind(d.content)
+    .bind(crate::real_text(d.voltage_kv))
+    .bind(d.start.to_db())
+    .bind(d.end.to_db())
+    .bind(d.issuer)
+    .bind(d.co_issuer)
+    .bind(d.leader)
+    .bind(d.permitter)
+    .bind(at.to_db())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1").bind(id).execute(&mut *conn).await?;
+    for p in d.crew.iter().filter(|p| Some(**p) != d.leader) {
+        sqlx::query("INSERT INTO ticket_crew (ticket_id, person_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(p)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("DELETE FROM ticket_orders WHERE ticket_id = $1").bind(id).execute(&mut *conn).await?;
+    for (order, kind) in d.orders {
+        sqlx::query("INSERT INTO ticket_orders (ticket_id, order_id, order_type) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(order)
+            .bind(kind.code())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Appends a hazard point with its measure after the ticket's last one; its id.
+pub async fn add_hazard(conn: &mut Conn, id: i64, hazard: &str, measure: &str) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO ticket_hazards (ticket_id, hazard, measure, sort_order) \
+         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM ticket_hazards WHERE ticket_id = $1)) RETURNING id",
+    )
+    .bind(id)
+    .bind(hazard)
+    .bind(measure)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Removes hazard point `hazard_id` of ticket `id`; false when it has no such point.
+pub async fn delete_hazard(conn: &mut Conn, id: i64, hazard_id: i64) -> Result<bool, StoreError> {
+    let gone = sqlx::query("DELETE FROM ticket_hazards WHERE id = $1 AND ticket_id = $2")
+        .bind(hazard_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(gone == 1)
+}
+
+/// Records the site survey (现场勘察记录) of ticket `id`.
+pub async fn record_survey(conn: &mut Conn, id: i64, record: &str, by: &str, at: Timestamp) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tickets SET survey = $1, survey_at = $2, survey_by = $3, updated_at = $2 WHERE id = $4")
+        .bind(record)
+        .bind(at.to_db())
+        .bind(by)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
