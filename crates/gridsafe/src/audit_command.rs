@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use gridsafe_crossaudit::engine::{Finding, Rule, Thresholds, audit};
 use gridsafe_crossaudit::export::read_export;
-use gridsafe_web::i18n::{Arg, Lang};
+use gridsafe_messages::{Arg, Lang};
 
-use crate::cli::{AuditArgs, AuditFormat};
+use crate::args::{AuditArgs, AuditFormat};
 use crate::commands::ProgressBar;
 
 /// Exit codes: 0 findings written, 1 the output could not be written, 2 bad input.

@@ -8,10 +8,10 @@ use std::time::Duration;
 use gridsafe_app::identity::{self, NewUser};
 use gridsafe_app::{App, RequestMeta, audit, jobs};
 use gridsafe_domain::access::{Channel, Principal, perm};
-use gridsafe_web::i18n::{Arg, Lang};
+use gridsafe_messages::{Arg, Lang};
 
 use crate::Settings;
-use crate::cli::{AuditLogCommand, CreateUserArgs};
+use crate::args::{AuditLogCommand, CreateUserArgs};
 use crate::startup::{self, StartError, StartOptions, SystemClock};
 
 pub(crate) fn cli_meta(what: &str) -> RequestMeta {
@@ -241,7 +241,7 @@ impl ProgressBar {
     }
 }
 
-pub async fn import_people(lang: Lang, settings: &Settings, args: crate::cli::ImportPeopleArgs) -> ExitCode {
+pub async fn import_people(lang: Lang, settings: &Settings, args: crate::args::ImportPeopleArgs) -> ExitCode {
     use gridsafe_app::people::{self, ImportOptions, Manage, Reach};
     let app = match open(settings).await {
         Ok(app) => app,
@@ -362,7 +362,7 @@ pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
 }
 
 /// `gridsafe tickets …`: the same use cases as the pages and the API.
-pub async fn tickets(lang: Lang, settings: &Settings, command: crate::cli::TicketsCommand) -> ExitCode {
+pub async fn tickets(lang: Lang, settings: &Settings, command: crate::args::TicketsCommand) -> ExitCode {
     use gridsafe_domain::access::perm;
     let app = match open(settings).await {
         Ok(app) => app,
@@ -372,7 +372,7 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::cli::Ticke
         }
     };
     match command {
-        crate::cli::TicketsCommand::Lapse => {
+        crate::args::TicketsCommand::Lapse => {
             match gridsafe_app::tickets::lapse_overdue(&app, &cli_meta("tickets lapse")).await {
                 Ok(n) => {
                     crate::say(
@@ -386,7 +386,7 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::cli::Ticke
                 }
             }
         }
-        crate::cli::TicketsCommand::Stats { month, out } => {
+        crate::args::TicketsCommand::Stats { month, out } => {
             let today = app.today();
             let month = match month.as_deref() {
                 None => {
@@ -449,7 +449,7 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::cli::Ticke
 }
 
 /// `gridsafe import marketing`: work orders and meter events, then the cross-audit.
-pub async fn import_marketing(lang: Lang, settings: &Settings, args: crate::cli::ImportMarketingArgs) -> ExitCode {
+pub async fn import_marketing(lang: Lang, settings: &Settings, args: crate::args::ImportMarketingArgs) -> ExitCode {
     let app = match open(settings).await {
         Ok(app) => app,
         Err(error) => {
@@ -507,7 +507,7 @@ pub async fn import_marketing(lang: Lang, settings: &Settings, args: crate::cli:
 
 /// `gridsafe import customers FILES`: the customer register, all or nothing; every problem named
 /// by file, line, column and value, exit 2.
-pub async fn import_customers(lang: Lang, settings: &Settings, args: crate::cli::ImportCustomersArgs) -> ExitCode {
+pub async fn import_customers(lang: Lang, settings: &Settings, args: crate::args::ImportCustomersArgs) -> ExitCode {
     let app = match open(settings).await {
         Ok(app) => app,
         Err(error) => {

@@ -2,6 +2,7 @@
 //!
 //! `main.rs` stays thin so that tests build exactly the application the binary runs.
 
+mod args;
 mod audit_command;
 pub mod cli;
 mod commands;

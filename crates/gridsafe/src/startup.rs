@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use gridsafe_app::App;
 use gridsafe_domain::time::{Clock, Timestamp};
+use gridsafe_messages::{Arg, Lang};
 use gridsafe_store::{Backend, Database, SchemaStatus, StoreError};
 use gridsafe_web::AppState;
-use gridsafe_web::i18n::{Arg, Lang};
 
 use crate::Settings;
 

@@ -37,11 +37,21 @@ async fn count(app: &TestApp, counter: &AtomicUsize, size: usize, day: u32) -> (
     }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     // Each crew member is busy earlier that day on a ticket of L2's.
-    let earlier = create(app, &c, draft(&f, "L2", &names, &format!("2026-11-{day:02} 06:00"), &format!("2026-11-{day:02} 08:00"))).await;
+    let earlier = create(
+        app,
+        &c,
+        draft(&f, "L2", &names, &format!("2026-11-{day:02} 06:00"), &format!("2026-11-{day:02} 08:00")),
+    )
+    .await;
     ok(app, &c.cookie_issuer, earlier, "issue").await;
     let mut crew_names = names.clone();
     crew_names.push("C1");
-    let id = create(app, &c, draft(&f, "L1", &crew_names, &format!("2026-11-{day:02} 09:00"), &format!("2026-11-{day:02} 17:00"))).await;
+    let id = create(
+        app,
+        &c,
+        draft(&f, "L1", &crew_names, &format!("2026-11-{day:02} 09:00"), &format!("2026-11-{day:02} 17:00")),
+    )
+    .await;
     let before = counter.load(Ordering::SeqCst);
     let r = step(app, &c.cookie_issuer, id, json!({"step": "issue"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -65,7 +75,10 @@ async fn a_ticket_step_runs_as_many_statements_whatever_the_crew() {
             Some(app) => count(&app, &counter, 12, 27).await,
             None => continue,
         };
-        eprintln!("{backend:?}: issue {} statements, receive {} (crew of 2), {:?} (crew of 13)", small.0, small.1, large);
+        eprintln!(
+            "{backend:?}: issue {} statements, receive {} (crew of 2), {:?} (crew of 13)",
+            small.0, small.1, large
+        );
         assert!(small.0 > 5, "{backend:?}: the counter sees the statements ({small:?})");
         assert_eq!(small, large, "{backend:?}: a crew of 13 costs what a crew of 2 does");
         assert!(small.0 <= 40, "{backend:?}: issuing runs {} statements", small.0);

@@ -21,6 +21,7 @@ pub mod hazards;
 pub mod headers;
 pub mod home;
 pub mod i18n;
+pub mod json;
 pub mod layout;
 pub mod people;
 pub mod routes;

@@ -23,10 +23,10 @@ pub use inspections::{
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use gridsafe_crossaudit::input::{Cell, Limits, RawTable};
 use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::customers::{self as register, COLUMNS, CustomerRecord};
 use gridsafe_domain::inspections::{self as cycles, CustomerFacts, CycleRule, DueState, Track};
+use gridsafe_sheet::{Cell, Limits, RawTable};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -432,12 +432,12 @@ fn cell_text(cell: &Cell) -> String {
 
 /// A file's problem as a row problem: where it is, and the bound when one was broken (never
 /// the oversized value itself).
-fn bound_problem(e: gridsafe_crossaudit::input::InputError) -> RowProblem {
+fn bound_problem(e: gridsafe_sheet::InputError) -> RowProblem {
     RowProblem {
         file: e.file,
         line: e.line.unwrap_or(0),
         column: e.column.unwrap_or_default(),
-        value: e.value.as_deref().map(gridsafe_crossaudit::input::quoted).unwrap_or_default(),
+        value: e.value.as_deref().map(gridsafe_sheet::quoted).unwrap_or_default(),
         message: e.problem.message_key(),
     }
 }
@@ -456,11 +456,11 @@ fn read_files(files: &[(String, Vec<u8>)]) -> Result<Vec<RawTable>, Vec<RowProbl
     for (name, bytes) in files {
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         match ext.as_str() {
-            "csv" => match gridsafe_crossaudit::input::read_csv(name, bytes, &Limits::default()) {
+            "csv" => match gridsafe_sheet::read_csv(name, bytes, &Limits::default()) {
                 Ok(t) => tables.push(t),
                 Err(e) => problems.push(bound_problem(e)),
             },
-            "xlsx" => match gridsafe_crossaudit::input::read_xlsx(name, bytes, &Limits::default()) {
+            "xlsx" => match gridsafe_sheet::read_xlsx(name, bytes, &Limits::default()) {
                 Ok(sheets) => tables.extend(sheets.into_iter().map(|(_, t)| t)),
                 Err(e) => problems.push(bound_problem(e)),
             },
@@ -512,10 +512,8 @@ pub async fn check_register(
     let mut records: Vec<(CustomerRecord, i64)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for t in &tables {
-        let positions: Vec<Option<usize>> = COLUMNS
-            .iter()
-            .map(|c| t.headers.iter().position(|h| h.trim().eq_ignore_ascii_case(c.key) || h.trim() == c.zh))
-            .collect();
+        let positions: Vec<Option<usize>> =
+            COLUMNS.iter().map(|c| gridsafe_sheet::column(&t.headers, c.key, c.zh)).collect();
         if let Some(c) = COLUMNS.iter().zip(&positions).find(|(c, p)| c.required && p.is_none()).map(|(c, _)| c) {
             problems.push(RowProblem {
                 file: t.source.clone(),

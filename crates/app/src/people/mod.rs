@@ -125,7 +125,7 @@ pub(crate) fn parse_day(
     text: &str,
     problems: &mut Vec<crate::FieldProblem>,
 ) -> Option<chrono::NaiveDate> {
-    let parsed = gridsafe_crossaudit::input::parse_date(&gridsafe_crossaudit::input::Cell::Text(text.to_owned())).ok();
+    let parsed = gridsafe_sheet::parse_date(&gridsafe_sheet::Cell::Text(text.to_owned())).ok();
     if parsed.is_none() {
         problems.push(crate::FieldProblem::new(field, "field-date"));
     }

@@ -245,8 +245,8 @@ struct Draft {
 }
 
 fn local_time(field: &'static str, text: &str, problems: &mut Vec<FieldProblem>) -> Option<Timestamp> {
-    let cell = gridsafe_crossaudit::input::Cell::Text(text.trim().to_owned());
-    match gridsafe_crossaudit::input::parse_datetime(&cell) {
+    let cell = gridsafe_sheet::Cell::Text(text.trim().to_owned());
+    match gridsafe_sheet::parse_datetime(&cell) {
         Ok(local) => Some(Timestamp::from_local(local)),
         Err(_) => {
             problems.push(FieldProblem::new(field, "field-datetime").with("value", text.trim()));

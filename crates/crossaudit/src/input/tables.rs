@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 pub use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 
-use super::values::parse_date;
 use super::{Cell, InputError, Problem, RawRow, RawTable};
+use gridsafe_sheet::parse_date;
 
 /// Which table a file or sheet holds, from its name (English or Chinese, without extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,10 +84,8 @@ struct Layout<'a> {
 
 impl<'a> Layout<'a> {
     fn new(table: &'a RawTable, columns: &'static [Column]) -> Result<Self, InputError> {
-        let positions: Vec<Option<usize>> = columns
-            .iter()
-            .map(|c| table.headers.iter().position(|h| h.eq_ignore_ascii_case(c.en) || h == c.zh))
-            .collect();
+        let positions: Vec<Option<usize>> =
+            columns.iter().map(|c| gridsafe_sheet::column(&table.headers, c.en, c.zh)).collect();
         if let Some((c, _)) = columns.iter().zip(&positions).find(|(c, p)| c.required && p.is_none()) {
             return Err(InputError {
                 column: Some(format!("{} / {}", c.en, c.zh)),
@@ -129,7 +127,7 @@ impl<'a> Layout<'a> {
     }
 
     fn datetime(&self, row: &RawRow, index: usize) -> Result<chrono::NaiveDateTime, InputError> {
-        super::values::parse_datetime(self.cell(row, index)).map_err(|p| self.error(row, index, p))
+        gridsafe_sheet::parse_datetime(self.cell(row, index)).map_err(|p| self.error(row, index, p))
     }
 
     fn opt_datetime(&self, row: &RawRow, index: usize) -> Result<Option<chrono::NaiveDateTime>, InputError> {
@@ -137,7 +135,7 @@ impl<'a> Layout<'a> {
     }
 
     fn list(&self, row: &RawRow, index: usize) -> Vec<String> {
-        super::values::parse_list(&self.cell(row, index).text())
+        gridsafe_sheet::parse_list(&self.cell(row, index).text())
     }
 
     fn enumerated<T: Copy>(&self, row: &RawRow, index: usize, values: &[(&str, &str, T)]) -> Result<T, InputError> {

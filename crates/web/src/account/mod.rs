@@ -183,7 +183,7 @@ async fn password_page(
     auth.require_session(&state).await?;
     Ok(render(&PasswordPage {
         forced: auth.user.must_change_password,
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         errors: Vec::new(),
         done: q.done.is_some(),
     }))
@@ -219,7 +219,7 @@ async fn password_submit(
     };
     let mut response = render(&PasswordPage {
         forced: auth.user.must_change_password,
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         errors,
         done: false,
     });
@@ -253,7 +253,7 @@ async fn tokens_view(
     let tokens = identity::list_tokens(state.app(), &auth.user).await?;
     let held = auth.user.principal.permissions().into_iter().map(Permission::code).collect();
     Ok(render(&TokensPage {
-        chrome: Chrome::for_user(ctx, auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         tokens,
         held,
         created,

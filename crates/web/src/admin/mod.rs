@@ -65,7 +65,7 @@ async fn units_page(State(state): State<AppState>, ctx: PageContext, auth: Auth)
     let cap = auth.require::<perm::UnitsManage>(&state).await?;
     let units = identity::list_units(state.app(), cap.scope()).await?;
     Ok(render(&UnitsPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         options: unit_options(&units),
         units,
         kinds: UnitKind::ALL.iter().map(|k| k.code()).collect(),
@@ -148,7 +148,7 @@ async fn users_view(
         None => Vec::new(),
     };
     Ok(render(&UsersPage {
-        chrome: Chrome::for_user(ctx, auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         users,
         q,
         can_manage: manage.is_some(),
@@ -219,7 +219,7 @@ async fn user_view(
         None => Vec::new(),
     };
     Ok(render(&UserPage {
-        chrome: Chrome::for_user(ctx, auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         account: user,
         can_manage: manage.is_some(),
         roles: identity::list_roles(state.app()).await?,
@@ -322,7 +322,7 @@ struct RolesPage {
 async fn roles_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
     auth.require::<perm::RolesManage>(&state).await?;
     Ok(render(&RolesPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         roles: identity::list_roles(state.app()).await?,
         permissions: Permission::ALL.to_vec(),
     }))

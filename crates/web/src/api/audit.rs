@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::json::ApiQuery;
+use crate::json::ApiQuery;
 use gridsafe_app::audit::{self, EventRecord};
 use gridsafe_domain::access::perm;
 use serde::Serialize;

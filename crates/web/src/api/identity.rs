@@ -9,10 +9,10 @@ use gridsafe_domain::access::perm;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 
 /// The caller.
 #[derive(Debug, Serialize, ToSchema)]
@@ -100,7 +100,7 @@ pub struct UnitIn {
     pub kind: UnitKindIn,
     /// The parent unit; omit only for a top-level unit.
     #[schema(minimum = 1)]
-    #[serde(default, deserialize_with = "super::json::whole::opt_i64")]
+    #[serde(default, deserialize_with = "crate::json::whole::opt_i64")]
     pub parent_id: Option<i64>,
 }
 
@@ -220,7 +220,7 @@ pub struct UserIn {
     #[schema(pattern = "\\S", max_length = 100, example = "张伟")]
     pub display_name: String,
     #[schema(minimum = 1)]
-    #[serde(deserialize_with = "super::json::whole::i64")]
+    #[serde(deserialize_with = "crate::json::whole::i64")]
     pub unit_id: i64,
 }
 
@@ -266,7 +266,7 @@ pub struct RoleIn {
     pub role: String,
     /// The unit the role is held at (it reaches the units below too).
     #[schema(minimum = 1)]
-    #[serde(deserialize_with = "super::json::whole::i64")]
+    #[serde(deserialize_with = "crate::json::whole::i64")]
     pub unit_id: i64,
 }
 
@@ -371,7 +371,7 @@ pub struct TokenIn {
     pub permissions: Vec<String>,
     /// Days until the token expires (at most `security.api_token_max_days`, 365 by default).
     #[schema(minimum = 1, maximum = 365, example = 90)]
-    #[serde(deserialize_with = "super::json::whole::u32")]
+    #[serde(deserialize_with = "crate::json::whole::u32")]
     pub valid_days: u32,
 }
 
@@ -385,7 +385,7 @@ pub struct CreatedToken {
 /// The schema of a list of permission codes, generated from the one enum in the domain.
 fn permission_codes() -> utoipa::openapi::schema::Array {
     let codes = gridsafe_domain::access::Permission::ALL.iter().map(|p| p.code());
-    utoipa::openapi::schema::ArrayBuilder::new().items(super::one_of(codes)).min_items(Some(1)).build()
+    utoipa::openapi::schema::ArrayBuilder::new().items(crate::json::one_of(codes)).min_items(Some(1)).build()
 }
 
 /// Creates an API token with a subset of the caller's permissions.

@@ -17,7 +17,6 @@ use utoipa_axum::routes;
 
 mod audit;
 mod identity;
-pub mod json;
 
 use crate::AppState;
 use crate::error::ErrorEnvelope;
@@ -100,12 +99,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::customers::api::hazards))
         .routes(routes!(crate::customers::api::hazard))
         .routes(routes!(crate::customers::api::step))
-}
-
-/// A string schema that takes only `values` (for a parameter's or field's `schema_with`).
-pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).build()
 }
 
 /// The OpenAPI document, as generated from the routes.

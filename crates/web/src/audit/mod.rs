@@ -97,7 +97,7 @@ async fn audit_page(
         })
         .collect::<Vec<_>>()
         .join("&");
-    Ok(render(&AuditPage { chrome: Chrome::for_user(ctx, &auth), q, events, next_before, query_string }))
+    Ok(render(&AuditPage { chrome: Chrome::for_user(ctx, &auth.user), q, events, next_before, query_string }))
 }
 
 #[derive(Template)]
@@ -125,7 +125,7 @@ async fn verify_page(State(state): State<AppState>, ctx: PageContext, auth: Auth
     let report = audit::verify(state.app()).await?;
     Ok(render(&VerifyPage {
         problem: problem_text(ctx.lang, &report),
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         report,
         key_id: state.app().signer().key_id().to_owned(),
     }))

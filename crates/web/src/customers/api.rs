@@ -11,24 +11,24 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::api::json::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 
 fn invalid(field: &'static str) -> AppError {
     AppError::from(gridsafe_app::AppError::invalid(field, "field-invalid"))
 }
 
 fn due_values() -> utoipa::openapi::schema::Object {
-    crate::api::one_of(["overdue", "due"])
+    crate::json::one_of(["overdue", "due"])
 }
 
 fn state_values() -> utoipa::openapi::schema::Object {
-    crate::api::one_of(crate::hazards::STATES)
+    crate::json::one_of(crate::hazards::STATES)
 }
 
 fn responsibility_values() -> utoipa::openapi::schema::Object {
-    crate::api::one_of(["grid", "customer"])
+    crate::json::one_of(["grid", "customer"])
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -135,7 +135,7 @@ pub async fn list(
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     let unit_id = match q.unit_id.as_deref() {
         None => None,
-        Some(t) => Some(crate::api::json::whole(t).ok_or_else(|| invalid("unit_id"))?),
+        Some(t) => Some(crate::json::whole(t).ok_or_else(|| invalid("unit_id"))?),
     };
     let due = match q.due.as_deref() {
         None => None,

@@ -132,7 +132,7 @@ async fn list_page(
         crate::auth::url_encode(&q.due)
     );
     Ok(render(&ListPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         customers,
         units,
         can_manage: auth.user.principal.authorize::<perm::CustomersManage>().is_ok(),
@@ -231,13 +231,13 @@ impl ImportPage {
 
 async fn import_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
     auth.require::<perm::CustomersManage>(&state).await?;
-    Ok(render(&ImportPage::new(Chrome::for_user(ctx, &auth))))
+    Ok(render(&ImportPage::new(Chrome::for_user(ctx, &auth.user))))
 }
 
 /// The problems of a refused register, as a 422 page.
 fn refused(ctx: PageContext, auth: &Auth, problems: &[customers::RowProblem]) -> Response {
     let lang = ctx.lang;
-    let mut page = ImportPage::new(Chrome::for_user(ctx, auth));
+    let mut page = ImportPage::new(Chrome::for_user(ctx, &auth.user));
     page.problems = problems.iter().take(200).map(|p| row_problem(lang, p)).collect();
     let mut response = render(&page);
     *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -260,7 +260,7 @@ async fn import(
     };
     let token = gridsafe_app::people::store_upload(state.app(), cap.actor(), &auth.meta, &files).await?;
     let rows = checked.rows().take(200).map(|(no, name, new)| (no.to_owned(), name.to_owned(), new)).collect();
-    let mut page = ImportPage::new(Chrome::for_user(ctx, &auth));
+    let mut page = ImportPage::new(Chrome::for_user(ctx, &auth.user));
     page.preview = Some(Preview { counts: checked.counts(), rows, token });
     Ok(render(&page))
 }
@@ -282,7 +282,7 @@ async fn confirm_import(
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let result = customers::apply_register(app, &cap, &auth.meta, &names, checked).await?;
     gridsafe_app::people::forget_upload(app, &token).await?;
-    let mut page = ImportPage::new(Chrome::for_user(ctx, &auth));
+    let mut page = ImportPage::new(Chrome::for_user(ctx, &auth.user));
     page.result = Some(result);
     Ok(render(&page))
 }
@@ -386,7 +386,7 @@ async fn form(state: &AppState, ctx: PageContext, auth: &Auth, c: Option<Custome
         fields: form_fields(lang, c.as_ref()),
         id: c.as_ref().map(|c| c.id),
         unit_id: c.as_ref().map_or(auth.user.unit_id, |c| c.unit_id),
-        chrome: Chrome::for_user(ctx, auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         units,
         industries: &INDUSTRIES,
     }))
@@ -474,7 +474,7 @@ async fn detail_page(
         customers::list_seals(app, &cap, None, false).await?.into_iter().filter(|s| s.customer_id == id).collect();
     let p = &auth.user.principal;
     Ok(render(&DetailPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         inspections: customers::inspections_of(app, &cap, id).await?,
         hazards: customers::list_hazards(app, &cap, &filter).await?,
         seals,
@@ -520,7 +520,7 @@ async fn inspect_page(
     let c = auth.checked(&state, customers::customer(app, &cap, id).await).await?;
     let today = app.today();
     Ok(render(&InspectPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         inspectors: customers::inspector_choices(app, &cap, c.record.voltage_kv, today).await?,
         sections: sections(customers::checklist(app).await?),
         today: today.to_string(),
@@ -581,7 +581,7 @@ async fn inspection_page(
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     let d = auth.checked(&state, customers::inspection(state.app(), &cap, id).await).await?;
     Ok(render(&InspectionPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         d,
         can_record: auth.user.principal.authorize::<perm::InspectionsRecord>().is_ok(),
         today: state.app().today().to_string(),
@@ -607,7 +607,7 @@ async fn notice_page(
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     let d = auth.checked(&state, customers::inspection(state.app(), &cap, id).await).await?;
     Ok(render(&NoticePage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         d,
         copies: ["notice-copy-customer", "notice-copy-file"],
     }))
@@ -735,7 +735,7 @@ async fn plan_page(
         d.map(|d| d.format("%Y-%m").to_string()).unwrap_or_default()
     };
     Ok(render(&PlanPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         units: crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?),
         previous: shift(-1),
         next: shift(1),
@@ -775,7 +775,7 @@ async fn settings_page(State(state): State<AppState>, ctx: PageContext, auth: Au
     auth.require::<perm::CustomersView>(&state).await?;
     let app = state.app();
     Ok(render(&SettingsPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         cycles: customers::cycle_table(app).await?,
         sections: sections(customers::checklist(app).await?),
         grades: customers::grades(app).await?,

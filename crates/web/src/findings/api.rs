@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::api::json::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FindingOut {
@@ -38,7 +38,7 @@ pub struct FindingOut {
 }
 
 fn states() -> utoipa::openapi::schema::Object {
-    crate::api::one_of(FindingState::ALL.iter().map(|s| s.code()))
+    crate::json::one_of(FindingState::ALL.iter().map(|s| s.code()))
 }
 
 impl From<FindingRow> for FindingOut {
@@ -93,7 +93,7 @@ pub async fn list(
     let unit_id = match q.unit_id.as_deref() {
         None => None,
         Some(text) => Some(
-            crate::api::json::whole(text)
+            crate::json::whole(text)
                 .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("unit_id", "field-invalid")))?,
         ),
     };

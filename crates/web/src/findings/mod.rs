@@ -95,7 +95,7 @@ async fn list_page(
     let query_string = format!("rule={}&state={}&month={}&unit={}", q.rule, q.state, q.month, q.unit);
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
     Ok(render(&ListPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         findings: rows,
         rules: Rule::ALL.iter().map(|r| (r.code(), r.chinese())).collect(),
         states: FindingState::ALL.iter().map(|s| s.code()).collect(),
@@ -168,7 +168,7 @@ async fn detail_page(
         auth.user.principal.authorize::<perm::FindingsReview>().is_ok() && d.finding.state == FindingState::Open;
     let days = i64::from(state.app().crossaudit_config().task_days);
     Ok(render(&DetailPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         rule_name: rule_name(&d.finding.rule),
         source: rule_source(&d.finding.rule),
         can_review,
@@ -216,7 +216,7 @@ struct ImportPage {
 async fn import_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
     let cap = auth.require::<perm::MarketingImport>(&state).await?;
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
-    Ok(render(&ImportPage { chrome: Chrome::for_user(ctx, &auth), units }))
+    Ok(render(&ImportPage { chrome: Chrome::for_user(ctx, &auth.user), units }))
 }
 
 #[derive(Template)]
@@ -246,7 +246,7 @@ async fn import(
     let lang = ctx.lang;
     let page = match outcome {
         Ok(result) => ImportedPage {
-            chrome: Chrome::for_user(ctx, &auth),
+            chrome: Chrome::for_user(ctx, &auth.user),
             result: Some(result),
             problems: Vec::new(),
             more_problems: 0,
@@ -254,7 +254,7 @@ async fn import(
         Err(errors) => ImportedPage {
             problems: errors.iter().take(200).map(|e| crate::people::problem_line(lang, e)).collect(),
             more_problems: errors.len().saturating_sub(200),
-            chrome: Chrome::for_user(ctx, &auth),
+            chrome: Chrome::for_user(ctx, &auth.user),
             result: None,
         },
     };
@@ -344,7 +344,7 @@ async fn kpi_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -
         })
         .collect();
     let xs = months.iter().enumerate().map(|(i, m)| (m[5..].to_owned(), x(i))).collect();
-    Ok(render(&KpiPage { chrome: Chrome::for_user(ctx, &auth), rows, months, series, max, xs }))
+    Ok(render(&KpiPage { chrome: Chrome::for_user(ctx, &auth.user), rows, months, series, max, xs }))
 }
 
 #[derive(Template)]
@@ -359,7 +359,7 @@ async fn tasks_page(State(state): State<AppState>, ctx: PageContext, auth: Auth)
     let cap = auth.require::<perm::FindingsView>(&state).await?;
     let tasks = findings::list_tasks(state.app(), &cap, false).await?;
     let can_close = auth.user.principal.authorize::<perm::FindingsReview>().is_ok();
-    Ok(render(&TasksPage { chrome: Chrome::for_user(ctx, &auth), tasks, can_close }))
+    Ok(render(&TasksPage { chrome: Chrome::for_user(ctx, &auth.user), tasks, can_close }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -115,7 +115,7 @@ async fn list_page(
         crate::auth::url_encode(&q.source)
     );
     Ok(render(&ListPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         hazards,
         grades: customers::grades(state.app()).await?,
         query_string,
@@ -212,7 +212,7 @@ async fn new_page(
         None => None,
     };
     Ok(render(&NewPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         customer,
         inspection,
         grades: customers::grades(app).await?,
@@ -299,7 +299,7 @@ async fn detail_page(
     let p = &auth.user.principal;
     let from_finding = d.hazard.source_kind == "finding";
     Ok(render(&DetailPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         can_record: p.authorize::<perm::InspectionsRecord>().is_ok()
             || (from_finding && p.authorize::<perm::FindingsReview>().is_ok()),
         can_review: p.authorize::<perm::HazardsReview>().is_ok(),
@@ -465,7 +465,7 @@ async fn notice_page(
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     let d = auth.checked(&state, customers::hazard(state.app(), &cap, id).await).await?;
     Ok(render(&NoticePage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         d,
         copies: ["notice-copy-customer", "notice-copy-file"],
     }))
@@ -538,7 +538,7 @@ async fn seals_page(
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     let app = state.app();
     Ok(render(&SealsPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         seals: customers::list_seals(app, &cap, q.unit.trim().parse().ok(), q.sealed == "1").await?,
         can_record: auth.user.principal.authorize::<perm::InspectionsRecord>().is_ok(),
         units: crate::admin::unit_options(&gridsafe_app::identity::list_units(app, cap.scope()).await?),
@@ -615,7 +615,7 @@ async fn dashboard_page(State(state): State<AppState>, ctx: PageContext, auth: A
             )
         })
         .collect();
-    Ok(render(&DashboardPage { chrome: Chrome::for_user(ctx, &auth), rows, bars, max, rates }))
+    Ok(render(&DashboardPage { chrome: Chrome::for_user(ctx, &auth.user), rows, bars, max, rates }))
 }
 
 /// The dashboard as `.xlsx`: one row per unit, and one per unit, grade and responsibility.

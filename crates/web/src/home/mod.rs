@@ -91,7 +91,7 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
         expiring,
         expiring_days: days,
         display_name: auth.user.display_name.clone(),
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         version: env!("CARGO_PKG_VERSION"),
         backend: state.db().backend().name(),
         schema_version,

@@ -7,9 +7,9 @@ use axum::response::{Html, IntoResponse, Response};
 use gridsafe_domain::access::Permission;
 
 use crate::assets;
-use crate::auth::Auth;
 use crate::context::PageContext;
 use crate::i18n::{Arg, Lang};
+use gridsafe_app::identity::CurrentUser;
 
 /// One entry of the main navigation. Entries appear as business modules land.
 #[derive(Debug, Clone)]
@@ -64,9 +64,9 @@ impl Chrome {
     }
 
     /// The layout for a signed-in user: navigation by their permissions.
-    pub fn for_user(ctx: PageContext, auth: &Auth) -> Self {
+    pub fn for_user(ctx: PageContext, user: &CurrentUser) -> Self {
         let lang = ctx.lang;
-        let held = auth.user.principal.permissions();
+        let held = user.principal.permissions();
         let path = ctx.path;
         let nav = NAV
             .iter()
@@ -77,8 +77,7 @@ impl Chrome {
                 active: if *href == "/" { path == "/" } else { path.starts_with(href) },
             })
             .collect();
-        let user =
-            Some(UserBadge { display_name: auth.user.display_name.clone(), username: auth.user.username.clone() });
+        let user = Some(UserBadge { display_name: user.display_name.clone(), username: user.username.clone() });
         Self { lang, nonce: ctx.nonce, path, nav, user }
     }
 

@@ -14,11 +14,11 @@ use utoipa::ToSchema;
 
 use super::{Refusal, contractor_view_reach, documents_reach, refusal};
 use crate::AppState;
-use crate::api::json::{ApiJson, ApiPath};
 use crate::auth::Auth;
 use crate::context::PageContext;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::i18n::Lang;
+use crate::json::{ApiJson, ApiPath};
 use crate::layout::{Chrome, render};
 use crate::routes::Routes;
 
@@ -55,7 +55,7 @@ async fn list_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) 
         None => Vec::new(),
     };
     Ok(render(&ListPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         contractors,
         can_manage: manage.is_some(),
         units,
@@ -155,7 +155,7 @@ async fn detail_page(
     let can_documents = manage.is_some() || reach.contractor() == Some(id);
     Ok(render(&DetailPage {
         refusals: refusals.iter().map(|v| refusal(ctx.lang, v)).collect(),
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         agreements: people::agreements_of(state.app(), id).await?,
         ratings: people::ratings_of(state.app(), id).await?,
         workers,

@@ -5,8 +5,8 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use gridsafe_app::people::{self, Counts, ImportOptions};
-use gridsafe_crossaudit::input::InputError;
 use gridsafe_domain::access::perm;
+use gridsafe_sheet::InputError;
 use serde::Deserialize;
 
 use super::manage_reach;
@@ -43,7 +43,7 @@ async fn importer(
 async fn form_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
     let cap = importer(&state, &auth).await?;
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
-    Ok(render(&FormPage { chrome: Chrome::for_user(ctx, &auth), units }))
+    Ok(render(&FormPage { chrome: Chrome::for_user(ctx, &auth.user), units }))
 }
 
 /// One problem of a file, in words.
@@ -56,7 +56,7 @@ pub fn problem_line(lang: Lang, e: &InputError) -> String {
         place.push_str(&lang.t_args("input-at-column", &[("column", Arg::from(column.as_str()))]));
     }
     let first_line = match e.problem {
-        gridsafe_crossaudit::input::Problem::Duplicate { first_line } => i64::try_from(first_line).unwrap_or(0),
+        gridsafe_sheet::Problem::Duplicate { first_line } => i64::try_from(first_line).unwrap_or(0),
         _ => 0,
     };
     let what = lang.t_args(
@@ -96,7 +96,7 @@ async fn preview(
     let lang = ctx.lang;
     let problems: Vec<String> = plan.errors.iter().take(200).map(|e| problem_line(lang, e)).collect();
     Ok(render(&PreviewPage {
-        chrome: Chrome::for_user(ctx, auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         token,
         more_problems: plan.errors.len().saturating_sub(200),
         problems,

@@ -17,11 +17,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Refusal, kind_name, manage_reach, refusal, view_reach};
 use crate::AppState;
-use crate::api::json::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::Auth;
 use crate::context::PageContext;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::i18n::Lang;
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::layout::{Chrome, render};
 use crate::routes::Routes;
 
@@ -68,7 +68,7 @@ async fn list_page(
     let manage = manage_reach_quiet(&state, &auth).await;
     let (units, contractors) = form_choices(&state, &auth).await?;
     Ok(render(&ListPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         people,
         q,
         can_manage: manage.is_some(),
@@ -238,7 +238,7 @@ async fn detail_page(
     let can_manage = manage_reach_quiet(&state, &auth).await.is_some();
     let (units, contractors) = form_choices(&state, &auth).await?;
     Ok(render(&DetailPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         qualifications: people::qualifications_of(state.app(), id).await?,
         person,
         roles,
@@ -401,7 +401,7 @@ async fn expiring_page(
     Query(q): Query<DaysQuery>,
 ) -> Result<Response, AppError> {
     let (items, days) = expiring_items(&state, &auth, q.days).await?;
-    Ok(render(&ExpiringPage { chrome: Chrome::for_user(ctx, &auth), items, days }))
+    Ok(render(&ExpiringPage { chrome: Chrome::for_user(ctx, &auth.user), items, days }))
 }
 
 async fn expiring_export(
@@ -555,10 +555,10 @@ pub mod api {
         #[schema(pattern = "\\S", max_length = 100, example = "张伟")]
         pub name: String,
         #[schema(minimum = 1)]
-        #[serde(deserialize_with = "crate::api::json::whole::i64")]
+        #[serde(deserialize_with = "crate::json::whole::i64")]
         pub unit_id: i64,
         #[schema(minimum = 1)]
-        #[serde(default, deserialize_with = "crate::api::json::whole::opt_i64")]
+        #[serde(default, deserialize_with = "crate::json::whole::opt_i64")]
         pub contractor_id: Option<i64>,
         #[schema(pattern = "^[0-9+ -]{0,20}$")]
         #[serde(default)]
@@ -606,11 +606,11 @@ pub mod api {
         pub valid_to: String,
         /// For `inspector`: 1, 2 or 3.
         #[schema(minimum = 1, maximum = 3)]
-        #[serde(default, deserialize_with = "crate::api::json::whole::opt_i64")]
+        #[serde(default, deserialize_with = "crate::json::whole::opt_i64")]
         pub level: Option<i64>,
         /// For `safety_exam`: the score (0–100) and whether it was passed.
         #[schema(minimum = 0, maximum = 100)]
-        #[serde(default, deserialize_with = "crate::api::json::whole::opt_i64")]
+        #[serde(default, deserialize_with = "crate::json::whole::opt_i64")]
         pub score: Option<i64>,
         #[serde(default = "yes")]
         pub passed: bool,

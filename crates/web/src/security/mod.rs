@@ -40,7 +40,7 @@ async fn accounts_page(State(state): State<AppState>, ctx: PageContext, auth: Au
         .partition(|u| u.status != identity::UserStatus::Active);
     let security = state.app().security();
     Ok(render(&AccountsPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         attention,
         others,
         dormant_days: security.dormant_after_days,

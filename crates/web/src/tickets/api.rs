@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::api::json::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
+use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::people::person_api::Created;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,7 +88,7 @@ pub struct TicketOut {
 }
 
 fn states() -> utoipa::openapi::schema::Object {
-    crate::api::one_of(TicketState::ALL.iter().map(|s| s.code()))
+    crate::json::one_of(TicketState::ALL.iter().map(|s| s.code()))
 }
 
 impl From<TicketRow> for TicketOut {
@@ -280,7 +280,7 @@ pub struct TicketIn {
     #[schema(example = "low_voltage")]
     pub type_code: String,
     #[schema(minimum = 1)]
-    #[serde(deserialize_with = "crate::api::json::whole::i64")]
+    #[serde(deserialize_with = "crate::json::whole::i64")]
     pub unit_id: i64,
     /// The kind of work, an order type; picks the hazard templates.
     #[schema(example = "meter_install")]

@@ -46,7 +46,7 @@ async fn page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
     auth.require::<perm::TicketsView>(&state).await?;
     let app = state.app();
     Ok(render(&Page {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         types: tickets::document_types(app).await?,
         templates: tickets::hazard_templates(app, None).await?,
         reasons: tickets::eval_reasons(app).await?,

@@ -94,7 +94,7 @@ async fn list_page(
     let rows = tickets::list_tickets(state.app(), &cap, &filter, 500).await?;
     let held = auth.user.principal.permissions();
     Ok(render(&ListPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         tickets: rows,
         q: q.q,
         state: q.state,
@@ -225,7 +225,7 @@ async fn new_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -
         leader: own_code(&state, &auth).await?,
         ..TicketForm::default()
     };
-    Ok(render(&NewPage { chrome: Chrome::for_user(ctx, &auth), form, choices: Some(choices) }))
+    Ok(render(&NewPage { chrome: Chrome::for_user(ctx, &auth.user), form, choices: Some(choices) }))
 }
 
 /// The 工号 of the person linked to the signed-in account, if any.
@@ -323,7 +323,7 @@ async fn detail_page(
     let end_input =
         gridsafe_domain::time::Timestamp::from_utc(t.row.end().as_utc() + chrono::Duration::hours(2)).local_input();
     Ok(render(&DetailPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         state_label: state_name(lang, t.row.state),
         checks,
         offered,
@@ -369,7 +369,7 @@ async fn print_page(
     let cap = auth.require::<perm::TicketsView>(&state).await?;
     let t = auth.checked(&state, tickets::ticket(state.app(), &cap, id).await).await?;
     let state_label = state_name(ctx.lang, t.row.state);
-    Ok(render(&PrintPage { chrome: Chrome::for_user(ctx, &auth), state_label, t }))
+    Ok(render(&PrintPage { chrome: Chrome::for_user(ctx, &auth.user), state_label, t }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -519,7 +519,7 @@ async fn stats_page(
         .collect::<Vec<_>>()
         .join("、");
     Ok(render(&StatsPage {
-        chrome: Chrome::for_user(ctx, &auth),
+        chrome: Chrome::for_user(ctx, &auth.user),
         month: month.format("%Y-%m").to_string(),
         rows,
         backlog,

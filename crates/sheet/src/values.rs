@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::{Cell, Problem};
+use crate::{Cell, Problem};
 
 fn number(part: &str, max_len: usize) -> Option<u32> {
     (!part.is_empty() && part.len() <= max_len && part.bytes().all(|b| b.is_ascii_digit()))

@@ -104,3 +104,9 @@ pub fn whole(text: &str) -> Option<i64> {
         t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0).map(|f| f as i64)
     })
 }
+
+/// A string schema that takes only `values` (for a parameter's or field's `schema_with`).
+pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).build()
+}

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use super::{Bound, InputError, Problem};
+use crate::{Bound, InputError, Problem};
 
 /// What a file may hold before it is refused, enforced while reading: a small upload that
 /// unpacks to gigabytes, or a sheet with a cell in its last row and column, is refused before
@@ -414,7 +414,7 @@ mod tests {
         assert_eq!(long.problem, Problem::TooLarge(Bound::Cell));
         assert_eq!((long.line, long.column.as_deref(), long.value.as_deref()), (Some(2), Some("B"), Some("10")));
         assert!(read_csv("l.csv", "a,b\n1,一二三四五六七八九十\n".as_bytes(), &limits).is_ok(), "ten characters fit");
-        assert_eq!(super::super::quoted(&"长".repeat(1000)).chars().count(), super::super::QUOTED_CHARS + 1);
+        assert_eq!(crate::quoted(&"长".repeat(1000)).chars().count(), crate::QUOTED_CHARS + 1);
         assert_eq!(column_name(0), "A");
         assert_eq!(column_name(27), "AB");
     }
