@@ -89,6 +89,14 @@ impl AppError {
 
     /// Maps a unique-constraint violation to a conflict, anything else to a storage error:
     /// we insert and let the database decide, rather than check-then-insert.
+    pub fn from_store_insert(error: StoreError, conflict: &'static str) -> Self {
+        match error {
+            StoreError::Sql(e) => Self::from_insert(e, conflict),
+            other => other.into(),
+        }
+    }
+
+    /// As [`Self::from_store_insert`], for a statement run here.
     pub fn from_insert(error: sqlx::Error, conflict: &'static str) -> Self {
         match &error {
             sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(conflict),

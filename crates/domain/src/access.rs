@@ -224,6 +224,33 @@ impl AdminClass {
     }
 }
 
+/// The level of an organisation unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKind {
+    Province,
+    City,
+    County,
+    Team,
+}
+
+impl UnitKind {
+    pub const ALL: [UnitKind; 4] = [UnitKind::Province, UnitKind::City, UnitKind::County, UnitKind::Team];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            UnitKind::Province => "province",
+            UnitKind::City => "city",
+            UnitKind::County => "county",
+            UnitKind::Team => "team",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        UnitKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
 /// A unit's place in the tree: the ids from the root down, as `/1/5/23/`. A unit is within a
 /// scope when the scope's path is a prefix of its own.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub mod audit;
 mod config;
 pub mod customers;
 mod decode;
+pub mod identity;
 mod migrate;
 pub mod numbers;
 pub mod people;
@@ -66,6 +67,13 @@ pub enum StoreError {
     /// GridSafe, or by a version that knew codes this one does not.
     #[error("stored value in {table}.{column} does not decode: {value:?}")]
     Corrupt { table: &'static str, column: &'static str, value: String },
+}
+
+impl StoreError {
+    /// A unique constraint refused the row: the record exists already.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
 }
 
 /// What the durability check found.
