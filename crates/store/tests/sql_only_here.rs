@@ -20,11 +20,6 @@ const NOT_YET_MOVED: &[&str] = &[
     "app/src/findings/mod.rs",
     "app/src/findings/run.rs",
     "app/src/jobs.rs",
-    "app/src/people/contractors.rs",
-    "app/src/people/expiry.rs",
-    "app/src/people/import.rs",
-    "app/src/people/mod.rs",
-    "app/src/people/persons.rs",
     "app/src/tickets/catalogue.rs",
     "app/src/tickets/evaluation.rs",
 ];

@@ -1,68 +1,24 @@
 //! Contractors (外包单位): licence, safety agreements, ratings, blacklist.
 
-use gridsafe_domain::access::{Capability, UnitPath, perm};
-use gridsafe_domain::people::{Agreement, ContractorFacts};
+use gridsafe_domain::access::{Capability, perm};
+use gridsafe_domain::people::ContractorFacts;
 use gridsafe_domain::text::trim_blank;
-use serde::Serialize;
-use sqlx::Row;
+use gridsafe_store::people as store;
 
-use super::{Manage, Reach, outside, parse_day, stored_day};
-use crate::audit::{NewEvent, append};
+use super::{Manage, Reach, outside, parse_day};
+use crate::audit::NewEvent;
 use crate::identity::unit_by_id;
 use crate::{App, AppError, FieldProblem, RequestMeta};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ContractorRow {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub unit_id: i64,
-    pub unit_name: String,
-    pub license_no: Option<String>,
-    pub license_level: Option<i64>,
-    pub license_valid_to: Option<String>,
-    pub blacklisted_on: Option<String>,
-    pub blacklist_reason: Option<String>,
-    pub workers: i64,
-    #[serde(skip)]
-    pub unit_path: String,
-}
-
-const CONTRACTOR_SELECT: &str = "SELECT c.id, c.code, c.name, c.unit_id, u.name, u.path, c.license_no, c.license_level, c.license_valid_to, \
-     c.blacklisted_on, c.blacklist_reason, (SELECT COUNT(*) FROM people p WHERE p.contractor_id = c.id) \
-     FROM contractors c JOIN org_units u ON u.id = c.unit_id";
-
-fn contractor_from_row(r: &sqlx::any::AnyRow) -> Result<ContractorRow, sqlx::Error> {
-    Ok(ContractorRow {
-        id: r.try_get(0)?,
-        code: r.try_get(1)?,
-        name: r.try_get(2)?,
-        unit_id: r.try_get(3)?,
-        unit_name: r.try_get(4)?,
-        unit_path: r.try_get(5)?,
-        license_no: r.try_get(6)?,
-        license_level: r.try_get(7)?,
-        license_valid_to: r.try_get(8)?,
-        blacklisted_on: r.try_get(9)?,
-        blacklist_reason: r.try_get(10)?,
-        workers: r.try_get(11)?,
-    })
-}
+pub use gridsafe_store::people::{AgreementRow, ContractorRow, RatingRow};
 
 pub async fn list_contractors<M>(app: &App, reach: &Reach<M>) -> Result<Vec<ContractorRow>, AppError> {
-    let (clause, binds) = reach.filter("u.path", "c.id", 1);
-    let q = gridsafe_store::bound(format!("{CONTRACTOR_SELECT} WHERE {clause} ORDER BY c.code"), &binds);
-    Ok(q.fetch_all(app.db().pool()).await?.iter().map(contractor_from_row).collect::<Result<_, _>>()?)
+    Ok(store::contractors(&mut *app.db().pool().acquire().await?, reach.scope()).await?)
 }
 
 pub async fn contractor<M>(app: &App, reach: &Reach<M>, id: i64) -> Result<ContractorRow, AppError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CONTRACTOR_SELECT} WHERE c.id = $1")))
-        .bind(id)
-        .fetch_optional(app.db().pool())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let c = contractor_from_row(&row)?;
-    let path = UnitPath::parse(&c.unit_path).ok_or_else(|| AppError::internal("unit path"))?;
+    let c = store::contractor(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+    let path = super::stored_path(&c.unit_path)?;
     if reach.covers(&path, Some(c.id)) { Ok(c) } else { Err(outside()) }
 }
 
@@ -108,103 +64,31 @@ pub async fn save_contractor(
     if let Some(id) = id {
         managed(app, cap, id).await?;
     }
-    let now = app.now().to_db();
-    let license_no = (!trim_blank(&input.license_no).is_empty()).then(|| trim_blank(&input.license_no).to_owned());
-    let name = trim_blank(&input.name).to_owned();
-    let mut tx = app.db().begin_write().await?;
-    let saved = match id {
-        None => sqlx::query(
-            "INSERT INTO contractors (code, name, unit_id, license_no, license_level, license_valid_to, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-        )
-        .bind(&code)
-        .bind(&name)
-        .bind(unit.id)
-        .bind(&license_no)
-        .bind(input.license_level)
-        .bind(valid_to.map(|d| d.to_string()))
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| AppError::from_insert(e, "conflict-contractor-code"))?
-        .try_get(0)?,
-        Some(id) => {
-            sqlx::query(
-                "UPDATE contractors SET code = $1, name = $2, unit_id = $3, license_no = $4, license_level = $5, license_valid_to = $6, \
-                 updated_at = $7 WHERE id = $8",
-            )
-            .bind(&code)
-            .bind(&name)
-            .bind(unit.id)
-            .bind(&license_no)
-            .bind(input.license_level)
-            .bind(valid_to.map(|d| d.to_string()))
-            .bind(&now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| AppError::from_insert(e, "conflict-contractor-code"))?;
-            id
-        }
+    let name = trim_blank(&input.name);
+    let fields = store::ContractorFields {
+        code: &code,
+        name,
+        unit_id: unit.id,
+        license_no: Some(trim_blank(&input.license_no)).filter(|s| !s.is_empty()),
+        license_level: input.license_level,
+        license_valid_to: valid_to,
     };
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    let saved = store::save_contractor(work.conn(), id, &fields, now)
+        .await
+        .map_err(|e| AppError::from_store_insert(e, "conflict-contractor-code"))?;
     let action = if id.is_some() { "contractor.updated" } else { "contractor.created" };
-    let event = NewEvent::new(action, "contractor", saved).unit(unit.id).summary(serde_json::json!({
+    work.audit(NewEvent::new(action, "contractor", saved).unit(unit.id).summary(serde_json::json!({
         "code": code, "name": name, "license_level": input.license_level, "license_valid_to": valid_to.map(|d| d.to_string()),
-    }));
-    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
+    })))
+    .await?;
+    work.commit().await?;
     Ok(saved)
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AgreementRow {
-    pub id: i64,
-    pub code: String,
-    pub contractor_id: i64,
-    pub project: Option<String>,
-    /// 户号 of the only customer whose work it covers.
-    pub customer_no: Option<String>,
-    pub valid_from: String,
-    pub valid_to: String,
-    /// Who recorded it (the contractor's own administrator records drafts).
-    pub recorded_by: Option<String>,
-    /// Confirmed by the supply company's side: until then it is a draft that satisfies no rule.
-    pub confirmed_at: Option<String>,
-    pub confirmed_by: Option<String>,
-}
-
-impl AgreementRow {
-    pub fn is_draft(&self) -> bool {
-        self.confirmed_at.is_none()
-    }
-}
-
 pub async fn agreements_of(app: &App, contractor_id: i64) -> Result<Vec<AgreementRow>, AppError> {
-    let rows = sqlx::query(
-        "SELECT id, code, contractor_id, project, customer_no, valid_from, valid_to, recorded_by, confirmed_at, confirmed_by \
-         FROM safety_agreements WHERE contractor_id = $1 ORDER BY valid_to DESC, id DESC",
-    )
-    .bind(contractor_id)
-    .fetch_all(app.db().pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AgreementRow {
-                id: r.try_get("id")?,
-                code: r.try_get("code")?,
-                contractor_id: r.try_get("contractor_id")?,
-                project: r.try_get("project")?,
-                customer_no: r.try_get("customer_no")?,
-                valid_from: r.try_get("valid_from")?,
-                valid_to: r.try_get("valid_to")?,
-                recorded_by: r.try_get("recorded_by")?,
-                confirmed_at: r
-                    .try_get::<Option<String>, _>("confirmed_at")?
-                    .map(|t| gridsafe_domain::time::Timestamp::from_db(&t).map_or(t, |t| t.local_display())),
-                confirmed_by: r.try_get("confirmed_by")?,
-            })
-        })
-        .collect()
+    Ok(store::agreements_of(&mut *app.db().pool().acquire().await?, contractor_id).await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -249,36 +133,33 @@ pub async fn add_agreement(
     let (Some(from), Some(to), true) = (from, to, problems.is_empty()) else {
         return Err(AppError::Invalid(problems));
     };
-    let project = (!trim_blank(&input.project).is_empty()).then(|| trim_blank(&input.project).to_owned());
-    let customer_no = (!customer_no.is_empty()).then(|| customer_no.to_owned());
+    let project = Some(trim_blank(&input.project)).filter(|s| !s.is_empty());
+    let customer_no = Some(customer_no).filter(|s| !s.is_empty());
     let draft = reach.contractor().is_some();
-    let now = app.now();
-    let mut tx = app.db().begin_write().await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO safety_agreements (code, contractor_id, project, customer_no, valid_from, valid_to, created_at, \
-         recorded_by, confirmed_at, confirmed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(&code)
-    .bind(contractor_id)
-    .bind(&project)
-    .bind(&customer_no)
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .bind(now.to_db())
-    .bind(&reach.actor().name)
-    .bind((!draft).then(|| now.to_db()))
-    .bind((!draft).then(|| reach.actor().name.clone()))
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| AppError::from_insert(e, "conflict-agreement-code"))?
-    .try_get(0)?;
-    let event =
-        NewEvent::new("agreement.added", "contractor", contractor_id).unit(c.unit_id).summary(serde_json::json!({
+    let recorded_by = reach.actor().name.as_str();
+    let agreement = store::NewAgreement {
+        code: &code,
+        contractor_id,
+        project,
+        customer_no,
+        valid_from: from,
+        valid_to: to,
+        recorded_by,
+        confirmed_by: (!draft).then_some(recorded_by),
+    };
+    let mut work = app.begin(reach.actor(), meta).await?;
+    let now = work.now();
+    let id = store::insert_agreement(work.conn(), &agreement, now)
+        .await
+        .map_err(|e| AppError::from_store_insert(e, "conflict-agreement-code"))?;
+    work.audit(NewEvent::new("agreement.added", "contractor", contractor_id).unit(c.unit_id).summary(
+        serde_json::json!({
             "code": code, "project": project, "customer_no": customer_no, "valid_from": from.to_string(),
             "valid_to": to.to_string(), "draft": draft,
-        }));
-    append(&mut tx, reach.actor(), meta, now, event).await?;
-    tx.commit().await?;
+        }),
+    ))
+    .await?;
+    work.commit().await?;
     Ok(id)
 }
 
@@ -290,62 +171,28 @@ pub async fn confirm_agreement(
     meta: &RequestMeta,
     agreement_id: i64,
 ) -> Result<(), AppError> {
-    let contractor_id: i64 = sqlx::query_scalar("SELECT contractor_id FROM safety_agreements WHERE id = $1")
-        .bind(agreement_id)
-        .fetch_optional(app.db().pool())
+    let contractor_id = store::agreement_contractor(&mut *app.db().pool().acquire().await?, agreement_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let c = managed(app, cap, contractor_id).await?;
-    let now = app.now();
-    let mut tx = app.db().begin_write().await?;
-    let changed = sqlx::query(
-        "UPDATE safety_agreements SET confirmed_at = $1, confirmed_by = $2 WHERE id = $3 AND confirmed_at IS NULL",
-    )
-    .bind(now.to_db())
-    .bind(&cap.actor().name)
-    .bind(agreement_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed == 0 {
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    if !store::confirm_agreement(work.conn(), agreement_id, &cap.actor().name, now).await? {
         return Err(AppError::Conflict("conflict-already-confirmed"));
     }
-    let event = NewEvent::new("agreement.confirmed", "contractor", contractor_id)
-        .unit(c.unit_id)
-        .summary(serde_json::json!({ "agreement": agreement_id, "contractor": c.code }));
-    append(&mut tx, cap.actor(), meta, now, event).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RatingRow {
-    pub project: String,
-    /// `excellent`, `good`, `fair` or `poor` (优/良/一般/差).
-    pub rating: String,
-    pub rated_on: String,
-    pub rated_by: String,
-    pub note: Option<String>,
+    work.audit(
+        NewEvent::new("agreement.confirmed", "contractor", contractor_id)
+            .unit(c.unit_id)
+            .summary(serde_json::json!({ "agreement": agreement_id, "contractor": c.code })),
+    )
+    .await?;
+    work.commit().await
 }
 
 pub const RATINGS: [&str; 4] = ["excellent", "good", "fair", "poor"];
 
 pub async fn ratings_of(app: &App, contractor_id: i64) -> Result<Vec<RatingRow>, AppError> {
-    let rows = sqlx::query("SELECT project, rating, rated_on, rated_by, note FROM contractor_ratings WHERE contractor_id = $1 ORDER BY rated_on DESC, id DESC")
-        .bind(contractor_id)
-        .fetch_all(app.db().pool())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RatingRow {
-                project: r.try_get(0)?,
-                rating: r.try_get(1)?,
-                rated_on: r.try_get(2)?,
-                rated_by: r.try_get(3)?,
-                note: r.try_get(4)?,
-            })
-        })
-        .collect()
+    Ok(store::ratings_of(&mut *app.db().pool().acquire().await?, contractor_id).await?)
 }
 
 /// Rates the contractor after a project (staff only).
@@ -367,24 +214,19 @@ pub async fn add_rating(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let note = (!trim_blank(note).is_empty()).then(|| trim_blank(note).to_owned());
-    let mut tx = app.db().begin_write().await?;
-    sqlx::query("INSERT INTO contractor_ratings (contractor_id, project, rating, rated_on, rated_by, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(contractor_id)
-        .bind(trim_blank(project))
-        .bind(rating)
-        .bind(app.today().to_string())
-        .bind(&cap.actor().name)
-        .bind(&note)
-        .bind(app.now().to_db())
-        .execute(&mut *tx)
+    let note = Some(trim_blank(note)).filter(|s| !s.is_empty());
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    let by = &cap.actor().name;
+    store::insert_rating(work.conn(), contractor_id, trim_blank(project), rating, now.local_date(), by, note, now)
         .await?;
-    let event = NewEvent::new("contractor.rated", "contractor", contractor_id)
-        .unit(c.unit_id)
-        .summary(serde_json::json!({ "project": trim_blank(project), "rating": rating }));
-    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
-    Ok(())
+    work.audit(
+        NewEvent::new("contractor.rated", "contractor", contractor_id)
+            .unit(c.unit_id)
+            .summary(serde_json::json!({ "project": trim_blank(project), "rating": rating })),
+    )
+    .await?;
+    work.commit().await
 }
 
 /// Puts a contractor on the blacklist from `on` (with a reason), or takes it off (`on` = `None`).
@@ -405,49 +247,19 @@ pub async fn set_blacklist(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let mut tx = app.db().begin_write().await?;
-    sqlx::query("UPDATE contractors SET blacklisted_on = $1, blacklist_reason = $2, updated_at = $3 WHERE id = $4")
-        .bind(day.map(|d| d.to_string()))
-        .bind(day.map(|_| trim_blank(reason).to_owned()))
-        .bind(app.now().to_db())
-        .bind(contractor_id)
-        .execute(&mut *tx)
-        .await?;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    store::set_blacklist(work.conn(), contractor_id, day, day.map(|_| trim_blank(reason)), now).await?;
     let action = if day.is_some() { "contractor.blacklisted" } else { "contractor.unblacklisted" };
-    let event = NewEvent::new(action, "contractor", contractor_id)
-        .unit(c.unit_id)
-        .summary(serde_json::json!({ "code": c.code, "on": day.map(|d| d.to_string()), "reason": trim_blank(reason) }));
-    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
-    Ok(())
+    work.audit(NewEvent::new(action, "contractor", contractor_id).unit(c.unit_id).summary(
+        serde_json::json!({ "code": c.code, "on": day.map(|d| d.to_string()), "reason": trim_blank(reason) }),
+    ))
+    .await?;
+    work.commit().await
 }
 
 /// What the role question needs to know of a contractor.
 pub async fn contractor_facts(app: &App, contractor_id: i64) -> Result<ContractorFacts, AppError> {
-    let row =
-        sqlx::query("SELECT name, blacklisted_on, license_level, license_valid_to FROM contractors WHERE id = $1")
-            .bind(contractor_id)
-            .fetch_optional(app.db().pool())
-            .await?
-            .ok_or(AppError::NotFound)?;
-    // Drafts count for nothing until the supply company confirms them.
-    let agreements = agreements_of(app, contractor_id)
-        .await?
-        .into_iter()
-        .filter(|a| !a.is_draft())
-        .filter_map(|a| {
-            Some(Agreement {
-                valid_from: stored_day(&a.valid_from)?,
-                valid_to: stored_day(&a.valid_to)?,
-                customer: a.customer_no,
-            })
-        })
-        .collect();
-    Ok(ContractorFacts {
-        name: row.try_get(0)?,
-        blacklisted_on: row.try_get::<Option<String>, _>(1)?.as_deref().and_then(stored_day),
-        license_level: row.try_get::<Option<i64>, _>(2)?.and_then(|l| u8::try_from(l).ok()),
-        license_valid_to: row.try_get::<Option<String>, _>(3)?.as_deref().and_then(stored_day),
-        agreements,
-    })
+    let mut facts = store::contractor_facts(&mut *app.db().pool().acquire().await?, &[contractor_id]).await?;
+    facts.remove(&contractor_id).ok_or(AppError::NotFound)
 }

@@ -9,11 +9,11 @@ use std::collections::{HashMap, HashSet};
 
 use gridsafe_crossaudit::input::{self, InputError, Limits, Problem, QualKind, TableKind, Tables};
 use gridsafe_domain::access::{Capability, UnitPath, perm};
+use gridsafe_store::people::{self as store, Register};
 use serde::Serialize;
-use sqlx::Row;
 
 use super::{Manage, Reach};
-use crate::audit::{NewEvent, append};
+use crate::audit::NewEvent;
 use crate::{App, AppError, RequestMeta};
 
 /// Reads uploaded files: CSV files named after their table (`persons.csv`, `人员.csv`, …) or
@@ -102,21 +102,6 @@ fn reference_error(file: &str, line: usize, column: &str, value: &str, problem: 
     }
 }
 
-async fn code_map(app: &App, table: &str) -> Result<HashMap<String, (i64, String)>, AppError> {
-    let sql = match table {
-        "people" => "SELECT p.code, p.id, u.path FROM people p JOIN org_units u ON u.id = p.unit_id",
-        "contractors" => "SELECT c.code, c.id, u.path FROM contractors c JOIN org_units u ON u.id = c.unit_id",
-        _ => {
-            "SELECT a.code, a.id, u.path FROM safety_agreements a JOIN contractors c ON c.id = a.contractor_id JOIN org_units u ON u.id = c.unit_id"
-        }
-    };
-    let rows = sqlx::query(sql).fetch_all(app.db().pool()).await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(AppError::from)
-}
-
 fn in_reach(reach: &Reach<Manage>, path: &str) -> bool {
     UnitPath::parse(path).is_some_and(|p| reach.covers(&p, None))
 }
@@ -136,9 +121,11 @@ pub async fn plan_import(
         units.insert(u.name.clone(), u.id);
         units.insert(u.code.clone(), u.id);
     }
-    let people = code_map(app, "people").await?;
-    let contractors = code_map(app, "contractors").await?;
-    let agreements = code_map(app, "agreements").await?;
+    let mut conn = app.db().pool().acquire().await?;
+    let people = store::codes(&mut conn, Register::People).await?;
+    let contractors = store::codes(&mut conn, Register::Contractors).await?;
+    let agreements = store::codes(&mut conn, Register::Agreements).await?;
+    drop(conn);
     let file_contractors: HashSet<&str> = tables.contractors.iter().map(|c| c.contractor_id.as_str()).collect();
     let file_people: HashSet<&str> = tables.persons.iter().map(|p| p.person_id.as_str()).collect();
     let mut counts = Counts::default();
@@ -254,9 +241,6 @@ pub async fn plan_import(
     Ok(ImportPlan { tables, errors, bad_rows, counts, units })
 }
 
-/// Rows per multi-row INSERT: well inside both backends' limits on bound values.
-const BATCH: usize = 400;
-
 /// Told how many of the rows are written so far, and of how many.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
@@ -289,87 +273,48 @@ pub async fn apply_import_with_progress(
     if !reach.covers(&unit.path, None) {
         return Err(super::outside());
     }
-    let now = app.now().to_db();
     let t = &plan.tables;
     let total = plan.rows();
     let mut done = 0;
-    let mut tx = app.db().begin_write().await?;
-
-    for chunk in t.contractors.chunks(BATCH) {
-        let mut sql = String::from(
-            "INSERT INTO contractors (code, name, unit_id, license_level, license_valid_to, created_at, updated_at) VALUES ",
-        );
-        sql.push_str(&values(chunk.len(), 7));
-        sql.push_str(
-            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, license_valid_to = excluded.license_valid_to, \
-             license_level = COALESCE(excluded.license_level, contractors.license_level), updated_at = excluded.updated_at",
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for c in chunk {
-            q = q
-                .bind(&c.contractor_id)
-                .bind(&c.name)
-                .bind(unit.id)
-                .bind(c.license_level.map(i64::from))
-                .bind(c.license_valid_to.to_string())
-                .bind(&now)
-                .bind(&now);
-        }
-        q.execute(&mut *tx).await?;
-        done += chunk.len();
+    let mut report = |n: usize| {
+        done += n;
         progress(done.min(total), total);
-    }
-    let contractor_ids: HashMap<String, i64> = sqlx::query("SELECT code, id FROM contractors")
-        .fetch_all(&mut *tx)
-        .await?
+    };
+    let mut work = app.begin(reach.actor(), meta).await?;
+    let now = work.now();
+    let by = reach.actor().name.as_str();
+
+    let contractors: Vec<store::ImportedContractor<'_>> = t
+        .contractors
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+        .map(|c| store::ImportedContractor {
+            code: &c.contractor_id,
+            name: &c.name,
+            license_level: c.license_level.map(i64::from),
+            license_valid_to: c.license_valid_to,
+        })
+        .collect();
+    store::upsert_contractors(work.conn(), &contractors, unit.id, now, &mut report).await?;
+    let contractor_ids = store::ids_by_code(work.conn(), Register::Contractors).await?;
 
-    for chunk in t.persons.chunks(BATCH) {
-        let mut sql = String::from(
-            "INSERT INTO people (code, name, unit_id, contractor_id, phone, post, active, created_at, updated_at) VALUES ",
-        );
-        sql.push_str(&values(chunk.len(), 9));
-        sql.push_str(
-            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, unit_id = excluded.unit_id, contractor_id = excluded.contractor_id, \
-             phone = COALESCE(excluded.phone, people.phone), post = COALESCE(excluded.post, people.post), updated_at = excluded.updated_at",
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for p in chunk {
-            let unit_id = plan.units.get(&p.org_unit).copied().unwrap_or(unit.id);
-            let contractor = p.contractor_id.as_ref().and_then(|c| contractor_ids.get(c).copied());
-            q = q
-                .bind(&p.person_id)
-                .bind(&p.name)
-                .bind(unit_id)
-                .bind(contractor)
-                .bind(&p.phone)
-                .bind(&p.post)
-                .bind(1_i64)
-                .bind(&now)
-                .bind(&now);
-        }
-        q.execute(&mut *tx).await?;
-        done += chunk.len();
-        progress(done.min(total), total);
-    }
+    let people: Vec<store::ImportedPerson<'_>> = t
+        .persons
+        .iter()
+        .map(|p| store::ImportedPerson {
+            code: &p.person_id,
+            name: &p.name,
+            unit_id: plan.units.get(&p.org_unit).copied().unwrap_or(unit.id),
+            contractor_id: p.contractor_id.as_ref().and_then(|c| contractor_ids.get(c).copied()),
+            phone: p.phone.as_deref(),
+            post: p.post.as_deref(),
+        })
+        .collect();
+    store::upsert_people(work.conn(), &people, now, &mut report).await?;
 
     let mut qual_new = 0;
     if !t.qualifications.is_empty() {
-        let person_ids: HashMap<String, i64> = sqlx::query("SELECT code, id FROM people")
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
-        let existing: HashSet<(i64, String, String, String)> =
-            sqlx::query("SELECT person_id, COALESCE(title, kind), valid_from, valid_to FROM qualifications")
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
+        let person_ids = store::ids_by_code(work.conn(), Register::People).await?;
+        let existing = store::qualification_keys(work.conn()).await?;
         let mut fresh = Vec::new();
         let mut seen = HashSet::new();
         for q in &t.qualifications {
@@ -385,79 +330,41 @@ pub async fn apply_import_with_progress(
                 q.valid_to.to_string(),
             );
             if !existing.contains(&key) && seen.insert(key) {
-                fresh.push((pid, kind, title, q.valid_from.to_string(), q.valid_to.to_string()));
+                fresh.push((pid, kind.to_owned(), title, q.valid_from.to_string(), q.valid_to.to_string()));
             }
         }
         qual_new = fresh.len();
-        for chunk in fresh.chunks(BATCH) {
-            let mut sql = String::from(
-                "INSERT INTO qualifications (person_id, kind, title, valid_from, valid_to, passed, created_at, recorded_by, \
-                 confirmed_at, confirmed_by) VALUES ",
-            );
-            sql.push_str(&values(chunk.len(), 10));
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            // Imported by staff of the supply company from its own register: confirmed by the importer.
-            let by = &reach.actor().name;
-            for (pid, kind, title, from, to) in chunk {
-                q = q.bind(*pid).bind(*kind).bind(title).bind(from).bind(to).bind(1_i64).bind(&now);
-                q = q.bind(by).bind(&now).bind(by);
-            }
-            q.execute(&mut *tx).await?;
-            done += chunk.len();
-            progress(done.min(total), total);
-        }
+        // Imported by staff of the supply company from its own register: confirmed by the importer.
+        store::insert_imported_qualifications(work.conn(), &fresh, by, now, &mut report).await?;
     }
 
-    for chunk in t.agreements.chunks(BATCH) {
-        let mut sql = String::from(
-            "INSERT INTO safety_agreements (code, contractor_id, project, valid_from, valid_to, created_at, recorded_by, \
-             confirmed_at, confirmed_by) VALUES ",
-        );
-        sql.push_str(&values(chunk.len(), 9));
-        // Imported by staff of the supply company: confirmed by the importer.
-        sql.push_str(
-            " ON CONFLICT (code) DO UPDATE SET contractor_id = excluded.contractor_id, project = COALESCE(excluded.project, safety_agreements.project), \
-             valid_from = excluded.valid_from, valid_to = excluded.valid_to, confirmed_at = excluded.confirmed_at, \
-             confirmed_by = excluded.confirmed_by",
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for a in chunk {
-            let contractor = contractor_ids
-                .get(&a.contractor_id)
-                .copied()
-                .ok_or_else(|| AppError::internal("contractor vanished"))?;
-            q = q
-                .bind(&a.agreement_id)
-                .bind(contractor)
-                .bind(&a.project)
-                .bind(a.valid_from.to_string())
-                .bind(a.valid_to.to_string())
-                .bind(&now)
-                .bind(&reach.actor().name)
-                .bind(&now)
-                .bind(&reach.actor().name);
-        }
-        q.execute(&mut *tx).await?;
-        done += chunk.len();
-        progress(done.min(total), total);
-    }
+    let agreements = t
+        .agreements
+        .iter()
+        .map(|a| {
+            Ok(store::ImportedAgreement {
+                code: &a.agreement_id,
+                contractor_id: contractor_ids
+                    .get(&a.contractor_id)
+                    .copied()
+                    .ok_or_else(|| AppError::internal("contractor vanished"))?,
+                project: a.project.as_deref(),
+                valid_from: a.valid_from,
+                valid_to: a.valid_to,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    // Imported by staff of the supply company: confirmed by the importer.
+    store::upsert_agreements(work.conn(), &agreements, by, now, &mut report).await?;
 
     let mut counts = plan.counts.clone();
     counts.qualifications = (qual_new, t.qualifications.len() - qual_new.min(t.qualifications.len()));
-    let event = NewEvent::new("people.imported", "import", meta.request_id.clone())
-        .unit(unit.id)
-        .summary(serde_json::json!({ "counts": counts, "skipped_rows": plan.bad_rows, "problems": plan.errors.len() }));
-    append(&mut tx, reach.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
+    work.audit(NewEvent::new("people.imported", "import", meta.request_id.clone()).unit(unit.id).summary(
+        serde_json::json!({ "counts": counts, "skipped_rows": plan.bad_rows, "problems": plan.errors.len() }),
+    ))
+    .await?;
+    work.commit().await?;
     Ok(ImportReport { counts, skipped_rows: plan.bad_rows })
-}
-
-/// `($1, …, $cols), (…)` for `rows` rows.
-fn values(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Keeps uploaded files between the preview and the confirmation; returns the token to confirm with.
@@ -469,42 +376,34 @@ pub async fn store_upload(
 ) -> Result<String, AppError> {
     let user_id = actor.user_id.ok_or(AppError::Unauthenticated)?;
     let token = crate::secret::random_hex(16)?;
-    let mut tx = app.db().begin_write().await?;
+    let mut work = app.begin(actor, meta).await?;
+    let now = work.now();
     for (name, content) in files {
-        sqlx::query("INSERT INTO uploads (token, user_id, name, content, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&token)
-            .bind(user_id)
-            .bind(name)
-            .bind(content.as_slice())
-            .bind(app.now().to_db())
-            .execute(&mut *tx)
-            .await?;
+        store::keep_upload(work.conn(), &token, user_id, name, content, now).await?;
     }
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let bytes: usize = files.iter().map(|(_, c)| c.len()).sum();
-    let event = NewEvent::new("import.uploaded", "upload", &token)
-        .summary(serde_json::json!({ "files": names, "bytes": bytes }));
-    append(&mut tx, actor, meta, app.now(), event).await?;
-    tx.commit().await?;
+    work.audit(
+        NewEvent::new("import.uploaded", "upload", &token)
+            .summary(serde_json::json!({ "files": names, "bytes": bytes })),
+    )
+    .await?;
+    work.commit().await?;
     Ok(token)
 }
 
 /// The files stored under `token` by this user.
 pub async fn load_upload(app: &App, user_id: i64, token: &str) -> Result<Vec<(String, Vec<u8>)>, AppError> {
-    let rows = sqlx::query("SELECT name, content FROM uploads WHERE token = $1 AND user_id = $2 ORDER BY id")
-        .bind(token)
-        .bind(user_id)
-        .fetch_all(app.db().pool())
-        .await?;
-    if rows.is_empty() {
+    let files = store::upload(&mut *app.db().pool().acquire().await?, token, user_id).await?;
+    if files.is_empty() {
         return Err(AppError::NotFound);
     }
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, sqlx::Error>>().map_err(AppError::from)
+    Ok(files)
 }
 
 pub async fn forget_upload(app: &App, token: &str) -> Result<(), AppError> {
     let mut tx = app.db().begin_write().await?;
-    sqlx::query("DELETE FROM uploads WHERE token = $1").bind(token).execute(&mut *tx).await?;
+    store::forget_upload(&mut tx, token).await?;
     tx.commit().await?;
     Ok(())
 }

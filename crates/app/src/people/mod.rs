@@ -29,7 +29,6 @@ pub use persons::{
 use std::marker::PhantomData;
 
 use gridsafe_domain::access::{Actor, Capability, PermissionMarker, UnitPath, perm};
-use sqlx::Row;
 
 use crate::{App, AppError};
 
@@ -78,12 +77,9 @@ impl<M> Reach<M> {
     /// documents): the contractor of the person linked to their account.
     pub async fn own_contractor(app: &App, cap: &Capability<perm::OwnContractor>) -> Result<Self, AppError> {
         let user = cap.actor().user_id.ok_or(AppError::NotFound)?;
-        let row = sqlx::query("SELECT contractor_id FROM people WHERE user_id = $1 AND contractor_id IS NOT NULL")
-            .bind(user)
-            .fetch_optional(app.db().pool())
-            .await?;
-        let contractor: i64 =
-            row.ok_or(AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(cap.permission())))?.try_get(0)?;
+        let contractor = gridsafe_store::people::contractor_of_account(&mut *app.db().pool().acquire().await?, user)
+            .await?
+            .ok_or(AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(cap.permission())))?;
         Ok(Self { actor: cap.actor().clone(), units: Vec::new(), contractor: Some(contractor), mode: PhantomData })
     }
 
@@ -95,13 +91,11 @@ impl<M> Reach<M> {
         self.contractor
     }
 
-    /// The SQL condition for rows whose unit path is `path_col` and contractor `contractor_col`,
-    /// and its bind values (numbered from `first_bind`).
-    pub(crate) fn filter(&self, path_col: &str, contractor_col: &str, first_bind: usize) -> (String, Vec<String>) {
+    /// What the store's queries are filtered by.
+    pub(crate) fn scope(&self) -> gridsafe_store::people::Scope<'_> {
         match self.contractor {
-            // An integer from the database, not user input.
-            Some(id) => (format!("{contractor_col} = {id}"), Vec::new()),
-            None => crate::identity::scope_clause(path_col, &self.units, first_bind),
+            Some(id) => gridsafe_store::people::Scope::Contractor(id),
+            None => gridsafe_store::people::Scope::Units(&self.units),
         }
     }
 
@@ -144,4 +138,13 @@ pub(crate) fn check_code(code: &str, problems: &mut Vec<crate::FieldProblem>) {
     if !ok {
         problems.push(crate::FieldProblem::new("code", "field-record-code-format"));
     }
+}
+
+/// A unit path as the store keeps it; one that does not parse is a corrupt row.
+pub(crate) fn stored_path(text: &str) -> Result<UnitPath, AppError> {
+    Ok(UnitPath::parse(text).ok_or(gridsafe_store::StoreError::Corrupt {
+        table: "org_units",
+        column: "path",
+        value: text.to_owned(),
+    })?)
 }
