@@ -79,25 +79,8 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(15);
 pub async fn claim(app: &App, job: Job, now: Timestamp) -> Result<Option<String>, AppError> {
     let period = job.period(app, now);
     let mut tx = app.db().begin_write().await?;
-    sqlx::query(
-        "INSERT INTO job_runs (name, last_period, last_run_at) VALUES ($1, '', $2) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(job.name())
-    .bind(now.to_db())
-    .execute(&mut *tx)
-    .await?;
-    let claimed = sqlx::query(
-        "UPDATE job_runs SET running_period = $1, lease_until = $2 \
-         WHERE name = $3 AND last_period < $1 AND (running_period IS NULL OR lease_until < $4)",
-    )
-    .bind(&period)
-    .bind(Timestamp::from_utc(now.as_utc() + LEASE).to_db())
-    .bind(job.name())
-    .bind(now.to_db())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
+    let lease_until = Timestamp::from_utc(now.as_utc() + LEASE);
+    let claimed = gridsafe_store::jobs::claim(&mut tx, job.name(), &period, now, lease_until).await?;
     tx.commit().await?;
     Ok(claimed.then_some(period))
 }
@@ -105,14 +88,8 @@ pub async fn claim(app: &App, job: Job, now: Timestamp) -> Result<Option<String>
 /// Ends a claim: a run that succeeded marks its period done; one that failed releases it, so the
 /// next tick tries again.
 pub async fn finish(app: &App, job: Job, period: &str, succeeded: bool) -> Result<(), AppError> {
-    let sql = if succeeded {
-        "UPDATE job_runs SET last_period = running_period, last_run_at = $1, running_period = NULL, lease_until = NULL \
-         WHERE name = $2 AND running_period = $3"
-    } else {
-        "UPDATE job_runs SET running_period = NULL, lease_until = NULL WHERE name = $2 AND running_period = $3 AND $1 = $1"
-    };
     let mut tx = app.db().begin_write().await?;
-    sqlx::query(sql).bind(app.now().to_db()).bind(job.name()).bind(period).execute(&mut *tx).await?;
+    gridsafe_store::jobs::finish(&mut tx, job.name(), period, succeeded, app.now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -142,27 +119,11 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
         Job::Cleanup => {
             let now = app.now();
             let idle = app.security().session_policy();
-            let oldest = Timestamp::from_utc(now.as_utc() - idle.absolute).to_db();
-            let stale = Timestamp::from_utc(now.as_utc() - idle.idle).to_db();
-            let day_ago = Timestamp::from_utc(now.as_utc() - chrono::Duration::days(1)).to_db();
+            let oldest = Timestamp::from_utc(now.as_utc() - idle.absolute);
+            let stale = Timestamp::from_utc(now.as_utc() - idle.idle);
+            let day_ago = Timestamp::from_utc(now.as_utc() - chrono::Duration::days(1));
             let mut tx = app.db().begin_write().await?;
-            let sessions = sqlx::query("DELETE FROM sessions WHERE created_at < $1 OR last_seen_at < $2")
-                .bind(oldest)
-                .bind(stale)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query("DELETE FROM login_attempts WHERE window_start < $1").bind(&day_ago).execute(&mut *tx).await?;
-            // Names not tried for a day and not locked (unknown names are counted too).
-            sqlx::query(
-                "DELETE FROM login_guard WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $2)",
-            )
-            .bind(&day_ago)
-            .bind(now.to_db())
-            .execute(&mut *tx)
-            .await?;
-            // Uploads never confirmed.
-            sqlx::query("DELETE FROM uploads WHERE created_at < $1").bind(&day_ago).execute(&mut *tx).await?;
+            let sessions = gridsafe_store::jobs::clean_up(&mut tx, oldest, stale, day_ago, now).await?;
             tx.commit().await?;
             serde_json::json!({ "sessions_deleted": sessions })
         }

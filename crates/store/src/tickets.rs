@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use gridsafe_domain::access::UnitPath;
 use gridsafe_domain::orders::OrderType;
-use gridsafe_domain::tickets::{Busy, State, Times};
+use gridsafe_domain::tickets::{Busy, DocumentType, State, Times};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
@@ -721,4 +721,319 @@ pub async fn record_survey(conn: &mut Conn, id: i64, record: &str, by: &str, at:
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+// ---- The catalogue: document types, hazard templates, evaluation reasons ------------------
+
+/// A catalogue entry as shown: the type and where its defaults come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentTypeRow {
+    #[serde(flatten)]
+    pub doc: DocumentType,
+    pub origin: String,
+    pub active: bool,
+}
+
+const TYPE_COLUMNS: &str =
+    "code, name, covers, extendable, needs_survey, live_work, prefix, min_people, origin, active";
+
+fn type_from(r: &AnyRow) -> Result<DocumentTypeRow, StoreError> {
+    let covers: String = r.try_get("covers")?;
+    let min_people: i64 = r.try_get("min_people")?;
+    Ok(DocumentTypeRow {
+        doc: DocumentType {
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            covers: covers.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+            extendable: r.try_get::<i64, _>("extendable")? != 0,
+            needs_survey: r.try_get::<i64, _>("needs_survey")? != 0,
+            live_work: r.try_get::<i64, _>("live_work")? != 0,
+            prefix: r.try_get("prefix")?,
+            min_people: u32::try_from(min_people).map_err(|_| StoreError::Corrupt {
+                table: "ticket_types",
+                column: "min_people",
+                value: min_people.to_string(),
+            })?,
+        },
+        origin: r.try_get("origin")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+/// The whole catalogue, in its order.
+pub async fn document_types(conn: &mut Conn) -> Result<Vec<DocumentTypeRow>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TYPE_COLUMNS} FROM ticket_types ORDER BY sort_order, code")))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(type_from)
+        .collect()
+}
+
+pub async fn document_type(conn: &mut Conn, code: &str) -> Result<Option<DocumentTypeRow>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TYPE_COLUMNS} FROM ticket_types WHERE code = $1")))
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(type_from)
+        .transpose()
+}
+
+/// Writes a catalogue entry's settings; a prefix another type has is the database's unique
+/// violation.
+pub async fn update_document_type(
+    conn: &mut Conn,
+    doc: &DocumentType,
+    active: bool,
+    origin: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE ticket_types SET name = $1, covers = $2, extendable = $3, needs_survey = $4, live_work = $5, \
+         min_people = $6, active = $7, origin = $8, prefix = $9 WHERE code = $10",
+    )
+    .bind(&doc.name)
+    .bind(doc.covers.join(","))
+    .bind(i64::from(doc.extendable))
+    .bind(i64::from(doc.needs_survey))
+    .bind(i64::from(doc.live_work))
+    .bind(i64::from(doc.min_people))
+    .bind(i64::from(active))
+    .bind(origin)
+    .bind(&doc.prefix)
+    .bind(&doc.code)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds a document type at the end of the catalogue: not extendable, no survey, covering
+/// nothing and needing two people. A taken code or prefix is the database's unique violation.
+pub async fn insert_document_type(
+    conn: &mut Conn,
+    code: &str,
+    name: &str,
+    prefix: &str,
+    origin: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ticket_types (code, name, covers, extendable, needs_survey, live_work, prefix, min_people, origin, active, sort_order) \
+         VALUES ($1, $2, '', 0, 0, 0, $3, 2, $4, 1, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM ticket_types))",
+    )
+    .bind(code)
+    .bind(name)
+    .bind(prefix)
+    .bind(origin)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HazardTemplate {
+    pub id: i64,
+    pub work_kind: String,
+    pub hazard: String,
+    pub measure: String,
+}
+
+/// Templates for one kind of work, or all.
+pub async fn hazard_templates(conn: &mut Conn, work_kind: Option<&str>) -> Result<Vec<HazardTemplate>, StoreError> {
+    let rows = match work_kind {
+        Some(kind) => sqlx::query(
+            "SELECT id, work_kind, hazard, measure FROM hazard_templates WHERE work_kind = $1 ORDER BY sort_order, id",
+        )
+        .bind(kind)
+        .fetch_all(&mut *conn)
+        .await?,
+        None => {
+            sqlx::query(
+                "SELECT id, work_kind, hazard, measure FROM hazard_templates ORDER BY work_kind, sort_order, id",
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(HazardTemplate {
+                id: r.try_get("id")?,
+                work_kind: r.try_get("work_kind")?,
+                hazard: r.try_get("hazard")?,
+                measure: r.try_get("measure")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_hazard_template(
+    conn: &mut Conn,
+    work_kind: &str,
+    hazard: &str,
+    measure: &str,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO hazard_templates (work_kind, hazard, measure, sort_order) \
+         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM hazard_templates WHERE work_kind = $1)) RETURNING id",
+    )
+    .bind(work_kind)
+    .bind(hazard)
+    .bind(measure)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// False when there was no such template.
+pub async fn delete_hazard_template(conn: &mut Conn, id: i64) -> Result<bool, StoreError> {
+    let gone =
+        sqlx::query("DELETE FROM hazard_templates WHERE id = $1").bind(id).execute(&mut *conn).await?.rows_affected();
+    Ok(gone == 1)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReason {
+    pub code: String,
+    pub text: String,
+    pub active: bool,
+}
+
+/// The reasons a ticket may be 不合格, in their order.
+pub async fn eval_reasons(conn: &mut Conn) -> Result<Vec<EvalReason>, StoreError> {
+    sqlx::query("SELECT code, text, active FROM ticket_eval_reasons ORDER BY sort_order, code")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(EvalReason {
+                code: r.try_get("code")?,
+                text: r.try_get("text")?,
+                active: r.try_get::<i64, _>("active")? != 0,
+            })
+        })
+        .collect()
+}
+
+/// Adds a reason at the end, or changes an existing one's text and whether it is offered.
+pub async fn save_eval_reason(conn: &mut Conn, code: &str, text: &str, active: bool) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ticket_eval_reasons (code, text, active, sort_order) \
+         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM ticket_eval_reasons)) \
+         ON CONFLICT (code) DO UPDATE SET text = excluded.text, active = excluded.active",
+    )
+    .bind(code)
+    .bind(text)
+    .bind(i64::from(active))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+// ---- Evaluation ---------------------------------------------------------------------------
+
+/// Records a verdict with its reasons (replacing an earlier one).
+pub async fn set_verdict(
+    conn: &mut Conn,
+    id: i64,
+    verdict: &str,
+    reasons: &[String],
+    by: &str,
+    note: Option<&str>,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE tickets SET verdict = $1, evaluated_at = $2, evaluated_by = $3, evaluation_note = $4 WHERE id = $5",
+    )
+    .bind(verdict)
+    .bind(at.to_db())
+    .bind(by)
+    .bind(note)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM ticket_eval_marks WHERE ticket_id = $1").bind(id).execute(&mut *conn).await?;
+    for r in reasons {
+        sqlx::query("INSERT INTO ticket_eval_marks (ticket_id, reason_code) VALUES ($1, $2)")
+            .bind(id)
+            .bind(r)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A ticket that ended in a month, as the statistics count it.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub state: State,
+    pub verdict: Option<String>,
+    pub work_kind: OrderType,
+    /// How many of its linked orders are of the kinds in `must`.
+    pub must_orders: i64,
+}
+
+/// Tickets of `scope` that ended (终结, 未执行, 作废) in `[from, to)`, by unit.
+pub async fn ended(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    from: Timestamp,
+    to: Timestamp,
+    must: &[OrderType],
+) -> Result<Vec<Ended>, StoreError> {
+    let (clause, mut binds) = scope_clause("u.path", scope, 1);
+    binds.push(from.to_db());
+    binds.push(to.to_db());
+    let n = binds.len();
+    // The codes of the set, from the domain's own list: no user text reaches the SQL.
+    let must_list = must
+        .iter()
+        .map(|t| format!("'{}'", t.code()))
+        .chain(std::iter::once("''".to_owned()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT t.unit_id, u.name AS unit_name, t.state, t.verdict, t.work_kind, \
+         (SELECT COUNT(*) FROM ticket_orders o WHERE o.ticket_id = t.id AND o.order_type IN ({must_list})) AS must_orders \
+         FROM tickets t JOIN org_units u ON u.id = t.unit_id \
+         WHERE {clause} AND t.state IN ('closed', 'not_executed', 'void') AND t.finished_at >= ${} AND t.finished_at < ${n} \
+         ORDER BY u.path",
+        n - 1
+    );
+    bound(sql, &binds)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Ended {
+                unit_id: r.try_get("unit_id")?,
+                unit_name: r.try_get("unit_name")?,
+                state: code(T, "state", r.try_get("state")?, State::from_code)?,
+                verdict: r.try_get("verdict")?,
+                work_kind: code(T, "work_kind", r.try_get("work_kind")?, OrderType::parse)?,
+                must_orders: r.try_get("must_orders")?,
+            })
+        })
+        .collect()
+}
+
+/// Per unit of `scope`: `(unit, name, count)` of tickets left at 工作终结 past their validity at `now`.
+pub async fn left_unclosed(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    now: Timestamp,
+) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    let (clause, mut binds) = scope_clause("u.path", scope, 1);
+    binds.push(now.to_db());
+    let sql = format!(
+        "SELECT t.unit_id, u.name AS unit_name, COUNT(*) AS n FROM tickets t JOIN org_units u ON u.id = t.unit_id \
+         WHERE {clause} AND t.state = 'work_ended' AND COALESCE(t.extended_to, t.planned_end) < ${} GROUP BY t.unit_id, u.name",
+        binds.len()
+    );
+    bound(sql, &binds)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("unit_id")?, r.try_get("unit_name")?, r.try_get("n")?)))
+        .collect()
 }

@@ -114,15 +114,7 @@ impl ChainProblem {
     }
 }
 
-/// A signed checkpoint as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checkpoint {
-    pub seq: i64,
-    pub hash: String,
-    pub at: String,
-    pub key_id: String,
-    pub signature: String,
-}
+pub use gridsafe_store::audit::Checkpoint;
 
 /// The message a checkpoint signs.
 pub fn checkpoint_message(seq: i64, hash: &str, at: &str) -> Vec<u8> {

@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 
 use gridsafe_domain::access::{Actor, Capability, perm};
 use gridsafe_domain::time::Timestamp;
+use gridsafe_store::Conn;
+use gridsafe_store::audit as store;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
 pub use chain::{ChainProblem, Checkpoint, EventRecord};
 pub use journal::Journal;
@@ -50,7 +51,7 @@ impl NewEvent {
 
 /// Appends one event to the chain, inside the caller's write transaction.
 pub async fn append(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     actor: &Actor,
     meta: &RequestMeta,
     at: Timestamp,
@@ -89,28 +90,6 @@ impl App {
     }
 }
 
-const EVENT_COLUMNS: &str = "seq, at, actor_user_id, actor_name, channel, action, record_kind, record_id, unit_id, \
-                             summary, request_id, algo, prev_hash, hash";
-
-fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRecord, sqlx::Error> {
-    Ok(EventRecord {
-        seq: row.try_get(0)?,
-        at: row.try_get(1)?,
-        actor_user_id: row.try_get(2)?,
-        actor_name: row.try_get(3)?,
-        channel: row.try_get(4)?,
-        action: row.try_get(5)?,
-        record_kind: row.try_get(6)?,
-        record_id: row.try_get(7)?,
-        unit_id: row.try_get(8)?,
-        summary: row.try_get(9)?,
-        request_id: row.try_get(10)?,
-        algo: row.try_get(11)?,
-        prev_hash: row.try_get(12)?,
-        hash: row.try_get(13)?,
-    })
-}
-
 /// The outcome of verifying the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
@@ -133,29 +112,15 @@ impl VerifyReport {
 /// journal. Returns its seq.
 pub async fn checkpoint(app: &App) -> Result<Option<i64>, AppError> {
     let mut tx = app.db().begin_write().await?;
-    let head = sqlx::query(
-        "SELECT e.seq, e.hash FROM audit_events e LEFT JOIN audit_checkpoints c ON c.seq = e.seq \
-         WHERE e.seq = (SELECT MAX(seq) FROM audit_events) AND c.seq IS NULL",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = head else {
+    let Some((seq, hash)) = store::unsigned_head(&mut tx).await? else {
         tx.rollback().await?;
         return Ok(None);
     };
-    let (seq, hash): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
     let at = app.now().to_db();
     let signature = app.signer().sign(seq, &hash, &at);
-    sqlx::query("INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5)")
-        .bind(seq)
-        .bind(&hash)
-        .bind(&at)
-        .bind(app.signer().key_id())
-        .bind(&signature)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     let cp = Checkpoint { seq, hash, at, key_id: app.signer().key_id().to_owned(), signature };
+    store::insert_checkpoint(&mut tx, &cp).await?;
+    tx.commit().await?;
     app.journal().append(vec![journal::Entry::Checkpoint(cp)]).await?;
     Ok(Some(seq))
 }
@@ -185,23 +150,7 @@ pub async fn on_start(app: &App, meta: &RequestMeta) -> Result<(), AppError> {
 }
 
 async fn stored_checkpoints(app: &App) -> Result<BTreeMap<i64, Checkpoint>, AppError> {
-    Ok(sqlx::query("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints")
-        .fetch_all(app.db().pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get(0)?,
-                Checkpoint {
-                    seq: r.try_get(0)?,
-                    hash: r.try_get(1)?,
-                    at: r.try_get(2)?,
-                    key_id: r.try_get(3)?,
-                    signature: r.try_get(4)?,
-                },
-            ))
-        })
-        .collect::<Result<_, sqlx::Error>>()?)
+    Ok(store::checkpoints(&mut *app.db().pool().acquire().await?).await?)
 }
 
 /// The journal's checkpoints and server starts, each checked against the database: in order,
@@ -257,13 +206,9 @@ fn check_journal(
 /// Verifies the whole chain, its checkpoints and their journal against the signing key.
 /// Reads in pages, so memory stays flat however long the trail.
 pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
-    let pool = app.db().pool();
-    let checkpoints = stored_checkpoints(app).await?;
-    let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
-        .fetch_optional(pool)
-        .await?
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
-        .transpose()?;
+    let mut conn = app.db().pool().acquire().await?;
+    let checkpoints = store::checkpoints(&mut conn).await?;
+    let anchor = store::anchor(&mut conn).await?;
     let signer = app.signer().clone();
     let signature_ok = move |cp: &Checkpoint| signer.verifies(cp);
     let mut report = VerifyReport { events: 0, checkpoints: 0, first_seq: None, last_seq: None, problem: None };
@@ -287,17 +232,11 @@ pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
     };
     let mut after = i64::MIN;
     loop {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000"
-        )))
-        .bind(after)
-        .fetch_all(pool)
-        .await?;
-        if rows.is_empty() {
+        let events = store::events_after(&mut conn, after, 5000).await?;
+        if events.is_empty() {
             break;
         }
-        for row in &rows {
-            let event = event_from_row(row)?;
+        for event in events {
             report.first_seq.get_or_insert(event.seq);
             report.last_seq = Some(event.seq);
             after = event.seq;
@@ -320,32 +259,17 @@ pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
 pub async fn prune(app: &App, meta: &RequestMeta) -> Result<u64, AppError> {
     let days = i64::from(app.audit_config().retention_days.max(180));
     let cutoff = Timestamp::from_utc(app.now().as_utc() - chrono::Duration::days(days)).to_db();
-    let mut tx = app.db().begin_write().await?;
-    let cut = sqlx::query(
-        "SELECT c.seq, c.hash FROM audit_checkpoints c JOIN audit_events e ON e.seq = c.seq \
-         WHERE e.at < $1 ORDER BY c.seq DESC LIMIT 1",
-    )
-    .bind(&cutoff)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = cut else {
-        tx.rollback().await?;
+    let actor = Actor { user_id: None, name: "job:audit-prune".into(), channel: gridsafe_domain::access::Channel::Job };
+    let mut work = app.begin(&actor, meta).await?;
+    let Some((seq, deleted)) = store::prune_before(work.conn(), &cutoff).await? else {
         return Ok(0);
     };
-    let (seq, hash): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
-    let deleted =
-        sqlx::query("DELETE FROM audit_events WHERE seq <= $1").bind(seq).execute(&mut *tx).await?.rows_affected();
-    sqlx::query("DELETE FROM audit_anchor WHERE id = 1").execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO audit_anchor (id, seq, hash) VALUES (1, $1, $2)")
-        .bind(seq)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-    let actor = Actor { user_id: None, name: "job:audit-prune".into(), channel: gridsafe_domain::access::Channel::Job };
-    let event = NewEvent::new("audit.pruned", "audit_events", seq)
-        .summary(serde_json::json!({ "through_seq": seq, "deleted": deleted, "older_than": cutoff }));
-    append(&mut tx, &actor, meta, app.now(), event).await?;
-    tx.commit().await?;
+    work.audit(
+        NewEvent::new("audit.pruned", "audit_events", seq)
+            .summary(serde_json::json!({ "through_seq": seq, "deleted": deleted, "older_than": cutoff })),
+    )
+    .await?;
+    work.commit().await?;
     Ok(deleted)
 }
 
@@ -370,57 +294,16 @@ pub async fn search(
     cap: &Capability<perm::AuditRead>,
     filter: &AuditFilter,
 ) -> Result<Vec<EventRecord>, AppError> {
-    let mut sql = format!(
-        "SELECT {} FROM audit_events ev LEFT JOIN org_units u ON u.id = ev.unit_id WHERE (",
-        EVENT_COLUMNS.split(", ").map(|c| format!("ev.{c}")).collect::<Vec<_>>().join(", ")
-    );
-    let mut binds: Vec<String> = Vec::new();
-    let mut scope_terms = Vec::new();
-    for path in cap.scope() {
-        binds.push(format!("{}%", path.as_str()));
-        scope_terms.push(format!("u.path LIKE ${}", binds.len()));
-        if path.depth() <= 1 {
-            scope_terms.push("ev.unit_id IS NULL".to_owned());
-        }
-    }
-    sql.push_str(&scope_terms.join(" OR "));
-    sql.push(')');
-    let actor = crate::search::contains("actor", filter.actor.as_deref())?;
-    let action = crate::search::starts_with("action", filter.action.as_deref())?;
-    let mut push = |column: &str, op: &str, value: String| {
-        binds.push(value);
-        sql.push_str(&format!(" AND {column} {op} ${}", binds.len()));
-        if op == "LIKE" {
-            sql.push_str(" ESCAPE '\\'");
-        }
+    let search = store::Search {
+        actor: crate::search::contains("actor", filter.actor.as_deref())?,
+        action: crate::search::starts_with("action", filter.action.as_deref())?,
+        record_kind: filter.record_kind.clone(),
+        record_id: filter.record_id.clone(),
+        channel: filter.channel.clone(),
+        from: filter.from,
+        to: filter.to,
+        before_seq: filter.before_seq,
+        limit: filter.limit,
     };
-    if let Some(v) = actor {
-        push("ev.actor_name", "LIKE", v);
-    }
-    if let Some(v) = action {
-        push("ev.action", "LIKE", v);
-    }
-    if let Some(v) = filter.record_kind.as_deref().filter(|v| !v.is_empty()) {
-        push("ev.record_kind", "=", v.to_owned());
-    }
-    if let Some(v) = filter.record_id.as_deref().filter(|v| !v.is_empty()) {
-        push("ev.record_id", "=", v.to_owned());
-    }
-    if let Some(v) = filter.channel.as_deref().filter(|v| !v.is_empty()) {
-        push("ev.channel", "=", v.to_owned());
-    }
-    if let Some(v) = filter.from {
-        push("ev.at", ">=", v.to_db());
-    }
-    if let Some(v) = filter.to {
-        push("ev.at", "<", v.to_db());
-    }
-    let limit = filter.limit.clamp(1, 500);
-    if let Some(before) = filter.before_seq {
-        sql.push_str(&format!(" AND ev.seq < {before}"));
-    }
-    sql.push_str(&format!(" ORDER BY ev.seq DESC LIMIT {limit}"));
-    let query = gridsafe_store::bound(sql, &binds);
-    let rows = query.fetch_all(app.db().pool()).await?;
-    rows.iter().map(event_from_row).collect::<Result<_, _>>().map_err(AppError::from)
+    Ok(store::search(&mut *app.db().pool().acquire().await?, cap.scope(), &search).await?)
 }

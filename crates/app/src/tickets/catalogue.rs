@@ -4,65 +4,20 @@
 use gridsafe_domain::access::{Capability, perm};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::tickets::DocumentType;
-use serde::Serialize;
-use sqlx::Row;
+use gridsafe_store::tickets as store;
 
-use crate::audit::{NewEvent, append};
+use crate::audit::NewEvent;
 use crate::{App, AppError, FieldProblem, RequestMeta};
 
-/// A catalogue entry as shown: the type and where its defaults come from.
-#[derive(Debug, Clone, Serialize)]
-pub struct DocumentTypeRow {
-    #[serde(flatten)]
-    pub doc: DocumentType,
-    pub origin: String,
-    pub active: bool,
-}
-
-const TYPE_COLUMNS: &str =
-    "code, name, covers, extendable, needs_survey, live_work, prefix, min_people, origin, active";
-
-fn type_from_row(r: &sqlx::any::AnyRow) -> Result<DocumentTypeRow, sqlx::Error> {
-    let covers: String = r.try_get(2)?;
-    Ok(DocumentTypeRow {
-        doc: DocumentType {
-            code: r.try_get(0)?,
-            name: r.try_get(1)?,
-            covers: covers.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
-            extendable: r.try_get::<i64, _>(3)? != 0,
-            needs_survey: r.try_get::<i64, _>(4)? != 0,
-            live_work: r.try_get::<i64, _>(5)? != 0,
-            prefix: r.try_get(6)?,
-            min_people: u32::try_from(r.try_get::<i64, _>(7)?).unwrap_or(2),
-        },
-        origin: r.try_get(8)?,
-        active: r.try_get::<i64, _>(9)? != 0,
-    })
-}
+pub use gridsafe_store::tickets::{DocumentTypeRow, EvalReason, HazardTemplate};
 
 /// The whole catalogue, in its order.
 pub async fn document_types(app: &App) -> Result<Vec<DocumentTypeRow>, AppError> {
-    let rows =
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TYPE_COLUMNS} FROM ticket_types ORDER BY sort_order, code")))
-            .fetch_all(app.db().pool())
-            .await?;
-    Ok(rows.iter().map(type_from_row).collect::<Result<_, _>>()?)
+    Ok(store::document_types(&mut *app.db().pool().acquire().await?).await?)
 }
 
 pub async fn document_type(app: &App, code: &str) -> Result<Option<DocumentTypeRow>, AppError> {
-    document_type_on(&mut *app.db().pool().acquire().await?, code).await
-}
-
-/// [`document_type`] read on `conn` (inside a unit of work, or a pooled connection).
-pub(super) async fn document_type_on(
-    conn: &mut gridsafe_store::Conn,
-    code: &str,
-) -> Result<Option<DocumentTypeRow>, AppError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TYPE_COLUMNS} FROM ticket_types WHERE code = $1")))
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.as_ref().map(type_from_row).transpose()?)
+    Ok(store::document_type(&mut *app.db().pool().acquire().await?, code).await?)
 }
 
 /// A change to a catalogue entry. Its code stays as it is.
@@ -106,32 +61,27 @@ pub async fn save_document_type(
     // The origin keeps where the default came from, and says who changed it last.
     let base = before.origin.split(CHANGED).next().unwrap_or_default();
     let origin = format!("{base}{CHANGED}{} {}", cap.actor().name, app.today());
-    let mut tx = app.db().begin_write().await?;
-    sqlx::query(
-        "UPDATE ticket_types SET name = $1, covers = $2, extendable = $3, needs_survey = $4, live_work = $5, \
-         min_people = $6, active = $7, origin = $8, prefix = $9 WHERE code = $10",
-    )
-    .bind(trim_blank(&input.name))
-    .bind(input.covers.join(","))
-    .bind(i64::from(input.extendable && !input.live_work))
-    .bind(i64::from(input.needs_survey))
-    .bind(i64::from(input.live_work))
-    .bind(input.min_people)
-    .bind(i64::from(input.active))
-    .bind(&origin)
-    .bind(&prefix)
-    .bind(code)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| AppError::from_insert(e, "conflict-ticket-prefix"))?;
-    let event = NewEvent::new("ticket_type.updated", "ticket_type", code).summary(serde_json::json!({
-        "code": code, "prefix": prefix, "covers": input.covers, "extendable": input.extendable && !input.live_work,
+    let doc = DocumentType {
+        code: code.to_owned(),
+        name: trim_blank(&input.name).to_owned(),
+        covers: input.covers.clone(),
+        extendable: input.extendable && !input.live_work,
+        needs_survey: input.needs_survey,
+        live_work: input.live_work,
+        prefix: prefix.clone(),
+        min_people: u32::try_from(input.min_people).unwrap_or(2),
+    };
+    let mut work = app.begin(cap.actor(), meta).await?;
+    store::update_document_type(work.conn(), &doc, input.active, &origin)
+        .await
+        .map_err(|e| AppError::from_store_insert(e, "conflict-ticket-prefix"))?;
+    work.audit(NewEvent::new("ticket_type.updated", "ticket_type", code).summary(serde_json::json!({
+        "code": code, "prefix": prefix, "covers": input.covers, "extendable": doc.extendable,
         "needs_survey": input.needs_survey, "live_work": input.live_work, "min_people": input.min_people,
         "active": input.active,
-    }));
-    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
-    Ok(())
+    })))
+    .await?;
+    work.commit().await
 }
 
 /// Where a changed entry's origin says who changed it.
@@ -166,61 +116,21 @@ pub async fn add_document_type(
         return Err(AppError::Invalid(problems));
     }
     let origin = format!("本单位新增{CHANGED}{} {}", cap.actor().name, app.today());
-    let mut tx = app.db().begin_write().await?;
-    sqlx::query(
-        "INSERT INTO ticket_types (code, name, covers, extendable, needs_survey, live_work, prefix, min_people, origin, active, sort_order) \
-         VALUES ($1, $2, '', 0, 0, 0, $3, 2, $4, 1, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM ticket_types))",
+    let mut work = app.begin(cap.actor(), meta).await?;
+    store::insert_document_type(work.conn(), code, trim_blank(name), prefix.trim(), &origin)
+        .await
+        .map_err(|e| AppError::from_store_insert(e, "conflict-ticket-type"))?;
+    work.audit(
+        NewEvent::new("ticket_type.created", "ticket_type", code)
+            .summary(serde_json::json!({ "code": code, "name": trim_blank(name), "prefix": prefix.trim() })),
     )
-    .bind(code)
-    .bind(trim_blank(name))
-    .bind(prefix.trim())
-    .bind(&origin)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| AppError::from_insert(e, "conflict-ticket-type"))?;
-    let event = NewEvent::new("ticket_type.created", "ticket_type", code)
-        .summary(serde_json::json!({ "code": code, "name": trim_blank(name), "prefix": prefix.trim() }));
-    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HazardTemplate {
-    pub id: i64,
-    pub work_kind: String,
-    pub hazard: String,
-    pub measure: String,
+    .await?;
+    work.commit().await
 }
 
 /// Templates for one kind of work, or all.
 pub async fn hazard_templates(app: &App, work_kind: Option<&str>) -> Result<Vec<HazardTemplate>, AppError> {
-    let rows = match work_kind {
-        Some(kind) => sqlx::query(
-            "SELECT id, work_kind, hazard, measure FROM hazard_templates WHERE work_kind = $1 ORDER BY sort_order, id",
-        )
-        .bind(kind)
-        .fetch_all(app.db().pool())
-        .await?,
-        None => {
-            sqlx::query(
-                "SELECT id, work_kind, hazard, measure FROM hazard_templates ORDER BY work_kind, sort_order, id",
-            )
-            .fetch_all(app.db().pool())
-            .await?
-        }
-    };
-    rows.iter()
-        .map(|r| {
-            Ok(HazardTemplate {
-                id: r.try_get(0)?,
-                work_kind: r.try_get(1)?,
-                hazard: r.try_get(2)?,
-                measure: r.try_get(3)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(AppError::from)
+    Ok(store::hazard_templates(&mut *app.db().pool().acquire().await?, work_kind).await?)
 }
 
 /// A hazard point and its measure, as entered: both needed, each at most 300 characters.
@@ -255,21 +165,14 @@ pub async fn add_hazard_template(
         ]));
     }
     let (hazard, measure) = check_hazard(hazard, measure)?;
-    let mut tx = app.db().begin_write().await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO hazard_templates (work_kind, hazard, measure, sort_order) \
-         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM hazard_templates WHERE work_kind = $1)) RETURNING id",
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let id = store::insert_hazard_template(work.conn(), work_kind, &hazard, &measure).await?;
+    work.audit(
+        NewEvent::new("hazard_template.created", "hazard_template", id)
+            .summary(serde_json::json!({ "work_kind": work_kind, "hazard": hazard, "measure": measure })),
     )
-    .bind(work_kind)
-    .bind(&hazard)
-    .bind(&measure)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    let event = NewEvent::new("hazard_template.created", "hazard_template", id)
-        .summary(serde_json::json!({ "work_kind": work_kind, "hazard": hazard, "measure": measure }));
-    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
+    .await?;
+    work.commit().await?;
     Ok(id)
 }
 
@@ -279,34 +182,17 @@ pub async fn delete_hazard_template(
     meta: &RequestMeta,
     id: i64,
 ) -> Result<(), AppError> {
-    let mut tx = app.db().begin_write().await?;
-    let gone =
-        sqlx::query("DELETE FROM hazard_templates WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
-    if gone == 0 {
+    let mut work = app.begin(cap.actor(), meta).await?;
+    if !store::delete_hazard_template(work.conn(), id).await? {
         return Err(AppError::NotFound);
     }
-    append(&mut tx, cap.actor(), meta, app.now(), NewEvent::new("hazard_template.deleted", "hazard_template", id))
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EvalReason {
-    pub code: String,
-    pub text: String,
-    pub active: bool,
+    work.audit(NewEvent::new("hazard_template.deleted", "hazard_template", id)).await?;
+    work.commit().await
 }
 
 /// The reasons a ticket may be 不合格, in their order.
 pub async fn eval_reasons(app: &App) -> Result<Vec<EvalReason>, AppError> {
-    let rows = sqlx::query("SELECT code, text, active FROM ticket_eval_reasons ORDER BY sort_order, code")
-        .fetch_all(app.db().pool())
-        .await?;
-    rows.iter()
-        .map(|r| Ok(EvalReason { code: r.try_get(0)?, text: r.try_get(1)?, active: r.try_get::<i64, _>(2)? != 0 }))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(AppError::from)
+    Ok(store::eval_reasons(&mut *app.db().pool().acquire().await?).await?)
 }
 
 /// Adds a reason (a new code) or changes one's text and whether it is offered.
@@ -329,20 +215,12 @@ pub async fn save_eval_reason(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let mut tx = app.db().begin_write().await?;
-    sqlx::query(
-        "INSERT INTO ticket_eval_reasons (code, text, active, sort_order) \
-         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 1 FROM ticket_eval_reasons)) \
-         ON CONFLICT (code) DO UPDATE SET text = excluded.text, active = excluded.active",
+    let mut work = app.begin(cap.actor(), meta).await?;
+    store::save_eval_reason(work.conn(), code, trim_blank(text), active).await?;
+    work.audit(
+        NewEvent::new("ticket_eval_reason.saved", "ticket_eval_reason", code)
+            .summary(serde_json::json!({ "code": code, "text": trim_blank(text), "active": active })),
     )
-    .bind(code)
-    .bind(trim_blank(text))
-    .bind(i64::from(active))
-    .execute(&mut *tx)
     .await?;
-    let event = NewEvent::new("ticket_eval_reason.saved", "ticket_eval_reason", code)
-        .summary(serde_json::json!({ "code": code, "text": trim_blank(text), "active": active }));
-    append(&mut tx, cap.actor(), meta, app.now(), event).await?;
-    tx.commit().await?;
-    Ok(())
+    work.commit().await
 }

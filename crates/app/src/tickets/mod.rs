@@ -163,7 +163,7 @@ async fn load<P: TicketReach>(
 ) -> Result<TicketDetail, AppError> {
     let s = store::get(conn, id, hold).await?.ok_or(AppError::NotFound)?;
     crate::identity::check_stored_path(cap, &s.row.unit_path)?;
-    let doc = catalogue::document_type_on(conn, &s.row.type_code).await?.ok_or(AppError::NotFound)?.doc;
+    let doc = store::document_type(conn, &s.row.type_code).await?.ok_or(AppError::NotFound)?.doc;
     let lists = store::lists(conn, id).await?;
     let named: Vec<i64> = [s.issuer_id, s.co_issuer_id, s.leader_id, s.permitter_id].into_iter().flatten().collect();
     let people = store::people(conn, &named).await?;
