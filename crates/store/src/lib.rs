@@ -15,6 +15,7 @@ mod config;
 pub mod customers;
 mod decode;
 pub mod identity;
+pub mod inspections;
 pub mod jobs;
 mod migrate;
 pub mod numbers;

@@ -8,7 +8,6 @@ use gridsafe_domain::access::Capability;
 use gridsafe_domain::hazards::HazardState;
 use gridsafe_domain::inspections as cycles;
 use serde::Serialize;
-use sqlx::Row;
 
 use super::{CustomerFilter, CustomersReach, HazardFilter, list_customers, list_hazards};
 use crate::{App, AppError};
@@ -77,20 +76,11 @@ pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
     let customers = list_customers(app, cap, &CustomerFilter::default()).await?;
     // Every inspection date per customer that completed the periodic cycle, oldest first.
     let mut dates: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
-    for r in sqlx::query(
-        "SELECT customer_id, inspected_on, notice_signed_on, kind, emergency_checked FROM inspections ORDER BY inspected_on",
-    )
-    .fetch_all(app.db().pool())
-    .await?
+    for (customer, day, signed, kind, checked) in
+        gridsafe_store::customers::inspection_dates(&mut *app.db().pool().acquire().await?).await?
     {
-        let kind = cycles::InspectionKind::from_code(&r.try_get::<String, _>("kind")?)
-            .ok_or_else(|| AppError::internal("inspection kind"))?;
-        let checked = r.try_get::<i64, _>("emergency_checked")? != 0;
-        if !kind.completes(cycles::Track::Periodic, checked) {
-            continue;
-        }
-        if let Some(d) = crate::people::stored_day(&r.try_get::<String, _>(1)?) {
-            dates.entry(r.try_get(0)?).or_default().push((d, r.try_get::<Option<String>, _>(2)?.is_some()));
+        if kind.completes(cycles::Track::Periodic, checked) {
+            dates.entry(customer).or_default().push((day, signed));
         }
     }
     for c in &customers {

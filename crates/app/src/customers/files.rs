@@ -2,9 +2,9 @@
 //! first bytes, not their names), stored in the database with their hash, read back in scope.
 
 use gridsafe_domain::access::Capability;
-use serde::Serialize;
+use gridsafe_domain::time::Timestamp;
+use gridsafe_store::customers as store;
 use sha2::Digest;
-use sqlx::Row;
 
 use super::CustomersReach;
 use crate::{App, AppError, FieldProblem};
@@ -49,7 +49,7 @@ pub(crate) fn check_upload(app: &App, field: &'static str, bytes: &[u8], pdf: bo
 /// Stores a checked file in the transaction.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn store(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut gridsafe_store::Conn,
     owner_kind: &str,
     owner_id: i64,
     unit_id: i64,
@@ -57,92 +57,26 @@ pub(crate) async fn store(
     content_type: &str,
     bytes: &[u8],
     by: &str,
-    at: &str,
+    at: Timestamp,
 ) -> Result<i64, AppError> {
     let name: String = name.rsplit(['/', '\\']).next().unwrap_or(name).chars().take(100).collect();
-    let hash = crate::secret::hex(&sha2::Sha256::digest(bytes));
-    let id: i64 = sqlx::query(
-        "INSERT INTO attachments (owner_kind, owner_id, unit_id, name, content_type, size, sha256, content, uploaded_by, uploaded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(owner_kind)
-    .bind(owner_id)
-    .bind(unit_id)
-    .bind(&name)
-    .bind(content_type)
-    .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
-    .bind(&hash)
-    .bind(bytes.to_vec())
-    .bind(by)
-    .bind(at)
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?;
-    Ok(id)
+    let sha256 = crate::secret::hex(&sha2::Sha256::digest(bytes));
+    let file =
+        store::NewAttachment { owner_kind, owner_id, unit_id, name: &name, content_type, sha256: &sha256, bytes, by };
+    Ok(store::insert_attachment(conn, &file, at).await?)
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AttachmentMeta {
-    pub id: i64,
-    pub owner_kind: String,
-    pub name: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub uploaded_by: String,
-    pub uploaded_at: String,
-}
-
-impl AttachmentMeta {
-    pub fn is_image(&self) -> bool {
-        self.content_type.starts_with("image/")
-    }
-}
+pub use gridsafe_store::customers::{Attachment, AttachmentMeta};
 
 /// The files of one record (`owner_kind` inspection, notice or hazard).
 pub async fn attachments_of(app: &App, owner_kind: &str, owner_id: i64) -> Result<Vec<AttachmentMeta>, AppError> {
-    let rows = sqlx::query(
-        "SELECT id, owner_kind, name, content_type, size, sha256, uploaded_by, uploaded_at FROM attachments \
-         WHERE owner_kind = $1 AND owner_id = $2 ORDER BY id",
-    )
-    .bind(owner_kind)
-    .bind(owner_id)
-    .fetch_all(app.db().pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AttachmentMeta {
-                id: r.try_get(0)?,
-                owner_kind: r.try_get(1)?,
-                name: r.try_get(2)?,
-                content_type: r.try_get(3)?,
-                size: r.try_get(4)?,
-                sha256: r.try_get(5)?,
-                uploaded_by: r.try_get(6)?,
-                uploaded_at: gridsafe_domain::time::Timestamp::from_db(&r.try_get::<String, _>(7)?)
-                    .map(|t| t.local_display())
-                    .unwrap_or_default(),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(AppError::from)
-}
-
-pub struct Attachment {
-    pub name: String,
-    pub content_type: String,
-    pub content: Vec<u8>,
+    Ok(store::attachments_of(&mut *app.db().pool().acquire().await?, owner_kind, owner_id).await?)
 }
 
 /// One file, if its unit is in reach.
 pub async fn attachment<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<Attachment, AppError> {
-    let r = sqlx::query(
-        "SELECT a.name, a.content_type, a.content, u.path FROM attachments a JOIN org_units u ON u.id = a.unit_id WHERE a.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(app.db().pool())
-    .await?
-    .ok_or(AppError::NotFound)?;
-    crate::identity::check_stored_path(cap, &r.try_get::<String, _>(3)?)?;
-    Ok(Attachment { name: r.try_get(0)?, content_type: r.try_get(1)?, content: r.try_get(2)? })
+    let (file, path) =
+        store::attachment(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+    crate::identity::check_stored_path(cap, &path)?;
+    Ok(file)
 }

@@ -789,7 +789,7 @@ async fn apply<P: HazardsReach>(
             .await?;
             if let Some((name, bytes)) = &input.photo {
                 let content_type = files::check_upload(app, "photo", bytes, false)?;
-                files::store(&mut tx, "hazard", id, h.unit_id, name, content_type, bytes, &cap.actor().name, &at)
+                files::store(&mut tx, "hazard", id, h.unit_id, name, content_type, bytes, &cap.actor().name, now)
                     .await?;
             }
             format!("{on} {} {}", trim_blank(delivery), trim_blank(witness))

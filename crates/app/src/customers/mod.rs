@@ -27,10 +27,10 @@ use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::customers::{self as register, COLUMNS, CustomerRecord};
 use gridsafe_domain::inspections::{self as cycles, CustomerFacts, CycleRule, DueState, Track};
 use gridsafe_sheet::{Cell, Limits, RawTable};
+use gridsafe_store::customers::{self as store, StoredCustomer};
 use serde::Serialize;
-use sqlx::Row;
 
-use crate::audit::{NewEvent, append};
+use crate::audit::NewEvent;
 use crate::{App, AppError, FieldProblem, RequestMeta};
 
 /// The capabilities that read customers, inspections, hazards and seals.
@@ -144,68 +144,22 @@ impl CustomerRow {
     }
 }
 
-// The last inspection completing each track, as `InspectionKind::completes` says: any kind but
-// the emergency-power check completes the periodic cycle; only that kind, or an inspection that
-// actually checked the emergency-power section, completes the special check.
-const CUSTOMER_COLUMNS: &str = "c.id, c.account_no, c.name, c.address, c.unit_id, u.name, u.path, c.voltage_kv, \
-    c.importance, c.importance_document, c.importance_date, c.industry, c.supply_sources, c.supply_kind, \
-    c.emergency_power, c.emergency_kind, c.emergency_capacity_kw, c.emergency_last_test, c.electrician_name, \
-    c.electrician_phone, c.preventive_test_due, c.registered_on, c.updated_by, \
-    (SELECT MAX(i.inspected_on) FROM inspections i WHERE i.customer_id = c.id AND i.kind <> 'emergency_power') AS last_periodic, \
-    (SELECT COUNT(*) FROM hazards h WHERE h.customer_id = c.id AND h.state <> 'closed'), \
-    (SELECT COUNT(*) FROM seals s WHERE s.customer_id = c.id AND s.unsealed_on IS NULL), \
-    (SELECT MAX(i.inspected_on) FROM inspections i WHERE i.customer_id = c.id \
-     AND (i.kind = 'emergency_power' OR i.emergency_checked = 1)) AS last_emergency";
-
-fn day(v: Option<String>) -> Option<NaiveDate> {
-    v.as_deref().and_then(crate::people::stored_day)
-}
-
-fn customer_from(
-    r: &sqlx::any::AnyRow,
-    rules: &[CycleRule],
-    industries: &[String],
-    today: NaiveDate,
-) -> Result<CustomerRow, sqlx::Error> {
-    let decode = |what: &str| sqlx::Error::Decode(format!("customer {what}").into());
-    let record = CustomerRecord {
-        account_no: r.try_get(1)?,
-        name: r.try_get(2)?,
-        address: r.try_get(3)?,
-        unit: r.try_get(5)?,
-        voltage_kv: r.try_get(7)?,
-        importance: register::importance_from(&r.try_get::<String, _>(8)?).ok_or_else(|| decode("importance"))?,
-        importance_document: r.try_get(9)?,
-        importance_date: day(r.try_get(10)?),
-        industry: r.try_get(11)?,
-        supply_sources: u32::try_from(r.try_get::<i64, _>(12)?).unwrap_or(1),
-        supply_kind: r.try_get(13)?,
-        emergency_power: register::emergency_from(&r.try_get::<String, _>(14)?)
-            .ok_or_else(|| decode("emergency power"))?,
-        emergency_kind: r.try_get(15)?,
-        emergency_capacity_kw: r.try_get(16)?,
-        emergency_last_test: day(r.try_get(17)?),
-        electrician_name: r.try_get(18)?,
-        electrician_phone: r.try_get(19)?,
-        preventive_test_due: day(r.try_get(20)?),
-        registered_on: day(r.try_get(21)?),
-    };
-    let facts = record.facts(industries);
-    let since = record.registered_on.unwrap_or(today);
-    let periodic = Cycle::of(&facts, rules, Track::Periodic, day(r.try_get("last_periodic")?), since, today);
-    let emergency = Cycle::of(&facts, rules, Track::EmergencyPower, day(r.try_get("last_emergency")?), since, today);
-    Ok(CustomerRow {
-        id: r.try_get(0)?,
-        unit_id: r.try_get(4)?,
-        unit_name: r.try_get(5)?,
-        unit_path: r.try_get(6)?,
-        periodic,
-        emergency,
-        open_hazards: r.try_get(24)?,
-        sealed: r.try_get(25)?,
-        updated_by: r.try_get(22)?,
-        record,
-    })
+/// Where a stored customer stands on its two tracks `today`.
+fn customer_row(c: StoredCustomer, rules: &[CycleRule], industries: &[String], today: NaiveDate) -> CustomerRow {
+    let facts = c.record.facts(industries);
+    let since = c.record.registered_on.unwrap_or(today);
+    CustomerRow {
+        periodic: Cycle::of(&facts, rules, Track::Periodic, c.last_periodic, since, today),
+        emergency: Cycle::of(&facts, rules, Track::EmergencyPower, c.last_emergency, since, today),
+        id: c.id,
+        unit_id: c.unit_id,
+        unit_name: c.unit_name,
+        unit_path: c.unit_path,
+        open_hazards: c.open_hazards,
+        sealed: c.sealed,
+        updated_by: c.updated_by,
+        record: c.record,
+    }
 }
 
 pub use gridsafe_store::customers::RegisteredCustomer;
@@ -232,51 +186,31 @@ pub async fn list_customers<P: CustomersReach>(
     cap: &Capability<P>,
     filter: &CustomerFilter,
 ) -> Result<Vec<CustomerRow>, AppError> {
-    let (clause, mut binds) = crate::identity::scope_clause("u.path", cap.scope(), 1);
-    let mut sql =
-        format!("SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN org_units u ON u.id = c.unit_id WHERE {clause}");
-    if let Some(pattern) = crate::search::contains("q", filter.text.as_deref())? {
-        binds.push(pattern);
-        let like = |column| crate::search::like(column, binds.len());
-        sql.push_str(&format!(" AND ({} OR {} OR {})", like("c.account_no"), like("c.name"), like("c.address")));
-    }
-    if let Some(i) = filter.importance.as_deref().filter(|i| !i.is_empty()) {
-        binds.push(i.to_owned());
-        sql.push_str(&format!(" AND c.importance = ${}", binds.len()));
-    }
-    if let Some(unit) = filter.unit_id {
-        sql.push_str(&format!(" AND u.path LIKE (SELECT path FROM org_units WHERE id = {unit}) || '%'"));
-    }
-    sql.push_str(" ORDER BY c.account_no LIMIT 20000");
+    let stored = store::Filter {
+        pattern: crate::search::contains("q", filter.text.as_deref())?,
+        importance: filter.importance.clone(),
+        unit_id: filter.unit_id,
+    };
     let rules = cycle_rules(app).await?;
     let industries = &app.inspections_config().emergency_power_industries;
     let today = app.today();
-    let rows = gridsafe_store::bound(sql, &binds).fetch_all(app.db().pool()).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let c = customer_from(r, &rules, industries, today)?;
-        if filter.due.is_none_or(|d| c.cycles().iter().any(|k| k.due_state == Some(d))) {
-            out.push(c);
-        }
-    }
-    Ok(out)
+    let rows = store::customers(&mut *app.db().pool().acquire().await?, cap.scope(), &stored).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| customer_row(c, &rules, industries, today))
+        .filter(|c| filter.due.is_none_or(|d| c.cycles().iter().any(|k| k.due_state == Some(d))))
+        .collect())
 }
 
 /// One customer in reach.
 pub async fn customer<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<CustomerRow, AppError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN org_units u ON u.id = c.unit_id WHERE c.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(app.db().pool())
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let c = customer_from(
-        &row,
+    let stored = store::customer(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+    let c = customer_row(
+        stored,
         &cycle_rules(app).await?,
         &app.inspections_config().emergency_power_industries,
         app.today(),
-    )?;
+    );
     crate::identity::check_stored_path(cap, &c.unit_path)?;
     Ok(c)
 }
@@ -289,64 +223,6 @@ async fn unit_names<P: PermissionMarker>(app: &App, cap: &Capability<P>) -> Resu
         units.insert(u.code.clone(), u.id);
     }
     Ok(units)
-}
-
-fn opt_day(d: Option<NaiveDate>) -> Option<String> {
-    d.map(|d| d.to_string())
-}
-
-async fn write_customer(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    existing: Option<i64>,
-    r: &CustomerRecord,
-    unit_id: i64,
-    registered_on: NaiveDate,
-    at: &str,
-    by: &str,
-) -> Result<i64, AppError> {
-    let sql = match existing {
-        Some(_) => {
-            "UPDATE customers SET account_no = $1, name = $2, address = $3, unit_id = $4, voltage_kv = $5, importance = $6, \
-             importance_document = $7, importance_date = $8, industry = $9, supply_sources = $10, supply_kind = $11, \
-             emergency_power = $12, emergency_kind = $13, emergency_capacity_kw = CAST($14 AS DOUBLE PRECISION), emergency_last_test = $15, \
-             electrician_name = $16, electrician_phone = $17, preventive_test_due = $18, registered_on = $19, \
-             updated_at = $20, updated_by = $21 WHERE id = $22 RETURNING id"
-        }
-        None => {
-            "INSERT INTO customers (account_no, name, address, unit_id, voltage_kv, importance, importance_document, \
-             importance_date, industry, supply_sources, supply_kind, emergency_power, emergency_kind, emergency_capacity_kw, \
-             emergency_last_test, electrician_name, electrician_phone, preventive_test_due, registered_on, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CAST($14 AS DOUBLE PRECISION), $15, $16, $17, $18, $19, $20, $21) RETURNING id"
-        }
-    };
-    let query = sqlx::query(sql)
-        .bind(&r.account_no)
-        .bind(&r.name)
-        .bind(&r.address)
-        .bind(unit_id)
-        .bind(r.voltage_kv)
-        .bind(register::importance_code(r.importance))
-        .bind(&r.importance_document)
-        .bind(opt_day(r.importance_date))
-        .bind(&r.industry)
-        .bind(i64::from(r.supply_sources))
-        .bind(&r.supply_kind)
-        .bind(register::emergency_code(r.emergency_power))
-        .bind(&r.emergency_kind)
-        .bind(gridsafe_store::real_text(r.emergency_capacity_kw))
-        .bind(opt_day(r.emergency_last_test))
-        .bind(&r.electrician_name)
-        .bind(&r.electrician_phone)
-        .bind(opt_day(r.preventive_test_due))
-        .bind(registered_on.to_string())
-        .bind(at)
-        .bind(by);
-    let query = match existing {
-        Some(id) => query.bind(id),
-        None => query,
-    };
-    let row = query.fetch_one(&mut **tx).await.map_err(|e| AppError::from_insert(e, "conflict-customer-account"))?;
-    Ok(row.try_get(0)?)
 }
 
 /// The audit summary of a customer: no names or phone numbers of people.
@@ -394,15 +270,19 @@ pub async fn save_customer(
     };
     cap.check(&unit.path)?;
     let record = parsed.map_err(|_| AppError::Invalid(problems))?;
-    let now = app.now();
-    let mut tx = app.db().begin_write().await?;
-    let registered_on = record.registered_on.unwrap_or_else(|| app.today());
-    let new_id = write_customer(&mut tx, id, &record, unit.id, registered_on, &now.to_db(), &cap.actor().name).await?;
-    let event = NewEvent::new(if id.is_some() { "customer.updated" } else { "customer.created" }, "customer", new_id)
-        .unit(unit.id)
-        .summary(summary(&record));
-    append(&mut tx, cap.actor(), meta, now, event).await?;
-    tx.commit().await?;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    let registered_on = record.registered_on.unwrap_or_else(|| now.local_date());
+    let new_id = store::save_customer(work.conn(), id, &record, unit.id, registered_on, &cap.actor().name, now)
+        .await
+        .map_err(|e| AppError::from_store_insert(e, "conflict-customer-account"))?;
+    work.audit(
+        NewEvent::new(if id.is_some() { "customer.updated" } else { "customer.created" }, "customer", new_id)
+            .unit(unit.id)
+            .summary(summary(&record)),
+    )
+    .await?;
+    work.commit().await?;
     Ok(new_id)
 }
 
@@ -501,13 +381,7 @@ pub async fn check_register(
         Err(p) => return Ok(Err(p)),
     };
     let units = unit_names(app, cap).await?;
-    let mut existing: HashMap<String, (i64, String)> = HashMap::new();
-    for r in sqlx::query("SELECT c.account_no, c.id, u.path FROM customers c JOIN org_units u ON u.id = c.unit_id")
-        .fetch_all(app.db().pool())
-        .await?
-    {
-        existing.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
-    }
+    let existing = store::accounts(&mut *app.db().pool().acquire().await?).await?;
     let mut problems = Vec::new();
     let mut records: Vec<(CustomerRecord, i64)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -600,21 +474,22 @@ pub async fn apply_register(
     names: &[&str],
     checked: CheckedRegister,
 ) -> Result<RegisterImport, AppError> {
-    let now = app.now();
-    let at = now.to_db();
     let result = checked.counts();
-    let mut tx = app.db().begin_write().await?;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
     for (r, unit, known) in &checked.records {
-        let registered_on = r.registered_on.unwrap_or_else(|| app.today());
-        write_customer(&mut tx, *known, r, *unit, registered_on, &at, &cap.actor().name).await?;
+        let registered_on = r.registered_on.unwrap_or_else(|| now.local_date());
+        store::save_customer(work.conn(), *known, r, *unit, registered_on, &cap.actor().name, now)
+            .await
+            .map_err(|e| AppError::from_store_insert(e, "conflict-customer-account"))?;
     }
     let mut event = NewEvent::new("customer.imported", "customer", "register")
         .summary(serde_json::json!({ "files": names, "created": result.created, "updated": result.updated }));
     if let Some((_, unit, _)) = checked.records.first() {
         event = event.unit(*unit);
     }
-    append(&mut tx, cap.actor(), meta, now, event).await?;
-    tx.commit().await?;
+    work.audit(event).await?;
+    work.commit().await?;
     Ok(result)
 }
 
@@ -644,10 +519,7 @@ pub struct CycleRow {
 
 /// The cycle table: the defaults with this deployment's changes.
 pub async fn cycle_table(app: &App) -> Result<Vec<CycleRow>, AppError> {
-    let mut changes: HashMap<String, (Option<i64>, String)> = HashMap::new();
-    for r in sqlx::query("SELECT code, months, changed_by FROM inspection_cycles").fetch_all(app.db().pool()).await? {
-        changes.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
-    }
+    let changes = store::cycle_changes(&mut *app.db().pool().acquire().await?).await?;
     Ok(cycles::default_rules()
         .into_iter()
         .map(|rule| {
@@ -682,21 +554,15 @@ pub async fn set_cycle(
     if months.is_some_and(|m| !(1..=60).contains(&m)) {
         return Err(AppError::invalid("months", "field-cycle-months"));
     }
-    let now = app.now();
-    let mut tx = app.db().begin_write().await?;
-    sqlx::query("DELETE FROM inspection_cycles WHERE code = $1").bind(code).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO inspection_cycles (code, months, changed_by, changed_at) VALUES ($1, $2, $3, $4)")
-        .bind(code)
-        .bind(months.map(i64::from))
-        .bind(&cap.actor().name)
-        .bind(now.to_db())
-        .execute(&mut *tx)
-        .await?;
-    let event = NewEvent::new("inspection.cycle_changed", "inspection_cycle", code)
-        .summary(serde_json::json!({ "months": months }));
-    append(&mut tx, cap.actor(), meta, now, event).await?;
-    tx.commit().await?;
-    Ok(())
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    store::set_cycle(work.conn(), code, months, &cap.actor().name, now).await?;
+    work.audit(
+        NewEvent::new("inspection.cycle_changed", "inspection_cycle", code)
+            .summary(serde_json::json!({ "months": months })),
+    )
+    .await?;
+    work.commit().await
 }
 
 /// One line of the plan: a customer on one track, with its due day (or the day it was done).
