@@ -13,7 +13,6 @@ mod error;
 pub mod findings;
 pub mod identity;
 pub mod jobs;
-mod numbers;
 pub mod people;
 pub mod search;
 mod secret;

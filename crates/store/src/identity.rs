@@ -871,3 +871,16 @@ pub async fn root_unit(conn: &mut Conn) -> Result<Option<Unit>, StoreError> {
     .map(unit_from)
     .transpose()
 }
+
+/// The names of units `ids`, by id: one statement.
+pub async fn unit_names(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id, name FROM org_units WHERE id IN ({})", crate::id_list(ids))))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect()
+}
