@@ -14,6 +14,7 @@ pub mod audit;
 mod config;
 pub mod customers;
 mod decode;
+pub mod findings;
 pub mod hazards;
 pub mod identity;
 pub mod inspections;

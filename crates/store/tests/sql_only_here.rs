@@ -10,9 +10,6 @@ const NOT_YET_MOVED: &[&str] = &[
     "app/src/demo/findings.rs",
     "app/src/demo/mod.rs",
     "app/src/demo/tickets.rs",
-    "app/src/findings/import.rs",
-    "app/src/findings/mod.rs",
-    "app/src/findings/run.rs",
 ];
 
 /// What running a statement looks like in Rust source.

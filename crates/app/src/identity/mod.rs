@@ -23,21 +23,11 @@ pub use users::{
     list_users, reset_password, revoke_role, set_disabled,
 };
 
-use gridsafe_domain::access::{Capability, PermissionMarker, UnitPath};
+use gridsafe_domain::access::{Capability, PermissionMarker};
 
 use crate::AppError;
 
 /// The capability reaches the unit whose stored path is `path` (the refusal otherwise).
 pub(crate) fn check_stored_path<P: PermissionMarker>(cap: &Capability<P>, path: &str) -> Result<(), AppError> {
-    let path = UnitPath::parse(path).ok_or_else(|| AppError::internal("unit path"))?;
-    Ok(cap.check(&path)?)
-}
-
-/// `column LIKE 'path%' OR …` for every path of a scope, with the bind values to add.
-pub(crate) fn scope_clause(column: &str, scope: &[UnitPath], first_bind: usize) -> (String, Vec<String>) {
-    if scope.is_empty() {
-        return ("1 = 0".to_owned(), Vec::new());
-    }
-    let terms: Vec<String> = (0..scope.len()).map(|i| format!("{column} LIKE ${}", first_bind + i)).collect();
-    (format!("({})", terms.join(" OR ")), scope.iter().map(|p| format!("{}%", p.as_str())).collect())
+    Ok(cap.check(&crate::people::stored_path(path)?)?)
 }
