@@ -62,17 +62,11 @@ pub enum AppError {
     Internal(String),
 }
 
-impl From<sqlx::Error> for AppError {
-    fn from(error: sqlx::Error) -> Self {
-        AppError::from(StoreError::Sql(error))
-    }
-}
-
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             // Every connection busy for the whole acquire timeout: a load peak, not a fault.
-            StoreError::Sql(sqlx::Error::PoolTimedOut) => AppError::Busy { retry_after_seconds: 2 },
+            e if e.is_busy() => AppError::Busy { retry_after_seconds: 2 },
             other => AppError::Store(other),
         }
     }
@@ -89,18 +83,7 @@ impl AppError {
 
     /// Maps a unique-constraint violation to a conflict, anything else to a storage error:
     /// we insert and let the database decide, rather than check-then-insert.
-    pub fn from_store_insert(error: StoreError, conflict: &'static str) -> Self {
-        match error {
-            StoreError::Sql(e) => Self::from_insert(e, conflict),
-            other => other.into(),
-        }
-    }
-
-    /// As [`Self::from_store_insert`], for a statement run here.
-    pub fn from_insert(error: sqlx::Error, conflict: &'static str) -> Self {
-        match &error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(conflict),
-            _ => AppError::from(error),
-        }
+    pub fn from_insert(error: StoreError, conflict: &'static str) -> Self {
+        if error.is_unique_violation() { AppError::Conflict(conflict) } else { AppError::from(error) }
     }
 }

@@ -14,6 +14,7 @@ pub mod audit;
 mod config;
 pub mod customers;
 mod decode;
+pub mod demo;
 pub mod findings;
 pub mod hazards;
 pub mod identity;
@@ -74,6 +75,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Every connection was busy for the whole acquire timeout: a load peak, not a fault.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::PoolTimedOut))
+    }
+
     /// A unique constraint refused the row: the record exists already.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_unique_violation())
@@ -107,8 +113,39 @@ impl std::fmt::Debug for Database {
 }
 
 /// A write transaction. On SQLite it was begun `IMMEDIATE`, so it holds the write lock from
-/// the start and never fails half-way with `SQLITE_BUSY` on the read-to-write upgrade.
-pub type WriteTx = Transaction<'static, Any>;
+/// the start and never fails half-way with `SQLITE_BUSY` on the read-to-write upgrade. It is
+/// the connection the area modules' functions take (`&mut tx`); dropped uncommitted, it rolls
+/// back.
+pub struct WriteTx(Transaction<'static, Any>);
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.0.commit().await?)
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.0.rollback().await?)
+    }
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteTx")
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0
+    }
+}
 
 impl Database {
     /// Connects, creating the SQLite file and its folder on first start.
@@ -165,13 +202,18 @@ impl Database {
         tokio::time::timeout(limit, self.ping()).await.map_err(|_| StoreError::Timeout)?
     }
 
+    /// A pooled connection for reads (`&mut *conn` for the area modules' functions).
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
     /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(tx)
+        Ok(WriteTx(tx))
     }
 
     /// Checks that committed work survives a power cut: WAL with `synchronous=FULL` (or

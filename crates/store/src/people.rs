@@ -1151,3 +1151,8 @@ pub async fn forget_upload(conn: &mut Conn, token: &str) -> Result<(), StoreErro
     sqlx::query("DELETE FROM uploads WHERE token = $1").bind(token).execute(&mut *conn).await?;
     Ok(())
 }
+
+/// The id of the contractor with code `code`.
+pub async fn contractor_id_by_code(conn: &mut Conn, code: &str) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT id FROM contractors WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?)
+}

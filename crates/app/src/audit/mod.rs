@@ -150,7 +150,7 @@ pub async fn on_start(app: &App, meta: &RequestMeta) -> Result<(), AppError> {
 }
 
 async fn stored_checkpoints(app: &App) -> Result<BTreeMap<i64, Checkpoint>, AppError> {
-    Ok(store::checkpoints(&mut *app.db().pool().acquire().await?).await?)
+    Ok(store::checkpoints(&mut *app.db().read().await?).await?)
 }
 
 /// The journal's checkpoints and server starts, each checked against the database: in order,
@@ -206,7 +206,7 @@ fn check_journal(
 /// Verifies the whole chain, its checkpoints and their journal against the signing key.
 /// Reads in pages, so memory stays flat however long the trail.
 pub async fn verify(app: &App) -> Result<VerifyReport, AppError> {
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let checkpoints = store::checkpoints(&mut conn).await?;
     let anchor = store::anchor(&mut conn).await?;
     let signer = app.signer().clone();
@@ -305,5 +305,5 @@ pub async fn search(
         before_seq: filter.before_seq,
         limit: filter.limit,
     };
-    Ok(store::search(&mut *app.db().pool().acquire().await?, cap.scope(), &search).await?)
+    Ok(store::search(&mut *app.db().read().await?, cap.scope(), &search).await?)
 }

@@ -77,7 +77,7 @@ pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
     // Every inspection date per customer that completed the periodic cycle, oldest first.
     let mut dates: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
     for (customer, day, signed, kind, checked) in
-        gridsafe_store::customers::inspection_dates(&mut *app.db().pool().acquire().await?).await?
+        gridsafe_store::customers::inspection_dates(&mut *app.db().read().await?).await?
     {
         if kind.completes(cycles::Track::Periodic, checked) {
             dates.entry(customer).or_default().push((day, signed));

@@ -70,13 +70,12 @@ pub use gridsafe_store::customers::{Attachment, AttachmentMeta};
 
 /// The files of one record (`owner_kind` inspection, notice or hazard).
 pub async fn attachments_of(app: &App, owner_kind: &str, owner_id: i64) -> Result<Vec<AttachmentMeta>, AppError> {
-    Ok(store::attachments_of(&mut *app.db().pool().acquire().await?, owner_kind, owner_id).await?)
+    Ok(store::attachments_of(&mut *app.db().read().await?, owner_kind, owner_id).await?)
 }
 
 /// One file, if its unit is in reach.
 pub async fn attachment<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<Attachment, AppError> {
-    let (file, path) =
-        store::attachment(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+    let (file, path) = store::attachment(&mut *app.db().read().await?, id).await?.ok_or(AppError::NotFound)?;
     crate::identity::check_stored_path(cap, &path)?;
     Ok(file)
 }

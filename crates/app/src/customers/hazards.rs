@@ -18,7 +18,7 @@ use crate::{App, AppError, FieldProblem, RequestMeta};
 pub use gridsafe_store::hazards::{GradeRow, SealRow, StepRow};
 
 pub async fn grades(app: &App) -> Result<Vec<GradeRow>, AppError> {
-    Ok(store::grades(&mut *app.db().pool().acquire().await?).await?)
+    Ok(store::grades(&mut *app.db().read().await?).await?)
 }
 
 /// Changes a grade's default rectification deadline (days).
@@ -216,7 +216,7 @@ pub async fn list_hazards<P: HazardsReach>(
         source,
         open: false,
     };
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let rows = store::hazards(&mut conn, Some(cap.scope()), &stored).await?;
     let mut out: Vec<HazardRow> =
         hazard_rows(app, &mut conn, rows).await?.into_iter().filter(|h| !filter.overdue || h.overdue).collect();
@@ -239,7 +239,7 @@ pub struct HazardDetail {
 
 /// One hazard in reach with its history.
 pub async fn hazard<P: HazardsReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<HazardDetail, AppError> {
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     load(app, &mut conn, cap, id, false).await
 }
 
@@ -650,7 +650,7 @@ pub async fn list_seals<P: CustomersReach>(
     only_sealed: bool,
 ) -> Result<Vec<SealRow>, AppError> {
     let which = store::Seals::In { scope: cap.scope(), unit_id, only_sealed };
-    Ok(store::seals(&mut *app.db().pool().acquire().await?, which).await?)
+    Ok(store::seals(&mut *app.db().read().await?, which).await?)
 }
 
 /// Seals a customer's equipment for an open hazard of that customer.
@@ -749,7 +749,7 @@ pub async fn unseal(
 pub async fn escalate_overdue(app: &App, meta: &RequestMeta) -> Result<usize, AppError> {
     let cfg = app.inspections_config();
     let today = app.today();
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let open = store::hazards(&mut conn, None, &store::Filter { open: true, ..store::Filter::default() }).await?;
     let open = hazard_rows(app, &mut conn, open).await?;
     drop(conn);

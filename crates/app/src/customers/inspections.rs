@@ -20,7 +20,7 @@ pub use gridsafe_store::inspections::{ChecklistItem, InspectionRow, ResultRow};
 
 /// The active checklist, by section in the order of [`SECTIONS`].
 pub async fn checklist(app: &App) -> Result<Vec<ChecklistItem>, AppError> {
-    let mut items = store::checklist(&mut *app.db().pool().acquire().await?).await?;
+    let mut items = store::checklist(&mut *app.db().read().await?).await?;
     items.sort_by_key(|i| (SECTIONS.iter().position(|s| *s == i.section).unwrap_or(99), i.position, i.id));
     Ok(items)
 }
@@ -212,7 +212,7 @@ pub async fn inspections_of<P: CustomersReach>(
     customer_id: i64,
 ) -> Result<Vec<InspectionRow>, AppError> {
     customer(app, cap, customer_id).await?;
-    Ok(store::inspections_of(&mut *app.db().pool().acquire().await?, customer_id).await?)
+    Ok(store::inspections_of(&mut *app.db().read().await?, customer_id).await?)
 }
 
 /// One inspection in reach, with its customer, answers, files and the hazards it found.
@@ -221,7 +221,7 @@ pub async fn inspection<P: CustomersReach>(
     cap: &Capability<P>,
     id: i64,
 ) -> Result<InspectionDetail, AppError> {
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let inspection = store::inspection(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let results = store::results(&mut conn, id).await?;
     let hazards = store::hazards_found(&mut conn, id).await?;
@@ -324,7 +324,7 @@ pub async fn inspector_choices<P: CustomersReach>(
     voltage_kv: f64,
     day: NaiveDate,
 ) -> Result<Vec<(i64, String, String, bool)>, AppError> {
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let candidates = store::inspector_candidates(&mut conn, cap.scope()).await?;
     let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
     let facts = gridsafe_store::people::facts(&mut conn, &ids).await?;

@@ -167,7 +167,7 @@ pub use gridsafe_store::customers::RegisteredCustomer;
 /// The customer registered under 户号 `account_no`, if any (whoever asks: a ticket names its
 /// customer by 户号 and takes the voltage from the register).
 pub async fn registered_customer(app: &App, account_no: &str) -> Result<Option<RegisteredCustomer>, AppError> {
-    Ok(gridsafe_store::customers::registered(&mut *app.db().pool().acquire().await?, account_no).await?)
+    Ok(gridsafe_store::customers::registered(&mut *app.db().read().await?, account_no).await?)
 }
 
 /// Which customers a list shows.
@@ -194,7 +194,7 @@ pub async fn list_customers<P: CustomersReach>(
     let rules = cycle_rules(app).await?;
     let industries = &app.inspections_config().emergency_power_industries;
     let today = app.today();
-    let rows = store::customers(&mut *app.db().pool().acquire().await?, cap.scope(), &stored).await?;
+    let rows = store::customers(&mut *app.db().read().await?, cap.scope(), &stored).await?;
     Ok(rows
         .into_iter()
         .map(|c| customer_row(c, &rules, industries, today))
@@ -204,7 +204,7 @@ pub async fn list_customers<P: CustomersReach>(
 
 /// One customer in reach.
 pub async fn customer<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<CustomerRow, AppError> {
-    let stored = store::customer(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+    let stored = store::customer(&mut *app.db().read().await?, id).await?.ok_or(AppError::NotFound)?;
     let c = customer_row(
         stored,
         &cycle_rules(app).await?,
@@ -275,7 +275,7 @@ pub async fn save_customer(
     let registered_on = record.registered_on.unwrap_or_else(|| now.local_date());
     let new_id = store::save_customer(work.conn(), id, &record, unit.id, registered_on, &cap.actor().name, now)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-customer-account"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-customer-account"))?;
     work.audit(
         NewEvent::new(if id.is_some() { "customer.updated" } else { "customer.created" }, "customer", new_id)
             .unit(unit.id)
@@ -381,7 +381,7 @@ pub async fn check_register(
         Err(p) => return Ok(Err(p)),
     };
     let units = unit_names(app, cap).await?;
-    let existing = store::accounts(&mut *app.db().pool().acquire().await?).await?;
+    let existing = store::accounts(&mut *app.db().read().await?).await?;
     let mut problems = Vec::new();
     let mut records: Vec<(CustomerRecord, i64)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -481,7 +481,7 @@ pub async fn apply_register(
         let registered_on = r.registered_on.unwrap_or_else(|| now.local_date());
         store::save_customer(work.conn(), *known, r, *unit, registered_on, &cap.actor().name, now)
             .await
-            .map_err(|e| AppError::from_store_insert(e, "conflict-customer-account"))?;
+            .map_err(|e| AppError::from_insert(e, "conflict-customer-account"))?;
     }
     let mut event = NewEvent::new("customer.imported", "customer", "register")
         .summary(serde_json::json!({ "files": names, "created": result.created, "updated": result.updated }));
@@ -519,7 +519,7 @@ pub struct CycleRow {
 
 /// The cycle table: the defaults with this deployment's changes.
 pub async fn cycle_table(app: &App) -> Result<Vec<CycleRow>, AppError> {
-    let changes = store::cycle_changes(&mut *app.db().pool().acquire().await?).await?;
+    let changes = store::cycle_changes(&mut *app.db().read().await?).await?;
     Ok(cycles::default_rules()
         .into_iter()
         .map(|rule| {

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use gridsafe_domain::access::{Channel, Principal, perm};
-use sqlx::Row;
 
 use crate::customers::{self, HazardInput, InspectionInput, StepInput};
 use crate::{App, AppError, RequestMeta};
@@ -143,15 +142,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
     ] {
         ids.push(customers::save_customer(app, &manage, meta, None, &f).await?);
     }
-    let person = |code: &'static str| async move {
-        Ok::<i64, AppError>(
-            sqlx::query("SELECT id FROM people WHERE code = $1")
-                .bind(code)
-                .fetch_one(app.db().pool())
-                .await?
-                .try_get(0)?,
-        )
-    };
+    let person = |code: &'static str| super::person_id(app, code);
     let (a, b, c) = (person("XG1002").await?, person("XG1007").await?, person("XG1012").await?);
     let items = customers::checklist(app).await?;
     let answers = |defect: Option<(&str, &str)>| {
@@ -392,12 +383,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
     customers::take_step(app, &record, meta, h3, &step("rectify")).await?;
     // Demo history: the plan was made three weeks ago with a deadline ten days ago.
     let mut tx = app.db().begin_write().await?;
-    sqlx::query("UPDATE hazards SET deadline = $1 WHERE id = $2").bind(day(-10)).bind(h3).execute(&mut *tx).await?;
-    sqlx::query("UPDATE rectification_tasks SET deadline = $1 WHERE source_kind = 'hazard' AND source_id = $2")
-        .bind(day(-10))
-        .bind(h3)
-        .execute(&mut *tx)
-        .await?;
+    gridsafe_store::demo::backdate_hazard(&mut tx, h3, &day(-10), None).await?;
     tx.commit().await?;
     customers::escalate_overdue(app, meta).await?;
 

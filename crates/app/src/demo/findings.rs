@@ -80,18 +80,9 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64) -> Result<(usize, us
         // the daily job escalates it (督办) when the demo runs it.
         if let Some(h) = hazard {
             let day = (app.today() - Duration::days(6)).to_string();
+            let registered = (app.today() - Duration::days(21)).to_string();
             let mut tx = app.db().begin_write().await?;
-            sqlx::query("UPDATE hazards SET deadline = $1, registered_on = $2 WHERE id = $3")
-                .bind(&day)
-                .bind((app.today() - Duration::days(21)).to_string())
-                .bind(h)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE rectification_tasks SET deadline = $1 WHERE source_kind = 'hazard' AND source_id = $2")
-                .bind(&day)
-                .bind(h)
-                .execute(&mut *tx)
-                .await?;
+            gridsafe_store::demo::backdate_hazard(&mut tx, h, &day, Some(&registered)).await?;
             tx.commit().await?;
             hazards += 1;
         }

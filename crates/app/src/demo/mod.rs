@@ -15,7 +15,6 @@ use gridsafe_crossaudit::input::{
 };
 use gridsafe_domain::access::{Channel, Principal, perm};
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::identity::{self, NewUnit, NewUser};
 use crate::people::{self, ImportOptions, Manage, QualificationInput, Reach};
@@ -247,11 +246,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         let (id, _) = identity::create_user(app, &users_cap, meta, input).await?;
         identity::grant_role(app, &users_cap, meta, id, role, at).await?;
         let mut tx = app.db().begin_write().await?;
-        sqlx::query("UPDATE users SET must_change_password = 0, last_login_at = $1 WHERE id = $2")
-            .bind(app.now().to_db())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        gridsafe_store::demo::settle_account(&mut tx, id, app.now()).await?;
         tx.commit().await?;
         if let Some(code) = person {
             crate::people::link_account(app, &users_cap, meta, id, Some(code)).await?;
@@ -287,13 +282,9 @@ async fn unit(
 }
 
 async fn person_id(app: &App, code: &str) -> Result<i64, AppError> {
-    Ok(sqlx::query("SELECT id FROM people WHERE code = $1").bind(code).fetch_one(app.db().pool()).await?.try_get(0)?)
+    gridsafe_store::people::id_by_code(&mut *app.db().read().await?, code).await?.ok_or(AppError::NotFound)
 }
 
 async fn contractor_id(app: &App, code: &str) -> Result<i64, AppError> {
-    Ok(sqlx::query("SELECT id FROM contractors WHERE code = $1")
-        .bind(code)
-        .fetch_one(app.db().pool())
-        .await?
-        .try_get(0)?)
+    gridsafe_store::people::contractor_id_by_code(&mut *app.db().read().await?, code).await?.ok_or(AppError::NotFound)
 }

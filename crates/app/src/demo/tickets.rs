@@ -314,9 +314,5 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
 }
 
 async fn person(app: &App, code: &str) -> Result<i64, AppError> {
-    sqlx::query_scalar("SELECT id FROM people WHERE code = $1")
-        .bind(code)
-        .fetch_one(app.db().pool())
-        .await
-        .map_err(AppError::from)
+    super::person_id(app, code).await
 }

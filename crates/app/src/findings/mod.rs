@@ -52,7 +52,7 @@ pub async fn list_findings<P: FindingsReach>(
         month: filter.month.clone(),
         unit_id: filter.unit_id,
     };
-    Ok(store::findings(&mut *app.db().pool().acquire().await?, cap.scope(), &stored, limit).await?)
+    Ok(store::findings(&mut *app.db().read().await?, cap.scope(), &stored, limit).await?)
 }
 
 /// A qualification as evidence: valid on the day of the work or not.
@@ -112,7 +112,7 @@ async fn person_evidence(conn: &mut Conn, code: &str, day: Option<NaiveDate>) ->
 /// One finding in reach with its evidence: the order, the ticket(s), the people and their
 /// qualifications on the day of the work, the meter event.
 pub async fn finding<P: FindingsReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<FindingDetail, AppError> {
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let finding = store::finding(&mut conn, id, false).await?.ok_or(AppError::NotFound)?;
     crate::identity::check_stored_path(cap, &finding.unit_path)?;
     let mut detail =
@@ -255,7 +255,7 @@ pub async fn list_tasks<P: FindingsReach>(
     only_open: bool,
 ) -> Result<Vec<TaskRow>, AppError> {
     let today = app.today();
-    let mut tasks = store::tasks(&mut *app.db().pool().acquire().await?, cap.scope(), only_open).await?;
+    let mut tasks = store::tasks(&mut *app.db().read().await?, cap.scope(), only_open).await?;
     for t in &mut tasks {
         t.overdue = crate::people::stored_day(&t.deadline).is_some_and(|d| overdue(t.open, d, today));
     }
@@ -341,7 +341,7 @@ pub async fn kpis<P: FindingsReach>(
     };
     let mut out: Vec<UnitMonthKpi> = Vec::new();
     for (unit_id, unit_name, month, rule, count) in
-        store::counts(&mut *app.db().pool().acquire().await?, cap.scope(), &first).await?
+        store::counts(&mut *app.db().read().await?, cap.scope(), &first).await?
     {
         let count = u64::try_from(count).unwrap_or(0);
         if !out.last().is_some_and(|k| k.unit_id == unit_id && k.month == month) {
@@ -356,5 +356,5 @@ pub async fn kpis<P: FindingsReach>(
 
 /// The last runs of the cross-audit: (when, cause, findings, new, resolved, milliseconds).
 pub async fn recent_runs(app: &App) -> Result<Vec<(String, String, i64, i64, i64, i64)>, AppError> {
-    Ok(store::recent_runs(&mut *app.db().pool().acquire().await?).await?)
+    Ok(store::recent_runs(&mut *app.db().read().await?).await?)
 }

@@ -15,7 +15,7 @@ use crate::{App, AppError, RequestMeta};
 
 /// Everything the rules read, from the database, as the export format's tables.
 pub async fn tables(app: &App) -> Result<Tables, AppError> {
-    Ok(store::tables(&mut *app.db().pool().acquire().await?).await?)
+    Ok(store::tables(&mut *app.db().read().await?).await?)
 }
 
 /// What one run found.

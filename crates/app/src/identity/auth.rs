@@ -68,7 +68,7 @@ fn client_window(app: &App) -> (Timestamp, i64) {
 /// failures count: an office of many people behind one address signs in every morning.
 async fn check_client(app: &App, client: &str) -> Result<(), AppError> {
     let (start, retry) = client_window(app);
-    let failures = store::client_failures(&mut *app.db().pool().acquire().await?, client, start).await?;
+    let failures = store::client_failures(&mut *app.db().read().await?, client, start).await?;
     if failures >= i64::from(app.security().login_attempts_per_window) {
         return Err(AppError::RateLimited { retry_after_seconds: u64::try_from(retry).unwrap_or(1) });
     }
@@ -129,7 +129,7 @@ pub async fn login(
         return Err(AppError::Login(LoginRefusal::BadCredentials { attempts_left: app.security().lockout_failures }));
     }
     let attempts_left = take_attempt(app, meta, &username).await?;
-    let user = store::account_by_username(&mut *app.db().pool().acquire().await?, &username).await?;
+    let user = store::account_by_username(&mut *app.db().read().await?, &username).await?;
     let ok = app.hashing().verify(user.as_ref().map(|u| u.password_hash.clone()), password.to_owned()).await?;
     let now = app.now();
     let user = match user {
@@ -178,7 +178,7 @@ pub async fn login(
 /// The user of a session cookie, if the session is still valid. Ends idle or expired sessions.
 pub async fn authenticate_session(app: &App, token: &str) -> Result<CurrentUser, AppError> {
     let hash = token_hash(token);
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let session = store::session(&mut conn, &hash).await?.ok_or(AppError::Unauthenticated)?;
     let now = app.now();
     let user = store::account_by_id(&mut conn, session.user_id).await?;
@@ -202,7 +202,7 @@ pub async fn authenticate_session(app: &App, token: &str) -> Result<CurrentUser,
 /// The user of an API token (`Authorization: Bearer gst_…`), holding only the token's
 /// permissions among those the user still holds.
 pub async fn authenticate_token(app: &App, token: &str) -> Result<CurrentUser, AppError> {
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let t = store::token_by_hash(&mut conn, &token_hash(token)).await?.ok_or(AppError::Unauthenticated)?;
     let now = app.now();
     if t.revoked || now >= t.expires_at {
@@ -246,9 +246,7 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<String, AppError> {
-    let row = store::account_by_id(&mut *app.db().pool().acquire().await?, user.id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let row = store::account_by_id(&mut *app.db().read().await?, user.id).await?.ok_or(AppError::Unauthenticated)?;
     if !app.hashing().verify(Some(row.password_hash.clone()), current.to_owned()).await? {
         return Err(AppError::invalid("current", "password-current-wrong"));
     }

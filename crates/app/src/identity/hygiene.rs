@@ -23,7 +23,7 @@ pub struct DormancyReport {
 pub async fn run_dormancy(app: &App, meta: &RequestMeta) -> Result<DormancyReport, AppError> {
     let policy = app.security().dormancy_policy();
     let now = app.now();
-    let accounts = store::enabled_accounts(&mut *app.db().pool().acquire().await?).await?;
+    let accounts = store::enabled_accounts(&mut *app.db().read().await?).await?;
     let actor = Actor { user_id: None, name: "job:dormant-accounts".into(), channel: Channel::Job };
     let mut report = DormancyReport::default();
     for a in accounts {
@@ -62,8 +62,7 @@ async fn user_unit_checked(
     cap: &Capability<perm::AccountsReview>,
     user_id: i64,
 ) -> Result<(String, i64), AppError> {
-    let user =
-        store::user(&mut *app.db().pool().acquire().await?, user_id, app.now()).await?.ok_or(AppError::NotFound)?;
+    let user = store::user(&mut *app.db().read().await?, user_id, app.now()).await?.ok_or(AppError::NotFound)?;
     let path = UnitPath::parse(&user.unit_path).ok_or(gridsafe_store::StoreError::Corrupt {
         table: "org_units",
         column: "path",
@@ -124,7 +123,7 @@ pub async fn bootstrap_admin(
     meta: &RequestMeta,
     root_name: &str,
 ) -> Result<Option<(String, String)>, AppError> {
-    if store::user_count(&mut *app.db().pool().acquire().await?).await? > 0 {
+    if store::user_count(&mut *app.db().read().await?).await? > 0 {
         return Ok(None);
     }
     let password = generate_password()?;

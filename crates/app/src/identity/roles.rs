@@ -9,7 +9,7 @@ pub use gridsafe_store::identity::RoleInfo;
 
 /// Every role with its permissions, in display order.
 pub async fn list_roles(app: &App) -> Result<Vec<RoleInfo>, AppError> {
-    Ok(store::roles(&mut *app.db().pool().acquire().await?).await?)
+    Ok(store::roles(&mut *app.db().read().await?).await?)
 }
 
 /// Replaces the permissions `role` grants. Takes effect on the next request of every holder.

@@ -116,7 +116,7 @@ pub async fn create_token(
 }
 
 pub async fn list_tokens(app: &App, user: &CurrentUser) -> Result<Vec<TokenInfo>, AppError> {
-    Ok(store::tokens_of(&mut *app.db().pool().acquire().await?, user.id).await?)
+    Ok(store::tokens_of(&mut *app.db().read().await?, user.id).await?)
 }
 
 /// Revokes one of the user's own tokens, effective at once.

@@ -12,11 +12,11 @@ pub use gridsafe_store::identity::Unit;
 
 /// The units of `scope` (each with its subtree), in tree order.
 pub async fn list_units(app: &App, scope: &[UnitPath]) -> Result<Vec<Unit>, AppError> {
-    Ok(store::units(&mut *app.db().pool().acquire().await?, scope).await?)
+    Ok(store::units(&mut *app.db().read().await?, scope).await?)
 }
 
 pub async fn unit_by_id(app: &App, id: i64) -> Result<Option<Unit>, AppError> {
-    Ok(store::unit_by_id(&mut *app.db().pool().acquire().await?, id).await?)
+    Ok(store::unit_by_id(&mut *app.db().read().await?, id).await?)
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +77,7 @@ pub async fn create_unit(
     let now = work.now();
     let (id, path) = store::insert_unit(work.conn(), &code, trim_blank(&input.name), kind, parent.as_ref(), now)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-unit-code"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-unit-code"))?;
     work.audit(NewEvent::new("unit.created", "org_unit", id).unit(id).summary(
         serde_json::json!({ "code": code, "name": trim_blank(&input.name), "kind": kind.code(), "parent_id": input.parent_id }),
     ))
@@ -112,10 +112,10 @@ pub async fn rename_unit(
     Ok(Unit { name: trim_blank(name).to_owned(), ..unit })
 }
 pub(crate) async fn unit_count(app: &App) -> Result<i64, AppError> {
-    Ok(store::unit_count(&mut *app.db().pool().acquire().await?).await?)
+    Ok(store::unit_count(&mut *app.db().read().await?).await?)
 }
 
 /// The unit with this code, if any.
 pub async fn unit_by_code(app: &App, code: &str) -> Result<Option<Unit>, AppError> {
-    Ok(store::unit_by_code(&mut *app.db().pool().acquire().await?, code).await?)
+    Ok(store::unit_by_code(&mut *app.db().read().await?, code).await?)
 }

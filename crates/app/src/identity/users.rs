@@ -23,7 +23,7 @@ pub(crate) async fn users_in_scope(
     query: Option<&str>,
 ) -> Result<Vec<UserSummary>, AppError> {
     let pattern = crate::search::contains("q", query)?;
-    Ok(store::users(&mut *app.db().pool().acquire().await?, scope, pattern, app.now()).await?)
+    Ok(store::users(&mut *app.db().read().await?, scope, pattern, app.now()).await?)
 }
 
 pub async fn list_users(
@@ -36,7 +36,7 @@ pub async fn list_users(
 
 /// One user, if within the scope of `scope`; `Denied` (to be audited) when outside.
 pub(crate) async fn user_in_scope(app: &App, scope: &[UnitPath], id: i64) -> Result<Option<UserSummary>, AppError> {
-    let user = store::user(&mut *app.db().pool().acquire().await?, id, app.now()).await?;
+    let user = store::user(&mut *app.db().read().await?, id, app.now()).await?;
     Ok(user.filter(|u| UnitPath::parse(&u.unit_path).is_some_and(|path| scope.iter().any(|s| path.is_within(s)))))
 }
 
@@ -51,7 +51,7 @@ async fn load_checked<P: gridsafe_domain::access::PermissionMarker>(
     id: i64,
 ) -> Result<UserSummary, AppError> {
     // Load regardless of scope first, to tell "no such user" from "not yours".
-    let path = store::user_path(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+    let path = store::user_path(&mut *app.db().read().await?, id).await?.ok_or(AppError::NotFound)?;
     cap.check(&path)?;
     user_in_scope(app, cap.scope(), id).await?.ok_or(AppError::NotFound)
 }
@@ -108,7 +108,7 @@ impl AccountAdmin {
 
     /// The account, when within this administrator's units.
     pub(crate) async fn load(&self, app: &App, id: i64) -> Result<UserSummary, AppError> {
-        let path = store::user_path(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+        let path = store::user_path(&mut *app.db().read().await?, id).await?.ok_or(AppError::NotFound)?;
         self.check_unit(&path)?;
         user_in_scope(app, &self.scope, id).await?.ok_or(AppError::NotFound)
     }
@@ -143,7 +143,7 @@ impl AccountAdmin {
         adding: Option<&str>,
         act: &'static str,
     ) -> Result<(), AppError> {
-        let checked = self.check_act(&mut *app.db().pool().acquire().await?, target, adding).await;
+        let checked = self.check_act(&mut *app.db().read().await?, target, adding).await;
         if let Err(AppError::Rule(violation)) = &checked {
             let event = NewEvent::new("account.act_refused", "user", target)
                 .summary(serde_json::json!({ "act": act, "role": adding, "rule": violation.rule.code }));
@@ -199,7 +199,7 @@ pub async fn create_user(
     let now = work.now();
     let id = store::insert_user(work.conn(), &username, trim_blank(&input.display_name), unit.id, &hash, now)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-username"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-username"))?;
     work.audit(
         NewEvent::new("user.created", "user", id)
             .unit(unit.id)
@@ -240,7 +240,7 @@ pub async fn grant_role(
     let now = work.now();
     store::insert_grant(work.conn(), user_id, role, unit_id, &admin.actor().name, now)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-role-held"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-role-held"))?;
     work.audit(
         NewEvent::new("user.role_granted", "user", user_id)
             .unit(user.unit_id)

@@ -13,11 +13,11 @@ use crate::{App, AppError, FieldProblem, RequestMeta};
 pub use gridsafe_store::people::{AgreementRow, ContractorRow, RatingRow};
 
 pub async fn list_contractors<M>(app: &App, reach: &Reach<M>) -> Result<Vec<ContractorRow>, AppError> {
-    Ok(store::contractors(&mut *app.db().pool().acquire().await?, reach.scope()).await?)
+    Ok(store::contractors(&mut *app.db().read().await?, reach.scope()).await?)
 }
 
 pub async fn contractor<M>(app: &App, reach: &Reach<M>, id: i64) -> Result<ContractorRow, AppError> {
-    let c = store::contractor(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+    let c = store::contractor(&mut *app.db().read().await?, id).await?.ok_or(AppError::NotFound)?;
     let path = super::stored_path(&c.unit_path)?;
     if reach.covers(&path, Some(c.id)) { Ok(c) } else { Err(outside()) }
 }
@@ -77,7 +77,7 @@ pub async fn save_contractor(
     let now = work.now();
     let saved = store::save_contractor(work.conn(), id, &fields, now)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-contractor-code"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-contractor-code"))?;
     let action = if id.is_some() { "contractor.updated" } else { "contractor.created" };
     work.audit(NewEvent::new(action, "contractor", saved).unit(unit.id).summary(serde_json::json!({
         "code": code, "name": name, "license_level": input.license_level, "license_valid_to": valid_to.map(|d| d.to_string()),
@@ -88,7 +88,7 @@ pub async fn save_contractor(
 }
 
 pub async fn agreements_of(app: &App, contractor_id: i64) -> Result<Vec<AgreementRow>, AppError> {
-    Ok(store::agreements_of(&mut *app.db().pool().acquire().await?, contractor_id).await?)
+    Ok(store::agreements_of(&mut *app.db().read().await?, contractor_id).await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -151,7 +151,7 @@ pub async fn add_agreement(
     let now = work.now();
     let id = store::insert_agreement(work.conn(), &agreement, now)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-agreement-code"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-agreement-code"))?;
     work.audit(NewEvent::new("agreement.added", "contractor", contractor_id).unit(c.unit_id).summary(
         serde_json::json!({
             "code": code, "project": project, "customer_no": customer_no, "valid_from": from.to_string(),
@@ -171,9 +171,8 @@ pub async fn confirm_agreement(
     meta: &RequestMeta,
     agreement_id: i64,
 ) -> Result<(), AppError> {
-    let contractor_id = store::agreement_contractor(&mut *app.db().pool().acquire().await?, agreement_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let contractor_id =
+        store::agreement_contractor(&mut *app.db().read().await?, agreement_id).await?.ok_or(AppError::NotFound)?;
     let c = managed(app, cap, contractor_id).await?;
     let mut work = app.begin(cap.actor(), meta).await?;
     let now = work.now();
@@ -192,7 +191,7 @@ pub async fn confirm_agreement(
 pub const RATINGS: [&str; 4] = ["excellent", "good", "fair", "poor"];
 
 pub async fn ratings_of(app: &App, contractor_id: i64) -> Result<Vec<RatingRow>, AppError> {
-    Ok(store::ratings_of(&mut *app.db().pool().acquire().await?, contractor_id).await?)
+    Ok(store::ratings_of(&mut *app.db().read().await?, contractor_id).await?)
 }
 
 /// Rates the contractor after a project (staff only).
@@ -260,6 +259,6 @@ pub async fn set_blacklist(
 
 /// What the role question needs to know of a contractor.
 pub async fn contractor_facts(app: &App, contractor_id: i64) -> Result<ContractorFacts, AppError> {
-    let mut facts = store::contractor_facts(&mut *app.db().pool().acquire().await?, &[contractor_id]).await?;
+    let mut facts = store::contractor_facts(&mut *app.db().read().await?, &[contractor_id]).await?;
     facts.remove(&contractor_id).ok_or(AppError::NotFound)
 }

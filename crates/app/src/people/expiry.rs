@@ -13,7 +13,7 @@ pub use gridsafe_store::people::Expiring;
 /// qualification or agreement already followed by a later one is not listed.
 pub async fn expiring<M>(app: &App, reach: &Reach<M>, today: NaiveDate, days: u32) -> Result<Vec<Expiring>, AppError> {
     let until = today + chrono::Duration::days(i64::from(days));
-    Ok(gridsafe_store::people::expiring(&mut *app.db().pool().acquire().await?, reach.scope(), today, until).await?)
+    Ok(gridsafe_store::people::expiring(&mut *app.db().read().await?, reach.scope(), today, until).await?)
 }
 
 /// The daily job: records today's warnings for every unit (once per record and day) and

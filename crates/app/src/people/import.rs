@@ -121,7 +121,7 @@ pub async fn plan_import(
         units.insert(u.name.clone(), u.id);
         units.insert(u.code.clone(), u.id);
     }
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let people = store::codes(&mut conn, Register::People).await?;
     let contractors = store::codes(&mut conn, Register::Contractors).await?;
     let agreements = store::codes(&mut conn, Register::Agreements).await?;
@@ -394,7 +394,7 @@ pub async fn store_upload(
 
 /// The files stored under `token` by this user.
 pub async fn load_upload(app: &App, user_id: i64, token: &str) -> Result<Vec<(String, Vec<u8>)>, AppError> {
-    let files = store::upload(&mut *app.db().pool().acquire().await?, token, user_id).await?;
+    let files = store::upload(&mut *app.db().read().await?, token, user_id).await?;
     if files.is_empty() {
         return Err(AppError::NotFound);
     }

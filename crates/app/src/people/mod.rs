@@ -77,7 +77,7 @@ impl<M> Reach<M> {
     /// documents): the contractor of the person linked to their account.
     pub async fn own_contractor(app: &App, cap: &Capability<perm::OwnContractor>) -> Result<Self, AppError> {
         let user = cap.actor().user_id.ok_or(AppError::NotFound)?;
-        let contractor = gridsafe_store::people::contractor_of_account(&mut *app.db().pool().acquire().await?, user)
+        let contractor = gridsafe_store::people::contractor_of_account(&mut *app.db().read().await?, user)
             .await?
             .ok_or(AppError::Denied(gridsafe_domain::access::Denied::OutsideScope(cap.permission())))?;
         Ok(Self { actor: cap.actor().clone(), units: Vec::new(), contractor: Some(contractor), mode: PhantomData })

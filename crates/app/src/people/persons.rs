@@ -22,12 +22,12 @@ pub async fn list_people<M>(
     limit: u32,
 ) -> Result<Vec<PersonRow>, AppError> {
     let pattern = crate::search::contains("q", query)?;
-    Ok(store::list(&mut *app.db().pool().acquire().await?, reach.scope(), pattern, limit).await?)
+    Ok(store::list(&mut *app.db().read().await?, reach.scope(), pattern, limit).await?)
 }
 
 /// One person in reach.
 pub async fn person<M>(app: &App, reach: &Reach<M>, id: i64) -> Result<PersonRow, AppError> {
-    let p = store::person(&mut *app.db().pool().acquire().await?, id).await?.ok_or(AppError::NotFound)?;
+    let p = store::person(&mut *app.db().read().await?, id).await?.ok_or(AppError::NotFound)?;
     let path = super::stored_path(&p.unit_path)?;
     if reach.covers(&path, p.contractor_id) { Ok(p) } else { Err(outside()) }
 }
@@ -67,7 +67,7 @@ pub async fn save_person(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     if let Some(own) = reach.contractor() {
         input.contractor_id = Some(own);
         input.unit_id = store::contractor(&mut conn, own).await?.ok_or(AppError::NotFound)?.unit_id;
@@ -100,7 +100,7 @@ pub async fn save_person(
     let now = work.now();
     let saved = store::save_person(work.conn(), id, &fields, now)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-person-code"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-person-code"))?;
     let action = if id.is_some() { "person.updated" } else { "person.created" };
     // The summary names the record, not the phone number: personal data stays out of the trail's text.
     work.audit(NewEvent::new(action, "person", saved).unit(unit.id).summary(
@@ -154,7 +154,7 @@ pub async fn link_account(
         Some((id, ..)) => {
             store::set_account(work.conn(), *id, Some(user_id), now)
                 .await
-                .map_err(|e| AppError::from_store_insert(e, "conflict-account-linked"))?;
+                .map_err(|e| AppError::from_insert(e, "conflict-account-linked"))?;
             ("person.account_linked", *id)
         }
         None => {
@@ -175,7 +175,7 @@ pub async fn link_account(
 }
 
 pub async fn qualifications_of(app: &App, person_id: i64) -> Result<Vec<QualificationRow>, AppError> {
-    Ok(store::qualifications_of(&mut *app.db().pool().acquire().await?, person_id).await?)
+    Ok(store::qualifications_of(&mut *app.db().read().await?, person_id).await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -316,7 +316,7 @@ pub async fn delete_qualification(
 
 /// Everything the role question needs to know of a person.
 pub async fn person_facts(app: &App, person_id: i64) -> Result<PersonFacts, AppError> {
-    let mut people = store::facts(&mut *app.db().pool().acquire().await?, &[person_id]).await?;
+    let mut people = store::facts(&mut *app.db().read().await?, &[person_id]).await?;
     Ok(people.remove(&person_id).ok_or(AppError::NotFound)?.facts)
 }
 

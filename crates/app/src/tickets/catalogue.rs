@@ -13,11 +13,11 @@ pub use gridsafe_store::tickets::{DocumentTypeRow, EvalReason, HazardTemplate};
 
 /// The whole catalogue, in its order.
 pub async fn document_types(app: &App) -> Result<Vec<DocumentTypeRow>, AppError> {
-    Ok(store::document_types(&mut *app.db().pool().acquire().await?).await?)
+    Ok(store::document_types(&mut *app.db().read().await?).await?)
 }
 
 pub async fn document_type(app: &App, code: &str) -> Result<Option<DocumentTypeRow>, AppError> {
-    Ok(store::document_type(&mut *app.db().pool().acquire().await?, code).await?)
+    Ok(store::document_type(&mut *app.db().read().await?, code).await?)
 }
 
 /// A change to a catalogue entry. Its code stays as it is.
@@ -74,7 +74,7 @@ pub async fn save_document_type(
     let mut work = app.begin(cap.actor(), meta).await?;
     store::update_document_type(work.conn(), &doc, input.active, &origin)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-ticket-prefix"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-ticket-prefix"))?;
     work.audit(NewEvent::new("ticket_type.updated", "ticket_type", code).summary(serde_json::json!({
         "code": code, "prefix": prefix, "covers": input.covers, "extendable": doc.extendable,
         "needs_survey": input.needs_survey, "live_work": input.live_work, "min_people": input.min_people,
@@ -119,7 +119,7 @@ pub async fn add_document_type(
     let mut work = app.begin(cap.actor(), meta).await?;
     store::insert_document_type(work.conn(), code, trim_blank(name), prefix.trim(), &origin)
         .await
-        .map_err(|e| AppError::from_store_insert(e, "conflict-ticket-type"))?;
+        .map_err(|e| AppError::from_insert(e, "conflict-ticket-type"))?;
     work.audit(
         NewEvent::new("ticket_type.created", "ticket_type", code)
             .summary(serde_json::json!({ "code": code, "name": trim_blank(name), "prefix": prefix.trim() })),
@@ -130,7 +130,7 @@ pub async fn add_document_type(
 
 /// Templates for one kind of work, or all.
 pub async fn hazard_templates(app: &App, work_kind: Option<&str>) -> Result<Vec<HazardTemplate>, AppError> {
-    Ok(store::hazard_templates(&mut *app.db().pool().acquire().await?, work_kind).await?)
+    Ok(store::hazard_templates(&mut *app.db().read().await?, work_kind).await?)
 }
 
 /// A hazard point and its measure, as entered: both needed, each at most 300 characters.
@@ -192,7 +192,7 @@ pub async fn delete_hazard_template(
 
 /// The reasons a ticket may be 不合格, in their order.
 pub async fn eval_reasons(app: &App) -> Result<Vec<EvalReason>, AppError> {
-    Ok(store::eval_reasons(&mut *app.db().pool().acquire().await?).await?)
+    Ok(store::eval_reasons(&mut *app.db().read().await?).await?)
 }
 
 /// Adds a reason (a new code) or changes one's text and whether it is offered.

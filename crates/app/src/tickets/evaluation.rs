@@ -83,7 +83,7 @@ pub async fn month_stats<P: TicketReach>(
     let (first, next) = month_bounds(month).ok_or_else(|| AppError::invalid("month", "field-month"))?;
     let must = app.tickets_config().must_evaluate_set();
     let must_kinds: Vec<OrderType> = ORDER_TYPES.iter().map(|(_, _, t)| *t).filter(|t| must.contains(*t)).collect();
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     let (from, to) = (Timestamp::start_of_local_day(first), Timestamp::start_of_local_day(next));
     let ended = store::ended(&mut conn, cap.scope(), from, to, &must_kinds).await?;
     let mut out: Vec<UnitMonth> = Vec::new();

@@ -142,13 +142,13 @@ pub async fn list_tickets<P: TicketReach>(
         unevaluated: filter.unevaluated,
         person: filter.person,
     };
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     Ok(store::list(&mut conn, cap.scope(), &filter, limit).await?)
 }
 
 /// One ticket in reach, with everything on it.
 pub async fn ticket<P: TicketReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<TicketDetail, AppError> {
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     load(app, &mut conn, cap, id, false).await
 }
 
@@ -270,7 +270,7 @@ async fn person_by_code(
     if code.is_empty() {
         return Ok(None);
     }
-    let id = gridsafe_store::people::id_by_code(&mut *app.db().pool().acquire().await?, code).await?;
+    let id = gridsafe_store::people::id_by_code(&mut *app.db().read().await?, code).await?;
     if id.is_none() {
         problems.push(FieldProblem::new(field, "field-person-code").with("value", code));
     }
@@ -558,13 +558,13 @@ pub async fn record_survey(
 /// The person linked to the account acting, if any.
 pub async fn person_of(app: &App, actor: &Actor) -> Result<Option<i64>, AppError> {
     let Some(user) = actor.user_id else { return Ok(None) };
-    Ok(gridsafe_store::people::id_of_user(&mut *app.db().pool().acquire().await?, user).await?)
+    Ok(gridsafe_store::people::id_of_user(&mut *app.db().read().await?, user).await?)
 }
 
 /// The person linked to the account acting, as named on tickets.
 pub async fn own_person(app: &App, actor: &Actor) -> Result<Option<PersonRef>, AppError> {
     let Some(id) = person_of(app, actor).await? else { return Ok(None) };
-    let mut conn = app.db().pool().acquire().await?;
+    let mut conn = app.db().read().await?;
     Ok(store::people(&mut conn, &[id]).await?.remove(&id))
 }
 

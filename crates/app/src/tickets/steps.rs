@@ -33,7 +33,7 @@ pub fn step_kind(code: &str) -> Result<StepKind, AppError> {
 pub async fn parse_step(app: &App, input: &StepInput) -> Result<Step, AppError> {
     let person = || async {
         let code = input.person.trim();
-        let id = gridsafe_store::people::id_by_code(&mut *app.db().pool().acquire().await?, code).await?;
+        let id = gridsafe_store::people::id_by_code(&mut *app.db().read().await?, code).await?;
         id.ok_or_else(|| AppError::Invalid(vec![FieldProblem::new("person", "field-person-code").with("value", code)]))
     };
     Ok(match input.step {
@@ -58,7 +58,7 @@ pub async fn parse_step(app: &App, input: &StepInput) -> Result<Step, AppError> 
 
 /// Whether each person the ticket names holds their role on `day`, and if not, why.
 pub async fn people_check(app: &App, t: &TicketDetail, day: chrono::NaiveDate) -> Result<Vec<PersonCheck>, AppError> {
-    let roster = roster(&mut *app.db().pool().acquire().await?, t, None).await?;
+    let roster = roster(&mut *app.db().read().await?, t, None).await?;
     let rules = app.people_config().role_rules();
     let mut named: Vec<(i64, FieldRole)> = Vec::new();
     named.extend(t.issuer.as_ref().map(|p| (p.id, FieldRole::TicketIssuer)));
@@ -269,7 +269,7 @@ async fn sign(
 pub async fn lapse_overdue(app: &App, meta: &RequestMeta) -> Result<u64, AppError> {
     let now = app.now();
     let actor = Actor { user_id: None, name: "job:ticket-lapse".into(), channel: Channel::Job };
-    let overdue = store::overdue(&mut *app.db().pool().acquire().await?, now).await?;
+    let overdue = store::overdue(&mut *app.db().read().await?, now).await?;
     let mut stamped = 0;
     for t in overdue {
         let Some(next) = tickets::lifecycle::lapse_state(t.state, t.end, now) else { continue };
