@@ -80,18 +80,68 @@ pub enum HazardStep {
     Review { passed: bool, evidence: bool },
 }
 
-impl HazardStep {
-    pub fn code(&self) -> &'static str {
+/// The kind of a step of the closed loop, without what it carries: the one list of its codes,
+/// which forms, the API and the history use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardStepKind {
+    Plan,
+    Notify,
+    SignReceipt,
+    RefuseReceipt,
+    File,
+    Rectify,
+    SubmitForReview,
+    Review,
+}
+
+impl HazardStepKind {
+    /// Every kind, in the order of the loop.
+    pub const ALL: [HazardStepKind; 8] = [
+        HazardStepKind::Plan,
+        HazardStepKind::Notify,
+        HazardStepKind::SignReceipt,
+        HazardStepKind::RefuseReceipt,
+        HazardStepKind::File,
+        HazardStepKind::Rectify,
+        HazardStepKind::SubmitForReview,
+        HazardStepKind::Review,
+    ];
+
+    pub fn code(self) -> &'static str {
         match self {
-            HazardStep::Plan { .. } => "plan",
-            HazardStep::Notify { .. } => "notify",
-            HazardStep::SignReceipt => "sign_receipt",
-            HazardStep::RefuseReceipt { .. } => "refuse_receipt",
-            HazardStep::File { .. } => "file",
-            HazardStep::Rectify => "rectify",
-            HazardStep::SubmitForReview => "submit_for_review",
-            HazardStep::Review { .. } => "review",
+            HazardStepKind::Plan => "plan",
+            HazardStepKind::Notify => "notify",
+            HazardStepKind::SignReceipt => "sign_receipt",
+            HazardStepKind::RefuseReceipt => "refuse_receipt",
+            HazardStepKind::File => "file",
+            HazardStepKind::Rectify => "rectify",
+            HazardStepKind::SubmitForReview => "submit_for_review",
+            HazardStepKind::Review => "review",
         }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+impl HazardStep {
+    pub fn kind(&self) -> HazardStepKind {
+        match self {
+            HazardStep::Plan { .. } => HazardStepKind::Plan,
+            HazardStep::Notify { .. } => HazardStepKind::Notify,
+            HazardStep::SignReceipt => HazardStepKind::SignReceipt,
+            HazardStep::RefuseReceipt { .. } => HazardStepKind::RefuseReceipt,
+            HazardStep::File { .. } => HazardStepKind::File,
+            HazardStep::Rectify => HazardStepKind::Rectify,
+            HazardStep::SubmitForReview => HazardStepKind::SubmitForReview,
+            HazardStep::Review { .. } => HazardStepKind::Review,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 }
 

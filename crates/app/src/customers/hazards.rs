@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Actor, Capability, perm};
-use gridsafe_domain::hazards::{self as machine, HazardState, HazardStep, Responsibility, Road};
+use gridsafe_domain::hazards::{self as machine, HazardState, HazardStep, HazardStepKind, Responsibility, Road};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_store::Conn;
 use gridsafe_store::hazards::{self as store, StoredHazard};
@@ -416,9 +416,9 @@ pub(crate) async fn insert_hazard(
 }
 
 /// A step as a form or the API sends it; which fields count depends on the step.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StepInput {
-    pub step: String,
+    pub step: HazardStepKind,
     /// plan, notify: `YYYY-MM-DD`
     pub deadline: String,
     /// plan: the person or post responsible.
@@ -439,6 +439,33 @@ pub struct StepInput {
     pub delivery: String,
     pub witness: String,
     pub photo: Option<(String, Vec<u8>)>,
+}
+
+impl StepInput {
+    /// Step `step`, with every field empty.
+    pub fn of(step: HazardStepKind) -> Self {
+        Self {
+            step,
+            deadline: String::new(),
+            owner: String::new(),
+            tasks: String::new(),
+            receipt_by: String::new(),
+            filed_on: String::new(),
+            reference: String::new(),
+            passed: false,
+            evidence: String::new(),
+            refused_on: String::new(),
+            delivery: String::new(),
+            witness: String::new(),
+            photo: None,
+        }
+    }
+}
+
+/// The step a form names by its code; an unknown one is an input error.
+pub fn step_kind(code: &str) -> Result<HazardStepKind, AppError> {
+    HazardStepKind::from_code(code.trim())
+        .ok_or_else(|| AppError::Invalid(vec![FieldProblem::new("step", "field-step").with("value", code.trim())]))
 }
 
 /// Who takes the field steps of the closed loop: the inspector for any hazard; for a hazard
@@ -462,7 +489,7 @@ pub async fn take_step<P: HazardWorker>(
     id: i64,
     input: &StepInput,
 ) -> Result<HazardState, AppError> {
-    if input.step == "review" {
+    if input.step == HazardStepKind::Review {
         return Err(AppError::invalid("step", "field-step-review"));
     }
     apply(app, cap, meta, id, input).await
@@ -477,7 +504,7 @@ pub async fn review_hazard(
     id: i64,
     input: &StepInput,
 ) -> Result<HazardState, AppError> {
-    apply(app, cap, meta, id, &StepInput { step: "review".into(), ..input.clone() }).await
+    apply(app, cap, meta, id, &StepInput { step: HazardStepKind::Review, ..input.clone() }).await
 }
 
 async fn apply<P: HazardsReach>(
@@ -491,7 +518,7 @@ async fn apply<P: HazardsReach>(
     let d = load(app, work.conn(), cap, id, true).await?;
     let h = &d.hazard;
     if P::PERMISSION == gridsafe_domain::access::Permission::FindingsReview
-        && input.step != "review"
+        && input.step != HazardStepKind::Review
         && h.source_kind != "finding"
     {
         return Err(gridsafe_domain::access::Denied::NotGranted(
@@ -521,8 +548,8 @@ async fn apply<P: HazardsReach>(
     ] {
         too_long(field, text, max, &mut problems);
     }
-    let step = match input.step.as_str() {
-        "plan" => {
+    let step = match input.step {
+        HazardStepKind::Plan => {
             if trim_blank(&input.owner).is_empty() {
                 problems.push(FieldProblem::new("owner", "field-required"));
             }
@@ -531,17 +558,17 @@ async fn apply<P: HazardsReach>(
             }
             HazardStep::Plan { deadline: day("deadline", &input.deadline, &mut problems) }
         }
-        "notify" => HazardStep::Notify { deadline: day("deadline", &input.deadline, &mut problems) },
-        "sign_receipt" => {
+        HazardStepKind::Notify => HazardStep::Notify { deadline: day("deadline", &input.deadline, &mut problems) },
+        HazardStepKind::SignReceipt => {
             if trim_blank(&input.receipt_by).is_empty() {
                 problems.push(FieldProblem::new("receipt_by", "field-required"));
             }
             HazardStep::SignReceipt
         }
-        "refuse_receipt" => {
+        HazardStepKind::RefuseReceipt => {
             // The delivery's photo: sent with the step, or added to the hazard since its notice.
             // (Both are local `YYYY-MM-DD HH:MM`, which sorts as time.)
-            let noticed = d.steps.iter().rev().find(|s| s.step == "notify").map(|s| s.at.clone());
+            let noticed = d.steps.iter().rev().find(|s| s.step == HazardStepKind::Notify.code()).map(|s| s.at.clone());
             let earlier = d.photos.iter().any(|p| noticed.as_deref().is_some_and(|n| p.uploaded_at.as_str() >= n));
             if let Some((_, bytes)) = &input.photo {
                 files::check_upload(app, "photo", bytes, false)?;
@@ -553,20 +580,17 @@ async fn apply<P: HazardsReach>(
                 photo: input.photo.is_some() || earlier,
             }
         }
-        "file" => {
+        HazardStepKind::File => {
             HazardStep::File { on: day("filed_on", &input.filed_on, &mut problems), reference: input.reference.clone() }
         }
-        "rectify" => HazardStep::Rectify,
-        "submit_for_review" => HazardStep::SubmitForReview,
-        "review" => {
+        HazardStepKind::Rectify => HazardStep::Rectify,
+        HazardStepKind::SubmitForReview => HazardStep::SubmitForReview,
+        HazardStepKind::Review => {
             let evidence = !trim_blank(&input.evidence).is_empty() || !d.photos.is_empty();
             if !input.passed && trim_blank(&input.evidence).is_empty() {
                 problems.push(FieldProblem::new("evidence", "field-review-reason"));
             }
             HazardStep::Review { passed: input.passed, evidence }
-        }
-        other => {
-            return Err(AppError::Invalid(vec![FieldProblem::new("step", "field-step").with("value", other)]));
         }
     };
     if !problems.is_empty() {

@@ -13,6 +13,7 @@ use gridsafe_domain::access::{Channel, Principal, perm};
 
 use crate::customers::{self, HazardInput, InspectionInput, StepInput};
 use crate::{App, AppError, RequestMeta};
+use gridsafe_domain::hazards::HazardStepKind as Step;
 
 fn fields(pairs: &[(&str, String)]) -> HashMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
@@ -176,7 +177,6 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         }
         input
     };
-    let step = |s: &str| StepInput { step: s.into(), ..StepInput::default() };
 
     // The hospital: inspected, a customer-side hazard through the whole loop to 销号.
     let i1 = customers::record_inspection(
@@ -208,13 +208,14 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         },
     )
     .await?;
-    customers::take_step(app, &record, meta, h1, &StepInput { deadline: day(20), ..step("notify") }).await?;
+    customers::take_step(app, &record, meta, h1, &StepInput { deadline: day(20), ..StepInput::of(Step::Notify) })
+        .await?;
     customers::take_step(
         app,
         &record,
         meta,
         h1,
-        &StepInput { receipt_by: "医院后勤处 陈建华".into(), ..step("sign_receipt") },
+        &StepInput { receipt_by: "医院后勤处 陈建华".into(), ..StepInput::of(Step::SignReceipt) },
     )
     .await?;
     customers::take_step(
@@ -222,11 +223,11 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         &record,
         meta,
         h1,
-        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕45号".into(), ..step("file") },
+        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕45号".into(), ..StepInput::of(Step::File) },
     )
     .await?;
-    customers::take_step(app, &record, meta, h1, &step("rectify")).await?;
-    customers::take_step(app, &record, meta, h1, &step("submit_for_review")).await?;
+    customers::take_step(app, &record, meta, h1, &StepInput::of(Step::Rectify)).await?;
+    customers::take_step(app, &record, meta, h1, &StepInput::of(Step::SubmitForReview)).await?;
     customers::review_hazard(
         app,
         &review,
@@ -235,7 +236,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         &StepInput {
             passed: true,
             evidence: "已完成 2 号主变预防性试验，试验报告合格（报告号 SY-2026-118），现场复查无异常。".into(),
-            ..step("review")
+            ..StepInput::of(Step::Review)
         },
     )
     .await?;
@@ -269,13 +270,14 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         },
     )
     .await?;
-    customers::take_step(app, &record, meta, h2, &StepInput { deadline: day(10), ..step("notify") }).await?;
+    customers::take_step(app, &record, meta, h2, &StepInput { deadline: day(10), ..StepInput::of(Step::Notify) })
+        .await?;
     customers::take_step(
         app,
         &record,
         meta,
         h2,
-        &StepInput { receipt_by: "基站维护员 刘洋".into(), ..step("sign_receipt") },
+        &StepInput { receipt_by: "基站维护员 刘洋".into(), ..StepInput::of(Step::SignReceipt) },
     )
     .await?;
     customers::take_step(
@@ -283,10 +285,10 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         &record,
         meta,
         h2,
-        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕46号".into(), ..step("file") },
+        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕46号".into(), ..StepInput::of(Step::File) },
     )
     .await?;
-    customers::take_step(app, &record, meta, h2, &step("rectify")).await?;
+    customers::take_step(app, &record, meta, h2, &StepInput::of(Step::Rectify)).await?;
     customers::seal(app, &record, meta, h2, "30 kW 柴油发电机", "FC-2026-0031", &day(-5)).await?;
 
     // The bank: last inspected eight months ago, overdue on its six-month check. That visit
@@ -314,7 +316,8 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         },
     )
     .await?;
-    customers::take_step(app, &record, meta, h5, &StepInput { deadline: day(30), ..step("notify") }).await?;
+    customers::take_step(app, &record, meta, h5, &StepInput { deadline: day(30), ..StepInput::of(Step::Notify) })
+        .await?;
     customers::take_step(
         app,
         &record,
@@ -325,7 +328,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
             delivery: "留置送达".into(),
             witness: "城站路社区网格员 李敏".into(),
             photo: Some(("留置送达.png".into(), DELIVERY_PHOTO.to_vec())),
-            ..step("refuse_receipt")
+            ..StepInput::of(Step::RefuseReceipt)
         },
     )
     .await?;
@@ -334,7 +337,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
         &record,
         meta,
         h5,
-        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕47号".into(), ..step("file") },
+        &StepInput { filed_on: day(0), reference: "孝经信电〔2026〕47号".into(), ..StepInput::of(Step::File) },
     )
     .await?;
 
@@ -376,11 +379,11 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
             deadline: day(0),
             owner: "孝南供电中心运检班 王强".into(),
             tasks: "更换 3 号杆拉线\n复测杆塔倾斜".into(),
-            ..step("plan")
+            ..StepInput::of(Step::Plan)
         },
     )
     .await?;
-    customers::take_step(app, &record, meta, h3, &step("rectify")).await?;
+    customers::take_step(app, &record, meta, h3, &StepInput::of(Step::Rectify)).await?;
     // Demo history: the plan was made three weeks ago with a deadline ten days ago.
     let mut tx = app.db().begin_write().await?;
     gridsafe_store::demo::backdate_hazard(&mut tx, h3, &day(-10), None).await?;

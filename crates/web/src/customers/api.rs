@@ -6,6 +6,7 @@ use axum::extract::State;
 use gridsafe_app::customers::{self, CustomerFilter, CustomerRow, HazardFilter, HazardRow, StepInput};
 use gridsafe_domain::access::perm;
 use gridsafe_domain::customers::{emergency_code, importance_code};
+use gridsafe_domain::hazards::HazardStepKind;
 use gridsafe_domain::inspections::DueState;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -279,17 +280,21 @@ pub async fn hazard(
     Ok(Json(auth.checked(&state, customers::hazard(state.app(), &cap, id).await).await?.hazard.into()))
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HazardStepName {
-    Plan,
-    Notify,
-    SignReceipt,
-    RefuseReceipt,
-    File,
-    Rectify,
-    SubmitForReview,
-    Review,
+/// The domain's [`HazardStepKind`], read straight from the request; its schema lists the
+/// domain's codes.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(transparent)]
+pub struct HazardStepName(HazardStepKind);
+
+impl utoipa::ToSchema for HazardStepName {}
+
+impl utoipa::PartialSchema for HazardStepName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(HazardStepKind::ALL.iter().map(|k| k.code())))
+            .into()
+    }
 }
 
 /// A step of the closed loop. Which fields count depends on the step: `plan` (deadline, owner,
@@ -348,18 +353,8 @@ pub async fn step(
     ApiPath(id): ApiPath<i64>,
     ApiJson(s): ApiJson<HazardStepIn>,
 ) -> Result<Json<HazardRecordOut>, AppError> {
-    let name = match s.step {
-        HazardStepName::Plan => "plan",
-        HazardStepName::Notify => "notify",
-        HazardStepName::SignReceipt => "sign_receipt",
-        HazardStepName::RefuseReceipt => "refuse_receipt",
-        HazardStepName::File => "file",
-        HazardStepName::Rectify => "rectify",
-        HazardStepName::SubmitForReview => "submit_for_review",
-        HazardStepName::Review => "review",
-    };
     let input = StepInput {
-        step: name.to_owned(),
+        step: s.step.0,
         deadline: s.deadline,
         owner: s.owner,
         tasks: s.tasks,

@@ -11,7 +11,7 @@ use gridsafe_app::customers::{
 };
 use gridsafe_app::xlsx::{self, Value};
 use gridsafe_domain::access::perm;
-use gridsafe_domain::hazards::HazardState;
+use gridsafe_domain::hazards::{HazardState, HazardStepKind};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -333,10 +333,11 @@ struct StepForm {
     evidence: String,
 }
 
-impl From<StepForm> for StepInput {
-    fn from(f: StepForm) -> Self {
-        StepInput {
-            step: f.step,
+impl TryFrom<StepForm> for StepInput {
+    type Error = AppError;
+
+    fn try_from(f: StepForm) -> Result<Self, AppError> {
+        Ok(StepInput {
             deadline: f.deadline,
             owner: f.owner,
             tasks: f.tasks,
@@ -345,8 +346,8 @@ impl From<StepForm> for StepInput {
             reference: f.reference,
             passed: f.passed == "1",
             evidence: f.evidence,
-            ..StepInput::default()
-        }
+            ..StepInput::of(customers::step_kind(&f.step)?)
+        })
     }
 }
 
@@ -355,7 +356,7 @@ impl From<StepForm> for StepInput {
 pub async fn take(state: &AppState, auth: &Auth, id: i64, input: StepInput) -> Result<HazardState, AppError> {
     let app = state.app();
     let p = &auth.user.principal;
-    if input.step == "review" {
+    if input.step == HazardStepKind::Review {
         let cap = auth.require::<perm::HazardsReview>(state).await?;
         auth.checked(state, customers::review_hazard(app, &cap, &auth.meta, id, &input).await).await
     } else if p.authorize::<perm::InspectionsRecord>().is_err()
@@ -379,12 +380,11 @@ async fn refusal(
     let (fields, file) = crate::customers::file_form(&mut multipart, "photo").await?;
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let input = StepInput {
-        step: "refuse_receipt".into(),
         refused_on: field("refused_on"),
         delivery: field("delivery"),
         witness: field("witness"),
         photo: file.filter(|(_, bytes)| !bytes.is_empty()),
-        ..StepInput::default()
+        ..StepInput::of(HazardStepKind::RefuseReceipt)
     };
     take(&state, &auth, id, input).await?;
     Ok(Redirect::to(&format!("/hazards/{id}")).into_response())
@@ -443,7 +443,7 @@ async fn step(
     Path(id): Path<i64>,
     Form(f): Form<StepForm>,
 ) -> Result<Response, AppError> {
-    take(&state, &auth, id, f.into()).await?;
+    take(&state, &auth, id, f.try_into()?).await?;
     Ok(Redirect::to(&format!("/hazards/{id}")).into_response())
 }
 
