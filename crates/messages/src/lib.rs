@@ -20,6 +20,16 @@ fluent_templates::static_loader! {
     };
 }
 
+/// The message files, as embedded by the loader (one per language; a test keeps it so).
+const ZH_CN_SOURCE: &str = include_str!("../locales/zh-CN/main.ftl");
+const EN_SOURCE: &str = include_str!("../locales/en/main.ftl");
+
+/// The key a line of a message file defines, if it defines one.
+fn defined_key(line: &str) -> Option<&str> {
+    let (key, _) = line.split_once(" =")?;
+    (!key.is_empty() && !key.starts_with([' ', '#', '.', '[', '*'])).then_some(key)
+}
+
 static ZH_CN: LanguageIdentifier = langid!("zh-CN");
 static EN: LanguageIdentifier = langid!("en");
 
@@ -87,6 +97,15 @@ impl Lang {
             Lang::ZhCn => &ZH_CN,
             Lang::En => &EN,
         }
+    }
+
+    /// Whether message `key` is defined in this language (whatever arguments it takes).
+    pub fn knows(self, key: &str) -> bool {
+        let source = match self {
+            Lang::ZhCn => ZH_CN_SOURCE,
+            Lang::En => EN_SOURCE,
+        };
+        source.lines().filter_map(defined_key).any(|k| k == key)
     }
 
     /// The message `key`.
@@ -158,23 +177,26 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// `file:key` of every message of `lang`, from the files on disk.
     fn keys(lang: &str) -> BTreeSet<String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
         let mut keys = BTreeSet::new();
         for entry in std::fs::read_dir(&dir).expect("locale dir") {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("ftl");
-            for line in text.lines() {
-                if let Some((key, _)) = line.split_once(" =")
-                    && !key.starts_with([' ', '#', '.', '[', '*'])
-                    && !key.is_empty()
-                {
-                    let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    keys.insert(format!("{file}:{key}"));
-                }
-            }
+            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+            keys.extend(text.lines().filter_map(defined_key).map(|k| format!("{file}:{k}")));
         }
         keys
+    }
+
+    #[test]
+    fn each_language_is_one_file_which_knows_its_keys() {
+        for (lang, tag) in [(Lang::ZhCn, "zh-CN"), (Lang::En, "en")] {
+            let keys = keys(tag);
+            assert!(keys.iter().all(|k| k.starts_with("main.ftl:")), "{keys:?}");
+            assert!(keys.iter().all(|k| lang.knows(&k["main.ftl:".len()..])));
+        }
     }
 
     #[test]
@@ -185,6 +207,14 @@ mod tests {
         let only_zh: Vec<_> = zh.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&zh).collect();
         assert!(only_zh.is_empty() && only_en.is_empty(), "only zh-CN: {only_zh:?}; only en: {only_en:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_known_as_unknown() {
+        assert!(Lang::ZhCn.knows("app-name") && Lang::En.knows("app-name"));
+        // A message that takes arguments is known without them.
+        assert!(Lang::ZhCn.knows("error-status"));
+        assert!(!Lang::ZhCn.knows("no-such-message"));
     }
 
     #[test]

@@ -140,12 +140,8 @@ pub async fn tables(conn: &mut Conn) -> Result<Tables, StoreError> {
     .fetch_all(&mut *conn)
     .await?
     {
-        let kind = match r.try_get::<String, _>("kind")?.as_str() {
-            "safety_exam" => QualKind::SafetyExam,
-            "work_leader" => QualKind::WorkLeader,
-            "ticket_issuer" => QualKind::TicketIssuer,
-            _ => QualKind::WorkPermitter,
-        };
+        // The export's kinds are the register's codes (the query takes only those four).
+        let kind = QualKind::parse(&r.try_get::<String, _>("kind")?);
         t.qualifications.push(Qualification {
             line: 0,
             person_id: r.try_get("code")?,

@@ -5,7 +5,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use gridsafe_app::audit::NewEvent;
 use gridsafe_app::identity::{CurrentUser, SESSION_COOKIE, authenticate_session, authenticate_token};
 use gridsafe_app::{AppError as UseCaseError, RequestMeta};
 use gridsafe_domain::access::{Capability, Denied, PermissionMarker};
@@ -114,19 +113,14 @@ impl Auth {
         if self.session.is_some() {
             return Ok(());
         }
-        let event = NewEvent::new("access.denied", "account", self.user.id)
-            .unit(self.user.unit_id)
-            .summary(serde_json::json!({ "reason": "api token used for an account action" }));
-        state.app().record(self.user.principal.actor(), &self.meta, event).await?;
+        gridsafe_app::identity::session_only(state.app(), &self.user, &self.meta).await?;
         Err(AppError::Client(ErrorInfo::new(ErrorCode::Forbidden).detail("error-session-only", Vec::new())))
     }
 
-    /// The capability for permission `P`, or a 403 written to the audit trail.
+    /// The capability for permission `P`, or a 403 (written to the audit trail by the use-case
+    /// layer).
     pub async fn require<P: PermissionMarker>(&self, state: &AppState) -> Result<Capability<P>, AppError> {
-        match self.user.principal.authorize::<P>() {
-            Ok(cap) => Ok(cap),
-            Err(denied) => Err(self.denied(state, denied, "-").await),
-        }
+        Ok(gridsafe_app::identity::authorize::<P>(state.app(), &self.user, &self.meta).await?)
     }
 
     /// The caller as an administrator of accounts: the system administrator (ordinary accounts)
@@ -148,28 +142,15 @@ impl Auth {
             .ok()
     }
 
-    /// Records an access denial and returns the error to answer with.
+    /// Records an access denial (through the use-case layer) and returns the error to answer with.
     pub async fn denied(&self, state: &AppState, denied: Denied, record: &str) -> AppError {
-        let permission = match denied {
-            Denied::NotGranted(p) | Denied::OutsideScope(p) => p,
-        };
-        let event = NewEvent::new("access.denied", "permission", permission.code())
-            .unit(self.user.unit_id)
-            .summary(serde_json::json!({ "reason": denied.to_string(), "record": record }));
-        if let Err(error) = state.app().record(self.user.principal.actor(), &self.meta, event).await {
-            return error.into();
-        }
-        UseCaseError::Denied(denied).into()
+        gridsafe_app::identity::deny(state.app(), &self.user, &self.meta, denied, record).await.into()
     }
 
-    /// Passes `result` through, auditing a denial found inside a use case (a record outside
-    /// the user's units).
+    /// Passes `result` through; a denial found inside a use case (a record outside the user's
+    /// units) is recorded by the use-case layer.
     pub async fn checked<T>(&self, state: &AppState, result: Result<T, UseCaseError>) -> Result<T, AppError> {
-        match result {
-            Ok(value) => Ok(value),
-            Err(UseCaseError::Denied(denied)) => Err(self.denied(state, denied, "scoped record").await),
-            Err(other) => Err(other.into()),
-        }
+        Ok(gridsafe_app::identity::checked(state.app(), &self.user, &self.meta, result).await?)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Identity and access (账号与权限): organisation units, users and their roles, sign-in and
 //! sessions, API tokens, and account hygiene (dormant accounts, permission reviews).
 
+mod access;
 mod auth;
 mod hashing;
 mod hygiene;
@@ -9,6 +10,7 @@ mod tokens;
 mod units;
 mod users;
 
+pub use access::{authorize, checked, deny, session_only};
 pub use auth::{
     CurrentUser, LoginRefusal, SESSION_COOKIE, authenticate_session, authenticate_token, change_password, login, logout,
 };
