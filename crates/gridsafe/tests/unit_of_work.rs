@@ -123,4 +123,43 @@ backend_tests! {
             .expect("count");
         assert_eq!(led, 1);
     }
+
+    async fn fifty_confirmations_of_one_draft_qualification_confirm_it_once(app: TestApp) {
+        use axum::http::Method;
+        use gridsafe_app::people::{self, ContractorInput, Manage, PersonInput, Reach};
+        use gridsafe_domain::access::perm;
+        use support::{meta, operator};
+        let f = app.fixture().await;
+        let op = operator();
+        let ccap = op.authorize::<perm::ContractorsManage>().expect("op");
+        let reach = Reach::<Manage>::units(&op.authorize::<perm::PeopleManage>().expect("op"));
+        let contractor = ContractorInput { code: "C01".into(), name: "一公司".into(), unit_id: f.unit_a, ..Default::default() };
+        let mine = people::save_contractor(app.app(), &ccap, &meta(), None, contractor).await.expect("contractor");
+        let person = |code: &str| PersonInput { code: code.into(), name: code.into(), unit_id: f.unit_a, contractor_id: Some(mine), active: true, ..Default::default() };
+        people::save_person(app.app(), &reach, &meta(), None, person("W1")).await.expect("admin's person");
+        let worker = people::save_person(app.app(), &reach, &meta(), None, person("W2")).await.expect("worker");
+        let users = op.authorize::<perm::UsersManage>().expect("op");
+        people::link_account(app.app(), &users, &meta(), f.user("contractor_admin"), Some("W1")).await.expect("link");
+        let contractor_admin = app.session_for(f.user("contractor_admin")).await;
+        let q = serde_json::json!({"kind": "ticket_issuer", "valid_from": "2026-01-01", "valid_to": "2026-12-31"});
+        let r = app.json(Method::POST, &format!("/api/v1/people/{worker}/qualifications"), Some(q), &[("cookie", &contractor_admin)]).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let qid = r.json()["id"].as_i64().expect("id");
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let app = Arc::new(app);
+        let statuses = race(50, |_| {
+            let (app, cookie) = (app.clone(), auditor.clone());
+            async move {
+                app.json(Method::POST, &format!("/api/v1/people/{worker}/qualifications/{qid}/confirm"), None, &[("cookie", &cookie)])
+                    .await
+                    .status
+                    .as_u16()
+            }
+        })
+        .await;
+        assert_eq!(statuses.iter().filter(|s| **s == 204).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| matches!(s, 204 | 409)), "{statuses:?}");
+        let confirmed = app.audit_actions().await.iter().filter(|a| *a == "qualification.confirmed").count();
+        assert_eq!(confirmed, 1, "one confirmation on record");
+    }
 }
