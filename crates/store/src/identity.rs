@@ -303,21 +303,6 @@ pub struct Session {
     pub last_seen_at: Timestamp,
 }
 
-pub async fn session(conn: &mut Conn, id_hash: &str) -> Result<Option<Session>, StoreError> {
-    let Some(r) = sqlx::query("SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(Session {
-        user_id: r.try_get("user_id")?,
-        created_at: stamp("sessions", "created_at", r.try_get("created_at")?)?,
-        last_seen_at: stamp("sessions", "last_seen_at", r.try_get("last_seen_at")?)?,
-    }))
-}
-
 pub async fn insert_session(conn: &mut Conn, id_hash: &str, user_id: i64, at: Timestamp) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)")
         .bind(id_hash)
@@ -373,28 +358,6 @@ pub struct StoredToken {
     pub expires_at: Timestamp,
     pub revoked: bool,
     pub last_used_at: Option<Timestamp>,
-}
-
-pub async fn token_by_hash(conn: &mut Conn, hash: &str) -> Result<Option<StoredToken>, StoreError> {
-    let Some(r) = sqlx::query(
-        "SELECT id, user_id, permissions, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1",
-    )
-    .bind(hash)
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let t = "api_tokens";
-    Ok(Some(StoredToken {
-        id: r.try_get("id")?,
-        user_id: r.try_get("user_id")?,
-        // A permission removed from the code but still in data grants nothing.
-        permissions: r.try_get::<String, _>("permissions")?.split(',').filter_map(Permission::from_code).collect(),
-        expires_at: stamp(t, "expires_at", r.try_get("expires_at")?)?,
-        revoked: r.try_get::<Option<String>, _>("revoked_at")?.is_some(),
-        last_used_at: opt_stamp(t, "last_used_at", r.try_get("last_used_at")?)?,
-    }))
 }
 
 pub async fn touch_token(conn: &mut Conn, id: i64, at: Timestamp) -> Result<(), StoreError> {
@@ -883,4 +846,81 @@ pub async fn unit_names(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, St
         .iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
         .collect()
+}
+
+/// The session of `id_hash` with its account and every permission the account holds, in one
+/// statement: what authenticating a page view costs.
+pub async fn signed_in(
+    conn: &mut Conn,
+    id_hash: &str,
+) -> Result<Option<(Session, Account, Vec<(Permission, UnitPath)>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.user_id, s.created_at AS session_created_at, s.last_seen_at, u.id, u.username, u.display_name, u.unit_id, \
+         u.password_hash, u.must_change_password, u.password_changed_at, u.disabled_at, rp.permission, ou.path \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         LEFT JOIN user_roles ur ON ur.user_id = u.id \
+         LEFT JOIN role_permissions rp ON rp.role_code = ur.role_code \
+         LEFT JOIN org_units ou ON ou.id = ur.unit_id \
+         WHERE s.id_hash = $1",
+    )
+    .bind(id_hash)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let session = Session {
+        user_id: first.try_get("user_id")?,
+        created_at: stamp("sessions", "created_at", first.try_get("session_created_at")?)?,
+        last_seen_at: stamp("sessions", "last_seen_at", first.try_get("last_seen_at")?)?,
+    };
+    Ok(Some((session, account_from(first)?, folded_grants(&rows)?)))
+}
+
+/// The token of `hash` with its account and every permission the account holds, in one
+/// statement.
+pub async fn token_user(
+    conn: &mut Conn,
+    hash: &str,
+) -> Result<Option<(StoredToken, Account, Vec<(Permission, UnitPath)>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT t.id AS token_id, t.user_id, t.permissions AS token_permissions, t.expires_at, t.revoked_at, t.last_used_at,          u.id, u.username, u.display_name, u.unit_id, u.password_hash, u.must_change_password, u.password_changed_at,          u.disabled_at, rp.permission, ou.path          FROM api_tokens t JOIN users u ON u.id = t.user_id          LEFT JOIN user_roles ur ON ur.user_id = u.id          LEFT JOIN role_permissions rp ON rp.role_code = ur.role_code          LEFT JOIN org_units ou ON ou.id = ur.unit_id          WHERE t.token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(r) = rows.first() else { return Ok(None) };
+    let t = "api_tokens";
+    let token = StoredToken {
+        id: r.try_get("token_id")?,
+        user_id: r.try_get("user_id")?,
+        // A permission removed from the code but still in data grants nothing.
+        permissions: r
+            .try_get::<String, _>("token_permissions")?
+            .split(',')
+            .filter_map(Permission::from_code)
+            .collect(),
+        expires_at: stamp(t, "expires_at", r.try_get("expires_at")?)?,
+        revoked: r.try_get::<Option<String>, _>("revoked_at")?.is_some(),
+        last_used_at: opt_stamp(t, "last_used_at", r.try_get("last_used_at")?)?,
+    };
+    Ok(Some((token, account_from(r)?, folded_grants(&rows)?)))
+}
+
+/// The distinct (permission, unit path) pairs of rows joined to the account's roles.
+fn folded_grants(rows: &[AnyRow]) -> Result<Vec<(Permission, UnitPath)>, StoreError> {
+    let mut grants = Vec::new();
+    for r in rows {
+        let (Some(permission), Some(path)) =
+            (r.try_get::<Option<String>, _>("permission")?, r.try_get::<Option<String>, _>("path")?)
+        else {
+            continue;
+        };
+        let path = code("org_units", "path", path, UnitPath::parse)?;
+        // A permission removed from the code but still in data grants nothing.
+        if let Some(p) = Permission::from_code(&permission)
+            && !grants.contains(&(p, path.clone()))
+        {
+            grants.push((p, path));
+        }
+    }
+    Ok(grants)
 }

@@ -44,15 +44,24 @@ fn actor_of(user: &Account, channel: Channel) -> Actor {
 
 async fn current_user(app: &App, conn: &mut Conn, user: Account, channel: Channel) -> Result<CurrentUser, AppError> {
     let grants = store::grants(conn, user.id).await?;
+    Ok(current_user_with(app, user, grants, channel))
+}
+
+fn current_user_with(
+    app: &App,
+    user: Account,
+    grants: Vec<(gridsafe_domain::access::Permission, gridsafe_domain::access::UnitPath)>,
+    channel: Channel,
+) -> CurrentUser {
     let expired = app.security().password_policy().is_expired(user.password_changed_at, app.now());
-    Ok(CurrentUser {
+    CurrentUser {
         principal: Principal::new(actor_of(&user, channel), grants),
         id: user.id,
         username: user.username,
         display_name: user.display_name,
         unit_id: user.unit_id,
         must_change_password: user.must_change_password || expired,
-    })
+    }
 }
 
 /// The current window of the per-client limit: its start, and the seconds until the next.
@@ -178,41 +187,37 @@ pub async fn login(
 /// The user of a session cookie, if the session is still valid. Ends idle or expired sessions.
 pub async fn authenticate_session(app: &App, token: &str) -> Result<CurrentUser, AppError> {
     let hash = token_hash(token);
-    let mut conn = app.db().read().await?;
-    let session = store::session(&mut conn, &hash).await?.ok_or(AppError::Unauthenticated)?;
+    // One statement: the session, its account and the account's grants.
+    let found = store::signed_in(&mut *app.db().read().await?, &hash).await?;
+    let (session, user, grants) = found.ok_or(AppError::Unauthenticated)?;
     let now = app.now();
-    let user = store::account_by_id(&mut conn, session.user_id).await?;
     let state = app.security().session_policy().state(session.created_at, session.last_seen_at, now);
-    let Some(user) = user.filter(|u| !u.disabled && state == SessionState::Active) else {
-        drop(conn);
+    if user.disabled || state != SessionState::Active {
         let mut tx = app.db().begin_write().await?;
         store::delete_session(&mut tx, &hash).await?;
         tx.commit().await?;
         return Err(AppError::Unauthenticated);
-    };
+    }
     // Refresh the idle clock at most once a minute: one write per page view would be waste.
     if now.as_utc() - session.last_seen_at.as_utc() >= chrono::Duration::seconds(60) {
         let mut tx = app.db().begin_write().await?;
         store::touch_session(&mut tx, &hash, now).await?;
         tx.commit().await?;
     }
-    current_user(app, &mut conn, user, Channel::Web).await
+    Ok(current_user_with(app, user, grants, Channel::Web))
 }
 
 /// The user of an API token (`Authorization: Bearer gst_…`), holding only the token's
 /// permissions among those the user still holds.
 pub async fn authenticate_token(app: &App, token: &str) -> Result<CurrentUser, AppError> {
-    let mut conn = app.db().read().await?;
-    let t = store::token_by_hash(&mut conn, &token_hash(token)).await?.ok_or(AppError::Unauthenticated)?;
+    // One statement: the token, its account and the account's grants.
+    let found = store::token_user(&mut *app.db().read().await?, &token_hash(token)).await?;
+    let (t, user, grants) = found.ok_or(AppError::Unauthenticated)?;
     let now = app.now();
-    if t.revoked || now >= t.expires_at {
+    if t.revoked || now >= t.expires_at || user.disabled {
         return Err(AppError::Unauthenticated);
     }
-    let user =
-        store::account_by_id(&mut conn, t.user_id).await?.filter(|u| !u.disabled).ok_or(AppError::Unauthenticated)?;
-    let grants =
-        store::grants(&mut conn, t.user_id).await?.into_iter().filter(|(p, _)| t.permissions.contains(p)).collect();
-    drop(conn);
+    let grants = grants.into_iter().filter(|(p, _)| t.permissions.contains(p)).collect();
     if t.last_used_at.is_none_or(|used| now.as_utc() - used.as_utc() >= chrono::Duration::seconds(60)) {
         let mut tx = app.db().begin_write().await?;
         store::touch_token(&mut tx, t.id, now).await?;
