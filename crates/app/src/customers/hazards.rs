@@ -687,7 +687,9 @@ pub async fn seal(
     seal_number: &str,
     sealed_on: &str,
 ) -> Result<i64, AppError> {
-    let d = hazard(app, cap, hazard_id).await?;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    // The hazard held: one closed meanwhile is seen, and refused.
+    let d = load(app, work.conn(), cap, hazard_id, true).await?;
     let h = &d.hazard;
     let mut problems = Vec::new();
     for (field, text, max) in [("equipment", equipment, 100), ("seal_number", seal_number, 50)] {
@@ -708,7 +710,6 @@ pub async fn seal(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let mut work = app.begin(cap.actor(), meta).await?;
     let now = work.now();
     let new = store::NewSeal {
         customer_id,
