@@ -848,46 +848,79 @@ pub async fn unit_names(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, St
         .collect()
 }
 
-/// The session of `id_hash` with its account and every permission the account holds, in one
-/// statement: what authenticating a page view costs.
+/// Every (permission, unit path) the account of `u.id` holds, as one text column `grants`
+/// (`permission path,permission path,…`): a sub-select for the one-row authentication queries.
+fn grants_column(conn: &Conn) -> &'static str {
+    match backend_of(conn) {
+        crate::Backend::Sqlite => {
+            "(SELECT group_concat(DISTINCT rp.permission || ' ' || ou.path) FROM user_roles ur \
+             JOIN role_permissions rp ON rp.role_code = ur.role_code JOIN org_units ou ON ou.id = ur.unit_id \
+             WHERE ur.user_id = u.id) AS grants"
+        }
+        crate::Backend::Postgres => {
+            "(SELECT string_agg(DISTINCT rp.permission || ' ' || ou.path, ',') FROM user_roles ur \
+             JOIN role_permissions rp ON rp.role_code = ur.role_code JOIN org_units ou ON ou.id = ur.unit_id \
+             WHERE ur.user_id = u.id) AS grants"
+        }
+    }
+}
+
+/// The grants of a [`grants_column`].
+fn parse_grants(text: Option<String>) -> Result<Vec<(Permission, UnitPath)>, StoreError> {
+    let mut grants = Vec::new();
+    for pair in text.as_deref().unwrap_or("").split(',').filter(|p| !p.is_empty()) {
+        let (permission, path) = pair.split_once(' ').ok_or(StoreError::Corrupt {
+            table: "role_permissions",
+            column: "permission",
+            value: pair.to_owned(),
+        })?;
+        let path = code("org_units", "path", path.to_owned(), UnitPath::parse)?;
+        // A permission removed from the code but still in data grants nothing.
+        if let Some(p) = Permission::from_code(permission) {
+            grants.push((p, path));
+        }
+    }
+    Ok(grants)
+}
+
+/// The session of `id_hash` with its account and every permission the account holds: one
+/// statement, one row: what authenticating a page view costs.
 pub async fn signed_in(
     conn: &mut Conn,
     id_hash: &str,
 ) -> Result<Option<(Session, Account, Vec<(Permission, UnitPath)>)>, StoreError> {
-    let rows = sqlx::query(
+    let sql = format!(
         "SELECT s.user_id, s.created_at AS session_created_at, s.last_seen_at, u.id, u.username, u.display_name, u.unit_id, \
-         u.password_hash, u.must_change_password, u.password_changed_at, u.disabled_at, rp.permission, ou.path \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
-         LEFT JOIN user_roles ur ON ur.user_id = u.id \
-         LEFT JOIN role_permissions rp ON rp.role_code = ur.role_code \
-         LEFT JOIN org_units ou ON ou.id = ur.unit_id \
-         WHERE s.id_hash = $1",
-    )
-    .bind(id_hash)
-    .fetch_all(&mut *conn)
-    .await?;
-    let Some(first) = rows.first() else { return Ok(None) };
-    let session = Session {
-        user_id: first.try_get("user_id")?,
-        created_at: stamp("sessions", "created_at", first.try_get("session_created_at")?)?,
-        last_seen_at: stamp("sessions", "last_seen_at", first.try_get("last_seen_at")?)?,
+         u.password_hash, u.must_change_password, u.password_changed_at, u.disabled_at, {} \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+        grants_column(conn)
+    );
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id_hash).fetch_optional(&mut *conn).await? else {
+        return Ok(None);
     };
-    Ok(Some((session, account_from(first)?, folded_grants(&rows)?)))
+    let session = Session {
+        user_id: r.try_get("user_id")?,
+        created_at: stamp("sessions", "created_at", r.try_get("session_created_at")?)?,
+        last_seen_at: stamp("sessions", "last_seen_at", r.try_get("last_seen_at")?)?,
+    };
+    Ok(Some((session, account_from(&r)?, parse_grants(r.try_get("grants")?)?)))
 }
 
-/// The token of `hash` with its account and every permission the account holds, in one
-/// statement.
+/// The token of `hash` with its account and every permission the account holds: one statement,
+/// one row.
 pub async fn token_user(
     conn: &mut Conn,
     hash: &str,
 ) -> Result<Option<(StoredToken, Account, Vec<(Permission, UnitPath)>)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT t.id AS token_id, t.user_id, t.permissions AS token_permissions, t.expires_at, t.revoked_at, t.last_used_at,          u.id, u.username, u.display_name, u.unit_id, u.password_hash, u.must_change_password, u.password_changed_at,          u.disabled_at, rp.permission, ou.path          FROM api_tokens t JOIN users u ON u.id = t.user_id          LEFT JOIN user_roles ur ON ur.user_id = u.id          LEFT JOIN role_permissions rp ON rp.role_code = ur.role_code          LEFT JOIN org_units ou ON ou.id = ur.unit_id          WHERE t.token_hash = $1",
-    )
-    .bind(hash)
-    .fetch_all(&mut *conn)
-    .await?;
-    let Some(r) = rows.first() else { return Ok(None) };
+    let sql = format!(
+        "SELECT t.id AS token_id, t.user_id, t.permissions AS token_permissions, t.expires_at, t.revoked_at, t.last_used_at, \
+         u.id, u.username, u.display_name, u.unit_id, u.password_hash, u.must_change_password, u.password_changed_at, \
+         u.disabled_at, {} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        grants_column(conn)
+    );
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
     let t = "api_tokens";
     let token = StoredToken {
         id: r.try_get("token_id")?,
@@ -902,25 +935,5 @@ pub async fn token_user(
         revoked: r.try_get::<Option<String>, _>("revoked_at")?.is_some(),
         last_used_at: opt_stamp(t, "last_used_at", r.try_get("last_used_at")?)?,
     };
-    Ok(Some((token, account_from(r)?, folded_grants(&rows)?)))
-}
-
-/// The distinct (permission, unit path) pairs of rows joined to the account's roles.
-fn folded_grants(rows: &[AnyRow]) -> Result<Vec<(Permission, UnitPath)>, StoreError> {
-    let mut grants = Vec::new();
-    for r in rows {
-        let (Some(permission), Some(path)) =
-            (r.try_get::<Option<String>, _>("permission")?, r.try_get::<Option<String>, _>("path")?)
-        else {
-            continue;
-        };
-        let path = code("org_units", "path", path, UnitPath::parse)?;
-        // A permission removed from the code but still in data grants nothing.
-        if let Some(p) = Permission::from_code(&permission)
-            && !grants.contains(&(p, path.clone()))
-        {
-            grants.push((p, path));
-        }
-    }
-    Ok(grants)
+    Ok(Some((token, account_from(&r)?, parse_grants(r.try_get("grants")?)?)))
 }
