@@ -24,16 +24,6 @@ fn local(table: &'static str, column: &'static str, text: String) -> Result<Naiv
     Ok(stamp(table, column, text)?.as_utc().with_timezone(&CHINA).naive_local())
 }
 
-fn event_code(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::CoverOpen => "cover_open",
-        EventKind::TerminalCoverOpen => "terminal_cover_open",
-        EventKind::PowerDown => "power_down",
-        EventKind::PowerUp => "power_up",
-        EventKind::Other => "other",
-    }
-}
-
 // ---- Import -------------------------------------------------------------------------------
 
 /// Units at or below `path`: (id, name, code).
@@ -100,7 +90,7 @@ pub async fn import(
         .bind(&e.event_id)
         .bind(&e.meter_id)
         .bind(&e.customer_id)
-        .bind(event_code(e.kind))
+        .bind(e.kind.code())
         .bind(Timestamp::from_local(e.occurred_at).to_db())
         .bind(unit_id)
         .bind(id)
@@ -208,13 +198,7 @@ pub async fn tables(conn: &mut Conn) -> Result<Tables, StoreError> {
         .fetch_all(&mut *conn)
         .await?
     {
-        let kind = match r.try_get::<String, _>("kind")?.as_str() {
-            "cover_open" => EventKind::CoverOpen,
-            "terminal_cover_open" => EventKind::TerminalCoverOpen,
-            "power_down" => EventKind::PowerDown,
-            "power_up" => EventKind::PowerUp,
-            _ => EventKind::Other,
-        };
+        let kind = EventKind::from_code(&r.try_get::<String, _>("kind")?);
         t.meter_events.push(MeterEvent {
             line: 0,
             event_id: r.try_get("event_id")?,

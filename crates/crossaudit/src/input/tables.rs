@@ -302,6 +302,26 @@ pub enum EventKind {
     Other,
 }
 
+/// The audited event kinds: code, Chinese name, kind. Any other kind is [`EventKind::Other`].
+const EVENT_KINDS: &[(&str, &str, EventKind)] = &[
+    ("cover_open", "开表盖", EventKind::CoverOpen),
+    ("terminal_cover_open", "开端钮盒", EventKind::TerminalCoverOpen),
+    ("power_down", "停电", EventKind::PowerDown),
+    ("power_up", "上电", EventKind::PowerUp),
+];
+
+impl EventKind {
+    /// The code it is stored under (`other` for the kinds not audited).
+    pub fn code(self) -> &'static str {
+        EVENT_KINDS.iter().find(|(_, _, k)| *k == self).map_or("other", |(c, _, _)| c)
+    }
+
+    /// The kind of a stored code; anything unknown is [`EventKind::Other`].
+    pub fn from_code(code: &str) -> Self {
+        EVENT_KINDS.iter().find(|(c, _, _)| *c == code).map_or(EventKind::Other, |(_, _, k)| *k)
+    }
+}
+
 /// A row of `meter_events` (电能表事件).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeterEvent {
@@ -591,15 +611,9 @@ fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(),
                 col("kind", "事件类型"),
                 col("occurred_at", "发生时间"),
             ];
-            const KINDS: &[(&str, &str, EventKind)] = &[
-                ("cover_open", "开表盖", EventKind::CoverOpen),
-                ("terminal_cover_open", "开端钮盒", EventKind::TerminalCoverOpen),
-                ("power_down", "停电", EventKind::PowerDown),
-                ("power_up", "上电", EventKind::PowerUp),
-            ];
             let l = Layout::new(table, &COLUMNS)?;
             let rows = rows!(l, |row| {
-                let kind = enum_value(&l.text(row, 3)?, KINDS).unwrap_or(EventKind::Other);
+                let kind = enum_value(&l.text(row, 3)?, EVENT_KINDS).unwrap_or(EventKind::Other);
                 Ok(MeterEvent {
                     line: row.line,
                     event_id: l.text(row, 0)?,
