@@ -174,21 +174,10 @@ pub async fn account_by_username(conn: &mut Conn, username: &str) -> Result<Opti
 /// Every permission account `user_id` holds, with the unit it holds it at. A permission removed
 /// from the code but still in data grants nothing.
 pub async fn grants(conn: &mut Conn, user_id: i64) -> Result<Vec<(Permission, UnitPath)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT DISTINCT rp.permission, u.path FROM user_roles ur JOIN role_permissions rp ON rp.role_code = ur.role_code \
-         JOIN org_units u ON u.id = ur.unit_id WHERE ur.user_id = $1",
-    )
-    .bind(user_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut grants = Vec::with_capacity(rows.len());
-    for r in rows {
-        let path = code("org_units", "path", r.try_get("path")?, UnitPath::parse)?;
-        if let Some(p) = Permission::from_code(&r.try_get::<String, _>("permission")?) {
-            grants.push((p, path));
-        }
-    }
-    Ok(grants)
+    let sql = format!("SELECT {} FROM users u WHERE u.id = $1", grants_column(conn));
+    let text: Option<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(&mut *conn).await?.flatten();
+    parse_grants(text)
 }
 
 /// Failed sign-ins of `client` in the window starting at `window`.
