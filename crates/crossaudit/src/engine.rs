@@ -12,7 +12,9 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use gridsafe_domain::orders::OrderTypeSet;
 
-use crate::input::{EventKind, QualKind, Tables, Ticket, TicketStatus};
+use gridsafe_domain::people::QualificationKind;
+
+use crate::input::{EventKind, Tables, Ticket, TicketStatus};
 
 /// The rules, in the spec's order. `code` is the stable key written to the findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -203,15 +205,11 @@ fn people(t: &Ticket) -> Vec<&str> {
 
 /// Evaluates every rule. The findings come sorted by key, without duplicate keys.
 pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
-    let mut quals: HashMap<(&str, &str), Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
+    let mut quals: HashMap<(&str, QualificationKind), Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
     for q in &t.qualifications {
-        let kind = match &q.kind {
-            QualKind::Other(_) => continue,
-            k => k.code(),
-        };
-        quals.entry((q.person_id.as_str(), kind)).or_default().push((q.valid_from, q.valid_to));
+        quals.entry((q.person_id.as_str(), q.kind)).or_default().push((q.valid_from, q.valid_to));
     }
-    let holds = |person: &str, kind: &str, day: NaiveDate| valid(quals.get(&(person, kind)), day);
+    let holds = |person: &str, kind: QualificationKind, day: NaiveDate| valid(quals.get(&(person, kind)), day);
     let contractor_of: HashMap<&str, &str> =
         t.persons.iter().filter_map(|p| p.contractor_id.as_deref().map(|c| (p.person_id.as_str(), c))).collect();
     let licence: HashMap<&str, NaiveDate> =
@@ -288,7 +286,7 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
                 }
             }
             for w in &o.workers {
-                if !holds(w, "safety_exam", day) {
+                if !holds(w, QualificationKind::SafetyExam, day) {
                     out.push(Finding::new(
                         Rule::NoSafetyExam,
                         "order",
@@ -356,7 +354,7 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
             }
             if let Some(day) = k.permitted_at.map(|p| p.date()) {
                 for p in &ps {
-                    if !holds(p, "safety_exam", day) {
+                    if !holds(p, QualificationKind::SafetyExam, day) {
                         out.push(Finding::new(
                             Rule::NoSafetyExam,
                             "ticket",
@@ -367,9 +365,14 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
                     }
                 }
                 let roles = [
-                    (Rule::NotAuthorizedLeader, k.leader.as_str(), "work_leader", "工作负责人"),
-                    (Rule::NotAuthorizedIssuer, k.issuer.as_str(), "ticket_issuer", "工作票签发人"),
-                    (Rule::NotAuthorizedPermitter, k.permitter.as_str(), "work_permitter", "工作许可人"),
+                    (Rule::NotAuthorizedLeader, k.leader.as_str(), QualificationKind::WorkLeader, "工作负责人"),
+                    (Rule::NotAuthorizedIssuer, k.issuer.as_str(), QualificationKind::TicketIssuer, "工作票签发人"),
+                    (
+                        Rule::NotAuthorizedPermitter,
+                        k.permitter.as_str(),
+                        QualificationKind::WorkPermitter,
+                        "工作许可人",
+                    ),
                 ];
                 for (rule, who, kind, name) in roles {
                     if !holds(who, kind, day) {

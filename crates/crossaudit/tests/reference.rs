@@ -7,7 +7,8 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use gridsafe_crossaudit::engine::{Thresholds, audit};
 use gridsafe_crossaudit::export::read_export;
 use gridsafe_crossaudit::generate::write_export;
-use gridsafe_crossaudit::input::{EventKind, QualKind, Tables, Ticket, TicketStatus};
+use gridsafe_crossaudit::input::{EventKind, Tables, Ticket, TicketStatus};
+use gridsafe_domain::people::QualificationKind as QualKind;
 use proptest::prelude::*;
 
 type Key = (String, String, String, String);

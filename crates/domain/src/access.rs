@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::UnitId;
 use crate::rules::{self, Violation};
 
 macro_rules! permissions {
@@ -257,11 +258,11 @@ impl UnitKind {
 pub struct UnitPath(String);
 
 impl UnitPath {
-    pub fn root_of(id: i64) -> Self {
+    pub fn root_of(id: UnitId) -> Self {
         Self(format!("/{id}/"))
     }
 
-    pub fn child(&self, id: i64) -> Self {
+    pub fn child(&self, id: UnitId) -> Self {
         Self(format!("{}{id}/", self.0))
     }
 
@@ -469,15 +470,15 @@ mod tests {
 
     #[test]
     fn capability_reaches_the_unit_and_below_only() {
-        let city = UnitPath::root_of(1).child(5);
+        let city = UnitPath::root_of(UnitId::new(1)).child(UnitId::new(5));
         let p = user(vec![(Permission::UsersView, city.clone())]);
         let cap = p.authorize::<perm::UsersView>().expect("granted");
         assert!(cap.covers(&city));
-        assert!(cap.covers(&city.child(23)));
-        assert!(!cap.covers(&UnitPath::root_of(1)));
-        assert!(!cap.covers(&UnitPath::root_of(1).child(6)));
+        assert!(cap.covers(&city.child(UnitId::new(23))));
+        assert!(!cap.covers(&UnitPath::root_of(UnitId::new(1))));
+        assert!(!cap.covers(&UnitPath::root_of(UnitId::new(1)).child(UnitId::new(6))));
         // "/1/5/" is not a prefix match for "/1/50/".
-        assert!(!cap.covers(&UnitPath::root_of(1).child(50)));
+        assert!(!cap.covers(&UnitPath::root_of(UnitId::new(1)).child(UnitId::new(50))));
         assert_eq!(p.authorize::<perm::UsersManage>().err(), Some(Denied::NotGranted(Permission::UsersManage)));
     }
 
@@ -513,7 +514,7 @@ mod tests {
             grants in proptest::collection::vec(proptest::collection::vec(1i64..4, 1..4), 1..5),
             probe in proptest::collection::vec(1i64..4, 1..5),
         ) {
-            let path = |ids: &[i64]| ids[1..].iter().fold(UnitPath::root_of(ids[0]), |p, id| p.child(*id));
+            let path = |ids: &[i64]| ids[1..].iter().fold(UnitPath::root_of(UnitId::new(ids[0])), |p, id| p.child(UnitId::new(*id)));
             let paths: Vec<UnitPath> = grants.iter().map(|g| path(g)).collect();
             let p = user(paths.iter().map(|u| (Permission::AuditRead, u.clone())).collect());
             let cap = p.authorize::<perm::AuditRead>().expect("granted");

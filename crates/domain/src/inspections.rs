@@ -12,6 +12,7 @@
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::PersonId;
 use crate::rules::{self, Violation};
 
 /// 重要电力用户 class (GB/T 29328-2018), or none.
@@ -288,7 +289,7 @@ impl Outcome {
 
 /// Whether an inspection may be recorded: on a day not after `today`, by at least `min`
 /// different inspectors (each one's qualification is the people module's `may_act`).
-pub fn check_inspection(inspectors: &[i64], min: usize, day: NaiveDate, today: NaiveDate) -> Vec<Violation> {
+pub fn check_inspection(inspectors: &[PersonId], min: usize, day: NaiveDate, today: NaiveDate) -> Vec<Violation> {
     let mut out = Vec::new();
     let mut distinct = inspectors.to_vec();
     distinct.sort_unstable();
@@ -380,11 +381,25 @@ mod tests {
     fn two_different_inspectors_on_a_day_not_ahead() {
         let today = d("2026-11-26");
         let codes = |v: Vec<Violation>| v.into_iter().map(|v| v.rule.code).collect::<Vec<_>>();
-        assert!(check_inspection(&[1, 2], 2, today, today).is_empty());
-        assert_eq!(codes(check_inspection(&[1, 1], 2, today, today)), ["INSPECTION_INSPECTORS"], "the same twice");
-        assert_eq!(codes(check_inspection(&[1, 2], 1, today, today)), Vec::<&str>::new(), "never fewer than two");
-        assert_eq!(codes(check_inspection(&[1, 2], 3, today, today)), ["INSPECTION_INSPECTORS"]);
-        assert_eq!(codes(check_inspection(&[1, 2], 2, d("2026-11-27"), today)), ["INSPECTION_DAY"]);
+        assert!(check_inspection(&[PersonId::new(1), PersonId::new(2)], 2, today, today).is_empty());
+        assert_eq!(
+            codes(check_inspection(&[PersonId::new(1), PersonId::new(1)], 2, today, today)),
+            ["INSPECTION_INSPECTORS"],
+            "the same twice"
+        );
+        assert_eq!(
+            codes(check_inspection(&[PersonId::new(1), PersonId::new(2)], 1, today, today)),
+            Vec::<&str>::new(),
+            "never fewer than two"
+        );
+        assert_eq!(
+            codes(check_inspection(&[PersonId::new(1), PersonId::new(2)], 3, today, today)),
+            ["INSPECTION_INSPECTORS"]
+        );
+        assert_eq!(
+            codes(check_inspection(&[PersonId::new(1), PersonId::new(2)], 2, d("2026-11-27"), today)),
+            ["INSPECTION_DAY"]
+        );
     }
 
     proptest! {

@@ -9,6 +9,7 @@ pub mod account;
 pub mod customers;
 pub mod findings;
 pub mod hazards;
+pub mod ids;
 pub mod inspections;
 pub mod orders;
 pub mod password;

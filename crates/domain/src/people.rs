@@ -91,6 +91,32 @@ impl QualificationKind {
     pub fn from_code(code: &str) -> Option<Self> {
         QualificationKind::ALL.into_iter().find(|k| k.code() == code)
     }
+
+    /// The kind a spreadsheet or an upstream export writes, by its code (any letter case) or its
+    /// Chinese name (资格类型: 安规考试, 工作负责人…); `None` for a kind GridSafe does not know,
+    /// which the caller keeps as written under [`QualificationKind::Other`].
+    pub fn read(text: &str) -> Option<Self> {
+        let text = text.trim();
+        QualificationKind::ALL
+            .into_iter()
+            .filter(|k| *k != QualificationKind::Other)
+            .find(|k| k.code().eq_ignore_ascii_case(text) || k.written_zh().contains(&text))
+    }
+
+    /// The Chinese names a register or an export uses for the kind (the first is the usual one).
+    fn written_zh(self) -> &'static [&'static str] {
+        match self {
+            QualificationKind::SafetyExam => &["安规考试"],
+            QualificationKind::WorkLeader => &["工作负责人"],
+            QualificationKind::TicketIssuer => &["工作票签发人"],
+            QualificationKind::WorkPermitter => &["工作许可人"],
+            QualificationKind::Inspector => &["用电检查资格", "用电检查员"],
+            QualificationKind::ElectricianCertificate => &["电工证", "电工进网作业许可证", "进网作业许可证"],
+            QualificationKind::SpecialWorkCertificate => &["特种作业证", "特种作业操作证"],
+            QualificationKind::Training => &["培训记录", "培训"],
+            QualificationKind::Other => &[],
+        }
+    }
 }
 
 /// A qualification a person holds, valid from its first to its last day (both inclusive).
@@ -294,6 +320,19 @@ mod tests {
 
     fn held(kind: QualificationKind, from: &str, to: &str) -> Held {
         Held { kind, valid_from: d(from), valid_to: d(to), level: None }
+    }
+
+    #[test]
+    fn a_kind_is_read_by_its_code_or_its_chinese_name_and_anything_else_is_unknown() {
+        for kind in QualificationKind::ALL.into_iter().filter(|k| *k != QualificationKind::Other) {
+            assert_eq!(QualificationKind::read(kind.code()), Some(kind));
+            assert_eq!(QualificationKind::read(&kind.code().to_uppercase()), Some(kind));
+            assert_eq!(QualificationKind::read(&format!(" {} ", kind.written_zh()[0])), Some(kind));
+        }
+        assert_eq!(QualificationKind::read("电工进网作业许可证"), Some(QualificationKind::ElectricianCertificate));
+        for unknown in ["other", "其他资格", "高压电工", "", "安规"] {
+            assert_eq!(QualificationKind::read(unknown), None, "{unknown}");
+        }
     }
 
     fn codes(r: Result<(), Vec<Violation>>) -> Vec<&'static str> {

@@ -414,7 +414,7 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::args::Tick
             crate::say(headers.join("\t"));
             for r in &rows {
                 let s = &r.stats;
-                let unit = if r.unit_id == 0 { lang.t("stats-total") } else { r.unit_name.clone() };
+                let unit = if r.is_total() { lang.t("stats-total") } else { r.unit_name.clone() };
                 crate::say(format_args!(
                     "{unit}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     s.executed,

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use axum::body::Body;
 use axum::http::Request;
 use gridsafe_domain::access::Permission::{self, *};
+use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use support::{Fixture, ROLES, TestApp};
 
 #[derive(Debug, Clone, Copy)]
@@ -1076,18 +1077,18 @@ impl Ctx<'_> {
             // Give plain_a1 a role so that revoking it succeeds where permitted.
             let role = "contractor_admin";
             let _ = sqlx::query("INSERT INTO user_roles (user_id, role_code, unit_id, granted_at, granted_by) VALUES ($1, $2, $3, '2026-01-01T00:00:00.000000Z', 'test')")
-                .bind(self.f.plain_a1).bind(role).bind(self.f.unit_a1).execute(self.app.state.db().pool()).await;
+                .bind(self.f.plain_a1).bind(role).bind(self.f.unit_a1.get()).execute(self.app.state.db().pool()).await;
             out = out.replace("{revoke_role}", role);
         }
         if out.contains("{fresh_user_a1}") {
             let id: i64 = sqlx::query_scalar("INSERT INTO users (username, display_name, unit_id, password_hash, must_change_password, password_changed_at, created_at) VALUES ($1, 'n', $2, 'x', 0, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z') RETURNING id")
-                .bind(format!("fresh{}", self.n)).bind(self.f.unit_a1).fetch_one(self.app.state.db().pool()).await.expect("user");
+                .bind(format!("fresh{}", self.n)).bind(self.f.unit_a1.get()).fetch_one(self.app.state.db().pool()).await.expect("user");
             out = out.replace("{fresh_user_a1}", &id.to_string());
         }
         if out.contains("{fresh_person_a1}") {
             let code = format!("FP{}", self.n);
             sqlx::query("INSERT INTO people (code, name, unit_id, active, created_at, updated_at) VALUES ($1, 'n', $2, 1, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')")
-                .bind(&code).bind(self.f.unit_a1).execute(self.app.state.db().pool()).await.expect("person");
+                .bind(&code).bind(self.f.unit_a1.get()).execute(self.app.state.db().pool()).await.expect("person");
             out = out.replace("{fresh_person_a1}", &code);
         }
         for (placeholder, person) in [
@@ -1098,14 +1099,14 @@ impl Ctx<'_> {
         ] {
             if out.contains(placeholder) {
                 let id: i64 = sqlx::query_scalar("INSERT INTO qualifications (person_id, kind, valid_from, valid_to, passed, created_at) VALUES ($1, 'training', '2026-01-01', '2026-12-31', 1, '2026-01-01T00:00:00.000000Z') RETURNING id")
-                    .bind(person).fetch_one(self.app.state.db().pool()).await.expect("qualification");
+                    .bind(person.get()).fetch_one(self.app.state.db().pool()).await.expect("qualification");
                 out = out.replace(placeholder, &id.to_string());
             }
         }
         for (placeholder, ticket) in [("{hazard_a1}", self.people.ticket_a1), ("{hazard_b}", self.people.ticket_b)] {
             if out.contains(placeholder) {
                 let id: i64 = sqlx::query_scalar("INSERT INTO ticket_hazards (ticket_id, hazard, measure, sort_order) VALUES ($1, 'h', 'm', 99) RETURNING id")
-                    .bind(ticket).fetch_one(self.app.state.db().pool()).await.expect("hazard");
+                    .bind(ticket.get()).fetch_one(self.app.state.db().pool()).await.expect("hazard");
                 out = out.replace(placeholder, &id.to_string());
             }
         }
@@ -1131,7 +1132,7 @@ impl Ctx<'_> {
             if out.contains(placeholder) {
                 let customer = insert_customer(self.app, unit, self.n).await;
                 let id: i64 = sqlx::query_scalar("INSERT INTO inspections (customer_id, unit_id, inspected_on, kind, conclusion, notice_number, created_by, created_at) VALUES ($1, $2, '2026-11-20', 'periodic', '', $3, 'test', '2026-11-20T00:00:00.000000Z') RETURNING id")
-                    .bind(customer).bind(unit).bind(format!("JC-T-{}", self.n)).fetch_one(self.app.state.db().pool()).await.expect("inspection");
+                    .bind(customer).bind(unit.get()).bind(format!("JC-T-{}", self.n)).fetch_one(self.app.state.db().pool()).await.expect("inspection");
                 out = out.replace(placeholder, &id.to_string());
             }
         }
@@ -1148,12 +1149,12 @@ impl Ctx<'_> {
                 // A later deadline asked for by someone else, for a manager to decide.
                 let asked = placeholder.ends_with("_asked}");
                 let hazard: i64 = sqlx::query_scalar("INSERT INTO hazards (number, customer_id, unit_id, title, description, grade, responsibility, state, escalation, created_by, created_at, registered_on, extension_to, extension_reason, extension_by) VALUES ($1, $2, $3, 't', '', 'general', 'customer', 'registered', 0, 'test', '2026-11-20T00:00:00.000000Z', '2026-11-20', $4, $5, $6) RETURNING id")
-                    .bind(format!("YH-T-{}", self.n)).bind(customer).bind(unit)
+                    .bind(format!("YH-T-{}", self.n)).bind(customer).bind(unit.get())
                     .bind(asked.then_some("2027-06-30")).bind(asked.then_some("到货")).bind(asked.then_some("u_inspector"))
                     .fetch_one(self.app.state.db().pool()).await.expect("hazard");
                 let id = if seal {
                     sqlx::query_scalar("INSERT INTO seals (customer_id, hazard_id, unit_id, equipment, seal_number, sealed_on, sealed_by) VALUES ($1, $2, $3, 'g', 's', '2026-11-20', 'test') RETURNING id")
-                        .bind(customer).bind(hazard).bind(unit).fetch_one(self.app.state.db().pool()).await.expect("seal")
+                        .bind(customer).bind(hazard).bind(unit.get()).fetch_one(self.app.state.db().pool()).await.expect("seal")
                 } else {
                     hazard
                 };
@@ -1172,7 +1173,7 @@ impl Ctx<'_> {
         for (placeholder, unit) in [("{attachment_a1}", self.f.unit_a1), ("{attachment_b}", self.f.unit_b)] {
             if out.contains(placeholder) {
                 let id: i64 = sqlx::query_scalar("INSERT INTO attachments (owner_kind, owner_id, unit_id, name, content_type, size, sha256, content, uploaded_by, uploaded_at) VALUES ('inspection', 0, $1, 'p.png', 'image/png', 8, 'x', $2, 'test', '2026-11-20T00:00:00.000000Z') RETURNING id")
-                    .bind(unit).bind(b"\x89PNG\r\n\x1a\n".to_vec()).fetch_one(self.app.state.db().pool()).await.expect("attachment");
+                    .bind(unit.get()).bind(b"\x89PNG\r\n\x1a\n".to_vec()).fetch_one(self.app.state.db().pool()).await.expect("attachment");
                 out = out.replace(placeholder, &id.to_string());
             }
         }
@@ -1227,13 +1228,13 @@ async fn send(app: &TestApp, method: &str, path: &str, body: &str, auth: Option<
 
 #[derive(Debug, Clone, Copy)]
 struct PeopleFixture {
-    person_a1: i64,
-    person_b: i64,
+    person_a1: PersonId,
+    person_b: PersonId,
     contractor_a: i64,
     contractor_b: i64,
     /// Drafts in county A1 and city B.
-    ticket_a1: i64,
-    ticket_b: i64,
+    ticket_a1: TicketId,
+    ticket_b: TicketId,
     /// Findings in county A1 and city B.
     finding_a1: i64,
     finding_b: i64,
@@ -1247,7 +1248,7 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
     let op = support::operator();
     let cap = op.authorize::<perm::ContractorsManage>().expect("op");
     let meta = support::meta();
-    let contractor = |code: &str, unit: i64| ContractorInput {
+    let contractor = |code: &str, unit: UnitId| ContractorInput {
         code: code.into(),
         name: format!("承装{code}"),
         unit_id: unit,
@@ -1261,7 +1262,7 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         people::save_contractor(app.app(), &cap, &meta, None, contractor("CB", f.unit_b)).await.expect("contractor");
     let pcap = op.authorize::<perm::PeopleManage>().expect("op");
     let reach = Reach::<Manage>::units(&pcap);
-    let person = |code: &str, unit: i64, contractor_id: Option<i64>| PersonInput {
+    let person = |code: &str, unit: UnitId, contractor_id: Option<i64>| PersonInput {
         code: code.into(),
         name: format!("人员{code}"),
         unit_id: unit,
@@ -1279,7 +1280,7 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
     let ucap = op.authorize::<perm::UsersManage>().expect("op");
     people::link_account(app.app(), &ucap, &meta, f.user("contractor_admin"), Some("W001")).await.expect("link");
     let tcap = op.authorize::<perm::TicketsWrite>().expect("op");
-    let ticket = |unit: i64| gridsafe_app::tickets::TicketInput {
+    let ticket = |unit: UnitId| gridsafe_app::tickets::TicketInput {
         type_code: "low_voltage".into(),
         unit_id: unit,
         work_kind: "meter_install".into(),
@@ -1299,36 +1300,36 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
 }
 
 /// An open finding of a unit, as a run of the rules would leave it.
-async fn insert_finding(app: &TestApp, unit: i64, entity: &str) -> i64 {
+async fn insert_finding(app: &TestApp, unit: UnitId, entity: &str) -> i64 {
     sqlx::query_scalar(
         "INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
          VALUES ('NO_TICKET', 'order', $1, '', 'd', $2, '2026-11', 'open', '2026-11-26T00:00:00.000000Z', '2026-11-26T00:00:00.000000Z') RETURNING id",
     )
     .bind(entity)
-    .bind(unit)
+    .bind(unit.get())
     .fetch_one(app.state.db().pool())
     .await
     .expect("finding")
 }
 
-async fn insert_customer(app: &TestApp, unit: i64, n: usize) -> i64 {
+async fn insert_customer(app: &TestApp, unit: UnitId, n: usize) -> i64 {
     sqlx::query_scalar(
         "INSERT INTO customers (account_no, name, address, unit_id, voltage_kv, importance, industry, supply_sources, emergency_power, registered_on, updated_at, updated_by) \
          VALUES ($1, '客户', '地址', $2, 10.0, 'none', '银行', 1, 'suspected', '2026-01-01', '2026-01-01T00:00:00.000000Z', 'test') RETURNING id",
     )
     .bind(format!("C{unit}X{n}"))
-    .bind(unit)
+    .bind(unit.get())
     .fetch_one(app.state.db().pool())
     .await
     .expect("customer")
 }
 
-async fn insert_task(app: &TestApp, unit: i64) -> i64 {
+async fn insert_task(app: &TestApp, unit: UnitId) -> i64 {
     sqlx::query_scalar(
         "INSERT INTO rectification_tasks (source_kind, source_id, unit_id, title, responsible, deadline, state, created_at, created_by) \
          VALUES ('finding', 0, $1, 't', 'r', '2026-12-31', 'open', '2026-11-26T00:00:00.000000Z', 'test') RETURNING id",
     )
-    .bind(unit)
+    .bind(unit.get())
     .fetch_one(app.state.db().pool())
     .await
     .expect("task")

@@ -6,6 +6,7 @@
 mod support;
 
 use gridsafe_app::audit::{self, ChainProblem, chain};
+use gridsafe_domain::ids::UnitId;
 use sqlx::Row;
 use support::TestApp;
 
@@ -243,12 +244,14 @@ async fn rewrite_from(app: &TestApp, from: i64, head: i64) {
 }
 
 impl support::TestApp {
-    async fn fixture_unit(&self) -> i64 {
-        sqlx::query("SELECT MIN(id) FROM org_units")
-            .fetch_one(self.state.db().pool())
-            .await
-            .expect("unit")
-            .get::<i64, _>(0)
+    async fn fixture_unit(&self) -> UnitId {
+        UnitId::new(
+            sqlx::query("SELECT MIN(id) FROM org_units")
+                .fetch_one(self.state.db().pool())
+                .await
+                .expect("unit")
+                .get::<i64, _>(0),
+        )
     }
 }
 

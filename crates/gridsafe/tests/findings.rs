@@ -52,7 +52,7 @@ async fn covered_work(app: &TestApp, f: &Fixture) {
             .await;
         sqlx::query("UPDATE people SET user_id = $1 WHERE id = $2")
             .bind(user)
-            .bind(id)
+            .bind(id.get())
             .execute(app.state.db().pool())
             .await
             .expect("link");
@@ -120,13 +120,13 @@ backend_tests! {
 
         // A bad date: nothing is written, and the page names file, line, column and value.
         let bad = ORDERS.replace("2026-11-26 09:30,2026-11-26 10:30,L1\n", "2026-13-45,2026-11-26 10:30,L1\n");
-        let r = upload(&app, &auditor, f.unit_a1, &[("work_orders.csv", &bad)]).await;
+        let r = upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", &bad)]).await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.body.contains("work_orders.csv") && r.body.contains("2026-13-45"), "{}", r.body);
         let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM marketing_orders").fetch_one(app.state.db().pool()).await.expect("count");
         assert_eq!(orders, 0, "all or nothing");
 
-        let r = upload(&app, &auditor, f.unit_a1, &[("work_orders.csv", ORDERS), ("meter_events.csv", EVENTS)]).await;
+        let r = upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", ORDERS), ("meter_events.csv", EVENTS)]).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert!(r.body.contains("data-count=\"orders\">2<") && r.body.contains("data-count=\"events\">2<"), "{}", r.body);
         let open = |rule: &str, id: &str| (rule.to_owned(), id.to_owned(), "open".to_owned());
@@ -164,7 +164,7 @@ backend_tests! {
 
         // The records corrected upstream: a second import resolves the single-person finding.
         let fixed = ORDERS.replace("2026-11-26 10:30,L1\n", "2026-11-26 10:30,L1;C1\n");
-        assert_eq!(upload(&app, &auditor, f.unit_a1, &[("work_orders.csv", &fixed)]).await.status, 200);
+        assert_eq!(upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", &fixed)]).await.status, 200);
         let now: Vec<_> = keys(&app).await;
         assert!(now.contains(&("SINGLE_PERSON_ORDER".into(), "WO2".into(), "resolved".into())), "{now:?}");
         assert!(now.contains(&("NO_TICKET".into(), "WO2".into(), "confirmed".into())), "{now:?}");

@@ -63,7 +63,7 @@ async fn inspectors(app: &TestApp, f: &Fixture) -> (i64, i64, i64) {
             .expect("qualification");
         ids.push(id);
     }
-    (ids[0], ids[1], ids[2])
+    (ids[0].get(), ids[1].get(), ids[2].get())
 }
 
 async fn customer_id(app: &TestApp, no: &str) -> i64 {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use axum::http::Method;
 use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::PersonId;
 use serde_json::json;
 use support::tickets::{Crew, create, crew, ok, rules, sessions, step};
 use support::{Fixture, TestApp, meta, operator};
@@ -111,7 +112,7 @@ backend_tests! {
         ok(&app, &c.cookie_issuer, reading, "issue").await;
 
         // A registered customer's voltage is the register's: blank takes it, a different one is refused.
-        register_customer(&app, f.unit_a, "0701000009", "35kV", "化工", "none", "2026-01-01").await;
+        register_customer(&app, f.unit_a.get(), "0701000009", "35kV", "化工", "none", "2026-01-01").await;
         let blank = create(&app, &c, body(&f, "low_voltage", "meter_install", "L2", &["C2"], "0701000009", "")).await;
         let t = app.json(Method::GET, &format!("/api/v1/tickets/{blank}"), None, &[("cookie", &c.cookie_leader)]).await.json();
         assert_eq!(t["voltage_kv"], 35.0, "{t}");
@@ -143,13 +144,13 @@ backend_tests! {
             }).await.expect("worker");
         }
         for (code, kind) in [("KW1", "safety_exam"), ("KI1", "safety_exam"), ("KI1", "ticket_issuer")] {
-            let id: i64 = sqlx::query_scalar("SELECT id FROM people WHERE code = $1").bind(code).fetch_one(app.state.db().pool()).await.expect("id");
+            let id = PersonId::new(sqlx::query_scalar("SELECT id FROM people WHERE code = $1").bind(code).fetch_one(app.state.db().pool()).await.expect("id"));
             gridsafe_app::people::add_qualification(app.app(), &staff, &meta(), id, gridsafe_app::people::QualificationInput {
                 kind: kind.into(), valid_from: "2026-01-01".into(), valid_to: "2026-12-31".into(), passed: true, ..Default::default()
             }).await.expect("qualification");
         }
         // The contractor's administrator records the agreement himself: a draft.
-        let worker: i64 = sqlx::query_scalar("SELECT id FROM people WHERE code = 'KW1'").fetch_one(app.state.db().pool()).await.expect("worker");
+        let worker = PersonId::new(sqlx::query_scalar("SELECT id FROM people WHERE code = 'KW1'").fetch_one(app.state.db().pool()).await.expect("worker"));
         support::tickets::link(&app, worker, f.user("contractor_admin")).await;
         let own = app.session_for(f.user("contractor_admin")).await;
         let r = app.post_form(&format!("/contractors/{firm}/agreements"), "code=XY-K1&valid_from=2026-01-01&valid_to=2026-12-31", &[("cookie", &own)]).await;
@@ -182,7 +183,7 @@ backend_tests! {
 
         // The licence (level 5: ≤ 10 kV) is judged at the register's voltage, never skipped.
         sqlx::query("UPDATE safety_agreements SET customer_no = NULL WHERE id = $1").bind(agreement).execute(app.state.db().pool()).await.expect("unlimit");
-        register_customer(&app, f.unit_a, "0701000035", "35kV", "化工", "none", "2026-01-01").await;
+        register_customer(&app, f.unit_a.get(), "0701000035", "35kV", "化工", "none", "2026-01-01").await;
         let high = create(&app, &c, with_worker("0701000035", "")).await;
         let r = step(&app, &c.cookie_issuer, high, json!({"step": "issue"})).await;
         assert!(rules(&r).contains(&"CONTRACTOR_LICENSE".to_owned()), "{}", r.body);
@@ -279,7 +280,7 @@ backend_tests! {
             }).await.expect("inspector");
         }
         // A bank without registered emergency power: on the six-month special check by its industry.
-        let bank = register_customer(&app, f.unit_a1, "0701000201", "0.4kV", "银行", "none", "2026-04-01").await;
+        let bank = register_customer(&app, f.unit_a1.get(), "0701000201", "0.4kV", "银行", "none", "2026-04-01").await;
         let inspector = app.session_for(f.user("inspector")).await;
         let tracks = |page: &str| -> Vec<(String, String)> {
             page.split("data-track=\"").skip(1).filter_map(|s| {
@@ -309,7 +310,7 @@ backend_tests! {
         assert_eq!(app.post_form(&format!("/customers/{bank}/inspections"), &form("periodic", "ok"), &[("cookie", &inspector)]).await.status, 303);
         let page = app.get_with(&format!("/customers/{bank}"), &[("cookie", &inspector)]).await.body;
         assert!(tracks(&page).contains(&("emergency_power".into(), "not_due".into())), "{page}");
-        let other = register_customer(&app, f.unit_a1, "0701000202", "0.4kV", "养殖场", "none", "2026-04-01").await;
+        let other = register_customer(&app, f.unit_a1.get(), "0701000202", "0.4kV", "养殖场", "none", "2026-04-01").await;
         assert_eq!(app.post_form(&format!("/customers/{other}/inspections"), &form("emergency_power", "na"), &[("cookie", &inspector)]).await.status, 303);
         let cap = operator().authorize::<perm::CustomersView>().expect("op");
         let farm = gridsafe_app::customers::customer(app.app(), &cap, other).await.expect("farm");
@@ -317,7 +318,7 @@ backend_tests! {
         assert_eq!(farm.emergency.due.map(|d| d.to_string()).as_deref(), Some("2027-05-26"));
         assert_eq!(farm.periodic.last, None, "an emergency-power check is not a periodic inspection");
         // Registered emergency power: the yearly check, whatever the industry.
-        let registered = register_customer(&app, f.unit_a1, "0701000203", "0.4kV", "银行", "registered", "2026-04-01").await;
+        let registered = register_customer(&app, f.unit_a1.get(), "0701000203", "0.4kV", "银行", "registered", "2026-04-01").await;
         let r = gridsafe_app::customers::customer(app.app(), &cap, registered).await.expect("customer");
         assert_eq!((r.emergency.rule.as_deref(), r.emergency.months), (Some("emergency_power_registered"), Some(12)));
     }
@@ -368,7 +369,7 @@ backend_tests! {
     async fn a_refused_notice_is_recorded_and_filed_and_only_a_customers_equipment_is_sealed(app: TestApp) {
         let f = app.fixture().await;
         let inspector = app.session_for(f.user("inspector")).await;
-        let customer = register_customer(&app, f.unit_a1, "0701000301", "10kV", "化工", "none", "2026-01-01").await;
+        let customer = register_customer(&app, f.unit_a1.get(), "0701000301", "10kV", "化工", "none", "2026-01-01").await;
         let r = app.post_form("/hazards", &format!("customer_id={customer}&title=t&grade=general&responsibility=customer"), &[("cookie", &inspector)]).await;
         let id: i64 = r.header("location").trim_start_matches("/hazards/").parse().expect("id");
         assert_eq!(app.post_form(&format!("/hazards/{id}/steps"), "step=notify&deadline=2026-12-26", &[("cookie", &inspector)]).await.status, 303);
@@ -416,7 +417,7 @@ backend_tests! {
         let finding: i64 = sqlx::query_scalar(
             "INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
              VALUES ('NO_TICKET', 'order', 'WO-77', '', '换表工单无票作业', $1, '2026-11', 'open', '2026-11-26T00:00:00.000000Z', '2026-11-26T00:00:00.000000Z') RETURNING id",
-        ).bind(f.unit_a1).fetch_one(app.state.db().pool()).await.expect("finding");
+        ).bind(f.unit_a1.get()).fetch_one(app.state.db().pool()).await.expect("finding");
         let r = app.json(Method::POST, &format!("/api/v1/findings/{finding}/review"),
             Some(json!({"decision": "confirm", "responsible": "装表班 班长", "deadline": "2026-12-10"})), &[("cookie", &auditor)]).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -455,7 +456,7 @@ backend_tests! {
                 kind: "inspector".into(), valid_from: "2026-01-01".into(), valid_to: "2026-12-31".into(), level: Some(1), passed: true, ..Default::default()
             }).await.expect("inspector");
         }
-        let customer = register_customer(&app, f.unit_a1, "0701000401", "35kV", "化工", "registered", "2026-01-01").await;
+        let customer = register_customer(&app, f.unit_a1.get(), "0701000401", "35kV", "化工", "registered", "2026-01-01").await;
         let inspector = app.session_for(f.user("inspector")).await;
         let items = gridsafe_app::customers::checklist(app.app()).await.expect("checklist");
         let form = |inspectors: &[i64]| {
@@ -468,17 +469,17 @@ backend_tests! {
             }
             body
         };
-        let one = app.post_form(&format!("/customers/{customer}/inspections"), &form(&[j1]), &[("cookie", &inspector)]).await;
+        let one = app.post_form(&format!("/customers/{customer}/inspections"), &form(&[j1.get()]), &[("cookie", &inspector)]).await;
         assert_eq!(one.status, 409, "two accompanying staff do not make up the second inspector: {}", one.body);
         assert!(one.body.contains("INSPECTION_INSPECTORS") || one.body.contains("不得少于两人"), "{}", one.body);
-        let two = app.post_form(&format!("/customers/{customer}/inspections"), &form(&[j1, j2]), &[("cookie", &inspector)]).await;
+        let two = app.post_form(&format!("/customers/{customer}/inspections"), &form(&[j1.get(), j2.get()]), &[("cookie", &inspector)]).await;
         assert_eq!(two.status, 303, "{}", two.body);
         let page = app.get_with(two.header("location"), &[("cookie", &inspector)]).await.body;
         assert!(page.contains("data-participants") && page.contains("王工（生技）") && page.contains("赵工（检修）"), "{page}");
         let notice = app.get_with(&format!("{}/notice", two.header("location")), &[("cookie", &inspector)]).await.body;
         assert!(notice.contains("王工（生技）"), "on the notice too");
         let manager = app.session_for(f.user("customer_manager")).await;
-        assert_eq!(app.post_form(&format!("/customers/{customer}/inspections"), &form(&[j1, j2]), &[("cookie", &manager)]).await.status, 403,
+        assert_eq!(app.post_form(&format!("/customers/{customer}/inspections"), &form(&[j1.get(), j2.get()]), &[("cookie", &manager)]).await.status, 403,
             "inspections are the inspector's work");
     }
 

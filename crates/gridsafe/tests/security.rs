@@ -184,7 +184,7 @@ backend_tests! {
         let contractor = app.session_for(f.user("contractor_admin")).await;
         let r = app.post_form(&format!("/people/{worker}"), "code=W2&name=%E5%B7%A5%E4%BA%BA&active=1&username=u_leader", &[("cookie", &contractor)]).await;
         assert_eq!(r.status, 303);
-        let linked: Option<i64> = sqlx::query_scalar("SELECT user_id FROM people WHERE id = $1").bind(worker).fetch_one(app.state.db().pool()).await.expect("user");
+        let linked: Option<i64> = sqlx::query_scalar("SELECT user_id FROM people WHERE id = $1").bind(worker.get()).fetch_one(app.state.db().pool()).await.expect("user");
         assert_eq!(linked, None);
         // Nor may he link through the administrators' route.
         assert_eq!(app.post_form(&format!("/admin/users/{}/person", f.user("leader")), "person_code=W2", &[("cookie", &contractor)]).await.status, 403);

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use gridsafe_domain::access::UnitPath;
 use gridsafe_domain::customers::{self as register, CustomerRecord};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::inspections::InspectionKind;
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decode::{code, day, opt_day, stamp};
+use crate::decode::{code, day, id, opt_day, stamp};
 use crate::{Conn, StoreError, bound, like, scope_clause};
 
 /// What a ticket takes from the register for its customer.
@@ -47,7 +48,7 @@ pub async fn registered(conn: &mut Conn, account_no: &str) -> Result<Option<Regi
 pub struct StoredCustomer {
     pub id: i64,
     pub record: CustomerRecord,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub unit_path: String,
     /// The last inspection completing the periodic cycle, and the emergency-power check.
@@ -102,7 +103,7 @@ fn customer_from(r: &AnyRow) -> Result<StoredCustomer, StoreError> {
     Ok(StoredCustomer {
         id: r.try_get("id")?,
         record,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         unit_name: r.try_get("unit_name")?,
         unit_path: r.try_get("unit_path")?,
         last_periodic: opt_day("inspections", "inspected_on", r.try_get("last_periodic")?)?,
@@ -120,7 +121,7 @@ pub struct Filter {
     pub pattern: Option<String>,
     pub importance: Option<String>,
     /// Only this unit and those below it.
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
 }
 
 /// Customers of `scope`, by 户号, at most 20,000.
@@ -182,7 +183,7 @@ pub async fn save_customer(
     conn: &mut Conn,
     existing: Option<i64>,
     r: &CustomerRecord,
-    unit_id: i64,
+    unit_id: UnitId,
     registered_on: NaiveDate,
     by: &str,
     at: Timestamp,
@@ -207,7 +208,7 @@ pub async fn save_customer(
         .bind(&r.account_no)
         .bind(&r.name)
         .bind(&r.address)
-        .bind(unit_id)
+        .bind(unit_id.get())
         .bind(r.voltage_kv)
         .bind(register::importance_code(r.importance))
         .bind(&r.importance_document)
@@ -290,7 +291,7 @@ pub async fn inspection_dates(
 pub struct NewAttachment<'a> {
     pub owner_kind: &'a str,
     pub owner_id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub name: &'a str,
     pub content_type: &'a str,
     pub sha256: &'a str,
@@ -305,7 +306,7 @@ pub async fn insert_attachment(conn: &mut Conn, a: &NewAttachment<'_>, at: Times
     )
     .bind(a.owner_kind)
     .bind(a.owner_id)
-    .bind(a.unit_id)
+    .bind(a.unit_id.get())
     .bind(a.name)
     .bind(a.content_type)
     .bind(i64::try_from(a.bytes.len()).unwrap_or(i64::MAX))

@@ -3,8 +3,19 @@
 
 use chrono::NaiveDate;
 use gridsafe_domain::time::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::StoreError;
+
+/// A typed id (`TicketId`, `PersonId`, `UnitId`…) from its integer column.
+pub(crate) fn id<T: From<i64>>(r: &AnyRow, column: &str) -> Result<T, StoreError> {
+    Ok(T::from(r.try_get::<i64, _>(column)?))
+}
+
+pub(crate) fn opt_id<T: From<i64>>(r: &AnyRow, column: &str) -> Result<Option<T>, StoreError> {
+    Ok(r.try_get::<Option<i64>, _>(column)?.map(T::from))
+}
 
 /// A stored code through the domain's parser.
 pub(crate) fn code<T>(

@@ -5,19 +5,21 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use gridsafe_crossaudit::input::{
-    Contractor, Evaluation, EventKind, MeterEvent, ORDER_TYPES, Person, QualKind, Qualification, SafetyAgreement,
-    Tables, Ticket, TicketStatus, WorkOrder,
+    Contractor, Evaluation, EventKind, MeterEvent, ORDER_TYPES, Person, Qualification, SafetyAgreement, Tables, Ticket,
+    TicketStatus, WorkOrder,
 };
 use gridsafe_domain::access::UnitPath;
 use gridsafe_domain::findings::FindingState;
+use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::orders::OrderType;
+use gridsafe_domain::people::QualificationKind;
 use gridsafe_domain::tickets::{State, Times};
 use gridsafe_domain::time::{CHINA, Timestamp};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decode::{code, day, opt_day, opt_stamp, stamp};
+use crate::decode::{code, day, id, opt_day, opt_stamp, stamp};
 use crate::{Conn, StoreError, bound, id_list, scope_clause};
 
 fn local(table: &'static str, column: &'static str, text: String) -> Result<NaiveDateTime, StoreError> {
@@ -27,13 +29,13 @@ fn local(table: &'static str, column: &'static str, text: String) -> Result<Naiv
 // ---- Import -------------------------------------------------------------------------------
 
 /// Units at or below `path`: (id, name, code).
-pub async fn units_below(conn: &mut Conn, path: &UnitPath) -> Result<Vec<(i64, String, String)>, StoreError> {
+pub async fn units_below(conn: &mut Conn, path: &UnitPath) -> Result<Vec<(UnitId, String, String)>, StoreError> {
     sqlx::query("SELECT id, name, code FROM org_units WHERE path LIKE $1")
         .bind(format!("{}%", path.as_str()))
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("code")?)))
+        .map(|r| Ok((id(r, "id")?, r.try_get("name")?, r.try_get("code")?)))
         .collect()
 }
 
@@ -42,17 +44,17 @@ pub async fn units_below(conn: &mut Conn, path: &UnitPath) -> Result<Vec<(i64, S
 /// by their ids are updated.
 pub async fn import(
     conn: &mut Conn,
-    unit_id: i64,
+    unit_id: UnitId,
     files: &[String],
     tables: &Tables,
-    unit_of: &(dyn Fn(&str) -> i64 + Sync),
+    unit_of: &(dyn Fn(&str) -> UnitId + Sync),
     by: &str,
     at: Timestamp,
 ) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO marketing_imports (unit_id, files, orders, events, imported_by, imported_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(unit_id)
+    .bind(unit_id.get())
     .bind(files.join(", "))
     .bind(i64::try_from(tables.work_orders.len()).unwrap_or(i64::MAX))
     .bind(i64::try_from(tables.meter_events.len()).unwrap_or(i64::MAX))
@@ -72,7 +74,7 @@ pub async fn import(
         .bind(o.order_type.code())
         .bind(&o.customer_id)
         .bind(&o.org_unit)
-        .bind(unit_of(&o.org_unit))
+        .bind(unit_of(&o.org_unit).get())
         .bind(Timestamp::from_local(o.started_at).to_db())
         .bind(Timestamp::from_local(o.finished_at).to_db())
         .bind(o.workers.join(";"))
@@ -92,7 +94,7 @@ pub async fn import(
         .bind(&e.customer_id)
         .bind(e.kind.code())
         .bind(Timestamp::from_local(e.occurred_at).to_db())
-        .bind(unit_id)
+        .bind(unit_id.get())
         .bind(id)
         .execute(&mut *conn)
         .await?;
@@ -131,11 +133,13 @@ pub async fn tables(conn: &mut Conn) -> Result<Tables, StoreError> {
     .await?
     {
         // The export's kinds are the register's codes (the query takes only those four).
-        let kind = QualKind::parse(&r.try_get::<String, _>("kind")?);
+        let written: String = r.try_get("kind")?;
+        let kind = code(q, "kind", written.clone(), QualificationKind::from_code)?;
         t.qualifications.push(Qualification {
             line: 0,
             person_id: r.try_get("code")?,
             kind,
+            written,
             valid_from: day(q, "valid_from", r.try_get("valid_from")?)?,
             valid_to: day(q, "valid_to", r.try_get("valid_to")?)?,
         });
@@ -296,16 +300,16 @@ async fn tickets(conn: &mut Conn, t: &mut Tables) -> Result<(), StoreError> {
 /// root unit for findings about nothing placed.
 #[derive(Debug, Clone, Default)]
 pub struct Placement {
-    pub orders: HashMap<String, (i64, String)>,
-    pub tickets: HashMap<String, (i64, String)>,
-    pub events: HashMap<String, (i64, String)>,
-    pub fallback: i64,
+    pub orders: HashMap<String, (UnitId, String)>,
+    pub tickets: HashMap<String, (UnitId, String)>,
+    pub events: HashMap<String, (UnitId, String)>,
+    pub fallback: UnitId,
 }
 
 impl Placement {
     /// Where a finding about entity `id` of `kind` belongs; the root and `this_month` for
     /// anything unknown.
-    pub fn of(&self, kind: &str, id: &str, this_month: &str) -> (i64, String) {
+    pub fn of(&self, kind: &str, id: &str, this_month: &str) -> (UnitId, String) {
         let found = match kind {
             "order" => self.orders.get(id),
             "ticket" => self.tickets.get(id),
@@ -323,24 +327,24 @@ pub async fn placement(conn: &mut Conn) -> Result<Placement, StoreError> {
     for r in sqlx::query("SELECT order_id, unit_id, started_at FROM marketing_orders").fetch_all(&mut *conn).await? {
         p.orders.insert(
             r.try_get("order_id")?,
-            (r.try_get("unit_id")?, month("marketing_orders", "started_at", r.try_get("started_at")?)?),
+            (id(&r, "unit_id")?, month("marketing_orders", "started_at", r.try_get("started_at")?)?),
         );
     }
     for r in sqlx::query("SELECT number, unit_id, planned_start FROM tickets").fetch_all(&mut *conn).await? {
         p.tickets.insert(
             r.try_get("number")?,
-            (r.try_get("unit_id")?, month("tickets", "planned_start", r.try_get("planned_start")?)?),
+            (id(&r, "unit_id")?, month("tickets", "planned_start", r.try_get("planned_start")?)?),
         );
     }
     for r in sqlx::query("SELECT event_id, unit_id, occurred_at FROM meter_events").fetch_all(&mut *conn).await? {
         p.events.insert(
             r.try_get("event_id")?,
-            (r.try_get("unit_id")?, month("meter_events", "occurred_at", r.try_get("occurred_at")?)?),
+            (id(&r, "unit_id")?, month("meter_events", "occurred_at", r.try_get("occurred_at")?)?),
         );
     }
     let root: Option<i64> =
         sqlx::query_scalar("SELECT MIN(id) FROM org_units WHERE parent_id IS NULL").fetch_one(&mut *conn).await?;
-    p.fallback = root.unwrap_or(0);
+    p.fallback = UnitId::new(root.unwrap_or(0));
     Ok(p)
 }
 
@@ -379,7 +383,7 @@ pub struct NewFinding<'a> {
     pub entity_id: &'a str,
     pub subject: &'a str,
     pub detail: &'a str,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub month: &'a str,
 }
 
@@ -393,7 +397,7 @@ pub async fn insert_finding(conn: &mut Conn, f: &NewFinding<'_>, at: Timestamp) 
     .bind(f.entity_id)
     .bind(f.subject)
     .bind(f.detail)
-    .bind(f.unit_id)
+    .bind(f.unit_id.get())
     .bind(f.month)
     .bind(at.to_db())
     .execute(&mut *conn)
@@ -466,7 +470,7 @@ pub struct FindingRow {
     pub entity_id: String,
     pub subject: String,
     pub detail: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     /// `YYYY-MM` of the work.
     pub month: String,
@@ -492,7 +496,7 @@ fn finding_from(r: &AnyRow) -> Result<FindingRow, StoreError> {
         entity_id: r.try_get("entity_id")?,
         subject: r.try_get("subject")?,
         detail: r.try_get("detail")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         unit_name: r.try_get("unit_name")?,
         unit_path: r.try_get("unit_path")?,
         month: r.try_get("month")?,
@@ -511,7 +515,7 @@ pub struct Filter {
     pub state: Option<FindingState>,
     /// `YYYY-MM`
     pub month: Option<String>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
 }
 
 /// Findings of `scope`, newest month first, at most `limit`.
@@ -742,7 +746,10 @@ pub async fn ticket_people(conn: &mut Conn, id: i64) -> Result<Vec<String>, Stor
 }
 
 /// The person of 工号 `code` as evidence shows them: (id, name, contractor).
-pub async fn person_by_code(conn: &mut Conn, code: &str) -> Result<Option<(i64, String, Option<String>)>, StoreError> {
+pub async fn person_by_code(
+    conn: &mut Conn,
+    code: &str,
+) -> Result<Option<(PersonId, String, Option<String>)>, StoreError> {
     let Some(r) = sqlx::query("SELECT p.id, p.name, c.name AS contractor FROM people p LEFT JOIN contractors c ON c.id = p.contractor_id WHERE p.code = $1")
         .bind(code)
         .fetch_optional(&mut *conn)
@@ -750,7 +757,7 @@ pub async fn person_by_code(conn: &mut Conn, code: &str) -> Result<Option<(i64, 
     else {
         return Ok(None);
     };
-    Ok(Some((r.try_get("id")?, r.try_get("name")?, r.try_get("contractor")?)))
+    Ok(Some((id(&r, "id")?, r.try_get("name")?, r.try_get("contractor")?)))
 }
 
 // ---- Rectification tasks ------------------------------------------------------------------
@@ -760,7 +767,7 @@ pub struct TaskRow {
     pub id: i64,
     pub source_kind: String,
     pub source_id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub title: String,
     pub responsible: String,
@@ -793,7 +800,7 @@ pub async fn tasks(conn: &mut Conn, scope: &[UnitPath], only_open: bool) -> Resu
                 id: r.try_get("id")?,
                 source_kind: r.try_get("source_kind")?,
                 source_id: r.try_get("source_id")?,
-                unit_id: r.try_get("unit_id")?,
+                unit_id: id(r, "unit_id")?,
                 unit_name: r.try_get("unit_name")?,
                 unit_path: r.try_get("unit_path")?,
                 title: r.try_get("title")?,
@@ -811,7 +818,7 @@ pub async fn tasks(conn: &mut Conn, scope: &[UnitPath], only_open: bool) -> Resu
 }
 
 /// Task `id`: whether it is open, its unit's path and its unit.
-pub async fn task(conn: &mut Conn, id: i64) -> Result<Option<(bool, String, i64)>, StoreError> {
+pub async fn task(conn: &mut Conn, id: i64) -> Result<Option<(bool, String, UnitId)>, StoreError> {
     let Some(r) = sqlx::query(
         "SELECT k.state, u.path, k.unit_id FROM rectification_tasks k JOIN org_units u ON u.id = k.unit_id WHERE k.id = $1",
     )
@@ -821,7 +828,7 @@ pub async fn task(conn: &mut Conn, id: i64) -> Result<Option<(bool, String, i64)
     else {
         return Ok(None);
     };
-    Ok(Some((r.try_get::<String, _>("state")? == "open", r.try_get("path")?, r.try_get("unit_id")?)))
+    Ok(Some((r.try_get::<String, _>("state")? == "open", r.try_get("path")?, crate::decode::id(&r, "unit_id")?)))
 }
 
 /// Closes an open task with its evidence; false when it was no longer open.
@@ -845,7 +852,7 @@ pub async fn counts(
     conn: &mut Conn,
     scope: &[UnitPath],
     first: &str,
-) -> Result<Vec<(i64, String, String, String, i64)>, StoreError> {
+) -> Result<Vec<(UnitId, String, String, String, i64)>, StoreError> {
     let (clause, mut binds) = scope_clause("u.path", scope, 1);
     binds.push(first.to_owned());
     let sql = format!(
@@ -859,13 +866,7 @@ pub async fn counts(
         .await?
         .iter()
         .map(|r| {
-            Ok((
-                r.try_get("unit_id")?,
-                r.try_get("unit_name")?,
-                r.try_get("month")?,
-                r.try_get("rule")?,
-                r.try_get("n")?,
-            ))
+            Ok((id(r, "unit_id")?, r.try_get("unit_name")?, r.try_get("month")?, r.try_get("rule")?, r.try_get("n")?))
         })
         .collect()
 }

@@ -4,12 +4,13 @@
 use chrono::NaiveDate;
 use gridsafe_domain::access::UnitPath;
 use gridsafe_domain::hazards::{HazardState, Responsibility};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decode::{code, day, opt_day, opt_stamp, stamp};
+use crate::decode::{code, day, id, opt_day, opt_stamp, stamp};
 use crate::{Conn, StoreError, backend_of, bound, for_update, scope_clause};
 
 const T: &str = "hazards";
@@ -84,7 +85,7 @@ pub struct StoredHazard {
     pub inspection_id: Option<i64>,
     pub source_kind: String,
     pub source_id: Option<i64>,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub unit_path: String,
     pub title: String,
@@ -133,7 +134,7 @@ fn hazard_from(r: &AnyRow) -> Result<StoredHazard, StoreError> {
         inspection_id: r.try_get("inspection_id")?,
         source_kind: r.try_get("source_kind")?,
         source_id: r.try_get("source_id")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         unit_name: r.try_get("unit_name")?,
         unit_path: r.try_get("unit_path")?,
         title: r.try_get("title")?,
@@ -289,7 +290,7 @@ pub struct NewHazard<'a> {
     pub inspection_id: Option<i64>,
     pub source_kind: &'a str,
     pub source_id: Option<i64>,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub title: &'a str,
     pub description: &'a str,
     pub grade: &'a str,
@@ -309,7 +310,7 @@ pub async fn insert_hazard(conn: &mut Conn, h: &NewHazard<'_>, at: Timestamp) ->
     .bind(h.number)
     .bind(h.customer_id)
     .bind(h.inspection_id)
-    .bind(h.unit_id)
+    .bind(h.unit_id.get())
     .bind(h.title)
     .bind(h.description)
     .bind(h.grade)
@@ -351,7 +352,7 @@ pub async fn record_step(
 pub async fn add_tasks(
     conn: &mut Conn,
     hazard_id: i64,
-    unit_id: i64,
+    unit_id: UnitId,
     tasks: &[&str],
     owner: &str,
     deadline: NaiveDate,
@@ -364,7 +365,7 @@ pub async fn add_tasks(
              VALUES ('hazard', $1, $2, $3, $4, $5, 'open', $6, $7)",
         )
         .bind(hazard_id)
-        .bind(unit_id)
+        .bind(unit_id.get())
         .bind(*task)
         .bind(owner)
         .bind(deadline.to_string())
@@ -547,7 +548,7 @@ pub enum Seals<'a> {
     /// Of the units in scope (under one unit), still sealed only or all.
     In {
         scope: &'a [UnitPath],
-        unit_id: Option<i64>,
+        unit_id: Option<UnitId>,
         only_sealed: bool,
     },
 }
@@ -608,7 +609,7 @@ pub async fn seals(conn: &mut Conn, which: Seals<'_>) -> Result<Vec<SealRow>, St
 pub struct NewSeal<'a> {
     pub customer_id: i64,
     pub hazard_id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub equipment: &'a str,
     pub seal_number: &'a str,
     pub sealed_on: Option<NaiveDate>,
@@ -622,7 +623,7 @@ pub async fn insert_seal(conn: &mut Conn, s: &NewSeal<'_>) -> Result<i64, StoreE
     )
     .bind(s.customer_id)
     .bind(s.hazard_id)
-    .bind(s.unit_id)
+    .bind(s.unit_id.get())
     .bind(s.equipment)
     .bind(s.seal_number)
     .bind(s.sealed_on.map(|d| d.to_string()))

@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 
 use gridsafe_domain::access::{Permission, UnitKind, UnitPath};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decode::{code, opt_stamp, stamp};
+use crate::decode::{code, id, opt_id, opt_stamp, stamp};
 use crate::{Conn, StoreError, backend_of, bound, for_update, scope_clause};
 
 // ---- Organisation units -------------------------------------------------------------------
@@ -18,11 +19,11 @@ use crate::{Conn, StoreError, backend_of, bound, for_update, scope_clause};
 /// An organisation unit: the tree every record and every role hangs from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unit {
-    pub id: i64,
+    pub id: UnitId,
     pub code: String,
     pub name: String,
     pub kind: UnitKind,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<UnitId>,
     #[serde(skip)]
     pub path: UnitPath,
 }
@@ -38,11 +39,11 @@ const UNIT_COLUMNS: &str = "id, code, name, kind, parent_id, path";
 
 fn unit_from(r: &AnyRow) -> Result<Unit, StoreError> {
     Ok(Unit {
-        id: r.try_get("id")?,
+        id: id(r, "id")?,
         code: r.try_get("code")?,
         name: r.try_get("name")?,
         kind: code("org_units", "kind", r.try_get("kind")?, UnitKind::from_code)?,
-        parent_id: r.try_get("parent_id")?,
+        parent_id: opt_id(r, "parent_id")?,
         path: code("org_units", "path", r.try_get("path")?, UnitPath::parse)?,
     })
 }
@@ -58,9 +59,9 @@ pub async fn units(conn: &mut Conn, scope: &[UnitPath]) -> Result<Vec<Unit>, Sto
     Ok(units)
 }
 
-pub async fn unit_by_id(conn: &mut Conn, id: i64) -> Result<Option<Unit>, StoreError> {
+pub async fn unit_by_id(conn: &mut Conn, id: UnitId) -> Result<Option<Unit>, StoreError> {
     sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {UNIT_COLUMNS} FROM org_units WHERE id = $1")))
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(&mut *conn)
         .await?
         .as_ref()
@@ -91,32 +92,33 @@ pub async fn insert_unit(
     kind: UnitKind,
     parent: Option<&Unit>,
     at: Timestamp,
-) -> Result<(i64, UnitPath), StoreError> {
+) -> Result<(UnitId, UnitPath), StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO org_units (code, name, kind, parent_id, path, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(code)
     .bind(name)
     .bind(kind.code())
-    .bind(parent.map(|p| p.id))
+    .bind(parent.map(|p| p.id.get()))
     .bind(format!("/pending-{code}/"))
     .bind(at.to_db())
     .fetch_one(&mut *conn)
     .await?;
+    let id = UnitId::new(id);
     let path = match parent {
         Some(parent) => parent.path.child(id),
         None => UnitPath::root_of(id),
     };
     sqlx::query("UPDATE org_units SET path = $1 WHERE id = $2")
         .bind(path.as_str())
-        .bind(id)
+        .bind(id.get())
         .execute(&mut *conn)
         .await?;
     Ok((id, path))
 }
 
-pub async fn rename_unit(conn: &mut Conn, id: i64, name: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE org_units SET name = $1 WHERE id = $2").bind(name).bind(id).execute(&mut *conn).await?;
+pub async fn rename_unit(conn: &mut Conn, id: UnitId, name: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE org_units SET name = $1 WHERE id = $2").bind(name).bind(id.get()).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -128,7 +130,7 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub password_hash: String,
     pub must_change_password: bool,
     pub password_changed_at: Timestamp,
@@ -143,7 +145,7 @@ fn account_from(r: &AnyRow) -> Result<Account, StoreError> {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
         display_name: r.try_get("display_name")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         password_hash: r.try_get("password_hash")?,
         must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
         password_changed_at: stamp("users", "password_changed_at", r.try_get("password_changed_at")?)?,
@@ -517,7 +519,7 @@ pub async fn set_role_permissions(conn: &mut Conn, role: &str, permissions: &[Pe
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleGrant {
     pub role: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
 }
 
@@ -548,7 +550,7 @@ pub struct UserSummary {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub status: UserStatus,
     pub last_login_at: Option<String>,
@@ -586,7 +588,7 @@ fn summary_from(r: &AnyRow, now: Timestamp) -> Result<UserSummary, StoreError> {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
         display_name: r.try_get("display_name")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         unit_name: r.try_get("unit_name")?,
         unit_path: r.try_get("unit_path")?,
         last_login_at: r.try_get("last_login_at")?,
@@ -615,7 +617,7 @@ async fn attach_roles(conn: &mut Conn, users: &mut [UserSummary]) -> Result<(), 
     for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
         by_user.entry(r.try_get("user_id")?).or_default().push(RoleGrant {
             role: r.try_get("role_code")?,
-            unit_id: r.try_get("unit_id")?,
+            unit_id: id(&r, "unit_id")?,
             unit_name: r.try_get("name")?,
         });
     }
@@ -683,7 +685,7 @@ pub async fn insert_user(
     conn: &mut Conn,
     username: &str,
     display_name: &str,
-    unit_id: i64,
+    unit_id: UnitId,
     hash: &str,
     at: Timestamp,
 ) -> Result<i64, StoreError> {
@@ -693,7 +695,7 @@ pub async fn insert_user(
     )
     .bind(username)
     .bind(display_name)
-    .bind(unit_id)
+    .bind(unit_id.get())
     .bind(hash)
     .bind(at.to_db())
     .fetch_one(&mut *conn)
@@ -705,7 +707,7 @@ pub async fn insert_grant(
     conn: &mut Conn,
     user_id: i64,
     role: &str,
-    unit_id: i64,
+    unit_id: UnitId,
     by: &str,
     at: Timestamp,
 ) -> Result<(), StoreError> {
@@ -714,7 +716,7 @@ pub async fn insert_grant(
     )
     .bind(user_id)
     .bind(role)
-    .bind(unit_id)
+    .bind(unit_id.get())
     .bind(at.to_db())
     .bind(by)
     .execute(&mut *conn)
@@ -723,11 +725,11 @@ pub async fn insert_grant(
 }
 
 /// Revokes `role` at `unit_id`; false when not held there.
-pub async fn delete_grant(conn: &mut Conn, user_id: i64, role: &str, unit_id: i64) -> Result<bool, StoreError> {
+pub async fn delete_grant(conn: &mut Conn, user_id: i64, role: &str, unit_id: UnitId) -> Result<bool, StoreError> {
     let removed = sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role_code = $2 AND unit_id = $3")
         .bind(user_id)
         .bind(role)
-        .bind(unit_id)
+        .bind(unit_id.get())
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -763,7 +765,7 @@ pub async fn enable(conn: &mut Conn, user_id: i64, at: Timestamp) -> Result<(), 
 pub struct Activity {
     pub id: i64,
     pub username: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     /// The last sign-in, or the creation of an account never used.
     pub last: Timestamp,
     pub flagged: Option<Timestamp>,
@@ -781,7 +783,7 @@ pub async fn enabled_accounts(conn: &mut Conn) -> Result<Vec<Activity>, StoreErr
         Ok(Activity {
             id: r.try_get("id")?,
             username: r.try_get("username")?,
-            unit_id: r.try_get("unit_id")?,
+            unit_id: id(r, "unit_id")?,
             last: stamp("users", "last_login_at", r.try_get("last")?)?,
             flagged: opt_stamp("users", "dormant_flagged_at", r.try_get("dormant_flagged_at")?)?,
         })
@@ -825,7 +827,7 @@ pub async fn root_unit(conn: &mut Conn) -> Result<Option<Unit>, StoreError> {
 }
 
 /// The names of units `ids`, by id: one statement.
-pub async fn unit_names(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, String>, StoreError> {
+pub async fn unit_names(conn: &mut Conn, ids: &[UnitId]) -> Result<BTreeMap<UnitId, String>, StoreError> {
     if ids.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -833,7 +835,7 @@ pub async fn unit_names(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, St
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .map(|r| Ok((id(r, "id")?, r.try_get("name")?)))
         .collect()
 }
 

@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::UnitPath;
+use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::inspections::InspectionKind;
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::decode::id;
 use crate::{Conn, StoreError, bound, id_list, scope_clause};
 
 /// One item of the checklist template.
@@ -68,14 +70,14 @@ pub async fn replace_section(
 #[derive(Debug, Clone)]
 pub struct NewInspection<'a> {
     pub customer_id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub day: NaiveDate,
     pub kind: InspectionKind,
     pub conclusion: &'a str,
     pub notice_number: &'a str,
     pub by: &'a str,
     pub emergency_checked: bool,
-    pub inspectors: &'a [i64],
+    pub inspectors: &'a [PersonId],
     /// Accompanying staff: (name, department).
     pub participants: &'a [(String, String)],
     /// Answers: (section, item text, outcome code, note).
@@ -88,7 +90,7 @@ pub async fn insert_inspection(conn: &mut Conn, i: &NewInspection<'_>, at: Times
          emergency_checked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(i.customer_id)
-    .bind(i.unit_id)
+    .bind(i.unit_id.get())
     .bind(i.day.to_string())
     .bind(i.kind.code())
     .bind(i.conclusion)
@@ -112,7 +114,7 @@ pub async fn insert_inspection(conn: &mut Conn, i: &NewInspection<'_>, at: Times
     for p in i.inspectors {
         sqlx::query("INSERT INTO inspection_inspectors (inspection_id, person_id) VALUES ($1, $2)")
             .bind(id)
-            .bind(p)
+            .bind(p.get())
             .execute(&mut *conn)
             .await?;
     }
@@ -136,7 +138,7 @@ pub async fn insert_inspection(conn: &mut Conn, i: &NewInspection<'_>, at: Times
 pub struct InspectionRow {
     pub id: i64,
     pub customer_id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub inspected_on: String,
     pub kind: String,
     pub conclusion: String,
@@ -161,7 +163,7 @@ fn inspection_from(r: &AnyRow) -> Result<InspectionRow, StoreError> {
     Ok(InspectionRow {
         id: r.try_get("id")?,
         customer_id: r.try_get("customer_id")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         inspected_on: r.try_get("inspected_on")?,
         kind: r.try_get("kind")?,
         conclusion: r.try_get("conclusion")?,
@@ -291,7 +293,7 @@ pub async fn sign_notice(conn: &mut Conn, id: i64, signer: &str, on: Option<Naiv
 pub async fn inspector_candidates(
     conn: &mut Conn,
     scope: &[UnitPath],
-) -> Result<Vec<(i64, String, String)>, StoreError> {
+) -> Result<Vec<(PersonId, String, String)>, StoreError> {
     let (clause, binds) = scope_clause("u.path", scope, 1);
     let sql = format!(
         "SELECT DISTINCT p.id, p.code, p.name FROM people p JOIN org_units u ON u.id = p.unit_id \
@@ -302,6 +304,6 @@ pub async fn inspector_candidates(
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("code")?, r.try_get("name")?)))
+        .map(|r| Ok((id(r, "id")?, r.try_get("code")?, r.try_get("name")?)))
         .collect()
 }

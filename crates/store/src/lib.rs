@@ -279,8 +279,8 @@ pub fn like(column: &str, n: usize) -> String {
 }
 
 /// Ids from the database as an SQL list (`1,2,3`): integers, never user text.
-pub(crate) fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+pub(crate) fn id_list<T: Copy + Into<i64>>(ids: &[T]) -> String {
+    ids.iter().map(|id| (*id).into().to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose write transactions, begun `IMMEDIATE`,

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::UnitPath;
+use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::people::{Agreement, ContractorFacts, Held, PersonFacts, QualificationKind};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decode::{code, day, opt_day, opt_stamp, small};
+use crate::decode::{code, day, id, opt_day, opt_stamp, small};
 use crate::{Conn, StoreError, backend_of, bound, for_update, id_list, like, scope_clause};
 
 /// A person with the facts the role question needs.
@@ -31,7 +32,7 @@ impl Person {
 }
 
 /// The people of `ids` that exist, with their facts: four statements however many people.
-pub async fn facts(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, Person>, StoreError> {
+pub async fn facts(conn: &mut Conn, ids: &[PersonId]) -> Result<BTreeMap<PersonId, Person>, StoreError> {
     if ids.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -41,7 +42,7 @@ pub async fn facts(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, Person>
     )))
     .fetch_all(&mut *conn)
     .await?;
-    let mut held: BTreeMap<i64, Vec<Held>> = BTreeMap::new();
+    let mut held: BTreeMap<PersonId, Vec<Held>> = BTreeMap::new();
     let qualifications = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT person_id, kind, valid_from, valid_to, level FROM qualifications \
          WHERE person_id IN ({list}) AND passed = 1 AND confirmed_at IS NOT NULL"
@@ -50,7 +51,7 @@ pub async fn facts(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, Person>
     .await?;
     for q in qualifications {
         let t = "qualifications";
-        held.entry(q.try_get("person_id")?).or_default().push(Held {
+        held.entry(id(&q, "person_id")?).or_default().push(Held {
             kind: code(t, "kind", q.try_get("kind")?, QualificationKind::from_code)?,
             valid_from: day(t, "valid_from", q.try_get("valid_from")?)?,
             valid_to: day(t, "valid_to", q.try_get("valid_to")?)?,
@@ -65,14 +66,14 @@ pub async fn facts(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, Person>
     let contractors = contractor_facts(conn, &contractor_ids).await?;
     let mut out = BTreeMap::new();
     for r in rows {
-        let id: i64 = r.try_get("id")?;
+        let person: PersonId = id(&r, "id")?;
         let contractor_id: Option<i64> = r.try_get("contractor_id")?;
         let facts = PersonFacts {
             active: r.try_get::<i64, _>("active")? != 0,
-            held: held.remove(&id).unwrap_or_default(),
+            held: held.remove(&person).unwrap_or_default(),
             contractor: contractor_id.and_then(|c| contractors.get(&c).cloned()),
         };
-        out.insert(id, Person { code: r.try_get("code")?, name: r.try_get("name")?, contractor_id, facts });
+        out.insert(person, Person { code: r.try_get("code")?, name: r.try_get("name")?, contractor_id, facts });
     }
     Ok(out)
 }
@@ -125,7 +126,7 @@ pub async fn contractor_facts(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i
 /// Holds the rows of `ids` until the transaction ends (PostgreSQL; SQLite's write transaction
 /// already holds the one writer lock), in id order so two transactions never wait on each other
 /// in a circle. Rules about a person's other work (one ticket at a time) are checked under it.
-pub async fn lock(conn: &mut Conn, ids: &[i64]) -> Result<(), StoreError> {
+pub async fn lock(conn: &mut Conn, ids: &[PersonId]) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -137,13 +138,17 @@ pub async fn lock(conn: &mut Conn, ids: &[i64]) -> Result<(), StoreError> {
 }
 
 /// The id of the person with 工号 `code`.
-pub async fn id_by_code(conn: &mut Conn, code: &str) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT id FROM people WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?)
+pub async fn id_by_code(conn: &mut Conn, code: &str) -> Result<Option<PersonId>, StoreError> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM people WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?;
+    Ok(id.map(PersonId::new))
 }
 
 /// The person linked to account `user_id`.
-pub async fn id_of_user(conn: &mut Conn, user_id: i64) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1").bind(user_id).fetch_optional(&mut *conn).await?)
+pub async fn id_of_user(conn: &mut Conn, user_id: i64) -> Result<Option<PersonId>, StoreError> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1").bind(user_id).fetch_optional(&mut *conn).await?;
+    Ok(id.map(PersonId::new))
 }
 
 // ---- Reach --------------------------------------------------------------------------------
@@ -173,10 +178,10 @@ impl Scope<'_> {
 /// A person in a list or on their page.
 #[derive(Debug, Clone, Serialize)]
 pub struct PersonRow {
-    pub id: i64,
+    pub id: PersonId,
     pub code: String,
     pub name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub contractor_id: Option<i64>,
     pub contractor_name: Option<String>,
@@ -196,10 +201,10 @@ const PERSON_FROM: &str = "people p JOIN org_units u ON u.id = p.unit_id LEFT JO
 
 fn person_from(r: &AnyRow) -> Result<PersonRow, StoreError> {
     Ok(PersonRow {
-        id: r.try_get("id")?,
+        id: id(r, "id")?,
         code: r.try_get("code")?,
         name: r.try_get("name")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         unit_name: r.try_get("unit_name")?,
         unit_path: r.try_get("unit_path")?,
         contractor_id: r.try_get("contractor_id")?,
@@ -229,9 +234,9 @@ pub async fn list(
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(person_from).collect()
 }
 
-pub async fn person(conn: &mut Conn, id: i64) -> Result<Option<PersonRow>, StoreError> {
+pub async fn person(conn: &mut Conn, id: PersonId) -> Result<Option<PersonRow>, StoreError> {
     sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {PERSON_COLUMNS} FROM {PERSON_FROM} WHERE p.id = $1")))
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(&mut *conn)
         .await?
         .as_ref()
@@ -244,7 +249,7 @@ pub async fn person(conn: &mut Conn, id: i64) -> Result<Option<PersonRow>, Store
 pub struct PersonFields<'a> {
     pub code: &'a str,
     pub name: &'a str,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub contractor_id: Option<i64>,
     pub phone: Option<&'a str>,
     pub post: Option<&'a str>,
@@ -255,10 +260,10 @@ pub struct PersonFields<'a> {
 /// unique violation.
 pub async fn save_person(
     conn: &mut Conn,
-    id: Option<i64>,
+    id: Option<PersonId>,
     p: &PersonFields<'_>,
     at: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<PersonId, StoreError> {
     let sql = match id {
         None => {
             "INSERT INTO people (code, name, unit_id, contractor_id, phone, post, active, created_at, updated_at) \
@@ -272,24 +277,25 @@ pub async fn save_person(
     let q = sqlx::query_scalar(sql)
         .bind(p.code)
         .bind(p.name)
-        .bind(p.unit_id)
+        .bind(p.unit_id.get())
         .bind(p.contractor_id)
         .bind(p.phone)
         .bind(p.post)
         .bind(i64::from(p.active))
         .bind(at.to_db());
-    Ok(match id {
+    let id: i64 = match id {
         None => q.fetch_one(&mut *conn).await?,
-        Some(id) => q.bind(id).fetch_one(&mut *conn).await?,
-    })
+        Some(id) => q.bind(id.get()).fetch_one(&mut *conn).await?,
+    };
+    Ok(PersonId::new(id))
 }
 
 /// The person of 工号 `code` as linking an account reads it, held until the transaction ends.
 #[derive(Debug, Clone)]
 pub struct LinkTarget {
-    pub id: i64,
+    pub id: PersonId,
     pub name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_path: UnitPath,
     /// The account already linked to the person.
     pub username: Option<String>,
@@ -308,31 +314,31 @@ pub async fn hold_for_link(conn: &mut Conn, code: &str) -> Result<Option<LinkTar
         return Ok(None);
     };
     Ok(Some(LinkTarget {
-        id: r.try_get("id")?,
+        id: id(&r, "id")?,
         name: r.try_get("name")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(&r, "unit_id")?,
         unit_path: crate::decode::code("org_units", "path", r.try_get("unit_path")?, UnitPath::parse)?,
         username: r.try_get("username")?,
     }))
 }
 
 /// The person (id and 工号) linked to account `user_id`.
-pub async fn linked_to(conn: &mut Conn, user_id: i64) -> Result<Option<(i64, String)>, StoreError> {
+pub async fn linked_to(conn: &mut Conn, user_id: i64) -> Result<Option<(PersonId, String)>, StoreError> {
     let Some(r) =
         sqlx::query("SELECT id, code FROM people WHERE user_id = $1").bind(user_id).fetch_optional(&mut *conn).await?
     else {
         return Ok(None);
     };
-    Ok(Some((r.try_get("id")?, r.try_get("code")?)))
+    Ok(Some((id(&r, "id")?, r.try_get("code")?)))
 }
 
 /// Links person `id` to account `user_id` (or unlinks it). An account already linked to another
 /// person is the database's unique violation.
-pub async fn set_account(conn: &mut Conn, id: i64, user_id: Option<i64>, at: Timestamp) -> Result<(), StoreError> {
+pub async fn set_account(conn: &mut Conn, id: PersonId, user_id: Option<i64>, at: Timestamp) -> Result<(), StoreError> {
     sqlx::query("UPDATE people SET user_id = $1, updated_at = $2 WHERE id = $3")
         .bind(user_id)
         .bind(at.to_db())
-        .bind(id)
+        .bind(id.get())
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -351,7 +357,7 @@ pub async fn contractor_of_account(conn: &mut Conn, user_id: i64) -> Result<Opti
 #[derive(Debug, Clone, Serialize)]
 pub struct QualificationRow {
     pub id: i64,
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub kind: String,
     pub title: Option<String>,
     pub valid_from: String,
@@ -374,19 +380,19 @@ impl QualificationRow {
     }
 }
 
-pub async fn qualifications_of(conn: &mut Conn, person_id: i64) -> Result<Vec<QualificationRow>, StoreError> {
+pub async fn qualifications_of(conn: &mut Conn, person_id: PersonId) -> Result<Vec<QualificationRow>, StoreError> {
     sqlx::query(
         "SELECT id, person_id, kind, title, valid_from, valid_to, level, score, passed, list_year, certificate_no, hours, \
          recorded_by, confirmed_at, confirmed_by FROM qualifications WHERE person_id = $1 ORDER BY valid_to DESC, id",
     )
-    .bind(person_id)
+    .bind(person_id.get())
     .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|r| {
         Ok(QualificationRow {
             id: r.try_get("id")?,
-            person_id: r.try_get("person_id")?,
+            person_id: id(r, "person_id")?,
             kind: r.try_get("kind")?,
             title: r.try_get("title")?,
             valid_from: r.try_get("valid_from")?,
@@ -408,7 +414,7 @@ pub async fn qualifications_of(conn: &mut Conn, person_id: i64) -> Result<Vec<Qu
 /// A qualification as recorded; `confirmed_by` is `None` for a contractor's draft.
 #[derive(Debug, Clone)]
 pub struct NewQualification<'a> {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub kind: QualificationKind,
     pub title: Option<&'a str>,
     pub valid_from: NaiveDate,
@@ -429,7 +435,7 @@ pub async fn insert_qualification(conn: &mut Conn, q: &NewQualification<'_>, at:
          certificate_no, hours, created_at, recorded_by, confirmed_at, confirmed_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
-    .bind(q.person_id)
+    .bind(q.person_id.get())
     .bind(q.kind.code())
     .bind(q.title)
     .bind(q.valid_from.to_string())
@@ -461,10 +467,11 @@ pub enum Confirmed {
 pub async fn confirm_qualification(
     conn: &mut Conn,
     id: i64,
-    person_id: i64,
+    person_id: PersonId,
     by: &str,
     at: Timestamp,
 ) -> Result<Confirmed, StoreError> {
+    let person_id = person_id.get();
     let changed = sqlx::query(
         "UPDATE qualifications SET confirmed_at = $1, confirmed_by = $2 WHERE id = $3 AND person_id = $4 AND confirmed_at IS NULL",
     )
@@ -486,10 +493,10 @@ pub async fn confirm_qualification(
     Ok(if exists.is_some() { Confirmed::Already } else { Confirmed::Missing })
 }
 
-pub async fn delete_qualification(conn: &mut Conn, id: i64, person_id: i64) -> Result<(), StoreError> {
+pub async fn delete_qualification(conn: &mut Conn, id: i64, person_id: PersonId) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM qualifications WHERE id = $1 AND person_id = $2")
         .bind(id)
-        .bind(person_id)
+        .bind(person_id.get())
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -502,7 +509,7 @@ pub struct ContractorRow {
     pub id: i64,
     pub code: String,
     pub name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub license_no: Option<String>,
     pub license_level: Option<i64>,
@@ -524,7 +531,7 @@ fn contractor_from(r: &AnyRow) -> Result<ContractorRow, StoreError> {
         id: r.try_get("id")?,
         code: r.try_get("code")?,
         name: r.try_get("name")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         unit_name: r.try_get("unit_name")?,
         unit_path: r.try_get("unit_path")?,
         license_no: r.try_get("license_no")?,
@@ -561,7 +568,7 @@ pub async fn contractor(conn: &mut Conn, id: i64) -> Result<Option<ContractorRow
 pub struct ContractorFields<'a> {
     pub code: &'a str,
     pub name: &'a str,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub license_no: Option<&'a str>,
     pub license_level: Option<i64>,
     pub license_valid_to: Option<NaiveDate>,
@@ -588,7 +595,7 @@ pub async fn save_contractor(
     let q = sqlx::query_scalar(sql)
         .bind(c.code)
         .bind(c.name)
-        .bind(c.unit_id)
+        .bind(c.unit_id.get())
         .bind(c.license_no)
         .bind(c.license_level)
         .bind(c.license_valid_to.map(|d| d.to_string()))
@@ -791,7 +798,7 @@ pub struct Expiring {
     pub detail: String,
     pub valid_to: String,
     pub days_left: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     /// The page to act on it.
     pub link: String,
@@ -827,7 +834,7 @@ pub async fn expiring(
             detail: r.try_get::<Option<String>, _>(5)?.unwrap_or(kind),
             days_left: days_between(today, &valid_to),
             valid_to,
-            unit_id: r.try_get(7)?,
+            unit_id: UnitId::new(r.try_get(7)?),
             unit_name: r.try_get(8)?,
             link: format!("/people/{}", r.try_get::<i64, _>(1)?),
         });
@@ -848,7 +855,7 @@ pub async fn expiring(
             detail: String::new(),
             days_left: days_between(today, &valid_to),
             valid_to,
-            unit_id: r.try_get(4)?,
+            unit_id: UnitId::new(r.try_get(4)?),
             unit_name: r.try_get(5)?,
             link: format!("/contractors/{id}"),
         });
@@ -869,7 +876,7 @@ pub async fn expiring(
             detail: r.try_get(1)?,
             days_left: days_between(today, &valid_to),
             valid_to,
-            unit_id: r.try_get(6)?,
+            unit_id: UnitId::new(r.try_get(6)?),
             unit_name: r.try_get(7)?,
             link: format!("/contractors/{}", r.try_get::<i64, _>(2)?),
         });
@@ -891,7 +898,7 @@ pub async fn record_warning(conn: &mut Conn, day: NaiveDate, item: &Expiring) ->
     .bind(day.to_string())
     .bind(item.kind)
     .bind(item.record_id)
-    .bind(item.unit_id)
+    .bind(item.unit_id.get())
     .bind(&item.valid_to)
     .execute(&mut *conn)
     .await?
@@ -962,7 +969,7 @@ pub struct ImportedContractor<'a> {
 pub async fn upsert_contractors(
     conn: &mut Conn,
     rows: &[ImportedContractor<'_>],
-    unit_id: i64,
+    unit_id: UnitId,
     at: Timestamp,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<(), StoreError> {
@@ -976,7 +983,12 @@ pub async fn upsert_contractors(
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in chunk {
-            q = q.bind(c.code).bind(c.name).bind(unit_id).bind(c.license_level).bind(c.license_valid_to.to_string());
+            q = q
+                .bind(c.code)
+                .bind(c.name)
+                .bind(unit_id.get())
+                .bind(c.license_level)
+                .bind(c.license_valid_to.to_string());
             q = q.bind(now.clone()).bind(now.clone());
         }
         q.execute(&mut *conn).await?;
@@ -990,7 +1002,7 @@ pub async fn upsert_contractors(
 pub struct ImportedPerson<'a> {
     pub code: &'a str,
     pub name: &'a str,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub contractor_id: Option<i64>,
     pub phone: Option<&'a str>,
     pub post: Option<&'a str>,
@@ -1016,7 +1028,7 @@ pub async fn upsert_people(
             q = q
                 .bind(p.code)
                 .bind(p.name)
-                .bind(p.unit_id)
+                .bind(p.unit_id.get())
                 .bind(p.contractor_id)
                 .bind(p.phone)
                 .bind(p.post)

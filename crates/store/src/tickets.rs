@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use gridsafe_domain::access::UnitPath;
+use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::orders::OrderType;
 use gridsafe_domain::tickets::{Busy, DocumentType, State, Times};
 use gridsafe_domain::time::Timestamp;
@@ -12,7 +13,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decode::{code, opt_stamp, stamp};
+use crate::decode::{code, id, opt_id, opt_stamp, stamp};
 use crate::{Conn, StoreError, backend_of, bound, for_update, id_list, like, scope_clause};
 
 const T: &str = "tickets";
@@ -20,7 +21,7 @@ const T: &str = "tickets";
 /// A person named on a ticket.
 #[derive(Debug, Clone, Serialize)]
 pub struct PersonRef {
-    pub id: i64,
+    pub id: PersonId,
     /// 工号
     pub code: String,
     pub name: String,
@@ -69,11 +70,11 @@ pub struct StepRecord {
 /// A ticket in a list.
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketRow {
-    pub id: i64,
+    pub id: TicketId,
     pub number: String,
     pub type_code: String,
     pub type_name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub state: State,
     pub work_kind: OrderType,
@@ -133,11 +134,11 @@ fn row_from(r: &AnyRow) -> Result<TicketRow, StoreError> {
         _ => None,
     };
     Ok(TicketRow {
-        id: r.try_get("id")?,
+        id: id(r, "id")?,
         number: r.try_get("number")?,
         type_code: r.try_get("type_code")?,
         type_name: r.try_get("type_name")?,
-        unit_id: r.try_get("unit_id")?,
+        unit_id: id(r, "unit_id")?,
         unit_name: r.try_get("unit_name")?,
         unit_path: r.try_get("unit_path")?,
         state: code(T, "state", r.try_get("state")?, State::from_code)?,
@@ -169,7 +170,7 @@ pub struct Filter {
     /// Executed tickets without a verdict (the evaluation backlog).
     pub unevaluated: bool,
     /// Only tickets naming this person.
-    pub person: Option<i64>,
+    pub person: Option<PersonId>,
 }
 
 /// Tickets of the units in `scope`, newest first, at most `limit`.
@@ -214,11 +215,11 @@ pub struct Stored {
     pub row: TicketRow,
     pub content: String,
     pub voltage_kv: Option<f64>,
-    pub issuer_id: Option<i64>,
-    pub co_issuer_id: Option<i64>,
+    pub issuer_id: Option<PersonId>,
+    pub co_issuer_id: Option<PersonId>,
     pub co_signed_at: Option<String>,
-    pub leader_id: Option<i64>,
-    pub permitter_id: Option<i64>,
+    pub leader_id: Option<PersonId>,
+    pub permitter_id: Option<PersonId>,
     pub survey: Option<String>,
     pub survey_at: Option<String>,
     pub survey_by: Option<String>,
@@ -232,11 +233,11 @@ pub struct Stored {
 /// Ticket `id`. With `hold`, its row is held until the transaction ends (PostgreSQL's
 /// `FOR UPDATE`; SQLite's write transaction holds everything), so a step decides on a ticket
 /// no one else is changing.
-pub async fn get(conn: &mut Conn, id: i64, hold: bool) -> Result<Option<Stored>, StoreError> {
+pub async fn get(conn: &mut Conn, ticket: TicketId, hold: bool) -> Result<Option<Stored>, StoreError> {
     if hold {
         let lock = for_update(backend_of(conn));
         sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM tickets WHERE id = $1{lock}")))
-            .bind(id)
+            .bind(ticket.get())
             .fetch_optional(&mut *conn)
             .await?;
     }
@@ -245,7 +246,7 @@ pub async fn get(conn: &mut Conn, id: i64, hold: bool) -> Result<Option<Stored>,
          t.permitter_id, t.survey, t.survey_at, t.survey_by, t.finish_reason, t.evaluated_by, \
          t.evaluated_at, t.evaluation_note FROM {ROW_FROM} WHERE t.id = $1"
     )))
-    .bind(id)
+    .bind(ticket.get())
     .fetch_optional(&mut *conn)
     .await?
     else {
@@ -255,11 +256,11 @@ pub async fn get(conn: &mut Conn, id: i64, hold: bool) -> Result<Option<Stored>,
         row: row_from(&r)?,
         content: r.try_get("content")?,
         voltage_kv: r.try_get("voltage_kv")?,
-        issuer_id: r.try_get("issuer_id")?,
-        co_issuer_id: r.try_get("co_issuer_id")?,
+        issuer_id: opt_id(&r, "issuer_id")?,
+        co_issuer_id: opt_id(&r, "co_issuer_id")?,
         co_signed_at: local(T, "co_signed_at", r.try_get("co_signed_at")?)?,
-        leader_id: r.try_get("leader_id")?,
-        permitter_id: r.try_get("permitter_id")?,
+        leader_id: opt_id(&r, "leader_id")?,
+        permitter_id: opt_id(&r, "permitter_id")?,
         survey: r.try_get("survey")?,
         survey_at: local(T, "survey_at", r.try_get("survey_at")?)?,
         survey_by: r.try_get("survey_by")?,
@@ -282,20 +283,21 @@ pub struct Lists {
 }
 
 /// The lists of ticket `id`: five statements however long they are.
-pub async fn lists(conn: &mut Conn, id: i64) -> Result<Lists, StoreError> {
+pub async fn lists(conn: &mut Conn, ticket: TicketId) -> Result<Lists, StoreError> {
+    let ticket = ticket.get();
     let crew = sqlx::query(
         "SELECT p.id, p.code, p.name, c.name AS contractor, k.acknowledged_at FROM ticket_crew k \
          JOIN people p ON p.id = k.person_id LEFT JOIN contractors c ON c.id = p.contractor_id \
          WHERE k.ticket_id = $1 ORDER BY p.code",
     )
-    .bind(id)
+    .bind(ticket)
     .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|r| {
         Ok(CrewMember {
             person: PersonRef {
-                id: r.try_get("id")?,
+                id: id(r, "id")?,
                 code: r.try_get("code")?,
                 name: r.try_get("name")?,
                 contractor: r.try_get("contractor")?,
@@ -306,14 +308,14 @@ pub async fn lists(conn: &mut Conn, id: i64) -> Result<Lists, StoreError> {
     .collect::<Result<_, StoreError>>()?;
     let hazards =
         sqlx::query("SELECT id, hazard, measure FROM ticket_hazards WHERE ticket_id = $1 ORDER BY sort_order, id")
-            .bind(id)
+            .bind(ticket)
             .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(|r| Ok(Hazard { id: r.try_get("id")?, hazard: r.try_get("hazard")?, measure: r.try_get("measure")? }))
             .collect::<Result<_, StoreError>>()?;
     let orders = sqlx::query("SELECT order_id, order_type FROM ticket_orders WHERE ticket_id = $1 ORDER BY order_id")
-        .bind(id)
+        .bind(ticket)
         .fetch_all(&mut *conn)
         .await?
         .iter()
@@ -323,7 +325,7 @@ pub async fn lists(conn: &mut Conn, id: i64) -> Result<Lists, StoreError> {
         "SELECT s.step, s.from_state, s.to_state, p.code, p.name, s.username, s.channel, s.at, s.detail \
          FROM ticket_steps s LEFT JOIN people p ON p.id = s.person_id WHERE s.ticket_id = $1 ORDER BY s.id",
     )
-    .bind(id)
+    .bind(ticket)
     .fetch_all(&mut *conn)
     .await?
     .iter()
@@ -346,14 +348,14 @@ pub async fn lists(conn: &mut Conn, id: i64) -> Result<Lists, StoreError> {
     .collect::<Result<_, StoreError>>()?;
     let verdict_reasons =
         sqlx::query_scalar("SELECT reason_code FROM ticket_eval_marks WHERE ticket_id = $1 ORDER BY reason_code")
-            .bind(id)
+            .bind(ticket)
             .fetch_all(&mut *conn)
             .await?;
     Ok(Lists { crew, hazards, orders, steps, verdict_reasons })
 }
 
 /// The people of `ids` as tickets name them, by id: one statement.
-pub async fn people(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, PersonRef>, StoreError> {
+pub async fn people(conn: &mut Conn, ids: &[PersonId]) -> Result<BTreeMap<PersonId, PersonRef>, StoreError> {
     if ids.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -367,7 +369,7 @@ pub async fn people(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, Person
     .iter()
     .map(|r| {
         let p = PersonRef {
-            id: r.try_get("id")?,
+            id: id(r, "id")?,
             code: r.try_get("code")?,
             name: r.try_get("name")?,
             contractor: r.try_get("contractor")?,
@@ -380,7 +382,12 @@ pub async fn people(conn: &mut Conn, ids: &[i64]) -> Result<BTreeMap<i64, Person
 /// The other tickets that hold any of `people` from `since` on, each for the span
 /// [`Times::holds`] gives (one definition for the lifecycle and the cross-audit): two
 /// statements however many tickets and crews.
-pub async fn busy(conn: &mut Conn, ticket_id: i64, people: &[i64], since: Timestamp) -> Result<Vec<Busy>, StoreError> {
+pub async fn busy(
+    conn: &mut Conn,
+    ticket: TicketId,
+    people: &[PersonId],
+    since: Timestamp,
+) -> Result<Vec<Busy>, StoreError> {
     if people.is_empty() {
         return Ok(Vec::new());
     }
@@ -392,7 +399,7 @@ pub async fn busy(conn: &mut Conn, ticket_id: i64, people: &[i64], since: Timest
          AND COALESCE(t.work_ended_at, t.extended_to, t.planned_end) > $2 \
          AND (t.leader_id IN ({list}) OR EXISTS (SELECT 1 FROM ticket_crew c WHERE c.ticket_id = t.id AND c.person_id IN ({list})))"
     )))
-    .bind(ticket_id)
+    .bind(ticket.get())
     .bind(since.to_db())
     .fetch_all(&mut *conn)
     .await?;
@@ -400,7 +407,7 @@ pub async fn busy(conn: &mut Conn, ticket_id: i64, people: &[i64], since: Timest
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
-    let mut held: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut held: BTreeMap<i64, Vec<PersonId>> = BTreeMap::new();
     for r in sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT ticket_id, person_id FROM ticket_crew WHERE ticket_id IN ({})",
         id_list(&ids)
@@ -408,13 +415,13 @@ pub async fn busy(conn: &mut Conn, ticket_id: i64, people: &[i64], since: Timest
     .fetch_all(&mut *conn)
     .await?
     {
-        held.entry(r.try_get("ticket_id")?).or_default().push(r.try_get("person_id")?);
+        held.entry(r.try_get("ticket_id")?).or_default().push(id(&r, "person_id")?);
     }
     let mut out = Vec::new();
     for r in rows {
         let id: i64 = r.try_get("id")?;
         let mut people = held.remove(&id).unwrap_or_default();
-        people.extend(r.try_get::<Option<i64>, _>("leader_id")?);
+        people.extend(opt_id::<PersonId>(&r, "leader_id")?);
         let times = Times {
             state: code(T, "state", r.try_get("state")?, State::from_code)?,
             planned_start: stamp(T, "planned_start", r.try_get("planned_start")?)?,
@@ -430,7 +437,14 @@ pub async fn busy(conn: &mut Conn, ticket_id: i64, people: &[i64], since: Timest
 }
 
 /// Moves ticket `id` from `from` to `to`; false when it was no longer in `from`.
-pub async fn set_state(conn: &mut Conn, id: i64, from: State, to: State, at: Timestamp) -> Result<bool, StoreError> {
+pub async fn set_state(
+    conn: &mut Conn,
+    id: TicketId,
+    from: State,
+    to: State,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let id = id.get();
     let changed = sqlx::query("UPDATE tickets SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
         .bind(to.code())
         .bind(at.to_db())
@@ -456,21 +470,22 @@ pub enum Stamp<'a> {
         reason: Option<&'a str>,
     },
     Acknowledged {
-        person: Option<i64>,
+        person: Option<PersonId>,
     },
     LeaderChanged {
-        to: i64,
+        to: PersonId,
     },
     CrewAdded {
-        person: i64,
+        person: PersonId,
     },
     CrewRemoved {
-        person: i64,
+        person: PersonId,
     },
 }
 
 /// Writes what a step leaves on ticket `id` at `at`.
-pub async fn stamp_step(conn: &mut Conn, id: i64, what: Stamp<'_>, at: Timestamp) -> Result<(), StoreError> {
+pub async fn stamp_step(conn: &mut Conn, id: TicketId, what: Stamp<'_>, at: Timestamp) -> Result<(), StoreError> {
+    let id = id.get();
     let at = at.to_db();
     let q = match what {
         Stamp::CoSigned => sqlx::query("UPDATE tickets SET co_signed_at = $1 WHERE id = $2").bind(at).bind(id),
@@ -489,21 +504,21 @@ pub async fn stamp_step(conn: &mut Conn, id: i64, what: Stamp<'_>, at: Timestamp
             sqlx::query("UPDATE ticket_crew SET acknowledged_at = $1 WHERE ticket_id = $2 AND person_id = $3")
                 .bind(at)
                 .bind(id)
-                .bind(person)
+                .bind(person.map(PersonId::get))
         }
         Stamp::LeaderChanged { to } => {
             sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1 AND person_id = $2")
                 .bind(id)
-                .bind(to)
+                .bind(to.get())
                 .execute(&mut *conn)
                 .await?;
-            sqlx::query("UPDATE tickets SET leader_id = $1 WHERE id = $2").bind(to).bind(id)
+            sqlx::query("UPDATE tickets SET leader_id = $1 WHERE id = $2").bind(to.get()).bind(id)
         }
         Stamp::CrewAdded { person } => {
-            sqlx::query("INSERT INTO ticket_crew (ticket_id, person_id) VALUES ($1, $2)").bind(id).bind(person)
+            sqlx::query("INSERT INTO ticket_crew (ticket_id, person_id) VALUES ($1, $2)").bind(id).bind(person.get())
         }
         Stamp::CrewRemoved { person } => {
-            sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1 AND person_id = $2").bind(id).bind(person)
+            sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1 AND person_id = $2").bind(id).bind(person.get())
         }
     };
     q.execute(&mut *conn).await?;
@@ -513,11 +528,11 @@ pub async fn stamp_step(conn: &mut Conn, id: i64, what: Stamp<'_>, at: Timestamp
 /// A signature in `ticket_steps`: who, when, from which channel.
 #[derive(Debug, Clone)]
 pub struct Signature<'a> {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub step: &'a str,
     pub from: State,
     pub to: State,
-    pub person: Option<i64>,
+    pub person: Option<PersonId>,
     /// The account, unless a job signed.
     pub username: Option<&'a str>,
     pub channel: &'a str,
@@ -530,11 +545,11 @@ pub async fn sign(conn: &mut Conn, s: &Signature<'_>) -> Result<(), StoreError> 
         "INSERT INTO ticket_steps (ticket_id, step, from_state, to_state, person_id, username, channel, at, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(s.ticket_id)
+    .bind(s.ticket_id.get())
     .bind(s.step)
     .bind(s.from.code())
     .bind(s.to.code())
-    .bind(s.person)
+    .bind(s.person.map(PersonId::get))
     .bind(s.username)
     .bind(s.channel)
     .bind(s.at.to_db())
@@ -547,9 +562,9 @@ pub async fn sign(conn: &mut Conn, s: &Signature<'_>) -> Result<(), StoreError> 
 /// A ticket still open past its validity.
 #[derive(Debug, Clone)]
 pub struct Overdue {
-    pub id: i64,
+    pub id: TicketId,
     pub number: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub state: State,
     pub end: Timestamp,
 }
@@ -567,9 +582,9 @@ pub async fn overdue(conn: &mut Conn, now: Timestamp) -> Result<Vec<Overdue>, St
     .iter()
     .map(|r| {
         Ok(Overdue {
-            id: r.try_get("id")?,
+            id: id(r, "id")?,
             number: r.try_get("number")?,
-            unit_id: r.try_get("unit_id")?,
+            unit_id: id(r, "unit_id")?,
             state: code(T, "state", r.try_get("state")?, State::from_code)?,
             end: stamp(T, "planned_end", r.try_get("ends")?)?,
         })
@@ -578,7 +593,8 @@ pub async fn overdue(conn: &mut Conn, now: Timestamp) -> Result<Vec<Overdue>, St
 }
 
 /// Stamps a lapsed ticket 未执行 or 作废; false when its state changed meanwhile.
-pub async fn lapse(conn: &mut Conn, id: i64, from: State, to: State, at: Timestamp) -> Result<bool, StoreError> {
+pub async fn lapse(conn: &mut Conn, id: TicketId, from: State, to: State, at: Timestamp) -> Result<bool, StoreError> {
+    let id = id.get();
     let changed = sqlx::query(
         "UPDATE tickets SET state = $1, finished_at = $2, finish_reason = 'lapsed', updated_at = $2 WHERE id = $3 AND state = $4",
     )
@@ -595,7 +611,7 @@ pub async fn lapse(conn: &mut Conn, id: i64, from: State, to: State, at: Timesta
 /// A draft's fields, as checked by the use case.
 #[derive(Debug, Clone)]
 pub struct DraftFields<'a> {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub work_kind: OrderType,
     pub customer_id: Option<&'a str>,
     pub customer_name: Option<&'a str>,
@@ -604,12 +620,12 @@ pub struct DraftFields<'a> {
     pub voltage_kv: Option<f64>,
     pub start: Timestamp,
     pub end: Timestamp,
-    pub issuer: Option<i64>,
-    pub co_issuer: Option<i64>,
-    pub leader: Option<i64>,
-    pub permitter: Option<i64>,
+    pub issuer: Option<PersonId>,
+    pub co_issuer: Option<PersonId>,
+    pub leader: Option<PersonId>,
+    pub permitter: Option<PersonId>,
     /// The crew besides the leader.
-    pub crew: &'a [i64],
+    pub crew: &'a [PersonId],
     pub orders: &'a [(String, OrderType)],
 }
 
@@ -621,32 +637,39 @@ pub async fn insert_draft(
     created_by: &str,
     d: &DraftFields<'_>,
     at: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<TicketId, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tickets (number, type_code, unit_id, state, work_kind, location, content, planned_start, planned_end, \
          created_by, created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, '', '', $5, $5, $6, $5, $5) RETURNING id",
     )
     .bind(number)
     .bind(type_code)
-    .bind(d.unit_id)
+    .bind(d.unit_id.get())
     .bind(d.work_kind.code())
     .bind(at.to_db())
     .bind(created_by)
     .fetch_one(&mut *conn)
     .await?;
+    let id = TicketId::new(id);
     update_draft(conn, id, d, at).await?;
     Ok(id)
 }
 
 /// Writes a draft's fields, crew and orders (only while it is a draft); false when it no
 /// longer is.
-pub async fn update_draft(conn: &mut Conn, id: i64, d: &DraftFields<'_>, at: Timestamp) -> Result<bool, StoreError> {
+pub async fn update_draft(
+    conn: &mut Conn,
+    id: TicketId,
+    d: &DraftFields<'_>,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let id = id.get();
     let changed = sqlx::query(
         "UPDATE tickets SET unit_id = $1, work_kind = $2, customer_id = $3, customer_name = $4, location = $5, content = $6, \
          voltage_kv = CAST($7 AS DOUBLE PRECISION), planned_start = $8, planned_end = $9, issuer_id = $10, co_issuer_id = $11, leader_id = $12, \
          permitter_id = $13, co_signed_at = NULL, updated_at = $14 WHERE id = $15 AND state = 'draft'",
     )
-    .bind(d.unit_id)
+    .bind(d.unit_id.get())
     .bind(d.work_kind.code())
     .bind(d.customer_id)
     .bind(d.customer_name)
@@ -655,10 +678,10 @@ pub async fn update_draft(conn: &mut Conn, id: i64, d: &DraftFields<'_>, at: Tim
     .bind(crate::real_text(d.voltage_kv))
     .bind(d.start.to_db())
     .bind(d.end.to_db())
-    .bind(d.issuer)
-    .bind(d.co_issuer)
-    .bind(d.leader)
-    .bind(d.permitter)
+    .bind(d.issuer.map(PersonId::get))
+    .bind(d.co_issuer.map(PersonId::get))
+    .bind(d.leader.map(PersonId::get))
+    .bind(d.permitter.map(PersonId::get))
     .bind(at.to_db())
     .bind(id)
     .execute(&mut *conn)
@@ -671,7 +694,7 @@ pub async fn update_draft(conn: &mut Conn, id: i64, d: &DraftFields<'_>, at: Tim
     for p in d.crew.iter().filter(|p| Some(**p) != d.leader) {
         sqlx::query("INSERT INTO ticket_crew (ticket_id, person_id) VALUES ($1, $2)")
             .bind(id)
-            .bind(p)
+            .bind(p.get())
             .execute(&mut *conn)
             .await?;
     }
@@ -688,7 +711,8 @@ pub async fn update_draft(conn: &mut Conn, id: i64, d: &DraftFields<'_>, at: Tim
 }
 
 /// Appends a hazard point with its measure after the ticket's last one; its id.
-pub async fn add_hazard(conn: &mut Conn, id: i64, hazard: &str, measure: &str) -> Result<i64, StoreError> {
+pub async fn add_hazard(conn: &mut Conn, id: TicketId, hazard: &str, measure: &str) -> Result<i64, StoreError> {
+    let id = id.get();
     Ok(sqlx::query_scalar(
         "INSERT INTO ticket_hazards (ticket_id, hazard, measure, sort_order) \
          VALUES ($1, $2, $3, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM ticket_hazards WHERE ticket_id = $1)) RETURNING id",
@@ -701,7 +725,8 @@ pub async fn add_hazard(conn: &mut Conn, id: i64, hazard: &str, measure: &str) -
 }
 
 /// Removes hazard point `hazard_id` of ticket `id`; false when it has no such point.
-pub async fn delete_hazard(conn: &mut Conn, id: i64, hazard_id: i64) -> Result<bool, StoreError> {
+pub async fn delete_hazard(conn: &mut Conn, id: TicketId, hazard_id: i64) -> Result<bool, StoreError> {
+    let id = id.get();
     let gone = sqlx::query("DELETE FROM ticket_hazards WHERE id = $1 AND ticket_id = $2")
         .bind(hazard_id)
         .bind(id)
@@ -712,7 +737,14 @@ pub async fn delete_hazard(conn: &mut Conn, id: i64, hazard_id: i64) -> Result<b
 }
 
 /// Records the site survey (现场勘察记录) of ticket `id`.
-pub async fn record_survey(conn: &mut Conn, id: i64, record: &str, by: &str, at: Timestamp) -> Result<(), StoreError> {
+pub async fn record_survey(
+    conn: &mut Conn,
+    id: TicketId,
+    record: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let id = id.get();
     sqlx::query("UPDATE tickets SET survey = $1, survey_at = $2, survey_by = $3, updated_at = $2 WHERE id = $4")
         .bind(record)
         .bind(at.to_db())
@@ -933,13 +965,14 @@ pub async fn save_eval_reason(conn: &mut Conn, code: &str, text: &str, active: b
 /// Records a verdict with its reasons (replacing an earlier one).
 pub async fn set_verdict(
     conn: &mut Conn,
-    id: i64,
+    id: TicketId,
     verdict: &str,
     reasons: &[String],
     by: &str,
     note: Option<&str>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
+    let id = id.get();
     sqlx::query(
         "UPDATE tickets SET verdict = $1, evaluated_at = $2, evaluated_by = $3, evaluation_note = $4 WHERE id = $5",
     )
@@ -964,7 +997,7 @@ pub async fn set_verdict(
 /// A ticket that ended in a month, as the statistics count it.
 #[derive(Debug, Clone)]
 pub struct Ended {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub state: State,
     pub verdict: Option<String>,
@@ -1006,7 +1039,7 @@ pub async fn ended(
         .iter()
         .map(|r| {
             Ok(Ended {
-                unit_id: r.try_get("unit_id")?,
+                unit_id: id(r, "unit_id")?,
                 unit_name: r.try_get("unit_name")?,
                 state: code(T, "state", r.try_get("state")?, State::from_code)?,
                 verdict: r.try_get("verdict")?,
@@ -1022,7 +1055,7 @@ pub async fn left_unclosed(
     conn: &mut Conn,
     scope: &[UnitPath],
     now: Timestamp,
-) -> Result<Vec<(i64, String, i64)>, StoreError> {
+) -> Result<Vec<(UnitId, String, i64)>, StoreError> {
     let (clause, mut binds) = scope_clause("u.path", scope, 1);
     binds.push(now.to_db());
     let sql = format!(
@@ -1034,6 +1067,6 @@ pub async fn left_unclosed(
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("unit_id")?, r.try_get("unit_name")?, r.try_get("n")?)))
+        .map(|r| Ok((id(r, "unit_id")?, r.try_get("unit_name")?, r.try_get("n")?)))
         .collect()
 }

@@ -11,6 +11,7 @@ mod signing;
 use std::collections::BTreeMap;
 
 use gridsafe_domain::access::{Actor, Capability, perm};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::time::Timestamp;
 use gridsafe_store::Conn;
 use gridsafe_store::audit as store;
@@ -38,8 +39,8 @@ impl NewEvent {
         Self { action, record_kind, record_id: record_id.to_string(), unit_id: None, summary: serde_json::json!({}) }
     }
 
-    pub fn unit(mut self, unit_id: i64) -> Self {
-        self.unit_id = Some(unit_id);
+    pub fn unit(mut self, unit_id: UnitId) -> Self {
+        self.unit_id = Some(unit_id.get());
         self
     }
 

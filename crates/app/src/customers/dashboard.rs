@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use gridsafe_domain::access::Capability;
 use gridsafe_domain::hazards::HazardState;
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::inspections as cycles;
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ pub struct HazardCounts {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct UnitDashboard {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub customers: u64,
     pub with_cycle: u64,
@@ -61,7 +62,7 @@ impl UnitDashboard {
     }
 }
 
-fn unit<'a>(units: &'a mut BTreeMap<i64, UnitDashboard>, id: i64, name: &str) -> &'a mut UnitDashboard {
+fn unit<'a>(units: &'a mut BTreeMap<UnitId, UnitDashboard>, id: UnitId, name: &str) -> &'a mut UnitDashboard {
     units.entry(id).or_insert_with(|| UnitDashboard { unit_id: id, unit_name: name.to_owned(), ..Default::default() })
 }
 
@@ -72,7 +73,7 @@ pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
 ) -> Result<Vec<UnitDashboard>, AppError> {
     let today = app.today();
     let year_ago = today - chrono::Duration::days(365);
-    let mut units: BTreeMap<i64, UnitDashboard> = BTreeMap::new();
+    let mut units: BTreeMap<UnitId, UnitDashboard> = BTreeMap::new();
     let customers = list_customers(app, cap, &CustomerFilter::default()).await?;
     // Every inspection date per customer that completed the periodic cycle, oldest first.
     let mut dates: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();

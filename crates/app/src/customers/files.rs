@@ -2,6 +2,7 @@
 //! first bytes, not their names), stored in the database with their hash, read back in scope.
 
 use gridsafe_domain::access::Capability;
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::time::Timestamp;
 use gridsafe_store::customers as store;
 use sha2::Digest;
@@ -52,7 +53,7 @@ pub(crate) async fn store(
     conn: &mut gridsafe_store::Conn,
     owner_kind: &str,
     owner_id: i64,
-    unit_id: i64,
+    unit_id: UnitId,
     name: &str,
     content_type: &str,
     bytes: &[u8],

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Actor, Capability, perm};
 use gridsafe_domain::hazards::{self as machine, HazardState, HazardStep, HazardStepKind, Responsibility, Road};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::text::trim_blank;
 use gridsafe_store::Conn;
 use gridsafe_store::hazards::{self as store, StoredHazard};
@@ -59,7 +60,7 @@ pub struct HazardRow {
     /// `inspection`, `finding` (a confirmed cross-audit finding) or `adhoc`.
     pub source_kind: String,
     pub source_id: Option<i64>,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub title: String,
     pub description: String,
@@ -110,7 +111,7 @@ impl HazardRow {
 
 /// Where a stored hazard stands `today`: its deadline, limit, due day, and the unit it is
 /// escalated to (from `names`, the units above it).
-fn hazard_row(app: &App, h: StoredHazard, today: NaiveDate, names: &BTreeMap<i64, String>) -> HazardRow {
+fn hazard_row(app: &App, h: StoredHazard, today: NaiveDate, names: &BTreeMap<UnitId, String>) -> HazardRow {
     // Every hazard has a deadline: its grade's days from registration until a plan or notice sets one.
     let by_grade = h.registered_on + chrono::Duration::days(h.grade_days);
     let deadline = h.deadline.unwrap_or(by_grade);
@@ -162,19 +163,19 @@ fn hazard_row(app: &App, h: StoredHazard, today: NaiveDate, names: &BTreeMap<i64
 
 /// The id of the unit `levels` above the one at `path` (the root when the tree is shallower);
 /// none when not escalated.
-fn escalation_unit(path: &str, levels: i64) -> Option<i64> {
+fn escalation_unit(path: &str, levels: i64) -> Option<UnitId> {
     if levels <= 0 {
         return None;
     }
     let ids: Vec<i64> = path.split('/').filter_map(|p| p.parse().ok()).collect();
     let index = ids.len().saturating_sub(1).saturating_sub(usize::try_from(levels).unwrap_or(0));
-    ids.get(index).copied()
+    ids.get(index).copied().map(UnitId::new)
 }
 
 /// Stored hazards as rows, with the names of the units they are escalated to: one statement
 /// for those names however many hazards.
 async fn hazard_rows(app: &App, conn: &mut Conn, stored: Vec<StoredHazard>) -> Result<Vec<HazardRow>, AppError> {
-    let units: Vec<i64> = stored.iter().filter_map(|h| escalation_unit(&h.unit_path, h.escalation)).collect();
+    let units: Vec<UnitId> = stored.iter().filter_map(|h| escalation_unit(&h.unit_path, h.escalation)).collect();
     let names = gridsafe_store::identity::unit_names(conn, &units).await?;
     let today = app.today();
     Ok(stored.into_iter().map(|h| hazard_row(app, h, today, &names)).collect())
@@ -274,7 +275,7 @@ pub struct HazardInput {
     pub customer_id: Option<i64>,
     pub inspection_id: Option<i64>,
     /// The unit of an ad hoc grid-side hazard with no customer.
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub title: String,
     pub description: String,
     pub grade: String,
@@ -361,7 +362,7 @@ pub(crate) struct NewHazard {
     pub inspection_id: Option<i64>,
     pub source_kind: &'static str,
     pub source_id: Option<i64>,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub title: String,
     pub description: String,
     pub grade: String,
@@ -670,7 +671,7 @@ async fn apply<P: HazardsReach>(
 pub async fn list_seals<P: CustomersReach>(
     app: &App,
     cap: &Capability<P>,
-    unit_id: Option<i64>,
+    unit_id: Option<UnitId>,
     only_sealed: bool,
 ) -> Result<Vec<SealRow>, AppError> {
     let which = store::Seals::In { scope: cap.scope(), unit_id, only_sealed };

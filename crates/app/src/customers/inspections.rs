@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Capability, perm};
+use gridsafe_domain::ids::PersonId;
 use gridsafe_domain::inspections::{InspectionKind, Outcome, SECTIONS, check_inspection, emergency_checked};
 use gridsafe_domain::people::FieldRole;
 use gridsafe_domain::text::trim_blank;
@@ -70,7 +71,7 @@ pub struct InspectionInput {
     pub inspected_on: String,
     /// periodic | special | campaign
     pub kind: String,
-    pub inspectors: Vec<i64>,
+    pub inspectors: Vec<PersonId>,
     /// Joint inspections (联合检查, article §3.4): staff of 生技/检修/运行 who accompany the
     /// inspectors, as (name, department). They are not counted as inspectors.
     pub participants: Vec<(String, String)>,
@@ -323,10 +324,10 @@ pub async fn inspector_choices<P: CustomersReach>(
     cap: &Capability<P>,
     voltage_kv: f64,
     day: NaiveDate,
-) -> Result<Vec<(i64, String, String, bool)>, AppError> {
+) -> Result<Vec<(PersonId, String, String, bool)>, AppError> {
     let mut conn = app.db().read().await?;
     let candidates = store::inspector_candidates(&mut conn, cap.scope()).await?;
-    let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
+    let ids: Vec<PersonId> = candidates.iter().map(|c| c.0).collect();
     let facts = gridsafe_store::people::facts(&mut conn, &ids).await?;
     let rules = app.people_config().role_rules();
     Ok(candidates

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::customers::{self as register, COLUMNS, CustomerRecord};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::inspections::{self as cycles, CustomerFacts, CycleRule, DueState, Track};
 use gridsafe_sheet::{Cell, Limits, RawTable};
 use gridsafe_store::customers::{self as store, StoredCustomer};
@@ -113,7 +114,7 @@ pub struct CustomerRow {
     pub id: i64,
     #[serde(flatten)]
     pub record: CustomerRecord,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     /// 周期检查
     pub periodic: Cycle,
@@ -175,7 +176,7 @@ pub async fn registered_customer(app: &App, account_no: &str) -> Result<Option<R
 pub struct CustomerFilter {
     /// Part of the 户号, name or address.
     pub text: Option<String>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub importance: Option<String>,
     pub due: Option<DueState>,
 }
@@ -216,7 +217,7 @@ pub async fn customer<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64
 }
 
 /// Units in reach by name and by code.
-async fn unit_names<P: PermissionMarker>(app: &App, cap: &Capability<P>) -> Result<HashMap<String, i64>, AppError> {
+async fn unit_names<P: PermissionMarker>(app: &App, cap: &Capability<P>) -> Result<HashMap<String, UnitId>, AppError> {
     let mut units = HashMap::new();
     for u in crate::identity::list_units(app, cap.scope()).await? {
         units.insert(u.name.clone(), u.id);
@@ -245,7 +246,8 @@ pub async fn save_customer(
     if let Some(id) = id {
         customer(app, cap, id).await?;
     }
-    let unit_id: Option<i64> = fields.get("unit_id").and_then(|u| u.trim().parse::<f64>().ok()).map(|u| u as i64);
+    let unit_id: Option<UnitId> =
+        fields.get("unit_id").and_then(|u| u.trim().parse::<f64>().ok()).map(|u| UnitId::new(u as i64));
     let unit = match unit_id {
         Some(u) => crate::identity::unit_by_id(app, u).await?,
         None => None,
@@ -354,7 +356,7 @@ fn read_files(files: &[(String, Vec<u8>)]) -> Result<Vec<RawTable>, Vec<RowProbl
 /// and, when the 户号 is known, the customer it updates.
 #[derive(Debug, Clone)]
 pub struct CheckedRegister {
-    records: Vec<(CustomerRecord, i64, Option<i64>)>,
+    records: Vec<(CustomerRecord, UnitId, Option<i64>)>,
 }
 
 impl CheckedRegister {
@@ -383,7 +385,7 @@ pub async fn check_register(
     let units = unit_names(app, cap).await?;
     let existing = store::accounts(&mut *app.db().read().await?).await?;
     let mut problems = Vec::new();
-    let mut records: Vec<(CustomerRecord, i64)> = Vec::new();
+    let mut records: Vec<(CustomerRecord, UnitId)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for t in &tables {
         let positions: Vec<Option<usize>> =
@@ -589,7 +591,7 @@ pub async fn plan<P: CustomersReach>(
     app: &App,
     cap: &Capability<P>,
     month: NaiveDate,
-    unit_id: Option<i64>,
+    unit_id: Option<UnitId>,
 ) -> Result<Plan, AppError> {
     use chrono::Datelike;
     let filter = CustomerFilter { unit_id, ..CustomerFilter::default() };

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use gridsafe_domain::access::{Channel, Principal, perm};
+use gridsafe_domain::ids::{PersonId, UnitId};
 
 use crate::customers::{self, HazardInput, InspectionInput, StepInput};
 use crate::{App, AppError, RequestMeta};
@@ -20,7 +21,12 @@ fn fields(pairs: &[(&str, String)]) -> HashMap<String, String> {
 }
 
 /// Fills the customers; answers how many customers and hazards it registered.
-pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64) -> Result<(usize, usize), AppError> {
+pub async fn fill(
+    app: &App,
+    meta: &RequestMeta,
+    county: UnitId,
+    other_county: UnitId,
+) -> Result<(usize, usize), AppError> {
     let op = Principal::operator("gridsafe demo", Channel::Cli);
     let manage = op.authorize::<perm::CustomersManage>()?;
     let record = op.authorize::<perm::InspectionsRecord>()?;
@@ -30,7 +36,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
     let customer = |no: &str,
                     name: &str,
                     address: &str,
-                    unit: i64,
+                    unit: UnitId,
                     kv: &str,
                     imp: &str,
                     doc: &str,
@@ -157,7 +163,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: i64, other_county: i64)
     };
     let inspect = |customer: i64,
                    on: i64,
-                   inspectors: Vec<i64>,
+                   inspectors: Vec<PersonId>,
                    defect: Option<(&'static str, &'static str)>,
                    conclusion: &str| {
         InspectionInput {

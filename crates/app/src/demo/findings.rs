@@ -7,13 +7,14 @@ use chrono::Duration;
 use gridsafe_crossaudit::input::{EventKind, MeterEvent, ORDER_TYPES, Tables, WorkOrder};
 use gridsafe_domain::access::{Channel, Principal, perm};
 use gridsafe_domain::findings::Review;
+use gridsafe_domain::ids::UnitId;
 
 use crate::findings::{self, FindingFilter, TaskInput};
 use crate::{App, AppError, RequestMeta};
 
 /// Fills the marketing data; answers how many findings there are and how many hazards their
 /// confirmation opened.
-pub async fn fill(app: &App, meta: &RequestMeta, unit: i64) -> Result<(usize, usize), AppError> {
+pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<(usize, usize), AppError> {
     let op = Principal::operator("gridsafe demo", Channel::Cli);
     let import = op.authorize::<perm::MarketingImport>()?;
     let review = op.authorize::<perm::FindingsReview>()?;

@@ -10,10 +10,11 @@ mod tickets;
 
 use chrono::Duration;
 use gridsafe_crossaudit::input::{
-    Contractor as TContractor, Person as TPerson, QualKind, Qualification as TQual, SafetyAgreement as TAgreement,
-    Tables,
+    Contractor as TContractor, Person as TPerson, Qualification as TQual, SafetyAgreement as TAgreement, Tables,
 };
 use gridsafe_domain::access::{Channel, Principal, perm};
+use gridsafe_domain::ids::{PersonId, UnitId};
+use gridsafe_domain::people::QualificationKind;
 use serde::Serialize;
 
 use crate::identity::{self, NewUnit, NewUser};
@@ -153,19 +154,25 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         tables.qualifications.push(TQual {
             line: 0,
             person_id: code.clone(),
-            kind: QualKind::SafetyExam,
+            kind: QualificationKind::SafetyExam,
+            written: QualificationKind::SafetyExam.code().into(),
             valid_from: today + Duration::days(from),
             valid_to: today + Duration::days(to),
         });
-        let lists = [(6, QualKind::WorkLeader), (10, QualKind::TicketIssuer), (12, QualKind::WorkPermitter)];
+        let lists = [
+            (6, QualificationKind::WorkLeader),
+            (10, QualificationKind::TicketIssuer),
+            (12, QualificationKind::WorkPermitter),
+        ];
         for (every, kind) in lists {
             // A second set of work leaders, so that the county's tickets in progress each have one.
-            let listed = i % every == 0 || (kind == QualKind::WorkLeader && i % 5 == 1);
-            if listed && !(*contractor && kind != QualKind::WorkLeader) {
+            let listed = i % every == 0 || (kind == QualificationKind::WorkLeader && i % 5 == 1);
+            if listed && !(*contractor && kind != QualificationKind::WorkLeader) {
                 tables.qualifications.push(TQual {
                     line: 0,
                     person_id: code.clone(),
                     kind,
+                    written: kind.code().into(),
                     valid_from: year_start,
                     valid_to: year_end,
                 });
@@ -175,7 +182,8 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
             tables.qualifications.push(TQual {
                 line: 0,
                 person_id: code.clone(),
-                kind: QualKind::Other("低压电工作业证".into()),
+                kind: QualificationKind::Other,
+                written: "低压电工作业证".into(),
                 valid_from: today + Duration::days(-900),
                 valid_to: today + Duration::days(900),
             });
@@ -275,13 +283,13 @@ async fn unit(
     code: &str,
     name: &str,
     kind: &str,
-    parent: Option<i64>,
-) -> Result<i64, AppError> {
+    parent: Option<UnitId>,
+) -> Result<UnitId, AppError> {
     let input = NewUnit { code: code.into(), name: name.into(), kind: kind.into(), parent_id: parent };
     Ok(identity::create_unit(app, cap, meta, input).await?.id)
 }
 
-async fn person_id(app: &App, code: &str) -> Result<i64, AppError> {
+async fn person_id(app: &App, code: &str) -> Result<PersonId, AppError> {
     gridsafe_store::people::id_by_code(&mut *app.db().read().await?, code).await?.ok_or(AppError::NotFound)
 }
 

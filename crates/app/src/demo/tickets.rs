@@ -6,6 +6,7 @@
 
 use chrono::Duration;
 use gridsafe_domain::access::{Channel, Principal, perm};
+use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::tickets::Step;
 use gridsafe_domain::tickets::evaluation::Verdict;
 use gridsafe_domain::time::Timestamp;
@@ -76,7 +77,7 @@ const CLOSED_UNEVALUATED: Plan = Plan {
 };
 
 /// Fills the demo tickets. People are those of the demo register.
-pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage>) -> Result<usize, AppError> {
+pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId, reach: &Reach<Manage>) -> Result<usize, AppError> {
     let op = Principal::operator("gridsafe demo", Channel::Cli);
     let write = op.authorize::<perm::TicketsWrite>()?;
     let sign = op.authorize::<perm::TicketsSign>()?;
@@ -116,7 +117,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
         };
         tickets::create_ticket(app, &write, meta, input)
     };
-    let step = |id: i64, who: &'static str, s: Step, note: &'static str| {
+    let step = |id: TicketId, who: &'static str, s: Step, note: &'static str| {
         let sign = &sign;
         async move {
             let by = person(app, who).await?;
@@ -124,7 +125,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
         }
     };
     // Walks a ticket from draft to `until` (the name of its last step).
-    let walk = |id: i64, p: &'static Plan, until: &'static str| async move {
+    let walk = |id: TicketId, p: &'static Plan, until: &'static str| async move {
         let mut path: Vec<(&'static str, Step)> = Vec::new();
         if !p.co_issuer.is_empty() {
             path.push((p.co_issuer, Step::CoSign));
@@ -145,7 +146,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
                 break;
             }
         }
-        Ok::<i64, AppError>(id)
+        Ok::<TicketId, AppError>(id)
     };
 
     let mut count = 0;
@@ -313,6 +314,6 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: i64, reach: &Reach<Manage
     Ok(count)
 }
 
-async fn person(app: &App, code: &str) -> Result<i64, AppError> {
+async fn person(app: &App, code: &str) -> Result<PersonId, AppError> {
     super::person_id(app, code).await
 }

@@ -2,6 +2,7 @@
 
 use gridsafe_crossaudit::input::{InputError, Tables};
 use gridsafe_domain::access::{Capability, perm};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_store::findings as store;
 use serde::Serialize;
 
@@ -27,7 +28,7 @@ pub async fn import_marketing(
     app: &App,
     cap: &Capability<perm::MarketingImport>,
     meta: &RequestMeta,
-    unit_id: i64,
+    unit_id: UnitId,
     files: &[String],
     tables: Tables,
 ) -> Result<Result<MarketingImport, Vec<InputError>>, AppError> {

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::findings::{FindingState, Review, check_close, check_review, overdue};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::text::trim_blank;
 use gridsafe_store::Conn;
 use gridsafe_store::findings::{self as store, TicketsOf};
@@ -36,7 +37,7 @@ pub struct FindingFilter {
     pub state: Option<FindingState>,
     /// `YYYY-MM`
     pub month: Option<String>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
 }
 
 /// Findings in reach, newest month first.
@@ -293,7 +294,7 @@ pub async fn close_task(
 /// Counts of one unit's month, by rule (dismissed findings not counted).
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitMonthKpi {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub month: String,
     pub by_rule: BTreeMap<String, u64>,

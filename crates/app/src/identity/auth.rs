@@ -2,6 +2,7 @@
 
 use gridsafe_domain::access::{Actor, Channel, Principal};
 use gridsafe_domain::account::{LockoutPolicy, SessionState};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::time::Timestamp;
 use gridsafe_store::Conn;
 use gridsafe_store::identity::{self as store, Account};
@@ -32,7 +33,7 @@ pub struct CurrentUser {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     /// Must set a new password before doing anything else (first sign-in, reset, or expiry).
     pub must_change_password: bool,
     pub principal: Principal,

@@ -3,6 +3,7 @@
 
 use gridsafe_domain::access::{Actor, Capability, Channel, UnitKind, UnitPath, perm};
 use gridsafe_domain::account::DormancyStep;
+use gridsafe_domain::ids::UnitId;
 use gridsafe_store::identity as store;
 use serde::Serialize;
 
@@ -61,7 +62,7 @@ async fn user_unit_checked(
     app: &App,
     cap: &Capability<perm::AccountsReview>,
     user_id: i64,
-) -> Result<(String, i64), AppError> {
+) -> Result<(String, UnitId), AppError> {
     let user = store::user(&mut *app.db().read().await?, user_id, app.now()).await?.ok_or(AppError::NotFound)?;
     let path = UnitPath::parse(&user.unit_path).ok_or(gridsafe_store::StoreError::Corrupt {
         table: "org_units",

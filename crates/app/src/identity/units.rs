@@ -1,6 +1,7 @@
 //! Organisation units: the tree every record and every role hangs from.
 
 use gridsafe_domain::access::{Capability, UnitPath, perm};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::rules::{self, Violation};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_store::identity as store;
@@ -15,7 +16,7 @@ pub async fn list_units(app: &App, scope: &[UnitPath]) -> Result<Vec<Unit>, AppE
     Ok(store::units(&mut *app.db().read().await?, scope).await?)
 }
 
-pub async fn unit_by_id(app: &App, id: i64) -> Result<Option<Unit>, AppError> {
+pub async fn unit_by_id(app: &App, id: UnitId) -> Result<Option<Unit>, AppError> {
     Ok(store::unit_by_id(&mut *app.db().read().await?, id).await?)
 }
 
@@ -25,7 +26,7 @@ pub struct NewUnit {
     pub name: String,
     pub kind: String,
     /// `None` for a root (only when the caller's scope is the whole tree).
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<UnitId>,
 }
 
 fn check_code(code: &str, problems: &mut Vec<FieldProblem>) {
@@ -90,7 +91,7 @@ pub async fn rename_unit(
     app: &App,
     cap: &Capability<perm::UnitsManage>,
     meta: &RequestMeta,
-    id: i64,
+    id: UnitId,
     name: &str,
 ) -> Result<Unit, AppError> {
     let mut problems = Vec::new();

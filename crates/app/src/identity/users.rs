@@ -1,5 +1,6 @@
 //! User accounts and the roles they hold at units.
 
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::text::trim_blank;
 
 use gridsafe_domain::access::{
@@ -157,7 +158,7 @@ impl AccountAdmin {
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     /// `None`: a password is generated, to be handed over and changed at first sign-in.
     pub password: Option<String>,
 }
@@ -218,7 +219,7 @@ pub async fn grant_role(
     meta: &RequestMeta,
     user_id: i64,
     role: &str,
-    unit_id: i64,
+    unit_id: UnitId,
 ) -> Result<(), AppError> {
     let admin = admin.into();
     let user = admin.load(app, user_id).await?;
@@ -258,7 +259,7 @@ pub async fn revoke_role(
     meta: &RequestMeta,
     user_id: i64,
     role: &str,
-    unit_id: i64,
+    unit_id: UnitId,
 ) -> Result<(), AppError> {
     let admin = admin.into();
     let user = admin.load(app, user_id).await?;

@@ -1,6 +1,7 @@
 //! Contractors (外包单位): licence, safety agreements, ratings, blacklist.
 
 use gridsafe_domain::access::{Capability, perm};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::people::ContractorFacts;
 use gridsafe_domain::text::trim_blank;
 use gridsafe_store::people as store;
@@ -31,7 +32,7 @@ async fn managed(app: &App, cap: &Capability<perm::ContractorsManage>, id: i64) 
 pub struct ContractorInput {
     pub code: String,
     pub name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub license_no: String,
     pub license_level: Option<i64>,
     pub license_valid_to: String,

@@ -7,8 +7,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use gridsafe_crossaudit::input::{self, InputError, Limits, Problem, QualKind, TableKind, Tables};
+use gridsafe_crossaudit::input::{self, InputError, Limits, Problem, TableKind, Tables};
 use gridsafe_domain::access::{Capability, UnitPath, perm};
+use gridsafe_domain::ids::UnitId;
+use gridsafe_domain::people::QualificationKind;
 use gridsafe_store::people::{self as store, Register};
 use serde::Serialize;
 
@@ -55,7 +57,7 @@ pub struct ImportOptions {
     /// Import the good rows and report the bad ones, instead of refusing the whole file.
     pub skip_invalid: bool,
     /// The unit new contractors are registered under.
-    pub contractor_unit: i64,
+    pub contractor_unit: UnitId,
 }
 
 /// What an import would do, per table: (new, existing).
@@ -74,7 +76,7 @@ pub struct ImportPlan {
     pub errors: Vec<InputError>,
     pub bad_rows: usize,
     pub counts: Counts,
-    units: HashMap<String, i64>,
+    units: HashMap<String, UnitId>,
 }
 
 impl ImportPlan {
@@ -319,10 +321,8 @@ pub async fn apply_import_with_progress(
         let mut seen = HashSet::new();
         for q in &t.qualifications {
             let Some(&pid) = person_ids.get(&q.person_id) else { continue };
-            let (kind, title) = match &q.kind {
-                QualKind::Other(text) => ("other", Some(text.clone())),
-                known => (known.code(), None),
-            };
+            let kind = q.kind.code();
+            let title = (q.kind == QualificationKind::Other).then(|| q.written.clone());
             let key = (
                 pid,
                 title.clone().unwrap_or_else(|| kind.to_owned()),

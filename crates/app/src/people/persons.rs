@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Capability, perm};
+use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::people::{self, FieldRole, PersonFacts, QualificationKind};
 use gridsafe_domain::rules::Violation;
 use gridsafe_domain::text::trim_blank;
@@ -26,7 +27,7 @@ pub async fn list_people<M>(
 }
 
 /// One person in reach.
-pub async fn person<M>(app: &App, reach: &Reach<M>, id: i64) -> Result<PersonRow, AppError> {
+pub async fn person<M>(app: &App, reach: &Reach<M>, id: PersonId) -> Result<PersonRow, AppError> {
     let p = store::person(&mut *app.db().read().await?, id).await?.ok_or(AppError::NotFound)?;
     let path = super::stored_path(&p.unit_path)?;
     if reach.covers(&path, p.contractor_id) { Ok(p) } else { Err(outside()) }
@@ -36,7 +37,7 @@ pub async fn person<M>(app: &App, reach: &Reach<M>, id: i64) -> Result<PersonRow
 pub struct PersonInput {
     pub code: String,
     pub name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub contractor_id: Option<i64>,
     pub phone: String,
     pub post: String,
@@ -50,9 +51,9 @@ pub async fn save_person(
     app: &App,
     reach: &Reach<Manage>,
     meta: &RequestMeta,
-    id: Option<i64>,
+    id: Option<PersonId>,
     mut input: PersonInput,
-) -> Result<i64, AppError> {
+) -> Result<PersonId, AppError> {
     let mut problems = Vec::new();
     let code = input.code.trim().to_owned();
     super::check_code(&code, &mut problems);
@@ -174,7 +175,7 @@ pub async fn link_account(
     work.commit().await
 }
 
-pub async fn qualifications_of(app: &App, person_id: i64) -> Result<Vec<QualificationRow>, AppError> {
+pub async fn qualifications_of(app: &App, person_id: PersonId) -> Result<Vec<QualificationRow>, AppError> {
     Ok(store::qualifications_of(&mut *app.db().read().await?, person_id).await?)
 }
 
@@ -200,7 +201,7 @@ pub async fn add_qualification(
     app: &App,
     reach: &Reach<Manage>,
     meta: &RequestMeta,
-    person_id: i64,
+    person_id: PersonId,
     input: QualificationInput,
 ) -> Result<i64, AppError> {
     let p = person(app, reach, person_id).await?;
@@ -275,7 +276,7 @@ pub async fn confirm_qualification(
     app: &App,
     cap: &Capability<perm::PeopleManage>,
     meta: &RequestMeta,
-    person_id: i64,
+    person_id: PersonId,
     id: i64,
 ) -> Result<(), AppError> {
     let reach = Reach::units(cap);
@@ -300,7 +301,7 @@ pub async fn delete_qualification(
     app: &App,
     reach: &Reach<Manage>,
     meta: &RequestMeta,
-    person_id: i64,
+    person_id: PersonId,
     id: i64,
 ) -> Result<(), AppError> {
     let p = person(app, reach, person_id).await?;
@@ -315,7 +316,7 @@ pub async fn delete_qualification(
 }
 
 /// Everything the role question needs to know of a person.
-pub async fn person_facts(app: &App, person_id: i64) -> Result<PersonFacts, AppError> {
+pub async fn person_facts(app: &App, person_id: PersonId) -> Result<PersonFacts, AppError> {
     let mut people = store::facts(&mut *app.db().read().await?, &[person_id]).await?;
     Ok(people.remove(&person_id).ok_or(AppError::NotFound)?.facts)
 }
@@ -324,7 +325,7 @@ pub async fn person_facts(app: &App, person_id: i64) -> Result<PersonFacts, AppE
 pub async fn may_act<M>(
     app: &App,
     reach: &Reach<M>,
-    person_id: i64,
+    person_id: PersonId,
     role: FieldRole,
     on: NaiveDate,
 ) -> Result<Vec<Violation>, AppError> {

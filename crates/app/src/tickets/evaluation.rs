@@ -2,6 +2,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use gridsafe_domain::access::{Capability, perm};
+use gridsafe_domain::ids::{TicketId, UnitId};
 use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::tickets::evaluation::{Counted, MonthStats, Verdict, check_verdict};
@@ -18,7 +19,7 @@ pub async fn evaluate(
     app: &App,
     cap: &Capability<perm::TicketsEvaluate>,
     meta: &RequestMeta,
-    id: i64,
+    id: TicketId,
     verdict: Verdict,
     reasons: &[String],
     note: &str,
@@ -52,7 +53,7 @@ pub async fn evaluate(
 /// One unit's month.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitMonth {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     #[serde(flatten)]
     pub stats: MonthStats,
@@ -60,6 +61,16 @@ pub struct UnitMonth {
     pub pass_rate: Option<f64>,
     /// Tickets left at 工作终结 past their validity now, not closed by their permit giver.
     pub left_unclosed: u64,
+}
+
+/// The id the all-units row carries (no unit has it).
+const TOTAL: UnitId = UnitId::new(0);
+
+impl UnitMonth {
+    /// The last row: every unit together.
+    pub fn is_total(&self) -> bool {
+        self.unit_id == TOTAL
+    }
 }
 
 /// The first day of `month` and of the month after.
@@ -124,7 +135,7 @@ pub async fn month_stats<P: TicketReach>(
         pass_rate: total.pass_rate(),
         left_unclosed: unclosed,
         stats: total,
-        ..unit_month(0, String::new())
+        ..unit_month(TOTAL, String::new())
     });
     Ok(out)
 }

@@ -19,6 +19,7 @@ pub(crate) use steps::take_step_by;
 pub use steps::{PersonCheck, StepInput, lapse_overdue, parse_step, people_check, step_kind, take_step};
 
 use gridsafe_domain::access::{Actor, Capability, PermissionMarker, perm};
+use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::tickets::{DocumentType, State};
@@ -126,7 +127,7 @@ pub struct TicketFilter {
     /// Executed tickets without a verdict (the evaluation backlog).
     pub unevaluated: bool,
     /// Only tickets naming this person.
-    pub person: Option<i64>,
+    pub person: Option<PersonId>,
 }
 
 /// Tickets in reach, newest first.
@@ -147,7 +148,7 @@ pub async fn list_tickets<P: TicketReach>(
 }
 
 /// One ticket in reach, with everything on it.
-pub async fn ticket<P: TicketReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<TicketDetail, AppError> {
+pub async fn ticket<P: TicketReach>(app: &App, cap: &Capability<P>, id: TicketId) -> Result<TicketDetail, AppError> {
     let mut conn = app.db().read().await?;
     load(app, &mut conn, cap, id, false).await
 }
@@ -158,16 +159,17 @@ async fn load<P: TicketReach>(
     app: &App,
     conn: &mut gridsafe_store::Conn,
     cap: &Capability<P>,
-    id: i64,
+    id: TicketId,
     hold: bool,
 ) -> Result<TicketDetail, AppError> {
     let s = store::get(conn, id, hold).await?.ok_or(AppError::NotFound)?;
     crate::identity::check_stored_path(cap, &s.row.unit_path)?;
     let doc = store::document_type(conn, &s.row.type_code).await?.ok_or(AppError::NotFound)?.doc;
     let lists = store::lists(conn, id).await?;
-    let named: Vec<i64> = [s.issuer_id, s.co_issuer_id, s.leader_id, s.permitter_id].into_iter().flatten().collect();
+    let named: Vec<PersonId> =
+        [s.issuer_id, s.co_issuer_id, s.leader_id, s.permitter_id].into_iter().flatten().collect();
     let people = store::people(conn, &named).await?;
-    let person = |id: Option<i64>| id.and_then(|i| people.get(&i).cloned());
+    let person = |id: Option<PersonId>| id.and_then(|i| people.get(&i).cloned());
     let must = app.tickets_config().must_evaluate_set();
     let must_evaluate = std::iter::once(s.row.work_kind)
         .chain(lists.orders.iter().filter_map(|o| OrderType::parse(&o.order_type)))
@@ -203,7 +205,7 @@ async fn load<P: TicketReach>(
 #[derive(Debug, Clone, Default)]
 pub struct TicketInput {
     pub type_code: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     /// The kind of work (an order type), which picks the hazard templates.
     pub work_kind: String,
     pub customer_id: String,
@@ -236,11 +238,11 @@ struct Draft {
     voltage_kv: Option<f64>,
     start: Timestamp,
     end: Timestamp,
-    issuer: Option<i64>,
-    co_issuer: Option<i64>,
-    leader: Option<i64>,
-    permitter: Option<i64>,
-    crew: Vec<i64>,
+    issuer: Option<PersonId>,
+    co_issuer: Option<PersonId>,
+    leader: Option<PersonId>,
+    permitter: Option<PersonId>,
+    crew: Vec<PersonId>,
     orders: Vec<(String, OrderType)>,
 }
 
@@ -265,7 +267,7 @@ async fn person_by_code(
     field: &'static str,
     code: &str,
     problems: &mut Vec<FieldProblem>,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<PersonId>, AppError> {
     let code = code.trim();
     if code.is_empty() {
         return Ok(None);
@@ -425,7 +427,7 @@ pub async fn create_ticket(
     cap: &Capability<perm::TicketsWrite>,
     meta: &RequestMeta,
     input: TicketInput,
-) -> Result<i64, AppError> {
+) -> Result<TicketId, AppError> {
     let d = check_draft(app, &input).await?;
     cap.check(&d.unit.path)?;
     let templates = hazard_templates(app, Some(d.work_kind.code())).await?;
@@ -447,7 +449,7 @@ async fn draft_in_reach(
     app: &App,
     work: &mut Work<'_>,
     cap: &Capability<perm::TicketsWrite>,
-    id: i64,
+    id: TicketId,
 ) -> Result<TicketDetail, AppError> {
     let t = load(app, work.conn(), cap, id, true).await?;
     if t.row.state != State::Draft {
@@ -465,7 +467,7 @@ pub async fn update_draft(
     app: &App,
     cap: &Capability<perm::TicketsWrite>,
     meta: &RequestMeta,
-    id: i64,
+    id: TicketId,
     input: TicketInput,
 ) -> Result<(), AppError> {
     let d = check_draft(app, &input).await?;
@@ -491,7 +493,7 @@ pub async fn add_hazard(
     app: &App,
     cap: &Capability<perm::TicketsWrite>,
     meta: &RequestMeta,
-    id: i64,
+    id: TicketId,
     hazard: &str,
     measure: &str,
 ) -> Result<i64, AppError> {
@@ -513,7 +515,7 @@ pub async fn delete_hazard(
     app: &App,
     cap: &Capability<perm::TicketsWrite>,
     meta: &RequestMeta,
-    id: i64,
+    id: TicketId,
     hazard_id: i64,
 ) -> Result<(), AppError> {
     let mut work = app.begin(cap.actor(), meta).await?;
@@ -535,7 +537,7 @@ pub async fn record_survey(
     app: &App,
     cap: &Capability<perm::TicketsWrite>,
     meta: &RequestMeta,
-    id: i64,
+    id: TicketId,
     record: &str,
 ) -> Result<(), AppError> {
     let n = trim_blank(record).chars().count();
@@ -556,7 +558,7 @@ pub async fn record_survey(
 }
 
 /// The person linked to the account acting, if any.
-pub async fn person_of(app: &App, actor: &Actor) -> Result<Option<i64>, AppError> {
+pub async fn person_of(app: &App, actor: &Actor) -> Result<Option<PersonId>, AppError> {
     let Some(user) = actor.user_id else { return Ok(None) };
     Ok(gridsafe_store::people::id_of_user(&mut *app.db().read().await?, user).await?)
 }

@@ -1,6 +1,7 @@
 //! Lifecycle steps: gather the facts, ask the domain, write the step and its signature.
 
 use gridsafe_domain::access::{Actor, Capability, Channel, perm};
+use gridsafe_domain::ids::{PersonId, TicketId};
 use gridsafe_domain::people::FieldRole;
 use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::tickets::{self, Member, Roster, State, Step, StepKind};
@@ -60,7 +61,7 @@ pub async fn parse_step(app: &App, input: &StepInput) -> Result<Step, AppError> 
 pub async fn people_check(app: &App, t: &TicketDetail, day: chrono::NaiveDate) -> Result<Vec<PersonCheck>, AppError> {
     let roster = roster(&mut *app.db().read().await?, t, None).await?;
     let rules = app.people_config().role_rules();
-    let mut named: Vec<(i64, FieldRole)> = Vec::new();
+    let mut named: Vec<(PersonId, FieldRole)> = Vec::new();
     named.extend(t.issuer.as_ref().map(|p| (p.id, FieldRole::TicketIssuer)));
     named.extend(t.co_issuer.as_ref().map(|p| (p.id, FieldRole::TicketIssuer)));
     named.extend(t.permitter.as_ref().map(|p| (p.id, FieldRole::WorkPermitter)));
@@ -106,8 +107,8 @@ pub struct PersonCheck {
 
 /// Everyone the ticket and the step name, with their facts: a fixed number of statements
 /// however large the crew.
-async fn roster(conn: &mut Conn, t: &TicketDetail, extra: Option<i64>) -> Result<Roster, AppError> {
-    let mut ids: Vec<i64> = t.people().iter().map(|p| p.id).collect();
+async fn roster(conn: &mut Conn, t: &TicketDetail, extra: Option<PersonId>) -> Result<Roster, AppError> {
+    let mut ids: Vec<PersonId> = t.people().iter().map(|p| p.id).collect();
     ids.extend(extra);
     Ok(gridsafe_store::people::facts(conn, &ids)
         .await?
@@ -123,7 +124,7 @@ pub async fn take_step(
     app: &App,
     cap: &Capability<perm::TicketsSign>,
     meta: &RequestMeta,
-    id: i64,
+    id: TicketId,
     step: Step,
     note: &str,
 ) -> Result<State, AppError> {
@@ -137,10 +138,10 @@ pub(crate) async fn take_step_by(
     app: &App,
     cap: &Capability<perm::TicketsSign>,
     meta: &RequestMeta,
-    id: i64,
+    id: TicketId,
     step: Step,
     note: &str,
-    by: Option<i64>,
+    by: Option<PersonId>,
 ) -> Result<State, AppError> {
     if note.chars().count() > 500 {
         return Err(AppError::Invalid(vec![FieldProblem::new("note", "field-name-length").with("max", 500)]));
@@ -192,7 +193,7 @@ pub(crate) async fn take_step_by(
     if !store::set_state(work.conn(), id, facts.state, next, now).await? {
         return Err(AppError::Conflict("conflict-ticket-changed"));
     }
-    let label = |id: Option<i64>| id.and_then(|i| roster.get(&i)).map(|m| m.label.clone()).unwrap_or_default();
+    let label = |id: Option<PersonId>| id.and_then(|i| roster.get(&i)).map(|m| m.label.clone()).unwrap_or_default();
     let mut detail = serde_json::Map::new();
     let stamp = match &step {
         Step::CoSign => Some(Stamp::CoSigned),
@@ -241,11 +242,11 @@ pub(crate) async fn take_step_by(
 /// Signs a step in `ticket_steps`: who, when, from which channel.
 async fn sign(
     work: &mut Work<'_>,
-    id: i64,
+    id: TicketId,
     step: &str,
     from: State,
     to: State,
-    person: Option<i64>,
+    person: Option<PersonId>,
     detail: Option<&serde_json::Value>,
 ) -> Result<(), AppError> {
     let actor: &Actor = work.actor();

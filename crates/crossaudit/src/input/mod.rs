@@ -7,6 +7,6 @@ pub use gridsafe_sheet::{
     quoted, read_csv, read_xlsx,
 };
 pub use tables::{
-    Contractor, Evaluation, EventKind, MeterEvent, ORDER_TYPES, OrderType, Person, QualKind, Qualification,
-    SafetyAgreement, TableKind, Tables, Ticket, TicketStatus, WorkOrder, read_table,
+    Contractor, Evaluation, EventKind, MeterEvent, ORDER_TYPES, OrderType, Person, Qualification, SafetyAgreement,
+    TableKind, Tables, Ticket, TicketStatus, WorkOrder, read_table,
 };

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 pub use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 
 use super::{Cell, InputError, Problem, RawRow, RawTable};
+use gridsafe_domain::people::QualificationKind;
 use gridsafe_sheet::parse_date;
 
 /// Which table a file or sheet holds, from its name (English or Chinese, without extension).
@@ -162,50 +163,16 @@ pub struct Person {
     pub post: Option<String>,
 }
 
-/// The kinds of qualification the rules use; other kinds are kept as written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum QualKind {
-    SafetyExam,
-    WorkLeader,
-    TicketIssuer,
-    WorkPermitter,
-    Other(String),
-}
-
-impl QualKind {
-    pub fn code(&self) -> &str {
-        match self {
-            QualKind::SafetyExam => "safety_exam",
-            QualKind::WorkLeader => "work_leader",
-            QualKind::TicketIssuer => "ticket_issuer",
-            QualKind::WorkPermitter => "work_permitter",
-            QualKind::Other(text) => text,
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        const KINDS: &[(&str, &str, u8)] = &[
-            ("safety_exam", "安规考试", 0),
-            ("work_leader", "工作负责人", 1),
-            ("ticket_issuer", "工作票签发人", 2),
-            ("work_permitter", "工作许可人", 3),
-        ];
-        match enum_value(text, KINDS) {
-            Some(0) => QualKind::SafetyExam,
-            Some(1) => QualKind::WorkLeader,
-            Some(2) => QualKind::TicketIssuer,
-            Some(3) => QualKind::WorkPermitter,
-            _ => QualKind::Other(text.to_owned()),
-        }
-    }
-}
-
 /// A row of `qualifications` (资格).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Qualification {
     pub line: usize,
     pub person_id: String,
-    pub kind: QualKind,
+    /// The kind, one of the register's ([`QualificationKind::Other`] when the file names
+    /// another; the audit rules use only the exam and the three annual lists).
+    pub kind: QualificationKind,
+    /// The kind as the file writes it, kept for an `Other` kind.
+    pub written: String,
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
 }
@@ -447,10 +414,12 @@ fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(),
                 if valid_to < valid_from {
                     return Err(l.error(row, 3, Problem::EndBeforeStart));
                 }
+                let written = l.text(row, 1)?;
                 Ok(Qualification {
                     line: row.line,
                     person_id: l.text(row, 0)?,
-                    kind: QualKind::parse(&l.text(row, 1)?),
+                    kind: QualificationKind::read(&written).unwrap_or(QualificationKind::Other),
+                    written,
                     valid_from,
                     valid_to,
                 })
@@ -654,7 +623,13 @@ mod tests {
         }
         assert!(t.errors.is_empty(), "{:?}", t.errors);
         assert_eq!((t.persons.len(), t.qualifications.len(), t.contractors.len(), t.agreements.len()), (10, 17, 2, 2));
-        assert_eq!(t.qualifications.last().map(|q| &q.kind), Some(&QualKind::Other("电工进网作业许可证".into())));
+        // A kind the audit does not use is kept: here the register's electrician certificate,
+        // under the name the export wrote.
+        let last = t.qualifications.last().expect("rows");
+        assert_eq!(
+            (last.kind, last.written.as_str()),
+            (QualificationKind::ElectricianCertificate, "电工进网作业许可证")
+        );
     }
 
     #[test]

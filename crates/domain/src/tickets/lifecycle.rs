@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{DocumentType, State, Times};
+use crate::ids::PersonId;
 use crate::orders::OrderType;
 use crate::people::{self, FieldRole, PersonFacts, RoleRules, Work};
 use crate::rules::{self, Violation};
@@ -21,20 +22,20 @@ pub struct Member {
 }
 
 /// Everyone a step may concern, by person id.
-pub type Roster = BTreeMap<i64, Member>;
+pub type Roster = BTreeMap<PersonId, Member>;
 
 /// Another ticket that holds people for its window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Busy {
     pub number: String,
-    pub people: Vec<i64>,
+    pub people: Vec<PersonId>,
     pub start: Timestamp,
     pub end: Timestamp,
 }
 
 impl Busy {
     /// The ticket `number` holding `people` for the span [`Times::holds`] gives, if any.
-    pub fn of(number: String, people: Vec<i64>, times: &Times) -> Option<Self> {
+    pub fn of(number: String, people: Vec<PersonId>, times: &Times) -> Option<Self> {
         let (start, end) = times.holds()?;
         Some(Self { number, people, start, end })
     }
@@ -45,16 +46,16 @@ impl Busy {
 pub struct Ticket {
     pub state: State,
     pub doc: DocumentType,
-    pub issuer: Option<i64>,
+    pub issuer: Option<PersonId>,
     /// The contractor's issuer (双签发), when contractor workers are on it.
-    pub co_issuer: Option<i64>,
+    pub co_issuer: Option<PersonId>,
     pub co_signed: bool,
-    pub leader: Option<i64>,
-    pub permitter: Option<i64>,
+    pub leader: Option<PersonId>,
+    pub permitter: Option<PersonId>,
     /// Crew members, not counting the leader.
-    pub crew: Vec<i64>,
+    pub crew: Vec<PersonId>,
     /// Crew members who acknowledged the briefing.
-    pub acknowledged: Vec<i64>,
+    pub acknowledged: Vec<PersonId>,
     pub planned_start: Timestamp,
     pub planned_end: Timestamp,
     pub extended_to: Option<Timestamp>,
@@ -109,7 +110,7 @@ impl Ticket {
     }
 
     /// The leader and the crew: the people who do the work.
-    pub fn workers(&self) -> Vec<i64> {
+    pub fn workers(&self) -> Vec<PersonId> {
         self.leader.into_iter().chain(self.crew.iter().copied()).collect()
     }
 }
@@ -145,11 +146,11 @@ pub enum Step {
     /// 作废
     Void,
     /// 变更工作负责人 (by the issuer).
-    ChangeLeader { to: i64 },
+    ChangeLeader { to: PersonId },
     /// 增加工作班成员
-    AddCrew { person: i64 },
+    AddCrew { person: PersonId },
     /// 减少工作班成员
-    RemoveCrew { person: i64 },
+    RemoveCrew { person: PersonId },
 }
 
 /// The kind of a step, without what it carries: the one list of step codes, which forms, the
@@ -332,7 +333,7 @@ impl Step {
 
 /// The steps `person` holds the role for on `t` in its current state, to offer them (whether
 /// they are allowed is still for [`check`] to say).
-pub fn offered(t: &Ticket, person: i64) -> Vec<Step> {
+pub fn offered(t: &Ticket, person: PersonId) -> Vec<Step> {
     let end = t.end();
     let all = [
         Step::CoSign,
@@ -365,7 +366,7 @@ pub fn offered(t: &Ticket, person: i64) -> Vec<Step> {
 }
 
 /// Whether `person` holds the role on `t` that signs `step`.
-fn in_role(t: &Ticket, step: &Step, person: i64) -> bool {
+fn in_role(t: &Ticket, step: &Step, person: PersonId) -> bool {
     match step {
         Step::CoSign => t.co_issuer == Some(person),
         Step::Acknowledge => t.crew.contains(&person),
@@ -383,7 +384,7 @@ fn in_role(t: &Ticket, step: &Step, person: i64) -> bool {
 pub fn check(
     t: &Ticket,
     step: &Step,
-    by: Option<i64>,
+    by: Option<PersonId>,
     at: Timestamp,
     roster: &Roster,
     busy: &[Busy],
@@ -402,7 +403,7 @@ pub fn check(
     if refusals.iter().any(|v| v.rule == rules::TICKET_SIGNER || v.rule == rules::TICKET_LEADER_CHANGE) {
         return Err(refusals);
     }
-    let label = |id: i64| roster.get(&id).map_or_else(|| id.to_string(), |m| m.label.clone());
+    let label = |id: PersonId| roster.get(&id).map_or_else(|| id.to_string(), |m| m.label.clone());
     match step {
         Step::CoSign => {
             if t.co_signed {
@@ -530,7 +531,7 @@ pub fn lapse_state(state: State, end: Timestamp, now: Timestamp) -> Option<State
 fn signer(
     t: &Ticket,
     step: &Step,
-    by: Option<i64>,
+    by: Option<PersonId>,
     day: chrono::NaiveDate,
     roster: &Roster,
     rules: &RoleRules,
@@ -556,7 +557,7 @@ fn work(t: &Ticket) -> Work<'_> {
 /// Whether `id` may act as `role` on `day` for the work of `t`: the contractor's licence checked
 /// at the work's voltage and its agreement for the work's customer.
 fn may(
-    id: i64,
+    id: PersonId,
     role: FieldRole,
     day: chrono::NaiveDate,
     t: Option<&Ticket>,
@@ -577,7 +578,7 @@ fn may(
 
 /// Everyone on the ticket holds their role on `day`.
 fn qualified(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &RoleRules) -> Vec<Violation> {
-    let mut named: Vec<(i64, FieldRole)> = Vec::new();
+    let mut named: Vec<(PersonId, FieldRole)> = Vec::new();
     named.extend(t.issuer.map(|p| (p, FieldRole::TicketIssuer)));
     named.extend(t.co_issuer.map(|p| (p, FieldRole::TicketIssuer)));
     named.extend(t.permitter.map(|p| (p, FieldRole::WorkPermitter)));
@@ -616,9 +617,9 @@ fn composition(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &Role
             refusals.push(Violation::of(rules::TICKET_PEOPLE).with("role", role.code()));
         }
     }
-    let label = |id: i64| roster.get(&id).map_or_else(|| id.to_string(), |m| m.label.clone());
+    let label = |id: PersonId| roster.get(&id).map_or_else(|| id.to_string(), |m| m.label.clone());
     // Each of issuer, co-issuer, permit giver and leader is a different person, none on the crew.
-    let heads: Vec<(i64, &'static str)> = [
+    let heads: Vec<(PersonId, &'static str)> = [
         (t.issuer, "ticket_issuer"),
         (t.co_issuer, "co_issuer"),
         (t.permitter, "work_permitter"),
@@ -675,7 +676,7 @@ fn composition(t: &Ticket, day: chrono::NaiveDate, roster: &Roster, rules: &Role
 fn change(
     before: &Ticket,
     after: &Ticket,
-    person: i64,
+    person: PersonId,
     at: Timestamp,
     roster: &Roster,
     busy: &[Busy],
@@ -691,7 +692,7 @@ fn change(
 }
 
 /// People among `people` on another ticket whose window overlaps `[start, end]`.
-fn overlaps(people: &[i64], start: Timestamp, end: Timestamp, busy: &[Busy], roster: &Roster) -> Vec<Violation> {
+fn overlaps(people: &[PersonId], start: Timestamp, end: Timestamp, busy: &[Busy], roster: &Roster) -> Vec<Violation> {
     let mut refusals = Vec::new();
     for p in people {
         for b in busy.iter().filter(|b| b.people.contains(p) && b.start < end && start < b.end) {

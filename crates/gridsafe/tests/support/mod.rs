@@ -19,6 +19,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chrono::TimeZone;
 use gridsafe::Settings;
 use gridsafe::startup::StartOptions;
+use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::time::{ManualClock, Timestamp};
 use gridsafe_store::DatabaseUrl;
 use gridsafe_web::AppState;
@@ -214,10 +215,10 @@ pub const PASSWORD: &str = "Gs-Test-2026!";
 /// root (省公司) → city A → county A1; root → city B.
 #[derive(Debug, Clone)]
 pub struct Fixture {
-    pub root: i64,
-    pub unit_a: i64,
-    pub unit_a1: i64,
-    pub unit_b: i64,
+    pub root: UnitId,
+    pub unit_a: UnitId,
+    pub unit_a1: UnitId,
+    pub unit_b: UnitId,
     /// One user per role, each holding that role at city A: (role, user id).
     pub by_role: Vec<(String, i64)>,
     /// A user with no roles, in county A1.
@@ -285,7 +286,7 @@ impl TestApp {
     }
 
     /// Creates a unit through the real use case.
-    pub async fn unit(&self, code: &str, name: &str, kind: &str, parent: Option<i64>) -> i64 {
+    pub async fn unit(&self, code: &str, name: &str, kind: &str, parent: Option<UnitId>) -> UnitId {
         use gridsafe_domain::access::perm;
         let cap = operator().authorize::<perm::UnitsManage>().expect("operator");
         let input = gridsafe_app::identity::NewUnit {
@@ -298,7 +299,7 @@ impl TestApp {
     }
 
     /// Creates a user with [`PASSWORD`] (already changed, so no forced change) and `roles` at units.
-    pub async fn user(&self, username: &str, unit: i64, roles: &[(&str, i64)]) -> i64 {
+    pub async fn user(&self, username: &str, unit: UnitId, roles: &[(&str, UnitId)]) -> i64 {
         use gridsafe_domain::access::perm;
         let cap = operator().authorize::<perm::UsersManage>().expect("operator");
         let input = gridsafe_app::identity::NewUser {
@@ -320,7 +321,7 @@ impl TestApp {
     }
 
     /// A person of `unit` holding the 安规 exam and `lists` (qualification kinds) for 2026.
-    pub async fn person(&self, unit: i64, code: &str, lists: &[&str]) -> i64 {
+    pub async fn person(&self, unit: UnitId, code: &str, lists: &[&str]) -> PersonId {
         use gridsafe_domain::access::perm;
         let cap = operator().authorize::<perm::PeopleManage>().expect("operator");
         let reach = gridsafe_app::people::Reach::units(&cap);

@@ -2,6 +2,7 @@
 //! of that role, and the calls a test makes to fill and step a ticket over the API.
 
 use axum::http::Method;
+use gridsafe_domain::ids::PersonId;
 use serde_json::{Value, json};
 
 use super::{Fixture, TestApp, TestResponse};
@@ -15,10 +16,10 @@ pub struct Crew {
     pub cookie_auditor: String,
 }
 
-pub async fn link(app: &TestApp, person: i64, user: i64) {
+pub async fn link(app: &TestApp, person: PersonId, user: i64) {
     sqlx::query("UPDATE people SET user_id = $1 WHERE id = $2")
         .bind(user)
-        .bind(person)
+        .bind(person.get())
         .execute(app.state.db().pool())
         .await
         .expect("link");

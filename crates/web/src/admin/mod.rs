@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gridsafe_app::identity::{self, NewUnit, NewUser, RoleInfo, Unit, UnitKind, UserSummary};
 use gridsafe_domain::access::{Permission, perm};
+use gridsafe_domain::ids::UnitId;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -36,13 +37,13 @@ pub fn routes() -> Routes {
 
 /// A unit as an option of a select, indented by depth.
 pub struct UnitOption {
-    pub id: i64,
+    pub id: UnitId,
     pub label: String,
 }
 
 /// Whether the unit filter's text (`unit=` of a query) chooses unit `id`.
-pub fn unit_chosen(choice: &str, id: &i64) -> bool {
-    choice.trim().parse::<i64>().ok() == Some(*id)
+pub fn unit_chosen(choice: &str, id: &UnitId) -> bool {
+    choice.trim().parse::<UnitId>().ok() == Some(*id)
 }
 
 pub fn unit_options(units: &[Unit]) -> Vec<UnitOption> {
@@ -100,11 +101,12 @@ struct RenameForm {
 async fn units_rename(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<UnitId>,
     Form(form): Form<RenameForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::UnitsManage>(&state).await?;
-    auth.checked(&state, identity::rename_unit(state.app(), &cap, &auth.meta, id, &form.name).await).await?;
+    auth.checked(&state, identity::rename_unit(state.app(), &cap, &auth.meta, id, &form.name).await)
+        .await?;
     Ok(Redirect::to("/admin/units").into_response())
 }
 
@@ -161,7 +163,7 @@ async fn users_view(
 struct UserForm {
     username: String,
     display_name: String,
-    unit_id: i64,
+    unit_id: UnitId,
 }
 
 async fn users_create(
@@ -231,7 +233,7 @@ async fn user_view(
 #[derive(Debug, Deserialize)]
 struct RoleForm {
     role: String,
-    unit_id: i64,
+    unit_id: UnitId,
 }
 
 async fn user_grant(
@@ -241,8 +243,11 @@ async fn user_grant(
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
     let admin = auth.account_admin(&state).await?;
-    auth.checked(&state, identity::grant_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await)
-        .await?;
+    auth.checked(
+        &state,
+        identity::grant_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
@@ -253,8 +258,11 @@ async fn user_revoke(
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
     let admin = auth.account_admin(&state).await?;
-    auth.checked(&state, identity::revoke_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await)
-        .await?;
+    auth.checked(
+        &state,
+        identity::revoke_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 

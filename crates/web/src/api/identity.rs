@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gridsafe_app::identity::{self, NewToken, NewUnit, NewUser};
 use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::UnitId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -37,7 +38,7 @@ pub async fn me(auth: Auth) -> Json<Me> {
         id: auth.user.id,
         username: auth.user.username.clone(),
         display_name: auth.user.display_name.clone(),
-        unit_id: auth.user.unit_id,
+        unit_id: auth.user.unit_id.get(),
         permissions: auth.user.principal.permissions().into_iter().map(|p| p.code().to_owned()).collect(),
     })
 }
@@ -54,7 +55,13 @@ pub struct UnitOut {
 
 impl From<identity::Unit> for UnitOut {
     fn from(u: identity::Unit) -> Self {
-        Self { id: u.id, code: u.code, name: u.name, kind: u.kind.code().to_owned(), parent_id: u.parent_id }
+        Self {
+            id: u.id.get(),
+            code: u.code,
+            name: u.name,
+            kind: u.kind.code().to_owned(),
+            parent_id: u.parent_id.map(UnitId::get),
+        }
     }
 }
 
@@ -120,8 +127,12 @@ pub async fn create_unit(
     ApiJson(input): ApiJson<UnitIn>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::UnitsManage>(&state).await?;
-    let input =
-        NewUnit { code: input.code, name: input.name, kind: input.kind.code().to_owned(), parent_id: input.parent_id };
+    let input = NewUnit {
+        code: input.code,
+        name: input.name,
+        kind: input.kind.code().to_owned(),
+        parent_id: input.parent_id.map(UnitId::new),
+    };
     let unit = auth.checked(&state, identity::create_unit(state.app(), &cap, &auth.meta, input).await).await?;
     Ok((StatusCode::CREATED, Json(UnitOut::from(unit))).into_response())
 }
@@ -155,7 +166,7 @@ impl From<identity::UserSummary> for UserOut {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
-            unit_id: u.unit_id,
+            unit_id: u.unit_id.get(),
             unit_name: u.unit_name,
             status: u.status.code().to_owned(),
             last_login_at: u.last_login_at,
@@ -163,7 +174,7 @@ impl From<identity::UserSummary> for UserOut {
             roles: u
                 .roles
                 .into_iter()
-                .map(|r| RoleGrantOut { role: r.role, unit_id: r.unit_id, unit_name: r.unit_name })
+                .map(|r| RoleGrantOut { role: r.role, unit_id: r.unit_id.get(), unit_name: r.unit_name })
                 .collect(),
             person: u.person,
         }
@@ -250,7 +261,7 @@ pub async fn create_user(
     let input = NewUser {
         username: input.username,
         display_name: input.display_name,
-        unit_id: input.unit_id,
+        unit_id: UnitId::new(input.unit_id),
         // Always generated: an administrator never chooses a user's password.
         password: None,
     };
@@ -288,8 +299,11 @@ pub async fn grant_role(
     ApiJson(input): ApiJson<RoleIn>,
 ) -> Result<StatusCode, AppError> {
     let admin = auth.account_admin(&state).await?;
-    auth.checked(&state, identity::grant_role(state.app(), admin, &auth.meta, id, &input.role, input.unit_id).await)
-        .await?;
+    auth.checked(
+        &state,
+        identity::grant_role(state.app(), admin, &auth.meta, id, &input.role, UnitId::new(input.unit_id)).await,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

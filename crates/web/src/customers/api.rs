@@ -7,6 +7,7 @@ use gridsafe_app::customers::{self, CustomerFilter, CustomerRow, HazardFilter, H
 use gridsafe_domain::access::perm;
 use gridsafe_domain::customers::{emergency_code, importance_code};
 use gridsafe_domain::hazards::HazardStepKind;
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::inspections::DueState;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -87,7 +88,7 @@ impl From<CustomerRow> for CustomerOut {
             account_no: r.account_no,
             name: r.name,
             address: r.address,
-            unit_id: c.unit_id,
+            unit_id: c.unit_id.get(),
             unit_name: c.unit_name,
             voltage_kv: r.voltage_kv,
             importance: importance_code(r.importance).to_owned(),
@@ -144,7 +145,7 @@ pub async fn list(
         Some("due") => Some(DueState::DueThisMonth),
         Some(_) => return Err(invalid("due")),
     };
-    let filter = CustomerFilter { text: q.q, unit_id, importance: None, due };
+    let filter = CustomerFilter { text: q.q, unit_id: unit_id.map(UnitId::new), importance: None, due };
     Ok(Json(customers::list_customers(state.app(), &cap, &filter).await?.into_iter().map(CustomerOut::from).collect()))
 }
 
@@ -206,7 +207,7 @@ impl From<HazardRow> for HazardRecordOut {
             customer_id: h.customer_id,
             customer_no: h.customer_no,
             inspection_id: h.inspection_id,
-            unit_id: h.unit_id,
+            unit_id: h.unit_id.get(),
             unit_name: h.unit_name,
             title: h.title,
             grade: h.grade,

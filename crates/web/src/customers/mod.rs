@@ -18,6 +18,7 @@ use gridsafe_app::customers::{
 use gridsafe_app::xlsx::{self, Value};
 use gridsafe_domain::access::perm;
 use gridsafe_domain::customers::{COLUMNS, INDUSTRIES, emergency_code, importance_code};
+use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::inspections::{DueState, SECTIONS};
 use serde::Deserialize;
 
@@ -320,7 +321,7 @@ struct FormPage {
     id: Option<i64>,
     fields: Vec<Field>,
     units: Vec<crate::admin::UnitOption>,
-    unit_id: i64,
+    unit_id: UnitId,
     industries: &'static [&'static str],
 }
 
@@ -490,7 +491,7 @@ struct InspectPage {
     chrome: Chrome,
     c: CustomerRow,
     today: String,
-    inspectors: Vec<(i64, String, String, bool)>,
+    inspectors: Vec<(PersonId, String, String, bool)>,
     sections: Vec<(&'static str, Vec<ChecklistItem>)>,
     kinds: &'static [&'static str],
     /// The kind to preselect (from the plan's link).
@@ -545,7 +546,7 @@ async fn record(
             "inspected_on" => input.inspected_on = v,
             "kind" => input.kind = v,
             "conclusion" => input.conclusion = v,
-            "inspector" => input.inspectors.extend(v.trim().parse::<i64>().ok()),
+            "inspector" => input.inspectors.extend(v.trim().parse::<PersonId>().ok()),
             "participant_name" => names.push(v),
             "participant_department" => departments.push(v),
             _ => {
@@ -700,14 +701,14 @@ struct PlanPage {
     chrome: Chrome,
     plan: Plan,
     units: Vec<crate::admin::UnitOption>,
-    unit: Option<i64>,
+    unit: Option<UnitId>,
     previous: String,
     next: String,
     can_record: bool,
 }
 
 impl PlanPage {
-    fn unit_selected(&self, id: &i64) -> bool {
+    fn unit_selected(&self, id: &UnitId) -> bool {
         self.unit == Some(*id)
     }
 }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use gridsafe_app::findings::{self, FindingFilter, FindingRow, TaskInput, TaskRow};
 use gridsafe_domain::access::perm;
 use gridsafe_domain::findings::{FindingState, Review};
+use gridsafe_domain::ids::UnitId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -50,7 +51,7 @@ impl From<FindingRow> for FindingOut {
             entity_id: f.entity_id,
             subject: f.subject,
             detail: f.detail,
-            unit_id: f.unit_id,
+            unit_id: f.unit_id.get(),
             unit_name: f.unit_name,
             month: f.month,
             state: f.state.code().to_owned(),
@@ -97,7 +98,7 @@ pub async fn list(
                 .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("unit_id", "field-invalid")))?,
         ),
     };
-    let filter = FindingFilter { rule: q.rule, state: state_filter, month: q.month, unit_id };
+    let filter = FindingFilter { rule: q.rule, state: state_filter, month: q.month, unit_id: unit_id.map(UnitId::new) };
     Ok(Json(
         findings::list_findings(state.app(), &cap, &filter, 10_000).await?.into_iter().map(FindingOut::from).collect(),
     ))
@@ -186,7 +187,7 @@ impl From<TaskRow> for TaskOut {
             id: t.id,
             source_kind: t.source_kind,
             source_id: t.source_id,
-            unit_id: t.unit_id,
+            unit_id: t.unit_id.get(),
             unit_name: t.unit_name,
             title: t.title,
             responsible: t.responsible,

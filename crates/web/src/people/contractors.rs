@@ -9,6 +9,7 @@ use crate::form::Form;
 use gridsafe_app::people::{self, AgreementInput, AgreementRow, ContractorInput, ContractorRow, PersonRow, RatingRow};
 use gridsafe_app::xlsx::{self, Value};
 use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::UnitId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -67,7 +68,7 @@ async fn list_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) 
 struct ContractorForm {
     code: String,
     name: String,
-    unit_id: i64,
+    unit_id: UnitId,
     #[serde(default)]
     license_no: String,
     #[serde(default)]
@@ -308,7 +309,7 @@ pub mod api {
                 id: c.id,
                 code: c.code,
                 name: c.name,
-                unit_id: c.unit_id,
+                unit_id: c.unit_id.get(),
                 license_level: c.license_level,
                 license_valid_to: c.license_valid_to,
                 blacklisted_on: c.blacklisted_on,

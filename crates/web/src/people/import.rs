@@ -6,6 +6,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use gridsafe_app::people::{self, Counts, ImportOptions};
 use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::UnitId;
 use gridsafe_sheet::InputError;
 use serde::Deserialize;
 
@@ -76,7 +77,7 @@ struct PreviewPage {
     more_problems: usize,
     bad_rows: usize,
     rows: usize,
-    contractor_unit: i64,
+    contractor_unit: UnitId,
     applied: bool,
 }
 
@@ -85,7 +86,7 @@ async fn preview(
     ctx: PageContext,
     auth: &Auth,
     token: String,
-    contractor_unit: i64,
+    contractor_unit: UnitId,
     applied: Option<Counts>,
 ) -> Result<Response, AppError> {
     let cap = importer(state, auth).await?;
@@ -163,7 +164,7 @@ pub async fn upload_form(
 
 #[derive(Debug, Deserialize)]
 struct ConfirmForm {
-    contractor_unit: i64,
+    contractor_unit: UnitId,
     #[serde(default)]
     skip_invalid: Option<String>,
 }
@@ -187,7 +188,8 @@ async fn confirm(
         people::read_upload(&files),
     )
     .await?;
-    let options = ImportOptions { skip_invalid: form.skip_invalid.is_some(), contractor_unit: form.contractor_unit };
+    let options =
+        ImportOptions { skip_invalid: form.skip_invalid.is_some(), contractor_unit: form.contractor_unit };
     let report =
         auth.checked(&state, people::apply_import(state.app(), &reach, &auth.meta, plan, options).await).await?;
     let page = preview(&state, ctx, &auth, token.clone(), form.contractor_unit, Some(report.counts)).await;

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use gridsafe_app::people::{self, Expiring, PersonInput, PersonRow, QualificationInput, QualificationRow};
 use gridsafe_app::xlsx::{self, Value};
 use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::people::{FieldRole, QualificationKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -115,7 +116,7 @@ struct PersonForm {
     code: String,
     name: String,
     #[serde(default)]
-    unit_id: Option<i64>,
+    unit_id: Option<UnitId>,
     #[serde(default)]
     contractor_id: Option<String>,
     #[serde(default)]
@@ -150,7 +151,7 @@ async fn create(State(state): State<AppState>, auth: Auth, Form(form): Form<Pers
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonId>,
     Form(form): Form<PersonForm>,
 ) -> Result<Response, AppError> {
     let reach = manage_reach(&state, &auth).await?;
@@ -216,7 +217,7 @@ async fn detail_page(
     State(state): State<AppState>,
     ctx: PageContext,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonId>,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, AppError> {
     let reach = view_reach(&state, &auth).await?;
@@ -279,7 +280,7 @@ fn number(text: &str) -> Option<i64> {
 async fn add_qualification(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonId>,
     Form(f): Form<QualificationForm>,
 ) -> Result<Response, AppError> {
     let reach = manage_reach(&state, &auth).await?;
@@ -303,7 +304,7 @@ async fn add_qualification(
 async fn confirm_qualification(
     State(state): State<AppState>,
     auth: Auth,
-    Path((id, qid)): Path<(i64, i64)>,
+    Path((id, qid)): Path<(PersonId, i64)>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::PeopleManage>(&state).await?;
     auth.checked(&state, people::confirm_qualification(state.app(), &cap, &auth.meta, id, qid).await).await?;
@@ -313,7 +314,7 @@ async fn confirm_qualification(
 async fn delete_qualification(
     State(state): State<AppState>,
     auth: Auth,
-    Path((id, qid)): Path<(i64, i64)>,
+    Path((id, qid)): Path<(PersonId, i64)>,
 ) -> Result<Response, AppError> {
     let reach = manage_reach(&state, &auth).await?;
     auth.checked(&state, people::delete_qualification(state.app(), &reach, &auth.meta, id, qid).await).await?;
@@ -460,10 +461,10 @@ pub mod api {
     impl From<PersonRow> for PersonOut {
         fn from(p: PersonRow) -> Self {
             Self {
-                id: p.id,
+                id: p.id.get(),
                 code: p.code,
                 name: p.name,
-                unit_id: p.unit_id,
+                unit_id: p.unit_id.get(),
                 unit_name: p.unit_name,
                 contractor_id: p.contractor_id,
                 contractor_name: p.contractor_name,
@@ -526,7 +527,7 @@ pub mod api {
     pub async fn get(
         State(state): State<AppState>,
         auth: Auth,
-        ApiPath(id): ApiPath<i64>,
+        ApiPath(id): ApiPath<PersonId>,
     ) -> Result<Json<PersonDetail>, AppError> {
         let reach = view_reach(&state, &auth).await?;
         let person = auth.checked(&state, people::person(state.app(), &reach, id).await).await?;
@@ -581,7 +582,7 @@ pub mod api {
         let input = PersonInput {
             code: input.code,
             name: input.name,
-            unit_id: input.unit_id,
+            unit_id: UnitId::new(input.unit_id),
             contractor_id: input.contractor_id,
             phone: input.phone,
             post: input.post,
@@ -640,7 +641,7 @@ pub mod api {
     pub async fn add_qualification(
         State(state): State<AppState>,
         auth: Auth,
-        ApiPath(id): ApiPath<i64>,
+        ApiPath(id): ApiPath<PersonId>,
         ApiJson(q): ApiJson<QualificationIn>,
     ) -> Result<Response, AppError> {
         let reach = manage_reach(&state, &auth).await?;
@@ -668,7 +669,7 @@ pub mod api {
     pub async fn confirm_qualification(
         State(state): State<AppState>,
         auth: Auth,
-        ApiPath((id, qid)): ApiPath<(i64, i64)>,
+        ApiPath((id, qid)): ApiPath<(PersonId, i64)>,
     ) -> Result<Response, AppError> {
         let cap = auth.require::<perm::PeopleManage>(&state).await?;
         auth.checked(&state, people::confirm_qualification(state.app(), &cap, &auth.meta, id, qid).await).await?;
@@ -715,7 +716,7 @@ pub mod api {
         State(state): State<AppState>,
         ctx: PageContext,
         auth: Auth,
-        ApiPath(id): ApiPath<i64>,
+        ApiPath(id): ApiPath<PersonId>,
         ApiQuery(q): ApiQuery<MayActQuery>,
     ) -> Result<Json<MayActOut>, AppError> {
         let reach = view_reach(&state, &auth).await?;
@@ -772,7 +773,7 @@ pub mod api {
                     detail: e.detail,
                     valid_to: e.valid_to,
                     days_left: e.days_left,
-                    unit_id: e.unit_id,
+                    unit_id: e.unit_id.get(),
                 })
                 .collect(),
         ))

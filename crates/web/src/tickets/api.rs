@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gridsafe_app::tickets::{self, StepInput, TicketDetail, TicketFilter, TicketInput, TicketRow};
 use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::{TicketId, UnitId};
 use gridsafe_domain::tickets::State as TicketState;
 use gridsafe_domain::tickets::StepKind;
 use gridsafe_domain::tickets::evaluation::Verdict;
@@ -94,11 +95,11 @@ fn states() -> utoipa::openapi::schema::Object {
 impl From<TicketRow> for TicketOut {
     fn from(t: TicketRow) -> Self {
         Self {
-            id: t.id,
+            id: t.id.get(),
             number: t.number,
             type_code: t.type_code,
             type_name: t.type_name,
-            unit_id: t.unit_id,
+            unit_id: t.unit_id.get(),
             unit_name: t.unit_name,
             state: t.state.code().to_owned(),
             work_kind: t.work_kind.code().to_owned(),
@@ -125,7 +126,7 @@ pub struct TicketPersonOut {
 
 impl From<&tickets::PersonRef> for TicketPersonOut {
     fn from(p: &tickets::PersonRef) -> Self {
-        Self { id: p.id, code: p.code.clone(), name: p.name.clone(), contractor: p.contractor.clone() }
+        Self { id: p.id.get(), code: p.code.clone(), name: p.name.clone(), contractor: p.contractor.clone() }
     }
 }
 
@@ -323,7 +324,7 @@ impl TicketIn {
     fn input(self) -> TicketInput {
         TicketInput {
             type_code: self.type_code,
-            unit_id: self.unit_id,
+            unit_id: UnitId::new(self.unit_id),
             work_kind: self.work_kind,
             customer_id: self.customer_id,
             customer_name: self.customer_name,
@@ -363,7 +364,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
 ) -> Result<Json<TicketDetailOut>, AppError> {
     let cap = auth.require::<perm::TicketsView>(&state).await?;
     let t = auth.checked(&state, tickets::ticket(state.app(), &cap, id).await).await?;
@@ -378,7 +379,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     ApiJson(t): ApiJson<TicketIn>,
 ) -> Result<Json<TicketDetailOut>, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
@@ -432,7 +433,7 @@ pub struct StepIn {
 pub async fn step(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     ApiJson(s): ApiJson<StepIn>,
 ) -> Result<Json<TicketDetailOut>, AppError> {
     let cap = auth.require::<perm::TicketsSign>(&state).await?;
@@ -458,7 +459,7 @@ pub struct HazardIn {
 pub async fn add_hazard(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     ApiJson(h): ApiJson<HazardIn>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
@@ -483,7 +484,7 @@ pub struct SurveyIn {
 pub async fn survey(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     ApiJson(s): ApiJson<SurveyIn>,
 ) -> Result<Json<TicketDetailOut>, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
@@ -517,7 +518,7 @@ pub struct EvaluationIn {
 pub async fn evaluate(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TicketId>,
     ApiJson(e): ApiJson<EvaluationIn>,
 ) -> Result<Json<TicketDetailOut>, AppError> {
     let cap = auth.require::<perm::TicketsEvaluate>(&state).await?;
@@ -575,7 +576,7 @@ pub async fn stats(
     Ok(Json(
         rows.into_iter()
             .map(|r| UnitMonthOut {
-                unit_id: r.unit_id,
+                unit_id: r.unit_id.get(),
                 unit_name: r.unit_name,
                 executed: r.stats.executed,
                 passed: r.stats.passed,

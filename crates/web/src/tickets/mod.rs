@@ -15,6 +15,7 @@ use gridsafe_app::tickets::{
 };
 use gridsafe_app::xlsx::{self, Value};
 use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::tickets::State as TicketState;
 use gridsafe_domain::tickets::evaluation::Verdict;
 use serde::Deserialize;
@@ -89,7 +90,7 @@ async fn list_page(
         query: Some(q.q.clone()),
         unevaluated: q.unevaluated.is_some(),
         // Someone with no person of their own has no tickets of their own.
-        person: if q.mine.is_some() { Some(person.unwrap_or(-1)) } else { None },
+        person: if q.mine.is_some() { Some(person.unwrap_or(PersonId::new(-1))) } else { None },
     };
     let rows = tickets::list_tickets(state.app(), &cap, &filter, 500).await?;
     let held = auth.user.principal.permissions();
@@ -112,7 +113,7 @@ struct TicketForm {
     #[serde(default)]
     type_code: String,
     #[serde(default)]
-    unit_id: Option<i64>,
+    unit_id: Option<UnitId>,
     #[serde(default)]
     work_kind: String,
     #[serde(default)]
@@ -242,7 +243,7 @@ async fn create(State(state): State<AppState>, auth: Auth, Form(form): Form<Tick
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<TicketId>,
     Form(form): Form<TicketForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
@@ -290,7 +291,7 @@ async fn detail_page(
     State(state): State<AppState>,
     ctx: PageContext,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<TicketId>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsView>(&state).await?;
     let t = auth.checked(&state, tickets::ticket(state.app(), &cap, id).await).await?;
@@ -364,7 +365,7 @@ async fn print_page(
     State(state): State<AppState>,
     ctx: PageContext,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<TicketId>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsView>(&state).await?;
     let t = auth.checked(&state, tickets::ticket(state.app(), &cap, id).await).await?;
@@ -383,7 +384,7 @@ struct HazardForm {
 async fn add_hazard(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<TicketId>,
     Form(f): Form<HazardForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
@@ -394,7 +395,7 @@ async fn add_hazard(
 async fn delete_hazard(
     State(state): State<AppState>,
     auth: Auth,
-    Path((id, hid)): Path<(i64, i64)>,
+    Path((id, hid)): Path<(TicketId, i64)>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
     auth.checked(&state, tickets::delete_hazard(state.app(), &cap, &auth.meta, id, hid).await).await?;
@@ -410,7 +411,7 @@ struct SurveyForm {
 async fn survey(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<TicketId>,
     Form(f): Form<SurveyForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
@@ -435,7 +436,7 @@ struct StepForm {
 async fn step(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<TicketId>,
     Form(f): Form<StepForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsSign>(&state).await?;
@@ -454,7 +455,7 @@ async fn step(
 async fn evaluate(
     State(state): State<AppState>,
     auth: Auth,
-    Path(id): Path<i64>,
+    Path(id): Path<TicketId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsEvaluate>(&state).await?;
@@ -547,7 +548,7 @@ pub fn stats_workbook(lang: Lang, month: NaiveDate, rows: &[UnitMonth]) -> Resul
         .iter()
         .map(|r| {
             vec![
-                if r.unit_id == 0 { lang.t("stats-total") } else { r.unit_name.clone() }.into(),
+                if r.is_total() { lang.t("stats-total") } else { r.unit_name.clone() }.into(),
                 count(r.stats.executed),
                 count(r.stats.passed),
                 count(r.stats.failed),

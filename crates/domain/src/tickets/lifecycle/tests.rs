@@ -26,13 +26,13 @@ fn person(label: &str, lists: &[QualificationKind]) -> Member {
     Member { label: label.into(), facts: PersonFacts { active: true, held: h, contractor: None }, contractor_id: None }
 }
 
-const ISSUER: i64 = 1;
-const PERMITTER: i64 = 2;
-const LEADER: i64 = 3;
-const CREW: i64 = 4;
-const CREW2: i64 = 5;
-const WORKER: i64 = 6;
-const CO_ISSUER: i64 = 7;
+const ISSUER: PersonId = PersonId::new(1);
+const PERMITTER: PersonId = PersonId::new(2);
+const LEADER: PersonId = PersonId::new(3);
+const CREW: PersonId = PersonId::new(4);
+const CREW2: PersonId = PersonId::new(5);
+const WORKER: PersonId = PersonId::new(6);
+const CO_ISSUER: PersonId = PersonId::new(7);
 
 fn contractor(ok_until: &str) -> ContractorFacts {
     ContractorFacts {
@@ -105,7 +105,7 @@ fn codes(r: Result<State, Vec<Violation>>) -> Vec<&'static str> {
     r.err().unwrap_or_default().iter().map(|v| v.rule.code).collect()
 }
 
-fn step(t: &mut Ticket, s: Step, by: i64, when: &str) {
+fn step(t: &mut Ticket, s: Step, by: PersonId, when: &str) {
     let next = check(t, &s, Some(by), at(when), &roster(), &[], &RoleRules::default())
         .unwrap_or_else(|e| panic!("{} refused: {e:?}", s.code()));
     if let Step::Acknowledge = s {
@@ -597,7 +597,7 @@ proptest! {
         leader.facts.held.push(Held { kind: QualificationKind::SafetyExam, valid_from: day(0), valid_to: day(400), level: None });
         leader.facts.held.push(Held { kind: QualificationKind::WorkLeader, valid_from: day(leader_list.0), valid_to: day(leader_list.1), level: None });
         r.insert(LEADER, leader);
-        let ids: Vec<i64> = (100..100 + crew_size as i64).collect();
+        let ids: Vec<PersonId> = (100..100 + crew_size as i64).map(PersonId::new).collect();
         for (i, id) in ids.iter().enumerate() {
             let (a, b) = crew_exam[i];
             r.insert(*id, Member {
