@@ -105,8 +105,7 @@ async fn units_rename(
     Form(form): Form<RenameForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::UnitsManage>(&state).await?;
-    auth.checked(&state, identity::rename_unit(state.app(), &cap, &auth.meta, id, &form.name).await)
-        .await?;
+    auth.checked(&state, identity::rename_unit(state.app(), &cap, &auth.meta, id, &form.name).await).await?;
     Ok(Redirect::to("/admin/units").into_response())
 }
 
@@ -243,11 +242,8 @@ async fn user_grant(
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
     let admin = auth.account_admin(&state).await?;
-    auth.checked(
-        &state,
-        identity::grant_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await,
-    )
-    .await?;
+    auth.checked(&state, identity::grant_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await)
+        .await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
@@ -258,11 +254,8 @@ async fn user_revoke(
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
     let admin = auth.account_admin(&state).await?;
-    auth.checked(
-        &state,
-        identity::revoke_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await,
-    )
-    .await?;
+    auth.checked(&state, identity::revoke_role(state.app(), admin, &auth.meta, id, &form.role, form.unit_id).await)
+        .await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 

@@ -188,8 +188,7 @@ async fn confirm(
         people::read_upload(&files),
     )
     .await?;
-    let options =
-        ImportOptions { skip_invalid: form.skip_invalid.is_some(), contractor_unit: form.contractor_unit };
+    let options = ImportOptions { skip_invalid: form.skip_invalid.is_some(), contractor_unit: form.contractor_unit };
     let report =
         auth.checked(&state, people::apply_import(state.app(), &reach, &auth.meta, plan, options).await).await?;
     let page = preview(&state, ctx, &auth, token.clone(), form.contractor_unit, Some(report.counts)).await;
