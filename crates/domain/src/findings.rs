@@ -53,7 +53,7 @@ pub enum Review {
 /// reviewed, and a dismissal says why.
 pub fn check_review(state: FindingState, review: Review, reason: &str) -> Result<FindingState, Violation> {
     if state != FindingState::Open {
-        return Err(Violation::of(rules::FINDING_REVIEW).with("state", state.code()));
+        return Err(Violation::of(rules::FINDING_REVIEW).with("finding_state", state.code()));
     }
     match review {
         Review::Dismiss if reason.trim().is_empty() => Err(Violation::of(rules::FINDING_REVIEW).with("reason", "")),
@@ -70,7 +70,7 @@ pub fn overdue(open: bool, deadline: NaiveDate, today: NaiveDate) -> bool {
 /// A task closes only with evidence of the rectification.
 pub fn check_close(open: bool, evidence: &str) -> Result<(), Violation> {
     if !open {
-        return Err(Violation::of(rules::TASK_CLOSE).with("state", "closed"));
+        return Err(Violation::of(rules::TASK_CLOSE).with("task_state", "closed"));
     }
     if evidence.trim().is_empty() {
         return Err(Violation::of(rules::TASK_CLOSE));

@@ -290,20 +290,20 @@ pub fn escalation(state: HazardState, due: Option<NaiveDate>, today: NaiveDate, 
 }
 
 impl HazardState {
+    pub const ALL: [HazardState; 9] = [
+        HazardState::Registered,
+        HazardState::Planned,
+        HazardState::Notified,
+        HazardState::ReceiptSigned,
+        HazardState::ReceiptRefused,
+        HazardState::Filed,
+        HazardState::Rectifying,
+        HazardState::Reviewing,
+        HazardState::Closed,
+    ];
+
     pub fn from_code(code: &str) -> Option<Self> {
-        [
-            HazardState::Registered,
-            HazardState::Planned,
-            HazardState::Notified,
-            HazardState::ReceiptSigned,
-            HazardState::ReceiptRefused,
-            HazardState::Filed,
-            HazardState::Rectifying,
-            HazardState::Reviewing,
-            HazardState::Closed,
-        ]
-        .into_iter()
-        .find(|s| s.code() == code)
+        Self::ALL.into_iter().find(|s| s.code() == code)
     }
 }
 

@@ -192,6 +192,9 @@ fn fact(lang: Lang, name: &str, value: &str) -> Arg {
         "order_type" => format!("order-type-{value}"),
         "hazard_step" => format!("hazard-step-{value}"),
         "hazard_state" => format!("hazard-state-{value}"),
+        "finding_state" => format!("finding-state-{value}"),
+        "task_state" => format!("task-{value}"),
+        "class" => format!("admin-class-{value}"),
         "missing" => {
             let words: Vec<String> = value.split(',').map(|m| lang.t(&format!("refusal-missing-{m}"))).collect();
             return Arg::from(words.join(&lang.t("list-separator")));
