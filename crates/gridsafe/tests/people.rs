@@ -261,6 +261,42 @@ backend_tests! {
         assert!(xlsx.header("content-type").contains("spreadsheetml"));
     }
 
+    async fn expired_documents_stay_listed_first_until_renewed_or_retired(app: TestApp) {
+        use gridsafe_app::people::{self, ContractorInput, Manage, PersonInput, QualificationInput, Reach};
+        use gridsafe_domain::access::perm;
+        let f = app.fixture().await;
+        let op = operator();
+        let reach = Reach::<Manage>::units(&op.authorize::<perm::PeopleManage>().expect("op"));
+        let input = |code: &str| PersonInput { code: code.into(), name: "甲".into(), unit_id: f.unit_a1, active: true, ..Default::default() };
+        let p1 = people::save_person(app.app(), &reach, &meta(), None, input("P1")).await.expect("p1");
+        let p2 = people::save_person(app.app(), &reach, &meta(), None, input("P2")).await.expect("p2");
+        let q = |kind: &str, to: &str| QualificationInput { kind: kind.into(), valid_from: "2026-01-01".into(), valid_to: to.into(), passed: true, ..Default::default() };
+        people::add_qualification(app.app(), &reach, &meta(), p1, q("safety_exam", "2026-12-06")).await.expect("exam");
+        people::add_qualification(app.app(), &reach, &meta(), p2, q("work_leader", "2026-12-16")).await.expect("list");
+        let ccap = op.authorize::<perm::ContractorsManage>().expect("op");
+        people::save_contractor(app.app(), &ccap, &meta(), None,
+            ContractorInput { code: "C1".into(), name: "承装".into(), unit_id: f.unit_a, license_valid_to: "2026-12-01".into(), ..Default::default() }).await.expect("c");
+        // A month later all three have run out: nothing renewed them.
+        app.clock.advance(chrono::Duration::days(30));
+        let cookie = app.session_for(f.user("safety_auditor")).await;
+        let listed = |items: serde_json::Value| -> Vec<(String, i64)> {
+            items.as_array().expect("list").iter().map(|e| (e["subject"].as_str().unwrap_or("").to_owned(), e["days_left"].as_i64().unwrap_or(0))).collect()
+        };
+        let items = listed(app.json(Method::GET, "/api/v1/expiring", None, &[("cookie", &cookie)]).await.json());
+        assert_eq!(items, [("C1 承装".to_owned(), -25), ("P1 甲".to_owned(), -20), ("P2 甲".to_owned(), -10)], "expired, the oldest first");
+        let page = app.get_with("/people/expiring", &[("cookie", &cookie)]).await;
+        assert!(page.body.contains("已过期 25 天") && page.body.contains("class=\"expired\""), "shown as expired: {}", page.body);
+        let contractors = app.get_with("/contractors", &[("cookie", &cookie)]).await;
+        assert!(contractors.body.contains("资质已过期") && !contractors.body.contains("在岗"), "not shown as at work");
+        let home = app.get_with("/", &[("cookie", &cookie)]).await;
+        assert!(home.body.contains("已过期 20 天"), "on the home page");
+        // Renewed (the exam passed again) or retired (the leader left): off the list.
+        people::add_qualification(app.app(), &reach, &meta(), p1, q("safety_exam", "2027-12-31")).await.expect("renewed");
+        people::save_person(app.app(), &reach, &meta(), Some(p2), PersonInput { active: false, ..input("P2") }).await.expect("retired");
+        let items = listed(app.json(Method::GET, "/api/v1/expiring", None, &[("cookie", &cookie)]).await.json());
+        assert_eq!(items, [("C1 承装".to_owned(), -25)]);
+    }
+
     async fn references_and_bounds_found_by_fuzzing_are_refused_cleanly(app: TestApp) {
         // schemathesis found these: an unknown contractor was a database error (500), and a
         // level or title out of bounds was stored for kinds that do not use them.

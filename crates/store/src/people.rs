@@ -794,8 +794,10 @@ pub struct Expiring {
     pub record_id: i64,
     /// The person (工号 and name) or contractor it belongs to.
     pub subject: String,
-    /// The qualification kind, or the agreement's number.
+    /// The qualification kind's code, or the agreement's number.
     pub detail: String,
+    /// The qualification's own title (an `other` kind's name), when it has one.
+    pub title: Option<String>,
     pub valid_to: String,
     pub days_left: i64,
     pub unit_id: UnitId,
@@ -804,8 +806,16 @@ pub struct Expiring {
     pub link: String,
 }
 
-/// Everything in `scope` that ends between `today` and `until`, soonest first. A
-/// qualification or agreement already followed by a later one is not listed.
+impl Expiring {
+    /// Past its last valid day: shown first and in red until renewed or retired.
+    pub fn expired(&self) -> bool {
+        self.days_left < 0
+    }
+}
+
+/// Everything in `scope` that ends by `until` and has not been renewed, soonest first: what
+/// already expired stays listed (first, with negative days left) until a later one is recorded
+/// or its holder retired (person inactive, contractor blacklisted).
 pub async fn expiring(
     conn: &mut Conn,
     scope: Scope<'_>,
@@ -813,17 +823,16 @@ pub async fn expiring(
     until: NaiveDate,
 ) -> Result<Vec<Expiring>, StoreError> {
     let until = until.to_string();
-    let today_s = today.to_string();
     let mut out = Vec::new();
-    let (clause, binds) = scope.clause("u.path", "p.contractor_id", 3);
+    let (clause, binds) = scope.clause("u.path", "p.contractor_id", 2);
     let sql = format!(
         "SELECT q.id, p.id, p.code, p.name, q.kind, q.title, q.valid_to, u.id, u.name FROM qualifications q \
          JOIN people p ON p.id = q.person_id JOIN org_units u ON u.id = p.unit_id \
-         WHERE q.valid_to >= $1 AND q.valid_to <= $2 AND q.passed = 1 AND q.confirmed_at IS NOT NULL AND p.active = 1 AND {clause} \
+         WHERE q.valid_to <= $1 AND q.passed = 1 AND q.confirmed_at IS NOT NULL AND p.active = 1 AND {clause} \
          AND NOT EXISTS (SELECT 1 FROM qualifications q2 WHERE q2.person_id = q.person_id AND q2.kind = q.kind \
          AND q2.confirmed_at IS NOT NULL AND q2.valid_to > q.valid_to)"
     );
-    let values: Vec<String> = [today_s.clone(), until.clone()].into_iter().chain(binds.iter().cloned()).collect();
+    let values: Vec<String> = std::iter::once(until.clone()).chain(binds.iter().cloned()).collect();
     for r in bound(sql, &values).fetch_all(&mut *conn).await? {
         let valid_to: String = r.try_get(6)?;
         let kind: String = r.try_get(4)?;
@@ -831,7 +840,8 @@ pub async fn expiring(
             kind: "qualification",
             record_id: r.try_get(0)?,
             subject: format!("{} {}", r.try_get::<String, _>(2)?, r.try_get::<String, _>(3)?),
-            detail: r.try_get::<Option<String>, _>(5)?.unwrap_or(kind),
+            detail: kind,
+            title: r.try_get(5)?,
             days_left: days_between(today, &valid_to),
             valid_to,
             unit_id: UnitId::new(r.try_get(7)?),
@@ -839,12 +849,12 @@ pub async fn expiring(
             link: format!("/people/{}", r.try_get::<i64, _>(1)?),
         });
     }
-    let (clause, binds) = scope.clause("u.path", "c.id", 3);
+    let (clause, binds) = scope.clause("u.path", "c.id", 2);
     let sql = format!(
         "SELECT c.id, c.code, c.name, c.license_valid_to, u.id, u.name FROM contractors c JOIN org_units u ON u.id = c.unit_id \
-         WHERE c.license_valid_to >= $1 AND c.license_valid_to <= $2 AND c.blacklisted_on IS NULL AND {clause}"
+         WHERE c.license_valid_to <= $1 AND c.blacklisted_on IS NULL AND {clause}"
     );
-    let values: Vec<String> = [today_s.clone(), until.clone()].into_iter().chain(binds.iter().cloned()).collect();
+    let values: Vec<String> = std::iter::once(until.clone()).chain(binds.iter().cloned()).collect();
     for r in bound(sql, &values).fetch_all(&mut *conn).await? {
         let valid_to: String = r.try_get(3)?;
         let id: i64 = r.try_get(0)?;
@@ -853,6 +863,7 @@ pub async fn expiring(
             record_id: id,
             subject: format!("{} {}", r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?),
             detail: String::new(),
+            title: None,
             days_left: days_between(today, &valid_to),
             valid_to,
             unit_id: UnitId::new(r.try_get(4)?),
@@ -863,10 +874,10 @@ pub async fn expiring(
     let sql = format!(
         "SELECT a.id, a.code, c.id, c.code, c.name, a.valid_to, u.id, u.name FROM safety_agreements a \
          JOIN contractors c ON c.id = a.contractor_id JOIN org_units u ON u.id = c.unit_id \
-         WHERE a.valid_to >= $1 AND a.valid_to <= $2 AND c.blacklisted_on IS NULL AND {clause} \
+         WHERE a.valid_to <= $1 AND c.blacklisted_on IS NULL AND {clause} \
          AND NOT EXISTS (SELECT 1 FROM safety_agreements a2 WHERE a2.contractor_id = a.contractor_id AND a2.valid_to > a.valid_to)"
     );
-    let values: Vec<String> = [today_s.clone(), until.clone()].into_iter().chain(binds.iter().cloned()).collect();
+    let values: Vec<String> = std::iter::once(until.clone()).chain(binds.iter().cloned()).collect();
     for r in bound(sql, &values).fetch_all(&mut *conn).await? {
         let valid_to: String = r.try_get(5)?;
         out.push(Expiring {
@@ -874,6 +885,7 @@ pub async fn expiring(
             record_id: r.try_get(0)?,
             subject: format!("{} {}", r.try_get::<String, _>(3)?, r.try_get::<String, _>(4)?),
             detail: r.try_get(1)?,
+            title: None,
             days_left: days_between(today, &valid_to),
             valid_to,
             unit_id: UnitId::new(r.try_get(6)?),

@@ -1,4 +1,4 @@
-//! Expiry warnings: qualifications, licences and agreements running out within N days.
+//! Expiry warnings: qualifications, licences and agreements expired or running out within N days.
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Actor, Channel};
@@ -9,8 +9,8 @@ use crate::{App, AppError, RequestMeta};
 
 pub use gridsafe_store::people::Expiring;
 
-/// Everything in reach that ends between `today` and `today + days`, soonest first. A
-/// qualification or agreement already followed by a later one is not listed.
+/// Everything in reach that ends by `today + days` and has not been renewed, soonest first:
+/// expired items stay (first) until a later one is recorded or their holder is retired.
 pub async fn expiring<M>(app: &App, reach: &Reach<M>, today: NaiveDate, days: u32) -> Result<Vec<Expiring>, AppError> {
     let until = today + chrono::Duration::days(i64::from(days));
     Ok(gridsafe_store::people::expiring(&mut *app.db().read().await?, reach.scope(), today, until).await?)
