@@ -87,36 +87,63 @@ impl Rule {
     }
 
     /// Where the rule comes from: the regulation or practice behind it, then the spec.
-    pub fn source(self) -> &'static str {
+    /// The regulation the rule comes from, in words a field worker reads.
+    pub fn regulation(self) -> &'static str {
         match self {
             Rule::NoTicket => {
-                "安规：在电气设备上工作应填用工作票或事故紧急抢修单（研究简报 §1.1 [S-3]）；文章 §2.1 倒查无票作业；cross-audit.md"
+                "《国家电网公司电力安全工作规程》：在电气设备上工作应填用工作票或事故紧急抢修单；《电力营销安全重点工作管理措施》（国网孝感供电公司）：杜绝无票作业，从营销系统倒查"
             }
             Rule::SinglePersonOrder | Rule::SinglePersonTicket => {
-                "文章 §2.1 倒查单人作业；用电检查不少于两人（研究简报 §1.3 [S-7]）；cross-audit.md（人数可配置）"
+                "《电力营销安全重点工作管理措施》（国网孝感供电公司）：杜绝单人作业，现场作业不少于两人"
             }
             Rule::OutsideWindow => {
-                "安规：工作票有效期以批准的检修期为限，不得提前开工、延迟终结（研究简报 §1.4、§1.5 第9条）；cross-audit.md"
+                "《国家电网公司电力安全工作规程》：工作票有效期以批准的检修期为限，不得提前开工、延迟终结"
             }
-            Rule::NoSafetyExam => "文章 §1.2：经安规考试合格后方可上岗（研究简报 §1.3 [S-1]）；cross-audit.md",
+            Rule::NoSafetyExam => {
+                "《电力营销安全重点工作管理措施》（国网孝感供电公司）：营销人员经《国家电网公司电力安全工作规程》考试合格后方可上岗"
+            }
             Rule::NotAuthorizedLeader | Rule::NotAuthorizedIssuer | Rule::NotAuthorizedPermitter => {
-                "安规：三种人名单每年审查并书面公布（研究简报 §1.3 [S-12]）；cross-audit.md"
+                "《国家电网公司电力安全工作规程》：工作票签发人、工作负责人、工作许可人须列入每年审查并书面公布的名单"
             }
             Rule::IssuerIsLeader | Rule::PermitterIsLeader | Rule::PermitterIsIssuer => {
-                "安规：三种人不得相互兼任（研究简报 §1.3 [S-13][S-14]）；cross-audit.md"
+                "《国家电网公司电力安全工作规程》：工作票签发人、工作负责人、工作许可人（“三种人”）不得相互兼任"
             }
-            Rule::ContractorNoCosign => "安规：承发包工程工作票实行双签发（研究简报 §1.3 [S-15]）；cross-audit.md",
-            Rule::ContractorNoAgreement => "文章 §3.3：开工前签订安全协议（研究简报 §5）；cross-audit.md",
-            Rule::ContractorLicenseExpired => "承装(修、试)电力设施许可证有效期（研究简报 §5 [S-62]）；cross-audit.md",
-            Rule::PersonDoubleBooked => {
-                "安规：一个工作负责人不能同时执行多张工作票（研究简报 §1.3 [S-3]）；cross-audit.md"
+            Rule::ContractorNoCosign => "《国家电网公司电力安全工作规程》：承发包工程的工作票实行“双签发”",
+            Rule::ContractorNoAgreement => {
+                "《电力营销安全重点工作管理措施》（国网孝感供电公司）：外包作业开工前须签订安全协议"
             }
+            Rule::ContractorLicenseExpired => "《承装（修、试）电力设施许可证管理办法》：许可证在有效期内方可承揽作业",
+            Rule::PersonDoubleBooked => "《国家电网公司电力安全工作规程》：一个工作负责人不能同时执行多张工作票",
             Rule::EventWithoutTicket => {
-                "文章 §2.1：用电信息采集开表盖事件倒查无票作业或窃电；cross-audit.md（前后 30 分钟可配置）"
+                "《电力营销安全重点工作管理措施》（国网孝感供电公司）：用电信息采集的开表盖等事件须有对应的工作票，否则倒查无票作业或窃电"
             }
             Rule::Unevaluated => {
-                "文章 §1.1：业扩、装表接电工作票 100% 评价（研究简报 §1.5）；cross-audit.md（7 天可配置）"
+                "《电力营销安全重点工作管理措施》（国网孝感供电公司）：业扩、装表接电现场使用的工作票 100% 评价"
             }
+        }
+    }
+
+    /// Where the rule and its defaults come from: for administrators.
+    pub fn origin(self) -> &'static str {
+        match self {
+            Rule::NoTicket => "研究简报 §1.1 [S-3]；文章 §2.1；cross-audit.md",
+            Rule::SinglePersonOrder | Rule::SinglePersonTicket => {
+                "文章 §2.1；研究简报 §1.3 [S-7]；cross-audit.md（人数可配置）"
+            }
+            Rule::OutsideWindow => "研究简报 §1.4、§1.5 第9条；cross-audit.md",
+            Rule::NoSafetyExam => "文章 §1.2；研究简报 §1.3 [S-1]；cross-audit.md",
+            Rule::NotAuthorizedLeader | Rule::NotAuthorizedIssuer | Rule::NotAuthorizedPermitter => {
+                "研究简报 §1.3 [S-12]；cross-audit.md"
+            }
+            Rule::IssuerIsLeader | Rule::PermitterIsLeader | Rule::PermitterIsIssuer => {
+                "研究简报 §1.3 [S-13][S-14]；cross-audit.md"
+            }
+            Rule::ContractorNoCosign => "研究简报 §1.3 [S-15]；cross-audit.md",
+            Rule::ContractorNoAgreement => "文章 §3.3；研究简报 §5；cross-audit.md",
+            Rule::ContractorLicenseExpired => "研究简报 §5 [S-62]；cross-audit.md",
+            Rule::PersonDoubleBooked => "研究简报 §1.3 [S-3]；cross-audit.md",
+            Rule::EventWithoutTicket => "文章 §2.1；cross-audit.md（前后 30 分钟可配置）",
+            Rule::Unevaluated => "文章 §1.1；研究简报 §1.5；cross-audit.md（7 天可配置）",
         }
     }
 

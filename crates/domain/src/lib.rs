@@ -14,6 +14,7 @@ pub mod inspections;
 pub mod orders;
 pub mod password;
 pub mod people;
+pub mod plans;
 pub mod rules;
 pub mod text;
 pub mod tickets;

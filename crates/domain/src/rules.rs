@@ -8,8 +8,12 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rule {
     pub code: &'static str,
-    /// The regulation or document the rule comes from, or where the default was chosen.
-    pub source: &'static str,
+    /// The regulation the rule comes from, by its title, in words a field worker reads: what a
+    /// refusal or finding shows everyone.
+    pub regulation: &'static str,
+    /// Where GridSafe took it from (the research brief's references, `[INF]` and `[UNVERIFIED]`
+    /// marks, the setting that holds a default): for administrators, in a fold.
+    pub origin: &'static str,
 }
 
 /// A refused action: the rule that refused it, with the facts that broke it (message arguments
@@ -35,276 +39,359 @@ impl Violation {
 /// The three administrator roles are never held by one account.
 pub const ADMIN_SEPARATION: Rule = Rule {
     code: "ADMIN_SEPARATION",
-    source: "GB/T 22239-2019 网络安全等级保护基本要求（第三级）：系统管理员、安全管理员、审计管理员三权分立",
+    regulation: "GB/T 22239-2019《信息安全技术 网络安全等级保护基本要求》（第三级）：系统管理员、安全管理员、审计管理员三权分立，不得由一人兼任",
+    origin: "GB/T 22239-2019 第三级 安全管理中心",
 };
 
 /// No administrator grants, revokes, resets or unlocks on his own account.
 pub const ACCOUNT_SELF: Rule = Rule {
     code: "ACCOUNT_SELF",
-    source: "GB/T 22239-2019 网络安全等级保护基本要求（第三级）访问控制：授予管理用户所需的最小权限，实现管理用户的权限分离",
+    regulation: "GB/T 22239-2019《信息安全技术 网络安全等级保护基本要求》（第三级） 访问控制：管理员不得为自己授权、重置口令或解锁，权限相互分离",
+    origin: "GB/T 22239-2019 第三级 访问控制",
 };
 
 /// Administrators' accounts are handled by the security administrator only.
 pub const ADMIN_ACCOUNTS: Rule = Rule {
     code: "ADMIN_ACCOUNTS",
-    source: "GB/T 22239-2019 第三级 安全管理中心：系统管理员、安全管理员、审计管理员分别管理；管理员账号由安全管理员处置 [INF] 本系统的做法",
+    regulation: "GB/T 22239-2019《信息安全技术 网络安全等级保护基本要求》（第三级） 安全管理中心：管理员账号只能由安全管理员处置",
+    origin: "GB/T 22239-2019 第三级 安全管理中心；管理员账号由安全管理员处置为本系统的做法 [INF]",
 };
 
 /// A password meets the configured policy.
 pub const PASSWORD_POLICY: Rule = Rule {
     code: "PASSWORD_POLICY",
-    source: "GB/T 22239-2019 第三级 身份鉴别：口令具有复杂度要求并定期更换",
+    regulation: "GB/T 22239-2019《信息安全技术 网络安全等级保护基本要求》（第三级） 身份鉴别：口令要有复杂度并定期更换",
+    origin: "GB/T 22239-2019 第三级 身份鉴别；策略参数可配置",
 };
 
 /// Repeated failed logins lock the account for a while.
 pub const LOGIN_LOCKOUT: Rule = Rule {
     code: "LOGIN_LOCKOUT",
-    source: "GB/T 22239-2019 第三级 身份鉴别：登录失败处理（默认 5 次锁定 15 分钟，可配置）",
+    regulation: "GB/T 22239-2019《信息安全技术 网络安全等级保护基本要求》（第三级） 身份鉴别：连续登录失败后锁定账号一段时间",
+    origin: "GB/T 22239-2019 第三级 身份鉴别；默认 5 次失败锁定 15 分钟，可配置",
 };
 
 /// Accounts not used for a long time are disabled.
 pub const DORMANT_ACCOUNT: Rule = Rule {
     code: "DORMANT_ACCOUNT",
-    source: "《電力營銷安全重點工作管理措施探討》§6.2 清理无用帐号；北京电力 2014 年清理六个月以上未使用账号（默认 180 天，可配置）",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司） 信息安全：定期清理长期不用的账号",
+    origin: "文章 §6.2；北京电力 2014 年清理六个月以上未使用账号 [S-69]；默认 180 天，可配置",
 };
 
 /// A unit's parent must exist and a unit cannot be moved below itself.
 pub const UNIT_TREE: Rule = Rule {
     code: "UNIT_TREE",
-    source: "GridSafe 组织机构：省公司 → 市公司 → 县公司/供电中心 → 班组",
+    regulation: "本单位组织机构设置：省公司、市公司、县公司（供电中心）、班组逐级隶属",
+    origin: "GridSafe 组织机构模型",
 };
 
 /// A person must be in service to be put on work.
-pub const PERSON_ACTIVE: Rule =
-    Rule { code: "PERSON_ACTIVE", source: "GridSafe 人员台账：离岗、调离人员不得安排作业" };
+pub const PERSON_ACTIVE: Rule = Rule {
+    code: "PERSON_ACTIVE",
+    regulation: "本单位人员管理规定：离岗、调离人员不得安排作业",
+    origin: "GridSafe 人员台账",
+};
 
 /// Field workers pass the Safety Work Rules exam before taking up the post.
 pub const SAFETY_EXAM: Rule = Rule {
     code: "SAFETY_EXAM",
-    source: "《電力營銷安全重點工作管理措施探討》§1.2：熟悉《国家电网公司电力安全工作规程》且经考试合格后方可上岗",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：营销人员须熟悉《国家电网公司电力安全工作规程》，经考试合格后方可上岗",
+    origin: "文章 §1.2；研究简报 §1.3 [S-1]",
 };
 
 /// Work leaders are on the annual published list.
 pub const LIST_WORK_LEADER: Rule = Rule {
     code: "LIST_WORK_LEADER",
-    source: "《国家电网公司电力安全工作规程》：工作票签发人、工作负责人、工作许可人名单每年审查并书面公布",
+    regulation: "《国家电网公司电力安全工作规程》：工作负责人须列入每年审查并书面公布的名单",
+    origin: "研究简报 §1.3 [S-12]",
 };
 
 /// Ticket issuers are on the annual published list.
 pub const LIST_TICKET_ISSUER: Rule = Rule {
     code: "LIST_TICKET_ISSUER",
-    source: "《国家电网公司电力安全工作规程》：工作票签发人、工作负责人、工作许可人名单每年审查并书面公布",
+    regulation: "《国家电网公司电力安全工作规程》：工作票签发人须列入每年审查并书面公布的名单",
+    origin: "研究简报 §1.3 [S-12]",
 };
 
 /// Permit givers are on the annual published list.
 pub const LIST_WORK_PERMITTER: Rule = Rule {
     code: "LIST_WORK_PERMITTER",
-    source: "《国家电网公司电力安全工作规程》：工作票签发人、工作负责人、工作许可人名单每年审查并书面公布",
+    regulation: "《国家电网公司电力安全工作规程》：工作许可人须列入每年审查并书面公布的名单",
+    origin: "研究简报 §1.3 [S-12]",
 };
 
 /// Inspectors hold a customer-inspection qualification covering the customer's voltage.
 pub const INSPECTOR_LEVEL: Rule = Rule {
     code: "INSPECTOR_LEVEL",
-    source: "《用电检查管理办法》用电检查资格分一、二、三级（各级可检查的电压等级为可配置默认值，未经核实）",
+    regulation: "《用电检查管理办法》（电力工业部令第6号）：用电检查资格分一、二、三级，按资格等级检查相应电压等级的客户",
+    origin: "研究简报 §2 [S-17]；各级可检查的电压等级为可配置默认值 [UNVERIFIED]",
 };
 
 /// A blacklisted contractor's workers are not put on work.
 pub const CONTRACTOR_BLACKLIST: Rule = Rule {
     code: "CONTRACTOR_BLACKLIST",
-    source: "《国家电网公司业务外包安全监督管理办法》（国家电网企管〔2017〕311号）：黑名单",
+    regulation: "《国家电网公司业务外包安全监督管理办法》（国家电网企管〔2017〕311号）：列入黑名单的外包单位不得承揽作业",
+    origin: "研究简报 §5 [S-65][S-66]",
 };
 
 /// A contractor's 承装(修、试)电力设施许可证 is valid on the day and covers the voltage.
 pub const CONTRACTOR_LICENSE: Rule = Rule {
     code: "CONTRACTOR_LICENSE",
-    source: "承装(修、试)电力设施许可证一至五级及其电压范围（一级不限，二级≤220kV，三级≤110kV，四级≤35kV，五级≤10kV）",
+    regulation: "《承装（修、试）电力设施许可证管理办法》：承装（修、试）电力设施许可证一至五级，只能在许可的电压等级内作业（一级不限，二级≤220kV，三级≤110kV，四级≤35kV，五级≤10kV）",
+    origin: "研究简报 §4 [S-62]",
 };
 
 /// A safety agreement with the contractor is valid on the day.
 pub const CONTRACTOR_AGREEMENT: Rule = Rule {
     code: "CONTRACTOR_AGREEMENT",
-    source: "《電力營銷安全重點工作管理措施探討》§3.3：开工前签订安全协议，严格区分各自安全责任",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：外包作业开工前须签订安全协议，明确双方安全责任",
+    origin: "文章 §3.3；研究简报 §5 [INF]",
 };
 
 /// A ticket step is taken only from the states the lifecycle allows.
 pub const TICKET_STATE: Rule = Rule {
     code: "TICKET_STATE",
-    source: "安规工作票流程：填写→签发→接票→许可→开工⇄间断→延期→工作终结→终结（研究简报 §1.4 [S-15][S-23]）",
+    regulation: "《国家电网公司电力安全工作规程》：工作票按填写、签发、接票、许可、开工、间断、延期、工作终结、终结的顺序办理",
+    origin: "研究简报 §1.4 [S-15][S-23]",
 };
 
 /// Each step is signed by the person who holds the step's role on the ticket.
 pub const TICKET_SIGNER: Rule = Rule {
     code: "TICKET_SIGNER",
-    source: "安规：签发人签发、负责人接票、许可人许可，均签名并记录时间（研究简报 §1.4 [S-15]）",
+    regulation: "《国家电网公司电力安全工作规程》：签发、接票、许可各由签发人、工作负责人、工作许可人本人签名并记录时间",
+    origin: "研究简报 §1.4 [S-15]",
 };
 
 /// Issuer, permit giver and work leader are three different people, none on the crew.
 pub const TICKET_THREE_PERSONS: Rule = Rule {
     code: "TICKET_THREE_PERSONS",
-    source: "安规“三种人”不得相互兼任，兼任失去相互制约（研究简报 §1.3 [S-13][S-14]）",
+    regulation: "《国家电网公司电力安全工作规程》：工作票签发人、工作负责人、工作许可人（“三种人”）不得相互兼任",
+    origin: "研究简报 §1.3 [S-13][S-14]；同一张票三人各不相同 [UNVERIFIED]",
 };
 
 /// Issuer, leader and permit giver are named and are people GridSafe knows.
 pub const TICKET_PEOPLE: Rule = Rule {
     code: "TICKET_PEOPLE",
-    source: "安规：工作票须有签发人、工作负责人、工作许可人（研究简报 §1.3 [S-11]）",
+    regulation: "《国家电网公司电力安全工作规程》：工作票须写明签发人、工作负责人和工作许可人",
+    origin: "研究简报 §1.3 [S-11]",
 };
 
 /// No single-person work: at least the configured number of people, the leader included.
 pub const TICKET_MIN_CREW: Rule = Rule {
     code: "TICKET_MIN_CREW",
-    source: "《電力營銷安全重點工作管理措施探討》杜绝单人作业；默认至少 2 人（负责人＋成员），按票种可配置 [INF]",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：杜绝单人作业，现场至少两人（工作负责人和工作班成员）",
+    origin: "文章 §1.1；默认至少 2 人，按票种可配置 [INF]",
 };
 
 /// Contractor workers on the crew need a second issuer from the contractor (双签发).
 pub const TICKET_DUAL_ISSUE: Rule = Rule {
     code: "TICKET_DUAL_ISSUE",
-    source: "安规：承发包工程工作票实行“双签发”，双方签发人各自承担安全责任（研究简报 §1.3 [S-15]）",
+    regulation: "《国家电网公司电力安全工作规程》：承发包工程的工作票实行“双签发”，双方签发人各自承担安全责任",
+    origin: "研究简报 §1.3 [S-15]",
 };
 
 /// Workers of different managing units (contractors) do not share one ticket.
 pub const TICKET_ONE_CONTRACTOR: Rule = Rule {
     code: "TICKET_ONE_CONTRACTOR",
-    source: "安规：不同管理单位的作业人员不得共用一张工作票（研究简报 §1.3 [S-15]）",
+    regulation: "《国家电网公司电力安全工作规程》：不同管理单位的作业人员不得共用一张工作票",
+    origin: "研究简报 §1.3 [S-15]",
 };
 
 /// Nobody works on two tickets whose windows overlap.
 pub const TICKET_OVERLAP: Rule = Rule {
     code: "TICKET_OVERLAP",
-    source: "安规：一个工作负责人不能同时执行多张工作票（研究简报 §1.3 [S-3]）；GridSafe 对工作班成员同样适用",
+    regulation: "《国家电网公司电力安全工作规程》：一个工作负责人不能同时执行多张工作票；工作班成员同样不能同时在两张票上",
+    origin: "研究简报 §1.3 [S-3]；对工作班成员同样适用为本系统的做法 [INF]",
 };
 
 /// The work leader changes only with the issuer's consent.
 pub const TICKET_LEADER_CHANGE: Rule = Rule {
     code: "TICKET_LEADER_CHANGE",
-    source: "安规：变更工作负责人应经工作票签发人同意（研究简报 §1.3 [S-11]）",
+    regulation: "《国家电网公司电力安全工作规程》：变更工作负责人须经工作票签发人同意",
+    origin: "研究简报 §1.3 [S-11]",
 };
 
 /// Extension: once, requested before expiry, never for live work or documents that forbid it.
 pub const TICKET_EXTENSION: Rule = Rule {
     code: "TICKET_EXTENSION",
-    source: "安规：工作票只能延期一次，须在有效期内提出；带电作业工作票不得延期（研究简报 §1.4 [S-20][S-21]）",
+    regulation: "《国家电网公司电力安全工作规程》：工作票只能延期一次，须在有效期内办理；带电作业工作票不得延期",
+    origin: "研究简报 §1.4 [S-20][S-21]",
 };
 
 /// Every crew member acknowledges the briefing (交底) before work starts.
 pub const TICKET_BRIEFING: Rule = Rule {
     code: "TICKET_BRIEFING",
-    source: "安规：开工前向全体工作班成员交待任务、安全措施和危险点，成员签名确认（研究简报 §1.1 [S-8]、§1.5 第14条）",
+    regulation: "《国家电网公司电力安全工作规程》：开工前向全体工作班成员交待工作任务、安全措施和危险点，成员签名确认",
+    origin: "研究简报 §1.1 [S-8]、§1.5 第14条",
 };
 
 /// Documents that need it carry a site survey record before issue.
 pub const TICKET_SURVEY: Rule = Rule {
     code: "TICKET_SURVEY",
-    source: "安规：现场勘察记录作为填写、签发工作票的依据（研究简报 §1.1 [S-4]）；需勘察的票种在票种目录中配置",
+    regulation: "《国家电网公司电力安全工作规程》：需要现场勘察的工作，勘察记录是填写、签发工作票的依据",
+    origin: "研究简报 §1.1 [S-4]；需勘察的票种在票种目录中配置",
 };
 
 /// Hazard points and their pre-control measures are on the ticket before issue.
 pub const TICKET_HAZARDS: Rule = Rule {
     code: "TICKET_HAZARDS",
-    source: "危险点分析与预控措施（研究简报 §1.1 [S-8]；不合格原因第14条 [S-25][S-27]）",
+    regulation: "《国家电网公司电力安全工作规程》：工作票须列明危险点及其预控措施",
+    origin: "研究简报 §1.1 [S-8]；不合格原因第14条 [S-25][S-27]",
 };
 
 /// Work happens only within the approved period.
 pub const TICKET_WINDOW: Rule = Rule {
     code: "TICKET_WINDOW",
-    source: "安规：工作票有效期以批准的检修期为限（研究简报 §1.4 [S-20][S-21]）；不得提前开工（§1.5 第9条）",
+    regulation: "《国家电网公司电力安全工作规程》：工作票有效期以批准的检修期为限，不得提前开工",
+    origin: "研究简报 §1.4 [S-20][S-21]、§1.5 第9条",
 };
 
 /// A lapsed ticket is stamped 未执行 (never permitted) or 作废 (permitted, not closed).
 pub const TICKET_VALIDITY: Rule = Rule {
     code: "TICKET_VALIDITY",
-    source: "超过批准期限未延期或终结的工作票作废；未许可的盖“未执行”（研究简报 §1.4 [S-23]）",
+    regulation: "《国家电网公司电力安全工作规程》：超过批准期限未办理延期或终结的工作票作废，未许可的盖“未执行”",
+    origin: "研究简报 §1.4 [S-23]",
 };
 
 /// The ticket closes only when every safety measure is restored.
 pub const TICKET_MEASURES: Rule = Rule {
     code: "TICKET_MEASURES",
-    source: "全部安全措施恢复（接地线拆除）后工作票方告终结（研究简报 §1.4 [S-23]；§1.5 第10条）",
+    regulation: "《国家电网公司电力安全工作规程》：全部安全措施恢复（接地线拆除）后，工作票方告终结",
+    origin: "研究简报 §1.4 [S-23]、§1.5 第10条",
 };
 
 /// The document type covers the kinds of work order it is used for.
 pub const TICKET_TYPE_COVERS: Rule = Rule {
     code: "TICKET_TYPE_COVERS",
-    source: "票种与作业对应关系（研究简报 §1.2，默认映射 [INF]，在票种目录中配置）；§1.5 第7条 使用票种不当",
+    regulation: "《国家电网公司电力安全工作规程》：按作业内容使用相应种类的工作票，使用票种不当的工作票不合格",
+    origin: "研究简报 §1.2（默认映射 [INF]，在票种目录中配置）、§1.5 第7条",
 };
 
 /// Field work states its voltage, so the contractor licence and the inspectors' levels are
 /// always checked against it.
 pub const TICKET_VOLTAGE: Rule = Rule {
     code: "TICKET_VOLTAGE",
-    source: "承装(修、试)电力设施许可证按电压等级许可作业范围（研究简报 §4 [S-62]）；现场作业须注明电压等级（研究简报 §1.5 第2条）",
+    regulation: "《承装（修、试）电力设施许可证管理办法》：外包单位只能在许可的电压等级内作业；工作票须注明电压等级",
+    origin: "研究简报 §4 [S-62]、§1.5 第2条",
 };
 
 /// Only executed tickets are evaluated; a 不合格 verdict names its reasons, a 合格 one none.
 pub const TICKET_EVALUATION: Rule = Rule {
     code: "TICKET_EVALUATION",
-    source: "月合格率 = 合格票数 / 已执行票数；未执行、作废票不参与评价（研究简报 §1.5 [S-25][S-27]）",
+    regulation: "工作票统计考核规定：月合格率 = 合格票数 ÷ 已执行票数，未执行、作废的票不参加评价",
+    origin: "研究简报 §1.5 [S-25][S-27]",
 };
 
 /// Only open findings are reviewed; dismissing one says why.
 pub const FINDING_REVIEW: Rule = Rule {
     code: "FINDING_REVIEW",
-    source: "营销倒查发现由安全稽查人员核实：确认后转整改，排除须注明理由（PRODUCT.md 交叉稽查；文章 §2.1）",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：营销安全稽查人员对倒查发现逐条核实，确认的转入整改，排除的须注明理由",
+    origin: "文章 §2.1；PRODUCT.md 交叉稽查",
 };
 
 /// A rectification task closes with evidence of the rectification.
 pub const TASK_CLOSE: Rule = Rule {
     code: "TASK_CLOSE",
-    source: "隐患与问题闭环管理：整改完成须有佐证材料方可销号（研究简报 §3）",
+    regulation: "国家能源局《电力安全隐患治理监督管理规定》：隐患整改完成并有佐证材料后方可销号",
+    origin: "研究简报 §3 [S-43]",
 };
 
 /// A hazard moves only along its closed loop.
 pub const HAZARD_STATE: Rule = Rule {
     code: "HAZARD_STATE",
-    source: "隐患闭环：登记 → 告知/整改计划 → 签收 → 报备 → 整改 → 复查 → 销号（研究简报 §3 [INF]）",
+    regulation: "国家能源局《电力安全隐患治理监督管理规定》：隐患按登记、告知或制定整改计划、签收、报备、整改、复查、销号的顺序闭环管理",
+    origin: "研究简报 §3 [INF]",
 };
 
 /// A customer's hazard is filed with the county-or-above power authority before it progresses.
 pub const HAZARD_FILING: Rule = Rule {
     code: "HAZARD_FILING",
-    source: "文章 §4.4；客户侧隐患报县级以上政府电力管理部门备案（研究简报 §3 [S-33][S-46]）",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：客户侧安全隐患须报县级以上政府电力管理部门备案",
+    origin: "文章 §4.4；研究简报 §3 [S-33][S-46]",
 };
 
 /// A rectification deadline is not in the past.
 pub const HAZARD_DEADLINE: Rule = Rule {
     code: "HAZARD_DEADLINE",
-    source: "限期整改：整改期限自告知之日起算（研究简报 §3 [S-48][S-53]）",
+    regulation: "国家能源局《电力安全隐患治理监督管理规定》：隐患限期整改，整改期限自告知之日起算",
+    origin: "研究简报 §3 [S-48][S-53]",
 };
 
 /// A rectification deadline stays within its grade's days unless a manager approved a later one.
 pub const HAZARD_DEADLINE_LIMIT: Rule = Rule {
     code: "HAZARD_DEADLINE_LIMIT",
-    source: "隐患按等级限期整改；延长期限须说明理由并经管理人员批准（研究简报 §3 [S-53]，期限为可配置默认值 [INF]）",
+    regulation: "国家能源局《电力安全隐患治理监督管理规定》：隐患按等级限期整改，延长期限须说明理由并经管理人员批准",
+    origin: "研究简报 §3 [S-53]；各等级期限为可配置默认值 [INF]",
 };
 
 /// A customer who refuses to sign the notice: the delivery is recorded with a witness and a photo.
 pub const HAZARD_RECEIPT_REFUSED: Rule = Rule {
     code: "HAZARD_RECEIPT_REFUSED",
-    source: "客户拒绝签收整改通知书的，记录送达方式、见证人并拍照留证后报政府电力管理部门备案（文章 §4.1、§4.4；研究简报 §3 [S-33][S-51]）",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：客户拒收整改通知书的，记录送达方式和见证人、拍照留证，报政府电力管理部门备案",
+    origin: "文章 §4.1、§4.4；研究简报 §3 [S-33][S-51]",
 };
 
 /// Only a customer's equipment is sealed (封存 is a measure against a violating customer).
 pub const SEAL_CUSTOMER_ONLY: Rule = Rule {
     code: "SEAL_CUSTOMER_ONLY",
-    source: "文章 §4.2：发现客户违约行为，对相关设备予以封存；电网责任隐患由供电企业整改，不适用封存（研究简报 §3 [S-38]）",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：发现客户违约用电行为，对相关设备予以封存；电网责任的隐患由供电企业自行整改，不适用封存",
+    origin: "文章 §4.2；研究简报 §3 [S-38]",
 };
 
 /// A customer inspection is made by at least two inspectors.
 pub const INSPECTION_INSPECTORS: Rule = Rule {
     code: "INSPECTION_INSPECTORS",
-    source: "《用电检查管理办法》（电力工业部令第6号）：现场检查人员不得少于两人（研究简报 §1.3 [S-7][S-17]，现作为行业惯例）",
+    regulation: "《用电检查管理办法》（电力工业部令第6号）：现场检查的用电检查人员不得少于两人",
+    origin: "研究简报 §1.3 [S-7][S-17]（现作为行业惯例）",
 };
 
 /// An inspection is recorded on the day it happened, never ahead.
 pub const INSPECTION_DAY: Rule = Rule {
     code: "INSPECTION_DAY",
-    source: "用电检查记录须如实反映检查日期（用电检查工作单，研究简报 §1.1 [S-7]）",
+    regulation: "《用电检查管理办法》（电力工业部令第6号）：用电检查工作单如实记录检查日期，不得预先填写",
+    origin: "研究简报 §1.1 [S-7]",
 };
 
 /// Sealed equipment stays sealed until its hazard is closed.
 pub const SEAL_HAZARD_OPEN: Rule = Rule {
     code: "SEAL_HAZARD_OPEN",
-    source: "文章 §4.2：发现违约行为，对相关设备予以封存，直至完成整改；启用封存设备属违约用电（研究简报 §3 [S-38][S-39]）",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：违约用电设备封存至整改完成，擅自启用封存设备属违约用电",
+    origin: "文章 §4.2；研究简报 §3 [S-38][S-39]",
+};
+
+/// A plan moves draft → approved → published (or back to draft from approved).
+pub const PLAN_STATE: Rule = Rule {
+    code: "PLAN_STATE",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：作业计划由班组编制、单位负责人审批后发布执行",
+    origin: "文章 §2.2；PRODUCT.md 作业计划",
+};
+
+/// The unit's manager approves a plan; its author does not approve his own.
+pub const PLAN_APPROVER: Rule = Rule {
+    code: "PLAN_APPROVER",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：作业计划须经单位负责人审批，编制人不得自行审批",
+    origin: "文章 §2.2；编制与审批分开为本系统的做法 [INF]",
+};
+
+/// Several teams at one site on one day are merged under one organiser.
+pub const PLAN_SHARED_SITE: Rule = Rule {
+    code: "PLAN_SHARED_SITE",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：同一天多个班组在同一现场作业的，合并由一名协调人统一组织，并明确共同的安全措施",
+    origin: "文章 §2.2；研究简报 §4",
+};
+
+/// The organiser of a shared site is a qualified work leader on that day.
+pub const PLAN_ORGANISER: Rule = Rule {
+    code: "PLAN_ORGANISER",
+    regulation: "《国家电网公司电力安全工作规程》：现场协调人由具备工作负责人资格的人员担任",
+    origin: "研究简报 §1.3 [S-12]；协调人须具备工作负责人资格为本系统的做法 [INF]",
+};
+
+/// A published plan is frozen: a change needs its reason and is recorded.
+pub const PLAN_FROZEN: Rule = Rule {
+    code: "PLAN_FROZEN",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：已发布的作业计划刚性执行，确需调整的须说明理由并留痕",
+    origin: "文章 §2.2 [INF]",
 };
 
 /// Every rule, for the administrators' list and the check that each has its messages.
@@ -355,4 +442,9 @@ pub const ALL: &[Rule] = &[
     INSPECTION_INSPECTORS,
     INSPECTION_DAY,
     SEAL_HAZARD_OPEN,
+    PLAN_STATE,
+    PLAN_APPROVER,
+    PLAN_SHARED_SITE,
+    PLAN_ORGANISER,
+    PLAN_FROZEN,
 ];

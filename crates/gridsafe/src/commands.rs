@@ -158,12 +158,12 @@ fn describe(lang: Lang, error: &gridsafe_app::AppError) -> String {
         E::Rule(v) => format!(
             "{} ({}): {}",
             lang.t(&format!("rule-{}", v.rule.code)),
-            v.rule.source,
+            v.rule.regulation,
             lang.t(&format!("rule-{}-fix", v.rule.code))
         ),
         E::Rules(vs) => vs
             .iter()
-            .map(|v| format!("{} ({})", lang.t(&format!("rule-{}", v.rule.code)), v.rule.source))
+            .map(|v| format!("{} ({})", lang.t(&format!("rule-{}", v.rule.code)), v.rule.regulation))
             .collect::<Vec<_>>()
             .join("\n"),
         E::Conflict(key) => lang.t(key),
@@ -172,6 +172,11 @@ fn describe(lang: Lang, error: &gridsafe_app::AppError) -> String {
 }
 
 pub async fn audit_log(lang: Lang, settings: &Settings, command: AuditLogCommand) -> ExitCode {
+    // Verifying a database that is not there would create an empty one and call it intact.
+    if let Some(file) = settings.database.url.sqlite_file().filter(|f| !f.exists()) {
+        eprintln!("{}", lang.t_args("cli-no-database", &[("path", Arg::from(file.display().to_string()))]));
+        return ExitCode::FAILURE;
+    }
     let app = match open(settings).await {
         Ok(app) => app,
         Err(error) => {
@@ -197,6 +202,10 @@ pub async fn audit_log(lang: Lang, settings: &Settings, command: AuditLogCommand
                     ("checkpoints", Arg::Number(i64::try_from(report.checkpoints).unwrap_or(i64::MAX))),
                 ];
                 match gridsafe_web::audit::problem_text(lang, &report) {
+                    None if report.events == 0 => {
+                        eprintln!("{}", lang.t("cli-verify-empty"));
+                        ExitCode::FAILURE
+                    }
                     None => {
                         crate::say(lang.t_args("cli-verify-intact", &counts));
                         ExitCode::SUCCESS

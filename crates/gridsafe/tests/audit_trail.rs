@@ -278,3 +278,38 @@ async fn command_line_verify_names_the_first_bad_event() {
     let out = String::from_utf8_lossy(&broken.stdout);
     assert!(out.contains("Event 9 was changed"), "{out}");
 }
+
+/// Verifying a database that is not there, or one with no events, proves nothing: exit 1 and
+/// say so, and leave no new database behind.
+#[test]
+fn command_line_verify_refuses_a_missing_or_empty_trail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+            .args(["audit-log", "verify", "--database-url", url])
+            .env("GRIDSAFE_AUDIT__SIGNING_KEY_PATH", dir.path().join("audit.key"))
+            .env("GRIDSAFE_LANG", "en")
+            .current_dir(dir.path())
+            .output()
+            .expect("runs")
+    };
+    let missing = dir.path().join("nowhere/gs.db");
+    let out = run(&format!("sqlite://{}", missing.display()));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No database file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!missing.exists() && !missing.parent().expect("folder").exists(), "nothing created");
+
+    let empty = dir.path().join("empty.db");
+    std::fs::File::create(&empty).expect("an empty file");
+    let out = run(&format!("sqlite://{}", empty.display()));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds no events"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

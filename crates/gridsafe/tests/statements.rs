@@ -19,7 +19,32 @@ struct Statements(Arc<AtomicUsize>);
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
         if event.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, Ordering::SeqCst);
+            let mut summary = Summary(String::new());
+            event.record(&mut summary);
+            // A connection the pool opens meanwhile sets itself up (PRAGMA on SQLite, SET on
+            // PostgreSQL): the pool's work, not the step's.
+            let setup =
+                ["pragma", "set "].iter().any(|p| summary.0.trim_start_matches('"').to_lowercase().starts_with(p));
+            if !setup {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// The statement's summary (its first words), as sqlx logs it.
+struct Summary(String);
+
+impl tracing::field::Visit for Summary {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "summary" {
+            value.clone_into(&mut self.0);
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "summary" {
+            self.0 = format!("{value:?}");
         }
     }
 }

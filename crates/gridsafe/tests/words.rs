@@ -47,6 +47,22 @@ fn links(body: &str) -> Vec<String> {
     out
 }
 
+/// References meant for administrators (the research brief's, the spec files', origin marks):
+/// never in what everyone reads, only in a `<details class="for-admins">` fold.
+const INTERNAL: [&str; 6] = ["[S-", "§", ".md", "[INF]", "[UNVERIFIED]", "研究简报"];
+
+/// The page without its administrators' folds.
+fn outside_folds(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(at) = rest.find("<details class=\"for-admins\">") {
+        out.push_str(&rest[..at]);
+        rest = rest[at..].find("</details>").map_or("", |end| &rest[at + end..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Walks the site as the holder of `cookie`; every (page, line) showing an unknown key.
 async fn walk(app: &TestApp, cookie: &str) -> (usize, Vec<(String, String)>) {
     let mut queue: VecDeque<String> = VecDeque::from(["/".to_owned()]);
@@ -65,11 +81,19 @@ async fn walk(app: &TestApp, cookie: &str) -> (usize, Vec<(String, String)>) {
         *n += 1;
         let r = app.get_with(&path, &[("cookie", cookie)]).await;
         visited += 1;
+        if r.status.is_server_error() {
+            bad.push((path.clone(), format!("status {}", r.status)));
+        }
         if !r.header("content-type").starts_with("text/html") {
             continue;
         }
         for line in r.body.lines().filter(|l| l.contains("Unknown localization key")) {
             bad.push((path.clone(), line.trim().chars().take(200).collect()));
+        }
+        for line in outside_folds(&r.body).lines() {
+            if let Some(mark) = INTERNAL.iter().find(|m| line.contains(*m)) {
+                bad.push((path.clone(), format!("{mark}: {}", line.trim().chars().take(200).collect::<String>())));
+            }
         }
         queue.extend(links(&r.body));
     }
@@ -100,6 +124,13 @@ async fn every_page_as_every_demo_account_is_in_words() {
         problems.extend(bad.into_iter().map(|(page, line)| format!("{username} {page}: {line}")));
     }
     assert!(problems.is_empty(), "unknown message keys on pages:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn folds_for_administrators_are_left_out() {
+    let page =
+        "<p>依据：安规</p><details class=\"for-admins\"><summary>x</summary>研究简报 §1.4 [S-20]</details><p>b</p>";
+    assert_eq!(outside_folds(page), "<p>依据：安规</p></details><p>b</p>");
 }
 
 #[test]

@@ -213,7 +213,7 @@ mod tests {
     fn unknown_keys_are_known_as_unknown() {
         assert!(Lang::ZhCn.knows("app-name") && Lang::En.knows("app-name"));
         // A message that takes arguments is known without them.
-        assert!(Lang::ZhCn.knows("error-status"));
+        assert!(Lang::ZhCn.knows("error-request-id"));
         assert!(!Lang::ZhCn.knows("no-such-message"));
     }
 
@@ -221,7 +221,7 @@ mod tests {
     fn lookups_are_translated_and_unisolated() {
         assert_eq!(Lang::ZhCn.t("app-name"), "营销安全管控平台");
         assert_eq!(Lang::En.t("app-name"), "GridSafe");
-        let msg = Lang::En.t_args("error-status", &[("status", Arg::Number(404))]);
+        let msg = Lang::En.t_args("error-request-id", &[("id", Arg::Number(404))]);
         assert!(msg.contains("404") && !msg.contains('\u{2068}'), "{msg}");
     }
 

@@ -32,6 +32,13 @@ impl DatabaseUrl {
         }
     }
 
+    /// The file of an SQLite database (`None` for PostgreSQL and for `:memory:`).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        let rest = self.0.strip_prefix("sqlite://").or_else(|| self.0.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or(rest);
+        (path != ":memory:" && !path.is_empty()).then(|| std::path::PathBuf::from(path))
+    }
+
     /// The URL safe to print or log: the password, if any, replaced by `***`.
     pub fn redacted(&self) -> String {
         let Some((scheme, rest)) = self.0.split_once("://") else {

@@ -161,8 +161,11 @@ pub struct Refusal {
     pub rule: String,
     /// What the rule says, with the facts that broke it.
     pub message: String,
+    /// The regulation the rule comes from, by its title, in words.
     pub source: String,
     pub fix: String,
+    /// Where GridSafe took the rule and its defaults from (for administrators).
+    pub origin: String,
 }
 
 pub fn refusal(lang: Lang, v: &gridsafe_domain::rules::Violation) -> Refusal {
@@ -178,8 +181,9 @@ pub fn refusal(lang: Lang, v: &gridsafe_domain::rules::Violation) -> Refusal {
     Refusal {
         rule: v.rule.code.to_owned(),
         message,
-        source: v.rule.source.to_owned(),
+        source: v.rule.regulation.to_owned(),
         fix: lang.t(&format!("rule-{}-fix", v.rule.code)),
+        origin: v.rule.origin.to_owned(),
     }
 }
 
@@ -195,6 +199,8 @@ fn fact(lang: Lang, name: &str, value: &str) -> Arg {
         "finding_state" => format!("finding-state-{value}"),
         "task_state" => format!("task-{value}"),
         "class" => format!("admin-class-{value}"),
+        "plan_step" => format!("plan-step-{value}"),
+        "plan_state" => format!("plan-state-{value}"),
         "missing" => {
             let words: Vec<String> = value.split(',').map(|m| lang.t(&format!("refusal-missing-{m}"))).collect();
             return Arg::from(words.join(&lang.t("list-separator")));
@@ -222,12 +228,14 @@ pub struct FieldDetail {
 pub struct RuleBody {
     #[schema(example = "ADMIN_SEPARATION")]
     pub code: String,
-    /// The regulation or document the rule comes from.
+    /// The regulation the rule comes from, by its title, in words.
     pub source: String,
     /// What the rule says.
     pub description: String,
     /// What would make the action acceptable.
     pub fix: String,
+    /// Where GridSafe took the rule and its defaults from (for administrators).
+    pub origin: String,
 }
 
 /// What an error response is about, attached to the bare response until it is rendered.
@@ -263,9 +271,10 @@ pub fn field_message(lang: Lang, problem: &gridsafe_app::FieldProblem) -> String
 pub fn rule_body(lang: Lang, rule: &gridsafe_domain::rules::Rule) -> RuleBody {
     RuleBody {
         code: rule.code.to_owned(),
-        source: rule.source.to_owned(),
+        source: rule.regulation.to_owned(),
         description: lang.t(&format!("rule-{}", rule.code)),
         fix: lang.t(&format!("rule-{}-fix", rule.code)),
+        origin: rule.origin.to_owned(),
     }
 }
 
@@ -375,6 +384,24 @@ struct ErrorPage {
     rule: Option<RuleBody>,
     refusals: Vec<Refusal>,
     signed_in: bool,
+}
+
+impl ErrorPage {
+    /// The page's heading in words (不予办理, 没有权限…); the status number only in the request line.
+    fn title(&self) -> String {
+        let key = match self.status {
+            400 | 405 | 415 => "error-title-request",
+            401 => "error-title-sign-in",
+            403 => "error-title-forbidden",
+            404 => "error-title-not-found",
+            409 => "error-title-refused",
+            413 => "error-title-too-large",
+            422 => "error-title-invalid",
+            429 | 503 => "error-title-busy",
+            _ => "error-title-failed",
+        };
+        self.chrome.t(key)
+    }
 }
 
 /// Renders every bare error response in the request's language.

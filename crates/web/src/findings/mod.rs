@@ -41,8 +41,9 @@ pub fn rule_name(code: &str) -> String {
     Rule::from_code(code).map_or_else(|| code.to_owned(), |r| r.chinese().to_owned())
 }
 
-fn rule_source(code: &str) -> &'static str {
-    Rule::from_code(code).map_or("", Rule::source)
+/// The rule's regulation (for everyone) and origin (for administrators).
+fn rule_source(code: &str) -> (&'static str, &'static str) {
+    Rule::from_code(code).map_or(("", ""), |r| (r.regulation(), r.origin()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,7 +152,7 @@ struct DetailPage {
     chrome: Chrome,
     d: FindingDetail,
     rule_name: String,
-    source: &'static str,
+    source: (&'static str, &'static str),
     can_review: bool,
     default_deadline: String,
 }
