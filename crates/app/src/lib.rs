@@ -14,6 +14,7 @@ pub mod findings;
 pub mod identity;
 pub mod jobs;
 pub mod people;
+pub mod plans;
 pub mod search;
 mod secret;
 pub mod tickets;

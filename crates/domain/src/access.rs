@@ -103,6 +103,12 @@ permissions! {
     InspectionsConfigure => "inspections.configure",
     /// Approve (or refuse) a hazard's rectification deadline beyond its grade's days.
     HazardsApprove => "hazards.approve",
+    /// See work plans, their items, shared sites and changes.
+    PlansView => "plans.view",
+    /// Draft a unit's work plans: items, teams, people, shared sites merged (team leaders).
+    PlansWrite => "plans.write",
+    /// Approve and publish work plans, or return them (the unit's manager).
+    PlansApprove => "plans.approve",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

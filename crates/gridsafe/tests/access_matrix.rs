@@ -200,7 +200,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -647,6 +647,45 @@ const ROWS: &[Row] = &[
         r#"{"verdict":"pass"}"#,
         ("/api/v1/tickets/{ticket_b}/evaluation", r#"{"verdict":"pass"}"#),
     ),
+    // Work plans: the step row last (it approves the plan the item rows change).
+    row("GET", "/plans", Access::Perm(PlansView, 200), "/plans", ""),
+    row("POST", "/plans", Access::Perm(PlansWrite, 303), "/plans", "unit_id={unit_a1}&kind=daily&first_day=2026-12-02"),
+    scoped("GET", "/plans/{id}", Access::Perm(PlansView, 200), "/plans/{plan_a1}", "", ("/plans/{plan_b}", "")),
+    scoped(
+        "POST",
+        "/plans/{id}/items",
+        Access::Perm(PlansWrite, 303),
+        "/plans/{plan_a1}/items",
+        "start=2026-12-01T13:00&end=2026-12-01T15:00&site=B&work_kind=meter_install&team_id={unit_a1}",
+        (
+            "/plans/{plan_b}/items",
+            "start=2026-12-01T13:00&end=2026-12-01T15:00&site=B&work_kind=meter_install&team_id={unit_b}",
+        ),
+    ),
+    scoped(
+        "POST",
+        "/plans/{id}/items/{item}/remove",
+        Access::Perm(PlansWrite, 303),
+        "/plans/{plan_a1}/items/{plan_item_a1}/remove",
+        "",
+        ("/plans/{plan_b}/items/{plan_item_b}/remove", ""),
+    ),
+    scoped(
+        "POST",
+        "/plans/{id}/merge",
+        Access::Perm(PlansWrite, 422),
+        "/plans/{plan_a1}/merge",
+        "day=2026-12-01&site=B&organiser=S001&measures=m",
+        ("/plans/{plan_b}/merge", "day=2026-12-01&site=B&organiser=S001&measures=m"),
+    ),
+    scoped(
+        "POST",
+        "/plans/{id}/steps",
+        Access::Perm(PlansApprove, 303),
+        "/plans/{plan_a1}/steps",
+        "step=approve",
+        ("/plans/{plan_b}/steps", "step=approve"),
+    ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
     row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
@@ -980,14 +1019,26 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             CustomersView,
             HazardsReview,
             InspectionsConfigure,
+            PlansView,
         ],
-        "leader" => &[PeopleView, ContractorsView, TicketsView, FindingsView, CustomersView, HazardsApprove],
-        "ticket_issuer" => &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign, FindingsView],
-        "customer_manager" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage],
+        "leader" => &[
+            PeopleView,
+            ContractorsView,
+            TicketsView,
+            FindingsView,
+            CustomersView,
+            HazardsApprove,
+            PlansView,
+            PlansApprove,
+        ],
+        "ticket_issuer" => {
+            &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign, FindingsView, PlansView]
+        }
+        "customer_manager" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, PlansView],
         "inspector" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, InspectionsRecord],
-        "work_leader" => &[PeopleView, TicketsView, TicketsWrite, TicketsSign, FindingsView],
-        "work_permitter" => &[PeopleView, TicketsView, TicketsSign],
-        "crew_member" => &[TicketsView, TicketsSign],
+        "work_leader" => &[PeopleView, TicketsView, TicketsWrite, TicketsSign, FindingsView, PlansView, PlansWrite],
+        "work_permitter" => &[PeopleView, TicketsView, TicketsSign, PlansView],
+        "crew_member" => &[TicketsView, TicketsSign, PlansView],
         "contractor_admin" => &[OwnContractor],
         _ => &[],
     }
@@ -1067,6 +1118,10 @@ impl Ctx<'_> {
             .replace("{ticket_b}", &self.people.ticket_b.to_string())
             .replace("{finding_a1}", &self.people.finding_a1.to_string())
             .replace("{finding_b}", &self.people.finding_b.to_string())
+            .replace("{plan_a1}", &self.people.plan_a1.to_string())
+            .replace("{plan_b}", &self.people.plan_b.to_string())
+            .replace("{plan_item_a1}", &self.people.plan_item_a1.to_string())
+            .replace("{plan_item_b}", &self.people.plan_item_b.to_string())
             .replace("{css}", &self.css);
         if out.contains("{grant_role}") {
             // A role plain_a1 does not hold yet, so that each permitted grant succeeds.
@@ -1238,6 +1293,11 @@ struct PeopleFixture {
     /// Findings in county A1 and city B.
     finding_a1: i64,
     finding_b: i64,
+    /// Draft weekly plans in county A1 and city B, each with one item.
+    plan_a1: i64,
+    plan_b: i64,
+    plan_item_a1: i64,
+    plan_item_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -1296,7 +1356,40 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         gridsafe_app::tickets::create_ticket(app.app(), &tcap, &meta, ticket(f.unit_b)).await.expect("ticket");
     let finding_a1 = insert_finding(app, f.unit_a1, "FA1").await;
     let finding_b = insert_finding(app, f.unit_b, "FB").await;
-    PeopleFixture { person_a1, person_b, contractor_a, contractor_b, ticket_a1, ticket_b, finding_a1, finding_b }
+    let wcap = op.authorize::<perm::PlansWrite>().expect("op");
+    let plan = |unit: UnitId| gridsafe_app::plans::PlanInput {
+        unit_id: unit,
+        kind: "weekly".into(),
+        first_day: "2026-11-30".into(),
+    };
+    let item = |unit: UnitId| gridsafe_app::plans::ItemInput {
+        start: "2026-12-01 09:00".into(),
+        end: "2026-12-01 11:00".into(),
+        site: "表箱".into(),
+        work_kind: "meter_install".into(),
+        team_id: unit,
+        ..Default::default()
+    };
+    let plan_a1 = gridsafe_app::plans::create_plan(app.app(), &wcap, &meta, plan(f.unit_a1)).await.expect("plan");
+    let plan_b = gridsafe_app::plans::create_plan(app.app(), &wcap, &meta, plan(f.unit_b)).await.expect("plan");
+    let plan_item_a1 =
+        gridsafe_app::plans::add_item(app.app(), &wcap, &meta, plan_a1, item(f.unit_a1)).await.expect("item");
+    let plan_item_b =
+        gridsafe_app::plans::add_item(app.app(), &wcap, &meta, plan_b, item(f.unit_b)).await.expect("item");
+    PeopleFixture {
+        person_a1,
+        person_b,
+        contractor_a,
+        contractor_b,
+        ticket_a1,
+        ticket_b,
+        finding_a1,
+        finding_b,
+        plan_a1,
+        plan_b,
+        plan_item_a1,
+        plan_item_b,
+    }
 }
 
 /// An open finding of a unit, as a run of the rules would leave it.

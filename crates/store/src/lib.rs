@@ -23,6 +23,7 @@ pub mod jobs;
 mod migrate;
 pub mod numbers;
 pub mod people;
+pub mod plans;
 pub mod tickets;
 
 pub use config::{DatabaseConfig, DatabaseUrl};

@@ -47,6 +47,7 @@ migrations! {
     6 => "customers",
     7 => "rules",
     8 => "security",
+    9 => "plans",
 }
 
 /// Where a database stands against this binary's migrations.

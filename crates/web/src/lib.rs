@@ -24,6 +24,7 @@ pub mod i18n;
 pub mod json;
 pub mod layout;
 pub mod people;
+pub mod plans;
 pub mod routes;
 pub mod security;
 pub mod state;
@@ -59,6 +60,7 @@ fn pages() -> routes::Routes {
         .merge(findings::routes())
         .merge(customers::routes())
         .merge(hazards::routes())
+        .merge(plans::routes())
         .merge(system::routes())
 }
 

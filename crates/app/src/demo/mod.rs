@@ -6,6 +6,7 @@
 
 mod customers;
 mod findings;
+mod plans;
 mod tickets;
 
 use chrono::Duration;
@@ -262,6 +263,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         accounts.push((username.to_owned(), role.to_owned()));
     }
     let tickets = tickets::fill(app, meta, counties[0], &reach).await?;
+    plans::fill(app, meta, counties[0]).await?;
     let (findings, finding_hazards) = findings::fill(app, meta, counties[0]).await?;
     let (customers, hazards) = customers::fill(app, meta, counties[0], counties[1]).await?;
     let hazards = hazards + finding_hazards;

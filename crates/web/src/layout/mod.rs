@@ -23,6 +23,7 @@ pub struct NavItem {
 /// lines when it lands; an entry shows only to users who hold one of its permissions.
 const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-home", "/", &[]),
+    ("nav-plans", "/plans", &[Permission::PlansView]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),
     ("nav-customers", "/customers", &[Permission::CustomersView]),

@@ -1,0 +1,407 @@
+//! Work plans (作业计划): drafting a unit's weekly or daily plan, merging shared sites under an
+//! organiser, approving and publishing, and changes after publication with their reason. The
+//! rules are the domain's (`gridsafe_domain::plans`); every check reads the plan inside the unit
+//! of work that writes it, with the plan's row held.
+
+use chrono::NaiveDate;
+use gridsafe_domain::access::{Capability, PermissionMarker, perm};
+use gridsafe_domain::ids::{PersonId, UnitId};
+use gridsafe_domain::orders::OrderType;
+use gridsafe_domain::plans::{self, Conflict, Merge, PlanKind, PlanState, PlanStep};
+use gridsafe_domain::text::trim_blank;
+use gridsafe_store::Conn;
+use gridsafe_store::plans as store;
+use serde::Serialize;
+
+pub use gridsafe_store::plans::{ChangeRow, ItemRow, PlanRow};
+
+use crate::audit::NewEvent;
+use crate::identity::{check_stored_path, unit_by_id};
+use crate::{App, AppError, FieldProblem, RequestMeta, Work};
+
+/// The units a plan capability reaches.
+pub trait PlansReach: PermissionMarker {}
+impl PlansReach for perm::PlansView {}
+impl PlansReach for perm::PlansWrite {}
+impl PlansReach for perm::PlansApprove {}
+
+/// Plans in reach, the latest period first.
+pub async fn list_plans<P: PlansReach>(app: &App, cap: &Capability<P>, limit: u32) -> Result<Vec<PlanRow>, AppError> {
+    Ok(store::list(&mut *app.db().read().await?, cap.scope(), limit).await?)
+}
+
+/// A plan with everything on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanDetail {
+    pub plan: PlanRow,
+    pub items: Vec<ItemRow>,
+    pub merges: Vec<Merge>,
+    /// Shared sites (merged or not) and people planned twice at once.
+    pub conflicts: Vec<Conflict>,
+    pub changes: Vec<ChangeRow>,
+}
+
+/// Plan `id` read on `conn`, refused unless `cap` reaches its unit; with `hold`, held.
+async fn load<P: PlansReach>(
+    conn: &mut Conn,
+    cap: &Capability<P>,
+    id: i64,
+    hold: bool,
+) -> Result<PlanDetail, AppError> {
+    let plan = store::get(conn, id, hold).await?.ok_or(AppError::NotFound)?;
+    check_stored_path(cap, &plan.unit_path)?;
+    let items = store::items(conn, id).await?;
+    let merges = store::merges(conn, id).await?;
+    let facts: Vec<plans::Item> = items.iter().map(|i| i.item.clone()).collect();
+    let conflicts = plans::conflicts(&facts, &merges);
+    let changes = store::changes(conn, id).await?;
+    Ok(PlanDetail { plan, items, merges, conflicts, changes })
+}
+
+pub async fn plan<P: PlansReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<PlanDetail, AppError> {
+    load(&mut *app.db().read().await?, cap, id, false).await
+}
+
+/// A new plan as entered.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput {
+    pub unit_id: UnitId,
+    /// `weekly` or `daily`.
+    pub kind: String,
+    /// The first day (`YYYY-MM-DD`); a weekly plan starts on a Monday.
+    pub first_day: String,
+}
+
+/// Opens a draft plan for a unit in reach; its id.
+pub async fn create_plan(
+    app: &App,
+    cap: &Capability<perm::PlansWrite>,
+    meta: &RequestMeta,
+    input: PlanInput,
+) -> Result<i64, AppError> {
+    let mut problems = Vec::new();
+    let kind = PlanKind::from_code(input.kind.trim());
+    if kind.is_none() {
+        problems.push(FieldProblem::new("kind", "field-plan-kind").with("value", input.kind.trim()));
+    }
+    let first = NaiveDate::parse_from_str(input.first_day.trim(), "%Y-%m-%d").ok();
+    match (kind, first) {
+        (_, None) => problems.push(FieldProblem::new("first_day", "field-date").with("value", input.first_day.trim())),
+        (Some(PlanKind::Weekly), Some(day)) if chrono::Datelike::weekday(&day) != chrono::Weekday::Mon => {
+            problems.push(FieldProblem::new("first_day", "field-plan-monday").with("value", day))
+        }
+        _ => {}
+    }
+    let unit = unit_by_id(app, input.unit_id).await?;
+    if unit.is_none() {
+        problems.push(FieldProblem::new("unit_id", "field-unit"));
+    }
+    let (Some(kind), Some(first), Some(unit), true) = (kind, first, unit, problems.is_empty()) else {
+        return Err(AppError::Invalid(problems));
+    };
+    cap.check(&unit.path)?;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    let id = store::insert(work.conn(), unit.id, kind, first, &cap.actor().name, cap.actor().user_id, now)
+        .await
+        .map_err(|e| AppError::from_insert(e, "conflict-plan-period"))?;
+    work.audit(NewEvent::new("plan.created", "work_plan", id).unit(unit.id).summary(serde_json::json!({
+        "kind": kind.code(), "first_day": first.to_string(), "unit": unit.name,
+    })))
+    .await?;
+    work.commit().await?;
+    Ok(id)
+}
+
+/// An item as entered: times as local wall-clock text, people by 工号.
+#[derive(Debug, Clone, Default)]
+pub struct ItemInput {
+    pub start: String,
+    pub end: String,
+    pub site: String,
+    pub work_kind: String,
+    pub team_id: UnitId,
+    /// 工号 of the work leader.
+    pub leader: String,
+    /// 工号 of the crew besides the leader.
+    pub crew: Vec<String>,
+    pub outage: bool,
+    pub note: String,
+    /// Why a published plan changes (required then, ignored in a draft).
+    pub reason: String,
+}
+
+/// The people of `codes` by id, in order; a problem for each unknown 工号.
+async fn people_by_code(
+    conn: &mut Conn,
+    field: &'static str,
+    codes: &[&str],
+    problems: &mut Vec<FieldProblem>,
+) -> Result<Vec<PersonId>, AppError> {
+    let mut out = Vec::new();
+    for code in codes {
+        match gridsafe_store::people::id_by_code(conn, code).await? {
+            Some(id) if !out.contains(&id) => out.push(id),
+            Some(_) => {}
+            None => problems.push(FieldProblem::new(field, "field-person-code").with("value", *code)),
+        }
+    }
+    Ok(out)
+}
+
+/// The plan in reach, held for this unit of work, with `edit` allowed in its state.
+async fn editable(
+    work: &mut Work<'_>,
+    cap: &Capability<perm::PlansWrite>,
+    id: i64,
+    reason: &str,
+) -> Result<PlanDetail, AppError> {
+    let d = load(work.conn(), cap, id, true).await?;
+    plans::check_edit(d.plan.state, Some(reason))?;
+    Ok(d)
+}
+
+/// Adds an item to a plan; its id. In a published plan the change needs its reason and is
+/// recorded.
+pub async fn add_item(
+    app: &App,
+    cap: &Capability<perm::PlansWrite>,
+    meta: &RequestMeta,
+    plan_id: i64,
+    input: ItemInput,
+) -> Result<i64, AppError> {
+    let mut problems = Vec::new();
+    let start = crate::tickets::parse_local("start", &input.start).map_err(|e| problems_of(e, &mut problems)).ok();
+    let end = crate::tickets::parse_local("end", &input.end).map_err(|e| problems_of(e, &mut problems)).ok();
+    let site = trim_blank(&input.site).to_owned();
+    if site.is_empty() || site.chars().count() > 200 {
+        problems.push(FieldProblem::new("site", "field-name-length").with("max", 200));
+    }
+    let work_kind = OrderType::parse(&input.work_kind);
+    if work_kind.is_none() {
+        problems.push(FieldProblem::new("work_kind", "field-order-type").with("value", input.work_kind.trim()));
+    }
+    if let (Some(s), Some(e)) = (start, end)
+        && e <= s
+    {
+        problems.push(FieldProblem::new("end", "field-end-before-start"));
+    }
+    if input.note.chars().count() > 500 {
+        problems.push(FieldProblem::new("note", "field-name-length").with("max", 500));
+    }
+    let team = unit_by_id(app, input.team_id).await?;
+    if team.is_none() {
+        problems.push(FieldProblem::new("team_id", "field-unit"));
+    }
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let d = editable(&mut work, cap, plan_id, &input.reason).await?;
+    let leader_code = input.leader.trim();
+    let leader = if leader_code.is_empty() {
+        None
+    } else {
+        people_by_code(work.conn(), "leader", &[leader_code], &mut problems).await?.first().copied()
+    };
+    let crew: Vec<&str> = input.crew.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    let mut people: Vec<PersonId> = leader.into_iter().collect();
+    for p in people_by_code(work.conn(), "crew", &crew, &mut problems).await? {
+        if !people.contains(&p) {
+            people.push(p);
+        }
+    }
+    let period_end = d.plan.first_day + chrono::Duration::days(d.plan.kind.days());
+    if let Some(s) = start
+        && (s.local_date() < d.plan.first_day || s.local_date() >= period_end)
+    {
+        problems.push(FieldProblem::new("start", "field-plan-period").with("value", d.plan.first_day));
+    }
+    let (Some(start), Some(end), Some(work_kind), Some(team), true) =
+        (start, end, work_kind, team, problems.is_empty())
+    else {
+        return Err(AppError::Invalid(problems));
+    };
+    // The team is the plan's unit or one below it.
+    let plan_path = crate::people::stored_path(&d.plan.unit_path)?;
+    if !team.path.is_within(&plan_path) {
+        return Err(AppError::invalid("team_id", "field-plan-team"));
+    }
+    let now = work.now();
+    let note = Some(trim_blank(&input.note)).filter(|n| !n.is_empty());
+    let item = store::NewItem {
+        start,
+        end,
+        site: &site,
+        work_kind,
+        team: team.id,
+        leader,
+        people: &people,
+        outage: input.outage,
+        note,
+    };
+    let item_id = store::insert_item(work.conn(), plan_id, &item, now).await?;
+    let published = d.plan.state == PlanState::Published;
+    if published {
+        store::record_change(
+            work.conn(),
+            plan_id,
+            Some(item_id),
+            "item_added",
+            trim_blank(&input.reason),
+            &cap.actor().name,
+            now,
+        )
+        .await?;
+    }
+    work.audit(NewEvent::new("plan.item_added", "work_plan", plan_id).unit(d.plan.unit_id).summary(
+        serde_json::json!({
+            "item": item_id, "site": site, "start": start.to_db(), "end": end.to_db(), "team": team.name,
+            "people": people.len(), "reason": published.then(|| trim_blank(&input.reason)),
+        }),
+    ))
+    .await?;
+    work.commit().await?;
+    Ok(item_id)
+}
+
+fn problems_of(error: AppError, problems: &mut Vec<FieldProblem>) {
+    if let AppError::Invalid(found) = error {
+        problems.extend(found);
+    }
+}
+
+/// Removes an item; in a published plan with its reason, recorded.
+pub async fn remove_item(
+    app: &App,
+    cap: &Capability<perm::PlansWrite>,
+    meta: &RequestMeta,
+    plan_id: i64,
+    item_id: i64,
+    reason: &str,
+) -> Result<(), AppError> {
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let d = editable(&mut work, cap, plan_id, reason).await?;
+    let now = work.now();
+    if !store::delete_item(work.conn(), plan_id, item_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let published = d.plan.state == PlanState::Published;
+    if published {
+        store::record_change(
+            work.conn(),
+            plan_id,
+            Some(item_id),
+            "item_removed",
+            trim_blank(reason),
+            &cap.actor().name,
+            now,
+        )
+        .await?;
+    }
+    work.audit(
+        NewEvent::new("plan.item_removed", "work_plan", plan_id)
+            .unit(d.plan.unit_id)
+            .summary(serde_json::json!({ "item": item_id, "reason": published.then(|| trim_blank(reason)) })),
+    )
+    .await?;
+    work.commit().await
+}
+
+/// A shared site to merge, as entered: the day, the site as written, the organiser's 工号 and
+/// the teams' shared safety measures.
+#[derive(Debug, Clone, Default)]
+pub struct MergeInput {
+    pub day: String,
+    pub site: String,
+    pub organiser: String,
+    pub measures: String,
+}
+
+/// Merges a shared site of a plan under an organiser with the teams' shared measures.
+pub async fn merge_site(
+    app: &App,
+    cap: &Capability<perm::PlansWrite>,
+    meta: &RequestMeta,
+    plan_id: i64,
+    input: &MergeInput,
+) -> Result<(), AppError> {
+    let MergeInput { day, site, organiser, measures } = input;
+    let day = NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::Invalid(vec![FieldProblem::new("day", "field-date").with("value", day.trim())]))?;
+    if measures.chars().count() > 2000 {
+        return Err(AppError::Invalid(vec![FieldProblem::new("measures", "field-name-length").with("max", 2000)]));
+    }
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let d = load(work.conn(), cap, plan_id, true).await?;
+    if d.plan.state == PlanState::Published {
+        return Err(plans::check_edit(d.plan.state, None).err().map_or(AppError::NotFound, AppError::Rule));
+    }
+    let key = plans::site_key(site);
+    let shared = d
+        .conflicts
+        .iter()
+        .any(|c| matches!(c, Conflict::SharedSite { day: on, site: s, .. } if *on == day && *s == key));
+    if !shared {
+        return Err(AppError::invalid("site", "field-plan-not-shared"));
+    }
+    let organiser_id = gridsafe_store::people::id_by_code(work.conn(), organiser.trim()).await?;
+    let facts = match organiser_id {
+        Some(id) => gridsafe_store::people::facts(work.conn(), &[id]).await?.remove(&id).map(|p| p.facts),
+        None => None,
+    };
+    let merge = Merge {
+        day,
+        site: key,
+        organiser: organiser_id.unwrap_or_default(),
+        measures: trim_blank(measures).to_owned(),
+    };
+    plans::check_merge(&merge, facts.as_ref(), &app.people_config().role_rules()).map_err(AppError::Rules)?;
+    let now = work.now();
+    store::save_merge(work.conn(), plan_id, &merge, &cap.actor().name, now).await?;
+    work.audit(NewEvent::new("plan.site_merged", "work_plan", plan_id).unit(d.plan.unit_id).summary(
+        serde_json::json!({
+            "day": day.to_string(), "site": merge.site, "organiser": organiser.trim(), "measures": merge.measures,
+        }),
+    ))
+    .await?;
+    work.commit().await
+}
+
+/// Approves, publishes or returns a plan: the plan, its items and merges are read with its row
+/// held, so two steps at once cannot both pass, and a merge cannot slip in between.
+pub async fn take_step(
+    app: &App,
+    cap: &Capability<perm::PlansApprove>,
+    meta: &RequestMeta,
+    plan_id: i64,
+    step: PlanStep,
+    reason: &str,
+) -> Result<PlanState, AppError> {
+    if step == PlanStep::Return && trim_blank(reason).is_empty() {
+        return Err(AppError::invalid("reason", "field-required"));
+    }
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let d = load(work.conn(), cap, plan_id, true).await?;
+    let by_author = d.plan.created_by_user.is_some() && d.plan.created_by_user == cap.actor().user_id;
+    let facts: Vec<plans::Item> = d.items.iter().map(|i| i.item.clone()).collect();
+    let next = plans::check_step(d.plan.state, step, by_author, &facts, &d.merges).map_err(AppError::Rules)?;
+    let now = work.now();
+    if !store::set_state(work.conn(), plan_id, d.plan.state, next, &cap.actor().name, now).await? {
+        return Err(AppError::Conflict("conflict-plan-changed"));
+    }
+    work.audit(NewEvent::new(step_action(step), "work_plan", plan_id).unit(d.plan.unit_id).summary(
+        serde_json::json!({
+            "from": d.plan.state.code(), "to": next.code(), "items": d.items.len(),
+            "reason": (step == PlanStep::Return).then(|| trim_blank(reason)),
+        }),
+    ))
+    .await?;
+    work.commit().await?;
+    Ok(next)
+}
+
+fn step_action(step: PlanStep) -> &'static str {
+    match step {
+        PlanStep::Approve => "plan.approved",
+        PlanStep::Publish => "plan.published",
+        PlanStep::Return => "plan.returned",
+    }
+}

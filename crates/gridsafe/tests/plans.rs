@@ -1,0 +1,177 @@
+//! Work plans through their use cases, on SQLite and PostgreSQL: a team leader drafts a week,
+//! two teams at one site on one day hold the plan back until merged under a qualified organiser,
+//! the author cannot approve his own plan, a published plan changes only with a reason (kept as
+//! a change), and fifty publications at once publish it once.
+
+mod support;
+
+use std::sync::Arc;
+
+use gridsafe_app::AppError;
+use gridsafe_app::plans::{self, ItemInput, MergeInput, PlanInput};
+use gridsafe_domain::access::{Actor, Capability, Channel, Permission, PermissionMarker, Principal, UnitPath, perm};
+use gridsafe_domain::plans::{Conflict, PlanState, PlanStep};
+use support::{Fixture, TestApp, meta, race};
+
+/// A signed-in user's principal holding `permissions` at `path`.
+fn principal(user_id: i64, name: &str, permissions: &[Permission], path: &UnitPath) -> Principal {
+    let actor = Actor { user_id: Some(user_id), name: name.into(), channel: Channel::Api };
+    Principal::new(actor, permissions.iter().map(|p| (*p, path.clone())).collect())
+}
+
+fn cap<P: PermissionMarker>(p: &Principal) -> Capability<P> {
+    p.authorize::<P>().expect("granted")
+}
+
+fn rule_codes(error: AppError) -> Vec<&'static str> {
+    match error {
+        AppError::Rule(v) => vec![v.rule.code],
+        AppError::Rules(vs) => vs.into_iter().map(|v| v.rule.code).collect(),
+        other => panic!("not a refusal: {other:?}"),
+    }
+}
+
+struct Team {
+    author: Principal,
+    manager: Principal,
+    plan: i64,
+}
+
+/// A draft weekly plan of city A by its work leader, and the unit's manager. People: L1 and L2
+/// (work leaders), C1 and C2 (crew), all of city A.
+async fn drafted(app: &TestApp, f: &Fixture) -> Team {
+    let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
+    let author =
+        principal(f.user("work_leader"), "u_work_leader", &[Permission::PlansView, Permission::PlansWrite], &path);
+    let manager = principal(f.user("leader"), "u_leader", &[Permission::PlansView, Permission::PlansApprove], &path);
+    for (code, lists) in [("L1", &["work_leader"][..]), ("L2", &["work_leader"][..]), ("C1", &[][..]), ("C2", &[][..])]
+    {
+        app.person(f.unit_a, code, lists).await;
+    }
+    // Test time is 2026-11-26 (a Thursday); the week after starts on Monday 2026-11-30.
+    let input = PlanInput { unit_id: f.unit_a, kind: "weekly".into(), first_day: "2026-11-30".into() };
+    let plan = plans::create_plan(app.app(), &cap(&author), &meta(), input).await.expect("plan");
+    Team { author, manager, plan }
+}
+
+fn item(
+    site: &str,
+    day: u32,
+    from: &str,
+    to: &str,
+    team: gridsafe_domain::ids::UnitId,
+    leader: &str,
+    crew: &[&str],
+) -> ItemInput {
+    ItemInput {
+        start: format!("2026-12-{day:02} {from}"),
+        end: format!("2026-12-{day:02} {to}"),
+        site: site.into(),
+        work_kind: "meter_replacement".into(),
+        team_id: team,
+        leader: leader.into(),
+        crew: crew.iter().map(|c| (*c).to_owned()).collect(),
+        ..Default::default()
+    }
+}
+
+fn merge(day: &str, site: &str, organiser: &str, measures: &str) -> MergeInput {
+    MergeInput { day: day.into(), site: site.into(), organiser: organiser.into(), measures: measures.into() }
+}
+
+backend_tests! {
+    async fn two_teams_at_one_site_hold_the_plan_until_merged_under_a_qualified_organiser(app: TestApp) {
+        let f = app.fixture().await;
+        let t = drafted(&app, &f).await;
+        let write = cap::<perm::PlansWrite>(&t.author);
+        // Two teams at 书院街 18 号 on 2 December; C1 is on both at overlapping times.
+        plans::add_item(app.app(), &write, &meta(), t.plan, item("书院街 18 号", 2, "09:00", "12:00", f.unit_a, "L1", &["C1"])).await.expect("item");
+        plans::add_item(app.app(), &write, &meta(), t.plan, item("书院街18号", 2, "10:00", "15:00", f.unit_a1, "L2", &["C1", "C2"])).await.expect("item");
+        let d = plans::plan(app.app(), &cap::<perm::PlansView>(&t.author), t.plan).await.expect("plan");
+        assert!(matches!(&d.conflicts[..], [Conflict::SharedSite { merged: false, .. }, Conflict::PersonTwice { .. }]), "{:?}", d.conflicts);
+
+        // The author does not approve his own plan; the manager does.
+        let author_approves = principal(f.user("work_leader"), "u_work_leader", &[Permission::PlansApprove], &t.author.actor_scope());
+        let refused = plans::take_step(app.app(), &cap(&author_approves), &meta(), t.plan, PlanStep::Approve, "").await.expect_err("own plan");
+        assert_eq!(rule_codes(refused), ["PLAN_APPROVER"]);
+        let approve = cap::<perm::PlansApprove>(&t.manager);
+        assert_eq!(plans::take_step(app.app(), &approve, &meta(), t.plan, PlanStep::Approve, "").await.expect("approved"), PlanState::Approved);
+        // Not published while the shared site has no organiser.
+        let refused = plans::take_step(app.app(), &approve, &meta(), t.plan, PlanStep::Publish, "").await.expect_err("not merged");
+        assert_eq!(rule_codes(refused), ["PLAN_SHARED_SITE"]);
+
+        // C1 holds no work-leader list: not an organiser; nor is a merge without measures.
+        let refused = plans::merge_site(app.app(), &write, &meta(), t.plan, &merge("2026-12-02", "书院街18号", "C1", "统一验电、挂接地线")).await.expect_err("unqualified");
+        assert_eq!(rule_codes(refused), ["LIST_WORK_LEADER"]);
+        let refused = plans::merge_site(app.app(), &write, &meta(), t.plan, &merge("2026-12-02", "书院街18号", "L1", "  ")).await.expect_err("no measures");
+        assert_eq!(rule_codes(refused), ["PLAN_SHARED_SITE"]);
+        plans::merge_site(app.app(), &write, &meta(), t.plan, &merge("2026-12-02", "书院街 18号", "L1", "统一验电、挂接地线")).await.expect("merged");
+        assert_eq!(plans::take_step(app.app(), &approve, &meta(), t.plan, PlanStep::Publish, "").await.expect("published"), PlanState::Published);
+
+        // Published: frozen, unless the change says why; the change is kept.
+        let late = item("车站路 3 号", 3, "09:00", "11:00", f.unit_a, "L2", &["C2"]);
+        let refused = plans::add_item(app.app(), &write, &meta(), t.plan, late.clone()).await.expect_err("frozen");
+        assert_eq!(rule_codes(refused), ["PLAN_FROZEN"]);
+        plans::add_item(app.app(), &write, &meta(), t.plan, ItemInput { reason: "客户要求提前换表".into(), ..late }).await.expect("changed with a reason");
+        let d = plans::plan(app.app(), &cap::<perm::PlansView>(&t.author), t.plan).await.expect("plan");
+        assert_eq!((d.items.len(), d.changes.len(), d.changes[0].reason.as_str()), (3, 1, "客户要求提前换表"));
+        let actions = app.audit_actions().await;
+        for action in ["plan.created", "plan.item_added", "plan.site_merged", "plan.approved", "plan.published"] {
+            assert!(actions.contains(&action.to_owned()), "{action} audited: {actions:?}");
+        }
+    }
+
+    async fn items_outside_the_period_or_the_unit_and_unknown_people_are_refused(app: TestApp) {
+        let f = app.fixture().await;
+        let t = drafted(&app, &f).await;
+        let write = cap::<perm::PlansWrite>(&t.author);
+        let fields = |e: AppError| match e {
+            AppError::Invalid(problems) => problems.into_iter().map(|p| p.field).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let r = plans::add_item(app.app(), &write, &meta(), t.plan, item("甲", 7, "09:00", "10:00", f.unit_a, "L1", &[])).await;
+        assert_eq!(fields(r.expect_err("next week")), ["start"]);
+        let r = plans::add_item(app.app(), &write, &meta(), t.plan, item("甲", 2, "09:00", "08:00", f.unit_a, "NOBODY", &[])).await;
+        assert_eq!(fields(r.expect_err("bad")), ["end", "leader"]);
+        let r = plans::add_item(app.app(), &write, &meta(), t.plan, item("甲", 2, "09:00", "10:00", f.unit_b, "L1", &[])).await;
+        assert_eq!(fields(r.expect_err("other city")), ["team_id"]);
+        // A second weekly plan of the unit for the same week is refused.
+        let again = PlanInput { unit_id: f.unit_a, kind: "weekly".into(), first_day: "2026-11-30".into() };
+        assert!(matches!(plans::create_plan(app.app(), &write, &meta(), again).await, Err(AppError::Conflict(_))));
+        let tuesday = PlanInput { unit_id: f.unit_a, kind: "weekly".into(), first_day: "2026-12-01".into() };
+        assert_eq!(fields(plans::create_plan(app.app(), &write, &meta(), tuesday).await.expect_err("weeks start on Monday")), ["first_day"]);
+    }
+
+    async fn fifty_publications_at_once_publish_the_plan_once(app: TestApp) {
+        let f = app.fixture().await;
+        let t = drafted(&app, &f).await;
+        let write = cap::<perm::PlansWrite>(&t.author);
+        plans::add_item(app.app(), &write, &meta(), t.plan, item("甲", 2, "09:00", "12:00", f.unit_a, "L1", &["C1"])).await.expect("item");
+        let approve = cap::<perm::PlansApprove>(&t.manager);
+        plans::take_step(app.app(), &approve, &meta(), t.plan, PlanStep::Approve, "").await.expect("approved");
+        let app = Arc::new(app);
+        let manager = Arc::new(t.manager);
+        let answers = race(50, |_| {
+            let (app, manager) = (app.clone(), manager.clone());
+            async move {
+                let approve = cap::<perm::PlansApprove>(&manager);
+                plans::take_step(app.app(), &approve, &meta(), t.plan, PlanStep::Publish, "").await.is_ok()
+            }
+        })
+        .await;
+        assert_eq!(answers.iter().filter(|ok| **ok).count(), 1, "exactly one publication");
+        let published = app.audit_actions().await.iter().filter(|a| *a == "plan.published").count();
+        assert_eq!(published, 1);
+    }
+}
+
+trait Scope {
+    fn actor_scope(&self) -> UnitPath;
+}
+
+impl Scope for Principal {
+    /// The unit path of the principal's first grant.
+    fn actor_scope(&self) -> UnitPath {
+        self.authorize::<perm::PlansView>().expect("plans").scope()[0].clone()
+    }
+}

@@ -1,0 +1,266 @@
+//! Work plans (作业计划) pages: a unit's plans, one plan with its items, shared sites and people
+//! planned twice, the merge of a shared site, approval and publication, and changes after
+//! publication with their reason.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use gridsafe_app::plans::{self, ItemInput, MergeInput, PlanDetail, PlanInput, PlanRow};
+use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::UnitId;
+use gridsafe_domain::plans::{Conflict, PlanState, PlanStep};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::context::PageContext;
+use crate::error::AppError;
+use crate::form::Form;
+use crate::layout::{Chrome, render};
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/plans", list_page)
+        .post("/plans", create)
+        .get("/plans/{id}", detail_page)
+        .post("/plans/{id}/items", add_item)
+        .post("/plans/{id}/items/{item}/remove", remove_item)
+        .post("/plans/{id}/merge", merge)
+        .post("/plans/{id}/steps", step)
+}
+
+#[derive(Template)]
+#[template(path = "plans/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    plans: Vec<PlanRow>,
+    can_write: bool,
+    units: Vec<crate::admin::UnitOption>,
+    next_monday: String,
+}
+
+async fn list_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansView>(&state).await?;
+    let rows = plans::list_plans(state.app(), &cap, 200).await?;
+    let today = state.app().today();
+    let next_monday =
+        today + chrono::Duration::days(7 - i64::from(chrono::Datelike::weekday(&today).num_days_from_monday()));
+    let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
+    Ok(render(&ListPage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        plans: rows,
+        can_write: auth.user.principal.authorize::<perm::PlansWrite>().is_ok(),
+        units,
+        next_monday: next_monday.to_string(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct PlanForm {
+    unit_id: UnitId,
+    kind: String,
+    first_day: String,
+}
+
+async fn create(State(state): State<AppState>, auth: Auth, Form(f): Form<PlanForm>) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansWrite>(&state).await?;
+    let input = PlanInput { unit_id: f.unit_id, kind: f.kind, first_day: f.first_day };
+    let id = auth.checked(&state, plans::create_plan(state.app(), &cap, &auth.meta, input).await).await?;
+    Ok(Redirect::to(&format!("/plans/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "plans/detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    d: PlanDetail,
+    can_write: bool,
+    can_approve: bool,
+    units: Vec<crate::admin::UnitOption>,
+}
+
+impl DetailPage {
+    fn unmerged(&self) -> Vec<(String, String, usize)> {
+        self.d
+            .conflicts
+            .iter()
+            .filter_map(|c| match c {
+                Conflict::SharedSite { day, items, merged: false, .. } => {
+                    Some((day.to_string(), self.site_text(items), items.len()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A site as its first item writes it.
+    fn site_text(&self, items: &[i64]) -> String {
+        self.d.items.iter().find(|i| items.contains(&i.item.id)).map(|i| i.item.site.clone()).unwrap_or_default()
+    }
+
+    /// `工号 姓名` of a person on the plan's items (the organiser of a merge may not be on any).
+    fn name_of(&self, person: &gridsafe_domain::ids::PersonId) -> String {
+        self.d
+            .items
+            .iter()
+            .find_map(|i| i.item.people.iter().position(|q| q == person).and_then(|n| i.names.get(n).cloned()))
+            .unwrap_or_else(|| format!("#{person}"))
+    }
+
+    /// `工号 姓名` of each person planned twice at once, with the two items' sites.
+    fn twice(&self) -> Vec<(String, String, String)> {
+        let name = |p: gridsafe_domain::ids::PersonId| self.name_of(&p);
+        self.d
+            .conflicts
+            .iter()
+            .filter_map(|c| match c {
+                Conflict::PersonTwice { person, items: (a, b) } => {
+                    Some((name(*person), self.site_text(&[*a]), self.site_text(&[*b])))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn editable(&self) -> bool {
+        self.can_write && self.d.plan.state != PlanState::Approved
+    }
+
+    fn published(&self) -> bool {
+        self.d.plan.state == PlanState::Published
+    }
+
+    fn offers(&self, step: &str) -> bool {
+        self.can_approve
+            && matches!(
+                (self.d.plan.state, step),
+                (PlanState::Draft, "approve") | (PlanState::Approved, "publish" | "return")
+            )
+    }
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansView>(&state).await?;
+    let d = auth.checked(&state, plans::plan(state.app(), &cap, id).await).await?;
+    let p = &auth.user.principal;
+    let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
+    Ok(render(&DetailPage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        can_write: p.authorize::<perm::PlansWrite>().is_ok(),
+        can_approve: p.authorize::<perm::PlansApprove>().is_ok(),
+        units,
+        d,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ItemForm {
+    start: String,
+    end: String,
+    site: String,
+    work_kind: String,
+    team_id: UnitId,
+    #[serde(default)]
+    leader: String,
+    #[serde(default)]
+    crew: String,
+    #[serde(default)]
+    outage: Option<String>,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn add_item(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<ItemForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansWrite>(&state).await?;
+    let crew =
+        f.crew.split([' ', ',', '，', '、', ';', '；']).filter(|c| !c.trim().is_empty()).map(str::to_owned).collect();
+    let input = ItemInput {
+        start: f.start.replace('T', " "),
+        end: f.end.replace('T', " "),
+        site: f.site,
+        work_kind: f.work_kind,
+        team_id: f.team_id,
+        leader: f.leader,
+        crew,
+        outage: f.outage.is_some(),
+        note: f.note,
+        reason: f.reason,
+    };
+    auth.checked(&state, plans::add_item(state.app(), &cap, &auth.meta, id, input).await).await?;
+    Ok(Redirect::to(&format!("/plans/{id}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn remove_item(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, item)): Path<(i64, i64)>,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansWrite>(&state).await?;
+    auth.checked(&state, plans::remove_item(state.app(), &cap, &auth.meta, id, item, &f.reason).await).await?;
+    Ok(Redirect::to(&format!("/plans/{id}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct MergeForm {
+    day: String,
+    site: String,
+    organiser: String,
+    #[serde(default)]
+    measures: String,
+}
+
+async fn merge(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansWrite>(&state).await?;
+    let input = MergeInput { day: f.day, site: f.site, organiser: f.organiser, measures: f.measures };
+    auth.checked(&state, plans::merge_site(state.app(), &cap, &auth.meta, id, &input).await).await?;
+    Ok(Redirect::to(&format!("/plans/{id}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct StepForm {
+    step: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn step(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansApprove>(&state).await?;
+    let step = match f.step.as_str() {
+        "approve" => PlanStep::Approve,
+        "publish" => PlanStep::Publish,
+        "return" => PlanStep::Return,
+        _ => return Err(gridsafe_app::AppError::invalid("step", "field-plan-step").into()),
+    };
+    auth.checked(&state, plans::take_step(state.app(), &cap, &auth.meta, id, step, &f.reason).await).await?;
+    Ok(Redirect::to(&format!("/plans/{id}")).into_response())
+}
