@@ -127,6 +127,11 @@ impl DetailPage {
         self.can_write && self.d.plan.state != PlanState::Approved
     }
 
+    /// A shared site is merged while the plan is not yet published.
+    fn can_merge(&self) -> bool {
+        self.can_write && !self.published()
+    }
+
     fn published(&self) -> bool {
         self.d.plan.state == PlanState::Published
     }

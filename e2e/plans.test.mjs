@@ -1,0 +1,69 @@
+// A week's work plan on a phone-sized screen, in the demo company: two teams share a site, so
+// the unit's leader cannot publish; the work leader merges the site under an organiser with the
+// shared safety measures; the leader approves and publishes.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser } from "./harness.mjs";
+
+const PASSWORD = "Demo-2026-gs";
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ demo: true });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A phone-sized page signed in as `username`. */
+async function as(username) {
+  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(server.base + "/login");
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码").fill(PASSWORD);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  return page;
+}
+
+test("a plan with a shared site is published only after the site is merged", async () => {
+  // The draft week: two teams at 开发区 2 号环网柜 on its Monday, no organiser yet.
+  const leader = await as("demo.leader");
+  await leader.goto(server.base + "/plans");
+  await leader.locator("tr", { hasText: "编制中" }).getByRole("link").first().click();
+  await leader.waitForURL(/\/plans\/\d+$/);
+  const url = leader.url();
+  assert.equal(await leader.locator("[data-plan-state]").getAttribute("data-plan-state"), "draft");
+  assert.match(await leader.locator("[data-shared-site]").textContent(), /开发区 2 号环网柜/);
+  assert.match(await leader.locator("[data-person-twice]").textContent(), /XG1009/);
+
+  // Approved, but publication is refused while the site has no organiser.
+  await leader.getByRole("button", { name: "审批", exact: true }).click();
+  await leader.waitForURL(url);
+  assert.equal(await leader.locator("[data-plan-state]").getAttribute("data-plan-state"), "approved");
+  await leader.getByRole("button", { name: "发布", exact: true }).click();
+  const refusal = await leader.locator(".rule").first().textContent();
+  assert.match(refusal, /协调人/);
+  assert.match(refusal, /电力营销安全重点工作管理措施/);
+
+  // The work leader merges the site under XG1019 with the shared measures.
+  const workleader = await as("demo.workleader");
+  await workleader.goto(url);
+  await workleader.getByLabel("协调人").fill("XG1019");
+  await workleader.getByLabel("共同安全措施").fill("统一停电、验电、挂接地线，完工清点人数后恢复");
+  await workleader.getByRole("button", { name: "合并现场" }).click();
+  await workleader.waitForURL(url);
+  assert.equal(await workleader.locator("[data-shared-site]").count(), 0);
+  assert.match(await workleader.locator("[data-merged]").textContent(), /统一停电/);
+
+  // Now the leader publishes it.
+  await leader.goto(url);
+  await leader.getByRole("button", { name: "发布", exact: true }).click();
+  await leader.waitForURL(url);
+  assert.equal(await leader.locator("[data-plan-state]").getAttribute("data-plan-state"), "published");
+});
