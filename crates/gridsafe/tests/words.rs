@@ -123,6 +123,18 @@ async fn every_page_as_every_demo_account_is_in_words() {
         assert!(visited >= 3, "{username} reached only {visited} pages");
         problems.extend(bad.into_iter().map(|(page, line)| format!("{username} {page}: {line}")));
     }
+    // Every action the demo (and the walk) recorded reads as words in the audit trail.
+    let actions: Vec<String> = sqlx::query_scalar("SELECT DISTINCT action FROM audit_events")
+        .fetch_all(app.state.db().pool())
+        .await
+        .expect("actions");
+    assert!(actions.len() > 20, "the demo records many kinds of action: {actions:?}");
+    for action in actions {
+        let key = format!("audit-action-{}", action.replace('.', "-"));
+        if !(gridsafe_messages::Lang::ZhCn.knows(&key) && gridsafe_messages::Lang::En.knows(&key)) {
+            problems.push(format!("audit action {action} has no words"));
+        }
+    }
     assert!(problems.is_empty(), "unknown message keys on pages:\n{}", problems.join("\n"));
 }
 

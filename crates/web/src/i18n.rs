@@ -173,10 +173,34 @@ mod tests {
         built.extend(FindingState::ALL.iter().map(|s| format!("finding-state-{}", s.code())));
         built.extend(gridsafe_domain::orders::ORDER_TYPES.iter().map(|(code, _, _)| format!("order-type-{code}")));
         built.extend(["task-open", "task-closed"].map(String::from));
+        // Every audit action the code records by name, and every ticket step's.
+        built.extend(actions_recorded().iter().map(|a| format!("audit-action-{}", a.replace('.', "-"))));
+        built.extend(tickets::StepKind::ALL.iter().map(|k| format!("audit-action-{}", k.action().replace('.', "-"))));
         let missing: Vec<&String> =
             used.iter().chain(built.iter()).filter(|k| !(Lang::ZhCn.knows(k) && Lang::En.knows(k))).collect();
         assert!(used.len() > 50, "the scan found the lookups");
         assert!(missing.is_empty(), "message keys used but not defined in both languages: {missing:?}");
+    }
+
+    /// The actions written with a literal name (`NewEvent::new("ticket.created", …)`).
+    fn actions_recorded() -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for piece in text.split("NewEvent::new(\"").skip(1) {
+                    out.extend(piece.split('"').next().map(str::to_owned));
+                }
+            }
+        }
+        assert!(out.contains("ticket.created") && out.contains("plan.created"), "the scan finds the actions: {out:?}");
+        out
     }
 
     /// The names of the facts the domain attaches to refusals.

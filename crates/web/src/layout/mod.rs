@@ -115,6 +115,12 @@ impl Chrome {
         gridsafe_domain::time::Timestamp::from_db(stored).map_or_else(|| stored.to_owned(), |t| t.local_display())
     }
 
+    /// An audit action (`ticket.issued`) in words, or as recorded when it has none.
+    pub fn action(&self, code: &str) -> String {
+        let key = format!("audit-action-{}", code.replace('.', "-"));
+        if self.lang.knows(&key) { self.lang.t(&key) } else { code.to_owned() }
+    }
+
     pub fn lang_tag(&self) -> &'static str {
         self.lang.tag()
     }
