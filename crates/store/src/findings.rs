@@ -518,16 +518,32 @@ pub struct Filter {
     pub unit_id: Option<UnitId>,
 }
 
-/// Findings of `scope`, newest month first, at most `limit`.
-pub async fn findings(
-    conn: &mut Conn,
-    scope: &[UnitPath],
-    filter: &Filter,
-    limit: u32,
-) -> Result<Vec<FindingRow>, StoreError> {
+/// A place in the list's order (month newest first, then rule, entity and subject): the next
+/// page starts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub month: String,
+    pub rule: String,
+    pub entity_id: String,
+    pub subject: String,
+}
+
+impl FindingRow {
+    /// Where the next page starts when this row is the last shown.
+    pub fn after(&self) -> After {
+        After {
+            month: self.month.clone(),
+            rule: self.rule.clone(),
+            entity_id: self.entity_id.clone(),
+            subject: self.subject.clone(),
+        }
+    }
+}
+
+/// The query of [`findings`] and [`count`]: the scope and the filter's conditions.
+fn filtered(scope: &[UnitPath], filter: &Filter, columns: &str) -> (String, Vec<String>) {
     let (clause, mut binds) = scope_clause("u.path", scope, 1);
-    let mut sql =
-        format!("SELECT {FINDING_COLUMNS} FROM findings f JOIN org_units u ON u.id = f.unit_id WHERE {clause}");
+    let mut sql = format!("SELECT {columns} FROM findings f JOIN org_units u ON u.id = f.unit_id WHERE {clause}");
     for (column, value) in [("f.rule", &filter.rule), ("f.month", &filter.month)] {
         if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             binds.push(v.to_owned());
@@ -541,6 +557,34 @@ pub async fn findings(
     if let Some(unit) = filter.unit_id {
         // An integer; the unit's subtree.
         sql.push_str(&format!(" AND u.path LIKE (SELECT path FROM org_units WHERE id = {unit}) || '%'"));
+    }
+    (sql, binds)
+}
+
+/// How many findings of `scope` the filter selects.
+pub async fn count(conn: &mut Conn, scope: &[UnitPath], filter: &Filter) -> Result<i64, StoreError> {
+    let (sql, binds) = filtered(scope, filter, "COUNT(*) AS n");
+    Ok(bound(sql, &binds).fetch_one(&mut *conn).await?.try_get("n")?)
+}
+
+/// Findings of `scope`, newest month first, at most `limit`, starting after `after` (keyset
+/// pagination: each page costs the same however deep).
+pub async fn findings(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    filter: &Filter,
+    after: Option<&After>,
+    limit: u32,
+) -> Result<Vec<FindingRow>, StoreError> {
+    let (mut sql, mut binds) = filtered(scope, filter, FINDING_COLUMNS);
+    if let Some(a) = after {
+        let n = binds.len();
+        binds.extend([a.month.clone(), a.rule.clone(), a.entity_id.clone(), a.subject.clone()]);
+        let (m, r, e, s) = (n + 1, n + 2, n + 3, n + 4);
+        sql.push_str(&format!(
+            " AND (f.month < ${m} OR (f.month = ${m} AND (f.rule > ${r} OR (f.rule = ${r} AND (f.entity_id > ${e} \
+             OR (f.entity_id = ${e} AND f.subject > ${s}))))))"
+        ));
     }
     sql.push_str(&format!(" ORDER BY f.month DESC, f.rule, f.entity_id, f.subject LIMIT {}", limit.clamp(1, 100_000)));
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(finding_from).collect()

@@ -63,7 +63,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<(usize,
     // The auditor confirms the ticketless meter replacement; its task goes to the county centre.
     let filter = FindingFilter { rule: Some("NO_TICKET".into()), ..FindingFilter::default() };
     let view = op.authorize::<perm::FindingsView>()?;
-    let found = findings::list_findings(app, &view, &filter, 100).await?;
+    let found = findings::list_findings(app, &view, &filter, None, 100).await?;
     let mut hazards = 0;
     if let Some(f) = found.iter().find(|f| f.entity_id == "WO-DEMO-0101") {
         let task = TaskInput { responsible: "孝南装表接电班 班长".into(), deadline: String::new() };
@@ -100,5 +100,5 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<(usize,
         )
         .await?;
     }
-    Ok((findings::list_findings(app, &view, &FindingFilter::default(), 1000).await?.len(), hazards))
+    Ok((usize::try_from(findings::count_findings(app, &view, &FindingFilter::default()).await?).unwrap_or(0), hazards))
 }

@@ -28,7 +28,7 @@ pub trait FindingsReach: PermissionMarker {}
 impl FindingsReach for perm::FindingsView {}
 impl FindingsReach for perm::FindingsReview {}
 
-pub use gridsafe_store::findings::{EventEvidence, FindingRow, OrderEvidence, TaskRow, TicketEvidence};
+pub use gridsafe_store::findings::{After, EventEvidence, FindingRow, OrderEvidence, TaskRow, TicketEvidence};
 
 /// Which findings a list shows.
 #[derive(Debug, Clone, Default)]
@@ -45,15 +45,25 @@ pub async fn list_findings<P: FindingsReach>(
     app: &App,
     cap: &Capability<P>,
     filter: &FindingFilter,
+    after: Option<&store::After>,
     limit: u32,
 ) -> Result<Vec<FindingRow>, AppError> {
-    let stored = store::Filter {
-        rule: filter.rule.clone(),
-        state: filter.state,
-        month: filter.month.clone(),
-        unit_id: filter.unit_id,
-    };
-    Ok(store::findings(&mut *app.db().read().await?, cap.scope(), &stored, limit).await?)
+    Ok(store::findings(&mut *app.db().read().await?, cap.scope(), &filter.stored(), after, limit).await?)
+}
+
+/// How many findings in reach the filter selects.
+pub async fn count_findings<P: FindingsReach>(
+    app: &App,
+    cap: &Capability<P>,
+    filter: &FindingFilter,
+) -> Result<i64, AppError> {
+    Ok(store::count(&mut *app.db().read().await?, cap.scope(), &filter.stored()).await?)
+}
+
+impl FindingFilter {
+    fn stored(&self) -> store::Filter {
+        store::Filter { rule: self.rule.clone(), state: self.state, month: self.month.clone(), unit_id: self.unit_id }
+    }
 }
 
 /// A qualification as evidence: valid on the day of the work or not.

@@ -100,7 +100,11 @@ pub async fn list(
     };
     let filter = FindingFilter { rule: q.rule, state: state_filter, month: q.month, unit_id: unit_id.map(UnitId::new) };
     Ok(Json(
-        findings::list_findings(state.app(), &cap, &filter, 10_000).await?.into_iter().map(FindingOut::from).collect(),
+        findings::list_findings(state.app(), &cap, &filter, None, 10_000)
+            .await?
+            .into_iter()
+            .map(FindingOut::from)
+            .collect(),
     ))
 }
 

@@ -56,9 +56,31 @@ struct ListQuery {
     month: String,
     #[serde(default)]
     unit: String,
+    /// Where the page starts: the last row of the one before (month, rule, entity, subject,
+    /// separated by U+001F).
+    #[serde(default)]
+    after: String,
 }
 
+/// Rows per page of the findings list.
+const PAGE: u32 = 200;
+
 impl ListQuery {
+    fn after(&self) -> Option<findings::After> {
+        let mut parts = self.after.split('\u{1f}');
+        let (Some(month), Some(rule), Some(entity_id), Some(subject)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        Some(findings::After {
+            month: month.into(),
+            rule: rule.into(),
+            entity_id: entity_id.into(),
+            subject: subject.into(),
+        })
+    }
+
     fn filter(&self) -> FindingFilter {
         FindingFilter {
             rule: Some(self.rule.clone()).filter(|r| !r.is_empty()),
@@ -82,6 +104,10 @@ struct ListPage {
     runs: Vec<(String, String, i64, i64, i64, i64)>,
     query_string: String,
     units: Vec<crate::admin::UnitOption>,
+    /// How many the filter selects, and the link to the page after this one.
+    total: i64,
+    next: Option<String>,
+    first_page: bool,
 }
 
 async fn list_page(
@@ -91,10 +117,17 @@ async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::FindingsView>(&state).await?;
-    let rows = findings::list_findings(state.app(), &cap, &q.filter(), 1000).await?;
+    let rows = findings::list_findings(state.app(), &cap, &q.filter(), q.after().as_ref(), PAGE).await?;
+    let total = findings::count_findings(state.app(), &cap, &q.filter()).await?;
     let p = &auth.user.principal;
     let query_string = format!("rule={}&state={}&month={}&unit={}", q.rule, q.state, q.month, q.unit);
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
+    // A full page may have more after it: the link starts after its last row.
+    let next = rows.last().filter(|_| rows.len() == PAGE as usize).map(|r| {
+        let a = r.after();
+        let cursor = [a.month, a.rule, a.entity_id, a.subject].join("\u{1f}");
+        format!("{query_string}&after={}", crate::auth::url_encode(&cursor))
+    });
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         findings: rows,
@@ -103,6 +136,9 @@ async fn list_page(
         can_import: p.authorize::<perm::MarketingImport>().is_ok(),
         can_review: p.authorize::<perm::FindingsReview>().is_ok(),
         runs: findings::recent_runs(state.app()).await?,
+        next,
+        first_page: q.after.is_empty(),
+        total,
         query_string,
         units,
         q,
@@ -111,7 +147,7 @@ async fn list_page(
 
 async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQuery>) -> Result<Response, AppError> {
     let cap = auth.require::<perm::FindingsView>(&state).await?;
-    let rows = findings::list_findings(state.app(), &cap, &q.filter(), 100_000).await?;
+    let rows = findings::list_findings(state.app(), &cap, &q.filter(), None, 100_000).await?;
     let lang = Lang::ZhCn;
     let headers: Vec<String> = [
         "finding-rule",
