@@ -185,8 +185,13 @@ backend_tests! {
         assert_eq!(r.status, 409, "{}", r.body);
         assert!(r.body.contains("HAZARD_FILING"), "{}", r.body);
         assert_eq!(hazard_state(&app, hazard).await, "receipt_signed", "nothing changed");
+        // The notice printed before filing does not claim a filing; printed after, it names its day.
+        let notice = app.get_with(&format!("/hazards/{hazard}/notice"), &[("cookie", &inspector)]).await.body;
+        assert!(notice.contains("data-not-filed") && !notice.contains("已于") && !notice.contains("data-filed"), "{notice}");
         let r = app.post_form(&steps, "step=file&filed_on=2026-11-26&reference=%E5%AD%9D45", &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
+        let notice = app.get_with(&format!("/hazards/{hazard}/notice"), &[("cookie", &inspector)]).await.body;
+        assert!(notice.contains("本隐患已于 2026-11-26 报县级以上政府电力管理部门备案") && notice.contains("孝45"), "{notice}");
 
         // Sealing the customer's generator; unsealing refused while the hazard is open.
         let r = app.post_form(&format!("/hazards/{hazard}/seals"), "equipment=gen&seal_number=FC1&sealed_on=2026-11-26", &[("cookie", &inspector)]).await;
