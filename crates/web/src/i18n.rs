@@ -14,51 +14,40 @@ mod tests {
     /// codes (roles, permissions, unit kinds, statuses, rules).
     #[test]
     fn every_message_used_exists() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = BTreeSet::new();
-        let mut stack =
-            vec![root.join("src"), root.join("../gridsafe/src"), root.join("../app/src"), root.join("../store/src")];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).expect("dir") {
-                let path = entry.expect("entry").path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                // Message keys handed over as literals (field problems, conflicts) count too.
-                let literals: &[&str] = if path.extension().is_some_and(|e| e == "rs") {
-                    &[
-                        "\"field-",
-                        "\"conflict-",
-                        "\"password-",
-                        "\"token-",
-                        "\"import-",
-                        "\"error-",
-                        "\"finding-",
-                        "\"stats-",
-                    ]
-                } else {
-                    &[]
-                };
-                for prefix in literals {
-                    for piece in text.split(prefix).skip(1) {
-                        if let Some(rest) = piece
-                            .split('"')
-                            .next()
-                            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-                        {
-                            used.insert(format!("{}{rest}", &prefix[1..]));
-                        }
+        for (path, text) in sources(&["src", "../gridsafe/src", "../app/src", "../store/src"]) {
+            // Message keys handed over as literals (field problems, conflicts) count too.
+            let literals: &[&str] = if path.extension().is_some_and(|e| e == "rs") {
+                &[
+                    "\"field-",
+                    "\"conflict-",
+                    "\"password-",
+                    "\"token-",
+                    "\"import-",
+                    "\"error-",
+                    "\"finding-",
+                    "\"stats-",
+                ]
+            } else {
+                &[]
+            };
+            for prefix in literals {
+                for piece in text.split(prefix).skip(1) {
+                    if let Some(rest) = piece
+                        .split('"')
+                        .next()
+                        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                    {
+                        used.insert(format!("{}{rest}", &prefix[1..]));
                     }
                 }
-                for call in [".t(\"", ".t1(\"", ".t_args(\""] {
-                    for piece in text.split(call).skip(1) {
-                        if let Some(key) =
-                            piece.split('"').next().filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-                        {
-                            used.insert(key.to_owned());
-                        }
+            }
+            for call in [".t(\"", ".t1(\"", ".t_args(\""] {
+                for piece in text.split(call).skip(1) {
+                    if let Some(key) =
+                        piece.split('"').next().filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                    {
+                        used.insert(key.to_owned());
                     }
                 }
             }
@@ -182,48 +171,52 @@ mod tests {
         assert!(missing.is_empty(), "message keys used but not defined in both languages: {missing:?}");
     }
 
-    /// The actions written with a literal name (`NewEvent::new("ticket.created", …)`).
-    fn actions_recorded() -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src")];
+    /// Every file under `dirs` (relative to this crate) with its text.
+    fn sources(dirs: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut stack: Vec<std::path::PathBuf> = dirs.iter().map(|d| root.join(d)).collect();
+        let mut out = Vec::new();
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).expect("dir") {
                 let path = entry.expect("entry").path();
                 if path.is_dir() {
                     stack.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                for piece in text.split("NewEvent::new(\"").skip(1) {
-                    out.extend(piece.split('"').next().map(str::to_owned));
+                } else {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    out.push((path, text));
                 }
             }
         }
+        out
+    }
+
+    /// The first quoted word after each `marker` in `dirs`' sources, when it is `a-z` and `_`.
+    fn quoted_after(dirs: &[&str], marker: &str, also: char) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for (_, text) in sources(dirs) {
+            for piece in text.split(marker).skip(1) {
+                if let Some(word) = piece
+                    .split('"')
+                    .next()
+                    .filter(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == also))
+                {
+                    out.insert(word.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// The actions written with a literal name (`NewEvent::new("ticket.created", …)`).
+    fn actions_recorded() -> BTreeSet<String> {
+        let out = quoted_after(&["../app/src"], "NewEvent::new(\"", '.');
         assert!(out.contains("ticket.created") && out.contains("plan.created"), "the scan finds the actions: {out:?}");
         out
     }
 
     /// The names of the facts the domain attaches to refusals.
     fn refusal_facts() -> BTreeSet<String> {
-        let mut names = BTreeSet::new();
-        let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domain/src")];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).expect("dir") {
-                let path = entry.expect("entry").path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                for piece in text.split(".with(\"").skip(1) {
-                    if let Some(name) =
-                        piece.split('"').next().filter(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-                    {
-                        names.insert(name.to_owned());
-                    }
-                }
-            }
-        }
+        let names = quoted_after(&["../domain/src"], ".with(\"", '_');
         assert!(names.contains("hazard_state") && names.contains("person"), "the scan finds the facts: {names:?}");
         names
     }
