@@ -26,7 +26,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<usize, 
             work_kind: kind.into(),
             team_id: unit,
             leader: leader.into(),
-            crew: crew.iter().map(|c| (*c).to_owned()).collect(),
+            crew: crew.join(" "),
             outage: kind == "new_connection",
             ..ItemInput::default()
         };

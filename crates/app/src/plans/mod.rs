@@ -8,6 +8,7 @@ use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::orders::OrderType;
 use gridsafe_domain::plans::{self, Conflict, Merge, PlanKind, PlanState, PlanStep};
+use gridsafe_domain::rules::{self, Violation};
 use gridsafe_domain::text::trim_blank;
 use gridsafe_store::Conn;
 use gridsafe_store::plans as store;
@@ -17,6 +18,7 @@ pub use gridsafe_store::plans::{ChangeRow, ItemRow, PlanRow};
 
 use crate::audit::NewEvent;
 use crate::identity::{check_stored_path, unit_by_id};
+use crate::tickets::{local_time, split_items};
 use crate::{App, AppError, FieldProblem, RequestMeta, Work};
 
 /// The units a plan capability reaches.
@@ -123,8 +125,8 @@ pub struct ItemInput {
     pub team_id: UnitId,
     /// 工号 of the work leader.
     pub leader: String,
-    /// 工号 of the crew besides the leader.
-    pub crew: Vec<String>,
+    /// 工号 of the crew besides the leader, separated by blanks, commas or 、.
+    pub crew: String,
     pub outage: bool,
     pub note: String,
     /// Why a published plan changes (required then, ignored in a draft).
@@ -171,8 +173,8 @@ pub async fn add_item(
     input: ItemInput,
 ) -> Result<i64, AppError> {
     let mut problems = Vec::new();
-    let start = crate::tickets::parse_local("start", &input.start).map_err(|e| problems_of(e, &mut problems)).ok();
-    let end = crate::tickets::parse_local("end", &input.end).map_err(|e| problems_of(e, &mut problems)).ok();
+    let start = local_time("start", &input.start, &mut problems);
+    let end = local_time("end", &input.end, &mut problems);
     let site = trim_blank(&input.site).to_owned();
     if site.is_empty() || site.chars().count() > 200 {
         problems.push(FieldProblem::new("site", "field-name-length").with("max", 200));
@@ -201,7 +203,7 @@ pub async fn add_item(
     } else {
         people_by_code(work.conn(), "leader", &[leader_code], &mut problems).await?.first().copied()
     };
-    let crew: Vec<&str> = input.crew.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    let crew: Vec<&str> = split_items(&input.crew).collect();
     let mut people: Vec<PersonId> = leader.into_iter().collect();
     for p in people_by_code(work.conn(), "crew", &crew, &mut problems).await? {
         if !people.contains(&p) {
@@ -260,12 +262,6 @@ pub async fn add_item(
     .await?;
     work.commit().await?;
     Ok(item_id)
-}
-
-fn problems_of(error: AppError, problems: &mut Vec<FieldProblem>) {
-    if let AppError::Invalid(found) = error {
-        problems.extend(found);
-    }
 }
 
 /// Removes an item; in a published plan with its reason, recorded.
@@ -331,8 +327,9 @@ pub async fn merge_site(
     }
     let mut work = app.begin(cap.actor(), meta).await?;
     let d = load(work.conn(), cap, plan_id, true).await?;
+    // Merged while a draft or waiting for publication; a published plan is frozen.
     if d.plan.state == PlanState::Published {
-        return Err(plans::check_edit(d.plan.state, None).err().map_or(AppError::NotFound, AppError::Rule));
+        return Err(Violation::of(rules::PLAN_FROZEN).into());
     }
     let key = plans::site_key(site);
     let shared = d

@@ -246,7 +246,7 @@ struct Draft {
     orders: Vec<(String, OrderType)>,
 }
 
-fn local_time(field: &'static str, text: &str, problems: &mut Vec<FieldProblem>) -> Option<Timestamp> {
+pub(crate) fn local_time(field: &'static str, text: &str, problems: &mut Vec<FieldProblem>) -> Option<Timestamp> {
     let cell = gridsafe_sheet::Cell::Text(text.trim().to_owned());
     match gridsafe_sheet::parse_datetime(&cell) {
         Ok(local) => Some(Timestamp::from_local(local)),
@@ -257,7 +257,7 @@ fn local_time(field: &'static str, text: &str, problems: &mut Vec<FieldProblem>)
     }
 }
 
-fn split_items(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn split_items(text: &str) -> impl Iterator<Item = &str> {
     text.split([' ', ',', ';', '\n', '\r', '\t', '，', '；', '、']).map(str::trim).filter(|s| !s.is_empty())
 }
 

@@ -190,8 +190,6 @@ async fn add_item(
     Form(f): Form<ItemForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::PlansWrite>(&state).await?;
-    let crew =
-        f.crew.split([' ', ',', '，', '、', ';', '；']).filter(|c| !c.trim().is_empty()).map(str::to_owned).collect();
     let input = ItemInput {
         start: f.start.replace('T', " "),
         end: f.end.replace('T', " "),
@@ -199,7 +197,7 @@ async fn add_item(
         work_kind: f.work_kind,
         team_id: f.team_id,
         leader: f.leader,
-        crew,
+        crew: f.crew,
         outage: f.outage.is_some(),
         note: f.note,
         reason: f.reason,
