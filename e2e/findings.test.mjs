@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, launchBrowser } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
 
 let server;
 let browser;
@@ -29,13 +29,7 @@ test("an auditor uploads an export and confirms a finding", async () => {
     "工单编号,业务类型,户号,供电单位,开始时间,结束时间,作业人员\n" +
       "WO-E2E-7,换表,4309997777,孝南供电中心,2026-11-20 09:00,2026-11-20 10:00,XG1040\n",
   );
-  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true });
-  const page = await context.newPage();
-  await page.goto(server.base + "/login");
-  await page.getByLabel("用户名").fill("demo.safety");
-  await page.getByLabel("密码").fill("Demo-2026-gs");
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  const page = await phoneAs(browser, server.base, "demo.safety");
 
   await page.goto(server.base + "/findings");
   await page.getByRole("link", { name: "导入营销数据" }).click();

@@ -73,3 +73,18 @@ export async function launchBrowser() {
     ],
   });
 }
+
+/** Every demo account's password (`gridsafe demo`). */
+export const DEMO_PASSWORD = "Demo-2026-gs";
+
+/** A phone-sized page of `browser`, signed in at `base` as the demo account `username`. */
+export async function phoneAs(browser, base, username) {
+  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(base + "/login");
+  await page.getByLabel("用户名").fill(username);
+  await page.getByLabel("密码").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  return page;
+}

@@ -8,9 +8,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, launchBrowser } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
 
-const PASSWORD = "Demo-2026-gs";
 let server;
 let browser;
 
@@ -24,16 +23,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function as(username) {
-  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  await page.goto(server.base + "/login");
-  await page.getByLabel("用户名").fill(username);
-  await page.getByLabel("密码").fill(PASSWORD);
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
-  return page;
-}
+/** A phone-sized page signed in as the demo account `username`. */
+const as = (username) => phoneAs(browser, server.base, username);
 
 async function fitsThePhone(page) {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);

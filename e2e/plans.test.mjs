@@ -3,9 +3,8 @@
 // shared safety measures; the leader approves and publishes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
 
-const PASSWORD = "Demo-2026-gs";
 let server;
 let browser;
 
@@ -19,17 +18,8 @@ after(async () => {
   await server?.stop();
 });
 
-/** A phone-sized page signed in as `username`. */
-async function as(username) {
-  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  await page.goto(server.base + "/login");
-  await page.getByLabel("用户名").fill(username);
-  await page.getByLabel("密码").fill(PASSWORD);
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
-  return page;
-}
+/** A phone-sized page signed in as the demo account `username`. */
+const as = (username) => phoneAs(browser, server.base, username);
 
 test("a plan with a shared site is published only after the site is merged", async () => {
   // The draft week: two teams at 开发区 2 号环网柜 on its Monday, no organiser yet.

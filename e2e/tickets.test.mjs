@@ -4,9 +4,8 @@
 // and the permit giver closes it once the safety measures are restored. The auditor evaluates.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
 
-const PASSWORD = "Demo-2026-gs";
 let server;
 let browser;
 
@@ -20,17 +19,8 @@ after(async () => {
   await server?.stop();
 });
 
-/** A phone-sized page signed in as `username`. */
-async function as(username) {
-  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  await page.goto(server.base + "/login");
-  await page.getByLabel("用户名").fill(username);
-  await page.getByLabel("密码").fill(PASSWORD);
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
-  return page;
-}
+/** A phone-sized page signed in as the demo account `username`. */
+const as = (username) => phoneAs(browser, server.base, username);
 
 async function takeStep(page, url, label) {
   await page.goto(url);
