@@ -355,3 +355,43 @@ impl InspectionsConfig {
         problems
     }
 }
+
+/// Settings of work plans and outages (`[plans]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlansConfig {
+    /// Hours ahead a planned outage is announced (default 168: seven days, research brief §4).
+    pub outage_planned_notice_hours: u32,
+    /// Hours ahead a temporary outage is announced (default 24, research brief §4).
+    pub outage_temporary_notice_hours: u32,
+}
+
+impl Default for PlansConfig {
+    fn default() -> Self {
+        let rule = gridsafe_domain::outages::NoticeRule::default();
+        Self {
+            outage_planned_notice_hours: rule.planned_hours as u32,
+            outage_temporary_notice_hours: rule.temporary_hours as u32,
+        }
+    }
+}
+
+impl PlansConfig {
+    pub fn notice_rule(&self) -> gridsafe_domain::outages::NoticeRule {
+        gridsafe_domain::outages::NoticeRule {
+            planned_hours: i64::from(self.outage_planned_notice_hours),
+            temporary_hours: i64::from(self.outage_temporary_notice_hours),
+        }
+    }
+
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if !(1..=90 * 24).contains(&self.outage_planned_notice_hours) {
+            problems.push(("plans.outage_planned_notice_hours", "must be 1–2160".to_owned()));
+        }
+        if !(1..=30 * 24).contains(&self.outage_temporary_notice_hours) {
+            problems.push(("plans.outage_temporary_notice_hours", "must be 1–720".to_owned()));
+        }
+        problems
+    }
+}

@@ -13,6 +13,7 @@ mod error;
 pub mod findings;
 pub mod identity;
 pub mod jobs;
+pub mod outages;
 pub mod people;
 pub mod plans;
 pub mod search;
@@ -23,7 +24,9 @@ pub mod xlsx;
 
 use std::sync::Arc;
 
-pub use config::{AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig, SecurityConfig, TicketsConfig};
+pub use config::{
+    AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig, PlansConfig, SecurityConfig, TicketsConfig,
+};
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
 use gridsafe_store::Database;
@@ -44,6 +47,7 @@ struct Inner {
     tickets: TicketsConfig,
     crossaudit: CrossAuditConfig,
     inspections: InspectionsConfig,
+    plans: PlansConfig,
     signer: audit::Signer,
     journal: audit::Journal,
     hashing: identity::HashGate,
@@ -60,7 +64,7 @@ impl App {
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
         let journal = audit::Journal::beside(&settings.audit.signing_key_path);
-        let Settings { security, audit, people, tickets, crossaudit, inspections } = settings;
+        let Settings { security, audit, people, tickets, crossaudit, inspections, plans } = settings;
         let hashing = identity::HashGate::new(
             security.hash_workers as usize,
             security.hash_queue as usize,
@@ -76,6 +80,7 @@ impl App {
                 tickets,
                 crossaudit,
                 inspections,
+                plans,
                 signer,
                 journal,
                 hashing,
@@ -102,6 +107,10 @@ impl App {
 
     pub fn inspections_config(&self) -> &InspectionsConfig {
         &self.inner.inspections
+    }
+
+    pub fn plans_config(&self) -> &PlansConfig {
+        &self.inner.plans
     }
 
     pub fn db(&self) -> &Database {
@@ -144,6 +153,7 @@ pub struct Settings {
     pub tickets: TicketsConfig,
     pub crossaudit: CrossAuditConfig,
     pub inspections: InspectionsConfig,
+    pub plans: PlansConfig,
 }
 
 /// Where a request came from, for the audit trail.

@@ -109,6 +109,14 @@ permissions! {
     PlansWrite => "plans.write",
     /// Approve and publish work plans, or return them (the unit's manager).
     PlansApprove => "plans.approve",
+    /// See outages, their notices and restorations.
+    OutagesView => "outages.view",
+    /// Request outages for the customers' work and record their notices (the customer manager: 一口对外).
+    OutagesRequest => "outages.request",
+    /// Approve outages requested later than the notice allows (the unit's manager).
+    OutagesApprove => "outages.approve",
+    /// Cut and restore supply once the rules allow, confirming the crews are off (the permit giver).
+    OutagesOperate => "outages.operate",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

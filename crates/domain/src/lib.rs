@@ -12,6 +12,7 @@ pub mod hazards;
 pub mod ids;
 pub mod inspections;
 pub mod orders;
+pub mod outages;
 pub mod password;
 pub mod people;
 pub mod plans;

@@ -394,6 +394,48 @@ pub const PLAN_FROZEN: Rule = Rule {
     origin: "文章 §2.2 [INF]",
 };
 
+/// An outage moves requested → (approved when late) → cut → restored, or is cancelled before the cut.
+pub const OUTAGE_STATE: Rule = Rule {
+    code: "OUTAGE_STATE",
+    regulation: "《国家电网公司电力安全工作规程（配电部分）》：停电、送电按申请、通知、停电、工作终结、送电的顺序办理",
+    origin: "文章 §2.3；研究简报 §4；状态顺序为本系统的做法 [INF]",
+};
+
+/// Customers are told ahead: planned outages 7 days, temporary outages 24 hours (configurable).
+pub const OUTAGE_NOTICE_LATE: Rule = Rule {
+    code: "OUTAGE_NOTICE_LATE",
+    regulation: "《电力供应与使用条例》第二十八条：供电设施计划检修需要停电的，应当提前 7 天通知用户或者进行公告；临时检修需要停电的，应当提前 24 小时通知重要用户",
+    origin: "研究简报 §4（计划停电提前 7 天、临时停电提前 24 小时）；条款号未在简报中核实 [UNVERIFIED]；默认 168 / 24 小时，可在 [plans] outage_planned_notice_hours / outage_temporary_notice_hours 中配置",
+};
+
+/// A late outage request is approved by the unit's manager, not by the one who asked for it.
+pub const OUTAGE_APPROVER: Rule = Rule {
+    code: "OUTAGE_APPROVER",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：停电申请由客户经理统一提出（一口对外），未按时限通知的须经单位负责人审批",
+    origin: "文章 §2.3；研究简报 §4；申请人不得自行审批为本系统的做法 [INF]",
+};
+
+/// Important customers sign the written outage notice before supply is cut.
+pub const OUTAGE_NOTICE_SIGNED: Rule = Rule {
+    code: "OUTAGE_NOTICE_SIGNED",
+    regulation: "《供电营业规则》及停电通知流程：重要客户停电须送达书面停电通知书并由客户签收",
+    origin: "研究简报 §4 [S-63]",
+};
+
+/// Every other customer is told (phone, SMS, announcement) before supply is cut.
+pub const OUTAGE_NOTICE_TOLD: Rule = Rule {
+    code: "OUTAGE_NOTICE_TOLD",
+    regulation: "《电力供应与使用条例》第二十八条：停电前应当通知用户或者进行公告",
+    origin: "研究简报 §4；条款号未在简报中核实 [UNVERIFIED]",
+};
+
+/// Supply is restored only after every crew has reported work ended and people off (no 约时送电).
+pub const OUTAGE_TIMED: Rule = Rule {
+    code: "OUTAGE_TIMED",
+    regulation: "《国家电网公司电力安全工作规程（配电部分）》：严禁约时停、送电；送电前须确认所有工作班组已终结工作、人员已全部撤离",
+    origin: "文章 §2.3；研究简报 §4 [S-64]（约时停送电为明令禁止的违章）",
+};
+
 /// Every rule, for the administrators' list and the check that each has its messages.
 pub const ALL: &[Rule] = &[
     ADMIN_SEPARATION,
@@ -447,4 +489,10 @@ pub const ALL: &[Rule] = &[
     PLAN_SHARED_SITE,
     PLAN_ORGANISER,
     PLAN_FROZEN,
+    OUTAGE_STATE,
+    OUTAGE_NOTICE_LATE,
+    OUTAGE_APPROVER,
+    OUTAGE_NOTICE_SIGNED,
+    OUTAGE_NOTICE_TOLD,
+    OUTAGE_TIMED,
 ];

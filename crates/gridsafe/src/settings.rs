@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use gridsafe_app::{AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig, SecurityConfig, TicketsConfig};
+use gridsafe_app::{
+    AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig, PlansConfig, SecurityConfig, TicketsConfig,
+};
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,7 @@ pub struct Settings {
     pub tickets: TicketsConfig,
     pub crossaudit: CrossAuditConfig,
     pub inspections: InspectionsConfig,
+    pub plans: PlansConfig,
     pub log: LogConfig,
 }
 
@@ -90,6 +93,7 @@ impl Settings {
         problems.extend(self.tickets.problems());
         problems.extend(self.crossaudit.problems());
         problems.extend(self.inspections.problems());
+        problems.extend(self.plans.problems());
         if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }

@@ -117,6 +117,7 @@ pub async fn prepare(
         tickets: settings.tickets.clone(),
         crossaudit: settings.crossaudit.clone(),
         inspections: settings.inspections.clone(),
+        plans: settings.plans.clone(),
     };
     let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))

@@ -200,7 +200,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -686,6 +686,52 @@ const ROWS: &[Row] = &[
         "step=approve",
         ("/plans/{plan_b}/steps", "step=approve"),
     ),
+    // Outages (停电申请) and restoration.
+    row("GET", "/outages", Access::Perm(OutagesView, 200), "/outages", ""),
+    row("GET", "/outages/new", Access::Perm(OutagesRequest, 200), "/outages/new", ""),
+    scoped(
+        "POST",
+        "/outages",
+        Access::Perm(OutagesRequest, 422),
+        "/outages",
+        "unit_id={unit_a1}&kind=fault&equipment=E&start=2026-11-26T14:00&end=2026-11-26T16:00&reason=R&customers=NONE",
+        (
+            "/outages",
+            "unit_id={unit_b}&kind=fault&equipment=E&start=2026-11-26T14:00&end=2026-11-26T16:00&reason=R&customers=NONE",
+        ),
+    ),
+    scoped(
+        "GET",
+        "/outages/{id}",
+        Access::Perm(OutagesView, 200),
+        "/outages/{outage_a1}",
+        "",
+        ("/outages/{outage_b}", ""),
+    ),
+    scoped(
+        "GET",
+        "/outages/{id}/notice/{customer}",
+        Access::Perm(OutagesView, 200),
+        "/outages/{outage_a1}/notice/{outage_customer_a1}",
+        "",
+        ("/outages/{outage_b}/notice/{outage_customer_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/outages/{id}/notices",
+        Access::Perm(OutagesRequest, 422),
+        "/outages/{outage_a1}/notices",
+        "MULTIPART",
+        ("/outages/{outage_b}/notices", "MULTIPART"),
+    ),
+    scoped(
+        "POST",
+        "/outages/{id}/steps",
+        Access::Perm(OutagesApprove, 409),
+        "/outages/{outage_a1}/steps",
+        "step=approve",
+        ("/outages/{outage_b}/steps", "step=approve"),
+    ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
     row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
@@ -1020,6 +1066,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             HazardsReview,
             InspectionsConfigure,
             PlansView,
+            OutagesView,
         ],
         "leader" => &[
             PeopleView,
@@ -1030,14 +1077,27 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             HazardsApprove,
             PlansView,
             PlansApprove,
+            OutagesView,
+            OutagesApprove,
         ],
         "ticket_issuer" => {
-            &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign, FindingsView, PlansView]
+            &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign, FindingsView, PlansView, OutagesView]
         }
-        "customer_manager" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, PlansView],
+        "customer_manager" => &[
+            PeopleView,
+            TicketsView,
+            FindingsView,
+            CustomersView,
+            CustomersManage,
+            PlansView,
+            OutagesView,
+            OutagesRequest,
+        ],
         "inspector" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, InspectionsRecord],
-        "work_leader" => &[PeopleView, TicketsView, TicketsWrite, TicketsSign, FindingsView, PlansView, PlansWrite],
-        "work_permitter" => &[PeopleView, TicketsView, TicketsSign, PlansView],
+        "work_leader" => {
+            &[PeopleView, TicketsView, TicketsWrite, TicketsSign, FindingsView, PlansView, PlansWrite, OutagesView]
+        }
+        "work_permitter" => &[PeopleView, TicketsView, TicketsSign, PlansView, OutagesView, OutagesOperate],
         "crew_member" => &[TicketsView, TicketsSign, PlansView],
         "contractor_admin" => &[OwnContractor],
         _ => &[],
@@ -1122,6 +1182,10 @@ impl Ctx<'_> {
             .replace("{plan_b}", &self.people.plan_b.to_string())
             .replace("{plan_item_a1}", &self.people.plan_item_a1.to_string())
             .replace("{plan_item_b}", &self.people.plan_item_b.to_string())
+            .replace("{outage_a1}", &self.people.outage_a1.to_string())
+            .replace("{outage_b}", &self.people.outage_b.to_string())
+            .replace("{outage_customer_a1}", &self.people.outage_customer_a1.to_string())
+            .replace("{outage_customer_b}", &self.people.outage_customer_b.to_string())
             .replace("{css}", &self.css);
         if out.contains("{grant_role}") {
             // A role plain_a1 does not hold yet, so that each permitted grant succeeds.
@@ -1298,6 +1362,11 @@ struct PeopleFixture {
     plan_b: i64,
     plan_item_a1: i64,
     plan_item_b: i64,
+    /// Fault outages (scheduled, no notice needed) in county A1 and city B, each with one customer.
+    outage_a1: i64,
+    outage_b: i64,
+    outage_customer_a1: i64,
+    outage_customer_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -1376,7 +1445,28 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         gridsafe_app::plans::add_item(app.app(), &wcap, &meta, plan_a1, item(f.unit_a1)).await.expect("item");
     let plan_item_b =
         gridsafe_app::plans::add_item(app.app(), &wcap, &meta, plan_b, item(f.unit_b)).await.expect("item");
+    let ocap = op.authorize::<perm::OutagesRequest>().expect("op");
+    let outage_customer_a1 = insert_customer(app, f.unit_a1, 900).await;
+    let outage_customer_b = insert_customer(app, f.unit_b, 900).await;
+    let outage = |unit: UnitId| gridsafe_app::outages::OutageInput {
+        unit_id: unit,
+        kind: "fault".into(),
+        equipment: "10kV 线路".into(),
+        start: "2026-11-26 14:00".into(),
+        end: "2026-11-26 18:00".into(),
+        reason: "抢修".into(),
+        customers: format!("C{unit}X900"),
+        ..Default::default()
+    };
+    let (outage_a1, _) =
+        gridsafe_app::outages::request_outage(app.app(), &ocap, &meta, outage(f.unit_a1)).await.expect("outage");
+    let (outage_b, _) =
+        gridsafe_app::outages::request_outage(app.app(), &ocap, &meta, outage(f.unit_b)).await.expect("outage");
     PeopleFixture {
+        outage_a1,
+        outage_b,
+        outage_customer_a1,
+        outage_customer_b,
         person_a1,
         person_b,
         contractor_a,

@@ -323,6 +323,8 @@ pub async fn insert_attachment(conn: &mut Conn, a: &NewAttachment<'_>, at: Times
 pub struct AttachmentMeta {
     pub id: i64,
     pub owner_kind: String,
+    /// The record it belongs to.
+    pub owner_id: i64,
     pub name: String,
     pub content_type: String,
     pub size: i64,
@@ -344,28 +346,34 @@ pub async fn attachments_of(
     owner_kind: &str,
     owner_id: i64,
 ) -> Result<Vec<AttachmentMeta>, StoreError> {
-    sqlx::query(
-        "SELECT id, owner_kind, name, content_type, size, sha256, uploaded_by, uploaded_at FROM attachments \
-         WHERE owner_kind = $1 AND owner_id = $2 ORDER BY id",
-    )
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE owner_kind = $1 AND owner_id = $2 ORDER BY id"
+    )))
     .bind(owner_kind)
     .bind(owner_id)
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(|r| {
-        Ok(AttachmentMeta {
-            id: r.try_get("id")?,
-            owner_kind: r.try_get("owner_kind")?,
-            name: r.try_get("name")?,
-            content_type: r.try_get("content_type")?,
-            size: r.try_get("size")?,
-            sha256: r.try_get("sha256")?,
-            uploaded_by: r.try_get("uploaded_by")?,
-            uploaded_at: stamp("attachments", "uploaded_at", r.try_get("uploaded_at")?)?.local_display(),
-        })
-    })
+    .map(attachment_from)
     .collect()
+}
+
+/// The columns [`attachment_from`] reads.
+pub(crate) const ATTACHMENT_COLUMNS: &str =
+    "id, owner_kind, owner_id, name, content_type, size, sha256, uploaded_by, uploaded_at";
+
+pub(crate) fn attachment_from(r: &sqlx::any::AnyRow) -> Result<AttachmentMeta, StoreError> {
+    Ok(AttachmentMeta {
+        id: r.try_get("id")?,
+        owner_kind: r.try_get("owner_kind")?,
+        owner_id: r.try_get("owner_id")?,
+        name: r.try_get("name")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        sha256: r.try_get("sha256")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        uploaded_at: stamp("attachments", "uploaded_at", r.try_get("uploaded_at")?)?.local_display(),
+    })
 }
 
 /// A file with its content.

@@ -22,6 +22,7 @@ pub mod inspections;
 pub mod jobs;
 mod migrate;
 pub mod numbers;
+pub mod outages;
 pub mod people;
 pub mod plans;
 pub mod tickets;

@@ -48,6 +48,7 @@ migrations! {
     7 => "rules",
     8 => "security",
     9 => "plans",
+    10 => "outages",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -201,6 +201,8 @@ fn fact(lang: Lang, name: &str, value: &str) -> Arg {
         "class" => format!("admin-class-{value}"),
         "plan_step" => format!("plan-step-{value}"),
         "plan_state" => format!("plan-state-{value}"),
+        "outage_step" => format!("outage-step-{value}"),
+        "outage_state" => format!("outage-state-{value}"),
         "missing" => {
             let words: Vec<String> = value.split(',').map(|m| lang.t(&format!("refusal-missing-{m}"))).collect();
             return Arg::from(words.join(&lang.t("list-separator")));

@@ -23,6 +23,7 @@ pub mod home;
 pub mod i18n;
 pub mod json;
 pub mod layout;
+pub mod outages;
 pub mod people;
 pub mod plans;
 pub mod routes;
@@ -61,6 +62,7 @@ fn pages() -> routes::Routes {
         .merge(customers::routes())
         .merge(hazards::routes())
         .merge(plans::routes())
+        .merge(outages::routes())
         .merge(system::routes())
 }
 

@@ -3,7 +3,7 @@
 //! closed loop with escalation, sealed equipment, and the dashboards.
 
 mod dashboard;
-mod files;
+pub(crate) mod files;
 mod hazards;
 mod inspections;
 

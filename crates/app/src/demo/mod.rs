@@ -6,6 +6,7 @@
 
 mod customers;
 mod findings;
+mod outages;
 mod plans;
 mod tickets;
 
@@ -267,6 +268,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     let (findings, finding_hazards) = findings::fill(app, meta, counties[0]).await?;
     let (customers, hazards) = customers::fill(app, meta, counties[0], counties[1]).await?;
     let hazards = hazards + finding_hazards;
+    outages::fill(app, meta, counties[0]).await?;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,

@@ -24,6 +24,7 @@ pub struct NavItem {
 const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-home", "/", &[]),
     ("nav-plans", "/plans", &[Permission::PlansView]),
+    ("nav-outages", "/outages", &[Permission::OutagesView]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),
     ("nav-customers", "/customers", &[Permission::CustomersView]),

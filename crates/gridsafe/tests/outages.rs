@@ -1,0 +1,242 @@
+//! Outages through their use cases, on SQLite and PostgreSQL: the customer manager's late
+//! request waits for the unit's manager (not himself); supply is cut only once the important
+//! customer has signed the notice and the other has been told; restoration is refused (and
+//! counted) while one crew is still working, then restored and the overrun measured; customers
+//! and tickets out of reach are refused; fifty restorations at once restore once.
+
+mod support;
+
+use gridsafe_app::AppError;
+use gridsafe_app::outages::{self, NoticeInput, OutageInput};
+use gridsafe_domain::access::{Actor, Capability, Channel, Permission, PermissionMarker, Principal, UnitPath, perm};
+use gridsafe_domain::ids::{TicketId, UnitId};
+use gridsafe_domain::outages::{OutageState, OutageStep};
+use support::tickets::{create, crew, draft, link, ok, sessions};
+use support::{Fixture, TestApp, meta, race};
+
+fn principal(user_id: i64, name: &str, permissions: &[Permission], path: &UnitPath) -> Principal {
+    let actor = Actor { user_id: Some(user_id), name: name.into(), channel: Channel::Api };
+    Principal::new(actor, permissions.iter().map(|p| (*p, path.clone())).collect())
+}
+
+fn cap<P: PermissionMarker>(p: &Principal) -> Capability<P> {
+    p.authorize::<P>().expect("granted")
+}
+
+fn rule_codes(error: AppError) -> Vec<&'static str> {
+    match error {
+        AppError::Rule(v) => vec![v.rule.code],
+        AppError::Rules(vs) => vs.into_iter().map(|v| v.rule.code).collect(),
+        other => panic!("not a refusal: {other:?}"),
+    }
+}
+
+async fn customer(app: &TestApp, unit: UnitId, account: &str, importance: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO customers (account_no, name, address, unit_id, voltage_kv, importance, industry, supply_sources, emergency_power, registered_on, updated_at, updated_by) \
+         VALUES ($1, $2, '书院街 18 号', $3, 10.0, $4, '商业', 1, 'none', '2026-01-01', '2026-01-01T00:00:00.000000Z', 'test') RETURNING id",
+    )
+    .bind(account)
+    .bind(format!("客户{account}"))
+    .bind(unit.get())
+    .bind(importance)
+    .fetch_one(app.state.db().pool())
+    .await
+    .expect("customer")
+}
+
+struct Desk {
+    path: UnitPath,
+    manager: Principal,
+    leader: Principal,
+    permitter: Principal,
+    important: i64,
+    ordinary: i64,
+}
+
+/// City A's customer manager, unit manager and permit giver, and two customers of city A: one
+/// important (一级), one not.
+async fn desk(app: &TestApp, f: &Fixture) -> Desk {
+    let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
+    let manager = principal(
+        f.user("customer_manager"),
+        "u_customer_manager",
+        &[Permission::OutagesView, Permission::OutagesRequest],
+        &path,
+    );
+    let leader = principal(f.user("leader"), "u_leader", &[Permission::OutagesView, Permission::OutagesApprove], &path);
+    let permitter = principal(
+        f.user("work_permitter"),
+        "u_work_permitter",
+        &[Permission::OutagesView, Permission::OutagesOperate],
+        &path,
+    );
+    let important = customer(app, f.unit_a, "4300001", "first").await;
+    let ordinary = customer(app, f.unit_a, "4300002", "none").await;
+    Desk { path, manager, leader, permitter, important, ordinary }
+}
+
+fn request(f: &Fixture, kind: &str, start: &str, end: &str, tickets: &[i64], late: &str) -> OutageInput {
+    OutageInput {
+        unit_id: f.unit_a,
+        kind: kind.into(),
+        equipment: "10kV 槐荫线 12 号杆".into(),
+        start: start.into(),
+        end: end.into(),
+        reason: "更换计量装置".into(),
+        late_reason: late.into(),
+        customers: "4300001、4300002".into(),
+        tickets: tickets.iter().map(|t| TicketId::new(*t)).collect(),
+    }
+}
+
+fn notice(customer: i64, purpose: &str, channel: &str, signed_by: &str, scan: bool) -> NoticeInput {
+    NoticeInput {
+        customer_id: customer,
+        purpose: purpose.into(),
+        channel: channel.into(),
+        signed_by: signed_by.into(),
+        notified_at: String::new(),
+        scan: scan.then(|| ("signed.png".to_owned(), b"\x89PNG\r\n\x1a\n0000".to_vec())),
+    }
+}
+
+const PRE_WORK: [(usize, &str); 5] = [(0, "issue"), (1, "receive"), (2, "permit"), (3, "acknowledge"), (1, "start")];
+
+backend_tests! {
+    async fn an_outage_is_cut_after_its_notices_and_restored_only_after_every_crew(app: TestApp) {
+        let f = app.fixture().await;
+        let c = crew(&app, &f).await;
+        // A second crew member with an account, so that both tickets can start.
+        let c2: i64 = sqlx::query_scalar("SELECT id FROM people WHERE code = 'C2'").fetch_one(app.state.db().pool()).await.expect("C2");
+        let crew2 = app.user("u_crew2", f.unit_a, &[("crew_member", f.unit_a)]).await;
+        link(&app, gridsafe_domain::ids::PersonId::new(c2), crew2).await;
+        let t1 = create(&app, &c, draft(&f, "L1", &["C1"], "2026-11-26 11:00", "2026-11-26 13:00")).await;
+        let t2 = create(&app, &c, draft(&f, "L2", &["C2"], "2026-11-26 11:00", "2026-11-26 15:00")).await;
+        let d = desk(&app, &f).await;
+        let req = cap::<perm::OutagesRequest>(&d.manager);
+
+        // Test time is 09:00: a temporary outage at 11:00 is two hours' notice, not twenty-four.
+        let late = outages::request_outage(app.app(), &req, &meta(), request(&f, "temporary", "2026-11-26 11:00", "2026-11-26 13:00", &[t1, t2], "")).await;
+        assert_eq!(rule_codes(late.expect_err("late")), ["OUTAGE_NOTICE_LATE"]);
+        let (id, state) = outages::request_outage(app.app(), &req, &meta(), request(&f, "temporary", "2026-11-26 11:00", "2026-11-26 13:00", &[t1, t2], "变压器渗油须当日处理"))
+            .await
+            .expect("late, with its reason");
+        assert_eq!(state, OutageState::Pending);
+
+        // The requester cannot approve his own late request; the unit's manager can.
+        let own = principal(f.user("customer_manager"), "u_customer_manager", &[Permission::OutagesApprove], &d.path);
+        let refused = outages::approve(app.app(), &cap::<perm::OutagesApprove>(&own), &meta(), id).await;
+        assert_eq!(rule_codes(refused.expect_err("own request")), ["OUTAGE_APPROVER"]);
+        let approved = outages::approve(app.app(), &cap::<perm::OutagesApprove>(&d.leader), &meta(), id).await.expect("approve");
+        assert_eq!(approved, OutageState::Scheduled);
+
+        // Supply is cut only when the important customer has signed and the other was told.
+        let operate = cap::<perm::OutagesOperate>(&d.permitter);
+        let early = outages::operate(app.app(), &operate, &meta(), id, OutageStep::Cut).await;
+        assert_eq!(rule_codes(early.expect_err("no notices")), ["OUTAGE_NOTICE_SIGNED", "OUTAGE_NOTICE_TOLD"]);
+        outages::record_notice(app.app(), &req, &meta(), id, notice(d.important, "outage", "phone", "", false)).await.expect("phoned");
+        let unscanned = outages::record_notice(app.app(), &req, &meta(), id, notice(d.important, "outage", "signed", "王经理", false)).await;
+        assert!(matches!(unscanned, Err(AppError::Invalid(ref p)) if p.iter().any(|p| p.field == "scan")), "{unscanned:?}");
+        outages::record_notice(app.app(), &req, &meta(), id, notice(d.ordinary, "outage", "sms", "", false)).await.expect("sms");
+        let phoned_only = outages::operate(app.app(), &operate, &meta(), id, OutageStep::Cut).await;
+        assert_eq!(rule_codes(phoned_only.expect_err("a call is no signature")), ["OUTAGE_NOTICE_SIGNED"]);
+        outages::record_notice(app.app(), &req, &meta(), id, notice(d.important, "outage", "signed", "王经理", true)).await.expect("signed");
+        assert_eq!(outages::operate(app.app(), &operate, &meta(), id, OutageStep::Cut).await.expect("cut"), OutageState::Cut);
+
+        // At 11:00 both crews start; one reports work ended, the other has not. L2 and C2 sign
+        // with accounts of their own.
+        let l2: i64 = sqlx::query_scalar("SELECT id FROM people WHERE code = 'L2'").fetch_one(app.state.db().pool()).await.expect("L2");
+        let leader2 = app.user("u_leader2", f.unit_a, &[("work_leader", f.unit_a)]).await;
+        link(&app, gridsafe_domain::ids::PersonId::new(l2), leader2).await;
+        app.clock.set(gridsafe_domain::time::Timestamp::from_utc(support::start_of_test_time().as_utc() + chrono::Duration::hours(2)));
+        let c = sessions(&app, &f).await;
+        let t1_cookies = [c.cookie_issuer.clone(), c.cookie_leader.clone(), c.cookie_permitter.clone(), c.cookie_crew.clone()];
+        let t2_cookies = [c.cookie_issuer.clone(), app.session_for(leader2).await, c.cookie_permitter.clone(), app.session_for(crew2).await];
+        for (who, s) in PRE_WORK {
+            ok(&app, &t1_cookies[who], t1, s).await;
+            ok(&app, &t2_cookies[who], t2, s).await;
+        }
+        ok(&app, &t1_cookies[1], t1, "end_work").await;
+        let t2_number: String = sqlx::query_scalar("SELECT number FROM tickets WHERE id = $1").bind(t2).fetch_one(app.state.db().pool()).await.expect("number");
+
+        let timed = outages::operate(app.app(), &operate, &meta(), id, OutageStep::Restore).await.expect_err("t2 still working");
+        match &timed {
+            AppError::Rules(v) => assert_eq!(v.iter().map(|v| (v.rule.code, v.args.clone())).collect::<Vec<_>>(), [("OUTAGE_TIMED", vec![("open_ticket", t2_number.clone())])]),
+            other => panic!("{other:?}"),
+        }
+        let d1 = outages::outage(app.app(), &req, id).await.expect("detail");
+        assert_eq!((d1.outage.state, d1.outage.restore_refusals), (OutageState::Cut, 1), "refused and counted");
+        assert!(app.audit_actions().await.contains(&"outage.restore_refused".to_owned()));
+
+        // The second crew reports work ended half an hour after the announced end.
+        app.clock.set(gridsafe_domain::time::Timestamp::from_utc(support::start_of_test_time().as_utc() + chrono::Duration::minutes(4 * 60 + 30)));
+        let late_leader = app.session_for(leader2).await;
+        ok(&app, &late_leader, t2, "end_work").await;
+        assert_eq!(outages::operate(app.app(), &operate, &meta(), id, OutageStep::Restore).await.expect("restore"), OutageState::Restored);
+        let d2 = outages::outage(app.app(), &req, id).await.expect("detail");
+        assert_eq!(d2.overrun_minutes, Some(30), "restored at 13:30 against 13:00 announced");
+        assert_eq!(d2.outage.restored_by.as_deref(), Some("u_work_permitter"));
+        outages::record_notice(app.app(), &req, &meta(), id, notice(d.important, "overrun", "phone", "", false)).await.expect("told of the overrun");
+        let again = outages::cancel(app.app(), &req, &meta(), id, "不需要了").await;
+        assert_eq!(rule_codes(again.expect_err("restored")), ["OUTAGE_STATE"]);
+
+        let rows = outages::list_outages(app.app(), &req, support::start_of_test_time(), d2.outage.end).await.expect("list");
+        let s = outages::stats(&rows, app.app().plans_config().notice_rule());
+        assert_eq!((s.outages, s.notice_needed, s.notice_on_time, s.overruns, s.timed_refused), (1, 1, 0, 1, 1));
+
+        // The page shows the overrun and the signature; the trail has every step.
+        let page = app.get_with(&format!("/outages/{id}"), &[("cookie", &app.session_for(f.user("customer_manager")).await)]).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("data-overrun") && page.body.contains("王经理"), "{}", page.body);
+        let actions = app.audit_actions().await;
+        for a in ["outage.requested", "outage.approved", "outage.notice_recorded", "outage.cut", "outage.restored"] {
+            assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+        }
+    }
+
+    async fn customers_and_tickets_out_of_reach_are_refused_by_name(app: TestApp) {
+        let f = app.fixture().await;
+        let d = desk(&app, &f).await;
+        customer(&app, f.unit_b, "5100001", "none").await;
+        let req = cap::<perm::OutagesRequest>(&d.manager);
+        let mut input = request(&f, "planned", "2026-12-10 09:00", "2026-12-10 12:00", &[999_999], "");
+        input.customers = "4300001 5100001 9999999".into();
+        let refused = outages::request_outage(app.app(), &req, &meta(), input).await.expect_err("out of reach");
+        let AppError::Invalid(problems) = refused else { panic!("{refused:?}") };
+        let named: Vec<(String, String)> = problems.iter().map(|p| (p.field.to_owned(), p.args.iter().map(|(_, v)| v.clone()).collect())).collect();
+        assert_eq!(named, [
+            ("customers".to_owned(), "5100001".to_owned()),
+            ("customers".to_owned(), "9999999".to_owned()),
+            ("tickets".to_owned(), "999999".to_owned()),
+        ]);
+        // A window over the bound, or ending before it starts, is named too; nothing was stored.
+        let long = outages::request_outage(app.app(), &req, &meta(), request(&f, "planned", "2026-12-10 09:00", "2026-12-14 09:00", &[], "")).await;
+        assert!(matches!(long, Err(AppError::Invalid(ref p)) if p[0].field == "end"), "{long:?}");
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outages").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(count, 0);
+        // Seven days ahead exactly is in time for a planned outage.
+        let (_, state) = outages::request_outage(app.app(), &req, &meta(), request(&f, "planned", "2026-12-03 09:00", "2026-12-03 12:00", &[], "")).await.expect("in time");
+        assert_eq!(state, OutageState::Scheduled);
+        let (_, state) = outages::request_outage(app.app(), &req, &meta(), request(&f, "planned", "2026-12-03 08:59", "2026-12-03 12:00", &[], "计划调整")).await.expect("late");
+        assert_eq!(state, OutageState::Pending);
+    }
+
+    async fn fifty_restorations_at_once_restore_once(app: TestApp) {
+        let f = app.fixture().await;
+        let d = desk(&app, &f).await;
+        let req = cap::<perm::OutagesRequest>(&d.manager);
+        let (id, _) = outages::request_outage(app.app(), &req, &meta(), request(&f, "fault", "2026-11-26 09:00", "2026-11-26 12:00", &[], "")).await.expect("fault");
+        outages::operate(app.app(), &cap::<perm::OutagesOperate>(&d.permitter), &meta(), id, OutageStep::Cut).await.expect("a fault does not wait");
+        let before = app.audit_count().await;
+        let results = race(50, |_| {
+            let app = app.app().clone();
+            let permitter = d.permitter.clone();
+            async move { outages::operate(&app, &cap::<perm::OutagesOperate>(&permitter), &meta(), id, OutageStep::Restore).await }
+        })
+        .await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+        assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, AppError::Rules(v) if v[0].rule.code == "OUTAGE_STATE") || matches!(e, AppError::Conflict(_))), "{results:?}");
+        assert_eq!(app.audit_count().await, before + 1, "one restoration recorded");
+    }
+}

@@ -1,0 +1,309 @@
+//! Outages (停电申请) and restoration (送电) pages: a unit's outages over a period with their
+//! measures, the customer manager's request, one outage with its customers' notices and its
+//! tickets, the printed outage notice (停电通知书), and the steps: approval of a late request,
+//! the cut, the restoration that waits for every crew, the cancellation.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, Duration, NaiveDate};
+use gridsafe_app::outages::{
+    self, CustomerNotice, NoticeInput, OutageDetail, OutageInput, OutageRow, OutageStats, TicketOn,
+};
+use gridsafe_domain::access::perm;
+use gridsafe_domain::ids::TicketId;
+use gridsafe_domain::outages::{OutageKind, OutageState, OutageStep};
+use gridsafe_domain::time::Timestamp;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::context::PageContext;
+use crate::error::AppError;
+use crate::form::Form;
+use crate::layout::{Chrome, render};
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/outages", list_page)
+        .get("/outages/new", new_page)
+        .post("/outages", create)
+        .get("/outages/{id}", detail_page)
+        .get("/outages/{id}/notice/{customer}", notice_page)
+        .post("/outages/{id}/notices", record_notice)
+        .post("/outages/{id}/steps", step)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MonthQuery {
+    /// `YYYY-MM`; this month when absent or unreadable.
+    #[serde(default)]
+    month: String,
+}
+
+#[derive(Template)]
+#[template(path = "outages/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    month: String,
+    previous: String,
+    next: String,
+    outages: Vec<OutageRow>,
+    stats: OutageStats,
+    can_request: bool,
+}
+
+impl ListPage {
+    fn percent(&self, part: &usize, whole: &usize) -> String {
+        let (part, whole) = (*part, *whole);
+        if whole == 0 { "—".to_owned() } else { format!("{:.0}%", part as f64 * 100.0 / whole as f64) }
+    }
+
+    fn overrun(&self, o: &OutageRow) -> bool {
+        o.restored_at.is_some_and(|r| gridsafe_domain::outages::overrun(o.end, r).is_some())
+    }
+}
+
+/// The first day of the month `text` names (`YYYY-MM`), or of `today`'s.
+fn month_of(text: &str, today: NaiveDate) -> NaiveDate {
+    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
+        .unwrap_or_else(|_| today.with_day(1).unwrap_or(today))
+}
+
+fn next_month(first: NaiveDate) -> NaiveDate {
+    (first + Duration::days(32)).with_day(1).unwrap_or(first)
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::OutagesView>(&state).await?;
+    let first = month_of(&q.month, state.app().today());
+    let next = next_month(first);
+    let previous = (first - Duration::days(1)).with_day(1).unwrap_or(first);
+    let rows = outages::list_outages(
+        state.app(),
+        &cap,
+        Timestamp::start_of_local_day(first),
+        Timestamp::start_of_local_day(next),
+    )
+    .await?;
+    let stats = outages::stats(&rows, state.app().plans_config().notice_rule());
+    Ok(render(&ListPage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        month: first.format("%Y-%m").to_string(),
+        previous: previous.format("%Y-%m").to_string(),
+        next: next.format("%Y-%m").to_string(),
+        outages: rows,
+        stats,
+        can_request: auth.user.principal.authorize::<perm::OutagesRequest>().is_ok(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "outages/new.html")]
+struct NewPage {
+    chrome: Chrome,
+    units: Vec<crate::admin::UnitOption>,
+    tickets: Vec<TicketOn>,
+    kinds: [OutageKind; 3],
+    planned_days: i64,
+    temporary_hours: i64,
+}
+
+async fn new_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::OutagesRequest>(&state).await?;
+    let tickets = outages::ticket_choices(state.app(), &cap).await?;
+    let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
+    let rule = state.app().plans_config().notice_rule();
+    Ok(render(&NewPage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        units,
+        tickets,
+        kinds: OutageKind::ALL,
+        planned_days: rule.planned_hours / 24,
+        temporary_hours: rule.temporary_hours,
+    }))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::OutagesRequest>(&state).await?;
+    let mut input = OutageInput::default();
+    for (name, value) in f {
+        match name.as_str() {
+            "unit_id" => input.unit_id = value.trim().parse().unwrap_or_default(),
+            "kind" => input.kind = value,
+            "equipment" => input.equipment = value,
+            "start" => input.start = value.replace('T', " "),
+            "end" => input.end = value.replace('T', " "),
+            "reason" => input.reason = value,
+            "late_reason" => input.late_reason = value,
+            "customers" => input.customers = value,
+            "ticket" => {
+                if let Ok(id) = value.trim().parse::<TicketId>() {
+                    input.tickets.push(id);
+                }
+            }
+            _ => {}
+        }
+    }
+    let (id, _) = auth.checked(&state, outages::request_outage(state.app(), &cap, &auth.meta, input).await).await?;
+    Ok(Redirect::to(&format!("/outages/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "outages/detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    d: OutageDetail,
+    can_request: bool,
+    can_approve: bool,
+    can_operate: bool,
+    channels: [&'static str; 4],
+    now_input: String,
+}
+
+impl DetailPage {
+    fn state(&self) -> OutageState {
+        self.d.outage.state
+    }
+
+    fn offers(&self, step: &str) -> bool {
+        match (self.state(), step) {
+            (OutageState::Pending, "approve") => self.can_approve,
+            (OutageState::Scheduled, "cut") | (OutageState::Cut, "restore") => self.can_operate,
+            (OutageState::Pending | OutageState::Scheduled, "cancel") => self.can_request,
+            _ => false,
+        }
+    }
+
+    /// Notices before the cut are recorded until supply is back; told of an overrun once it runs over.
+    fn takes_notices(&self) -> bool {
+        self.can_request && matches!(self.state(), OutageState::Pending | OutageState::Scheduled | OutageState::Cut)
+    }
+
+    fn takes_overrun_notices(&self) -> bool {
+        self.can_request && self.d.overrun_minutes.is_some()
+    }
+
+    fn importance(&self, c: &CustomerNotice) -> String {
+        let code = gridsafe_domain::customers::importance_code(c.customer.importance);
+        self.chrome.t(&format!("importance-{code}"))
+    }
+
+    fn scan_of(&self, notice: &i64) -> Option<i64> {
+        self.d.scans.get(notice).map(|a| a.id)
+    }
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::OutagesView>(&state).await?;
+    let d = auth.checked(&state, outages::outage(state.app(), &cap, id).await).await?;
+    let p = &auth.user.principal;
+    Ok(render(&DetailPage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        d,
+        can_request: p.authorize::<perm::OutagesRequest>().is_ok(),
+        can_approve: p.authorize::<perm::OutagesApprove>().is_ok(),
+        can_operate: p.authorize::<perm::OutagesOperate>().is_ok(),
+        channels: outages::CHANNELS,
+        now_input: state.app().now().local_input(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "outages/notice.html")]
+struct NoticePage {
+    chrome: Chrome,
+    d: OutageDetail,
+    c: CustomerNotice,
+    copies: [&'static str; 2],
+}
+
+/// The outage notice (停电通知书) for one customer of the outage: the customer's copy and the
+/// receipt the customer signs and the customer manager files.
+async fn notice_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path((id, customer)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::OutagesView>(&state).await?;
+    let d = auth.checked(&state, outages::outage(state.app(), &cap, id).await).await?;
+    let c = d.customers.iter().find(|c| c.customer.id == customer).cloned().ok_or_else(crate::auth::not_found)?;
+    Ok(render(&NoticePage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        d,
+        c,
+        copies: ["notice-copy-customer", "notice-copy-file"],
+    }))
+}
+
+/// How one customer was told: the signed notice with its scan (a multipart form), or the
+/// channel and time.
+async fn record_notice(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::OutagesRequest>(&state).await?;
+    let (fields, file) = crate::customers::file_form(&mut multipart, "scan").await?;
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let input = NoticeInput {
+        customer_id: field("customer_id").trim().parse().unwrap_or_default(),
+        purpose: field("purpose"),
+        channel: field("channel"),
+        signed_by: field("signed_by"),
+        notified_at: field("notified_at"),
+        scan: file,
+    };
+    auth.checked(&state, outages::record_notice(state.app(), &cap, &auth.meta, id, input).await).await?;
+    Ok(Redirect::to(&format!("/outages/{id}#customers")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct StepForm {
+    step: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn step(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> Result<Response, AppError> {
+    let app = state.app();
+    let step = OutageStep::from_code(f.step.trim())
+        .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("step", "field-outage-step")))?;
+    match step {
+        OutageStep::Approve => {
+            let cap = auth.require::<perm::OutagesApprove>(&state).await?;
+            auth.checked(&state, outages::approve(app, &cap, &auth.meta, id).await).await?;
+        }
+        OutageStep::Cut | OutageStep::Restore => {
+            let cap = auth.require::<perm::OutagesOperate>(&state).await?;
+            auth.checked(&state, outages::operate(app, &cap, &auth.meta, id, step).await).await?;
+        }
+        OutageStep::Cancel => {
+            let cap = auth.require::<perm::OutagesRequest>(&state).await?;
+            auth.checked(&state, outages::cancel(app, &cap, &auth.meta, id, &f.reason).await).await?;
+        }
+    }
+    Ok(Redirect::to(&format!("/outages/{id}")).into_response())
+}
