@@ -240,6 +240,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         ("demo.inspector", "用电检查员（演示）", "inspector", counties[0], Some("XG1002")),
         ("demo.issuer", "工作票签发人（演示）", "ticket_issuer", counties[0], Some("XG1011")),
         ("demo.workleader", "工作负责人（演示）", "work_leader", counties[0], Some("XG1007")),
+        ("demo.workleader2", "工作负责人二（演示）", "work_leader", counties[0], Some("XG1043")),
         ("demo.permitter", "工作许可人（演示）", "work_permitter", counties[0], Some("XG1013")),
         ("demo.crew", "工作班成员（演示）", "crew_member", counties[0], Some("XG1004")),
         ("demo.contractor", "外包单位管理员（演示）", "contractor_admin", city, Some("C01W01")),
