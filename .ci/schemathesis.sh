@@ -38,7 +38,7 @@ created=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' \
   -d "{\"username\":\"fuzz\",\"display_name\":\"模糊测试\",\"unit_id\":$unit}" \
   "$base/api/v1/users" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["initial_password"])')
 read -r fuzz_id fuzz_password <<<"$created"
-for role in safety_auditor ticket_issuer work_leader work_permitter inspector; do
+for role in safety_auditor ticket_issuer work_leader work_permitter inspector customer_manager leader; do
   curl -fsS -b "$jar" -o /dev/null -H 'Content-Type: application/json' \
     -d "{\"role\":\"$role\",\"unit_id\":$unit}" "$base/api/v1/users/$fuzz_id/roles"
 done
@@ -49,7 +49,7 @@ curl -fsS -b "$fjar" -c "$fjar" -o /dev/null -H 'Sec-Fetch-Site: same-origin' \
   --data-urlencode "current=$fuzz_password" --data-urlencode new=Gs-Probe-2026y --data-urlencode confirm=Gs-Probe-2026y \
   "$base/account/password"
 token=$(curl -fsS -b "$fjar" -H 'Content-Type: application/json' \
-  -d '{"name":"schemathesis","permissions":["people.view","people.manage","contractors.view","contractors.manage","tickets.view","tickets.write","tickets.sign","tickets.evaluate","tickets.configure","findings.view","findings.review","marketing.import","customers.view","customers.manage","inspections.record","hazards.review","inspections.configure"],"valid_days":1}' \
+  -d '{"name":"schemathesis","permissions":["people.view","people.manage","contractors.view","contractors.manage","tickets.view","tickets.write","tickets.sign","tickets.evaluate","tickets.configure","findings.view","findings.review","marketing.import","customers.view","customers.manage","inspections.record","hazards.review","inspections.configure","plans.view","plans.write","plans.approve","outages.view","outages.request","outages.approve","outages.operate"],"valid_days":1}' \
   "$base/api/v1/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
 # Every check runs (schemathesis' default); .ci/schemathesis.toml turns one off where it says why.

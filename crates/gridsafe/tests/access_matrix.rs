@@ -648,6 +648,58 @@ const ROWS: &[Row] = &[
         ("/api/v1/tickets/{ticket_b}/evaluation", r#"{"verdict":"pass"}"#),
     ),
     // Work plans: the step row last (it approves the plan the item rows change).
+    row("GET", "/api/v1/plans", Access::Perm(PlansView, 200), "/api/v1/plans", ""),
+    scoped(
+        "POST",
+        "/api/v1/plans",
+        Access::Perm(PlansWrite, 201),
+        "/api/v1/plans",
+        r#"{"unit_id":{unit_a1},"kind":"daily","first_day":"{day_n}"}"#,
+        ("/api/v1/plans", r#"{"unit_id":{unit_b},"kind":"daily","first_day":"{day_n}"}"#),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/plans/{id}",
+        Access::Perm(PlansView, 200),
+        "/api/v1/plans/{plan_a1}",
+        "",
+        ("/api/v1/plans/{plan_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/plans/{id}/items",
+        Access::Perm(PlansWrite, 201),
+        "/api/v1/plans/{plan_a1}/items",
+        r#"{"start":"2026-12-02 13:00","end":"2026-12-02 15:00","site":"C","work_kind":"meter_install","team_id":{unit_a1}}"#,
+        (
+            "/api/v1/plans/{plan_b}/items",
+            r#"{"start":"2026-12-02 13:00","end":"2026-12-02 15:00","site":"C","work_kind":"meter_install","team_id":{unit_b}}"#,
+        ),
+    ),
+    scoped(
+        "DELETE",
+        "/api/v1/plans/{id}/items/{item}",
+        Access::Perm(PlansWrite, 404),
+        "/api/v1/plans/{plan_a1}/items/999999",
+        "",
+        ("/api/v1/plans/{plan_b}/items/{plan_item_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/plans/{id}/merges",
+        Access::Perm(PlansWrite, 422),
+        "/api/v1/plans/{plan_a1}/merges",
+        r#"{"day":"2026-12-01","site":"B","organiser":"S001","measures":"m"}"#,
+        ("/api/v1/plans/{plan_b}/merges", r#"{"day":"2026-12-01","site":"B","organiser":"S001","measures":"m"}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/plans/{id}/steps",
+        Access::Perm(PlansApprove, 409),
+        "/api/v1/plans/{plan_a1}/steps",
+        r#"{"step":"return","reason":"r"}"#,
+        ("/api/v1/plans/{plan_b}/steps", r#"{"step":"return","reason":"r"}"#),
+    ),
     row("GET", "/plans", Access::Perm(PlansView, 200), "/plans", ""),
     row("POST", "/plans", Access::Perm(PlansWrite, 303), "/plans", "unit_id={unit_a1}&kind=daily&first_day=2026-12-02"),
     scoped("GET", "/plans/{id}", Access::Perm(PlansView, 200), "/plans/{plan_a1}", "", ("/plans/{plan_b}", "")),
@@ -731,6 +783,45 @@ const ROWS: &[Row] = &[
         "/outages/{outage_a1}/steps",
         "step=approve",
         ("/outages/{outage_b}/steps", "step=approve"),
+    ),
+    row("GET", "/api/v1/outages", Access::Perm(OutagesView, 200), "/api/v1/outages?month=2026-11", ""),
+    scoped(
+        "POST",
+        "/api/v1/outages",
+        Access::Perm(OutagesRequest, 422),
+        "/api/v1/outages",
+        r#"{"unit_id":{unit_a1},"kind":"fault","equipment":"E","start":"2026-11-26 14:00","end":"2026-11-26 16:00","reason":"R","customers":["NONE"]}"#,
+        (
+            "/api/v1/outages",
+            r#"{"unit_id":{unit_b},"kind":"fault","equipment":"E","start":"2026-11-26 14:00","end":"2026-11-26 16:00","reason":"R","customers":["NONE"]}"#,
+        ),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/outages/{id}",
+        Access::Perm(OutagesView, 200),
+        "/api/v1/outages/{outage_a1}",
+        "",
+        ("/api/v1/outages/{outage_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/outages/{id}/notices",
+        Access::Perm(OutagesRequest, 200),
+        "/api/v1/outages/{outage_a1}/notices",
+        r#"{"customer_id":{outage_customer_a1},"purpose":"outage","channel":"phone"}"#,
+        (
+            "/api/v1/outages/{outage_b}/notices",
+            r#"{"customer_id":{outage_customer_b},"purpose":"outage","channel":"phone"}"#,
+        ),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/outages/{id}/steps",
+        Access::Perm(OutagesApprove, 409),
+        "/api/v1/outages/{outage_a1}/steps",
+        r#"{"step":"approve"}"#,
+        ("/api/v1/outages/{outage_b}/steps", r#"{"step":"approve"}"#),
     ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
@@ -1164,6 +1255,11 @@ impl Ctx<'_> {
         self.n += 1;
         let mut out = text
             .replace("{n}", &self.n.to_string())
+            .replace(
+                "{day_n}",
+                &(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("day") + chrono::Duration::days(self.n as i64))
+                    .to_string(),
+            )
             .replace("{unit_a}", &self.f.unit_a.to_string())
             .replace("{unit_a1}", &self.f.unit_a1.to_string())
             .replace("{unit_b}", &self.f.unit_b.to_string())

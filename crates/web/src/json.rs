@@ -69,6 +69,13 @@ pub mod whole {
             .transpose()
     }
 
+    pub fn vec_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+        Vec::<serde_json::Number>::deserialize(d)?
+            .iter()
+            .map(|n| to_i64(n).ok_or_else(|| D::Error::custom(format!("{n} is not a whole number"))))
+            .collect()
+    }
+
     pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         let n = i64(d)?;
         u32::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))

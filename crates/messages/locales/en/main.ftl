@@ -1493,3 +1493,5 @@ audit-action-outage-cut = Supply cut
 audit-action-outage-restored = Supply restored
 audit-action-outage-restore_refused = Early restoration refused
 audit-action-outage-cancelled = Outage cancelled
+field-plan-crew = At most { $max } crew members.
+field-base64 = The scan is the file's content in base64.

@@ -1493,3 +1493,5 @@ audit-action-outage-cut = 确认停电
 audit-action-outage-restored = 确认送电
 audit-action-outage-restore_refused = 拒绝约时送电
 audit-action-outage-cancelled = 取消停电申请
+field-plan-crew = 工作班成员最多 { $max } 人。
+field-base64 = 扫描件应为 base64 编码的文件内容。

@@ -40,6 +40,8 @@ use crate::system;
         (name = "findings", description = "Cross-audit findings, their review, rectification tasks (营销倒查)"),
         (name = "customers", description = "Customers, inspection cycles, hazards and their closed loop (客户用电安全)"),
         (name = "tickets", description = "Work tickets and cards: drafts, every lifecycle step, evaluation (工作票)"),
+        (name = "plans", description = "Weekly and daily work plans, shared sites merged, approval and publication (作业计划)"),
+        (name = "outages", description = "Outage requests, customers' notices, cut and restoration (停送电)"),
     )
 )]
 struct ApiDoc;
@@ -99,6 +101,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::customers::api::hazards))
         .routes(routes!(crate::customers::api::hazard))
         .routes(routes!(crate::customers::api::step))
+        .routes(routes!(crate::plans::api::list, crate::plans::api::create))
+        .routes(routes!(crate::plans::api::get))
+        .routes(routes!(crate::plans::api::add_item))
+        .routes(routes!(crate::plans::api::remove_item))
+        .routes(routes!(crate::plans::api::merge))
+        .routes(routes!(crate::plans::api::step))
+        .routes(routes!(crate::outages::api::list, crate::outages::api::create))
+        .routes(routes!(crate::outages::api::get))
+        .routes(routes!(crate::outages::api::notice))
+        .routes(routes!(crate::outages::api::step))
 }
 
 /// The OpenAPI document, as generated from the routes.

@@ -3,6 +3,8 @@
 //! tickets, the printed outage notice (停电通知书), and the steps: approval of a late request,
 //! the cut, the restoration that waits for every crew, the cancellation.
 
+pub mod api;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -66,12 +68,12 @@ impl ListPage {
 }
 
 /// The first day of the month `text` names (`YYYY-MM`), or of `today`'s.
-fn month_of(text: &str, today: NaiveDate) -> NaiveDate {
+pub(crate) fn month_of(text: &str, today: NaiveDate) -> NaiveDate {
     NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
         .unwrap_or_else(|_| today.with_day(1).unwrap_or(today))
 }
 
-fn next_month(first: NaiveDate) -> NaiveDate {
+pub(crate) fn next_month(first: NaiveDate) -> NaiveDate {
     (first + Duration::days(32)).with_day(1).unwrap_or(first)
 }
 

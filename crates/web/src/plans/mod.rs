@@ -2,6 +2,8 @@
 //! planned twice, the merge of a shared site, approval and publication, and changes after
 //! publication with their reason.
 
+pub mod api;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
