@@ -96,7 +96,10 @@ test("supply is restored only after both crews report work ended", async () => {
   const width = await manager.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 392, `page is ${width}px wide`);
 
+  // The request is on the leader's home page (his to-do list), and he approves it from there.
   const unitLeader = await as("demo.leader");
+  await unitLeader.goto(server.base + "/");
+  assert.ok((await unitLeader.locator("[data-todo='home-todo-outage-approve']").count()) >= 1);
   await takeStep(unitLeader, outage, "审批同意");
   assert.equal(await unitLeader.locator("[data-outage-state]").getAttribute("data-outage-state"), "scheduled");
 

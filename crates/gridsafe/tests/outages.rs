@@ -101,6 +101,11 @@ fn notice(customer: i64, purpose: &str, channel: &str, signed_by: &str, scan: bo
     }
 }
 
+/// What the home page asks `who` to do: (what, late).
+async fn todo(app: &TestApp, who: &Principal) -> Vec<(&'static str, bool)> {
+    outages::todo(app.app(), who).await.expect("todo").into_iter().map(|t| (t.what, t.late)).collect()
+}
+
 const PRE_WORK: [(usize, &str); 5] = [(0, "issue"), (1, "receive"), (2, "permit"), (3, "acknowledge"), (1, "start")];
 
 backend_tests! {
@@ -123,6 +128,7 @@ backend_tests! {
             .await
             .expect("late, with its reason");
         assert_eq!(state, OutageState::Pending);
+        assert_eq!(todo(&app, &d.leader).await, [("home-todo-outage-approve", false)], "the manager's home page");
 
         // The requester cannot approve his own late request; the unit's manager can.
         let own = principal(f.user("customer_manager"), "u_customer_manager", &[Permission::OutagesApprove], &d.path);
@@ -130,6 +136,8 @@ backend_tests! {
         assert_eq!(rule_codes(refused.expect_err("own request")), ["OUTAGE_APPROVER"]);
         let approved = outages::approve(app.app(), &cap::<perm::OutagesApprove>(&d.leader), &meta(), id).await.expect("approve");
         assert_eq!(approved, OutageState::Scheduled);
+        assert_eq!(todo(&app, &d.manager).await, [("home-todo-outage-notices", false)]);
+        assert!(todo(&app, &d.permitter).await.is_empty(), "nothing to cut before the notices are in");
 
         // Supply is cut only when the important customer has signed and the other was told.
         let operate = cap::<perm::OutagesOperate>(&d.permitter);
@@ -142,7 +150,9 @@ backend_tests! {
         let phoned_only = outages::operate(app.app(), &operate, &meta(), id, OutageStep::Cut).await;
         assert_eq!(rule_codes(phoned_only.expect_err("a call is no signature")), ["OUTAGE_NOTICE_SIGNED"]);
         outages::record_notice(app.app(), &req, &meta(), id, notice(d.important, "outage", "signed", "王经理", true)).await.expect("signed");
+        assert_eq!(todo(&app, &d.permitter).await, [("home-todo-outage-cut", false)]);
         assert_eq!(outages::operate(app.app(), &operate, &meta(), id, OutageStep::Cut).await.expect("cut"), OutageState::Cut);
+        assert_eq!(todo(&app, &d.permitter).await, [("home-todo-outage-restore", false)]);
 
         // At 11:00 both crews start; one reports work ended, the other has not. L2 and C2 sign
         // with accounts of their own.
@@ -171,6 +181,8 @@ backend_tests! {
 
         // The second crew reports work ended half an hour after the announced end.
         app.clock.set(gridsafe_domain::time::Timestamp::from_utc(support::start_of_test_time().as_utc() + chrono::Duration::minutes(4 * 60 + 30)));
+        assert_eq!(todo(&app, &d.permitter).await, [("home-todo-outage-restore", true)], "past the announced end: late");
+        assert_eq!(todo(&app, &d.manager).await, [("home-todo-outage-overrun", true)], "tell the customers");
         let late_leader = app.session_for(leader2).await;
         ok(&app, &late_leader, t2, "end_work").await;
         assert_eq!(outages::operate(app.app(), &operate, &meta(), id, OutageStep::Restore).await.expect("restore"), OutageState::Restored);

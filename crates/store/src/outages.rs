@@ -104,6 +104,22 @@ pub async fn list(
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(row_from).collect()
 }
 
+/// Outages of the units in `scope` not yet restored or cancelled, by start, at most `limit`,
+/// each with how many of its customers still miss the notice the cut needs (an important
+/// customer's signed notice, any notice for the others).
+pub async fn open(conn: &mut Conn, scope: &[UnitPath], limit: u32) -> Result<Vec<(OutageRow, i64)>, StoreError> {
+    let (clause, binds) = scope_clause("u.path", scope, 1);
+    let sql = format!(
+        "SELECT {COLUMNS}, (SELECT COUNT(*) FROM outage_customers x JOIN customers c ON c.id = x.customer_id \
+         WHERE x.outage_id = o.id AND NOT EXISTS (SELECT 1 FROM outage_notices n WHERE n.outage_id = o.id \
+         AND n.customer_id = c.id AND n.purpose = 'outage' AND (c.importance = 'none' OR n.channel = 'signed'))) AS unready \
+         FROM outages o JOIN org_units u ON u.id = o.unit_id WHERE {clause} AND o.state IN ('pending', 'scheduled', 'cut') \
+         ORDER BY o.starts_at, o.id LIMIT {}",
+        limit.clamp(1, 1000)
+    );
+    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(|r| Ok((row_from(r)?, r.try_get("unready")?))).collect()
+}
+
 /// Outage `id`; with `hold`, its row is held until the transaction ends.
 pub async fn get(conn: &mut Conn, outage: i64, hold: bool) -> Result<Option<OutageRow>, StoreError> {
     if hold {

@@ -543,3 +543,101 @@ pub fn stats(rows: &[OutageRow], rule: outages::NoticeRule) -> OutageStats {
     }
     s
 }
+
+/// Something a person must do about an outage or a plan, for their home page.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Todo {
+    /// The message key that says what to do.
+    pub what: &'static str,
+    /// Where it is done.
+    pub link: String,
+    /// The outage's number or the plan's unit and period.
+    pub subject: String,
+    /// When it is due: the outage's start (or end, to restore), the plan's first day.
+    pub due: String,
+    /// Past its time: shown first, in red, until done.
+    pub late: bool,
+}
+
+/// What `principal` must do now about outages and plans in reach, late first.
+pub async fn todo(app: &App, principal: &gridsafe_domain::access::Principal) -> Result<Vec<Todo>, AppError> {
+    let now = app.now();
+    let mut out = Vec::new();
+    let request = principal.authorize::<perm::OutagesRequest>().ok();
+    let approve = principal.authorize::<perm::OutagesApprove>().ok();
+    let operate = principal.authorize::<perm::OutagesOperate>().ok();
+    let Some(scope) = request
+        .as_ref()
+        .map(|c| c.scope().to_vec())
+        .or_else(|| approve.as_ref().map(|c| c.scope().to_vec()))
+        .or_else(|| operate.as_ref().map(|c| c.scope().to_vec()))
+    else {
+        return plans_todo(app, principal, now, out).await;
+    };
+    let mut conn = app.db().read().await?;
+    for (o, unready) in store::open(&mut conn, &scope, 200).await? {
+        let (may_request, may_approve, may_operate) =
+            (reaches(&request, &o.unit_path), reaches(&approve, &o.unit_path), reaches(&operate, &o.unit_path));
+        let mut push = |what: &'static str, due: Timestamp, late: bool| {
+            out.push(Todo {
+                what,
+                link: format!("/outages/{}", o.id),
+                subject: format!("{} · {}", o.number, o.equipment),
+                due: due.local_display(),
+                late,
+            })
+        };
+        let started = o.start <= now;
+        match o.state {
+            OutageState::Pending if may_approve => push("home-todo-outage-approve", o.start, started),
+            OutageState::Pending | OutageState::Scheduled if unready > 0 && may_request => {
+                push("home-todo-outage-notices", o.start, started)
+            }
+            OutageState::Scheduled if unready == 0 && may_operate => push("home-todo-outage-cut", o.start, started),
+            OutageState::Cut => {
+                let over = o.end < now;
+                if may_operate {
+                    push("home-todo-outage-restore", o.end, over);
+                }
+                if over && may_request {
+                    push("home-todo-outage-overrun", o.end, true);
+                }
+            }
+            _ => {}
+        }
+    }
+    drop(conn);
+    plans_todo(app, principal, now, out).await
+}
+
+/// Whether `cap` is held and reaches the unit at `path`.
+fn reaches<P: PermissionMarker>(cap: &Option<Capability<P>>, path: &str) -> bool {
+    cap.as_ref().is_some_and(|c| check_stored_path(c, path).is_ok())
+}
+
+/// The plans the unit's manager must approve or publish, added to `out`; late first.
+async fn plans_todo(
+    app: &App,
+    principal: &gridsafe_domain::access::Principal,
+    now: Timestamp,
+    mut out: Vec<Todo>,
+) -> Result<Vec<Todo>, AppError> {
+    if let Ok(cap) = principal.authorize::<perm::PlansApprove>() {
+        for p in crate::plans::list_plans(app, &cap, 200).await? {
+            let what = match p.state {
+                gridsafe_domain::plans::PlanState::Draft if p.items > 0 => "home-todo-plan-approve",
+                gridsafe_domain::plans::PlanState::Approved => "home-todo-plan-publish",
+                _ => continue,
+            };
+            out.push(Todo {
+                what,
+                link: format!("/plans/{}", p.id),
+                subject: format!("{} · {}", p.unit_name, p.first_day),
+                due: p.first_day.to_string(),
+                late: p.first_day <= now.local_date(),
+            });
+        }
+    }
+    out.sort_by_key(|t| !t.late);
+    Ok(out)
+}

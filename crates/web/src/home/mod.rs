@@ -25,6 +25,8 @@ struct HomePage {
     expiring_days: u32,
     /// Tickets waiting for the user's own step, for those who sign tickets.
     awaiting: Option<Vec<gridsafe_app::tickets::Awaiting>>,
+    /// Plans to approve or publish, outages to approve, notify, cut or restore: late first.
+    todo: Vec<gridsafe_app::outages::Todo>,
     /// Customers' safety at a glance, for those who see customers: (key, count, link).
     safety: Option<Vec<(&'static str, usize, &'static str)>>,
     version: &'static str,
@@ -53,6 +55,7 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
         Ok(cap) => Some(gridsafe_app::tickets::awaiting(state.app(), &cap).await?),
         Err(_) => None,
     };
+    let todo = gridsafe_app::outages::todo(state.app(), p).await?;
     let safety = match p.authorize::<perm::CustomersView>() {
         Ok(cap) => {
             use gridsafe_app::customers::{self, CustomerFilter, HazardFilter};
@@ -86,6 +89,7 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
         Err(_) => None,
     };
     Ok(render(&HomePage {
+        todo,
         safety,
         awaiting,
         expiring,
