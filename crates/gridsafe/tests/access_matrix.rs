@@ -700,6 +700,22 @@ const ROWS: &[Row] = &[
         r#"{"step":"return","reason":"r"}"#,
         ("/api/v1/plans/{plan_b}/steps", r#"{"step":"return","reason":"r"}"#),
     ),
+    scoped(
+        "GET",
+        "/plans/{id}/print",
+        Access::Perm(PlansView, 200),
+        "/plans/{plan_a1}/print",
+        "",
+        ("/plans/{plan_b}/print", ""),
+    ),
+    scoped(
+        "GET",
+        "/plans/{id}/export.xlsx",
+        Access::Perm(PlansView, 200),
+        "/plans/{plan_a1}/export.xlsx",
+        "",
+        ("/plans/{plan_b}/export.xlsx", ""),
+    ),
     row("GET", "/plans", Access::Perm(PlansView, 200), "/plans", ""),
     row("POST", "/plans", Access::Perm(PlansWrite, 303), "/plans", "unit_id={unit_a1}&kind=daily&first_day=2026-12-02"),
     scoped("GET", "/plans/{id}", Access::Perm(PlansView, 200), "/plans/{plan_a1}", "", ("/plans/{plan_b}", "")),
@@ -741,6 +757,7 @@ const ROWS: &[Row] = &[
     // Outages (停电申请) and restoration.
     row("GET", "/outages", Access::Perm(OutagesView, 200), "/outages", ""),
     row("GET", "/outages/new", Access::Perm(OutagesRequest, 200), "/outages/new", ""),
+    row("GET", "/outages.xlsx", Access::Perm(OutagesView, 200), "/outages.xlsx?month=2026-11", ""),
     scoped(
         "POST",
         "/outages",

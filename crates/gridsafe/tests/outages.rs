@@ -101,6 +101,20 @@ fn notice(customer: i64, purpose: &str, channel: &str, signed_by: &str, scan: bo
     }
 }
 
+/// The first sheet of the workbook at `path`, read back as an import would read it.
+async fn workbook(app: &TestApp, path: &str, cookie: &str) -> gridsafe_sheet::RawTable {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let request =
+        axum::http::Request::get(path).header("cookie", cookie).body(axum::body::Body::empty()).expect("request");
+    let response = app.router.clone().oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), 200);
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let limits =
+        gridsafe_sheet::Limits { unpacked_bytes: 10 << 20, parts: 100, rows: 1000, columns: 50, cell_chars: 32_767 };
+    gridsafe_sheet::read_xlsx("outages.xlsx", &bytes, &limits).expect("a real workbook").remove(0).1
+}
+
 /// What the home page asks `who` to do: (what, late).
 async fn todo(app: &TestApp, who: &Principal) -> Vec<(&'static str, bool)> {
     outages::todo(app.app(), who).await.expect("todo").into_iter().map(|t| (t.what, t.late)).collect()
@@ -198,9 +212,15 @@ backend_tests! {
         assert_eq!((s.outages, s.notice_needed, s.notice_on_time, s.overruns, s.timed_refused), (1, 1, 0, 1, 1));
 
         // The page shows the overrun and the signature; the trail has every step.
-        let page = app.get_with(&format!("/outages/{id}"), &[("cookie", &app.session_for(f.user("customer_manager")).await)]).await;
+        let page_cookie = app.session_for(f.user("customer_manager")).await;
+        let page = app.get_with(&format!("/outages/{id}"), &[("cookie", &page_cookie)]).await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(page.body.contains("data-overrun") && page.body.contains("王经理"), "{}", page.body);
+        // The month's ledger is a real workbook: the outage with its overrun and the refusal.
+        let ledger = workbook(&app, "/outages.xlsx?month=2026-11", &page_cookie).await;
+        assert_eq!(ledger.headers[0], "停电编号");
+        let row: Vec<String> = ledger.rows[0].cells.iter().map(|c| c.text()).collect();
+        assert_eq!((row[0].as_str(), row[13].as_str(), row[14].as_str()), (d2.outage.number.as_str(), "30", "1"), "{row:?}");
         let actions = app.audit_actions().await;
         for a in ["outage.requested", "outage.approved", "outage.notice_recorded", "outage.cut", "outage.restored"] {
             assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");

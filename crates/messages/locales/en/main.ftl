@@ -1504,3 +1504,5 @@ home-todo-outage-restore = Confirm restoration once work has ended
 home-todo-outage-overrun = Past the announced end: tell the customers supply comes back late
 home-todo-plan-approve = Approve a work plan
 home-todo-plan-publish = Publish a work plan
+outages-export = Export the outage ledger (Excel)
+plans-export = Export to Excel

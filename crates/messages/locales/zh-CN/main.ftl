@@ -1504,3 +1504,5 @@ home-todo-outage-restore = 工作终结后确认送电
 home-todo-outage-overrun = 已超过通知的恢复时间，告知客户延时送电
 home-todo-plan-approve = 审批作业计划
 home-todo-plan-publish = 发布作业计划
+outages-export = 导出停电台账（Excel）
+plans-export = 导出 Excel

@@ -29,6 +29,7 @@ use crate::routes::Routes;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/outages", list_page)
+        .get("/outages.xlsx", export)
         .get("/outages/new", new_page)
         .post("/outages", create)
         .get("/outages/{id}", detail_page)
@@ -104,6 +105,64 @@ async fn list_page(
         stats,
         can_request: auth.user.principal.authorize::<perm::OutagesRequest>().is_ok(),
     }))
+}
+
+/// The month's outage ledger (停电台账) as `.xlsx`.
+async fn export(State(state): State<AppState>, auth: Auth, Query(q): Query<MonthQuery>) -> Result<Response, AppError> {
+    use gridsafe_app::xlsx::{self, Value};
+    let cap = auth.require::<perm::OutagesView>(&state).await?;
+    let first = month_of(&q.month, state.app().today());
+    let (from, to) = (Timestamp::start_of_local_day(first), Timestamp::start_of_local_day(next_month(first)));
+    let rows = outages::list_outages(state.app(), &cap, from, to).await?;
+    let lang = crate::i18n::Lang::ZhCn;
+    let headers: Vec<String> = [
+        "outages-number",
+        "people-unit",
+        "outages-kind",
+        "plans-state",
+        "outages-equipment",
+        "plans-start",
+        "plans-end",
+        "outages-reason",
+        "outages-requested",
+        "outages-late-reason",
+        "outages-approved",
+        "outages-cut-at",
+        "outages-restored-at",
+        "outages-kpi-overruns",
+        "outages-kpi-timed",
+    ]
+    .iter()
+    .map(|k| lang.t(k))
+    .collect();
+    let data: Vec<Vec<Value>> = rows
+        .into_iter()
+        .map(|o| {
+            let over = o
+                .restored_at
+                .and_then(|r| gridsafe_domain::outages::overrun(o.end, r))
+                .map_or(Value::Empty, |d| Value::from(d.num_minutes().max(1)));
+            vec![
+                o.number.into(),
+                o.unit_name.into(),
+                lang.t(&format!("outage-kind-{}", o.kind.code())).into(),
+                lang.t(&format!("outage-state-{}", o.state.code())).into(),
+                o.equipment.into(),
+                o.start.local_display().into(),
+                o.end.local_display().into(),
+                o.reason.into(),
+                format!("{} {}", o.requested_by, o.requested_at.local_display()).into(),
+                o.late_reason.into(),
+                o.approved_by.into(),
+                o.cut_at.map(|t| t.local_display()).into(),
+                o.restored_at.map(|t| t.local_display()).into(),
+                over,
+                o.restore_refusals.into(),
+            ]
+        })
+        .collect();
+    let name = format!("outages-{}.xlsx", first.format("%Y-%m"));
+    Ok(crate::people::xlsx_file(&name, xlsx::ledger(&lang.t("outages-title"), &headers, &data)?))
 }
 
 #[derive(Template)]

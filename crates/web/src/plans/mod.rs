@@ -26,6 +26,8 @@ pub fn routes() -> Routes {
         .get("/plans", list_page)
         .post("/plans", create)
         .get("/plans/{id}", detail_page)
+        .get("/plans/{id}/print", print_page)
+        .get("/plans/{id}/export.xlsx", export)
         .post("/plans/{id}/items", add_item)
         .post("/plans/{id}/items/{item}/remove", remove_item)
         .post("/plans/{id}/merge", merge)
@@ -101,13 +103,8 @@ impl DetailPage {
         self.d.items.iter().find(|i| items.contains(&i.item.id)).map(|i| i.item.site.clone()).unwrap_or_default()
     }
 
-    /// `工号 姓名` of a person on the plan's items (the organiser of a merge may not be on any).
     fn name_of(&self, person: &gridsafe_domain::ids::PersonId) -> String {
-        self.d
-            .items
-            .iter()
-            .find_map(|i| i.item.people.iter().position(|q| q == person).and_then(|n| i.names.get(n).cloned()))
-            .unwrap_or_else(|| format!("#{person}"))
+        name_of(&self.d, person)
     }
 
     /// `工号 姓名` of each person planned twice at once, with the two items' sites.
@@ -164,6 +161,80 @@ async fn detail_page(
         units,
         d,
     }))
+}
+
+/// `工号 姓名` of a person on the plan's items (the organiser of a merge may not be on any).
+fn name_of(d: &PlanDetail, person: &gridsafe_domain::ids::PersonId) -> String {
+    d.items
+        .iter()
+        .find_map(|i| i.item.people.iter().position(|q| q == person).and_then(|n| i.names.get(n).cloned()))
+        .unwrap_or_else(|| format!("#{person}"))
+}
+
+#[derive(Template)]
+#[template(path = "plans/print.html")]
+struct PrintPage {
+    chrome: Chrome,
+    d: PlanDetail,
+}
+
+impl PrintPage {
+    fn name_of(&self, person: &gridsafe_domain::ids::PersonId) -> String {
+        name_of(&self.d, person)
+    }
+}
+
+/// The plan as printed for the notice board and the file: items, merged sites with their
+/// organisers and measures, changes after publication, and the lines for signatures.
+async fn print_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansView>(&state).await?;
+    let d = auth.checked(&state, plans::plan(state.app(), &cap, id).await).await?;
+    Ok(render(&PrintPage { chrome: Chrome::for_user(ctx, &auth.user), d }))
+}
+
+/// The plan's items as `.xlsx`.
+async fn export(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> Result<Response, AppError> {
+    use gridsafe_app::xlsx::{self, Value};
+    let cap = auth.require::<perm::PlansView>(&state).await?;
+    let d = auth.checked(&state, plans::plan(state.app(), &cap, id).await).await?;
+    let lang = crate::i18n::Lang::ZhCn;
+    let headers: Vec<String> = [
+        "plans-start",
+        "plans-end",
+        "plans-site",
+        "ticket-work-kind",
+        "plans-team",
+        "plans-people",
+        "plans-outage",
+        "plans-note",
+    ]
+    .iter()
+    .map(|k| lang.t(k))
+    .collect();
+    let data: Vec<Vec<Value>> = d
+        .items
+        .into_iter()
+        .map(|i| {
+            vec![
+                i.item.start.local_display().into(),
+                i.item.end.local_display().into(),
+                i.item.site.into(),
+                lang.t(&format!("order-type-{}", i.item.work_kind.code())).into(),
+                i.team_name.into(),
+                i.names.join("、").into(),
+                if i.outage { lang.t("plans-outage").into() } else { Value::Empty },
+                i.note.into(),
+            ]
+        })
+        .collect();
+    let sheet = format!("{} {}", lang.t(&format!("plan-kind-{}", d.plan.kind.code())), d.plan.first_day);
+    let name = format!("plan-{}-{}.xlsx", d.plan.unit_id, d.plan.first_day);
+    Ok(crate::people::xlsx_file(&name, xlsx::ledger(&sheet, &headers, &data)?))
 }
 
 #[derive(Debug, Deserialize)]
