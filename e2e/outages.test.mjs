@@ -154,4 +154,11 @@ test("supply is restored only after both crews report work ended", async () => {
   assert.equal(await permitter.locator("[data-outage-state]").getAttribute("data-outage-state"), "restored");
   assert.match(await permitter.locator("[data-restored-at]").textContent(), /确认人/);
   assert.match(await permitter.locator("[data-refusals]").textContent(), /2/);
+
+  // The unit's week shows today's outages and tickets, and fits the phone.
+  await manager.goto(server.base + "/plans/week");
+X
+  assert.ok((await manager.locator(".today [data-week-ticket]").count()) >= 1);
+  const weekWidth = await manager.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(weekWidth <= 392, `week is ${weekWidth}px wide`);
 });

@@ -716,6 +716,7 @@ const ROWS: &[Row] = &[
         "",
         ("/plans/{plan_b}/export.xlsx", ""),
     ),
+    row("GET", "/plans/week", Access::Perm(PlansView, 200), "/plans/week?day=2026-11-26", ""),
     row("GET", "/plans", Access::Perm(PlansView, 200), "/plans", ""),
     row("POST", "/plans", Access::Perm(PlansWrite, 303), "/plans", "unit_id={unit_a1}&kind=daily&first_day=2026-12-02"),
     scoped("GET", "/plans/{id}", Access::Perm(PlansView, 200), "/plans/{plan_a1}", "", ("/plans/{plan_b}", "")),

@@ -216,6 +216,12 @@ backend_tests! {
         let page = app.get_with(&format!("/outages/{id}"), &[("cookie", &page_cookie)]).await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(page.body.contains("data-overrun") && page.body.contains("王经理"), "{}", page.body);
+        // The unit's week shows the outage and both tickets on their day.
+        let week = app.get_with("/plans/week?day=2026-11-27", &[("cookie", &page_cookie)]).await;
+        assert_eq!(week.status, 200);
+        let thursday = week.body.split("data-day=\"2026-11-26\"").nth(1).and_then(|b| b.split("data-day=").next()).unwrap_or_default();
+        assert!(thursday.contains(&d2.outage.number) && thursday.contains(&t2_number), "{}", week.body);
+
         // The month's ledger is a real workbook: the outage with its overrun and the refusal.
         let ledger = workbook(&app, "/outages.xlsx?month=2026-11", &page_cookie).await;
         assert_eq!(ledger.headers[0], "停电编号");

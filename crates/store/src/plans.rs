@@ -363,3 +363,66 @@ pub async fn changes(conn: &mut Conn, plan: i64) -> Result<Vec<ChangeRow>, Store
     })
     .collect()
 }
+
+/// A plan item as a week's calendar shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayItem {
+    pub plan_id: i64,
+    pub plan_state: PlanState,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub site: String,
+    pub work_kind: OrderType,
+    pub team_name: String,
+    /// `工号 姓名` of the work leader.
+    pub leader: Option<String>,
+    pub outage: bool,
+}
+
+/// Items of plans of the units in `scope` starting in `[from, to)`, by start, at most `limit`.
+pub async fn items_between(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    from: Timestamp,
+    to: Timestamp,
+    limit: u32,
+) -> Result<Vec<DayItem>, StoreError> {
+    let t = "plan_items";
+    let (clause, mut binds) = scope_clause("u.path", scope, 1);
+    binds.push(from.to_db());
+    binds.push(to.to_db());
+    let n = binds.len();
+    let sql = format!(
+        "SELECT i.plan_id, w.state AS plan_state, i.starts_at, i.ends_at, i.site, i.work_kind, tu.name AS team_name, \
+         lp.code AS leader_code, lp.name AS leader_name, i.outage FROM plan_items i JOIN work_plans w ON w.id = i.plan_id \
+         JOIN org_units u ON u.id = w.unit_id JOIN org_units tu ON tu.id = i.team_id LEFT JOIN people lp ON lp.id = i.leader_id \
+         WHERE {clause} AND i.starts_at >= ${} AND i.starts_at < ${n} ORDER BY i.starts_at, i.id LIMIT {}",
+        n - 1,
+        limit.clamp(1, 10_000)
+    );
+    bound(sql, &binds)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let leader = match (
+                r.try_get::<Option<String>, _>("leader_code")?,
+                r.try_get::<Option<String>, _>("leader_name")?,
+            ) {
+                (Some(c), Some(n)) => Some(format!("{c} {n}")),
+                _ => None,
+            };
+            Ok(DayItem {
+                plan_id: r.try_get("plan_id")?,
+                plan_state: code(T, "state", r.try_get("plan_state")?, PlanState::from_code)?,
+                start: stamp(t, "starts_at", r.try_get("starts_at")?)?,
+                end: stamp(t, "ends_at", r.try_get("ends_at")?)?,
+                site: r.try_get("site")?,
+                work_kind: code(t, "work_kind", r.try_get("work_kind")?, OrderType::parse)?,
+                team_name: r.try_get("team_name")?,
+                leader,
+                outage: r.try_get::<i64, _>("outage")? != 0,
+            })
+        })
+        .collect()
+}

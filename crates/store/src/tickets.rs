@@ -171,6 +171,8 @@ pub struct Filter {
     pub unevaluated: bool,
     /// Only tickets naming this person.
     pub person: Option<PersonId>,
+    /// Only tickets planned to start in `[from, to)`.
+    pub starting: Option<(Timestamp, Timestamp)>,
 }
 
 /// Tickets of the units in `scope`, newest first, at most `limit`.
@@ -197,6 +199,11 @@ pub async fn list(
             .map(|column| like(column, n))
             .collect();
         sql.push_str(&format!(" AND ({})", terms.join(" OR ")));
+    }
+    if let Some((from, to)) = filter.starting {
+        binds.push(from.to_db());
+        binds.push(to.to_db());
+        sql.push_str(&format!(" AND t.planned_start >= ${} AND t.planned_start < ${}", binds.len() - 1, binds.len()));
     }
     if let Some(person) = filter.person {
         // An integer from the database, not user input.

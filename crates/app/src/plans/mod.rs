@@ -14,7 +14,7 @@ use gridsafe_store::Conn;
 use gridsafe_store::plans as store;
 use serde::Serialize;
 
-pub use gridsafe_store::plans::{ChangeRow, ItemRow, PlanRow};
+pub use gridsafe_store::plans::{ChangeRow, DayItem, ItemRow, PlanRow};
 
 use crate::audit::NewEvent;
 use crate::identity::{check_stored_path, unit_by_id};
@@ -401,4 +401,53 @@ fn step_action(step: PlanStep) -> &'static str {
         PlanStep::Publish => "plan.published",
         PlanStep::Return => "plan.returned",
     }
+}
+
+/// One day of a unit's week: its plan items, outages and tickets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub items: Vec<DayItem>,
+    pub outages: Vec<crate::outages::OutageRow>,
+    pub tickets: Vec<crate::tickets::TicketRow>,
+}
+
+/// The seven days from `monday` as the calendar shows them: plan items in reach, and the
+/// outages and tickets of those who may see them (`None`: not shown).
+pub async fn week(
+    app: &App,
+    cap: &Capability<perm::PlansView>,
+    outages: Option<&Capability<perm::OutagesView>>,
+    tickets: Option<&Capability<perm::TicketsView>>,
+    monday: NaiveDate,
+) -> Result<Vec<Day>, AppError> {
+    use gridsafe_domain::time::Timestamp;
+    let from = Timestamp::start_of_local_day(monday);
+    let to = Timestamp::start_of_local_day(monday + chrono::Duration::days(7));
+    let items = store::items_between(&mut *app.db().read().await?, cap.scope(), from, to, 2000).await?;
+    let outages = match outages {
+        Some(c) => crate::outages::list_outages(app, c, from, to).await?,
+        None => Vec::new(),
+    };
+    let tickets = match tickets {
+        Some(c) => {
+            let filter = crate::tickets::TicketFilter { starting: Some((from, to)), ..Default::default() };
+            crate::tickets::list_tickets(app, c, &filter, 2000).await?
+        }
+        None => Vec::new(),
+    };
+    Ok((0..7)
+        .map(|n| {
+            let date = monday + chrono::Duration::days(n);
+            let mut day_tickets: Vec<crate::tickets::TicketRow> =
+                tickets.iter().filter(|t| t.planned_start.local_date() == date).cloned().collect();
+            day_tickets.sort_by_key(|t| t.planned_start);
+            Day {
+                date,
+                items: items.iter().filter(|i| i.start.local_date() == date).cloned().collect(),
+                outages: outages.iter().filter(|o| o.start.local_date() == date).cloned().collect(),
+                tickets: day_tickets,
+            }
+        })
+        .collect())
 }

@@ -128,6 +128,8 @@ pub struct TicketFilter {
     pub unevaluated: bool,
     /// Only tickets naming this person.
     pub person: Option<PersonId>,
+    /// Only tickets planned to start in `[from, to)`.
+    pub starting: Option<(Timestamp, Timestamp)>,
 }
 
 /// Tickets in reach, newest first.
@@ -142,6 +144,7 @@ pub async fn list_tickets<P: TicketReach>(
         pattern: crate::search::contains("q", filter.query.as_deref())?,
         unevaluated: filter.unevaluated,
         person: filter.person,
+        starting: filter.starting,
     };
     let mut conn = app.db().read().await?;
     Ok(store::list(&mut conn, cap.scope(), &filter, limit).await?)

@@ -24,6 +24,7 @@ use crate::routes::Routes;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/plans", list_page)
+        .get("/plans/week", week_page)
         .post("/plans", create)
         .get("/plans/{id}", detail_page)
         .get("/plans/{id}/print", print_page)
@@ -57,6 +58,69 @@ async fn list_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) 
         can_write: auth.user.principal.authorize::<perm::PlansWrite>().is_ok(),
         units,
         next_monday: next_monday.to_string(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WeekQuery {
+    /// Any day of the week to show (`YYYY-MM-DD`); this week when absent or unreadable.
+    #[serde(default)]
+    day: String,
+}
+
+#[derive(Template)]
+#[template(path = "plans/week.html")]
+struct WeekPage {
+    chrome: Chrome,
+    monday: chrono::NaiveDate,
+    days: Vec<plans::Day>,
+    today: chrono::NaiveDate,
+    shows_outages: bool,
+    shows_tickets: bool,
+}
+
+impl WeekPage {
+    fn previous(&self) -> String {
+        (self.monday - chrono::Duration::days(7)).to_string()
+    }
+
+    fn next(&self) -> String {
+        (self.monday + chrono::Duration::days(7)).to_string()
+    }
+
+    fn weekday(&self, day: &chrono::NaiveDate) -> String {
+        let n = chrono::Datelike::weekday(day).number_from_monday();
+        self.chrome.t(&format!("weekday-{n}"))
+    }
+
+    /// `HH:MM` of a time on its day.
+    fn clock(&self, at: &gridsafe_domain::time::Timestamp) -> String {
+        at.local_display().rsplit(' ').next().unwrap_or_default().to_owned()
+    }
+}
+
+/// A unit's week on one screen: each day's plan items, outages and tickets.
+async fn week_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    axum::extract::Query(q): axum::extract::Query<WeekQuery>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansView>(&state).await?;
+    let today = state.app().today();
+    let day = chrono::NaiveDate::parse_from_str(q.day.trim(), "%Y-%m-%d").unwrap_or(today);
+    let monday = day - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&day).num_days_from_monday()));
+    let p = &auth.user.principal;
+    let outages = p.authorize::<perm::OutagesView>().ok();
+    let tickets = p.authorize::<perm::TicketsView>().ok();
+    let days = plans::week(state.app(), &cap, outages.as_ref(), tickets.as_ref(), monday).await?;
+    Ok(render(&WeekPage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        monday,
+        days,
+        today,
+        shows_outages: outages.is_some(),
+        shows_tickets: tickets.is_some(),
     }))
 }
 

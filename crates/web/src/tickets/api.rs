@@ -270,8 +270,13 @@ pub async fn list(
                 .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("state", "field-invalid")))?,
         ),
     };
-    let filter =
-        TicketFilter { state: state_filter, query: q.q, unevaluated: q.unevaluated.unwrap_or(false), person: None };
+    let filter = TicketFilter {
+        state: state_filter,
+        query: q.q,
+        unevaluated: q.unevaluated.unwrap_or(false),
+        person: None,
+        starting: None,
+    };
     Ok(Json(tickets::list_tickets(state.app(), &cap, &filter, 5000).await?.into_iter().map(TicketOut::from).collect()))
 }
 

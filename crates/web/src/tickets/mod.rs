@@ -91,6 +91,7 @@ async fn list_page(
         unevaluated: q.unevaluated.is_some(),
         // Someone with no person of their own has no tickets of their own.
         person: if q.mine.is_some() { Some(person.unwrap_or(PersonId::new(-1))) } else { None },
+        starting: None,
     };
     let rows = tickets::list_tickets(state.app(), &cap, &filter, 500).await?;
     let held = auth.user.principal.permissions();
