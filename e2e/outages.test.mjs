@@ -157,7 +157,7 @@ test("supply is restored only after both crews report work ended", async () => {
 
   // The unit's week shows today's outages and tickets, and fits the phone.
   await manager.goto(server.base + "/plans/week");
-X
+  assert.ok((await manager.locator(".today [data-week-outage]").count()) >= 1);
   assert.ok((await manager.locator(".today [data-week-ticket]").count()) >= 1);
   const weekWidth = await manager.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(weekWidth <= 392, `week is ${weekWidth}px wide`);
