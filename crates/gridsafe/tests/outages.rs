@@ -277,4 +277,66 @@ backend_tests! {
         assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, AppError::Rules(v) if v[0].rule.code == "OUTAGE_STATE") || matches!(e, AppError::Conflict(_))), "{results:?}");
         assert_eq!(app.audit_count().await, before + 1, "one restoration recorded");
     }
+
+    async fn a_cut_and_a_cancellation_at_once_leave_one_of_them_and_approvals_approve_once(app: TestApp) {
+        let f = app.fixture().await;
+        let d = desk(&app, &f).await;
+        let req = cap::<perm::OutagesRequest>(&d.manager);
+        let (late, _) = outages::request_outage(app.app(), &req, &meta(), request(&f, "temporary", "2026-11-26 12:00", "2026-11-26 14:00", &[], "抢修")).await.expect("late");
+        let leader = d.leader.clone();
+        let approvals = race(50, |_| {
+            let (app, leader) = (app.app().clone(), leader.clone());
+            async move { outages::approve(&app, &cap::<perm::OutagesApprove>(&leader), &meta(), late).await.is_ok() }
+        })
+        .await;
+        assert_eq!(approvals.iter().filter(|ok| **ok).count(), 1, "approved once");
+        for (customer, channel, signer, scan) in [(d.important, "signed", "王经理", true), (d.ordinary, "sms", "", false)] {
+            outages::record_notice(app.app(), &req, &meta(), late, notice(customer, "outage", channel, signer, scan)).await.expect("notice");
+        }
+        let (manager, permitter) = (d.manager.clone(), d.permitter.clone());
+        let answers = race(50, |n| {
+            let (app, manager, permitter) = (app.app().clone(), manager.clone(), permitter.clone());
+            async move {
+                if n % 2 == 0 {
+                    outages::operate(&app, &cap::<perm::OutagesOperate>(&permitter), &meta(), late, OutageStep::Cut).await.ok()
+                } else {
+                    outages::cancel(&app, &cap::<perm::OutagesRequest>(&manager), &meta(), late, "客户改期").await.ok()
+                }
+            }
+        })
+        .await;
+        let won: Vec<OutageState> = answers.into_iter().flatten().collect();
+        assert_eq!(won.len(), 1, "exactly one: {won:?}");
+        assert_eq!(outages::outage(app.app(), &req, late).await.expect("detail").outage.state, won[0]);
+    }
+
+    async fn every_field_is_bounded_and_named_at_its_limit(app: TestApp) {
+        let f = app.fixture().await;
+        let d = desk(&app, &f).await;
+        let req = cap::<perm::OutagesRequest>(&d.manager);
+        let fields = |r: Result<(i64, OutageState), AppError>| match r {
+            Err(AppError::Invalid(p)) => p.iter().map(|p| p.field).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let base = || request(&f, "planned", "2026-12-10 09:00", "2026-12-13 09:00", &[], "");
+        // At the limits: 100 characters of equipment, 500 of reason, a window of exactly 72 hours.
+        let at_limit = OutageInput { equipment: "线".repeat(100), reason: "修".repeat(500), ..base() };
+        outages::request_outage(app.app(), &req, &meta(), at_limit).await.expect("at the limits");
+        let over = OutageInput {
+            equipment: "线".repeat(101),
+            reason: "修".repeat(501),
+            late_reason: "迟".repeat(501),
+            end: "2026-12-13 09:01".into(),
+            ..base()
+        };
+        assert_eq!(fields(outages::request_outage(app.app(), &req, &meta(), over).await), ["equipment", "reason", "late_reason", "end"]);
+        let many = OutageInput { customers: (0..201).map(|n| format!("43{n:05}")).collect::<Vec<_>>().join(" "), ..base() };
+        assert_eq!(fields(outages::request_outage(app.app(), &req, &meta(), many).await), ["customers"]);
+        let tickets = OutageInput { tickets: (1..=51).map(TicketId::new).collect(), ..base() };
+        assert_eq!(fields(outages::request_outage(app.app(), &req, &meta(), tickets).await), ["tickets"]);
+        let blank = OutageInput { equipment: "  ".into(), reason: String::new(), start: "明天".into(), ..base() };
+        assert_eq!(fields(outages::request_outage(app.app(), &req, &meta(), blank).await), ["equipment", "reason", "start"]);
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outages").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(count, 1, "nothing half-written");
+    }
 }

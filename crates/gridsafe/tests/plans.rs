@@ -165,4 +165,29 @@ backend_tests! {
         let published = app.audit_actions().await.iter().filter(|a| *a == "plan.published").count();
         assert_eq!(published, 1);
     }
+
+    async fn a_return_and_a_publication_at_once_leave_one_of_them(app: TestApp) {
+        let f = app.fixture().await;
+        let t = drafted(&app, &f).await;
+        let write = cap::<perm::PlansWrite>(&t.author);
+        plans::add_item(app.app(), &write, &meta(), t.plan, item("甲", 2, "09:00", "12:00", f.unit_a, "L1", &["C1"])).await.expect("item");
+        plans::take_step(app.app(), &cap::<perm::PlansApprove>(&t.manager), &meta(), t.plan, PlanStep::Approve, "").await.expect("approved");
+        let app = Arc::new(app);
+        let manager = Arc::new(t.manager);
+        let answers = race(50, |n| {
+            let (app, manager) = (app.clone(), manager.clone());
+            async move {
+                let step = if n % 2 == 0 { PlanStep::Publish } else { PlanStep::Return };
+                let approve = cap::<perm::PlansApprove>(&manager);
+                plans::take_step(app.app(), &approve, &meta(), t.plan, step, "退回重排").await.ok()
+            }
+        })
+        .await;
+        let won: Vec<PlanState> = answers.into_iter().flatten().collect();
+        assert_eq!(won.len(), 1, "exactly one step: {won:?}");
+        let now = plans::plan(app.app(), &cap::<perm::PlansView>(&t.author), t.plan).await.expect("plan").plan.state;
+        assert_eq!(now, won[0], "the plan is where the one step left it");
+        let steps = app.audit_actions().await.iter().filter(|a| *a == "plan.published" || *a == "plan.returned").count();
+        assert_eq!(steps, 1);
+    }
 }
