@@ -733,6 +733,14 @@ const ROWS: &[Row] = &[
     ),
     scoped(
         "POST",
+        "/plans/{id}/import",
+        Access::Perm(PlansWrite, 422),
+        "/plans/{plan_a1}/import",
+        "MULTIPART",
+        ("/plans/{plan_b}/import", "MULTIPART"),
+    ),
+    scoped(
+        "POST",
         "/plans/{id}/items/{item}/remove",
         Access::Perm(PlansWrite, 303),
         "/plans/{plan_a1}/items/{plan_item_a1}/remove",

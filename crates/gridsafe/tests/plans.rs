@@ -190,4 +190,71 @@ backend_tests! {
         let steps = app.audit_actions().await.iter().filter(|a| *a == "plan.published" || *a == "plan.returned").count();
         assert_eq!(steps, 1);
     }
+
+    async fn a_spreadsheet_of_items_is_imported_whole_or_not_at_all(app: TestApp) {
+        let f = app.fixture().await;
+        let t = drafted(&app, &f).await;
+        let write = cap::<perm::PlansWrite>(&t.author);
+        let header = "开始时间,结束时间,作业地点,作业类型,班组,工作负责人,工作班成员,是否停电,备注\n";
+        // Every problem of every row, by file, line and column: nothing is written.
+        let bad = format!(
+            "{header}2026-12-01 09:00,2026-12-01 12:00,书院街 18 号,换表,XG,L1,C1,否,\n\
+             明天上午,2026-12-01 12:00,槐荫大道,更换电能表,XG,L9,C1,是,\n\
+             2026-12-09 09:00,2026-12-09 11:00,车站路,meter_install,武汉供电公司,L2,,否,\n"
+        );
+        let refused = plans::import_items(app.app(), &write, &meta(), t.plan, &[("周计划.csv".into(), bad.into_bytes())], "")
+            .await
+            .expect("read")
+            .expect_err("problems");
+        let named: Vec<(usize, String, &str)> = refused.iter().map(|p| (p.line, p.column.clone(), p.message)).collect();
+        assert_eq!(named, [
+            (3, "开始时间".to_owned(), "field-datetime"),
+            (3, "作业类型".to_owned(), "field-order-type"),
+            (3, "工作负责人".to_owned(), "field-person-code"),
+            (4, "班组".to_owned(), "field-unit"),
+            (4, "开始时间".to_owned(), "field-plan-period"),
+        ]);
+        assert!(refused.iter().all(|p| p.file == "周计划.csv"));
+        let d = plans::plan(app.app(), &cap::<perm::PlansView>(&t.author), t.plan).await.expect("plan");
+        assert!(d.items.is_empty(), "nothing half-written");
+
+        // A real workbook, Chinese headers: both rows are added, with their people and outage.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let rows = [
+            ["开始时间", "结束时间", "作业地点", "作业类型", "班组", "工作负责人", "工作班成员", "是否停电", "备注"],
+            ["2026-12-01 09:00", "2026-12-01 12:00", "书院街 18 号", "换表", "XG", "L1", "C1", "是", "停电换表"],
+            ["2026-12-02 14:00", "2026-12-02 16:00", "槐荫大道 66 号", "meter_install", "孝南供电中心", "L2", "C2", "否", ""],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *v).expect("cell");
+            }
+        }
+        let bytes = book.save_to_buffer().expect("xlsx");
+        let n = plans::import_items(app.app(), &write, &meta(), t.plan, &[("周计划.xlsx".into(), bytes.clone())], "")
+            .await
+            .expect("read")
+            .expect("imported");
+        assert_eq!(n, 2);
+        let d = plans::plan(app.app(), &cap::<perm::PlansView>(&t.author), t.plan).await.expect("plan");
+        assert_eq!(d.items.len(), 2);
+        assert!(d.items[0].outage && d.items[0].names.len() == 2 && d.items[0].team_name == "孝感供电公司", "{:?}", d.items[0]);
+        assert_eq!(d.items[1].team_name, "孝南供电中心");
+        assert!(app.audit_actions().await.iter().any(|a| a == "plan.items_imported"));
+
+        // A published plan takes an import only with the reason, each item a change.
+        let approve = cap::<perm::PlansApprove>(&t.manager);
+        plans::take_step(app.app(), &approve, &meta(), t.plan, PlanStep::Approve, "").await.expect("approve");
+        plans::take_step(app.app(), &approve, &meta(), t.plan, PlanStep::Publish, "").await.expect("publish");
+        let frozen = plans::import_items(app.app(), &write, &meta(), t.plan, &[("周计划.xlsx".into(), bytes.clone())], "").await;
+        assert_eq!(rule_codes(frozen.expect_err("frozen")), ["PLAN_FROZEN"]);
+        let n = plans::import_items(app.app(), &write, &meta(), t.plan, &[("周计划.xlsx".into(), bytes)], "客户要求增加作业")
+            .await
+            .expect("read")
+            .expect("imported");
+        assert_eq!(n, 2);
+        let d = plans::plan(app.app(), &cap::<perm::PlansView>(&t.author), t.plan).await.expect("plan");
+        assert_eq!(d.changes.len(), 2);
+    }
 }

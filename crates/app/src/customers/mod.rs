@@ -297,6 +297,8 @@ pub struct RowProblem {
     pub column: String,
     pub value: String,
     pub message: &'static str,
+    /// The message's other arguments (a bound such as `max`).
+    pub args: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -314,18 +316,19 @@ fn cell_text(cell: &Cell) -> String {
 
 /// A file's problem as a row problem: where it is, and the bound when one was broken (never
 /// the oversized value itself).
-fn bound_problem(e: gridsafe_sheet::InputError) -> RowProblem {
+pub(crate) fn bound_problem(e: gridsafe_sheet::InputError) -> RowProblem {
     RowProblem {
         file: e.file,
         line: e.line.unwrap_or(0),
         column: e.column.unwrap_or_default(),
         value: e.value.as_deref().map(gridsafe_sheet::quoted).unwrap_or_default(),
         message: e.problem.message_key(),
+        args: Vec::new(),
     }
 }
 
 /// Reads the register's tables (CSV or `.xlsx`, Chinese or English headers).
-fn read_files(files: &[(String, Vec<u8>)]) -> Result<Vec<RawTable>, Vec<RowProblem>> {
+pub(crate) fn read_files(files: &[(String, Vec<u8>)]) -> Result<Vec<RawTable>, Vec<RowProblem>> {
     let mut tables = Vec::new();
     let mut problems = Vec::new();
     let file_problem = |file: &str, message| RowProblem {
@@ -334,6 +337,7 @@ fn read_files(files: &[(String, Vec<u8>)]) -> Result<Vec<RawTable>, Vec<RowProbl
         column: String::new(),
         value: String::new(),
         message,
+        args: Vec::new(),
     };
     for (name, bytes) in files {
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
@@ -397,6 +401,7 @@ pub async fn check_register(
                 column: format!("{} / {}", c.zh, c.key),
                 value: String::new(),
                 message: "input-problem-missing-column",
+                args: Vec::new(),
             });
             continue;
         }
@@ -421,6 +426,7 @@ pub async fn check_register(
                     column: header(key),
                     value: texts.get(key).cloned().unwrap_or_default(),
                     message,
+                    args: Vec::new(),
                 })
             };
             match register::parse_record(|k| texts.get(k).map(String::as_str)) {
@@ -452,6 +458,7 @@ pub async fn check_register(
             column: String::new(),
             value: String::new(),
             message: "input-problem-empty",
+            args: Vec::new(),
         });
     }
     if !problems.is_empty() {

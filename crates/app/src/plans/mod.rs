@@ -21,6 +21,9 @@ use crate::identity::{check_stored_path, unit_by_id};
 use crate::tickets::{local_time, split_items};
 use crate::{App, AppError, FieldProblem, RequestMeta, Work};
 
+mod import;
+pub use import::{COLUMNS as IMPORT_COLUMNS, import_items};
+
 /// The units a plan capability reaches.
 pub trait PlansReach: PermissionMarker {}
 impl PlansReach for perm::PlansView {}
@@ -163,15 +166,28 @@ async fn editable(
     Ok(d)
 }
 
-/// Adds an item to a plan; its id. In a published plan the change needs its reason and is
-/// recorded.
-pub async fn add_item(
-    app: &App,
-    cap: &Capability<perm::PlansWrite>,
-    meta: &RequestMeta,
-    plan_id: i64,
-    input: ItemInput,
-) -> Result<i64, AppError> {
+/// An item checked against its plan: what the store writes.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedItem {
+    start: gridsafe_domain::time::Timestamp,
+    end: gridsafe_domain::time::Timestamp,
+    site: String,
+    work_kind: OrderType,
+    team: gridsafe_store::identity::Unit,
+    leader: Option<PersonId>,
+    people: Vec<PersonId>,
+    outage: bool,
+    note: Option<String>,
+}
+
+/// Checks `input` as an item of plan `d` (whose row the caller holds), with its team as found
+/// by the caller: every problem at once, by field.
+async fn check_item(
+    conn: &mut Conn,
+    d: &PlanDetail,
+    input: &ItemInput,
+    team: Option<gridsafe_store::identity::Unit>,
+) -> Result<Result<CheckedItem, Vec<FieldProblem>>, AppError> {
     let mut problems = Vec::new();
     let start = local_time("start", &input.start, &mut problems);
     let end = local_time("end", &input.end, &mut problems);
@@ -191,21 +207,25 @@ pub async fn add_item(
     if input.note.chars().count() > 500 {
         problems.push(FieldProblem::new("note", "field-name-length").with("max", 500));
     }
-    let team = unit_by_id(app, input.team_id).await?;
-    if team.is_none() {
-        problems.push(FieldProblem::new("team_id", "field-unit"));
+    let plan_path = crate::people::stored_path(&d.plan.unit_path)?;
+    match &team {
+        None => problems.push(FieldProblem::new("team_id", "field-unit")),
+        // The team is the plan's unit or one below it.
+        Some(t) if !t.path.is_within(&plan_path) => problems.push(FieldProblem::new("team_id", "field-plan-team")),
+        Some(_) => {}
     }
-    let mut work = app.begin(cap.actor(), meta).await?;
-    let d = editable(&mut work, cap, plan_id, &input.reason).await?;
     let leader_code = input.leader.trim();
     let leader = if leader_code.is_empty() {
         None
     } else {
-        people_by_code(work.conn(), "leader", &[leader_code], &mut problems).await?.first().copied()
+        people_by_code(conn, "leader", &[leader_code], &mut problems).await?.first().copied()
     };
     let crew: Vec<&str> = split_items(&input.crew).collect();
+    if crew.len() > 50 {
+        problems.push(FieldProblem::new("crew", "field-plan-crew").with("max", 50));
+    }
     let mut people: Vec<PersonId> = leader.into_iter().collect();
-    for p in people_by_code(work.conn(), "crew", &crew, &mut problems).await? {
+    for p in people_by_code(conn, "crew", &crew[..crew.len().min(50)], &mut problems).await? {
         if !people.contains(&p) {
             people.push(p);
         }
@@ -216,47 +236,69 @@ pub async fn add_item(
     {
         problems.push(FieldProblem::new("start", "field-plan-period").with("value", d.plan.first_day));
     }
-    let (Some(start), Some(end), Some(work_kind), Some(team), true) =
-        (start, end, work_kind, team, problems.is_empty())
-    else {
-        return Err(AppError::Invalid(problems));
-    };
-    // The team is the plan's unit or one below it.
-    let plan_path = crate::people::stored_path(&d.plan.unit_path)?;
-    if !team.path.is_within(&plan_path) {
-        return Err(AppError::invalid("team_id", "field-plan-team"));
-    }
+    Ok(match (start, end, work_kind, team, problems.is_empty()) {
+        (Some(start), Some(end), Some(work_kind), Some(team), true) => Ok(CheckedItem {
+            start,
+            end,
+            site,
+            work_kind,
+            team,
+            leader,
+            people,
+            outage: input.outage,
+            note: Some(trim_blank(&input.note).to_owned()).filter(|n| !n.is_empty()),
+        }),
+        _ => Err(problems),
+    })
+}
+
+/// Writes a checked item (and, in a published plan, the change with its reason); its id.
+async fn insert_checked(
+    work: &mut Work<'_>,
+    d: &PlanDetail,
+    item: &CheckedItem,
+    reason: &str,
+) -> Result<i64, AppError> {
     let now = work.now();
-    let note = Some(trim_blank(&input.note)).filter(|n| !n.is_empty());
-    let item = store::NewItem {
-        start,
-        end,
-        site: &site,
-        work_kind,
-        team: team.id,
-        leader,
-        people: &people,
-        outage: input.outage,
-        note,
+    let new = store::NewItem {
+        start: item.start,
+        end: item.end,
+        site: &item.site,
+        work_kind: item.work_kind,
+        team: item.team.id,
+        leader: item.leader,
+        people: &item.people,
+        outage: item.outage,
+        note: item.note.as_deref(),
     };
-    let item_id = store::insert_item(work.conn(), plan_id, &item, now).await?;
-    let published = d.plan.state == PlanState::Published;
-    if published {
-        store::record_change(
-            work.conn(),
-            plan_id,
-            Some(item_id),
-            "item_added",
-            trim_blank(&input.reason),
-            &cap.actor().name,
-            now,
-        )
-        .await?;
+    let item_id = store::insert_item(work.conn(), d.plan.id, &new, now).await?;
+    if d.plan.state == PlanState::Published {
+        let by = work.actor().name.clone();
+        store::record_change(work.conn(), d.plan.id, Some(item_id), "item_added", trim_blank(reason), &by, now).await?;
     }
+    Ok(item_id)
+}
+
+/// Adds an item to a plan; its id. In a published plan the change needs its reason and is
+/// recorded.
+pub async fn add_item(
+    app: &App,
+    cap: &Capability<perm::PlansWrite>,
+    meta: &RequestMeta,
+    plan_id: i64,
+    input: ItemInput,
+) -> Result<i64, AppError> {
+    let team = unit_by_id(app, input.team_id).await?;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let d = editable(&mut work, cap, plan_id, &input.reason).await?;
+    let item = check_item(work.conn(), &d, &input, team).await?.map_err(AppError::Invalid)?;
+    let item_id = insert_checked(&mut work, &d, &item, &input.reason).await?;
+    let published = d.plan.state == PlanState::Published;
     work.audit(NewEvent::new("plan.item_added", "work_plan", plan_id).unit(d.plan.unit_id).summary(
         serde_json::json!({
-            "item": item_id, "site": site, "start": start.to_db(), "end": end.to_db(), "team": team.name,
-            "people": people.len(), "reason": published.then(|| trim_blank(&input.reason)),
+            "item": item_id, "site": item.site, "start": item.start.to_db(), "end": item.end.to_db(),
+            "team": item.team.name, "people": item.people.len(),
+            "reason": published.then(|| trim_blank(&input.reason)),
         }),
     ))
     .await?;

@@ -297,7 +297,9 @@ pub fn row_problem(lang: Lang, p: &customers::RowProblem) -> String {
     if !p.column.is_empty() {
         place.push_str(&lang.t_args("input-at-column", &[("column", Arg::from(p.column.as_str()))]));
     }
-    let what = lang.t_args(p.message, &[("value", Arg::from(p.value.clone())), ("first", Arg::Number(0))]);
+    let mut args = vec![("value", Arg::from(p.value.clone())), ("first", Arg::Number(0))];
+    args.extend(p.args.iter().map(|(k, v)| (*k, v.parse::<i64>().map_or_else(|_| Arg::from(v.clone()), Arg::Number))));
+    let what = lang.t_args(p.message, &args);
     if p.value.trim().is_empty() || what.contains(p.value.as_str()) {
         format!("{place}：{what}")
     } else {

@@ -30,6 +30,7 @@ pub fn routes() -> Routes {
         .get("/plans/{id}/print", print_page)
         .get("/plans/{id}/export.xlsx", export)
         .post("/plans/{id}/items", add_item)
+        .post("/plans/{id}/import", import)
         .post("/plans/{id}/items/{item}/remove", remove_item)
         .post("/plans/{id}/merge", merge)
         .post("/plans/{id}/steps", step)
@@ -146,6 +147,10 @@ struct DetailPage {
     can_write: bool,
     can_approve: bool,
     units: Vec<crate::admin::UnitOption>,
+    /// Items just imported, or the problems of a refused import.
+    imported: Option<usize>,
+    problems: Vec<String>,
+    columns: Vec<(&'static str, &'static str, bool)>,
 }
 
 impl DetailPage {
@@ -208,23 +213,71 @@ impl DetailPage {
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct DetailQuery {
+    #[serde(default)]
+    imported: Option<usize>,
+}
+
 async fn detail_page(
     State(state): State<AppState>,
     ctx: PageContext,
     auth: Auth,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<DetailQuery>,
 ) -> Result<Response, AppError> {
-    let cap = auth.require::<perm::PlansView>(&state).await?;
-    let d = auth.checked(&state, plans::plan(state.app(), &cap, id).await).await?;
+    detail(&state, ctx, &auth, id, q.imported, Vec::new()).await
+}
+
+async fn detail(
+    state: &AppState,
+    ctx: PageContext,
+    auth: &Auth,
+    id: i64,
+    imported: Option<usize>,
+    problems: Vec<String>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansView>(state).await?;
+    let d = auth.checked(state, plans::plan(state.app(), &cap, id).await).await?;
     let p = &auth.user.principal;
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
-    Ok(render(&DetailPage {
+    let refused = !problems.is_empty();
+    let mut response = render(&DetailPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         can_write: p.authorize::<perm::PlansWrite>().is_ok(),
         can_approve: p.authorize::<perm::PlansApprove>().is_ok(),
         units,
         d,
-    }))
+        imported,
+        problems,
+        columns: plans::IMPORT_COLUMNS.iter().map(|c| (c.zh, c.key, c.required)).collect(),
+    });
+    if refused {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// Items from a spreadsheet: all added, or every problem shown and nothing added.
+async fn import(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansWrite>(&state).await?;
+    let (files, fields) = crate::people::upload_form(&mut multipart, "reason").await?;
+    let reason = fields.unwrap_or_default();
+    let result = plans::import_items(state.app(), &cap, &auth.meta, id, &files, &reason).await;
+    match auth.checked(&state, result).await? {
+        Ok(n) => Ok(Redirect::to(&format!("/plans/{id}?imported={n}")).into_response()),
+        Err(problems) => {
+            let lang = ctx.lang;
+            let words = problems.iter().take(200).map(|p| crate::customers::row_problem(lang, p)).collect();
+            detail(&state, ctx, &auth, id, None, words).await
+        }
+    }
 }
 
 /// `工号 姓名` of a person on the plan's items (the organiser of a merge may not be on any).
