@@ -87,6 +87,7 @@ fn request(f: &Fixture, kind: &str, start: &str, end: &str, tickets: &[i64], lat
         late_reason: late.into(),
         customers: "4300001、4300002".into(),
         tickets: tickets.iter().map(|t| TicketId::new(*t)).collect(),
+        plan_items: Vec::new(),
     }
 }
 
@@ -238,8 +239,31 @@ backend_tests! {
         let d = desk(&app, &f).await;
         customer(&app, f.unit_b, "5100001", "none").await;
         let req = cap::<perm::OutagesRequest>(&d.manager);
+        // A plan item of city A (in reach) and one of city B (not).
+        let item_of = |unit: UnitId, first: &str| {
+            let (app, first) = (app.app().clone(), first.to_owned());
+            async move {
+                let op = support::operator();
+                let write = op.authorize::<perm::PlansWrite>().expect("op");
+                let plan = gridsafe_app::plans::PlanInput { unit_id: unit, kind: "daily".into(), first_day: first.clone() };
+                let plan = gridsafe_app::plans::create_plan(&app, &write, &meta(), plan).await.expect("plan");
+                let item = gridsafe_app::plans::ItemInput {
+                    start: format!("{first} 09:00"),
+                    end: format!("{first} 12:00"),
+                    site: "槐荫线 12 号杆".into(),
+                    work_kind: "meter_install".into(),
+                    team_id: unit,
+                    outage: true,
+                    ..Default::default()
+                };
+                gridsafe_app::plans::add_item(&app, &write, &meta(), plan, item).await.expect("item")
+            }
+        };
+        let ours = item_of(f.unit_a, "2026-12-10").await;
+        let theirs = item_of(f.unit_b, "2026-12-10").await;
         let mut input = request(&f, "planned", "2026-12-10 09:00", "2026-12-10 12:00", &[999_999], "");
         input.customers = "4300001 5100001 9999999".into();
+        input.plan_items = vec![ours, theirs];
         let refused = outages::request_outage(app.app(), &req, &meta(), input).await.expect_err("out of reach");
         let AppError::Invalid(problems) = refused else { panic!("{refused:?}") };
         let named: Vec<(String, String)> = problems.iter().map(|p| (p.field.to_owned(), p.args.iter().map(|(_, v)| v.clone()).collect())).collect();
@@ -247,12 +271,20 @@ backend_tests! {
             ("customers".to_owned(), "5100001".to_owned()),
             ("customers".to_owned(), "9999999".to_owned()),
             ("tickets".to_owned(), "999999".to_owned()),
+            ("plan_items".to_owned(), theirs.to_string()),
         ]);
+        // The plan item in reach is offered to the customer manager and linked when named.
+        let offered: Vec<i64> = outages::plan_item_choices(app.app(), &req).await.expect("choices").iter().map(|i| i.id).collect();
+        assert_eq!(offered, [ours]);
+        let linked = OutageInput { plan_items: vec![ours], ..request(&f, "planned", "2026-12-10 09:00", "2026-12-10 12:00", &[], "") };
+        let (id, _) = outages::request_outage(app.app(), &req, &meta(), linked).await.expect("linked");
+        let d1 = outages::outage(app.app(), &req, id).await.expect("detail");
+        assert_eq!(d1.plan_items.iter().map(|i| i.id).collect::<Vec<_>>(), [ours]);
         // A window over the bound, or ending before it starts, is named too; nothing was stored.
         let long = outages::request_outage(app.app(), &req, &meta(), request(&f, "planned", "2026-12-10 09:00", "2026-12-14 09:00", &[], "")).await;
         assert!(matches!(long, Err(AppError::Invalid(ref p)) if p[0].field == "end"), "{long:?}");
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outages").fetch_one(app.state.db().pool()).await.expect("count");
-        assert_eq!(count, 0);
+        assert_eq!(count, 1, "only the linked one: nothing of the refused requests was stored");
         // Seven days ahead exactly is in time for a planned outage.
         let (_, state) = outages::request_outage(app.app(), &req, &meta(), request(&f, "planned", "2026-12-03 09:00", "2026-12-03 12:00", &[], "")).await.expect("in time");
         assert_eq!(state, OutageState::Scheduled);

@@ -49,6 +49,7 @@ migrations! {
     8 => "security",
     9 => "plans",
     10 => "outages",
+    11 => "outage_plan_items",
 }
 
 /// Where a database stands against this binary's migrations.

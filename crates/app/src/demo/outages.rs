@@ -1,7 +1,8 @@
 //! The demo's outages: today's temporary outage at the hospital's feeder, requested late with
 //! its reason and approved by the manager, the hospital's signed notice and the base station
 //! told by phone, supply cut, and a restoration refused because one of its two crews has not
-//! reported work ended; and next week's planned outage, in time, its notices not yet given.
+//! reported work ended; and next week's planned outage for the plan's new connection, its notices
+//! not yet given.
 
 use chrono::Duration;
 use gridsafe_domain::access::{Channel, Principal, perm};
@@ -34,6 +35,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: gridsafe_domain::ids::Uni
         late_reason: "表箱进水，须当日停电处理".into(),
         customers: "0701000101 0701000102".into(),
         tickets,
+        plan_items: Vec::new(),
     };
     let (id, _) = outages::request_outage(app, &request, meta, today).await?;
     outages::approve(app, &op.authorize::<perm::OutagesApprove>()?, meta, id).await?;
@@ -62,14 +64,22 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: gridsafe_domain::ids::Uni
         return Err(AppError::Conflict("conflict-outage-changed"));
     }
 
+    // Next week's new connection at 孝感新城小区, planned with an outage: its outage, from the plan.
+    let item = outages::plan_item_choices(app, &request).await?.into_iter().find(|i| i.site.contains("孝感新城"));
+    let (start, end, plan_items) = match &item {
+        Some(i) => (i.start.local_input().replace('T', " "), i.end.local_input().replace('T', " "), vec![i.id]),
+        None => (at(8 * 24), at(8 * 24 + 6), Vec::new()),
+    };
     let next_week = OutageInput {
         unit_id: unit,
         kind: "planned".into(),
         equipment: "10kV 槐荫线 12 号杆".into(),
-        start: at(8 * 24),
-        end: at(8 * 24 + 6),
-        reason: "槐荫线 12 号杆后段线路检修，配合更换农商银行计量装置".into(),
+        start,
+        end,
+        reason: "孝感新城小区配电房新装接电，配合停电；同线路农商银行一并更换计量装置".into(),
+        late_reason: "配合业扩接电，客户已同意停电时间".into(),
         customers: "0701000103 0701000104".into(),
+        plan_items,
         ..OutageInput::default()
     };
     outages::request_outage(app, &request, meta, next_week).await?;

@@ -18,7 +18,7 @@ use gridsafe_store::Conn;
 use gridsafe_store::outages as store;
 use serde::Serialize;
 
-pub use gridsafe_store::outages::{CustomerOn, NoticeRow, OutageRow, TicketOn};
+pub use gridsafe_store::outages::{CustomerOn, NoticeRow, OutageRow, PlanItemOn, TicketOn};
 
 use crate::audit::NewEvent;
 use crate::customers::AttachmentMeta;
@@ -87,6 +87,8 @@ pub struct OutageDetail {
     pub outage: OutageRow,
     pub customers: Vec<CustomerNotice>,
     pub tickets: Vec<TicketOn>,
+    /// The plan items the outage serves.
+    pub plan_items: Vec<PlanItemOn>,
     /// The scans of signed notices, by notice id.
     pub scans: BTreeMap<i64, AttachmentMeta>,
     /// Minutes supply stayed (or has so far stayed) off beyond the announced end.
@@ -140,6 +142,7 @@ async fn load<P: OutagesReach>(
         })
         .collect();
     let tickets = store::tickets(conn, id).await?;
+    let plan_items = store::plan_items(conn, id).await?;
     let scans = store::scans(conn, id).await?.into_iter().map(|a| (a.owner_id, a)).collect();
     let back = match outage.state {
         OutageState::Restored => outage.restored_at,
@@ -147,7 +150,7 @@ async fn load<P: OutagesReach>(
         _ => None,
     };
     let overrun_minutes = back.and_then(|b| outages::overrun(outage.end, b)).map(|d| d.num_minutes().max(1));
-    Ok(OutageDetail { outage, customers, tickets, scans, overrun_minutes })
+    Ok(OutageDetail { outage, customers, tickets, plan_items, scans, overrun_minutes })
 }
 
 pub async fn outage<P: OutagesReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<OutageDetail, AppError> {
@@ -158,6 +161,13 @@ pub async fn outage<P: OutagesReach>(app: &App, cap: &Capability<P>, id: i64) ->
 pub async fn ticket_choices(app: &App, cap: &Capability<perm::OutagesRequest>) -> Result<Vec<TicketOn>, AppError> {
     let now = app.now();
     Ok(store::open_tickets(&mut *app.db().read().await?, cap.scope(), now, 200).await?)
+}
+
+/// The plan items needing an outage a request may name: in reach, from today for 30 days.
+pub async fn plan_item_choices(app: &App, cap: &Capability<perm::OutagesRequest>) -> Result<Vec<PlanItemOn>, AppError> {
+    let from = Timestamp::start_of_local_day(app.today());
+    let to = Timestamp::start_of_local_day(app.today() + Duration::days(30));
+    Ok(store::outage_items(&mut *app.db().read().await?, cap.scope(), from, to, 200).await?)
 }
 
 /// A request as entered: times as local wall-clock text, customers by 户号.
@@ -177,6 +187,8 @@ pub struct OutageInput {
     /// 户号, separated by blanks, commas or 、.
     pub customers: String,
     pub tickets: Vec<TicketId>,
+    /// Ids of the plan items the outage serves.
+    pub plan_items: Vec<i64>,
 }
 
 /// Requests an outage (the customer manager only: 一口对外); its id and the state it entered:
@@ -223,6 +235,12 @@ pub async fn request_outage(
     if tickets.len() > MAX_TICKETS {
         problems.push(FieldProblem::new("tickets", "field-outage-tickets").with("max", MAX_TICKETS));
     }
+    let mut plan_items = input.plan_items.clone();
+    plan_items.sort_unstable();
+    plan_items.dedup();
+    if plan_items.len() > MAX_TICKETS {
+        problems.push(FieldProblem::new("plan_items", "field-outage-tickets").with("max", MAX_TICKETS));
+    }
     let unit = unit_by_id(app, input.unit_id).await?;
     if unit.is_none() {
         problems.push(FieldProblem::new("unit_id", "field-unit"));
@@ -254,6 +272,12 @@ pub async fn request_outage(
             _ => problems.push(FieldProblem::new("tickets", "field-outage-ticket").with("value", t)),
         }
     }
+    for i in &plan_items {
+        match store::plan_item(work.conn(), *i).await? {
+            Some(on) if check_stored_path(cap, &on.unit_path).is_ok() => {}
+            _ => problems.push(FieldProblem::new("plan_items", "field-outage-plan-item").with("value", i)),
+        }
+    }
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
@@ -274,12 +298,13 @@ pub async fn request_outage(
         by_user: cap.actor().user_id,
         customers: &customers,
         tickets: &tickets,
+        plan_items: &plan_items,
     };
     let id = store::insert(work.conn(), &new, now).await?;
     work.audit(NewEvent::new("outage.requested", "outage", id).unit(unit.id).summary(serde_json::json!({
         "number": number, "kind": kind.code(), "state": state.code(), "equipment": equipment,
         "start": start.to_db(), "end": end.to_db(), "customers": customers.len(),
-        "tickets": tickets.iter().map(|t| t.get()).collect::<Vec<_>>(), "late_reason": late,
+        "tickets": tickets.iter().map(|t| t.get()).collect::<Vec<_>>(), "plan_items": plan_items, "late_reason": late,
     })))
     .await?;
     work.commit().await?;

@@ -1523,3 +1523,6 @@ plans-import = Import items from a spreadsheet
 plans-import-intro = CSV or .xlsx with a header row; times as YYYY-MM-DD HH:MM, the team by its unit code or name, people by their codes, the outage as 是 or 否. If any row has a problem nothing is imported and each problem is listed with its file, line and column.
 plans-import-refused = The spreadsheet has problems; no item was imported:
 plans-imported = { $count } items imported.
+outages-plan-items = Plan items this outage serves
+outages-no-plan-items = No plan item of the next 30 days needs an outage.
+field-outage-plan-item = Plan item { $value } does not exist or is outside your units.

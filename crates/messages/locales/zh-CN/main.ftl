@@ -1523,3 +1523,6 @@ plans-import = 从表格导入作业项目
 plans-import-intro = 接受 CSV 或 .xlsx，第一行为表头；时间写作 年-月-日 时:分，班组写单位编码或名称，人员写工号，是否停电写“是”或“否”。任何一行有问题都不会导入，并列出每个问题的文件、行和列。
 plans-import-refused = 表格有问题，没有导入任何作业项目：
 plans-imported = 已导入 { $count } 项作业。
+outages-plan-items = 本次停电对应的作业计划项目
+outages-no-plan-items = 今后 30 天的作业计划中没有需停电的项目。
+field-outage-plan-item = 作业计划项目 { $value } 不存在或不在您的管辖范围内。

@@ -131,6 +131,8 @@ pub struct OutageDetailOut {
     pub outage: OutageOut,
     pub customers: Vec<OutageCustomerOut>,
     pub tickets: Vec<OutageTicketOut>,
+    /// Ids of the plan items the outage serves.
+    pub plan_items: Vec<i64>,
     /// Minutes supply stayed (or has so far stayed) off beyond the announced end.
     pub overrun_minutes: Option<i64>,
 }
@@ -173,6 +175,7 @@ impl From<OutageDetail> for OutageDetailOut {
                     leader: t.leader.clone(),
                 })
                 .collect(),
+            plan_items: d.plan_items.iter().map(|i| i.id).collect(),
             overrun_minutes: d.overrun_minutes,
             outage: d.outage.into(),
         }
@@ -258,6 +261,9 @@ pub struct OutageIn {
     /// Ids of the tickets worked during the outage.
     #[serde(default, deserialize_with = "crate::json::whole::vec_i64")]
     pub tickets: Vec<i64>,
+    /// Ids of the plan items the outage serves.
+    #[serde(default, deserialize_with = "crate::json::whole::vec_i64")]
+    pub plan_items: Vec<i64>,
 }
 
 /// Requests an outage (the customer manager): scheduled, or pending the manager's approval when
@@ -271,7 +277,10 @@ pub async fn create(
     ApiJson(o): ApiJson<OutageIn>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::OutagesRequest>(&state).await?;
-    if o.customers.len() > outages::MAX_CUSTOMERS || o.tickets.len() > outages::MAX_TICKETS {
+    if o.customers.len() > outages::MAX_CUSTOMERS
+        || o.tickets.len() > outages::MAX_TICKETS
+        || o.plan_items.len() > outages::MAX_TICKETS
+    {
         let problem =
             gridsafe_app::FieldProblem::new("customers", "field-outage-customers").with("max", outages::MAX_CUSTOMERS);
         return Err(gridsafe_app::AppError::Invalid(vec![problem]).into());
@@ -286,6 +295,7 @@ pub async fn create(
         late_reason: o.late_reason,
         customers: o.customers.join(" "),
         tickets: o.tickets.into_iter().map(TicketId::new).collect(),
+        plan_items: o.plan_items,
     };
     let (id, _) = auth.checked(&state, outages::request_outage(state.app(), &cap, &auth.meta, input).await).await?;
     let d = outages::outage(state.app(), &cap, id).await?;

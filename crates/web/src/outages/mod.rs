@@ -171,6 +171,7 @@ struct NewPage {
     chrome: Chrome,
     units: Vec<crate::admin::UnitOption>,
     tickets: Vec<TicketOn>,
+    plan_items: Vec<gridsafe_app::outages::PlanItemOn>,
     kinds: [OutageKind; 3],
     planned_days: i64,
     temporary_hours: i64,
@@ -179,12 +180,14 @@ struct NewPage {
 async fn new_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
     let cap = auth.require::<perm::OutagesRequest>(&state).await?;
     let tickets = outages::ticket_choices(state.app(), &cap).await?;
+    let plan_items = outages::plan_item_choices(state.app(), &cap).await?;
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
     let rule = state.app().plans_config().notice_rule();
     Ok(render(&NewPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         units,
         tickets,
+        plan_items,
         kinds: OutageKind::ALL,
         planned_days: rule.planned_hours / 24,
         temporary_hours: rule.temporary_hours,
@@ -211,6 +214,11 @@ async fn create(
             "ticket" => {
                 if let Ok(id) = value.trim().parse::<TicketId>() {
                     input.tickets.push(id);
+                }
+            }
+            "plan_item" => {
+                if let Ok(id) = value.trim().parse::<i64>() {
+                    input.plan_items.push(id);
                 }
             }
             _ => {}
