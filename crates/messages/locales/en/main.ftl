@@ -1526,3 +1526,4 @@ plans-imported = { $count } items imported.
 outages-plan-items = Plan items this outage serves
 outages-no-plan-items = No plan item of the next 30 days needs an outage.
 field-outage-plan-item = Plan item { $value } does not exist or is outside your units.
+audit-action-plan-items_imported = Plan items imported from a spreadsheet

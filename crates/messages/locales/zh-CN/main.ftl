@@ -1526,3 +1526,4 @@ plans-imported = 已导入 { $count } 项作业。
 outages-plan-items = 本次停电对应的作业计划项目
 outages-no-plan-items = 今后 30 天的作业计划中没有需停电的项目。
 field-outage-plan-item = 作业计划项目 { $value } 不存在或不在您的管辖范围内。
+audit-action-plan-items_imported = 从表格导入计划作业
