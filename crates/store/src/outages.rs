@@ -416,7 +416,8 @@ pub async fn set_state(
         OutageState::Cut => "cut_by = $3, cut_at = $2",
         OutageState::Restored => "restored_by = $3, restored_at = $2",
         OutageState::Cancelled => "cancelled_by = $3, cancel_reason = $6",
-        OutageState::Pending => "requested_by = requested_by",
+        // A request enters pending when stored; no step leads back to it.
+        OutageState::Pending => return Ok(false),
     };
     let sql = format!("UPDATE outages SET state = $1, updated_at = $2, {stamp} WHERE id = $4 AND state = $5");
     let mut q =

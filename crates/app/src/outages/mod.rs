@@ -70,11 +70,6 @@ impl CustomerNotice {
         self.notices.iter().any(|n| n.purpose == "outage")
     }
 
-    /// Told that supply comes back later than announced.
-    pub fn told_overrun(&self) -> bool {
-        self.notices.iter().any(|n| n.purpose == "overrun")
-    }
-
     /// Its notice is all the cut needs.
     pub fn ready(&self) -> bool {
         if self.important { self.signed() } else { self.told() }
@@ -110,11 +105,6 @@ impl OutageDetail {
                 .collect(),
             tickets: self.tickets.iter().map(|t| OnOutage { number: t.label(), state: t.state }).collect(),
         }
-    }
-
-    /// Tickets whose crews have not reported work ended.
-    pub fn open_tickets(&self) -> Vec<&TicketOn> {
-        self.tickets.iter().filter(|t| !OnOutage { number: String::new(), state: t.state }.clear()).collect()
     }
 }
 
