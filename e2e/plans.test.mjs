@@ -1,6 +1,7 @@
 // A week's work plan on a phone-sized screen, in the demo company: two teams share a site, so
 // the unit's leader cannot publish; the work leader merges the site under an organiser with the
-// shared safety measures; the leader approves and publishes.
+// shared safety measures; the leader approves and publishes. A work leader imports a day's items
+// from a CSV: one bad row refuses the whole file, naming the file, line and column.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
@@ -57,3 +58,38 @@ test("a plan with a shared site is published only after the site is merged", asy
   await leader.waitForURL(url);
   assert.equal(await leader.locator("[data-plan-state]").getAttribute("data-plan-state"), "published");
 });
+
+test("a plan's items come in from a spreadsheet, whole or not at all", async () => {
+  // The work leader opens a daily plan three weeks ahead and imports its items from a CSV.
+  const workleader = await as("demo.workleader");
+  const monday = new Date(Date.now() + 21 * 86400_000 + 8 * 3600_000).toISOString().slice(0, 10);
+  await workleader.goto(server.base + "/plans");
+  await workleader.getByLabel("计划类型").selectOption("daily");
+  await workleader.getByLabel("起始日（周计划为星期一）").fill(monday);
+  await workleader.getByRole("button", { name: "新建计划" }).click();
+  await workleader.waitForURL(/\/plans\/\d+$/);
+  const url = workleader.url();
+  const before = await workleader.locator("tr[data-item]").count();
+  const header = "开始时间,结束时间,作业地点,作业类型,班组,工作负责人,工作班成员,是否停电,备注\n";
+  const upload = async (name, text) => {
+    await workleader.goto(url);
+    await workleader.locator("input[name=files]").setInputFiles({ name, mimeType: "text/csv", buffer: Buffer.from(text) });
+    await workleader.getByRole("button", { name: "从表格导入作业项目" }).click();
+  };
+
+  // One bad row: nothing is imported and the problem names the file, the line and the column.
+  await upload("计划.csv", `${header}${monday} 09:00,${monday} 11:00,西湖路 22 号,换表,孝南供电中心,XG1019,XG1023,否,\n${monday} 13:00,${monday} 12:00,西湖路 24 号,换表,孝南供电中心,XG1019,,否,\n`);
+  const problems = await workleader.locator("[data-import-problems]").textContent();
+  assert.match(problems, /计划\.csv/);
+  assert.match(problems, /第 3 行/);
+  assert.match(problems, /结束时间/);
+  await workleader.goto(url);
+  assert.equal(await workleader.locator("tr[data-item]").count(), before);
+
+  // Corrected, both rows are added.
+  await upload("计划.csv", `${header}${monday} 09:00,${monday} 11:00,西湖路 22 号,换表,孝南供电中心,XG1019,XG1023,否,\n${monday} 13:00,${monday} 15:00,西湖路 24 号,换表,孝南供电中心,XG1019,,否,\n`);
+  await workleader.waitForURL(/imported=2/);
+  assert.match(await workleader.locator("[data-imported]").textContent(), /2/);
+  assert.equal(await workleader.locator("tr[data-item]").count(), before + 2);
+});
+
