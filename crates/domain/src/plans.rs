@@ -188,6 +188,12 @@ pub enum PlanStep {
 }
 
 impl PlanStep {
+    pub const ALL: [PlanStep; 3] = [PlanStep::Approve, PlanStep::Publish, PlanStep::Return];
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             PlanStep::Approve => "approve",

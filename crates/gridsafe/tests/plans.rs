@@ -9,27 +9,9 @@ use std::sync::Arc;
 
 use gridsafe_app::AppError;
 use gridsafe_app::plans::{self, ItemInput, MergeInput, PlanInput};
-use gridsafe_domain::access::{Actor, Capability, Channel, Permission, PermissionMarker, Principal, UnitPath, perm};
+use gridsafe_domain::access::{Permission, Principal, UnitPath, perm};
 use gridsafe_domain::plans::{Conflict, PlanState, PlanStep};
-use support::{Fixture, TestApp, meta, race};
-
-/// A signed-in user's principal holding `permissions` at `path`.
-fn principal(user_id: i64, name: &str, permissions: &[Permission], path: &UnitPath) -> Principal {
-    let actor = Actor { user_id: Some(user_id), name: name.into(), channel: Channel::Api };
-    Principal::new(actor, permissions.iter().map(|p| (*p, path.clone())).collect())
-}
-
-fn cap<P: PermissionMarker>(p: &Principal) -> Capability<P> {
-    p.authorize::<P>().expect("granted")
-}
-
-fn rule_codes(error: AppError) -> Vec<&'static str> {
-    match error {
-        AppError::Rule(v) => vec![v.rule.code],
-        AppError::Rules(vs) => vs.into_iter().map(|v| v.rule.code).collect(),
-        other => panic!("not a refusal: {other:?}"),
-    }
-}
+use support::{Fixture, TestApp, cap, meta, principal, race, rule_codes};
 
 struct Team {
     /// City A's place in the tree, where both hold their grants.

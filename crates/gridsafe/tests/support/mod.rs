@@ -452,3 +452,31 @@ impl TestResponse {
             .map(str::to_owned)
     }
 }
+
+/// A signed-in user's principal holding `permissions` at `path` (use cases called directly).
+pub fn principal(
+    user_id: i64,
+    name: &str,
+    permissions: &[gridsafe_domain::access::Permission],
+    path: &gridsafe_domain::access::UnitPath,
+) -> gridsafe_domain::access::Principal {
+    use gridsafe_domain::access::{Actor, Channel, Principal};
+    let actor = Actor { user_id: Some(user_id), name: name.into(), channel: Channel::Api };
+    Principal::new(actor, permissions.iter().map(|p| (*p, path.clone())).collect())
+}
+
+/// The capability `p` holds (the test granted it).
+pub fn cap<P: gridsafe_domain::access::PermissionMarker>(
+    p: &gridsafe_domain::access::Principal,
+) -> gridsafe_domain::access::Capability<P> {
+    p.authorize::<P>().expect("granted")
+}
+
+/// The rule codes of a refusal; anything else fails the test.
+pub fn rule_codes(error: gridsafe_app::AppError) -> Vec<&'static str> {
+    match error {
+        gridsafe_app::AppError::Rule(v) => vec![v.rule.code],
+        gridsafe_app::AppError::Rules(vs) => vs.into_iter().map(|v| v.rule.code).collect(),
+        other => panic!("not a refusal: {other:?}"),
+    }
+}

@@ -10,7 +10,6 @@ use base64::Engine;
 use gridsafe_app::outages::{self, NoticeInput, OutageDetail, OutageInput, OutageRow, OutageStats};
 use gridsafe_domain::access::perm;
 use gridsafe_domain::ids::{TicketId, UnitId};
-use gridsafe_domain::outages::OutageStep;
 use gridsafe_domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -392,23 +391,7 @@ pub async fn step(
     ApiPath(id): ApiPath<i64>,
     ApiJson(s): ApiJson<OutageStepIn>,
 ) -> Result<Json<OutageDetailOut>, AppError> {
-    let app = state.app();
-    let step = OutageStep::from_code(s.step.trim())
-        .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("step", "field-outage-step")))?;
     let view = auth.require::<perm::OutagesView>(&state).await?;
-    match step {
-        OutageStep::Approve => {
-            let cap = auth.require::<perm::OutagesApprove>(&state).await?;
-            auth.checked(&state, outages::approve(app, &cap, &auth.meta, id).await).await?;
-        }
-        OutageStep::Cut | OutageStep::Restore => {
-            let cap = auth.require::<perm::OutagesOperate>(&state).await?;
-            auth.checked(&state, outages::operate(app, &cap, &auth.meta, id, step).await).await?;
-        }
-        OutageStep::Cancel => {
-            let cap = auth.require::<perm::OutagesRequest>(&state).await?;
-            auth.checked(&state, outages::cancel(app, &cap, &auth.meta, id, &s.reason).await).await?;
-        }
-    }
-    Ok(Json(outages::outage(app, &view, id).await?.into()))
+    super::take_step(&state, &auth, id, &s.step, &s.reason).await?;
+    Ok(Json(outages::outage(state.app(), &view, id).await?.into()))
 }

@@ -344,6 +344,35 @@ async fn record_notice(
     Ok(Redirect::to(&format!("/outages/{id}#customers")).into_response())
 }
 
+/// Takes a step with the capability it needs: approval the unit's manager's, cut and restore the
+/// permit giver's, cancellation the customer manager's (pages and API alike).
+pub(crate) async fn take_step(
+    state: &AppState,
+    auth: &Auth,
+    id: i64,
+    step: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let app = state.app();
+    let step = OutageStep::from_code(step.trim())
+        .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("step", "field-outage-step")))?;
+    match step {
+        OutageStep::Approve => {
+            let cap = auth.require::<perm::OutagesApprove>(state).await?;
+            auth.checked(state, outages::approve(app, &cap, &auth.meta, id).await).await?;
+        }
+        OutageStep::Cut | OutageStep::Restore => {
+            let cap = auth.require::<perm::OutagesOperate>(state).await?;
+            auth.checked(state, outages::operate(app, &cap, &auth.meta, id, step).await).await?;
+        }
+        OutageStep::Cancel => {
+            let cap = auth.require::<perm::OutagesRequest>(state).await?;
+            auth.checked(state, outages::cancel(app, &cap, &auth.meta, id, reason).await).await?;
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize)]
 struct StepForm {
     step: String,
@@ -357,22 +386,6 @@ async fn step(
     Path(id): Path<i64>,
     Form(f): Form<StepForm>,
 ) -> Result<Response, AppError> {
-    let app = state.app();
-    let step = OutageStep::from_code(f.step.trim())
-        .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("step", "field-outage-step")))?;
-    match step {
-        OutageStep::Approve => {
-            let cap = auth.require::<perm::OutagesApprove>(&state).await?;
-            auth.checked(&state, outages::approve(app, &cap, &auth.meta, id).await).await?;
-        }
-        OutageStep::Cut | OutageStep::Restore => {
-            let cap = auth.require::<perm::OutagesOperate>(&state).await?;
-            auth.checked(&state, outages::operate(app, &cap, &auth.meta, id, step).await).await?;
-        }
-        OutageStep::Cancel => {
-            let cap = auth.require::<perm::OutagesRequest>(&state).await?;
-            auth.checked(&state, outages::cancel(app, &cap, &auth.meta, id, &f.reason).await).await?;
-        }
-    }
+    take_step(&state, &auth, id, &f.step, &f.reason).await?;
     Ok(Redirect::to(&format!("/outages/{id}")).into_response())
 }

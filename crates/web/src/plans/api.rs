@@ -371,12 +371,8 @@ pub async fn step(
     ApiJson(s): ApiJson<PlanStepIn>,
 ) -> Result<Json<PlanDetailOut>, AppError> {
     let cap = auth.require::<perm::PlansApprove>(&state).await?;
-    let step = match s.step.as_str() {
-        "approve" => PlanStep::Approve,
-        "publish" => PlanStep::Publish,
-        "return" => PlanStep::Return,
-        _ => return Err(gridsafe_app::AppError::invalid("step", "field-plan-step").into()),
-    };
+    let step = PlanStep::from_code(s.step.trim())
+        .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("step", "field-plan-step")))?;
     auth.checked(&state, plans::take_step(state.app(), &cap, &auth.meta, id, step, &s.reason).await).await?;
     Ok(Json(plans::plan(state.app(), &cap, id).await?.into()))
 }

@@ -448,12 +448,8 @@ async fn step(
     Form(f): Form<StepForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::PlansApprove>(&state).await?;
-    let step = match f.step.as_str() {
-        "approve" => PlanStep::Approve,
-        "publish" => PlanStep::Publish,
-        "return" => PlanStep::Return,
-        _ => return Err(gridsafe_app::AppError::invalid("step", "field-plan-step").into()),
-    };
+    let step = PlanStep::from_code(f.step.trim())
+        .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("step", "field-plan-step")))?;
     auth.checked(&state, plans::take_step(state.app(), &cap, &auth.meta, id, step, &f.reason).await).await?;
     Ok(Redirect::to(&format!("/plans/{id}")).into_response())
 }
