@@ -364,6 +364,12 @@ pub struct PlansConfig {
     pub outage_planned_notice_hours: u32,
     /// Hours ahead a temporary outage is announced (default 24, research brief §4).
     pub outage_temporary_notice_hours: u32,
+    /// Whether a ticket naming no plan item (计划外作业) needs its reason approved by the unit's
+    /// manager before issue (default on: article §2.2; the approval is this system's practice).
+    pub unplanned_needs_approval: bool,
+    /// Document types that are unplanned by nature and issued without that approval (default
+    /// the emergency repair form, 故障紧急抢修单).
+    pub unplanned_exempt_types: Vec<String>,
 }
 
 impl Default for PlansConfig {
@@ -372,6 +378,8 @@ impl Default for PlansConfig {
         Self {
             outage_planned_notice_hours: rule.planned_hours as u32,
             outage_temporary_notice_hours: rule.temporary_hours as u32,
+            unplanned_needs_approval: true,
+            unplanned_exempt_types: vec!["emergency_repair".to_owned()],
         }
     }
 }
@@ -384,6 +392,11 @@ impl PlansConfig {
         }
     }
 
+    /// Whether a ticket of document type `code` naming no plan item needs the manager's approval.
+    pub fn unplanned_needs_approval(&self, code: &str) -> bool {
+        self.unplanned_needs_approval && !self.unplanned_exempt_types.iter().any(|t| t == code)
+    }
+
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         if !(1..=90 * 24).contains(&self.outage_planned_notice_hours) {
@@ -391,6 +404,11 @@ impl PlansConfig {
         }
         if !(1..=30 * 24).contains(&self.outage_temporary_notice_hours) {
             problems.push(("plans.outage_temporary_notice_hours", "must be 1–720".to_owned()));
+        }
+        if self.unplanned_exempt_types.len() > 50
+            || self.unplanned_exempt_types.iter().any(|t| t.trim().is_empty() || t.chars().count() > 50)
+        {
+            problems.push(("plans.unplanned_exempt_types", "at most 50 codes of 1–50 characters".to_owned()));
         }
         problems
     }

@@ -232,6 +232,27 @@ pub const TICKET_SURVEY: Rule = Rule {
     origin: "研究简报 §1.1 [S-4]；需勘察的票种在票种目录中配置",
 };
 
+/// Work outside the plan (计划外作业) is issued only with its reason approved by the unit's manager.
+pub const TICKET_UNPLANNED: Rule = Rule {
+    code: "TICKET_UNPLANNED",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：业扩现场工作应事先做好计划预先安排；计划外作业须说明原因，经单位负责人批准后方可开票作业",
+    origin: "文章 §2.2；计划外作业须经审批为本系统的做法 [INF]；可在 [plans] unplanned_needs_approval 关闭，故障紧急抢修等票种在 [plans] unplanned_exempt_types 中免于审批",
+};
+
+/// The unit's manager approves the reason of a draft's unplanned work, once, and not his own.
+pub const TICKET_UNPLANNED_APPROVAL: Rule = Rule {
+    code: "TICKET_UNPLANNED_APPROVAL",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：计划外作业须写明原因，由单位负责人在开票前批准",
+    origin: "文章 §2.2；写明原因者不得自行批准为本系统的做法 [INF]",
+};
+
+/// The plan item a ticket names is published and planned for the ticket's day.
+pub const TICKET_PLAN_ITEM: Rule = Rule {
+    code: "TICKET_PLAN_ITEM",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：作业计划经审批发布后执行，工作票按计划的日期和内容开具",
+    origin: "文章 §2.2；计划项与工作票同日为本系统的做法 [INF]",
+};
+
 /// Hazard points and their pre-control measures are on the ticket before issue.
 pub const TICKET_HAZARDS: Rule = Rule {
     code: "TICKET_HAZARDS",
@@ -467,6 +488,9 @@ pub const ALL: &[Rule] = &[
     TICKET_BRIEFING,
     TICKET_SURVEY,
     TICKET_HAZARDS,
+    TICKET_UNPLANNED,
+    TICKET_UNPLANNED_APPROVAL,
+    TICKET_PLAN_ITEM,
     TICKET_WINDOW,
     TICKET_VALIDITY,
     TICKET_MEASURES,

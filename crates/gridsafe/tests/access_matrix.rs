@@ -536,6 +536,15 @@ const ROWS: &[Row] = &[
         "survey=S{n}",
         ("/tickets/{ticket_b}/survey", "survey=S{n}"),
     ),
+    // The ticket names no plan item and no reason: reached, and refused by the rule.
+    scoped(
+        "POST",
+        "/tickets/{id}/unplanned-approval",
+        Access::Perm(PlansApprove, 409),
+        "/tickets/{ticket_a1}/unplanned-approval",
+        "",
+        ("/tickets/{ticket_b}/unplanned-approval", ""),
+    ),
     scoped(
         "POST",
         "/tickets/{id}/steps",
@@ -638,6 +647,14 @@ const ROWS: &[Row] = &[
         "/api/v1/tickets/{ticket_a1}/survey",
         r#"{"survey":"S{n}"}"#,
         ("/api/v1/tickets/{ticket_b}/survey", r#"{"survey":"S{n}"}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/tickets/{id}/unplanned-approval",
+        Access::Perm(PlansApprove, 409),
+        "/api/v1/tickets/{ticket_a1}/unplanned-approval",
+        "",
+        ("/api/v1/tickets/{ticket_b}/unplanned-approval", ""),
     ),
     scoped(
         "POST",

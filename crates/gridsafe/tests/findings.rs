@@ -72,10 +72,16 @@ async fn covered_work(app: &TestApp, f: &Fixture) {
         "type_code": "low_voltage", "unit_id": f.unit_a1, "work_kind": "meter_install", "customer_id": "CUST1", "voltage_kv": "0.4",
         "location": "表箱", "content": "装表", "planned_start": "2026-11-26 09:00", "planned_end": "2026-11-26 17:00",
         "issuer": "I1", "work_leader": "L1", "permitter": "W1", "crew": ["C1"], "orders": ["WO1:meter_install"],
+        "unplanned_reason": "客户报修，当天处理",
     });
     let r = app.json(Method::POST, "/api/v1/tickets", Some(body), &[("cookie", &cookie("L1").await)]).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["id"].as_i64().expect("id");
+    let manager = app.session_for(f.user("leader")).await;
+    let r = app
+        .json(Method::POST, &format!("/api/v1/tickets/{id}/unplanned-approval"), None, &[("cookie", &manager)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     for (who, step) in [("I1", "issue"), ("L1", "receive"), ("W1", "permit"), ("C1", "acknowledge"), ("L1", "start")] {
         let r = app
             .json(

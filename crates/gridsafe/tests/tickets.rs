@@ -212,7 +212,7 @@ backend_tests! {
         let f = app.fixture().await;
         let c = crew(&app, &f).await;
         let form = format!(
-            "type_code=low_voltage&unit_id={}&work_kind=meter_replacement&location=L&content=C&voltage_kv=0.4&planned_start=2026-11-26T09%3A00&planned_end=2026-11-26T17%3A00&issuer=I1&leader=L1&permitter=W1&crew=C1&orders=WO9%3A%E6%8D%A2%E8%A1%A8",
+            "type_code=low_voltage&unit_id={}&work_kind=meter_replacement&location=L&content=C&voltage_kv=0.4&planned_start=2026-11-26T09%3A00&planned_end=2026-11-26T17%3A00&issuer=I1&leader=L1&permitter=W1&crew=C1&orders=WO9%3A%E6%8D%A2%E8%A1%A8&plan_item=&unplanned_reason=%E5%AE%A2%E6%88%B7%E6%8A%A5%E4%BF%AE",
             f.unit_a
         );
         let r = app.post_form("/tickets", &form, &[("cookie", &c.cookie_leader)]).await;
@@ -228,6 +228,17 @@ backend_tests! {
         assert!(home.body.contains("目前没有需要您签名的工作票"), "nothing for the crew yet");
         let page = app.get_with(&location, &[("cookie", &c.cookie_crew)]).await;
         assert!(!page.body.contains("data-step="), "nothing for the crew yet");
+        // Unplanned work: the page says so, issuing waits for the unit's manager, who approves it there.
+        assert!(page.body.contains("data-unplanned") && page.body.contains("客户报修") && page.body.contains("待本单位负责人批准后方可签发"), "{}", page.body);
+        let early = app.post_form(&format!("/tickets/{id}/steps"), "step=issue", &[("cookie", &c.cookie_issuer)]).await;
+        assert_eq!(early.status, 409);
+        assert!(early.body.contains("这项工作不在作业计划中（计划外作业）"), "{}", early.body);
+        let manager = app.get_with(&location, &[("cookie", &c.cookie_manager)]).await;
+        assert!(manager.body.contains("data-approve-unplanned"), "the manager is offered the approval");
+        assert!(!page.body.contains("data-approve-unplanned"), "the crew is not");
+        assert_eq!(app.post_form(&format!("/tickets/{id}/unplanned-approval"), "", &[("cookie", &c.cookie_manager)]).await.status, 303);
+        let approved = app.get_with(&location, &[("cookie", &c.cookie_issuer)]).await;
+        assert!(approved.body.contains("data-approved") && !approved.body.contains("data-approve-unplanned"), "{}", approved.body);
         assert_eq!(app.post_form(&format!("/tickets/{id}/steps"), "step=issue", &[("cookie", &c.cookie_issuer)]).await.status, 303);
         let bad = app.post_form("/tickets", "type_code=nope&unit_id=1&work_kind=x&location=&content=C&planned_start=soon&planned_end=&crew=ZZ9", &[("cookie", &c.cookie_leader)]).await;
         assert_eq!(bad.status, 422);

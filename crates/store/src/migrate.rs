@@ -50,6 +50,7 @@ migrations! {
     9 => "plans",
     10 => "outages",
     11 => "outage_plan_items",
+    12 => "ticket_planning",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use gridsafe_domain::access::UnitPath;
 use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::orders::OrderType;
+use gridsafe_domain::plans::PlanState;
 use gridsafe_domain::tickets::{Busy, DocumentType, State, Times};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
@@ -235,6 +236,84 @@ pub struct Stored {
     pub evaluated_by: Option<String>,
     pub evaluated_at: Option<String>,
     pub evaluation_note: Option<String>,
+    pub plan: TicketPlan,
+}
+
+/// Where a ticket stands against the work plan: the item it names, or the reason it is
+/// unplanned (计划外作业) and who approved that.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TicketPlan {
+    pub item: Option<PlanItemRef>,
+    pub unplanned_reason: Option<String>,
+    pub unplanned_by: Option<String>,
+    #[serde(skip)]
+    pub unplanned_by_user: Option<i64>,
+    pub unplanned_at: Option<String>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+}
+
+/// A plan item as a ticket names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanItemRef {
+    pub id: i64,
+    pub plan_id: i64,
+    pub plan_state: PlanState,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub site: String,
+    /// The plan's unit.
+    #[serde(skip)]
+    pub unit_path: String,
+}
+
+const PLAN_ITEM_REF: &str = "SELECT i.id, i.plan_id, w.state AS plan_state, i.starts_at, i.ends_at, i.site, u.path AS unit_path \
+    FROM plan_items i JOIN work_plans w ON w.id = i.plan_id JOIN org_units u ON u.id = w.unit_id";
+
+fn plan_item_ref(r: &AnyRow) -> Result<PlanItemRef, StoreError> {
+    let t = "plan_items";
+    Ok(PlanItemRef {
+        id: r.try_get("id")?,
+        plan_id: r.try_get("plan_id")?,
+        plan_state: code("work_plans", "state", r.try_get("plan_state")?, PlanState::from_code)?,
+        start: stamp(t, "starts_at", r.try_get("starts_at")?)?,
+        end: stamp(t, "ends_at", r.try_get("ends_at")?)?,
+        site: r.try_get("site")?,
+        unit_path: r.try_get("unit_path")?,
+    })
+}
+
+/// Plan item `item`, as a ticket names it.
+pub async fn plan_item(conn: &mut Conn, item: i64) -> Result<Option<PlanItemRef>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("{PLAN_ITEM_REF} WHERE i.id = $1")))
+        .bind(item)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(plan_item_ref)
+        .transpose()
+}
+
+/// Items of published plans of the units in `scope` starting in `[from, to)`, by start, at
+/// most `limit`: what a ticket may name.
+pub async fn plan_item_choices(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    from: Timestamp,
+    to: Timestamp,
+    limit: u32,
+) -> Result<Vec<PlanItemRef>, StoreError> {
+    let (clause, mut binds) = scope_clause("u.path", scope, 1);
+    binds.push(from.to_db());
+    binds.push(to.to_db());
+    let n = binds.len();
+    let sql = format!(
+        "{PLAN_ITEM_REF} WHERE {clause} AND w.state = 'published' AND i.starts_at >= ${} AND i.starts_at < ${n} \
+         ORDER BY i.starts_at, i.id LIMIT {}",
+        n - 1,
+        limit.clamp(1, 1000)
+    );
+    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(plan_item_ref).collect()
 }
 
 /// Ticket `id`. With `hold`, its row is held until the transaction ends (PostgreSQL's
@@ -251,7 +330,8 @@ pub async fn get(conn: &mut Conn, ticket: TicketId, hold: bool) -> Result<Option
     let Some(r) = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {ROW_COLUMNS}, t.content, t.voltage_kv, t.issuer_id, t.co_issuer_id, t.co_signed_at, t.leader_id, \
          t.permitter_id, t.survey, t.survey_at, t.survey_by, t.finish_reason, t.evaluated_by, \
-         t.evaluated_at, t.evaluation_note FROM {ROW_FROM} WHERE t.id = $1"
+         t.evaluated_at, t.evaluation_note, t.plan_item_id, t.unplanned_reason, t.unplanned_by, t.unplanned_by_user, \
+         t.unplanned_at, t.unplanned_approved_by, t.unplanned_approved_at FROM {ROW_FROM} WHERE t.id = $1"
     )))
     .bind(ticket.get())
     .fetch_optional(&mut *conn)
@@ -276,6 +356,18 @@ pub async fn get(conn: &mut Conn, ticket: TicketId, hold: bool) -> Result<Option
         evaluated_by: r.try_get("evaluated_by")?,
         evaluated_at: local(T, "evaluated_at", r.try_get("evaluated_at")?)?,
         evaluation_note: r.try_get("evaluation_note")?,
+        plan: TicketPlan {
+            item: match r.try_get::<Option<i64>, _>("plan_item_id")? {
+                Some(item) => plan_item(conn, item).await?,
+                None => None,
+            },
+            unplanned_reason: r.try_get("unplanned_reason")?,
+            unplanned_by: r.try_get("unplanned_by")?,
+            unplanned_by_user: r.try_get("unplanned_by_user")?,
+            unplanned_at: local(T, "unplanned_at", r.try_get("unplanned_at")?)?,
+            approved_by: r.try_get("unplanned_approved_by")?,
+            approved_at: local(T, "unplanned_approved_at", r.try_get("unplanned_approved_at")?)?,
+        },
     }))
 }
 
@@ -634,6 +726,18 @@ pub struct DraftFields<'a> {
     /// The crew besides the leader.
     pub crew: &'a [PersonId],
     pub orders: &'a [(String, OrderType)],
+    /// The plan item the ticket carries out.
+    pub plan_item: Option<i64>,
+    /// Why the work is not in the plan (计划外作业), and who wrote that.
+    pub unplanned: Option<Unplanned<'a>>,
+}
+
+/// The reason of unplanned work as written, with its writer.
+#[derive(Debug, Clone, Copy)]
+pub struct Unplanned<'a> {
+    pub reason: &'a str,
+    pub by: &'a str,
+    pub by_user: Option<i64>,
 }
 
 /// A new draft numbered `number` of document type `type_code`, by `created_by`; its id.
@@ -697,6 +801,25 @@ pub async fn update_draft(
     if changed == 0 {
         return Ok(false);
     }
+    sqlx::query("UPDATE tickets SET plan_item_id = $1 WHERE id = $2")
+        .bind(d.plan_item)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    // A reason written anew (or removed) needs the manager's approval anew.
+    let (reason, by, by_user) = d.unplanned.map_or((None, None, None), |u| (Some(u.reason), Some(u.by), u.by_user));
+    sqlx::query(
+        "UPDATE tickets SET unplanned_reason = $1, unplanned_by = $2, unplanned_by_user = $3, unplanned_at = $4, \
+         unplanned_approved_by = NULL, unplanned_approved_at = NULL \
+         WHERE id = $5 AND COALESCE(unplanned_reason, '') <> COALESCE(CAST($1 AS TEXT), '')",
+    )
+    .bind(reason)
+    .bind(by)
+    .bind(by_user)
+    .bind(reason.map(|_| at.to_db()))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM ticket_crew WHERE ticket_id = $1").bind(id).execute(&mut *conn).await?;
     for p in d.crew.iter().filter(|p| Some(**p) != d.leader) {
         sqlx::query("INSERT INTO ticket_crew (ticket_id, person_id) VALUES ($1, $2)")
@@ -715,6 +838,23 @@ pub async fn update_draft(
             .await?;
     }
     Ok(true)
+}
+
+/// Records the unit manager's approval of a draft's unplanned work; false when the draft is no
+/// longer waiting for it (issued, planned, without a reason, or approved already).
+pub async fn approve_unplanned(conn: &mut Conn, id: TicketId, by: &str, at: Timestamp) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE tickets SET unplanned_approved_by = $1, unplanned_approved_at = $2, updated_at = $2 \
+         WHERE id = $3 AND state = 'draft' AND plan_item_id IS NULL AND unplanned_reason IS NOT NULL \
+         AND unplanned_approved_at IS NULL",
+    )
+    .bind(by)
+    .bind(at.to_db())
+    .bind(id.get())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(done == 1)
 }
 
 /// Appends a hazard point with its measure after the ticket's last one; its id.

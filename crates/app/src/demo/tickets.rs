@@ -2,16 +2,22 @@
 //!
 //! Every ticket goes through the real use cases: drafts by `create_ticket`, each step by the
 //! lifecycle with its rules. The steps are signed for the fictional people by the demo itself
-//! (the signature names "gridsafe demo" as the account), at today's times.
+//! (the signature names "gridsafe demo" as the account), at today's times. Each ticket carries
+//! out an item of its day's published work plan, but one: a customer's fault report handled the
+//! same day, unplanned work whose reason the unit's manager approved.
+
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Duration;
 use gridsafe_domain::access::{Channel, Principal, perm};
 use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
+use gridsafe_domain::plans::PlanStep;
 use gridsafe_domain::tickets::Step;
 use gridsafe_domain::tickets::evaluation::Verdict;
 use gridsafe_domain::time::Timestamp;
 
 use crate::people::{self, Manage, QualificationInput, Reach};
+use crate::plans::{self, ItemInput, PlanInput};
 use crate::tickets::{self, TicketInput};
 use crate::{App, AppError, RequestMeta};
 
@@ -96,7 +102,56 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId, reach: &Reach<Man
     };
     people::add_qualification(app, reach, meta, co_issuer, list).await?;
 
+    // The day's plans: an item for each planned ticket, on its day, published.
+    let planned: [&Plan; 13] = [
+        &CLOSED_PASS,
+        &CLOSED_FAIL,
+        &CLOSED_UNEVALUATED,
+        &INTERRUPTED,
+        &PERMITTED,
+        &ENDED,
+        &RECEIVED,
+        &CONTRACTED,
+        &VOIDED,
+        &POSTPONED,
+        &DRAFT,
+        &TROUBLE,
+        &LAPSED,
+    ];
+    let plan_write = op.authorize::<perm::PlansWrite>()?;
+    let plan_approve = op.authorize::<perm::PlansApprove>()?;
+    let mut daily: BTreeMap<chrono::NaiveDate, i64> = BTreeMap::new();
+    let mut items: HashMap<&'static str, i64> = HashMap::new();
+    for p in planned {
+        let day = Timestamp::from_utc(now.as_utc() + Duration::hours(p.window.0)).local_date();
+        let plan = match daily.get(&day) {
+            Some(plan) => *plan,
+            None => {
+                let input = PlanInput { unit_id: unit, kind: "daily".into(), first_day: day.to_string() };
+                let plan = plans::create_plan(app, &plan_write, meta, input).await?;
+                daily.insert(day, plan);
+                plan
+            }
+        };
+        let item = ItemInput {
+            start: at(p.window.0),
+            end: at(p.window.1),
+            site: p.location.into(),
+            work_kind: p.kind.into(),
+            team_id: unit,
+            leader: p.leader.into(),
+            crew: p.crew.join(" "),
+            ..ItemInput::default()
+        };
+        items.insert(p.order, plans::add_item(app, &plan_write, meta, plan, item).await?);
+    }
+    for plan in daily.values() {
+        plans::take_step(app, &plan_approve, meta, *plan, PlanStep::Approve, "").await?;
+        plans::take_step(app, &plan_approve, meta, *plan, PlanStep::Publish, "").await?;
+    }
+
     let create = |p: &Plan| {
+        let plan_item = items.get(p.order).map(|i| i.to_string()).unwrap_or_default();
         let input = TicketInput {
             type_code: p.doc.into(),
             unit_id: unit,
@@ -114,6 +169,8 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId, reach: &Reach<Man
             permitter: p.permitter.into(),
             crew: p.crew.join(" "),
             orders: if p.order.is_empty() { String::new() } else { format!("{}:{}", p.order, p.kind) },
+            unplanned_reason: if plan_item.is_empty() { UNPLANNED_REASON.into() } else { String::new() },
+            plan_item,
         };
         tickets::create_ticket(app, &write, meta, input)
     };
@@ -175,7 +232,12 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId, reach: &Reach<Man
         crew: &["XG1014", "XG1015"],
         ..CLOSED_PASS
     };
-    walk(create(&STARTED).await?, &STARTED, "start").await?;
+    // Not in the plan: the customer reported a broken meter this morning; the unit's manager
+    // approved the work before it was issued.
+    let id = create(&STARTED).await?;
+    let manager = Principal::operator("分管领导（演示）", Channel::Cli);
+    tickets::approve_unplanned(app, &manager.authorize::<perm::PlansApprove>()?, meta, id).await?;
+    walk(id, &STARTED, "start").await?;
     static INTERRUPTED: Plan = Plan {
         doc: "low_voltage",
         order: "WO-DEMO-0005",
@@ -313,6 +375,9 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId, reach: &Reach<Man
     count += 3;
     Ok(count)
 }
+
+/// Why the one unplanned demo ticket is not in the plan.
+const UNPLANNED_REASON: &str = "客户 95598 报修：电能表黑屏不走字，当天上门更换";
 
 async fn person(app: &App, code: &str) -> Result<PersonId, AppError> {
     super::person_id(app, code).await

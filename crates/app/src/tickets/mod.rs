@@ -22,7 +22,7 @@ use gridsafe_domain::access::{Actor, Capability, PermissionMarker, perm};
 use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::orders::{ORDER_TYPES, OrderType};
 use gridsafe_domain::text::trim_blank;
-use gridsafe_domain::tickets::{DocumentType, State};
+use gridsafe_domain::tickets::{DocumentType, Planning, State};
 use gridsafe_domain::time::Timestamp;
 use gridsafe_store::tickets as store;
 use serde::Serialize;
@@ -41,7 +41,9 @@ pub fn order_types() -> Vec<&'static str> {
     ORDER_TYPES.iter().map(|(c, _, _)| *c).collect()
 }
 
-pub use gridsafe_store::tickets::{CrewMember, Hazard, OrderLink, PersonRef, StepRecord, TicketRow};
+pub use gridsafe_store::tickets::{
+    CrewMember, Hazard, OrderLink, PersonRef, PlanItemRef, StepRecord, TicketPlan, TicketRow,
+};
 
 /// A ticket with everything on it.
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +73,11 @@ pub struct TicketDetail {
     pub evaluation_note: Option<String>,
     /// Tickets of these order types must all be evaluated.
     pub must_evaluate: bool,
+    /// The plan item it carries out, or why it is unplanned and who approved that.
+    pub plan: TicketPlan,
+    /// Whether, naming no plan item, it needs the manager's approval before issue (the setting
+    /// and its document type).
+    pub unplanned_needs_approval: bool,
 }
 
 impl TicketDetail {
@@ -98,6 +105,16 @@ impl TicketDetail {
             order_types: self.orders.iter().filter_map(|o| OrderType::parse(&o.order_type)).collect(),
             voltage_kv: self.voltage_kv,
             customer: self.row.customer_id.clone(),
+            planning: match &self.plan.item {
+                Some(item) => Planning::Item {
+                    day: item.start.local_date(),
+                    published: item.plan_state == gridsafe_domain::plans::PlanState::Published,
+                },
+                None => Planning::Unplanned {
+                    approved: self.plan.approved_at.is_some(),
+                    required: self.unplanned_needs_approval,
+                },
+            },
         }
     }
 
@@ -117,6 +134,8 @@ impl TicketReach for perm::TicketsView {}
 impl TicketReach for perm::TicketsWrite {}
 impl TicketReach for perm::TicketsSign {}
 impl TicketReach for perm::TicketsEvaluate {}
+/// The unit's manager approves unplanned work on the tickets of the units his plans reach.
+impl TicketReach for perm::PlansApprove {}
 
 /// Which tickets a list shows.
 #[derive(Debug, Clone, Default)]
@@ -200,6 +219,8 @@ async fn load<P: TicketReach>(
         steps: lists.steps,
         verdict_reasons: lists.verdict_reasons,
         must_evaluate,
+        unplanned_needs_approval: app.plans_config().unplanned_needs_approval(&s.row.type_code),
+        plan: s.plan,
         row: s.row,
     })
 }
@@ -227,6 +248,10 @@ pub struct TicketInput {
     /// Work orders as `ID:type` (type as code or Chinese name), separated by spaces, commas,
     /// semicolons or lines.
     pub orders: String,
+    /// The id of the plan item the ticket carries out; empty for unplanned work.
+    pub plan_item: String,
+    /// Why the work is not in the plan (计划外作业), when it names no plan item.
+    pub unplanned_reason: String,
 }
 
 /// A draft after its fields were checked.
@@ -247,6 +272,8 @@ struct Draft {
     permitter: Option<PersonId>,
     crew: Vec<PersonId>,
     orders: Vec<(String, OrderType)>,
+    plan_item: Option<i64>,
+    unplanned_reason: Option<String>,
 }
 
 pub(crate) fn local_time(field: &'static str, text: &str, problems: &mut Vec<FieldProblem>) -> Option<Timestamp> {
@@ -366,6 +393,13 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
             _ => problems.push(FieldProblem::new("orders", "field-order").with("value", item)),
         }
     }
+    let plan_item = check_plan_item(app, input, unit.as_ref(), &mut problems).await?;
+    let unplanned_reason = trim_blank(&input.unplanned_reason);
+    if input.unplanned_reason.chars().count() > 500 {
+        problems.push(FieldProblem::new("unplanned_reason", "field-name-length").with("max", 500));
+    } else if plan_item.is_some() && !unplanned_reason.is_empty() {
+        problems.push(FieldProblem::new("unplanned_reason", "field-unplanned-with-item"));
+    }
     match (doc, work_kind, unit, start, end) {
         (Some(doc), Some(work_kind), Some(unit), Some(start), Some(end)) if problems.is_empty() => {
             let opt = |s: &str| (!trim_blank(s).is_empty()).then(|| trim_blank(s).to_owned());
@@ -386,14 +420,81 @@ async fn check_draft(app: &App, input: &TicketInput) -> Result<Draft, AppError> 
                 permitter,
                 crew,
                 orders,
+                plan_item,
+                unplanned_reason: opt(unplanned_reason),
             })
         }
         _ => Err(AppError::Invalid(problems)),
     }
 }
 
+/// The plan item a draft names, by its id: one of a plan of the ticket's unit or a unit above it.
+async fn check_plan_item(
+    app: &App,
+    input: &TicketInput,
+    unit: Option<&crate::identity::Unit>,
+    problems: &mut Vec<FieldProblem>,
+) -> Result<Option<i64>, AppError> {
+    let text = input.plan_item.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let item = match text.parse::<i64>() {
+        Ok(id) if id > 0 => store::plan_item(&mut *app.db().read().await?, id).await?,
+        _ => None,
+    };
+    let belongs = |i: &PlanItemRef| unit.is_none_or(|u| u.path.as_str().starts_with(i.unit_path.as_str()));
+    match item {
+        Some(i) if belongs(&i) => Ok(Some(i.id)),
+        _ => {
+            problems.push(FieldProblem::new("plan_item", "field-plan-item").with("value", text));
+            Ok(None)
+        }
+    }
+}
+
+/// The plan items a ticket may name: of published plans in reach, from a week ago for four weeks.
+pub async fn plan_item_choices<P: TicketReach>(app: &App, cap: &Capability<P>) -> Result<Vec<PlanItemRef>, AppError> {
+    let from = Timestamp::start_of_local_day(app.today() - chrono::Duration::days(7));
+    let to = Timestamp::start_of_local_day(app.today() + chrono::Duration::days(21));
+    Ok(store::plan_item_choices(&mut *app.db().read().await?, cap.scope(), from, to, 300).await?)
+}
+
+/// Approves the unplanned work of a draft (计划外作业): by the unit's manager, once, not by the
+/// one who wrote its reason.
+pub async fn approve_unplanned(
+    app: &App,
+    cap: &Capability<perm::PlansApprove>,
+    meta: &RequestMeta,
+    id: TicketId,
+) -> Result<(), AppError> {
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let t = load(app, work.conn(), cap, id, true).await?;
+    let actor = cap.actor();
+    let by_writer = match (t.plan.unplanned_by_user, actor.user_id) {
+        (Some(writer), Some(me)) => writer == me,
+        _ => t.plan.unplanned_by.as_deref() == Some(actor.name.as_str()),
+    };
+    gridsafe_domain::tickets::lifecycle::check_unplanned_approval(
+        &t.facts(),
+        t.plan.unplanned_reason.as_deref(),
+        t.plan.approved_by.as_deref(),
+        by_writer,
+    )
+    .map_err(AppError::Rule)?;
+    let now = work.now();
+    if !store::approve_unplanned(work.conn(), id, &actor.name, now).await? {
+        return Err(AppError::Conflict("conflict-ticket-changed"));
+    }
+    work.audit(NewEvent::new("ticket.unplanned_approved", "ticket", id).unit(t.row.unit_id).summary(
+        serde_json::json!({ "number": t.row.number, "reason": t.plan.unplanned_reason, "written_by": t.plan.unplanned_by }),
+    ))
+    .await?;
+    work.commit().await
+}
+
 impl Draft {
-    fn fields(&self) -> store::DraftFields<'_> {
+    fn fields<'a>(&'a self, actor: &'a Actor) -> store::DraftFields<'a> {
         store::DraftFields {
             unit_id: self.unit.id,
             work_kind: self.work_kind,
@@ -410,6 +511,12 @@ impl Draft {
             permitter: self.permitter,
             crew: &self.crew,
             orders: &self.orders,
+            plan_item: self.plan_item,
+            unplanned: self.unplanned_reason.as_deref().map(|reason| store::Unplanned {
+                reason,
+                by: &actor.name,
+                by_user: actor.user_id,
+            }),
         }
     }
 }
@@ -420,6 +527,7 @@ fn draft_summary(number: &str, d: &Draft) -> serde_json::Value {
         "planned_start": d.start.to_db(), "planned_end": d.end.to_db(), "issuer": d.issuer, "co_issuer": d.co_issuer,
         "leader": d.leader, "permitter": d.permitter, "crew": d.crew,
         "orders": d.orders.iter().map(|(o, k)| format!("{o}:{}", k.code())).collect::<Vec<_>>(),
+        "plan_item": d.plan_item, "unplanned_reason": d.unplanned_reason,
     })
 }
 
@@ -437,7 +545,8 @@ pub async fn create_ticket(
     let mut work = app.begin(cap.actor(), meta).await?;
     let now = work.now();
     let number = gridsafe_store::numbers::next(work.conn(), &d.doc.prefix, now.local_date()).await?;
-    let id = store::insert_draft(work.conn(), &number, &d.doc.code, &cap.actor().name, &d.fields(), now).await?;
+    let id =
+        store::insert_draft(work.conn(), &number, &d.doc.code, &cap.actor().name, &d.fields(cap.actor()), now).await?;
     for t in &templates {
         store::add_hazard(work.conn(), id, &t.hazard, &t.measure).await?;
     }
@@ -481,7 +590,7 @@ pub async fn update_draft(
         return Err(AppError::invalid("type_code", "field-ticket-type-fixed"));
     }
     let now = work.now();
-    if !store::update_draft(work.conn(), id, &d.fields(), now).await? {
+    if !store::update_draft(work.conn(), id, &d.fields(cap.actor()), now).await? {
         return Err(AppError::Conflict("conflict-ticket-changed"));
     }
     work.audit(

@@ -73,6 +73,20 @@ pub struct Ticket {
     pub voltage_kv: Option<f64>,
     /// The customer (户号) whose site the work is at.
     pub customer: Option<String>,
+    /// Where the work stands against the work plan.
+    pub planning: Planning,
+}
+
+/// Where a ticket's work stands against the work plan (作业计划).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// It names an item of a work plan: the day the item is planned for, and whether its plan
+    /// is published.
+    Item { day: chrono::NaiveDate, published: bool },
+    /// 计划外作业: no plan item. `approved` once the unit's manager approved its recorded
+    /// reason; `required` whether the deployment asks for that approval before this document
+    /// is issued (emergency repair is unplanned by nature).
+    Unplanned { approved: bool, required: bool },
 }
 
 impl Ticket {
@@ -434,6 +448,7 @@ pub fn check(
             if t.hazards == 0 {
                 refusals.push(Violation::of(rules::TICKET_HAZARDS));
             }
+            refusals.extend(planned(t));
             for kind in t.kinds_of_work() {
                 if !t.doc.covers.iter().any(|c| c == kind.code()) {
                     refusals.push(
@@ -511,6 +526,51 @@ pub fn check(
         Step::Receive | Step::Interrupt | Step::EndWork | Step::NotExecuted | Step::Void => {}
     }
     if refusals.is_empty() { Ok(step.next(t.state)) } else { Err(refusals) }
+}
+
+/// A ticket is issued for planned work: its plan item is published and for the ticket's day,
+/// or, being 计划外作业, its reason was approved by the unit's manager.
+fn planned(t: &Ticket) -> Option<Violation> {
+    match t.planning {
+        Planning::Item { published: false, .. } => {
+            Some(Violation::of(rules::TICKET_PLAN_ITEM).with("missing", "published"))
+        }
+        Planning::Item { day, .. } if day != t.planned_start.local_date() => Some(
+            Violation::of(rules::TICKET_PLAN_ITEM)
+                .with("plan_day", day)
+                .with("ticket_day", t.planned_start.local_date()),
+        ),
+        Planning::Unplanned { approved: false, required: true } => Some(Violation::of(rules::TICKET_UNPLANNED)),
+        _ => None,
+    }
+}
+
+/// Whether the unit's manager may approve the unplanned work (计划外作业) of `t`: still a draft,
+/// naming no plan item, its reason written and not yet approved, and the approver not the one
+/// who wrote the reason (`by_writer`). `approved_by` names an earlier approval.
+pub fn check_unplanned_approval(
+    t: &Ticket,
+    reason: Option<&str>,
+    approved_by: Option<&str>,
+    by_writer: bool,
+) -> Result<(), Violation> {
+    let refuse = || Violation::of(rules::TICKET_UNPLANNED_APPROVAL);
+    if t.state != State::Draft {
+        return Err(refuse().with("state", t.state.code()));
+    }
+    if let Planning::Item { day, .. } = t.planning {
+        return Err(refuse().with("plan_day", day));
+    }
+    if reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(refuse().with("missing", "reason"));
+    }
+    if let Some(by) = approved_by {
+        return Err(refuse().with("approved", by));
+    }
+    if by_writer {
+        return Err(refuse().with("missing", "approver"));
+    }
+    Ok(())
 }
 
 /// The stamp a ticket gets when its validity lapsed at `now`: 未执行 when work was never

@@ -12,7 +12,7 @@ pub mod window;
 
 use serde::{Deserialize, Serialize};
 
-pub use lifecycle::{Busy, Member, Roster, Step, StepKind, Ticket, check, lapse, offered};
+pub use lifecycle::{Busy, Member, Planning, Roster, Step, StepKind, Ticket, check, lapse, offered};
 pub use window::{Span, Times};
 
 /// An entry of the document catalogue (票种目录), maintained as data.

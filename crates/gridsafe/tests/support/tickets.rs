@@ -14,6 +14,8 @@ pub struct Crew {
     pub cookie_permitter: String,
     pub cookie_crew: String,
     pub cookie_auditor: String,
+    /// The unit's manager, who approves unplanned work.
+    pub cookie_manager: String,
 }
 
 pub async fn link(app: &TestApp, person: PersonId, user: i64) {
@@ -48,6 +50,7 @@ pub async fn sessions(app: &TestApp, f: &Fixture) -> Crew {
         cookie_permitter: app.session_for(f.user("work_permitter")).await,
         cookie_crew: app.session_for(f.user("crew_member")).await,
         cookie_auditor: app.session_for(f.user("safety_auditor")).await,
+        cookie_manager: app.session_for(f.user("leader")).await,
     }
 }
 
@@ -62,10 +65,30 @@ pub fn draft(f: &Fixture, leader: &str, crew: &[&str], from: &str, to: &str) -> 
     })
 }
 
-pub async fn create(app: &TestApp, c: &Crew, body: Value) -> i64 {
+/// A draft as `body` says; one naming no plan item is unplanned work, with a reason the unit's
+/// manager approves, so that it may be issued (see [`create_unapproved`] for one that is not).
+pub async fn create(app: &TestApp, c: &Crew, mut body: Value) -> i64 {
+    let planned = body.get("plan_item").is_some_and(|v| !v.is_null());
+    if !planned && body.get("unplanned_reason").is_none() {
+        body["unplanned_reason"] = json!("客户报修，当天处理");
+    }
+    let id = create_unapproved(app, c, body).await;
+    if !planned {
+        let r = approve_unplanned(app, &c.cookie_manager, id).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    id
+}
+
+/// A draft as `body` says, nothing approved.
+pub async fn create_unapproved(app: &TestApp, c: &Crew, body: Value) -> i64 {
     let r = app.json(Method::POST, "/api/v1/tickets", Some(body), &[("cookie", &c.cookie_leader)]).await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.json()["id"].as_i64().expect("id")
+}
+
+pub async fn approve_unplanned(app: &TestApp, cookie: &str, id: i64) -> TestResponse {
+    app.json(Method::POST, &format!("/api/v1/tickets/{id}/unplanned-approval"), None, &[("cookie", cookie)]).await
 }
 
 pub async fn step(app: &TestApp, cookie: &str, id: i64, body: Value) -> TestResponse {

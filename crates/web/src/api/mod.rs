@@ -89,6 +89,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::tickets::api::step))
         .routes(routes!(crate::tickets::api::add_hazard))
         .routes(routes!(crate::tickets::api::survey))
+        .routes(routes!(crate::tickets::api::approve_unplanned))
         .routes(routes!(crate::tickets::api::evaluate))
         .routes(routes!(crate::tickets::api::stats))
         .routes(routes!(crate::findings::api::list))

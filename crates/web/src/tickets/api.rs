@@ -190,6 +190,35 @@ pub struct TicketDetailOut {
     pub evaluated_at: Option<String>,
     /// It covers 业扩 or 装表接电 work and must be evaluated.
     pub must_evaluate: bool,
+    pub plan: TicketPlanOut,
+}
+
+/// Where a ticket stands against the work plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketPlanOut {
+    /// The plan item it carries out; none for unplanned work (计划外作业).
+    pub item: Option<TicketPlanItemOut>,
+    /// Why the work is unplanned, who wrote that and when.
+    pub unplanned_reason: Option<String>,
+    pub unplanned_by: Option<String>,
+    pub unplanned_at: Option<String>,
+    /// The unit's manager who approved the unplanned work, and when.
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+    /// Whether, naming no plan item, it needs that approval before issue.
+    pub needs_approval: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketPlanItemOut {
+    pub id: i64,
+    pub plan_id: i64,
+    /// The plan's state: `draft`, `approved` or `published`.
+    pub plan_state: String,
+    /// China time with offset.
+    pub start: String,
+    pub end: String,
+    pub site: String,
 }
 
 impl From<TicketDetail> for TicketDetailOut {
@@ -237,6 +266,22 @@ impl From<TicketDetail> for TicketDetailOut {
             evaluated_by: t.evaluated_by,
             evaluated_at: t.evaluated_at,
             must_evaluate: t.must_evaluate,
+            plan: TicketPlanOut {
+                item: t.plan.item.map(|i| TicketPlanItemOut {
+                    id: i.id,
+                    plan_id: i.plan_id,
+                    plan_state: i.plan_state.code().to_owned(),
+                    start: i.start.local_iso(),
+                    end: i.end.local_iso(),
+                    site: i.site,
+                }),
+                unplanned_reason: t.plan.unplanned_reason,
+                unplanned_by: t.plan.unplanned_by,
+                unplanned_at: t.plan.unplanned_at,
+                approved_by: t.plan.approved_by,
+                approved_at: t.plan.approved_at,
+                needs_approval: t.unplanned_needs_approval,
+            },
             ticket: TicketOut::from(t.row),
         }
     }
@@ -323,6 +368,14 @@ pub struct TicketIn {
     #[serde(default)]
     #[schema(example = json!(["WO20261126001:meter_install"]))]
     pub orders: Vec<String>,
+    /// The id of the plan item (作业计划项目) the ticket carries out; none for unplanned work.
+    #[serde(default, deserialize_with = "crate::json::whole::opt_i64")]
+    #[schema(minimum = 1)]
+    pub plan_item: Option<i64>,
+    /// Why the work is not in the plan (计划外作业); the unit's manager approves it before issue.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub unplanned_reason: String,
 }
 
 impl TicketIn {
@@ -344,6 +397,8 @@ impl TicketIn {
             permitter: self.permitter,
             crew: self.crew.join(";"),
             orders: self.orders.join(";"),
+            plan_item: self.plan_item.map(|i| i.to_string()).unwrap_or_default(),
+            unplanned_reason: self.unplanned_reason,
         }
     }
 }
@@ -494,6 +549,22 @@ pub async fn survey(
 ) -> Result<Json<TicketDetailOut>, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
     auth.checked(&state, tickets::record_survey(state.app(), &cap, &auth.meta, id, &s.survey).await).await?;
+    Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))
+}
+
+/// Approves the unplanned work (计划外作业) of a draft: the unit's manager, once, not whoever
+/// wrote its reason.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/unplanned-approval", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, body = TicketDetailOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Refused by a rule, or approved meanwhile", body = ErrorEnvelope)))]
+pub async fn approve_unplanned(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<TicketId>,
+) -> Result<Json<TicketDetailOut>, AppError> {
+    let cap = auth.require::<perm::PlansApprove>(&state).await?;
+    auth.checked(&state, tickets::approve_unplanned(state.app(), &cap, &auth.meta, id).await).await?;
     Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))
 }
 

@@ -41,6 +41,7 @@ pub fn routes() -> Routes {
         .post("/tickets/{id}/hazards", add_hazard)
         .post("/tickets/{id}/hazards/{hid}/delete", delete_hazard)
         .post("/tickets/{id}/survey", survey)
+        .post("/tickets/{id}/unplanned-approval", approve_unplanned)
         .post("/tickets/{id}/steps", step)
         .post("/tickets/{id}/evaluation", evaluate)
         .merge(catalogue::routes())
@@ -143,6 +144,10 @@ struct TicketForm {
     crew: String,
     #[serde(default)]
     orders: String,
+    #[serde(default)]
+    plan_item: String,
+    #[serde(default)]
+    unplanned_reason: String,
 }
 
 impl TicketForm {
@@ -164,6 +169,8 @@ impl TicketForm {
             permitter: self.permitter,
             crew: self.crew,
             orders: self.orders,
+            plan_item: self.plan_item,
+            unplanned_reason: self.unplanned_reason,
         }
     }
 
@@ -187,6 +194,8 @@ impl TicketForm {
             permitter: code(&t.permitter),
             crew: t.crew.iter().map(|c| c.person.code.clone()).collect::<Vec<_>>().join(" "),
             orders: t.orders.iter().map(|o| format!("{}:{}", o.order_id, o.order_type)).collect::<Vec<_>>().join("\n"),
+            plan_item: t.plan.item.as_ref().map(|i| i.id.to_string()).unwrap_or_default(),
+            unplanned_reason: t.plan.unplanned_reason.clone().unwrap_or_default(),
         }
     }
 }
@@ -196,6 +205,8 @@ struct FormChoices {
     types: Vec<DocumentTypeRow>,
     units: Vec<crate::admin::UnitOption>,
     kinds: Vec<&'static str>,
+    /// Items of published plans the ticket may carry out, as `(id, label)`.
+    items: Vec<(String, String)>,
 }
 
 async fn form_choices(
@@ -204,7 +215,12 @@ async fn form_choices(
 ) -> Result<FormChoices, AppError> {
     let types = tickets::document_types(state.app()).await?.into_iter().filter(|t| t.active).collect();
     let units = gridsafe_app::identity::list_units(state.app(), cap.scope()).await?;
-    Ok(FormChoices { types, units: crate::admin::unit_options(&units), kinds: tickets::order_types() })
+    let items = tickets::plan_item_choices(state.app(), cap)
+        .await?
+        .into_iter()
+        .map(|i| (i.id.to_string(), format!("{} – {} {}", i.start.local_display(), i.end.local_display(), i.site)))
+        .collect();
+    Ok(FormChoices { types, units: crate::admin::unit_options(&units), kinds: tickets::order_types(), items })
 }
 
 #[derive(Template)]
@@ -272,6 +288,8 @@ struct DetailPage {
     can_sign: bool,
     can_edit: bool,
     can_evaluate: bool,
+    /// The unit's manager may approve its unplanned work now.
+    can_approve_unplanned: bool,
     form: TicketForm,
     choices: Option<FormChoices>,
     reasons: Vec<EvalReason>,
@@ -321,6 +339,12 @@ async fn detail_page(
         _ => None,
     };
     let can_evaluate = p.authorize::<perm::TicketsEvaluate>().is_ok() && t.row.state == TicketState::Closed;
+    let can_approve_unplanned = p.authorize::<perm::PlansApprove>().is_ok_and(|cap| {
+        gridsafe_domain::access::UnitPath::parse(&t.row.unit_path).is_some_and(|u| cap.check(&u).is_ok())
+    }) && t.row.state == TicketState::Draft
+        && t.plan.item.is_none()
+        && t.plan.unplanned_reason.is_some()
+        && t.plan.approved_at.is_none();
     let reasons = if can_evaluate { tickets::eval_reasons(state.app()).await? } else { Vec::new() };
     let end_input =
         gridsafe_domain::time::Timestamp::from_utc(t.row.end().as_utc() + chrono::Duration::hours(2)).local_input();
@@ -333,6 +357,7 @@ async fn detail_page(
         can_sign,
         can_edit,
         can_evaluate,
+        can_approve_unplanned,
         form: TicketForm::of(&t),
         choices,
         reasons,
@@ -418,6 +443,16 @@ async fn survey(
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
     auth.checked(&state, tickets::record_survey(state.app(), &cap, &auth.meta, id, &f.survey).await).await?;
     Ok(Redirect::to(&format!("/tickets/{id}#survey")).into_response())
+}
+
+async fn approve_unplanned(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<TicketId>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::PlansApprove>(&state).await?;
+    auth.checked(&state, tickets::approve_unplanned(state.app(), &cap, &auth.meta, id).await).await?;
+    Ok(Redirect::to(&format!("/tickets/{id}#plan")).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

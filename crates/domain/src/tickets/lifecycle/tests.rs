@@ -98,6 +98,7 @@ fn ticket() -> Ticket {
         order_types: vec![OrderType::MeterInstall],
         voltage_kv: Some(0.4),
         customer: Some("4300001".into()),
+        planning: Planning::Item { day: d("2026-11-26"), published: true },
     }
 }
 
@@ -320,6 +321,57 @@ fn windows_that_touch_do_not_overlap() {
     .expect_err("one minute");
     assert_eq!(refused[0].rule.code, "TICKET_OVERLAP");
     assert!(refused[0].args.contains(&("ticket", "DY-202611-0001".into())));
+}
+
+#[test]
+fn unplanned_work_is_issued_only_once_its_reason_is_approved() {
+    let issue = |planning: Planning| {
+        let t = Ticket { planning, ..ticket() };
+        codes(check(&t, &Step::Issue, Some(ISSUER), at("2026-11-25 16:00"), &roster(), &[], &RoleRules::default()))
+    };
+    assert_eq!(issue(Planning::Unplanned { approved: false, required: true }), vec!["TICKET_UNPLANNED"]);
+    assert!(issue(Planning::Unplanned { approved: true, required: true }).is_empty());
+    // Where the deployment (or the document, e.g. emergency repair) does not ask for approval.
+    assert!(issue(Planning::Unplanned { approved: false, required: false }).is_empty());
+    // A plan item: published, and on the ticket's own day (any hour of it).
+    assert!(issue(Planning::Item { day: d("2026-11-26"), published: true }).is_empty());
+    assert_eq!(issue(Planning::Item { day: d("2026-11-26"), published: false }), vec!["TICKET_PLAN_ITEM"]);
+    assert_eq!(issue(Planning::Item { day: d("2026-11-27"), published: true }), vec!["TICKET_PLAN_ITEM"]);
+    assert_eq!(issue(Planning::Item { day: d("2026-11-25"), published: true }), vec!["TICKET_PLAN_ITEM"]);
+    // Only issuing asks: a ticket already issued goes on whatever its planning.
+    let mut t = Ticket { planning: Planning::Unplanned { approved: false, required: true }, ..ticket() };
+    t.state = State::Issued;
+    assert!(
+        check(&t, &Step::Receive, Some(LEADER), at("2026-11-25 17:00"), &roster(), &[], &RoleRules::default()).is_ok()
+    );
+}
+
+#[test]
+fn unplanned_work_is_approved_once_before_issue_and_not_by_its_writer() {
+    let unplanned = Ticket { planning: Planning::Unplanned { approved: false, required: true }, ..ticket() };
+    let rule = |r: Result<(), Violation>| r.err().map(|v| (v.rule.code, v.args.first().map(|a| a.0)));
+    assert_eq!(check_unplanned_approval(&unplanned, Some("客户报修，当天处理"), None, false), Ok(()));
+    assert_eq!(
+        rule(check_unplanned_approval(&unplanned, Some("  "), None, false)),
+        Some(("TICKET_UNPLANNED_APPROVAL", Some("missing")))
+    );
+    assert_eq!(
+        rule(check_unplanned_approval(&unplanned, Some("原因"), None, true)),
+        Some(("TICKET_UNPLANNED_APPROVAL", Some("missing")))
+    );
+    assert_eq!(
+        rule(check_unplanned_approval(&unplanned, Some("原因"), Some("王经理"), false)),
+        Some(("TICKET_UNPLANNED_APPROVAL", Some("approved")))
+    );
+    assert_eq!(
+        rule(check_unplanned_approval(&ticket(), Some("原因"), None, false)),
+        Some(("TICKET_UNPLANNED_APPROVAL", Some("plan_day")))
+    );
+    let issued = Ticket { state: State::Issued, ..unplanned };
+    assert_eq!(
+        rule(check_unplanned_approval(&issued, Some("原因"), None, false)),
+        Some(("TICKET_UNPLANNED_APPROVAL", Some("state")))
+    );
 }
 
 #[test]
@@ -612,6 +664,7 @@ proptest! {
         let local = |n: i64, h: u32| Timestamp::from_utc(Utc.from_utc_datetime(&(day(n).and_hms_opt(h, 0, 0).expect("time") - Duration::hours(8))));
         t.planned_start = local(start_day, 9);
         t.planned_end = local(start_day + days, 17);
+        t.planning = Planning::Item { day: day(start_day), published: true };
         let (first, last) = (start_day, start_day + days);
         let covers = |(a, b): (i64, i64)| a <= first && last <= b;
         let expected = 1 + crew_size >= min_people as usize
