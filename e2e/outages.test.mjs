@@ -55,10 +55,15 @@ test("supply is restored only after both crews report work ended", async () => {
   await leader.getByLabel("工作票签发人").fill("XG1011");
   await leader.getByLabel("工作许可人").fill("XG1013");
   await leader.getByLabel("工作班成员（不含负责人）").fill("XG1004");
+  await leader.getByLabel("计划外作业原因").fill("客户申请停电换表");
   await leader.getByRole("button", { name: "保存草稿" }).click();
   await leader.waitForURL(/\/tickets\/\d+$/);
   const ticket = leader.url();
   const ticketId = ticket.split("/").pop();
+  const unitManager = await as("demo.leader");
+  await unitManager.goto(ticket);
+  await unitManager.getByRole("button", { name: "批准计划外作业" }).click();
+  await unitManager.waitForURL(/#plan$/);
   const issuer = await as("demo.issuer");
   const permitter = await as("demo.permitter");
   const crew = await as("demo.crew");

@@ -1,5 +1,6 @@
 // A work ticket from 填写 to 终结 on a phone-sized screen, in the demo company: the work leader
-// fills it in, the issuer issues, the leader receives, the permit giver permits, the leader is
+// fills it in as unplanned work with its reason, the issuer is refused until the unit's manager
+// approves it from his home page, the issuer issues, the leader receives, the permit giver permits, the leader is
 // refused the start until the crew member acknowledged the briefing, then work starts, ends,
 // and the permit giver closes it once the safety measures are restored. The auditor evaluates.
 import { test, before, after } from "node:test";
@@ -43,6 +44,9 @@ test("a ticket goes from draft to closed with the briefing acknowledged", async 
   await leader.getByLabel("工作许可人").fill("XG1013");
   await leader.getByLabel("工作班成员（不含负责人）").fill("XG1004");
   await leader.getByLabel("关联营销工单").fill("WO-E2E-1:装表接电");
+  // Not in this week's plan: unplanned work, with its reason.
+  assert.equal(await leader.getByLabel("作业计划项目").inputValue(), "");
+  await leader.getByLabel("计划外作业原因").fill("客户报修，当天处理");
   await leader.getByRole("button", { name: "保存草稿" }).click();
   await leader.waitForURL(/\/tickets\/\d+$/);
   const url = leader.url();
@@ -52,7 +56,17 @@ test("a ticket goes from draft to closed with the briefing acknowledged", async 
   const width = await leader.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 392, `page is ${width}px wide`);
 
+  // Issuing waits for the unit's manager, who approves the unplanned work from the ticket.
   const issuer = await as("demo.issuer");
+  await issuer.goto(url);
+  await issuer.getByRole("button", { name: "签发", exact: true }).click();
+  assert.match(await issuer.locator(".rule").first().textContent(), /计划外作业/);
+  const manager = await as("demo.leader");
+  await manager.goto(server.base + "/");
+  await manager.locator('[data-todo="home-todo-ticket-unplanned"]', { hasText: "书院街 20 号" }).getByRole("link").click();
+  await manager.getByRole("button", { name: "批准计划外作业" }).click();
+  await manager.waitForURL(/\/tickets\/\d+#plan$/);
+  assert.match(await manager.locator("[data-approved]").textContent(), /demo\.leader/);
   await takeStep(issuer, url, "签发");
   await takeStep(leader, url, "接票");
   const permitter = await as("demo.permitter");

@@ -251,12 +251,164 @@ pub fn check_edit(state: PlanState, reason: Option<&str>) -> Result<(), Violatio
     }
 }
 
+/// The in-app cross-audit of the plan (计划执行倒查): work done outside the plan, and planned work
+/// with no ticket. Its findings sit beside those of the marketing cross-audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlanAudit {
+    /// An executed ticket that named no plan item.
+    UnplannedWork,
+    /// A published plan item whose time has passed with no executed ticket naming it.
+    ItemWithoutTicket,
+}
+
+impl PlanAudit {
+    pub const ALL: [PlanAudit; 2] = [PlanAudit::UnplannedWork, PlanAudit::ItemWithoutTicket];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PlanAudit::UnplannedWork => "UNPLANNED_WORK",
+            PlanAudit::ItemWithoutTicket => "PLAN_ITEM_NO_TICKET",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn chinese(self) -> &'static str {
+        match self {
+            PlanAudit::UnplannedWork => "计划外作业",
+            PlanAudit::ItemWithoutTicket => "计划项目无票执行或未销项",
+        }
+    }
+
+    /// The regulation behind it, in words a field worker reads.
+    pub fn regulation(self) -> &'static str {
+        match self {
+            PlanAudit::UnplannedWork => {
+                "《电力营销安全重点工作管理措施》（国网孝感供电公司）：业扩现场工作应事先做好计划预先安排，计划外作业本身即是稽查发现"
+            }
+            PlanAudit::ItemWithoutTicket => {
+                "《电力营销安全重点工作管理措施》（国网孝感供电公司）：作业计划刚性执行，每项计划作业须持票执行；计划取消应按变更手续登记"
+            }
+        }
+    }
+
+    /// Where it comes from: for administrators.
+    pub fn origin(self) -> &'static str {
+        match self {
+            PlanAudit::UnplannedWork => {
+                "文章 §2.2；PRODUCT.md 作业计划；免于审批的票种（[plans] unplanned_exempt_types）不计入"
+            }
+            PlanAudit::ItemWithoutTicket => "文章 §2.1、§2.2；只查已发布计划中结束时间已过的项目 [INF]",
+        }
+    }
+}
+
+/// A ticket whose work was permitted, as the plan audit reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutedTicket {
+    pub number: String,
+    pub plan_item: Option<i64>,
+    /// Of a document type unplanned by nature (emergency repair).
+    pub exempt: bool,
+    pub unplanned_reason: Option<String>,
+    pub approved_by: Option<String>,
+}
+
+/// An item of a published plan, with how many tickets naming it were executed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedItem {
+    pub id: i64,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub site: String,
+    pub executed_tickets: usize,
+}
+
+/// One finding of the plan audit, keyed as the cross-audit's are: rule, entity, its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanFinding {
+    pub rule: PlanAudit,
+    /// `ticket` (by number) or `plan_item` (by id).
+    pub entity_kind: &'static str,
+    pub entity_id: String,
+    /// A short explanation in Chinese.
+    pub detail: String,
+}
+
+/// Executed tickets that named no plan item (but those unplanned by nature), and items of
+/// published plans that ended before `now` with no executed ticket naming them.
+pub fn audit(tickets: &[ExecutedTicket], items: &[PlannedItem], now: Timestamp) -> Vec<PlanFinding> {
+    let mut out: Vec<PlanFinding> = tickets
+        .iter()
+        .filter(|t| t.plan_item.is_none() && !t.exempt)
+        .map(|t| {
+            let reason = t.unplanned_reason.as_deref().unwrap_or("未写明原因");
+            let approval = t.approved_by.as_deref().map_or_else(|| "未经批准".to_owned(), |by| format!("{by} 批准"));
+            PlanFinding {
+                rule: PlanAudit::UnplannedWork,
+                entity_kind: "ticket",
+                entity_id: t.number.clone(),
+                detail: format!("工作票未关联作业计划项目；原因：{reason}；{approval}"),
+            }
+        })
+        .collect();
+    out.extend(items.iter().filter(|i| i.end < now && i.executed_tickets == 0).map(|i| PlanFinding {
+        rule: PlanAudit::ItemWithoutTicket,
+        entity_kind: "plan_item",
+        entity_id: i.id.to_string(),
+        detail: format!(
+            "{} – {} {}：计划作业时间已过，没有关联的已执行工作票（无票作业，或计划取消未登记变更）",
+            i.start.local_display(),
+            i.end.local_display(),
+            i.site
+        ),
+    }));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, TimeZone, Utc};
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn the_plan_audit_flags_unplanned_work_and_items_passed_without_a_ticket() {
+        let at = |s: &str| {
+            let local = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
+            Timestamp::from_local(local)
+        };
+        let ticket = |number: &str, plan_item: Option<i64>, exempt: bool| ExecutedTicket {
+            number: number.into(),
+            plan_item,
+            exempt,
+            unplanned_reason: Some("客户报修".into()),
+            approved_by: Some("王经理".into()),
+        };
+        let item = |id: i64, end: &str, executed_tickets: usize| PlannedItem {
+            id,
+            start: at("2026-11-26 09:00"),
+            end: at(end),
+            site: "书院街 18 号".into(),
+            executed_tickets,
+        };
+        let tickets = [ticket("DY-1", Some(1), false), ticket("DY-2", None, false), ticket("QX-1", None, true)];
+        let items = [item(1, "2026-11-26 12:00", 1), item(2, "2026-11-26 12:00", 0), item(3, "2026-11-26 12:01", 0)];
+        let found = audit(&tickets, &items, at("2026-11-26 12:01"));
+        let keys: Vec<(&str, &str)> = found.iter().map(|f| (f.rule.code(), f.entity_id.as_str())).collect();
+        // The planned ticket and the emergency repair are not flagged; the item ending this very
+        // minute is not yet passed.
+        assert_eq!(keys, [("UNPLANNED_WORK", "DY-2"), ("PLAN_ITEM_NO_TICKET", "2")]);
+        assert!(found[0].detail.contains("客户报修") && found[0].detail.contains("王经理 批准"), "{}", found[0].detail);
+        let later = audit(&tickets, &items, at("2026-11-26 12:02"));
+        assert_eq!(later.len(), 3, "a minute later the third item has passed too");
+        for r in PlanAudit::ALL {
+            assert_eq!(PlanAudit::from_code(r.code()), Some(r));
+        }
+    }
 
     fn at(day: u32, hour: i64) -> Timestamp {
         // China time: UTC+8.

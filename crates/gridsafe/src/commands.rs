@@ -425,7 +425,7 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::args::Tick
                 let s = &r.stats;
                 let unit = if r.is_total() { lang.t("stats-total") } else { r.unit_name.clone() };
                 crate::say(format_args!(
-                    "{unit}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{unit}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     s.executed,
                     s.passed,
                     s.failed,
@@ -434,7 +434,9 @@ pub async fn tickets(lang: Lang, settings: &Settings, command: crate::args::Tick
                     gridsafe_web::tickets::rate(r.pass_rate),
                     s.not_executed,
                     s.void,
-                    r.left_unclosed
+                    r.left_unclosed,
+                    s.unplanned,
+                    gridsafe_web::tickets::rate(s.planned_share())
                 ));
             }
             if let Some(path) = out {

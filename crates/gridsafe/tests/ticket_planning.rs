@@ -13,7 +13,7 @@ use gridsafe_domain::access::{Permission, perm};
 use gridsafe_domain::ids::TicketId;
 use gridsafe_domain::plans::PlanStep;
 use serde_json::{Value, json};
-use support::tickets::{Crew, approve_unplanned, create_unapproved, crew, draft, rules, step};
+use support::tickets::{Crew, approve_unplanned, create, create_unapproved, crew, draft, ok, rules, sessions, step};
 use support::{Fixture, TestApp, cap, meta, principal, race, rule_codes};
 
 /// A daily plan of city A for `day` (in November 2026) with one item for L1 and C1 at 09:00–17:00;
@@ -115,8 +115,13 @@ backend_tests! {
         // A reason, approved: issued.
         let r = app.json(Method::PUT, &format!("/api/v1/tickets/{id}"), Some(naming(&f, None, "客户报修，当天处理")), &[("cookie", &c.cookie_leader)]).await;
         assert_eq!(r.status, 200);
+        // It waits on the manager's home page, gone once approved.
+        let home = app.get_with("/", &[("cookie", &c.cookie_manager)]).await;
+        assert!(home.body.contains("批准计划外作业") && home.body.contains(&format!("/tickets/{id}#plan")), "{}", home.body);
         let r = approve_unplanned(&app, &c.cookie_manager, id).await;
         assert_eq!(r.status, 200, "{}", r.body);
+        let home = app.get_with("/", &[("cookie", &c.cookie_manager)]).await;
+        assert!(!home.body.contains(&format!("/tickets/{id}#plan")), "{}", home.body);
         assert_eq!(r.json()["plan"]["approved_by"], "u_leader");
         // Approved once: a second approval is refused, naming the first.
         let again = approve_unplanned(&app, &c.cookie_manager, id).await;
@@ -161,6 +166,51 @@ backend_tests! {
         assert_eq!(rules(&own), ["TICKET_UNPLANNED_APPROVAL"]);
         assert!(own.json()["error"]["refusals"][0]["message"].as_str().expect("message").contains("写原因者以外的审批人"), "{}", own.body);
         assert_eq!(approve_unplanned(&app, &c.cookie_manager, id).await.status, 200);
+    }
+
+    async fn unplanned_work_is_counted_per_unit_and_month(app: TestApp) {
+        let f = app.fixture().await;
+        let c = crew(&app, &f).await;
+        let (_, item) = plan_item(&app, &f, 26, true).await;
+        for (hour, plan_item) in [(9_i64, Some(item)), (11, None)] {
+            let mut body = naming(&f, plan_item, "");
+            body["planned_start"] = json!(format!("2026-11-26 {hour:02}:00"));
+            body["planned_end"] = json!(format!("2026-11-26 {:02}:00", hour + 2));
+            body.as_object_mut().expect("object").remove("unplanned_reason");
+            let id = create(&app, &c, body).await;
+            app.clock.set(gridsafe_domain::time::Timestamp::from_utc(
+                support::start_of_test_time().as_utc() + chrono::Duration::hours(hour - 9),
+            ));
+            let c = sessions(&app, &f).await;
+            for (cookie, s) in [(&c.cookie_issuer, "issue"), (&c.cookie_leader, "receive"), (&c.cookie_permitter, "permit"), (&c.cookie_crew, "acknowledge"), (&c.cookie_leader, "start"), (&c.cookie_leader, "end_work")] {
+                ok(&app, cookie, id, s).await;
+            }
+            assert_eq!(step(&app, &c.cookie_permitter, id, json!({"step": "close", "measures_restored": true})).await.status, 200);
+        }
+        let c = sessions(&app, &f).await;
+        let stats = app.json(Method::GET, "/api/v1/ticket-stats?month=2026-11", None, &[("cookie", &c.cookie_auditor)]).await.json();
+        let unit = &stats[0];
+        assert_eq!((unit["executed"].as_u64(), unit["unplanned"].as_u64()), (Some(2), Some(1)), "{stats}");
+        assert_eq!(unit["planned_share"], 50.0);
+        let page = app.get_with("/tickets/evaluation?month=2026-11", &[("cookie", &c.cookie_auditor)]).await;
+        assert!(page.body.contains("计划外作业") && page.body.contains("data-planned-share>50.0%"), "{}", page.body);
+
+        // The in-app cross-audit: the unplanned ticket, and yesterday's published item nobody
+        // executed a ticket for (the 26th's item has its ticket).
+        let (_, missed) = plan_item(&app, &f, 25, true).await;
+        let actor = gridsafe_domain::access::Actor { user_id: None, name: "test".into(), channel: gridsafe_domain::access::Channel::Job };
+        gridsafe_app::findings::run_audit(app.app(), &actor, &meta(), "test").await.expect("audit");
+        let found: Vec<(String, String, String)> = sqlx::query_as("SELECT rule, entity_kind, entity_id FROM findings WHERE rule IN ('UNPLANNED_WORK', 'PLAN_ITEM_NO_TICKET') ORDER BY rule")
+            .fetch_all(app.state.db().pool()).await.expect("findings");
+        let unplanned: String = sqlx::query_scalar("SELECT number FROM tickets WHERE plan_item_id IS NULL").fetch_one(app.state.db().pool()).await.expect("number");
+        assert_eq!(found, [
+            ("PLAN_ITEM_NO_TICKET".to_owned(), "plan_item".to_owned(), missed.to_string()),
+            ("UNPLANNED_WORK".to_owned(), "ticket".to_owned(), unplanned),
+        ]);
+        let list = app.get_with("/findings?rule=UNPLANNED_WORK", &[("cookie", &c.cookie_auditor)]).await;
+        assert!(list.body.contains("计划外作业") && list.body.contains("客户报修"), "{}", list.body);
+        let list = app.get_with("/findings?rule=PLAN_ITEM_NO_TICKET", &[("cookie", &c.cookie_auditor)]).await;
+        assert!(list.body.contains("作业计划项目") && list.body.contains("计划作业时间已过"), "{}", list.body);
     }
 
     async fn fifty_approvals_at_once_approve_once(app: TestApp) {

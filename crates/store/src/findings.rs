@@ -303,6 +303,8 @@ pub struct Placement {
     pub orders: HashMap<String, (UnitId, String)>,
     pub tickets: HashMap<String, (UnitId, String)>,
     pub events: HashMap<String, (UnitId, String)>,
+    /// Plan items by id (as text): their plan's unit and their month.
+    pub plan_items: HashMap<String, (UnitId, String)>,
     pub fallback: UnitId,
 }
 
@@ -313,6 +315,7 @@ impl Placement {
         let found = match kind {
             "order" => self.orders.get(id),
             "ticket" => self.tickets.get(id),
+            "plan_item" => self.plan_items.get(id),
             _ => self.events.get(id),
         };
         found.cloned().unwrap_or_else(|| (self.fallback, this_month.to_owned()))
@@ -340,6 +343,15 @@ pub async fn placement(conn: &mut Conn) -> Result<Placement, StoreError> {
         p.events.insert(
             r.try_get("event_id")?,
             (id(&r, "unit_id")?, month("meter_events", "occurred_at", r.try_get("occurred_at")?)?),
+        );
+    }
+    for r in sqlx::query("SELECT i.id, w.unit_id, i.starts_at FROM plan_items i JOIN work_plans w ON w.id = i.plan_id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        p.plan_items.insert(
+            r.try_get::<i64, _>("id")?.to_string(),
+            (id(&r, "unit_id")?, month("plan_items", "starts_at", r.try_get("starts_at")?)?),
         );
     }
     let root: Option<i64> =

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use gridsafe_domain::access::UnitPath;
 use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::orders::OrderType;
-use gridsafe_domain::plans::{Item, Merge, PlanKind, PlanState};
+use gridsafe_domain::plans::{ExecutedTicket, Item, Merge, PlanKind, PlanState, PlannedItem};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
@@ -425,4 +425,57 @@ pub async fn items_between(
             })
         })
         .collect()
+}
+
+// ---- The plan audit -----------------------------------------------------------------------
+
+/// Every ticket whose work was permitted, with its document type, as the plan audit reads it
+/// (`exempt` left for the caller, who knows the setting).
+pub async fn executed_tickets(conn: &mut Conn) -> Result<Vec<(String, ExecutedTicket)>, StoreError> {
+    sqlx::query(
+        "SELECT number, type_code, plan_item_id, unplanned_reason, unplanned_approved_by FROM tickets \
+         WHERE permitted_at IS NOT NULL ORDER BY number",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("type_code")?,
+            ExecutedTicket {
+                number: r.try_get("number")?,
+                plan_item: r.try_get("plan_item_id")?,
+                exempt: false,
+                unplanned_reason: r.try_get("unplanned_reason")?,
+                approved_by: r.try_get("unplanned_approved_by")?,
+            },
+        ))
+    })
+    .collect()
+}
+
+/// Items of published plans that ended before `now`, each with the number of executed tickets
+/// naming it.
+pub async fn passed_items(conn: &mut Conn, now: Timestamp) -> Result<Vec<PlannedItem>, StoreError> {
+    let t = "plan_items";
+    sqlx::query(
+        "SELECT i.id, i.starts_at, i.ends_at, i.site, \
+         (SELECT COUNT(*) FROM tickets k WHERE k.plan_item_id = i.id AND k.permitted_at IS NOT NULL) AS executed \
+         FROM plan_items i JOIN work_plans w ON w.id = i.plan_id \
+         WHERE w.state = 'published' AND i.ends_at < $1 ORDER BY i.id",
+    )
+    .bind(now.to_db())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(PlannedItem {
+            id: r.try_get("id")?,
+            start: stamp(t, "starts_at", r.try_get("starts_at")?)?,
+            end: stamp(t, "ends_at", r.try_get("ends_at")?)?,
+            site: r.try_get("site")?,
+            executed_tickets: usize::try_from(r.try_get::<i64, _>("executed")?).unwrap_or(0),
+        })
+    })
+    .collect()
 }

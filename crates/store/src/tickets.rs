@@ -174,6 +174,8 @@ pub struct Filter {
     pub person: Option<PersonId>,
     /// Only tickets planned to start in `[from, to)`.
     pub starting: Option<(Timestamp, Timestamp)>,
+    /// Only drafts of unplanned work whose reason waits for the manager's approval.
+    pub awaiting_unplanned: bool,
 }
 
 /// Tickets of the units in `scope`, newest first, at most `limit`.
@@ -191,6 +193,12 @@ pub async fn list(
     }
     if filter.unevaluated {
         sql.push_str(" AND t.state = 'closed' AND t.verdict IS NULL");
+    }
+    if filter.awaiting_unplanned {
+        sql.push_str(
+            " AND t.state = 'draft' AND t.plan_item_id IS NULL AND t.unplanned_reason IS NOT NULL \
+             AND t.unplanned_approved_at IS NULL",
+        );
     }
     if let Some(pattern) = &filter.pattern {
         binds.push(pattern.clone());
@@ -1151,6 +1159,8 @@ pub struct Ended {
     pub work_kind: OrderType,
     /// How many of its linked orders are of the kinds in `must`.
     pub must_orders: i64,
+    /// It named a plan item.
+    pub planned: bool,
 }
 
 /// Tickets of `scope` that ended (终结, 未执行, 作废) in `[from, to)`, by unit.
@@ -1173,7 +1183,7 @@ pub async fn ended(
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
-        "SELECT t.unit_id, u.name AS unit_name, t.state, t.verdict, t.work_kind, \
+        "SELECT t.unit_id, u.name AS unit_name, t.state, t.verdict, t.work_kind, t.plan_item_id, \
          (SELECT COUNT(*) FROM ticket_orders o WHERE o.ticket_id = t.id AND o.order_type IN ({must_list})) AS must_orders \
          FROM tickets t JOIN org_units u ON u.id = t.unit_id \
          WHERE {clause} AND t.state IN ('closed', 'not_executed', 'void') AND t.finished_at >= ${} AND t.finished_at < ${n} \
@@ -1192,6 +1202,7 @@ pub async fn ended(
                 verdict: r.try_get("verdict")?,
                 work_kind: code(T, "work_kind", r.try_get("work_kind")?, OrderType::parse)?,
                 must_orders: r.try_get("must_orders")?,
+                planned: r.try_get::<Option<i64>, _>("plan_item_id")?.is_some(),
             })
         })
         .collect()

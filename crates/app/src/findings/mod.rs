@@ -232,7 +232,10 @@ pub async fn review(
     }
     let mut hazard_id = None;
     if let Some(deadline) = deadline {
-        let rule = gridsafe_crossaudit::engine::Rule::from_code(&f.rule).map_or(f.rule.as_str(), |r| r.chinese());
+        let rule = gridsafe_crossaudit::engine::Rule::from_code(&f.rule)
+            .map(|r| r.chinese())
+            .or_else(|| gridsafe_domain::plans::PlanAudit::from_code(&f.rule).map(|r| r.chinese()))
+            .unwrap_or(f.rule.as_str());
         let title = format!("{rule} {} {}", f.entity_id, f.subject).trim().to_owned();
         let new = crate::customers::NewHazard {
             customer_id: None,

@@ -18,6 +18,34 @@ pub async fn tables(app: &App) -> Result<Tables, AppError> {
     Ok(store::tables(&mut *app.db().read().await?).await?)
 }
 
+/// The plan's own cross-audit (work outside the plan, planned work with no ticket), as findings
+/// beside the marketing cross-audit's.
+async fn plan_audit(app: &App) -> Result<Vec<engine::Finding>, AppError> {
+    use gridsafe_store::plans as plans_store;
+    let mut conn = app.db().read().await?;
+    let setting = app.plans_config();
+    let tickets: Vec<_> = plans_store::executed_tickets(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(type_code, t)| gridsafe_domain::plans::ExecutedTicket {
+            exempt: setting.unplanned_exempt_types.contains(&type_code),
+            ..t
+        })
+        .collect();
+    let now = app.now();
+    let items = plans_store::passed_items(&mut conn, now).await?;
+    Ok(gridsafe_domain::plans::audit(&tickets, &items, now)
+        .into_iter()
+        .map(|f| engine::Finding {
+            rule: f.rule.code(),
+            entity_kind: f.entity_kind,
+            entity_id: f.entity_id,
+            subject: String::new(),
+            detail: f.detail,
+        })
+        .collect())
+}
+
 /// What one run found.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct RunSummary {
@@ -40,7 +68,8 @@ pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str
     let mut thresholds = app.crossaudit_config().thresholds();
     // GridSafe's tickets know their work kind: the set to evaluate is the deployment's.
     thresholds.must_evaluate = app.tickets_config().must_evaluate_set();
-    let found = engine::audit(&tables, today, &thresholds);
+    let mut found = engine::audit(&tables, today, &thresholds);
+    found.extend(plan_audit(app).await?);
     let mut work = app.begin(actor, meta).await?;
     let place = store::placement(work.conn()).await?;
     let mut known = store::known(work.conn()).await?;

@@ -652,6 +652,16 @@ async fn plans_todo(
                 late: p.first_day <= now.local_date(),
             });
         }
+        let waiting = crate::tickets::TicketFilter { awaiting_unplanned: true, ..Default::default() };
+        for t in crate::tickets::list_tickets(app, &cap, &waiting, 200).await? {
+            out.push(Todo {
+                what: "home-todo-ticket-unplanned",
+                link: format!("/tickets/{}#plan", t.id),
+                subject: format!("{} · {}", t.number, t.location),
+                due: t.planned_start.local_display(),
+                late: t.planned_start <= now,
+            });
+        }
     }
     out.sort_by_key(|t| !t.late);
     Ok(out)

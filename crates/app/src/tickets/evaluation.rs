@@ -113,7 +113,7 @@ pub async fn month_stats<P: TicketReach>(
             out.push(unit_month(t.unit_id, t.unit_name));
         }
         if let Some(u) = out.last_mut() {
-            u.stats.add(Counted { state: t.state, verdict, must_evaluate });
+            u.stats.add(Counted { state: t.state, verdict, must_evaluate, planned: t.planned });
         }
     }
     // Left at 工作终结 past their validity, as of now: counted against the unit until closed.

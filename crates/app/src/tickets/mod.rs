@@ -149,6 +149,8 @@ pub struct TicketFilter {
     pub person: Option<PersonId>,
     /// Only tickets planned to start in `[from, to)`.
     pub starting: Option<(Timestamp, Timestamp)>,
+    /// Only drafts of unplanned work whose reason waits for the manager's approval.
+    pub awaiting_unplanned: bool,
 }
 
 /// Tickets in reach, newest first.
@@ -164,6 +166,7 @@ pub async fn list_tickets<P: TicketReach>(
         unevaluated: filter.unevaluated,
         person: filter.person,
         starting: filter.starting,
+        awaiting_unplanned: filter.awaiting_unplanned,
     };
     let mut conn = app.db().read().await?;
     Ok(store::list(&mut conn, cap.scope(), &filter, limit).await?)

@@ -12,6 +12,7 @@ use gridsafe_app::xlsx::{self, Value};
 use gridsafe_crossaudit::engine::Rule;
 use gridsafe_domain::access::perm;
 use gridsafe_domain::findings::{FindingState, Review};
+use gridsafe_domain::plans::PlanAudit;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -38,12 +39,20 @@ pub fn routes() -> Routes {
 
 /// A rule's Chinese name (as the spec gives it) and its source.
 pub fn rule_name(code: &str) -> String {
-    Rule::from_code(code).map_or_else(|| code.to_owned(), |r| r.chinese().to_owned())
+    match (Rule::from_code(code), PlanAudit::from_code(code)) {
+        (Some(r), _) => r.chinese().to_owned(),
+        (None, Some(r)) => r.chinese().to_owned(),
+        (None, None) => code.to_owned(),
+    }
 }
 
 /// The rule's regulation (for everyone) and origin (for administrators).
 fn rule_source(code: &str) -> (&'static str, &'static str) {
-    Rule::from_code(code).map_or(("", ""), |r| (r.regulation(), r.origin()))
+    match (Rule::from_code(code), PlanAudit::from_code(code)) {
+        (Some(r), _) => (r.regulation(), r.origin()),
+        (None, Some(r)) => (r.regulation(), r.origin()),
+        (None, None) => ("", ""),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -131,7 +140,11 @@ async fn list_page(
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         findings: rows,
-        rules: Rule::ALL.iter().map(|r| (r.code(), r.chinese())).collect(),
+        rules: Rule::ALL
+            .iter()
+            .map(|r| (r.code(), r.chinese()))
+            .chain(PlanAudit::ALL.iter().map(|r| (r.code(), r.chinese())))
+            .collect(),
         states: FindingState::ALL.iter().map(|s| s.code()).collect(),
         can_import: p.authorize::<perm::MarketingImport>().is_ok(),
         can_review: p.authorize::<perm::FindingsReview>().is_ok(),

@@ -54,6 +54,8 @@ struct ListPage {
     next: String,
     outages: Vec<OutageRow>,
     stats: OutageStats,
+    /// The month's share of executed tickets that carried out a plan item, for those who see tickets.
+    planned_share: Option<String>,
     can_request: bool,
 }
 
@@ -96,6 +98,13 @@ async fn list_page(
     )
     .await?;
     let stats = outages::stats(&rows, state.app().plans_config().notice_rule());
+    let planned_share = match auth.user.principal.authorize::<perm::TicketsView>() {
+        Ok(tickets) => gridsafe_app::tickets::month_stats(state.app(), &tickets, first)
+            .await?
+            .last()
+            .map(|total| crate::tickets::rate(total.stats.planned_share())),
+        Err(_) => None,
+    };
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         month: first.format("%Y-%m").to_string(),
@@ -103,6 +112,7 @@ async fn list_page(
         next: next.format("%Y-%m").to_string(),
         outages: rows,
         stats,
+        planned_share,
         can_request: auth.user.principal.authorize::<perm::OutagesRequest>().is_ok(),
     }))
 }

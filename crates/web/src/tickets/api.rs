@@ -321,6 +321,7 @@ pub async fn list(
         unevaluated: q.unevaluated.unwrap_or(false),
         person: None,
         starting: None,
+        awaiting_unplanned: false,
     };
     Ok(Json(tickets::list_tickets(state.app(), &cap, &filter, 5000).await?.into_iter().map(TicketOut::from).collect()))
 }
@@ -632,6 +633,10 @@ pub struct UnitMonthOut {
     pub pass_rate: Option<f64>,
     /// Tickets left at 工作终结 past their validity now, not yet closed by their permit giver.
     pub left_unclosed: u64,
+    /// Executed tickets that named no plan item (计划外作业).
+    pub unplanned: u64,
+    /// Share of executed tickets that carried out a plan item, in percent.
+    pub planned_share: Option<f64>,
 }
 
 /// The month's pass rate (合格率) per unit, with the total last.
@@ -663,6 +668,8 @@ pub async fn stats(
                 void: r.stats.void,
                 pass_rate: r.pass_rate,
                 left_unclosed: r.left_unclosed,
+                unplanned: r.stats.unplanned,
+                planned_share: r.stats.planned_share(),
             })
             .collect(),
     ))

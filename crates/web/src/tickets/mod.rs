@@ -93,6 +93,7 @@ async fn list_page(
         // Someone with no person of their own has no tickets of their own.
         person: if q.mine.is_some() { Some(person.unwrap_or(PersonId::new(-1))) } else { None },
         starting: None,
+        awaiting_unplanned: false,
     };
     let rows = tickets::list_tickets(state.app(), &cap, &filter, 500).await?;
     let held = auth.user.principal.permissions();
@@ -594,6 +595,8 @@ pub fn stats_workbook(lang: Lang, month: NaiveDate, rows: &[UnitMonth]) -> Resul
                 count(r.stats.not_executed),
                 count(r.stats.void),
                 count(r.left_unclosed),
+                count(r.stats.unplanned),
+                rate(r.stats.planned_share()).into(),
             ]
         })
         .collect();
@@ -601,7 +604,7 @@ pub fn stats_workbook(lang: Lang, month: NaiveDate, rows: &[UnitMonth]) -> Resul
 }
 
 /// The statistics' columns, as message keys.
-pub const STATS_COLUMNS: [&str; 10] = [
+pub const STATS_COLUMNS: [&str; 12] = [
     "stats-unit",
     "stats-executed",
     "stats-passed",
@@ -612,6 +615,8 @@ pub const STATS_COLUMNS: [&str; 10] = [
     "stats-not-executed",
     "stats-void",
     "stats-left-unclosed",
+    "stats-unplanned",
+    "stats-planned-share",
 ];
 
 /// A pass rate as shown: `97.5%`, or `—` when nothing was executed.
