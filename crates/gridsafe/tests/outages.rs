@@ -200,6 +200,11 @@ backend_tests! {
         let page = app.get_with(&format!("/outages/{id}"), &[("cookie", &page_cookie)]).await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(page.body.contains("data-overrun") && page.body.contains("王经理"), "{}", page.body);
+        // The dashboard's chart: the unit's notice was late (0%), no ticket executed yet (—).
+        let dashboard = app.get_with("/outages?month=2026-11", &[("cookie", &app.session_for(f.user("leader")).await)]).await;
+        let chart = dashboard.body.split("data-chart=\"outages\"").nth(1).and_then(|c| c.split("</svg>").next()).unwrap_or_default();
+        assert!(chart.contains("data-bar=\"notice\">0.0%") && chart.contains("data-bar=\"planned\">—"), "{}", dashboard.body);
+        assert!(dashboard.body.contains("data-kpi=\"planned\""), "the leader sees tickets: the share planned is a KPI");
         // The unit's week shows the outage and both tickets on their day.
         let week = app.get_with("/plans/week?day=2026-11-27", &[("cookie", &page_cookie)]).await;
         assert_eq!(week.status, 200);

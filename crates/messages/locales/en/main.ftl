@@ -1426,6 +1426,7 @@ outages-new-intro = An outage request names the equipment, the window, the custo
 outages-notice-days = Planned outages at least { $days } days ahead;
 outages-notice-hours = temporary outages at least { $hours } hours ahead.
 outages-kpi-count = Outages
+outages-chart = Notices on time and share of planned work, per unit
 outages-kpi-notice = Notices on time
 outages-kpi-overruns = Restored late
 outages-kpi-timed = Early restorations refused

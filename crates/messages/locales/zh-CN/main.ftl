@@ -1426,6 +1426,7 @@ outages-new-intro = 停电申请须写明停电设备、时间、客户和本次
 outages-notice-days = 计划停电至少提前 { $days } 天提出；
 outages-notice-hours = 临时停电至少提前 { $hours } 小时提出。
 outages-kpi-count = 停电次数
+outages-chart = 各单位停电通知及时率与计划内作业占比
 outages-kpi-notice = 按时通知率
 outages-kpi-overruns = 超时送电
 outages-kpi-timed = 拒绝的约时送电

@@ -5,6 +5,8 @@
 
 pub mod api;
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,6 +14,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use gridsafe_app::outages::{
     self, CustomerNotice, NoticeInput, OutageDetail, OutageInput, OutageRow, OutageStats, TicketOn,
 };
+use gridsafe_app::tickets::UnitMonth;
 use gridsafe_domain::access::perm;
 use gridsafe_domain::ids::TicketId;
 use gridsafe_domain::outages::{OutageKind, OutageState, OutageStep};
@@ -56,7 +59,38 @@ struct ListPage {
     stats: OutageStats,
     /// The month's share of executed tickets that carried out a plan item, for those who see tickets.
     planned_share: Option<String>,
+    /// Per unit: notices on time and, for those who see tickets, the share planned, as bars.
+    chart: Vec<UnitBars>,
     can_request: bool,
+}
+
+/// One unit's two bars on the dashboard: `(width, label)` of notices on time and share planned.
+struct UnitBars {
+    label: String,
+    y: usize,
+    notice: (u32, String),
+    planned: (u32, String),
+}
+
+/// The bars of each unit with outages or executed tickets this month, 4 px to the percent.
+fn unit_bars(rows: &[OutageRow], rule: gridsafe_domain::outages::NoticeRule, tickets: &[UnitMonth]) -> Vec<UnitBars> {
+    let bar = |rate: Option<f64>| (rate.map_or(0, |r| (r.clamp(0.0, 100.0) * 4.0) as u32), crate::tickets::rate(rate));
+    let mut units: BTreeMap<&str, (Vec<OutageRow>, Option<f64>)> = BTreeMap::new();
+    for o in rows {
+        units.entry(o.unit_name.as_str()).or_default().0.push(o.clone());
+    }
+    for t in tickets.iter().filter(|t| !t.is_total() && t.stats.executed > 0) {
+        units.entry(t.unit_name.as_str()).or_default().1 = t.stats.planned_share();
+    }
+    units
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, (outages, planned)))| {
+            let s = outages::stats(&outages, rule);
+            let notice = (s.notice_needed > 0).then(|| s.notice_on_time as f64 * 100.0 / s.notice_needed as f64);
+            UnitBars { label: label.to_owned(), y: 10 + i * 48, notice: bar(notice), planned: bar(planned) }
+        })
+        .collect()
 }
 
 impl ListPage {
@@ -98,13 +132,13 @@ async fn list_page(
     )
     .await?;
     let stats = outages::stats(&rows, state.app().plans_config().notice_rule());
-    let planned_share = match auth.user.principal.authorize::<perm::TicketsView>() {
-        Ok(tickets) => gridsafe_app::tickets::month_stats(state.app(), &tickets, first)
-            .await?
-            .last()
-            .map(|total| crate::tickets::rate(total.stats.planned_share())),
+    let tickets = match auth.user.principal.authorize::<perm::TicketsView>() {
+        Ok(cap) => Some(gridsafe_app::tickets::month_stats(state.app(), &cap, first).await?),
         Err(_) => None,
     };
+    let planned_share =
+        tickets.as_ref().and_then(|t| t.last()).map(|total| crate::tickets::rate(total.stats.planned_share()));
+    let chart = unit_bars(&rows, state.app().plans_config().notice_rule(), tickets.as_deref().unwrap_or_default());
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         month: first.format("%Y-%m").to_string(),
@@ -113,6 +147,7 @@ async fn list_page(
         outages: rows,
         stats,
         planned_share,
+        chart,
         can_request: auth.user.principal.authorize::<perm::OutagesRequest>().is_ok(),
     }))
 }
