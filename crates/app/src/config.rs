@@ -1,6 +1,7 @@
 //! Settings of the account and audit rules (`[security]` and `[audit]` in `gridsafe.toml`).
 //! Each default names where it comes from.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::Duration;
@@ -370,6 +371,13 @@ pub struct PlansConfig {
     /// Document types that are unplanned by nature and issued without that approval (default
     /// the emergency repair form, 故障紧急抢修单).
     pub unplanned_exempt_types: Vec<String>,
+    /// Risk grades (作业风险分级, 1 = 一级 highest … 5 = 五级 lowest): the base grade of a kind of
+    /// work, by order type code, where it differs from the default table.
+    pub risk_base: BTreeMap<String, u8>,
+    /// How many grades a condition raises the work (`high_voltage`, `live_work`,
+    /// `contractor_crew`, `important_customer`, `several_teams`, `outage`), where it differs
+    /// from the default (one each).
+    pub risk_raise: BTreeMap<String, u8>,
 }
 
 impl Default for PlansConfig {
@@ -380,6 +388,8 @@ impl Default for PlansConfig {
             outage_temporary_notice_hours: rule.temporary_hours as u32,
             unplanned_needs_approval: true,
             unplanned_exempt_types: vec!["emergency_repair".to_owned()],
+            risk_base: BTreeMap::new(),
+            risk_raise: BTreeMap::new(),
         }
     }
 }
@@ -390,6 +400,23 @@ impl PlansConfig {
             planned_hours: i64::from(self.outage_planned_notice_hours),
             temporary_hours: i64::from(self.outage_temporary_notice_hours),
         }
+    }
+
+    /// The grading table: the defaults with this deployment's changes.
+    pub fn risk_table(&self) -> gridsafe_domain::risk::Table {
+        use gridsafe_domain::risk::{Condition, Table};
+        let mut table = Table::default();
+        for (code, grade) in &self.risk_base {
+            if let Some(kind) = gridsafe_domain::orders::OrderType::parse(code) {
+                table.base.insert(kind, *grade);
+            }
+        }
+        for (code, raise) in &self.risk_raise {
+            if let Some(c) = Condition::from_code(code) {
+                table.raise.insert(c, *raise);
+            }
+        }
+        table
     }
 
     /// Whether a ticket of document type `code` naming no plan item needs the manager's approval.
@@ -409,6 +436,16 @@ impl PlansConfig {
             || self.unplanned_exempt_types.iter().any(|t| t.trim().is_empty() || t.chars().count() > 50)
         {
             problems.push(("plans.unplanned_exempt_types", "at most 50 codes of 1–50 characters".to_owned()));
+        }
+        for (code, grade) in &self.risk_base {
+            if gridsafe_domain::orders::OrderType::parse(code).is_none() || !(1..=5).contains(grade) {
+                problems.push(("plans.risk_base", format!("{code}: an order type code, grade 1–5")));
+            }
+        }
+        for (code, raise) in &self.risk_raise {
+            if gridsafe_domain::risk::Condition::from_code(code).is_none() || *raise > 4 {
+                problems.push(("plans.risk_raise", format!("{code}: a condition code, 0–4 grades")));
+            }
         }
         problems
     }

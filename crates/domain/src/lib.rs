@@ -16,6 +16,7 @@ pub mod outages;
 pub mod password;
 pub mod people;
 pub mod plans;
+pub mod risk;
 pub mod rules;
 pub mod text;
 pub mod tickets;

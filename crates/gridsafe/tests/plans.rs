@@ -73,6 +73,9 @@ backend_tests! {
         plans::add_item(app.app(), &write, &meta(), t.plan, item("书院街18号", 2, "10:00", "15:00", f.unit_a1, "L2", &["C1", "C2"])).await.expect("item");
         let d = plans::plan(app.app(), &cap::<perm::PlansView>(&t.author), t.plan).await.expect("plan");
         assert!(matches!(&d.conflicts[..], [Conflict::SharedSite { merged: false, .. }, Conflict::PersonTwice { .. }]), "{:?}", d.conflicts);
+        // Both items share the site: each graded one level up (meter work 四级 → 三级), saying why.
+        let grades: Vec<(u8, Vec<&str>)> = d.risks.iter().map(|g| (g.level, g.raised_by.iter().map(|c| c.code()).collect())).collect();
+        assert_eq!(grades, [(3, vec!["several_teams"]), (3, vec!["several_teams"])]);
 
         // The author does not approve his own plan; the manager does.
         let author_approves = principal(f.user("work_leader"), "u_work_leader", &[Permission::PlansApprove], &t.path);

@@ -70,7 +70,25 @@ backend_tests! {
         let id = create_unapproved(&app, &c, naming(&f, Some(item), "")).await;
         let t = app.json(Method::GET, &format!("/api/v1/tickets/{id}"), None, &[("cookie", &c.cookie_leader)]).await.json();
         assert_eq!(t["plan"]["item"]["id"], item);
+        // The item a ticket names stays in its plan.
+        let author = principal(f.user("work_leader"), "u_work_leader", &[Permission::PlansWrite], &city_a(&app, &f).await);
+        let removed = plans::remove_item(app.app(), &cap(&author), &meta(), plan, item, "").await;
+        assert!(matches!(removed, Err(gridsafe_app::AppError::Conflict("conflict-plan-item-in-use"))), "{removed:?}");
         assert_eq!(t["plan"]["item"]["plan_state"], "draft");
+        // Its risk grade: low-voltage meter work, nothing raising it (四级).
+        assert_eq!((t["risk"]["level"].as_u64(), t["risk"]["raised_by"].as_array().map(Vec::len)), (Some(4), Some(0)), "{t}");
+        let page = app.get_with(&format!("/plans/{plan}"), &[("cookie", &c.cookie_manager)]).await;
+        assert!(page.body.contains(&format!("data-item=\"{item}\"")) && page.body.contains("data-risk=\"4\">四级"), "{}", page.body);
+        // Live work raises it one grade, named on the page and the print.
+        let mut live = naming(&f, None, "带电换表");
+        live["type_code"] = json!("live_work");
+        live["work_leader"] = json!("L2");
+        live["crew"] = json!(["C2"]);
+        let live = create_unapproved(&app, &c, live).await;
+        let t = app.json(Method::GET, &format!("/api/v1/tickets/{live}"), None, &[("cookie", &c.cookie_leader)]).await.json();
+        assert_eq!(t["risk"], json!({"level": 3, "raised_by": ["live_work"]}));
+        let print = app.get_with(&format!("/tickets/{live}/print"), &[("cookie", &c.cookie_leader)]).await;
+        assert!(print.body.contains("作业风险等级：三级（带电作业）"), "{}", print.body);
         let r = issue(&app, &c, id).await;
         assert_eq!((r.status.as_u16(), rules(&r)), (409, vec!["TICKET_PLAN_ITEM".to_owned()]), "{}", r.body);
         assert!(r.json()["error"]["refusals"][0]["message"].as_str().expect("message").contains("已发布的作业计划"), "{}", r.body);

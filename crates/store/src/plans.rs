@@ -161,6 +161,8 @@ pub struct ItemRow {
     pub names: Vec<String>,
     pub outage: bool,
     pub note: Option<String>,
+    /// Someone on it works for a contractor.
+    pub contractor_crew: bool,
 }
 
 /// The items of plan `id` with their people, by start: two statements however many.
@@ -175,9 +177,10 @@ pub async fn items(conn: &mut Conn, plan: i64) -> Result<Vec<ItemRow>, StoreErro
     .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
     let mut people: BTreeMap<i64, Vec<(PersonId, String)>> = BTreeMap::new();
+    let mut contracted: Vec<i64> = Vec::new();
     if !ids.is_empty() {
         for r in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT x.item_id, p.id, p.code, p.name FROM plan_item_people x JOIN people p ON p.id = x.person_id \
+            "SELECT x.item_id, p.id, p.code, p.name, p.contractor_id FROM plan_item_people x JOIN people p ON p.id = x.person_id \
              WHERE x.item_id IN ({}) ORDER BY p.code",
             id_list(&ids)
         )))
@@ -185,7 +188,11 @@ pub async fn items(conn: &mut Conn, plan: i64) -> Result<Vec<ItemRow>, StoreErro
         .await?
         {
             let label = format!("{} {}", r.try_get::<String, _>("code")?, r.try_get::<String, _>("name")?);
-            people.entry(r.try_get("item_id")?).or_default().push((id(&r, "id")?, label));
+            let item: i64 = r.try_get("item_id")?;
+            if r.try_get::<Option<i64>, _>("contractor_id")?.is_some() {
+                contracted.push(item);
+            }
+            people.entry(item).or_default().push((id(&r, "id")?, label));
         }
     }
     rows.iter()
@@ -210,6 +217,7 @@ pub async fn items(conn: &mut Conn, plan: i64) -> Result<Vec<ItemRow>, StoreErro
                 names: on.into_iter().map(|(_, label)| label).collect(),
                 outage: r.try_get::<i64, _>("outage")? != 0,
                 note: r.try_get("note")?,
+                contractor_crew: contracted.contains(&item_id),
             })
         })
         .collect()
@@ -270,6 +278,18 @@ pub async fn delete_item(conn: &mut Conn, plan: i64, item: i64) -> Result<bool, 
     sqlx::query("DELETE FROM plan_item_people WHERE item_id = $1").bind(item).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM plan_items WHERE id = $1").bind(item).execute(&mut *conn).await?;
     Ok(true)
+}
+
+/// Whether a ticket or an outage names item `item`.
+pub async fn item_in_use(conn: &mut Conn, item: i64) -> Result<bool, StoreError> {
+    let uses: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM tickets WHERE plan_item_id = $1) + \
+         (SELECT COUNT(*) FROM outage_plan_items WHERE item_id = $1)",
+    )
+    .bind(item)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(uses > 0)
 }
 
 /// The shared sites of plan `plan` merged so far.

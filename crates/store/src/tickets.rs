@@ -848,6 +848,20 @@ pub async fn update_draft(
     Ok(true)
 }
 
+/// What grading reads of ticket `id` beyond its own row: whether its customer (户号
+/// `customer_no`) is registered as important, and whether an outage names it.
+pub async fn risk_facts(conn: &mut Conn, id: TicketId, customer_no: Option<&str>) -> Result<(bool, bool), StoreError> {
+    let r = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM customers WHERE account_no = $1 AND importance <> 'none') AS important, \
+         (SELECT COUNT(*) FROM outage_tickets WHERE ticket_id = $2) AS outages",
+    )
+    .bind(customer_no.unwrap_or(""))
+    .bind(id.get())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((r.try_get::<i64, _>("important")? > 0, r.try_get::<i64, _>("outages")? > 0))
+}
+
 /// Records the unit manager's approval of a draft's unplanned work; false when the draft is no
 /// longer waiting for it (issued, planned, without a reason, or approved already).
 pub async fn approve_unplanned(conn: &mut Conn, id: TicketId, by: &str, at: Timestamp) -> Result<bool, StoreError> {

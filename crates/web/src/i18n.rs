@@ -148,6 +148,10 @@ mod tests {
         ] {
             built.push(p.message_key().to_owned());
         }
+        built.extend(
+            (gridsafe_domain::risk::HIGHEST..=gridsafe_domain::risk::LOWEST).map(|l| format!("risk-level-{l}")),
+        );
+        built.extend(gridsafe_domain::risk::Condition::ALL.iter().map(|c| format!("risk-condition-{}", c.code())));
         for rule in gridsafe_domain::rules::ALL {
             built.push(format!("rule-{}", rule.code));
             built.push(format!("rule-{}-fix", rule.code));

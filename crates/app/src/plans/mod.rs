@@ -44,6 +44,8 @@ pub struct PlanDetail {
     /// Shared sites (merged or not) and people planned twice at once.
     pub conflicts: Vec<Conflict>,
     pub changes: Vec<ChangeRow>,
+    /// The risk grade of each item, in the order of `items` (graded for reading, by [`plan`]).
+    pub risks: Vec<gridsafe_domain::risk::Grade>,
 }
 
 /// Plan `id` read on `conn`, refused unless `cap` reaches its unit; with `hold`, held.
@@ -60,11 +62,26 @@ async fn load<P: PlansReach>(
     let facts: Vec<plans::Item> = items.iter().map(|i| i.item.clone()).collect();
     let conflicts = plans::conflicts(&facts, &merges);
     let changes = store::changes(conn, id).await?;
-    Ok(PlanDetail { plan, items, merges, conflicts, changes })
+    Ok(PlanDetail { plan, items, merges, conflicts, changes, risks: Vec::new() })
+}
+
+/// What grading reads of a plan item: its kind, outage, crew, and whether it shares its site.
+fn risk_work(i: &ItemRow, conflicts: &[Conflict]) -> gridsafe_domain::risk::Work {
+    gridsafe_domain::risk::Work {
+        contractor_crew: i.contractor_crew,
+        several_teams: conflicts
+            .iter()
+            .any(|c| matches!(c, Conflict::SharedSite { items, .. } if items.contains(&i.item.id))),
+        outage: i.outage,
+        ..gridsafe_domain::risk::Work::of(i.item.work_kind)
+    }
 }
 
 pub async fn plan<P: PlansReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<PlanDetail, AppError> {
-    load(&mut *app.db().read().await?, cap, id, false).await
+    let mut d = load(&mut *app.db().read().await?, cap, id, false).await?;
+    let table = app.plans_config().risk_table();
+    d.risks = d.items.iter().map(|i| gridsafe_domain::risk::grade(&risk_work(i, &d.conflicts), &table)).collect();
+    Ok(d)
 }
 
 /// A new plan as entered.
@@ -318,6 +335,10 @@ pub async fn remove_item(
     let mut work = app.begin(cap.actor(), meta).await?;
     let d = editable(&mut work, cap, plan_id, reason).await?;
     let now = work.now();
+    // A ticket or an outage that names the item keeps it: change those first.
+    if store::item_in_use(work.conn(), item_id).await? {
+        return Err(AppError::Conflict("conflict-plan-item-in-use"));
+    }
     if !store::delete_item(work.conn(), plan_id, item_id).await? {
         return Err(AppError::NotFound);
     }

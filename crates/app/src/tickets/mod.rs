@@ -78,6 +78,8 @@ pub struct TicketDetail {
     /// Whether, naming no plan item, it needs the manager's approval before issue (the setting
     /// and its document type).
     pub unplanned_needs_approval: bool,
+    /// Its risk grade (作业风险等级) and the conditions that raised it.
+    pub risk: gridsafe_domain::risk::Grade,
 }
 
 impl TicketDetail {
@@ -199,6 +201,22 @@ async fn load<P: TicketReach>(
     let must_evaluate = std::iter::once(s.row.work_kind)
         .chain(lists.orders.iter().filter_map(|o| OrderType::parse(&o.order_type)))
         .any(|k| must.contains(k));
+    let (important_customer, outage) = store::risk_facts(conn, id, s.row.customer_id.as_deref()).await?;
+    let work = gridsafe_domain::risk::Work {
+        kind: s.row.work_kind,
+        voltage_kv: s.voltage_kv,
+        live_work: doc.live_work,
+        contractor_crew: s
+            .leader_id
+            .and_then(|l| people.get(&l))
+            .into_iter()
+            .chain(lists.crew.iter().map(|c| &c.person))
+            .any(|p| p.contractor.is_some()),
+        important_customer,
+        several_teams: false,
+        outage,
+    };
+    let risk = gridsafe_domain::risk::grade(&work, &app.plans_config().risk_table());
     Ok(TicketDetail {
         doc,
         content: s.content,
@@ -223,6 +241,7 @@ async fn load<P: TicketReach>(
         verdict_reasons: lists.verdict_reasons,
         must_evaluate,
         unplanned_needs_approval: app.plans_config().unplanned_needs_approval(&s.row.type_code),
+        risk,
         plan: s.plan,
         row: s.row,
     })

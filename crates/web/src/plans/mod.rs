@@ -154,6 +154,14 @@ struct DetailPage {
 }
 
 impl DetailPage {
+    fn risk(&self, n: &usize) -> String {
+        risk_of(&self.d, self.chrome.lang, *n)
+    }
+
+    fn risk_level(&self, n: &usize) -> u8 {
+        self.d.risks.get(*n).map_or(0, |g| g.level)
+    }
+
     fn unmerged(&self) -> Vec<(String, String, usize)> {
         self.d
             .conflicts
@@ -299,6 +307,15 @@ impl PrintPage {
     fn name_of(&self, person: &gridsafe_domain::ids::PersonId) -> String {
         name_of(&self.d, person)
     }
+
+    fn risk(&self, n: &usize) -> String {
+        risk_of(&self.d, self.chrome.lang, *n)
+    }
+}
+
+/// The risk grade of the plan's `n`th item, in words.
+fn risk_of(d: &PlanDetail, lang: crate::i18n::Lang, n: usize) -> String {
+    d.risks.get(n).map(|g| crate::tickets::risk_label(lang, g)).unwrap_or_default()
 }
 
 /// The plan as printed for the notice board and the file: items, merged sites with their

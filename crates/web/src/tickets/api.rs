@@ -191,6 +191,17 @@ pub struct TicketDetailOut {
     /// It covers 业扩 or 装表接电 work and must be evaluated.
     pub must_evaluate: bool,
     pub plan: TicketPlanOut,
+    pub risk: RiskOut,
+}
+
+/// A risk grade (作业风险等级): 1 is the highest risk, 5 the lowest.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskOut {
+    #[schema(minimum = 1, maximum = 5)]
+    pub level: u8,
+    /// The conditions that raised it: `high_voltage`, `live_work`, `contractor_crew`,
+    /// `important_customer`, `several_teams`, `outage`.
+    pub raised_by: Vec<String>,
 }
 
 /// Where a ticket stands against the work plan.
@@ -281,6 +292,10 @@ impl From<TicketDetail> for TicketDetailOut {
                 approved_by: t.plan.approved_by,
                 approved_at: t.plan.approved_at,
                 needs_approval: t.unplanned_needs_approval,
+            },
+            risk: RiskOut {
+                level: t.risk.level,
+                raised_by: t.risk.raised_by.iter().map(|c| c.code().to_owned()).collect(),
             },
             ticket: TicketOut::from(t.row),
         }

@@ -47,6 +47,16 @@ pub fn routes() -> Routes {
         .merge(catalogue::routes())
 }
 
+/// A risk grade in words: `三级（带电作业、重要客户）`.
+pub fn risk_label(lang: Lang, g: &gridsafe_domain::risk::Grade) -> String {
+    let level = lang.t(&format!("risk-level-{}", g.level));
+    if g.raised_by.is_empty() {
+        return level;
+    }
+    let why: Vec<String> = g.raised_by.iter().map(|c| lang.t(&format!("risk-condition-{}", c.code()))).collect();
+    format!("{level}（{}）", why.join(&lang.t("list-separator")))
+}
+
 /// A state's name in the user's language.
 pub fn state_name(lang: Lang, state: TicketState) -> String {
     lang.t(&format!("ticket-state-{}", state.code()))
@@ -291,6 +301,7 @@ struct DetailPage {
     can_evaluate: bool,
     /// The unit's manager may approve its unplanned work now.
     can_approve_unplanned: bool,
+    risk: String,
     form: TicketForm,
     choices: Option<FormChoices>,
     reasons: Vec<EvalReason>,
@@ -359,6 +370,7 @@ async fn detail_page(
         can_edit,
         can_evaluate,
         can_approve_unplanned,
+        risk: risk_label(lang, &t.risk),
         form: TicketForm::of(&t),
         choices,
         reasons,
@@ -373,6 +385,7 @@ struct PrintPage {
     chrome: Chrome,
     t: TicketDetail,
     state_label: String,
+    risk: String,
 }
 
 impl PrintPage {
@@ -397,7 +410,8 @@ async fn print_page(
     let cap = auth.require::<perm::TicketsView>(&state).await?;
     let t = auth.checked(&state, tickets::ticket(state.app(), &cap, id).await).await?;
     let state_label = state_name(ctx.lang, t.row.state);
-    Ok(render(&PrintPage { chrome: Chrome::for_user(ctx, &auth.user), state_label, t }))
+    let risk = risk_label(ctx.lang, &t.risk);
+    Ok(render(&PrintPage { chrome: Chrome::for_user(ctx, &auth.user), state_label, risk, t }))
 }
 
 #[derive(Debug, Deserialize)]
