@@ -14,6 +14,48 @@ use crate::startup::{self, StartOptions, SystemClock};
 
 pub use crate::args::*;
 
+/// The command line as given, or the exit code after saying what is wrong with it, in the
+/// user's language (help and version are clap's own).
+pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, ExitCode> {
+    use clap::Parser;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let error = match Cli::try_parse_from(args) {
+        Ok(cli) => return Ok(cli),
+        Err(error) => error,
+    };
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return Err(ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2)));
+    }
+    let lang = Lang::from_env();
+    let context = |kind: ContextKind| match error.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(list)) => list.join(" "),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let arg = context(ContextKind::InvalidArg);
+    let message = match error.kind() {
+        ErrorKind::UnknownArgument => lang.t_args("cli-args-unknown", &[("arg", Arg::from(arg))]),
+        ErrorKind::InvalidSubcommand => {
+            lang.t_args("cli-args-command", &[("command", Arg::from(context(ContextKind::InvalidSubcommand)))])
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => lang.t_args(
+            "cli-args-value",
+            &[("arg", Arg::from(arg)), ("value", Arg::from(context(ContextKind::InvalidValue)))],
+        ),
+        ErrorKind::MissingRequiredArgument | ErrorKind::MissingSubcommand => {
+            lang.t_args("cli-args-missing", &[("arg", Arg::from(arg))])
+        }
+        _ => lang.t_args("cli-args-other", &[("arg", Arg::from(arg))]),
+    };
+    eprintln!("{message}\n{}", lang.t("cli-args-help"));
+    Err(ExitCode::from(2))
+}
+
 /// Runs the command line; the exit code says how it went (0 ok, 1 failed, 2 bad settings).
 pub fn run(cli: Cli) -> ExitCode {
     let lang = Lang::from_env();

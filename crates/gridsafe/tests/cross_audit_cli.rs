@@ -142,3 +142,29 @@ fn a_folder_with_one_workbook_is_read_as_that_workbook() {
     assert!(err.contains("上月导出.xlsx") && err.contains("营销系统导出.xlsx") && err.contains("--input"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn bad_arguments_are_named_in_the_users_language() {
+    let run = |lang: &str, args: &[&str]| {
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_gridsafe")).args(args).env("GRIDSAFE_LANG", lang).output().expect("runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run("zh-CN", &["--bogus"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("不认识的参数：--bogus") && err.contains("gridsafe --help"), "{err}");
+    let (code, err) = run("zh-CN", &["audit", "--input", "x", "--as-of", "yesterday"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--as-of") && err.contains("yesterday") && err.contains("的值不对"), "{err}");
+    let (code, err) = run("zh-CN", &["audit"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("缺少参数") && err.contains("--input"), "{err}");
+    let (_, err) = run("zh-CN", &["frobnicate"]);
+    assert!(err.contains("没有这个命令：frobnicate"), "{err}");
+    let (code, err) = run("en", &["--bogus"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("Unknown argument: --bogus"), "{err}");
+    // Help is clap's own, and succeeds.
+    let (code, _) = run("zh-CN", &["--help"]);
+    assert_eq!(code, Some(0));
+}

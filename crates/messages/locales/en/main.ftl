@@ -38,6 +38,12 @@ error-cross-site = The request came from another site and was refused. Please st
 error-unavailable = The system cannot serve you right now; please try again shortly.
 error-internal = Internal error; it has been logged. Try again later, or give the request id to your administrator.
 
+cli-args-unknown = Unknown argument: { $arg }
+cli-args-command = No such command: { $command }
+cli-args-value = Invalid value for { $arg }: { $value }
+cli-args-missing = Missing argument: { $arg }
+cli-args-other = Wrong command-line arguments: { $arg }
+cli-args-help = Run gridsafe --help for every command and argument (Chinese: GRIDSAFE_LANG=zh-CN).
 cli-failed = Failed: { $cause }
 settings-load-failed = Cannot read the settings: { $cause }
 settings-invalid = Invalid settings; please correct:

@@ -38,6 +38,12 @@ error-cross-site = 请求来自其他网站，已被拒绝。请从本系统的�
 error-unavailable = 系统暂时无法服务，请稍后再试。
 error-internal = 系统内部错误，已记录。请稍后再试，或把请求编号告知管理员。
 
+cli-args-unknown = 不认识的参数：{ $arg }
+cli-args-command = 没有这个命令：{ $command }
+cli-args-value = 参数 { $arg } 的值不对：{ $value }
+cli-args-missing = 缺少参数：{ $arg }
+cli-args-other = 命令行参数有误：{ $arg }
+cli-args-help = 运行 gridsafe --help 查看全部命令和参数（英文界面：GRIDSAFE_LANG=en）。
 cli-failed = 运行失败：{ $cause }
 settings-load-failed = 无法读取配置：{ $cause }
 settings-invalid = 配置无效，请修改以下各项：
