@@ -493,17 +493,7 @@ pub async fn approve_unplanned(
     let mut work = app.begin(cap.actor(), meta).await?;
     let t = load(app, work.conn(), cap, id, true).await?;
     let actor = cap.actor();
-    let by_writer = match (t.plan.unplanned_by_user, actor.user_id) {
-        (Some(writer), Some(me)) => writer == me,
-        _ => t.plan.unplanned_by.as_deref() == Some(actor.name.as_str()),
-    };
-    gridsafe_domain::tickets::lifecycle::check_unplanned_approval(
-        &t.facts(),
-        t.plan.unplanned_reason.as_deref(),
-        t.plan.approved_by.as_deref(),
-        by_writer,
-    )
-    .map_err(AppError::Rule)?;
+    check_approval(&t, actor).map_err(AppError::Rule)?;
     let now = work.now();
     if !store::approve_unplanned(work.conn(), id, &actor.name, now).await? {
         return Err(AppError::Conflict("conflict-ticket-changed"));
@@ -513,6 +503,30 @@ pub async fn approve_unplanned(
     ))
     .await?;
     work.commit().await
+}
+
+/// Whether `actor` may approve the unplanned work of `t` by the rules (the domain's check, with
+/// whether the actor wrote the reason).
+fn check_approval(t: &TicketDetail, actor: &Actor) -> Result<(), gridsafe_domain::rules::Violation> {
+    let wrote_reason = match (t.plan.unplanned_by_user, actor.user_id) {
+        (Some(writer), Some(me)) => writer == me,
+        _ => t.plan.unplanned_by.as_deref() == Some(actor.name.as_str()),
+    };
+    gridsafe_domain::tickets::lifecycle::check_unplanned_approval(
+        &t.facts(),
+        t.plan.unplanned_reason.as_deref(),
+        t.plan.approved_by.as_deref(),
+        wrote_reason,
+    )
+}
+
+/// Whether `principal` may approve the unplanned work of `t` now: to offer the action only
+/// where the rules allow it.
+pub fn may_approve_unplanned(t: &TicketDetail, principal: &gridsafe_domain::access::Principal) -> bool {
+    principal
+        .authorize::<perm::PlansApprove>()
+        .is_ok_and(|cap| crate::identity::check_stored_path(&cap, &t.row.unit_path).is_ok())
+        && check_approval(t, principal.actor()).is_ok()
 }
 
 impl Draft {

@@ -351,12 +351,7 @@ async fn detail_page(
         _ => None,
     };
     let can_evaluate = p.authorize::<perm::TicketsEvaluate>().is_ok() && t.row.state == TicketState::Closed;
-    let can_approve_unplanned = p.authorize::<perm::PlansApprove>().is_ok_and(|cap| {
-        gridsafe_domain::access::UnitPath::parse(&t.row.unit_path).is_some_and(|u| cap.check(&u).is_ok())
-    }) && t.row.state == TicketState::Draft
-        && t.plan.item.is_none()
-        && t.plan.unplanned_reason.is_some()
-        && t.plan.approved_at.is_none();
+    let can_approve_unplanned = tickets::may_approve_unplanned(&t, p);
     let reasons = if can_evaluate { tickets::eval_reasons(state.app()).await? } else { Vec::new() };
     let end_input =
         gridsafe_domain::time::Timestamp::from_utc(t.row.end().as_utc() + chrono::Duration::hours(2)).local_input();
