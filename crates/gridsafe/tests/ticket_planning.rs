@@ -79,6 +79,8 @@ backend_tests! {
         assert_eq!((t["risk"]["level"].as_u64(), t["risk"]["raised_by"].as_array().map(Vec::len)), (Some(4), Some(0)), "{t}");
         let page = app.get_with(&format!("/plans/{plan}"), &[("cookie", &c.cookie_manager)]).await;
         assert!(page.body.contains(&format!("data-item=\"{item}\"")) && page.body.contains("data-risk=\"4\">四级"), "{}", page.body);
+        let api = app.json(Method::GET, &format!("/api/v1/plans/{plan}"), None, &[("cookie", &c.cookie_manager)]).await.json();
+        assert_eq!(api["plan_items"][0]["risk"], json!({"level": 4, "raised_by": []}), "{api}");
         // Live work raises it one grade, named on the page and the print.
         let mut live = naming(&f, None, "带电换表");
         live["type_code"] = json!("live_work");

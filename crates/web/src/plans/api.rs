@@ -75,6 +75,8 @@ pub struct PlanItemOut {
     pub people: Vec<String>,
     pub outage: bool,
     pub note: Option<String>,
+    /// Its risk grade (作业风险等级) and what raised it.
+    pub risk: Option<crate::tickets::api::RiskOut>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,7 +127,9 @@ impl From<PlanDetail> for PlanDetailOut {
             plan_items: d
                 .items
                 .into_iter()
-                .map(|i| PlanItemOut {
+                .enumerate()
+                .map(|(n, i)| PlanItemOut {
+                    risk: d.risks.get(n).map(crate::tickets::api::RiskOut::from),
                     id: i.item.id,
                     start: i.item.start.local_display(),
                     end: i.item.end.local_display(),

@@ -204,6 +204,12 @@ pub struct RiskOut {
     pub raised_by: Vec<String>,
 }
 
+impl From<&gridsafe_domain::risk::Grade> for RiskOut {
+    fn from(g: &gridsafe_domain::risk::Grade) -> Self {
+        Self { level: g.level, raised_by: g.raised_by.iter().map(|c| c.code().to_owned()).collect() }
+    }
+}
+
 /// Where a ticket stands against the work plan.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketPlanOut {
@@ -293,10 +299,7 @@ impl From<TicketDetail> for TicketDetailOut {
                 approved_at: t.plan.approved_at,
                 needs_approval: t.unplanned_needs_approval,
             },
-            risk: RiskOut {
-                level: t.risk.level,
-                raised_by: t.risk.raised_by.iter().map(|c| c.code().to_owned()).collect(),
-            },
+            risk: RiskOut::from(&t.risk),
             ticket: TicketOut::from(t.row),
         }
     }
