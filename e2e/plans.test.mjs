@@ -32,6 +32,9 @@ test("a plan with a shared site is published only after the site is merged", asy
   assert.equal(await leader.locator("[data-plan-state]").getAttribute("data-plan-state"), "draft");
   assert.match(await leader.locator("[data-shared-site]").textContent(), /开发区 2 号环网柜/);
   assert.match(await leader.locator("[data-person-twice]").textContent(), /XG1009/);
+  // Both teams at the shared site are graded one level up (作业风险等级), saying why.
+  const grades = await leader.locator("tr[data-item] [data-risk]").allTextContents();
+  assert.deepEqual(grades.map((g) => g.trim()), ["三级（多班组同一现场）", "三级（多班组同一现场）"]);
 
   // Approved, but publication is refused while the site has no organiser.
   await leader.getByRole("button", { name: "审批", exact: true }).click();
