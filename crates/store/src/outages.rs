@@ -12,6 +12,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::decode::{code, id, opt_stamp, stamp};
+pub use crate::plans::PlanItemRef;
+use crate::plans::{ITEM_REF, item_ref};
 use crate::{Conn, StoreError, backend_of, bound, for_update, scope_clause};
 
 const T: &str = "outages";
@@ -454,78 +456,15 @@ pub async fn scans(conn: &mut Conn, outage: i64) -> Result<Vec<crate::customers:
     .collect()
 }
 
-/// A plan item an outage serves, or may serve.
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanItemOn {
-    pub id: i64,
-    pub plan_id: i64,
-    pub start: Timestamp,
-    pub end: Timestamp,
-    pub site: String,
-    pub team_name: String,
-    #[serde(skip)]
-    pub unit_path: String,
-}
-
-const PLAN_ITEM_ON: &str = "SELECT i.id, i.plan_id, i.starts_at, i.ends_at, i.site, tu.name AS team_name, u.path AS unit_path \
-    FROM plan_items i JOIN work_plans w ON w.id = i.plan_id JOIN org_units u ON u.id = w.unit_id \
-    JOIN org_units tu ON tu.id = i.team_id";
-
-fn plan_item_from(r: &AnyRow) -> Result<PlanItemOn, StoreError> {
-    let t = "plan_items";
-    Ok(PlanItemOn {
-        id: r.try_get("id")?,
-        plan_id: r.try_get("plan_id")?,
-        start: stamp(t, "starts_at", r.try_get("starts_at")?)?,
-        end: stamp(t, "ends_at", r.try_get("ends_at")?)?,
-        site: r.try_get("site")?,
-        team_name: r.try_get("team_name")?,
-        unit_path: r.try_get("unit_path")?,
-    })
-}
-
 /// The plan items outage `outage` serves, by start.
-pub async fn plan_items(conn: &mut Conn, outage: i64) -> Result<Vec<PlanItemOn>, StoreError> {
+pub async fn plan_items(conn: &mut Conn, outage: i64) -> Result<Vec<PlanItemRef>, StoreError> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{PLAN_ITEM_ON} JOIN outage_plan_items x ON x.item_id = i.id WHERE x.outage_id = $1 ORDER BY i.starts_at, i.id"
+        "{ITEM_REF} JOIN outage_plan_items x ON x.item_id = i.id WHERE x.outage_id = $1 ORDER BY i.starts_at, i.id"
     )))
     .bind(outage)
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(plan_item_from)
+    .map(item_ref)
     .collect()
-}
-
-/// Plan item `id` with its plan's unit path, for a request naming it.
-pub async fn plan_item(conn: &mut Conn, item: i64) -> Result<Option<PlanItemOn>, StoreError> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{PLAN_ITEM_ON} WHERE i.id = $1")))
-        .bind(item)
-        .fetch_optional(&mut *conn)
-        .await?
-        .as_ref()
-        .map(plan_item_from)
-        .transpose()
-}
-
-/// Plan items marked as needing an outage, of plans of the units in `scope`, starting in
-/// `[from, to)`: the ones a request may name, by start, at most `limit`.
-pub async fn outage_items(
-    conn: &mut Conn,
-    scope: &[UnitPath],
-    from: Timestamp,
-    to: Timestamp,
-    limit: u32,
-) -> Result<Vec<PlanItemOn>, StoreError> {
-    let (clause, mut binds) = scope_clause("u.path", scope, 1);
-    binds.push(from.to_db());
-    binds.push(to.to_db());
-    let n = binds.len();
-    let sql = format!(
-        "{PLAN_ITEM_ON} WHERE {clause} AND i.outage = 1 AND i.starts_at >= ${} AND i.starts_at < ${n} \
-         ORDER BY i.starts_at, i.id LIMIT {}",
-        n - 1,
-        limit.clamp(1, 1000)
-    );
-    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(plan_item_from).collect()
 }

@@ -499,3 +499,86 @@ pub async fn passed_items(conn: &mut Conn, now: Timestamp) -> Result<Vec<Planned
     })
     .collect()
 }
+
+// ---- Plan items as tickets and outages name them ------------------------------------------
+
+/// A plan item as a ticket or an outage names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanItemRef {
+    pub id: i64,
+    pub plan_id: i64,
+    pub plan_state: PlanState,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub site: String,
+    pub team_name: String,
+    /// The plan's unit.
+    #[serde(skip)]
+    pub unit_path: String,
+}
+
+/// The select of [`PlanItemRef`]: items `i`, their plan `w`, its unit `u`.
+pub(crate) const ITEM_REF: &str = "SELECT i.id, i.plan_id, w.state AS plan_state, i.starts_at, i.ends_at, i.site, \
+    tu.name AS team_name, u.path AS unit_path FROM plan_items i JOIN work_plans w ON w.id = i.plan_id \
+    JOIN org_units u ON u.id = w.unit_id JOIN org_units tu ON tu.id = i.team_id";
+
+pub(crate) fn item_ref(r: &AnyRow) -> Result<PlanItemRef, StoreError> {
+    let t = "plan_items";
+    Ok(PlanItemRef {
+        id: r.try_get("id")?,
+        plan_id: r.try_get("plan_id")?,
+        plan_state: code(T, "state", r.try_get("plan_state")?, PlanState::from_code)?,
+        start: stamp(t, "starts_at", r.try_get("starts_at")?)?,
+        end: stamp(t, "ends_at", r.try_get("ends_at")?)?,
+        site: r.try_get("site")?,
+        team_name: r.try_get("team_name")?,
+        unit_path: r.try_get("unit_path")?,
+    })
+}
+
+/// Plan item `item`, with its plan's state and unit.
+pub async fn item(conn: &mut Conn, item: i64) -> Result<Option<PlanItemRef>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("{ITEM_REF} WHERE i.id = $1")))
+        .bind(item)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(item_ref)
+        .transpose()
+}
+
+/// Which plan items may be named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nameable {
+    /// By an outage request: items marked as needing an outage.
+    ByOutage,
+    /// By a ticket: items of published plans.
+    ByTicket,
+}
+
+/// Items of plans of the units in `scope` starting in `[from, to)` that `by` may name, by
+/// start, at most `limit`.
+pub async fn nameable_items(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    by: Nameable,
+    from: Timestamp,
+    to: Timestamp,
+    limit: u32,
+) -> Result<Vec<PlanItemRef>, StoreError> {
+    let (clause, mut binds) = scope_clause("u.path", scope, 1);
+    binds.push(from.to_db());
+    binds.push(to.to_db());
+    let n = binds.len();
+    let which = match by {
+        Nameable::ByOutage => "i.outage = 1",
+        Nameable::ByTicket => "w.state = 'published'",
+    };
+    let sql = format!(
+        "{ITEM_REF} WHERE {clause} AND {which} AND i.starts_at >= ${} AND i.starts_at < ${n} \
+         ORDER BY i.starts_at, i.id LIMIT {}",
+        n - 1,
+        limit.clamp(1, 1000)
+    );
+    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(item_ref).collect()
+}

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use gridsafe_domain::access::UnitPath;
 use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::orders::OrderType;
-use gridsafe_domain::plans::PlanState;
 use gridsafe_domain::tickets::{Busy, DocumentType, State, Times};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
@@ -247,6 +246,8 @@ pub struct Stored {
     pub plan: TicketPlan,
 }
 
+pub use crate::plans::PlanItemRef;
+
 /// Where a ticket stands against the work plan: the item it names, or the reason it is
 /// unplanned (计划外作业) and who approved that.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -259,69 +260,6 @@ pub struct TicketPlan {
     pub unplanned_at: Option<String>,
     pub approved_by: Option<String>,
     pub approved_at: Option<String>,
-}
-
-/// A plan item as a ticket names it.
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanItemRef {
-    pub id: i64,
-    pub plan_id: i64,
-    pub plan_state: PlanState,
-    pub start: Timestamp,
-    pub end: Timestamp,
-    pub site: String,
-    /// The plan's unit.
-    #[serde(skip)]
-    pub unit_path: String,
-}
-
-const PLAN_ITEM_REF: &str = "SELECT i.id, i.plan_id, w.state AS plan_state, i.starts_at, i.ends_at, i.site, u.path AS unit_path \
-    FROM plan_items i JOIN work_plans w ON w.id = i.plan_id JOIN org_units u ON u.id = w.unit_id";
-
-fn plan_item_ref(r: &AnyRow) -> Result<PlanItemRef, StoreError> {
-    let t = "plan_items";
-    Ok(PlanItemRef {
-        id: r.try_get("id")?,
-        plan_id: r.try_get("plan_id")?,
-        plan_state: code("work_plans", "state", r.try_get("plan_state")?, PlanState::from_code)?,
-        start: stamp(t, "starts_at", r.try_get("starts_at")?)?,
-        end: stamp(t, "ends_at", r.try_get("ends_at")?)?,
-        site: r.try_get("site")?,
-        unit_path: r.try_get("unit_path")?,
-    })
-}
-
-/// Plan item `item`, as a ticket names it.
-pub async fn plan_item(conn: &mut Conn, item: i64) -> Result<Option<PlanItemRef>, StoreError> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{PLAN_ITEM_REF} WHERE i.id = $1")))
-        .bind(item)
-        .fetch_optional(&mut *conn)
-        .await?
-        .as_ref()
-        .map(plan_item_ref)
-        .transpose()
-}
-
-/// Items of published plans of the units in `scope` starting in `[from, to)`, by start, at
-/// most `limit`: what a ticket may name.
-pub async fn plan_item_choices(
-    conn: &mut Conn,
-    scope: &[UnitPath],
-    from: Timestamp,
-    to: Timestamp,
-    limit: u32,
-) -> Result<Vec<PlanItemRef>, StoreError> {
-    let (clause, mut binds) = scope_clause("u.path", scope, 1);
-    binds.push(from.to_db());
-    binds.push(to.to_db());
-    let n = binds.len();
-    let sql = format!(
-        "{PLAN_ITEM_REF} WHERE {clause} AND w.state = 'published' AND i.starts_at >= ${} AND i.starts_at < ${n} \
-         ORDER BY i.starts_at, i.id LIMIT {}",
-        n - 1,
-        limit.clamp(1, 1000)
-    );
-    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(plan_item_ref).collect()
 }
 
 /// Ticket `id`. With `hold`, its row is held until the transaction ends (PostgreSQL's
@@ -366,7 +304,7 @@ pub async fn get(conn: &mut Conn, ticket: TicketId, hold: bool) -> Result<Option
         evaluation_note: r.try_get("evaluation_note")?,
         plan: TicketPlan {
             item: match r.try_get::<Option<i64>, _>("plan_item_id")? {
-                Some(item) => plan_item(conn, item).await?,
+                Some(item) => crate::plans::item(conn, item).await?,
                 None => None,
             },
             unplanned_reason: r.try_get("unplanned_reason")?,

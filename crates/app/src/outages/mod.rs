@@ -16,9 +16,10 @@ use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::time::Timestamp;
 use gridsafe_store::Conn;
 use gridsafe_store::outages as store;
+use gridsafe_store::plans::Nameable;
 use serde::Serialize;
 
-pub use gridsafe_store::outages::{CustomerOn, NoticeRow, OutageRow, PlanItemOn, TicketOn};
+pub use gridsafe_store::outages::{CustomerOn, NoticeRow, OutageRow, PlanItemRef, TicketOn};
 
 use crate::audit::NewEvent;
 use crate::customers::AttachmentMeta;
@@ -83,7 +84,7 @@ pub struct OutageDetail {
     pub customers: Vec<CustomerNotice>,
     pub tickets: Vec<TicketOn>,
     /// The plan items the outage serves.
-    pub plan_items: Vec<PlanItemOn>,
+    pub plan_items: Vec<PlanItemRef>,
     /// The scans of signed notices, by notice id.
     pub scans: BTreeMap<i64, AttachmentMeta>,
     /// Minutes supply stayed (or has so far stayed) off beyond the announced end.
@@ -154,10 +155,14 @@ pub async fn ticket_choices(app: &App, cap: &Capability<perm::OutagesRequest>) -
 }
 
 /// The plan items needing an outage a request may name: in reach, from today for 30 days.
-pub async fn plan_item_choices(app: &App, cap: &Capability<perm::OutagesRequest>) -> Result<Vec<PlanItemOn>, AppError> {
+pub async fn plan_item_choices(
+    app: &App,
+    cap: &Capability<perm::OutagesRequest>,
+) -> Result<Vec<PlanItemRef>, AppError> {
     let from = Timestamp::start_of_local_day(app.today());
     let to = Timestamp::start_of_local_day(app.today() + Duration::days(30));
-    Ok(store::outage_items(&mut *app.db().read().await?, cap.scope(), from, to, 200).await?)
+    let mut conn = app.db().read().await?;
+    Ok(gridsafe_store::plans::nameable_items(&mut conn, cap.scope(), Nameable::ByOutage, from, to, 200).await?)
 }
 
 /// A request as entered: times as local wall-clock text, customers by 户号.
@@ -263,7 +268,7 @@ pub async fn request_outage(
         }
     }
     for i in &plan_items {
-        match store::plan_item(work.conn(), *i).await? {
+        match gridsafe_store::plans::item(work.conn(), *i).await? {
             Some(on) if check_stored_path(cap, &on.unit_path).is_ok() => {}
             _ => problems.push(FieldProblem::new("plan_items", "field-outage-plan-item").with("value", i)),
         }

@@ -462,7 +462,7 @@ async fn check_plan_item(
         return Ok(None);
     }
     let item = match text.parse::<i64>() {
-        Ok(id) if id > 0 => store::plan_item(&mut *app.db().read().await?, id).await?,
+        Ok(id) if id > 0 => gridsafe_store::plans::item(&mut *app.db().read().await?, id).await?,
         _ => None,
     };
     let belongs = |i: &PlanItemRef| unit.is_none_or(|u| u.path.as_str().starts_with(i.unit_path.as_str()));
@@ -479,7 +479,9 @@ async fn check_plan_item(
 pub async fn plan_item_choices<P: TicketReach>(app: &App, cap: &Capability<P>) -> Result<Vec<PlanItemRef>, AppError> {
     let from = Timestamp::start_of_local_day(app.today() - chrono::Duration::days(7));
     let to = Timestamp::start_of_local_day(app.today() + chrono::Duration::days(21));
-    Ok(store::plan_item_choices(&mut *app.db().read().await?, cap.scope(), from, to, 300).await?)
+    let mut conn = app.db().read().await?;
+    let by = gridsafe_store::plans::Nameable::ByTicket;
+    Ok(gridsafe_store::plans::nameable_items(&mut conn, cap.scope(), by, from, to, 300).await?)
 }
 
 /// Approves the unplanned work of a draft (计划外作业): by the unit's manager, once, not by the

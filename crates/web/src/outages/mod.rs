@@ -216,7 +216,7 @@ struct NewPage {
     chrome: Chrome,
     units: Vec<crate::admin::UnitOption>,
     tickets: Vec<TicketOn>,
-    plan_items: Vec<gridsafe_app::outages::PlanItemOn>,
+    plan_items: Vec<gridsafe_app::outages::PlanItemRef>,
     kinds: [OutageKind; 3],
     planned_days: i64,
     temporary_hours: i64,
