@@ -170,14 +170,32 @@ pub struct PeopleConfig {
     /// Highest voltage (kV) a contractor licence of level 2–5 covers (level 1: no bound).
     /// Default 220 / 110 / 35 / 10, from the 承装(修、试)电力设施许可证 levels (research brief §4, S-62).
     pub license_max_kv: [f64; 4],
+    /// Violation points (违章记分) by severity (`grave`, `serious`, `major`, `general`), where
+    /// they differ from the default 12 / 6 / 3 / 1 (this system's default [INF][UNVERIFIED]).
+    pub violation_points: BTreeMap<String, u32>,
+    /// Points in a period that suspend a person's field roles until re-admitted (default 12;
+    /// 0 suspends no one).
+    pub suspension_points: u32,
+    /// The points period in months, counted from 1 January (1, 2, 3, 4, 6 or 12; default 12).
+    pub points_period_months: u32,
+    /// A contractor's points (its own and its workers') that put it on the watch list (default
+    /// 12) and propose it for the blacklist (default 24).
+    pub contractor_watch_points: u32,
+    pub contractor_blacklist_points: u32,
 }
 
 impl Default for PeopleConfig {
     fn default() -> Self {
+        let points = gridsafe_domain::supervision::PointsRules::default();
         Self {
             expiry_warning_days: 30,
             inspector_max_kv: [220.0, 10.0, 0.4],
             license_max_kv: [220.0, 110.0, 35.0, 10.0],
+            violation_points: BTreeMap::new(),
+            suspension_points: points.threshold,
+            points_period_months: points.period_months,
+            contractor_watch_points: points.contractor_watch,
+            contractor_blacklist_points: points.contractor_blacklist,
         }
     }
 }
@@ -188,7 +206,26 @@ impl PeopleConfig {
         gridsafe_domain::people::RoleRules {
             inspector_max_kv: self.inspector_max_kv,
             license_max_kv: [None, Some(l[0]), Some(l[1]), Some(l[2]), Some(l[3])],
+            points: self.points_rules(),
         }
+    }
+
+    /// The violation points table: the defaults with this deployment's changes.
+    pub fn points_rules(&self) -> gridsafe_domain::supervision::PointsRules {
+        use gridsafe_domain::supervision::{PointsRules, Severity};
+        let mut rules = PointsRules {
+            threshold: self.suspension_points,
+            period_months: self.points_period_months,
+            contractor_watch: self.contractor_watch_points,
+            contractor_blacklist: self.contractor_blacklist_points,
+            ..PointsRules::default()
+        };
+        for (code, points) in &self.violation_points {
+            if let Some(s) = Severity::from_code(code) {
+                rules.points.insert(s, *points);
+            }
+        }
+        rules
     }
 
     pub fn problems(&self) -> Vec<(&'static str, String)> {
@@ -198,6 +235,20 @@ impl PeopleConfig {
         }
         if self.inspector_max_kv.iter().chain(&self.license_max_kv).any(|v| !(v.is_finite() && *v > 0.0)) {
             problems.push(("people.inspector_max_kv / license_max_kv", "must be positive voltages".to_owned()));
+        }
+        for (code, points) in &self.violation_points {
+            if gridsafe_domain::supervision::Severity::from_code(code).is_none() || *points > 100 {
+                problems.push(("people.violation_points", format!("{code}: grave/serious/major/general, 0–100")));
+            }
+        }
+        if ![1, 2, 3, 4, 6, 12].contains(&self.points_period_months) {
+            problems.push(("people.points_period_months", "must be 1, 2, 3, 4, 6 or 12".to_owned()));
+        }
+        if self.suspension_points > 1000
+            || self.contractor_watch_points > 1000
+            || self.contractor_blacklist_points > 1000
+        {
+            problems.push(("people.suspension_points / contractor_*_points", "at most 1000".to_owned()));
         }
         problems
     }
@@ -378,6 +429,15 @@ pub struct PlansConfig {
     /// `contractor_crew`, `important_customer`, `several_teams`, `outage`), where it differs
     /// from the default (one each).
     pub risk_raise: BTreeMap<String, u8>,
+    /// Who must be on site (到岗到位) at each risk grade: role codes by grade ("1" … "5"), any
+    /// one of which satisfies it, where it differs from the default (一、二级 `leader`; 三级
+    /// `leader` or `safety_auditor`; 四、五级 none). An empty list needs no one.
+    pub onsite_roles: BTreeMap<String, Vec<String>>,
+    /// Whether work that needs a manager on site is refused 开工 until one has arrived (default
+    /// on); off, missing attendance is only reported as a finding.
+    pub start_needs_onsite: bool,
+    /// Minutes before the planned start a manager's arrival is accepted (default 60).
+    pub arrive_early_minutes: u32,
 }
 
 impl Default for PlansConfig {
@@ -390,6 +450,9 @@ impl Default for PlansConfig {
             unplanned_exempt_types: vec!["emergency_repair".to_owned()],
             risk_base: BTreeMap::new(),
             risk_raise: BTreeMap::new(),
+            onsite_roles: BTreeMap::new(),
+            start_needs_onsite: true,
+            arrive_early_minutes: 60,
         }
     }
 }
@@ -414,6 +477,17 @@ impl PlansConfig {
         for (code, raise) in &self.risk_raise {
             if let Some(c) = Condition::from_code(code) {
                 table.raise.insert(c, *raise);
+            }
+        }
+        table
+    }
+
+    /// Who must be on site at each grade: the defaults with this deployment's changes.
+    pub fn onsite_table(&self) -> gridsafe_domain::supervision::OnSiteTable {
+        let mut table = gridsafe_domain::supervision::OnSiteTable::default();
+        for (grade, roles) in &self.onsite_roles {
+            if let Ok(g) = grade.parse::<u8>() {
+                table.by_grade.insert(g, roles.clone());
             }
         }
         table
@@ -446,6 +520,17 @@ impl PlansConfig {
             if gridsafe_domain::risk::Condition::from_code(code).is_none() || *raise > 4 {
                 problems.push(("plans.risk_raise", format!("{code}: a condition code, 0–4 grades")));
             }
+        }
+        for (grade, roles) in &self.onsite_roles {
+            if !grade.parse::<u8>().is_ok_and(|g| (1..=5).contains(&g))
+                || roles.len() > 10
+                || roles.iter().any(|r| r.trim().is_empty() || r.chars().count() > 50)
+            {
+                problems.push(("plans.onsite_roles", format!("{grade}: a grade 1–5, at most 10 role codes")));
+            }
+        }
+        if self.arrive_early_minutes > 24 * 60 {
+            problems.push(("plans.arrive_early_minutes", "at most 1440".to_owned()));
         }
         problems
     }

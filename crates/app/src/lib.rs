@@ -18,6 +18,7 @@ pub mod people;
 pub mod plans;
 pub mod search;
 mod secret;
+pub mod supervision;
 pub mod tickets;
 mod work;
 pub mod xlsx;

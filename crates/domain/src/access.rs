@@ -117,6 +117,14 @@ permissions! {
     OutagesApprove => "outages.approve",
     /// Cut and restore supply once the rules allow, confirming the crews are off (the permit giver).
     OutagesOperate => "outages.operate",
+    /// Record one's own arrival at and departure from a site (到岗到位: leaders and managers).
+    SupervisionAttend => "supervision.attend",
+    /// See the violation register, points and the supervision dashboard.
+    ViolationsView => "violations.view",
+    /// Record violations found on site (违章), with their evidence.
+    ViolationsRecord => "violations.record",
+    /// Record review meetings (说清楚) and re-admissions (再准入) after retraining and an exam.
+    ViolationsReview => "violations.review",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

@@ -18,6 +18,7 @@ pub mod people;
 pub mod plans;
 pub mod risk;
 pub mod rules;
+pub mod supervision;
 pub mod text;
 pub mod tickets;
 pub mod time;

@@ -184,6 +184,19 @@ pub struct PersonFacts {
     pub active: bool,
     pub held: Vec<Held>,
     pub contractor: Option<ContractorFacts>,
+    /// The violations counted against him (违章记分) since his last re-admission.
+    #[serde(default)]
+    pub strikes: Vec<crate::supervision::Strike>,
+    /// His last re-admission (再准入), which clears the points before it.
+    #[serde(default)]
+    pub readmitted: Option<crate::time::Timestamp>,
+}
+
+impl PersonFacts {
+    /// Where his violation points stand on `day`.
+    pub fn standing(&self, day: NaiveDate, rules: &RoleRules) -> crate::supervision::Standing {
+        crate::supervision::standing(&self.strikes, self.readmitted, day, &rules.points)
+    }
 }
 
 /// The configurable bounds the question uses, each default with its origin.
@@ -195,6 +208,9 @@ pub struct RoleRules {
     /// Highest voltage (kV) a licence of level 1–5 covers; level 1 has no bound.
     /// Default —, 220, 110, 35, 10 [S-62].
     pub license_max_kv: [Option<f64>; 5],
+    /// Violation points (违章记分) and the threshold that suspends field roles.
+    #[serde(default)]
+    pub points: crate::supervision::PointsRules,
 }
 
 impl Default for RoleRules {
@@ -202,6 +218,7 @@ impl Default for RoleRules {
         Self {
             inspector_max_kv: [220.0, 10.0, 0.4],
             license_max_kv: [None, Some(220.0), Some(110.0), Some(35.0), Some(10.0)],
+            points: crate::supervision::PointsRules::default(),
         }
     }
 }
@@ -262,6 +279,7 @@ pub fn may_act(p: &PersonFacts, role: FieldRole, day: NaiveDate, rules: &RoleRul
     {
         refusals.extend(more);
     }
+    refusals.extend(crate::supervision::suspension(&p.standing(day, rules)));
     if refusals.is_empty() { Ok(()) } else { Err(refusals) }
 }
 
@@ -347,6 +365,8 @@ mod tests {
                 held(QualificationKind::WorkLeader, "2025-01-01", "2025-06-30"),
             ],
             contractor: None,
+            strikes: vec![],
+            readmitted: None,
         }
     }
 
@@ -444,6 +464,8 @@ mod tests {
                     Held { kind: QualificationKind::TicketIssuer, valid_from: lf, valid_to: lt, level: None },
                 ],
                 contractor: None,
+                strikes: vec![],
+                readmitted: None,
             };
             let day = base + chrono::Duration::days(day);
             let expected = ef <= day && day <= et && lf <= day && day <= lt;

@@ -380,6 +380,41 @@ pub const SEAL_HAZARD_OPEN: Rule = Rule {
     origin: "文章 §4.2；研究简报 §3 [S-38][S-39]",
 };
 
+/// Work of a risk grade that needs a manager on site does not start until one has arrived.
+pub const SUPERVISION_ONSITE: Rule = Rule {
+    code: "SUPERVISION_ONSITE",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：领导干部和管理人员到岗到位；三级及以上风险作业须有相应管理人员到现场后方可开工",
+    origin: "文章 §1.1；国家电网作业风险分级管控做法 [INF]；到岗标准见 [plans] onsite_roles，可在 [plans] start_needs_onsite 关闭开工把关（缺到岗改为稽查发现）",
+};
+
+/// A manager's arrival is recorded at a live site within the ticket's window, once at a time.
+pub const SUPERVISION_ARRIVAL: Rule = Rule {
+    code: "SUPERVISION_ARRIVAL",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：到岗到位人员在作业时段内到达现场并如实登记到岗、离岗时间",
+    origin: "文章 §1.1；可提前到岗的分钟数见 [plans] arrive_early_minutes [INF]",
+};
+
+/// A person whose violation points reach the threshold is suspended from field work.
+pub const PERSON_SUSPENDED: Rule = Rule {
+    code: "PERSON_SUSPENDED",
+    regulation: "国家电网反违章工作要求：违章记分周期内累计达到规定分值的人员暂停现场作业资格，重新培训并考试合格后方可再上岗",
+    origin: "文章 §1.1 查纠违章；记分办法为本系统默认值 [INF][UNVERIFIED]，见 [people] violation_points、suspension_points、points_period_months",
+};
+
+/// A re-admission is recorded for a suspended person, after retraining and a passed exam.
+pub const PERSON_READMISSION: Rule = Rule {
+    code: "PERSON_READMISSION",
+    regulation: "国家电网反违章工作要求：暂停作业资格的人员经重新培训、安规考试合格后办理再准入",
+    origin: "文章 §1.1 查纠违章；经营销安全管理部门审核为本系统的做法 [INF]",
+};
+
+/// Serious violations are explained at a recorded review meeting (说清楚).
+pub const VIOLATION_REVIEW: Rule = Rule {
+    code: "VIOLATION_REVIEW",
+    regulation: "国家电网反违章工作要求：严重及以上违章须由责任人及所在单位到安全监督部门“说清楚”",
+    origin: "文章 §1.1 查纠违章；“说清楚”记录为本系统的做法 [INF]",
+};
+
 /// A plan moves draft → approved → published (or back to draft from approved).
 pub const PLAN_STATE: Rule = Rule {
     code: "PLAN_STATE",
@@ -519,4 +554,9 @@ pub const ALL: &[Rule] = &[
     OUTAGE_NOTICE_SIGNED,
     OUTAGE_NOTICE_TOLD,
     OUTAGE_TIMED,
+    SUPERVISION_ONSITE,
+    SUPERVISION_ARRIVAL,
+    PERSON_SUSPENDED,
+    PERSON_READMISSION,
+    VIOLATION_REVIEW,
 ];

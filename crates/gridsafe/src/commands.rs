@@ -351,6 +351,7 @@ pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
                     ("findings", Arg::Number(i64::try_from(report.findings).unwrap_or(0))),
                     ("customers", Arg::Number(i64::try_from(report.customers).unwrap_or(0))),
                     ("hazards", Arg::Number(i64::try_from(report.hazards).unwrap_or(0))),
+                    ("violations", Arg::Number(i64::try_from(report.violations).unwrap_or(0))),
                 ],
             ));
             for (username, role) in &report.accounts {

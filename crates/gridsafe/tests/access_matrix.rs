@@ -200,7 +200,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -1152,6 +1152,107 @@ const ROWS: &[Row] = &[
         r#"{"step":"notify","deadline":"2027-01-31"}"#,
         ("/api/v1/hazards/{hazard_b_open}/steps", r#"{"step":"notify","deadline":"2027-01-31"}"#),
     ),
+    // On-site supervision.
+    row("GET", "/violations", Access::Perm(ViolationsView, 200), "/violations", ""),
+    row("GET", "/violations.xlsx", Access::Perm(ViolationsView, 200), "/violations.xlsx", ""),
+    row("GET", "/violations/new", Access::Perm(ViolationsRecord, 200), "/violations/new", ""),
+    row("POST", "/violations", Access::Perm(ViolationsRecord, 422), "/violations", "MULTIPART"),
+    scoped(
+        "GET",
+        "/violations/{id}",
+        Access::Perm(ViolationsView, 200),
+        "/violations/{violation_a1}",
+        "",
+        ("/violations/{violation_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/violations/{id}/review",
+        Access::Perm(ViolationsReview, 303),
+        "/violations/{serious_a1}/review",
+        "note=n",
+        ("/violations/{serious_b}/review", "note=n"),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}/arrival",
+        Access::Perm(SupervisionAttend, 409),
+        "/tickets/{ticket_a1}/arrival",
+        "MULTIPART",
+        ("/tickets/{ticket_b}/arrival", "MULTIPART"),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}/departure",
+        Access::Perm(SupervisionAttend, 409),
+        "/tickets/{ticket_a1}/departure",
+        "",
+        ("/tickets/{ticket_b}/departure", ""),
+    ),
+    scoped(
+        "POST",
+        "/people/{id}/readmission",
+        Access::Perm(ViolationsReview, 409),
+        "/people/{person_a1}/readmission",
+        "trained_on=2026-11-01&exam_on=2026-11-02&passed=1",
+        ("/people/{person_b}/readmission", "trained_on=2026-11-01&exam_on=2026-11-02&passed=1"),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/tickets/{id}/arrivals",
+        Access::Perm(SupervisionAttend, 409),
+        "/api/v1/tickets/{ticket_a1}/arrivals",
+        "{}",
+        ("/api/v1/tickets/{ticket_b}/arrivals", "{}"),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/tickets/{id}/departure",
+        Access::Perm(SupervisionAttend, 409),
+        "/api/v1/tickets/{ticket_a1}/departure",
+        "{}",
+        ("/api/v1/tickets/{ticket_b}/departure", "{}"),
+    ),
+    row("GET", "/api/v1/violations", Access::Perm(ViolationsView, 200), "/api/v1/violations", ""),
+    scoped(
+        "POST",
+        "/api/v1/violations",
+        Access::Perm(ViolationsRecord, 201),
+        "/api/v1/violations",
+        r#"{"offender":"person","person":"{code_a1}","place":"p","class":"behaviour","severity":"general","rule_broken":"r","description":"d","responsible":"r"}"#,
+        (
+            "/api/v1/violations",
+            r#"{"offender":"person","person":"{code_b}","place":"p","class":"behaviour","severity":"general","rule_broken":"r","description":"d","responsible":"r"}"#,
+        ),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/violations/{id}",
+        Access::Perm(ViolationsView, 200),
+        "/api/v1/violations/{violation_a1}",
+        "",
+        ("/api/v1/violations/{violation_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/violations/{id}/review",
+        Access::Perm(ViolationsReview, 200),
+        "/api/v1/violations/{serious_a1}/review",
+        r#"{"note":"n"}"#,
+        ("/api/v1/violations/{serious_b}/review", r#"{"note":"n"}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/people/{id}/readmission",
+        Access::Perm(ViolationsReview, 409),
+        "/api/v1/people/{person_a1}/readmission",
+        r#"{"trained_on":"2026-11-01","exam_on":"2026-11-02","passed":true}"#,
+        (
+            "/api/v1/people/{person_b}/readmission",
+            r#"{"trained_on":"2026-11-01","exam_on":"2026-11-02","passed":true}"#,
+        ),
+    ),
+    row("GET", "/api/v1/supervision/dashboard", Access::Perm(ViolationsView, 200), "/api/v1/supervision/dashboard", ""),
 ];
 
 /// Who makes a request.
@@ -1201,6 +1302,10 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             InspectionsConfigure,
             PlansView,
             OutagesView,
+            SupervisionAttend,
+            ViolationsView,
+            ViolationsRecord,
+            ViolationsReview,
         ],
         "leader" => &[
             PeopleView,
@@ -1213,10 +1318,21 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             PlansApprove,
             OutagesView,
             OutagesApprove,
+            SupervisionAttend,
+            ViolationsView,
+            ViolationsRecord,
         ],
-        "ticket_issuer" => {
-            &[PeopleView, ContractorsView, TicketsView, TicketsWrite, TicketsSign, FindingsView, PlansView, OutagesView]
-        }
+        "ticket_issuer" => &[
+            PeopleView,
+            ContractorsView,
+            TicketsView,
+            TicketsWrite,
+            TicketsSign,
+            FindingsView,
+            PlansView,
+            OutagesView,
+            ViolationsView,
+        ],
         "customer_manager" => &[
             PeopleView,
             TicketsView,
@@ -1226,11 +1342,20 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             PlansView,
             OutagesView,
             OutagesRequest,
+            ViolationsView,
         ],
         "inspector" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, InspectionsRecord],
-        "work_leader" => {
-            &[PeopleView, TicketsView, TicketsWrite, TicketsSign, FindingsView, PlansView, PlansWrite, OutagesView]
-        }
+        "work_leader" => &[
+            PeopleView,
+            TicketsView,
+            TicketsWrite,
+            TicketsSign,
+            FindingsView,
+            PlansView,
+            PlansWrite,
+            OutagesView,
+            ViolationsView,
+        ],
         "work_permitter" => &[PeopleView, TicketsView, TicketsSign, PlansView, OutagesView, OutagesOperate],
         "crew_member" => &[TicketsView, TicketsSign, PlansView],
         "contractor_admin" => &[OwnContractor],
@@ -1371,6 +1496,29 @@ impl Ctx<'_> {
         for (placeholder, unit) in [("{open_finding_a1}", self.f.unit_a1), ("{open_finding_b}", self.f.unit_b)] {
             if out.contains(placeholder) {
                 let id = insert_finding(self.app, unit, &format!("M{}", self.n)).await;
+                out = out.replace(placeholder, &id.to_string());
+            }
+        }
+        for (placeholder, person) in [("{code_a1}", self.people.person_a1), ("{code_b}", self.people.person_b)] {
+            if out.contains(placeholder) {
+                let code: String = sqlx::query_scalar("SELECT code FROM people WHERE id = $1")
+                    .bind(person.get())
+                    .fetch_one(self.app.state.db().pool())
+                    .await
+                    .expect("code");
+                out = out.replace(placeholder, &code);
+            }
+        }
+        for (placeholder, unit, severity) in [
+            ("{violation_a1}", self.f.unit_a1, "general"),
+            ("{violation_b}", self.f.unit_b, "general"),
+            ("{serious_a1}", self.f.unit_a1, "serious"),
+            ("{serious_b}", self.f.unit_b, "serious"),
+        ] {
+            if out.contains(placeholder) {
+                let id: i64 = sqlx::query_scalar("INSERT INTO violations (number, unit_id, offender_kind, team, occurred_at, place, class, severity, points, rule_broken, description, recorded_by, recorded_at) VALUES ($1, $2, 'team', '班组', '2026-11-20T00:00:00.000000Z', 'p', 'behaviour', $3, 6, 'r', 'd', 'test', '2026-11-20T00:00:00.000000Z') RETURNING id")
+                    .bind(format!("WZ-T-{}", self.n)).bind(unit.get()).bind(severity)
+                    .fetch_one(self.app.state.db().pool()).await.expect("violation");
                 out = out.replace(placeholder, &id.to_string());
             }
         }

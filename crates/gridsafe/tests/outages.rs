@@ -161,9 +161,20 @@ backend_tests! {
         let c = sessions(&app, &f).await;
         let t1_cookies = [c.cookie_issuer.clone(), c.cookie_leader.clone(), c.cookie_permitter.clone(), c.cookie_crew.clone()];
         let t2_cookies = [c.cookie_issuer.clone(), app.session_for(leader2).await, c.cookie_permitter.clone(), app.session_for(crew2).await];
+        // Work at an important customer's site under an outage is graded 二级: the unit leader
+        // goes to each crew before it starts (到岗到位).
+        let onsite = principal(f.user("leader"), "u_leader", &[Permission::SupervisionAttend], &d.path);
+        let attend = cap::<perm::SupervisionAttend>(&onsite);
         for (who, s) in PRE_WORK {
-            ok(&app, &t1_cookies[who], t1, s).await;
-            ok(&app, &t2_cookies[who], t2, s).await;
+            for (t, cookies) in [(t1, &t1_cookies), (t2, &t2_cookies)] {
+                if s == "start" {
+                    gridsafe_app::supervision::arrive(app.app(), &attend, &meta(), TicketId::new(t), Default::default()).await.expect("arrive");
+                }
+                ok(&app, &cookies[who], t, s).await;
+                if s == "start" {
+                    gridsafe_app::supervision::depart(app.app(), &attend, &meta(), TicketId::new(t), None).await.expect("depart");
+                }
+            }
         }
         ok(&app, &t1_cookies[1], t1, "end_work").await;
         let t2_number: String = sqlx::query_scalar("SELECT number FROM tickets WHERE id = $1").bind(t2).fetch_one(app.state.db().pool()).await.expect("number");

@@ -51,6 +51,7 @@ migrations! {
     10 => "outages",
     11 => "outage_plan_items",
     12 => "ticket_planning",
+    13 => "supervision",
 }
 
 /// Where a database stands against this binary's migrations.

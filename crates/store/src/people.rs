@@ -31,7 +31,7 @@ impl Person {
     }
 }
 
-/// The people of `ids` that exist, with their facts: four statements however many people.
+/// The people of `ids` that exist, with their facts: six statements however many people.
 pub async fn facts(conn: &mut Conn, ids: &[PersonId]) -> Result<BTreeMap<PersonId, Person>, StoreError> {
     if ids.is_empty() {
         return Ok(BTreeMap::new());
@@ -64,6 +64,7 @@ pub async fn facts(conn: &mut Conn, ids: &[PersonId]) -> Result<BTreeMap<PersonI
         .filter_map(Result::transpose)
         .collect::<Result<_, _>>()?;
     let contractors = contractor_facts(conn, &contractor_ids).await?;
+    let (mut strikes, readmitted) = crate::supervision::strikes(conn, ids).await?;
     let mut out = BTreeMap::new();
     for r in rows {
         let person: PersonId = id(&r, "id")?;
@@ -72,6 +73,8 @@ pub async fn facts(conn: &mut Conn, ids: &[PersonId]) -> Result<BTreeMap<PersonI
             active: r.try_get::<i64, _>("active")? != 0,
             held: held.remove(&person).unwrap_or_default(),
             contractor: contractor_id.and_then(|c| contractors.get(&c).cloned()),
+            strikes: strikes.remove(&person).unwrap_or_default(),
+            readmitted: readmitted.get(&person).copied(),
         };
         out.insert(person, Person { code: r.try_get("code")?, name: r.try_get("name")?, contractor_id, facts });
     }

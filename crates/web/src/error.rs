@@ -211,6 +211,11 @@ fn fact(lang: Lang, name: &str, value: &str) -> Arg {
             let words: Vec<String> = value.split('+').map(|c| lang.t(&format!("separation-{c}"))).collect();
             return Arg::from(words.join(" + "));
         }
+        "review" => format!("violation-review-state-{value}"),
+        "onsite_roles" => {
+            let words: Vec<String> = value.split('+').map(|r| lang.t(&format!("role-{r}"))).collect();
+            return Arg::from(words.join(&lang.t("list-separator")));
+        }
         "roles" => {
             let words: Vec<String> = value.split('+').map(|r| lang.t(&format!("ticket-role-{r}"))).collect();
             return Arg::from(words.join(" + "));

@@ -25,7 +25,7 @@ pub async fn headers(mut request: Request, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("permissions-policy", HeaderValue::from_static("geolocation=(), microphone=()"));
+    h.insert("permissions-policy", HeaderValue::from_static("geolocation=(self), microphone=()"));
     // Pages may show safety records: never keep them in a shared or back-button cache.
     // Static assets set their own long-lived policy.
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));

@@ -29,6 +29,7 @@ pub mod plans;
 pub mod routes;
 pub mod security;
 pub mod state;
+pub mod supervision;
 pub mod system;
 pub mod tickets;
 
@@ -59,6 +60,7 @@ fn pages() -> routes::Routes {
         .merge(people::routes())
         .merge(tickets::routes())
         .merge(findings::routes())
+        .merge(supervision::routes())
         .merge(customers::routes())
         .merge(hazards::routes())
         .merge(plans::routes())

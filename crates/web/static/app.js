@@ -20,6 +20,24 @@ document.addEventListener("DOMContentLoaded", () => {
       form.querySelectorAll("button[type=submit]").forEach((b) => (b.disabled = true));
     });
   });
+  // 到岗到位: a form that records where the phone is fills its hidden position fields when the
+  // browser gives one (the form works without it).
+  document.querySelectorAll("form[data-geo]").forEach((form) => {
+    const status = form.querySelector("[data-geo-status]");
+    const say = (key) => { if (status) status.textContent = status.dataset[key] || ""; };
+    if (!navigator.geolocation) { say("geoNone"); return; }
+    navigator.geolocation.getCurrentPosition(
+      (p) => {
+        const set = (name, v) => { const i = form.querySelector(`input[name=${name}]`); if (i) i.value = String(v); };
+        set("lat", p.coords.latitude);
+        set("lon", p.coords.longitude);
+        set("accuracy", Math.round(p.coords.accuracy));
+        say("geoOk");
+      },
+      () => say("geoNone"),
+      { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 },
+    );
+  });
   if (toggle && nav) {
     toggle.addEventListener("click", () => {
       const open = nav.classList.toggle("open");

@@ -8,6 +8,7 @@ mod customers;
 mod findings;
 mod outages;
 mod plans;
+mod supervision;
 mod tickets;
 
 use chrono::Duration;
@@ -36,6 +37,7 @@ pub struct DemoReport {
     pub findings: usize,
     pub customers: usize,
     pub hazards: usize,
+    pub violations: usize,
 }
 
 const SURNAMES: [&str; 20] = [
@@ -270,6 +272,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     let (customers, hazards) = customers::fill(app, meta, counties[0], counties[1]).await?;
     let hazards = hazards + finding_hazards;
     outages::fill(app, meta, counties[0]).await?;
+    let violations = supervision::fill(app, meta).await?;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,
@@ -277,8 +280,20 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         tickets,
         findings,
         customers,
-        hazards,
+        // Each violation's correction is a hazard of its own.
+        hazards: hazards + violations,
+        violations,
     }))
+}
+
+/// The signed-in principal of demo account `username` (for what only an account may do, such as
+/// recording one's own arrival at a site).
+async fn account(app: &App, username: &str) -> Result<Principal, AppError> {
+    let mut conn = app.db().read().await?;
+    let user = gridsafe_store::identity::account_by_username(&mut conn, username).await?.ok_or(AppError::NotFound)?;
+    let grants = gridsafe_store::identity::grants(&mut conn, user.id).await?;
+    let actor = gridsafe_domain::access::Actor { user_id: Some(user.id), name: user.username, channel: Channel::Cli };
+    Ok(Principal::new(actor, grants))
 }
 
 async fn unit(

@@ -82,6 +82,25 @@ const CLOSED_UNEVALUATED: Plan = Plan {
     window: (-3, 5),
 };
 
+/// The ticket whose 开工 is first refused for want of a manager on site.
+const SHOWN_REFUSED_START: &str = "WO-DEMO-0003";
+
+/// The demo manager who goes to ticket `id`'s site when its grade needs one: the unit leader
+/// (`demo.leader`) where a leader is required, else the safety auditor (`demo.safety`).
+async fn onsite_manager(
+    app: &App,
+    sign: &gridsafe_domain::access::Capability<perm::TicketsSign>,
+    id: TicketId,
+) -> Result<Option<(gridsafe_domain::access::Capability<perm::SupervisionAttend>, &'static str)>, AppError> {
+    let t = tickets::ticket(app, sign, id).await?;
+    if t.on_site.required.is_empty() {
+        return Ok(None);
+    }
+    let username = if t.on_site.required.iter().any(|r| r == "safety_auditor") { "demo.safety" } else { "demo.leader" };
+    let principal = super::account(app, username).await?;
+    Ok(Some((principal.authorize::<perm::SupervisionAttend>()?, username)))
+}
+
 /// Fills the demo tickets. People are those of the demo register.
 pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId, reach: &Reach<Manage>) -> Result<usize, AppError> {
     let op = Principal::operator("gridsafe demo", Channel::Cli);
@@ -182,6 +201,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId, reach: &Reach<Man
         }
     };
     // Walks a ticket from draft to `until` (the name of its last step).
+    let sign_ref = &sign;
     let walk = |id: TicketId, p: &'static Plan, until: &'static str| async move {
         let mut path: Vec<(&'static str, Step)> = Vec::new();
         if !p.co_issuer.is_empty() {
@@ -196,9 +216,37 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId, reach: &Reach<Man
         path.push((p.leader, Step::Start));
         path.push((p.leader, Step::EndWork));
         path.push((p.permitter, Step::Close { measures_restored: true }));
+        // 到岗到位: work graded to need a manager waits for one. The first such ticket tries to
+        // start before, to show the refusal; the manager arrives, and leaves when the work ended.
+        let manager = onsite_manager(app, sign_ref, id).await?;
         for (who, s) in path {
             let code = s.code();
+            if let (Step::Start, Some((cap, _))) = (&s, &manager) {
+                if p.order == SHOWN_REFUSED_START {
+                    let refused = step(id, who, Step::Start, "").await;
+                    debug_assert!(matches!(refused, Err(AppError::Rules(_))));
+                }
+                crate::supervision::arrive(
+                    app,
+                    cap,
+                    meta,
+                    id,
+                    crate::supervision::ArrivalInput {
+                        position: Some(crate::supervision::Position {
+                            lat: 30.9245,
+                            lon: 113.9166,
+                            accuracy_m: Some(12.0),
+                        }),
+                        note: "现场核对安全措施".into(),
+                        photo: Some(("到岗.png".into(), super::customers::DELIVERY_PHOTO.to_vec())),
+                    },
+                )
+                .await?;
+            }
             step(id, who, s, "").await?;
+            if let (true, Some((cap, _))) = (code == "end_work", &manager) {
+                crate::supervision::depart(app, cap, meta, id, None).await?;
+            }
             if code == until {
                 break;
             }

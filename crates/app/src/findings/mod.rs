@@ -235,6 +235,10 @@ pub async fn review(
         let rule = gridsafe_crossaudit::engine::Rule::from_code(&f.rule)
             .map(|r| r.chinese())
             .or_else(|| gridsafe_domain::plans::PlanAudit::from_code(&f.rule).map(|r| r.chinese()))
+            .or_else(|| {
+                (f.rule == gridsafe_domain::supervision::audit::CODE)
+                    .then_some(gridsafe_domain::supervision::audit::CHINESE)
+            })
             .unwrap_or(f.rule.as_str());
         let title = format!("{rule} {} {}", f.entity_id, f.subject).trim().to_owned();
         let new = crate::customers::NewHazard {

@@ -46,6 +46,22 @@ async fn plan_audit(app: &App) -> Result<Vec<engine::Finding>, AppError> {
         .collect())
 }
 
+/// Graded work started with no required manager on site (到岗到位), as findings.
+async fn attendance_audit(app: &App) -> Result<Vec<engine::Finding>, AppError> {
+    use gridsafe_domain::supervision::{absent, audit};
+    let started = gridsafe_store::supervision::started(&mut *app.db().read().await?).await?;
+    Ok(absent(&started)
+        .into_iter()
+        .map(|t| engine::Finding {
+            rule: audit::CODE,
+            entity_kind: "ticket",
+            entity_id: t.number.clone(),
+            subject: String::new(),
+            detail: format!("{}级风险作业开工时无到岗到位人员在现场", t.grade),
+        })
+        .collect())
+}
+
 /// What one run found.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct RunSummary {
@@ -70,6 +86,7 @@ pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str
     thresholds.must_evaluate = app.tickets_config().must_evaluate_set();
     let mut found = engine::audit(&tables, today, &thresholds);
     found.extend(plan_audit(app).await?);
+    found.extend(attendance_audit(app).await?);
     let mut work = app.begin(actor, meta).await?;
     let place = store::placement(work.conn()).await?;
     let mut known = store::known(work.conn()).await?;

@@ -80,6 +80,43 @@ pub struct TicketDetail {
     pub unplanned_needs_approval: bool,
     /// Its risk grade (作业风险等级) and the conditions that raised it.
     pub risk: gridsafe_domain::risk::Grade,
+    /// Who must be on site at its grade (到岗到位), and the managers' recorded stays.
+    pub on_site: OnSiteDetail,
+}
+
+/// A ticket's on-site supervision: the roles one of which must be on site at its grade, whether
+/// 开工 waits for one (the setting), and who came and left.
+#[derive(Debug, Clone, Serialize)]
+pub struct OnSiteDetail {
+    pub required: Vec<String>,
+    pub start_waits: bool,
+    pub stays: Vec<gridsafe_store::supervision::Stay>,
+}
+
+impl OnSiteDetail {
+    /// What the start rule decides on; `gated` false leaves the requirement out (reported as a
+    /// finding instead, when the setting is off).
+    pub fn facts(&self, grade: u8, gated: bool) -> gridsafe_domain::supervision::OnSite {
+        gridsafe_domain::supervision::OnSite {
+            grade,
+            required: if gated { self.required.clone() } else { Vec::new() },
+            present: self
+                .stays
+                .iter()
+                .map(|s| gridsafe_domain::supervision::Presence {
+                    who: s.who.clone(),
+                    roles: s.roles.clone(),
+                    arrived: s.arrived_at,
+                    departed: s.departed_at,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether someone is on site now-ish: a stay not ended.
+    pub fn open(&self) -> impl Iterator<Item = &gridsafe_store::supervision::Stay> {
+        self.stays.iter().filter(|s| s.departed_at.is_none())
+    }
 }
 
 impl TicketDetail {
@@ -117,6 +154,7 @@ impl TicketDetail {
                     required: self.unplanned_needs_approval,
                 },
             },
+            on_site: self.on_site.facts(self.risk.level, self.on_site.start_waits),
         }
     }
 
@@ -138,6 +176,8 @@ impl TicketReach for perm::TicketsSign {}
 impl TicketReach for perm::TicketsEvaluate {}
 /// The unit's manager approves unplanned work on the tickets of the units his plans reach.
 impl TicketReach for perm::PlansApprove {}
+impl TicketReach for perm::SupervisionAttend {}
+impl TicketReach for perm::ViolationsRecord {}
 
 /// Which tickets a list shows.
 #[derive(Debug, Clone, Default)]
@@ -182,7 +222,7 @@ pub async fn ticket<P: TicketReach>(app: &App, cap: &Capability<P>, id: TicketId
 
 /// Ticket `id` read on `conn`, refused unless `cap` reaches its unit; with `hold`, held until
 /// the transaction ends. A fixed number of statements however long its lists.
-async fn load<P: TicketReach>(
+pub(crate) async fn load<P: TicketReach>(
     app: &App,
     conn: &mut gridsafe_store::Conn,
     cap: &Capability<P>,
@@ -217,7 +257,13 @@ async fn load<P: TicketReach>(
         outage,
     };
     let risk = gridsafe_domain::risk::grade(&work, &app.plans_config().risk_table());
+    let on_site = OnSiteDetail {
+        required: app.plans_config().onsite_table().required(risk.level).to_vec(),
+        start_waits: app.plans_config().start_needs_onsite,
+        stays: gridsafe_store::supervision::stays(conn, id).await?,
+    };
     Ok(TicketDetail {
+        on_site,
         doc,
         content: s.content,
         voltage_kv: s.voltage_kv,

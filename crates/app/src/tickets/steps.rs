@@ -193,6 +193,11 @@ pub(crate) async fn take_step_by(
     if !store::set_state(work.conn(), id, facts.state, next, now).await? {
         return Err(AppError::Conflict("conflict-ticket-changed"));
     }
+    if matches!(step, Step::Start) {
+        // The grade and whether a required manager was there: the attendance audit reads them.
+        let attended = t.on_site.facts(t.risk.level, true).satisfied_at(now);
+        gridsafe_store::supervision::mark_start(work.conn(), id, t.risk.level, attended).await?;
+    }
     let label = |id: Option<PersonId>| id.and_then(|i| roster.get(&i)).map(|m| m.label.clone()).unwrap_or_default();
     let mut detail = serde_json::Map::new();
     let stamp = match &step {

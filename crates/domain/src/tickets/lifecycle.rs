@@ -75,6 +75,8 @@ pub struct Ticket {
     pub customer: Option<String>,
     /// Where the work stands against the work plan.
     pub planning: Planning,
+    /// Who must be on site before the work starts (到岗到位), and who is.
+    pub on_site: crate::supervision::OnSite,
 }
 
 /// Where a ticket's work stands against the work plan (作业计划).
@@ -473,6 +475,7 @@ pub fn check(
                 if !missing.is_empty() {
                     refusals.push(Violation::of(rules::TICKET_BRIEFING).with("people", missing.join("、")));
                 }
+                refusals.extend(t.on_site.check_start(at));
             }
         }
         Step::Acknowledge => {

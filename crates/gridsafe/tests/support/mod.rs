@@ -135,12 +135,23 @@ async fn drop_stale_databases(conn: &mut sqlx::AnyConnection) {
 
 impl TestApp {
     pub async fn new(backend: Backend) -> Option<Self> {
+        Self::new_with(backend, |_| {}).await
+    }
+
+    /// A fresh application on `backend` whose settings `tweak` changed first.
+    pub async fn new_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<Self> {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = fresh_database(backend, dir.path()).await?;
         let mut settings = Settings::default();
         settings.database.url = DatabaseUrl::new(url);
         settings.audit.signing_key_path = dir.path().join("audit-signing.key");
+        tweak(&mut settings);
         Some(Self::with_settings(settings, dir).await)
+    }
+
+    /// The backend this application runs on.
+    pub fn backend(&self) -> Backend {
+        if self.settings.database.url.expose().starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite }
     }
 
     pub async fn with_settings(settings: Settings, dir: tempfile::TempDir) -> Self {

@@ -42,6 +42,7 @@ use crate::system;
         (name = "tickets", description = "Work tickets and cards: drafts, every lifecycle step, evaluation (工作票)"),
         (name = "plans", description = "Weekly and daily work plans, shared sites merged, approval and publication (作业计划)"),
         (name = "outages", description = "Outage requests, customers' notices, cut and restoration (停送电)"),
+        (name = "supervision", description = "Managers on site (到岗到位), the violation register (违章), review meetings and re-admission"),
     )
 )]
 struct ApiDoc;
@@ -112,6 +113,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::outages::api::get))
         .routes(routes!(crate::outages::api::notice))
         .routes(routes!(crate::outages::api::step))
+        .routes(routes!(crate::supervision::api::arrive))
+        .routes(routes!(crate::supervision::api::depart))
+        .routes(routes!(crate::supervision::api::list, crate::supervision::api::create))
+        .routes(routes!(crate::supervision::api::get))
+        .routes(routes!(crate::supervision::api::review))
+        .routes(routes!(crate::supervision::api::readmit))
+        .routes(routes!(crate::supervision::api::dashboard))
 }
 
 /// The OpenAPI document, as generated from the routes.

@@ -13,6 +13,7 @@ use gridsafe_crossaudit::engine::Rule;
 use gridsafe_domain::access::perm;
 use gridsafe_domain::findings::{FindingState, Review};
 use gridsafe_domain::plans::PlanAudit;
+use gridsafe_domain::supervision::audit as onsite;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -42,6 +43,7 @@ pub fn rule_name(code: &str) -> String {
     match (Rule::from_code(code), PlanAudit::from_code(code)) {
         (Some(r), _) => r.chinese().to_owned(),
         (None, Some(r)) => r.chinese().to_owned(),
+        (None, None) if code == onsite::CODE => onsite::CHINESE.to_owned(),
         (None, None) => code.to_owned(),
     }
 }
@@ -51,6 +53,7 @@ fn rule_source(code: &str) -> (&'static str, &'static str) {
     match (Rule::from_code(code), PlanAudit::from_code(code)) {
         (Some(r), _) => (r.regulation(), r.origin()),
         (None, Some(r)) => (r.regulation(), r.origin()),
+        (None, None) if code == onsite::CODE => (onsite::REGULATION, onsite::ORIGIN),
         (None, None) => ("", ""),
     }
 }
@@ -144,6 +147,7 @@ async fn list_page(
             .iter()
             .map(|r| (r.code(), r.chinese()))
             .chain(PlanAudit::ALL.iter().map(|r| (r.code(), r.chinese())))
+            .chain([(onsite::CODE, onsite::CHINESE)])
             .collect(),
         states: FindingState::ALL.iter().map(|s| s.code()).collect(),
         can_import: p.authorize::<perm::MarketingImport>().is_ok(),

@@ -25,6 +25,7 @@ const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-home", "/", &[]),
     ("nav-plans", "/plans", &[Permission::PlansView]),
     ("nav-outages", "/outages", &[Permission::OutagesView]),
+    ("nav-violations", "/violations", &[Permission::ViolationsView]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),
     ("nav-customers", "/customers", &[Permission::CustomersView]),
@@ -91,6 +92,18 @@ impl Chrome {
     /// The message `key` with one argument.
     pub fn t1(&self, key: &str, name: &'static str, value: impl Into<Arg>) -> String {
         self.lang.t_args(key, &[(name, value.into())])
+    }
+
+    /// The message `key` with two arguments.
+    pub fn t2(
+        &self,
+        key: &str,
+        a: &'static str,
+        a_value: impl Into<Arg>,
+        b: &'static str,
+        b_value: impl Into<Arg>,
+    ) -> String {
+        self.lang.t_args(key, &[(a, a_value.into()), (b, b_value.into())])
     }
 
     /// A role's name in the page's language.

@@ -192,6 +192,33 @@ pub struct TicketDetailOut {
     pub must_evaluate: bool,
     pub plan: TicketPlanOut,
     pub risk: RiskOut,
+    /// Who must be on site at its grade (到岗到位) and the managers' stays.
+    pub on_site: OnSiteOut,
+}
+
+/// A ticket's on-site supervision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OnSiteOut {
+    /// Role codes one holder of which must be on site before 开工; empty when none.
+    pub required_roles: Vec<String>,
+    /// Whether 开工 waits for one (the setting).
+    pub start_waits: bool,
+    pub stays: Vec<StayOut>,
+}
+
+/// A manager's stay at the site.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StayOut {
+    pub id: i64,
+    pub who: String,
+    /// The roles his account held for the ticket's unit when he arrived.
+    pub roles: Vec<String>,
+    #[schema(format = DateTime)]
+    pub arrived_at: String,
+    #[schema(format = DateTime)]
+    pub departed_at: Option<String>,
+    /// Whether the phone gave its position at arrival.
+    pub with_position: bool,
 }
 
 /// A risk grade (作业风险等级): 1 is the highest risk, 5 the lowest.
@@ -300,6 +327,23 @@ impl From<TicketDetail> for TicketDetailOut {
                 needs_approval: t.unplanned_needs_approval,
             },
             risk: RiskOut::from(&t.risk),
+            on_site: OnSiteOut {
+                required_roles: t.on_site.required.clone(),
+                start_waits: t.on_site.start_waits,
+                stays: t
+                    .on_site
+                    .stays
+                    .iter()
+                    .map(|s| StayOut {
+                        id: s.id,
+                        who: s.who.clone(),
+                        roles: s.roles.clone(),
+                        arrived_at: s.arrived_at.local_iso(),
+                        departed_at: s.departed_at.map(|d| d.local_iso()),
+                        with_position: s.arrived_lat.is_some(),
+                    })
+                    .collect(),
+            },
             ticket: TicketOut::from(t.row),
         }
     }

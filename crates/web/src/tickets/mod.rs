@@ -302,6 +302,12 @@ struct DetailPage {
     /// The unit's manager may approve its unplanned work now.
     can_approve_unplanned: bool,
     risk: String,
+    /// The roles one of which must be on site, in words; empty when none.
+    onsite_roles: String,
+    /// The caller may record his arrival; his stay here not yet ended.
+    can_arrive: bool,
+    my_stay: Option<i64>,
+    can_record_violation: bool,
     form: TicketForm,
     choices: Option<FormChoices>,
     reasons: Vec<EvalReason>,
@@ -366,6 +372,10 @@ async fn detail_page(
         can_evaluate,
         can_approve_unplanned,
         risk: risk_label(lang, &t.risk),
+        onsite_roles: t.on_site.required.iter().map(|r| lang.t(&format!("role-{r}"))).collect::<Vec<_>>().join("、"),
+        can_arrive: gridsafe_app::supervision::may_arrive(&t, p),
+        my_stay: gridsafe_app::supervision::own_open_stay(&t, p).map(|s| s.id),
+        can_record_violation: p.authorize::<perm::ViolationsRecord>().is_ok(),
         form: TicketForm::of(&t),
         choices,
         reasons,

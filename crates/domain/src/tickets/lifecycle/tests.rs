@@ -23,7 +23,11 @@ fn held(kind: QualificationKind, from: &str, to: &str) -> Held {
 fn person(label: &str, lists: &[QualificationKind]) -> Member {
     let mut h = vec![held(QualificationKind::SafetyExam, "2026-01-01", "2026-12-31")];
     h.extend(lists.iter().map(|k| held(*k, "2026-01-01", "2026-12-31")));
-    Member { label: label.into(), facts: PersonFacts { active: true, held: h, contractor: None }, contractor_id: None }
+    Member {
+        label: label.into(),
+        facts: PersonFacts { active: true, held: h, contractor: None, strikes: vec![], readmitted: None },
+        contractor_id: None,
+    }
 }
 
 const ISSUER: PersonId = PersonId::new(1);
@@ -99,6 +103,7 @@ fn ticket() -> Ticket {
         voltage_kv: Some(0.4),
         customer: Some("4300001".into()),
         planning: Planning::Item { day: d("2026-11-26"), published: true },
+        on_site: Default::default(),
     }
 }
 
@@ -654,7 +659,7 @@ proptest! {
             let (a, b) = crew_exam[i];
             r.insert(*id, Member {
                 label: format!("{id}"),
-                facts: PersonFacts { active: true, held: vec![Held { kind: QualificationKind::SafetyExam, valid_from: day(a), valid_to: day(b), level: None }], contractor: None },
+                facts: PersonFacts { active: true, held: vec![Held { kind: QualificationKind::SafetyExam, valid_from: day(a), valid_to: day(b), level: None }], contractor: None, strikes: vec![], readmitted: None },
                 contractor_id: None,
             });
         }
@@ -687,4 +692,39 @@ proptest! {
         let intersect = a < b + len_b && b < a + len_a;
         prop_assert_eq!(got.is_err(), intersect);
     }
+}
+
+/// 到岗到位: a grade-3 ticket starts only while a leader or safety auditor is on site; the
+/// window's boundaries are exact (arrived at the very minute counts, left at that minute does not).
+#[test]
+fn work_needing_a_manager_starts_only_while_one_is_on_site() {
+    use crate::supervision::{OnSite, Presence};
+    let rules = RoleRules::default();
+    let mut t = ticket();
+    t.state = State::Permitted;
+    t.acknowledged = vec![CREW];
+    t.on_site = OnSite { grade: 3, required: vec!["leader".into(), "safety_auditor".into()], present: vec![] };
+    let start = |t: &Ticket, when: &str| codes(check(t, &Step::Start, Some(LEADER), at(when), &roster(), &[], &rules));
+    assert_eq!(start(&t, "2026-11-26 09:10"), ["SUPERVISION_ONSITE"]);
+    let refused =
+        check(&t, &Step::Start, Some(LEADER), at("2026-11-26 09:10"), &roster(), &[], &rules).expect_err("refused");
+    assert!(refused[0].args.contains(&("onsite_roles", "leader+safety_auditor".into())));
+    assert!(refused[0].args.contains(&("grade", "3".into())));
+    // Someone on site whose role is not on the table does not count.
+    let stay = |roles: &[&str], from: &str, to: Option<&str>| Presence {
+        who: "王主任".into(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        arrived: at(from),
+        departed: to.map(at),
+    };
+    t.on_site.present = vec![stay(&["work_leader"], "2026-11-26 08:30", None)];
+    assert_eq!(start(&t, "2026-11-26 09:10"), ["SUPERVISION_ONSITE"]);
+    t.on_site.present.push(stay(&["safety_auditor"], "2026-11-26 09:10", Some("2026-11-26 10:00")));
+    assert_eq!(start(&t, "2026-11-26 09:09"), ["SUPERVISION_ONSITE"], "not yet arrived");
+    assert!(start(&t, "2026-11-26 09:10").is_empty(), "arrived that minute");
+    assert!(start(&t, "2026-11-26 09:59").is_empty());
+    assert_eq!(start(&t, "2026-11-26 10:00"), ["SUPERVISION_ONSITE"], "left that minute");
+    // A grade that needs no one starts as before.
+    t.on_site = OnSite { grade: 4, required: vec![], present: vec![] };
+    assert!(start(&t, "2026-11-26 09:10").is_empty());
 }
