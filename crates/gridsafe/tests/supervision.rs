@@ -84,6 +84,13 @@ backend_tests! {
         assert_eq!(r.status, 409, "{}", r.body);
         assert_eq!(rules(&r), ["SUPERVISION_ONSITE"]);
         assert!(r.body.contains("领导") && r.body.contains("营销安全稽查员"), "{}", r.body);
+        // The leader's home page asks him to go there (late: the work was due at 09:00).
+        let leader = principal(f.user("leader"), "u_leader", &[Permission::SupervisionAttend], &city_a(&app, &f).await);
+        let todo = |who: gridsafe_domain::access::Principal| {
+            let app = &app;
+            async move { supervision::todo(app.app(), &who).await.expect("todo").into_iter().map(|t| (t.what, t.late)).collect::<Vec<_>>() }
+        };
+        assert_eq!(todo(leader.clone()).await, [("home-todo-onsite-arrive", true)]);
         // Only a manager records an arrival; a crew member may not.
         assert_eq!(arrive(&app, &c.cookie_crew, id, arrival()).await.status, 403);
         // A position outside the earth is bad input, named.
@@ -93,6 +100,7 @@ backend_tests! {
         let r = arrive(&app, &c.cookie_manager, id, arrival()).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let stays = r.json()["on_site"]["stays"].clone();
+        assert_eq!(todo(leader.clone()).await, [("home-todo-onsite-depart", false)], "there now: leave when done");
         assert_eq!(stays[0]["roles"], json!(["leader"]));
         assert_eq!(stays[0]["with_position"], true);
         // Twice at once is refused until he leaves.
@@ -106,6 +114,7 @@ backend_tests! {
         let left = app.json(Method::POST, &format!("/api/v1/tickets/{id}/departure"), Some(json!({})), &[("cookie", &c.cookie_manager)]).await;
         assert_eq!(left.status, 200, "{}", left.body);
         assert!(left.json()["on_site"]["stays"][0]["departed_at"].is_string());
+        assert!(todo(leader).await.is_empty(), "the work started with him there: nothing left to do");
         let twice = app.json(Method::POST, &format!("/api/v1/tickets/{id}/departure"), Some(json!({})), &[("cookie", &c.cookie_manager)]).await;
         assert_eq!(twice.status, 409);
         let actions = app.audit_actions().await;
@@ -227,6 +236,10 @@ backend_tests! {
         let hazard = second.json()["violation"]["hazard_id"].as_i64().expect("hazard");
         let kind: String = sqlx::query_scalar("SELECT source_kind FROM hazards WHERE id = $1").bind(hazard).fetch_one(app.state.db().pool()).await.expect("hazard");
         assert_eq!(kind, "violation");
+        // The safety auditor's home page: two review meetings to hold, one person to re-admit.
+        let auditor = principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::ViolationsReview], &city_a(&app, &f).await);
+        let todo: Vec<&str> = supervision::todo(app.app(), &auditor).await.expect("todo").into_iter().map(|t| t.what).collect();
+        assert_eq!(todo, ["home-todo-violation-review", "home-todo-violation-review", "home-todo-person-suspended"]);
         // The people module's question answers no: he cannot lead work.
         let id = create(&app, &c, draft(&f, "P1", &["C2"], "2026-11-26 09:00", "2026-11-26 17:00")).await;
         let refused = step(&app, &c.cookie_issuer, id, json!({"step": "issue"})).await;
@@ -252,6 +265,7 @@ backend_tests! {
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!((r.json()["points"].as_i64(), r.json()["suspended"].as_bool()), (Some(0), Some(false)));
         ok(&app, &c.cookie_issuer, id, "issue").await;
+        assert!(supervision::todo(app.app(), &auditor).await.expect("todo").is_empty(), "all dealt with");
         let actions = app.audit_actions().await;
         for a in ["violation.recorded", "violation.reviewed", "person.readmission_refused", "person.readmitted"] {
             assert!(actions.iter().any(|x| x == a), "{a}");

@@ -753,3 +753,98 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
         awaiting_review,
     })
 }
+
+// ---- 待办 ----------------------------------------------------------------------------------
+
+/// What `principal` must do about on-site supervision now, late first: go to graded work that
+/// starts within a day and still waits for a manager of his roles (到岗), record his departure
+/// from a site he is still at, hold the review meetings of serious violations (说清楚) and
+/// re-admit suspended people.
+pub async fn todo(
+    app: &App,
+    principal: &gridsafe_domain::access::Principal,
+) -> Result<Vec<crate::outages::Todo>, AppError> {
+    use gridsafe_domain::tickets::State::*;
+    let now = app.now();
+    let mut out = Vec::new();
+    if let (Ok(cap), Some(user)) = (principal.authorize::<perm::SupervisionAttend>(), principal.user_id()) {
+        let soon = Timestamp::from_utc(now.as_utc() + chrono::Duration::hours(24));
+        let filter = crate::tickets::TicketFilter {
+            starting: Some((Timestamp::from_utc(now.as_utc() - chrono::Duration::days(2)), soon)),
+            ..Default::default()
+        };
+        // A site he has not left, wherever and whenever it was.
+        if let Some(stay) = store::open_stay(&mut *app.db().read().await?, user).await?
+            && let Ok(t) = crate::tickets::ticket(app, &cap, stay.ticket_id).await
+        {
+            out.push(crate::outages::Todo {
+                what: "home-todo-onsite-depart",
+                link: format!("/tickets/{}#onsite", t.row.id),
+                subject: format!("{} · {}", t.row.number, t.row.location),
+                due: t.row.end().local_display(),
+                late: t.row.end() < now,
+            });
+        }
+        for row in crate::tickets::list_tickets(app, &cap, &filter, 50).await? {
+            if !matches!(row.state, Issued | Received | Permitted) {
+                continue;
+            }
+            let t = crate::tickets::ticket(app, &cap, row.id).await?;
+            let subject = format!("{} · {}", t.row.number, t.row.location);
+            let unit = crate::people::stored_path(&t.row.unit_path)?;
+            let roles = store::roles_for(&mut *app.db().read().await?, user, &unit).await?;
+            let mine_to_do = t.on_site.required.iter().any(|r| roles.contains(r));
+            let someone_there = t.on_site.facts(t.risk.level, true).satisfied_at(now);
+            if mine_to_do && !someone_there {
+                out.push(crate::outages::Todo {
+                    what: "home-todo-onsite-arrive",
+                    link: format!("/tickets/{}#onsite", row.id),
+                    subject,
+                    due: t.row.planned_start.local_display(),
+                    late: t.row.planned_start <= now,
+                });
+            }
+        }
+    }
+    if let Ok(cap) = principal.authorize::<perm::ViolationsReview>() {
+        let mut conn = app.db().read().await?;
+        let awaiting = ViolationFilter { awaiting_review: true, ..ViolationFilter::default() };
+        for v in store::list(&mut conn, cap.scope(), &awaiting, 100).await? {
+            out.push(crate::outages::Todo {
+                what: "home-todo-violation-review",
+                link: format!("/violations/{}#review", v.id),
+                subject: format!("{} · {}", v.number, v.person.clone().or(v.contractor.clone()).unwrap_or(v.place)),
+                due: v.occurred_at.local_display(),
+                late: false,
+            });
+        }
+        // People whose points this period suspend them.
+        let rules = app.people_config().role_rules();
+        let from = Timestamp::start_of_local_day(rules.points.period_start(now.local_date()));
+        let recent = ViolationFilter { from: Some(from), ..ViolationFilter::default() };
+        let mut people: Vec<(PersonId, i64)> = store::list(&mut conn, cap.scope(), &recent, 10_000)
+            .await?
+            .into_iter()
+            .filter_map(|v| v.person_id.map(|p| (p, v.id)))
+            .collect();
+        people.sort();
+        people.dedup_by_key(|(p, _)| *p);
+        let ids: Vec<PersonId> = people.iter().map(|(p, _)| *p).collect();
+        let facts = gridsafe_store::people::facts(&mut conn, &ids).await?;
+        for (p, violation) in people {
+            if let Some(person) = facts.get(&p)
+                && person.facts.standing(now.local_date(), &rules).suspended()
+            {
+                out.push(crate::outages::Todo {
+                    what: "home-todo-person-suspended",
+                    link: format!("/violations/{violation}#standing"),
+                    subject: person.label(),
+                    due: now.local_display(),
+                    late: false,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|t| !t.late);
+    Ok(out)
+}

@@ -1700,3 +1700,7 @@ rule-arg-review = { $value }
 refusal-missing-departure = a departure from the current site
 refusal-missing-arrival = your arrival at this site
 refusal-missing-exam_passed = a passed exam
+home-todo-onsite-arrive = Managers on site: go to the site
+home-todo-onsite-depart = Still on site: record your departure when you leave
+home-todo-violation-review = Serious violation awaiting its review meeting
+home-todo-person-suspended = Suspended by violation points, awaiting re-admission

@@ -1700,3 +1700,7 @@ rule-arg-review = { $value }
 refusal-missing-departure = 先登记离开本现场
 refusal-missing-arrival = 本人在本现场的到岗登记
 refusal-missing-exam_passed = 考试合格
+home-todo-onsite-arrive = 到岗到位：须到现场
+home-todo-onsite-depart = 仍在现场：离开时登记离岗
+home-todo-violation-review = 严重违章待“说清楚”
+home-todo-person-suspended = 违章记分已暂停作业资格，待再准入

@@ -55,7 +55,9 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
         Ok(cap) => Some(gridsafe_app::tickets::awaiting(state.app(), &cap).await?),
         Err(_) => None,
     };
-    let todo = gridsafe_app::outages::todo(state.app(), p).await?;
+    let mut todo = gridsafe_app::outages::todo(state.app(), p).await?;
+    todo.extend(gridsafe_app::supervision::todo(state.app(), p).await?);
+    todo.sort_by_key(|t| !t.late);
     let safety = match p.authorize::<perm::CustomersView>() {
         Ok(cap) => {
             use gridsafe_app::customers::{self, CustomerFilter, HazardFilter};
