@@ -394,6 +394,13 @@ pub const SUPERVISION_ARRIVAL: Rule = Rule {
     origin: "文章 §1.1；可提前到岗的分钟数见 [plans] arrive_early_minutes [INF]",
 };
 
+/// A site is checked while it is live.
+pub const SUPERVISION_CHECK: Rule = Rule {
+    code: "SUPERVISION_CHECK",
+    regulation: "《电力营销安全重点工作管理措施》（国网孝感供电公司）：开展现场执规检查，查纠作业现场的违章",
+    origin: "文章 §1.1；只在许可后、终结前的作业现场检查为本系统的做法 [INF]；检查表为数据，可在数据库 onsite_check_templates 中维护",
+};
+
 /// A person whose violation points reach the threshold is suspended from field work.
 pub const PERSON_SUSPENDED: Rule = Rule {
     code: "PERSON_SUSPENDED",
@@ -556,6 +563,7 @@ pub const ALL: &[Rule] = &[
     OUTAGE_TIMED,
     SUPERVISION_ONSITE,
     SUPERVISION_ARRIVAL,
+    SUPERVISION_CHECK,
     PERSON_SUSPENDED,
     PERSON_READMISSION,
     VIOLATION_REVIEW,

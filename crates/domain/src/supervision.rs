@@ -143,6 +143,38 @@ pub mod audit {
     pub const ORIGIN: &str = "文章 §1.1；到岗标准见 [plans] onsite_roles，开工把关见 [plans] start_needs_onsite [INF]";
 }
 
+// ---- 现场检查 ------------------------------------------------------------------------------
+
+/// How an item of an on-site checklist was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finding {
+    Pass,
+    Fail,
+    /// 不适用
+    NotApplicable,
+}
+
+/// A site is checked while it is live: permitted, at work or interrupted.
+pub fn check_site(state: State) -> Result<(), Violation> {
+    use State::*;
+    if matches!(state, Permitted | Started | Interrupted) {
+        Ok(())
+    } else {
+        Err(Violation::of(rules::SUPERVISION_CHECK).with("state", state.code()))
+    }
+}
+
+/// The checklist for work of `kind`: the first template made for that kind, else the first
+/// for every kind (`templates` as `(code, kinds)` in their order; empty kinds: every kind).
+pub fn template_for<'a>(kind: &str, templates: &'a [(String, Vec<String>)]) -> Option<&'a str> {
+    templates
+        .iter()
+        .find(|(_, kinds)| kinds.iter().any(|k| k == kind))
+        .or_else(|| templates.iter().find(|(_, kinds)| kinds.is_empty()))
+        .map(|(code, _)| code.as_str())
+}
+
 // ---- 违章 ----------------------------------------------------------------------------------
 
 /// The class of a violation (违章性质).
@@ -199,11 +231,38 @@ macro_rules! codes {
     };
 }
 
+codes!(Finding { Pass => "pass", Fail => "fail", NotApplicable => "na", });
 codes!(Class { Management => "management", Behaviour => "behaviour", Equipment => "equipment", });
 codes!(Severity { Grave => "grave", Serious => "serious", Major => "major", General => "general", });
 codes!(Offender { Person => "person", Team => "team", Contractor => "contractor", Customer => "customer", });
 
+impl Class {
+    /// The class a published list or a spreadsheet writes: its code or Chinese name.
+    pub fn read(text: &str) -> Option<Self> {
+        let t = text.trim();
+        Self::from_code(t).or(match t.trim_end_matches("违章").trim_end_matches("性") {
+            "管理" => Some(Class::Management),
+            "行为" => Some(Class::Behaviour),
+            "装置" => Some(Class::Equipment),
+            _ => None,
+        })
+    }
+}
+
 impl Severity {
+    /// The severity a published list or a spreadsheet writes: its code, its Chinese name, or the
+    /// class of State Grid's serious-violation list (Ⅰ类 特别严重, Ⅱ类 严重, Ⅲ类 较严重 [UNVERIFIED]).
+    pub fn read(text: &str) -> Option<Self> {
+        let t = text.trim();
+        Self::from_code(t).or(match t.trim_end_matches("违章") {
+            "特别严重" | "Ⅰ类" | "I类" | "一类" => Some(Severity::Grave),
+            "严重" | "Ⅱ类" | "II类" | "二类" => Some(Severity::Serious),
+            "较严重" | "Ⅲ类" | "III类" | "三类" => Some(Severity::Major),
+            "一般" => Some(Severity::General),
+            _ => None,
+        })
+    }
+
     /// 特别严重 and 严重 violations are explained at a recorded review meeting (说清楚).
     pub fn needs_review(self) -> bool {
         matches!(self, Severity::Grave | Severity::Serious)

@@ -94,6 +94,9 @@ const TICKET_FORM_B: &str = "type_code=low_voltage&unit_id={unit_b}&work_kind=me
 const TICKET_JSON_A1: &str = r#"{"type_code":"low_voltage","unit_id":{unit_a1},"work_kind":"meter_install","location":"L{n}","content":"C","planned_start":"2026-11-26 09:00","planned_end":"2026-11-26 17:00"}"#;
 const TICKET_JSON_B: &str = r#"{"type_code":"low_voltage","unit_id":{unit_b},"work_kind":"meter_install","location":"L{n}","content":"C","planned_start":"2026-11-26 09:00","planned_end":"2026-11-26 17:00"}"#;
 
+/// Every item of the general on-site checklist, passed.
+const CHECK_JSON: &str = r#"{"template":"general","answers":[{"position":1,"result":"pass"},{"position":2,"result":"pass"},{"position":3,"result":"pass"},{"position":4,"result":"pass"},{"position":5,"result":"pass"},{"position":6,"result":"pass"},{"position":7,"result":"pass"},{"position":8,"result":"pass"},{"position":9,"result":"pass"},{"position":10,"result":"pass"}]}"#;
+
 const ROWS: &[Row] = &[
     // Pages.
     row("GET", "/", Access::SignedIn(200), "/", ""),
@@ -1156,6 +1159,8 @@ const ROWS: &[Row] = &[
     row("GET", "/violations", Access::Perm(ViolationsView, 200), "/violations", ""),
     row("GET", "/violations.xlsx", Access::Perm(ViolationsView, 200), "/violations.xlsx", ""),
     row("GET", "/violations/new", Access::Perm(ViolationsRecord, 200), "/violations/new", ""),
+    row("GET", "/violations/catalogue", Access::Perm(ViolationsView, 200), "/violations/catalogue", ""),
+    row("POST", "/violations/catalogue", Access::Perm(ViolationsReview, 422), "/violations/catalogue", "MULTIPART"),
     row("POST", "/violations", Access::Perm(ViolationsRecord, 422), "/violations", "MULTIPART"),
     scoped(
         "GET",
@@ -1253,6 +1258,47 @@ const ROWS: &[Row] = &[
         ),
     ),
     row("GET", "/api/v1/supervision/dashboard", Access::Perm(ViolationsView, 200), "/api/v1/supervision/dashboard", ""),
+    scoped(
+        "GET",
+        "/tickets/{id}/checks/new",
+        Access::Perm(ViolationsRecord, 200),
+        "/tickets/{ticket_a1}/checks/new",
+        "",
+        ("/tickets/{ticket_b}/checks/new", ""),
+    ),
+    scoped(
+        "POST",
+        "/tickets/{id}/checks",
+        Access::Perm(ViolationsRecord, 422),
+        "/tickets/{ticket_a1}/checks",
+        "MULTIPART",
+        ("/tickets/{ticket_b}/checks", "MULTIPART"),
+    ),
+    scoped(
+        "GET",
+        "/checks/{id}",
+        Access::Perm(ViolationsView, 200),
+        "/checks/{check_a1}",
+        "",
+        ("/checks/{check_b}", ""),
+    ),
+    row("GET", "/api/v1/check-templates", Access::Perm(ViolationsView, 200), "/api/v1/check-templates", ""),
+    scoped(
+        "POST",
+        "/api/v1/tickets/{id}/checks",
+        Access::Perm(ViolationsRecord, 409),
+        "/api/v1/tickets/{ticket_a1}/checks",
+        CHECK_JSON,
+        ("/api/v1/tickets/{ticket_b}/checks", CHECK_JSON),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/checks/{id}",
+        Access::Perm(ViolationsView, 200),
+        "/api/v1/checks/{check_a1}",
+        "",
+        ("/api/v1/checks/{check_b}", ""),
+    ),
 ];
 
 /// Who makes a request.
@@ -1507,6 +1553,13 @@ impl Ctx<'_> {
                     .await
                     .expect("code");
                 out = out.replace(placeholder, &code);
+            }
+        }
+        for (placeholder, ticket) in [("{check_a1}", self.people.ticket_a1), ("{check_b}", self.people.ticket_b)] {
+            if out.contains(placeholder) {
+                let id: i64 = sqlx::query_scalar("INSERT INTO onsite_checks (ticket_id, unit_id, template_code, ticket_state, failed, checked_by, checked_at) SELECT id, unit_id, 'general', 'started', 0, 'test', '2026-11-20T00:00:00.000000Z' FROM tickets WHERE id = $1 RETURNING id")
+                    .bind(ticket.get()).fetch_one(self.app.state.db().pool()).await.expect("check");
+                out = out.replace(placeholder, &id.to_string());
             }
         }
         for (placeholder, unit, severity) in [

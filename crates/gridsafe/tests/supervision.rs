@@ -336,4 +336,117 @@ backend_tests! {
         assert_eq!(xlsx.status, 200);
         assert!(xlsx.body.starts_with("PK"), "a real workbook");
     }
+
+    async fn a_live_site_is_checked_and_a_failed_item_becomes_a_violation(app: TestApp) {
+        let f = app.fixture().await;
+        let c = crew(&app, &f).await;
+        register(&app, &f, "4300001", true).await;
+        let draft_id = create(&app, &c, draft(&f, "L2", &["C2"], "2026-11-27 09:00", "2026-11-27 17:00")).await;
+        let id = permitted(&app, &f, &c, "L1", "C1", &c.cookie_crew).await;
+        // The checklist for a meter install is the metering one, as data.
+        let templates = app.json(Method::GET, "/api/v1/check-templates", None, &[("cookie", &c.cookie_auditor)]).await.json();
+        let metering = templates.as_array().expect("list").iter().find(|t| t["code"] == "metering").expect("metering").clone();
+        assert_eq!(metering["work_kinds"], json!(["meter_install", "meter_replacement", "meter_removal"]));
+        let items = metering["items"].as_array().expect("items").len();
+        let answers = |fail: i64, skip: Option<i64>| {
+            let list: Vec<Value> = (1..=items as i64)
+                .filter(|p| Some(*p) != skip)
+                .map(|p| json!({"position": p, "result": if p == fail { "fail" } else { "pass" }, "note": if p == fail { "一名作业人员未戴安全帽" } else { "" }}))
+                .collect();
+            json!({"template": "metering", "answers": list, "note": "开工前检查"})
+        };
+        let url = format!("/api/v1/tickets/{id}/checks");
+        // Every item must be answered; the missing one is named.
+        let r = app.json(Method::POST, &url, Some(answers(7, Some(3))), &[("cookie", &c.cookie_auditor)]).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("未填写检查结果") && r.body.contains("验电"), "{}", r.body);
+        // A draft is no live site.
+        let r = app.json(Method::POST, &format!("/api/v1/tickets/{draft_id}/checks"), Some(answers(7, None)), &[("cookie", &c.cookie_auditor)]).await;
+        assert_eq!((r.status.as_u16(), rules(&r)), (409, vec!["SUPERVISION_CHECK".to_owned()]));
+        let r = app.json(Method::POST, &url, Some(answers(7, None)), &[("cookie", &c.cookie_auditor)]).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let check = r.json();
+        assert_eq!((check["failed"].as_i64(), check["ticket_state"].as_str()), (Some(1), Some("permitted")));
+        let check_id = check["id"].as_i64().expect("id");
+        // Only a failed item becomes a violation; it takes the ticket, list entry and words.
+        let mut v = violation("person", "C1", "general");
+        v["rule_broken"] = json!("");
+        v["check_id"] = json!(check_id);
+        v["check_item"] = json!(1);
+        assert_eq!(record(&app, &c.cookie_auditor, v.clone()).await.status, 422, "item 1 passed");
+        v["check_item"] = json!(7);
+        let r = record(&app, &c.cookie_auditor, v).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let recorded = r.json()["violation"].clone();
+        assert_eq!(recorded["catalogue_code"], "YZ-10");
+        assert_eq!(recorded["ticket_id"].as_i64(), Some(id));
+        assert!(recorded["rule_broken"].as_str().expect("rule").contains("安全帽"));
+        let after = app.json(Method::GET, &format!("/api/v1/checks/{check_id}"), None, &[("cookie", &c.cookie_manager)]).await.json();
+        assert_eq!(after["answers"][6]["violations"], json!([recorded["number"]]));
+        // The ticket's page lists the check; the month counts it.
+        let page = app.get_with(&format!("/tickets/{id}"), &[("cookie", &c.cookie_auditor)]).await;
+        assert!(page.body.contains(&format!("/checks/{check_id}")));
+        let d = app.json(Method::GET, "/api/v1/supervision/dashboard?month=2026-11", None, &[("cookie", &c.cookie_manager)]).await.json();
+        assert_eq!(d["checks"], 1);
+        assert!(app.audit_actions().await.iter().any(|a| a == "supervision.checked"));
+    }
+
+    async fn the_demo_shows_supervision_at_work(app: TestApp) {
+        let report = gridsafe_app::demo::fill(app.app(), &meta()).await.expect("demo").expect("filled");
+        let pool = app.state.db().pool();
+        let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.expect(sql) };
+        assert_eq!(i64::try_from(report.violations).ok(), Some(count("SELECT COUNT(*) FROM violations").await));
+        // Graded work waited for its manager: one start refused first, then arrivals before each start.
+        assert!(count("SELECT COUNT(*) FROM site_attendance").await >= 2);
+        assert_eq!(count("SELECT COUNT(*) FROM tickets WHERE start_grade IS NOT NULL AND start_attended = 0").await, 0);
+        let refusals: Vec<String> = sqlx::query_scalar("SELECT summary FROM audit_events WHERE action = 'ticket.step_refused'")
+            .fetch_all(pool).await.expect("events");
+        assert!(refusals.iter().any(|s| s.contains("SUPERVISION_ONSITE")), "{refusals:?}");
+        // A check whose failed item became a violation; a contractor worker's; a customer's hazard.
+        assert_eq!(count("SELECT COUNT(*) FROM violations WHERE check_id IS NOT NULL").await, 1);
+        assert_eq!(count("SELECT COUNT(*) FROM violations v JOIN people p ON p.id = v.person_id WHERE p.contractor_id IS NOT NULL").await, 1);
+        assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE source_kind = 'violation' AND responsibility = 'customer'").await, 1);
+        // One person re-admitted after his exam; one suspended, waiting for his review meeting.
+        assert_eq!(count("SELECT COUNT(*) FROM readmissions").await, 1);
+        let user: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'demo.safety'").fetch_one(pool).await.expect("user");
+        let city: String = sqlx::query_scalar("SELECT path FROM org_units WHERE code = 'XG'").fetch_one(pool).await.expect("city");
+        let path = gridsafe_domain::access::UnitPath::parse(&city).expect("path");
+        let auditor = principal(user, "demo.safety", &[Permission::ViolationsReview], &path);
+        let todo: Vec<(&str, String)> = supervision::todo(app.app(), &auditor).await.expect("todo").into_iter().map(|t| (t.what, t.subject)).collect();
+        assert!(todo.iter().any(|(w, s)| *w == "home-todo-person-suspended" && s.starts_with("XG1034")), "{todo:?}");
+        assert!(!todo.iter().any(|(_, s)| s.starts_with("XG1033")), "re-admitted");
+    }
+
+    async fn the_violation_list_is_loaded_as_data_whole_or_not_at_all(app: TestApp) {
+        let f = app.fixture().await;
+        let auditor = principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::ViolationsReview], &city_a(&app, &f).await);
+        let review = cap::<perm::ViolationsReview>(&auditor);
+        let before = supervision::catalogue(app.app()).await.expect("list").len();
+        // A bad severity on line 3 refuses the file, naming file, line and column; nothing changes.
+        let bad = "\u{feff}编号,违章内容,违章性质,严重程度,来源\nYZ-01,无票作业（新版）,行为,Ⅰ类,2024 版清单\nNEW-1,新条目,行为,很严重,\n".as_bytes().to_vec();
+        let refused = supervision::import_catalogue(app.app(), &review, &meta(), &[("清单.csv".into(), bad)]).await.expect("read");
+        let problems = refused.expect_err("refused");
+        assert_eq!(problems.len(), 1);
+        assert_eq!((problems[0].file.as_str(), problems[0].line, problems[0].column.as_str()), ("清单.csv", 3, "严重程度"));
+        let list = supervision::catalogue(app.app()).await.expect("list");
+        assert_eq!(list.len(), before);
+        assert!(list.iter().any(|e| e.code == "YZ-01" && e.title.starts_with("无票（单）作业")), "unchanged");
+        // A real workbook: one entry updated, one added.
+        use gridsafe_app::xlsx::{Value, ledger};
+        let headers: Vec<String> = ["编号", "违章内容", "违章性质", "严重程度", "来源"].map(String::from).to_vec();
+        let rows = vec![
+            vec![Value::from("YZ-01".to_owned()), Value::from("无票作业（新版）".to_owned()), Value::from("行为违章".to_owned()), Value::from("Ⅰ类".to_owned()), Value::from("2024 版清单".to_owned())],
+            vec![Value::from("NEW-1".to_owned()), Value::from("作业现场吸烟".to_owned()), Value::from("行为".to_owned()), Value::from("一般".to_owned()), Value::Empty],
+        ];
+        let workbook = ledger("清单", &headers, &rows).expect("xlsx");
+        let done = supervision::import_catalogue(app.app(), &review, &meta(), &[("清单.xlsx".into(), workbook)]).await.expect("read");
+        assert_eq!(done.expect("imported"), (1, 1));
+        let list = supervision::catalogue(app.app()).await.expect("list");
+        assert_eq!(list.len(), before + 1);
+        let updated = list.iter().find(|e| e.code == "YZ-01").expect("YZ-01");
+        assert_eq!((updated.title.as_str(), updated.origin.as_str()), ("无票作业（新版）", "2024 版清单"));
+        let added = list.iter().find(|e| e.code == "NEW-1").expect("NEW-1");
+        assert_eq!((added.severity, added.origin.as_str()), (gridsafe_domain::supervision::Severity::General, "导入：清单.xlsx#清单"), "the file and sheet it came from");
+        assert!(app.audit_actions().await.iter().any(|a| a == "violation_list.imported"));
+    }
 }

@@ -52,6 +52,7 @@ migrations! {
     11 => "outage_plan_items",
     12 => "ticket_planning",
     13 => "supervision",
+    14 => "onsite_checks",
 }
 
 /// Where a database stands against this binary's migrations.

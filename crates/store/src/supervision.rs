@@ -640,3 +640,279 @@ pub async fn ticket_by_number(
     })
     .transpose()
 }
+
+// ---- 现场检查 ------------------------------------------------------------------------------
+
+/// A checklist template with its items.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckTemplate {
+    pub code: String,
+    pub name: String,
+    /// Order type codes it is for; empty: every kind.
+    pub work_kinds: Vec<String>,
+    pub origin: String,
+    pub items: Vec<CheckItem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckItem {
+    pub position: i64,
+    pub text: String,
+    pub catalogue_code: Option<String>,
+}
+
+/// Every template with its items, in their order: two statements.
+pub async fn templates(conn: &mut Conn) -> Result<Vec<CheckTemplate>, StoreError> {
+    let mut items: BTreeMap<String, Vec<CheckItem>> = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT template_code, position, text, catalogue_code FROM onsite_check_template_items ORDER BY template_code, position",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        items.entry(r.try_get("template_code")?).or_default().push(CheckItem {
+            position: r.try_get("position")?,
+            text: r.try_get("text")?,
+            catalogue_code: r.try_get("catalogue_code")?,
+        });
+    }
+    sqlx::query("SELECT code, name, work_kinds, origin FROM onsite_check_templates ORDER BY sort_order, code")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let code: String = r.try_get("code")?;
+            let kinds: String = r.try_get("work_kinds")?;
+            Ok(CheckTemplate {
+                items: items.remove(&code).unwrap_or_default(),
+                code,
+                name: r.try_get("name")?,
+                work_kinds: kinds.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect(),
+                origin: r.try_get("origin")?,
+            })
+        })
+        .collect()
+}
+
+/// An item as answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub position: i64,
+    pub text: String,
+    pub catalogue_code: Option<String>,
+    pub result: gridsafe_domain::supervision::Finding,
+    pub note: Option<String>,
+}
+
+pub struct NewCheck<'a> {
+    pub ticket: TicketId,
+    pub unit_id: UnitId,
+    pub template: &'a str,
+    pub ticket_state: &'a str,
+    pub results: &'a [CheckResult],
+    pub note: Option<&'a str>,
+    pub checked_by: &'a str,
+}
+
+/// Records a check with its answers; its id.
+pub async fn insert_check(conn: &mut Conn, c: &NewCheck<'_>, at: Timestamp) -> Result<i64, StoreError> {
+    let failed = c.results.iter().filter(|r| r.result == gridsafe_domain::supervision::Finding::Fail).count();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO onsite_checks (ticket_id, unit_id, template_code, ticket_state, failed, note, checked_by, checked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(c.ticket.get())
+    .bind(c.unit_id.get())
+    .bind(c.template)
+    .bind(c.ticket_state)
+    .bind(i64::try_from(failed).unwrap_or(i64::MAX))
+    .bind(c.note)
+    .bind(c.checked_by)
+    .bind(at.to_db())
+    .fetch_one(&mut *conn)
+    .await?;
+    for r in c.results {
+        sqlx::query(
+            "INSERT INTO onsite_check_results (check_id, position, text, catalogue_code, result, note) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(r.position)
+        .bind(&r.text)
+        .bind(&r.catalogue_code)
+        .bind(r.result.code())
+        .bind(&r.note)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// A recorded check.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRow {
+    pub id: i64,
+    pub ticket_id: TicketId,
+    pub ticket_number: String,
+    pub location: String,
+    pub unit_id: UnitId,
+    #[serde(skip)]
+    pub unit_path: String,
+    pub template_code: String,
+    pub template_name: String,
+    pub ticket_state: String,
+    pub failed: i64,
+    pub note: Option<String>,
+    pub checked_by: String,
+    pub checked_at: Timestamp,
+}
+
+const CHECK: &str = "SELECT c.id, c.ticket_id, t.number, t.location, c.unit_id, u.path AS unit_path, c.template_code, \
+    m.name AS template_name, c.ticket_state, c.failed, c.note, c.checked_by, c.checked_at FROM onsite_checks c \
+    JOIN tickets t ON t.id = c.ticket_id JOIN org_units u ON u.id = c.unit_id \
+    JOIN onsite_check_templates m ON m.code = c.template_code";
+
+fn check_row(r: &AnyRow) -> Result<CheckRow, StoreError> {
+    Ok(CheckRow {
+        id: r.try_get("id")?,
+        ticket_id: id(r, "ticket_id")?,
+        ticket_number: r.try_get("number")?,
+        location: r.try_get("location")?,
+        unit_id: id(r, "unit_id")?,
+        unit_path: r.try_get("unit_path")?,
+        template_code: r.try_get("template_code")?,
+        template_name: r.try_get("template_name")?,
+        ticket_state: r.try_get("ticket_state")?,
+        failed: r.try_get("failed")?,
+        note: r.try_get("note")?,
+        checked_by: r.try_get("checked_by")?,
+        checked_at: stamp("onsite_checks", "checked_at", r.try_get("checked_at")?)?,
+    })
+}
+
+/// Check `id` with its answers.
+pub async fn check(conn: &mut Conn, check: i64) -> Result<Option<(CheckRow, Vec<CheckResult>)>, StoreError> {
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!("{CHECK} WHERE c.id = $1")))
+        .bind(check)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let results = sqlx::query(
+        "SELECT position, text, catalogue_code, result, note FROM onsite_check_results WHERE check_id = $1 ORDER BY position",
+    )
+    .bind(check)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CheckResult {
+            position: r.try_get("position")?,
+            text: r.try_get("text")?,
+            catalogue_code: r.try_get("catalogue_code")?,
+            result: code("onsite_check_results", "result", r.try_get("result")?, gridsafe_domain::supervision::Finding::from_code)?,
+            note: r.try_get("note")?,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some((check_row(&row)?, results)))
+}
+
+/// The checks of ticket `ticket`, latest first.
+pub async fn checks_of(conn: &mut Conn, ticket: TicketId) -> Result<Vec<CheckRow>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("{CHECK} WHERE c.ticket_id = $1 ORDER BY c.checked_at DESC, c.id DESC")))
+        .bind(ticket.get())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(check_row)
+        .collect()
+}
+
+/// The violations recorded from check `check`: (item position, id, number).
+pub async fn violations_of_check(conn: &mut Conn, check: i64) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    sqlx::query("SELECT check_position, id, number FROM violations WHERE check_id = $1 ORDER BY id")
+        .bind(check)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((r.try_get::<Option<i64>, _>("check_position")?.unwrap_or(0), r.try_get("id")?, r.try_get("number")?))
+        })
+        .collect()
+}
+
+/// Links violation `id` to the failed item `position` of check `check`.
+pub async fn link_check(conn: &mut Conn, id: i64, check: i64, position: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE violations SET check_id = $1, check_position = $2 WHERE id = $3")
+        .bind(check)
+        .bind(position)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Checks in `scope` over `[from, to)`, and of the started tickets of each grade in that time
+/// how many were checked on site.
+pub async fn check_counts(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<(i64, BTreeMap<u8, i64>), StoreError> {
+    let (clause, mut values) = scope_clause("u.path", scope, 3);
+    values.insert(0, to.to_db());
+    values.insert(0, from.to_db());
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM onsite_checks c JOIN org_units u ON u.id = c.unit_id \
+         WHERE c.checked_at >= $1 AND c.checked_at < $2 AND {clause}"
+    );
+    let total: i64 = bound(sql, &values).fetch_one(&mut *conn).await?.try_get("n")?;
+    let sql = format!(
+        "SELECT t.start_grade, COUNT(*) AS checked FROM tickets t JOIN org_units u ON u.id = t.unit_id \
+         WHERE t.start_grade IS NOT NULL AND t.planned_start >= $1 AND t.planned_start < $2 AND {clause} \
+         AND EXISTS (SELECT 1 FROM onsite_checks c WHERE c.ticket_id = t.id) GROUP BY t.start_grade"
+    );
+    let mut by_grade = BTreeMap::new();
+    for r in bound(sql, &values).fetch_all(&mut *conn).await? {
+        by_grade.insert(u8::try_from(r.try_get::<i64, _>("start_grade")?).unwrap_or(u8::MAX), r.try_get("checked")?);
+    }
+    Ok((total, by_grade))
+}
+
+/// Adds entries to the violation list, or updates those whose code it has (the published list
+/// loaded again): after the last entry, in the given order.
+pub async fn upsert_catalogue(conn: &mut Conn, entries: &[CatalogueEntry]) -> Result<(usize, usize), StoreError> {
+    let (mut added, mut updated) = (0, 0);
+    for e in entries {
+        let done = sqlx::query(
+            "UPDATE violation_catalogue SET title = $1, class = $2, severity = $3, origin = $4 WHERE code = $5",
+        )
+        .bind(&e.title)
+        .bind(e.class.code())
+        .bind(e.severity.code())
+        .bind(&e.origin)
+        .bind(&e.code)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if done == 1 {
+            updated += 1;
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO violation_catalogue (code, title, class, severity, origin, sort_order) \
+             VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM violation_catalogue))",
+        )
+        .bind(&e.code)
+        .bind(&e.title)
+        .bind(e.class.code())
+        .bind(e.severity.code())
+        .bind(&e.origin)
+        .execute(&mut *conn)
+        .await?;
+        added += 1;
+    }
+    Ok((added, updated))
+}

@@ -47,7 +47,7 @@ pub async fn set_grade(
 }
 
 /// Where a hazard came from.
-pub const SOURCES: [&str; 3] = ["inspection", "finding", "adhoc"];
+pub const SOURCES: [&str; 4] = ["inspection", "finding", "violation", "adhoc"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HazardRow {

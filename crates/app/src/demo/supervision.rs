@@ -41,6 +41,43 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<usize, AppError> {
             v
         };
     let mut count = 0;
+    // The safety auditor checks the meter change at 东方红小区 (at work now) against the metering
+    // checklist: a crew member without his helmet, recorded as a violation from the failed item.
+    let started =
+        gridsafe_store::supervision::ticket_by_number(&mut *app.db().read().await?, &started_number(app).await?)
+            .await?
+            .ok_or(AppError::NotFound)?
+            .0;
+    let templates = supervision::templates(app).await?;
+    let metering = templates.iter().find(|t| t.code == "metering").ok_or(AppError::NotFound)?;
+    let helmet = metering.items.iter().find(|i| i.catalogue_code.as_deref() == Some("YZ-10")).map_or(0, |i| i.position);
+    let answers = metering
+        .items
+        .iter()
+        .map(|i| {
+            let fail = i.position == helmet;
+            (
+                i.position,
+                if fail { "fail" } else { "pass" }.to_owned(),
+                if fail { "一名作业人员未戴安全帽".to_owned() } else { String::new() },
+            )
+        })
+        .collect();
+    let check_input = supervision::CheckInput {
+        template: metering.code.clone(),
+        answers,
+        note: "开工后巡查，其余各项符合要求".into(),
+        photo: Some(("检查.png".into(), super::customers::DELIVERY_PHOTO.to_vec())),
+    };
+    let check = supervision::record_check(app, &record, meta, started, check_input).await?;
+    let v = ViolationInput {
+        description: "现场检查发现作业人员未戴安全帽进入计量箱作业区域，已当场纠正。".into(),
+        rule_broken: String::new(),
+        check: Some((check, helmet)),
+        ..violation("person", "XG1015", ago(0, 1), "东方红小区 3 栋一单元表箱", "", "behaviour", "general")
+    };
+    supervision::record(app, &record, meta, v).await?;
+    count += 1;
     // A contractor's worker on the shop-row meter change, seen without his helmet.
     let v = ViolationInput {
         description: "现场检查发现外包作业人员未戴安全帽进入计量箱作业区域，已当场纠正。".into(),
@@ -99,4 +136,16 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<usize, AppError> {
     }
     count += 3;
     Ok(count)
+}
+
+/// The number of the demo ticket at work now (东方红小区 3 栋, work order WO-DEMO-0004).
+async fn started_number(app: &App) -> Result<String, AppError> {
+    let op = gridsafe_domain::access::Principal::operator("gridsafe demo", gridsafe_domain::access::Channel::Cli);
+    let cap = op.authorize::<perm::TicketsView>()?;
+    let filter = crate::tickets::TicketFilter { query: Some("东方红小区".into()), ..Default::default() };
+    let rows = crate::tickets::list_tickets(app, &cap, &filter, 10).await?;
+    rows.into_iter()
+        .find(|t| t.state == gridsafe_domain::tickets::State::Started)
+        .map(|t| t.number)
+        .ok_or(AppError::NotFound)
 }

@@ -9,7 +9,9 @@ use gridsafe_domain::supervision::{self as rules, Class, Offender, Severity, Sta
 use gridsafe_domain::text::trim_blank;
 use gridsafe_domain::time::Timestamp;
 use gridsafe_store::supervision as store;
-pub use gridsafe_store::supervision::{CatalogueEntry, Position, Readmission, Stay, ViolationFilter, ViolationRow};
+pub use gridsafe_store::supervision::{
+    CatalogueEntry, CheckResult, CheckRow, CheckTemplate, Position, Readmission, Stay, ViolationFilter, ViolationRow,
+};
 use serde::Serialize;
 
 use crate::audit::NewEvent;
@@ -199,6 +201,145 @@ pub async fn photos(app: &App, owner_kind: &str, owner_id: i64) -> Result<Vec<At
     crate::customers::attachments_of(app, owner_kind, owner_id).await
 }
 
+// ---- 现场检查 ------------------------------------------------------------------------------
+
+/// Every checklist template with its items.
+pub async fn templates(app: &App) -> Result<Vec<CheckTemplate>, AppError> {
+    Ok(store::templates(&mut *app.db().read().await?).await?)
+}
+
+/// The template for work of `kind`: the one made for it, else the one for every kind.
+pub fn template_for<'a>(templates: &'a [CheckTemplate], kind: &str) -> Option<&'a CheckTemplate> {
+    let index: Vec<(String, Vec<String>)> = templates.iter().map(|t| (t.code.clone(), t.work_kinds.clone())).collect();
+    let code = rules::template_for(kind, &index)?;
+    templates.iter().find(|t| t.code == code)
+}
+
+/// An on-site check as recorded: the template, each item's answer (position, `pass`/`fail`/`na`,
+/// remark), a remark on the whole and a photo.
+#[derive(Debug, Clone, Default)]
+pub struct CheckInput {
+    pub template: String,
+    pub answers: Vec<(i64, String, String)>,
+    pub note: String,
+    pub photo: Option<(String, Vec<u8>)>,
+}
+
+/// Records an on-site check (现场检查) of ticket `id`'s live site from a checklist: every item
+/// answered, each answer named where it is wrong. Failed items may then be recorded as
+/// violations. Answers the check's id.
+pub async fn record_check(
+    app: &App,
+    cap: &Capability<perm::ViolationsRecord>,
+    meta: &RequestMeta,
+    id: TicketId,
+    input: CheckInput,
+) -> Result<i64, AppError> {
+    let mut problems = Vec::new();
+    let note = text_field("note", &input.note, 1000, false, &mut problems);
+    if input.answers.len() > 200 {
+        problems.push(FieldProblem::new("answers", "field-invalid"));
+    }
+    if let Some((_, bytes)) = &input.photo {
+        crate::customers::files::check_upload(app, "photo", bytes, false)?;
+    }
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let t = crate::tickets::load(app, work.conn(), cap, id, true).await?;
+    let templates = store::templates(work.conn()).await?;
+    let Some(template) = templates.iter().find(|t| t.code == trim_blank(&input.template)) else {
+        return Err(AppError::invalid("template", "field-invalid"));
+    };
+    let mut results = Vec::new();
+    for item in &template.items {
+        let answer = input.answers.iter().find(|(p, _, _)| *p == item.position);
+        let finding = answer.and_then(|(_, r, _)| rules::Finding::from_code(r.trim()));
+        let remark = answer.map(|(_, _, n)| trim_blank(n).to_owned()).unwrap_or_default();
+        match finding {
+            None => problems.push(
+                FieldProblem::new("answers", "field-check-item").with("item", item.position).with("text", &item.text),
+            ),
+            Some(_) if remark.chars().count() > 500 => {
+                problems.push(FieldProblem::new("answers", "field-name-length").with("max", 500));
+            }
+            Some(result) => results.push(CheckResult {
+                position: item.position,
+                text: item.text.clone(),
+                catalogue_code: item.catalogue_code.clone(),
+                result,
+                note: (!remark.is_empty()).then_some(remark),
+            }),
+        }
+    }
+    if input.answers.iter().any(|(p, _, _)| !template.items.iter().any(|i| i.position == *p)) {
+        problems.push(FieldProblem::new("answers", "field-invalid"));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    if let Err(v) = rules::check_site(t.row.state) {
+        work.audit(
+            NewEvent::new("supervision.check_refused", "ticket", id)
+                .unit(t.row.unit_id)
+                .summary(serde_json::json!({ "number": t.row.number, "rule": v.rule.code })),
+        )
+        .await?;
+        work.commit().await?;
+        return Err(AppError::Rule(v));
+    }
+    let now = work.now();
+    let new = store::NewCheck {
+        ticket: id,
+        unit_id: t.row.unit_id,
+        template: &template.code,
+        ticket_state: t.row.state.code(),
+        results: &results,
+        note: (!note.is_empty()).then_some(note.as_str()),
+        checked_by: &cap.actor().name,
+    };
+    let check = store::insert_check(work.conn(), &new, now).await?;
+    if let Some((name, bytes)) = &input.photo {
+        let kind = crate::customers::files::check_upload(app, "photo", bytes, false)?;
+        crate::customers::files::store(
+            work.conn(),
+            "onsite_check",
+            check,
+            t.row.unit_id,
+            name,
+            kind,
+            bytes,
+            &cap.actor().name,
+            now,
+        )
+        .await?;
+    }
+    let failed: Vec<i64> = results.iter().filter(|r| r.result == rules::Finding::Fail).map(|r| r.position).collect();
+    work.audit(NewEvent::new("supervision.checked", "ticket", id).unit(t.row.unit_id).summary(serde_json::json!({
+        "number": t.row.number, "check": check, "template": template.code, "failed": failed,
+    })))
+    .await?;
+    work.commit().await?;
+    Ok(check)
+}
+
+/// A check with its answers, photos and the violations recorded from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckDetail {
+    pub row: CheckRow,
+    pub results: Vec<CheckResult>,
+    pub photos: Vec<AttachmentMeta>,
+    /// (item position, violation id, number).
+    pub violations: Vec<(i64, i64, String)>,
+}
+
+pub async fn check<P: ViolationsReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<CheckDetail, AppError> {
+    let mut conn = app.db().read().await?;
+    let (row, results) = store::check(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    crate::identity::check_stored_path(cap, &row.unit_path)?;
+    let photos = gridsafe_store::customers::attachments_of(&mut conn, "onsite_check", id).await?;
+    let violations = store::violations_of_check(&mut conn, id).await?;
+    Ok(CheckDetail { row, results, photos, violations })
+}
+
 // ---- 违章 ----------------------------------------------------------------------------------
 
 /// A violation as recorded on site.
@@ -229,6 +370,8 @@ pub struct ViolationInput {
     pub responsible: String,
     pub deadline: String,
     pub photo: Option<(String, Vec<u8>)>,
+    /// The on-site check and its failed item (position) this violation was found at, if any.
+    pub check: Option<(i64, i64)>,
 }
 
 /// What recording a violation did.
@@ -350,10 +493,23 @@ pub async fn record(
         }
         Offender::Team => {}
     }
+    // Found at a failed item of an on-site check: its ticket, its list entry and its words.
+    let mut ticket_number = trim_blank(&input.ticket).to_owned();
+    let mut from_check: Option<CheckResult> = None;
+    if let Some((check, position)) = input.check {
+        let (row, results) = store::check(conn, check).await?.ok_or(AppError::NotFound)?;
+        crate::identity::check_stored_path(cap, &row.unit_path)?;
+        let item = results
+            .into_iter()
+            .find(|r| r.position == position && r.result == rules::Finding::Fail)
+            .ok_or_else(|| AppError::invalid("check_item", "field-invalid"))?;
+        ticket_number = row.ticket_number;
+        from_check = Some(item);
+    }
     let mut ticket_id = None;
     let mut plan_item_id = None;
-    if !trim_blank(&input.ticket).is_empty() {
-        let found = gridsafe_store::supervision::ticket_by_number(conn, trim_blank(&input.ticket)).await?;
+    if !ticket_number.is_empty() {
+        let found = gridsafe_store::supervision::ticket_by_number(conn, &ticket_number).await?;
         let Some((id, unit_id, path, item)) = found else {
             return Err(AppError::Invalid(vec![
                 FieldProblem::new("ticket", "field-ticket-number").with("value", trim_blank(&input.ticket)),
@@ -376,7 +532,16 @@ pub async fn record(
         }
     };
     crate::identity::check_stored_path(cap, &path)?;
-    let catalogue = trim_blank(&input.catalogue);
+    let catalogue = match (trim_blank(&input.catalogue), &from_check) {
+        ("", Some(item)) => item.catalogue_code.clone().unwrap_or_default(),
+        (code, _) => code.to_owned(),
+    };
+    let catalogue = catalogue.as_str();
+    if rule_broken.is_empty()
+        && let Some(item) = &from_check
+    {
+        rule_broken = format!("现场检查不合格：{}", item.text);
+    }
     let entry = if catalogue.is_empty() {
         None
     } else {
@@ -418,6 +583,9 @@ pub async fn record(
         recorded_by: &cap.actor().name,
     };
     let id = store::insert(work.conn(), &new, now).await?;
+    if let (Some((check, position)), Some(_)) = (input.check, &from_check) {
+        store::link_check(work.conn(), id, check, position).await?;
+    }
     if let (Some((name, bytes)), Some(kind)) = (&input.photo, photo_kind) {
         crate::customers::files::store(
             work.conn(),
@@ -666,6 +834,8 @@ pub struct Dashboard {
     pub by_contractor: Vec<(String, usize)>,
     /// Started tickets needing a manager on site, and those that had one, by grade.
     pub attendance: Vec<AttendanceRate>,
+    /// On-site checks recorded this month.
+    pub checks: i64,
     /// Contractors on the watch list or proposed for the blacklist this period.
     pub watch: Vec<WatchRow>,
     /// Serious violations still waiting for their review meeting.
@@ -679,6 +849,8 @@ pub struct AttendanceRate {
     pub attended: i64,
     /// Percent, one decimal; `None` when nothing started.
     pub rate: Option<f64>,
+    /// Of those started, how many sites were checked on site (现场检查).
+    pub checked: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -714,6 +886,7 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
     let mut by_severity: Vec<(Severity, usize)> =
         Severity::ALL.iter().map(|s| (*s, rows.iter().filter(|r| r.severity == *s).count())).collect();
     by_severity.retain(|(_, n)| *n > 0);
+    let (checks, checked) = store::check_counts(&mut conn, cap.scope(), from, to).await?;
     let attendance = store::attendance_by_grade(&mut conn, cap.scope(), from, to)
         .await?
         .into_iter()
@@ -722,6 +895,7 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
             started,
             attended,
             rate: (started > 0).then(|| (attended as f64 * 1000.0 / started as f64).round() / 10.0),
+            checked: checked.get(&grade).copied().unwrap_or(0),
         })
         .collect();
     // Contractors' points over the points period (not only the month).
@@ -749,6 +923,7 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
         by_team: counted(rows.iter().filter_map(|r| r.team.clone())),
         by_contractor: counted(rows.iter().filter_map(|r| r.contractor.clone())),
         attendance,
+        checks,
         watch,
         awaiting_review,
     })
@@ -847,4 +1022,110 @@ pub async fn todo(
     }
     out.sort_by_key(|t| !t.late);
     Ok(out)
+}
+
+// ---- 违章清单 ------------------------------------------------------------------------------
+
+/// The columns of a violation list: key, Chinese header, required.
+const LIST_COLUMNS: [(&str, &str, bool); 5] = [
+    ("code", "编号", true),
+    ("title", "违章内容", true),
+    ("class", "违章性质", true),
+    ("severity", "严重程度", true),
+    ("origin", "来源", false),
+];
+
+/// Most entries one list holds.
+pub const MAX_LIST_ROWS: usize = 2000;
+
+/// Loads a violation list (严重违章清单, CSV or `.xlsx`, Chinese or English headers): entries
+/// added, those whose code is known updated; every problem named by file, line and column, and
+/// nothing written when there is one. Answers (added, updated).
+pub async fn import_catalogue(
+    app: &App,
+    cap: &Capability<perm::ViolationsReview>,
+    meta: &RequestMeta,
+    files: &[(String, Vec<u8>)],
+) -> Result<Result<(usize, usize), Vec<crate::customers::RowProblem>>, AppError> {
+    use gridsafe_sheet::Cell;
+    let tables = match crate::customers::read_files(files) {
+        Ok(t) => t,
+        Err(p) => return Ok(Err(p)),
+    };
+    let problem = |file: &str, line: usize, column: String, value: String, message: &'static str| {
+        crate::customers::RowProblem { file: file.to_owned(), line, column, value, message, args: Vec::new() }
+    };
+    let mut problems = Vec::new();
+    let mut entries: Vec<CatalogueEntry> = Vec::new();
+    for t in &tables {
+        let positions: Vec<Option<usize>> =
+            LIST_COLUMNS.iter().map(|(key, zh, _)| gridsafe_sheet::column(&t.headers, key, zh)).collect();
+        if let Some((key, zh, _)) =
+            LIST_COLUMNS.iter().zip(&positions).find(|(c, p)| c.2 && p.is_none()).map(|(c, _)| c)
+        {
+            problems.push(problem(
+                &t.source,
+                1,
+                format!("{zh} / {key}"),
+                String::new(),
+                "input-problem-missing-column",
+            ));
+            continue;
+        }
+        for row in &t.rows {
+            if row.cells.iter().all(Cell::is_empty) {
+                continue;
+            }
+            if entries.len() >= MAX_LIST_ROWS {
+                problems.push(problem(
+                    &t.source,
+                    row.line,
+                    String::new(),
+                    MAX_LIST_ROWS.to_string(),
+                    "input-problem-too-many-rows",
+                ));
+                break;
+            }
+            let at = |i: usize| positions[i].and_then(|p| row.cells.get(p)).map(Cell::shown).unwrap_or_default();
+            let header = |i: usize| positions[i].and_then(|p| t.headers.get(p).cloned()).unwrap_or_default();
+            let (code, title, class, severity, origin) = (at(0), at(1), at(2), at(3), at(4));
+            let code = trim_blank(&code).to_owned();
+            let title = trim_blank(&title).to_owned();
+            let mut bad = |i: usize, value: &str, message: &'static str| {
+                problems.push(problem(&t.source, row.line, header(i), gridsafe_sheet::quoted(value), message));
+            };
+            if code.is_empty() || code.chars().count() > 40 {
+                bad(0, &code, "field-violation-code");
+            } else if entries.iter().any(|e| e.code == code) {
+                bad(0, &code, "field-violation-code-twice");
+            }
+            if title.is_empty() || title.chars().count() > 500 {
+                bad(1, &title, "field-violation-title");
+            }
+            let (read_class, read_severity) = (Class::read(&class), Severity::read(&severity));
+            if read_class.is_none() {
+                bad(2, &class, "field-violation-class");
+            }
+            if read_severity.is_none() {
+                bad(3, &severity, "field-violation-severity");
+            }
+            if let (Some(class), Some(severity)) = (read_class, read_severity) {
+                let origin = trim_blank(&origin).chars().take(500).collect::<String>();
+                let origin = if origin.is_empty() { format!("导入：{}", t.source) } else { origin };
+                entries.push(CatalogueEntry { code, title, class, severity, origin });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let (added, updated) = store::upsert_catalogue(work.conn(), &entries).await?;
+    let names: Vec<&str> = tables.iter().map(|t| t.source.as_str()).collect();
+    work.audit(NewEvent::new("violation_list.imported", "violation_catalogue", "list").summary(serde_json::json!({
+        "files": names, "added": added, "updated": updated,
+    })))
+    .await?;
+    work.commit().await?;
+    Ok(Ok((added, updated)))
 }

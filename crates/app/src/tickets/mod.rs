@@ -91,6 +91,8 @@ pub struct OnSiteDetail {
     pub required: Vec<String>,
     pub start_waits: bool,
     pub stays: Vec<gridsafe_store::supervision::Stay>,
+    /// The on-site checks of its site (现场检查), latest first.
+    pub checks: Vec<gridsafe_store::supervision::CheckRow>,
 }
 
 impl OnSiteDetail {
@@ -261,6 +263,7 @@ pub(crate) async fn load<P: TicketReach>(
         required: app.plans_config().onsite_table().required(risk.level).to_vec(),
         start_waits: app.plans_config().start_needs_onsite,
         stays: gridsafe_store::supervision::stays(conn, id).await?,
+        checks: gridsafe_store::supervision::checks_of(conn, id).await?,
     };
     Ok(TicketDetail {
         on_site,

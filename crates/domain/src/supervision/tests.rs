@@ -188,3 +188,46 @@ proptest! {
         prop_assert_eq!(asked.is_err(), s.points >= threshold, "the people module's question answers no exactly then");
     }
 }
+
+#[test]
+fn a_site_is_checked_while_live_from_the_checklist_of_its_kind() {
+    assert!(
+        check_site(State::Permitted).is_ok()
+            && check_site(State::Started).is_ok()
+            && check_site(State::Interrupted).is_ok()
+    );
+    for s in [State::Draft, State::Issued, State::Received, State::WorkEnded, State::Closed] {
+        assert_eq!(check_site(s).expect_err("not live").rule.code, "SUPERVISION_CHECK");
+    }
+    let templates = vec![
+        ("general".to_owned(), vec![]),
+        ("metering".to_owned(), vec!["meter_install".to_owned(), "meter_replacement".to_owned()]),
+    ];
+    assert_eq!(template_for("meter_install", &templates), Some("metering"));
+    assert_eq!(template_for("disconnect", &templates), Some("general"));
+    assert_eq!(template_for("disconnect", &templates[1..]), None);
+    for f in Finding::ALL {
+        assert_eq!(Finding::from_code(f.code()), Some(*f));
+    }
+}
+
+#[test]
+fn published_lists_are_read_in_their_own_words() {
+    assert_eq!(Class::read("行为违章"), Some(Class::Behaviour));
+    assert_eq!(Class::read("装置"), Some(Class::Equipment));
+    assert_eq!(Class::read("management"), Some(Class::Management));
+    assert_eq!(Class::read("其他"), None);
+    assert_eq!(Severity::read("Ⅰ类"), Some(Severity::Grave));
+    assert_eq!(Severity::read("严重违章"), Some(Severity::Serious));
+    assert_eq!(Severity::read("较严重"), Some(Severity::Major));
+    assert_eq!(Severity::read(" 一般 "), Some(Severity::General));
+    assert_eq!(Severity::read("很严重"), None);
+}
+
+proptest! {
+    /// Whatever a cell holds, reading it never panics.
+    #[test]
+    fn reading_any_text_never_panics(text in ".{0,20}") {
+        let _ = (Class::read(&text), Severity::read(&text));
+    }
+}

@@ -120,6 +120,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::supervision::api::review))
         .routes(routes!(crate::supervision::api::readmit))
         .routes(routes!(crate::supervision::api::dashboard))
+        .routes(routes!(crate::supervision::api::templates))
+        .routes(routes!(crate::supervision::api::record_check))
+        .routes(routes!(crate::supervision::api::get_check))
 }
 
 /// The OpenAPI document, as generated from the routes.

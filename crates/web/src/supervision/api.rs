@@ -256,6 +256,12 @@ pub struct ViolationIn {
     pub responsible: String,
     #[serde(default)]
     pub deadline: String,
+    /// The on-site check and its failed item (position) the violation was found at: its
+    /// ticket, list entry and words are taken from there when not given.
+    #[serde(default)]
+    pub check_id: Option<i64>,
+    #[serde(default)]
+    pub check_item: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -307,6 +313,7 @@ pub async fn create(
         responsible: v.responsible,
         deadline: v.deadline,
         photo: None,
+        check: v.check_id.zip(v.check_item),
     };
     let done = auth.checked(&state, supervision::record(state.app(), &cap, &auth.meta, input).await).await?;
     let row = supervision::violation(state.app(), &cap, done.id).await?.row;
@@ -403,6 +410,8 @@ pub struct AttendanceOut {
     pub attended: i64,
     /// Percent; absent when nothing started.
     pub rate: Option<f64>,
+    /// Of those started, how many sites were checked on site.
+    pub checked: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -425,6 +434,8 @@ pub struct DashboardOut {
     pub by_team: Vec<CountOut>,
     pub by_contractor: Vec<CountOut>,
     pub attendance: Vec<AttendanceOut>,
+    /// On-site checks recorded in the month.
+    pub checks: i64,
     pub watch: Vec<WatchOut>,
     pub awaiting_review: usize,
 }
@@ -454,8 +465,15 @@ pub async fn dashboard(
         attendance: d
             .attendance
             .into_iter()
-            .map(|a| AttendanceOut { grade: a.grade, started: a.started, attended: a.attended, rate: a.rate })
+            .map(|a| AttendanceOut {
+                grade: a.grade,
+                started: a.started,
+                attended: a.attended,
+                rate: a.rate,
+                checked: a.checked,
+            })
             .collect(),
+        checks: d.checks,
         watch: d
             .watch
             .into_iter()
@@ -470,4 +488,168 @@ pub async fn dashboard(
             .collect(),
         awaiting_review: d.awaiting_review,
     }))
+}
+
+fn finding_values() -> utoipa::openapi::schema::Object {
+    crate::json::one_of(["pass", "fail", "na"])
+}
+
+/// An item as answered.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerIn {
+    pub position: i64,
+    #[schema(schema_with = finding_values)]
+    pub result: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckIn {
+    /// A template code (see `GET /api/v1/check-templates`).
+    pub template: String,
+    /// Every item of the template, answered.
+    pub answers: Vec<AnswerIn>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckItemOut {
+    pub position: i64,
+    pub text: String,
+    /// The violation list entry a failure usually is.
+    pub catalogue_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckTemplateOut {
+    pub code: String,
+    pub name: String,
+    /// Order types it is for; empty: every kind of work.
+    pub work_kinds: Vec<String>,
+    pub origin: String,
+    pub items: Vec<CheckItemOut>,
+}
+
+/// The on-site checklists (templates as data), with their items.
+#[utoipa::path(get, path = "/api/v1/check-templates", tag = "supervision", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CheckTemplateOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn templates(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<CheckTemplateOut>>, AppError> {
+    auth.require::<perm::ViolationsView>(&state).await?;
+    let all = supervision::templates(state.app()).await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|t| CheckTemplateOut {
+                code: t.code,
+                name: t.name,
+                work_kinds: t.work_kinds,
+                origin: t.origin,
+                items: t
+                    .items
+                    .into_iter()
+                    .map(|i| CheckItemOut { position: i.position, text: i.text, catalogue_code: i.catalogue_code })
+                    .collect(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerOut {
+    pub position: i64,
+    pub text: String,
+    #[schema(schema_with = finding_values)]
+    pub result: String,
+    pub note: Option<String>,
+    /// Violations recorded from this item, by number.
+    pub violations: Vec<String>,
+}
+
+/// An on-site check (现场检查).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckOut {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub ticket_number: String,
+    pub template: String,
+    /// The ticket's state when checked.
+    pub ticket_state: String,
+    pub failed: i64,
+    pub note: Option<String>,
+    pub checked_by: String,
+    #[schema(format = DateTime)]
+    pub checked_at: String,
+    pub answers: Vec<AnswerOut>,
+}
+
+impl From<gridsafe_app::supervision::CheckDetail> for CheckOut {
+    fn from(d: gridsafe_app::supervision::CheckDetail) -> Self {
+        let violations = d.violations;
+        Self {
+            id: d.row.id,
+            ticket_id: d.row.ticket_id.get(),
+            ticket_number: d.row.ticket_number,
+            template: d.row.template_code,
+            ticket_state: d.row.ticket_state,
+            failed: d.row.failed,
+            note: d.row.note,
+            checked_by: d.row.checked_by,
+            checked_at: d.row.checked_at.local_iso(),
+            answers: d
+                .results
+                .into_iter()
+                .map(|r| AnswerOut {
+                    violations: violations
+                        .iter()
+                        .filter(|(p, _, _)| *p == r.position)
+                        .map(|(_, _, n)| n.clone())
+                        .collect(),
+                    position: r.position,
+                    text: r.text,
+                    result: r.result.code().to_owned(),
+                    note: r.note,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Records an on-site check of the ticket's live site (permitted, at work or interrupted):
+/// every item of the template answered.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/checks", tag = "supervision", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")), request_body = CheckIn,
+    responses((status = 201, body = CheckOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "The site is not live", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn record_check(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<TicketId>,
+    ApiJson(c): ApiJson<CheckIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::ViolationsRecord>(&state).await?;
+    let input = gridsafe_app::supervision::CheckInput {
+        template: c.template,
+        answers: c.answers.into_iter().map(|a| (a.position, a.result, a.note)).collect(),
+        note: c.note,
+        photo: None,
+    };
+    let check = auth.checked(&state, supervision::record_check(state.app(), &cap, &auth.meta, id, input).await).await?;
+    let d = supervision::check(state.app(), &cap, check).await?;
+    Ok((StatusCode::CREATED, Json(CheckOut::from(d))).into_response())
+}
+
+/// One on-site check with its answers and the violations recorded from them.
+#[utoipa::path(get, path = "/api/v1/checks/{id}", tag = "supervision", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Check id")),
+    responses((status = 200, body = CheckOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_check(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CheckOut>, AppError> {
+    let cap = auth.require::<perm::ViolationsView>(&state).await?;
+    Ok(Json(auth.checked(&state, supervision::check(state.app(), &cap, id).await).await?.into()))
 }

@@ -39,6 +39,11 @@ pub fn routes() -> Routes {
         .post("/tickets/{id}/arrival", arrive)
         .post("/tickets/{id}/departure", depart)
         .post("/people/{id}/readmission", readmit)
+        .get("/tickets/{id}/checks/new", new_check_page)
+        .post("/tickets/{id}/checks", create_check)
+        .get("/checks/{id}", check_page)
+        .get("/violations/catalogue", catalogue_page)
+        .post("/violations/catalogue", import_catalogue)
 }
 
 /// A position from a form's hidden fields (filled by the page's script when the phone gives one).
@@ -237,9 +242,16 @@ struct NewPage {
     points: Vec<(&'static str, i64)>,
     ticket: String,
     now: String,
+    /// Found at a failed item of an on-site check: the check, the item, its list entry and words.
+    check: Option<(i64, gridsafe_app::supervision::CheckResult)>,
 }
 
 impl NewPage {
+    /// Whether list entry `code` is the one of the failed check item.
+    fn preselected(&self, code: &str) -> bool {
+        self.check.as_ref().is_some_and(|(_, item)| item.catalogue_code.as_deref() == Some(code))
+    }
+
     /// "（n 分）" of a severity.
     fn points_of(&self, code: &str) -> String {
         self.points
@@ -254,6 +266,10 @@ impl NewPage {
 struct NewQuery {
     #[serde(default)]
     ticket: String,
+    #[serde(default)]
+    check: Option<i64>,
+    #[serde(default)]
+    item: Option<i64>,
 }
 
 async fn new_page(
@@ -262,8 +278,17 @@ async fn new_page(
     auth: Auth,
     Query(q): Query<NewQuery>,
 ) -> Result<Response, AppError> {
-    auth.require::<perm::ViolationsRecord>(&state).await?;
+    let cap = auth.require::<perm::ViolationsRecord>(&state).await?;
     let rules = state.app().people_config().points_rules();
+    let mut ticket: String = q.ticket.chars().take(40).collect();
+    let check = match (q.check, q.item) {
+        (Some(check), Some(item)) => {
+            let d = auth.checked(&state, supervision::check(state.app(), &cap, check).await).await?;
+            ticket = d.row.ticket_number.clone();
+            d.results.into_iter().find(|r| r.position == item).map(|r| (check, r))
+        }
+        _ => None,
+    };
     Ok(render(&NewPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         catalogue: supervision::catalogue(state.app()).await?,
@@ -271,8 +296,9 @@ async fn new_page(
         classes: Class::ALL,
         severities: Severity::ALL,
         points: Severity::ALL.iter().map(|s| (s.code(), i64::from(rules.points_of(*s)))).collect(),
-        ticket: q.ticket.chars().take(40).collect(),
+        ticket,
         now: state.app().now().local_input(),
+        check,
     }))
 }
 
@@ -297,6 +323,7 @@ async fn create(State(state): State<AppState>, auth: Auth, mut multipart: Multip
         responsible: field("responsible"),
         deadline: field("deadline"),
         photo,
+        check: field("check").trim().parse::<i64>().ok().zip(field("check_item").trim().parse::<i64>().ok()),
     };
     let done = auth.checked(&state, supervision::record(state.app(), &cap, &auth.meta, input).await).await?;
     Ok(Redirect::to(&format!("/violations/{}", done.id)).into_response())
@@ -399,4 +426,175 @@ async fn readmit(
         None => format!("/people/{id}"),
     };
     Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "supervision/check_new.html")]
+struct NewCheckPage {
+    chrome: Chrome,
+    ticket: gridsafe_app::tickets::TicketDetail,
+    templates: Vec<gridsafe_app::supervision::CheckTemplate>,
+    /// The template to fill: asked for, else the one for the ticket's work.
+    template: gridsafe_app::supervision::CheckTemplate,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TemplateQuery {
+    #[serde(default)]
+    template: String,
+}
+
+async fn new_check_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<TicketId>,
+    Query(q): Query<TemplateQuery>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::ViolationsRecord>(&state).await?;
+    let ticket = auth.checked(&state, gridsafe_app::tickets::ticket(state.app(), &cap, id).await).await?;
+    let templates = supervision::templates(state.app()).await?;
+    let template = templates
+        .iter()
+        .find(|t| t.code == q.template)
+        .or_else(|| supervision::template_for(&templates, ticket.row.work_kind.code()))
+        .or(templates.first())
+        .cloned()
+        .ok_or(AppError::from(gridsafe_app::AppError::NotFound))?;
+    Ok(render(&NewCheckPage { chrome: Chrome::for_user(ctx, &auth.user), ticket, templates, template }))
+}
+
+async fn create_check(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<TicketId>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::ViolationsRecord>(&state).await?;
+    let (fields, photo) = crate::customers::file_form(&mut multipart, "photo").await?;
+    let mut answers: Vec<(i64, String, String)> = fields
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("item-").and_then(|p| p.parse::<i64>().ok()).map(|p| (p, v.clone(), String::new()))
+        })
+        .collect();
+    for (position, _, note) in &mut answers {
+        *note = fields.get(&format!("note-{position}")).cloned().unwrap_or_default();
+    }
+    let input = gridsafe_app::supervision::CheckInput {
+        template: fields.get("template").cloned().unwrap_or_default(),
+        answers,
+        note: fields.get("note").cloned().unwrap_or_default(),
+        photo,
+    };
+    let check = auth.checked(&state, supervision::record_check(state.app(), &cap, &auth.meta, id, input).await).await?;
+    Ok(Redirect::to(&format!("/checks/{check}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "supervision/check.html")]
+struct CheckPage {
+    chrome: Chrome,
+    d: gridsafe_app::supervision::CheckDetail,
+    can_record: bool,
+}
+
+impl CheckPage {
+    /// The violations recorded from item `position`: (id, number).
+    fn violations_at(&self, position: &i64) -> Vec<(i64, String)> {
+        self.d.violations.iter().filter(|(p, _, _)| p == position).map(|(_, id, n)| (*id, n.clone())).collect()
+    }
+}
+
+async fn check_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::ViolationsView>(&state).await?;
+    let d = auth.checked(&state, supervision::check(state.app(), &cap, id).await).await?;
+    Ok(render(&CheckPage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        d,
+        can_record: auth.user.principal.authorize::<perm::ViolationsRecord>().is_ok(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "supervision/catalogue.html")]
+struct CataloguePage {
+    chrome: Chrome,
+    entries: Vec<CatalogueEntry>,
+    can_import: bool,
+    /// What the last import did, in words.
+    imported: Option<String>,
+    problems: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ImportedQuery {
+    #[serde(default)]
+    added: Option<i64>,
+    #[serde(default)]
+    updated: Option<i64>,
+}
+
+async fn catalogue_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<ImportedQuery>,
+) -> Result<Response, AppError> {
+    auth.require::<perm::ViolationsView>(&state).await?;
+    let imported = match (q.added, q.updated) {
+        (Some(added), Some(updated)) => {
+            Some(ctx.lang.t_args("vlist-imported", &[("added", added.into()), ("updated", updated.into())]))
+        }
+        _ => None,
+    };
+    catalogue(&state, ctx, &auth, imported, Vec::new()).await
+}
+
+async fn catalogue(
+    state: &AppState,
+    ctx: PageContext,
+    auth: &Auth,
+    imported: Option<String>,
+    problems: Vec<String>,
+) -> Result<Response, AppError> {
+    let refused = !problems.is_empty();
+    let mut response = render(&CataloguePage {
+        entries: supervision::catalogue(state.app()).await?,
+        can_import: auth.user.principal.authorize::<perm::ViolationsReview>().is_ok(),
+        imported,
+        problems,
+        chrome: Chrome::for_user(ctx, &auth.user),
+    });
+    if refused {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// A violation list from a spreadsheet: all of it, or every problem shown and nothing changed.
+async fn import_catalogue(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::ViolationsReview>(&state).await?;
+    let (files, _) = crate::people::upload_form(&mut multipart, "note").await?;
+    let result = supervision::import_catalogue(state.app(), &cap, &auth.meta, &files).await;
+    match auth.checked(&state, result).await? {
+        Ok((added, updated)) => {
+            Ok(Redirect::to(&format!("/violations/catalogue?added={added}&updated={updated}")).into_response())
+        }
+        Err(problems) => {
+            let lang = ctx.lang;
+            let words = problems.iter().take(200).map(|p| crate::customers::row_problem(lang, p)).collect();
+            catalogue(&state, ctx, &auth, None, words).await
+        }
+    }
 }
