@@ -36,10 +36,13 @@ fn severity_values() -> utoipa::openapi::schema::Object {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PositionIn {
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub lat: f64,
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub lon: f64,
     /// Metres.
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 100000.0)]
     pub accuracy_m: Option<f64>,
 }
 
@@ -55,6 +58,7 @@ pub struct ArrivalIn {
     #[serde(default)]
     pub position: Option<PositionIn>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: String,
 }
 
@@ -338,6 +342,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct ViolationReviewIn {
     /// What was said and decided at the meeting.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub note: String,
 }
 
@@ -365,9 +370,11 @@ pub struct ReadmissionIn {
     #[schema(format = Date)]
     pub exam_on: String,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub score: Option<i64>,
     pub passed: bool,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: String,
 }
 
