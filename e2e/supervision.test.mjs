@@ -100,6 +100,7 @@ test("a manager arrives, the work starts, a violation suspends the worker until 
   await manager.waitForURL(/#onsite$/);
   assert.match(await manager.locator("[data-stay]").first().textContent(), /demo\.leader/);
   assert.equal(await manager.locator("[data-stay] [data-position]").count(), 1);
+  assert.equal(await manager.locator("[data-stay] [data-stay-photo]").count(), 1, "the photo taken on arrival");
   const width = await manager.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 392, `page is ${width}px wide`);
 

@@ -56,10 +56,13 @@ pub struct Stay {
     pub arrived_accuracy_m: Option<f64>,
     pub departed_at: Option<Timestamp>,
     pub note: Option<String>,
+    /// The photo taken on arrival (an attachment's id).
+    pub photo: Option<i64>,
 }
 
 const STAY: &str = "SELECT a.id, a.ticket_id, t.number, a.user_id, a.who, a.roles, a.arrived_at, a.arrived_lat, \
-    a.arrived_lon, a.arrived_accuracy_m, a.departed_at, a.note FROM site_attendance a JOIN tickets t ON t.id = a.ticket_id";
+    a.arrived_lon, a.arrived_accuracy_m, a.departed_at, a.note, (SELECT MIN(f.id) FROM attachments f \
+    WHERE f.owner_kind = 'attendance' AND f.owner_id = a.id) AS photo FROM site_attendance a JOIN tickets t ON t.id = a.ticket_id";
 
 fn stay(r: &AnyRow) -> Result<Stay, StoreError> {
     let t = "site_attendance";
@@ -77,6 +80,7 @@ fn stay(r: &AnyRow) -> Result<Stay, StoreError> {
         arrived_accuracy_m: r.try_get("arrived_accuracy_m")?,
         departed_at: opt_stamp(t, "departed_at", r.try_get("departed_at")?)?,
         note: r.try_get("note")?,
+        photo: r.try_get("photo")?,
     })
 }
 

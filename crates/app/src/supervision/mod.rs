@@ -196,11 +196,6 @@ pub fn own_open_stay<'a>(
     t.on_site.open().find(|s| s.user_id == me)
 }
 
-/// The photos of a stay or a violation.
-pub async fn photos(app: &App, owner_kind: &str, owner_id: i64) -> Result<Vec<AttachmentMeta>, AppError> {
-    crate::customers::attachments_of(app, owner_kind, owner_id).await
-}
-
 // ---- 现场检查 ------------------------------------------------------------------------------
 
 /// Every checklist template with its items.
