@@ -97,7 +97,13 @@ backend_tests! {
         let bad = arrive(&app, &c.cookie_manager, id, json!({"position": {"lat": 91.0, "lon": 0.0}})).await;
         assert_eq!(bad.status, 422, "{}", bad.body);
         assert!(bad.body.contains("position"));
-        let r = arrive(&app, &c.cookie_manager, id, arrival()).await;
+        // A remark is at most 500 characters: one more is refused, naming it.
+        let long = arrive(&app, &c.cookie_manager, id, json!({"note": "备".repeat(501)})).await;
+        assert_eq!(long.status, 422, "{}", long.body);
+        assert!(long.body.contains("\"note\""), "{}", long.body);
+        let mut at_the_limit = arrival();
+        at_the_limit["note"] = json!("备".repeat(500));
+        let r = arrive(&app, &c.cookie_manager, id, at_the_limit).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let stays = r.json()["on_site"]["stays"].clone();
         assert_eq!(todo(leader.clone()).await, [("home-todo-onsite-depart", false)], "there now: leave when done");
@@ -223,6 +229,11 @@ backend_tests! {
         let r = record(&app, &c.cookie_auditor, violation("person", "NOBODY", "serious")).await;
         assert_eq!(r.status, 422);
         assert!(r.body.contains("\"person\""), "{}", r.body);
+        let mut long = violation("person", "P1", "serious");
+        long["description"] = json!("情".repeat(2001));
+        let r = record(&app, &c.cookie_auditor, long).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("\"description\""), "{}", r.body);
         let mut wrong = violation("person", "P1", "serious");
         wrong["class"] = json!("careless");
         assert!(record(&app, &c.cookie_auditor, wrong).await.body.contains("\"class\""));
@@ -448,5 +459,39 @@ backend_tests! {
         let added = list.iter().find(|e| e.code == "NEW-1").expect("NEW-1");
         assert_eq!((added.severity, added.origin.as_str()), (gridsafe_domain::supervision::Severity::General, "导入：清单.xlsx#清单"), "the file and sheet it came from");
         assert!(app.audit_actions().await.iter().any(|a| a == "violation_list.imported"));
+    }
+
+    async fn fifty_readmissions_at_once_readmit_once(app: TestApp) {
+        let f = app.fixture().await;
+        let c = crew(&app, &f).await;
+        let p1 = app.person(f.unit_a, "P1", &[]).await;
+        let r = record(&app, &c.cookie_auditor, violation("person", "P1", "grave")).await;
+        let vid = r.json()["violation"]["id"].as_i64().expect("id");
+        let auditor = Arc::new(principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::ViolationsReview], &city_a(&app, &f).await));
+        supervision::record_review(app.app(), &cap::<perm::ViolationsReview>(&auditor), &meta(), vid, "说清楚").await.expect("review");
+        let app = Arc::new(app);
+        let answers = race(50, |_| {
+            let (app, auditor) = (app.clone(), auditor.clone());
+            async move {
+                let input = supervision::ReadmissionInput {
+                    trained_on: "2026-11-20".into(),
+                    exam_on: "2026-11-25".into(),
+                    score: "90".into(),
+                    passed: true,
+                    note: String::new(),
+                };
+                match supervision::readmit(app.app(), &cap::<perm::ViolationsReview>(&auditor), &meta(), p1, input).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        assert_eq!(rule_codes(e), ["PERSON_READMISSION"], "the others find him no longer suspended");
+                        false
+                    }
+                }
+            }
+        })
+        .await;
+        assert_eq!(answers.iter().filter(|ok| **ok).count(), 1, "exactly one re-admission");
+        let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM readmissions").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(recorded, 1);
     }
 }
