@@ -77,9 +77,10 @@ export async function launchBrowser() {
 /** Every demo account's password (`gridsafe demo`). */
 export const DEMO_PASSWORD = "Demo-2026-gs";
 
-/** A phone-sized page of `browser`, signed in at `base` as the demo account `username`. */
-export async function phoneAs(browser, base, username) {
-  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+/** A phone-sized page of `browser`, signed in at `base` as the demo account `username`; `phone`
+ * adds context options (a position the page may read, say). */
+export async function phoneAs(browser, base, username, phone = {}) {
+  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, ...phone });
   const page = await context.newPage();
   await page.goto(base + "/login");
   await page.getByLabel("用户名").fill(username);

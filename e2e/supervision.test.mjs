@@ -5,7 +5,7 @@
 // review meeting (说清楚), retraining and a passed exam he is re-admitted.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, phoneAs, DEMO_PASSWORD } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
 
 let server;
 let browser;
@@ -23,23 +23,11 @@ after(async () => {
 const as = (username) => phoneAs(browser, server.base, username);
 
 /** A phone that lets the page read its position (the hospital's), signed in as `username`. */
-async function phoneWithPosition(username) {
-  const context = await browser.newContext({
-    locale: "zh-CN",
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
+const phoneWithPosition = (username) =>
+  phoneAs(browser, server.base, username, {
     geolocation: { latitude: 30.9245, longitude: 113.9166, accuracy: 12 },
     permissions: ["geolocation"],
   });
-  const page = await context.newPage();
-  await page.goto(server.base + "/login");
-  await page.getByLabel("用户名").fill(username);
-  await page.getByLabel("密码").fill(DEMO_PASSWORD);
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
-  return page;
-}
 
 async function takeStep(page, url, label) {
   await page.goto(url);

@@ -57,4 +57,13 @@ impl<'a> Work<'a> {
         self.tx.commit().await?;
         Ok(())
     }
+
+    /// Ends a refused action: `event` is written to the audit trail and committed (the refusal
+    /// stays on record though nothing else changed), and `refusal` is the answer to return.
+    pub async fn refused(mut self, event: NewEvent, refusal: AppError) -> AppError {
+        match self.audit(event).await {
+            Ok(_) => self.commit().await.err().unwrap_or(refusal),
+            Err(e) => e,
+        }
+    }
 }

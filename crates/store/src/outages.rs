@@ -322,16 +322,19 @@ pub async fn ticket(conn: &mut Conn, ticket: TicketId) -> Result<Option<TicketOn
         .transpose()
 }
 
-/// A customer by 户号, with its unit's path, for a request naming it.
-pub async fn customer_by_account(conn: &mut Conn, account_no: &str) -> Result<Option<(i64, String)>, StoreError> {
+/// A customer by 户号, with its unit (id and path), for a request naming it.
+pub async fn customer_by_account(
+    conn: &mut Conn,
+    account_no: &str,
+) -> Result<Option<(i64, UnitId, String)>, StoreError> {
     let row = sqlx::query(
-        "SELECT c.id, u.path FROM customers c JOIN org_units u ON u.id = c.unit_id WHERE c.account_no = $1",
+        "SELECT c.id, c.unit_id, u.path FROM customers c JOIN org_units u ON u.id = c.unit_id WHERE c.account_no = $1",
     )
     .bind(account_no)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(match row {
-        Some(r) => Some((r.try_get("id")?, r.try_get("path")?)),
+        Some(r) => Some((r.try_get("id")?, id(&r, "unit_id")?, r.try_get("path")?)),
         None => None,
     })
 }

@@ -601,27 +601,6 @@ pub async fn person_place(conn: &mut Conn, id: PersonId) -> Result<Option<(Strin
     row.map(|r| Ok((r.try_get("path")?, crate::decode::id(&r, "unit_id")?, r.try_get("contractor_id")?))).transpose()
 }
 
-/// The contractor numbered `code`.
-pub async fn contractor_by_code(conn: &mut Conn, code: &str) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT id FROM contractors WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?)
-}
-
-/// Customer `id`'s unit.
-pub async fn customer_unit(conn: &mut Conn, id: i64) -> Result<Option<UnitId>, StoreError> {
-    let unit: Option<i64> =
-        sqlx::query_scalar("SELECT unit_id FROM customers WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
-    Ok(unit.map(UnitId::new))
-}
-
-/// The unit at `path`.
-pub async fn unit_of_path(conn: &mut Conn, path: &UnitPath) -> Result<Option<UnitId>, StoreError> {
-    let unit: Option<i64> = sqlx::query_scalar("SELECT id FROM org_units WHERE path = $1")
-        .bind(path.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(unit.map(UnitId::new))
-}
-
 /// The ticket numbered `number`: its id, unit (id and path) and plan item.
 pub async fn ticket_by_number(
     conn: &mut Conn,

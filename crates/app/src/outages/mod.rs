@@ -253,7 +253,7 @@ pub async fn request_outage(
     let mut customers = Vec::new();
     for account in accounts.iter().take(MAX_CUSTOMERS) {
         match store::customer_by_account(work.conn(), account).await? {
-            Some((id, path)) if check_stored_path(cap, &path).is_ok() => {
+            Some((id, _, path)) if check_stored_path(cap, &path).is_ok() => {
                 if !customers.contains(&id) {
                     customers.push(id);
                 }

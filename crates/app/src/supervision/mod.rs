@@ -47,6 +47,39 @@ fn check_position(p: Option<Position>, problems: &mut Vec<FieldProblem>) {
     }
 }
 
+/// A photo sent with a record, checked (size, what it is) before the unit of work begins.
+struct Photo<'a> {
+    name: &'a str,
+    bytes: &'a [u8],
+    kind: &'static str,
+}
+
+fn checked_photo<'a>(app: &App, photo: &'a Option<(String, Vec<u8>)>) -> Result<Option<Photo<'a>>, AppError> {
+    photo
+        .as_ref()
+        .map(|(name, bytes)| {
+            let kind = crate::customers::files::check_upload(app, "photo", bytes, false)?;
+            Ok(Photo { name, bytes, kind })
+        })
+        .transpose()
+}
+
+/// Keeps `photo`, if any, as evidence of record `owner_kind` `owner_id`, in the unit of work.
+async fn keep_photo(
+    work: &mut crate::Work<'_>,
+    photo: Option<Photo<'_>>,
+    owner_kind: &str,
+    owner_id: i64,
+    unit: UnitId,
+) -> Result<(), AppError> {
+    if let Some(p) = photo {
+        let (by, now) = (work.actor().name.clone(), work.now());
+        crate::customers::files::store(work.conn(), owner_kind, owner_id, unit, p.name, p.kind, p.bytes, &by, now)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Records the caller's arrival at ticket `id`'s site, now: within the ticket's window (from the
 /// setting's minutes before its start), once at a time, with the roles his account holds for
 /// the ticket's unit (what the start rule counts). A refusal is audited. Answers the stay's id.
@@ -65,9 +98,7 @@ pub async fn arrive(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    if let Some((_, bytes)) = &input.photo {
-        crate::customers::files::check_upload(app, "photo", bytes, false)?;
-    }
+    let photo = checked_photo(app, &input.photo)?;
     let user_id = cap.actor().user_id.ok_or_else(|| AppError::invalid("user", "field-account-needed"))?;
     let mut work = app.begin(cap.actor(), meta).await?;
     // Load, held: the ticket, then the manager's account, so that two arrivals of his wait on
@@ -92,14 +123,10 @@ pub async fn arrive(
     };
     let number = t.row.number.clone();
     if let Err(v) = rules::check_arrival(&arrival, now) {
-        work.audit(
-            NewEvent::new("supervision.arrival_refused", "ticket", id)
-                .unit(t.row.unit_id)
-                .summary(serde_json::json!({ "number": number, "rule": v.rule.code })),
-        )
-        .await?;
-        work.commit().await?;
-        return Err(AppError::Rule(v));
+        let event = NewEvent::new("supervision.arrival_refused", "ticket", id)
+            .unit(t.row.unit_id)
+            .summary(serde_json::json!({ "number": number, "rule": v.rule.code }));
+        return Err(work.refused(event, AppError::Rule(v)).await);
     }
     let note = trim_blank(&input.note);
     let new = store::NewArrival {
@@ -111,21 +138,7 @@ pub async fn arrive(
         note: (!note.is_empty()).then_some(note),
     };
     let stay = store::insert_arrival(work.conn(), &new, now).await?;
-    if let Some((name, bytes)) = &input.photo {
-        let kind = crate::customers::files::check_upload(app, "photo", bytes, false)?;
-        crate::customers::files::store(
-            work.conn(),
-            "attendance",
-            stay,
-            t.row.unit_id,
-            name,
-            kind,
-            bytes,
-            &cap.actor().name,
-            now,
-        )
-        .await?;
-    }
+    keep_photo(&mut work, photo, "attendance", stay, t.row.unit_id).await?;
     work.audit(NewEvent::new("supervision.arrived", "ticket", id).unit(t.row.unit_id).summary(serde_json::json!({
         "number": number, "stay": stay, "roles": roles, "grade": t.risk.level,
         "position": input.position.is_some(), "photo": input.photo.is_some(),
@@ -156,14 +169,10 @@ pub async fn depart(
     let Some(stay) = store::open_stay(work.conn(), user_id).await?.filter(|s| s.ticket_id == id) else {
         let v = gridsafe_domain::rules::Violation::of(gridsafe_domain::rules::SUPERVISION_ARRIVAL)
             .with("missing", "arrival");
-        work.audit(
-            NewEvent::new("supervision.departure_refused", "ticket", id)
-                .unit(t.row.unit_id)
-                .summary(serde_json::json!({ "number": t.row.number, "rule": v.rule.code })),
-        )
-        .await?;
-        work.commit().await?;
-        return Err(AppError::Rule(v));
+        let event = NewEvent::new("supervision.departure_refused", "ticket", id)
+            .unit(t.row.unit_id)
+            .summary(serde_json::json!({ "number": t.row.number, "rule": v.rule.code }));
+        return Err(work.refused(event, AppError::Rule(v)).await);
     };
     let now = work.now();
     if !store::depart(work.conn(), stay.id, position, now).await? {
@@ -235,9 +244,7 @@ pub async fn record_check(
     if input.answers.len() > 200 {
         problems.push(FieldProblem::new("answers", "field-invalid"));
     }
-    if let Some((_, bytes)) = &input.photo {
-        crate::customers::files::check_upload(app, "photo", bytes, false)?;
-    }
+    let photo = checked_photo(app, &input.photo)?;
     let mut work = app.begin(cap.actor(), meta).await?;
     let t = crate::tickets::load(app, work.conn(), cap, id, true).await?;
     let templates = store::templates(work.conn()).await?;
@@ -272,14 +279,10 @@ pub async fn record_check(
         return Err(AppError::Invalid(problems));
     }
     if let Err(v) = rules::check_site(t.row.state) {
-        work.audit(
-            NewEvent::new("supervision.check_refused", "ticket", id)
-                .unit(t.row.unit_id)
-                .summary(serde_json::json!({ "number": t.row.number, "rule": v.rule.code })),
-        )
-        .await?;
-        work.commit().await?;
-        return Err(AppError::Rule(v));
+        let event = NewEvent::new("supervision.check_refused", "ticket", id)
+            .unit(t.row.unit_id)
+            .summary(serde_json::json!({ "number": t.row.number, "rule": v.rule.code }));
+        return Err(work.refused(event, AppError::Rule(v)).await);
     }
     let now = work.now();
     let new = store::NewCheck {
@@ -292,21 +295,7 @@ pub async fn record_check(
         checked_by: &cap.actor().name,
     };
     let check = store::insert_check(work.conn(), &new, now).await?;
-    if let Some((name, bytes)) = &input.photo {
-        let kind = crate::customers::files::check_upload(app, "photo", bytes, false)?;
-        crate::customers::files::store(
-            work.conn(),
-            "onsite_check",
-            check,
-            t.row.unit_id,
-            name,
-            kind,
-            bytes,
-            &cap.actor().name,
-            now,
-        )
-        .await?;
-    }
+    keep_photo(&mut work, photo, "onsite_check", check, t.row.unit_id).await?;
     let failed: Vec<i64> = results.iter().filter(|r| r.result == rules::Finding::Fail).map(|r| r.position).collect();
     work.audit(NewEvent::new("supervision.checked", "ticket", id).unit(t.row.unit_id).summary(serde_json::json!({
         "number": t.row.number, "check": check, "template": template.code, "failed": failed,
@@ -445,10 +434,7 @@ pub async fn record(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let photo_kind = match &input.photo {
-        Some((_, bytes)) => Some(crate::customers::files::check_upload(app, "photo", bytes, false)?),
-        None => None,
-    };
+    let photo = checked_photo(app, &input.photo)?;
     let mut work = app.begin(cap.actor(), meta).await?;
     let conn = work.conn();
     // Who: looked up inside the transaction; each must exist and be in reach.
@@ -471,7 +457,7 @@ pub async fn record(
             unit = Some((unit_id, path));
         }
         Offender::Contractor => {
-            let found = gridsafe_store::supervision::contractor_by_code(conn, trim_blank(&input.contractor)).await?;
+            let found = gridsafe_store::people::contractor_id_by_code(conn, trim_blank(&input.contractor)).await?;
             let Some(id) = found else {
                 return Err(AppError::invalid("contractor", "field-invalid"));
             };
@@ -479,11 +465,10 @@ pub async fn record(
         }
         Offender::Customer => {
             let found = gridsafe_store::outages::customer_by_account(conn, trim_blank(&input.customer)).await?;
-            let Some((id, path)) = found else {
+            let Some((id, unit_id, path)) = found else {
                 return Err(AppError::invalid("customer", "field-invalid"));
             };
             customer_id = Some(id);
-            let unit_id = gridsafe_store::supervision::customer_unit(conn, id).await?.ok_or(AppError::NotFound)?;
             unit = Some((unit_id, path));
         }
         Offender::Team => {}
@@ -521,9 +506,9 @@ pub async fn record(
         Some(u) => u,
         None => {
             let own = cap.actor().user_id.ok_or_else(|| AppError::invalid("ticket", "field-required"))?;
-            let path = gridsafe_store::identity::user_path(conn, own).await?.ok_or(AppError::NotFound)?;
-            let unit_id = gridsafe_store::supervision::unit_of_path(conn, &path).await?.ok_or(AppError::NotFound)?;
-            (unit_id, path.as_str().to_owned())
+            let account = gridsafe_store::identity::account_by_id(conn, own).await?.ok_or(AppError::NotFound)?;
+            let home = gridsafe_store::identity::unit_by_id(conn, account.unit_id).await?.ok_or(AppError::NotFound)?;
+            (home.id, home.path.as_str().to_owned())
         }
     };
     crate::identity::check_stored_path(cap, &path)?;
@@ -581,20 +566,7 @@ pub async fn record(
     if let (Some((check, position)), Some(_)) = (input.check, &from_check) {
         store::link_check(work.conn(), id, check, position).await?;
     }
-    if let (Some((name, bytes)), Some(kind)) = (&input.photo, photo_kind) {
-        crate::customers::files::store(
-            work.conn(),
-            "violation",
-            id,
-            unit_id,
-            name,
-            kind,
-            bytes,
-            &cap.actor().name,
-            now,
-        )
-        .await?;
-    }
+    keep_photo(&mut work, photo, "violation", id, unit_id).await?;
     // Its correction, in the one closed loop.
     let title: String = format!("违章 {number} {rule_broken}").chars().take(100).collect();
     let customer = offender == Offender::Customer;
@@ -658,14 +630,10 @@ pub async fn record_review(
         let refusal = gridsafe_domain::rules::Violation::of(gridsafe_domain::rules::VIOLATION_REVIEW)
             .with("violations", &v.number)
             .with("review", if v.reviewed_at.is_some() { "done" } else { "not_serious" });
-        work.audit(
-            NewEvent::new("violation.review_refused", "violation", id)
-                .unit(v.unit_id)
-                .summary(serde_json::json!({ "number": v.number })),
-        )
-        .await?;
-        work.commit().await?;
-        return Err(AppError::Rule(refusal));
+        let event = NewEvent::new("violation.review_refused", "violation", id)
+            .unit(v.unit_id)
+            .summary(serde_json::json!({ "number": v.number }));
+        return Err(work.refused(event, AppError::Rule(refusal)).await);
     }
     let now = work.now();
     if !store::record_review(work.conn(), id, note, &cap.actor().name, now).await? {
@@ -735,14 +703,10 @@ pub async fn readmit(
     if let Err(v) =
         rules::check_readmission(&standing, &unreviewed, trained_on, exam_on, input.passed, now.local_date())
     {
-        work.audit(
-            NewEvent::new("person.readmission_refused", "person", person)
-                .unit(unit_id)
-                .summary(serde_json::json!({ "person": p.label(), "rule": v.rule.code, "points": standing.points })),
-        )
-        .await?;
-        work.commit().await?;
-        return Err(AppError::Rule(v));
+        let event = NewEvent::new("person.readmission_refused", "person", person)
+            .unit(unit_id)
+            .summary(serde_json::json!({ "person": p.label(), "rule": v.rule.code, "points": standing.points }));
+        return Err(work.refused(event, AppError::Rule(v)).await);
     }
     let new = store::NewReadmission { person, trained_on, exam_on, score, note: &note, recorded_by: &cap.actor().name };
     store::insert_readmission(work.conn(), &new, now).await?;
@@ -835,6 +799,9 @@ pub struct Dashboard {
     pub watch: Vec<WatchRow>,
     /// Serious violations still waiting for their review meeting.
     pub awaiting_review: usize,
+    /// The month's violations themselves, latest first (what the figures count).
+    #[serde(skip)]
+    pub violations: Vec<ViolationRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -921,6 +888,7 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
         checks,
         watch,
         awaiting_review,
+        violations: rows,
     })
 }
 
@@ -955,14 +923,20 @@ pub async fn todo(
                 late: t.row.end() < now,
             });
         }
+        // His roles, asked once per unit the tickets are in.
+        let mut roles_at: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
         for row in crate::tickets::list_tickets(app, &cap, &filter, 50).await? {
             if !matches!(row.state, Issued | Received | Permitted) {
                 continue;
             }
             let t = crate::tickets::ticket(app, &cap, row.id).await?;
             let subject = format!("{} · {}", t.row.number, t.row.location);
-            let unit = crate::people::stored_path(&t.row.unit_path)?;
-            let roles = store::roles_for(&mut *app.db().read().await?, user, &unit).await?;
+            if !roles_at.contains_key(&t.row.unit_path) {
+                let unit = crate::people::stored_path(&t.row.unit_path)?;
+                let held = store::roles_for(&mut *app.db().read().await?, user, &unit).await?;
+                roles_at.insert(t.row.unit_path.clone(), held);
+            }
+            let roles = &roles_at[&t.row.unit_path];
             let mine_to_do = t.on_site.required.iter().any(|r| roles.contains(r));
             let someone_there = t.on_site.facts(t.risk.level, true).satisfied_at(now);
             if mine_to_do && !someone_there {

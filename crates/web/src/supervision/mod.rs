@@ -136,16 +136,15 @@ async fn list_page(
     let next = next_month(first);
     let previous = (first - Duration::days(1)).format("%Y-%m").to_string();
     let month = first.format("%Y-%m").to_string();
-    let d = supervision::dashboard(state.app(), &cap, &month).await?;
-    let filter = match q.person {
-        Some(p) => ViolationFilter { person: Some(PersonId::new(p)), ..ViolationFilter::default() },
-        None => ViolationFilter {
-            from: Some(Timestamp::start_of_local_day(first)),
-            to: Some(Timestamp::start_of_local_day(next)),
-            ..ViolationFilter::default()
-        },
+    let mut d = supervision::dashboard(state.app(), &cap, &month).await?;
+    // The month's own violations are the dashboard's; one person's are asked for.
+    let violations = match q.person {
+        Some(p) => {
+            let filter = ViolationFilter { person: Some(PersonId::new(p)), ..ViolationFilter::default() };
+            supervision::list(state.app(), &cap, &filter, 500).await?
+        }
+        None => std::mem::take(&mut d.violations).into_iter().take(500).collect(),
     };
-    let violations = supervision::list(state.app(), &cap, &filter, 500).await?;
     let lang = ctx.lang;
     let by_class =
         bars(d.by_class.iter().map(|(c, n)| (lang.t(&format!("violation-class-{}", c.code())), *n)).collect());
