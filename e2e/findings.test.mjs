@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs, submit } from "./harness.mjs";
 
 let server;
 let browser;
@@ -48,7 +48,7 @@ test("an auditor uploads an export and confirms a finding", async () => {
   assert.match(await page.locator("#people").textContent(), /XG1040/);
 
   await page.getByLabel("责任人").fill("孝南装表接电班 班长");
-  await page.getByRole("button", { name: "确认并下达整改" }).click();
+  await submit(page, page.getByRole("button", { name: "确认并下达整改" }));
   assert.equal(await page.locator("[data-finding-state]").getAttribute("data-finding-state"), "confirmed");
   await page.goto(server.base + "/tasks");
   assert.match(await page.locator("ul.plain").textContent(), /无票作业 WO-E2E-7/);

@@ -89,3 +89,27 @@ export async function phoneAs(browser, base, username, phone = {}) {
   await page.waitForURL((url) => !url.pathname.startsWith("/login"));
   return page;
 }
+
+/** Clicks `button` (a form's submit) and waits until the page it leads to has loaded. The page
+ * script sends forms itself (a refusal stays beside the form), so a form that comes back to the
+ * same page reloads it: waiting for its URL would not wait for the new page. */
+export async function submit(page, button) {
+  const loaded = page.waitForEvent("load");
+  await button.click();
+  await loaded;
+}
+
+/** Takes the step `label` (签发, 许可, 审批同意…) on the page at `url`: a ticket's signature
+ * opens its panel (what is signed, the password when it asks), then is confirmed; any other
+ * step is its button. */
+export async function takeStep(page, url, label, { password } = {}) {
+  await page.goto(url);
+  const panel = page.locator("details.sign").filter({ has: page.locator("summary", { hasText: new RegExp(`^${label}$`) }) });
+  if (await panel.count()) {
+    await panel.locator("summary").click();
+    if (password) await panel.getByLabel("登录密码").fill(password);
+    await submit(page, panel.getByRole("button", { name: `确认${label}` }));
+  } else {
+    await submit(page, page.getByRole("button", { name: label, exact: true }));
+  }
+}

@@ -61,7 +61,7 @@ test("a wrong password is refused, and signing out ends the session", async () =
   const page = await context.newPage();
   await signIn(page, "not-the-password-1A");
   assert.match(await page.locator("[role=alert]").textContent(), /用户名或密码不正确/);
-  assert.match(page.url(), /\/login$/);
+  assert.match(page.url(), /\/login(\?next=.*)?$/, "still on the sign-in page, where it goes next kept");
 
   await signIn(page, NEW_PASSWORD);
   await page.waitForURL(server.base + "/");

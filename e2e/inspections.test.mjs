@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs, submit } from "./harness.mjs";
 
 let server;
 let browser;
@@ -49,17 +49,19 @@ test("an inspection on a phone leads to a hazard closed by the safety auditor", 
   const generator = inspector.locator("#section-emergency_power .item").first();
   await generator.getByLabel("存在问题").check();
   await generator.getByPlaceholder("情况说明").fill("猪舍配电间发现未备案 50 kW 柴油发电机");
+  // Items start unanswered: the rest are marked 合格 by a deliberate press.
+  await inspector.getByRole("button", { name: "其余未答项目全部合格" }).click();
+  assert.equal(await generator.getByLabel("存在问题").isChecked(), true, "an answered item keeps its answer");
   await inspector.getByLabel("检查结论").fill("发现未备案自备电源，已下达整改通知。");
   await inspector.getByRole("button", { name: "保存检查记录" }).click();
   await inspector.waitForURL(/\/inspections\/\d+$/);
   assert.match(await inspector.locator("#results").textContent(), /未备案 50 kW/);
 
   await inspector.setInputFiles("input[name=photo]", photo);
-  await inspector.getByRole("button", { name: "上传照片" }).click();
-  await inspector.waitForURL(/\/inspections\/\d+/);
+  await submit(inspector, inspector.getByRole("button", { name: "上传照片" }));
   assert.equal(await inspector.locator("#photos img").count(), 1);
   await inspector.getByLabel("签收人").fill("场长 胡建华");
-  await inspector.getByRole("button", { name: "登记签收" }).click();
+  await submit(inspector, inspector.getByRole("button", { name: "登记签收" }));
   assert.ok(await inspector.locator("[data-signed]").isVisible());
 
   await inspector.getByRole("link", { name: "登记隐患" }).click();
@@ -71,10 +73,10 @@ test("an inspection on a phone leads to a hazard closed by the safety auditor", 
   await fitsThePhone(inspector);
   const state = () => inspector.locator("[data-hazard-state]").getAttribute("data-hazard-state");
 
-  await inspector.getByRole("button", { name: "发整改通知书" }).click();
+  await submit(inspector, inspector.getByRole("button", { name: "发整改通知书" }));
   assert.equal(await state(), "notified");
   await inspector.getByLabel("客户签收人").fill("场长 胡建华");
-  await inspector.getByRole("button", { name: "客户签收" }).click();
+  await submit(inspector, inspector.getByRole("button", { name: "客户签收" }));
   assert.equal(await state(), "receipt_signed");
 
   // Rectification before the filing is not offered; the page says why.
@@ -82,21 +84,21 @@ test("an inspection on a phone leads to a hazard closed by the safety auditor", 
   assert.match(await inspector.locator("[data-why-not=rectify]").textContent(), /备案后才能开始整改/);
   assert.equal(await state(), "receipt_signed");
   await inspector.getByLabel("报备文号").fill("孝经信电〔2026〕51号");
-  await inspector.getByRole("button", { name: "报备政府部门" }).click();
+  await submit(inspector, inspector.getByRole("button", { name: "报备政府部门" }));
   assert.equal(await state(), "filed");
   await inspector.getByLabel("设备").fill("50 kW 柴油发电机");
   await inspector.getByLabel("封印编号").fill("FC-2026-0077");
-  await inspector.getByRole("button", { name: "封存", exact: true }).click();
+  await submit(inspector, inspector.getByRole("button", { name: "封存", exact: true }));
   assert.match(await inspector.locator("#seals").textContent(), /FC-2026-0077/);
-  await inspector.getByRole("button", { name: "开始整改" }).click();
+  await submit(inspector, inspector.getByRole("button", { name: "开始整改" }));
   assert.equal(await state(), "rectifying");
-  await inspector.getByRole("button", { name: "整改完成，申请复查" }).click();
+  await submit(inspector, inspector.getByRole("button", { name: "整改完成，申请复查" }));
   assert.equal(await state(), "reviewing");
 
   const auditor = await as("demo.safety");
   await auditor.goto(hazard);
   await auditor.getByLabel("整改佐证 / 复查意见").fill("发电机已拆除并网接线，加装双投闸刀闭锁，已向供电企业备案。");
-  await auditor.getByRole("button", { name: "复查", exact: true }).click();
+  await submit(auditor, auditor.getByRole("button", { name: "复查", exact: true }));
   assert.equal(await auditor.locator("[data-hazard-state]").getAttribute("data-hazard-state"), "closed");
   assert.match(await auditor.locator("#history").textContent(), /复查通过，销号/);
   await fitsThePhone(auditor);

@@ -5,7 +5,7 @@
 // succeeds once both leaders have reported work ended.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs, submit, takeStep } from "./harness.mjs";
 
 let server;
 let browser;
@@ -23,11 +23,6 @@ after(async () => {
 /** A phone-sized page signed in as the demo account `username`. */
 const as = (username) => phoneAs(browser, server.base, username);
 
-async function takeStep(page, url, label) {
-  await page.goto(url);
-  await page.getByRole("button", { name: label, exact: true }).click();
-  await page.waitForURL(url);
-}
 
 /** A local `datetime-local` value `hours` from now. */
 function local(hours) {
@@ -91,7 +86,9 @@ test("supply is restored only after both crews report work ended", async () => {
     await manager.getByRole("button", { name: "提交申请" }).click();
   };
   await request("");
-  const refusal = await manager.locator(".rule").first().textContent();
+  // Refused beside the form, with everything typed kept.
+  const refusal = await manager.locator(".form-errors .rule").first().textContent();
+  assert.equal(await manager.getByLabel("停电设备（线路、台区）").inputValue(), "10kV 城站线 3 号台区");
   assert.match(refusal, /电力供应与使用条例/);
   assert.match(refusal, /24/);
   await request("表箱进水，须当日处理");
@@ -111,7 +108,7 @@ test("supply is restored only after both crews report work ended", async () => {
   // Cutting before the notices are in is refused.
   await permitter.goto(outage);
   await permitter.getByRole("button", { name: "确认停电", exact: true }).click();
-  assert.match(await permitter.locator(".rule").first().textContent(), /签收/);
+  assert.match(await permitter.locator(".form-errors .rule").first().textContent(), /签收/);
 
   // The manager prints the hospital's notice, records it signed with the scan, and the bank told by phone.
   await manager.goto(outage);
@@ -123,13 +120,12 @@ test("supply is restored only after both crews report work ended", async () => {
   await hospital.getByLabel("通知方式").selectOption("signed");
   await hospital.getByLabel("客户签收人").fill("刘主任");
   await hospital.getByLabel("签收扫描件").setInputFiles({ name: "签收.png", mimeType: "image/png", buffer: SCAN });
-  await hospital.getByRole("button", { name: "登记通知" }).click();
+  await submit(manager, hospital.getByRole("button", { name: "登记通知" }));
   await manager.waitForURL(/#customers$/);
   assert.equal(await manager.locator("[data-customer='0701000101']").getAttribute("data-ready"), "true");
   const bank = manager.locator("[data-customer='0701000103']");
   await bank.getByLabel("通知方式").selectOption("phone");
-  await bank.getByRole("button", { name: "登记通知" }).click();
-  await manager.waitForURL(/#customers$/);
+  await submit(manager, bank.getByRole("button", { name: "登记通知" }));
   assert.equal(await manager.locator("[data-customer='0701000103']").getAttribute("data-ready"), "true");
 
   await takeStep(permitter, outage, "确认停电");
@@ -137,7 +133,7 @@ test("supply is restored only after both crews report work ended", async () => {
 
   // Both crews are still at work: restoration is refused, naming the rule.
   await permitter.getByRole("button", { name: "确认送电", exact: true }).click();
-  let refused = await permitter.locator(".rule").first().textContent();
+  let refused = await permitter.locator(".form-errors .rule").first().textContent();
   assert.match(refused, /约时/);
   assert.match(refused, /安全工作规程/);
 
@@ -145,7 +141,7 @@ test("supply is restored only after both crews report work ended", async () => {
   await takeStep(leader, ticket, "工作终结");
   await permitter.goto(outage);
   await permitter.getByRole("button", { name: "确认送电", exact: true }).click();
-  refused = await permitter.locator(".rule").first().textContent();
+  refused = await permitter.locator(".form-errors .rule").first().textContent();
   assert.match(refused, /约时/);
 
   // The second leader reports work ended from his ticket's page; now supply is restored.
@@ -153,8 +149,7 @@ test("supply is restored only after both crews report work ended", async () => {
   await leader2.goto(outage);
   await leader2.locator("[data-ticket]", { hasText: "东方红小区" }).getByRole("link").click();
   await leader2.waitForURL(/\/tickets\/\d+$/);
-  await leader2.getByRole("button", { name: "工作终结", exact: true }).click();
-  await leader2.waitForURL(/\/tickets\/\d+$/);
+  await takeStep(leader2, leader2.url(), "工作终结");
   await takeStep(permitter, outage, "确认送电");
   assert.equal(await permitter.locator("[data-outage-state]").getAttribute("data-outage-state"), "restored");
   assert.match(await permitter.locator("[data-restored-at]").textContent(), /确认人/);

@@ -2,7 +2,7 @@
 // uploads an Excel register, sees the preview, confirms, and finds the people in the list.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser } from "./harness.mjs";
+import { startServer, launchBrowser, submit } from "./harness.mjs";
 
 let server;
 let browser;
@@ -33,7 +33,7 @@ test("a safety auditor imports a workbook and sees the people", async () => {
   await page.getByLabel("当前密码").fill(server.adminPassword);
   await page.getByLabel("新密码", { exact: true }).fill("Gs-Field-2026!");
   await page.getByLabel("再次输入新密码").fill("Gs-Field-2026!");
-  await page.getByRole("button", { name: "修改密码" }).click();
+  await submit(page, page.getByRole("button", { name: "修改密码" }));
   await page.goto(server.base + "/admin/users");
   await page.getByLabel("用户名", { exact: true }).fill("auditor1");
   await page.getByLabel("姓名", { exact: true }).fill("稽查员一");
@@ -41,7 +41,7 @@ test("a safety auditor imports a workbook and sees the people", async () => {
   const initial = await page.locator("[data-initial-password]").textContent();
   await page.getByRole("link", { name: "auditor1" }).click();
   await page.locator("select[name=role]").selectOption("safety_auditor");
-  await page.getByRole("button", { name: "授予" }).click();
+  await submit(page, page.getByRole("button", { name: "授予" }));
   await context.clearCookies();
 
   // The auditor signs in, changes the initial password, and imports.
@@ -49,7 +49,7 @@ test("a safety auditor imports a workbook and sees the people", async () => {
   await page.getByLabel("当前密码").fill(initial);
   await page.getByLabel("新密码", { exact: true }).fill("Gs-Audit-2026!");
   await page.getByLabel("再次输入新密码").fill("Gs-Audit-2026!");
-  await page.getByRole("button", { name: "修改密码" }).click();
+  await submit(page, page.getByRole("button", { name: "修改密码" }));
   await page.goto(server.base + "/people/import");
   await page.setInputFiles("input[type=file]", new URL("./fixtures/people.xlsx", import.meta.url).pathname);
   await page.getByRole("button", { name: "预览" }).click();

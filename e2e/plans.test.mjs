@@ -4,7 +4,7 @@
 // from a CSV: one bad row refuses the whole file, naming the file, line and column.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs, submit } from "./harness.mjs";
 
 let server;
 let browser;
@@ -37,11 +37,10 @@ test("a plan with a shared site is published only after the site is merged", asy
   assert.deepEqual(grades.map((g) => g.trim()), ["三级（多班组同一现场）", "三级（多班组同一现场）"]);
 
   // Approved, but publication is refused while the site has no organiser.
-  await leader.getByRole("button", { name: "审批", exact: true }).click();
-  await leader.waitForURL(url);
+  await submit(leader, leader.getByRole("button", { name: "审批", exact: true }));
   assert.equal(await leader.locator("[data-plan-state]").getAttribute("data-plan-state"), "approved");
   await leader.getByRole("button", { name: "发布", exact: true }).click();
-  const refusal = await leader.locator(".rule").first().textContent();
+  const refusal = await leader.locator(".form-errors .rule").first().textContent();
   assert.match(refusal, /协调人/);
   assert.match(refusal, /电力营销安全重点工作管理措施/);
 
@@ -50,15 +49,13 @@ test("a plan with a shared site is published only after the site is merged", asy
   await workleader.goto(url);
   await workleader.getByLabel("协调人").fill("XG1019");
   await workleader.getByLabel("共同安全措施").fill("统一停电、验电、挂接地线，完工清点人数后恢复");
-  await workleader.getByRole("button", { name: "合并现场" }).click();
-  await workleader.waitForURL(url);
+  await submit(workleader, workleader.getByRole("button", { name: "合并现场" }));
   assert.equal(await workleader.locator("[data-shared-site]").count(), 0);
   assert.match(await workleader.locator("[data-merged]").textContent(), /统一停电/);
 
   // Now the leader publishes it.
   await leader.goto(url);
-  await leader.getByRole("button", { name: "发布", exact: true }).click();
-  await leader.waitForURL(url);
+  await submit(leader, leader.getByRole("button", { name: "发布", exact: true }));
   assert.equal(await leader.locator("[data-plan-state]").getAttribute("data-plan-state"), "published");
 });
 

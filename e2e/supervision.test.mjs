@@ -5,7 +5,7 @@
 // review meeting (说清楚), retraining and a passed exam he is re-admitted.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs, submit, takeStep } from "./harness.mjs";
 
 let server;
 let browser;
@@ -29,11 +29,6 @@ const phoneWithPosition = (username) =>
     permissions: ["geolocation"],
   });
 
-async function takeStep(page, url, label) {
-  await page.goto(url);
-  await page.getByRole("button", { name: label, exact: true }).click();
-  await page.waitForURL(url);
-}
 
 // A 1×1 PNG: the photo of the site.
 const PHOTO = Buffer.from(
@@ -75,8 +70,7 @@ test("a manager arrives, the work starts, a violation suspends the worker until 
 
   // 开工 waits for the leader on site, in words, with the rule in the administrators' fold.
   await leader.goto(url);
-  await leader.getByRole("button", { name: "开工", exact: true }).click();
-  const refusal = await leader.locator(".rule").first().textContent();
+  const refusal = await leader.locator("[data-unavailable=start]").textContent();
   assert.match(refusal, /到岗/);
   assert.match(refusal, /SUPERVISION_ONSITE/);
 
@@ -129,7 +123,7 @@ test("a manager arrives, the work starts, a violation suspends the worker until 
   };
   await fillReadmission();
   await auditor.getByRole("button", { name: "办理再准入" }).click();
-  assert.match(await auditor.locator(".rule").first().textContent(), /说清楚/);
+  assert.match(await auditor.locator(".form-errors .rule").first().textContent(), /说清楚/);
   await auditor.goto(violation);
   await auditor.getByLabel("“说清楚”情况（时间、参加人员、责任认定、整改措施）").fill("本人及班长到安全管理室说清楚，班组通报");
   await auditor.getByRole("button", { name: "登记“说清楚”" }).click();

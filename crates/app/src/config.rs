@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::Duration;
-use gridsafe_domain::account::{DormancyPolicy, LockoutPolicy, SessionPolicy};
+use gridsafe_domain::account::{DormancyPolicy, LockoutPolicy, SessionPolicy, SignaturePolicy};
 use gridsafe_domain::orders::{OrderType, OrderTypeSet};
 use gridsafe_domain::password::{PasswordPolicy, PasswordProfile};
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,10 @@ pub struct SecurityConfig {
     pub hash_queue: u32,
     /// Longest wait for a hash, milliseconds, before "busy, retry".
     pub hash_wait_ms: u32,
+    /// Minutes a password typed at sign-in or at a signature counts for signing work (签发、许可、
+    /// 终结) in a browser; after that the signature asks for it again; 0: every time. Default 15
+    /// [INF]: short enough that an open session left on a shared computer does not sign work.
+    pub signature_window_minutes: u32,
 }
 
 impl Default for SecurityConfig {
@@ -62,6 +66,7 @@ impl Default for SecurityConfig {
             hash_workers: 0,
             hash_queue: 16,
             hash_wait_ms: 5000,
+            signature_window_minutes: 15,
         }
     }
 }
@@ -79,6 +84,10 @@ impl SecurityConfig {
             idle: Duration::minutes(i64::from(self.session_idle_minutes)),
             absolute: Duration::hours(i64::from(self.session_absolute_hours)),
         }
+    }
+
+    pub fn signature_policy(&self) -> SignaturePolicy {
+        SignaturePolicy { window: Duration::minutes(i64::from(self.signature_window_minutes)) }
     }
 
     pub fn lockout_policy(&self) -> LockoutPolicy {

@@ -32,6 +32,23 @@ impl SessionPolicy {
     }
 }
 
+/// How recently a browser session must have proved its password to sign work without typing
+/// it again (签发、许可、终结).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignaturePolicy {
+    /// A password typed at sign-in or at a signature counts for this long; zero: every
+    /// signature asks for it.
+    pub window: Duration,
+}
+
+impl SignaturePolicy {
+    /// Whether a signature at `now` must ask for the password, the session's password last
+    /// proved at `authenticated_at`.
+    pub fn asks_password(&self, authenticated_at: Timestamp, now: Timestamp) -> bool {
+        self.window <= Duration::zero() || now.as_utc() - authenticated_at.as_utc() >= self.window
+    }
+}
+
 /// Failed sign-ins before an account is locked, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
@@ -100,6 +117,18 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         Timestamp::from_db(s).expect("timestamp")
+    }
+
+    #[test]
+    fn a_signature_asks_for_the_password_once_the_window_has_passed() {
+        let proved = at("2026-11-26T08:00:00.000000Z");
+        let later = |m: i64| Timestamp::from_utc(proved.as_utc() + Duration::minutes(m));
+        let policy = SignaturePolicy { window: Duration::minutes(15) };
+        assert!(!policy.asks_password(proved, proved));
+        assert!(!policy.asks_password(proved, later(14)));
+        assert!(policy.asks_password(proved, later(15)));
+        let always = SignaturePolicy { window: Duration::zero() };
+        assert!(always.asks_password(proved, proved));
     }
 
     #[test]

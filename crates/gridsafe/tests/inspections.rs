@@ -197,7 +197,19 @@ backend_tests! {
         let r = app.post_form(&format!("/hazards/{hazard}/seals"), "equipment=gen&seal_number=FC1&sealed_on=2026-11-26", &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let seal: i64 = sqlx::query_scalar("SELECT id FROM seals WHERE hazard_id = $1").bind(hazard).fetch_one(app.state.db().pool()).await.expect("seal");
-        let r = app.post_form(&format!("/seals/{seal}/unseal"), "", &[("cookie", &inspector)]).await;
+        // Taking it off names the day, why and the witness: each missing one is named.
+        let unseal = format!("/seals/{seal}/unseal");
+        let r = app.post_form(&unseal, "", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        for field in ["on", "reason", "witness"] {
+            assert!(r.body.contains(&format!(r#"<li data-field="{field}">"#)), "{field}: {}", r.body);
+        }
+        let r = app.post_form(&unseal, "on=2026-11-25&reason=x&witness=y", &[("cookie", &inspector)]).await;
+        assert!(r.status == 422 && r.body.contains("不能早于加封日期（2026-11-26）"), "{}", r.body);
+        let r = app.post_form(&unseal, "on=2099-01-01&reason=x&witness=y", &[("cookie", &inspector)]).await;
+        assert!(r.status == 422 && r.body.contains("不能晚于今天"), "{}", r.body);
+        let form = "on=2026-11-26&reason=%E6%95%B4%E6%94%B9%E5%AE%8C%E6%88%90&witness=%E5%AE%A2%E6%88%B7%E7%94%B5%E5%B7%A5%E7%8E%8B%E5%B8%88%E5%82%85";
+        let r = app.post_form(&unseal, form, &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 409, "{}", r.body);
         assert!(r.body.contains("SEAL_HAZARD_OPEN"), "{}", r.body);
 
@@ -218,8 +230,10 @@ backend_tests! {
         let r = app.post_form(&steps, "step=review&passed=1&evidence=%E8%AF%95%E9%AA%8C%E5%90%88%E6%A0%BC", &[("cookie", &auditor)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         assert_eq!(hazard_state(&app, hazard).await, "closed");
-        let r = app.post_form(&format!("/seals/{seal}/unseal"), "", &[("cookie", &inspector)]).await;
+        let r = app.post_form(&unseal, form, &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 303, "unsealed once closed: {}", r.body);
+        let seals = app.get_with("/seals", &[("cookie", &inspector)]).await.body;
+        assert!(seals.contains("整改完成") && seals.contains("见证人 客户电工王师傅"), "{seals}");
         let actions = app.audit_actions().await;
         for a in ["customer.imported", "inspection.recorded", "inspection.notice_signed", "hazard.registered", "hazard.step", "seal.sealed", "seal.unseal_refused", "seal.unsealed"] {
             assert!(actions.iter().any(|x| x == a), "{a} audited");

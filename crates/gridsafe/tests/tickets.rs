@@ -220,7 +220,8 @@ backend_tests! {
         let location = r.header("location").to_owned();
         let id: i64 = location.trim_start_matches("/tickets/").parse().expect("id");
         let page = app.get_with(&location, &[("cookie", &c.cookie_issuer)]).await;
-        assert!(page.body.contains("data-step=\"issue\""), "the issuer is offered the issue");
+        // Its unplanned work not yet approved: 签发 is shown, not offered, saying why.
+        assert!(page.body.contains("data-unavailable=\"issue\"") && page.body.contains("计划外作业"), "the issuer sees why not: {}", page.body);
         assert!(page.body.contains("WO9 · 换表"), "orders by Chinese type name");
         let home = app.get_with("/", &[("cookie", &c.cookie_issuer)]).await;
         assert!(home.body.contains(&format!("href=\"/tickets/{id}\"")) && home.body.contains("<strong>签发</strong>"), "the issuer's to-do list: {}", home.body);

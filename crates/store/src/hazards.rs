@@ -536,6 +536,9 @@ pub struct SealRow {
     pub sealed_by: String,
     pub unsealed_on: Option<String>,
     pub unsealed_by: Option<String>,
+    /// Why the seal was taken off, and who witnessed it.
+    pub unseal_reason: Option<String>,
+    pub unseal_witness: Option<String>,
     #[serde(skip)]
     pub unit_path: String,
 }
@@ -573,7 +576,7 @@ pub async fn seals(conn: &mut Conn, which: Seals<'_>) -> Result<Vec<SealRow>, St
     bound(
         format!(
             "SELECT s.id, s.customer_id, c.account_no, c.name AS customer_name, s.hazard_id, h.number, h.state, u.name AS unit_name, \
-             u.path, s.equipment, s.seal_number, s.sealed_on, s.sealed_by, s.unsealed_on, s.unsealed_by FROM seals s \
+             u.path, s.equipment, s.seal_number, s.sealed_on, s.sealed_by, s.unsealed_on, s.unsealed_by, s.unseal_reason, s.unseal_witness FROM seals s \
              JOIN customers c ON c.id = s.customer_id JOIN hazards h ON h.id = s.hazard_id JOIN org_units u ON u.id = s.unit_id \
              WHERE {condition} ORDER BY CASE WHEN s.unsealed_on IS NULL THEN 0 ELSE 1 END, s.sealed_on DESC, s.id"
         ),
@@ -599,6 +602,8 @@ pub async fn seals(conn: &mut Conn, which: Seals<'_>) -> Result<Vec<SealRow>, St
             sealed_by: r.try_get("sealed_by")?,
             unsealed_on: r.try_get("unsealed_on")?,
             unsealed_by: r.try_get("unsealed_by")?,
+            unseal_reason: r.try_get("unseal_reason")?,
+            unseal_witness: r.try_get("unseal_witness")?,
         })
     })
     .collect()
@@ -633,14 +638,24 @@ pub async fn insert_seal(conn: &mut Conn, s: &NewSeal<'_>) -> Result<i64, StoreE
 }
 
 /// Takes seal `id` off on `on`; false when it already was.
-pub async fn unseal(conn: &mut Conn, id: i64, on: NaiveDate, by: &str) -> Result<bool, StoreError> {
-    let changed =
-        sqlx::query("UPDATE seals SET unsealed_on = $1, unsealed_by = $2 WHERE id = $3 AND unsealed_on IS NULL")
-            .bind(on.to_string())
-            .bind(by)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    Ok(changed == 1)
+pub async fn unseal(
+    conn: &mut Conn,
+    id: i64,
+    on: NaiveDate,
+    by: &str,
+    reason: &str,
+    witness: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE seals SET unsealed_on = $1, unsealed_by = $2, unseal_reason = $3, unseal_witness = $4 \
+         WHERE id = $5 AND unsealed_on IS NULL",
+    )
+    .bind(on.to_string())
+    .bind(by)
+    .bind(reason)
+    .bind(witness)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -292,6 +292,8 @@ pub struct Session {
     pub user_id: i64,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
+    /// When the session last proved its password: at sign-in, or at a signature that asked.
+    pub authenticated_at: Timestamp,
 }
 
 pub async fn insert_session(conn: &mut Conn, id_hash: &str, user_id: i64, at: Timestamp) -> Result<(), StoreError> {
@@ -319,6 +321,16 @@ pub async fn delete_session(conn: &mut Conn, id_hash: &str) -> Result<(), StoreE
 }
 
 /// Ends every session of `user_id`.
+/// The session proved its password again at `at` (a signature that asked for it).
+pub async fn mark_authenticated(conn: &mut Conn, id_hash: &str, at: Timestamp) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE id_hash = $2")
+        .bind(at.to_db())
+        .bind(id_hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn delete_sessions_of(conn: &mut Conn, user_id: i64) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
     Ok(())
@@ -881,7 +893,8 @@ pub async fn signed_in(
     id_hash: &str,
 ) -> Result<Option<(Session, Account, Vec<(Permission, UnitPath)>)>, StoreError> {
     let sql = format!(
-        "SELECT s.user_id, s.created_at AS session_created_at, s.last_seen_at, u.id, u.username, u.display_name, u.unit_id, \
+        "SELECT s.user_id, s.created_at AS session_created_at, s.last_seen_at, \
+         COALESCE(s.authenticated_at, s.created_at) AS authenticated_at, u.id, u.username, u.display_name, u.unit_id, \
          u.password_hash, u.must_change_password, u.password_changed_at, u.disabled_at, {} \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         grants_column(conn)
@@ -893,6 +906,7 @@ pub async fn signed_in(
         user_id: r.try_get("user_id")?,
         created_at: stamp("sessions", "created_at", r.try_get("session_created_at")?)?,
         last_seen_at: stamp("sessions", "last_seen_at", r.try_get("last_seen_at")?)?,
+        authenticated_at: stamp("sessions", "authenticated_at", r.try_get("authenticated_at")?)?,
     };
     Ok(Some((session, account_from(&r)?, parse_grants(r.try_get("grants")?)?)))
 }

@@ -53,6 +53,7 @@ migrations! {
     12 => "ticket_planning",
     13 => "supervision",
     14 => "onsite_checks",
+    15 => "signatures",
 }
 
 /// Where a database stands against this binary's migrations.

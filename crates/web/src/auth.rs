@@ -107,6 +107,23 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 impl Auth {
+    /// Before a signature that grants or ends work: the password typed again when the browser
+    /// session proved it too long ago (see `gridsafe_app::identity::confirm_signature`).
+    pub async fn confirm_signature(&self, state: &AppState, grants_work: bool, password: &str) -> Result<(), AppError> {
+        if !grants_work {
+            return Ok(());
+        }
+        let confirmed = gridsafe_app::identity::confirm_signature(
+            state.app(),
+            &self.meta,
+            &self.user,
+            self.session.as_deref(),
+            password,
+        )
+        .await;
+        Ok(confirmed?)
+    }
+
     /// Refuses requests made with an API token: a token may not change the password, manage
     /// tokens or sign out, so a leaked token cannot make itself permanent.
     pub async fn require_session(&self, state: &AppState) -> Result<(), AppError> {

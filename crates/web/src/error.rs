@@ -387,7 +387,8 @@ struct ErrorPage {
     status: u16,
     message: String,
     request_id: String,
-    fields: Vec<String>,
+    /// Each field problem: the form field it names, and the words.
+    fields: Vec<(String, String)>,
     rule: Option<RuleBody>,
     refusals: Vec<Refusal>,
     signed_in: bool,
@@ -447,7 +448,7 @@ pub async fn localize_rejections(request: Request, next: Next) -> Response {
             .into_response()
     } else {
         let chrome = Chrome::new(lang, nonce, path);
-        let fields = info.fields.iter().map(|f| field_message(lang, f)).collect();
+        let fields = info.fields.iter().map(|f| (f.field.to_owned(), field_message(lang, f))).collect();
         let signed_in = has_session && info.code != ErrorCode::Unauthenticated;
         crate::layout::render(&ErrorPage {
             chrome,

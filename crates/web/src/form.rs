@@ -78,6 +78,31 @@ pub async fn utf8_query(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// The header the page script sends when it submits a form itself, to show a refusal beside the
+/// form instead of on a page of its own.
+pub const INLINE_SUBMIT: &str = "x-gridsafe-inline";
+/// Where the script goes next after a form it submitted succeeded.
+pub const INLINE_LOCATION: &str = "x-gridsafe-location";
+
+/// A form the page script submitted: a redirect becomes `204` naming its target in
+/// [`INLINE_LOCATION`], so the script navigates there itself (a followed redirect would lose the
+/// target's `#fragment`). Everything else passes unchanged; forms work the same without script.
+pub async fn inline_redirects(request: Request, next: Next) -> Response {
+    let inline = request.headers().contains_key(INLINE_SUBMIT);
+    let response = next.run(request).await;
+    if !inline || !response.status().is_redirection() {
+        return response;
+    }
+    let Some(location) = response.headers().get(axum::http::header::LOCATION).cloned() else {
+        return response;
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.status = StatusCode::NO_CONTENT;
+    parts.headers.remove(axum::http::header::LOCATION);
+    parts.headers.insert(INLINE_LOCATION, location);
+    Response::from_parts(parts, Body::empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(error::localize_rejections))
                 .layer(CsrfLayer::new())
                 .layer(axum::middleware::from_fn(form::utf8_query))
+                .layer(axum::middleware::from_fn(form::inline_redirects))
                 .layer(DefaultBodyLimit::max(max_body)),
         )
 }

@@ -738,7 +738,31 @@ pub async fn unseal(
     cap: &Capability<perm::InspectionsRecord>,
     meta: &RequestMeta,
     seal_id: i64,
+    input: &UnsealInput,
 ) -> Result<(), AppError> {
+    let reason = input.reason.trim();
+    let witness = input.witness.trim();
+    let mut problems = Vec::new();
+    let on = chrono::NaiveDate::parse_from_str(input.on.trim(), "%Y-%m-%d");
+    if on.is_err() {
+        problems.push(FieldProblem::new("on", "field-date"));
+    }
+    if let Ok(on) = on
+        && on > app.today()
+    {
+        problems.push(FieldProblem::new("on", "field-date-future"));
+    }
+    for (field, value, max) in [("reason", reason, 500), ("witness", witness, 100)] {
+        if value.is_empty() {
+            problems.push(FieldProblem::new(field, "field-required"));
+        } else if value.chars().count() > max {
+            problems.push(FieldProblem::new(field, "field-name-length").with("max", max));
+        }
+    }
+    let Ok(on) = on else { return Err(AppError::Invalid(problems)) };
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
     let mut work = app.begin(cap.actor(), meta).await?;
     // Load the seal with its hazard's state inside the unit of work: a hazard reopened
     // meanwhile is seen.
@@ -747,6 +771,11 @@ pub async fn unseal(
     crate::identity::check_stored_path(cap, &s.unit_path)?;
     if s.unsealed_on.is_some() {
         return Err(AppError::Conflict("conflict-seal-unsealed"));
+    }
+    if on.to_string() < s.sealed_on {
+        return Err(AppError::Invalid(vec![
+            FieldProblem::new("on", "field-unseal-before-seal").with("sealed", &s.sealed_on),
+        ]));
     }
     if let Err(v) = machine::check_unseal(s.hazard_state) {
         // The refusal is a record too: someone tried to take a seal off an open hazard.
@@ -758,16 +787,23 @@ pub async fn unseal(
         work.commit().await?;
         return Err(v.with("hazard", &s.hazard_number).into());
     }
-    let today = work.now().local_date();
-    if !store::unseal(work.conn(), seal_id, today, &cap.actor().name).await? {
+    if !store::unseal(work.conn(), seal_id, on, &cap.actor().name, reason, witness).await? {
         return Err(AppError::Conflict("conflict-seal-unsealed"));
     }
-    work.audit(
-        NewEvent::new("seal.unsealed", "seal", seal_id)
-            .summary(serde_json::json!({ "hazard": s.hazard_number, "equipment": s.equipment })),
-    )
+    work.audit(NewEvent::new("seal.unsealed", "seal", seal_id).summary(serde_json::json!({
+        "hazard": s.hazard_number, "equipment": s.equipment, "on": on.to_string(), "reason": reason, "witness": witness,
+    })))
     .await?;
     work.commit().await
+}
+
+/// Taking a seal off (启封): the day, why, and who witnessed it.
+#[derive(Debug, Clone, Default)]
+pub struct UnsealInput {
+    /// The day the seal was taken off, `YYYY-MM-DD`; not in the future nor before it was put on.
+    pub on: String,
+    pub reason: String,
+    pub witness: String,
 }
 
 /// Escalates (督办) every open hazard past its deadline by the configured days per level; each

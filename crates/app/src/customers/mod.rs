@@ -11,8 +11,8 @@ pub use dashboard::{UnitDashboard, dashboard};
 pub use files::{Attachment, AttachmentMeta, attachment, attachments_of};
 pub use hazards::{
     GradeRow, HazardDetail, HazardFilter, HazardInput, HazardRow, HazardWorker, SOURCES, SealRow, StepInput,
-    decide_extension, escalate_overdue, grades, hazard, list_hazards, list_seals, register_hazard, request_extension,
-    review_hazard, seal, set_grade, step_kind, take_step, unseal,
+    UnsealInput, decide_extension, escalate_overdue, grades, hazard, list_hazards, list_seals, register_hazard,
+    request_extension, review_hazard, seal, set_grade, step_kind, take_step, unseal,
 };
 pub(crate) use hazards::{NewHazard, insert_hazard};
 pub use inspections::{

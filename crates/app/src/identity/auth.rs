@@ -37,6 +37,9 @@ pub struct CurrentUser {
     /// Must set a new password before doing anything else (first sign-in, reset, or expiry).
     pub must_change_password: bool,
     pub principal: Principal,
+    /// When a browser session last proved the password (sign-in, or a signature that asked);
+    /// `None` for an API token.
+    pub authenticated_at: Option<Timestamp>,
 }
 
 fn actor_of(user: &Account, channel: Channel) -> Actor {
@@ -45,7 +48,7 @@ fn actor_of(user: &Account, channel: Channel) -> Actor {
 
 async fn current_user(app: &App, conn: &mut Conn, user: Account, channel: Channel) -> Result<CurrentUser, AppError> {
     let grants = store::grants(conn, user.id).await?;
-    Ok(current_user_with(app, user, grants, channel))
+    Ok(current_user_with(app, user, grants, channel, app.now()))
 }
 
 fn current_user_with(
@@ -53,6 +56,7 @@ fn current_user_with(
     user: Account,
     grants: Vec<(gridsafe_domain::access::Permission, gridsafe_domain::access::UnitPath)>,
     channel: Channel,
+    authenticated_at: Timestamp,
 ) -> CurrentUser {
     let expired = app.security().password_policy().is_expired(user.password_changed_at, app.now());
     CurrentUser {
@@ -62,6 +66,7 @@ fn current_user_with(
         display_name: user.display_name,
         unit_id: user.unit_id,
         must_change_password: user.must_change_password || expired,
+        authenticated_at: Some(authenticated_at),
     }
 }
 
@@ -205,7 +210,7 @@ pub async fn authenticate_session(app: &App, token: &str) -> Result<CurrentUser,
         store::touch_session(&mut tx, &hash, now).await?;
         tx.commit().await?;
     }
-    Ok(current_user_with(app, user, grants, Channel::Web))
+    Ok(current_user_with(app, user, grants, Channel::Web, session.authenticated_at))
 }
 
 /// The user of an API token (`Authorization: Bearer gst_…`), holding only the token's
@@ -232,7 +237,63 @@ pub async fn authenticate_token(app: &App, token: &str) -> Result<CurrentUser, A
         unit_id: user.unit_id,
         // A token is issued by a user who already chose a password.
         must_change_password: false,
+        authenticated_at: None,
     })
+}
+
+/// Whether a signature that grants or ends work (签发、许可、终结), made now, must ask for the
+/// password: in a browser session whose password was last proved longer ago than the window.
+/// An API token is its own proof and is never asked.
+pub fn signature_asks_password(app: &App, user: &CurrentUser) -> bool {
+    user.authenticated_at.is_some_and(|at| app.security().signature_policy().asks_password(at, app.now()))
+}
+
+/// Proves the password of a browser session before a signature that asks for it (see
+/// [`signature_asks_password`]); nothing to do when it does not ask. A wrong password counts
+/// towards the account's lockout like a failed sign-in (so an open session cannot be used to
+/// guess it) and is recorded; the right one renews the session's proof.
+pub async fn confirm_signature(
+    app: &App,
+    meta: &RequestMeta,
+    user: &CurrentUser,
+    session: Option<&str>,
+    password: &str,
+) -> Result<(), AppError> {
+    let Some(session) = session.filter(|_| signature_asks_password(app, user)) else {
+        return Ok(());
+    };
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "signature-password-required"));
+    }
+    if password.chars().count() > 200 {
+        return Err(AppError::invalid("password", "signature-password-wrong"));
+    }
+    let attempts_left = take_attempt(app, meta, &user.username).await?;
+    let row = store::account_by_id(&mut *app.db().read().await?, user.id).await?.ok_or(AppError::Unauthenticated)?;
+    let ok = app.hashing().verify(Some(row.password_hash), password.to_owned()).await?;
+    let mut work = app.begin(user.principal.actor(), meta).await?;
+    if !ok {
+        work.audit(
+            NewEvent::new("signature.password_refused", "user", user.id)
+                .unit(user.unit_id)
+                .summary(serde_json::json!({ "attempts_left": attempts_left })),
+        )
+        .await?;
+        if attempts_left == 0 {
+            // The attempt that locked the name ends this session too: whoever holds it does not
+            // know the password.
+            store::delete_session(work.conn(), &token_hash(session)).await?;
+        }
+        work.commit().await?;
+        return Err(AppError::Invalid(vec![
+            FieldProblem::new("password", "signature-password-wrong").with("left", attempts_left),
+        ]));
+    }
+    store::clear_guard(work.conn(), &user.username).await?;
+    let now = work.now();
+    store::mark_authenticated(work.conn(), &token_hash(session), now).await?;
+    work.audit(NewEvent::new("signature.password_proved", "user", user.id).unit(user.unit_id)).await?;
+    work.commit().await
 }
 
 /// Ends the session of `token`.

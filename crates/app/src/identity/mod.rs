@@ -12,7 +12,8 @@ mod users;
 
 pub use access::{authorize, checked, deny, session_only};
 pub use auth::{
-    CurrentUser, LoginRefusal, SESSION_COOKIE, authenticate_session, authenticate_token, change_password, login, logout,
+    CurrentUser, LoginRefusal, SESSION_COOKIE, authenticate_session, authenticate_token, change_password,
+    confirm_signature, login, logout, signature_asks_password,
 };
 pub use hashing::HashGate;
 pub use hygiene::{DormancyReport, accounts_for_review, bootstrap_admin, record_review, run_dormancy, unlock};

@@ -16,7 +16,7 @@ pub use catalogue::{
 };
 pub use evaluation::{UnitMonth, evaluate, month_stats};
 pub(crate) use steps::take_step_by;
-pub use steps::{PersonCheck, StepInput, lapse_overdue, parse_step, people_check, step_kind, take_step};
+pub use steps::{PersonCheck, StepInput, lapse_overdue, parse_step, people_check, preview_steps, step_kind, take_step};
 
 use gridsafe_domain::access::{Actor, Capability, PermissionMarker, perm};
 use gridsafe_domain::ids::{PersonId, TicketId, UnitId};

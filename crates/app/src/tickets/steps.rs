@@ -97,6 +97,51 @@ pub async fn people_check(app: &App, t: &TicketDetail, day: chrono::NaiveDate) -
         .collect())
 }
 
+/// What the rules would answer now to each step `by` is offered that needs nothing typed (签发、
+/// 许可、开工…), checked as [`take_step`] checks it but on a read, holding nothing: the page
+/// offers the steps the rules allow and says why the others are not available. A step allowed
+/// here may still be refused when taken (someone else acted meanwhile); one refused here is
+/// refused when taken unless something changes first.
+pub async fn preview_steps(
+    app: &App,
+    t: &TicketDetail,
+    by: PersonId,
+) -> Result<Vec<(StepKind, Result<State, Vec<gridsafe_domain::rules::Violation>>)>, AppError> {
+    let mut facts = t.facts();
+    let steps: Vec<Step> = tickets::offered(&facts, by)
+        .into_iter()
+        .filter(|s| {
+            matches!(
+                s,
+                Step::CoSign
+                    | Step::Issue
+                    | Step::Receive
+                    | Step::Permit
+                    | Step::Acknowledge
+                    | Step::Start
+                    | Step::Interrupt
+                    | Step::Resume
+                    | Step::EndWork
+            )
+        })
+        .collect();
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = app.db().read().await?;
+    let roster = roster(&mut conn, t, None).await?;
+    if let Some(no) = &facts.customer
+        && let Some(c) = gridsafe_store::customers::registered(&mut conn, no).await?
+    {
+        facts.voltage_kv = Some(c.voltage_kv);
+    }
+    let now = app.now();
+    let people = facts.workers();
+    let busy = store::busy(&mut conn, t.row.id, &people, facts.planned_start.min(now)).await?;
+    let rules = app.people_config().role_rules();
+    Ok(steps.iter().map(|s| (s.kind(), tickets::check(&facts, s, Some(by), now, &roster, &busy, &rules))).collect())
+}
+
 /// One line of [`people_check`].
 #[derive(Debug, Clone)]
 pub struct PersonCheck {

@@ -213,6 +213,13 @@ impl StepKind {
         StepKind::RemoveCrew,
     ];
 
+    /// Steps that grant or end work (签发、会签、许可、工作终结、工作票终结): signed in a browser
+    /// with the signer's password typed again unless he proved it a short while ago, so that a
+    /// session left open on a shared computer does not sign work in his name.
+    pub fn grants_work(self) -> bool {
+        matches!(self, StepKind::CoSign | StepKind::Issue | StepKind::Permit | StepKind::EndWork | StepKind::Close)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             StepKind::CoSign => "co_sign",

@@ -526,6 +526,8 @@ struct SealsPage {
     can_record: bool,
     units: Vec<crate::admin::UnitOption>,
     q: SealsQuery,
+    /// Today, the latest day a seal may be taken off.
+    today: String,
 }
 
 /// Sealed equipment per unit (a unit and those below it), still sealed first.
@@ -543,12 +545,29 @@ async fn seals_page(
         can_record: auth.user.principal.authorize::<perm::InspectionsRecord>().is_ok(),
         units: crate::admin::unit_options(&gridsafe_app::identity::list_units(app, cap.scope()).await?),
         q,
+        today: app.today().to_string(),
     }))
 }
 
-async fn unseal(State(state): State<AppState>, auth: Auth, Path(id): Path<i64>) -> Result<Response, AppError> {
+#[derive(Debug, Deserialize)]
+struct UnsealForm {
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    witness: String,
+}
+
+async fn unseal(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Form(f): Form<UnsealForm>,
+) -> Result<Response, AppError> {
     let cap = auth.require::<perm::InspectionsRecord>(&state).await?;
-    auth.checked(&state, customers::unseal(state.app(), &cap, &auth.meta, id).await).await?;
+    let input = customers::UnsealInput { on: f.on, reason: f.reason, witness: f.witness };
+    auth.checked(&state, customers::unseal(state.app(), &cap, &auth.meta, id, &input).await).await?;
     Ok(Redirect::to("/seals").into_response())
 }
 

@@ -545,6 +545,12 @@ pub struct StepIn {
     #[serde(default)]
     #[schema(max_length = 500)]
     pub note: String,
+    /// The signer's password, for `issue`, `co_sign`, `permit`, `end_work` and `close` taken in a
+    /// browser session that proved it longer ago than `[security] signature_window_minutes`. An
+    /// API token never needs it.
+    #[serde(default)]
+    #[schema(max_length = 200, write_only, format = Password)]
+    pub password: String,
 }
 
 /// Takes a step. A refusal (409 `rule_violation`) lists in `refusals` every rule that says no,
@@ -562,6 +568,7 @@ pub async fn step(
     let cap = auth.require::<perm::TicketsSign>(&state).await?;
     let input = StepInput { step: s.step.0, to: s.to, person: s.person, measures_restored: s.measures_restored };
     let step = tickets::parse_step(state.app(), &input).await?;
+    auth.confirm_signature(&state, step.kind().grants_work(), &s.password).await?;
     auth.checked(&state, tickets::take_step(state.app(), &cap, &auth.meta, id, step, &s.note).await).await?;
     Ok(Json(tickets::ticket(state.app(), &cap, id).await?.into()))
 }

@@ -279,6 +279,17 @@ async fn update(
     Ok(Redirect::to(&format!("/tickets/{id}")).into_response())
 }
 
+/// A step the signed-in person may sign that needs nothing typed, as the page offers it: with
+/// what it leads to, or why the rules refuse it now.
+struct SignOffer {
+    code: &'static str,
+    /// The state the ticket reaches, in words; empty when refused.
+    next: String,
+    refusals: Vec<Refusal>,
+    /// The signature asks for the password again (签发、许可、终结 after the window).
+    password: bool,
+}
+
 /// One person's line in the qualification table of a ticket.
 struct CheckLine {
     label: String,
@@ -295,6 +306,14 @@ struct DetailPage {
     checks: Vec<CheckLine>,
     /// Steps the signed-in person may take.
     offered: Vec<&'static str>,
+    /// Of those, the ones that need nothing typed, checked against the rules now.
+    signable: Vec<SignOffer>,
+    /// The signer as the signature will name him.
+    signer: String,
+    /// Minutes a password proved counts for a signature.
+    signature_window: u32,
+    /// A signature that grants or ends work asks for the password now.
+    asks_password: bool,
     has_person: bool,
     can_sign: bool,
     can_edit: bool,
@@ -350,6 +369,23 @@ async fn detail_page(
         Some(me) if can_sign => gridsafe_domain::tickets::offered(&t.facts(), me).iter().map(|s| s.code()).collect(),
         _ => Vec::new(),
     };
+    let asks_password = gridsafe_app::identity::signature_asks_password(state.app(), &auth.user);
+    let signable = match person {
+        Some(me) if can_sign => tickets::preview_steps(state.app(), &t, me)
+            .await?
+            .into_iter()
+            .map(|(kind, answer)| {
+                let (next, refusals) = match answer {
+                    Ok(next) => (state_name(lang, next), Vec::new()),
+                    Err(v) => (String::new(), v.iter().map(|v| refusal(lang, v)).collect()),
+                };
+                SignOffer { code: kind.code(), next, refusals, password: kind.grants_work() && asks_password }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let signer =
+        t.people().iter().find(|p| Some(p.id) == person).map_or_else(|| auth.user.display_name.clone(), |p| p.label());
     let write = p.authorize::<perm::TicketsWrite>().ok();
     let can_edit = write.is_some() && t.row.state == TicketState::Draft;
     let choices = match (&write, can_edit) {
@@ -366,6 +402,10 @@ async fn detail_page(
         state_label: state_name(lang, t.row.state),
         checks,
         offered,
+        signable,
+        signer,
+        signature_window: state.app().security().signature_window_minutes,
+        asks_password,
         has_person: person.is_some(),
         can_sign,
         can_edit,
@@ -487,6 +527,8 @@ struct StepForm {
     measures_restored: Option<String>,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    password: String,
 }
 
 async fn step(
@@ -503,6 +545,7 @@ async fn step(
         measures_restored: f.measures_restored.is_some(),
     };
     let step = tickets::parse_step(state.app(), &input).await?;
+    auth.confirm_signature(&state, step.kind().grants_work(), &f.password).await?;
     auth.checked(&state, tickets::take_step(state.app(), &cap, &auth.meta, id, step, &f.note).await).await?;
     Ok(Redirect::to(&format!("/tickets/{id}")).into_response())
 }
