@@ -47,7 +47,12 @@ test("an auditor uploads an export and confirms a finding", async () => {
   assert.ok(await page.locator("[data-no-ticket]").isVisible());
   assert.match(await page.locator("#people").textContent(), /XG1040/);
 
-  await page.getByLabel("责任人").fill("孝南装表接电班 班长");
+  // The person responsible is picked from the register: typing part of a 工号 lists who it finds.
+  await page.getByLabel("责任人").fill("XG100");
+  const option = page.locator('#review datalist option[value="XG1007"]');
+  await option.waitFor({ state: "attached" });
+  assert.match(await option.getAttribute("label"), /孝南/);
+  await page.getByLabel("责任人").fill("XG1007");
   await submit(page, page.getByRole("button", { name: "确认并下达整改" }));
   assert.equal(await page.locator("[data-finding-state]").getAttribute("data-finding-state"), "confirmed");
   await page.goto(server.base + "/tasks");

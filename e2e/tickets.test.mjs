@@ -36,6 +36,10 @@ test("a ticket goes from draft to closed with the briefing acknowledged", async 
   await leader.getByLabel("工作地点").fill("孝南区书院街 20 号计量箱");
   await leader.getByLabel("工作内容").fill("新装单相电能表并接电");
   await leader.getByLabel("工作票签发人").fill("XG1011");
+  // The picker says who that is and whether he may issue today.
+  const issuerOption = leader.locator('datalist option[value="XG1011"]');
+  await issuerOption.waitFor({ state: "attached" });
+  assert.match(await issuerOption.getAttribute("label"), /今日可担任工作票签发人/);
   await leader.getByLabel("工作许可人").fill("XG1013");
   await leader.getByLabel("工作班成员（不含负责人）").fill("XG1004");
   await leader.getByLabel("关联营销工单").fill("WO-E2E-1:装表接电");

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod demo;
 mod error;
 pub mod findings;
+pub mod home;
 pub mod identity;
 pub mod jobs;
 pub mod outages;

@@ -35,6 +35,13 @@ impl FieldRole {
             FieldRole::Inspector { .. } => "inspector",
         }
     }
+
+    /// A ticket role by its code (the inspector's needs a voltage, so is not one of these).
+    pub fn ticket_role(code: &str) -> Option<Self> {
+        [FieldRole::CrewMember, FieldRole::WorkLeader, FieldRole::TicketIssuer, FieldRole::WorkPermitter]
+            .into_iter()
+            .find(|r| r.code() == code)
+    }
 }
 
 /// What a qualification is.

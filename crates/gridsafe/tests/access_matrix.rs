@@ -297,6 +297,7 @@ const ROWS: &[Row] = &[
     ),
     row("GET", "/people/export.xlsx", Access::Roles(PEOPLE_READERS), "/people/export.xlsx", ""),
     row("GET", "/people/expiring", Access::Roles(PEOPLE_READERS), "/people/expiring", ""),
+    row("GET", "/people/pick", Access::Roles(PEOPLE_READERS), "/people/pick?q=zw&role=work_leader", ""),
     row("GET", "/people/expiring.xlsx", Access::Roles(PEOPLE_READERS), "/people/expiring.xlsx", ""),
     scoped("GET", "/people/{id}", Access::Roles(STAFF_READERS), "/people/{person_a1}", "", ("/people/{person_b}", "")),
     scoped(
@@ -1224,10 +1225,10 @@ const ROWS: &[Row] = &[
         "/api/v1/violations",
         Access::Perm(ViolationsRecord, 201),
         "/api/v1/violations",
-        r#"{"offender":"person","person":"{code_a1}","place":"p","class":"behaviour","severity":"general","rule_broken":"r","description":"d","responsible":"r"}"#,
+        r#"{"offender":"person","person":"{code_a1}","place":"p","class":"behaviour","severity":"general","rule_broken":"r","description":"d","responsible":"{code_a1}"}"#,
         (
             "/api/v1/violations",
-            r#"{"offender":"person","person":"{code_b}","place":"p","class":"behaviour","severity":"general","rule_broken":"r","description":"d","responsible":"r"}"#,
+            r#"{"offender":"person","person":"{code_b}","place":"p","class":"behaviour","severity":"general","rule_broken":"r","description":"d","responsible":"{code_a1}"}"#,
         ),
     ),
     scoped(

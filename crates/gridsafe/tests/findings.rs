@@ -213,7 +213,7 @@ backend_tests! {
         let r = app.post_form(&format!("/findings/{id}/review"), "decision=dismiss&reason=", &[("cookie", &auditor)]).await;
         assert_eq!(r.status, 409, "{}", r.body);
         assert!(r.body.contains("FINDING_REVIEW"));
-        let r = app.post_form(&format!("/findings/{id}/review"), "decision=confirm&responsible=%E8%A3%85%E8%A1%A8%E7%8F%AD&deadline=2026-12-01", &[("cookie", &auditor)]).await;
+        let r = app.post_form(&format!("/findings/{id}/review"), "decision=confirm&responsible=L1&deadline=2026-12-01", &[("cookie", &auditor)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let again = app.post_form(&format!("/findings/{id}/review"), "decision=confirm&responsible=x", &[("cookie", &auditor)]).await;
         assert_eq!(again.status, 409, "reviewed once");

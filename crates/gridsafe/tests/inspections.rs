@@ -246,12 +246,12 @@ backend_tests! {
         let r = app.post_form(&format!("/hazards/{grid}/steps"), "step=notify&deadline=2026-12-10", &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 409, "a grid hazard takes a plan, not a notice");
         assert!(r.body.contains("HAZARD_STATE"), "{}", r.body);
-        let r = app.post_form(&format!("/hazards/{grid}/steps"), "step=plan&deadline=2026-11-30&owner=%E7%8E%8B&tasks=a%0Ab", &[("cookie", &inspector)]).await;
+        let r = app.post_form(&format!("/hazards/{grid}/steps"), "step=plan&deadline=2026-11-30&owner=J1&tasks=a%0Ab", &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         // A major grid-side hazard (an ad hoc one of the county) is filed before rectification too.
         let r = app.post_form("/hazards", &format!("unit_id={}&title=m&grade=major&responsibility=grid", f.unit_a1), &[("cookie", &inspector)]).await;
         let major: i64 = r.header("location").rsplit('/').next().and_then(|i| i.parse().ok()).expect("hazard id");
-        let r = app.post_form(&format!("/hazards/{major}/steps"), "step=plan&deadline=2026-12-20&owner=o&tasks=t", &[("cookie", &inspector)]).await;
+        let r = app.post_form(&format!("/hazards/{major}/steps"), "step=plan&deadline=2026-12-20&owner=J1&tasks=t", &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let r = app.post_form(&format!("/hazards/{major}/steps"), "step=rectify", &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 409, "{}", r.body);

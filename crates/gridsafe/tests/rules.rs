@@ -341,7 +341,11 @@ backend_tests! {
         let leader_cookie = app.session_for(f.user("leader")).await;
         let _ = leader;
         // A plan's deadline stays within the grade's days.
-        let plan = |deadline: &str| format!("step=plan&owner=%E7%8F%AD%E9%95%BF&tasks=%E6%8D%A2%E9%94%81&deadline={deadline}");
+        app.person(f.unit_a1, "B1", &[]).await;
+        // Typed words are not a person: the plan names one of the register.
+        let typed = app.post_form(&format!("/hazards/{id}/steps"), "step=plan&owner=%E7%8F%AD%E9%95%BF&tasks=t&deadline=2027-02-24", &[("cookie", &inspector)]).await;
+        assert!(typed.status == 422 && typed.body.contains("不在名册中") && typed.body.contains(r#"data-field="owner""#), "{}", typed.body);
+        let plan = |deadline: &str| format!("step=plan&owner=B1&tasks=%E6%8D%A2%E9%94%81&deadline={deadline}");
         let late = app.post_form(&format!("/hazards/{id}/steps"), &plan("2027-02-25"), &[("cookie", &inspector)]).await;
         assert_eq!(late.status, 409, "{}", late.body);
         assert!(late.body.contains("HAZARD_DEADLINE_LIMIT") || late.body.contains("最长期限"), "{}", late.body);
@@ -413,13 +417,14 @@ backend_tests! {
 
     async fn a_confirmed_finding_goes_round_the_one_closed_loop(app: TestApp) {
         let f = app.fixture().await;
+        app.person(f.unit_a1, "B1", &[]).await;
         let auditor = app.session_for(f.user("safety_auditor")).await;
         let finding: i64 = sqlx::query_scalar(
             "INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
              VALUES ('NO_TICKET', 'order', 'WO-77', '', '换表工单无票作业', $1, '2026-11', 'open', '2026-11-26T00:00:00.000000Z', '2026-11-26T00:00:00.000000Z') RETURNING id",
         ).bind(f.unit_a1.get()).fetch_one(app.state.db().pool()).await.expect("finding");
         let r = app.json(Method::POST, &format!("/api/v1/findings/{finding}/review"),
-            Some(json!({"decision": "confirm", "responsible": "装表班 班长", "deadline": "2026-12-10"})), &[("cookie", &auditor)]).await;
+            Some(json!({"decision": "confirm", "responsible": "B1 测试B1", "deadline": "2026-12-10"})), &[("cookie", &auditor)]).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let f_out = app.json(Method::GET, &format!("/api/v1/findings/{finding}"), None, &[("cookie", &auditor)]).await.json();
         let hazard = f_out["hazard_id"].as_i64().expect("a hazard in the loop");

@@ -60,7 +60,7 @@ async fn arrive(app: &TestApp, cookie: &str, id: i64, body: Value) -> support::T
 fn violation(offender: &str, who: &str, severity: &str) -> Value {
     let mut v = json!({
         "offender": offender, "place": "书院街 18 号表箱", "class": "behaviour", "severity": severity,
-        "rule_broken": "《国家电网公司电力安全工作规程》工作票制度", "description": "现场检查发现", "responsible": "孝南装表接电班",
+        "rule_broken": "《国家电网公司电力安全工作规程》工作票制度", "description": "现场检查发现", "responsible": "L1",
     });
     v[offender] = json!(who);
     v

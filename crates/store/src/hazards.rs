@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use gridsafe_domain::access::UnitPath;
 use gridsafe_domain::hazards::{HazardState, Responsibility};
-use gridsafe_domain::ids::UnitId;
+use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
@@ -298,14 +298,16 @@ pub struct NewHazard<'a> {
     pub state: HazardState,
     pub deadline: NaiveDate,
     pub owner: Option<&'a str>,
+    /// The register's person responsible for the rectification, when one is.
+    pub owner_person: Option<PersonId>,
     pub by: &'a str,
 }
 
 pub async fn insert_hazard(conn: &mut Conn, h: &NewHazard<'_>, at: Timestamp) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO hazards (number, customer_id, inspection_id, unit_id, title, description, grade, responsibility, state, \
-         deadline, owner, escalation, created_by, created_at, source_kind, source_id, registered_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14, $15, $16) RETURNING id",
+         deadline, owner, escalation, created_by, created_at, source_kind, source_id, registered_on, owner_person_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(h.number)
     .bind(h.customer_id)
@@ -323,8 +325,51 @@ pub async fn insert_hazard(conn: &mut Conn, h: &NewHazard<'_>, at: Timestamp) ->
     .bind(h.source_kind)
     .bind(h.source_id)
     .bind(at.local_date().to_string())
+    .bind(h.owner_person.map(PersonId::get))
     .fetch_one(&mut *conn)
     .await?)
+}
+
+/// An open hazard whose rectification is a person's: what his home page lists.
+#[derive(Debug, Clone)]
+pub struct Assigned {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub deadline: NaiveDate,
+    pub state: HazardState,
+}
+
+/// The register's person responsible for hazard `id`, if one is.
+pub async fn owner_person(conn: &mut Conn, id: i64) -> Result<Option<PersonId>, StoreError> {
+    let owner: Option<Option<i64>> = sqlx::query_scalar("SELECT owner_person_id FROM hazards WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(owner.flatten().map(PersonId::new))
+}
+
+/// The open hazards whose responsible person is `person`, earliest deadline first.
+pub async fn assigned_to(conn: &mut Conn, person: PersonId) -> Result<Vec<Assigned>, StoreError> {
+    const T: &str = "hazards";
+    let rows = sqlx::query(
+        "SELECT id, number, title, deadline, state FROM hazards WHERE owner_person_id = $1 AND state <> 'closed' \
+         ORDER BY deadline, id LIMIT 50",
+    )
+    .bind(person.get())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Assigned {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                title: r.try_get("title")?,
+                deadline: day(T, "deadline", r.try_get("deadline")?)?,
+                state: code(T, "state", r.try_get("state")?, HazardState::from_code)?,
+            })
+        })
+        .collect()
 }
 
 /// One line of a hazard's history.
@@ -395,6 +440,8 @@ pub enum Stamp<'a> {
     Deadline {
         deadline: NaiveDate,
         owner: Option<&'a str>,
+        /// The register's person responsible, when the owner is one.
+        owner_person: Option<PersonId>,
     },
     Receipt {
         by: &'a str,
@@ -417,10 +464,11 @@ pub enum Stamp<'a> {
 
 pub async fn stamp_step(conn: &mut Conn, id: i64, what: Stamp<'_>, at: Timestamp) -> Result<(), StoreError> {
     match what {
-        Stamp::Deadline { deadline, owner } => {
-            sqlx::query("UPDATE hazards SET deadline = $1, owner = $2 WHERE id = $3")
+        Stamp::Deadline { deadline, owner, owner_person } => {
+            sqlx::query("UPDATE hazards SET deadline = $1, owner = $2, owner_person_id = $3 WHERE id = $4")
                 .bind(deadline.to_string())
                 .bind(owner)
+                .bind(owner_person.map(PersonId::get))
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;

@@ -54,6 +54,7 @@ migrations! {
     13 => "supervision",
     14 => "onsite_checks",
     15 => "signatures",
+    16 => "responsible_people",
 }
 
 /// Where a database stands against this binary's migrations.

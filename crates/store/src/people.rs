@@ -147,6 +147,17 @@ pub async fn id_by_code(conn: &mut Conn, code: &str) -> Result<Option<PersonId>,
     Ok(id.map(PersonId::new))
 }
 
+/// The person with 工号 `code`, and how messages name him (`工号 姓名`).
+pub async fn named(conn: &mut Conn, code: &str) -> Result<Option<(PersonId, String)>, StoreError> {
+    let row =
+        sqlx::query("SELECT id, code, name FROM people WHERE code = $1").bind(code).fetch_optional(&mut *conn).await?;
+    row.map(|r| {
+        let (code, name): (String, String) = (r.try_get("code")?, r.try_get("name")?);
+        Ok((PersonId::new(r.try_get("id")?), format!("{code} {name}")))
+    })
+    .transpose()
+}
+
 /// The person linked to account `user_id`.
 pub async fn id_of_user(conn: &mut Conn, user_id: i64) -> Result<Option<PersonId>, StoreError> {
     let id: Option<i64> =

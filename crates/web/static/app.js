@@ -72,6 +72,35 @@ document.addEventListener("DOMContentLoaded", () => {
       });
     });
   });
+  // People are picked, not typed: a field naming a person lists, as one types a 工号, a name or
+  // pinyin initials, the people of the register it finds, each with his unit and, for a ticket
+  // role, whether he may act in it today. The field keeps the 工号 picked.
+  document.querySelectorAll("input[data-picker]").forEach((input, n) => {
+    const list = document.createElement("datalist");
+    list.id = `people-pick-${n}`;
+    input.setAttribute("list", list.id);
+    input.setAttribute("autocomplete", "off");
+    input.after(list);
+    let timer;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      const q = input.value.trim();
+      if (!q) return;
+      timer = setTimeout(async () => {
+        const role = input.dataset.picker ? `&role=${encodeURIComponent(input.dataset.picker)}` : "";
+        const response = await fetch(`/people/pick?q=${encodeURIComponent(q)}${role}`, { credentials: "same-origin" });
+        if (!response.ok) return;
+        const people = await response.json();
+        list.replaceChildren(...people.map((p) => {
+          const option = document.createElement("option");
+          option.value = p.value;
+          option.label = p.label;
+          if (p.may_act === false) option.dataset.refused = "";
+          return option;
+        }));
+      }, 200);
+    });
+  });
   if (toggle && nav) {
     toggle.addEventListener("click", () => {
       const open = nav.classList.toggle("open");

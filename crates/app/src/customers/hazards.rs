@@ -244,6 +244,25 @@ pub async fn hazard<P: HazardsReach>(app: &App, cap: &Capability<P>, id: i64) ->
     load(app, &mut conn, cap, id, false).await
 }
 
+/// Hazard `id` for the person responsible for its rectification, who reads what is assigned to
+/// him without reading the customer register: not found unless its responsible person is the one
+/// linked to `principal`'s account.
+pub async fn hazard_assigned(
+    app: &App,
+    principal: &gridsafe_domain::access::Principal,
+    id: i64,
+) -> Result<HazardDetail, AppError> {
+    let mut conn = app.db().read().await?;
+    let user = principal.user_id().ok_or(AppError::NotFound)?;
+    let me = gridsafe_store::people::id_of_user(&mut conn, user).await?;
+    if me.is_none() || store::owner_person(&mut conn, id).await? != me {
+        return Err(AppError::NotFound);
+    }
+    let stored = store::hazard(&mut conn, id, false).await?.ok_or(AppError::NotFound)?;
+    let hazard = hazard_rows(app, &mut conn, vec![stored]).await?.remove(0);
+    detail(&mut conn, hazard).await
+}
+
 /// Hazard `id` read on `conn` with its history, refused unless `cap` reaches it; with `hold`,
 /// held until the transaction ends.
 async fn load<P: HazardsReach>(
@@ -261,6 +280,12 @@ async fn load<P: HazardsReach>(
             gridsafe_domain::access::Denied::NotGranted(gridsafe_domain::access::Permission::CustomersView).into()
         );
     }
+    detail(conn, hazard).await
+}
+
+/// A hazard's history, plan, seals and photos, and the steps it may take next.
+async fn detail(conn: &mut Conn, hazard: HazardRow) -> Result<HazardDetail, AppError> {
+    let id = hazard.id;
     let steps = store::steps(conn, id).await?;
     let tasks = store::tasks(conn, id).await?;
     let seals = store::seals(conn, store::Seals::OfHazard(id)).await?;
@@ -367,8 +392,18 @@ pub(crate) struct NewHazard {
     pub description: String,
     pub grade: String,
     pub responsibility: Responsibility,
-    /// Registered with its rectification plan at once: (owner, deadline, the task).
-    pub plan: Option<(String, NaiveDate, String)>,
+    /// Registered with its rectification plan at once.
+    pub plan: Option<HazardPlan>,
+}
+
+/// A rectification plan registered with its hazard: the register's person responsible (and how
+/// he is named), the deadline, the task.
+#[derive(Debug, Clone)]
+pub(crate) struct HazardPlan {
+    pub owner: gridsafe_domain::ids::PersonId,
+    pub owner_label: String,
+    pub deadline: NaiveDate,
+    pub task: String,
 }
 
 /// Registers a hazard in `tx`: its number, the day (its grade's days count from it), its
@@ -383,10 +418,16 @@ pub(crate) async fn insert_hazard(
     let days = store::grade_days(conn, &h.grade).await?.ok_or_else(|| AppError::invalid("grade", "field-invalid"))?;
     let by_grade = today + chrono::Duration::days(days);
     let (state, deadline, owner) = match &h.plan {
-        Some((owner, deadline, _)) => {
+        Some(plan) => {
             let road = Road { responsibility: h.responsibility, grade_files: false };
-            machine::step(road, HazardState::Registered, &HazardStep::Plan { deadline: *deadline }, today, by_grade)?;
-            (HazardState::Planned, *deadline, Some(owner.as_str()))
+            machine::step(
+                road,
+                HazardState::Registered,
+                &HazardStep::Plan { deadline: plan.deadline },
+                today,
+                by_grade,
+            )?;
+            (HazardState::Planned, plan.deadline, Some(plan.owner_label.as_str()))
         }
         None => (HazardState::Registered, by_grade, None),
     };
@@ -405,12 +446,14 @@ pub(crate) async fn insert_hazard(
         state,
         deadline,
         owner,
+        owner_person: h.plan.as_ref().map(|p| p.owner),
         by: &actor.name,
     };
     let id = store::insert_hazard(conn, &row, now).await?;
     store::record_step(conn, id, "register", &h.title, &actor.name, now).await?;
-    if let Some((owner, deadline, task)) = &h.plan {
-        store::add_tasks(conn, id, h.unit_id, &[task.as_str()], owner, *deadline, &actor.name, now).await?;
+    if let Some(plan) = &h.plan {
+        let (owner, deadline) = (&plan.owner_label, plan.deadline);
+        store::add_tasks(conn, id, h.unit_id, &[plan.task.as_str()], owner, deadline, &actor.name, now).await?;
         store::record_step(conn, id, "plan", &format!("{deadline} {owner}"), &actor.name, now).await?;
     }
     Ok((id, number))
@@ -616,8 +659,21 @@ async fn apply<P: HazardsReach>(
     }
     let detail = match &step {
         HazardStep::Plan { deadline } | HazardStep::Notify { deadline } => {
-            let owner = trim_blank(&input.owner);
-            let stamp = store::Stamp::Deadline { deadline: *deadline, owner: Some(owner).filter(|o| !o.is_empty()) };
+            // The supply company's own rectification is a person's of the register; a notice to
+            // a customer names the customer's side in words.
+            let (owner_person, label) = match step {
+                HazardStep::Plan { .. } => {
+                    let (id, label) = crate::people::responsible(work.conn(), "owner", &input.owner).await?;
+                    (Some(id), label)
+                }
+                _ => (None, trim_blank(&input.owner).to_owned()),
+            };
+            let owner = label.as_str();
+            let stamp = store::Stamp::Deadline {
+                deadline: *deadline,
+                owner: Some(owner).filter(|o| !o.is_empty()),
+                owner_person,
+            };
             store::stamp_step(work.conn(), id, stamp, now).await?;
             let tasks: Vec<&str> = input.tasks.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
             store::add_tasks(work.conn(), id, h.unit_id, &tasks, owner, *deadline, by, now).await?;

@@ -11,10 +11,10 @@ pub use dashboard::{UnitDashboard, dashboard};
 pub use files::{Attachment, AttachmentMeta, attachment, attachments_of};
 pub use hazards::{
     GradeRow, HazardDetail, HazardFilter, HazardInput, HazardRow, HazardWorker, SOURCES, SealRow, StepInput,
-    UnsealInput, decide_extension, escalate_overdue, grades, hazard, list_hazards, list_seals, register_hazard,
-    request_extension, review_hazard, seal, set_grade, step_kind, take_step, unseal,
+    UnsealInput, decide_extension, escalate_overdue, grades, hazard, hazard_assigned, list_hazards, list_seals,
+    register_hazard, request_extension, review_hazard, seal, set_grade, step_kind, take_step, unseal,
 };
-pub(crate) use hazards::{NewHazard, insert_hazard};
+pub(crate) use hazards::{HazardPlan, NewHazard, insert_hazard};
 pub use inspections::{
     ChecklistItem, InspectionDetail, InspectionInput, InspectionRow, KINDS, attach_photo, checklist, inspection,
     inspections_of, inspector_choices, record_inspection, set_checklist, sign_notice,

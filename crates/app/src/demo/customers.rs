@@ -383,7 +383,7 @@ pub async fn fill(
         h3,
         &StepInput {
             deadline: day(0),
-            owner: "孝南供电中心运检班 王强".into(),
+            owner: "XG1043".into(),
             tasks: "更换 3 号杆拉线\n复测杆塔倾斜".into(),
             ..StepInput::of(Step::Plan)
         },

@@ -66,7 +66,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<(usize,
     let found = findings::list_findings(app, &view, &filter, None, 100).await?;
     let mut hazards = 0;
     if let Some(f) = found.iter().find(|f| f.entity_id == "WO-DEMO-0101") {
-        let task = TaskInput { responsible: "孝南装表接电班 班长".into(), deadline: String::new() };
+        let task = TaskInput { responsible: "XG1007".into(), deadline: String::new() };
         let hazard = findings::review(
             app,
             &review,

@@ -28,7 +28,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<usize, AppError> {
                 catalogue: catalogue.into(),
                 class: class.into(),
                 severity: severity.into(),
-                responsible: "孝南供电中心安全员".into(),
+                responsible: "XG1007".into(),
                 photo: Some(("现场.png".into(), super::customers::DELIVERY_PHOTO.to_vec())),
                 ..ViolationInput::default()
             };

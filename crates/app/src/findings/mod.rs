@@ -241,6 +241,7 @@ pub async fn review(
             })
             .unwrap_or(f.rule.as_str());
         let title = format!("{rule} {} {}", f.entity_id, f.subject).trim().to_owned();
+        let (owner, owner_label) = crate::people::responsible(work.conn(), "responsible", &task.responsible).await?;
         let new = crate::customers::NewHazard {
             customer_id: None,
             inspection_id: None,
@@ -251,7 +252,7 @@ pub async fn review(
             description: f.detail.clone(),
             grade: app.crossaudit_config().finding_grade.clone(),
             responsibility: gridsafe_domain::hazards::Responsibility::Grid,
-            plan: Some((trim_blank(&task.responsible).to_owned(), deadline, title)),
+            plan: Some(crate::customers::HazardPlan { owner, owner_label, deadline, task: title }),
         };
         let (hid, _) = crate::customers::insert_hazard(work.conn(), cap.actor(), &new, now).await?;
         hazard_id = Some(hid);

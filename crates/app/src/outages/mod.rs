@@ -23,6 +23,7 @@ pub use gridsafe_store::outages::{CustomerOn, NoticeRow, OutageRow, PlanItemRef,
 
 use crate::audit::NewEvent;
 use crate::customers::AttachmentMeta;
+use crate::home::Todo;
 use crate::identity::{check_stored_path, unit_by_id};
 use crate::tickets::{local_time, split_items};
 use crate::{App, AppError, FieldProblem, RequestMeta, Work};
@@ -564,21 +565,6 @@ pub fn stats(rows: &[OutageRow], rule: outages::NoticeRule) -> OutageStats {
     s
 }
 
-/// Something a person must do about an outage or a plan, for their home page.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Todo {
-    /// The message key that says what to do.
-    pub what: &'static str,
-    /// Where it is done.
-    pub link: String,
-    /// The outage's number or the plan's unit and period.
-    pub subject: String,
-    /// When it is due: the outage's start (or end, to restore), the plan's first day.
-    pub due: String,
-    /// Past its time: shown first, in red, until done.
-    pub late: bool,
-}
-
 /// What `principal` must do now about outages and plans in reach, late first.
 pub async fn todo(app: &App, principal: &gridsafe_domain::access::Principal) -> Result<Vec<Todo>, AppError> {
     let now = app.now();
@@ -603,6 +589,7 @@ pub async fn todo(app: &App, principal: &gridsafe_domain::access::Principal) -> 
                 what,
                 link: format!("/outages/{}", o.id),
                 subject: format!("{} · {}", o.number, o.equipment),
+                word: None,
                 due: due.local_display(),
                 late,
             })
@@ -653,6 +640,7 @@ async fn plans_todo(
                 what,
                 link: format!("/plans/{}", p.id),
                 subject: format!("{} · {}", p.unit_name, p.first_day),
+                word: None,
                 due: p.first_day.to_string(),
                 late: p.first_day <= now.local_date(),
             });
@@ -663,6 +651,7 @@ async fn plans_todo(
                 what: "home-todo-ticket-unplanned",
                 link: format!("/tickets/{}#plan", t.id),
                 subject: format!("{} · {}", t.number, t.location),
+                word: None,
                 due: t.planned_start.local_display(),
                 late: t.planned_start <= now,
             });

@@ -23,7 +23,8 @@ pub use import::{
 };
 pub use persons::{
     PersonInput, PersonRow, QualificationInput, QualificationRow, add_qualification, confirm_qualification,
-    delete_qualification, link_account, list_people, may_act, person, person_facts, qualifications_of, save_person,
+    delete_qualification, link_account, list_people, may_act, person, person_facts, pick, qualifications_of,
+    save_person,
 };
 
 use std::marker::PhantomData;
@@ -147,4 +148,25 @@ pub(crate) fn stored_path(text: &str) -> Result<UnitPath, AppError> {
         column: "path",
         value: text.to_owned(),
     })?)
+}
+
+/// The register's person a form names as responsible (整改责任人): by 工号, the first word of what
+/// the person picker fills in (`XG1004 张伟`). Anyone else is refused on `field`, naming what was
+/// typed: rectification is a person's, whose home page then lists it.
+pub(crate) async fn responsible(
+    conn: &mut gridsafe_store::Conn,
+    field: &'static str,
+    text: &str,
+) -> Result<(gridsafe_domain::ids::PersonId, String), crate::AppError> {
+    let code = text.split_whitespace().next().unwrap_or_default();
+    let found = if code.is_empty() { None } else { gridsafe_store::people::named(conn, code).await? };
+    found.ok_or_else(|| {
+        if text.trim().is_empty() {
+            crate::AppError::invalid(field, "field-required")
+        } else {
+            crate::AppError::Invalid(vec![
+                crate::FieldProblem::new(field, "field-responsible-person").with("value", text.trim()),
+            ])
+        }
+    })
 }

@@ -22,8 +22,52 @@ pub async fn list_people<M>(
     query: Option<&str>,
     limit: u32,
 ) -> Result<Vec<PersonRow>, AppError> {
+    if let Some(q) = query.filter(|q| crate::search::is_initials(q)) {
+        // A few letters: pinyin initials (zw → 张伟) or part of a 工号, matched here over the
+        // register in reach, read once and at most INITIALS_SCAN people.
+        let q = q.trim().to_ascii_lowercase();
+        let all = store::list(&mut *app.db().read().await?, reach.scope(), None, INITIALS_SCAN).await?;
+        return Ok(all
+            .into_iter()
+            .filter(|p| crate::search::initials(&p.name).starts_with(&q) || p.code.to_ascii_lowercase().contains(&q))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect());
+    }
     let pattern = crate::search::contains("q", query)?;
     Ok(store::list(&mut *app.db().read().await?, reach.scope(), pattern, limit).await?)
+}
+
+/// The most people a search by pinyin initials reads.
+pub const INITIALS_SCAN: u32 = 20_000;
+
+/// The person picker: at most `limit` people in reach that `query` finds (工号, name or pinyin
+/// initials), each with the role question's answer for `role` on `day` when one is asked (empty:
+/// may act). The facts of all of them are read at once.
+pub async fn pick<M>(
+    app: &App,
+    reach: &Reach<M>,
+    query: &str,
+    role: Option<FieldRole>,
+    day: NaiveDate,
+    limit: u32,
+) -> Result<Vec<(PersonRow, Option<Vec<Violation>>)>, AppError> {
+    if query.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let found: Vec<PersonRow> =
+        list_people(app, reach, Some(query), limit).await?.into_iter().filter(|p| p.active).collect();
+    let Some(role) = role else { return Ok(found.into_iter().map(|p| (p, None)).collect()) };
+    let ids: Vec<PersonId> = found.iter().map(|p| p.id).collect();
+    let facts = store::facts(&mut *app.db().read().await?, &ids).await?;
+    let rules = app.people_config().role_rules();
+    Ok(found
+        .into_iter()
+        .map(|p| {
+            let answer =
+                facts.get(&p.id).map(|f| people::may_act(&f.facts, role, day, &rules).err().unwrap_or_default());
+            (p, answer)
+        })
+        .collect())
 }
 
 /// One person in reach.

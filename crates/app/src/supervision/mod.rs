@@ -538,6 +538,11 @@ pub async fn record(
             None => return Err(AppError::Invalid(vec![FieldProblem::new("rule_broken", "field-required")])),
         }
     }
+    // The correction of anyone's but a customer's violation is a person's of the register.
+    let owner = match offender {
+        Offender::Customer => None,
+        _ => Some(crate::people::responsible(work.conn(), "responsible", &responsible).await?),
+    };
     let now = work.now();
     let today = now.local_date();
     let number = gridsafe_store::numbers::next(work.conn(), "WZ", today).await?;
@@ -584,10 +589,12 @@ pub async fn record(
         } else {
             gridsafe_domain::hazards::Responsibility::Grid
         },
-        plan: (!customer).then(|| {
-            let by = deadline
-                .unwrap_or_else(|| today + chrono::Duration::days(i64::from(app.crossaudit_config().task_days)));
-            (responsible.clone(), by, title.clone())
+        plan: owner.map(|(owner, owner_label)| crate::customers::HazardPlan {
+            owner,
+            owner_label,
+            deadline: deadline
+                .unwrap_or_else(|| today + chrono::Duration::days(i64::from(app.crossaudit_config().task_days))),
+            task: title.clone(),
         }),
     };
     let (hazard_id, hazard_number) = crate::customers::insert_hazard(work.conn(), cap.actor(), &hazard, now).await?;
@@ -901,7 +908,7 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
 pub async fn todo(
     app: &App,
     principal: &gridsafe_domain::access::Principal,
-) -> Result<Vec<crate::outages::Todo>, AppError> {
+) -> Result<Vec<crate::home::Todo>, AppError> {
     use gridsafe_domain::tickets::State::*;
     let now = app.now();
     let mut out = Vec::new();
@@ -915,10 +922,11 @@ pub async fn todo(
         if let Some(stay) = store::open_stay(&mut *app.db().read().await?, user).await?
             && let Ok(t) = crate::tickets::ticket(app, &cap, stay.ticket_id).await
         {
-            out.push(crate::outages::Todo {
+            out.push(crate::home::Todo {
                 what: "home-todo-onsite-depart",
                 link: format!("/tickets/{}#onsite", t.row.id),
                 subject: format!("{} · {}", t.row.number, t.row.location),
+                word: None,
                 due: t.row.end().local_display(),
                 late: t.row.end() < now,
             });
@@ -940,10 +948,11 @@ pub async fn todo(
             let mine_to_do = t.on_site.required.iter().any(|r| roles.contains(r));
             let someone_there = t.on_site.facts(t.risk.level, true).satisfied_at(now);
             if mine_to_do && !someone_there {
-                out.push(crate::outages::Todo {
+                out.push(crate::home::Todo {
                     what: "home-todo-onsite-arrive",
                     link: format!("/tickets/{}#onsite", row.id),
                     subject,
+                    word: None,
                     due: t.row.planned_start.local_display(),
                     late: t.row.planned_start <= now,
                 });
@@ -954,10 +963,11 @@ pub async fn todo(
         let mut conn = app.db().read().await?;
         let awaiting = ViolationFilter { awaiting_review: true, ..ViolationFilter::default() };
         for v in store::list(&mut conn, cap.scope(), &awaiting, 100).await? {
-            out.push(crate::outages::Todo {
+            out.push(crate::home::Todo {
                 what: "home-todo-violation-review",
                 link: format!("/violations/{}#review", v.id),
                 subject: format!("{} · {}", v.number, v.person.clone().or(v.contractor.clone()).unwrap_or(v.place)),
+                word: None,
                 due: v.occurred_at.local_display(),
                 late: false,
             });
@@ -979,10 +989,11 @@ pub async fn todo(
             if let Some(person) = facts.get(&p)
                 && person.facts.standing(now.local_date(), &rules).suspended()
             {
-                out.push(crate::outages::Todo {
+                out.push(crate::home::Todo {
                     what: "home-todo-person-suspended",
                     link: format!("/violations/{violation}#standing"),
                     subject: person.label(),
+                    word: None,
                     due: now.local_display(),
                     late: false,
                 });

@@ -25,8 +25,9 @@ struct HomePage {
     expiring_days: u32,
     /// Tickets waiting for the user's own step, for those who sign tickets.
     awaiting: Option<Vec<gridsafe_app::tickets::Awaiting>>,
-    /// Plans to approve or publish, outages to approve, notify, cut or restore: late first.
-    todo: Vec<gridsafe_app::outages::Todo>,
+    /// What the person must do now, late first: plans, outages, on-site supervision, assigned
+    /// rectification, own qualifications, reviews.
+    todo: Vec<gridsafe_app::home::Todo>,
     /// Customers' safety at a glance, for those who see customers: (key, count, link).
     safety: Option<Vec<(&'static str, usize, &'static str)>>,
     version: &'static str,
@@ -55,9 +56,7 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
         Ok(cap) => Some(gridsafe_app::tickets::awaiting(state.app(), &cap).await?),
         Err(_) => None,
     };
-    let mut todo = gridsafe_app::outages::todo(state.app(), p).await?;
-    todo.extend(gridsafe_app::supervision::todo(state.app(), p).await?);
-    todo.sort_by_key(|t| !t.late);
+    let todo = gridsafe_app::home::todo(state.app(), p).await?;
     let safety = match p.authorize::<perm::CustomersView>() {
         Ok(cap) => {
             use gridsafe_app::customers::{self, CustomerFilter, HazardFilter};

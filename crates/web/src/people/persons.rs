@@ -32,6 +32,7 @@ pub fn routes() -> Routes {
         .post("/people", create)
         .get("/people/export.xlsx", export)
         .get("/people/expiring", expiring_page)
+        .get("/people/pick", pick)
         .get("/people/expiring.xlsx", expiring_export)
         .get("/people/{id}", detail_page)
         .post("/people/{id}", update)
@@ -43,6 +44,63 @@ pub fn routes() -> Routes {
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     q: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PickQuery {
+    #[serde(default)]
+    q: String,
+    /// The field role the person is picked for (`work_leader`…), to say whether he may act today.
+    #[serde(default)]
+    role: String,
+}
+
+/// One answer of the person picker: the 工号 it fills in, and who that is in words.
+#[derive(Debug, Serialize)]
+struct Picked {
+    value: String,
+    label: String,
+    /// May act in the role today (absent when no role was asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    may_act: Option<bool>,
+}
+
+/// The person picker (the page script lists its answers under a field that names a person): up
+/// to eight people in reach found by 工号, name or pinyin initials, each with his unit and, when
+/// a role is asked, whether he holds it today and if not why.
+async fn pick(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<PickQuery>,
+) -> Result<Response, AppError> {
+    let reach = view_reach(&state, &auth).await?;
+    let role = FieldRole::ticket_role(q.role.trim());
+    let found = people::pick(state.app(), &reach, &q.q, role, state.app().today(), 8).await?;
+    let lang = ctx.lang;
+    let picked: Vec<Picked> = found
+        .into_iter()
+        .map(|(p, answer)| {
+            let mut label = format!("{} · {}", p.name, p.unit_name);
+            if let Some(c) = &p.contractor_name {
+                label.push_str(&format!(" · {c}"));
+            }
+            let may_act = match (role, &answer) {
+                (Some(role), Some(refusals)) => {
+                    let role_words = lang.t(&format!("field-role-{}", role.code()));
+                    match refusals.first() {
+                        None => label
+                            .push_str(&format!(" · ✓ {}", lang.t_args("pick-may-act", &[("role", role_words.into())]))),
+                        Some(v) => label.push_str(&format!(" · ✗ {}", refusal(lang, v).message)),
+                    }
+                    Some(refusals.is_empty())
+                }
+                _ => None,
+            };
+            Picked { value: p.code, label, may_act }
+        })
+        .collect();
+    Ok(Json(picked).into_response())
 }
 
 #[derive(Template)]
