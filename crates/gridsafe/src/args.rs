@@ -80,6 +80,10 @@ pub struct AuditArgs {
     /// Skip rows with problems (each reported and counted) instead of stopping.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Start the CSV with a UTF-8 byte-order mark, so that Excel opens it in Chinese. The spec's
+    /// findings file (the default) has none: tools that compare it byte for byte expect the header first.
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -37,7 +37,7 @@ pub fn run(lang: Lang, args: AuditArgs) -> ExitCode {
     let findings = audit(&tables, args.as_of, &Thresholds::default());
     bar.update(2, 3);
     let written = match args.format {
-        AuditFormat::Csv => write_csv(&args.out, &findings),
+        AuditFormat::Csv => write_csv(&args.out, &findings, args.bom),
         AuditFormat::Xlsx => write_xlsx(&args.out, &findings),
     };
     bar.update(3, 3);
@@ -72,8 +72,9 @@ fn atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| e.to_string())
 }
 
-fn write_csv(path: &std::path::Path, findings: &[Finding]) -> Result<(), String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+fn write_csv(path: &std::path::Path, findings: &[Finding], bom: bool) -> Result<(), String> {
+    let start = if bom { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
+    let mut w = csv::Writer::from_writer(start);
     w.write_record(["rule", "entity_kind", "entity_id", "subject", "detail"]).map_err(|e| e.to_string())?;
     for f in findings {
         w.write_record([f.rule, f.entity_kind, &f.entity_id, &f.subject, &f.detail]).map_err(|e| e.to_string())?;

@@ -33,6 +33,23 @@ fn the_worked_example_is_reproduced_exactly() {
     assert!(written.starts_with("rule,entity_kind,entity_id,subject,detail\n"));
     assert!(String::from_utf8_lossy(&run.stdout).contains("NO_TICKET"), "a per-rule summary");
 
+    // For Excel: the same file after a byte-order mark, so its Chinese details open as Chinese.
+    let for_excel = dir.path().join("findings-excel.csv");
+    let run = gridsafe(&[
+        "audit",
+        "--input",
+        example().to_str().expect("path"),
+        "--as-of",
+        "2026-01-31",
+        "--out",
+        for_excel.to_str().expect("path"),
+        "--bom",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let bytes = std::fs::read(&for_excel).expect("findings");
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    assert_eq!(&bytes[3..], written.as_bytes());
+
     let xlsx = dir.path().join("findings.xlsx");
     let run = gridsafe(&[
         "audit",
