@@ -60,7 +60,8 @@ test("an inspection on a phone leads to a hazard closed by the safety auditor", 
   await inspector.setInputFiles("input[name=photo]", photo);
   await submit(inspector, inspector.getByRole("button", { name: "上传照片" }));
   assert.equal(await inspector.locator("#photos img").count(), 1);
-  await inspector.getByLabel("签收人").fill("场长 胡建华");
+  await inspector.getByLabel("签收人", { exact: true }).fill("场长 胡建华");
+  await inspector.getByLabel(/已核对：客户已在/).check();
   await submit(inspector, inspector.getByRole("button", { name: "登记签收" }));
   assert.ok(await inspector.locator("[data-signed]").isVisible());
 
@@ -75,7 +76,8 @@ test("an inspection on a phone leads to a hazard closed by the safety auditor", 
 
   await submit(inspector, inspector.getByRole("button", { name: "发整改通知书" }));
   assert.equal(await state(), "notified");
-  await inspector.getByLabel("客户签收人").fill("场长 胡建华");
+  await inspector.getByLabel("客户签收人", { exact: true }).fill("场长 胡建华");
+  await inspector.getByLabel(/已核对：客户已在/).check();
   await submit(inspector, inspector.getByRole("button", { name: "客户签收" }));
   assert.equal(await state(), "receipt_signed");
 

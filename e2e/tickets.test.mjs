@@ -105,7 +105,10 @@ test("a ticket goes from draft to closed with the briefing acknowledged", async 
   const auditor = await as("demo.safety");
   await auditor.goto(url);
   await auditor.getByLabel("合格", { exact: true }).check();
-  await auditor.getByRole("button", { name: "保存" }).last().click();
+  // The evaluation is a signature: its summary, the box ticked, then signed.
+  assert.match(await auditor.locator("#evaluation").textContent(), /您将以.*的名义签名/);
+  await auditor.getByLabel(/我已核对这张工作票/).check();
+  await auditor.getByRole("button", { name: "确认评价并签名" }).click();
   await auditor.waitForURL(/#evaluation$/);
   assert.equal(await auditor.locator("[data-verdict]").getAttribute("data-verdict"), "pass");
   await auditor.goto(server.base + "/tickets/evaluation");

@@ -562,8 +562,8 @@ const ROWS: &[Row] = &[
         "/tickets/{id}/evaluation",
         Access::Perm(TicketsEvaluate, 409),
         "/tickets/{ticket_a1}/evaluation",
-        "verdict=pass",
-        ("/tickets/{ticket_b}/evaluation", "verdict=pass"),
+        "verdict=pass&confirm=1",
+        ("/tickets/{ticket_b}/evaluation", "verdict=pass&confirm=1"),
     ),
     row("GET", "/tickets/catalogue", Access::Perm(TicketsView, 200), "/tickets/catalogue", ""),
     row(

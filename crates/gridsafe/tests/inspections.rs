@@ -165,8 +165,11 @@ backend_tests! {
         // The notice in duplicate, signed by the customer with a scanned copy.
         let notice = app.get_with(&format!("/inspections/{inspection}/notice"), &[("cookie", &inspector)]).await;
         assert_eq!(notice.body.matches("用电检查结果通知书</h1>").count(), 2, "two copies");
-        let r = post_multipart(&app, &inspector, &format!("/inspections/{inspection}/signed"),
-            multipart(&[("signed_by", "陈建华"), ("signed_on", "2026-11-26")], Some(("copy", "signed.pdf", b"%PDF-1.4 x")))).await;
+        let signed = format!("/inspections/{inspection}/signed");
+        let unconfirmed = post_multipart(&app, &inspector, &signed, multipart(&[("signed_by", "陈建华"), ("signed_on", "2026-11-26")], None)).await;
+        assert!(unconfirmed.status == 422 && unconfirmed.body.contains(r#"data-field="confirm""#), "the box is ticked first: {}", unconfirmed.body);
+        let r = post_multipart(&app, &inspector, &signed,
+            multipart(&[("signed_by", "陈建华"), ("signed_on", "2026-11-26"), ("confirm", "1")], Some(("copy", "signed.pdf", b"%PDF-1.4 x")))).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let page = app.get_with(&format!("/inspections/{inspection}"), &[("cookie", &inspector)]).await;
         assert!(page.body.contains("data-signed") && page.body.contains("signed.pdf"), "{}", page.body);
@@ -180,6 +183,8 @@ backend_tests! {
         let r = app.post_form(&steps, "step=notify&deadline=2026-12-10", &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let r = app.post_form(&steps, "step=sign_receipt&receipt_by=%E9%99%88", &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 422, "unconfirmed: {}", r.body);
+        let r = app.post_form(&steps, "step=sign_receipt&receipt_by=%E9%99%88&confirm=1", &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let r = app.post_form(&steps, &step("rectify"), &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 409, "{}", r.body);

@@ -1784,3 +1784,7 @@ home-todo-account-locked = Account locked: check and unlock
 field-responsible-person = The person responsible must be in the people register: type or pick their 工号 (for example XG1004). "{ $value }" is not in the register.
 pick-may-act = may act as { $role } today
 pick-hint = 工号, name or pinyin initials
+sign-confirm-evaluation = I have checked this ticket and the evaluation above and sign it in my name.
+sign-evaluate = Confirm and sign the evaluation
+sign-confirm-receipt = Checked: the customer signed { $what } by hand; the name and day match the original.
+field-confirm-signature = Check what is above, tick the confirmation, then sign.

@@ -1784,3 +1784,7 @@ home-todo-account-locked = 账号已锁定，核实后解锁
 field-responsible-person = 整改责任人须是人员名册中的人：请填写或选择其工号（例如 XG1004）。“{ $value }”不在名册中。
 pick-may-act = 今日可担任{ $role }
 pick-hint = 工号、姓名或拼音首字母
+sign-confirm-evaluation = 我已核对这张工作票和上面的评价，以本人名义签名。
+sign-evaluate = 确认评价并签名
+sign-confirm-receipt = 已核对：客户已在{ $what }上亲笔签收，签收人和日期与原件一致。
+field-confirm-signature = 请先核对上面的内容，勾选确认后再签名。

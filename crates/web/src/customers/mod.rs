@@ -664,6 +664,11 @@ async fn signed(
     let cap = auth.require::<perm::InspectionsRecord>(&state).await?;
     let (fields, file) = file_form(&mut multipart, "copy").await?;
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    if get("confirm") != "1" {
+        // Out of reach is said before an unticked box.
+        auth.checked(&state, customers::inspection(state.app(), &cap, id).await).await?;
+        crate::form::confirmed(&get("confirm"))?;
+    }
     let copy = file.as_ref().map(|(n, b)| (n.as_str(), b.as_slice()));
     auth.checked(
         &state,

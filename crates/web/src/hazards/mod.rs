@@ -337,6 +337,9 @@ struct StepForm {
     passed: String,
     #[serde(default)]
     evidence: String,
+    /// The receipt's confirmation box (`1`).
+    #[serde(default)]
+    confirm: String,
 }
 
 impl TryFrom<StepForm> for StepInput {
@@ -449,6 +452,9 @@ async fn step(
     Path(id): Path<i64>,
     Form(f): Form<StepForm>,
 ) -> Result<Response, AppError> {
+    if f.step == "sign_receipt" {
+        crate::form::confirmed(&f.confirm)?;
+    }
     take(&state, &auth, id, f.try_into()?).await?;
     Ok(Redirect::to(&format!("/hazards/{id}")).into_response())
 }

@@ -559,6 +559,7 @@ async fn evaluate(
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsEvaluate>(&state).await?;
     let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+    crate::form::confirmed(value("confirm"))?;
     let verdict = Verdict::from_code(value("verdict"))
         .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("verdict", "field-verdict")))?;
     let reasons: Vec<String> = pairs.iter().filter(|(k, _)| k == "reason").map(|(_, v)| v.clone()).collect();
