@@ -80,12 +80,8 @@ pub async fn utf8_query(request: Request, next: Next) -> Response {
 
 /// A page form that signs (an evaluation) or records a signature (a notice receipt) carries the
 /// box its signer ticks after reading the summary above it: `confirm=1`. The API has no box.
-pub fn confirmed(value: &str) -> Result<(), AppError> {
-    if value == "1" {
-        Ok(())
-    } else {
-        Err(gridsafe_app::AppError::invalid("confirm", "field-confirm-signature").into())
-    }
+pub fn confirmed(value: &str) -> Result<(), gridsafe_app::AppError> {
+    if value == "1" { Ok(()) } else { Err(gridsafe_app::AppError::invalid("confirm", "field-confirm-signature")) }
 }
 
 /// The header the page script sends when it submits a form itself, to show a refusal beside the
