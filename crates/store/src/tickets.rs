@@ -175,17 +175,17 @@ pub struct Filter {
     pub starting: Option<(Timestamp, Timestamp)>,
     /// Only drafts of unplanned work whose reason waits for the manager's approval.
     pub awaiting_unplanned: bool,
+    /// Oldest planned start first (the default is newest first).
+    pub oldest_first: bool,
+    /// Where a page starts: after this ticket (its planned start and id) in the list's order.
+    pub after: Option<(Timestamp, TicketId)>,
 }
 
-/// Tickets of the units in `scope`, newest first, at most `limit`.
-pub async fn list(
-    conn: &mut Conn,
-    scope: &[UnitPath],
-    filter: &Filter,
-    limit: u32,
-) -> Result<Vec<TicketRow>, StoreError> {
+/// The `WHERE` of a list of `scope`'s tickets that `filter` selects (all but its page), and the
+/// values it binds.
+fn selection(scope: &[UnitPath], filter: &Filter) -> (String, Vec<String>) {
     let (clause, mut binds) = scope_clause("u.path", scope, 1);
-    let mut sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE {clause}");
+    let mut sql = clause;
     if let Some(state) = filter.state {
         binds.push(state.code().to_owned());
         sql.push_str(&format!(" AND t.state = ${}", binds.len()));
@@ -220,8 +220,36 @@ pub async fn list(
              OR EXISTS (SELECT 1 FROM ticket_crew c WHERE c.ticket_id = t.id AND c.person_id = {person}))"
         ));
     }
-    sql.push_str(&format!(" ORDER BY t.planned_start DESC, t.id DESC LIMIT {}", limit.clamp(1, 100_000)));
+    (sql, binds)
+}
+
+/// Tickets of the units in `scope`, newest first (or oldest), at most `limit`, from after
+/// `filter.after` (keyset: a page costs the same however deep).
+pub async fn list(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    filter: &Filter,
+    limit: u32,
+) -> Result<Vec<TicketRow>, StoreError> {
+    let (clause, mut binds) = selection(scope, filter);
+    let mut sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE {clause}");
+    let (cmp, dir) = if filter.oldest_first { (">", "ASC") } else { ("<", "DESC") };
+    if let Some((start, id)) = filter.after {
+        binds.push(start.to_db());
+        let n = binds.len();
+        // The id is an integer from the database (the page link), not text.
+        let id = id.get();
+        sql.push_str(&format!(" AND (t.planned_start {cmp} ${n} OR (t.planned_start = ${n} AND t.id {cmp} {id}))"));
+    }
+    sql.push_str(&format!(" ORDER BY t.planned_start {dir}, t.id {dir} LIMIT {}", limit.clamp(1, 100_000)));
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(row_from).collect()
+}
+
+/// How many tickets of `scope` the filter selects (all pages).
+pub async fn count(conn: &mut Conn, scope: &[UnitPath], filter: &Filter) -> Result<i64, StoreError> {
+    let (clause, binds) = selection(scope, filter);
+    let sql = format!("SELECT COUNT(*) AS n FROM {ROW_FROM} WHERE {clause}");
+    Ok(bound(sql, &binds).fetch_one(&mut *conn).await?.try_get("n")?)
 }
 
 /// A ticket's own row with the fields of its detail page; its lists come from [`lists`].

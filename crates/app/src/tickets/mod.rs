@@ -195,6 +195,12 @@ pub struct TicketFilter {
     pub starting: Option<(Timestamp, Timestamp)>,
     /// Only drafts of unplanned work whose reason waits for the manager's approval.
     pub awaiting_unplanned: bool,
+    /// Only tickets of this unit and those below it (within reach).
+    pub unit: Option<gridsafe_domain::ids::UnitId>,
+    /// Oldest planned start first (the default is newest first).
+    pub oldest_first: bool,
+    /// Where a page starts: after this ticket (its planned start and id) in the list's order.
+    pub after: Option<(Timestamp, TicketId)>,
 }
 
 /// Tickets in reach, newest first.
@@ -204,16 +210,46 @@ pub async fn list_tickets<P: TicketReach>(
     filter: &TicketFilter,
     limit: u32,
 ) -> Result<Vec<TicketRow>, AppError> {
-    let filter = store::Filter {
+    let (scope, filter) = selection(app, cap, filter).await?;
+    let mut conn = app.db().read().await?;
+    Ok(store::list(&mut conn, &scope, &filter, limit).await?)
+}
+
+/// How many tickets in reach the filter selects (all pages).
+pub async fn count_tickets<P: TicketReach>(
+    app: &App,
+    cap: &Capability<P>,
+    filter: &TicketFilter,
+) -> Result<i64, AppError> {
+    let (scope, filter) = selection(app, cap, filter).await?;
+    Ok(store::count(&mut *app.db().read().await?, &scope, &filter).await?)
+}
+
+/// The units a list covers (a chosen unit within reach, or all of it) and the store's filter.
+async fn selection<P: TicketReach>(
+    app: &App,
+    cap: &Capability<P>,
+    filter: &TicketFilter,
+) -> Result<(Vec<gridsafe_domain::access::UnitPath>, store::Filter), AppError> {
+    let scope = match filter.unit {
+        Some(unit) => {
+            let unit = crate::identity::unit_by_id(app, unit).await?.ok_or(AppError::NotFound)?;
+            cap.check(&unit.path)?;
+            vec![unit.path]
+        }
+        None => cap.scope().to_vec(),
+    };
+    let stored = store::Filter {
         state: filter.state,
         pattern: crate::search::contains("q", filter.query.as_deref())?,
         unevaluated: filter.unevaluated,
         person: filter.person,
         starting: filter.starting,
         awaiting_unplanned: filter.awaiting_unplanned,
+        oldest_first: filter.oldest_first,
+        after: filter.after,
     };
-    let mut conn = app.db().read().await?;
-    Ok(store::list(&mut conn, cap.scope(), &filter, limit).await?)
+    Ok((scope, stored))
 }
 
 /// One ticket in reach, with everything on it.

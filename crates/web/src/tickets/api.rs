@@ -381,9 +381,7 @@ pub async fn list(
         state: state_filter,
         query: q.q,
         unevaluated: q.unevaluated.unwrap_or(false),
-        person: None,
-        starting: None,
-        awaiting_unplanned: false,
+        ..TicketFilter::default()
     };
     Ok(Json(tickets::list_tickets(state.app(), &cap, &filter, 5000).await?.into_iter().map(TicketOut::from).collect()))
 }

@@ -18,6 +18,7 @@ use gridsafe_domain::access::perm;
 use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::tickets::State as TicketState;
 use gridsafe_domain::tickets::evaluation::Verdict;
+use gridsafe_domain::time::Timestamp;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -72,6 +73,65 @@ struct ListQuery {
     mine: Option<String>,
     #[serde(default)]
     unevaluated: Option<String>,
+    /// A unit (with those below it) within reach.
+    #[serde(default)]
+    unit: String,
+    /// The planned start's first and last month, `YYYY-MM`.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    /// `oldest` for oldest first; newest first otherwise.
+    #[serde(default)]
+    order: String,
+    /// Where the page starts: the last row of the one before (its planned start and id,
+    /// separated by U+001F).
+    #[serde(default)]
+    after: String,
+}
+
+/// Rows per page of the ticket list.
+const PAGE: u32 = 100;
+
+impl ListQuery {
+    /// The first day of a `YYYY-MM` month, if it is one.
+    fn month(text: &str) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").ok()
+    }
+
+    /// The planned starts the period covers: from the first day of `from` to the end of `to`.
+    fn starting(&self) -> Option<(Timestamp, Timestamp)> {
+        let (from, to) = (Self::month(&self.from), Self::month(&self.to));
+        if from.is_none() && to.is_none() {
+            return None;
+        }
+        let from = from.map_or(Timestamp::from_utc(chrono::DateTime::UNIX_EPOCH), Timestamp::start_of_local_day);
+        let to = to
+            .and_then(|m| m.checked_add_months(chrono::Months::new(1)))
+            .map_or(Timestamp::from_utc(chrono::DateTime::<chrono::Utc>::MAX_UTC), Timestamp::start_of_local_day);
+        Some((from, to))
+    }
+
+    fn after(&self) -> Option<(Timestamp, TicketId)> {
+        let (start, id) = self.after.split_once('\u{1f}')?;
+        Some((Timestamp::from_db(start)?, id.parse().ok()?))
+    }
+
+    /// The filter's part of a link (everything but the page).
+    fn query_string(&self) -> String {
+        let e = crate::auth::url_encode;
+        format!(
+            "q={}&state={}&unit={}&from={}&to={}&order={}{}{}",
+            e(&self.q),
+            e(&self.state),
+            e(&self.unit),
+            e(&self.from),
+            e(&self.to),
+            e(&self.order),
+            if self.mine.is_some() { "&mine=1" } else { "" },
+            if self.unevaluated.is_some() { "&unevaluated=1" } else { "" },
+        )
+    }
 }
 
 #[derive(Template)]
@@ -79,13 +139,19 @@ struct ListQuery {
 struct ListPage {
     chrome: Chrome,
     tickets: Vec<TicketRow>,
-    q: String,
-    state: String,
+    q: ListQuery,
     mine: bool,
     unevaluated: bool,
     states: Vec<&'static str>,
+    units: Vec<crate::admin::UnitOption>,
     can_write: bool,
     can_evaluate: bool,
+    /// How many the filter selects, the link to the page after this one, and whether this is
+    /// the first.
+    total: i64,
+    next: Option<String>,
+    first_page: bool,
+    query_string: String,
 }
 
 async fn list_page(
@@ -102,21 +168,36 @@ async fn list_page(
         unevaluated: q.unevaluated.is_some(),
         // Someone with no person of their own has no tickets of their own.
         person: if q.mine.is_some() { Some(person.unwrap_or(PersonId::new(-1))) } else { None },
-        starting: None,
+        starting: q.starting(),
         awaiting_unplanned: false,
+        unit: q.unit.trim().parse().ok(),
+        oldest_first: q.order == "oldest",
+        after: q.after(),
     };
-    let rows = tickets::list_tickets(state.app(), &cap, &filter, 500).await?;
+    let rows = auth.checked(&state, tickets::list_tickets(state.app(), &cap, &filter, PAGE).await).await?;
+    let total = tickets::count_tickets(state.app(), &cap, &TicketFilter { after: None, ..filter }).await?;
     let held = auth.user.principal.permissions();
+    let query_string = q.query_string();
+    // A full page may have more after it: the link starts after its last row.
+    let next = rows.last().filter(|_| rows.len() == PAGE as usize).map(|t| {
+        let cursor = format!("{}\u{1f}{}", t.planned_start.to_db(), t.id);
+        format!("{query_string}&after={}", crate::auth::url_encode(&cursor))
+    });
+    let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         tickets: rows,
-        q: q.q,
-        state: q.state,
         mine: q.mine.is_some(),
         unevaluated: q.unevaluated.is_some(),
         states: TicketState::ALL.iter().map(|s| s.code()).collect(),
+        units,
         can_write: held.contains(&gridsafe_domain::access::Permission::TicketsWrite),
         can_evaluate: held.contains(&gridsafe_domain::access::Permission::TicketsEvaluate),
+        total,
+        next,
+        first_page: q.after.is_empty(),
+        query_string,
+        q,
     }))
 }
 
