@@ -79,4 +79,34 @@ backend_tests! {
         let far = get(format!("/tickets?unit={}", f.unit_b)).await;
         assert_eq!(far.status, 403);
     }
+
+    async fn the_people_list_pages_by_unit_and_code_and_says_how_many(app: TestApp) {
+        let f = app.fixture().await;
+        for i in 0..150 {
+            let unit = if i % 2 == 0 { f.unit_a } else { f.unit_a1 };
+            app.person(unit, &format!("P{i:03}"), &[]).await;
+        }
+        let cookie = app.session_for(f.user("safety_auditor")).await;
+        let mut path = "/people".to_owned();
+        let mut seen = Vec::new();
+        for page in 0.. {
+            let r = app.get_with(&path, &[("cookie", &cookie)]).await;
+            assert_eq!(r.status, 200);
+            if page == 0 {
+                assert!(r.body.contains("data-total=\"150\""), "the count");
+            }
+            seen.extend(r.body.split("<a href=\"/people/").skip(1).filter_map(|s| s.split_once("\">").map(|(_, rest)| rest.split('<').next().unwrap_or_default().to_owned())));
+            let Some(next) = r.body.split("\" data-next").next().filter(|_| r.body.contains("data-next")).and_then(|b| b.rsplit("href=\"").next()) else { break };
+            path = next.replace("&amp;", "&").replace("&#38;", "&");
+            assert!(page < 5, "ends");
+        }
+        let people: Vec<&String> = seen.iter().filter(|c| c.starts_with('P')).collect();
+        let mut unique = people.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((people.len(), unique.len()), (150, 150), "each person once over two pages");
+        // A search counts what it finds.
+        let found = app.get_with("/people?q=P01", &[("cookie", &cookie)]).await;
+        assert!(found.body.contains("data-total=\"10\""), "P010–P019");
+    }
 }

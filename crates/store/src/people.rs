@@ -237,15 +237,45 @@ pub async fn list(
     pattern: Option<String>,
     limit: u32,
 ) -> Result<Vec<PersonRow>, StoreError> {
-    let (clause, mut binds) = scope.clause("u.path", "p.contractor_id", 1);
+    page(conn, scope, pattern, None, limit).await
+}
+
+/// As [`list`], from after the person at (unit path, 工号) in its order: a keyset page, as
+/// cheap however deep.
+pub async fn page(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    pattern: Option<String>,
+    after: Option<(&str, &str)>,
+    limit: u32,
+) -> Result<Vec<PersonRow>, StoreError> {
+    let (clause, mut binds) = selection(scope, pattern);
     let mut sql = format!("SELECT {PERSON_COLUMNS} FROM {PERSON_FROM} WHERE {clause}");
-    if let Some(pattern) = pattern {
-        binds.push(pattern);
-        let n = binds.len();
-        sql.push_str(&format!(" AND ({} OR {})", like("p.code", n), like("p.name", n)));
+    if let Some((path, code)) = after {
+        binds.push(path.to_owned());
+        binds.push(code.to_owned());
+        let (p, c) = (binds.len() - 1, binds.len());
+        sql.push_str(&format!(" AND (u.path > ${p} OR (u.path = ${p} AND p.code > ${c}))"));
     }
     sql.push_str(&format!(" ORDER BY u.path, p.code LIMIT {}", limit.clamp(1, 200_000)));
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(person_from).collect()
+}
+
+/// How many people of `scope` the pattern finds.
+pub async fn count(conn: &mut Conn, scope: Scope<'_>, pattern: Option<String>) -> Result<i64, StoreError> {
+    let (clause, binds) = selection(scope, pattern);
+    let sql = format!("SELECT COUNT(*) AS n FROM {PERSON_FROM} WHERE {clause}");
+    Ok(bound(sql, &binds).fetch_one(&mut *conn).await?.try_get("n")?)
+}
+
+fn selection(scope: Scope<'_>, pattern: Option<String>) -> (String, Vec<String>) {
+    let (mut clause, mut binds) = scope.clause("u.path", "p.contractor_id", 1);
+    if let Some(pattern) = pattern {
+        binds.push(pattern);
+        let n = binds.len();
+        clause.push_str(&format!(" AND ({} OR {})", like("p.code", n), like("p.name", n)));
+    }
+    (clause, binds)
 }
 
 pub async fn person(conn: &mut Conn, id: PersonId) -> Result<Option<PersonRow>, StoreError> {

@@ -23,8 +23,8 @@ pub use import::{
 };
 pub use persons::{
     PersonInput, PersonRow, QualificationInput, QualificationRow, add_qualification, confirm_qualification,
-    delete_qualification, link_account, list_people, may_act, person, person_facts, pick, qualifications_of,
-    save_person,
+    delete_qualification, link_account, list_people, may_act, people_page, person, person_facts, pick,
+    qualifications_of, save_person,
 };
 
 use std::marker::PhantomData;

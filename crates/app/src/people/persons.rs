@@ -37,6 +37,31 @@ pub async fn list_people<M>(
     Ok(store::list(&mut *app.db().read().await?, reach.scope(), pattern, limit).await?)
 }
 
+/// One page of the people in reach that `query` finds, after the person at (unit path, 工号) in
+/// the list's order, and how many it finds in all.
+pub async fn people_page<M>(
+    app: &App,
+    reach: &Reach<M>,
+    query: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: u32,
+) -> Result<(Vec<PersonRow>, i64), AppError> {
+    let mut conn = app.db().read().await?;
+    if query.is_some_and(crate::search::is_initials) {
+        let found = list_people(app, reach, query, INITIALS_SCAN).await?;
+        let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
+        let rows = found
+            .into_iter()
+            .filter(|p| after.is_none_or(|(path, code)| (p.unit_path.as_str(), p.code.as_str()) > (path, code)))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        return Ok((rows, total));
+    }
+    let pattern = crate::search::contains("q", query)?;
+    let rows = store::page(&mut conn, reach.scope(), pattern.clone(), after, limit).await?;
+    Ok((rows, store::count(&mut conn, reach.scope(), pattern).await?))
+}
+
 /// The most people a search by pinyin initials reads.
 pub const INITIALS_SCAN: u32 = 20_000;
 

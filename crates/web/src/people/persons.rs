@@ -44,7 +44,14 @@ pub fn routes() -> Routes {
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     q: Option<String>,
+    /// Where the page starts: the last row of the one before (unit path and 工号, separated by
+    /// U+001F).
+    #[serde(default)]
+    after: String,
 }
+
+/// Rows per page of the people list.
+const PAGE: u32 = 100;
 
 #[derive(Debug, Deserialize)]
 struct PickQuery {
@@ -109,6 +116,10 @@ struct ListPage {
     chrome: Chrome,
     people: Vec<PersonRow>,
     q: String,
+    total: i64,
+    next: Option<String>,
+    first_page: bool,
+    q_url: String,
     can_manage: bool,
     own_contractor: bool,
     units: Vec<crate::admin::UnitOption>,
@@ -123,12 +134,22 @@ async fn list_page(
 ) -> Result<Response, AppError> {
     let reach = view_reach(&state, &auth).await?;
     let q = query.q.unwrap_or_default();
-    let people = people::list_people(state.app(), &reach, Some(&q), 500).await?;
+    let after = query.after.split_once('\u{1f}');
+    let (people, total) = people::people_page(state.app(), &reach, Some(&q), after, PAGE).await?;
+    // A full page may have more after it: the link starts after its last row.
+    let next = people.last().filter(|_| people.len() == PAGE as usize).map(|p| {
+        let cursor = format!("{}\u{1f}{}", p.unit_path, p.code);
+        format!("q={}&after={}", crate::auth::url_encode(&q), crate::auth::url_encode(&cursor))
+    });
     let manage = manage_reach_quiet(&state, &auth).await;
     let (units, contractors) = form_choices(&state, &auth).await?;
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         people,
+        total,
+        next,
+        first_page: query.after.is_empty(),
+        q_url: crate::auth::url_encode(&q),
         q,
         can_manage: manage.is_some(),
         own_contractor: reach.contractor().is_some(),
