@@ -223,6 +223,7 @@ const ROWS: &[Row] = &[
         ("/security/accounts/{plain_b}/unlock", ""),
     ),
     row("GET", "/audit", Access::Perm(AuditRead, 200), "/audit", ""),
+    row("GET", "/audit.xlsx", Access::Perm(AuditRead, 200), "/audit.xlsx", ""),
     row("GET", "/audit/verify", Access::Perm(AuditRead, 200), "/audit/verify", ""),
     row("GET", "/static/{version}/{name}", Access::Public(200), "{css}", ""),
     row("GET", "/favicon.ico", Access::Public(308), "/favicon.ico", ""),

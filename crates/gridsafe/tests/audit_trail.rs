@@ -313,3 +313,67 @@ fn command_line_verify_refuses_a_missing_or_empty_trail() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The trail as the log auditor reads it.
+mod readable {
+    use super::*;
+
+    backend_tests! {
+        async fn the_log_auditor_reads_the_trail_in_words_filters_it_and_exports_it(app: TestApp) {
+            use gridsafe_domain::access::perm;
+            let f = app.fixture().await;
+            let person = app.person(f.unit_a1, "XG9001", &[]).await;
+            let cap = support::operator().authorize::<perm::PeopleManage>().expect("operator");
+            let reach = gridsafe_app::people::Reach::units(&cap);
+            let input = gridsafe_app::people::PersonInput {
+                code: "XG9001".into(),
+                name: "王建国".into(),
+                unit_id: f.unit_a1,
+                post: "班长".into(),
+                active: true,
+                ..Default::default()
+            };
+            gridsafe_app::people::save_person(app.app(), &reach, &support::meta(), Some(person), input).await.expect("update");
+            let auditor = app.session_for(f.user("log_auditor")).await;
+            let page = app.get_with("/audit?action=person.updated", &[("cookie", &auditor)]).await;
+            assert_eq!(page.status, 200);
+            // The change as a before/after table, in words; the raw record folded for administrators.
+            let changes = page.body.split("data-changes").nth(1).expect("a change table");
+            let changes = changes.split("</table>").next().unwrap_or_default();
+            assert!(changes.contains("变更前") && changes.contains("变更后"), "{changes}");
+            assert!(changes.contains("<td>名称</td><td>测试XG9001</td><td>王建国</td>"), "{changes}");
+            assert!(changes.contains("<td>岗位</td><td>—</td><td>班长</td>"), "{changes}");
+            assert!(!changes.contains("<td>编号</td>"), "an unchanged field is not a change");
+            assert!(page.body.contains("<option value=\"person.updated\" selected>修改人员</option>"), "the action filter in words");
+            // By unit: the county's events; a unit out of reach is refused.
+            let county = app.get_with(&format!("/audit?unit={}", f.unit_a1), &[("cookie", &auditor)]).await;
+            assert!(county.body.contains("data-action=\"person.updated\""), "the county's events");
+            assert!(!county.body.contains("data-action=\"login\""), "not the others'");
+            // The export: the same events in words, read back as a workbook.
+            use http_body_util::BodyExt;
+            use tower::ServiceExt;
+            let request = axum::http::Request::get("/audit.xlsx?action=person.updated")
+                .header("cookie", &auditor)
+                .body(axum::body::Body::empty())
+                .expect("request");
+            let response = app.router.clone().oneshot(request).await.expect("infallible");
+            assert_eq!(response.status(), 200);
+            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            let limits =
+                gridsafe_sheet::Limits { unpacked_bytes: 10 << 20, parts: 100, rows: 1000, columns: 50, cell_chars: 32_767 };
+            let table = gridsafe_sheet::read_xlsx("audit.xlsx", &bytes, &limits).expect("a real workbook").remove(0).1;
+            assert_eq!(table.headers, ["序号", "时间", "操作人", "渠道", "动作", "记录", "变更内容", "请求号"]);
+            assert_eq!(table.rows.len(), 1, "the one update");
+            let row: Vec<String> = table.rows[0]
+                .cells
+                .iter()
+                .map(|c| match c {
+                    gridsafe_sheet::Cell::Text(t) => t.clone(),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            let row = row.join("|");
+            assert!(row.contains("名称 测试XG9001 → 王建国") && row.contains("2026-11-26") && row.contains("修改人员"), "{row}");
+        }
+    }
+}

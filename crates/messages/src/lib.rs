@@ -108,6 +108,15 @@ impl Lang {
         source.lines().filter_map(defined_key).any(|k| k == key)
     }
 
+    /// Every message key of this language that starts with `prefix`, in file order.
+    pub fn keys_with_prefix(self, prefix: &str) -> Vec<&'static str> {
+        let source = match self {
+            Lang::ZhCn => ZH_CN_SOURCE,
+            Lang::En => EN_SOURCE,
+        };
+        source.lines().filter_map(defined_key).filter(|k| k.starts_with(prefix)).collect()
+    }
+
     /// The message `key`.
     pub fn t(self, key: &str) -> String {
         LOCALES.lookup(self.id(), key)

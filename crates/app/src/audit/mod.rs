@@ -286,6 +286,8 @@ pub struct AuditFilter {
     pub to: Option<Timestamp>,
     pub before_seq: Option<i64>,
     pub limit: u32,
+    /// Only events of this unit and those below it (within reach).
+    pub unit: Option<gridsafe_domain::ids::UnitId>,
 }
 
 /// Events the log auditor may see (their units and below; unit-less events for root auditors),
@@ -306,5 +308,13 @@ pub async fn search(
         before_seq: filter.before_seq,
         limit: filter.limit,
     };
-    Ok(store::search(&mut *app.db().read().await?, cap.scope(), &search).await?)
+    let scope = match filter.unit {
+        Some(unit) => {
+            let unit = crate::identity::unit_by_id(app, unit).await?.ok_or(AppError::NotFound)?;
+            cap.check(&unit.path)?;
+            vec![unit.path]
+        }
+        None => cap.scope().to_vec(),
+    };
+    Ok(store::search(&mut *app.db().read().await?, &scope, &search).await?)
 }

@@ -168,15 +168,27 @@ pub async fn save_person(
     };
     let mut work = app.begin(reach.actor(), meta).await?;
     let now = work.now();
+    // What it was, read inside the unit of work, for the trail's before/after.
+    let before = match id {
+        Some(existing) => store::person(work.conn(), existing).await?,
+        None => None,
+    };
     let saved = store::save_person(work.conn(), id, &fields, now)
         .await
         .map_err(|e| AppError::from_insert(e, "conflict-person-code"))?;
     let action = if id.is_some() { "person.updated" } else { "person.created" };
     // The summary names the record, not the phone number: personal data stays out of the trail's text.
-    work.audit(NewEvent::new(action, "person", saved).unit(unit.id).summary(
-        serde_json::json!({ "code": code, "name": name, "contractor_id": input.contractor_id, "active": input.active }),
-    ))
-    .await?;
+    let mut summary =
+        serde_json::json!({ "code": code, "name": name, "contractor_id": input.contractor_id, "active": input.active });
+    if let Some(b) = before {
+        summary["before"] = serde_json::json!({
+            "code": b.code, "name": b.name, "unit": b.unit_name, "post": b.post, "active": b.active,
+        });
+        summary["after"] = serde_json::json!({
+            "code": code, "name": name, "unit": unit.name, "post": opt(&input.post), "active": input.active,
+        });
+    }
+    work.audit(NewEvent::new(action, "person", saved).unit(unit.id).summary(summary)).await?;
     work.commit().await?;
     Ok(saved)
 }
