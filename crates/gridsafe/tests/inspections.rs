@@ -165,6 +165,13 @@ backend_tests! {
         // The notice in duplicate, signed by the customer with a scanned copy.
         let notice = app.get_with(&format!("/inspections/{inspection}/notice"), &[("cookie", &inspector)]).await;
         assert_eq!(notice.body.matches("用电检查结果通知书</h1>").count(), 2, "two copies");
+        // A notice, numbered as one; the problem found in the inspector's words, with the item it
+        // fails; a deadline line to fill while no hazard is registered; the inspectors' signatures.
+        assert!(notice.body.contains("通知书编号：") && !notice.body.contains("票号"), "labelled as a notice");
+        let problem = notice.body.split("data-problem").nth(1).expect("the problem").split("</tr>").next().unwrap_or_default();
+        assert!(problem.contains("<strong>待整改</strong>") && problem.contains("检查项目："), "{problem}");
+        assert!(notice.body.contains("年＿＿月＿＿日前整改完毕"), "a deadline to fill in");
+        assert!(notice.body.contains("检查人员（签名）") && notice.body.contains("data-inspectors-sign"), "signature lines");
         let signed = format!("/inspections/{inspection}/signed");
         let unconfirmed = post_multipart(&app, &inspector, &signed, multipart(&[("signed_by", "陈建华"), ("signed_on", "2026-11-26")], None)).await;
         assert!(unconfirmed.status == 422 && unconfirmed.body.contains(r#"data-field="confirm""#), "the box is ticked first: {}", unconfirmed.body);
@@ -178,6 +185,10 @@ backend_tests! {
         let r = app.post_form("/hazards", &format!("inspection_id={inspection}&title=%E4%B8%BB%E5%8F%98%E8%AF%95%E9%AA%8C%E8%B6%85%E6%9C%9F&grade=serious&responsibility=customer"), &[("cookie", &inspector)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
         let hazard: i64 = r.header("location").rsplit('/').next().and_then(|i| i.parse().ok()).expect("hazard id");
+        // Registered from the inspection, its deadline is the notice's.
+        let notice = app.get_with(&format!("/inspections/{inspection}/notice"), &[("cookie", &inspector)]).await.body;
+        let deadline = notice.split("data-deadline>").nth(1).expect("the deadline").split("</td>").next().unwrap_or_default();
+        assert!(deadline.contains("主变试验超期") && deadline.contains("：20") && !deadline.contains("＿"), "{deadline}");
         let step = |body: &'static str| format!("step={body}");
         let steps = format!("/hazards/{hazard}/steps");
         let r = app.post_form(&steps, "step=notify&deadline=2026-12-10", &[("cookie", &inspector)]).await;

@@ -249,6 +249,12 @@ backend_tests! {
         let print = app.get_with(&format!("/tickets/{id}/print"), &[("cookie", &c.cookie_leader)]).await;
         assert_eq!(print.status, 200);
         assert!(print.body.contains("ticket-sheet") && print.body.contains("测试I1 2026-11-26 09:00"), "issuer's signature on the sheet");
+        // The 安规 layout: safety measures with the earths' places and numbers, barriers, the parts
+        // left live, then the permission with how and when.
+        for section in ["安全措施", "接地线编号", "应设遮栏（围栏）", "保留或邻近的带电线路、设备", "工作许可", "许可方式", "□当面 □电话", "许可工作的时间"] {
+            assert!(print.body.contains(section), "{section}");
+        }
+        assert_eq!(print.body.matches("data-earth-row").count(), 3, "rows to write the earths in");
         // Another city's users do not reach it.
         let outsider = app.user("wh_leader", f.unit_b, &[("work_leader", f.unit_b)]).await;
         let cookie = app.session_for(outsider).await;

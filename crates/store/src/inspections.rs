@@ -268,13 +268,21 @@ pub async fn results(conn: &mut Conn, id: i64) -> Result<Vec<ResultRow>, StoreEr
 }
 
 /// The hazards an inspection found: (id, number, title, state).
-pub async fn hazards_found(conn: &mut Conn, id: i64) -> Result<Vec<(i64, String, String, String)>, StoreError> {
-    sqlx::query("SELECT id, number, title, state FROM hazards WHERE inspection_id = $1 ORDER BY id")
+pub async fn hazards_found(conn: &mut Conn, id: i64) -> Result<Vec<(i64, String, String, String, String)>, StoreError> {
+    sqlx::query("SELECT id, number, title, state, deadline FROM hazards WHERE inspection_id = $1 ORDER BY id")
         .bind(id)
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("number")?, r.try_get("title")?, r.try_get("state")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("number")?,
+                r.try_get("title")?,
+                r.try_get("state")?,
+                r.try_get("deadline")?,
+            ))
+        })
         .collect()
 }
 

@@ -93,7 +93,8 @@ pub struct InspectionDetail {
     pub results: Vec<ResultRow>,
     pub photos: Vec<AttachmentMeta>,
     pub signed_copies: Vec<AttachmentMeta>,
-    pub hazards: Vec<(i64, String, String, String)>,
+    /// The hazards it found: id, number, title, state, deadline.
+    pub hazards: Vec<(i64, String, String, String, String)>,
 }
 
 /// Records an inspection: refused with every rule that says no (fewer than two inspectors, an

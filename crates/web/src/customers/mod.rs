@@ -600,6 +600,13 @@ struct NoticePage {
     copies: [&'static str; 2],
 }
 
+impl NoticePage {
+    /// Whether the inspection found anything to put right.
+    fn has_problems(&self) -> bool {
+        self.d.results.iter().any(|r| r.outcome == "defect")
+    }
+}
+
 /// The result notice (用电检查结果通知书), two copies on one printout: the customer's and the file's.
 async fn notice_page(
     State(state): State<AppState>,

@@ -515,6 +515,11 @@ struct PrintPage {
 }
 
 impl PrintPage {
+    /// When `step` was last signed, or a blank to fill in by hand.
+    fn signed_at(&self, step: &str) -> String {
+        self.t.steps.iter().rev().find(|s| s.step == step).map_or_else(|| "＿＿＿＿".to_owned(), |s| s.at.clone())
+    }
+
     /// Who signed `step` last, and when: `张伟 2026-11-26 09:00`.
     fn signed(&self, step: &str) -> String {
         self.t
