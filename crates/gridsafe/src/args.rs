@@ -119,6 +119,11 @@ pub struct ExportArgs {
     /// The folder to write the CSV files into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Instead: the demo company's own work orders and meter events, read from its database (its
+    /// tickets' orders done inside their windows, and a handful of ticketless and single-person
+    /// work), to import into the demo.
+    #[arg(long)]
+    pub company: bool,
 }
 
 #[derive(Debug, Subcommand)]

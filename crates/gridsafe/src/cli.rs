@@ -114,6 +114,11 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             (None, Some(Command::Audit(args))) => crate::audit_command::run(lang, args),
             (None, Some(Command::Tickets(command))) => crate::commands::tickets(lang, &settings, command).await,
+            (None, Some(Command::Demo(DemoArgs { command: Some(DemoCommand::Export(export)), .. })))
+                if export.company =>
+            {
+                crate::commands::demo_company_export(lang, &settings, &export.out).await
+            }
             (None, Some(Command::Demo(DemoArgs { command: Some(DemoCommand::Export(export)), .. }))) => {
                 match gridsafe_crossaudit::generate::write_export(&export.out, export.orders, export.seed) {
                     Ok(()) => {

@@ -237,6 +237,19 @@ backend_tests! {
         // KPIs: this month's ticketless work in county A1.
         let kpi = app.get_with("/findings/kpi", &[("cookie", &auditor)]).await;
         assert!(kpi.body.contains("<polyline") && kpi.body.contains("孝南供电中心"), "{}", kpi.body);
+        // The chart's unit and period are chosen; the axis names the year where it starts.
+        let six = app.get_with(&format!("/findings/kpi?months=6&unit={}", f.unit_b), &[("cookie", &auditor)]).await.body;
+        let ticks: Vec<&str> = six
+            .split("text-anchor=\"middle\">")
+            .skip(1)
+            .filter_map(|t| t.split("</text>").next())
+            .collect();
+        assert_eq!(ticks.len(), 6, "six months: {ticks:?}");
+        assert!(ticks[0].len() == 7 && ticks[0].starts_with("20"), "the year where the chart starts: {ticks:?}");
+        assert!(ticks[1..].iter().all(|t| t.len() == 2 || t.ends_with("-01")), "months by number, a new year written: {ticks:?}");
+        assert!(!six.contains("<td data-label=\"单位\">孝南供电中心</td>"), "another unit's rows only");
+        let list = app.get_with("/findings", &[("cookie", &auditor)]).await.body;
+        assert!(list.contains("其中新增") && list.contains("用时"), "the last run says what each number is");
         let xlsx = app.get_with("/findings.xlsx?state=confirmed", &[("cookie", &auditor)]).await;
         assert!(xlsx.header("content-type").contains("spreadsheetml"));
         let by_unit = app.get_with(&format!("/findings?unit={}", f.unit_a1), &[("cookie", &auditor)]).await;
@@ -280,5 +293,45 @@ backend_tests! {
         assert!(next.iter().any(|(job, _)| *job == gridsafe_app::jobs::Job::CrossAudit));
         let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM crossaudit_runs WHERE cause = 'nightly'").fetch_one(app.state.db().pool()).await.expect("runs");
         assert_eq!(runs, 2);
+    }
+
+    async fn the_demo_companys_own_export_imports_into_a_handful_of_findings(app: TestApp) {
+        use gridsafe_domain::access::perm;
+        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
+        // Two hours on: the tickets at work have windows to hold their orders.
+        app.clock.advance(chrono::Duration::hours(2));
+        let export = gridsafe_app::demo::company_export(app.app()).await.expect("export");
+        assert!(export.orders > 6 && export.events == 3, "its tickets' orders and six more: {}", export.orders);
+        assert!(export.work_orders.starts_with("order_id,order_type,customer_id,org_unit,started_at,finished_at,workers\n"));
+        // Its tickets' orders are the demo's own, done by the demo's people.
+        assert!(export.work_orders.contains("WO-DEMO-") && export.work_orders.contains("XG1007"), "{}", export.work_orders);
+        let files = vec![
+            ("work_orders.csv".to_owned(), export.work_orders.into_bytes()),
+            ("meter_events.csv".to_owned(), export.meter_events.into_bytes()),
+        ];
+        let tables = gridsafe_app::people::read_upload(&files);
+        assert!(tables.errors.is_empty(), "the spec's format: {:?}", tables.errors);
+        let ticket_orders: Vec<String> = tables.work_orders.iter().filter(|o| !o.order_id.starts_with("WO-EXP-")).map(|o| o.order_id.clone()).collect();
+        let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
+        let city: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'").fetch_one(app.state.db().pool()).await.expect("city");
+        let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        gridsafe_app::findings::import_marketing(app.app(), &cap, &support::meta(), gridsafe_domain::ids::UnitId::new(city), &names, tables)
+            .await
+            .expect("import")
+            .expect("imported whole");
+        let found: Vec<(String, String)> = sqlx::query_as("SELECT rule, entity_id FROM findings WHERE entity_id LIKE 'WO-EXP-%' OR entity_id LIKE 'EV-EXP-%' ORDER BY rule, entity_id")
+            .fetch_all(app.state.db().pool()).await.expect("findings");
+        let found: Vec<(&str, &str)> = found.iter().map(|(r, e)| (r.as_str(), e.as_str())).collect();
+        assert_eq!(found, [
+            ("EVENT_WITHOUT_TICKET", "EV-EXP-0001"),
+            ("NO_TICKET", "WO-EXP-0001"),
+            ("NO_TICKET", "WO-EXP-0002"),
+            ("NO_TICKET", "WO-EXP-0003"),
+            ("SINGLE_PERSON_ORDER", "WO-EXP-0003"),
+        ], "a realistic handful");
+        // The orders of its tickets are covered, inside their windows: no finding names them.
+        let named: Vec<String> = sqlx::query_scalar("SELECT entity_id FROM findings WHERE entity_kind = 'order'")
+            .fetch_all(app.state.db().pool()).await.expect("findings");
+        assert!(!ticket_orders.is_empty() && ticket_orders.iter().all(|o| !named.contains(o)), "{ticket_orders:?} vs {named:?}");
     }
 }

@@ -5,11 +5,14 @@
 //! are relative to today, so warnings and expiries always have something to show.
 
 mod customers;
+mod export;
 mod findings;
 mod outages;
 mod plans;
 mod supervision;
 mod tickets;
+
+pub use export::{CompanyExport, company_export};
 
 use chrono::Duration;
 use gridsafe_crossaudit::input::{

@@ -122,6 +122,25 @@ struct ListPage {
     first_page: bool,
 }
 
+impl ListPage {
+    /// The last cross-audit run in words: when, why, and what each number is.
+    fn last_run(&self, r: &(String, String, i64, i64, i64, i64)) -> String {
+        let cause = format!("run-cause-{}", r.1);
+        let cause = if self.chrome.knows(&cause) { self.chrome.t(&cause) } else { r.1.clone() };
+        self.chrome.t_args(
+            "findings-last-run-words",
+            &[
+                ("at", r.0.as_str().into()),
+                ("cause", cause.into()),
+                ("findings", r.2.into()),
+                ("new", r.3.into()),
+                ("resolved", r.4.into()),
+                ("ms", r.5.into()),
+            ],
+        )
+    }
+}
+
 async fn list_page(
     State(state): State<AppState>,
     ctx: PageContext,
@@ -338,6 +357,8 @@ struct Series {
 #[template(path = "findings/kpi.html")]
 struct KpiPage {
     chrome: Chrome,
+    q: KpiQuery,
+    units: Vec<crate::admin::UnitOption>,
     rows: Vec<UnitMonthKpi>,
     months: Vec<String>,
     series: Vec<Series>,
@@ -375,10 +396,34 @@ fn month_range(today: chrono::NaiveDate, count: u32) -> Vec<String> {
     out
 }
 
-async fn kpi_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
+/// The chart's choices: a unit (all in reach when empty) and how many months back.
+#[derive(Debug, Default, Deserialize)]
+struct KpiQuery {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    months: String,
+}
+
+/// The periods the chart offers, in months.
+const KPI_PERIODS: [u32; 3] = [6, 12, 24];
+
+async fn kpi_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Query(q): Query<KpiQuery>,
+) -> Result<Response, AppError> {
     let cap = auth.require::<perm::FindingsView>(&state).await?;
-    let rows = findings::kpis(state.app(), &cap, 12).await?;
-    let months = month_range(state.app().today(), 12);
+    let span = q.months.trim().parse().ok().filter(|m| KPI_PERIODS.contains(m)).unwrap_or(12);
+    let unit: Option<gridsafe_domain::ids::UnitId> = q.unit.trim().parse().ok();
+    let rows: Vec<UnitMonthKpi> = findings::kpis(state.app(), &cap, span)
+        .await?
+        .into_iter()
+        .filter(|r| unit.is_none_or(|u| r.unit_id == u))
+        .collect();
+    let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
+    let months = month_range(state.app().today(), span);
     let lines = [("kpi-no-ticket", "line-a"), ("kpi-single-person", "line-b"), ("kpi-other", "line-c")];
     let values: Vec<Vec<u64>> = (0..lines.len())
         .map(|i| months.iter().map(|m| rows.iter().filter(|r| &r.month == m).map(|r| r.series()[i]).sum()).collect())
@@ -397,8 +442,13 @@ async fn kpi_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -
             values: vals,
         })
         .collect();
-    let xs = months.iter().enumerate().map(|(i, m)| (m[5..].to_owned(), x(i))).collect();
-    Ok(render(&KpiPage { chrome: Chrome::for_user(ctx, &auth.user), rows, months, series, max, xs }))
+    // Months by number; the year written where the chart starts and where a year begins.
+    let xs = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (if i == 0 || m.ends_with("-01") { m.clone() } else { m[5..].to_owned() }, x(i)))
+        .collect();
+    Ok(render(&KpiPage { chrome: Chrome::for_user(ctx, &auth.user), q, units, rows, months, series, max, xs }))
 }
 
 #[derive(Template)]

@@ -89,6 +89,16 @@ impl Chrome {
         self.lang.t(key)
     }
 
+    /// Whether the page's language has message `key`.
+    pub fn knows(&self, key: &str) -> bool {
+        self.lang.knows(key)
+    }
+
+    /// The message `key` with named arguments.
+    pub fn t_args(&self, key: &str, args: &[(&'static str, Arg)]) -> String {
+        self.lang.t_args(key, args)
+    }
+
     /// The message `key` with one argument.
     pub fn t1(&self, key: &str, name: &'static str, value: impl Into<Arg>) -> String {
         self.lang.t_args(key, &[(name, value.into())])
