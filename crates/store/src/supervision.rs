@@ -202,7 +202,7 @@ pub async fn attendance_by_grade(
     values.insert(0, to.to_db());
     values.insert(0, from.to_db());
     let sql = format!(
-        "SELECT t.start_grade, COUNT(*) AS started, SUM(t.start_attended) AS attended FROM tickets t \
+        "SELECT t.start_grade, COUNT(*) AS started, CAST(SUM(t.start_attended) AS BIGINT) AS attended FROM tickets t \
          JOIN org_units u ON u.id = t.unit_id WHERE t.start_grade IS NOT NULL AND t.planned_start >= $1 \
          AND t.planned_start < $2 AND {clause} GROUP BY t.start_grade"
     );
@@ -517,7 +517,7 @@ pub async fn contractor_points(
 ) -> Result<BTreeMap<i64, (String, i64)>, StoreError> {
     let mut out = BTreeMap::new();
     for r in sqlx::query(
-        "SELECT v.contractor_id, c.name, SUM(v.points) AS points FROM violations v JOIN contractors c ON c.id = v.contractor_id \
+        "SELECT v.contractor_id, c.name, CAST(SUM(v.points) AS BIGINT) AS points FROM violations v JOIN contractors c ON c.id = v.contractor_id \
          WHERE v.occurred_at >= $1 AND v.occurred_at < $2 GROUP BY v.contractor_id, c.name",
     )
     .bind(from.to_db())
