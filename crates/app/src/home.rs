@@ -1,6 +1,7 @@
 //! A person's home page is their to-do list: what each business area says they must do now,
 //! late first, expired items kept until dealt with.
 
+use chrono::Datelike;
 use gridsafe_domain::access::{Principal, perm};
 use serde::Serialize;
 
@@ -128,4 +129,73 @@ async fn reviews(app: &App, principal: &Principal) -> Result<Vec<Todo>, AppError
         );
     }
     Ok(out)
+}
+
+/// One of the unit's figures for the month on a leader's home page.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Kpi {
+    /// The message key naming it.
+    pub what: &'static str,
+    pub value: String,
+    /// Where it is explained.
+    pub link: String,
+}
+
+/// The month's figures of the units a leader (分管领导, who approves hazard deadlines) answers for:
+/// ticket pass rate and executed tickets, unplanned work, open cross-audit findings, violations
+/// and their points, and how often a manager was on site where one had to be. `None` for others.
+pub async fn kpis(app: &App, principal: &Principal) -> Result<Option<Vec<Kpi>>, AppError> {
+    if principal.authorize::<perm::HazardsApprove>().is_err() {
+        return Ok(None);
+    }
+    let today = app.today();
+    let month = today.format("%Y-%m").to_string();
+    let mut out = Vec::new();
+    if let Ok(cap) = principal.authorize::<perm::TicketsView>() {
+        let first = today.with_day(1).unwrap_or(today);
+        let rows = crate::tickets::month_stats(app, &cap, first).await?;
+        if let Some(total) = rows.iter().find(|r| r.is_total()) {
+            out.push(Kpi {
+                what: "home-kpi-pass-rate",
+                value: total.pass_rate.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%")),
+                link: format!("/tickets/evaluation?month={month}"),
+            });
+            out.push(Kpi {
+                what: "home-kpi-executed",
+                value: total.stats.executed.to_string(),
+                link: format!("/tickets/evaluation?month={month}"),
+            });
+            out.push(Kpi {
+                what: "home-kpi-unplanned",
+                value: total.stats.unplanned.to_string(),
+                link: format!("/tickets/evaluation?month={month}"),
+            });
+        }
+    }
+    if let Ok(cap) = principal.authorize::<perm::FindingsView>() {
+        let filter = crate::findings::FindingFilter {
+            state: Some(gridsafe_domain::findings::FindingState::Open),
+            ..Default::default()
+        };
+        out.push(Kpi {
+            what: "home-kpi-findings-open",
+            value: crate::findings::count_findings(app, &cap, &filter).await?.to_string(),
+            link: "/findings?state=open".to_owned(),
+        });
+    }
+    if let Ok(cap) = principal.authorize::<perm::ViolationsView>() {
+        let d = crate::supervision::dashboard(app, &cap, &month).await?;
+        out.push(Kpi {
+            what: "home-kpi-violations",
+            value: format!("{} / {}", d.total, d.points),
+            link: format!("/violations?month={month}"),
+        });
+        let (started, attended) = d.attendance.iter().fold((0, 0), |(s, a), r| (s + r.started, a + r.attended));
+        out.push(Kpi {
+            what: "home-kpi-attendance",
+            value: if started == 0 { "—".to_owned() } else { format!("{attended} / {started}") },
+            link: format!("/violations?month={month}"),
+        });
+    }
+    Ok(Some(out))
 }

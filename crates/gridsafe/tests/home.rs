@@ -117,6 +117,18 @@ backend_tests! {
         let line = todo_line(&home, "待复核的倒查疑点").unwrap_or_else(|| panic!("findings to review: {home}"));
         assert!(line.contains("· 1"), "{line}");
 
+        // A leader sees his units' month: the executed ticket, the open finding, and (a graded
+        // ticket having started: the attendance sum, which PostgreSQL once answered as NUMERIC)
+        // managers on site.
+        let home = app.get_with("/", &[("cookie", &c.cookie_manager)]).await.body;
+        assert!(home.contains("本月本单位指标"), "{home}");
+        assert!(home.contains("data-kpi=\"home-kpi-executed\">1<"), "{home}");
+        assert!(home.contains("data-kpi=\"home-kpi-findings-open\">1<"), "{home}");
+        assert!(home.contains("data-kpi=\"home-kpi-violations\">0 / 0<"), "{home}");
+        assert!(home.contains("data-kpi=\"home-kpi-attendance\">1 / 1<"), "the started ticket counted: {home}");
+        let crew_home = app.get_with("/", &[("cookie", &c.cookie_crew)]).await.body;
+        assert!(!crew_home.contains("id=\"kpis\""), "a leader's card only");
+
         // A locked account waits for the security administrator.
         for _ in 0..5 {
             app.login("plain_a1", "wrong-Password-1").await;

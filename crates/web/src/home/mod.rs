@@ -28,6 +28,8 @@ struct HomePage {
     /// What the person must do now, late first: plans, outages, on-site supervision, assigned
     /// rectification, own qualifications, reviews.
     todo: Vec<gridsafe_app::home::Todo>,
+    /// The units' figures of the month, for a leader.
+    kpis: Option<Vec<gridsafe_app::home::Kpi>>,
     /// Customers' safety at a glance, for those who see customers: (key, count, link).
     safety: Option<Vec<(&'static str, usize, &'static str)>>,
     version: &'static str,
@@ -57,6 +59,7 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
         Err(_) => None,
     };
     let todo = gridsafe_app::home::todo(state.app(), p).await?;
+    let kpis = gridsafe_app::home::kpis(state.app(), p).await?;
     let safety = match p.authorize::<perm::CustomersView>() {
         Ok(cap) => {
             use gridsafe_app::customers::{self, CustomerFilter, HazardFilter};
@@ -91,6 +94,7 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
     };
     Ok(render(&HomePage {
         todo,
+        kpis,
         safety,
         awaiting,
         expiring,
