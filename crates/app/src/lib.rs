@@ -24,6 +24,19 @@ pub mod tickets;
 mod work;
 pub mod xlsx;
 
+/// The reason a deletion or a voiding states (it goes into the audit trail): required, at most
+/// 500 characters, refused on `field` otherwise; answered trimmed.
+pub(crate) fn stated_reason<'a>(field: &'static str, text: &'a str) -> Result<&'a str, AppError> {
+    let reason = gridsafe_domain::text::trim_blank(text);
+    if reason.is_empty() {
+        return Err(AppError::invalid(field, "field-required"));
+    }
+    if text.chars().count() > 500 {
+        return Err(AppError::Invalid(vec![FieldProblem::new(field, "field-name-length").with("max", 500)]));
+    }
+    Ok(reason)
+}
+
 use std::sync::Arc;
 
 pub use config::{

@@ -78,6 +78,13 @@ pub async fn utf8_query(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// A form that only states why (a deletion).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    pub reason: String,
+}
+
 /// A page form that signs (an evaluation) or records a signature (a notice receipt) carries the
 /// box its signer ticks after reading the summary above it: `confirm=1`. The API has no box.
 pub fn confirmed(value: &str) -> Result<(), gridsafe_app::AppError> {

@@ -384,13 +384,17 @@ pub async fn delete_qualification(
     meta: &RequestMeta,
     person_id: PersonId,
     id: i64,
+    reason: &str,
 ) -> Result<(), AppError> {
     let p = person(app, reach, person_id).await?;
     let q = qualifications_of(app, person_id).await?.into_iter().find(|q| q.id == id).ok_or(AppError::NotFound)?;
+    let reason = crate::stated_reason("reason", reason)?;
     let mut work = app.begin(reach.actor(), meta).await?;
     store::delete_qualification(work.conn(), id, person_id).await?;
     work.audit(NewEvent::new("qualification.deleted", "person", person_id).unit(p.unit_id).summary(
-        serde_json::json!({ "code": p.code, "kind": q.kind, "valid_from": q.valid_from, "valid_to": q.valid_to }),
+        serde_json::json!({
+            "code": p.code, "kind": q.kind, "valid_from": q.valid_from, "valid_to": q.valid_to, "reason": reason,
+        }),
     ))
     .await?;
     work.commit().await

@@ -752,7 +752,9 @@ pub async fn delete_hazard(
     meta: &RequestMeta,
     id: TicketId,
     hazard_id: i64,
+    reason: &str,
 ) -> Result<(), AppError> {
+    let reason = crate::stated_reason("reason", reason)?;
     let mut work = app.begin(cap.actor(), meta).await?;
     let t = draft_in_reach(app, &mut work, cap, id).await?;
     if !store::delete_hazard(work.conn(), id, hazard_id).await? {
@@ -761,7 +763,7 @@ pub async fn delete_hazard(
     work.audit(
         NewEvent::new("ticket.hazard_removed", "ticket", id)
             .unit(t.row.unit_id)
-            .summary(serde_json::json!({ "number": t.row.number, "hazard_id": hazard_id })),
+            .summary(serde_json::json!({ "number": t.row.number, "hazard_id": hazard_id, "reason": reason })),
     )
     .await?;
     work.commit().await

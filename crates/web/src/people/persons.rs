@@ -394,9 +394,11 @@ async fn delete_qualification(
     State(state): State<AppState>,
     auth: Auth,
     Path((id, qid)): Path<(PersonId, i64)>,
+    Form(f): Form<crate::form::ReasonForm>,
 ) -> Result<Response, AppError> {
     let reach = manage_reach(&state, &auth).await?;
-    auth.checked(&state, people::delete_qualification(state.app(), &reach, &auth.meta, id, qid).await).await?;
+    let deleted = people::delete_qualification(state.app(), &reach, &auth.meta, id, qid, &f.reason).await;
+    auth.checked(&state, deleted).await?;
     Ok(Redirect::to(&format!("/people/{id}")).into_response())
 }
 

@@ -568,9 +568,10 @@ async fn delete_hazard(
     State(state): State<AppState>,
     auth: Auth,
     Path((id, hid)): Path<(TicketId, i64)>,
+    Form(f): Form<crate::form::ReasonForm>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsWrite>(&state).await?;
-    auth.checked(&state, tickets::delete_hazard(state.app(), &cap, &auth.meta, id, hid).await).await?;
+    auth.checked(&state, tickets::delete_hazard(state.app(), &cap, &auth.meta, id, hid, &f.reason).await).await?;
     Ok(Redirect::to(&format!("/tickets/{id}#hazards")).into_response())
 }
 
