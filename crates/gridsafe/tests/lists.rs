@@ -109,4 +109,51 @@ backend_tests! {
         let found = app.get_with("/people?q=P01", &[("cookie", &cookie)]).await;
         assert!(found.body.contains("data-total=\"10\""), "P010–P019");
     }
+
+    async fn the_customer_register_and_the_hazards_page_after_their_rules_judged_them(app: TestApp) {
+        use gridsafe_domain::access::perm;
+        let f = app.fixture().await;
+        let mut csv = String::from("户号,户名,用电地址,供电单位,电压等级,重要等级,认定文件,行业,自备应急电源,建档日期\n");
+        for i in 0..130 {
+            csv.push_str(&format!("07019{i:05},客户{i},地址{i},孝南供电中心,0.4kV,,,商业,,2026-01-10\n"));
+        }
+        let cap = support::operator().authorize::<perm::CustomersManage>().expect("operator");
+        gridsafe_app::customers::import_customers(app.app(), &cap, &support::meta(), &[("客户.csv".to_owned(), csv.into_bytes())])
+            .await
+            .expect("import")
+            .expect("imported");
+        let cookie = app.session_for(f.user("inspector")).await;
+        let mut path = "/customers".to_owned();
+        let mut seen = Vec::new();
+        for page in 0.. {
+            let r = app.get_with(&path, &[("cookie", &cookie)]).await;
+            assert_eq!(r.status, 200);
+            if page == 0 {
+                assert!(r.body.contains("data-total=\"130\""), "the count");
+            }
+            seen.extend(r.body.split("\">07019").skip(1).map(|s| s[..5].to_owned()));
+            let Some(next) = r.body.split("\" data-next").next().filter(|_| r.body.contains("data-next")).and_then(|b| b.rsplit("href=\"").next()) else { break };
+            path = next.replace("&amp;", "&").replace("&#38;", "&");
+            assert!(page < 5, "ends");
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((seen.len(), unique.len()), (130, 130), "each customer once over two pages");
+
+        // 120 hazards: the first page holds 100 of them, open ones first, the second the rest.
+        let inspector = cookie;
+        for i in 0..120 {
+            let r = app.post_form("/hazards", &format!("unit_id={}&title=H{i:03}&grade=general&responsibility=grid", f.unit_a1), &[("cookie", &inspector)]).await;
+            assert_eq!(r.status, 303, "{}", r.body);
+        }
+        let first = app.get_with("/hazards", &[("cookie", &inspector)]).await.body;
+        assert!(first.contains("data-total=\"120\""), "the count");
+        let next = first.split("\" data-next").next().and_then(|b| b.rsplit("href=\"").next()).expect("a next page");
+        let second = app.get_with(&next.replace("&amp;", "&").replace("&#38;", "&"), &[("cookie", &inspector)]).await.body;
+        let titles = |body: &str| body.split("data-label=\"隐患名称\">H").skip(1).map(|s| s[..3].to_owned()).collect::<Vec<_>>();
+        let (a, b) = (titles(&first), titles(&second));
+        assert_eq!((a.len(), b.len()), (100, 20), "100 + 20");
+        assert!(a.iter().all(|t| !b.contains(t)), "each hazard once");
+    }
 }

@@ -68,6 +68,18 @@ struct ListQuery {
     escalated: String,
     #[serde(default)]
     source: String,
+    /// Where the page starts: after this hazard in the list's order (open ones first, then by
+    /// due day and id): `0_2026-12-01_42`.
+    #[serde(default)]
+    after: String,
+}
+
+/// Rows per page of the hazard list.
+const PAGE: usize = 100;
+
+/// A hazard's place in the list's order: open ones first, then by due day and id.
+fn list_key(h: &HazardRow) -> (u8, chrono::NaiveDate, i64) {
+    (u8::from(h.state == gridsafe_domain::hazards::HazardState::Closed), h.due, h.id)
 }
 
 impl ListQuery {
@@ -95,6 +107,9 @@ struct ListPage {
     q: ListQuery,
     query_string: String,
     can_record: bool,
+    /// How many the filter selects, and the link to the page after this one.
+    total: usize,
+    next: Option<String>,
 }
 
 async fn list_page(
@@ -104,7 +119,16 @@ async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
-    let hazards = customers::list_hazards(state.app(), &cap, &q.filter()).await?;
+    // Judged (overdue, escalated) before it is paged: a page is the rows after the last one of
+    // the page before, in the list's order.
+    let all = customers::list_hazards(state.app(), &cap, &q.filter()).await?;
+    let total = all.len();
+    let mut parts = q.after.splitn(3, '_');
+    let after = (|| {
+        Some((parts.next()?.parse::<u8>().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse::<i64>().ok()?))
+    })();
+    let hazards: Vec<HazardRow> =
+        all.into_iter().filter(|h| after.is_none_or(|a| list_key(h) > a)).take(PAGE).collect();
     let query_string = format!(
         "state={}&responsibility={}&grade={}&overdue={}&escalated={}&source={}",
         crate::auth::url_encode(&q.state),
@@ -114,7 +138,13 @@ async fn list_page(
         crate::auth::url_encode(&q.escalated),
         crate::auth::url_encode(&q.source)
     );
+    let next = hazards.last().filter(|_| hazards.len() == PAGE).map(|h| {
+        let (closed, due, id) = list_key(h);
+        format!("{query_string}&after={closed}_{due}_{id}")
+    });
     Ok(render(&ListPage {
+        total,
+        next,
         chrome: Chrome::for_user(ctx, &auth.user),
         hazards,
         grades: customers::grades(state.app()).await?,
