@@ -82,6 +82,27 @@ fn write_csv(path: &std::path::Path, findings: &[Finding], bom: bool) -> Result<
     atomically(path, &w.into_inner().map_err(|e| e.to_string())?)
 }
 
+/// A rule's sheet, named in Chinese (the two single-person rules told apart by what they are about).
+fn sheet_name(rule: Rule) -> &'static str {
+    match rule {
+        Rule::SinglePersonOrder => "单人作业（工单）",
+        Rule::SinglePersonTicket => "单人作业（工作票）",
+        other => other.chinese(),
+    }
+}
+
+/// What a finding is about, in Chinese.
+fn entity_words(kind: &str) -> &str {
+    match kind {
+        "order" => "工单",
+        "ticket" => "工作票",
+        "person" => "人员",
+        "event" => "电能表事件",
+        "contractor" => "承包单位",
+        other => other,
+    }
+}
+
 fn write_xlsx(path: &std::path::Path, findings: &[Finding]) -> Result<(), String> {
     use rust_xlsxwriter::{Format, Workbook};
     let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
@@ -102,13 +123,13 @@ fn write_xlsx(path: &std::path::Path, findings: &[Finding]) -> Result<(), String
     summary.set_column_width(1, 20).map_err(e)?;
     for rule in Rule::ALL {
         let ws = wb.add_worksheet();
-        ws.set_name(rule.code().chars().take(31).collect::<String>()).map_err(e)?;
+        ws.set_name(sheet_name(rule)).map_err(e)?;
         for (c, h) in ["对象类型", "对象", "相关人员/票/单位", "说明"].iter().enumerate() {
             ws.write_string_with_format(0, u16::try_from(c).unwrap_or(0), *h, &bold).map_err(e)?;
         }
         for (r, f) in findings.iter().filter(|f| f.rule == rule.code()).enumerate() {
             let row = u32::try_from(r + 1).map_err(|_| "too many findings for one sheet".to_owned())?;
-            ws.write_string(row, 0, f.entity_kind).map_err(e)?;
+            ws.write_string(row, 0, entity_words(f.entity_kind)).map_err(e)?;
             ws.write_string(row, 1, &f.entity_id).map_err(e)?;
             ws.write_string(row, 2, &f.subject).map_err(e)?;
             ws.write_string(row, 3, &f.detail).map_err(e)?;

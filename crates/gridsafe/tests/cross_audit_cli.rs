@@ -63,7 +63,24 @@ fn the_worked_example_is_reproduced_exactly() {
         "xlsx",
     ]);
     assert_eq!(run.status.code(), Some(0));
-    assert!(std::fs::read(&xlsx).expect("workbook").starts_with(b"PK"), "a real xlsx (zip)");
+    let bytes = std::fs::read(&xlsx).expect("workbook");
+    assert!(bytes.starts_with(b"PK"), "a real xlsx (zip)");
+    // Read back: its sheets and what each finding is about are named in Chinese.
+    let limits =
+        gridsafe_sheet::Limits { unpacked_bytes: 10 << 20, parts: 100, rows: 1000, columns: 50, cell_chars: 32_767 };
+    let sheets = gridsafe_sheet::read_xlsx("findings.xlsx", &bytes, &limits).expect("readable");
+    let names: Vec<&str> = sheets.iter().map(|(name, _)| name.as_str()).collect();
+    for name in ["汇总", "无票作业", "单人作业（工单）", "单人作业（工作票）", "无票开表盖"]
+    {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let no_ticket = &sheets.iter().find(|(name, _)| name == "无票作业").expect("sheet").1;
+    assert_eq!(no_ticket.headers[0], "对象类型");
+    assert!(
+        matches!(&no_ticket.rows[0].cells[0], gridsafe_sheet::Cell::Text(t) if t == "工单"),
+        "{:?}",
+        no_ticket.rows[0]
+    );
 }
 
 #[test]

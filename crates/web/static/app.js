@@ -95,7 +95,6 @@ document.addEventListener("DOMContentLoaded", () => {
           const option = document.createElement("option");
           option.value = p.value;
           option.label = p.label;
-          if (p.may_act === false) option.dataset.refused = "";
           return option;
         }));
       }, 200);
@@ -115,11 +114,9 @@ async function submitInline(form, submitter) {
   const body = form.enctype === "multipart/form-data" ? data : new URLSearchParams(data);
   const buttons = form.querySelectorAll("button");
   buttons.forEach((b) => (b.disabled = true));
-  document.documentElement.setAttribute("data-submitting", "");
   const done = () => {
     buttons.forEach((b) => (b.disabled = false));
     form.querySelectorAll("[data-busy-status]").forEach((e) => (e.hidden = true));
-    document.documentElement.removeAttribute("data-submitting");
   };
   let response;
   try {
