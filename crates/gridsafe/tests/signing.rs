@@ -135,4 +135,25 @@ backend_tests! {
         let r = app.post_form(&format!("/tickets/{id}/steps"), "step=receive", &[("cookie", &c.cookie_leader)]).await;
         assert_eq!((r.status.as_u16(), r.header("location")), (303, format!("/tickets/{id}").as_str()));
     }
+
+    async fn a_deletion_says_why_and_the_reason_is_kept(app: TestApp) {
+        let f = app.fixture().await;
+        let c = crew(&app, &f).await;
+        let id = create(&app, &c, draft(&f, "L1", &["C1"], "2026-11-26 09:00", "2026-11-26 17:00")).await;
+        let t = app.json(Method::GET, &format!("/api/v1/tickets/{id}"), None, &[("cookie", &c.cookie_leader)]).await.json();
+        let hazard = t["hazards"][0]["id"].as_i64().expect("a hazard line");
+        let page = app.get_with(&format!("/tickets/{id}"), &[("cookie", &c.cookie_leader)]).await.body;
+        assert!(page.contains("data-delete") && page.contains("确认删除"), "a panel, not a bare button");
+        let path = format!("/tickets/{id}/hazards/{hazard}/delete");
+        let bare = app.post_form(&path, "", &[("cookie", &c.cookie_leader)]).await;
+        assert_eq!(bare.status, 422, "{}", bare.body);
+        assert!(bare.body.contains(r#"<li data-field="reason">"#), "{}", bare.body);
+        let done = app.post_form(&path, "reason=%E4%B8%8E%E7%8E%B0%E5%9C%BA%E4%B8%8D%E7%AC%A6", &[("cookie", &c.cookie_leader)]).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let summary: String = sqlx::query_scalar("SELECT summary FROM audit_events WHERE action = 'ticket.hazard_removed'")
+            .fetch_one(app.state.db().pool())
+            .await
+            .expect("audited");
+        assert!(summary.contains("与现场不符"), "{summary}");
+    }
 }
