@@ -80,7 +80,16 @@ export const DEMO_PASSWORD = "Demo-2026-gs";
 /** A phone-sized page of `browser`, signed in at `base` as the demo account `username`; `phone`
  * adds context options (a position the page may read, say). */
 export async function phoneAs(browser, base, username, phone = {}) {
-  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, ...phone });
+  return signedIn(browser, base, username, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, ...phone });
+}
+
+/** A desktop-sized page of `browser` (1280×800), signed in as the demo account `username`. */
+export async function desktopAs(browser, base, username) {
+  return signedIn(browser, base, username, { viewport: { width: 1280, height: 800 } });
+}
+
+async function signedIn(browser, base, username, options) {
+  const context = await browser.newContext({ locale: "zh-CN", ...options });
   const page = await context.newPage();
   await page.goto(base + "/login");
   await page.getByLabel("用户名").fill(username);

@@ -74,7 +74,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   // People are picked, not typed: a field naming a person lists, as one types a 工号, a name or
   // pinyin initials, the people of the register it finds, each with his unit and, for a ticket
-  // role, whether he may act in it today. The field keeps the 工号 picked.
+  // role, whether he may act in it today. The field keeps the 工号 picked. A field of several
+  // people (data-picker-list: a crew) looks up the one being typed and keeps those before it.
   document.querySelectorAll("input[data-picker]").forEach((input, n) => {
     const list = document.createElement("datalist");
     list.id = `people-pick-${n}`;
@@ -84,7 +85,9 @@ document.addEventListener("DOMContentLoaded", () => {
     let timer;
     input.addEventListener("input", () => {
       clearTimeout(timer);
-      const q = input.value.trim();
+      const many = input.hasAttribute("data-picker-list");
+      const [, before, last] = many ? /^(.*[\s,，、;；])?([^\s,，、;；]*)$/.exec(input.value) || [] : [];
+      const q = (many ? last || "" : input.value).trim();
       if (!q) return;
       timer = setTimeout(async () => {
         const role = input.dataset.picker ? `&role=${encodeURIComponent(input.dataset.picker)}` : "";
@@ -93,7 +96,7 @@ document.addEventListener("DOMContentLoaded", () => {
         const people = await response.json();
         list.replaceChildren(...people.map((p) => {
           const option = document.createElement("option");
-          option.value = p.value;
+          option.value = many ? `${before || ""}${p.value}` : p.value;
           option.label = p.label;
           return option;
         }));
