@@ -120,11 +120,13 @@ test("supply is restored only after both crews report work ended", async () => {
   await hospital.getByLabel("通知方式").selectOption("signed");
   await hospital.getByLabel("客户签收人").fill("刘主任");
   await hospital.getByLabel("签收扫描件").setInputFiles({ name: "签收.png", mimeType: "image/png", buffer: SCAN });
+  await hospital.getByLabel(/已核对：/).check();
   await submit(manager, hospital.getByRole("button", { name: "登记通知" }));
   await manager.waitForURL(/#customers$/);
   assert.equal(await manager.locator("[data-customer='0701000101']").getAttribute("data-ready"), "true");
   const bank = manager.locator("[data-customer='0701000103']");
   await bank.getByLabel("通知方式").selectOption("phone");
+  await bank.getByLabel(/已核对：/).check();
   await submit(manager, bank.getByRole("button", { name: "登记通知" }));
   assert.equal(await manager.locator("[data-customer='0701000103']").getAttribute("data-ready"), "true");
 

@@ -1907,3 +1907,4 @@ home-kpi-attendance = Managers on site (present / required)
 delete-confirm-what = Delete it? This cannot be undone; the reason is kept in the audit trail.
 delete-reason = Why
 delete-confirm = Confirm: delete
+outages-confirm-notice = Checked: { $customer } was told this way at this time; for a signed notice, the customer signed it by hand.

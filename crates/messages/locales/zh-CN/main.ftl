@@ -1907,3 +1907,4 @@ home-kpi-attendance = 到岗到位（到岗 / 应到岗）
 delete-confirm-what = 确认删除？删除后不能恢复，原因记入审计记录。
 delete-reason = 删除原因
 delete-confirm = 确认删除
+outages-confirm-notice = 已核对：已按所选渠道和时间告知 { $customer }；书面通知的，客户已亲笔签字。

@@ -377,6 +377,11 @@ async fn record_notice(
     let cap = auth.require::<perm::OutagesRequest>(&state).await?;
     let (fields, file) = crate::customers::file_form(&mut multipart, "scan").await?;
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    if field("confirm") != "1" {
+        // Out of reach is said before an unticked box.
+        auth.checked(&state, outages::outage(state.app(), &cap, id).await).await?;
+        crate::form::confirmed(&field("confirm"))?;
+    }
     let input = NoticeInput {
         customer_id: field("customer_id").trim().parse().unwrap_or_default(),
         purpose: field("purpose"),
