@@ -100,7 +100,12 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
                 }
             };
             drop_stale_databases(&mut conn).await;
-            let name = format!("gs_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+            let name = format!(
+                "gs_test_{}_{}_{}",
+                std::process::id(),
+                process_nonce(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
@@ -112,7 +117,19 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
     }
 }
 
-/// Drops test databases left by test processes that are gone (each name carries its pid).
+/// A random number fixed for this test process: with the pid it names the process's databases, so
+/// a database left by an earlier process that had the same pid is told apart (and dropped).
+fn process_nonce() -> u32 {
+    static NONCE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *NONCE.get_or_init(|| {
+        let mut bytes = [0u8; 4];
+        getrandom::fill(&mut bytes).expect("random");
+        u32::from_le_bytes(bytes)
+    })
+}
+
+/// Drops test databases left by test processes that are gone (each name carries the pid and the
+/// nonce of its process): another pid no longer running, or this pid with another nonce.
 async fn drop_stale_databases(conn: &mut sqlx::AnyConnection) {
     use sqlx::Row;
     let rows = sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'gs_test_%'")
@@ -123,8 +140,14 @@ async fn drop_stale_databases(conn: &mut sqlx::AnyConnection) {
         let Ok(name) = row.try_get::<String, _>(0) else {
             continue;
         };
-        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        let mut parts = name.split('_').skip(2);
+        let pid = parts.next().and_then(|p| p.parse::<u32>().ok());
+        let nonce = parts.next().and_then(|n| n.parse::<u32>().ok());
+        let alive = match pid {
+            Some(pid) if pid == std::process::id() => nonce == Some(process_nonce()),
+            Some(pid) => std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            None => false,
+        };
         if !alive {
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
                 .execute(&mut *conn)
