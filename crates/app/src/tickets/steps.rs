@@ -130,11 +130,7 @@ pub async fn preview_steps(
     }
     let mut conn = app.db().read().await?;
     let roster = roster(&mut conn, t, None).await?;
-    if let Some(no) = &facts.customer
-        && let Some(c) = gridsafe_store::customers::registered(&mut conn, no).await?
-    {
-        facts.voltage_kv = Some(c.voltage_kv);
-    }
+    register_voltage(&mut conn, &mut facts).await?;
     let now = app.now();
     let people = facts.workers();
     let busy = store::busy(&mut conn, t.row.id, &people, facts.planned_start.min(now)).await?;
@@ -160,6 +156,17 @@ async fn roster(conn: &mut Conn, t: &TicketDetail, extra: Option<PersonId>) -> R
         .into_iter()
         .map(|(id, p)| (id, Member { label: p.label(), facts: p.facts, contractor_id: p.contractor_id }))
         .collect())
+}
+
+/// The register's voltage, as it is now, for a ticket of a registered customer: the rules judge
+/// the licence at it, whatever the draft said.
+async fn register_voltage(conn: &mut Conn, facts: &mut tickets::Ticket) -> Result<(), AppError> {
+    if let Some(no) = &facts.customer
+        && let Some(c) = gridsafe_store::customers::registered(conn, no).await?
+    {
+        facts.voltage_kv = Some(c.voltage_kv);
+    }
+    Ok(())
 }
 
 /// Takes `step` on ticket `id` as the person linked to the caller's account, now. A refusal
@@ -212,12 +219,7 @@ pub(crate) async fn take_step_by(
     if let Some(p) = newcomer.filter(|p| !roster.contains_key(p)) {
         return Err(AppError::Invalid(vec![FieldProblem::new("person", "field-person-code").with("value", p)]));
     }
-    // The register's voltage, as it is now, for a registered customer.
-    if let Some(no) = &facts.customer
-        && let Some(c) = gridsafe_store::customers::registered(work.conn(), no).await?
-    {
-        facts.voltage_kv = Some(c.voltage_kv);
-    }
+    register_voltage(work.conn(), &mut facts).await?;
     let now = work.now();
     let busy = store::busy(work.conn(), id, &people, facts.planned_start.min(now)).await?;
     // Check.

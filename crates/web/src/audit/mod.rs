@@ -230,10 +230,6 @@ async fn audit_export(
     .iter()
     .map(|k| lang.t(k))
     .collect();
-    let action = |code: &str| {
-        let key = format!("audit-action-{}", code.replace('.', "-"));
-        if lang.knows(&key) { lang.t(&key) } else { code.to_owned() }
-    };
     let rows: Vec<Vec<gridsafe_app::xlsx::Value>> = events
         .into_iter()
         .map(|e| {
@@ -246,7 +242,7 @@ async fn audit_export(
                 Timestamp::from_db(&e.at).map_or_else(|| e.at.clone(), |t| t.local_display()).into(),
                 e.actor_name.into(),
                 lang.t(&format!("channel-{}", e.channel)).into(),
-                action(&e.action).into(),
+                crate::layout::action_words(lang, &e.action).into(),
                 format!("{} {}", e.record_kind, e.record_id).into(),
                 summary.join("；").into(),
                 e.request_id.into(),

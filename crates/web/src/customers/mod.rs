@@ -146,10 +146,7 @@ async fn list_page(
         crate::auth::url_encode(&q.importance),
         crate::auth::url_encode(&q.due)
     );
-    let next = customers
-        .last()
-        .filter(|_| customers.len() == PAGE)
-        .map(|c| format!("{query_string}&after={}", crate::auth::url_encode(&c.record.account_no)));
+    let next = crate::layout::next_page(&customers, PAGE, &query_string, |c| c.record.account_no.clone());
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         total,

@@ -153,11 +153,9 @@ async fn list_page(
     let p = &auth.user.principal;
     let query_string = format!("rule={}&state={}&month={}&unit={}", q.rule, q.state, q.month, q.unit);
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
-    // A full page may have more after it: the link starts after its last row.
-    let next = rows.last().filter(|_| rows.len() == PAGE as usize).map(|r| {
+    let next = crate::layout::next_page(&rows, PAGE as usize, &query_string, |r| {
         let a = r.after();
-        let cursor = [a.month, a.rule, a.entity_id, a.subject].join("\u{1f}");
-        format!("{query_string}&after={}", crate::auth::url_encode(&cursor))
+        [a.month, a.rule, a.entity_id, a.subject].join("\u{1f}")
     });
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),

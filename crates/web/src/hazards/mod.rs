@@ -138,9 +138,9 @@ async fn list_page(
         crate::auth::url_encode(&q.escalated),
         crate::auth::url_encode(&q.source)
     );
-    let next = hazards.last().filter(|_| hazards.len() == PAGE).map(|h| {
+    let next = crate::layout::next_page(&hazards, PAGE, &query_string, |h| {
         let (closed, due, id) = list_key(h);
-        format!("{query_string}&after={closed}_{due}_{id}")
+        format!("{closed}_{due}_{id}")
     });
     Ok(render(&ListPage {
         total,

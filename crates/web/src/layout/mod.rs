@@ -141,8 +141,7 @@ impl Chrome {
 
     /// An audit action (`ticket.issued`) in words, or as recorded when it has none.
     pub fn action(&self, code: &str) -> String {
-        let key = format!("audit-action-{}", code.replace('.', "-"));
-        if self.lang.knows(&key) { self.lang.t(&key) } else { code.to_owned() }
+        action_words(self.lang, code)
     }
 
     pub fn lang_tag(&self) -> &'static str {
@@ -176,4 +175,18 @@ pub fn render(page: &impl Template) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// An audit action (`ticket.issued`) in words in `lang`, or as recorded when it has none.
+pub fn action_words(lang: Lang, code: &str) -> String {
+    let key = format!("audit-action-{}", code.replace('.', "-"));
+    if lang.knows(&key) { lang.t(&key) } else { code.to_owned() }
+}
+
+/// The link to the page after a list page of `page` rows: a full page may have more after it, so
+/// the next starts after its last row (`cursor` of that row); `None` after a short page.
+pub fn next_page<T>(rows: &[T], page: usize, query: &str, cursor: impl Fn(&T) -> String) -> Option<String> {
+    rows.last()
+        .filter(|_| rows.len() == page)
+        .map(|last| format!("{query}&after={}", crate::auth::url_encode(&cursor(last))))
 }

@@ -119,7 +119,8 @@ struct ListPage {
     total: i64,
     next: Option<String>,
     first_page: bool,
-    q_url: String,
+    /// The filter's part of a page link.
+    first: String,
     can_manage: bool,
     own_contractor: bool,
     units: Vec<crate::admin::UnitOption>,
@@ -136,11 +137,8 @@ async fn list_page(
     let q = query.q.unwrap_or_default();
     let after = query.after.split_once('\u{1f}');
     let (people, total) = people::people_page(state.app(), &reach, Some(&q), after, PAGE).await?;
-    // A full page may have more after it: the link starts after its last row.
-    let next = people.last().filter(|_| people.len() == PAGE as usize).map(|p| {
-        let cursor = format!("{}\u{1f}{}", p.unit_path, p.code);
-        format!("q={}&after={}", crate::auth::url_encode(&q), crate::auth::url_encode(&cursor))
-    });
+    let first = format!("q={}", crate::auth::url_encode(&q));
+    let next = crate::layout::next_page(&people, PAGE as usize, &first, |p| format!("{}\u{1f}{}", p.unit_path, p.code));
     let manage = manage_reach_quiet(&state, &auth).await;
     let (units, contractors) = form_choices(&state, &auth).await?;
     Ok(render(&ListPage {
@@ -149,7 +147,7 @@ async fn list_page(
         total,
         next,
         first_page: query.after.is_empty(),
-        q_url: crate::auth::url_encode(&q),
+        first,
         q,
         can_manage: manage.is_some(),
         own_contractor: reach.contractor().is_some(),

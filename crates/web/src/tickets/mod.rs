@@ -178,10 +178,8 @@ async fn list_page(
     let total = tickets::count_tickets(state.app(), &cap, &TicketFilter { after: None, ..filter }).await?;
     let held = auth.user.principal.permissions();
     let query_string = q.query_string();
-    // A full page may have more after it: the link starts after its last row.
-    let next = rows.last().filter(|_| rows.len() == PAGE as usize).map(|t| {
-        let cursor = format!("{}\u{1f}{}", t.planned_start.to_db(), t.id);
-        format!("{query_string}&after={}", crate::auth::url_encode(&cursor))
+    let next = crate::layout::next_page(&rows, PAGE as usize, &query_string, |t| {
+        format!("{}\u{1f}{}", t.planned_start.to_db(), t.id)
     });
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
     Ok(render(&ListPage {
