@@ -222,6 +222,12 @@ backend_tests! {
         }
         let r = app.post_form(&unseal, "on=2026-11-25&reason=x&witness=y", &[("cookie", &inspector)]).await;
         assert!(r.status == 422 && r.body.contains("不能早于加封日期（2026-11-26）"), "{}", r.body);
+        let long = format!("on=2026-11-26&reason={}&witness={}", "x".repeat(501), "y".repeat(101));
+        let r = app.post_form(&unseal, &long, &[("cookie", &inspector)]).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        for field in ["reason", "witness"] {
+            assert!(r.body.contains(&format!(r#"<li data-field="{field}">"#)), "{field} over its limit: {}", r.body);
+        }
         let r = app.post_form(&unseal, "on=2099-01-01&reason=x&witness=y", &[("cookie", &inspector)]).await;
         assert!(r.status == 422 && r.body.contains("不能晚于今天"), "{}", r.body);
         let form = "on=2026-11-26&reason=%E6%95%B4%E6%94%B9%E5%AE%8C%E6%88%90&witness=%E5%AE%A2%E6%88%B7%E7%94%B5%E5%B7%A5%E7%8E%8B%E5%B8%88%E5%82%85";

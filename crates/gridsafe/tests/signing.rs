@@ -70,6 +70,10 @@ backend_tests! {
         let bare = app.post_form(&format!("/tickets/{id}/steps"), &form(""), &[("cookie", &c.cookie_issuer)]).await;
         assert_eq!(bare.status, 422, "{}", bare.body);
         assert!(bare.body.contains(r#"<li data-field="password">"#), "{}", bare.body);
+        // Over 200 characters is refused unread: no hash computed, no attempt counted.
+        let long = step(&app, &c.cookie_issuer, id, json!({"step": "issue", "password": "x".repeat(201)})).await;
+        assert_eq!(long.status, 422, "{}", long.body);
+        assert_eq!(long.json()["error"]["details"][0]["field"], "password");
         let wrong = step(&app, &c.cookie_issuer, id, json!({"step": "issue", "password": "not-it-2026!"})).await;
         assert_eq!(wrong.status, 422, "{}", wrong.body);
         assert_eq!(wrong.json()["error"]["details"][0]["field"], "password");
@@ -144,16 +148,25 @@ backend_tests! {
         let hazard = t["hazards"][0]["id"].as_i64().expect("a hazard line");
         let page = app.get_with(&format!("/tickets/{id}"), &[("cookie", &c.cookie_leader)]).await.body;
         assert!(page.contains("data-delete") && page.contains("确认删除"), "a panel, not a bare button");
+        // A reason of 500 characters is taken, one of 501 refused naming the field.
+        let second = t["hazards"][1]["id"].as_i64().expect("a second line");
+        let second = format!("/tickets/{id}/hazards/{second}/delete");
+        let over = app.post_form(&second, &format!("reason={}", "x".repeat(501)), &[("cookie", &c.cookie_leader)]).await;
+        assert!(over.status == 422 && over.body.contains(r#"<li data-field="reason">"#), "{}", over.body);
+        let at = app.post_form(&second, &format!("reason={}", "x".repeat(500)), &[("cookie", &c.cookie_leader)]).await;
+        assert_eq!(at.status, 303, "{}", at.body);
         let path = format!("/tickets/{id}/hazards/{hazard}/delete");
         let bare = app.post_form(&path, "", &[("cookie", &c.cookie_leader)]).await;
         assert_eq!(bare.status, 422, "{}", bare.body);
         assert!(bare.body.contains(r#"<li data-field="reason">"#), "{}", bare.body);
         let done = app.post_form(&path, "reason=%E4%B8%8E%E7%8E%B0%E5%9C%BA%E4%B8%8D%E7%AC%A6", &[("cookie", &c.cookie_leader)]).await;
         assert_eq!(done.status, 303, "{}", done.body);
-        let summary: String = sqlx::query_scalar("SELECT summary FROM audit_events WHERE action = 'ticket.hazard_removed'")
-            .fetch_one(app.state.db().pool())
-            .await
-            .expect("audited");
-        assert!(summary.contains("与现场不符"), "{summary}");
+        let summaries: Vec<String> =
+            sqlx::query_scalar("SELECT summary FROM audit_events WHERE action = 'ticket.hazard_removed' ORDER BY seq")
+                .fetch_all(app.state.db().pool())
+                .await
+                .expect("audited");
+        assert_eq!(summaries.len(), 2);
+        assert!(summaries[1].contains("与现场不符"), "{summaries:?}");
     }
 }
