@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod outages;
 pub mod people;
 pub mod plans;
+pub mod projects;
 pub mod search;
 mod secret;
 pub mod supervision;

@@ -125,6 +125,15 @@ permissions! {
     ViolationsRecord => "violations.record",
     /// Record review meetings (说清楚) and re-admissions (再准入) after retraining and an exam.
     ViolationsReview => "violations.review",
+    /// See customer projects (业扩), their stages, inspections and the dashboard.
+    ProjectsView => "projects.view",
+    /// Register projects and record their stages, the customer's submissions and waits, the
+    /// notices' receipts and the energising (the customer manager).
+    ProjectsManage => "projects.manage",
+    /// Record a project's inspections: design review, mid-term check, completion (the inspector).
+    ProjectsInspect => "projects.inspect",
+    /// Keep the working-day calendar and the limits table.
+    ProjectsConfigure => "projects.configure",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

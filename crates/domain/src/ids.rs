@@ -64,6 +64,10 @@ id!(
     /// An organisation unit (单位: province, city, county, team).
     UnitId
 );
+id!(
+    /// A customer project (业扩报装工程).
+    ProjectId
+);
 
 #[cfg(test)]
 mod tests {

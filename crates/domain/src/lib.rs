@@ -16,6 +16,7 @@ pub mod outages;
 pub mod password;
 pub mod people;
 pub mod plans;
+pub mod projects;
 pub mod risk;
 pub mod rules;
 pub mod supervision;

@@ -41,6 +41,12 @@ impl OrderType {
         !matches!(self, OrderType::MeterReading | OrderType::FeeCollection | OrderType::CustomerVisit)
     }
 
+    /// 装表接电 and 送电 (复电): work that gives a customer's installation supply, which the
+    /// energising gate of a customer project (业扩) holds until its acceptance has passed.
+    pub fn energises(self) -> bool {
+        matches!(self, OrderType::MeterInstall | OrderType::Reconnect)
+    }
+
     /// 业扩 and 装表接电: the default set whose tickets are evaluated 100 % (article §1.1).
     pub fn needs_full_evaluation(self) -> bool {
         OrderTypeSet::FULL_EVALUATION.contains(self)

@@ -401,6 +401,55 @@ pub const SUPERVISION_CHECK: Rule = Rule {
     origin: "文章 §1.1；只在许可后、终结前的作业现场检查为本系统的做法 [INF]；检查表为数据，可在数据库 onsite_check_templates 中维护",
 };
 
+/// A project's step is taken at the stage it belongs to.
+pub const PROJECT_STATE: Rule = Rule {
+    code: "PROJECT_STATE",
+    regulation: "国家电网业扩报装工作规范：业扩报装按受理、现场勘查、供电方案答复、设计审核、中间检查、竣工检验、装表接电的顺序办理",
+    origin: "文章 §3.1；研究简报 §4 [S-56][S-57]；低压、居民客户走受理—方案答复—装表接电的短流程 [INF]",
+};
+
+/// While waiting on the customer, the project's clock is stopped and nothing else is recorded.
+pub const PROJECT_PAUSED: Rule = Rule {
+    code: "PROJECT_PAUSED",
+    regulation: "国家电网业扩报装工作规范：因客户原因暂停的时间不计入办理时限，恢复办理后继续计时",
+    origin: "研究简报 §4 [S-56]（110kV 及以上不含客户接入系统设计时间）；暂停须记录原因为本系统的做法 [INF]",
+};
+
+/// The supply plan is answered after the joint site survey.
+pub const PROJECT_SURVEY: Rule = Rule {
+    code: "PROJECT_SURVEY",
+    regulation: "国家电网业扩报装工作规范：受理后组织现场勘查（联合查勘），依据勘查结果拟定并答复供电方案",
+    origin: "研究简报 §4 [S-57]",
+};
+
+/// An inspection follows the customer's submission (送审图纸、中间检查申请、竣工报验).
+pub const PROJECT_SUBMISSION: Rule = Rule {
+    code: "PROJECT_SUBMISSION",
+    regulation: "国家电网业扩报装工作规范：设计审核、中间检查、竣工检验在客户报审、报验后进行，办理时限自客户报审、报验之日起计算",
+    origin: "研究简报 §4 [S-56]",
+};
+
+/// A re-inspection answers the first inspection's defect list item by item (首检负责制).
+pub const PROJECT_RECHECK: Rule = Rule {
+    code: "PROJECT_RECHECK",
+    regulation: "受电工程检验首检负责制：首次检验一次性书面告知全部缺陷，复检逐项核对整改情况；复检新发现的缺陷由首检人员负责",
+    origin: "研究简报 §4：一次性书面告知 [S-59]；首检负责制未找到出处，按简报的解释实现 [INF]",
+};
+
+/// No supply before the acceptance has passed.
+pub const PROJECT_NOT_ACCEPTED: Rule = Rule {
+    code: "PROJECT_NOT_ACCEPTED",
+    regulation: "《供电营业规则》及国家电网业扩报装管理规定：客户受电工程竣工检验合格并办结有关手续后，方可装表接电",
+    origin: "文章 §3.2；研究简报 §4 [S-56]；低压、居民客户以方案答复办结为准 [INF]",
+};
+
+/// No supply while a defect of the installation is open.
+pub const PROJECT_DEFECTS_OPEN: Rule = Rule {
+    code: "PROJECT_DEFECTS_OPEN",
+    regulation: "《供电营业规则》及国家电网业扩报装管理规定：检验发现的缺陷整改完毕、复检合格前不得接电",
+    origin: "文章 §3.2；研究简报 §4 [S-59]",
+};
+
 /// A person whose violation points reach the threshold is suspended from field work.
 pub const PERSON_SUSPENDED: Rule = Rule {
     code: "PERSON_SUSPENDED",
@@ -567,4 +616,11 @@ pub const ALL: &[Rule] = &[
     PERSON_SUSPENDED,
     PERSON_READMISSION,
     VIOLATION_REVIEW,
+    PROJECT_STATE,
+    PROJECT_PAUSED,
+    PROJECT_SURVEY,
+    PROJECT_SUBMISSION,
+    PROJECT_RECHECK,
+    PROJECT_NOT_ACCEPTED,
+    PROJECT_DEFECTS_OPEN,
 ];

@@ -181,6 +181,19 @@ impl From<i64> for Arg {
     }
 }
 
+/// Counts (`usize`) and days (`u32`) as numbers; a count beyond `i64` does not occur.
+impl From<usize> for Arg {
+    fn from(n: usize) -> Self {
+        Arg::Number(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<u32> for Arg {
+    fn from(n: u32) -> Self {
+        Arg::Number(i64::from(n))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

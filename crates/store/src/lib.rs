@@ -25,6 +25,7 @@ pub mod numbers;
 pub mod outages;
 pub mod people;
 pub mod plans;
+pub mod projects;
 pub mod supervision;
 pub mod tickets;
 

@@ -55,6 +55,7 @@ migrations! {
     14 => "onsite_checks",
     15 => "signatures",
     16 => "responsible_people",
+    17 => "projects",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -203,6 +203,8 @@ fn fact(lang: Lang, name: &str, value: &str) -> Arg {
         "plan_state" => format!("plan-state-{value}"),
         "outage_step" => format!("outage-step-{value}"),
         "outage_state" => format!("outage-state-{value}"),
+        "project_step" => format!("project-step-{value}"),
+        "project_stage" => format!("project-stage-{value}"),
         "missing" => {
             let words: Vec<String> = value.split(',').map(|m| lang.t(&format!("refusal-missing-{m}"))).collect();
             return Arg::from(words.join(&lang.t("list-separator")));

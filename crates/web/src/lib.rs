@@ -26,6 +26,7 @@ pub mod layout;
 pub mod outages;
 pub mod people;
 pub mod plans;
+pub mod projects;
 pub mod routes;
 pub mod security;
 pub mod state;
@@ -65,6 +66,7 @@ fn pages() -> routes::Routes {
         .merge(hazards::routes())
         .merge(plans::routes())
         .merge(outages::routes())
+        .merge(projects::routes())
         .merge(system::routes())
 }
 

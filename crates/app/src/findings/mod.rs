@@ -239,6 +239,9 @@ pub async fn review(
                 (f.rule == gridsafe_domain::supervision::audit::CODE)
                     .then_some(gridsafe_domain::supervision::audit::CHINESE)
             })
+            .or_else(|| {
+                (f.rule == gridsafe_domain::projects::audit::CODE).then_some(gridsafe_domain::projects::audit::CHINESE)
+            })
             .unwrap_or(f.rule.as_str());
         let title = format!("{rule} {} {}", f.entity_id, f.subject).trim().to_owned();
         let (owner, owner_label) = crate::people::responsible(work.conn(), "responsible", &task.responsible).await?;

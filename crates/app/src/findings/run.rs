@@ -62,6 +62,27 @@ async fn attendance_audit(app: &App) -> Result<Vec<engine::Finding>, AppError> {
         .collect())
 }
 
+/// Meter install orders and power-ups of a customer project's installation before its acceptance
+/// passed (业扩 energised early), as findings.
+async fn project_audit(app: &App) -> Result<Vec<engine::Finding>, AppError> {
+    use gridsafe_domain::projects::{audit, early};
+    let rows = gridsafe_store::projects::energising(&mut *app.db().read().await?).await?;
+    Ok(early(&rows)
+        .into_iter()
+        .map(|e| engine::Finding {
+            rule: audit::CODE,
+            entity_kind: e.entity_kind,
+            entity_id: e.entity_id.clone(),
+            subject: e.project.clone(),
+            detail: format!(
+                "{}（业扩 {}）早于验收合格",
+                if e.install { "装表接电工单" } else { "上电事件" },
+                e.project
+            ),
+        })
+        .collect())
+}
+
 /// What one run found.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct RunSummary {
@@ -87,6 +108,7 @@ pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str
     let mut found = engine::audit(&tables, today, &thresholds);
     found.extend(plan_audit(app).await?);
     found.extend(attendance_audit(app).await?);
+    found.extend(project_audit(app).await?);
     let mut work = app.begin(actor, meta).await?;
     let place = store::placement(work.conn()).await?;
     let mut known = store::known(work.conn()).await?;

@@ -82,6 +82,9 @@ pub struct TicketDetail {
     pub risk: gridsafe_domain::risk::Grade,
     /// Who must be on site at its grade (到岗到位), and the managers' recorded stays.
     pub on_site: OnSiteDetail,
+    /// The open customer projects (业扩) of its customer, when its work gives supply (装表接电,
+    /// 送电): the energising gate.
+    pub projects: Vec<gridsafe_domain::projects::Gate>,
 }
 
 /// A ticket's on-site supervision: the roles one of which must be on site at its grade, whether
@@ -157,6 +160,7 @@ impl TicketDetail {
                 },
             },
             on_site: self.on_site.facts(self.risk.level, self.on_site.start_waits),
+            projects: self.projects.clone(),
         }
     }
 
@@ -301,8 +305,16 @@ pub(crate) async fn load<P: TicketReach>(
         stays: gridsafe_store::supervision::stays(conn, id).await?,
         checks: gridsafe_store::supervision::checks_of(conn, id).await?,
     };
+    let energises = std::iter::once(s.row.work_kind)
+        .chain(lists.orders.iter().filter_map(|o| OrderType::parse(&o.order_type)))
+        .any(OrderType::energises);
+    let projects = match (&s.row.customer_id, energises) {
+        (Some(customer), true) => crate::projects::gates(conn, customer).await?,
+        _ => Vec::new(),
+    };
     Ok(TicketDetail {
         on_site,
+        projects,
         doc,
         content: s.content,
         voltage_kv: s.voltage_kv,

@@ -77,6 +77,9 @@ pub struct Ticket {
     pub planning: Planning,
     /// Who must be on site before the work starts (到岗到位), and who is.
     pub on_site: crate::supervision::OnSite,
+    /// The open customer projects (业扩) of its customer: supply is not given while one's
+    /// acceptance has not passed or a defect is open (the energising gate).
+    pub projects: Vec<crate::projects::Gate>,
 }
 
 /// Where a ticket's work stands against the work plan (作业计划).
@@ -475,6 +478,9 @@ pub fn check(
             }
             if matches!(step, Step::Permit) {
                 refusals.extend(qualified(t, day, roster, rules));
+                if t.kinds_of_work().into_iter().any(OrderType::energises) {
+                    refusals.extend(t.projects.iter().flat_map(crate::projects::Gate::check));
+                }
             }
             if matches!(step, Step::Start) {
                 let missing: Vec<String> =

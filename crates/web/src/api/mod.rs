@@ -42,6 +42,7 @@ use crate::system;
         (name = "tickets", description = "Work tickets and cards: drafts, every lifecycle step, evaluation (工作票)"),
         (name = "plans", description = "Weekly and daily work plans, shared sites merged, approval and publication (作业计划)"),
         (name = "outages", description = "Outage requests, customers' notices, cut and restoration (停送电)"),
+        (name = "projects", description = "Customer projects (业扩报装): stages in working days, inspections under 首检负责制, the energising gate"),
         (name = "supervision", description = "Managers on site (到岗到位), the violation register (违章), review meetings and re-admission"),
     )
 )]
@@ -123,6 +124,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::supervision::api::templates))
         .routes(routes!(crate::supervision::api::record_check))
         .routes(routes!(crate::supervision::api::get_check))
+        .routes(routes!(crate::projects::api::list, crate::projects::api::create))
+        .routes(routes!(crate::projects::api::dashboard))
+        .routes(routes!(crate::projects::api::get))
+        .routes(routes!(crate::projects::api::step))
+        .routes(routes!(crate::projects::api::inspect))
+        .routes(routes!(crate::projects::api::receipt))
 }
 
 /// The OpenAPI document, as generated from the routes.

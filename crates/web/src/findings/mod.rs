@@ -13,6 +13,7 @@ use gridsafe_crossaudit::engine::Rule;
 use gridsafe_domain::access::perm;
 use gridsafe_domain::findings::{FindingState, Review};
 use gridsafe_domain::plans::PlanAudit;
+use gridsafe_domain::projects::audit as project;
 use gridsafe_domain::supervision::audit as onsite;
 use serde::Deserialize;
 
@@ -44,6 +45,7 @@ pub fn rule_name(code: &str) -> String {
         (Some(r), _) => r.chinese().to_owned(),
         (None, Some(r)) => r.chinese().to_owned(),
         (None, None) if code == onsite::CODE => onsite::CHINESE.to_owned(),
+        (None, None) if code == project::CODE => project::CHINESE.to_owned(),
         (None, None) => code.to_owned(),
     }
 }
@@ -54,6 +56,7 @@ fn rule_source(code: &str) -> (&'static str, &'static str) {
         (Some(r), _) => (r.regulation(), r.origin()),
         (None, Some(r)) => (r.regulation(), r.origin()),
         (None, None) if code == onsite::CODE => (onsite::REGULATION, onsite::ORIGIN),
+        (None, None) if code == project::CODE => (project::REGULATION, project::ORIGIN),
         (None, None) => ("", ""),
     }
 }
@@ -164,7 +167,7 @@ async fn list_page(
             .iter()
             .map(|r| (r.code(), r.chinese()))
             .chain(PlanAudit::ALL.iter().map(|r| (r.code(), r.chinese())))
-            .chain([(onsite::CODE, onsite::CHINESE)])
+            .chain([(onsite::CODE, onsite::CHINESE), (project::CODE, project::CHINESE)])
             .collect(),
         states: FindingState::ALL.iter().map(|s| s.code()).collect(),
         can_import: p.authorize::<perm::MarketingImport>().is_ok(),

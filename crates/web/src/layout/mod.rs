@@ -25,6 +25,7 @@ const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-home", "/", &[]),
     ("nav-plans", "/plans", &[Permission::PlansView]),
     ("nav-outages", "/outages", &[Permission::OutagesView]),
+    ("nav-projects", "/projects", &[Permission::ProjectsView]),
     ("nav-violations", "/violations", &[Permission::ViolationsView]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),

@@ -104,6 +104,7 @@ fn ticket() -> Ticket {
         customer: Some("4300001".into()),
         planning: Planning::Item { day: d("2026-11-26"), published: true },
         on_site: Default::default(),
+        projects: Vec::new(),
     }
 }
 
