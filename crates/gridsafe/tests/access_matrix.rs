@@ -203,7 +203,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record&permission=projects.view",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -871,6 +871,119 @@ const ROWS: &[Row] = &[
         r#"{"step":"approve"}"#,
         ("/api/v1/outages/{outage_b}/steps", r#"{"step":"approve"}"#),
     ),
+    // Customer projects (业扩报装).
+    row("GET", "/projects", Access::Perm(ProjectsView, 200), "/projects", ""),
+    row("GET", "/projects.xlsx", Access::Perm(ProjectsView, 200), "/projects.xlsx", ""),
+    row("GET", "/projects/new", Access::Perm(ProjectsManage, 200), "/projects/new", ""),
+    scoped(
+        "POST",
+        "/projects",
+        Access::Perm(ProjectsManage, 422),
+        "/projects",
+        "account_no=NEW1&customer_name=N&address=A&unit_id={unit_a1}&kind=new&voltage_kv=10&capacity_kva=&manager=S001",
+        (
+            "/projects",
+            "account_no=NEW2&customer_name=N&address=A&unit_id={unit_b}&kind=new&voltage_kv=10&capacity_kva=&manager=S001",
+        ),
+    ),
+    row("GET", "/projects/import", Access::Perm(ProjectsManage, 200), "/projects/import", ""),
+    row("POST", "/projects/import", Access::Perm(ProjectsManage, 422), "/projects/import", "MULTIPART"),
+    row("GET", "/projects/dashboard", Access::Perm(ProjectsView, 200), "/projects/dashboard?month=2026-11", ""),
+    row("GET", "/projects/calendar", Access::Perm(ProjectsView, 200), "/projects/calendar?year=2026", ""),
+    row("POST", "/projects/calendar", Access::Perm(ProjectsConfigure, 422), "/projects/calendar", "MULTIPART"),
+    row("GET", "/projects/limits", Access::Perm(ProjectsView, 200), "/projects/limits", ""),
+    row("POST", "/projects/limits", Access::Perm(ProjectsConfigure, 422), "/projects/limits", "valid_from=x&origin="),
+    scoped(
+        "GET",
+        "/projects/{id}",
+        Access::Perm(ProjectsView, 200),
+        "/projects/{project_a1}",
+        "",
+        ("/projects/{project_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/projects/{id}/steps",
+        Access::Perm(ProjectsManage, 422),
+        "/projects/{project_a1}/steps",
+        "MULTIPART",
+        ("/projects/{project_b}/steps", "MULTIPART"),
+    ),
+    scoped(
+        "POST",
+        "/projects/{id}/inspections",
+        Access::Perm(ProjectsInspect, 409),
+        "/projects/{project_a1}/inspections",
+        "MULTIPART",
+        ("/projects/{project_b}/inspections", "MULTIPART"),
+    ),
+    scoped(
+        "GET",
+        "/projects/{id}/notices/{inspection}",
+        Access::Perm(ProjectsView, 200),
+        "/projects/{project_a1}/notices/{project_notice_a1}",
+        "",
+        ("/projects/{project_b}/notices/{project_notice_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/projects/{id}/notices/{inspection}",
+        Access::Perm(ProjectsManage, 422),
+        "/projects/{project_a1}/notices/{project_notice_a1}",
+        "signed_by=&confirm=1",
+        ("/projects/{project_b}/notices/{project_notice_b}", "signed_by=&confirm=1"),
+    ),
+    row("GET", "/api/v1/projects", Access::Perm(ProjectsView, 200), "/api/v1/projects", ""),
+    scoped(
+        "POST",
+        "/api/v1/projects",
+        Access::Perm(ProjectsManage, 422),
+        "/api/v1/projects",
+        r#"{"account_no":"NEW3","customer_name":"N","address":"A","unit_id":{unit_a1},"kind":"new","voltage_kv":10,"capacity_kva":0,"manager":"S001"}"#,
+        (
+            "/api/v1/projects",
+            r#"{"account_no":"NEW4","customer_name":"N","address":"A","unit_id":{unit_b},"kind":"new","voltage_kv":10,"capacity_kva":0,"manager":"S001"}"#,
+        ),
+    ),
+    row(
+        "GET",
+        "/api/v1/projects/dashboard",
+        Access::Perm(ProjectsView, 200),
+        "/api/v1/projects/dashboard?month=2026-11",
+        "",
+    ),
+    scoped(
+        "GET",
+        "/api/v1/projects/{id}",
+        Access::Perm(ProjectsView, 200),
+        "/api/v1/projects/{project_a1}",
+        "",
+        ("/api/v1/projects/{project_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/projects/{id}/steps",
+        Access::Perm(ProjectsManage, 409),
+        "/api/v1/projects/{project_a1}/steps",
+        r#"{"step":"survey"}"#,
+        ("/api/v1/projects/{project_b}/steps", r#"{"step":"survey"}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/projects/{id}/inspections",
+        Access::Perm(ProjectsInspect, 409),
+        "/api/v1/projects/{project_a1}/inspections",
+        r#"{"inspector":1}"#,
+        ("/api/v1/projects/{project_b}/inspections", r#"{"inspector":1}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/projects/{id}/notices/{inspection}",
+        Access::Perm(ProjectsManage, 422),
+        "/api/v1/projects/{project_a1}/notices/{project_notice_a1}",
+        r#"{"signed_by":""}"#,
+        ("/api/v1/projects/{project_b}/notices/{project_notice_b}", r#"{"signed_by":""}"#),
+    ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
     row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
@@ -1354,6 +1467,8 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             ViolationsView,
             ViolationsRecord,
             ViolationsReview,
+            ProjectsView,
+            ProjectsConfigure,
         ],
         "leader" => &[
             PeopleView,
@@ -1369,6 +1484,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             SupervisionAttend,
             ViolationsView,
             ViolationsRecord,
+            ProjectsView,
         ],
         "ticket_issuer" => &[
             PeopleView,
@@ -1391,8 +1507,19 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             OutagesView,
             OutagesRequest,
             ViolationsView,
+            ProjectsView,
+            ProjectsManage,
         ],
-        "inspector" => &[PeopleView, TicketsView, FindingsView, CustomersView, CustomersManage, InspectionsRecord],
+        "inspector" => &[
+            PeopleView,
+            TicketsView,
+            FindingsView,
+            CustomersView,
+            CustomersManage,
+            InspectionsRecord,
+            ProjectsView,
+            ProjectsInspect,
+        ],
         "work_leader" => &[
             PeopleView,
             TicketsView,
@@ -1498,6 +1625,10 @@ impl Ctx<'_> {
             .replace("{outage_b}", &self.people.outage_b.to_string())
             .replace("{outage_customer_a1}", &self.people.outage_customer_a1.to_string())
             .replace("{outage_customer_b}", &self.people.outage_customer_b.to_string())
+            .replace("{project_a1}", &self.people.project_a1.to_string())
+            .replace("{project_b}", &self.people.project_b.to_string())
+            .replace("{project_notice_a1}", &self.people.project_notice_a1.to_string())
+            .replace("{project_notice_b}", &self.people.project_notice_b.to_string())
             .replace("{css}", &self.css);
         if out.contains("{grant_role}") {
             // A role plain_a1 does not hold yet, so that each permitted grant succeeds.
@@ -1709,6 +1840,12 @@ struct PeopleFixture {
     outage_b: i64,
     outage_customer_a1: i64,
     outage_customer_b: i64,
+    /// Projects in county A1 and city B whose design review failed: waiting on the customer,
+    /// each with its written notice (an inspection id).
+    project_a1: i64,
+    project_b: i64,
+    project_notice_a1: i64,
+    project_notice_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -1804,7 +1941,13 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         gridsafe_app::outages::request_outage(app.app(), &ocap, &meta, outage(f.unit_a1)).await.expect("outage");
     let (outage_b, _) =
         gridsafe_app::outages::request_outage(app.app(), &ocap, &meta, outage(f.unit_b)).await.expect("outage");
+    let (project_a1, project_notice_a1) = failed_project(app, f.unit_a1, "PA1", "S001").await;
+    let (project_b, project_notice_b) = failed_project(app, f.unit_b, "PB", "S002").await;
     PeopleFixture {
+        project_a1,
+        project_b,
+        project_notice_a1,
+        project_notice_b,
         outage_a1,
         outage_b,
         outage_customer_a1,
@@ -1822,6 +1965,65 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         plan_item_a1,
         plan_item_b,
     }
+}
+
+/// A 10 kV project of a new customer in `unit` whose design review (by `person`, made a level-1
+/// inspector) failed: (project id, its inspection with the written notice).
+async fn failed_project(app: &TestApp, unit: UnitId, account: &str, person: &str) -> (i64, i64) {
+    use gridsafe_app::projects::{self, InspectionInput, ProjectInput, StepInput};
+    use gridsafe_domain::access::perm;
+    use gridsafe_domain::projects::ProjectStep;
+    let op = support::operator();
+    let meta = support::meta();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM people WHERE code = $1")
+        .bind(person)
+        .fetch_one(app.state.db().pool())
+        .await
+        .expect("person");
+    let id = PersonId::new(id);
+    let pcap = op.authorize::<perm::PeopleManage>().expect("op");
+    for (kind, level) in [("safety_exam", None), ("inspector", Some(1))] {
+        let q = gridsafe_app::people::QualificationInput {
+            kind: kind.into(),
+            valid_from: "2026-01-01".into(),
+            valid_to: "2026-12-31".into(),
+            level,
+            passed: true,
+            ..Default::default()
+        };
+        gridsafe_app::people::add_qualification(app.app(), &gridsafe_app::people::Reach::units(&pcap), &meta, id, q)
+            .await
+            .expect("qualification");
+    }
+    let manage = op.authorize::<perm::ProjectsManage>().expect("op");
+    let input = ProjectInput {
+        account_no: account.into(),
+        customer_name: format!("客户{account}"),
+        address: "地址".into(),
+        unit_id: unit,
+        kind: "new".into(),
+        voltage_kv: "10".into(),
+        capacity_kva: "630".into(),
+        manager: person.into(),
+        accepted_on: "2026-11-02".into(),
+        ..Default::default()
+    };
+    let project = projects::register(app.app(), &manage, &meta, input, None).await.expect("project");
+    for (step, day) in
+        [(ProjectStep::Survey, "2026-11-03"), (ProjectStep::Reply, "2026-11-04"), (ProjectStep::Submit, "2026-11-05")]
+    {
+        let input = StepInput { on: day.into(), ..Default::default() };
+        projects::take_step(app.app(), &manage, &meta, project, step, input).await.expect("step");
+    }
+    let inspect = op.authorize::<perm::ProjectsInspect>().expect("op");
+    let input = InspectionInput {
+        inspector: id,
+        on: "2026-11-06".into(),
+        new_defects: "图纸缺接地系统".into(),
+        ..Default::default()
+    };
+    let done = projects::inspect(app.app(), &inspect, &meta, project, input).await.expect("inspect");
+    (project.get(), done.inspection)
 }
 
 /// An open finding of a unit, as a run of the rules would leave it.

@@ -434,6 +434,10 @@ async fn register_in(
             (None, unit.map(|u| u.path.as_str().to_owned()))
         }
     };
+    // Out of reach is said before anything else: no probing of other units' customers.
+    if let Some(path) = &unit_path {
+        check_stored_path(cap, path)?;
+    }
     let designer = contractor_id(conn, "designer", &input.designer, &mut problems).await?;
     let builder = contractor_id(conn, "builder", &input.builder, &mut problems).await?;
     // The customer's firms: licensed for the voltage on the day of 受理, not blacklisted.
@@ -448,12 +452,11 @@ async fn register_in(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let (Some(kind), Some(voltage), Some(capacity), Some(accepted_on), Some(manager), Some(path)) =
+    let (Some(kind), Some(voltage), Some(capacity), Some(accepted_on), Some(manager), Some(_)) =
         (kind, voltage, capacity, accepted_on, manager, unit_path)
     else {
         return Err(AppError::Invalid(problems));
     };
-    check_stored_path(cap, &path)?;
     if !refusals.is_empty() {
         return Err(AppError::Rules(refusals));
     }

@@ -429,6 +429,7 @@ pub async fn step(
     ApiJson(s): ApiJson<ProjectStepIn>,
 ) -> Result<Json<ProjectDetailOut>, AppError> {
     let cap = auth.require::<perm::ProjectsManage>(&state).await?;
+    auth.checked(&state, projects::project(state.app(), &cap, id).await).await?;
     let step = ProjectStep::from_code(s.step.trim())
         .filter(|s| *s != ProjectStep::Inspect)
         .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("step", "field-project-step")))?;

@@ -339,6 +339,8 @@ async fn step(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::ProjectsManage>(&state).await?;
+    // Out of reach is said before anything the form says.
+    auth.checked(&state, projects::project(state.app(), &cap, id).await).await?;
     let (fields, file) = crate::customers::file_form(&mut multipart, "document").await?;
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let step = ProjectStep::from_code(field("step").trim())
@@ -357,6 +359,7 @@ async fn inspect(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::ProjectsInspect>(&state).await?;
+    auth.checked(&state, projects::project(state.app(), &cap, id).await).await?;
     let (fields, file) = crate::customers::file_form(&mut multipart, "document").await?;
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let mut rechecks: Vec<Recheck> = fields
