@@ -329,14 +329,15 @@ pub fn judge(
     rechecks: &[Recheck],
     new_defects: usize,
 ) -> Result<Verdict, Violation> {
-    let Some(accountable) = first else {
-        return Ok(Verdict { passed: new_defects == 0, accountable: inspector, missed: 0 });
-    };
     let unanswered = open.iter().filter(|d| !rechecks.iter().any(|r| r.defect == **d)).count();
+    // An answer about a defect not on the stage's open list (or any, at a first inspection).
     let stray = rechecks.iter().any(|r| !open.contains(&r.defect));
     if unanswered > 0 || stray {
         return Err(Violation::of(rules::PROJECT_RECHECK).with("unanswered", unanswered));
     }
+    let Some(accountable) = first else {
+        return Ok(Verdict { passed: new_defects == 0, accountable: inspector, missed: 0 });
+    };
     let still_open = rechecks.iter().filter(|r| !r.rectified).count();
     Ok(Verdict { passed: still_open == 0 && new_defects == 0, accountable, missed: new_defects })
 }

@@ -352,6 +352,7 @@ pub async fn demo(lang: Lang, settings: &Settings) -> ExitCode {
                     ("customers", Arg::Number(i64::try_from(report.customers).unwrap_or(0))),
                     ("hazards", Arg::Number(i64::try_from(report.hazards).unwrap_or(0))),
                     ("violations", Arg::Number(i64::try_from(report.violations).unwrap_or(0))),
+                    ("projects", Arg::Number(i64::try_from(report.projects).unwrap_or(0))),
                 ],
             ));
             for (username, role) in &report.accounts {

@@ -9,6 +9,7 @@ mod export;
 mod findings;
 mod outages;
 mod plans;
+mod projects;
 mod supervision;
 mod tickets;
 
@@ -41,6 +42,7 @@ pub struct DemoReport {
     pub customers: usize,
     pub hazards: usize,
     pub violations: usize,
+    pub projects: usize,
 }
 
 const SURNAMES: [&str; 20] = [
@@ -276,6 +278,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     let hazards = hazards + finding_hazards;
     outages::fill(app, meta, counties[0]).await?;
     let violations = supervision::fill(app, meta).await?;
+    let projects = projects::fill(app, meta, counties[0]).await?;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,
@@ -286,6 +289,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         // Each violation's correction is a hazard of its own.
         hazards: hazards + violations,
         violations,
+        projects,
     }))
 }
 

@@ -770,16 +770,8 @@ pub async fn inspect(
     }
     let by = cap.actor().name.clone();
     let next = if verdict.passed {
-        store::finish_stage(
-            work.conn(),
-            id,
-            p.stage,
-            on,
-            "passed",
-            Some(conclusion.as_str()).filter(|c| !c.is_empty()),
-            &by,
-        )
-        .await?;
+        // The inspection carries its conclusion; the stage records that it passed.
+        store::finish_stage(work.conn(), id, p.stage, on, "passed", None, &by).await?;
         let next = p.stage.next(p.class);
         enter(work.conn(), id, next, p.class, on, now).await?;
         next

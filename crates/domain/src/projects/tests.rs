@@ -100,6 +100,8 @@ fn the_first_inspector_is_accountable_and_a_recheck_answers_every_open_defect() 
     let v = judge(None, first, &[], &[], 2).expect("first");
     assert_eq!(v, Verdict { passed: false, accountable: first, missed: 0 });
     assert!(judge(None, first, &[], &[], 0).expect("first").passed);
+    let stray_first = [Recheck { defect: 7, rectified: true }];
+    assert!(judge(None, first, &[], &stray_first, 0).is_err(), "a first inspection has no list to answer");
     let open = [10, 11];
     let one = [Recheck { defect: 10, rectified: true }];
     assert_eq!(judge(Some(first), second, &open, &one, 0).err().map(|v| v.rule.code), Some("PROJECT_RECHECK"));

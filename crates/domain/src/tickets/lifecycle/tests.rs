@@ -729,3 +729,31 @@ fn work_needing_a_manager_starts_only_while_one_is_on_site() {
     t.on_site = OnSite { grade: 4, required: vec![], present: vec![] };
     assert!(start(&t, "2026-11-26 09:10").is_empty());
 }
+
+#[test]
+fn supply_waits_for_the_customers_project_acceptance_and_its_defects() {
+    use crate::projects::Gate;
+    let rules = RoleRules::default();
+    let mut t = ticket();
+    t.state = State::Received;
+    let gate = |accepted: bool, defects: &[&str]| Gate {
+        number: "YK-202611-0001".into(),
+        accepted,
+        open_defects: defects.iter().map(|d| (*d).to_owned()).collect(),
+    };
+    let permit =
+        |t: &Ticket| codes(check(t, &Step::Permit, Some(PERMITTER), at("2026-11-26 09:00"), &roster(), &[], &rules));
+    t.projects = vec![gate(false, &["接地电阻不合格"])];
+    assert_eq!(permit(&t), ["PROJECT_NOT_ACCEPTED", "PROJECT_DEFECTS_OPEN"]);
+    t.projects = vec![gate(true, &["接地电阻不合格"])];
+    assert_eq!(permit(&t), ["PROJECT_DEFECTS_OPEN"]);
+    t.projects = vec![gate(true, &[])];
+    assert!(permit(&t).is_empty());
+    // Work that gives no supply (a meter replacement) is not held by the project.
+    t.projects = vec![gate(false, &["接地电阻不合格"])];
+    t.work_kind = OrderType::MeterReplacement;
+    t.order_types = vec![OrderType::MeterReplacement];
+    assert!(permit(&t).is_empty());
+    t.order_types = vec![OrderType::Reconnect];
+    assert_eq!(permit(&t), ["PROJECT_NOT_ACCEPTED", "PROJECT_DEFECTS_OPEN"], "送电 is held too");
+}
