@@ -339,9 +339,10 @@ backend_tests! {
         let report = gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
         let pool = app.state.db().pool();
         let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.expect(sql) };
-        assert_eq!(count("SELECT COUNT(*) FROM customers").await, 7);
+        // Seven of the register's, six brought in by the customer projects.
+        assert_eq!(count("SELECT COUNT(*) FROM customers").await, 13);
         // What `gridsafe demo` prints is what it made.
-        assert_eq!(i64::try_from(report.customers).ok(), Some(7));
+        assert_eq!(i64::try_from(report.customers).ok(), Some(13));
         assert_eq!(i64::try_from(report.hazards).ok(), Some(count("SELECT COUNT(*) FROM hazards").await));
         assert_eq!(count("SELECT COUNT(*) FROM hazards WHERE state = 'closed'").await, 1, "a full history to 销号");
         assert_eq!(count("SELECT COUNT(*) FROM seals WHERE unsealed_on IS NULL").await, 1);

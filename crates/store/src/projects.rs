@@ -642,31 +642,34 @@ pub async fn sign_notice(
 
 // ---- the energising gate and the audit -----------------------------------------------------
 
-/// The open projects of the customer `account_no`, as the energising gate reads them.
+/// The open projects of the customer `account_no`, as the energising gate reads them (one
+/// statement: each project with its open defects, if any).
 pub async fn gates(conn: &mut Conn, account_no: &str) -> Result<Vec<Gate>, StoreError> {
     let rows = sqlx::query(
-        "SELECT p.id, p.number, p.cleared_at FROM projects p JOIN customers c ON c.id = p.customer_id \
-         WHERE c.account_no = $1 AND p.stage NOT IN ('energised', 'cancelled') ORDER BY p.id",
+        "SELECT p.id, p.number, p.cleared_at, d.text FROM projects p JOIN customers c ON c.id = p.customer_id \
+         LEFT JOIN project_defects d ON d.project_id = p.id AND d.closed_on IS NULL \
+         WHERE c.account_no = $1 AND p.stage NOT IN ('energised', 'cancelled') ORDER BY p.id, d.id",
     )
     .bind(account_no)
     .fetch_all(&mut *conn)
     .await?;
-    let mut gates = Vec::new();
+    let mut gates: Vec<(i64, Gate)> = Vec::new();
     for r in rows {
         let project: i64 = r.try_get("id")?;
-        let open_defects: Vec<String> = sqlx::query_scalar(
-            "SELECT text FROM project_defects WHERE project_id = $1 AND closed_on IS NULL ORDER BY id",
-        )
-        .bind(project)
-        .fetch_all(&mut *conn)
-        .await?;
-        gates.push(Gate {
-            number: r.try_get("number")?,
-            accepted: r.try_get::<Option<String>, _>("cleared_at")?.is_some(),
-            open_defects,
-        });
+        let defect: Option<String> = r.try_get("text")?;
+        if gates.last().is_none_or(|(id, _)| *id != project) {
+            let gate = Gate {
+                number: r.try_get("number")?,
+                accepted: r.try_get::<Option<String>, _>("cleared_at")?.is_some(),
+                open_defects: Vec::new(),
+            };
+            gates.push((project, gate));
+        }
+        if let (Some(text), Some((_, gate))) = (defect, gates.last_mut()) {
+            gate.open_defects.push(text);
+        }
     }
-    Ok(gates)
+    Ok(gates.into_iter().map(|(_, g)| g).collect())
 }
 
 /// Every imported meter install order and power-up event on a project's customer, with the

@@ -278,14 +278,14 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     let hazards = hazards + finding_hazards;
     outages::fill(app, meta, counties[0]).await?;
     let violations = supervision::fill(app, meta).await?;
-    let projects = projects::fill(app, meta, counties[0]).await?;
+    let (projects, project_customers) = projects::fill(app, meta, counties[0]).await?;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,
         contractors: contractors.len(),
         tickets,
         findings,
-        customers,
+        customers: customers + project_customers,
         // Each violation's correction is a hazard of its own.
         hazards: hazards + violations,
         violations,

@@ -60,8 +60,9 @@ const HOLIDAYS_2026: &[(&str, &str, &str)] = &[
 
 const CALENDAR_ORIGIN: &str = "演示数据：按国务院办公厅 2026 年部分节假日安排录入，使用前请与正式通知核对 [UNVERIFIED]";
 
-/// Fills the calendar and the projects of `unit`; how many projects.
-pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<usize, AppError> {
+/// Fills the calendar and the projects of `unit`: how many projects, and how many customers they
+/// brought into the register.
+pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<(usize, usize), AppError> {
     let op = Principal::operator("gridsafe demo", Channel::Cli);
     let manage = op.authorize::<perm::ProjectsManage>()?;
     let inspect = op.authorize::<perm::ProjectsInspect>()?;
@@ -231,7 +232,8 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<usize, 
     let mut household = project("0701000205", "刘家村 3 组 刘某", "孝南区刘家村 3 组", "new", "0.22", "8", 2);
     household.residential = true;
     projects::register(app, &manage, meta, household, None).await?;
-    Ok(7)
+    // Six of them are customers new to the register (only the farm was known).
+    Ok((7, 6))
 }
 
 async fn open_defects(

@@ -308,7 +308,8 @@ pub(crate) async fn load<P: TicketReach>(
     let energises = std::iter::once(s.row.work_kind)
         .chain(lists.orders.iter().filter_map(|o| OrderType::parse(&o.order_type)))
         .any(OrderType::energises);
-    let projects = match (&s.row.customer_id, energises) {
+    // The gate decides 许可 only, which a received ticket waits for.
+    let projects = match (&s.row.customer_id, energises && s.row.state == gridsafe_domain::tickets::State::Received) {
         (Some(customer), true) => crate::projects::gates(conn, customer).await?,
         _ => Vec::new(),
     };
