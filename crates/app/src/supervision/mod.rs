@@ -477,7 +477,9 @@ pub async fn record(
     let mut ticket_number = trim_blank(&input.ticket).to_owned();
     let mut from_check: Option<CheckResult> = None;
     if let Some((check, position)) = input.check {
-        let (row, results) = store::check(conn, check).await?.ok_or(AppError::NotFound)?;
+        // A check named by the form that does not exist is a problem of the form, not a missing page.
+        let (row, results) =
+            store::check(conn, check).await?.ok_or_else(|| AppError::invalid("check_id", "field-invalid"))?;
         crate::identity::check_stored_path(cap, &row.unit_path)?;
         let item = results
             .into_iter()
