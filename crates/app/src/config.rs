@@ -544,3 +544,63 @@ impl PlansConfig {
         problems
     }
 }
+
+/// Settings of emergency plans and drills (`[emergency]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmergencyConfig {
+    /// Months within which a unit drills one of its 综合 or 专项 plans (default 12, research
+    /// brief §5 [S-67][S-68]).
+    pub unit_drill_months: u32,
+    /// Months within which each 现场处置方案 is drilled (default 6, research brief §5 [S-67][S-68]).
+    pub onsite_drill_months: u32,
+    /// Months within which an important customer drills its own plan (default 12, brief §5 [S-46]).
+    pub customer_drill_months: u32,
+    /// Longest a plan goes before its review (评估), in years (default 3 [UNVERIFIED]).
+    pub plan_review_years: u32,
+    /// Days before a drill's due day it appears on the safety auditor's home page (default 30).
+    pub drill_warning_days: u32,
+}
+
+impl Default for EmergencyConfig {
+    fn default() -> Self {
+        let cycles = gridsafe_domain::emergency::DrillCycles::default();
+        Self {
+            unit_drill_months: cycles.unit_months,
+            onsite_drill_months: cycles.onsite_months,
+            customer_drill_months: cycles.customer_months,
+            plan_review_years: 3,
+            drill_warning_days: 30,
+        }
+    }
+}
+
+impl EmergencyConfig {
+    pub fn cycles(&self) -> gridsafe_domain::emergency::DrillCycles {
+        gridsafe_domain::emergency::DrillCycles {
+            unit_months: self.unit_drill_months,
+            onsite_months: self.onsite_drill_months,
+            customer_months: self.customer_drill_months,
+        }
+    }
+
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        for (key, months) in [
+            ("emergency.unit_drill_months", self.unit_drill_months),
+            ("emergency.onsite_drill_months", self.onsite_drill_months),
+            ("emergency.customer_drill_months", self.customer_drill_months),
+        ] {
+            if !(1..=60).contains(&months) {
+                problems.push((key, "must be 1–60".to_owned()));
+            }
+        }
+        if !(1..=10).contains(&self.plan_review_years) {
+            problems.push(("emergency.plan_review_years", "must be 1–10".to_owned()));
+        }
+        if self.drill_warning_days > 365 {
+            problems.push(("emergency.drill_warning_days", "at most 365".to_owned()));
+        }
+        problems
+    }
+}

@@ -9,6 +9,7 @@ pub mod audit;
 mod config;
 pub mod customers;
 pub mod demo;
+pub mod emergency;
 mod error;
 pub mod findings;
 pub mod home;
@@ -41,7 +42,8 @@ pub(crate) fn stated_reason<'a>(field: &'static str, text: &'a str) -> Result<&'
 use std::sync::Arc;
 
 pub use config::{
-    AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig, PlansConfig, SecurityConfig, TicketsConfig,
+    AuditConfig, CrossAuditConfig, EmergencyConfig, InspectionsConfig, PeopleConfig, PlansConfig, SecurityConfig,
+    TicketsConfig,
 };
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
@@ -64,6 +66,7 @@ struct Inner {
     crossaudit: CrossAuditConfig,
     inspections: InspectionsConfig,
     plans: PlansConfig,
+    emergency: EmergencyConfig,
     signer: audit::Signer,
     journal: audit::Journal,
     hashing: identity::HashGate,
@@ -80,7 +83,7 @@ impl App {
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
         let journal = audit::Journal::beside(&settings.audit.signing_key_path);
-        let Settings { security, audit, people, tickets, crossaudit, inspections, plans } = settings;
+        let Settings { security, audit, people, tickets, crossaudit, inspections, plans, emergency } = settings;
         let hashing = identity::HashGate::new(
             security.hash_workers as usize,
             security.hash_queue as usize,
@@ -97,6 +100,7 @@ impl App {
                 crossaudit,
                 inspections,
                 plans,
+                emergency,
                 signer,
                 journal,
                 hashing,
@@ -127,6 +131,10 @@ impl App {
 
     pub fn plans_config(&self) -> &PlansConfig {
         &self.inner.plans
+    }
+
+    pub fn emergency_config(&self) -> &EmergencyConfig {
+        &self.inner.emergency
     }
 
     pub fn db(&self) -> &Database {
@@ -170,6 +178,7 @@ pub struct Settings {
     pub crossaudit: CrossAuditConfig,
     pub inspections: InspectionsConfig,
     pub plans: PlansConfig,
+    pub emergency: EmergencyConfig,
 }
 
 /// Where a request came from, for the audit trail.

@@ -134,6 +134,12 @@ permissions! {
     ProjectsInspect => "projects.inspect",
     /// Keep the working-day calendar and the limits table.
     ProjectsConfigure => "projects.configure",
+    /// See emergency plans and drills, the rural pilots and their library, complaints and evaluations.
+    EmergencyView => "emergency.view",
+    /// Keep emergency plans, record drills and their problems, keep the pilots and their library.
+    EmergencyManage => "emergency.manage",
+    /// Record and import safety-related complaints (95598) and service evaluations.
+    FeedbackRecord => "feedback.record",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod account;
 pub mod customers;
+pub mod emergency;
 pub mod findings;
 pub mod hazards;
 pub mod ids;

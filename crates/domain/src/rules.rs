@@ -450,6 +450,20 @@ pub const PROJECT_DEFECTS_OPEN: Rule = Rule {
     origin: "文章 §3.2；研究简报 §4 [S-59]",
 };
 
+/// A drill is recorded for a day between its plan's approval and today.
+pub const DRILL_DAY: Rule = Rule {
+    code: "DRILL_DAY",
+    regulation: "《生产安全事故应急预案管理办法》：生产经营单位应当按照应急预案定期组织演练，如实记录演练情况",
+    origin: "研究简报 §5 [S-67][S-68]；演练日期不早于预案批准、不晚于当天为本系统的做法 [INF]",
+};
+
+/// An emergency plan is reviewed within its validity.
+pub const EMERGENCY_PLAN_REVIEW: Rule = Rule {
+    code: "EMERGENCY_PLAN_REVIEW",
+    regulation: "《生产安全事故应急预案管理办法》：应急预案应当定期评估，一般每三年进行一次应急预案评估",
+    origin: "研究简报 §5 [S-67]；评估周期的条款号未核实 [UNVERIFIED]；最长年限见 [emergency] plan_review_years",
+};
+
 /// A person whose violation points reach the threshold is suspended from field work.
 pub const PERSON_SUSPENDED: Rule = Rule {
     code: "PERSON_SUSPENDED",
@@ -623,4 +637,6 @@ pub const ALL: &[Rule] = &[
     PROJECT_RECHECK,
     PROJECT_NOT_ACCEPTED,
     PROJECT_DEFECTS_OPEN,
+    DRILL_DAY,
+    EMERGENCY_PLAN_REVIEW,
 ];

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use gridsafe_app::{
-    AuditConfig, CrossAuditConfig, InspectionsConfig, PeopleConfig, PlansConfig, SecurityConfig, TicketsConfig,
+    AuditConfig, CrossAuditConfig, EmergencyConfig, InspectionsConfig, PeopleConfig, PlansConfig, SecurityConfig,
+    TicketsConfig,
 };
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
@@ -22,6 +23,7 @@ pub struct Settings {
     pub crossaudit: CrossAuditConfig,
     pub inspections: InspectionsConfig,
     pub plans: PlansConfig,
+    pub emergency: EmergencyConfig,
     pub log: LogConfig,
 }
 
@@ -94,6 +96,7 @@ impl Settings {
         problems.extend(self.crossaudit.problems());
         problems.extend(self.inspections.problems());
         problems.extend(self.plans.problems());
+        problems.extend(self.emergency.problems());
         if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }

@@ -118,6 +118,7 @@ pub async fn prepare(
         crossaudit: settings.crossaudit.clone(),
         inspections: settings.inspections.clone(),
         plans: settings.plans.clone(),
+        emergency: settings.emergency.clone(),
     };
     let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))

@@ -15,6 +15,7 @@ mod config;
 pub mod customers;
 mod decode;
 pub mod demo;
+pub mod emergency;
 pub mod findings;
 pub mod hazards;
 pub mod identity;

@@ -56,6 +56,7 @@ migrations! {
     15 => "signatures",
     16 => "responsible_people",
     17 => "projects",
+    18 => "emergency",
 }
 
 /// Where a database stands against this binary's migrations.

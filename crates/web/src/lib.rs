@@ -14,6 +14,7 @@ pub mod auth;
 pub mod config;
 pub mod context;
 pub mod customers;
+pub mod emergency;
 pub mod error;
 pub mod findings;
 pub mod form;
@@ -67,6 +68,7 @@ fn pages() -> routes::Routes {
         .merge(plans::routes())
         .merge(outages::routes())
         .merge(projects::routes())
+        .merge(emergency::routes())
         .merge(system::routes())
 }
 

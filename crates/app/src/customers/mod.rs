@@ -217,7 +217,10 @@ pub async fn customer<P: CustomersReach>(app: &App, cap: &Capability<P>, id: i64
 }
 
 /// Units in reach by name and by code.
-async fn unit_names<P: PermissionMarker>(app: &App, cap: &Capability<P>) -> Result<HashMap<String, UnitId>, AppError> {
+pub(crate) async fn unit_names<P: PermissionMarker>(
+    app: &App,
+    cap: &Capability<P>,
+) -> Result<HashMap<String, UnitId>, AppError> {
     let mut units = HashMap::new();
     for u in crate::identity::list_units(app, cap.scope()).await? {
         units.insert(u.name.clone(), u.id);

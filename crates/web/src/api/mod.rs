@@ -42,6 +42,7 @@ use crate::system;
         (name = "tickets", description = "Work tickets and cards: drafts, every lifecycle step, evaluation (工作票)"),
         (name = "plans", description = "Weekly and daily work plans, shared sites merged, approval and publication (作业计划)"),
         (name = "outages", description = "Outage requests, customers' notices, cut and restoration (停送电)"),
+        (name = "emergency", description = "Emergency plans and drills, safety-related complaints (95598) and service evaluations"),
         (name = "projects", description = "Customer projects (业扩报装): stages in working days, inspections under 首检负责制, the energising gate"),
         (name = "supervision", description = "Managers on site (到岗到位), the violation register (违章), review meetings and re-admission"),
     )
@@ -130,6 +131,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::projects::api::step))
         .routes(routes!(crate::projects::api::inspect))
         .routes(routes!(crate::projects::api::receipt))
+        .routes(routes!(crate::emergency::api::schedule))
+        .routes(routes!(crate::emergency::api::plans, crate::emergency::api::create_plan))
+        .routes(routes!(crate::emergency::api::record_drill))
+        .routes(routes!(crate::emergency::api::drill))
+        .routes(routes!(crate::emergency::api::feedback))
+        .routes(routes!(crate::emergency::api::complaint))
+        .routes(routes!(crate::emergency::api::evaluation))
 }
 
 /// The OpenAPI document, as generated from the routes.

@@ -26,6 +26,7 @@ const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-plans", "/plans", &[Permission::PlansView]),
     ("nav-outages", "/outages", &[Permission::OutagesView]),
     ("nav-projects", "/projects", &[Permission::ProjectsView]),
+    ("nav-emergency", "/emergency", &[Permission::EmergencyView]),
     ("nav-violations", "/violations", &[Permission::ViolationsView]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),
