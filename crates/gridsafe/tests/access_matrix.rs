@@ -203,7 +203,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record&permission=projects.view",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record&permission=projects.view&permission=emergency.view",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -984,6 +984,131 @@ const ROWS: &[Row] = &[
         r#"{"signed_by":""}"#,
         ("/api/v1/projects/{project_b}/notices/{project_notice_b}", r#"{"signed_by":""}"#),
     ),
+    // Emergency plans and drills, rural pilots, customers' feedback.
+    row("GET", "/emergency", Access::Perm(EmergencyView, 200), "/emergency?month=2026-11", ""),
+    row("GET", "/emergency.xlsx", Access::Perm(EmergencyView, 200), "/emergency.xlsx", ""),
+    row("GET", "/emergency/plans", Access::Perm(EmergencyView, 200), "/emergency/plans", ""),
+    row("POST", "/emergency/plans", Access::Perm(EmergencyManage, 422), "/emergency/plans", "MULTIPART"),
+    scoped(
+        "GET",
+        "/emergency/plans/{id}",
+        Access::Perm(EmergencyView, 200),
+        "/emergency/plans/{eplan_a1}",
+        "",
+        ("/emergency/plans/{eplan_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/emergency/plans/{id}/drills",
+        Access::Perm(EmergencyManage, 422),
+        "/emergency/plans/{eplan_a1}/drills",
+        "MULTIPART",
+        ("/emergency/plans/{eplan_b}/drills", "MULTIPART"),
+    ),
+    scoped(
+        "GET",
+        "/emergency/drills/{id}",
+        Access::Perm(EmergencyView, 200),
+        "/emergency/drills/{drill_a1}",
+        "",
+        ("/emergency/drills/{drill_b}", ""),
+    ),
+    row("GET", "/emergency/pilots", Access::Perm(EmergencyView, 200), "/emergency/pilots?q=%E5%8F%B0%E5%8C%BA", ""),
+    row(
+        "POST",
+        "/emergency/pilots",
+        Access::Perm(EmergencyManage, 422),
+        "/emergency/pilots",
+        "unit_id={unit_a1}&name=&starts_on=2026-01-01",
+    ),
+    row(
+        "POST",
+        "/emergency/pilots/documents",
+        Access::Perm(EmergencyManage, 404),
+        "/emergency/pilots/documents",
+        "MULTIPART",
+    ),
+    row("GET", "/feedback", Access::Perm(EmergencyView, 200), "/feedback?month=2026-11", ""),
+    row(
+        "POST",
+        "/feedback/complaints",
+        Access::Perm(FeedbackRecord, 422),
+        "/feedback/complaints",
+        "ticket_no=&unit_id={unit_a1}",
+    ),
+    row("POST", "/feedback/import", Access::Perm(FeedbackRecord, 422), "/feedback/import", "MULTIPART"),
+    scoped(
+        "POST",
+        "/feedback/complaints/{id}/hazard",
+        Access::Perm(FeedbackRecord, 422),
+        "/feedback/complaints/{complaint_a1}/hazard",
+        "title=&responsible=&deadline=",
+        ("/feedback/complaints/{complaint_b}/hazard", "title=&responsible=&deadline="),
+    ),
+    row(
+        "POST",
+        "/feedback/evaluations",
+        Access::Perm(FeedbackRecord, 422),
+        "/feedback/evaluations",
+        "unit_id={unit_a1}&period=x&kind=visit&score=1&evaluator=E",
+    ),
+    scoped(
+        "POST",
+        "/feedback/evaluations/{id}/hazard",
+        Access::Perm(FeedbackRecord, 422),
+        "/feedback/evaluations/{evaluation_a1}/hazard",
+        "title=&responsible=&deadline=",
+        ("/feedback/evaluations/{evaluation_b}/hazard", "title=&responsible=&deadline="),
+    ),
+    row("GET", "/api/v1/emergency/schedule", Access::Perm(EmergencyView, 200), "/api/v1/emergency/schedule", ""),
+    row("GET", "/api/v1/emergency/plans", Access::Perm(EmergencyView, 200), "/api/v1/emergency/plans", ""),
+    scoped(
+        "POST",
+        "/api/v1/emergency/plans",
+        Access::Perm(EmergencyManage, 422),
+        "/api/v1/emergency/plans",
+        r#"{"unit_id":{unit_a1},"kind":"special","title":"T","risks":[],"version":"1","approved_by":"A","approved_on":"2026-01-01","review_due":"2027-01-01"}"#,
+        (
+            "/api/v1/emergency/plans",
+            r#"{"unit_id":{unit_b},"kind":"special","title":"T","risks":["service"],"version":"1","approved_by":"A","approved_on":"2026-01-01","review_due":"2027-01-01"}"#,
+        ),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/emergency/plans/{id}/drills",
+        Access::Perm(EmergencyManage, 422),
+        "/api/v1/emergency/plans/{eplan_a1}/drills",
+        r#"{"held_on":"x","scenario":"S","people":[],"rating":"good"}"#,
+        ("/api/v1/emergency/plans/{eplan_b}/drills", r#"{"held_on":"x","scenario":"S","people":[],"rating":"good"}"#),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/emergency/drills/{id}",
+        Access::Perm(EmergencyView, 200),
+        "/api/v1/emergency/drills/{drill_a1}",
+        "",
+        ("/api/v1/emergency/drills/{drill_b}", ""),
+    ),
+    row("GET", "/api/v1/feedback", Access::Perm(EmergencyView, 200), "/api/v1/feedback?month=2026-11", ""),
+    scoped(
+        "POST",
+        "/api/v1/complaints",
+        Access::Perm(FeedbackRecord, 422),
+        "/api/v1/complaints",
+        r#"{"ticket_no":"","received_at":"2026-11-20 09:00","category":"用电安全","content":"C","unit_id":{unit_a1}}"#,
+        (
+            "/api/v1/complaints",
+            r#"{"ticket_no":"","received_at":"2026-11-20 09:00","category":"用电安全","content":"C","unit_id":{unit_b}}"#,
+        ),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/evaluations",
+        Access::Perm(FeedbackRecord, 422),
+        "/api/v1/evaluations",
+        r#"{"unit_id":{unit_a1},"period":"x","kind":"visit","score":1,"evaluator":"E"}"#,
+        ("/api/v1/evaluations", r#"{"unit_id":{unit_b},"period":"2026-11","kind":"visit","score":1,"evaluator":"E"}"#),
+    ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
     row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
@@ -1469,6 +1594,9 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             ViolationsReview,
             ProjectsView,
             ProjectsConfigure,
+            EmergencyView,
+            EmergencyManage,
+            FeedbackRecord,
         ],
         "leader" => &[
             PeopleView,
@@ -1485,6 +1613,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             ViolationsView,
             ViolationsRecord,
             ProjectsView,
+            EmergencyView,
         ],
         "ticket_issuer" => &[
             PeopleView,
@@ -1509,6 +1638,8 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             ViolationsView,
             ProjectsView,
             ProjectsManage,
+            EmergencyView,
+            FeedbackRecord,
         ],
         "inspector" => &[
             PeopleView,
@@ -1519,6 +1650,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             InspectionsRecord,
             ProjectsView,
             ProjectsInspect,
+            EmergencyView,
         ],
         "work_leader" => &[
             PeopleView,
@@ -1625,6 +1757,14 @@ impl Ctx<'_> {
             .replace("{outage_b}", &self.people.outage_b.to_string())
             .replace("{outage_customer_a1}", &self.people.outage_customer_a1.to_string())
             .replace("{outage_customer_b}", &self.people.outage_customer_b.to_string())
+            .replace("{eplan_a1}", &self.people.eplan_a1.to_string())
+            .replace("{eplan_b}", &self.people.eplan_b.to_string())
+            .replace("{drill_a1}", &self.people.drill_a1.to_string())
+            .replace("{drill_b}", &self.people.drill_b.to_string())
+            .replace("{complaint_a1}", &self.people.complaint_a1.to_string())
+            .replace("{complaint_b}", &self.people.complaint_b.to_string())
+            .replace("{evaluation_a1}", &self.people.evaluation_a1.to_string())
+            .replace("{evaluation_b}", &self.people.evaluation_b.to_string())
             .replace("{project_a1}", &self.people.project_a1.to_string())
             .replace("{project_b}", &self.people.project_b.to_string())
             .replace("{project_notice_a1}", &self.people.project_notice_a1.to_string())
@@ -1846,6 +1986,15 @@ struct PeopleFixture {
     project_b: i64,
     project_notice_a1: i64,
     project_notice_b: i64,
+    /// An on-site plan, a drill of it, a complaint and an evaluation in county A1 and city B.
+    eplan_a1: i64,
+    eplan_b: i64,
+    drill_a1: i64,
+    drill_b: i64,
+    complaint_a1: i64,
+    complaint_b: i64,
+    evaluation_a1: i64,
+    evaluation_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -1943,7 +2092,17 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         gridsafe_app::outages::request_outage(app.app(), &ocap, &meta, outage(f.unit_b)).await.expect("outage");
     let (project_a1, project_notice_a1) = failed_project(app, f.unit_a1, "PA1", "S001").await;
     let (project_b, project_notice_b) = failed_project(app, f.unit_b, "PB", "S002").await;
+    let (eplan_a1, drill_a1, complaint_a1, evaluation_a1) = emergency_records(app, f.unit_a1, "A1").await;
+    let (eplan_b, drill_b, complaint_b, evaluation_b) = emergency_records(app, f.unit_b, "B").await;
     PeopleFixture {
+        eplan_a1,
+        eplan_b,
+        drill_a1,
+        drill_b,
+        complaint_a1,
+        complaint_b,
+        evaluation_a1,
+        evaluation_b,
         project_a1,
         project_b,
         project_notice_a1,
@@ -1965,6 +2124,55 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         plan_item_a1,
         plan_item_b,
     }
+}
+
+/// An on-site plan of `unit` with a drill, a complaint and an evaluation: their ids.
+async fn emergency_records(app: &TestApp, unit: UnitId, tag: &str) -> (i64, i64, i64, i64) {
+    use gridsafe_app::emergency::{self, ComplaintInput, DrillInput, EvaluationInput, PlanInput};
+    use gridsafe_domain::access::perm;
+    let op = support::operator();
+    let meta = support::meta();
+    let manage = op.authorize::<perm::EmergencyManage>().expect("op");
+    let plan = PlanInput {
+        unit_id: unit,
+        kind: "onsite".into(),
+        title: format!("现场处置方案 {tag}"),
+        risks: vec!["field_work".into()],
+        version: "1".into(),
+        approved_by: "A".into(),
+        approved_on: "2026-01-01".into(),
+        review_due: "2028-01-01".into(),
+        ..Default::default()
+    };
+    let plan = emergency::create_plan(app.app(), &manage, &meta, plan).await.expect("plan");
+    let drill = DrillInput {
+        held_on: "2026-06-01".into(),
+        scenario: "S".into(),
+        people: if tag == "B" { "S002".into() } else { "S001".into() },
+        rating: "good".into(),
+        ..Default::default()
+    };
+    let drill = emergency::record_drill(app.app(), &manage, &meta, plan, drill).await.expect("drill");
+    let record = op.authorize::<perm::FeedbackRecord>().expect("op");
+    let complaint = ComplaintInput {
+        ticket_no: format!("95598-{tag}"),
+        received_at: "2026-11-20 09:00".into(),
+        category: "用电安全".into(),
+        content: "C".into(),
+        unit_id: unit,
+        ..Default::default()
+    };
+    let complaint = emergency::record_complaint(app.app(), &record, &meta, complaint).await.expect("complaint");
+    let evaluation = EvaluationInput {
+        unit_id: unit,
+        period: "2026-11".into(),
+        kind: "visit".into(),
+        score: "90".into(),
+        evaluator: "E".into(),
+        ..Default::default()
+    };
+    let evaluation = emergency::record_evaluation(app.app(), &record, &meta, evaluation).await.expect("evaluation");
+    (plan, drill, complaint, evaluation)
 }
 
 /// A 10 kV project of a new customer in `unit` whose design review (by `person`, made a level-1
