@@ -64,7 +64,7 @@ pub async fn schedule(State(state): State<AppState>, auth: Auth) -> Result<Json<
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PlanOut {
+pub struct EmergencyPlanOut {
     pub id: i64,
     /// `YA-YYYYMM-NNNN`
     pub number: String,
@@ -83,7 +83,7 @@ pub struct PlanOut {
     pub review_due: String,
 }
 
-impl From<emergency::PlanRow> for PlanOut {
+impl From<emergency::PlanRow> for EmergencyPlanOut {
     fn from(p: emergency::PlanRow) -> Self {
         Self {
             id: p.id,
@@ -104,15 +104,15 @@ impl From<emergency::PlanRow> for PlanOut {
 
 /// The plans of the caller's units.
 #[utoipa::path(get, path = "/api/v1/emergency/plans", tag = "emergency", security(("bearer" = [])),
-    responses((status = 200, body = [PlanOut]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
-pub async fn plans(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<PlanOut>>, AppError> {
+    responses((status = 200, body = [EmergencyPlanOut]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn plans(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<EmergencyPlanOut>>, AppError> {
     let cap = auth.require::<perm::EmergencyView>(&state).await?;
     Ok(Json(emergency::plans(state.app(), &cap).await?.into_iter().map(Into::into).collect()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PlanIn {
+pub struct EmergencyPlanIn {
     #[serde(default, deserialize_with = "crate::json::whole::i64")]
     pub unit_id: i64,
     #[schema(schema_with = kind_values)]
@@ -137,13 +137,13 @@ pub struct PlanIn {
 }
 
 /// Records an approved plan.
-#[utoipa::path(post, path = "/api/v1/emergency/plans", tag = "emergency", security(("bearer" = [])), request_body = PlanIn,
-    responses((status = 201, body = PlanOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+#[utoipa::path(post, path = "/api/v1/emergency/plans", tag = "emergency", security(("bearer" = [])), request_body = EmergencyPlanIn,
+    responses((status = 201, body = EmergencyPlanOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
         (status = 409, description = "The review day is outside the plan's validity", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_plan(
     State(state): State<AppState>,
     auth: Auth,
-    ApiJson(p): ApiJson<PlanIn>,
+    ApiJson(p): ApiJson<EmergencyPlanIn>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::EmergencyManage>(&state).await?;
     if p.risks.len() > 20 {
@@ -163,7 +163,7 @@ pub async fn create_plan(
     };
     let id = auth.checked(&state, emergency::create_plan(state.app(), &cap, &auth.meta, input).await).await?;
     let d = emergency::plan(state.app(), &cap, id).await?;
-    Ok((StatusCode::CREATED, Json(PlanOut::from(d.plan))).into_response())
+    Ok((StatusCode::CREATED, Json(EmergencyPlanOut::from(d.plan))).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -379,7 +379,7 @@ pub async fn complaint(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EvaluationIn {
+pub struct ServiceEvaluationIn {
     #[serde(deserialize_with = "crate::json::whole::i64")]
     pub unit_id: i64,
     /// `YYYY-MM`
@@ -397,12 +397,12 @@ pub struct EvaluationIn {
 }
 
 /// Records an evaluation of a unit's service for a month.
-#[utoipa::path(post, path = "/api/v1/evaluations", tag = "emergency", security(("bearer" = [])), request_body = EvaluationIn,
+#[utoipa::path(post, path = "/api/v1/evaluations", tag = "emergency", security(("bearer" = [])), request_body = ServiceEvaluationIn,
     responses((status = 201, body = CreatedOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn evaluation(
     State(state): State<AppState>,
     auth: Auth,
-    ApiJson(e): ApiJson<EvaluationIn>,
+    ApiJson(e): ApiJson<ServiceEvaluationIn>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::FeedbackRecord>(&state).await?;
     let input = EvaluationInput {
