@@ -5,6 +5,7 @@
 //! are relative to today, so warnings and expiries always have something to show.
 
 mod customers;
+mod emergency;
 mod export;
 mod findings;
 mod outages;
@@ -279,6 +280,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     outages::fill(app, meta, counties[0]).await?;
     let violations = supervision::fill(app, meta).await?;
     let (projects, project_customers) = projects::fill(app, meta, counties[0]).await?;
+    let emergency_hazards = emergency::fill(app, meta, counties[0], counties[1]).await?;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,
@@ -287,7 +289,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         findings,
         customers: customers + project_customers,
         // Each violation's correction is a hazard of its own.
-        hazards: hazards + violations,
+        hazards: hazards + violations + emergency_hazards,
         violations,
         projects,
     }))
