@@ -514,7 +514,8 @@ pub async fn insert_document(
     Ok((id, version))
 }
 
-/// Per unit path: cross-audit findings and imported field orders (for findings per 1,000 orders).
+/// Per unit path (the unit an order was worked in): cross-audit findings not dismissed and
+/// imported field orders (for findings per 1,000 orders).
 pub async fn findings_and_orders(conn: &mut Conn) -> Result<Vec<(String, i64, i64)>, StoreError> {
     let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for r in sqlx::query(

@@ -206,11 +206,10 @@ pub async fn indicators(
             row.hazards += c.open + c.closed;
             row.hazards_closed += c.closed;
         }
-        for (p, findings, orders) in &counts {
-            if p.starts_with(path) {
-                row.findings += findings;
-                row.orders += orders;
-            }
+        // Findings and orders are kept at the unit the order was worked in: this unit's own.
+        if let Some((_, findings, orders)) = counts.iter().find(|(p, _, _)| p == path) {
+            row.findings = *findings;
+            row.orders = *orders;
         }
         if row.pilot {
             out.pilots.add(&row);
