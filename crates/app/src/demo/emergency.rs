@@ -149,7 +149,7 @@ pub async fn fill(app: &App, meta: &RequestMeta, county: UnitId, rural: UnitId) 
     );
     emergency::import_complaints(app, &record, meta, &[("95598投诉工单.csv".into(), export.into_bytes())])
         .await?
-        .map_err(|_| AppError::Conflict("conflict-demo"))?;
+        .map_err(|_| AppError::invalid("files", "input-problem-unreadable"))?;
     // The complaint about the farm opens a hazard: it is in the month it was received.
     let view = op.authorize::<perm::EmergencyView>()?;
     let received_month = (today - Duration::days(6)).with_day(1).unwrap_or(today);

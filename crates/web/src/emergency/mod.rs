@@ -83,6 +83,23 @@ struct OverviewPage {
     trend_bars: Vec<Bar>,
     previous: String,
     next: String,
+    /// The drill cycles in force, in months, and where their defaults come from.
+    cycles: gridsafe_domain::emergency::DrillCycles,
+    origin: &'static str,
+}
+
+impl OverviewPage {
+    fn cycles_text(&self) -> String {
+        let c = self.cycles;
+        self.chrome.t_args(
+            "emergency-cycles",
+            &[
+                ("unit", c.unit_months.into()),
+                ("onsite", c.onsite_months.into()),
+                ("customer", c.customer_months.into()),
+            ],
+        )
+    }
 }
 
 async fn overview_page(
@@ -112,6 +129,8 @@ async fn overview_page(
         trend_bars,
         previous: (first - chrono::Duration::days(1)).format("%Y-%m").to_string(),
         next: crate::outages::next_month(first).format("%Y-%m").to_string(),
+        cycles: state.app().emergency_config().cycles(),
+        origin: gridsafe_domain::emergency::CYCLES_ORIGIN,
     }))
 }
 
