@@ -11,6 +11,7 @@ pub mod customers;
 pub mod demo;
 pub mod emergency;
 mod error;
+pub mod faults;
 pub mod findings;
 pub mod home;
 pub mod identity;

@@ -140,6 +140,10 @@ permissions! {
     EmergencyManage => "emergency.manage",
     /// Record and import safety-related complaints (95598) and service evaluations.
     FeedbackRecord => "feedback.record",
+    /// See the fault database of the marketing information systems.
+    FaultsView => "faults.view",
+    /// Record and import faults, their causes, countermeasures and assessments.
+    FaultsRecord => "faults.record",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

@@ -8,6 +8,7 @@ pub mod access;
 pub mod account;
 pub mod customers;
 pub mod emergency;
+pub mod faults;
 pub mod findings;
 pub mod hazards;
 pub mod ids;

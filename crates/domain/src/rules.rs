@@ -464,6 +464,20 @@ pub const EMERGENCY_PLAN_REVIEW: Rule = Rule {
     origin: "研究简报 §5 [S-67]；评估周期的条款号未核实 [UNVERIFIED]；最长年限见 [emergency] plan_review_years",
 };
 
+/// A fault's restoration follows its start.
+pub const FAULT_TIMES: Rule = Rule {
+    code: "FAULT_TIMES",
+    regulation: "营销信息系统故障分析与追究制度：如实记录故障发生与恢复时间",
+    origin: "文章 §6.3；恢复时间不早于发生时间为本系统的做法 [INF]",
+};
+
+/// A fault of human factors names the accountable person and the assessment.
+pub const FAULT_ASSESSMENT: Rule = Rule {
+    code: "FAULT_ASSESSMENT",
+    regulation: "《电力营销安全重点工作管理措施》：建立营销信息系统故障分析与追究制度，加强人为因素考核",
+    origin: "文章 §6.3（加强人为因素考核）",
+};
+
 /// A person whose violation points reach the threshold is suspended from field work.
 pub const PERSON_SUSPENDED: Rule = Rule {
     code: "PERSON_SUSPENDED",
@@ -639,4 +653,6 @@ pub const ALL: &[Rule] = &[
     PROJECT_DEFECTS_OPEN,
     DRILL_DAY,
     EMERGENCY_PLAN_REVIEW,
+    FAULT_TIMES,
+    FAULT_ASSESSMENT,
 ];

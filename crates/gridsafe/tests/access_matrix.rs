@@ -203,7 +203,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record&permission=projects.view&permission=emergency.view",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record&permission=projects.view&permission=emergency.view&permission=faults.view",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -1109,6 +1109,41 @@ const ROWS: &[Row] = &[
         r#"{"unit_id":{unit_a1},"period":"x","kind":"visit","score":1,"evaluator":"E"}"#,
         ("/api/v1/evaluations", r#"{"unit_id":{unit_b},"period":"2026-11","kind":"visit","score":1,"evaluator":"E"}"#),
     ),
+    // The fault database of the marketing information systems.
+    row("GET", "/faults", Access::Perm(FaultsView, 200), "/faults?q=%E7%B3%BB%E7%BB%9F", ""),
+    scoped(
+        "POST",
+        "/faults",
+        Access::Perm(FaultsRecord, 422),
+        "/faults",
+        "unit_id={unit_a1}&system=&started_at=2026-11-20T09:00&cause=software&root_cause=R&countermeasure=C",
+        (
+            "/faults",
+            "unit_id={unit_b}&system=S&started_at=2026-11-20T09:00&cause=software&root_cause=R&countermeasure=C",
+        ),
+    ),
+    row("POST", "/faults/import", Access::Perm(FaultsRecord, 422), "/faults/import", "MULTIPART"),
+    scoped("GET", "/faults/{id}", Access::Perm(FaultsView, 200), "/faults/{fault_a1}", "", ("/faults/{fault_b}", "")),
+    row("GET", "/api/v1/faults", Access::Perm(FaultsView, 200), "/api/v1/faults", ""),
+    scoped(
+        "POST",
+        "/api/v1/faults",
+        Access::Perm(FaultsRecord, 422),
+        "/api/v1/faults",
+        r#"{"unit_id":{unit_a1},"system":"","started_at":"2026-11-20 09:00","cause":"software","root_cause":"R","countermeasure":"C"}"#,
+        (
+            "/api/v1/faults",
+            r#"{"unit_id":{unit_b},"system":"S","started_at":"2026-11-20 09:00","cause":"software","root_cause":"R","countermeasure":"C"}"#,
+        ),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/faults/{id}",
+        Access::Perm(FaultsView, 200),
+        "/api/v1/faults/{fault_a1}",
+        "",
+        ("/api/v1/faults/{fault_b}", ""),
+    ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
     row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
@@ -1597,6 +1632,8 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             EmergencyView,
             EmergencyManage,
             FeedbackRecord,
+            FaultsView,
+            FaultsRecord,
         ],
         "leader" => &[
             PeopleView,
@@ -1614,6 +1651,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             ViolationsRecord,
             ProjectsView,
             EmergencyView,
+            FaultsView,
         ],
         "ticket_issuer" => &[
             PeopleView,
@@ -1757,6 +1795,8 @@ impl Ctx<'_> {
             .replace("{outage_b}", &self.people.outage_b.to_string())
             .replace("{outage_customer_a1}", &self.people.outage_customer_a1.to_string())
             .replace("{outage_customer_b}", &self.people.outage_customer_b.to_string())
+            .replace("{fault_a1}", &self.people.fault_a1.to_string())
+            .replace("{fault_b}", &self.people.fault_b.to_string())
             .replace("{eplan_a1}", &self.people.eplan_a1.to_string())
             .replace("{eplan_b}", &self.people.eplan_b.to_string())
             .replace("{drill_a1}", &self.people.drill_a1.to_string())
@@ -1995,6 +2035,9 @@ struct PeopleFixture {
     complaint_b: i64,
     evaluation_a1: i64,
     evaluation_b: i64,
+    /// A fault in county A1 and one in city B.
+    fault_a1: i64,
+    fault_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -2094,7 +2137,21 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
     let (project_b, project_notice_b) = failed_project(app, f.unit_b, "PB", "S002").await;
     let (eplan_a1, drill_a1, complaint_a1, evaluation_a1) = emergency_records(app, f.unit_a1, "A1").await;
     let (eplan_b, drill_b, complaint_b, evaluation_b) = emergency_records(app, f.unit_b, "B").await;
+    let fault = |unit: UnitId| gridsafe_app::faults::FaultInput {
+        unit_id: unit,
+        system: "营销业务应用".into(),
+        started_at: "2026-11-20 09:00".into(),
+        cause: "software".into(),
+        root_cause: "R".into(),
+        countermeasure: "C".into(),
+        ..Default::default()
+    };
+    let fcap = op.authorize::<perm::FaultsRecord>().expect("op");
+    let fault_a1 = gridsafe_app::faults::record_fault(app.app(), &fcap, &meta, fault(f.unit_a1)).await.expect("fault");
+    let fault_b = gridsafe_app::faults::record_fault(app.app(), &fcap, &meta, fault(f.unit_b)).await.expect("fault");
     PeopleFixture {
+        fault_a1,
+        fault_b,
         eplan_a1,
         eplan_b,
         drill_a1,

@@ -16,6 +16,7 @@ pub mod customers;
 mod decode;
 pub mod demo;
 pub mod emergency;
+pub mod faults;
 pub mod findings;
 pub mod hazards;
 pub mod identity;

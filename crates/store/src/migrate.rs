@@ -57,6 +57,7 @@ migrations! {
     16 => "responsible_people",
     17 => "projects",
     18 => "emergency",
+    19 => "faults",
 }
 
 /// Where a database stands against this binary's migrations.

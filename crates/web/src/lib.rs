@@ -16,6 +16,7 @@ pub mod context;
 pub mod customers;
 pub mod emergency;
 pub mod error;
+pub mod faults;
 pub mod findings;
 pub mod form;
 pub mod hazards;
@@ -69,6 +70,7 @@ fn pages() -> routes::Routes {
         .merge(outages::routes())
         .merge(projects::routes())
         .merge(emergency::routes())
+        .merge(faults::routes())
         .merge(system::routes())
 }
 

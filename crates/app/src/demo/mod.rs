@@ -7,6 +7,7 @@
 mod customers;
 mod emergency;
 mod export;
+mod faults;
 mod findings;
 mod outages;
 mod plans;
@@ -281,6 +282,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     let violations = supervision::fill(app, meta).await?;
     let (projects, project_customers) = projects::fill(app, meta, counties[0]).await?;
     let emergency_hazards = emergency::fill(app, meta, counties[0], counties[1]).await?;
+    let fault_hazards = faults::fill(app, meta, counties[0]).await?;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,
@@ -289,7 +291,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         findings,
         customers: customers + project_customers,
         // Each violation's correction is a hazard of its own.
-        hazards: hazards + violations + emergency_hazards,
+        hazards: hazards + violations + emergency_hazards + fault_hazards,
         violations,
         projects,
     }))

@@ -43,6 +43,7 @@ use crate::system;
         (name = "plans", description = "Weekly and daily work plans, shared sites merged, approval and publication (作业计划)"),
         (name = "outages", description = "Outage requests, customers' notices, cut and restoration (停送电)"),
         (name = "emergency", description = "Emergency plans and drills, safety-related complaints (95598) and service evaluations"),
+        (name = "faults", description = "The fault database of the marketing information systems (故障库)"),
         (name = "projects", description = "Customer projects (业扩报装): stages in working days, inspections under 首检负责制, the energising gate"),
         (name = "supervision", description = "Managers on site (到岗到位), the violation register (违章), review meetings and re-admission"),
     )
@@ -138,6 +139,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::emergency::api::feedback))
         .routes(routes!(crate::emergency::api::complaint))
         .routes(routes!(crate::emergency::api::evaluation))
+        .routes(routes!(crate::faults::api::list, crate::faults::api::create))
+        .routes(routes!(crate::faults::api::get))
 }
 
 /// The OpenAPI document, as generated from the routes.

@@ -27,6 +27,7 @@ const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-outages", "/outages", &[Permission::OutagesView]),
     ("nav-projects", "/projects", &[Permission::ProjectsView]),
     ("nav-emergency", "/emergency", &[Permission::EmergencyView]),
+    ("nav-faults", "/faults", &[Permission::FaultsView]),
     ("nav-violations", "/violations", &[Permission::ViolationsView]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),

@@ -1,0 +1,83 @@
+//! The fault database through its use cases, on SQLite and PostgreSQL: a human-factors fault
+//! without its assessment refused, a countermeasure tracked as a hazard, the same system failing
+//! again for the same cause flagged, the ledger imported all or nothing with its bad row named,
+//! the search, and another unit seeing nothing.
+
+mod support;
+
+use gridsafe_app::AppError;
+use gridsafe_app::faults::{self, FaultInput};
+use gridsafe_domain::access::{Permission, perm};
+use support::{cap, meta, principal, rule_codes};
+
+backend_tests! {
+    async fn faults_are_recorded_assessed_tracked_and_their_recurrences_flagged(app: TestApp) {
+        let f = app.fixture().await;
+        let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
+        let auditor = principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::FaultsView, Permission::FaultsRecord], &path);
+        app.person(f.unit_a, "IT1", &[]).await;
+        let record = cap::<perm::FaultsRecord>(&auditor);
+        let fault = |started: &str, cause: &str| FaultInput {
+            unit_id: f.unit_a,
+            system: "营销业务应用".into(),
+            module: "业扩报装".into(),
+            started_at: started.into(),
+            ended_at: "2026-11-20 11:30".into(),
+            customers_affected: "120".into(),
+            orders_affected: "35".into(),
+            cause: cause.into(),
+            root_cause: "运维人员误删数据库索引".into(),
+            countermeasure: "后台数据修改实行双人复核".into(),
+            ..FaultInput::default()
+        };
+        let human = faults::record_fault(app.app(), &record, &meta(), fault("2026-11-20 09:00", "人为因素")).await;
+        assert_eq!(rule_codes(human.expect_err("no assessment")), ["FAULT_ASSESSMENT"]);
+        let backwards = faults::record_fault(app.app(), &record, &meta(), FaultInput { ended_at: "2026-11-20 08:00".into(), ..fault("2026-11-20 09:00", "network") }).await;
+        assert_eq!(rule_codes(backwards.expect_err("restored before it started")), ["FAULT_TIMES"]);
+        let unknown = faults::record_fault(app.app(), &record, &meta(), fault("2026-11-20 09:00", "天灾")).await;
+        assert!(matches!(unknown, Err(AppError::Invalid(ref p)) if p[0].field == "cause"), "{unknown:?}");
+        let first = faults::record_fault(app.app(), &record, &meta(), FaultInput {
+            accountable: "IT1".into(),
+            assessment: "通报批评，扣绩效 2 分".into(),
+            responsible: "IT1".into(),
+            deadline: "2026-12-15".into(),
+            ..fault("2026-06-01 09:00", "human")
+        })
+        .await
+        .expect("fault");
+        let again = faults::record_fault(app.app(), &record, &meta(), FaultInput {
+            accountable: "IT1".into(),
+            assessment: "约谈".into(),
+            ..fault("2026-11-20 09:00", "human")
+        })
+        .await
+        .expect("fault");
+        let view = cap::<perm::FaultsView>(&auditor);
+        let v = faults::fault(app.app(), &view, again).await.expect("fault");
+        assert_eq!(v.recurs.map(|r| r.0), Some(first), "the same system, the same cause, 172 days later");
+        assert_eq!(v.minutes_to_restore, Some(150));
+        let tracked = faults::fault(app.app(), &view, first).await.expect("fault");
+        assert_eq!(tracked.hazards.len(), 1, "the countermeasure is a hazard in the loop");
+        assert!(tracked.recurs.is_none());
+        let found = faults::list_faults(app.app(), &view, Some("索引"), Some("human")).await.expect("list");
+        assert_eq!(found.len(), 2);
+        assert!(faults::list_faults(app.app(), &view, Some("索引"), Some("network")).await.expect("list").is_empty());
+
+        // The ledger: all or nothing, the bad row named.
+        let ledger = "系统,模块,开始时间,结束时间,影响客户数,影响工单数,原因类别,根本原因,防范措施,责任人,考核\n\
+            用电信息采集,主站,2026-10-01 08:00,2026-10-01 09:00,0,12,网络与通信,专线中断,双链路,,\n\
+            用电信息采集,主站,2026-10-02 08:00,2026-10-02 07:00,0,3,硬件故障,服务器宕机,更换电源,,\n";
+        let problems = faults::import_faults(app.app(), &record, &meta(), f.unit_a, &[("故障.csv".into(), ledger.as_bytes().to_vec())]).await.expect("read").expect_err("one bad row");
+        assert_eq!(problems.iter().map(|p| (p.line, p.column.as_str())).collect::<Vec<_>>(), [(3, "结束时间")]);
+        assert_eq!(faults::list_faults(app.app(), &view, None, None).await.expect("list").len(), 2, "nothing written");
+        let fixed = ledger.replace("2026-10-02 07:00", "2026-10-02 10:00");
+        let n = faults::import_faults(app.app(), &record, &meta(), f.unit_a, &[("故障.csv".into(), fixed.into_bytes())]).await.expect("read").expect("imported");
+        assert_eq!(n, 2);
+
+        // Another unit sees none of them.
+        let path_b = gridsafe_app::identity::unit_by_id(app.app(), f.unit_b).await.expect("read").expect("unit").path;
+        let other = principal(f.plain_b, "u_b", &[Permission::FaultsView], &path_b);
+        assert!(faults::list_faults(app.app(), &cap::<perm::FaultsView>(&other), None, None).await.expect("list").is_empty());
+        assert!(faults::fault(app.app(), &cap::<perm::FaultsView>(&other), first).await.is_err());
+    }
+}
