@@ -469,3 +469,194 @@ pub async fn import_faults(
     work.commit().await?;
     Ok(Ok(imported))
 }
+
+// ---- compliance checks (合规检查) ------------------------------------------------------------
+
+pub use gridsafe_store::faults::{CheckKindRow, CheckRow};
+
+/// A kind of check with its last one and when the next is due.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckDue {
+    pub kind: CheckKindRow,
+    /// The last check of this kind in reach (for accounts, a permission review or the dormant-account
+    /// job count too).
+    pub last: Option<chrono::NaiveDate>,
+    pub due: Option<chrono::NaiveDate>,
+    pub overdue: bool,
+}
+
+/// The kinds of check with their schedule, and the checks made in reach (latest first).
+pub async fn checks<P: FaultsReach>(
+    app: &App,
+    cap: &Capability<P>,
+) -> Result<(Vec<CheckDue>, Vec<CheckRow>), AppError> {
+    let mut conn = app.db().read().await?;
+    let kinds = store::check_kinds(&mut conn).await?;
+    let made = store::checks(&mut conn, cap.scope(), None, 500).await?;
+    let reviewed = store::last_account_review(&mut conn).await?.map(|t| t.local_date());
+    let today = app.today();
+    // Before any check, the cycle counts from the first day of this year.
+    let since = chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap_or(today);
+    let due = kinds
+        .into_iter()
+        .map(|kind| {
+            let mut last = made.iter().filter(|c| c.kind == kind.code).map(|c| c.checked_on).max();
+            if kind.code == "accounts" {
+                last = last.max(reviewed);
+            }
+            let due = faults::check_due(last, since, kind.months);
+            CheckDue { overdue: due.is_some_and(|d| today > d), last, due, kind }
+        })
+        .collect();
+    Ok((due, made))
+}
+
+pub async fn check<P: FaultsReach>(
+    app: &App,
+    cap: &Capability<P>,
+    id: i64,
+) -> Result<(CheckRow, Vec<(i64, String, String, String)>), AppError> {
+    let mut conn = app.db().read().await?;
+    let c = store::checks(&mut conn, cap.scope(), Some(id), 1).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    check_stored_path(cap, &c.unit_path)?;
+    let hazards = gridsafe_store::emergency::hazards_of(&mut conn, "compliance", &[id])
+        .await?
+        .into_iter()
+        .map(|h| (h.1, h.2, h.3, h.4))
+        .collect();
+    Ok((c, hazards))
+}
+
+/// A check as entered: each item's result (`pass`, `fail`, `not_applicable`) and note, by position.
+#[derive(Debug, Clone, Default)]
+pub struct CheckInput {
+    pub unit_id: UnitId,
+    pub kind: String,
+    pub checked_on: String,
+    pub checker: String,
+    pub note: String,
+    pub answers: Vec<(i64, String, String)>,
+    /// Who corrects the failed items (工号), and by when: each failed item becomes a hazard.
+    pub responsible: String,
+    pub deadline: String,
+}
+
+/// Records a check with every item of its kind's checklist answered; each failed item's
+/// correction is a hazard in the closed loop.
+pub async fn record_check(
+    app: &App,
+    cap: &Capability<perm::FaultsRecord>,
+    meta: &RequestMeta,
+    input: CheckInput,
+) -> Result<i64, AppError> {
+    let Some(unit) = crate::identity::unit_by_id(app, input.unit_id).await? else {
+        return Err(AppError::invalid("unit_id", "field-unit"));
+    };
+    cap.check(&unit.path)?;
+    let mut problems = Vec::new();
+    let kinds = {
+        let mut conn = app.db().read().await?;
+        store::check_kinds(&mut conn).await?
+    };
+    let Some(kind) = kinds.into_iter().find(|k| k.code == input.kind.trim()) else {
+        return Err(AppError::invalid("kind", "field-invalid"));
+    };
+    let today = app.today();
+    let checked_on =
+        chrono::NaiveDate::parse_from_str(input.checked_on.trim(), "%Y-%m-%d").ok().filter(|d| *d <= today);
+    if checked_on.is_none() {
+        problems.push(FieldProblem::new("checked_on", "field-date").with("value", input.checked_on.trim()));
+    }
+    let checker = trim_blank(&input.checker).to_owned();
+    if checker.is_empty() || checker.chars().count() > 100 {
+        problems.push(FieldProblem::new("checker", "field-name-length").with("max", 100));
+    }
+    let note: String = trim_blank(&input.note).chars().take(2000).collect();
+    let mut answers: Vec<(i64, String, &str, String)> = Vec::new();
+    for (position, text) in &kind.items {
+        match input
+            .answers
+            .iter()
+            .find(|a| a.0 == *position)
+            .and_then(|a| faults::read_result(&a.1).map(|r| (r, a.2.clone())))
+        {
+            Some((result, note)) => {
+                answers.push((*position, text.clone(), result, trim_blank(&note).chars().take(500).collect()))
+            }
+            None => problems.push(FieldProblem::new("answers", "field-checklist-answer").with("item", text)),
+        }
+    }
+    let failed: Vec<&(i64, String, &str, String)> = answers.iter().filter(|a| a.2 == "fail").collect();
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let owner = if failed.is_empty() {
+        None
+    } else {
+        match crate::people::responsible(work.conn(), "responsible", &input.responsible).await {
+            Ok(o) => Some(o),
+            Err(AppError::Invalid(list)) => {
+                problems.extend(list);
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let deadline = if failed.is_empty() {
+        None
+    } else {
+        let d = chrono::NaiveDate::parse_from_str(input.deadline.trim(), "%Y-%m-%d").ok().filter(|d| *d >= today);
+        if d.is_none() {
+            problems
+                .push(FieldProblem::new("deadline", "field-emergency-deadline").with("value", input.deadline.trim()));
+        }
+        d
+    };
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    let Some(checked_on) = checked_on else { return Err(AppError::Invalid(problems)) };
+    let now = work.now();
+    let number = gridsafe_store::numbers::next(work.conn(), "HG", checked_on).await?;
+    let new = store::NewCheck {
+        number: &number,
+        unit: unit.id,
+        kind: &kind.code,
+        checked_on,
+        checker: &checker,
+        note: &note,
+        answers: &answers,
+        by: &cap.actor().name,
+    };
+    let id = store::insert_check(work.conn(), &new, now).await?;
+    let mut hazards = Vec::new();
+    if let (Some((owner, owner_label)), Some(deadline)) = (&owner, deadline) {
+        for (_, text, _, item_note) in &failed {
+            let hazard = crate::customers::NewHazard {
+                customer_id: None,
+                inspection_id: None,
+                source_kind: "compliance",
+                source_id: Some(id),
+                unit_id: unit.id,
+                title: format!("{number} {}：{text}", kind.name).chars().take(200).collect(),
+                description: item_note.clone(),
+                grade: app.crossaudit_config().finding_grade.clone(),
+                responsibility: Responsibility::Grid,
+                plan: Some(crate::customers::HazardPlan {
+                    owner: *owner,
+                    owner_label: owner_label.clone(),
+                    deadline,
+                    task: text.clone(),
+                }),
+            };
+            hazards.push(crate::customers::insert_hazard(work.conn(), cap.actor(), &hazard, now).await?.1);
+        }
+    }
+    work.audit(NewEvent::new("compliance_check.recorded", "compliance_check", id).unit(unit.id).summary(
+        serde_json::json!({
+            "number": number, "kind": kind.code, "checked_on": checked_on.to_string(),
+            "failed": failed.len(), "hazards": hazards,
+        }),
+    ))
+    .await?;
+    work.commit().await?;
+    Ok(id)
+}

@@ -73,6 +73,25 @@ pub fn recurrences(faults: &[Occurrence], days: i64) -> Vec<(i64, i64)> {
     out
 }
 
+// ---- compliance checks (合规检查) ------------------------------------------------------------
+
+/// When a kind of check is next due: `months` after the last one (or after `since` when none was
+/// made); none for a kind checked at each change.
+pub fn check_due(last: Option<NaiveDate>, since: NaiveDate, months: Option<u32>) -> Option<NaiveDate> {
+    let months = months?;
+    last.unwrap_or(since).checked_add_months(chrono::Months::new(months))
+}
+
+/// How a checklist item was found.
+pub fn read_result(text: &str) -> Option<&'static str> {
+    match text.trim() {
+        "pass" => Some("pass"),
+        "fail" => Some("fail"),
+        "not_applicable" => Some("not_applicable"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
@@ -122,6 +141,20 @@ mod tests {
         ];
         assert_eq!(recurrences(&faults, 180), [(2, 1)], "122 days: a recurrence; 243 days later: not");
         assert_eq!(recurrences(&faults, 365), [(2, 1), (5, 2)]);
+    }
+
+    #[test]
+    fn a_periodic_check_is_due_its_months_after_the_last_and_a_change_check_never() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("day");
+        assert_eq!(check_due(Some(d("2026-09-30")), d("2026-01-01"), Some(3)), Some(d("2026-12-30")));
+        assert_eq!(
+            check_due(None, d("2026-11-30"), Some(3)),
+            Some(d("2027-02-28")),
+            "from the start, month-end clamped"
+        );
+        assert_eq!(check_due(Some(d("2026-09-30")), d("2026-01-01"), None), None);
+        assert_eq!(read_result("fail"), Some("fail"));
+        assert_eq!(read_result("maybe"), None);
     }
 
     proptest! {

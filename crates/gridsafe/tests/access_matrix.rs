@@ -1124,6 +1124,23 @@ const ROWS: &[Row] = &[
     ),
     row("POST", "/faults/import", Access::Perm(FaultsRecord, 422), "/faults/import", "MULTIPART"),
     scoped("GET", "/faults/{id}", Access::Perm(FaultsView, 200), "/faults/{fault_a1}", "", ("/faults/{fault_b}", "")),
+    row("GET", "/faults/checks", Access::Perm(FaultsView, 200), "/faults/checks", ""),
+    scoped(
+        "POST",
+        "/faults/checks",
+        Access::Perm(FaultsRecord, 422),
+        "/faults/checks",
+        "unit_id={unit_a1}&kind=rounds&checked_on=2026-11-20&checker=C",
+        ("/faults/checks", "unit_id={unit_b}&kind=rounds&checked_on=2026-11-20&checker=C"),
+    ),
+    scoped(
+        "GET",
+        "/faults/checks/{id}",
+        Access::Perm(FaultsView, 200),
+        "/faults/checks/{compliance_a1}",
+        "",
+        ("/faults/checks/{compliance_b}", ""),
+    ),
     row("GET", "/api/v1/faults", Access::Perm(FaultsView, 200), "/api/v1/faults", ""),
     scoped(
         "POST",
@@ -1795,6 +1812,8 @@ impl Ctx<'_> {
             .replace("{outage_b}", &self.people.outage_b.to_string())
             .replace("{outage_customer_a1}", &self.people.outage_customer_a1.to_string())
             .replace("{outage_customer_b}", &self.people.outage_customer_b.to_string())
+            .replace("{compliance_a1}", &self.people.compliance_a1.to_string())
+            .replace("{compliance_b}", &self.people.compliance_b.to_string())
             .replace("{fault_a1}", &self.people.fault_a1.to_string())
             .replace("{fault_b}", &self.people.fault_b.to_string())
             .replace("{eplan_a1}", &self.people.eplan_a1.to_string())
@@ -2038,6 +2057,9 @@ struct PeopleFixture {
     /// A fault in county A1 and one in city B.
     fault_a1: i64,
     fault_b: i64,
+    /// A compliance check (all passed) in county A1 and one in city B.
+    compliance_a1: i64,
+    compliance_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -2149,7 +2171,21 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
     let fcap = op.authorize::<perm::FaultsRecord>().expect("op");
     let fault_a1 = gridsafe_app::faults::record_fault(app.app(), &fcap, &meta, fault(f.unit_a1)).await.expect("fault");
     let fault_b = gridsafe_app::faults::record_fault(app.app(), &fcap, &meta, fault(f.unit_b)).await.expect("fault");
+    let check = |unit: UnitId| gridsafe_app::faults::CheckInput {
+        unit_id: unit,
+        kind: "backend".into(),
+        checked_on: "2026-11-20".into(),
+        checker: "C".into(),
+        answers: vec![(1, "pass".into(), String::new()), (2, "pass".into(), String::new())],
+        ..Default::default()
+    };
+    let compliance_a1 =
+        gridsafe_app::faults::record_check(app.app(), &fcap, &meta, check(f.unit_a1)).await.expect("check");
+    let compliance_b =
+        gridsafe_app::faults::record_check(app.app(), &fcap, &meta, check(f.unit_b)).await.expect("check");
     PeopleFixture {
+        compliance_a1,
+        compliance_b,
         fault_a1,
         fault_b,
         eplan_a1,

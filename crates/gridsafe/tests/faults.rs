@@ -6,7 +6,7 @@
 mod support;
 
 use gridsafe_app::AppError;
-use gridsafe_app::faults::{self, FaultInput};
+use gridsafe_app::faults::{self, CheckInput, FaultInput};
 use gridsafe_domain::access::{Permission, perm};
 use support::{cap, meta, principal, rule_codes};
 
@@ -79,5 +79,45 @@ backend_tests! {
         let other = principal(f.plain_b, "u_b", &[Permission::FaultsView], &path_b);
         assert!(faults::list_faults(app.app(), &cap::<perm::FaultsView>(&other), None, None).await.expect("list").is_empty());
         assert!(faults::fault(app.app(), &cap::<perm::FaultsView>(&other), first).await.is_err());
+    }
+
+    async fn compliance_checks_answer_every_item_count_reviews_and_put_failures_in_the_loop(app: TestApp) {
+        let f = app.fixture().await;
+        let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
+        let auditor = principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::FaultsView, Permission::FaultsRecord], &path);
+        app.person(f.unit_a, "IT2", &[]).await;
+        let record = cap::<perm::FaultsRecord>(&auditor);
+        let view = cap::<perm::FaultsView>(&auditor);
+        // Nothing checked yet this year: the monthly rounds are overdue (due 1 February), the
+        // releases are checked at each release.
+        let (due, _) = faults::checks(app.app(), &view).await.expect("checks");
+        let line = |code: &str| due.iter().find(|d| d.kind.code == code).map(|d| (d.due.map(|x| x.to_string()), d.overdue)).expect("kind");
+        assert_eq!(line("rounds"), (Some("2026-02-01".to_owned()), true));
+        assert_eq!(line("release"), (None, false));
+        // A permission review by the security administrator counts as the accounts check.
+        sqlx::query("UPDATE users SET last_review_at = '2026-11-01T02:00:00.000000Z' WHERE id = $1").bind(f.plain_a1).execute(app.state.db().pool()).await.expect("review");
+        let (due, _) = faults::checks(app.app(), &view).await.expect("checks");
+        assert_eq!(due.iter().find(|d| d.kind.code == "accounts").map(|d| (d.last.map(|x| x.to_string()), d.overdue)), Some((Some("2026-11-01".to_owned()), false)));
+
+        let answers = |second: &str| vec![(1, "pass".to_owned(), String::new()), (2, second.to_owned(), "UPS 电池告警".to_owned()), (3, "pass".to_owned(), String::new())];
+        let input = |second: &str| CheckInput {
+            unit_id: f.unit_a,
+            kind: "rounds".into(),
+            checked_on: "2026-11-25".into(),
+            checker: "信通运维 刘工".into(),
+            answers: answers(second),
+            ..CheckInput::default()
+        };
+        let missing = faults::record_check(app.app(), &record, &meta(), CheckInput { answers: answers("pass")[..2].to_vec(), ..input("pass") }).await;
+        assert!(matches!(missing, Err(AppError::Invalid(ref p)) if p[0].field == "answers"), "every item answered: {missing:?}");
+        let nobody = faults::record_check(app.app(), &record, &meta(), input("fail")).await;
+        assert!(matches!(nobody, Err(AppError::Invalid(ref p)) if p.iter().any(|p| p.field == "responsible")), "a failure needs its responsible person: {nobody:?}");
+        let id = faults::record_check(app.app(), &record, &meta(), CheckInput { responsible: "IT2".into(), deadline: "2026-12-10".into(), ..input("fail") }).await.expect("check");
+        let (c, hazards) = faults::check(app.app(), &view, id).await.expect("check");
+        assert_eq!(c.answers.iter().filter(|a| a.2 == "fail").count(), 1);
+        assert_eq!(hazards.len(), 1, "the failed item is a hazard in the loop");
+        let (due, made) = faults::checks(app.app(), &view).await.expect("checks");
+        assert_eq!(made.len(), 1);
+        assert_eq!(due.iter().find(|d| d.kind.code == "rounds").map(|d| (d.due.map(|x| x.to_string()), d.overdue)), Some((Some("2026-12-25".to_owned()), false)));
     }
 }

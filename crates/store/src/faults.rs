@@ -175,3 +175,171 @@ pub async fn insert(conn: &mut Conn, f: &NewFault<'_>, at: Timestamp) -> Result<
     .fetch_one(&mut *conn)
     .await?)
 }
+
+// ---- compliance checks ---------------------------------------------------------------------
+
+/// A kind of compliance check with its cycle and checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckKindRow {
+    pub code: String,
+    pub name: String,
+    pub months: Option<u32>,
+    pub origin: String,
+    /// (position, text)
+    pub items: Vec<(i64, String)>,
+}
+
+pub async fn check_kinds(conn: &mut Conn) -> Result<Vec<CheckKindRow>, StoreError> {
+    let mut kinds: Vec<CheckKindRow> =
+        sqlx::query("SELECT code, name, months, origin FROM compliance_kinds ORDER BY sort_order, code")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(CheckKindRow {
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    months: r.try_get::<Option<i64>, _>("months")?.map(|m| m.clamp(1, 120) as u32),
+                    origin: r.try_get("origin")?,
+                    items: Vec::new(),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+    for r in sqlx::query("SELECT kind, position, text FROM compliance_items ORDER BY kind, position")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let kind: String = r.try_get("kind")?;
+        if let Some(k) = kinds.iter_mut().find(|k| k.code == kind) {
+            k.items.push((r.try_get("position")?, r.try_get("text")?));
+        }
+    }
+    Ok(kinds)
+}
+
+/// A check made.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRow {
+    pub id: i64,
+    /// `HG-YYYYMM-NNNN`
+    pub number: String,
+    pub unit_id: UnitId,
+    pub unit_name: String,
+    #[serde(skip)]
+    pub unit_path: String,
+    pub kind: String,
+    pub checked_on: chrono::NaiveDate,
+    pub checker: String,
+    pub note: String,
+    /// (position, text, result, note)
+    pub answers: Vec<(i64, String, String, String)>,
+}
+
+/// Checks of the units in `scope`, the latest first; or check `only`, with its answers.
+pub async fn checks(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    only: Option<i64>,
+    limit: u32,
+) -> Result<Vec<CheckRow>, StoreError> {
+    // One check by id is read whatever the scope (the use case checks its unit); a list is scoped.
+    let (clause, binds) = match only {
+        Some(id) => (format!("k.id = {id}"), Vec::new()),
+        None => scope_clause("u.path", scope, 1),
+    };
+    let sql = format!(
+        "SELECT k.id, k.number, k.unit_id, u.name AS unit_name, u.path AS unit_path, k.kind, k.checked_on, k.checker, k.note \
+         FROM compliance_checks k JOIN org_units u ON u.id = k.unit_id WHERE {clause} \
+         ORDER BY k.checked_on DESC, k.id DESC LIMIT {}",
+        limit.clamp(1, 5000)
+    );
+    let mut rows: Vec<CheckRow> = bound(sql, &binds)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CheckRow {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                unit_id: id(r, "unit_id")?,
+                unit_name: r.try_get("unit_name")?,
+                unit_path: r.try_get("unit_path")?,
+                kind: r.try_get("kind")?,
+                checked_on: crate::decode::day("compliance_checks", "checked_on", r.try_get("checked_on")?)?,
+                checker: r.try_get("checker")?,
+                note: r.try_get("note")?,
+                answers: Vec::new(),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    if let Some(id) = only
+        && let Some(row) = rows.first_mut()
+    {
+        for r in sqlx::query(
+            "SELECT position, text, result, note FROM compliance_answers WHERE check_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            row.answers.push((r.try_get("position")?, r.try_get("text")?, r.try_get("result")?, r.try_get("note")?));
+        }
+    }
+    Ok(rows)
+}
+
+/// A check as checked by the use case.
+#[derive(Debug, Clone)]
+pub struct NewCheck<'a> {
+    pub number: &'a str,
+    pub unit: UnitId,
+    pub kind: &'a str,
+    pub checked_on: chrono::NaiveDate,
+    pub checker: &'a str,
+    pub note: &'a str,
+    pub answers: &'a [(i64, String, &'a str, String)],
+    pub by: &'a str,
+}
+
+pub async fn insert_check(conn: &mut Conn, c: &NewCheck<'_>, at: Timestamp) -> Result<i64, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO compliance_checks (number, unit_id, kind, checked_on, checker, note, recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(c.number)
+    .bind(c.unit.get())
+    .bind(c.kind)
+    .bind(c.checked_on.to_string())
+    .bind(c.checker)
+    .bind(c.note)
+    .bind(c.by)
+    .bind(at.to_db())
+    .fetch_one(&mut *conn)
+    .await?;
+    for (position, text, result, note) in c.answers {
+        sqlx::query(
+            "INSERT INTO compliance_answers (check_id, position, text, result, note) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(*position)
+        .bind(text)
+        .bind(*result)
+        .bind(note)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// The last time the accounts were reviewed outside the checks: a permission review recorded by
+/// the security administrator (an account's last review) or the daily dormant-account job.
+pub async fn last_account_review(conn: &mut Conn) -> Result<Option<Timestamp>, StoreError> {
+    let review: Option<String> =
+        sqlx::query_scalar("SELECT MAX(last_review_at) FROM users").fetch_one(&mut *conn).await?;
+    let job: Option<String> =
+        sqlx::query_scalar("SELECT MAX(last_run_at) FROM job_runs WHERE name = 'dormant-accounts'")
+            .fetch_one(&mut *conn)
+            .await?;
+    let times: Vec<Timestamp> = [review, job].into_iter().flatten().filter_map(|t| Timestamp::from_db(&t)).collect();
+    Ok(times.into_iter().max())
+}

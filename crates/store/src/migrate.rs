@@ -58,6 +58,7 @@ migrations! {
     17 => "projects",
     18 => "emergency",
     19 => "faults",
+    20 => "compliance",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -1,6 +1,7 @@
 //! The demo company's information-system faults: a software fault of the marketing application in
 //! spring whose countermeasure is tracked in the closed loop, the same fault again this month
-//! (flagged as a recurrence), and a human-factors fault with its accountable person and assessment.
+//! (flagged as a recurrence), a human-factors fault with its accountable person and assessment, and
+//! last month's equipment round whose failed backup item is in the loop.
 
 use chrono::Duration;
 use gridsafe_domain::access::{Channel, Principal, perm};
@@ -53,5 +54,21 @@ pub async fn fill(app: &App, meta: &RequestMeta, unit: UnitId) -> Result<usize, 
         ..fault(40, "human", "后台批量修改档案未经审批", "后台数据修改实行审批与双人复核")
     };
     faults::record_fault(app, &record, meta, human).await?;
-    Ok(1)
+    // Last month's equipment round: the backup item failed and is in the loop.
+    let round = crate::faults::CheckInput {
+        unit_id: unit,
+        kind: "rounds".into(),
+        checked_on: (app.today() - Duration::days(20)).to_string(),
+        checker: "信通运维班 刘建军".into(),
+        answers: vec![
+            (1, "pass".into(), String::new()),
+            (2, "pass".into(), String::new()),
+            (3, "fail".into(), "营销数据库周备份恢复演练失败".into()),
+        ],
+        note: "备份恢复须整改".into(),
+        responsible: "XG1001".into(),
+        deadline: (app.today() + Duration::days(15)).to_string(),
+    };
+    faults::record_check(app, &record, meta, round).await?;
+    Ok(2)
 }

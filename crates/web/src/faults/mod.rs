@@ -6,7 +6,7 @@ pub mod api;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use gridsafe_app::faults::{self, CauseRow, FaultInput, FaultView};
+use gridsafe_app::faults::{self, CauseRow, CheckDue, CheckInput, CheckRow, FaultInput, FaultView};
 use gridsafe_domain::access::perm;
 use serde::Deserialize;
 
@@ -23,6 +23,9 @@ pub fn routes() -> Routes {
         .get("/faults", list_page)
         .post("/faults", create)
         .post("/faults/import", import)
+        .get("/faults/checks", checks_page)
+        .post("/faults/checks", record_check)
+        .get("/faults/checks/{id}", check_page)
         .get("/faults/{id}", detail_page)
 }
 
@@ -166,4 +169,93 @@ async fn detail_page(
     let cap = auth.require::<perm::FaultsView>(&state).await?;
     let v = auth.checked(&state, faults::fault(state.app(), &cap, id).await).await?;
     Ok(render(&DetailPage { chrome: Chrome::for_user(ctx, &auth.user), v }))
+}
+
+#[derive(Template)]
+#[template(path = "faults/checks.html")]
+struct ChecksPage {
+    chrome: Chrome,
+    due: Vec<CheckDue>,
+    checks: Vec<CheckRow>,
+    units: Vec<crate::admin::UnitOption>,
+    can_record: bool,
+    today: String,
+}
+
+impl ChecksPage {
+    fn kind_name(&self, code: &str) -> String {
+        self.due.iter().find(|d| d.kind.code == code).map_or_else(|| code.to_owned(), |d| d.kind.name.clone())
+    }
+}
+
+async fn checks_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::FaultsView>(&state).await?;
+    let (due, checks) = faults::checks(state.app(), &cap).await?;
+    let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
+    Ok(render(&ChecksPage {
+        chrome: Chrome::for_user(ctx, &auth.user),
+        due,
+        checks,
+        units,
+        can_record: auth.user.principal.authorize::<perm::FaultsRecord>().is_ok(),
+        today: state.app().today().to_string(),
+    }))
+}
+
+pub(crate) fn check_input(fields: Vec<(String, String)>) -> CheckInput {
+    let mut input = CheckInput::default();
+    let mut notes: Vec<(i64, String)> = Vec::new();
+    for (name, value) in fields {
+        match name.as_str() {
+            "unit_id" => input.unit_id = value.trim().parse().unwrap_or_default(),
+            "kind" => input.kind = value,
+            "checked_on" => input.checked_on = value,
+            "checker" => input.checker = value,
+            "note" => input.note = value,
+            "responsible" => input.responsible = value,
+            "deadline" => input.deadline = value,
+            other => {
+                if let Some(p) = other.strip_prefix("result_").and_then(|p| p.parse::<i64>().ok()) {
+                    input.answers.push((p, value, String::new()));
+                } else if let Some(p) = other.strip_prefix("note_").and_then(|p| p.parse::<i64>().ok()) {
+                    notes.push((p, value));
+                }
+            }
+        }
+    }
+    for (p, note) in notes {
+        if let Some(a) = input.answers.iter_mut().find(|a| a.0 == p) {
+            a.2 = note;
+        }
+    }
+    input
+}
+
+async fn record_check(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::FaultsRecord>(&state).await?;
+    let id = auth.checked(&state, faults::record_check(state.app(), &cap, &auth.meta, check_input(f)).await).await?;
+    Ok(Redirect::to(&format!("/faults/checks/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "faults/check.html")]
+struct CheckPage {
+    chrome: Chrome,
+    c: CheckRow,
+    hazards: Vec<(i64, String, String, String)>,
+}
+
+async fn check_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::FaultsView>(&state).await?;
+    let (c, hazards) = auth.checked(&state, faults::check(state.app(), &cap, id).await).await?;
+    Ok(render(&CheckPage { chrome: Chrome::for_user(ctx, &auth.user), c, hazards }))
 }
