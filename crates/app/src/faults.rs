@@ -204,21 +204,7 @@ async fn check_input(
     let track = if input.responsible.trim().is_empty() {
         None
     } else {
-        let owner = match crate::people::responsible(work.conn(), "responsible", &input.responsible).await {
-            Ok(o) => Some(o),
-            Err(AppError::Invalid(list)) => {
-                problems.extend(list);
-                None
-            }
-            Err(e) => return Err(e),
-        };
-        let deadline =
-            chrono::NaiveDate::parse_from_str(input.deadline.trim(), "%Y-%m-%d").ok().filter(|d| *d >= today);
-        if deadline.is_none() {
-            problems
-                .push(FieldProblem::new("deadline", "field-emergency-deadline").with("value", input.deadline.trim()));
-        }
-        owner.zip(deadline).map(|((p, label), d)| (p, label, d))
+        crate::people::assignment(work.conn(), &input.responsible, &input.deadline, today, &mut problems).await?
     };
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
@@ -588,27 +574,10 @@ pub async fn record_check(
     }
     let failed: Vec<&(i64, String, &str, String)> = answers.iter().filter(|a| a.2 == "fail").collect();
     let mut work = app.begin(cap.actor(), meta).await?;
-    let owner = if failed.is_empty() {
+    let assigned = if failed.is_empty() {
         None
     } else {
-        match crate::people::responsible(work.conn(), "responsible", &input.responsible).await {
-            Ok(o) => Some(o),
-            Err(AppError::Invalid(list)) => {
-                problems.extend(list);
-                None
-            }
-            Err(e) => return Err(e),
-        }
-    };
-    let deadline = if failed.is_empty() {
-        None
-    } else {
-        let d = chrono::NaiveDate::parse_from_str(input.deadline.trim(), "%Y-%m-%d").ok().filter(|d| *d >= today);
-        if d.is_none() {
-            problems
-                .push(FieldProblem::new("deadline", "field-emergency-deadline").with("value", input.deadline.trim()));
-        }
-        d
+        crate::people::assignment(work.conn(), &input.responsible, &input.deadline, today, &mut problems).await?
     };
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
@@ -628,7 +597,8 @@ pub async fn record_check(
     };
     let id = store::insert_check(work.conn(), &new, now).await?;
     let mut hazards = Vec::new();
-    if let (Some((owner, owner_label)), Some(deadline)) = (&owner, deadline) {
+    if let Some((owner, owner_label, deadline)) = &assigned {
+        let deadline = *deadline;
         for (_, text, _, item_note) in &failed {
             let hazard = crate::customers::NewHazard {
                 customer_id: None,

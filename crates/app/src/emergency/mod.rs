@@ -280,10 +280,6 @@ pub async fn record_drill(
     if codes.is_empty() || codes.len() > MAX_PEOPLE {
         problems.push(FieldProblem::new("people", "field-emergency-people").with("max", MAX_PEOPLE));
     }
-    let deadline = if found.is_empty() { None } else { day_field("deadline", &input.deadline, &mut problems) };
-    if deadline.is_some_and(|d| d < app.today()) {
-        problems.push(FieldProblem::new("deadline", "field-emergency-deadline").with("value", input.deadline.trim()));
-    }
     let photo = match &input.photo {
         Some((_, bytes)) => Some(crate::customers::files::check_upload(app, "photo", bytes, false)?),
         None => None,
@@ -300,17 +296,12 @@ pub async fn record_drill(
             None => problems.push(FieldProblem::new("people", "field-person-code").with("value", *code)),
         }
     }
-    let owner = if found.is_empty() {
+    // Problems found are assigned: who corrects them, by when.
+    let assigned = if found.is_empty() {
         None
     } else {
-        match crate::people::responsible(work.conn(), "responsible", &input.responsible).await {
-            Ok(o) => Some(o),
-            Err(AppError::Invalid(list)) => {
-                problems.extend(list);
-                None
-            }
-            Err(e) => return Err(e),
-        }
+        let today = app.today();
+        crate::people::assignment(work.conn(), &input.responsible, &input.deadline, today, &mut problems).await?
     };
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
@@ -346,15 +337,12 @@ pub async fn record_drill(
             description: format!("{} · {}", p.title, scenario).chars().take(2000).collect(),
             grade: app.crossaudit_config().finding_grade.clone(),
             responsibility: Responsibility::Grid,
-            plan: match (&owner, deadline) {
-                (Some((owner, owner_label)), Some(deadline)) => Some(crate::customers::HazardPlan {
-                    owner: *owner,
-                    owner_label: owner_label.clone(),
-                    deadline,
-                    task: text.clone(),
-                }),
-                _ => None,
-            },
+            plan: assigned.as_ref().map(|(owner, owner_label, deadline)| crate::customers::HazardPlan {
+                owner: *owner,
+                owner_label: owner_label.clone(),
+                deadline: *deadline,
+                task: text.clone(),
+            }),
         };
         hazards.push(crate::customers::insert_hazard(work.conn(), cap.actor(), &hazard, now).await?.1);
     }

@@ -150,6 +150,31 @@ pub(crate) fn stored_path(text: &str) -> Result<UnitPath, AppError> {
     })?)
 }
 
+/// A correction assigned as a form gives it (整改责任人 and 期限): the register's person named in
+/// `responsible` and a deadline (`YYYY-MM-DD`) not before `today`; each problem is added to
+/// `problems` on the fields `responsible` and `deadline`, and none is then returned.
+pub(crate) async fn assignment(
+    conn: &mut gridsafe_store::Conn,
+    responsible: &str,
+    deadline: &str,
+    today: chrono::NaiveDate,
+    problems: &mut Vec<crate::FieldProblem>,
+) -> Result<Option<(gridsafe_domain::ids::PersonId, String, chrono::NaiveDate)>, crate::AppError> {
+    let owner = match self::responsible(conn, "responsible", responsible).await {
+        Ok(o) => Some(o),
+        Err(crate::AppError::Invalid(list)) => {
+            problems.extend(list);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let day = chrono::NaiveDate::parse_from_str(deadline.trim(), "%Y-%m-%d").ok().filter(|d| *d >= today);
+    if day.is_none() {
+        problems.push(crate::FieldProblem::new("deadline", "field-emergency-deadline").with("value", deadline.trim()));
+    }
+    Ok(owner.zip(day).map(|((person, label), day)| (person, label, day)))
+}
+
 /// The register's person a form names as responsible (整改责任人): by 工号, the first word of what
 /// the person picker fills in (`XG1004 张伟`). Anyone else is refused on `field`, naming what was
 /// typed: rectification is a person's, whose home page then lists it.

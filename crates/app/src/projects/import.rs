@@ -175,7 +175,7 @@ pub async fn import_projects(
         let header_of = |field: &str| {
             COLUMNS.iter().position(|c| c.2 == field).map(|i| headers[i].clone()).unwrap_or_else(|| field.to_owned())
         };
-        match super::register_row(app, work.conn(), cap, input, file).await {
+        match super::register_in(app, work.conn(), cap, input, Some(file)).await {
             Ok(id) => {
                 done.registered += 1;
                 numbers.push(id.get());

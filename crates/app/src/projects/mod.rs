@@ -376,7 +376,7 @@ pub async fn register(
     Ok(id)
 }
 
-/// The registration inside an open unit of work (one project, or each row of an import).
+/// The registration inside an open unit of work (one project, or each row of an import, all in one).
 async fn register_in(
     app: &App,
     conn: &mut Conn,
@@ -938,15 +938,4 @@ pub async fn todo(app: &App, principal: &gridsafe_domain::access::Principal) -> 
         }
     }
     Ok(out)
-}
-
-/// Registers through `register_in` for an import's rows (one unit of work for all of them).
-pub(crate) async fn register_row(
-    app: &App,
-    conn: &mut Conn,
-    cap: &Capability<perm::ProjectsManage>,
-    input: &ProjectInput,
-    file: &str,
-) -> Result<ProjectId, AppError> {
-    register_in(app, conn, cap, input, Some(file)).await
 }
