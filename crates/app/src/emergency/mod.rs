@@ -284,10 +284,10 @@ pub async fn record_drill(
         Some((_, bytes)) => Some(crate::customers::files::check_upload(app, "photo", bytes, false)?),
         None => None,
     };
-    // In reach first.
-    plan(app, cap, plan_id).await?;
     let mut work = app.begin(cap.actor(), meta).await?;
     let p = store::plan(work.conn(), plan_id, true).await?.ok_or(AppError::NotFound)?;
+    // Out of reach is said before the form's problems.
+    check_stored_path(cap, &p.unit_path)?;
     let mut people: Vec<PersonId> = Vec::new();
     for code in codes.iter().take(MAX_PEOPLE) {
         match gridsafe_store::people::id_by_code(work.conn(), code).await? {

@@ -69,6 +69,8 @@ pub struct ProjectSummary {
     pub timing: Option<Timing>,
     pub open_defects: usize,
     pub paused: bool,
+    /// Written notices of failed inspections not yet signed for by the customer.
+    pub unsigned_notices: usize,
 }
 
 /// A project with everything recorded on it.
@@ -159,6 +161,7 @@ async fn summaries(conn: &mut Conn, rows: Vec<ProjectRow>, today: NaiveDate) -> 
             let stages = children.stages.remove(&project.id).unwrap_or_default();
             let pauses = children.pauses.remove(&project.id).unwrap_or_default();
             let defects = children.defects.remove(&project.id).unwrap_or_default();
+            let inspections = children.inspections.remove(&project.id).unwrap_or_default();
             let views = stage_views(&cal, &stages, &pauses, today);
             let timing = (!project.stage.is_final())
                 .then(|| views.iter().rev().find(|v| v.row.stage == project.stage).map(|v| v.timing))
@@ -167,6 +170,10 @@ async fn summaries(conn: &mut Conn, rows: Vec<ProjectRow>, today: NaiveDate) -> 
                 timing,
                 open_defects: defects.iter().filter(|d| d.closed_on.is_none()).count(),
                 paused: pauses.iter().any(|p| p.until.is_none()),
+                unsigned_notices: inspections
+                    .iter()
+                    .filter(|i| i.notice_number.is_some() && i.notice_signed_by.is_none())
+                    .count(),
                 project,
             }
         })
@@ -895,8 +902,6 @@ pub async fn todo(app: &App, principal: &gridsafe_domain::access::Principal) -> 
     let today = app.today();
     let mut conn = app.db().read().await?;
     let rows = store::list(&mut conn, &scope, None, true, LIST_LIMIT).await?;
-    let ids: Vec<ProjectId> = rows.iter().map(|p| p.id).collect();
-    let children = store::children(&mut conn, &ids).await?;
     let summaries = summaries(&mut conn, rows, today).await?;
     let mut out = Vec::new();
     for s in summaries {
@@ -924,17 +929,8 @@ pub async fn todo(app: &App, principal: &gridsafe_domain::access::Principal) -> 
         } else if may_manage && (late || near) {
             push(&mut out, "home-todo-project-stage", due.map(|d| d.to_string()).unwrap_or_default(), late);
         }
-        if may_manage {
-            let unsigned = children
-                .inspections
-                .get(&p.id)
-                .into_iter()
-                .flatten()
-                .filter(|i| i.notice_number.is_some() && i.notice_signed_by.is_none())
-                .count();
-            if unsigned > 0 {
-                push(&mut out, "home-todo-project-notice", String::new(), false);
-            }
+        if may_manage && s.unsigned_notices > 0 {
+            push(&mut out, "home-todo-project-notice", String::new(), false);
         }
     }
     Ok(out)
