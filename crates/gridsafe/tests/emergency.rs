@@ -243,4 +243,26 @@ backend_tests! {
         assert_eq!(pilots, [a1.as_str()], "{ind:?}");
         assert_eq!(ind.units.iter().filter(|u| !u.pilot).count(), 1, "city A's own customers are the others");
     }
+
+    async fn a_scenario_of_500_characters_is_taken_and_one_of_501_refused(app: TestApp) {
+        let f = app.fixture().await;
+        let d = desk(&app, &f).await;
+        let manage = cap::<perm::EmergencyManage>(&d.auditor);
+        let onsite = emergency::create_plan(app.app(), &manage, &meta(), plan(&f, "onsite", "2026-04-01", "2029-04-01")).await.expect("plan");
+        let long = emergency::record_drill(app.app(), &manage, &meta(), onsite, DrillInput { scenario: "演".repeat(501), ..drill("2026-11-20", "") }).await;
+        assert!(matches!(long, Err(AppError::Invalid(ref p)) if p[0].field == "scenario"), "{long:?}");
+        emergency::record_drill(app.app(), &manage, &meta(), onsite, DrillInput { scenario: "演".repeat(500), ..drill("2026-11-20", "") }).await.expect("500 characters are taken");
+        let record = cap::<perm::FeedbackRecord>(&d.auditor);
+        let complaint = |n: usize| ComplaintInput {
+            ticket_no: format!("95598-L{n}"),
+            received_at: "2026-11-25 10:00".into(),
+            category: "用电安全".into(),
+            content: "诉".repeat(n),
+            unit_id: f.unit_a,
+            ..ComplaintInput::default()
+        };
+        let long = emergency::record_complaint(app.app(), &record, &meta(), complaint(2001)).await;
+        assert!(matches!(long, Err(AppError::Invalid(ref p)) if p[0].field == "content"), "{long:?}");
+        emergency::record_complaint(app.app(), &record, &meta(), complaint(2000)).await.expect("2,000 characters are taken");
+    }
 }

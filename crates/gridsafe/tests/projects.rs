@@ -418,4 +418,19 @@ backend_tests! {
         assert!(matches!(seen, Err(AppError::Denied(_)) | Err(AppError::NotFound)), "{seen:?}");
         assert!(projects::list_projects(app.app(), &cap::<perm::ProjectsView>(&other), projects::ListFilter::default()).await.expect("list").is_empty());
     }
+
+    async fn a_reason_of_500_characters_is_taken_and_one_of_501_refused(app: TestApp) {
+        let f = app.fixture().await;
+        let d = desk(&app, &f).await;
+        customer(&app, f.unit_a, "4300007").await;
+        let manage = cap::<perm::ProjectsManage>(&d.manager);
+        let id = projects::register(app.app(), &manage, &meta(), hv("4300007", "2026-11-02"), None).await.expect("register");
+        let wait = |n: usize| StepInput { on: "2026-11-10".into(), note: "等".repeat(n), ..StepInput::default() };
+        let long = take(&app, &d, id, ProjectStep::Pause, wait(501)).await;
+        assert!(matches!(long, Err(AppError::Invalid(ref p)) if p[0].field == "note"), "{long:?}");
+        take(&app, &d, id, ProjectStep::Pause, wait(500)).await.expect("500 characters are taken");
+        let inspection = InspectionInput { new_defects: "缺".repeat(501), ..inspection(d.first, "2026-11-10", &[], "") };
+        let defect = projects::inspect(app.app(), &cap::<perm::ProjectsInspect>(&d.inspector), &meta(), id, inspection).await;
+        assert!(matches!(defect, Err(AppError::Invalid(ref p)) if p[0].field == "new_defects"), "{defect:?}");
+    }
 }
