@@ -43,7 +43,7 @@ pub struct FaultView {
     pub hazards: Vec<(i64, String, String, String)>,
 }
 
-async fn views(conn: &mut Conn, all: Vec<FaultRow>) -> Result<Vec<FaultView>, AppError> {
+pub(crate) async fn views(conn: &mut Conn, all: Vec<FaultRow>) -> Result<Vec<FaultView>, AppError> {
     let occurrences: Vec<Occurrence> = all
         .iter()
         .map(|f| Occurrence {

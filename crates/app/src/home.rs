@@ -30,6 +30,7 @@ pub async fn todo(app: &App, principal: &Principal) -> Result<Vec<Todo>, AppErro
     out.extend(crate::supervision::todo(app, principal).await?);
     out.extend(crate::projects::todo(app, principal).await?);
     out.extend(crate::emergency::todo(app, principal).await?);
+    out.extend(crate::quality::todo(app, principal).await?);
     out.extend(own(app, principal).await?);
     out.extend(reviews(app, principal).await?);
     out.sort_by_key(|t| !t.late);

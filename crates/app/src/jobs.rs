@@ -27,10 +27,13 @@ pub enum Job {
     CrossAudit,
     /// Escalate (督办) hazards past their deadline to the units above (daily).
     HazardEscalation,
+    /// Start last month's supervision report of every city and county unit (monthly, on the
+    /// month's first run).
+    QualityReports,
 }
 
 impl Job {
-    pub const ALL: [Job; 8] = [
+    pub const ALL: [Job; 9] = [
         Job::AuditCheckpoint,
         Job::DormantAccounts,
         Job::AuditPrune,
@@ -39,6 +42,7 @@ impl Job {
         Job::TicketLapse,
         Job::CrossAudit,
         Job::HazardEscalation,
+        Job::QualityReports,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +55,7 @@ impl Job {
             Job::TicketLapse => "ticket-lapse",
             Job::CrossAudit => "cross-audit",
             Job::HazardEscalation => "hazard-escalation",
+            Job::QualityReports => "quality-reports",
         }
     }
 
@@ -66,6 +71,7 @@ impl Job {
                 local.format("%Y-%m-%d").to_string()
             }
             Job::Cleanup => local.format("%Y-%m-%dT%H").to_string(),
+            Job::QualityReports => local.format("%Y-%m").to_string(),
             Job::TicketLapse => local.format("%Y-%m-%dT%H:%M").to_string(),
         }
     }
@@ -116,6 +122,7 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
         Job::HazardEscalation => {
             serde_json::json!({ "escalated": crate::customers::escalate_overdue(app, &meta).await? })
         }
+        Job::QualityReports => serde_json::json!({ "drafts": crate::quality::monthly_drafts(app, &meta).await? }),
         Job::Cleanup => {
             let now = app.now();
             let idle = app.security().session_policy();

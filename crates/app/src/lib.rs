@@ -20,6 +20,7 @@ pub mod outages;
 pub mod people;
 pub mod plans;
 pub mod projects;
+pub mod quality;
 pub mod search;
 mod secret;
 pub mod supervision;

@@ -36,30 +36,51 @@ impl From<i64> for Value {
     }
 }
 
+impl From<Option<f64>> for Value {
+    fn from(n: Option<f64>) -> Self {
+        n.map_or(Value::Empty, Value::Number)
+    }
+}
+
+/// One sheet of a workbook: its name, header row and rows.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub name: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
 /// A workbook with one sheet: a bold, frozen header row and the rows. Text is written as text,
 /// so a value such as `=HYPERLINK(…)` can never become a formula.
 pub fn ledger(sheet: &str, headers: &[String], rows: &[Vec<Value>]) -> Result<Vec<u8>, AppError> {
+    workbook(&[Sheet { name: sheet.to_owned(), headers: headers.to_vec(), rows: rows.to_vec() }])
+}
+
+/// A workbook of several sheets, each as [`ledger`] writes its one.
+pub fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, AppError> {
     let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
     let mut workbook = Workbook::new();
-    let ws = workbook.add_worksheet();
-    ws.set_name(sheet).map_err(fail)?;
     let bold = Format::new().set_bold();
-    for (c, header) in headers.iter().enumerate() {
-        let c = u16::try_from(c).map_err(|_| AppError::internal("too many columns"))?;
-        ws.write_string_with_format(0, c, header, &bold).map_err(fail)?;
-        ws.set_column_width(c, 16).map_err(fail)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).map_err(|_| AppError::internal("too many rows"))?;
-        for (c, value) in row.iter().enumerate() {
+    for Sheet { name, headers, rows } in sheets {
+        let ws = workbook.add_worksheet();
+        ws.set_name(name).map_err(fail)?;
+        for (c, header) in headers.iter().enumerate() {
             let c = u16::try_from(c).map_err(|_| AppError::internal("too many columns"))?;
-            match value {
-                Value::Text(t) => ws.write_string(r, c, t).map(|_| ()).map_err(fail)?,
-                Value::Number(n) => ws.write_number(r, c, *n).map(|_| ()).map_err(fail)?,
-                Value::Empty => {}
+            ws.write_string_with_format(0, c, header, &bold).map_err(fail)?;
+            ws.set_column_width(c, 16).map_err(fail)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).map_err(|_| AppError::internal("too many rows"))?;
+            for (c, value) in row.iter().enumerate() {
+                let c = u16::try_from(c).map_err(|_| AppError::internal("too many columns"))?;
+                match value {
+                    Value::Text(t) => ws.write_string(r, c, t).map(|_| ()).map_err(fail)?,
+                    Value::Number(n) => ws.write_number(r, c, *n).map(|_| ()).map_err(fail)?,
+                    Value::Empty => {}
+                }
             }
         }
+        ws.set_freeze_panes(1, 0).map_err(fail)?;
     }
-    ws.set_freeze_panes(1, 0).map_err(fail)?;
     workbook.save_to_buffer().map_err(fail)
 }

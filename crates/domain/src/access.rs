@@ -144,6 +144,11 @@ permissions! {
     FaultsView => "faults.view",
     /// Record and import faults, their causes, countermeasures and assessments.
     FaultsRecord => "faults.record",
+    /// See the quality indicators and the monthly supervision reports (运行质量监督报告).
+    QualityView => "quality.view",
+    /// Write and issue the monthly supervision report, reissue it, keep the indicators' formulas
+    /// and targets (the safety auditor).
+    QualityWrite => "quality.write",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

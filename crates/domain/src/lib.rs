@@ -19,6 +19,7 @@ pub mod password;
 pub mod people;
 pub mod plans;
 pub mod projects;
+pub mod quality;
 pub mod risk;
 pub mod rules;
 pub mod supervision;

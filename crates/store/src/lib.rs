@@ -28,6 +28,7 @@ pub mod outages;
 pub mod people;
 pub mod plans;
 pub mod projects;
+pub mod quality;
 pub mod supervision;
 pub mod tickets;
 

@@ -59,6 +59,7 @@ migrations! {
     18 => "emergency",
     19 => "faults",
     20 => "compliance",
+    21 => "quality",
 }
 
 /// Where a database stands against this binary's migrations.

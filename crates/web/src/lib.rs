@@ -29,6 +29,7 @@ pub mod outages;
 pub mod people;
 pub mod plans;
 pub mod projects;
+pub mod quality;
 pub mod routes;
 pub mod security;
 pub mod state;
@@ -71,6 +72,7 @@ fn pages() -> routes::Routes {
         .merge(projects::routes())
         .merge(emergency::routes())
         .merge(faults::routes())
+        .merge(quality::routes())
         .merge(system::routes())
 }
 

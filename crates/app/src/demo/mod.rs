@@ -12,6 +12,7 @@ mod findings;
 mod outages;
 mod plans;
 mod projects;
+mod quality;
 mod supervision;
 mod tickets;
 
@@ -283,6 +284,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     let (projects, project_customers) = projects::fill(app, meta, counties[0]).await?;
     let emergency_hazards = emergency::fill(app, meta, counties[0], counties[1]).await?;
     let fault_hazards = faults::fill(app, meta, counties[0]).await?;
+    let history_hazards = quality::fill(app, meta, city, counties).await?;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,
@@ -291,7 +293,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         findings,
         customers: customers + project_customers,
         // Each violation's correction is a hazard of its own.
-        hazards: hazards + violations + emergency_hazards + fault_hazards,
+        hazards: hazards + violations + emergency_hazards + fault_hazards + history_hazards,
         violations,
         projects,
     }))

@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use gridsafe_domain::access::Capability;
+use gridsafe_domain::access::{Capability, UnitPath};
+use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::projects::{Stage, Timing};
+use gridsafe_store::Conn;
 use gridsafe_store::projects as store;
 use serde::Serialize;
 
@@ -34,6 +36,7 @@ impl StageCount {
 /// One unit's line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct UnitTiming {
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub open: usize,
     pub overdue: usize,
@@ -77,13 +80,23 @@ pub async fn dashboard<P: ProjectsReach>(
     cap: &Capability<P>,
     first: NaiveDate,
 ) -> Result<Dashboard, AppError> {
+    dashboard_in(app, &mut *app.db().read().await?, cap.scope(), first).await
+}
+
+/// The dashboard of the units under `scope`, read on `conn` (the quality report's measures read
+/// it too).
+pub(crate) async fn dashboard_in(
+    app: &App,
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    first: NaiveDate,
+) -> Result<Dashboard, AppError> {
     let today = app.today();
     let in_month = |d: NaiveDate| d.year() == first.year() && d.month() == first.month();
-    let mut conn = app.db().read().await?;
-    let rows = store::list(&mut conn, cap.scope(), None, false, 10_000).await?;
+    let rows = store::list(conn, scope, None, false, 10_000).await?;
     let ids: Vec<_> = rows.iter().map(|p| p.id).collect();
-    let children = store::children(&mut conn, &ids).await?;
-    let cal = store::calendar(&mut conn).await?;
+    let children = store::children(conn, &ids).await?;
+    let cal = store::calendar(conn).await?;
     let mut by_stage: BTreeMap<Stage, StageCount> =
         Stage::TIMED.iter().map(|s| (*s, StageCount { stage: Some(*s), ..StageCount::default() })).collect();
     let mut units: BTreeMap<String, UnitTiming> = BTreeMap::new();
@@ -91,9 +104,11 @@ pub async fn dashboard<P: ProjectsReach>(
     let mut labels: BTreeMap<i64, String> = BTreeMap::new();
     let mut inspectors: BTreeMap<i64, InspectorMisses> = BTreeMap::new();
     for p in &rows {
-        let unit = units
-            .entry(p.unit_name.clone())
-            .or_insert_with(|| UnitTiming { unit_name: p.unit_name.clone(), ..UnitTiming::default() });
+        let unit = units.entry(p.unit_name.clone()).or_insert_with(|| UnitTiming {
+            unit_id: p.unit_id,
+            unit_name: p.unit_name.clone(),
+            ..UnitTiming::default()
+        });
         if in_month(p.accepted_on) {
             out.registered += 1;
         }

@@ -6,7 +6,7 @@
 //! row held.
 
 mod config;
-mod dashboard;
+pub(crate) mod dashboard;
 mod import;
 
 use chrono::{Duration, NaiveDate};

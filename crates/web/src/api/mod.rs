@@ -44,6 +44,7 @@ use crate::system;
         (name = "outages", description = "Outage requests, customers' notices, cut and restoration (停送电)"),
         (name = "emergency", description = "Emergency plans and drills, safety-related complaints (95598) and service evaluations"),
         (name = "faults", description = "The fault database of the marketing information systems (故障库)"),
+        (name = "quality", description = "Quality indicators and the monthly supervision report (运行质量监督报告): frozen when issued, its hash in the audit trail"),
         (name = "projects", description = "Customer projects (业扩报装): stages in working days, inspections under 首检负责制, the energising gate"),
         (name = "supervision", description = "Managers on site (到岗到位), the violation register (违章), review meetings and re-admission"),
     )
@@ -141,6 +142,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::emergency::api::evaluation))
         .routes(routes!(crate::faults::api::list, crate::faults::api::create))
         .routes(routes!(crate::faults::api::get))
+        .routes(routes!(crate::quality::api::indicators))
+        .routes(routes!(crate::quality::api::list, crate::quality::api::create))
+        .routes(routes!(crate::quality::api::get))
+        .routes(routes!(crate::quality::api::issue))
 }
 
 /// The OpenAPI document, as generated from the routes.

@@ -23,6 +23,7 @@ pub struct NavItem {
 /// lines when it lands; an entry shows only to users who hold one of its permissions.
 const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-home", "/", &[]),
+    ("nav-quality", "/quality", &[Permission::QualityView]),
     ("nav-plans", "/plans", &[Permission::PlansView]),
     ("nav-outages", "/outages", &[Permission::OutagesView]),
     ("nav-projects", "/projects", &[Permission::ProjectsView]),
