@@ -224,10 +224,8 @@ pub async fn measures<P: QualityReach>(
 fn within(measures: &BTreeMap<UnitId, Measures>, units: &[(UnitId, UnitPath)], path: &UnitPath) -> Measures {
     let mut sum = Measures::default();
     for (id, p) in units {
-        if p.is_within(path) {
-            if let Some(m) = measures.get(id) {
-                sum.merge(m);
-            }
+        if let Some(m) = measures.get(id).filter(|_| p.is_within(path)) {
+            sum.merge(m);
         }
     }
     sum
@@ -470,7 +468,8 @@ async fn draft(
         return Ok((r.id, false));
     }
     let now = work.now();
-    let id = match store::insert_draft(work.conn(), unit, &month.code(), 1, "{}", None, &actor.name, now).await {
+    let new = store::NewDraft { unit, month: &month.code(), version: 1, texts: "{}", reason: None, by: &actor.name };
+    let id = match store::insert_draft(work.conn(), &new, now).await {
         Ok(id) => id,
         // Another request created it first (PostgreSQL: both saw none).
         Err(e) if e.is_unique_violation() => return Err(AppError::Conflict("conflict-report-changed")),
@@ -603,18 +602,15 @@ pub async fn reissue(
     }
     let now = work.now();
     let version = row.version + 1;
-    let new = match store::insert_draft(
-        work.conn(),
-        row.unit_id,
-        &row.month,
+    let draft = store::NewDraft {
+        unit: row.unit_id,
+        month: &row.month,
         version,
-        &row.texts,
-        Some(reason),
-        &cap.actor().name,
-        now,
-    )
-    .await
-    {
+        texts: &row.texts,
+        reason: Some(reason),
+        by: &cap.actor().name,
+    };
+    let new = match store::insert_draft(work.conn(), &draft, now).await {
         Ok(new) => new,
         Err(e) if e.is_unique_violation() => return Err(AppError::Conflict("conflict-report-changed")),
         Err(e) => return Err(e.into()),

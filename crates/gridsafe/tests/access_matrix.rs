@@ -203,7 +203,7 @@ const ROWS: &[Row] = &[
         "/admin/roles/{code}",
         Access::Perm(RolesManage, 303),
         "/admin/roles/leader",
-        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record&permission=projects.view&permission=emergency.view&permission=faults.view",
+        "permission=people.view&permission=contractors.view&permission=tickets.view&permission=findings.view&permission=customers.view&permission=hazards.approve&permission=plans.view&permission=plans.approve&permission=outages.view&permission=outages.approve&permission=supervision.attend&permission=violations.view&permission=violations.record&permission=projects.view&permission=emergency.view&permission=faults.view&permission=quality.view",
     ),
     row("GET", "/security/accounts", Access::Perm(AccountsReview, 200), "/security/accounts", ""),
     scoped(
@@ -1161,6 +1161,111 @@ const ROWS: &[Row] = &[
         "",
         ("/api/v1/faults/{fault_b}", ""),
     ),
+    row("GET", "/api/v1/compliance-checks", Access::Perm(FaultsView, 200), "/api/v1/compliance-checks", ""),
+    scoped(
+        "POST",
+        "/api/v1/compliance-checks",
+        Access::Perm(FaultsRecord, 422),
+        "/api/v1/compliance-checks",
+        r#"{"unit_id":{unit_a1},"kind":"rounds","checked_on":"2026-11-20","checker":"C","answers":[]}"#,
+        (
+            "/api/v1/compliance-checks",
+            r#"{"unit_id":{unit_b},"kind":"rounds","checked_on":"2026-11-20","checker":"C","answers":[]}"#,
+        ),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/compliance-checks/{id}",
+        Access::Perm(FaultsView, 200),
+        "/api/v1/compliance-checks/{compliance_a1}",
+        "",
+        ("/api/v1/compliance-checks/{compliance_b}", ""),
+    ),
+    // Quality indicators and the monthly supervision report.
+    row("GET", "/quality", Access::Perm(QualityView, 200), "/quality", ""),
+    scoped(
+        "POST",
+        "/quality/reports",
+        Access::Perm(QualityWrite, 422),
+        "/quality/reports",
+        "unit_id={unit_a1}&month=2027-01",
+        ("/quality/reports", "unit_id={unit_b}&month=2026-10"),
+    ),
+    scoped(
+        "GET",
+        "/quality/reports/{id}",
+        Access::Perm(QualityView, 200),
+        "/quality/reports/{report_a1}",
+        "",
+        ("/quality/reports/{report_b}", ""),
+    ),
+    scoped(
+        "GET",
+        "/quality/reports/{id}/xlsx",
+        Access::Perm(QualityView, 200),
+        "/quality/reports/{report_a1}/xlsx",
+        "",
+        ("/quality/reports/{report_b}/xlsx", ""),
+    ),
+    scoped(
+        "POST",
+        "/quality/reports/{id}/texts",
+        Access::Perm(QualityWrite, 303),
+        "/quality/reports/{report_a1}/texts",
+        "overview=O",
+        ("/quality/reports/{report_b}/texts", "overview=O"),
+    ),
+    // This month's report: not to be issued before the month is over.
+    scoped(
+        "POST",
+        "/quality/reports/{id}/issue",
+        Access::Perm(QualityWrite, 422),
+        "/quality/reports/{report_a1}/issue",
+        "",
+        ("/quality/reports/{report_b}/issue", ""),
+    ),
+    scoped(
+        "POST",
+        "/quality/reports/{id}/reissue",
+        Access::Perm(QualityWrite, 422),
+        "/quality/reports/{report_a1}/reissue",
+        "reason=",
+        ("/quality/reports/{report_b}/reissue", "reason=R"),
+    ),
+    row("GET", "/quality/indicators", Access::Perm(QualityView, 200), "/quality/indicators", ""),
+    row(
+        "POST",
+        "/quality/indicators/{code}",
+        Access::Perm(QualityWrite, 422),
+        "/quality/indicators/faults",
+        "formula=faults%3B&target=0&direction=lower",
+    ),
+    row("GET", "/api/v1/quality/indicators", Access::Perm(QualityView, 200), "/api/v1/quality/indicators", ""),
+    row("GET", "/api/v1/quality/reports", Access::Perm(QualityView, 200), "/api/v1/quality/reports", ""),
+    scoped(
+        "POST",
+        "/api/v1/quality/reports",
+        Access::Perm(QualityWrite, 422),
+        "/api/v1/quality/reports",
+        r#"{"unit_id":{unit_a1},"month":"2027-01"}"#,
+        ("/api/v1/quality/reports", r#"{"unit_id":{unit_b},"month":"2026-10"}"#),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/quality/reports/{id}",
+        Access::Perm(QualityView, 200),
+        "/api/v1/quality/reports/{report_a1}",
+        "",
+        ("/api/v1/quality/reports/{report_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/quality/reports/{id}/issue",
+        Access::Perm(QualityWrite, 422),
+        "/api/v1/quality/reports/{report_a1}/issue",
+        "",
+        ("/api/v1/quality/reports/{report_b}/issue", ""),
+    ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
     row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
@@ -1651,6 +1756,8 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             FeedbackRecord,
             FaultsView,
             FaultsRecord,
+            QualityView,
+            QualityWrite,
         ],
         "leader" => &[
             PeopleView,
@@ -1669,6 +1776,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             ProjectsView,
             EmergencyView,
             FaultsView,
+            QualityView,
         ],
         "ticket_issuer" => &[
             PeopleView,
@@ -1816,6 +1924,8 @@ impl Ctx<'_> {
             .replace("{compliance_b}", &self.people.compliance_b.to_string())
             .replace("{fault_a1}", &self.people.fault_a1.to_string())
             .replace("{fault_b}", &self.people.fault_b.to_string())
+            .replace("{report_a1}", &self.people.report_a1.to_string())
+            .replace("{report_b}", &self.people.report_b.to_string())
             .replace("{eplan_a1}", &self.people.eplan_a1.to_string())
             .replace("{eplan_b}", &self.people.eplan_b.to_string())
             .replace("{drill_a1}", &self.people.drill_a1.to_string())
@@ -2060,6 +2170,9 @@ struct PeopleFixture {
     /// A compliance check (all passed) in county A1 and one in city B.
     compliance_a1: i64,
     compliance_b: i64,
+    /// This month's supervision report (a draft) of county A1 and of city B.
+    report_a1: i64,
+    report_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -2183,7 +2296,12 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         gridsafe_app::faults::record_check(app.app(), &fcap, &meta, check(f.unit_a1)).await.expect("check");
     let compliance_b =
         gridsafe_app::faults::record_check(app.app(), &fcap, &meta, check(f.unit_b)).await.expect("check");
+    let qcap = op.authorize::<perm::QualityWrite>().expect("op");
+    let report_a1 = gridsafe_app::quality::create(app.app(), &qcap, &meta, f.unit_a1, "2026-11").await.expect("report");
+    let report_b = gridsafe_app::quality::create(app.app(), &qcap, &meta, f.unit_b, "2026-11").await.expect("report");
     PeopleFixture {
+        report_a1,
+        report_b,
         compliance_a1,
         compliance_b,
         fault_a1,

@@ -120,4 +120,31 @@ backend_tests! {
         assert_eq!(made.len(), 1);
         assert_eq!(due.iter().find(|d| d.kind.code == "rounds").map(|d| (d.due.map(|x| x.to_string()), d.overdue)), Some((Some("2026-12-25".to_owned()), false)));
     }
+
+    async fn compliance_checks_through_the_api(app: TestApp) {
+        let f = app.fixture().await;
+        app.person(f.unit_a, "IT2", &[]).await;
+        let cookie = app.session_for(f.user("safety_auditor")).await;
+        let headers = [("cookie", cookie.as_str())];
+        let body = |second: &str| serde_json::json!({
+            "unit_id": f.unit_a.get(), "kind": "rounds", "checked_on": "2026-11-25", "checker": "信通运维 刘工",
+            "answers": [{"position": 1, "result": "pass"}, {"position": 2, "result": second, "note": "UPS 电池告警"}, {"position": 3, "result": "pass"}],
+            "responsible": "IT2", "deadline": "2026-12-10",
+        });
+        let unanswered = app.json(axum::http::Method::POST, "/api/v1/compliance-checks", Some(serde_json::json!({
+            "unit_id": f.unit_a.get(), "kind": "rounds", "checked_on": "2026-11-25", "checker": "C", "answers": [{"position": 1, "result": "pass"}],
+        })), &headers).await;
+        assert_eq!(unanswered.status, 422, "every item answered");
+        let r = app.json(axum::http::Method::POST, "/api/v1/compliance-checks", Some(body("fail")), &headers).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let made = r.json();
+        assert_eq!(made["answers"].as_array().map(Vec::len), Some(3));
+        assert_eq!(made["hazards"].as_array().map(Vec::len), Some(1), "the failed item is a hazard in the loop");
+        let list = app.json(axum::http::Method::GET, "/api/v1/compliance-checks", None, &headers).await.json();
+        let rounds = list["kinds"].as_array().and_then(|k| k.iter().find(|k| k["code"] == "rounds").cloned()).expect("rounds");
+        assert_eq!((rounds["last"].as_str(), rounds["due"].as_str(), rounds["overdue"].as_bool()), (Some("2026-11-25"), Some("2026-12-25"), Some(false)));
+        assert_eq!(list["checks"][0]["number"], made["number"]);
+        let one = app.json(axum::http::Method::GET, &format!("/api/v1/compliance-checks/{}", made["id"]), None, &headers).await;
+        assert_eq!(one.json()["hazards"], made["hazards"]);
+    }
 }

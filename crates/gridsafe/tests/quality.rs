@@ -237,8 +237,8 @@ backend_tests! {
         assert!(pass.trend.iter().all(Option::is_some), "{:?}", pass.trend);
         assert!(pass.figure.last_year.is_some());
         // The safety auditor's to-do holds the county report still a draft.
-        let safety = gridsafe_store::identity::account_by_username(&mut *app.app().db().read().await.expect("conn"), "demo.safety").await.expect("read").expect("account");
-        let grants = gridsafe_store::identity::grants(&mut *app.app().db().read().await.expect("conn"), safety.id).await.expect("grants");
+        let safety = gridsafe_store::identity::account_by_username(&mut app.app().db().read().await.expect("conn"), "demo.safety").await.expect("read").expect("account");
+        let grants = gridsafe_store::identity::grants(&mut app.app().db().read().await.expect("conn"), safety.id).await.expect("grants");
         let who = gridsafe_domain::access::Principal::new(gridsafe_domain::access::Actor { user_id: Some(safety.id), name: safety.username, channel: gridsafe_domain::access::Channel::Web }, grants);
         let todo = gridsafe_app::home::todo(app.app(), &who).await.expect("todo");
         // Due by the tenth of November; on the 26th it is late, and stays on the list until issued.

@@ -364,17 +364,20 @@ pub async fn latest(conn: &mut Conn, unit: UnitId, month: &str) -> Result<Option
         .transpose()
 }
 
+/// A draft to insert: the first version, or a reissue's with its reason.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDraft<'a> {
+    pub unit: UnitId,
+    pub month: &'a str,
+    pub version: i64,
+    pub texts: &'a str,
+    pub reason: Option<&'a str>,
+    pub by: &'a str,
+}
+
 /// A new draft; its id.
-pub async fn insert_draft(
-    conn: &mut Conn,
-    unit: UnitId,
-    month: &str,
-    version: i64,
-    texts: &str,
-    reason: Option<&str>,
-    by: &str,
-    at: Timestamp,
-) -> Result<i64, StoreError> {
+pub async fn insert_draft(conn: &mut Conn, d: &NewDraft<'_>, at: Timestamp) -> Result<i64, StoreError> {
+    let NewDraft { unit, month, version, texts, reason, by } = *d;
     Ok(sqlx::query(
         "INSERT INTO quality_reports (unit_id, month, version, state, texts, reason, created_by, created_at) \
          VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7) RETURNING id",

@@ -142,6 +142,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::emergency::api::evaluation))
         .routes(routes!(crate::faults::api::list, crate::faults::api::create))
         .routes(routes!(crate::faults::api::get))
+        .routes(routes!(crate::faults::api::checks, crate::faults::api::record_check))
+        .routes(routes!(crate::faults::api::check))
         .routes(routes!(crate::quality::api::indicators))
         .routes(routes!(crate::quality::api::list, crate::quality::api::create))
         .routes(routes!(crate::quality::api::get))

@@ -176,7 +176,7 @@ async fn report_page(
 }
 
 /// The report as a workbook: indicators, ranking, findings, overdue hazards, faults, texts.
-pub(crate) fn workbook(lang: Lang, r: &Report) -> Result<Vec<u8>, AppError> {
+pub(crate) fn workbook(lang: Lang, r: &Report) -> Result<Vec<u8>, gridsafe_app::AppError> {
     let t = |k: &str| lang.t(k);
     let mut sheets = Vec::new();
     let mut headers: Vec<String> = [
@@ -291,7 +291,7 @@ pub(crate) fn workbook(lang: Lang, r: &Report) -> Result<Vec<u8>, AppError> {
         .map(|s| vec![t(&format!("quality-section-{s}")).into(), r.texts.get(*s).cloned().into()])
         .collect();
     sheets.push(Sheet { name: t("quality-texts"), headers, rows });
-    Ok(xlsx::workbook(&sheets)?)
+    xlsx::workbook(&sheets)
 }
 
 async fn report_xlsx(
