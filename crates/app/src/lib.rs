@@ -44,8 +44,8 @@ pub(crate) fn stated_reason<'a>(field: &'static str, text: &'a str) -> Result<&'
 use std::sync::Arc;
 
 pub use config::{
-    AuditConfig, CrossAuditConfig, EmergencyConfig, InspectionsConfig, PeopleConfig, PlansConfig, SecurityConfig,
-    TicketsConfig,
+    AuditConfig, CrossAuditConfig, EmergencyConfig, InspectionsConfig, PeopleConfig, PlansConfig, QualityConfig,
+    SecurityConfig, TicketsConfig,
 };
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
@@ -69,6 +69,7 @@ struct Inner {
     inspections: InspectionsConfig,
     plans: PlansConfig,
     emergency: EmergencyConfig,
+    quality: QualityConfig,
     signer: audit::Signer,
     journal: audit::Journal,
     hashing: identity::HashGate,
@@ -85,7 +86,8 @@ impl App {
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
         let journal = audit::Journal::beside(&settings.audit.signing_key_path);
-        let Settings { security, audit, people, tickets, crossaudit, inspections, plans, emergency } = settings;
+        let Settings { security, audit, people, tickets, crossaudit, inspections, plans, emergency, quality } =
+            settings;
         let hashing = identity::HashGate::new(
             security.hash_workers as usize,
             security.hash_queue as usize,
@@ -103,6 +105,7 @@ impl App {
                 inspections,
                 plans,
                 emergency,
+                quality,
                 signer,
                 journal,
                 hashing,
@@ -137,6 +140,10 @@ impl App {
 
     pub fn emergency_config(&self) -> &EmergencyConfig {
         &self.inner.emergency
+    }
+
+    pub fn quality_config(&self) -> &QualityConfig {
+        &self.inner.quality
     }
 
     pub fn db(&self) -> &Database {
@@ -181,6 +188,7 @@ pub struct Settings {
     pub inspections: InspectionsConfig,
     pub plans: PlansConfig,
     pub emergency: EmergencyConfig,
+    pub quality: QualityConfig,
 }
 
 /// Where a request came from, for the audit trail.

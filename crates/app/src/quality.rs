@@ -415,15 +415,7 @@ pub async fn report<P: QualityReach>(app: &App, cap: &Capability<P>, id: i64) ->
         let mut conn = app.db().read().await?;
         let row = store::report(&mut conn, id, false).await?.ok_or(AppError::NotFound)?;
         crate::identity::check_stored_path(cap, &row.unit_path)?;
-        let versions: Vec<ReportRow> = store::reports(
-            &mut conn,
-            &[UnitPath::parse(&row.unit_path).unwrap_or_else(|| UnitPath::root_of(row.unit_id))],
-            500,
-        )
-        .await?
-        .into_iter()
-        .filter(|r| r.unit_id == row.unit_id && r.month == row.month)
-        .collect();
+        let versions = store::versions(&mut conn, row.unit_id, &row.month).await?;
         (row, versions)
     };
     let report = match &row.snapshot {
@@ -560,14 +552,10 @@ pub async fn issue(
         return Err(AppError::Conflict("conflict-report-changed"));
     }
     let mut replaced = None;
-    for v in store::reports(
-        work.conn(),
-        &[UnitPath::parse(&row.unit_path).unwrap_or_else(|| UnitPath::root_of(row.unit_id))],
-        500,
-    )
-    .await?
-    .into_iter()
-    .filter(|r| r.unit_id == row.unit_id && r.month == row.month && r.state == "issued" && r.id != id)
+    for v in store::versions(work.conn(), row.unit_id, &row.month)
+        .await?
+        .into_iter()
+        .filter(|r| r.state == "issued" && r.id != id)
     {
         store::replace(work.conn(), v.id).await?;
         replaced = Some(v.version);
@@ -671,7 +659,7 @@ pub async fn monthly_drafts(app: &App, meta: &RequestMeta) -> Result<usize, AppE
 }
 
 /// The safety auditor's to-do: drafts in reach of months that are over, waiting to be written and
-/// issued; one not issued by the [`ISSUE_DAYS`]th of the next month is late.
+/// issued; one not issued by `quality.issue_day` of the next month is late.
 pub async fn todo(app: &App, principal: &Principal) -> Result<Vec<Todo>, AppError> {
     let Ok(cap) = principal.authorize::<perm::QualityWrite>() else { return Ok(Vec::new()) };
     let this_month = Month::of(app.today());
@@ -681,7 +669,7 @@ pub async fn todo(app: &App, principal: &Principal) -> Result<Vec<Todo>, AppErro
         if month >= this_month {
             continue;
         }
-        let due = month.plus(1).first_day() + Duration::days(ISSUE_DAYS - 1);
+        let due = month.plus(1).first_day() + Duration::days(i64::from(app.quality_config().issue_day) - 1);
         out.push(Todo {
             what: "home-todo-quality-report",
             link: format!("/quality/reports/{}", r.id),
@@ -693,7 +681,3 @@ pub async fn todo(app: &App, principal: &Principal) -> Result<Vec<Todo>, AppErro
     }
     Ok(out)
 }
-
-/// Days into the next month by which the report is issued (default; the article asks for a
-/// regular report, the day is this system's choice).
-pub const ISSUE_DAYS: i64 = 10;

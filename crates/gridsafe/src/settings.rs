@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use gridsafe_app::{
-    AuditConfig, CrossAuditConfig, EmergencyConfig, InspectionsConfig, PeopleConfig, PlansConfig, SecurityConfig,
-    TicketsConfig,
+    AuditConfig, CrossAuditConfig, EmergencyConfig, InspectionsConfig, PeopleConfig, PlansConfig, QualityConfig,
+    SecurityConfig, TicketsConfig,
 };
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
@@ -24,6 +24,7 @@ pub struct Settings {
     pub inspections: InspectionsConfig,
     pub plans: PlansConfig,
     pub emergency: EmergencyConfig,
+    pub quality: QualityConfig,
     pub log: LogConfig,
 }
 
@@ -97,6 +98,7 @@ impl Settings {
         problems.extend(self.inspections.problems());
         problems.extend(self.plans.problems());
         problems.extend(self.emergency.problems());
+        problems.extend(self.quality.problems());
         if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }

@@ -119,6 +119,7 @@ pub async fn prepare(
         inspections: settings.inspections.clone(),
         plans: settings.plans.clone(),
         emergency: settings.emergency.clone(),
+        quality: settings.quality.clone(),
     };
     let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))

@@ -348,6 +348,22 @@ pub async fn report(conn: &mut Conn, id: i64, hold: bool) -> Result<Option<Repor
         .transpose()
 }
 
+/// Every version of a unit's report for a month, the latest first.
+pub async fn versions(conn: &mut Conn, unit: UnitId, month: &str) -> Result<Vec<ReportRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM quality_reports r JOIN org_units u ON u.id = r.unit_id \
+         WHERE r.unit_id = $1 AND r.month = $2 ORDER BY r.version DESC"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(unit.get())
+        .bind(month)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(report_from)
+        .collect()
+}
+
 /// The latest version of a unit's report for a month.
 pub async fn latest(conn: &mut Conn, unit: UnitId, month: &str) -> Result<Option<ReportRow>, StoreError> {
     let sql = format!(

@@ -2452,3 +2452,5 @@ quality-target-number = The target must be a number ({ $value }); leave it empty
 quality-text-long = Each section's analysis has at most { $max } characters.
 quality-reason = Say why it is reissued (1–{ $max } characters).
 quality-month-not-over = The month is not over yet: its report can be issued from the next month on.
+quality-issue-by = A month's report is issued by day { $day } of the next month; one not issued by then is shown late on the safety auditor's to-do.
+quality-issue-by-origin = Setting quality.issue_day (default 10): article §6.4 asks for a regular supervision report; the day is this system's default [INF].

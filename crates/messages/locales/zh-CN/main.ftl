@@ -2452,3 +2452,5 @@ quality-target-number = 目标应为一个数（{ $value }），留空表示不�
 quality-text-long = 每节分析文字最多 { $max } 个字。
 quality-reason = 请写明重新签发的原因（1–{ $max } 个字）。
 quality-month-not-over = 该月尚未结束，月度报告要到次月才能签发。
+quality-issue-by = 每月报告应在次月 { $day } 日前签发；逾期未签发的在安全稽查人员的待办中标红。
+quality-issue-by-origin = 设置 quality.issue_day（默认 10）：文章 §6.4 要求定期出具运行质量监督报告，签发日期为本系统的默认值 [INF]。

@@ -56,6 +56,7 @@ struct ListPage {
     units: Vec<crate::admin::UnitOption>,
     can_write: bool,
     last_month: String,
+    issue_day: u32,
 }
 
 async fn list_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Result<Response, AppError> {
@@ -69,6 +70,7 @@ async fn list_page(State(state): State<AppState>, ctx: PageContext, auth: Auth) 
         units,
         can_write: auth.user.principal.authorize::<perm::QualityWrite>().is_ok(),
         last_month,
+        issue_day: state.app().quality_config().issue_day,
     }))
 }
 
