@@ -2,7 +2,7 @@
 // finds last month's county report in her to-do, writes the analysis, issues it (frozen and
 // verified), prints it to A4 (a PDF of the print view from Chromium, one section a page after the
 // contents), downloads the workbook and reissues it with a reason; the leader reads the city's
-// reissued report and cannot write.
+// reissued report and cannot write, and finds the report's operations in the API reference.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser, phoneAs, submit } from "./harness.mjs";
@@ -37,8 +37,8 @@ test("the auditor writes, issues, prints and reissues the monthly report; the le
   const report = auditor.url();
   await fits(auditor, "the report");
   assert.equal(await auditor.locator("[data-report]").getAttribute("data-state"), "draft");
-  assert.equal(await auditor.locator("[data-lines] tr[data-line]").count(), 14, "every indicator");
-  assert.equal(await auditor.locator("[data-trend] polyline").count(), 14, "a trend chart per indicator");
+  assert.equal(await auditor.locator("[data-lines] tr[data-line]").count(), 17, "every indicator");
+  assert.equal(await auditor.locator("[data-trend] polyline").count(), 17, "a trend chart per indicator");
   assert.equal(await auditor.locator("[data-toc] li").count(), 5, "the contents list the five sections");
 
   // The analysis, section by section, then issue.
@@ -88,4 +88,12 @@ test("the auditor writes, issues, prints and reissues the monthly report; the le
   assert.equal(await leader.locator("[data-ranking] tr[data-rank]").count(), 3, "the three county centres ranked");
   assert.equal(await leader.locator("form").filter({ has: leader.locator("textarea") }).count(), 0);
   await fits(leader, "the city's report");
+
+  // The API reference lists the report's operations, readable on the phone.
+  await leader.goto(server.base + "/help/api");
+  const issueOp = leader.locator("details[data-operation='POST /api/v1/quality/reports/{id}/issue']");
+  assert.equal(await issueOp.count(), 1);
+  await issueOp.locator("summary").click();
+  assert.match(await issueOp.textContent(), /QualityIssuedOut/);
+  await fits(leader, "the API reference");
 });

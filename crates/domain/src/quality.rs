@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// The measures a formula may name: what GridSafe counts per unit and month.
-pub const MEASURES: [&str; 22] = [
+pub const MEASURES: [&str; 26] = [
     "tickets_executed",
     "tickets_evaluated",
     "tickets_passed",
@@ -33,6 +33,10 @@ pub const MEASURES: [&str; 22] = [
     "drills_held",
     "project_stages_done",
     "project_stages_on_time",
+    "violations",
+    "violations_serious",
+    "starts",
+    "starts_unattended",
 ];
 
 /// One unit's (or a subtree's) measures for a month: absent ones are zero.

@@ -231,6 +231,7 @@ const ROWS: &[Row] = &[
     row("GET", "/healthz", Access::Public(200), "/healthz", ""),
     row("GET", "/readyz", Access::Public(200), "/readyz", ""),
     row("GET", "/api/v1/openapi.json", Access::Public(200), "/api/v1/openapi.json", ""),
+    row("GET", "/help/api", Access::SignedIn(200), "/help/api", ""),
     row("GET", "/api/v1/meta", Access::Public(200), "/api/v1/meta", ""),
     row("GET", "/api/v1/me", Access::SignedIn(200), "/api/v1/me", ""),
     row("GET", "/api/v1/units", Access::Perm(UnitsManage, 200), "/api/v1/units", ""),

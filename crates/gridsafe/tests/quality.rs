@@ -104,6 +104,19 @@ backend_tests! {
             exec(&app, "INSERT INTO qualifications (person_id, kind, valid_from, valid_to, passed, created_at) VALUES (CAST($1 AS BIGINT), 'work_leader', '2025-01-01', $2, 1, $3)",
                 &[&person.get().to_string(), to, &now]).await;
         }
+        // Violations: a serious and a general one in October, a grave one in September.
+        for (n, severity, at) in [(1, "serious", "2026-10-05 10:00"), (2, "general", "2026-10-20 10:00"), (3, "grave", "2026-09-20 10:00")] {
+            exec(&app, "INSERT INTO violations (number, unit_id, offender_kind, occurred_at, place, class, severity, points, rule_broken, description, recorded_by, recorded_at) \
+                VALUES ($1, CAST($2 AS BIGINT), 'team', $3, 'P', 'behaviour', $4, 3, 'R', 'D', 't', $3)",
+                &[&format!("WZ-{n}"), &a1.get().to_string(), &local(at).to_db(), severity]).await;
+        }
+        // Work started in October: T-1 with the manager its grade required on site, T-3 without.
+        for (number, attended) in [("T-1", "1"), ("T-3", "0")] {
+            exec(&app, "UPDATE tickets SET start_grade = 3, start_attended = CAST($1 AS BIGINT) WHERE number = $2", &[attended, number]).await;
+            exec(&app, "INSERT INTO ticket_steps (ticket_id, step, from_state, to_state, channel, at) \
+                VALUES ((SELECT id FROM tickets WHERE number = $1), 'start', 'permitted', 'started', 'web', $2)",
+                &[number, &local("2026-10-02 09:00").to_db()]).await;
+        }
         // An account flagged dormant in October.
         exec(&app, "UPDATE users SET dormant_flagged_at = $1 WHERE id = CAST($2 AS BIGINT)", &[&local("2026-10-05 03:00").to_db(), &f.plain_a1.to_string()]).await;
         // Two faults started in October: one restored after 90 minutes, one still open.
@@ -135,6 +148,7 @@ backend_tests! {
             ("findings_confirmed", 2), ("findings_rectified", 1), ("hazards_due", 2), ("hazards_closed_on_time", 1),
             ("qualifications_expired", 1), ("accounts_dormant", 1), ("faults", 2), ("faults_restored", 1),
             ("fault_restore_minutes", 90), ("faults_human", 0), ("drills_held", 0), ("inspections_done", 0),
+            ("violations", 2), ("violations_serious", 1), ("starts", 2), ("starts_unattended", 1),
         ]
         .into_iter()
         .collect();
@@ -144,7 +158,7 @@ backend_tests! {
         // Months are China time: T-4 (00:10 on 1 October, still 30 September in UTC) and T-2
         // (23:30 on 31 October) are October's; T-5 (23:50 on 30 September) is not.
         let r = quality::build(app.app(), &view, a, october, BTreeMap::new()).await.expect("report");
-        let want: [(&str, Option<f64>); 14] = [
+        let want: [(&str, Option<f64>); 17] = [
             ("ticket_pass_rate", Some(50.0)),
             ("ticket_evaluation_coverage", Some(75.0)),
             ("no_ticket_per_1000", Some(250.0)),
@@ -159,6 +173,9 @@ backend_tests! {
             ("fault_restore_minutes", Some(90.0)),
             ("project_on_time_rate", None),
             ("drills_held", Some(0.0)),
+            ("violations", Some(2.0)),
+            ("violations_serious", Some(1.0)),
+            ("starts_unattended", Some(1.0)),
         ];
         for (code, v) in want {
             assert!(close(value(&r, code), v), "{code}: {:?} against {v:?}", value(&r, code));

@@ -45,7 +45,13 @@ INSERT INTO quality_indicators (code, name, formula, unit_label, target, directi
     ('project_on_time_rate', '业扩环节按时率', '100 * project_stages_on_time / project_stages_done', '%', 100, 'higher',
      '研究简报 §4 业扩时限 [S-56][S-58]；目标 100% 为本系统的默认值 [INF]', 130),
     ('drills_held', '应急演练次数', 'drills_held', '次', NULL, 'higher',
-     '文章 §6.1（应急演练）；只作观察，不设月度目标 [INF]', 140);
+     '文章 §6.1（应急演练）；只作观察，不设月度目标 [INF]', 140),
+    ('violations', '违章次数', 'violations', '次', NULL, 'lower',
+     '文章（反违章，研究简报 §0 [S-1]）；只作观察，不设目标 [INF]', 150),
+    ('violations_serious', '严重及以上违章次数', 'violations_serious', '次', 0, 'lower',
+     '文章（反违章，研究简报 §0 [S-1]）；严重违章清单分级 [UNVERIFIED]；目标 0 为本系统的默认值 [INF]', 160),
+    ('starts_unattended', '应到岗未到岗开工次数', 'starts_unattended', '次', 0, 'lower',
+     '文章（领导和管理人员到岗到位，研究简报 §0 [S-1]）；目标 0 为本系统的默认值 [INF]', 170);
 
 CREATE TABLE quality_reports (
     id {{ID}},

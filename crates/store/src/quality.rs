@@ -218,6 +218,33 @@ pub async fn counts(conn: &mut Conn, scope: &[UnitPath], p: &Period) -> Result<C
         &mut out,
     )
     .await?;
+    // Violations (违章) that happened in the month, and the grave and serious among them.
+    grouped(
+        conn,
+        scope,
+        "SELECT v.unit_id, COUNT(*) AS violations, \
+           SUM(CASE WHEN v.severity IN ('grave', 'serious') THEN 1 ELSE 0 END) AS violations_serious \
+         FROM violations v JOIN org_units u ON u.id = v.unit_id \
+         WHERE {scope} AND v.occurred_at >= {0} AND v.occurred_at < {1} GROUP BY v.unit_id",
+        &[from.clone(), to.clone()],
+        &["violations", "violations_serious"],
+        &mut out,
+    )
+    .await?;
+    // Work started in the month (开工), and starts whose grade needed a manager on site who was not.
+    grouped(
+        conn,
+        scope,
+        "SELECT t.unit_id, COUNT(*) AS starts, \
+           SUM(CASE WHEN t.start_attended = 0 THEN 1 ELSE 0 END) AS starts_unattended \
+         FROM tickets t JOIN org_units u ON u.id = t.unit_id \
+         WHERE {scope} AND t.start_grade IS NOT NULL AND EXISTS (SELECT 1 FROM ticket_steps s \
+           WHERE s.ticket_id = t.id AND s.step = 'start' AND s.at >= {0} AND s.at < {1}) GROUP BY t.unit_id",
+        &[from, to],
+        &["starts", "starts_unattended"],
+        &mut out,
+    )
+    .await?;
     Ok(out)
 }
 

@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 
 mod audit;
 mod identity;
+pub mod reference;
 
 use crate::AppState;
 use crate::error::ErrorEnvelope;

@@ -19,7 +19,7 @@ use crate::json::{ApiJson, ApiPath, ApiQuery};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FindingOut {
     pub id: i64,
-    /// The rule's code in `cross-audit.md`, e.g. `NO_TICKET`.
+    /// The cross-audit rule's code, e.g. `NO_TICKET`.
     pub rule: String,
     /// `order`, `ticket` or `event`.
     pub entity_kind: String,

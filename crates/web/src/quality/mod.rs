@@ -119,8 +119,8 @@ impl ReportPage {
         }
     }
 
-    /// The trend as polyline points in a 200 × 40 box (gaps where a month has no figure).
-    fn spark(&self, l: &Line) -> String {
+    /// The trend's months with a figure, as points in a 200 × 40 box.
+    fn points(&self, l: &Line) -> Vec<(usize, f64, f64)> {
         let known: Vec<f64> = l.trend.iter().filter_map(|v| *v).collect();
         let (lo, hi) = known.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
         let span = if hi > lo { hi - lo } else { 1.0 };
@@ -128,11 +128,21 @@ impl ReportPage {
         l.trend
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| {
-                v.map(|v| format!("{:.1},{:.1}", 4.0 + i as f64 * 192.0 / n as f64, 36.0 - (v - lo) / span * 32.0))
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+            .filter_map(|(i, v)| v.map(|v| (i, 4.0 + i as f64 * 192.0 / n as f64, 36.0 - (v - lo) / span * 32.0)))
+            .collect()
+    }
+
+    /// The trend as polyline points (months without a figure left out).
+    fn spark(&self, l: &Line) -> String {
+        self.points(l).iter().map(|(_, x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ")
+    }
+
+    /// This month's point, marked on the trend (alone when the months before have no figure).
+    fn this_month(&self, l: &Line) -> Option<(String, String)> {
+        self.points(l)
+            .last()
+            .filter(|(i, _, _)| *i + 1 == l.trend.len())
+            .map(|(_, x, y)| (format!("{x:.1}"), format!("{y:.1}")))
     }
 
     fn unit_figure(&self, unit: &i64, index: usize) -> String {

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::i18n::{LANG_COOKIE, Lang};
 
 pub fn routes() -> crate::routes::Routes {
-    crate::routes::Routes::new().post("/lang", switch_lang)
+    crate::routes::Routes::new().post("/lang", switch_lang).get("/help/api", crate::api::reference::page)
 }
 
 /// How a health check answers.

@@ -24,7 +24,7 @@ use crate::people::person_api::Created;
 pub struct TicketTypeOut {
     pub code: String,
     pub name: String,
-    /// Order types (`marketing-export.md`) the document may cover.
+    /// Order types (the marketing export's codes) the document may cover.
     pub covers: Vec<String>,
     pub extendable: bool,
     pub needs_survey: bool,
