@@ -310,6 +310,9 @@ pub struct CrossAuditConfig {
     /// The hazard grade a confirmed finding enters the closed loop with (default `general`,
     /// 一般隐患) [INF]; its days bound the deadline.
     pub finding_grade: String,
+    /// Most work orders or meter events in one pushed batch (`POST /api/v1/work-orders`,
+    /// `/api/v1/meter-events`; default 1,000).
+    pub push_batch_max: u32,
 }
 
 impl Default for CrossAuditConfig {
@@ -320,6 +323,7 @@ impl Default for CrossAuditConfig {
             evaluation_days: 7,
             task_days: 15,
             finding_grade: "general".into(),
+            push_batch_max: 1000,
         }
     }
 }
@@ -344,6 +348,9 @@ impl CrossAuditConfig {
         }
         if !(1..=365).contains(&self.evaluation_days) || !(1..=365).contains(&self.task_days) {
             problems.push(("crossaudit.evaluation_days / task_days", "must be 1–365".to_owned()));
+        }
+        if !(1..=10_000).contains(&self.push_batch_max) {
+            problems.push(("crossaudit.push_batch_max", "must be 1–10000".to_owned()));
         }
         problems
     }

@@ -91,6 +91,9 @@ permissions! {
     FindingsReview => "findings.review",
     /// Import the marketing system's work orders and meter events.
     MarketingImport => "marketing.import",
+    /// Push work orders and meter events as they happen (the marketing and metering systems'
+    /// tokens; `POST /api/v1/work-orders`, `/api/v1/meter-events`).
+    MarketingPush => "marketing.push",
     /// See customers, inspections, hazards, sealed equipment and the safety dashboards.
     CustomersView => "customers.view",
     /// Maintain the customer register (客户档案) and import it.

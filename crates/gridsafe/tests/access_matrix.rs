@@ -1300,6 +1300,29 @@ const ROWS: &[Row] = &[
         ("/tasks/{task_b}/close", "evidence=done"),
     ),
     row("GET", "/api/v1/findings", Access::Perm(FindingsView, 200), "/api/v1/findings", ""),
+    // The push feed: a bad batch is refused whole (422); another unit's is 403.
+    scoped(
+        "POST",
+        "/api/v1/work-orders",
+        Access::Perm(MarketingPush, 422),
+        "/api/v1/work-orders",
+        r#"{"unit_id":{unit_a1},"orders":[{"order_id":"P{n}","order_type":"x","customer_id":"C","started_at":"2026-11-20 09:00","finished_at":"2026-11-20 10:00"}]}"#,
+        (
+            "/api/v1/work-orders",
+            r#"{"unit_id":{unit_b},"orders":[{"order_id":"P{n}","order_type":"x","customer_id":"C","started_at":"2026-11-20 09:00","finished_at":"2026-11-20 10:00"}]}"#,
+        ),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/meter-events",
+        Access::Perm(MarketingPush, 422),
+        "/api/v1/meter-events",
+        r#"{"unit_id":{unit_a1},"events":[{"event_id":"E{n}","meter_id":"M","customer_id":"C","kind":"cover_open","occurred_at":"x"}]}"#,
+        (
+            "/api/v1/meter-events",
+            r#"{"unit_id":{unit_b},"events":[{"event_id":"E{n}","meter_id":"M","customer_id":"C","kind":"cover_open","occurred_at":"x"}]}"#,
+        ),
+    ),
     scoped(
         "GET",
         "/api/v1/findings/{id}",
@@ -1741,6 +1764,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             FindingsView,
             FindingsReview,
             MarketingImport,
+            MarketingPush,
             CustomersView,
             HazardsReview,
             InspectionsConfigure,

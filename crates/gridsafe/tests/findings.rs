@@ -334,4 +334,93 @@ backend_tests! {
             .fetch_all(app.state.db().pool()).await.expect("findings");
         assert!(!ticket_orders.is_empty() && ticket_orders.iter().all(|o| !named.contains(o)), "{ticket_orders:?} vs {named:?}");
     }
+
+    async fn a_pushed_batch_is_checked_whole_idempotent_by_id_and_audited(app: TestApp) {
+        let f = app.fixture().await;
+        let cookie = app.session_for(f.user("safety_auditor")).await;
+        let headers = [("cookie", cookie.as_str())];
+        let pool = app.state.db().pool();
+        let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.expect(sql) };
+        let order = |id: &str, kind: &str, start: &str, end: &str| json!({
+            "order_id": id, "order_type": kind, "customer_id": "C1", "org_unit": "孝南供电中心",
+            "started_at": start, "finished_at": end, "workers": ["W1", "W2"],
+        });
+        // Three problems in one batch, each by index and field; nothing written.
+        let bad = json!({"unit_id": f.unit_a1.get(), "orders": [
+            order("P-1", "换表", "2026-11-20 09:00", "2026-11-20 10:00"),
+            order("P-2", "换灯泡", "2026-11-20 09:00", "2026-11-20 10:00"),
+            order("P-3", "meter_replacement", "2026-11-20 09:00", "2026-11-20 08:00"),
+            order("P-1", "meter_replacement", "2026-11-20 09:00", "2026-11-20 10:00"),
+        ]});
+        let r = app.json(Method::POST, "/api/v1/work-orders", Some(bad), &headers).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        for words in ["第 1 条", "换灯泡", "第 2 条", "finished_at", "第 3 条", "重复"] {
+            assert!(r.body.contains(words), "{words} in {}", r.body);
+        }
+        assert_eq!(count("SELECT COUNT(*) FROM marketing_orders").await, 0);
+        assert_eq!(count("SELECT COUNT(*) FROM audit_events WHERE action = 'marketing.push_refused'").await, 1);
+
+        // A good batch: a ticketless meter replacement among them is found at once.
+        let batch = json!({"unit_id": f.unit_a1.get(), "orders": [
+            order("P-1", "换表", "2026-11-20 09:00", "2026-11-20 10:00"),
+            order("P-2", "meter_reading", "2026-11-20 09:00", "2026-11-20 10:00"),
+            order("P-3", "customer_visit", "2026-11-21 09:00", "2026-11-21 09:30:15"),
+        ]});
+        let r = app.json(Method::POST, "/api/v1/work-orders", Some(batch.clone()), &headers).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let first = r.json();
+        assert_eq!((first["new"].as_u64(), first["changed"].as_u64(), first["unchanged"].as_u64()), (Some(3), Some(0), Some(0)));
+        assert!(first["new_findings"].as_u64().is_some_and(|n| n >= 1), "{first}");
+        let findings = count("SELECT COUNT(*) FROM findings WHERE rule = 'NO_TICKET' AND entity_id = 'P-1'").await;
+        assert_eq!(findings, 1, "the ticketless field order is a finding on the auditor's list");
+        let (imports, events, runs) = (
+            count("SELECT COUNT(*) FROM marketing_imports").await,
+            count("SELECT COUNT(*) FROM audit_events").await,
+            count("SELECT COUNT(*) FROM crossaudit_runs").await,
+        );
+
+        // The same batch again changes nothing: no row, no audit event, no audit run.
+        let r = app.json(Method::POST, "/api/v1/work-orders", Some(batch), &headers).await;
+        let again = r.json();
+        assert_eq!((again["new"].as_u64(), again["changed"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(0), Some(3)));
+        assert!(again["findings"].is_null());
+        assert_eq!(count("SELECT COUNT(*) FROM marketing_imports").await, imports);
+        assert_eq!(count("SELECT COUNT(*) FROM audit_events").await, events);
+        assert_eq!(count("SELECT COUNT(*) FROM crossaudit_runs").await, runs);
+
+        // A changed order is an update, on record by its id.
+        let changed = json!({"unit_id": f.unit_a1.get(), "orders": [
+            order("P-1", "换表", "2026-11-20 09:00", "2026-11-20 11:00"),
+            order("P-2", "meter_reading", "2026-11-20 09:00", "2026-11-20 10:00"),
+        ]});
+        let r = app.json(Method::POST, "/api/v1/work-orders", Some(changed), &headers).await.json();
+        assert_eq!((r["new"].as_u64(), r["changed"].as_u64(), r["unchanged"].as_u64()), (Some(0), Some(1), Some(1)));
+        let summary: String = sqlx::query_scalar("SELECT summary FROM audit_events WHERE action = 'marketing.pushed' ORDER BY seq DESC LIMIT 1")
+            .fetch_one(pool).await.expect("summary");
+        assert!(summary.contains("P-1") && !summary.contains("P-2"), "{summary}");
+        let stored: String = sqlx::query_scalar("SELECT finished_at FROM marketing_orders WHERE order_id = 'P-1'").fetch_one(pool).await.expect("order");
+        assert!(stored.starts_with("2026-11-20T03:00"), "11:00 China time: {stored}");
+
+        // Meter events the same way; a batch over the bound is refused whole.
+        let events = json!({"unit_id": f.unit_a1.get(), "events": [
+            {"event_id": "EV-1", "meter_id": "M1", "customer_id": "C9", "kind": "cover_open", "occurred_at": "2026-11-22 14:00"},
+        ]});
+        let r = app.json(Method::POST, "/api/v1/meter-events", Some(events.clone()), &headers).await.json();
+        assert_eq!(r["new"].as_u64(), Some(1));
+        let r = app.json(Method::POST, "/api/v1/meter-events", Some(events), &headers).await.json();
+        assert_eq!(r["unchanged"].as_u64(), Some(1));
+        let many: Vec<serde_json::Value> = (0..1001).map(|n| order(&format!("Q-{n}"), "换表", "2026-11-20 09:00", "2026-11-20 10:00")).collect();
+        let r = app.json(Method::POST, "/api/v1/work-orders", Some(json!({"unit_id": f.unit_a1.get(), "orders": many})), &headers).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("1000"), "{}", r.body);
+
+        // A token limited to pushing pushes, and reads nothing.
+        let t = app.json(Method::POST, "/api/v1/tokens", Some(json!({"name": "营销系统推送", "permissions": ["marketing.push"], "valid_days": 30})), &headers).await;
+        assert_eq!(t.status, 201, "{}", t.body);
+        let bearer = format!("Bearer {}", t.json()["secret"].as_str().expect("secret"));
+        let auth = [("authorization", bearer.as_str())];
+        let push = json!({"unit_id": f.unit_a1.get(), "orders": [order("P-9", "换表", "2026-11-23 09:00", "2026-11-23 10:00")]});
+        assert_eq!(app.json(Method::POST, "/api/v1/work-orders", Some(push), &auth).await.status, 200);
+        assert_eq!(app.json(Method::GET, "/api/v1/findings", None, &auth).await.status, 403);
+    }
 }

@@ -39,6 +39,56 @@ pub async fn units_below(conn: &mut Conn, path: &UnitPath) -> Result<Vec<(UnitId
         .collect()
 }
 
+/// The stored form of the known ones among `ids` (work orders), by id: type, customer, 供电单位,
+/// start, end, workers; what a pushed order is compared with.
+pub async fn stored_orders(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, [String; 6]>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT order_id, order_type, customer_id, org_unit, started_at, finished_at, workers FROM marketing_orders \
+             WHERE order_id IN ({})",
+            marks.join(",")
+        );
+        let values: Vec<String> = chunk.iter().map(|s| (*s).to_owned()).collect();
+        for r in bound(sql, &values).fetch_all(&mut *conn).await? {
+            out.insert(
+                r.try_get("order_id")?,
+                [
+                    r.try_get("order_type")?,
+                    r.try_get("customer_id")?,
+                    r.try_get("org_unit")?,
+                    r.try_get("started_at")?,
+                    r.try_get("finished_at")?,
+                    r.try_get("workers")?,
+                ],
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The stored form of the known ones among `ids` (meter events), by id: meter, customer, kind,
+/// time.
+pub async fn stored_events(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<String, [String; 4]>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT event_id, meter_id, customer_id, kind, occurred_at FROM meter_events WHERE event_id IN ({})",
+            marks.join(",")
+        );
+        let values: Vec<String> = chunk.iter().map(|s| (*s).to_owned()).collect();
+        for r in bound(sql, &values).fetch_all(&mut *conn).await? {
+            out.insert(
+                r.try_get("event_id")?,
+                [r.try_get("meter_id")?, r.try_get("customer_id")?, r.try_get("kind")?, r.try_get("occurred_at")?],
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// Stores an import of work orders and meter events, each order under the unit `unit_of` its
 /// 供电单位 names, the events under `unit_id`; the import's id. Orders and events already known
 /// by their ids are updated.

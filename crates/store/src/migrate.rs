@@ -60,6 +60,7 @@ migrations! {
     19 => "faults",
     20 => "compliance",
     21 => "quality",
+    22 => "push",
 }
 
 /// Where a database stands against this binary's migrations.

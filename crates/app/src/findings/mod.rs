@@ -4,9 +4,11 @@
 //! tasks (整改任务) of the responsible unit; monthly counts per unit.
 
 mod import;
+mod push;
 mod run;
 
 pub use import::{MarketingImport, import_marketing};
+pub use push::{PushOutcome, PushedEvent, PushedOrder, push_events, push_orders};
 pub use run::{RunSummary, run_audit, tables};
 
 use std::collections::BTreeMap;

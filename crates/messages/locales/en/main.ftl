@@ -2476,3 +2476,16 @@ api-ref-body = Request body
 api-ref-responses = Responses
 api-ref-no-fields = No fields described.
 api-ref-required = Fields marked * are required.
+
+## The push feed of work orders and meter events
+perm-marketing-push = Push work orders and meter events (for the marketing and metering systems' tokens)
+audit-action-marketing-pushed = Received pushed work orders or meter events
+audit-action-marketing-push_refused = Refused a pushed batch of orders or events
+push-batch-size = A batch holds 1 to { $max } records.
+push-required = Item { $index } (counting from 0): { $field } is empty.
+push-too-long = Item { $index } (counting from 0): { $field } is longer than { $max } characters: { $value }
+push-duplicate = Item { $index } (counting from 0): { $field } appears twice in the batch: { $value }
+push-order-type = Item { $index } (counting from 0): { $field } is not a known order type: { $value }
+push-datetime = Item { $index } (counting from 0): { $field } is not a time ({ $value }); write YYYY-MM-DD HH:MM[:SS].
+push-before-start = Item { $index } (counting from 0): { $field } is before the start: { $value }
+push-too-many = Item { $index } (counting from 0): { $field } has more than { $max } people.

@@ -2476,3 +2476,16 @@ api-ref-body = 请求体
 api-ref-responses = 返回
 api-ref-no-fields = 无字段说明。
 api-ref-required = 带 * 的为必填项。
+
+## The push feed of work orders and meter events
+perm-marketing-push = 推送营销工单与电能表事件（供营销系统、采集系统的令牌使用）
+audit-action-marketing-pushed = 接收推送的营销工单或电能表事件
+audit-action-marketing-push_refused = 拒绝推送的一批工单或事件
+push-batch-size = 每批须有 1 至 { $max } 条记录。
+push-required = 第 { $index } 条（从 0 数起）的 { $field } 不能为空。
+push-too-long = 第 { $index } 条（从 0 数起）的 { $field } 超过 { $max } 个字符：{ $value }
+push-duplicate = 第 { $index } 条（从 0 数起）的 { $field } 在本批中重复：{ $value }
+push-order-type = 第 { $index } 条（从 0 数起）的 { $field } 不是已知的业务类型：{ $value }
+push-datetime = 第 { $index } 条（从 0 数起）的 { $field } 时间格式不对（{ $value }），应为 YYYY-MM-DD HH:MM[:SS]。
+push-before-start = 第 { $index } 条（从 0 数起）的 { $field } 早于开始时间：{ $value }
+push-too-many = 第 { $index } 条（从 0 数起）的 { $field } 最多 { $max } 人。

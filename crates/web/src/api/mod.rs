@@ -145,6 +145,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::faults::api::get))
         .routes(routes!(crate::faults::api::checks, crate::faults::api::record_check))
         .routes(routes!(crate::faults::api::check))
+        .routes(routes!(crate::findings::api::push_orders))
+        .routes(routes!(crate::findings::api::push_events))
         .routes(routes!(crate::quality::api::indicators))
         .routes(routes!(crate::quality::api::list, crate::quality::api::create))
         .routes(routes!(crate::quality::api::get))

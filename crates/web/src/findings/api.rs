@@ -233,3 +233,149 @@ pub async fn close(
     auth.checked(&state, findings::close_task(state.app(), &cap, &auth.meta, id, &c.evidence).await).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// A work order as the marketing system pushes it (the export's `work_orders` columns).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkOrderIn {
+    /// 工单编号: the source's id; a known one is compared and updated when it changed.
+    #[schema(max_length = 64)]
+    pub order_id: String,
+    /// 业务类型: a code (`meter_replacement`) or its Chinese name (换表).
+    #[schema(max_length = 40)]
+    pub order_type: String,
+    /// 户号
+    #[schema(max_length = 64)]
+    pub customer_id: String,
+    /// 供电单位: a unit below the batch's, by name or code; the batch's unit otherwise.
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    pub org_unit: String,
+    /// Local time `YYYY-MM-DD HH:MM[:SS]`.
+    #[schema(max_length = 25)]
+    pub started_at: String,
+    #[schema(max_length = 25)]
+    pub finished_at: String,
+    /// 工号 of the workers.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub workers: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkOrderBatch {
+    #[serde(deserialize_with = "crate::json::whole::i64")]
+    pub unit_id: i64,
+    /// Up to `crossaudit.push_batch_max` orders (default 1,000).
+    #[schema(max_items = 10000)]
+    pub orders: Vec<WorkOrderIn>,
+}
+
+/// A meter event as the metering system pushes it (the export's `meter_events` columns).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeterEventIn {
+    #[schema(max_length = 64)]
+    pub event_id: String,
+    #[schema(max_length = 64)]
+    pub meter_id: String,
+    #[schema(max_length = 64)]
+    pub customer_id: String,
+    /// `cover_open`, `terminal_cover_open`, `power_down`, `power_up`; anything else is kept as `other`.
+    #[schema(max_length = 64)]
+    pub kind: String,
+    /// Local time `YYYY-MM-DD HH:MM[:SS]`.
+    #[schema(max_length = 25)]
+    pub occurred_at: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeterEventBatch {
+    #[serde(deserialize_with = "crate::json::whole::i64")]
+    pub unit_id: i64,
+    /// Up to `crossaudit.push_batch_max` events (default 1,000).
+    #[schema(max_items = 10000)]
+    pub events: Vec<MeterEventIn>,
+}
+
+/// What a pushed batch changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PushOut {
+    pub received: usize,
+    /// Ids not known before.
+    pub new: usize,
+    /// Known ids whose record differed: updated, and on record in the audit trail.
+    pub changed: usize,
+    /// Known ids sent again as they were: nothing written.
+    pub unchanged: usize,
+    /// Findings after the cross-audit run the batch triggered (none when nothing changed).
+    pub findings: Option<u64>,
+    pub new_findings: Option<u64>,
+}
+
+impl From<findings::PushOutcome> for PushOut {
+    fn from(o: findings::PushOutcome) -> Self {
+        Self {
+            received: o.received,
+            new: o.new,
+            changed: o.changed,
+            unchanged: o.unchanged,
+            findings: o.run.as_ref().map(|r| r.findings),
+            new_findings: o.run.as_ref().map(|r| r.new),
+        }
+    }
+}
+
+/// Pushes a batch of work orders: all or nothing, idempotent by `order_id`, then the cross-audit.
+#[utoipa::path(post, path = "/api/v1/work-orders", tag = "findings", security(("bearer" = [])), request_body = WorkOrderBatch,
+    responses((status = 200, body = PushOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 422, description = "Every problem of the batch, by index and field; nothing written", body = ErrorEnvelope)))]
+pub async fn push_orders(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<WorkOrderBatch>,
+) -> Result<Json<PushOut>, AppError> {
+    let cap = auth.require::<perm::MarketingPush>(&state).await?;
+    let orders: Vec<findings::PushedOrder> = b
+        .orders
+        .into_iter()
+        .map(|o| findings::PushedOrder {
+            order_id: o.order_id,
+            order_type: o.order_type,
+            customer_id: o.customer_id,
+            org_unit: o.org_unit,
+            started_at: o.started_at,
+            finished_at: o.finished_at,
+            workers: o.workers,
+        })
+        .collect();
+    let result = findings::push_orders(state.app(), &cap, &auth.meta, UnitId::new(b.unit_id), &orders).await;
+    Ok(Json(auth.checked(&state, result).await?.into()))
+}
+
+/// Pushes a batch of meter events: all or nothing, idempotent by `event_id`, then the cross-audit.
+#[utoipa::path(post, path = "/api/v1/meter-events", tag = "findings", security(("bearer" = [])), request_body = MeterEventBatch,
+    responses((status = 200, body = PushOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 422, description = "Every problem of the batch, by index and field; nothing written", body = ErrorEnvelope)))]
+pub async fn push_events(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<MeterEventBatch>,
+) -> Result<Json<PushOut>, AppError> {
+    let cap = auth.require::<perm::MarketingPush>(&state).await?;
+    let events: Vec<findings::PushedEvent> = b
+        .events
+        .into_iter()
+        .map(|e| findings::PushedEvent {
+            event_id: e.event_id,
+            meter_id: e.meter_id,
+            customer_id: e.customer_id,
+            kind: e.kind,
+            occurred_at: e.occurred_at,
+        })
+        .collect();
+    let result = findings::push_events(state.app(), &cap, &auth.meta, UnitId::new(b.unit_id), &events).await;
+    Ok(Json(auth.checked(&state, result).await?.into()))
+}
