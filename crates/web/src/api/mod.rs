@@ -151,6 +151,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::quality::api::list, crate::quality::api::create))
         .routes(routes!(crate::quality::api::get))
         .routes(routes!(crate::quality::api::issue))
+        .routes(routes!(crate::quality::api::texts))
+        .routes(routes!(crate::quality::api::reissue))
+        .routes(routes!(crate::quality::api::set_indicator))
 }
 
 /// The OpenAPI document, as generated from the routes.

@@ -228,3 +228,85 @@ pub async fn issue(
     let hash = auth.checked(&state, quality::issue(state.app(), &cap, &auth.meta, id).await).await?;
     Ok(Json(QualityIssuedOut { hash }))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualityTextsIn {
+    /// The safety auditor's text per section (`overview`, `trends`, `ranking`, `problems`,
+    /// `faults`), each at most 2,000 characters; a section left out is empty.
+    pub texts: std::collections::BTreeMap<String, String>,
+}
+
+/// Saves a draft's texts.
+#[utoipa::path(post, path = "/api/v1/quality/reports/{id}/texts", tag = "quality", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Report id")), request_body = QualityTextsIn,
+    responses((status = 204, description = "Saved"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, description = "Already issued", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn texts(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(f): ApiJson<QualityTextsIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::QualityWrite>(&state).await?;
+    auth.checked(&state, quality::save_texts(state.app(), &cap, &auth.meta, id, &f.texts).await).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualityReissueIn {
+    /// Why the issued report is reissued (required).
+    #[schema(max_length = 500)]
+    pub reason: String,
+}
+
+/// Opens the next version of an issued report, with the reason; the issued one stays in force
+/// until the new one is issued.
+#[utoipa::path(post, path = "/api/v1/quality/reports/{id}/reissue", tag = "quality", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Report id")), request_body = QualityReissueIn,
+    responses((status = 201, body = QualityReportRowOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, description = "Not the issued version", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn reissue(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(f): ApiJson<QualityReissueIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::QualityWrite>(&state).await?;
+    let new = auth.checked(&state, quality::reissue(state.app(), &cap, &auth.meta, id, &f.reason).await).await?;
+    let v = quality::report(state.app(), &cap, new).await?;
+    Ok((StatusCode::CREATED, Json(QualityReportRowOut::from(v.row))).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualityIndicatorIn {
+    /// Arithmetic (`+ - * /`, numbers, parentheses) over the measures.
+    #[schema(max_length = 300)]
+    pub formula: String,
+    /// Empty or absent: no target.
+    #[serde(default)]
+    pub target: Option<f64>,
+    /// `higher` or `lower`.
+    #[schema(max_length = 10)]
+    pub direction: String,
+}
+
+/// Changes an indicator's formula, target and direction.
+#[utoipa::path(put, path = "/api/v1/quality/indicators/{code}", tag = "quality", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Indicator code")), request_body = QualityIndicatorIn,
+    responses((status = 204, description = "Changed"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 422, description = "The formula, with where it is wrong", body = ErrorEnvelope)))]
+pub async fn set_indicator(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(f): ApiJson<QualityIndicatorIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::QualityWrite>(&state).await?;
+    let target = f.target.map(|t| t.to_string()).unwrap_or_default();
+    let result = quality::set_indicator(state.app(), &cap, &auth.meta, &code, &f.formula, &target, &f.direction).await;
+    auth.checked(&state, result).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
