@@ -137,7 +137,9 @@ pub(crate) async fn unit_measures(
     months: &[Month],
 ) -> Result<Vec<BTreeMap<UnitId, Measures>>, AppError> {
     let mut out: Vec<BTreeMap<UnitId, Measures>> = vec![BTreeMap::new(); months.len()];
-    for (i, month) in months.iter().enumerate() {
+    let firsts: Vec<NaiveDate> = months.iter().map(|m| m.first_day()).collect();
+    let projects = crate::projects::dashboard::dashboards_in(app, conn, scope, &firsts).await?;
+    for (i, (month, projects)) in months.iter().zip(projects).enumerate() {
         let p = period(*month);
         let m = &mut out[i];
         let mut add = |unit: UnitId, measure: &str, n: i64| m.entry(unit).or_default().add(measure, n);
@@ -161,7 +163,6 @@ pub(crate) async fn unit_measures(
                 add(unit, "hazards_closed_on_time", 1);
             }
         }
-        let projects = crate::projects::dashboard::dashboard_in(app, conn, scope, p.first).await?;
         for u in projects.units {
             add(u.unit_id, "project_stages_done", i64::try_from(u.finished).unwrap_or(0));
             add(u.unit_id, "project_stages_on_time", i64::try_from(u.on_time).unwrap_or(0));
@@ -399,6 +400,8 @@ pub struct ReportView {
     pub report: Report,
     /// Every version of the same unit and month, the latest first.
     pub versions: Vec<ReportRow>,
+    /// Whether an issued (or replaced) report is as it was issued; none for a draft.
+    pub verification: Option<Verification>,
 }
 
 fn texts_of(row: &ReportRow) -> BTreeMap<String, String> {
@@ -411,12 +414,13 @@ pub async fn reports<P: QualityReach>(app: &App, cap: &Capability<P>) -> Result<
 }
 
 pub async fn report<P: QualityReach>(app: &App, cap: &Capability<P>, id: i64) -> Result<ReportView, AppError> {
-    let (row, versions) = {
+    let (row, versions, verification) = {
         let mut conn = app.db().read().await?;
         let row = store::report(&mut conn, id, false).await?.ok_or(AppError::NotFound)?;
         crate::identity::check_stored_path(cap, &row.unit_path)?;
         let versions = store::versions(&mut conn, row.unit_id, &row.month).await?;
-        (row, versions)
+        let verification = verification(&mut conn, &row).await?;
+        (row, versions, verification)
     };
     let report = match &row.snapshot {
         Some(snapshot) => serde_json::from_str(snapshot)
@@ -426,7 +430,7 @@ pub async fn report<P: QualityReach>(app: &App, cap: &Capability<P>, id: i64) ->
             build(app, cap, row.unit_id, month, texts_of(&row)).await?
         }
     };
-    Ok(ReportView { row, report, versions })
+    Ok(ReportView { row, report, versions, verification })
 }
 
 /// Starts the report of `unit` for `month` (on demand); the existing one's id when there is one.
@@ -631,12 +635,15 @@ pub async fn verify<P: QualityReach>(app: &App, cap: &Capability<P>, id: i64) ->
     let mut conn = app.db().read().await?;
     let row = store::report(&mut conn, id, false).await?.ok_or(AppError::NotFound)?;
     crate::identity::check_stored_path(cap, &row.unit_path)?;
-    let (Some(snapshot), Some(stored)) = (&row.snapshot, &row.hash) else {
-        return Err(AppError::Conflict("conflict-report-draft"));
-    };
+    verification(&mut conn, &row).await?.ok_or(AppError::Conflict("conflict-report-draft"))
+}
+
+/// The verification of a stored report; none while it is a draft (nothing frozen yet).
+async fn verification(conn: &mut Conn, row: &ReportRow) -> Result<Option<Verification>, AppError> {
+    let (Some(snapshot), Some(stored)) = (&row.snapshot, &row.hash) else { return Ok(None) };
     let computed = hash(snapshot);
-    let audited = store::audited_hashes(&mut conn, id).await?;
-    Ok(Verification { snapshot_matches: &computed == stored, audit_matches: audited.last() == Some(&computed) })
+    let audited = store::audited_hashes(conn, row.id).await?;
+    Ok(Some(Verification { snapshot_matches: &computed == stored, audit_matches: audited.last() == Some(&computed) }))
 }
 
 /// The monthly job: a draft for last month for every city and county unit that has none.

@@ -80,30 +80,41 @@ pub async fn dashboard<P: ProjectsReach>(
     cap: &Capability<P>,
     first: NaiveDate,
 ) -> Result<Dashboard, AppError> {
-    dashboard_in(app, &mut *app.db().read().await?, cap.scope(), first).await
+    let mut months = dashboards_in(app, &mut *app.db().read().await?, cap.scope(), &[first]).await?;
+    Ok(months.pop().unwrap_or_default())
 }
 
-/// The dashboard of the units under `scope`, read on `conn` (the quality report's measures read
-/// it too).
-pub(crate) async fn dashboard_in(
+/// The dashboards of the units under `scope` for the months starting on each of `firsts`, read
+/// on `conn` with one load of the projects (the quality report's measures read them too).
+pub(crate) async fn dashboards_in(
     app: &App,
     conn: &mut Conn,
     scope: &[UnitPath],
-    first: NaiveDate,
-) -> Result<Dashboard, AppError> {
-    let today = app.today();
-    let in_month = |d: NaiveDate| d.year() == first.year() && d.month() == first.month();
+    firsts: &[NaiveDate],
+) -> Result<Vec<Dashboard>, AppError> {
     let rows = store::list(conn, scope, None, false, 10_000).await?;
     let ids: Vec<_> = rows.iter().map(|p| p.id).collect();
     let children = store::children(conn, &ids).await?;
     let cal = store::calendar(conn).await?;
+    Ok(firsts.iter().map(|first| month_of(&rows, &children, &cal, app.today(), *first)).collect())
+}
+
+/// One month's dashboard of the projects `rows` with their `children`.
+fn month_of(
+    rows: &[store::ProjectRow],
+    children: &store::Children,
+    cal: &gridsafe_domain::projects::Calendar,
+    today: NaiveDate,
+    first: NaiveDate,
+) -> Dashboard {
+    let in_month = |d: NaiveDate| d.year() == first.year() && d.month() == first.month();
     let mut by_stage: BTreeMap<Stage, StageCount> =
         Stage::TIMED.iter().map(|s| (*s, StageCount { stage: Some(*s), ..StageCount::default() })).collect();
     let mut units: BTreeMap<String, UnitTiming> = BTreeMap::new();
     let mut out = Dashboard { month: first.format("%Y-%m").to_string(), ..Dashboard::default() };
     let mut labels: BTreeMap<i64, String> = BTreeMap::new();
     let mut inspectors: BTreeMap<i64, InspectorMisses> = BTreeMap::new();
-    for p in &rows {
+    for p in rows {
         let unit = units.entry(p.unit_name.clone()).or_insert_with(|| UnitTiming {
             unit_id: p.unit_id,
             unit_name: p.unit_name.clone(),
@@ -118,7 +129,7 @@ pub(crate) async fn dashboard_in(
         }
         let stages = children.stages.get(&p.id).cloned().unwrap_or_default();
         let pauses = children.pauses.get(&p.id).cloned().unwrap_or_default();
-        for v in stage_views(&cal, &stages, &pauses, today) {
+        for v in stage_views(cal, &stages, &pauses, today) {
             let Some(line) = by_stage.get_mut(&v.row.stage) else { continue };
             if v.row.finished_on.is_none() && !p.stage.is_final() && v.row.stage == p.stage {
                 line.open += 1;
@@ -175,5 +186,5 @@ pub(crate) async fn dashboard_in(
         .map(|(id, m)| InspectorMisses { inspector: labels.get(&id).cloned().unwrap_or_default(), ..m })
         .collect();
     out.inspectors.sort_by(|a, b| b.missed.cmp(&a.missed).then(a.inspector.cmp(&b.inspector)));
-    Ok(out)
+    out
 }

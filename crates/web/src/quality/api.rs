@@ -129,7 +129,8 @@ pub struct QualityReportOut {
     pub faults: usize,
 }
 
-fn report_out(v: ReportView, intact: Option<bool>) -> QualityReportOut {
+fn report_out(v: ReportView) -> QualityReportOut {
+    let intact = v.verification.map(|c| c.intact());
     let r = v.report;
     QualityReportOut {
         row: v.row.into(),
@@ -174,11 +175,7 @@ pub async fn get(
 ) -> Result<Json<QualityReportOut>, AppError> {
     let cap = auth.require::<perm::QualityView>(&state).await?;
     let v = auth.checked(&state, quality::report(state.app(), &cap, id).await).await?;
-    let intact = match v.row.snapshot {
-        Some(_) => Some(quality::verify(state.app(), &cap, id).await?.intact()),
-        None => None,
-    };
-    Ok(Json(report_out(v, intact)))
+    Ok(Json(report_out(v)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -90,7 +90,8 @@ async fn create(
 #[template(path = "quality/report.html")]
 struct ReportPage {
     chrome: Chrome,
-    v: ReportView,
+    row: ReportRow,
+    versions: Vec<ReportRow>,
     r: Report,
     can_write: bool,
     verification: Option<Verification>,
@@ -173,15 +174,13 @@ async fn report_page(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::QualityView>(&state).await?;
-    let v = auth.checked(&state, quality::report(state.app(), &cap, id).await).await?;
-    let verification = match v.row.snapshot {
-        Some(_) => Some(quality::verify(state.app(), &cap, id).await?),
-        None => None,
-    };
+    let ReportView { row, report, versions, verification } =
+        auth.checked(&state, quality::report(state.app(), &cap, id).await).await?;
     Ok(render(&ReportPage {
         chrome: Chrome::for_user(ctx, &auth.user),
-        r: v.report.clone(),
-        v,
+        row,
+        versions,
+        r: report,
         can_write: auth.user.principal.authorize::<perm::QualityWrite>().is_ok(),
         verification,
     }))
