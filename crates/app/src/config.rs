@@ -637,3 +637,60 @@ impl QualityConfig {
         }
     }
 }
+
+/// Settings of the webhooks' deliveries (`[webhooks]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Minutes to wait after each failed attempt before the next; when every wait is used the
+    /// delivery has failed and waits for a redelivery by hand (default 1, 5, 15, 60, 180, 360,
+    /// 720: eight attempts in about 22 hours, this system's choice [INF]).
+    pub retry_minutes: Vec<u32>,
+    /// Seconds between the sender's looks at the outbox (default 2).
+    pub poll_seconds: u32,
+    /// Deliveries sent at once (default 4) and taken per look (default 50).
+    pub concurrency: u32,
+    pub batch: u32,
+    /// Seconds a receiver has to answer (default 10).
+    pub timeout_seconds: u32,
+    /// Whether deliveries may go to this machine itself or link-local addresses (default no: a
+    /// subscription must not become a way to reach what only the server can reach).
+    pub allow_local: bool,
+    /// A PEM file of the company's own certificate authorities, trusted beside the public roots
+    /// for `https` receivers (default none).
+    pub ca_file: String,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            retry_minutes: gridsafe_domain::webhooks::DEFAULT_RETRY_MINUTES.to_vec(),
+            poll_seconds: 2,
+            concurrency: 4,
+            batch: 50,
+            timeout_seconds: 10,
+            allow_local: false,
+            ca_file: String::new(),
+        }
+    }
+}
+
+impl WebhooksConfig {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.retry_minutes.len() > 20 || self.retry_minutes.iter().any(|m| !(1..=10_080).contains(m)) {
+            problems.push(("webhooks.retry_minutes", "at most 20 waits, each 1–10080 minutes".to_owned()));
+        }
+        for (key, value, range) in [
+            ("webhooks.poll_seconds", self.poll_seconds, 1..=3600),
+            ("webhooks.concurrency", self.concurrency, 1..=64),
+            ("webhooks.batch", self.batch, 1..=1000),
+            ("webhooks.timeout_seconds", self.timeout_seconds, 1..=120),
+        ] {
+            if !range.contains(&value) {
+                problems.push((key, format!("must be {}–{}", range.start(), range.end())));
+            }
+        }
+        problems
+    }
+}

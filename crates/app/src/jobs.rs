@@ -27,13 +27,15 @@ pub enum Job {
     CrossAudit,
     /// Escalate (督办) hazards past their deadline to the units above (daily).
     HazardEscalation,
+    /// Announce periodic inspections past their due day to the webhooks that hear of it (daily).
+    InspectionsOverdue,
     /// Start last month's supervision report of every city and county unit (monthly, on the
     /// month's first run).
     QualityReports,
 }
 
 impl Job {
-    pub const ALL: [Job; 9] = [
+    pub const ALL: [Job; 10] = [
         Job::AuditCheckpoint,
         Job::DormantAccounts,
         Job::AuditPrune,
@@ -42,6 +44,7 @@ impl Job {
         Job::TicketLapse,
         Job::CrossAudit,
         Job::HazardEscalation,
+        Job::InspectionsOverdue,
         Job::QualityReports,
     ];
 
@@ -55,6 +58,7 @@ impl Job {
             Job::TicketLapse => "ticket-lapse",
             Job::CrossAudit => "cross-audit",
             Job::HazardEscalation => "hazard-escalation",
+            Job::InspectionsOverdue => "inspections-overdue",
             Job::QualityReports => "quality-reports",
         }
     }
@@ -67,9 +71,12 @@ impl Job {
                 let minutes = i64::from(app.audit_config().checkpoint_minutes.max(1)) * 60;
                 format!("{:012}", now.as_utc().timestamp().div_euclid(minutes))
             }
-            Job::DormantAccounts | Job::AuditPrune | Job::ExpiryWarnings | Job::CrossAudit | Job::HazardEscalation => {
-                local.format("%Y-%m-%d").to_string()
-            }
+            Job::DormantAccounts
+            | Job::AuditPrune
+            | Job::ExpiryWarnings
+            | Job::CrossAudit
+            | Job::HazardEscalation
+            | Job::InspectionsOverdue => local.format("%Y-%m-%d").to_string(),
             Job::Cleanup => local.format("%Y-%m-%dT%H").to_string(),
             Job::QualityReports => local.format("%Y-%m").to_string(),
             Job::TicketLapse => local.format("%Y-%m-%dT%H:%M").to_string(),
@@ -121,6 +128,9 @@ pub async fn run(app: &App, job: Job) -> Result<serde_json::Value, AppError> {
         }
         Job::HazardEscalation => {
             serde_json::json!({ "escalated": crate::customers::escalate_overdue(app, &meta).await? })
+        }
+        Job::InspectionsOverdue => {
+            serde_json::json!({ "announced": crate::customers::announce_overdue(app, &meta).await? })
         }
         Job::QualityReports => serde_json::json!({ "drafts": crate::quality::monthly_drafts(app, &meta).await? }),
         Job::Cleanup => {

@@ -25,6 +25,7 @@ pub mod search;
 mod secret;
 pub mod supervision;
 pub mod tickets;
+pub mod webhooks;
 mod work;
 pub mod xlsx;
 
@@ -45,7 +46,7 @@ use std::sync::Arc;
 
 pub use config::{
     AuditConfig, CrossAuditConfig, EmergencyConfig, InspectionsConfig, PeopleConfig, PlansConfig, QualityConfig,
-    SecurityConfig, TicketsConfig,
+    SecurityConfig, TicketsConfig, WebhooksConfig,
 };
 pub use error::{AppError, FieldProblem};
 use gridsafe_domain::time::{Clock, Timestamp};
@@ -70,6 +71,7 @@ struct Inner {
     plans: PlansConfig,
     emergency: EmergencyConfig,
     quality: QualityConfig,
+    webhooks: WebhooksConfig,
     signer: audit::Signer,
     journal: audit::Journal,
     hashing: identity::HashGate,
@@ -86,7 +88,7 @@ impl App {
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
         let journal = audit::Journal::beside(&settings.audit.signing_key_path);
-        let Settings { security, audit, people, tickets, crossaudit, inspections, plans, emergency, quality } =
+        let Settings { security, audit, people, tickets, crossaudit, inspections, plans, emergency, quality, webhooks } =
             settings;
         let hashing = identity::HashGate::new(
             security.hash_workers as usize,
@@ -106,6 +108,7 @@ impl App {
                 plans,
                 emergency,
                 quality,
+                webhooks,
                 signer,
                 journal,
                 hashing,
@@ -144,6 +147,10 @@ impl App {
 
     pub fn quality_config(&self) -> &QualityConfig {
         &self.inner.quality
+    }
+
+    pub fn webhooks_config(&self) -> &WebhooksConfig {
+        &self.inner.webhooks
     }
 
     pub fn db(&self) -> &Database {
@@ -189,6 +196,7 @@ pub struct Settings {
     pub plans: PlansConfig,
     pub emergency: EmergencyConfig,
     pub quality: QualityConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 /// Where a request came from, for the audit trail.

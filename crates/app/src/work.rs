@@ -8,6 +8,7 @@
 
 use gridsafe_domain::access::Actor;
 use gridsafe_domain::time::Timestamp;
+use gridsafe_domain::webhooks::EventKind;
 use gridsafe_store::{Conn, WriteTx};
 
 use crate::audit::{NewEvent, append};
@@ -48,9 +49,15 @@ impl<'a> Work<'a> {
         self.now
     }
 
-    /// Appends `event` to the audit trail, in this transaction.
+    /// Appends `event` to the audit trail, in this transaction; an action other systems may hear
+    /// of (`EventKind::of_action`) also writes its webhook outbox row here.
     pub async fn audit(&mut self, event: NewEvent) -> Result<i64, AppError> {
-        append(&mut self.tx, self.actor, self.meta, self.now, event).await
+        let announced = EventKind::of_action(event.action).is_some().then(|| event.clone());
+        let seq = append(&mut self.tx, self.actor, self.meta, self.now, event).await?;
+        if let Some(event) = announced {
+            crate::webhooks::announce(&mut self.tx, &event, seq, self.now).await?;
+        }
+        Ok(seq)
     }
 
     pub async fn commit(self) -> Result<(), AppError> {

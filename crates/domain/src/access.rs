@@ -152,6 +152,9 @@ permissions! {
     /// Write and issue the monthly supervision report, reissue it, keep the indicators' formulas
     /// and targets (the safety auditor).
     QualityWrite => "quality.write",
+    /// Subscribe other systems to the unit's events (webhooks), see the deliveries and send one
+    /// again (the safety auditor).
+    WebhooksManage => "webhooks.manage",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

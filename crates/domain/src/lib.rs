@@ -26,3 +26,4 @@ pub mod supervision;
 pub mod text;
 pub mod tickets;
 pub mod time;
+pub mod webhooks;

@@ -232,6 +232,7 @@ async fn serve_command(lang: Lang, settings: Settings, args: ServeArgs) -> ExitC
     }
     eprintln!("{}", lang.t_args("start-listening", &[("url", Arg::from(format!("http://{addr}/")))]));
     let scheduler = tokio::spawn(crate::commands::scheduler(state.app().clone()));
+    let webhooks = tokio::spawn(crate::webhooks::worker(state.app().clone()));
     let db = state.db().clone();
     let app = state.app().clone();
     let router = gridsafe_web::router(state);
@@ -239,6 +240,7 @@ async fn serve_command(lang: Lang, settings: Settings, args: ServeArgs) -> ExitC
         .with_graceful_shutdown(shutdown_signal())
         .await;
     scheduler.abort();
+    webhooks.abort();
     // The last events before a stop are signed too.
     if let Err(error) = gridsafe_app::audit::checkpoint(&app).await {
         tracing::error!(error = %error, "could not sign the audit chain at shutdown");

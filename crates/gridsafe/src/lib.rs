@@ -8,6 +8,8 @@ pub mod cli;
 mod commands;
 pub mod settings;
 pub mod startup;
+mod tls;
+pub mod webhooks;
 
 pub use settings::Settings;
 

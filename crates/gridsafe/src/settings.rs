@@ -5,7 +5,7 @@ use std::path::Path;
 
 use gridsafe_app::{
     AuditConfig, CrossAuditConfig, EmergencyConfig, InspectionsConfig, PeopleConfig, PlansConfig, QualityConfig,
-    SecurityConfig, TicketsConfig,
+    SecurityConfig, TicketsConfig, WebhooksConfig,
 };
 use gridsafe_store::DatabaseConfig;
 use gridsafe_web::WebConfig;
@@ -25,6 +25,7 @@ pub struct Settings {
     pub plans: PlansConfig,
     pub emergency: EmergencyConfig,
     pub quality: QualityConfig,
+    pub webhooks: WebhooksConfig,
     pub log: LogConfig,
 }
 
@@ -99,6 +100,7 @@ impl Settings {
         problems.extend(self.plans.problems());
         problems.extend(self.emergency.problems());
         problems.extend(self.quality.problems());
+        problems.extend(self.webhooks.problems());
         if self.log.filter.parse::<tracing_subscriber::EnvFilter>().is_err() {
             problems.push(("log.filter", format!("'{}' is not a valid filter", self.log.filter)));
         }

@@ -120,7 +120,10 @@ pub async fn prepare(
         plans: settings.plans.clone(),
         emergency: settings.emergency.clone(),
         quality: settings.quality.clone(),
+        webhooks: settings.webhooks.clone(),
     };
+    crate::tls::configure(&settings.webhooks.ca_file)
+        .map_err(|e| StartError::App(gridsafe_app::AppError::internal(e)))?;
     let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))
 }

@@ -1290,6 +1290,76 @@ const ROWS: &[Row] = &[
         "",
         ("/api/v1/quality/reports/{report_b}/issue", ""),
     ),
+    // Webhook subscriptions and their deliveries (the safety auditor's).
+    row("GET", "/webhooks", Access::Perm(WebhooksManage, 200), "/webhooks", ""),
+    scoped(
+        "POST",
+        "/webhooks",
+        Access::Perm(WebhooksManage, 422),
+        "/webhooks",
+        "unit_id={unit_a1}&name=&url=x&format=json&events=report.issued",
+        ("/webhooks", "unit_id={unit_b}&name=N&url=https%3A%2F%2Fr.example%2Fh&format=json&events=report.issued"),
+    ),
+    scoped(
+        "GET",
+        "/webhooks/{id}",
+        Access::Perm(WebhooksManage, 200),
+        "/webhooks/{webhook_a1}",
+        "",
+        ("/webhooks/{webhook_b}", ""),
+    ),
+    scoped(
+        "POST",
+        "/webhooks/{id}",
+        Access::Perm(WebhooksManage, 303),
+        "/webhooks/{webhook_a1}",
+        "events=report.issued&enabled=on",
+        ("/webhooks/{webhook_b}", "events=report.issued&enabled=on"),
+    ),
+    scoped(
+        "POST",
+        "/webhooks/{id}/deliveries/{delivery}/redeliver",
+        Access::Perm(WebhooksManage, 303),
+        "/webhooks/{webhook_a1}/deliveries/{delivery_a1}/redeliver",
+        "",
+        ("/webhooks/{webhook_b}/deliveries/{delivery_b}/redeliver", ""),
+    ),
+    row("GET", "/api/v1/webhooks", Access::Perm(WebhooksManage, 200), "/api/v1/webhooks", ""),
+    scoped(
+        "POST",
+        "/api/v1/webhooks",
+        Access::Perm(WebhooksManage, 422),
+        "/api/v1/webhooks",
+        r#"{"unit_id":{unit_a1},"name":"","url":"x","format":"json","events":["report.issued"]}"#,
+        (
+            "/api/v1/webhooks",
+            r#"{"unit_id":{unit_b},"name":"N","url":"https://r.example/h","format":"json","events":["report.issued"]}"#,
+        ),
+    ),
+    scoped(
+        "GET",
+        "/api/v1/webhooks/{id}",
+        Access::Perm(WebhooksManage, 200),
+        "/api/v1/webhooks/{webhook_a1}",
+        "",
+        ("/api/v1/webhooks/{webhook_b}", ""),
+    ),
+    scoped(
+        "PUT",
+        "/api/v1/webhooks/{id}",
+        Access::Perm(WebhooksManage, 204),
+        "/api/v1/webhooks/{webhook_a1}",
+        r#"{"events":["report.issued"],"enabled":true}"#,
+        ("/api/v1/webhooks/{webhook_b}", r#"{"events":["report.issued"],"enabled":true}"#),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
+        Access::Perm(WebhooksManage, 204),
+        "/api/v1/webhooks/{webhook_a1}/deliveries/{delivery_a1}/redeliver",
+        "",
+        ("/api/v1/webhooks/{webhook_b}/deliveries/{delivery_b}/redeliver", ""),
+    ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
     row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
@@ -1806,6 +1876,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             FaultsRecord,
             QualityView,
             QualityWrite,
+            WebhooksManage,
         ],
         "leader" => &[
             PeopleView,
@@ -1974,6 +2045,10 @@ impl Ctx<'_> {
             .replace("{fault_b}", &self.people.fault_b.to_string())
             .replace("{report_a1}", &self.people.report_a1.to_string())
             .replace("{report_b}", &self.people.report_b.to_string())
+            .replace("{webhook_a1}", &self.people.webhook_a1.to_string())
+            .replace("{webhook_b}", &self.people.webhook_b.to_string())
+            .replace("{delivery_a1}", &self.people.delivery_a1.to_string())
+            .replace("{delivery_b}", &self.people.delivery_b.to_string())
             .replace("{eplan_a1}", &self.people.eplan_a1.to_string())
             .replace("{eplan_b}", &self.people.eplan_b.to_string())
             .replace("{drill_a1}", &self.people.drill_a1.to_string())
@@ -2221,6 +2296,10 @@ struct PeopleFixture {
     /// This month's supervision report (a draft) of county A1 and of city B.
     report_a1: i64,
     report_b: i64,
+    webhook_a1: i64,
+    webhook_b: i64,
+    delivery_a1: i64,
+    delivery_b: i64,
 }
 
 /// Own staff in county A1 and city B; a contractor managed by city A (whose worker is the
@@ -2347,9 +2426,15 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
     let qcap = op.authorize::<perm::QualityWrite>().expect("op");
     let report_a1 = gridsafe_app::quality::create(app.app(), &qcap, &meta, f.unit_a1, "2026-11").await.expect("report");
     let report_b = gridsafe_app::quality::create(app.app(), &qcap, &meta, f.unit_b, "2026-11").await.expect("report");
+    let (webhook_a1, delivery_a1) = webhook(app, f.unit_a1).await;
+    let (webhook_b, delivery_b) = webhook(app, f.unit_b).await;
     PeopleFixture {
         report_a1,
         report_b,
+        webhook_a1,
+        webhook_b,
+        delivery_a1,
+        delivery_b,
         compliance_a1,
         compliance_b,
         fault_a1,
@@ -2383,6 +2468,28 @@ async fn people_fixture(app: &TestApp, f: &Fixture) -> PeopleFixture {
         plan_item_a1,
         plan_item_b,
     }
+}
+
+/// A subscription of `unit` and one delivery of it: their ids.
+async fn webhook(app: &TestApp, unit: UnitId) -> (i64, i64) {
+    use gridsafe_app::webhooks::{self, SubscriptionInput};
+    use gridsafe_domain::access::perm;
+    let cap = support::operator().authorize::<perm::WebhooksManage>().expect("op");
+    let input = SubscriptionInput {
+        unit_id: unit,
+        name: format!("订阅 {unit}"),
+        url: "https://receiver.example/hook".into(),
+        format: "json".into(),
+        events: vec!["report.issued".into()],
+    };
+    let id = webhooks::create(app.app(), &cap, &support::meta(), input).await.expect("subscription").id;
+    let mut tx = app.app().db().begin_write().await.expect("tx");
+    let data = serde_json::json!({ "month": "2026-11" });
+    let kind = gridsafe_domain::webhooks::EventKind::ReportIssued;
+    webhooks::enqueue(&mut tx, kind, unit, &format!("matrix:{unit}"), data, app.clock_now()).await.expect("event");
+    tx.commit().await.expect("commit");
+    let (_, deliveries) = webhooks::get(app.app(), &cap, id, 1).await.expect("deliveries");
+    (id, deliveries[0].id)
 }
 
 /// An on-site plan of `unit` with a drill, a complaint and an evaluation: their ids.

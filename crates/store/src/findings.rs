@@ -449,10 +449,10 @@ pub struct NewFinding<'a> {
     pub month: &'a str,
 }
 
-pub async fn insert_finding(conn: &mut Conn, f: &NewFinding<'_>, at: Timestamp) -> Result<(), StoreError> {
-    sqlx::query(
+pub async fn insert_finding(conn: &mut Conn, f: &NewFinding<'_>, at: Timestamp) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
         "INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8) RETURNING id",
     )
     .bind(f.rule)
     .bind(f.entity_kind)
@@ -462,9 +462,8 @@ pub async fn insert_finding(conn: &mut Conn, f: &NewFinding<'_>, at: Timestamp) 
     .bind(f.unit_id.get())
     .bind(f.month)
     .bind(at.to_db())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// An open finding the rules no longer produce.

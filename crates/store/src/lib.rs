@@ -31,6 +31,7 @@ pub mod projects;
 pub mod quality;
 pub mod supervision;
 pub mod tickets;
+pub mod webhooks;
 
 pub use config::{DatabaseConfig, DatabaseUrl};
 pub use migrate::{AppliedMigration, MIGRATIONS, Migration, SchemaStatus};

@@ -61,6 +61,7 @@ migrations! {
     20 => "compliance",
     21 => "quality",
     22 => "push",
+    23 => "webhooks",
 }
 
 /// Where a database stands against this binary's migrations.

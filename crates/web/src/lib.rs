@@ -36,6 +36,7 @@ pub mod state;
 pub mod supervision;
 pub mod system;
 pub mod tickets;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -73,6 +74,7 @@ fn pages() -> routes::Routes {
         .merge(emergency::routes())
         .merge(faults::routes())
         .merge(quality::routes())
+        .merge(webhooks::routes())
         .merge(system::routes())
 }
 

@@ -577,6 +577,36 @@ pub async fn set_cycle(
     work.commit().await
 }
 
+/// The daily look for periodic inspections past their due day: each customer and track announced
+/// once per due day (`inspection.overdue`) to the subscriptions that hear of it; nothing is
+/// searched when none does. Returns the number of events written.
+pub async fn announce_overdue(app: &App, meta: &RequestMeta) -> Result<usize, AppError> {
+    use gridsafe_domain::webhooks::EventKind;
+    let kind = EventKind::InspectionOverdue;
+    if !gridsafe_store::webhooks::anyone_listens(&mut *app.db().read().await?, kind.code()).await? {
+        return Ok(0);
+    }
+    let operator =
+        gridsafe_domain::access::Principal::operator("job:inspections-overdue", gridsafe_domain::access::Channel::Job);
+    let cap = operator.authorize::<perm::CustomersView>()?;
+    let today = app.today();
+    let overdue = plan(app, &cap, today, None).await?.overdue;
+    let mut work = app.begin(cap.actor(), meta).await?;
+    let now = work.now();
+    let mut written = 0;
+    for e in &overdue {
+        let key = format!("inspection.overdue:{}:{}:{}", e.customer.id, e.track.code(), e.day);
+        let data = serde_json::json!({
+            "customer": e.customer.id, "account_no": e.customer.record.account_no, "name": e.customer.record.name,
+            "track": e.track.code(), "due": e.day.to_string(), "days_overdue": (today - e.day).num_days(),
+        });
+        written +=
+            usize::from(crate::webhooks::enqueue(work.conn(), kind, e.customer.unit_id, &key, data, now).await? > 0);
+    }
+    work.commit().await?;
+    Ok(written)
+}
+
 /// One line of the plan: a customer on one track, with its due day (or the day it was done).
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanEntry {

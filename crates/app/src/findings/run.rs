@@ -115,6 +115,7 @@ pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str
     let now = work.now();
     let this_month = today.format("%Y-%m").to_string();
     let mut summary = RunSummary { findings: found.len() as u64, ..RunSummary::default() };
+    let mut opened = std::collections::BTreeMap::<_, Vec<_>>::new();
     for f in &found {
         let key = (f.rule.to_owned(), f.entity_kind.to_owned(), f.entity_id.clone(), f.subject.clone());
         match known.remove(&key) {
@@ -133,7 +134,15 @@ pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str
                     unit_id,
                     month: &month,
                 };
-                store::insert_finding(work.conn(), &new, now).await?;
+                let id = store::insert_finding(work.conn(), &new, now).await?;
+                opened.entry(unit_id).or_default().push(crate::webhooks::OpenedFinding {
+                    id,
+                    rule: f.rule.to_owned(),
+                    entity_kind: f.entity_kind.to_owned(),
+                    entity_id: f.entity_id.clone(),
+                    subject: f.subject.clone(),
+                    detail: f.detail.clone(),
+                });
                 summary.new += 1;
             }
         }
@@ -144,6 +153,7 @@ pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str
             summary.resolved += 1;
         }
     }
+    crate::webhooks::findings_opened(work.conn(), opened, now).await?;
     summary.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let counts = [summary.findings, summary.new, summary.resolved, summary.millis];
     store::record_run(work.conn(), cause, today, counts, now).await?;

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Actor, Channel};
+use gridsafe_domain::webhooks::EventKind;
 
 use super::{Reach, View};
 use crate::audit::NewEvent;
@@ -26,8 +27,19 @@ pub async fn record_expiry_warnings(app: &App, meta: &RequestMeta) -> Result<usi
     let actor = Actor { user_id: None, name: "job:expiry-warnings".into(), channel: Channel::Job };
     let mut work = app.begin(&actor, meta).await?;
     let mut recorded = 0;
+    let now = work.now();
     for item in &items {
         recorded += usize::from(gridsafe_store::people::record_warning(work.conn(), today, item).await?);
+        if item.expired() {
+            // Announced once per record and last valid day (a renewal that lapses again is news).
+            let key = format!("qualification.expired:{}:{}:{}", item.kind, item.record_id, item.valid_to);
+            let data = serde_json::json!({
+                "kind": item.kind, "record": item.record_id, "subject": item.subject, "detail": item.detail,
+                "title": item.title, "valid_to": item.valid_to,
+            });
+            crate::webhooks::enqueue(work.conn(), EventKind::QualificationExpired, item.unit_id, &key, data, now)
+                .await?;
+        }
     }
     work.audit(NewEvent::new("expiry.recorded", "expiry_warnings", today).summary(
         serde_json::json!({ "day": today.to_string(), "warnings": recorded, "within_days": app.people_config().expiry_warning_days }),

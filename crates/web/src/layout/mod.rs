@@ -32,6 +32,7 @@ const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-violations", "/violations", &[Permission::ViolationsView]),
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),
+    ("nav-webhooks", "/webhooks", &[Permission::WebhooksManage]),
     ("nav-customers", "/customers", &[Permission::CustomersView]),
     ("nav-hazards", "/hazards", &[Permission::CustomersView]),
     ("nav-people", "/people", &[Permission::PeopleView, Permission::OwnContractor]),

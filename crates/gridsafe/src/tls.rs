@@ -1,0 +1,54 @@
+//! TLS for the webhooks' sender: rustls (ring) trusting Mozilla's roots, compiled in, and a
+//! company's own certificate authority when `webhooks.ca_file` names one (receivers inside the
+//! company's network often carry certificates of their own CA).
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
+
+static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+
+/// Builds the client configuration once, at start: Mozilla's roots and the certificates of
+/// `ca_file` (PEM) if given. A file that cannot be read is an error at start, not at the first
+/// delivery.
+pub fn configure(ca_file: &str) -> Result<(), String> {
+    let config = build(ca_file)?;
+    let _ = CONFIG.set(Arc::new(config));
+    Ok(())
+}
+
+fn build(ca_file: &str) -> Result<ClientConfig, String> {
+    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if !ca_file.is_empty() {
+        let certificates = CertificateDer::pem_file_iter(ca_file)
+            .map_err(|e| format!("webhooks.ca_file {ca_file}: {e}"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("webhooks.ca_file {ca_file}: {e}"))?;
+        if certificates.is_empty() {
+            return Err(format!("webhooks.ca_file {ca_file}: no certificate in it"));
+        }
+        for c in certificates {
+            roots.add(c).map_err(|e| format!("webhooks.ca_file {ca_file}: {e}"))?;
+        }
+    }
+    Ok(ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// Opens TLS on `stream` to `host`, its certificate checked against the roots.
+pub async fn connect(stream: TcpStream, host: &str) -> std::io::Result<TlsStream<TcpStream>> {
+    let config = match CONFIG.get() {
+        Some(c) => c.clone(),
+        None => Arc::new(build("").map_err(std::io::Error::other)?),
+    };
+    let name =
+        ServerName::try_from(host.to_owned()).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    tokio_rustls::TlsConnector::from(config).connect(name, stream).await
+}
