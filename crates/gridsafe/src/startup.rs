@@ -123,7 +123,8 @@ pub async fn prepare(
         webhooks: settings.webhooks.clone(),
     };
     crate::tls::configure(&settings.webhooks.ca_file)
-        .map_err(|e| StartError::App(gridsafe_app::AppError::internal(e)))?;
+        .map_err(|e| StartError::App(gridsafe_app::AppError::internal(e)))
+        .map(drop)?;
     let app = App::new(db, clock, app_settings).map_err(StartError::App)?;
     Ok(AppState::new(app, settings.server.clone()))
 }

@@ -2,7 +2,7 @@
 //! company's own certificate authority when `webhooks.ca_file` names one (receivers inside the
 //! company's network often carry certificates of their own CA).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -10,15 +10,21 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 
-static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+/// The client configuration of each `webhooks.ca_file` in use (one per deployment; tests start
+/// several applications in one process).
+static CONFIGS: Mutex<Vec<(String, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
 
-/// Builds the client configuration once, at start: Mozilla's roots and the certificates of
-/// `ca_file` (PEM) if given. A file that cannot be read is an error at start, not at the first
-/// delivery.
-pub fn configure(ca_file: &str) -> Result<(), String> {
-    let config = build(ca_file)?;
-    let _ = CONFIG.set(Arc::new(config));
-    Ok(())
+/// The client configuration for `ca_file`: Mozilla's roots and the certificates of `ca_file`
+/// (PEM) if given, built once. Called at start, so that a file that cannot be read is an error
+/// then, not at the first delivery.
+pub fn configure(ca_file: &str) -> Result<Arc<ClientConfig>, String> {
+    let mut configs = CONFIGS.lock().map_err(|_| "TLS configuration poisoned".to_owned())?;
+    if let Some((_, c)) = configs.iter().find(|(file, _)| file == ca_file) {
+        return Ok(c.clone());
+    }
+    let config = Arc::new(build(ca_file)?);
+    configs.push((ca_file.to_owned(), config.clone()));
+    Ok(config)
 }
 
 fn build(ca_file: &str) -> Result<ClientConfig, String> {
@@ -42,12 +48,10 @@ fn build(ca_file: &str) -> Result<ClientConfig, String> {
         .with_no_client_auth())
 }
 
-/// Opens TLS on `stream` to `host`, its certificate checked against the roots.
-pub async fn connect(stream: TcpStream, host: &str) -> std::io::Result<TlsStream<TcpStream>> {
-    let config = match CONFIG.get() {
-        Some(c) => c.clone(),
-        None => Arc::new(build("").map_err(std::io::Error::other)?),
-    };
+/// Opens TLS on `stream` to `host`, its certificate checked against the roots of `ca_file`'s
+/// configuration.
+pub async fn connect(stream: TcpStream, host: &str, ca_file: &str) -> std::io::Result<TlsStream<TcpStream>> {
+    let config = configure(ca_file).map_err(std::io::Error::other)?;
     let name =
         ServerName::try_from(host.to_owned()).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     tokio_rustls::TlsConnector::from(config).connect(name, stream).await

@@ -34,10 +34,10 @@ pub async fn deliver_due(app: &App) -> Result<Sent, gridsafe_app::AppError> {
     for d in due {
         let (app, gate) = (app.clone(), gate.clone());
         let timeout = Duration::from_secs(u64::from(cfg.timeout_seconds));
-        let allow_local = cfg.allow_local;
+        let reach = Reach { allow_local: cfg.allow_local, ca_file: cfg.ca_file.clone() };
         running.spawn(async move {
             let _permit = gate.acquire_owned().await;
-            let outcome = send(&d, app.now().as_utc().timestamp(), timeout, allow_local).await;
+            let outcome = send(&d, app.now().as_utc().timestamp(), timeout, &reach).await;
             let delivered = matches!(outcome, Outcome::Delivered { .. });
             if let Outcome::Failed { status, error } = &outcome {
                 tracing::warn!(
@@ -150,8 +150,16 @@ pub fn wecom_text(d: &Due, lang: Lang) -> String {
     format!("{head}{}", lang.t_args(&key, &args))
 }
 
+/// Where deliveries may go: the machine itself only when allowed; `https` receivers checked
+/// against Mozilla's roots and the company's own CA file.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    pub allow_local: bool,
+    pub ca_file: String,
+}
+
 /// Sends one delivery and says what came of it.
-pub async fn send(d: &Due, timestamp: i64, timeout: Duration, allow_local: bool) -> Outcome {
+pub async fn send(d: &Due, timestamp: i64, timeout: Duration, reach: &Reach) -> Outcome {
     let target = match Target::parse(&d.url) {
         Ok(t) => t,
         Err(problem) => return Outcome::Failed { status: None, error: format!("address not usable: {problem:?}") },
@@ -163,7 +171,7 @@ pub async fn send(d: &Due, timestamp: i64, timeout: Duration, allow_local: bool)
         ("x-gridsafe-timestamp", timestamp.to_string()),
         ("x-gridsafe-signature", webhooks::signature(&d.secret, timestamp, &body)),
     ];
-    let answer = match tokio::time::timeout(timeout, post(&target, &headers, body, allow_local)).await {
+    let answer = match tokio::time::timeout(timeout, post(&target, &headers, body, reach)).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(error)) => return Outcome::Failed { status: None, error },
         Err(_) => return Outcome::Failed { status: None, error: format!("no answer within {} s", timeout.as_secs()) },
@@ -195,20 +203,21 @@ async fn post(
     target: &Target,
     headers: &[(&str, String)],
     body: Vec<u8>,
-    allow_local: bool,
+    reach: &Reach,
 ) -> Result<(u16, String), String> {
     let addresses = tokio::net::lookup_host((target.host.as_str(), target.port))
         .await
         .map_err(|e| format!("{} not found: {e}", target.host))?;
     let address = addresses
         .into_iter()
-        .find(|a| address_allowed(a.ip(), allow_local))
+        .find(|a| address_allowed(a.ip(), reach.allow_local))
         .ok_or_else(|| format!("{} resolves only to addresses deliveries may not go to", target.host))?;
     let stream = tokio::net::TcpStream::connect(address).await.map_err(|e| format!("cannot connect: {e}"))?;
     match target.scheme {
         Scheme::Http => exchange(hyper_util::rt::TokioIo::new(stream), target, headers, body).await,
         Scheme::Https => {
-            let tls = crate::tls::connect(stream, &target.host).await.map_err(|e| format!("TLS: {e}"))?;
+            let tls =
+                crate::tls::connect(stream, &target.host, &reach.ca_file).await.map_err(|e| format!("TLS: {e}"))?;
             exchange(hyper_util::rt::TokioIo::new(tls), target, headers, body).await
         }
     }

@@ -271,3 +271,93 @@ backend_tests! {
 fn body_timestamp(seen: &Seen) -> i64 {
     seen.header("x-gridsafe-timestamp").parse().expect("timestamp")
 }
+
+/// An `https` receiver on this machine with a certificate of the test CA: reached when the CA is
+/// the deployment's `webhooks.ca_file`, refused (and logged as a TLS failure) when it is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_receiver_is_reached_through_tls_checked_against_the_companys_own_ca() {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::{self, ServerConfig};
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(format!("{fixtures}/server.pem"))
+        .expect("certificate")
+        .collect::<Result<_, _>>()
+        .expect("certificate");
+    let key = PrivateKeyDer::from_pem_file(format!("{fixtures}/server.key")).expect("key");
+    let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
+    let seen = bodies.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else { return };
+                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let seen = seen.clone();
+                    async move {
+                        use http_body_util::BodyExt;
+                        let body = request.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+                        seen.lock().expect("lock").push(body);
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Full::new(
+                            Bytes::from_static(b"ok"),
+                        )))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+
+    for (ca_file, delivered) in [(format!("{fixtures}/ca.pem"), true), (String::new(), false)] {
+        let app = TestApp::new_with(support::Backend::Sqlite, |s| {
+            s.webhooks.allow_local = true;
+            s.webhooks.ca_file = ca_file.clone();
+        })
+        .await
+        .expect("sqlite");
+        let f = app.fixture().await;
+        let cap = support::operator().authorize::<gridsafe_domain::access::perm::WebhooksManage>().expect("op");
+        let input = gridsafe_app::webhooks::SubscriptionInput {
+            unit_id: f.unit_a,
+            name: "内网接收".into(),
+            url: format!("https://localhost:{port}/tls"),
+            format: "json".into(),
+            events: vec!["report.issued".into()],
+        };
+        let id =
+            gridsafe_app::webhooks::create(app.app(), &cap, &support::meta(), input).await.expect("subscription").id;
+        let mut tx = app.app().db().begin_write().await.expect("tx");
+        let kind = gridsafe_domain::webhooks::EventKind::ReportIssued;
+        gridsafe_app::webhooks::enqueue(&mut tx, kind, f.unit_a1, "tls", json!({"month": "2026-11"}), app.clock_now())
+            .await
+            .expect("event");
+        tx.commit().await.expect("commit");
+        let before = bodies.lock().expect("lock").len();
+        let sent = deliver(&app).await;
+        let (_, log) = gridsafe_app::webhooks::get(app.app(), &cap, id, 1).await.expect("log");
+        if delivered {
+            assert_eq!(sent.delivered, 1, "{log:?}");
+            let got = bodies.lock().expect("lock");
+            assert_eq!(got.len(), before + 1);
+            let body: gridsafe_web::webhooks::api::WebhookDelivery =
+                serde_json::from_slice(&got[before]).expect("shape");
+            assert_eq!((body.event.as_str(), body.data["month"].as_str()), ("report.issued", Some("2026-11")));
+        } else {
+            assert_eq!(sent.failed, 1);
+            assert_eq!(bodies.lock().expect("lock").len(), before, "nothing sent to an unknown certificate");
+            assert!(log[0].last_error.as_deref().is_some_and(|e| e.starts_with("TLS")), "{log:?}");
+        }
+    }
+}
