@@ -3,7 +3,8 @@
 # of 1,000 work orders pushed one after another to POST /api/v1/work-orders with a push-only token
 # (each batch stored and audited before the next is sent, as the marketing system would), then the
 # same batches again (idempotent: nothing written), then the latency from pushing one ticketless
-# field order to its finding on the auditor's list.
+# field order to its finding on the auditor's list and to a signed webhook delivery of it at a
+# receiver on this machine (the sender looks at its outbox every webhooks.poll_seconds, default 2).
 #
 #   bash bench/push.sh              # 20 batches of 1,000
 #   BATCHES=50 bash bench/push.sh
@@ -25,7 +26,8 @@ run() { # label database-url
   "$bin" --database-url "$db" demo --no-serve >/dev/null
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   base="http://127.0.0.1:$port"
-  "$bin" --database-url "$db" serve --listen "127.0.0.1:$port" >"$out/$label-server.log" 2>&1 &
+  GRIDSAFE_WEBHOOKS__ALLOW_LOCAL=true \
+    "$bin" --database-url "$db" serve --listen "127.0.0.1:$port" >"$out/$label-server.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   jar="$out/$label-cookies"
@@ -33,10 +35,10 @@ run() { # label database-url
     --data-urlencode username=demo.safety --data-urlencode password=Demo-2026-gs "$base/login"
   cookie="gs_session=$(awk '$6 == "gs_session" {print $7}' "$jar")"
   token=$(curl -fsS -H "Cookie: $cookie" -H 'Content-Type: application/json' \
-    -d '{"name":"bench-push","permissions":["marketing.push","findings.view"],"valid_days":1}' "$base/api/v1/tokens" |
+    -d '{"name":"bench-push","permissions":["marketing.push","findings.view","webhooks.manage"],"valid_days":1}' "$base/api/v1/tokens" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
   python3 - "$label" "$base" "$token" "$batches" <<'PY'
-import json, sys, time, urllib.request
+import http.server, json, sys, threading, time, urllib.request
 label, base, token, batches = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 def call(method, path, body=None):
     req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
@@ -70,7 +72,21 @@ for b in range(batches):
     assert r["unchanged"] == 1000, r
 again = time.perf_counter() - t1
 lat.sort()
-# End to end: one ticketless field order, until its finding is listed.
+# End to end: one ticketless field order, until its finding is listed and until a webhook
+# receiver on this machine has its signed delivery.
+heard = {}
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if any(f["entity_id"] == "BENCH-LIVE" for f in body["data"].get("findings", [])) and self.headers["X-GridSafe-Signature"]:
+            heard.setdefault("at", time.perf_counter())
+        self.send_response(200); self.end_headers()
+    def log_message(self, *args):
+        pass
+receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+threading.Thread(target=receiver.serve_forever, daemon=True).start()
+call("POST", "/api/v1/webhooks", {"unit_id": 2, "name": "bench", "url": f"http://127.0.0.1:{receiver.server_address[1]}/hook",
+                                  "format": "json", "events": ["finding.opened"]})
 s = time.perf_counter()
 call("POST", "/api/v1/work-orders", {"unit_id": 2, "orders": [{"order_id": "BENCH-LIVE", "order_type": "meter_replacement",
      "customer_id": "4399999999", "org_unit": "孝南供电中心", "started_at": "2026-09-30 09:00",
@@ -78,10 +94,13 @@ call("POST", "/api/v1/work-orders", {"unit_id": 2, "orders": [{"order_id": "BENC
 while not any(f["entity_id"] == "BENCH-LIVE" for f in call("GET", "/api/v1/findings?rule=NO_TICKET&month=2026-09")):
     time.sleep(0.05)
 live = time.perf_counter() - s
+while "at" not in heard and time.perf_counter() - s < 60:
+    time.sleep(0.02)
+hook = heard.get("at", float("nan")) - s
 n = batches * 1000
 print(f"{label:<10} {n:>8} orders  {n / total:>8.0f} orders/s  batch p50 {lat[len(lat) // 2] * 1000:>7.0f} ms"
       f"  p95 {lat[int(len(lat) * 0.95) - 1] * 1000:>7.0f} ms  resent {n / again:>8.0f} orders/s"
-      f"  push→finding {live * 1000:>6.0f} ms")
+      f"  push→finding {live * 1000:>6.0f} ms  push→webhook {hook * 1000:>6.0f} ms")
 PY
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true

@@ -13,6 +13,7 @@ pub mod emergency;
 mod error;
 pub mod faults;
 pub mod findings;
+pub mod history;
 pub mod home;
 pub mod identity;
 pub mod jobs;

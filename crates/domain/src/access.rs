@@ -155,6 +155,9 @@ permissions! {
     /// Subscribe other systems to the unit's events (webhooks), see the deliveries and send one
     /// again (the safety auditor).
     WebhooksManage => "webhooks.manage",
+    /// Import the registers kept before GridSafe with their real dates: tickets, the hazard
+    /// ledger, the inspection history (the safety auditor).
+    HistoryImport => "history.import",
 }
 
 /// What kind of duty a permission belongs to, for the separation of the three administrators

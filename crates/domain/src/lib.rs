@@ -11,6 +11,7 @@ pub mod emergency;
 pub mod faults;
 pub mod findings;
 pub mod hazards;
+pub mod history;
 pub mod ids;
 pub mod inspections;
 pub mod orders;

@@ -1360,6 +1360,24 @@ const ROWS: &[Row] = &[
         "",
         ("/api/v1/webhooks/{webhook_b}/deliveries/{delivery_b}/redeliver", ""),
     ),
+    // History moving in (the safety auditor's).
+    row("GET", "/history", Access::Perm(HistoryImport, 200), "/history", ""),
+    scoped(
+        "POST",
+        "/history/{register}",
+        Access::Perm(HistoryImport, 422),
+        "/history/tickets",
+        HISTORY_A1,
+        ("/history/tickets", HISTORY_B),
+    ),
+    scoped(
+        "POST",
+        "/api/v1/history/{register}",
+        Access::Perm(HistoryImport, 422),
+        "/api/v1/history/tickets",
+        HISTORY_A1,
+        ("/api/v1/history/tickets", HISTORY_B),
+    ),
     // Cross-audit findings, rectification tasks, KPIs.
     row("GET", "/findings", Access::Perm(FindingsView, 200), "/findings", ""),
     row("GET", "/findings.xlsx", Access::Perm(FindingsView, 200), "/findings.xlsx", ""),
@@ -1815,6 +1833,12 @@ const ROWS: &[Row] = &[
     ),
 ];
 
+/// A ticket register for county A1 that lacks its columns (422), and one for city B (403).
+const HISTORY_A1: &str = "--B\r\nContent-Disposition: form-data; name=\"unit_id\"\r\n\r\n{unit_a1}\r\n--B\r\n\
+    Content-Disposition: form-data; name=\"files\"; filename=\"t.csv\"\r\nContent-Type: text/csv\r\n\r\n票号\nX\r\n--B--\r\n";
+const HISTORY_B: &str = "--B\r\nContent-Disposition: form-data; name=\"unit_id\"\r\n\r\n{unit_b}\r\n--B\r\n\
+    Content-Disposition: form-data; name=\"files\"; filename=\"t.csv\"\r\nContent-Type: text/csv\r\n\r\n票号\nX\r\n--B--\r\n";
+
 /// Who makes a request.
 #[derive(Debug, Clone)]
 enum Subject {
@@ -1877,6 +1901,7 @@ fn role_permissions(role: &str) -> &'static [Permission] {
             QualityView,
             QualityWrite,
             WebhooksManage,
+            HistoryImport,
         ],
         "leader" => &[
             PeopleView,
@@ -2232,12 +2257,12 @@ async fn send(app: &TestApp, method: &str, path: &str, body: &str, auth: Option<
     let body = if body == "MULTIPART" {
         multipart = "--B\r\nContent-Disposition: form-data; name=\"files\"; filename=\"persons.csv\"\r\nContent-Type: text/csv\r\n\r\n\
                      person_id,name,org_unit,contractor_id\nX1,上传,XG-XN,\n\r\n--B--\r\n";
-        builder = builder.header("content-type", "multipart/form-data; boundary=B");
         multipart
     } else {
         body
     };
     if body.starts_with("--B") {
+        builder = builder.header("content-type", "multipart/form-data; boundary=B");
     } else if body.starts_with('{') {
         builder = builder.header("content-type", "application/json");
     } else if method != "GET" {

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 const BROWSER_ONLY: [&str; 4] = ["POST /login", "POST /logout", "POST /lang", "POST /account/password"];
 
 /// Page action → its API twin.
-const TWINS: [(&str, &str); 54] = [
+const TWINS: [(&str, &str); 55] = [
     ("POST /account/tokens", "POST /api/v1/tokens"),
     ("POST /account/tokens/{id}/revoke", "DELETE /api/v1/tokens/{id}"),
     ("POST /admin/units", "POST /api/v1/units"),
@@ -65,6 +65,7 @@ const TWINS: [(&str, &str); 54] = [
     ("POST /tickets/{id}/unplanned-approval", "POST /api/v1/tickets/{id}/unplanned-approval"),
     ("POST /violations", "POST /api/v1/violations"),
     ("POST /violations/{id}/review", "POST /api/v1/violations/{id}/review"),
+    ("POST /history/{register}", "POST /api/v1/history/{register}"),
     ("POST /webhooks", "POST /api/v1/webhooks"),
     ("POST /webhooks/{id}", "PUT /api/v1/webhooks/{id}"),
     (

@@ -79,6 +79,20 @@ pub async fn unit_by_code(conn: &mut Conn, code: &str) -> Result<Option<Unit>, S
         .transpose()
 }
 
+/// A unit by its code or its name (a register names units either way); the first by id when two
+/// share a name.
+pub async fn unit_by_name_or_code(conn: &mut Conn, text: &str) -> Result<Option<Unit>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {UNIT_COLUMNS} FROM org_units WHERE code = $1 OR name = $1 ORDER BY id LIMIT 1"
+    )))
+    .bind(text.trim())
+    .fetch_optional(&mut *conn)
+    .await?
+    .as_ref()
+    .map(unit_from)
+    .transpose()
+}
+
 pub async fn unit_count(conn: &mut Conn) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM org_units").fetch_one(&mut *conn).await?)
 }

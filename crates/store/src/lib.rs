@@ -19,6 +19,7 @@ pub mod emergency;
 pub mod faults;
 pub mod findings;
 pub mod hazards;
+pub mod history;
 pub mod identity;
 pub mod inspections;
 pub mod jobs;

@@ -62,6 +62,7 @@ migrations! {
     21 => "quality",
     22 => "push",
     23 => "webhooks",
+    24 => "history",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -21,6 +21,7 @@ pub mod findings;
 pub mod form;
 pub mod hazards;
 pub mod headers;
+pub mod history;
 pub mod home;
 pub mod i18n;
 pub mod json;
@@ -75,6 +76,7 @@ fn pages() -> routes::Routes {
         .merge(faults::routes())
         .merge(quality::routes())
         .merge(webhooks::routes())
+        .merge(history::routes())
         .merge(system::routes())
 }
 

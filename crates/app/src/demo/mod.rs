@@ -15,6 +15,7 @@ mod projects;
 mod quality;
 mod supervision;
 mod tickets;
+mod webhooks;
 
 pub use export::{CompanyExport, company_export};
 
@@ -274,6 +275,8 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
         }
         accounts.push((username.to_owned(), role.to_owned()));
     }
+    // Subscribed first: what the rest of the demo finds and issues is announced as in production.
+    let subscriptions = webhooks::subscribe(app, meta, city).await?;
     let tickets = tickets::fill(app, meta, counties[0], &reach).await?;
     plans::fill(app, meta, counties[0]).await?;
     let (findings, finding_hazards) = findings::fill(app, meta, counties[0]).await?;
@@ -285,6 +288,7 @@ pub async fn fill(app: &App, meta: &RequestMeta) -> Result<Option<DemoReport>, A
     let emergency_hazards = emergency::fill(app, meta, counties[0], counties[1]).await?;
     let fault_hazards = faults::fill(app, meta, counties[0]).await?;
     let history_hazards = quality::fill(app, meta, city, counties).await?;
+    webhooks::settle(app, meta, subscriptions).await?;
     Ok(Some(DemoReport {
         accounts,
         people: people_count,

@@ -47,6 +47,7 @@ use crate::system;
         (name = "faults", description = "The fault database of the marketing information systems (故障库)"),
         (name = "quality", description = "Quality indicators and the monthly supervision report (运行质量监督报告): frozen when issued, its hash in the audit trail"),
         (name = "projects", description = "Customer projects (业扩报装): stages in working days, inspections under 首检负责制, the energising gate"),
+        (name = "history", description = "The registers kept before GridSafe (ticket register, hazard ledger, inspection history) imported with their real dates"),
         (name = "webhooks", description = "Other systems told when something happens: subscriptions per unit, signed deliveries (see the WebhookDelivery schema), retries and the delivery log"),
         (name = "supervision", description = "Managers on site (到岗到位), the violation register (违章), review meetings and re-admission"),
     )
@@ -158,6 +159,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::webhooks::api::list, crate::webhooks::api::create))
         .routes(routes!(crate::webhooks::api::get, crate::webhooks::api::update))
         .routes(routes!(crate::webhooks::api::redeliver))
+        .routes(routes!(crate::history::api::import))
 }
 
 /// The OpenAPI document, as generated from the routes.

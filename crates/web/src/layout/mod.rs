@@ -33,6 +33,7 @@ const NAV: &[(&str, &str, &[Permission])] = &[
     ("nav-tickets", "/tickets", &[Permission::TicketsView]),
     ("nav-findings", "/findings", &[Permission::FindingsView]),
     ("nav-webhooks", "/webhooks", &[Permission::WebhooksManage]),
+    ("nav-history", "/history", &[Permission::HistoryImport]),
     ("nav-customers", "/customers", &[Permission::CustomersView]),
     ("nav-hazards", "/hazards", &[Permission::CustomersView]),
     ("nav-people", "/people", &[Permission::PeopleView, Permission::OwnContractor]),
