@@ -12,10 +12,10 @@ use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::orders::ORDER_TYPES;
 use gridsafe_domain::time::Timestamp;
 use gridsafe_sheet::{Cell, RawRow, RawTable};
-use gridsafe_store::history::{self as store, OldHazard, OldInspection, OldTicket, Record};
+use gridsafe_store::history::{self as store, OldHazard, OldInspection, OldTicket};
 use sha2::{Digest, Sha256};
 
-pub use gridsafe_store::history::ImportRow;
+pub use gridsafe_store::history::{ImportRow, Record};
 
 use crate::audit::NewEvent;
 use crate::customers::RowProblem;
@@ -92,6 +92,12 @@ pub struct Imported {
 /// The imports of the units in reach, the latest first.
 pub async fn imports(app: &App, cap: &Capability<perm::HistoryImport>) -> Result<Vec<ImportRow>, AppError> {
     Ok(store::imports(&mut *app.db().read().await?, cap.scope(), 200).await?)
+}
+
+/// The import a record came in with, if it did (the caller has already shown it may read the
+/// record).
+pub async fn origin(app: &App, record: Record, id: i64) -> Result<Option<ImportRow>, AppError> {
+    Ok(store::origin(&mut *app.db().read().await?, record, id).await?)
 }
 
 /// One line being read: its table, its cells by column, and the problems found so far.

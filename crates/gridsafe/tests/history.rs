@@ -98,6 +98,9 @@ backend_tests! {
         let crew = count(&app, "SELECT COUNT(*) FROM ticket_crew c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = 'DY-2025-0902'").await;
         assert_eq!(crew, 2);
         assert!(app.audit_actions().await.iter().any(|a| a == "history.imported"));
+        let id: i64 = sqlx::query_scalar("SELECT id FROM tickets WHERE number = 'DY-2025-0901'").fetch_one(app.state.db().pool()).await.expect("ticket");
+        let page = app.get_with(&format!("/tickets/{id}"), &[("cookie", &auditor)]).await;
+        assert!(page.body.contains("data-imported-from") && page.body.contains("从历史台账「2026年工作票登记簿.csv」导入"), "{}", page.body);
 
         // The API twin takes the same files under the same rules.
         let r = upload(&app, &auditor, "/api/v1/history/tickets", f.unit_a1.get(), "again.csv", TICKETS).await;
@@ -141,6 +144,9 @@ backend_tests! {
         assert_eq!((states[1].0.as_str(), states[1].1.as_str()), ("YH-2026-032", "closed"));
         assert!(states[1].2.as_deref().is_some_and(|c| c.starts_with("2026-08-25")), "{states:?}");
 
+        let id: i64 = sqlx::query_scalar("SELECT id FROM hazards WHERE number = 'YH-2026-031'").fetch_one(app.state.db().pool()).await.expect("hazard");
+        let page = app.get_with(&format!("/hazards/{id}"), &[("cookie", &auditor)]).await;
+        assert!(page.body.contains("从历史台账「隐患台账.csv」导入"), "{}", page.body);
         // The escalation job takes the open one on its original deadline: 26 days late today.
         gridsafe_app::jobs::run(app.app(), gridsafe_app::jobs::Job::HazardEscalation).await.expect("job");
         let (level, due): (i64, String) = sqlx::query_as(

@@ -27,6 +27,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A multipart upload for the API: a request that is not `multipart/form-data` (or has no
+/// boundary) is 415 in the error envelope, one over the body limit 413, as the document says.
+#[derive(Debug)]
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Multipart::from_request(request, state).await {
+            Ok(multipart) => Ok(Self(multipart)),
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::code(ErrorCode::PayloadTooLarge))
+            }
+            Err(_) => Err(AppError::code(ErrorCode::UnsupportedMediaType)),
+        }
+    }
+}
+
 /// Path parameters; one that does not parse (say an id beyond i64) names no record: 404.
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);

@@ -2585,4 +2585,6 @@ history-before = "{ $value }" is before "{ $earlier }".
 history-verdict = The evaluation "{ $value }" must be 合格 (pass) or 不合格 (fail), or empty.
 history-number-taken = The number "{ $value }" is already in GridSafe or earlier in this file.
 history-responsibility = The responsibility "{ $value }" must be 客户 (customer) or 电网 (grid).
-history-problem = { $text }
+import-problem = { $text }
+history-origin = Imported from the register "{ $file }" by { $by } on { $at }: kept as the register has it, with no signatures in GridSafe.
+role-permission-unknown = Unknown permission code: { $value }

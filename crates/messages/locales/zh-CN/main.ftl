@@ -2585,4 +2585,6 @@ history-before = 「{ $value }」早于「{ $earlier }」。
 history-verdict = 评价「{ $value }」应为“合格”或“不合格”，或者空着。
 history-number-taken = 编号「{ $value }」已在系统中或在本文件前面出现过。
 history-responsibility = 责任方「{ $value }」应为“客户”或“电网”。
-history-problem = { $text }
+import-problem = { $text }
+history-origin = 由 { $by } 于 { $at } 从历史台账「{ $file }」导入：记录按台账原样保存，没有系统内的签名。
+role-permission-unknown = 不认识的权限代码：{ $value }

@@ -430,3 +430,185 @@ pub async fn revoke_token(
     identity::revoke_token(state.app(), &auth.meta, &auth.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Takes a role back (the same checks as granting it).
+#[utoipa::path(post, path = "/api/v1/users/{id}/roles/revoke", tag = "identity", security(("bearer" = [])), request_body = RoleIn,
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 204, description = "Revoked"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn revoke_role(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RoleIn>,
+) -> Result<StatusCode, AppError> {
+    let admin = auth.account_admin(&state).await?;
+    let result =
+        identity::revoke_role(state.app(), admin, &auth.meta, id, &input.role, UnitId::new(input.unit_id)).await;
+    auth.checked(&state, result).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableIn {
+    /// Why (on the account's record and in the audit trail).
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub reason: String,
+}
+
+/// Disables an account: it cannot sign in, and its sessions and API tokens end.
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "identity", security(("bearer" = [])), request_body = DisableIn,
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 204, description = "Disabled"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn disable_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<DisableIn>,
+) -> Result<StatusCode, AppError> {
+    let admin = auth.account_admin(&state).await?;
+    auth.checked(&state, identity::set_disabled(state.app(), admin, &auth.meta, id, true, &input.reason).await).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Enables a disabled account again (its old API tokens stay revoked).
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "identity", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 204, description = "Enabled"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn enable_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    let admin = auth.account_admin(&state).await?;
+    auth.checked(&state, identity::set_disabled(state.app(), admin, &auth.meta, id, false, "").await).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountReviewIn {
+    /// What the review found (权限审查).
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub note: String,
+}
+
+/// Records a permission review of an account (the security administrator).
+#[utoipa::path(post, path = "/api/v1/users/{id}/review", tag = "identity", security(("bearer" = [])), request_body = AccountReviewIn,
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 204, description = "Recorded"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn review_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<AccountReviewIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::AccountsReview>(&state).await?;
+    auth.checked(&state, identity::record_review(state.app(), &cap, &auth.meta, id, &input.note).await).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unlocks an account locked out by wrong passwords (the security administrator).
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "identity", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 204, description = "Unlocked"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::AccountsReview>(&state).await?;
+    auth.checked(&state, identity::unlock(state.app(), &cap, &auth.meta, id).await).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitRenameIn {
+    #[schema(pattern = "\\S", max_length = 100, example = "孝南供电中心")]
+    pub name: String,
+}
+
+/// Renames a unit (its code, place in the tree and records stay).
+#[utoipa::path(put, path = "/api/v1/units/{id}", tag = "identity", security(("bearer" = [])), request_body = UnitRenameIn,
+    params(("id" = i64, Path, description = "Unit id")),
+    responses((status = 204, description = "Renamed"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn rename_unit(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<UnitRenameIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::UnitsManage>(&state).await?;
+    auth.checked(&state, identity::rename_unit(state.app(), &cap, &auth.meta, UnitId::new(id), &input.name).await)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolePermissionsIn {
+    /// Every permission code the role grants from now on (`GET /api/v1/meta` lists the codes).
+    #[schema(max_items = 100)]
+    pub permissions: Vec<String>,
+}
+
+/// Changes what a role grants: the whole list, checked against the separation of the three
+/// administrators (三员分立).
+#[utoipa::path(put, path = "/api/v1/roles/{code}", tag = "identity", security(("bearer" = [])), request_body = RolePermissionsIn,
+    params(("code" = String, Path, description = "Role code")),
+    responses((status = 204, description = "Changed"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, description = "The role would mix administrator classes or an administrator's and business permissions", body = ErrorEnvelope),
+        (status = 422, description = "An unknown permission code", body = ErrorEnvelope)))]
+pub async fn set_role_permissions(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(input): ApiJson<RolePermissionsIn>,
+) -> Result<StatusCode, AppError> {
+    use gridsafe_domain::access::Permission;
+    let cap = auth.require::<perm::RolesManage>(&state).await?;
+    let mut permissions = Vec::new();
+    for code in input.permissions.iter().take(100) {
+        let p = Permission::from_code(code).ok_or_else(|| {
+            gridsafe_app::AppError::Invalid(vec![
+                gridsafe_app::FieldProblem::new("permissions", "role-permission-unknown")
+                    .with("value", gridsafe_sheet::quoted(code)),
+            ])
+        })?;
+        permissions.push(p);
+    }
+    auth.checked(&state, identity::set_role_permissions(state.app(), &cap, &auth.meta, &code, &permissions).await)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// The one-time password, shown this once: the account must change it at the next sign-in.
+    pub password: String,
+}
+
+/// Resets an account's password to a one-time one (the same checks as the page: never one's
+/// own, an administrator's only by the security administrator); its sessions and API tokens end.
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", tag = "identity", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = PasswordReset), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PasswordReset>, AppError> {
+    let admin = auth.account_admin(&state).await?;
+    let password = auth.checked(&state, identity::reset_password(state.app(), admin, &auth.meta, id).await).await?;
+    Ok(Json(PasswordReset { password }))
+}

@@ -417,3 +417,145 @@ pub async fn evaluation(
     let id = auth.checked(&state, emergency::record_evaluation(state.app(), &cap, &auth.meta, input).await).await?;
     Ok((StatusCode::CREATED, Json(CreatedOut { id })).into_response())
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackHazardIn {
+    /// What is to be put right.
+    #[schema(max_length = 200)]
+    pub title: String,
+    /// The person responsible, by 工号.
+    #[schema(max_length = 40)]
+    pub responsible: String,
+    /// `YYYY-MM-DD`
+    #[schema(max_length = 10)]
+    pub deadline: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HazardOpened {
+    /// The hazard opened in the closed loop.
+    pub hazard_id: i64,
+}
+
+/// Opens a hazard in the closed loop from a safety-related complaint (95598).
+#[utoipa::path(post, path = "/api/v1/feedback/complaints/{id}/hazard", tag = "emergency", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Complaint id")), request_body = FeedbackHazardIn,
+    responses((status = 201, body = HazardOpened), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn complaint_hazard(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(h): ApiJson<FeedbackHazardIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::FeedbackRecord>(&state).await?;
+    let input = emergency::HazardInput { title: h.title, responsible: h.responsible, deadline: h.deadline };
+    let hazard_id =
+        auth.checked(&state, emergency::complaint_hazard(state.app(), &cap, &auth.meta, id, input).await).await?;
+    Ok((StatusCode::CREATED, Json(HazardOpened { hazard_id })).into_response())
+}
+
+/// Opens a hazard in the closed loop from a service evaluation.
+#[utoipa::path(post, path = "/api/v1/feedback/evaluations/{id}/hazard", tag = "emergency", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Evaluation id")), request_body = FeedbackHazardIn,
+    responses((status = 201, body = HazardOpened), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn evaluation_hazard(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(h): ApiJson<FeedbackHazardIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::FeedbackRecord>(&state).await?;
+    let input = emergency::HazardInput { title: h.title, responsible: h.responsible, deadline: h.deadline };
+    let hazard_id =
+        auth.checked(&state, emergency::evaluation_hazard(state.app(), &cap, &auth.meta, id, input).await).await?;
+    Ok((StatusCode::CREATED, Json(HazardOpened { hazard_id })).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PilotIn {
+    #[serde(deserialize_with = "crate::json::whole::i64")]
+    pub unit_id: i64,
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// `YYYY-MM-DD`
+    #[schema(max_length = 10)]
+    pub starts_on: String,
+    /// `YYYY-MM-DD`
+    #[schema(max_length = 10)]
+    pub ends_on: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PilotCreated {
+    pub id: i64,
+}
+
+/// Starts a rural electricity-safety pilot (农村用电安全试点) of a unit.
+#[utoipa::path(post, path = "/api/v1/emergency/pilots", tag = "emergency", security(("bearer" = [])), request_body = PilotIn,
+    responses((status = 201, body = PilotCreated), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope)))]
+pub async fn create_pilot(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(p): ApiJson<PilotIn>,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::EmergencyManage>(&state).await?;
+    let input = emergency::PilotInput {
+        unit_id: UnitId::new(p.unit_id),
+        name: p.name,
+        starts_on: p.starts_on,
+        ends_on: p.ends_on,
+    };
+    let id = auth.checked(&state, emergency::create_pilot(state.app(), &cap, &auth.meta, input).await).await?;
+    Ok((StatusCode::CREATED, Json(PilotCreated { id })).into_response())
+}
+
+/// A document of a pilot's library: its fields and the `file`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code, reason = "documents the multipart form for the OpenAPI document")]
+pub struct PilotDocumentUpload {
+    pub pilot_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub tags: Option<String>,
+    pub summary: Option<String>,
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub file: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentPublished {
+    pub id: i64,
+    /// The version of its title this makes.
+    pub version: i64,
+}
+
+/// Publishes a document in a pilot's library: the next version of its title.
+#[utoipa::path(post, path = "/api/v1/emergency/pilots/documents", tag = "emergency", security(("bearer" = [])),
+    request_body(content = PilotDocumentUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = DocumentPublished), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 413, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn publish_document(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::json::ApiMultipart(mut multipart): crate::json::ApiMultipart,
+) -> Result<Response, AppError> {
+    let cap = auth.require::<perm::EmergencyManage>(&state).await?;
+    let (fields, file) = crate::customers::file_form(&mut multipart, "file").await?;
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let input = emergency::DocumentInput {
+        pilot_id: field("pilot_id").trim().parse().unwrap_or_default(),
+        kind: field("kind"),
+        title: field("title"),
+        tags: field("tags"),
+        summary: field("summary"),
+        file,
+    };
+    let (id, version) =
+        auth.checked(&state, emergency::publish_document(state.app(), &cap, &auth.meta, input).await).await?;
+    Ok((StatusCode::CREATED, Json(DocumentPublished { id, version })).into_response())
+}

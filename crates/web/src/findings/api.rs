@@ -379,3 +379,23 @@ pub async fn push_events(
     let result = findings::push_events(state.app(), &cap, &auth.meta, UnitId::new(b.unit_id), &events).await;
     Ok(Json(auth.checked(&state, result).await?.into()))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditRunOut {
+    /// Findings the rules produce now.
+    pub findings: u64,
+    /// Of those, first seen in this run.
+    pub new: u64,
+    /// Open findings the rules no longer produce, now resolved.
+    pub resolved: u64,
+    pub millis: u64,
+}
+
+/// Runs the cross-audit now over everything imported and pushed (as the nightly job does).
+#[utoipa::path(post, path = "/api/v1/findings/run", tag = "findings", security(("bearer" = [])),
+    responses((status = 200, body = AuditRunOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn run(State(state): State<AppState>, auth: Auth) -> Result<Json<AuditRunOut>, AppError> {
+    let cap = auth.require::<perm::FindingsReview>(&state).await?;
+    let s = findings::run_audit(state.app(), cap.actor(), &auth.meta, "manual").await?;
+    Ok(Json(AuditRunOut { findings: s.findings, new: s.new, resolved: s.resolved, millis: s.millis }))
+}

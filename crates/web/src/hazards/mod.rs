@@ -288,6 +288,8 @@ async fn create(State(state): State<AppState>, auth: Auth, Form(f): Form<NewForm
 struct DetailPage {
     chrome: Chrome,
     d: HazardDetail,
+    /// Where a hazard of an old ledger came from.
+    imported: Option<String>,
     /// May take the field steps (the inspector; the safety auditor for a finding's hazard).
     can_record: bool,
     can_review: bool,
@@ -334,8 +336,10 @@ async fn detail_page(
     let app = state.app();
     let p = &auth.user.principal;
     let from_finding = d.hazard.source_kind == "finding";
+    let imported = crate::history::origin_note(&state, ctx.lang, gridsafe_app::history::Record::Hazard, id).await?;
     Ok(render(&DetailPage {
         chrome: Chrome::for_user(ctx, &auth.user),
+        imported,
         can_record: p.authorize::<perm::InspectionsRecord>().is_ok()
             || (from_finding && p.authorize::<perm::FindingsReview>().is_ok()),
         can_review: p.authorize::<perm::HazardsReview>().is_ok(),

@@ -1,7 +1,7 @@
 //! The JSON API twin of the history import: the same files, rules and audit as the page.
 
 use axum::Json;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gridsafe_app::history;
@@ -47,7 +47,7 @@ pub async fn import(
     ctx: PageContext,
     auth: Auth,
     ApiPath(register): ApiPath<String>,
-    mut multipart: Multipart,
+    crate::json::ApiMultipart(mut multipart): crate::json::ApiMultipart,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::HistoryImport>(&state).await?;
     let register = Register::parse(&register).ok_or(gridsafe_app::AppError::NotFound)?;
@@ -59,16 +59,6 @@ pub async fn import(
             let out = HistoryImported { id: done.id, records: i64::try_from(done.records).unwrap_or(i64::MAX) };
             Ok((StatusCode::CREATED, Json(out)).into_response())
         }
-        Err(problems) => {
-            let fields = problems
-                .iter()
-                .take(200)
-                .map(|p| {
-                    gridsafe_app::FieldProblem::new("files", "history-problem")
-                        .with("text", crate::customers::row_problem(ctx.lang, p))
-                })
-                .collect();
-            Err(gridsafe_app::AppError::Invalid(fields).into())
-        }
+        Err(problems) => Err(crate::api::imports::refused(ctx.lang, &problems)),
     }
 }

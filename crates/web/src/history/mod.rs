@@ -23,6 +23,22 @@ pub fn routes() -> Routes {
     Routes::new().get("/history", page).post("/history/{register}", import)
 }
 
+/// "Imported from … by … on …" for a record that came in with an import, in the page's language.
+pub async fn origin_note(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    record: history::Record,
+    id: i64,
+) -> Result<Option<String>, AppError> {
+    let origin = history::origin(state.app(), record, id).await?;
+    Ok(origin.map(|o| {
+        lang.t_args(
+            "history-origin",
+            &[("file", o.file_name.into()), ("by", o.imported_by.into()), ("at", o.imported_at.local_display().into())],
+        )
+    }))
+}
+
 /// A register as the page offers it: its code and the columns of its file.
 pub struct RegisterForm {
     pub code: &'static str,

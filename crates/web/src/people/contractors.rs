@@ -386,4 +386,145 @@ pub mod api {
         auth.checked(&state, people::confirm_agreement(state.app(), &cap, &auth.meta, agreement).await).await?;
         Ok(axum::http::StatusCode::NO_CONTENT.into_response())
     }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RatingIn {
+        /// The project or work the rating is for.
+        #[schema(max_length = 100)]
+        pub project: String,
+        /// `good`, `fair` or `poor` (as the page's choices).
+        #[schema(max_length = 10)]
+        pub rating: String,
+        #[serde(default)]
+        #[schema(max_length = 500)]
+        pub note: String,
+    }
+
+    /// Rates the contractor's work on a project (外包单位考核).
+    #[utoipa::path(post, path = "/api/v1/contractors/{id}/ratings", tag = "people", security(("bearer" = [])), request_body = RatingIn,
+        params(("id" = i64, Path, description = "Contractor id")),
+        responses((status = 204, description = "Rated"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn add_rating(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath(id): ApiPath<i64>,
+        ApiJson(r): ApiJson<RatingIn>,
+    ) -> Result<Response, AppError> {
+        let cap = auth.require::<perm::ContractorsManage>(&state).await?;
+        let result = people::add_rating(state.app(), &cap, &auth.meta, id, &r.project, &r.rating, &r.note).await;
+        auth.checked(&state, result).await?;
+        Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct BlacklistIn {
+        /// The day, `YYYY-MM-DD`.
+        #[schema(max_length = 10)]
+        pub on: String,
+        #[schema(max_length = 500)]
+        pub reason: String,
+    }
+
+    /// Puts the contractor on the blacklist: its people may not work until it is taken off.
+    #[utoipa::path(post, path = "/api/v1/contractors/{id}/blacklist", tag = "people", security(("bearer" = [])), request_body = BlacklistIn,
+        params(("id" = i64, Path, description = "Contractor id")),
+        responses((status = 204, description = "Blacklisted"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn blacklist(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath(id): ApiPath<i64>,
+        ApiJson(b): ApiJson<BlacklistIn>,
+    ) -> Result<Response, AppError> {
+        let cap = auth.require::<perm::ContractorsManage>(&state).await?;
+        let result = people::set_blacklist(state.app(), &cap, &auth.meta, id, Some(&b.on), &b.reason).await;
+        auth.checked(&state, result).await?;
+        Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+    }
+
+    /// Takes the contractor off the blacklist.
+    #[utoipa::path(post, path = "/api/v1/contractors/{id}/unblacklist", tag = "people", security(("bearer" = [])),
+        params(("id" = i64, Path, description = "Contractor id")),
+        responses((status = 204, description = "Taken off"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 404, body = ErrorEnvelope)))]
+    pub async fn unblacklist(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath(id): ApiPath<i64>,
+    ) -> Result<Response, AppError> {
+        let cap = auth.require::<perm::ContractorsManage>(&state).await?;
+        auth.checked(&state, people::set_blacklist(state.app(), &cap, &auth.meta, id, None, "").await).await?;
+        Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContractorIn {
+        #[schema(pattern = "^[A-Za-z0-9._-]{1,40}$", example = "WB-001")]
+        pub code: String,
+        #[schema(pattern = "\\S", max_length = 100)]
+        pub name: String,
+        /// The unit that contracts it.
+        #[serde(deserialize_with = "crate::json::whole::i64")]
+        pub unit_id: i64,
+        /// 承装（修、试）电力设施许可证 number.
+        #[serde(default)]
+        #[schema(max_length = 60)]
+        pub license_no: String,
+        /// The licence's level (1–5).
+        #[serde(default)]
+        #[schema(minimum = 1, maximum = 5)]
+        pub license_level: Option<i64>,
+        /// `YYYY-MM-DD`
+        #[serde(default)]
+        #[schema(max_length = 10)]
+        pub license_valid_to: String,
+    }
+
+    impl ContractorIn {
+        fn input(self) -> ContractorInput {
+            ContractorInput {
+                code: self.code,
+                name: self.name,
+                unit_id: UnitId::new(self.unit_id),
+                license_no: self.license_no,
+                license_level: self.license_level,
+                license_valid_to: self.license_valid_to,
+            }
+        }
+    }
+
+    /// Registers a contractor with its licence (the supply company's side).
+    #[utoipa::path(post, path = "/api/v1/contractors", tag = "people", security(("bearer" = [])), request_body = ContractorIn,
+        responses((status = 201, body = crate::people::person_api::Created), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 409, description = "Code taken", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn create(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiJson(c): ApiJson<ContractorIn>,
+    ) -> Result<Response, AppError> {
+        let cap = auth.require::<perm::ContractorsManage>(&state).await?;
+        let id =
+            auth.checked(&state, people::save_contractor(state.app(), &cap, &auth.meta, None, c.input()).await).await?;
+        Ok((axum::http::StatusCode::CREATED, Json(crate::people::person_api::Created { id })).into_response())
+    }
+
+    /// Changes a contractor's record and licence.
+    #[utoipa::path(put, path = "/api/v1/contractors/{id}", tag = "people", security(("bearer" = [])), request_body = ContractorIn,
+        params(("id" = i64, Path, description = "Contractor id")),
+        responses((status = 204, description = "Saved"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn update(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath(id): ApiPath<i64>,
+        ApiJson(c): ApiJson<ContractorIn>,
+    ) -> Result<Response, AppError> {
+        let cap = auth.require::<perm::ContractorsManage>(&state).await?;
+        auth.checked(&state, people::save_contractor(state.app(), &cap, &auth.meta, Some(id), c.input()).await).await?;
+        Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+    }
 }

@@ -195,3 +195,141 @@ async fn confirm(
     people::forget_upload(state.app(), &token).await?;
     page
 }
+
+/// The API twins of the people register's import: upload and preview, then confirm.
+pub mod api {
+    use axum::Json;
+    use axum::extract::State;
+    use gridsafe_app::people::{self, Counts, ImportOptions};
+    use gridsafe_domain::access::perm;
+    use gridsafe_domain::ids::UnitId;
+    use serde::{Deserialize, Serialize};
+    use utoipa::ToSchema;
+
+    use super::{importer, problem_line, upload_form};
+    use crate::AppState;
+    use crate::auth::Auth;
+    use crate::context::PageContext;
+    use crate::error::{AppError, ErrorEnvelope};
+    use crate::json::{ApiJson, ApiPath};
+    use crate::people::manage_reach;
+
+    /// New and updated records of one kind.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct NewUpdated {
+        pub new: i64,
+        pub updated: i64,
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct PeopleCounts {
+        pub persons: NewUpdated,
+        pub qualifications: NewUpdated,
+        pub contractors: NewUpdated,
+        pub agreements: NewUpdated,
+    }
+
+    fn pair((new, updated): (usize, usize)) -> NewUpdated {
+        NewUpdated { new: i64::try_from(new).unwrap_or(i64::MAX), updated: i64::try_from(updated).unwrap_or(i64::MAX) }
+    }
+
+    impl From<Counts> for PeopleCounts {
+        fn from(c: Counts) -> Self {
+            Self {
+                persons: pair(c.persons),
+                qualifications: pair(c.qualifications),
+                contractors: pair(c.contractors),
+                agreements: pair(c.agreements),
+            }
+        }
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct PeoplePreview {
+        /// Confirm with `POST /api/v1/people/import/{token}`.
+        pub token: String,
+        pub rows: i64,
+        /// Rows with a problem (left out when confirmed with `skip_invalid`).
+        pub bad_rows: i64,
+        /// The first 200 problems, by file, line and column.
+        pub problems: Vec<String>,
+        pub counts: PeopleCounts,
+    }
+
+    /// The register's files and the unit new contractors' people belong to.
+    #[derive(Debug, ToSchema)]
+    #[allow(dead_code, reason = "documents the multipart form for the OpenAPI document")]
+    pub struct PeopleUpload {
+        pub contractor_unit: Option<i64>,
+        #[schema(value_type = Vec<String>, format = Binary)]
+        pub files: Vec<Vec<u8>>,
+    }
+
+    /// Checks a people register (persons, qualifications, contractors, agreements; CSV or
+    /// `.xlsx`) and keeps it for confirmation: what it would add and change, and every problem.
+    #[utoipa::path(post, path = "/api/v1/people/import", tag = "people", security(("bearer" = [])),
+        request_body(content = PeopleUpload, content_type = "multipart/form-data"),
+        responses((status = 200, body = PeoplePreview), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 413, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn upload(
+        State(state): State<AppState>,
+        ctx: PageContext,
+        auth: Auth,
+        crate::json::ApiMultipart(mut multipart): crate::json::ApiMultipart,
+    ) -> Result<Json<PeoplePreview>, AppError> {
+        let cap = importer(&state, &auth).await?;
+        let (files, _) = upload_form(&mut multipart, "contractor_unit").await?;
+        let token = people::store_upload(state.app(), auth.user.principal.actor(), &auth.meta, &files).await?;
+        let reach = gridsafe_app::people::Reach::units(&cap);
+        let contractors_cap = auth.user.principal.authorize::<perm::ContractorsManage>().ok();
+        let plan =
+            people::plan_import(state.app(), &reach, contractors_cap.as_ref(), people::read_upload(&files)).await?;
+        Ok(Json(PeoplePreview {
+            token,
+            rows: i64::try_from(plan.rows()).unwrap_or(i64::MAX),
+            bad_rows: i64::try_from(plan.bad_rows).unwrap_or(i64::MAX),
+            problems: plan.errors.iter().take(200).map(|e| problem_line(ctx.lang, e)).collect(),
+            counts: plan.counts.into(),
+        }))
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct PeopleConfirm {
+        /// The unit new contractors' people belong to.
+        #[serde(deserialize_with = "crate::json::whole::i64")]
+        pub contractor_unit: i64,
+        /// Import the good rows and leave out those with a problem (otherwise all or nothing).
+        #[serde(default)]
+        pub skip_invalid: bool,
+    }
+
+    /// Imports the register checked under `token`, checked again against the database as it is now.
+    #[utoipa::path(post, path = "/api/v1/people/import/{token}", tag = "people", security(("bearer" = [])),
+        params(("token" = String, Path, description = "The preview's token")), request_body = PeopleConfirm,
+        responses((status = 200, body = PeopleCounts), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn confirm(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath(token): ApiPath<String>,
+        ApiJson(c): ApiJson<PeopleConfirm>,
+    ) -> Result<Json<PeopleCounts>, AppError> {
+        let reach = manage_reach(&state, &auth).await?;
+        let cap = importer(&state, &auth).await?;
+        let contractors_cap = auth.user.principal.authorize::<perm::ContractorsManage>().ok();
+        let files = auth.checked(&state, people::load_upload(state.app(), auth.user.id, &token).await).await?;
+        let plan = people::plan_import(
+            state.app(),
+            &gridsafe_app::people::Reach::units(&cap),
+            contractors_cap.as_ref(),
+            people::read_upload(&files),
+        )
+        .await?;
+        let options = ImportOptions { skip_invalid: c.skip_invalid, contractor_unit: UnitId::new(c.contractor_unit) };
+        let report =
+            auth.checked(&state, people::apply_import(state.app(), &reach, &auth.meta, plan, options).await).await?;
+        people::forget_upload(state.app(), &token).await?;
+        Ok(Json(report.counts.into()))
+    }
+}

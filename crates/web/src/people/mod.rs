@@ -15,7 +15,7 @@ use crate::i18n::Lang;
 use crate::routes::Routes;
 
 pub use contractors::api as contractor_api;
-pub use import::{problem_line, upload_form};
+pub use import::{api as import_api, problem_line, upload_form};
 pub use persons::{api as person_api, xlsx_file};
 
 pub fn routes() -> Routes {

@@ -857,4 +857,80 @@ pub mod api {
                 .collect(),
         ))
     }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct PersonUpdateIn {
+        /// 工号
+        #[schema(pattern = "^[A-Za-z0-9._-]{1,40}$", example = "P001")]
+        pub code: String,
+        #[schema(pattern = "\\S", max_length = 100, example = "张伟")]
+        pub name: String,
+        #[schema(minimum = 1)]
+        #[serde(deserialize_with = "crate::json::whole::i64")]
+        pub unit_id: i64,
+        #[schema(minimum = 1)]
+        #[serde(default, deserialize_with = "crate::json::whole::opt_i64")]
+        pub contractor_id: Option<i64>,
+        #[schema(pattern = "^[0-9+ -]{0,20}$")]
+        #[serde(default)]
+        pub phone: String,
+        #[schema(max_length = 50)]
+        #[serde(default)]
+        pub post: String,
+        /// Still working (a retired person stays on record, on no new ticket).
+        pub active: bool,
+    }
+
+    /// Changes a person's record, under the same rules as the page.
+    #[utoipa::path(put, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])), request_body = PersonUpdateIn,
+        params(("id" = i64, Path, description = "Person id")),
+        responses((status = 200, body = PersonOut), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 404, body = ErrorEnvelope), (status = 409, description = "工号 taken", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn update(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath(id): ApiPath<PersonId>,
+        ApiJson(input): ApiJson<PersonUpdateIn>,
+    ) -> Result<Json<PersonOut>, AppError> {
+        let reach = manage_reach(&state, &auth).await?;
+        let input = PersonInput {
+            code: input.code,
+            name: input.name,
+            unit_id: UnitId::new(input.unit_id),
+            contractor_id: input.contractor_id,
+            phone: input.phone,
+            post: input.post,
+            active: input.active,
+        };
+        let id =
+            auth.checked(&state, people::save_person(state.app(), &reach, &auth.meta, Some(id), input).await).await?;
+        Ok(Json(PersonOut::from(people::person(state.app(), &reach, id).await?)))
+    }
+
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RemovalIn {
+        /// Why it is removed (entered in error, a duplicate …).
+        #[schema(max_length = 500)]
+        pub reason: String,
+    }
+
+    /// Removes a qualification entered in error, with the reason (audited; the record of what the
+    /// rules decided with it stays).
+    #[utoipa::path(post, path = "/api/v1/people/{id}/qualifications/{qid}/remove", tag = "people", security(("bearer" = [])),
+        params(("id" = i64, Path, description = "Person id"), ("qid" = i64, Path, description = "Qualification id")), request_body = RemovalIn,
+        responses((status = 204, description = "Removed"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+            (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    pub async fn remove_qualification(
+        State(state): State<AppState>,
+        auth: Auth,
+        ApiPath((id, qid)): ApiPath<(PersonId, i64)>,
+        ApiJson(r): ApiJson<RemovalIn>,
+    ) -> Result<axum::http::StatusCode, AppError> {
+        let reach = manage_reach(&state, &auth).await?;
+        auth.checked(&state, people::delete_qualification(state.app(), &reach, &auth.meta, id, qid, &r.reason).await)
+            .await?;
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    }
 }

@@ -626,3 +626,35 @@ pub async fn dashboard(
     };
     Ok(Json(projects::dashboard(state.app(), &cap, first).await?.into()))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsIn {
+    /// The day the new limits apply from, `YYYY-MM-DD`; stages already running keep theirs.
+    #[schema(max_length = 10)]
+    pub valid_from: String,
+    /// Where the new values come from (a document, a notice).
+    #[schema(max_length = 500)]
+    pub origin: String,
+    /// Working days per `stage:customer_class` key, as the limits page names them (at most 200).
+    pub days: std::collections::BTreeMap<String, String>,
+}
+
+/// Stores a new version of the limits table (业扩环节时限).
+#[utoipa::path(put, path = "/api/v1/projects/limits", tag = "projects", security(("bearer" = [])), request_body = LimitsIn,
+    responses((status = 204, description = "Saved"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope)))]
+pub async fn set_limits(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(l): ApiJson<LimitsIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::ProjectsConfigure>(&state).await?;
+    let input = gridsafe_app::projects::LimitsInput {
+        valid_from: l.valid_from,
+        origin: l.origin,
+        days: l.days.into_iter().take(200).filter(|(k, _)| k.contains(':')).collect(),
+    };
+    auth.checked(&state, gridsafe_app::projects::set_limits(state.app(), &cap, &auth.meta, input).await).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

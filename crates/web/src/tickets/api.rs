@@ -741,3 +741,159 @@ pub async fn stats(
             .collect(),
     ))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HazardRemovalIn {
+    /// Why the hazard no longer belongs on the draft.
+    #[schema(max_length = 500)]
+    pub reason: String,
+}
+
+/// Removes a hazard and its measure from a draft ticket, with the reason.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/hazards/{hid}/remove", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id"), ("hid" = i64, Path, description = "The hazard line's id")), request_body = HazardRemovalIn,
+    responses((status = 204, description = "Removed"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn remove_hazard(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((id, hid)): ApiPath<(TicketId, i64)>,
+    ApiJson(r): ApiJson<HazardRemovalIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::TicketsWrite>(&state).await?;
+    auth.checked(&state, tickets::delete_hazard(state.app(), &cap, &auth.meta, id, hid, &r.reason).await).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentTypeNew {
+    #[schema(max_length = 40)]
+    pub code: String,
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// The numbers' prefix (`DY` makes `DY-202611-0001`).
+    #[schema(max_length = 10)]
+    pub prefix: String,
+}
+
+/// Adds a document type to the catalogue (票种目录); its rules are then set with `PUT`.
+#[utoipa::path(post, path = "/api/v1/tickets/catalogue/types", tag = "tickets", security(("bearer" = [])), request_body = DocumentTypeNew,
+    responses((status = 204, description = "Added"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn add_document_type(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(t): ApiJson<DocumentTypeNew>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::TicketsConfigure>(&state).await?;
+    tickets::add_document_type(state.app(), &cap, &auth.meta, &t.code, &t.name, &t.prefix).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentTypeIn {
+    #[schema(max_length = 100)]
+    pub name: String,
+    #[schema(max_length = 10)]
+    pub prefix: String,
+    /// The marketing order types it may cover (`meter_replacement`, …).
+    #[schema(max_items = 20)]
+    pub covers: Vec<String>,
+    pub extendable: bool,
+    pub needs_survey: bool,
+    pub live_work: bool,
+    #[schema(minimum = 0, maximum = 50)]
+    pub min_people: u32,
+    pub active: bool,
+}
+
+/// Sets a document type's rules: what it covers, extension, survey, live work, the least crew.
+#[utoipa::path(put, path = "/api/v1/tickets/catalogue/types/{code}", tag = "tickets", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Document type code")), request_body = DocumentTypeIn,
+    responses((status = 204, description = "Saved"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn save_document_type(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(t): ApiJson<DocumentTypeIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::TicketsConfigure>(&state).await?;
+    let input = tickets::DocumentTypeInput {
+        name: t.name,
+        prefix: t.prefix,
+        covers: t.covers.into_iter().take(20).collect(),
+        extendable: t.extendable,
+        needs_survey: t.needs_survey,
+        live_work: t.live_work,
+        min_people: i64::from(t.min_people.min(50)),
+        active: t.active,
+    };
+    tickets::save_document_type(state.app(), &cap, &auth.meta, &code, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HazardTemplateIn {
+    /// The work kind it is offered for (an order type code).
+    #[schema(max_length = 40)]
+    pub work_kind: String,
+    #[schema(max_length = 200)]
+    pub hazard: String,
+    #[schema(max_length = 500)]
+    pub measure: String,
+}
+
+/// Adds a hazard and its measure to the templates offered on drafts of a work kind.
+#[utoipa::path(post, path = "/api/v1/tickets/catalogue/templates", tag = "tickets", security(("bearer" = [])), request_body = HazardTemplateIn,
+    responses((status = 204, description = "Added"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn add_hazard_template(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(t): ApiJson<HazardTemplateIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::TicketsConfigure>(&state).await?;
+    tickets::add_hazard_template(state.app(), &cap, &auth.meta, &t.work_kind, &t.hazard, &t.measure).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a hazard template (drafts that used it keep their copy).
+#[utoipa::path(delete, path = "/api/v1/tickets/catalogue/templates/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Template id")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn delete_hazard_template(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::TicketsConfigure>(&state).await?;
+    tickets::delete_hazard_template(state.app(), &cap, &auth.meta, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvalReasonIn {
+    #[schema(max_length = 40)]
+    pub code: String,
+    #[schema(max_length = 200)]
+    pub text: String,
+    pub active: bool,
+}
+
+/// Adds or changes a reason a ticket may be judged 不合格 for.
+#[utoipa::path(post, path = "/api/v1/tickets/catalogue/reasons", tag = "tickets", security(("bearer" = [])), request_body = EvalReasonIn,
+    responses((status = 204, description = "Saved"), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn save_eval_reason(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(r): ApiJson<EvalReasonIn>,
+) -> Result<StatusCode, AppError> {
+    let cap = auth.require::<perm::TicketsConfigure>(&state).await?;
+    tickets::save_eval_reason(state.app(), &cap, &auth.meta, &r.code, &r.text, r.active).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

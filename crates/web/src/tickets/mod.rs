@@ -381,6 +381,8 @@ struct CheckLine {
 struct DetailPage {
     chrome: Chrome,
     t: TicketDetail,
+    /// Where a ticket of an old register came from.
+    imported: Option<String>,
     state_label: String,
     checks: Vec<CheckLine>,
     /// Steps the signed-in person may take.
@@ -476,8 +478,11 @@ async fn detail_page(
     let reasons = if can_evaluate { tickets::eval_reasons(state.app()).await? } else { Vec::new() };
     let end_input =
         gridsafe_domain::time::Timestamp::from_utc(t.row.end().as_utc() + chrono::Duration::hours(2)).local_input();
+    let imported =
+        crate::history::origin_note(&state, lang, gridsafe_app::history::Record::Ticket, t.row.id.get()).await?;
     Ok(render(&DetailPage {
         chrome: Chrome::for_user(ctx, &auth.user),
+        imported,
         state_label: state_name(lang, t.row.state),
         checks,
         offered,
