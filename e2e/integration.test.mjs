@@ -5,7 +5,7 @@
 // the line and the column, and the corrected file is imported and listed with its origin.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, phoneAs, submit } from "./harness.mjs";
+import { startServer, launchBrowser, phoneAs } from "./harness.mjs";
 
 let server;
 let browser;
@@ -43,7 +43,9 @@ test("the auditor subscribes a group robot and reads the delivery logs", async (
   await form.getByLabel("接收地址").fill("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=team-robot-key");
   await form.getByLabel("消息格式").selectOption("wecom");
   await form.getByLabel("工作票步骤被拒绝").uncheck();
-  await submit(auditor, form.getByRole("button", { name: "保存订阅" }));
+  // The answer is a page in place (the secret is in it, never in an address): wait for it.
+  await form.getByRole("button", { name: "保存订阅" }).click();
+  await auditor.locator("[data-webhook-secret]").waitFor();
   const secret = (await auditor.locator("[data-webhook-secret] code").textContent()).trim();
   assert.match(secret, /^[0-9a-f]{64}$/, "the secret is shown once");
   await fits(auditor, "the page with the secret");
@@ -62,14 +64,16 @@ test("the auditor imports an old inspection history, refused whole until it is r
   const form = auditor.locator("#register-inspections form");
   const file = (content) => ({ name: "检查记录.csv", mimeType: "text/csv", buffer: Buffer.from(content) });
   await form.locator("input[type=file]").setInputFiles(file("户号,检查日期,检查结论\n0701000101,2025-04-02,合格\n0701000102,2025-13-01,合格\n"));
-  await submit(auditor, form.getByRole("button", { name: "导入" }));
+  await form.getByRole("button", { name: "导入" }).click();
+  await auditor.locator("[data-import-problems]").waitFor();
   const problems = await auditor.locator("[data-import-problems]").textContent();
   assert.match(problems, /检查记录\.csv第 3 行「检查日期」列/);
   assert.equal(await auditor.locator("[data-import-row]").count(), 0, "nothing imported");
 
   const again = auditor.locator("#register-inspections form");
   await again.locator("input[type=file]").setInputFiles(file("户号,检查日期,检查结论\n0701000101,2025-04-02,合格\n0701000102,2025-03-01,合格\n"));
-  await submit(auditor, again.getByRole("button", { name: "导入" }));
+  await again.getByRole("button", { name: "导入" }).click();
+  await auditor.locator("[data-imported]").waitFor();
   assert.match(await auditor.locator("[data-imported]").textContent(), /已导入 2 条记录/);
   const row = auditor.locator("[data-import-row]").first();
   assert.match(await row.textContent(), /用电检查记录[\s\S]*检查记录\.csv[\s\S]*demo\.safety/);

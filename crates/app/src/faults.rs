@@ -84,6 +84,10 @@ pub async fn list_faults<P: FaultsReach>(
     cause: Option<&str>,
 ) -> Result<Vec<FaultView>, AppError> {
     let pattern = crate::search::contains("q", query)?;
+    // A cause is a code of the causes table, never longer.
+    if cause.is_some_and(|c| c.chars().count() > 40) {
+        return Err(AppError::invalid("cause", "field-invalid"));
+    }
     let mut conn = app.db().read().await?;
     // Recurrences are judged against every fault in reach, whatever the search shows.
     let all = store::list(&mut conn, cap.scope(), None, None, 5000).await?;

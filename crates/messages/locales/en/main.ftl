@@ -2588,3 +2588,5 @@ history-responsibility = The responsibility "{ $value }" must be 客户 (custome
 import-problem = { $text }
 history-origin = Imported from the register "{ $file }" by { $by } on { $at }: kept as the register has it, with no signatures in GridSafe.
 role-permission-unknown = Unknown permission code: { $value }
+role-permissions-too-many = At most { $max } permission codes.
+webhook-events-too-many = At most { $max } events.

@@ -2588,3 +2588,5 @@ history-responsibility = 责任方「{ $value }」应为“客户”或“电网
 import-problem = { $text }
 history-origin = 由 { $by } 于 { $at } 从历史台账「{ $file }」导入：记录按台账原样保存，没有系统内的签名。
 role-permission-unknown = 不认识的权限代码：{ $value }
+role-permissions-too-many = 权限代码最多 { $max } 个。
+webhook-events-too-many = 事件最多 { $max } 种。

@@ -402,6 +402,13 @@ fn permission_codes() -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new().items(crate::json::one_of(codes)).min_items(Some(1)).build()
 }
 
+/// The schema of a role's permission codes: any of the domain's, none at all too.
+fn permission_list() -> utoipa::openapi::schema::Array {
+    let codes = gridsafe_domain::access::Permission::ALL.iter().map(|p| p.code());
+    let most = gridsafe_domain::access::Permission::ALL.len();
+    utoipa::openapi::schema::ArrayBuilder::new().items(crate::json::one_of(codes)).max_items(Some(most)).build()
+}
+
 /// Creates an API token with a subset of the caller's permissions.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "identity", security(("bearer" = [])), request_body = TokenIn,
     responses((status = 201, body = CreatedToken), (status = 401, body = ErrorEnvelope), (status = 403, description = "Called with an API token, or a permission the caller does not hold", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
@@ -453,8 +460,7 @@ pub async fn revoke_role(
 #[serde(deny_unknown_fields)]
 pub struct DisableIn {
     /// Why (on the account's record and in the audit trail).
-    #[serde(default)]
-    #[schema(max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub reason: String,
 }
 
@@ -556,8 +562,8 @@ pub async fn rename_unit(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolePermissionsIn {
-    /// Every permission code the role grants from now on (`GET /api/v1/meta` lists the codes).
-    #[schema(max_items = 100)]
+    /// Every permission code the role grants from now on (none for a role that grants nothing).
+    #[schema(schema_with = permission_list)]
     pub permissions: Vec<String>,
 }
 
@@ -576,8 +582,13 @@ pub async fn set_role_permissions(
 ) -> Result<StatusCode, AppError> {
     use gridsafe_domain::access::Permission;
     let cap = auth.require::<perm::RolesManage>(&state).await?;
+    if input.permissions.len() > Permission::ALL.len() {
+        let too_many = gridsafe_app::FieldProblem::new("permissions", "role-permissions-too-many")
+            .with("max", Permission::ALL.len());
+        return Err(gridsafe_app::AppError::Invalid(vec![too_many]).into());
+    }
     let mut permissions = Vec::new();
-    for code in input.permissions.iter().take(100) {
+    for code in &input.permissions {
         let p = Permission::from_code(code).ok_or_else(|| {
             gridsafe_app::AppError::Invalid(vec![
                 gridsafe_app::FieldProblem::new("permissions", "role-permission-unknown")

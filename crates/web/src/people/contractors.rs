@@ -500,7 +500,8 @@ pub mod api {
     /// Registers a contractor with its licence (the supply company's side).
     #[utoipa::path(post, path = "/api/v1/contractors", tag = "people", security(("bearer" = [])), request_body = ContractorIn,
         responses((status = 201, body = crate::people::person_api::Created), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-            (status = 409, description = "Code taken", body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+            (status = 404, description = "No such unit", body = ErrorEnvelope), (status = 409, description = "Code taken", body = ErrorEnvelope),
+            (status = 422, body = ErrorEnvelope)))]
     pub async fn create(
         State(state): State<AppState>,
         auth: Auth,

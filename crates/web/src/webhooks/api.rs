@@ -129,8 +129,26 @@ pub struct WebhookIn {
     #[schema(max_length = 10)]
     pub format: String,
     /// Event codes (see `WebhookOut.events`).
-    #[schema(max_items = 6)]
+    #[schema(schema_with = event_codes)]
     pub events: Vec<String>,
+}
+
+fn too_many_events() -> AppError {
+    let max = gridsafe_domain::webhooks::EventKind::ALL.len();
+    gridsafe_app::AppError::Invalid(vec![
+        gridsafe_app::FieldProblem::new("events", "webhook-events-too-many").with("max", max),
+    ])
+    .into()
+}
+
+/// The schema of a list of event codes, from the domain's one enum: at least one.
+fn event_codes() -> utoipa::openapi::schema::Array {
+    use gridsafe_domain::webhooks::EventKind;
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(crate::json::one_of(EventKind::ALL.iter().map(|k| k.code())))
+        .min_items(Some(1))
+        .max_items(Some(EventKind::ALL.len()))
+        .build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,8 +169,8 @@ pub async fn create(
     ApiJson(f): ApiJson<WebhookIn>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::WebhooksManage>(&state).await?;
-    if f.events.len() > 20 {
-        return Err(gridsafe_app::AppError::invalid("events", "webhook-event-unknown").into());
+    if f.events.len() > gridsafe_domain::webhooks::EventKind::ALL.len() {
+        return Err(too_many_events());
     }
     let input = SubscriptionInput {
         unit_id: UnitId::new(f.unit_id),
@@ -191,7 +209,7 @@ pub async fn get(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookChange {
-    #[schema(max_items = 6)]
+    #[schema(schema_with = event_codes)]
     pub events: Vec<String>,
     pub enabled: bool,
 }
@@ -208,8 +226,8 @@ pub async fn update(
     ApiJson(f): ApiJson<WebhookChange>,
 ) -> Result<StatusCode, AppError> {
     let cap = auth.require::<perm::WebhooksManage>(&state).await?;
-    if f.events.len() > 20 {
-        return Err(gridsafe_app::AppError::invalid("events", "webhook-event-unknown").into());
+    if f.events.len() > gridsafe_domain::webhooks::EventKind::ALL.len() {
+        return Err(too_many_events());
     }
     let result = webhooks::update(state.app(), &cap, &auth.meta, id, &f.events, f.enabled).await;
     auth.checked(&state, result).await?;
