@@ -195,7 +195,9 @@ impl Line<'_> {
 }
 
 /// Imports `files` as `register` of `unit` (and the units below it): all of them, or every
-/// problem named and nothing written.
+/// problem named and nothing written. Numbers are checked inside the write transaction; an import
+/// of the same numbers committed meanwhile (PostgreSQL lets two check at once) makes this one a
+/// conflict, nothing written.
 pub async fn import(
     app: &App,
     cap: &Capability<perm::HistoryImport>,
@@ -398,7 +400,7 @@ async fn ticket(
         by: ctx.by,
         at: ctx.now,
     };
-    store::insert_ticket(work.conn(), &old).await?;
+    store::insert_ticket(work.conn(), &old).await.map_err(|e| AppError::from_insert(e, "conflict-history-number"))?;
     Ok(true)
 }
 
@@ -516,7 +518,7 @@ async fn hazard(
         closed_at: closed.map(|d| Timestamp::from_local(d.and_hms_opt(16, 0, 0).unwrap_or_default())),
         by: ctx.by,
     };
-    store::insert_hazard(work.conn(), &old).await?;
+    store::insert_hazard(work.conn(), &old).await.map_err(|e| AppError::from_insert(e, "conflict-history-number"))?;
     Ok(true)
 }
 
@@ -589,6 +591,8 @@ async fn inspection(
         by: ctx.by,
         at: ctx.now,
     };
-    store::insert_inspection(work.conn(), &old).await?;
+    store::insert_inspection(work.conn(), &old)
+        .await
+        .map_err(|e| AppError::from_insert(e, "conflict-history-number"))?;
     Ok(true)
 }

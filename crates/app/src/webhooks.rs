@@ -278,12 +278,14 @@ pub(crate) async fn findings_opened(
     Ok(())
 }
 
-/// Takes the deliveries due now for the sender (up to `webhooks.batch`), held for two minutes
-/// past the receivers' timeout.
+/// Takes the deliveries due now for the sender (up to `webhooks.batch`), held for as long as the
+/// whole batch could take with every receiver timing out, and two minutes more: another
+/// instance, or a later look, takes one up again only if its sender died.
 pub async fn claim(app: &App) -> Result<Vec<Due>, AppError> {
     let cfg = app.webhooks_config();
     let now = app.now();
-    let lease = chrono::Duration::seconds(i64::from(cfg.timeout_seconds) + 120);
+    let rounds = i64::from(cfg.batch.div_ceil(cfg.concurrency.max(1)));
+    let lease = chrono::Duration::seconds(i64::from(cfg.timeout_seconds) * rounds + 120);
     let mut tx = app.db().begin_write().await?;
     let due = store::claim_due(&mut tx, now, Timestamp::from_utc(now.as_utc() + lease), cfg.batch).await?;
     tx.commit().await?;

@@ -223,6 +223,15 @@ async fn post(
     }
 }
 
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 async fn exchange<I>(io: I, target: &Target, headers: &[(&str, String)], body: Vec<u8>) -> Result<(u16, String), String>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
@@ -230,7 +239,9 @@ where
     use http_body_util::BodyExt;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(io).await.map_err(|e| format!("HTTP handshake: {e}"))?;
-    tokio::spawn(connection);
+    // The connection is driven beside the request and ends with it, answered or timed out: a
+    // receiver that never answers leaves no task behind.
+    let _connection = AbortOnDrop(tokio::spawn(connection));
     let mut request = hyper::Request::post(target.path.as_str())
         .header(hyper::header::HOST, target.authority())
         .header(hyper::header::CONTENT_TYPE, "application/json; charset=utf-8")

@@ -45,6 +45,33 @@ DY-2025-0902,dist_second,meter_replacement,书院街 20 号,更换互感器,2026
 DY-2025-0815,低压工作票,装表接电,孝南区新村,新装表计,2026-08-15 08:00,2026-08-15 17:00,H01,H02,H03,H04,,2026-08-14 10:00,2026-08-15 08:30,2026-08-15 11:00,,,\n";
 
 backend_tests! {
+    async fn fifty_imports_of_one_register_at_once_import_it_once(app: TestApp) {
+        let f = app.fixture().await;
+        for code in ["H01", "H02", "H03", "H04", "H05"] {
+            app.person(f.unit_a1, code, &[]).await;
+        }
+        let cap = support::operator().authorize::<perm::HistoryImport>().expect("op");
+        let files = vec![("登记簿.csv".to_owned(), TICKETS.as_bytes().to_vec())];
+        let outcomes = support::race(50, |_| {
+            let (app, cap, files, unit) = (app.app().clone(), cap.clone(), files.clone(), f.unit_a1);
+            async move {
+                let register = gridsafe_domain::history::Register::Tickets;
+                gridsafe_app::history::import(&app, &cap, &support::meta(), register, unit, &files).await
+            }
+        })
+        .await;
+        let imported: Vec<_> = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).collect();
+        assert_eq!(imported.len(), 1, "{outcomes:?}");
+        // The others saw the numbers taken (refused, named) or lost the race to the index (a conflict).
+        assert!(
+            outcomes.iter().all(|o| matches!(o, Ok(_) | Err(gridsafe_app::AppError::Conflict("conflict-history-number")))),
+            "{outcomes:?}"
+        );
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 3);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM history_imports").await, 1);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'history.imported'").await, 1);
+    }
+
     async fn an_old_ticket_register_counts_in_the_monthly_evaluation_with_its_real_dates(app: TestApp) {
         let f = app.fixture().await;
         for code in ["H01", "H02", "H03", "H04", "H05"] {

@@ -2590,3 +2590,4 @@ history-origin = Imported from the register "{ $file }" by { $by } on { $at }: k
 role-permission-unknown = Unknown permission code: { $value }
 role-permissions-too-many = At most { $max } permission codes.
 webhook-events-too-many = At most { $max } events.
+conflict-history-number = Another import has just written the same numbers; nothing was imported this time. See the registers imported.

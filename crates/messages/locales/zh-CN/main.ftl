@@ -2590,3 +2590,4 @@ history-origin = 由 { $by } 于 { $at } 从历史台账「{ $file }」导入：
 role-permission-unknown = 不认识的权限代码：{ $value }
 role-permissions-too-many = 权限代码最多 { $max } 个。
 webhook-events-too-many = 事件最多 { $max } 种。
+conflict-history-number = 另一次导入刚刚写入了同样的编号，本次没有导入任何记录；请查看已导入的台账。
