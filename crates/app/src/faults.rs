@@ -354,32 +354,19 @@ pub async fn import_faults(
     let today = work.now().local_date();
     let mut imported = 0;
     for t in &tables {
-        let at: Vec<Option<usize>> =
-            COLUMNS.iter().map(|(en, zh, _)| gridsafe_sheet::column(&t.headers, en, zh)).collect();
-        if let Some((en, zh, _)) = COLUMNS.iter().zip(&at).find(|(c, p)| c.2 && p.is_none()).map(|(c, _)| c) {
-            problems.push(RowProblem {
-                file: t.source.clone(),
-                line: 1,
-                column: format!("{zh} / {en}"),
-                value: String::new(),
-                message: "input-problem-missing-column",
-                args: Vec::new(),
-            });
-            continue;
-        }
+        let at = match crate::customers::locate_columns(t, &COLUMNS) {
+            Ok(at) => at,
+            Err(missing) => {
+                problems.push(missing);
+                continue;
+            }
+        };
         for row in &t.rows {
             if row.cells.iter().all(Cell::is_empty) {
                 continue;
             }
             if imported + problems.len() >= MAX_ROWS {
-                problems.push(RowProblem {
-                    file: t.source.clone(),
-                    line: row.line,
-                    column: String::new(),
-                    value: MAX_ROWS.to_string(),
-                    message: "input-problem-too-many-rows",
-                    args: Vec::new(),
-                });
+                problems.push(RowProblem::too_many_rows(t, row.line, MAX_ROWS));
                 break;
             }
             let value = |i: usize| at[i].and_then(|p| row.cells.get(p)).map(Cell::shown).unwrap_or_default();

@@ -9,10 +9,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use gridsafe_domain::access::{Capability, perm};
 use gridsafe_domain::history::{self as rules, DateProblem, HazardDays, Register, TicketTimes};
 use gridsafe_domain::ids::{PersonId, UnitId};
+use gridsafe_domain::inspections::InspectionKind;
 use gridsafe_domain::orders::ORDER_TYPES;
 use gridsafe_domain::time::Timestamp;
 use gridsafe_sheet::{Cell, RawRow, RawTable};
-use gridsafe_store::history::{self as store, OldHazard, OldInspection, OldTicket};
+use gridsafe_store::history::{self as store, OldHazard, OldTicket};
 use sha2::{Digest, Sha256};
 
 pub use gridsafe_store::history::{ImportRow, Record};
@@ -228,35 +229,29 @@ pub async fn import(
     let mut problems = Vec::new();
     let mut written = 0;
     let mut seen: Vec<String> = Vec::new();
-    let grades = gridsafe_store::hazards::grades(work.conn()).await?;
-    let types = gridsafe_store::tickets::document_types(work.conn()).await?;
+    // The vocabulary a register's lines are read against: only the one it needs.
+    let grades = match register {
+        Register::Hazards => gridsafe_store::hazards::grades(work.conn()).await?,
+        _ => Vec::new(),
+    };
+    let types = match register {
+        Register::Tickets => gridsafe_store::tickets::document_types(work.conn()).await?,
+        _ => Vec::new(),
+    };
     for t in &tables {
-        let at: Vec<Option<usize>> =
-            cols.iter().map(|(en, zh, _)| gridsafe_sheet::column(&t.headers, en, zh)).collect();
-        if let Some((en, zh, _)) = cols.iter().zip(&at).find(|(c, p)| c.2 && p.is_none()).map(|(c, _)| c) {
-            problems.push(RowProblem {
-                file: t.source.clone(),
-                line: 1,
-                column: format!("{zh} / {en}"),
-                value: String::new(),
-                message: "input-problem-missing-column",
-                args: Vec::new(),
-            });
-            continue;
-        }
+        let at = match crate::customers::locate_columns(t, cols) {
+            Ok(at) => at,
+            Err(missing) => {
+                problems.push(missing);
+                continue;
+            }
+        };
         for row in &t.rows {
             if row.cells.iter().all(Cell::is_empty) {
                 continue;
             }
             if written + problems.len() >= MAX_ROWS {
-                problems.push(RowProblem {
-                    file: t.source.clone(),
-                    line: row.line,
-                    column: String::new(),
-                    value: MAX_ROWS.to_string(),
-                    message: "input-problem-too-many-rows",
-                    args: Vec::new(),
-                });
+                problems.push(RowProblem::too_many_rows(t, row.line, MAX_ROWS));
                 break;
             }
             let mut line = Line { table: t, row, at: &at, cols, problems: Vec::new() };
@@ -533,9 +528,9 @@ async fn inspection(
     let day = line.day("inspected_on", true);
     let kind_text = line.text("kind", false, 20);
     let kind = match kind_text.as_str() {
-        "" | "周期检查" | "periodic" => Some("periodic"),
-        "专项检查" | "special" => Some("special"),
-        "专项活动" | "campaign" => Some("campaign"),
+        "" | "周期检查" | "periodic" => Some(InspectionKind::Periodic),
+        "专项检查" | "special" => Some(InspectionKind::Special),
+        "专项活动" | "campaign" => Some(InspectionKind::Campaign),
         other => {
             line.problem("kind", other, "input-problem-unknown-value", Vec::new());
             None
@@ -578,20 +573,23 @@ async fn inspection(
         return Ok(false);
     };
     let notice = if notice.is_empty() { format!("LS-{}-{}", ctx.import, line.row.line) } else { notice };
-    let old = OldInspection {
-        import: ctx.import,
-        customer,
-        unit,
+    // An imported inspection is recorded as a native one, pointing at its import; the register
+    // kept no checklist answers and no accompanying staff.
+    let old = gridsafe_store::inspections::NewInspection {
+        customer_id: customer,
+        unit_id: unit,
         day,
         kind,
         conclusion: &conclusion,
         notice_number: &notice,
+        by: ctx.by,
         emergency_checked: emergency,
         inspectors: &inspectors,
-        by: ctx.by,
-        at: ctx.now,
+        participants: &[],
+        results: &[],
+        history_import: Some(ctx.import),
     };
-    store::insert_inspection(work.conn(), &old)
+    gridsafe_store::inspections::insert_inspection(work.conn(), &old, ctx.now)
         .await
         .map_err(|e| AppError::from_insert(e, "conflict-history-number"))?;
     Ok(true)

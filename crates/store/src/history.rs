@@ -7,6 +7,7 @@ use gridsafe_domain::ids::{PersonId, UnitId};
 use gridsafe_domain::time::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::decode::{id, stamp};
 use crate::{Conn, StoreError, bound, scope_clause};
@@ -28,31 +29,31 @@ pub struct ImportRow {
     pub imported_at: Timestamp,
 }
 
+const IMPORT_COLUMNS: &str = "h.id, h.kind, h.unit_id, u.name AS unit_name, h.file_name, h.sha256, h.records, \
+    h.imported_by, h.imported_at";
+
+fn import_from(r: &AnyRow) -> Result<ImportRow, StoreError> {
+    Ok(ImportRow {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        unit_id: id(r, "unit_id")?,
+        unit_name: r.try_get("unit_name")?,
+        file_name: r.try_get("file_name")?,
+        sha256: r.try_get("sha256")?,
+        records: r.try_get("records")?,
+        imported_by: r.try_get("imported_by")?,
+        imported_at: stamp("history_imports", "imported_at", r.try_get("imported_at")?)?,
+    })
+}
+
 pub async fn imports(conn: &mut Conn, scope: &[UnitPath], limit: u32) -> Result<Vec<ImportRow>, StoreError> {
     let (clause, binds) = scope_clause("u.path", scope, 1);
     let sql = format!(
-        "SELECT h.id, h.kind, h.unit_id, u.name AS unit_name, h.file_name, h.sha256, h.records, h.imported_by, h.imported_at \
-         FROM history_imports h JOIN org_units u ON u.id = h.unit_id WHERE {clause} ORDER BY h.id DESC LIMIT {}",
+        "SELECT {IMPORT_COLUMNS} FROM history_imports h JOIN org_units u ON u.id = h.unit_id WHERE {clause} \
+         ORDER BY h.id DESC LIMIT {}",
         limit.clamp(1, 1000)
     );
-    bound(sql, &binds)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ImportRow {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                unit_id: id(r, "unit_id")?,
-                unit_name: r.try_get("unit_name")?,
-                file_name: r.try_get("file_name")?,
-                sha256: r.try_get("sha256")?,
-                records: r.try_get("records")?,
-                imported_by: r.try_get("imported_by")?,
-                imported_at: stamp("history_imports", "imported_at", r.try_get("imported_at")?)?,
-            })
-        })
-        .collect()
+    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(import_from).collect()
 }
 
 /// Opens an import's record; its count is set when every line is written.
@@ -91,25 +92,12 @@ pub async fn set_records(conn: &mut Conn, import: i64, records: i64) -> Result<(
 /// The import a record came in with, if it did: (file, who, when).
 pub async fn origin(conn: &mut Conn, table: Record, record: i64) -> Result<Option<ImportRow>, StoreError> {
     let sql = format!(
-        "SELECT h.id, h.kind, h.unit_id, u.name AS unit_name, h.file_name, h.sha256, h.records, h.imported_by, h.imported_at \
-         FROM {} r JOIN history_imports h ON h.id = r.history_import_id JOIN org_units u ON u.id = h.unit_id WHERE r.id = $1",
+        "SELECT {IMPORT_COLUMNS} FROM {} r JOIN history_imports h ON h.id = r.history_import_id \
+         JOIN org_units u ON u.id = h.unit_id WHERE r.id = $1",
         table.table()
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(record).fetch_optional(&mut *conn).await?;
-    row.map(|r| {
-        Ok(ImportRow {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            unit_id: id(&r, "unit_id")?,
-            unit_name: r.try_get("unit_name")?,
-            file_name: r.try_get("file_name")?,
-            sha256: r.try_get("sha256")?,
-            records: r.try_get("records")?,
-            imported_by: r.try_get("imported_by")?,
-            imported_at: stamp("history_imports", "imported_at", r.try_get("imported_at")?)?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(import_from).transpose()
 }
 
 /// The tables an import writes to.
@@ -293,49 +281,6 @@ pub async fn insert_hazard(conn: &mut Conn, h: &OldHazard<'_>) -> Result<i64, St
             .bind(detail)
             .bind(h.by)
             .bind(Timestamp::from_local(day.and_hms_opt(12, 0, 0).unwrap_or_default()).to_db())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(id)
-}
-
-/// An inspection of the history, checked.
-#[derive(Debug, Clone)]
-pub struct OldInspection<'a> {
-    pub import: i64,
-    pub customer: i64,
-    pub unit: UnitId,
-    pub day: NaiveDate,
-    pub kind: &'a str,
-    pub conclusion: &'a str,
-    pub notice_number: &'a str,
-    pub emergency_checked: bool,
-    pub inspectors: &'a [PersonId],
-    pub by: &'a str,
-    pub at: Timestamp,
-}
-
-pub async fn insert_inspection(conn: &mut Conn, i: &OldInspection<'_>) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO inspections (customer_id, unit_id, inspected_on, kind, conclusion, notice_number, created_by, created_at, \
-         emergency_checked, history_import_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(i.customer)
-    .bind(i.unit.get())
-    .bind(i.day.to_string())
-    .bind(i.kind)
-    .bind(i.conclusion)
-    .bind(i.notice_number)
-    .bind(i.by)
-    .bind(i.at.to_db())
-    .bind(i64::from(i.emergency_checked))
-    .bind(i.import)
-    .fetch_one(&mut *conn)
-    .await?;
-    for p in i.inspectors {
-        sqlx::query("INSERT INTO inspection_inspectors (inspection_id, person_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(p.get())
             .execute(&mut *conn)
             .await?;
     }

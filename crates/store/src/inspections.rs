@@ -82,12 +82,14 @@ pub struct NewInspection<'a> {
     pub participants: &'a [(String, String)],
     /// Answers: (section, item text, outcome code, note).
     pub results: &'a [(&'a str, &'a str, &'a str, &'a str)],
+    /// The history import it came in with (`history_imports`), for an inspection of an old record.
+    pub history_import: Option<i64>,
 }
 
 pub async fn insert_inspection(conn: &mut Conn, i: &NewInspection<'_>, at: Timestamp) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO inspections (customer_id, unit_id, inspected_on, kind, conclusion, notice_number, created_by, created_at, \
-         emergency_checked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         emergency_checked, history_import_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(i.customer_id)
     .bind(i.unit_id.get())
@@ -98,6 +100,7 @@ pub async fn insert_inspection(conn: &mut Conn, i: &NewInspection<'_>, at: Times
     .bind(i.by)
     .bind(at.to_db())
     .bind(i64::from(i.emergency_checked))
+    .bind(i.history_import)
     .fetch_one(&mut *conn)
     .await?;
     for (n, (name, department)) in i.participants.iter().enumerate() {

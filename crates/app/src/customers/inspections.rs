@@ -195,6 +195,7 @@ pub async fn record_inspection(
         inspectors: &inspectors,
         participants: &participants,
         results: &answers,
+        history_import: None,
     };
     let id = store::insert_inspection(work.conn(), &record, now).await?;
     let defects = results.iter().filter(|(_, o, _)| o == "defect").count();

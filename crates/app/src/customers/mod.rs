@@ -304,6 +304,43 @@ pub struct RowProblem {
     pub args: Vec<(&'static str, String)>,
 }
 
+impl RowProblem {
+    /// A required column `table` lacks, named by both its headers.
+    pub fn missing_column(table: &RawTable, en: &str, zh: &str) -> Self {
+        Self {
+            file: table.source.clone(),
+            line: 1,
+            column: format!("{zh} / {en}"),
+            value: String::new(),
+            message: "input-problem-missing-column",
+            args: Vec::new(),
+        }
+    }
+
+    /// The line of `table` past an import's bound of `max` rows.
+    pub fn too_many_rows(table: &RawTable, line: usize, max: usize) -> Self {
+        Self {
+            file: table.source.clone(),
+            line,
+            column: String::new(),
+            value: max.to_string(),
+            message: "input-problem-too-many-rows",
+            args: Vec::new(),
+        }
+    }
+}
+
+/// Where each of `columns` (English header, Chinese header, required) stands among `table`'s
+/// headers, or the first required one it lacks.
+pub fn locate_columns(table: &RawTable, columns: &[(&str, &str, bool)]) -> Result<Vec<Option<usize>>, RowProblem> {
+    let at: Vec<Option<usize>> =
+        columns.iter().map(|(en, zh, _)| gridsafe_sheet::column(&table.headers, en, zh)).collect();
+    match columns.iter().zip(&at).find(|(c, p)| c.2 && p.is_none()) {
+        Some(((en, zh, _), _)) => Err(RowProblem::missing_column(table, en, zh)),
+        None => Ok(at),
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RegisterImport {
     pub created: usize,

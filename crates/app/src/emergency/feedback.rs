@@ -213,24 +213,19 @@ pub async fn import_complaints(
     #[allow(clippy::type_complexity)]
     let mut rows: Vec<(String, String, Timestamp, String, String, String, Option<UnitId>)> = Vec::new();
     for t in &tables {
-        let at: Vec<Option<usize>> =
-            COLUMNS.iter().map(|(en, zh, _)| gridsafe_sheet::column(&t.headers, en, zh)).collect();
-        if let Some((en, zh, _)) = COLUMNS.iter().zip(&at).find(|(c, p)| c.2 && p.is_none()).map(|(c, _)| c) {
-            problems.push(problem(&t.source, 1, format!("{zh} / {en}"), String::new(), "input-problem-missing-column"));
-            continue;
-        }
+        let at = match crate::customers::locate_columns(t, &COLUMNS) {
+            Ok(at) => at,
+            Err(missing) => {
+                problems.push(missing);
+                continue;
+            }
+        };
         for row in &t.rows {
             if row.cells.iter().all(Cell::is_empty) {
                 continue;
             }
             if rows.len() + done.not_safety >= MAX_COMPLAINT_ROWS {
-                problems.push(problem(
-                    &t.source,
-                    row.line,
-                    String::new(),
-                    MAX_COMPLAINT_ROWS.to_string(),
-                    "input-problem-too-many-rows",
-                ));
+                problems.push(RowProblem::too_many_rows(t, row.line, MAX_COMPLAINT_ROWS));
                 break;
             }
             let cell = |i: usize| at[i].and_then(|p| row.cells.get(p));

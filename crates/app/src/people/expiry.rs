@@ -28,9 +28,11 @@ pub async fn record_expiry_warnings(app: &App, meta: &RequestMeta) -> Result<usi
     let mut work = app.begin(&actor, meta).await?;
     let mut recorded = 0;
     let now = work.now();
+    let announce =
+        gridsafe_store::webhooks::anyone_listens(work.conn(), EventKind::QualificationExpired.code()).await?;
     for item in &items {
         recorded += usize::from(gridsafe_store::people::record_warning(work.conn(), today, item).await?);
-        if item.expired() {
+        if announce && item.expired() {
             // Announced once per record and last valid day (a renewal that lapses again is news).
             let key = format!("qualification.expired:{}:{}:{}", item.kind, item.record_id, item.valid_to);
             let data = serde_json::json!({

@@ -1040,32 +1040,19 @@ pub async fn import_catalogue(
     let mut problems = Vec::new();
     let mut entries: Vec<CatalogueEntry> = Vec::new();
     for t in &tables {
-        let positions: Vec<Option<usize>> =
-            LIST_COLUMNS.iter().map(|(key, zh, _)| gridsafe_sheet::column(&t.headers, key, zh)).collect();
-        if let Some((key, zh, _)) =
-            LIST_COLUMNS.iter().zip(&positions).find(|(c, p)| c.2 && p.is_none()).map(|(c, _)| c)
-        {
-            problems.push(problem(
-                &t.source,
-                1,
-                format!("{zh} / {key}"),
-                String::new(),
-                "input-problem-missing-column",
-            ));
-            continue;
-        }
+        let positions = match crate::customers::locate_columns(t, &LIST_COLUMNS) {
+            Ok(at) => at,
+            Err(missing) => {
+                problems.push(missing);
+                continue;
+            }
+        };
         for row in &t.rows {
             if row.cells.iter().all(Cell::is_empty) {
                 continue;
             }
             if entries.len() >= MAX_LIST_ROWS {
-                problems.push(problem(
-                    &t.source,
-                    row.line,
-                    String::new(),
-                    MAX_LIST_ROWS.to_string(),
-                    "input-problem-too-many-rows",
-                ));
+                problems.push(crate::customers::RowProblem::too_many_rows(t, row.line, MAX_LIST_ROWS));
                 break;
             }
             let at = |i: usize| positions[i].and_then(|p| row.cells.get(p)).map(Cell::shown).unwrap_or_default();
