@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
@@ -101,11 +102,7 @@ impl Lang {
 
     /// Whether message `key` is defined in this language (whatever arguments it takes).
     pub fn knows(self, key: &str) -> bool {
-        let source = match self {
-            Lang::ZhCn => ZH_CN_SOURCE,
-            Lang::En => EN_SOURCE,
-        };
-        source.lines().filter_map(defined_key).any(|k| k == key)
+        self.formatted().contains_key(key)
     }
 
     /// Every message key of this language that starts with `prefix`, in file order.
@@ -119,7 +116,24 @@ impl Lang {
 
     /// The message `key`.
     pub fn t(self, key: &str) -> String {
-        LOCALES.lookup(self.id(), key)
+        match self.formatted().get(key) {
+            Some(text) => text.clone(),
+            // Not defined in this language: the loader falls back to zh-CN.
+            None => LOCALES.lookup(self.id(), key),
+        }
+    }
+
+    /// Every message this language defines, formatted once without arguments, by key. A page
+    /// asks for the same words hundreds of times (a list repeats its column names on every row
+    /// for the phone layout), and Fluent negotiates languages and formats anew on each lookup.
+    fn formatted(self) -> &'static HashMap<&'static str, String> {
+        static ZH_CN_FORMATTED: OnceLock<HashMap<&'static str, String>> = OnceLock::new();
+        static EN_FORMATTED: OnceLock<HashMap<&'static str, String>> = OnceLock::new();
+        let (cell, source) = match self {
+            Lang::ZhCn => (&ZH_CN_FORMATTED, ZH_CN_SOURCE),
+            Lang::En => (&EN_FORMATTED, EN_SOURCE),
+        };
+        cell.get_or_init(|| source.lines().filter_map(defined_key).map(|k| (k, LOCALES.lookup(self.id(), k))).collect())
     }
 
     /// The message `key` with named arguments.
@@ -245,6 +259,18 @@ mod tests {
         assert_eq!(Lang::En.t("app-name"), "GridSafe");
         let msg = Lang::En.t_args("error-request-id", &[("id", Arg::Number(404))]);
         assert!(msg.contains("404") && !msg.contains('\u{2068}'), "{msg}");
+    }
+
+    #[test]
+    fn formatted_once_is_what_fluent_formats() {
+        for lang in Lang::ALL {
+            let source = if lang == Lang::ZhCn { ZH_CN_SOURCE } else { EN_SOURCE };
+            for key in source.lines().filter_map(defined_key) {
+                assert_eq!(lang.t(key), LOCALES.lookup(lang.id(), key), "{key}");
+            }
+        }
+        // A key one language lacks still falls back to zh-CN through the loader.
+        assert_eq!(Lang::En.t("no-such-message"), LOCALES.lookup(&ZH_CN, "no-such-message"));
     }
 
     #[test]

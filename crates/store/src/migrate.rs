@@ -63,6 +63,7 @@ migrations! {
     22 => "push",
     23 => "webhooks",
     24 => "history",
+    25 => "list_order",
 }
 
 /// Where a database stands against this binary's migrations.

@@ -248,7 +248,14 @@ pub async fn list(
 /// How many tickets of `scope` the filter selects (all pages).
 pub async fn count(conn: &mut Conn, scope: &[UnitPath], filter: &Filter) -> Result<i64, StoreError> {
     let (clause, binds) = selection(scope, filter);
-    let sql = format!("SELECT COUNT(*) AS n FROM {ROW_FROM} WHERE {clause}");
+    // Counting needs the unit (scope) and the leader only when the search reads its name; every
+    // ticket has its type (a foreign key), so that join would count nothing more.
+    let from = if filter.pattern.is_some() {
+        "tickets t JOIN org_units u ON u.id = t.unit_id LEFT JOIN people lp ON lp.id = t.leader_id"
+    } else {
+        "tickets t JOIN org_units u ON u.id = t.unit_id"
+    };
+    let sql = format!("SELECT COUNT(*) AS n FROM {from} WHERE {clause}");
     Ok(bound(sql, &binds).fetch_one(&mut *conn).await?.try_get("n")?)
 }
 
