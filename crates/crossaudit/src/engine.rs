@@ -206,7 +206,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(rule: Rule, entity_kind: &'static str, entity_id: &str, subject: &str, detail: String) -> Self {
+    pub(crate) fn new(rule: Rule, entity_kind: &'static str, entity_id: &str, subject: &str, detail: String) -> Self {
         Self { rule: rule.code(), entity_kind, entity_id: entity_id.to_owned(), subject: subject.to_owned(), detail }
     }
 }

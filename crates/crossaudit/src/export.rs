@@ -32,7 +32,7 @@ pub fn read_export(path: &Path) -> Tables {
     let mut found = Vec::new();
     if path.is_file() {
         match std::fs::read(path) {
-            Ok(bytes) => match input::read_xlsx(&shown, &bytes, &input::Limits::default()) {
+            Ok(bytes) => match input::read_xlsx(&shown, &bytes, &input::Limits::batch()) {
                 Ok(sheets) => {
                     for (sheet, raw) in sheets {
                         if let Some(kind) = TableKind::from_name(&sheet) {
@@ -53,9 +53,9 @@ pub fn read_export(path: &Path) -> Tables {
                     let Ok(bytes) = std::fs::read(&file) else { continue };
                     let source = file.display().to_string();
                     let raw = if ext == "csv" {
-                        input::read_csv(&source, &bytes, &input::Limits::default()).map(|t| vec![t])
+                        input::read_csv(&source, &bytes, &input::Limits::batch()).map(|t| vec![t])
                     } else {
-                        input::read_xlsx(&source, &bytes, &input::Limits::default())
+                        input::read_xlsx(&source, &bytes, &input::Limits::batch())
                             .map(|sheets| sheets.into_iter().map(|(_, t)| t).take(1).collect())
                     };
                     match raw {

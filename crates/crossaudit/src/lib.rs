@@ -9,5 +9,6 @@
 
 pub mod engine;
 pub mod export;
+pub mod fast;
 pub mod generate;
 pub mod input;

@@ -13,29 +13,19 @@ use crate::commands::ProgressBar;
 pub fn run(lang: Lang, args: AuditArgs) -> ExitCode {
     let bar = ProgressBar::new(lang.t("cli-auditing"));
     bar.update(0, 3);
-    let tables = read_export(&args.input);
-    bar.update(1, 3);
-    for problem in &tables.errors {
-        eprintln!("{}", gridsafe_web::people::problem_line(lang, problem));
-    }
-    if !tables.errors.is_empty() {
-        if !args.skip_invalid {
-            eprintln!(
-                "{}",
-                lang.t_args(
-                    "cli-audit-input-refused",
-                    &[("count", Arg::Number(i64::try_from(tables.errors.len()).unwrap_or(0)))]
-                )
-            );
-            return ExitCode::from(2);
+    let thresholds = Thresholds::default();
+    // A folder of UTF-8 CSV files is audited in place; anything else, or anything the fast
+    // reader is not certain of, is read the exact way, which names every problem.
+    let findings = match gridsafe_crossaudit::fast::audit_export(&args.input, args.as_of, &thresholds) {
+        Some(findings) => {
+            bar.update(2, 3);
+            findings
         }
-        eprintln!(
-            "{}",
-            lang.t_args("cli-audit-skipped", &[("rows", Arg::Number(i64::try_from(tables.bad_rows).unwrap_or(0)))])
-        );
-    }
-    let findings = audit(&tables, args.as_of, &Thresholds::default());
-    bar.update(2, 3);
+        None => match read_and_audit(lang, &args, &thresholds, &bar) {
+            Ok(findings) => findings,
+            Err(code) => return code,
+        },
+    };
     let written = match args.format {
         AuditFormat::Csv => write_csv(&args.out, &findings, args.bom),
         AuditFormat::Xlsx => write_xlsx(&args.out, &findings),
@@ -65,6 +55,39 @@ pub fn run(lang: Lang, args: AuditArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The exact reader and engine: every problem of the export named, then audited (or refused).
+fn read_and_audit(
+    lang: Lang,
+    args: &AuditArgs,
+    thresholds: &Thresholds,
+    bar: &ProgressBar,
+) -> Result<Vec<Finding>, ExitCode> {
+    let tables = read_export(&args.input);
+    bar.update(1, 3);
+    for problem in &tables.errors {
+        eprintln!("{}", gridsafe_web::people::problem_line(lang, problem));
+    }
+    if !tables.errors.is_empty() {
+        if !args.skip_invalid {
+            eprintln!(
+                "{}",
+                lang.t_args(
+                    "cli-audit-input-refused",
+                    &[("count", Arg::Number(i64::try_from(tables.errors.len()).unwrap_or(0)))]
+                )
+            );
+            return Err(ExitCode::from(2));
+        }
+        eprintln!(
+            "{}",
+            lang.t_args("cli-audit-skipped", &[("rows", Arg::Number(i64::try_from(tables.bad_rows).unwrap_or(0)))])
+        );
+    }
+    let findings = audit(&tables, args.as_of, thresholds);
+    bar.update(2, 3);
+    Ok(findings)
+}
+
 /// Writes next to the target and renames, so a failed run never leaves half a file.
 fn atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     let tmp = path.with_extension("partial");
@@ -73,13 +96,22 @@ fn atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 fn write_csv(path: &std::path::Path, findings: &[Finding], bom: bool) -> Result<(), String> {
-    let start = if bom { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
-    let mut w = csv::Writer::from_writer(start);
+    use std::io::Write;
+    // Streamed to a file beside the target, then renamed: never half a file, never the whole
+    // output in memory.
+    let tmp = path.with_extension("partial");
+    let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    if bom {
+        out.write_all("\u{feff}".as_bytes()).map_err(|e| e.to_string())?;
+    }
+    let mut w = csv::Writer::from_writer(out);
     w.write_record(["rule", "entity_kind", "entity_id", "subject", "detail"]).map_err(|e| e.to_string())?;
     for f in findings {
         w.write_record([f.rule, f.entity_kind, &f.entity_id, &f.subject, &f.detail]).map_err(|e| e.to_string())?;
     }
-    atomically(path, &w.into_inner().map_err(|e| e.to_string())?)
+    w.into_inner().map_err(|e| e.to_string())?.into_inner().map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
 }
 
 /// A rule's sheet, named in Chinese (the two single-person rules told apart by what they are about).

@@ -29,6 +29,12 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// For the batch cross-audit of the operator's own files on disk (`gridsafe audit`): a
+    /// province's export holds tens of millions of orders; cells and columns stay bounded.
+    pub fn batch() -> Self {
+        Self { rows: 100_000_000, ..Self::default() }
+    }
+
     fn refuse(source: &str, bound: Bound, max: impl ToString) -> InputError {
         InputError { value: Some(max.to_string()), ..InputError::file(source, Problem::TooLarge(bound)) }
     }

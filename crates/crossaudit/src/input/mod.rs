@@ -1,6 +1,6 @@
 //! Reading export tables: cells, headers, values, and errors that say where.
 
-mod tables;
+pub(crate) mod tables;
 
 pub use gridsafe_sheet::{
     Bound, Cell, InputError, Limits, Problem, QUOTED_CHARS, RawRow, RawTable, parse_date, parse_datetime, parse_list,

@@ -62,10 +62,10 @@ impl TableKind {
 }
 
 /// A column: its English and Chinese header, and whether the column must be present.
-struct Column {
-    en: &'static str,
-    zh: &'static str,
-    required: bool,
+pub(crate) struct Column {
+    pub(crate) en: &'static str,
+    pub(crate) zh: &'static str,
+    pub(crate) required: bool,
 }
 
 const fn col(en: &'static str, zh: &'static str) -> Column {
@@ -146,7 +146,7 @@ impl<'a> Layout<'a> {
 }
 
 /// An enumerated value by its English code (any case) or Chinese alias.
-fn enum_value<T: Copy>(text: &str, values: &[(&str, &str, T)]) -> Option<T> {
+pub(crate) fn enum_value<T: Copy>(text: &str, values: &[(&str, &str, T)]) -> Option<T> {
     values.iter().find(|(en, zh, _)| en.eq_ignore_ascii_case(text) || *zh == text).map(|(_, _, v)| *v)
 }
 
@@ -270,7 +270,7 @@ pub enum EventKind {
 }
 
 /// The audited event kinds: code, Chinese name, kind. Any other kind is [`EventKind::Other`].
-const EVENT_KINDS: &[(&str, &str, EventKind)] = &[
+pub(crate) const EVENT_KINDS: &[(&str, &str, EventKind)] = &[
     ("cover_open", "开表盖", EventKind::CoverOpen),
     ("terminal_cover_open", "开端钮盒", EventKind::TerminalCoverOpen),
     ("power_down", "停电", EventKind::PowerDown),
@@ -288,6 +288,54 @@ impl EventKind {
         EVENT_KINDS.iter().find(|(c, _, _)| *c == code).map_or(EventKind::Other, |(_, _, k)| *k)
     }
 }
+
+/// A ticket's status by its code (any case) or Chinese name.
+pub(crate) const STATUSES: &[(&str, &str, TicketStatus)] = &[
+    ("ended", "已终结", TicketStatus::Ended),
+    ("ended", "已执行", TicketStatus::Ended),
+    ("open", "执行中", TicketStatus::Open),
+    ("void", "作废", TicketStatus::Void),
+    ("not_executed", "未执行", TicketStatus::NotExecuted),
+];
+
+/// A ticket's evaluation by its code or Chinese name (`未评价` is none).
+pub(crate) const EVALUATIONS: &[(&str, &str, Evaluation)] =
+    &[("pass", "合格", Evaluation::Pass), ("fail", "不合格", Evaluation::Fail)];
+
+// The columns of the three large tables, read here and by the fast engine (`crate::fast`).
+pub(crate) static ORDER_COLUMNS: [Column; 7] = [
+    col("order_id", "工单编号"),
+    col("order_type", "业务类型"),
+    col("customer_id", "户号"),
+    col("org_unit", "供电单位"),
+    col("started_at", "开始时间"),
+    col("finished_at", "结束时间"),
+    col("workers", "作业人员"),
+];
+
+pub(crate) static TICKET_COLUMNS: [Column; 13] = [
+    col("ticket_id", "票号"),
+    col("kind", "票种"),
+    col("customer_id", "户号"),
+    col("order_ids", "关联工单"),
+    col("issuer", "签发人"),
+    col("co_issuer", "会签人"),
+    col("leader", "工作负责人"),
+    col("permitter", "许可人"),
+    col("crew", "工作班成员"),
+    col("permitted_at", "许可开工时间"),
+    col("ended_at", "终结时间"),
+    col("status", "状态"),
+    col("evaluation", "评价"),
+];
+
+pub(crate) static EVENT_COLUMNS: [Column; 5] = [
+    col("event_id", "事件编号"),
+    col("meter_id", "电能表编号"),
+    col("customer_id", "户号"),
+    col("kind", "事件类型"),
+    col("occurred_at", "发生时间"),
+];
 
 /// A row of `meter_events` (电能表事件).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -492,16 +540,7 @@ fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(),
             into.agreements.extend(rows.into_iter().map(|(_, a)| a).filter(|a| !dupes.contains(&a.line)));
         }
         TableKind::WorkOrders => {
-            static COLUMNS: [Column; 7] = [
-                col("order_id", "工单编号"),
-                col("order_type", "业务类型"),
-                col("customer_id", "户号"),
-                col("org_unit", "供电单位"),
-                col("started_at", "开始时间"),
-                col("finished_at", "结束时间"),
-                col("workers", "作业人员"),
-            ];
-            let l = Layout::new(table, &COLUMNS)?;
+            let l = Layout::new(table, &ORDER_COLUMNS)?;
             let rows = rows!(l, |row| {
                 Ok(WorkOrder {
                     line: row.line,
@@ -519,31 +558,7 @@ fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(),
             into.work_orders.extend(rows.into_iter().map(|(_, o)| o).filter(|o| !dupes.contains(&o.line)));
         }
         TableKind::Tickets => {
-            static COLUMNS: [Column; 13] = [
-                col("ticket_id", "票号"),
-                col("kind", "票种"),
-                col("customer_id", "户号"),
-                col("order_ids", "关联工单"),
-                col("issuer", "签发人"),
-                col("co_issuer", "会签人"),
-                col("leader", "工作负责人"),
-                col("permitter", "许可人"),
-                col("crew", "工作班成员"),
-                col("permitted_at", "许可开工时间"),
-                col("ended_at", "终结时间"),
-                col("status", "状态"),
-                col("evaluation", "评价"),
-            ];
-            const STATUSES: &[(&str, &str, TicketStatus)] = &[
-                ("ended", "已终结", TicketStatus::Ended),
-                ("ended", "已执行", TicketStatus::Ended),
-                ("open", "执行中", TicketStatus::Open),
-                ("void", "作废", TicketStatus::Void),
-                ("not_executed", "未执行", TicketStatus::NotExecuted),
-            ];
-            const EVALUATIONS: &[(&str, &str, Evaluation)] =
-                &[("pass", "合格", Evaluation::Pass), ("fail", "不合格", Evaluation::Fail)];
-            let l = Layout::new(table, &COLUMNS)?;
+            let l = Layout::new(table, &TICKET_COLUMNS)?;
             let rows = rows!(l, |row| {
                 let evaluation = match l.opt_text(row, 12) {
                     None => None,
@@ -573,14 +588,7 @@ fn read_rows(kind: TableKind, table: &RawTable, into: &mut Tables) -> Result<(),
             into.tickets.extend(rows.into_iter().map(|(_, t)| t).filter(|t| !dupes.contains(&t.line)));
         }
         TableKind::MeterEvents => {
-            static COLUMNS: [Column; 5] = [
-                col("event_id", "事件编号"),
-                col("meter_id", "电能表编号"),
-                col("customer_id", "户号"),
-                col("kind", "事件类型"),
-                col("occurred_at", "发生时间"),
-            ];
-            let l = Layout::new(table, &COLUMNS)?;
+            let l = Layout::new(table, &EVENT_COLUMNS)?;
             let rows = rows!(l, |row| {
                 let kind = enum_value(&l.text(row, 3)?, EVENT_KINDS).unwrap_or(EventKind::Other);
                 Ok(MeterEvent {
