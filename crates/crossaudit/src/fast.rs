@@ -27,7 +27,7 @@ use crate::input::tables::{
 };
 use crate::input::{self, Cell, EventKind, Limits, ORDER_TYPES, TableKind, Tables, TicketStatus};
 
-/// "None": no ticket, no person, no time.
+/// No id: a customer or person the tables never name.
 const NONE: u32 = u32::MAX;
 
 /// Audits the export at `path`, or `None` when it is not a folder of CSV files this reader
@@ -35,24 +35,19 @@ const NONE: u32 = u32::MAX;
 pub fn audit_export(path: &Path, as_of: NaiveDate, th: &Thresholds) -> Option<Vec<Finding>> {
     let files = Files::find(path)?;
     let small = small_tables(&files)?;
-    let orders_bytes = read_text(&files.orders)?;
-    let tickets_bytes = read_text(&files.tickets)?;
-    let events_bytes = match &files.events {
+    let orders_text = read_text(&files.orders)?;
+    let tickets_text = read_text(&files.tickets)?;
+    let events_text = match &files.events {
         Some(p) => Some(read_text(p)?),
         None => None,
     };
-    let (orders, (tickets, events)) = std::thread::scope(|s| {
-        let orders = s.spawn(|| Orders::parse(&orders_bytes));
-        let rest = (
-            Tickets::parse(&tickets_bytes),
-            match &events_bytes {
-                Some(text) => Events::parse(text),
-                None => Some(Events::default()),
-            },
-        );
-        let orders = orders.join().ok().flatten();
-        Some((orders, rest))
-    })?;
+    // The two largest files on the two cores.
+    let (orders, tickets, events) = std::thread::scope(|s| {
+        let orders = s.spawn(|| Orders::parse(&orders_text));
+        let tickets = Tickets::parse(&tickets_text);
+        let events = events_text.as_deref().map_or_else(|| Some(Events::default()), Events::parse);
+        (orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), tickets, events)
+    });
     let (orders, tickets, events) = (orders?, tickets?, events?);
     if !distinct(&tickets.id) || !distinct(&events.all_ids) {
         return None;
@@ -62,7 +57,7 @@ pub fn audit_export(path: &Path, as_of: NaiveDate, th: &Thresholds) -> Option<Ve
 
 /// The files of one export, each table from exactly one CSV file.
 struct Files {
-    dir: PathBuf,
+    small: Vec<(TableKind, PathBuf)>,
     orders: PathBuf,
     tickets: PathBuf,
     events: Option<PathBuf>,
@@ -85,12 +80,13 @@ impl Files {
                 _ => None,
             }
         };
+        let mut small = Vec::new();
         for kind in [TableKind::Persons, TableKind::Qualifications, TableKind::Contractors, TableKind::SafetyAgreements]
         {
-            one(kind)??;
+            small.push((kind, one(kind)??));
         }
         Some(Self {
-            dir: dir.to_owned(),
+            small,
             orders: one(TableKind::WorkOrders)??,
             tickets: one(TableKind::Tickets)??,
             events: one(TableKind::MeterEvents)?,
@@ -102,14 +98,10 @@ impl Files {
 /// exact way: they are small, and their rows carry what the rules look up.
 fn small_tables(files: &Files) -> Option<Tables> {
     let mut tables = Tables::default();
-    for kind in [TableKind::Persons, TableKind::Qualifications, TableKind::Contractors, TableKind::SafetyAgreements] {
-        let file = [kind.name(), kind.chinese()]
-            .into_iter()
-            .map(|n| files.dir.join(format!("{n}.csv")))
-            .find(|p| p.is_file())?;
-        let bytes = std::fs::read(&file).ok()?;
+    for (kind, file) in &files.small {
+        let bytes = std::fs::read(file).ok()?;
         let raw = input::read_csv(&file.display().to_string(), &bytes, &Limits::batch()).ok()?;
-        input::read_table(kind, &raw, &mut tables);
+        input::read_table(*kind, &raw, &mut tables);
     }
     tables.errors.is_empty().then_some(tables)
 }
