@@ -255,7 +255,6 @@ fn list<'a>(cell: &'a str, into: &mut Vec<&'a str>) {
 }
 
 /// Items of many lists, flattened: list `i` is `items[starts[i]..starts[i + 1]]`.
-#[derive(Default)]
 struct Lists<T> {
     starts: Vec<u32>,
     items: Vec<T>,
@@ -278,7 +277,6 @@ impl<T> Lists<T> {
 }
 
 /// `work_orders`, by column.
-#[derive(Default)]
 struct Orders<'a> {
     id: Vec<&'a str>,
     kind: Vec<OrderType>,
@@ -318,7 +316,6 @@ impl<'a> Orders<'a> {
 }
 
 /// `tickets`, by column.
-#[derive(Default)]
 struct Tickets<'a> {
     id: Vec<&'a str>,
     customer: Vec<&'a str>,
