@@ -261,17 +261,15 @@ pub struct OpenedFinding {
     pub detail: String,
 }
 
-/// The `finding.opened` events of one cross-audit run: one per unit, listing its first findings
-/// (the event is known by its first finding, which no other run opens).
+/// The `finding.opened` events of one cross-audit run: one per unit, with how many it opened and
+/// its first findings (the event is known by its first finding, which no other run opens).
 pub(crate) async fn findings_opened(
     conn: &mut Conn,
-    opened: BTreeMap<UnitId, Vec<OpenedFinding>>,
+    opened: BTreeMap<UnitId, (usize, Vec<OpenedFinding>)>,
     at: Timestamp,
 ) -> Result<(), AppError> {
-    for (unit, findings) in opened {
-        let Some(first) = findings.first().map(|f| f.id) else { continue };
-        let count = findings.len();
-        let listed: Vec<_> = findings.into_iter().take(FINDINGS_LISTED).collect();
+    for (unit, (count, listed)) in opened {
+        let Some(first) = listed.first().map(|f| f.id) else { continue };
         let data = serde_json::json!({ "count": count, "findings": listed });
         enqueue(conn, EventKind::FindingOpened, unit, &format!("finding.opened:{unit}:{first}"), data, at).await?;
     }

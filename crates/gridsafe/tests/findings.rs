@@ -335,6 +335,84 @@ backend_tests! {
         assert!(!ticket_orders.is_empty() && ticket_orders.iter().all(|o| !named.contains(o)), "{ticket_orders:?} vs {named:?}");
     }
 
+    async fn an_imports_run_writes_only_its_own_rows_findings_and_ends_where_a_whole_run_ends(app: TestApp) {
+        use gridsafe_domain::access::perm;
+        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
+        app.clock.advance(chrono::Duration::hours(2));
+        let export = gridsafe_app::demo::company_export(app.app()).await.expect("export");
+        // The export in two days' files: every other order and event in each.
+        let half = |csv: &str, odd: bool| -> String {
+            let mut lines = csv.lines();
+            let header = lines.next().expect("header");
+            let rows: Vec<&str> = lines.enumerate().filter(|(n, _)| (n % 2 == 1) == odd).map(|(_, l)| l).collect();
+            format!("{header}\n{}\n", rows.join("\n"))
+        };
+        let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
+        let city: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'").fetch_one(app.state.db().pool()).await.expect("city");
+        let import = |orders: String, events: String| {
+            let files = vec![("work_orders.csv".to_owned(), orders.into_bytes()), ("meter_events.csv".to_owned(), events.into_bytes())];
+            let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+            let tables = gridsafe_app::people::read_upload(&files);
+            assert!(tables.errors.is_empty(), "{:?}", tables.errors);
+            let app = app.app();
+            let cap = cap.clone();
+            async move {
+                gridsafe_app::findings::import_marketing(app, &cap, &support::meta(), gridsafe_domain::ids::UnitId::new(city), &names, tables)
+                    .await
+                    .expect("import")
+                    .expect("imported whole")
+            }
+        };
+        type Kept = (String, String, String, String, String, String);
+        let kept = || async {
+            sqlx::query_as::<_, Kept>(
+                "SELECT rule, entity_kind, entity_id, subject, state, detail FROM findings ORDER BY rule, entity_kind, entity_id, subject",
+            )
+            .fetch_all(app.state.db().pool())
+            .await
+            .expect("findings")
+        };
+        let first = import(half(&export.work_orders, false), half(&export.meter_events, false)).await;
+        let second = import(half(&export.work_orders, true), half(&export.meter_events, true)).await;
+        assert!(first.orders > 0 && second.orders > 0 && first.run.new > 0 && second.run.new > 0, "{first:?} {second:?}");
+        let after_imports = kept().await;
+        assert_eq!(second.run.findings as usize, after_imports.iter().filter(|k| k.4 != "resolved").count(), "findings now counts those kept");
+        // A whole run finds nothing the two imports' runs had not: same findings, nothing new, nothing resolved.
+        let whole = gridsafe_app::findings::run_audit(app.app(), support::operator().actor(), &support::meta(), "test").await.expect("run");
+        assert_eq!((whole.new, whole.resolved), (0, 0), "{whole:?}");
+        assert_eq!(kept().await, after_imports);
+        assert!(after_imports.iter().any(|k| k.1 == "order") && after_imports.iter().any(|k| k.1 == "event"), "{after_imports:?}");
+
+        // The next day one order of the first file comes again with one worker: its run writes
+        // that order's new finding and nothing about the rows it did not bring.
+        app.clock.advance(chrono::Duration::days(1));
+        // (GridSafe's own records are judged whole by every run: a day on, plan items may be due.)
+        let imported_rows = "SELECT entity_id, last_seen_at, state FROM findings WHERE entity_kind IN ('order', 'event') ORDER BY id";
+        let wrote_before: Vec<(String, String, String)> =
+            sqlx::query_as(imported_rows).fetch_all(app.state.db().pool()).await.expect("stamps");
+        let orders = half(&export.work_orders, false);
+        let again = orders.lines().skip(1).find(|l| l.rsplit(',').next().is_some_and(|w| w.contains(';'))).expect("an order of two");
+        let mut fields: Vec<&str> = again.split(',').collect();
+        let workers = fields.last_mut().expect("workers");
+        let one = workers.split(';').next().expect("a worker").to_owned();
+        let order_id = fields[0].to_owned();
+        let line = format!("{},{one}", fields[..fields.len() - 1].join(","));
+        let header = export.work_orders.lines().next().expect("header");
+        let event_header = export.meter_events.lines().next().expect("header");
+        let third = import(format!("{header}\n{line}\n"), format!("{event_header}\n")).await;
+        assert!(third.orders == 1 && third.run.new >= 1, "{third:?}");
+        let wrote_after: Vec<(String, String, String)> =
+            sqlx::query_as(imported_rows).fetch_all(app.state.db().pool()).await.expect("stamps");
+        let rewritten: Vec<&String> = wrote_after.iter().filter(|w| !wrote_before.contains(w)).map(|(e, _, _)| e).collect();
+        assert!(!rewritten.is_empty() && rewritten.iter().all(|e| **e == order_id), "only the order brought again was written: {rewritten:?}");
+        let single: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings WHERE rule = 'SINGLE_PERSON_ORDER' AND entity_id = $1 AND state = 'open'")
+            .bind(&order_id).fetch_one(app.state.db().pool()).await.expect("single");
+        assert_eq!(single, 1);
+        // And a whole run agrees again.
+        let whole = gridsafe_app::findings::run_audit(app.app(), support::operator().actor(), &support::meta(), "test").await.expect("run");
+        assert_eq!((whole.new, whole.resolved), (0, 0), "{whole:?}");
+    }
+
     async fn a_pushed_batch_is_checked_whole_idempotent_by_id_and_audited(app: TestApp) {
         let f = app.fixture().await;
         let cookie = app.session_for(f.user("safety_auditor")).await;

@@ -20,13 +20,18 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::decode::{code, day, id, opt_day, opt_stamp, stamp};
-use crate::{Conn, StoreError, bound, id_list, scope_clause};
+use crate::{Conn, Marks, StoreError, bound, id_list, scope_clause};
 
 fn local(table: &'static str, column: &'static str, text: String) -> Result<NaiveDateTime, StoreError> {
     Ok(stamp(table, column, text)?.as_utc().with_timezone(&CHINA).naive_local())
 }
 
 // ---- Import -------------------------------------------------------------------------------
+
+/// Rows an import writes with one statement: 500 orders bind 3,500 values, well inside SQLite's
+/// 32,766 and PostgreSQL's 65,535 (the reader refuses a file whose ids repeat, so no statement
+/// meets its own row twice).
+const ORDERS_A_STATEMENT: usize = 500;
 
 /// Units at or below `path`: (id, name, code).
 pub async fn units_below(conn: &mut Conn, path: &UnitPath) -> Result<Vec<(UnitId, String, String)>, StoreError> {
@@ -112,50 +117,110 @@ pub async fn import(
     .bind(at.to_db())
     .fetch_one(&mut *conn)
     .await?;
-    for o in &tables.work_orders {
-        sqlx::query(
+    // Many rows a statement (the statement's own parameter limit is far above these), one
+    // statement text for every full chunk, so each backend prepares it once.
+    let mut marks = Marks::new(conn);
+    for chunk in tables.work_orders.chunks(ORDERS_A_STATEMENT) {
+        let mut values = Vec::with_capacity(chunk.len() * 7);
+        marks.restart();
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|o| {
+                values.extend([
+                    o.order_id.clone(),
+                    o.order_type.code().to_owned(),
+                    o.customer_id.clone(),
+                    o.org_unit.clone(),
+                    Timestamp::from_local(o.started_at).to_db(),
+                    Timestamp::from_local(o.finished_at).to_db(),
+                    o.workers.join(";"),
+                ]);
+                // The unit and the import are integers from the database, not text.
+                let unit = unit_of(&o.org_unit).get();
+                let [a, b, c, d, e, f, g] = [(); 7].map(|()| marks.next());
+                format!("({a}, {b}, {c}, {d}, {unit}, {e}, {f}, {g}, {id})")
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO marketing_orders (order_id, order_type, customer_id, org_unit, unit_id, started_at, finished_at, workers, import_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             VALUES {} \
              ON CONFLICT (order_id) DO UPDATE SET order_type = excluded.order_type, customer_id = excluded.customer_id, \
              org_unit = excluded.org_unit, unit_id = excluded.unit_id, started_at = excluded.started_at, \
              finished_at = excluded.finished_at, workers = excluded.workers, import_id = excluded.import_id",
-        )
-        .bind(&o.order_id)
-        .bind(o.order_type.code())
-        .bind(&o.customer_id)
-        .bind(&o.org_unit)
-        .bind(unit_of(&o.org_unit).get())
-        .bind(Timestamp::from_local(o.started_at).to_db())
-        .bind(Timestamp::from_local(o.finished_at).to_db())
-        .bind(o.workers.join(";"))
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+            rows.join(", ")
+        );
+        bound(sql, &values).execute(&mut *conn).await?;
     }
-    for e in &tables.meter_events {
-        sqlx::query(
-            "INSERT INTO meter_events (event_id, meter_id, customer_id, kind, occurred_at, unit_id, import_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+    let unit = unit_id.get();
+    for chunk in tables.meter_events.chunks(ORDERS_A_STATEMENT) {
+        let mut values = Vec::with_capacity(chunk.len() * 5);
+        marks.restart();
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|e| {
+                values.extend([
+                    e.event_id.clone(),
+                    e.meter_id.clone(),
+                    e.customer_id.clone(),
+                    e.kind.code().to_owned(),
+                    Timestamp::from_local(e.occurred_at).to_db(),
+                ]);
+                let [a, b, c, d, f] = [(); 5].map(|()| marks.next());
+                format!("({a}, {b}, {c}, {d}, {f}, {unit}, {id})")
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO meter_events (event_id, meter_id, customer_id, kind, occurred_at, unit_id, import_id) VALUES {} \
              ON CONFLICT (event_id) DO UPDATE SET meter_id = excluded.meter_id, customer_id = excluded.customer_id, \
              kind = excluded.kind, occurred_at = excluded.occurred_at, unit_id = excluded.unit_id, import_id = excluded.import_id",
-        )
-        .bind(&e.event_id)
-        .bind(&e.meter_id)
-        .bind(&e.customer_id)
-        .bind(e.kind.code())
-        .bind(Timestamp::from_local(e.occurred_at).to_db())
-        .bind(unit_id.get())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+            rows.join(", ")
+        );
+        bound(sql, &values).execute(&mut *conn).await?;
     }
     Ok(id)
 }
 
 // ---- GridSafe's records as the engine's tables --------------------------------------------
 
-/// Everything the rules read, as the export format's tables.
-pub async fn tables(conn: &mut Conn) -> Result<Tables, StoreError> {
+/// The imported rows a cross-audit run reads and brings findings up to date for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Every stored order and meter event (the nightly and the manual run).
+    All,
+    /// The orders and meter events one import wrote, with the orders any ticket lists (a
+    /// ticket's findings read the orders it lists): the run after an import. An order's or an
+    /// event's findings read only itself, the tickets and the people, so the store's other
+    /// orders and events keep what the last run found until the next whole run.
+    Import(i64),
+}
+
+impl Reach {
+    /// The condition on `marketing_orders` (its columns unqualified) of the orders in reach
+    /// that the import did not bring: what a run reads from the store besides the rows the
+    /// import has in hand.
+    fn stored_orders(self) -> String {
+        match self {
+            Reach::All => String::new(),
+            // The import's id is an integer from the database, not text.
+            Reach::Import(id) => {
+                format!(" WHERE import_id <> {id} AND order_id IN (SELECT order_id FROM ticket_orders)")
+            }
+        }
+    }
+
+    /// The condition on `meter_events` of those in reach the import did not bring: none.
+    fn stored_events(self) -> &'static str {
+        match self {
+            Reach::All => "",
+            Reach::Import(_) => " WHERE 1 = 0",
+        }
+    }
+}
+
+/// What the rules read, as the export format's tables: GridSafe's people, qualifications,
+/// contractors, agreements and tickets, with the stored orders and meter events of `reach`
+/// (of an import's reach, those it did not bring: it has its own rows in hand).
+pub async fn tables(conn: &mut Conn, reach: Reach) -> Result<Tables, StoreError> {
     let mut t = Tables::default();
     for r in sqlx::query(
         "SELECT p.code, p.name, u.name AS unit_name, c.code AS contractor FROM people p JOIN org_units u ON u.id = p.unit_id \
@@ -227,9 +292,10 @@ pub async fn tables(conn: &mut Conn) -> Result<Tables, StoreError> {
         });
     }
     let m = "marketing_orders";
-    for r in sqlx::query(
-        "SELECT order_id, order_type, customer_id, org_unit, started_at, finished_at, workers FROM marketing_orders",
-    )
+    for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT order_id, order_type, customer_id, org_unit, started_at, finished_at, workers FROM marketing_orders{}",
+        reach.stored_orders()
+    )))
     .fetch_all(&mut *conn)
     .await?
     {
@@ -248,9 +314,12 @@ pub async fn tables(conn: &mut Conn) -> Result<Tables, StoreError> {
             workers: workers.split(';').filter(|w| !w.is_empty()).map(str::to_owned).collect(),
         });
     }
-    for r in sqlx::query("SELECT event_id, meter_id, customer_id, kind, occurred_at FROM meter_events")
-        .fetch_all(&mut *conn)
-        .await?
+    for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT event_id, meter_id, customer_id, kind, occurred_at FROM meter_events{}",
+        reach.stored_events()
+    )))
+    .fetch_all(&mut *conn)
+    .await?
     {
         let kind = EventKind::from_code(&r.try_get::<String, _>("kind")?);
         t.meter_events.push(MeterEvent {
@@ -372,12 +441,14 @@ impl Placement {
     }
 }
 
-pub async fn placement(conn: &mut Conn) -> Result<Placement, StoreError> {
+/// Where the findings of `reach` belong (of an import's reach, but for the rows it brought).
+pub async fn placement(conn: &mut Conn, reach: Reach) -> Result<Placement, StoreError> {
     let month = |table: &'static str, column: &'static str, text: String| -> Result<String, StoreError> {
         Ok(stamp(table, column, text)?.local_date().format("%Y-%m").to_string())
     };
     let mut p = Placement::default();
-    for r in sqlx::query("SELECT order_id, unit_id, started_at FROM marketing_orders").fetch_all(&mut *conn).await? {
+    let orders = format!("SELECT order_id, unit_id, started_at FROM marketing_orders{}", reach.stored_orders());
+    for r in sqlx::query(sqlx::AssertSqlSafe(orders)).fetch_all(&mut *conn).await? {
         p.orders.insert(
             r.try_get("order_id")?,
             (id(&r, "unit_id")?, month("marketing_orders", "started_at", r.try_get("started_at")?)?),
@@ -389,7 +460,8 @@ pub async fn placement(conn: &mut Conn) -> Result<Placement, StoreError> {
             (id(&r, "unit_id")?, month("tickets", "planned_start", r.try_get("planned_start")?)?),
         );
     }
-    for r in sqlx::query("SELECT event_id, unit_id, occurred_at FROM meter_events").fetch_all(&mut *conn).await? {
+    let events = format!("SELECT event_id, unit_id, occurred_at FROM meter_events{}", reach.stored_events());
+    for r in sqlx::query(sqlx::AssertSqlSafe(events)).fetch_all(&mut *conn).await? {
         p.events.insert(
             r.try_get("event_id")?,
             (id(&r, "unit_id")?, month("meter_events", "occurred_at", r.try_get("occurred_at")?)?),
@@ -410,22 +482,75 @@ pub async fn placement(conn: &mut Conn) -> Result<Placement, StoreError> {
     Ok(p)
 }
 
-/// Every kept finding by (rule, entity kind, entity id, subject): its id and state.
-pub async fn known(conn: &mut Conn) -> Result<HashMap<(String, String, String, String), (i64, String)>, StoreError> {
-    sqlx::query("SELECT id, rule, entity_kind, entity_id, subject, state FROM findings")
+/// The kept findings a run of `reach` brings up to date, by (rule, entity kind, entity id,
+/// subject): their id, state and detail.
+pub async fn known(conn: &mut Conn, reach: Reach, every_row: &[&str]) -> Result<Known, StoreError> {
+    let columns = "SELECT id, rule, entity_kind, entity_id, subject, state, detail FROM findings";
+    let mut values = Vec::new();
+    let sql = match reach {
+        Reach::All => columns.to_owned(),
+        // Each part found through an index (`findings_entity`, or the key's for the rule), so
+        // that a day's import does not walk every kept finding.
+        Reach::Import(id) => {
+            // The import's id is an integer from the database, not text.
+            let mut parts = vec![
+                // Findings about anything but orders and events, as ranges of the index.
+                format!(
+                    "{columns} WHERE entity_kind < 'event' OR (entity_kind > 'event' AND entity_kind < 'order') \
+                     OR entity_kind > 'order'"
+                ),
+                format!(
+                    "{columns} WHERE entity_kind = 'order' AND entity_id IN (SELECT order_id FROM marketing_orders WHERE import_id = {id})"
+                ),
+                format!("{columns} WHERE entity_kind = 'order' AND entity_id IN (SELECT order_id FROM ticket_orders)"),
+                format!(
+                    "{columns} WHERE entity_kind = 'event' AND entity_id IN (SELECT event_id FROM meter_events WHERE import_id = {id})"
+                ),
+            ];
+            if !every_row.is_empty() {
+                let marks: Vec<String> = (1..=every_row.len()).map(|n| format!("${n}")).collect();
+                values.extend(every_row.iter().map(|r| (*r).to_owned()));
+                parts.push(format!("{columns} WHERE rule IN ({})", marks.join(", ")));
+            }
+            parts.join(" UNION ")
+        }
+    };
+    bound(sql, &values)
         .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|r| {
             Ok((
                 (r.try_get("rule")?, r.try_get("entity_kind")?, r.try_get("entity_id")?, r.try_get("subject")?),
-                (r.try_get("id")?, r.try_get("state")?),
+                Kept { id: r.try_get("id")?, state: r.try_get("state")?, detail: r.try_get("detail")? },
             ))
         })
         .collect()
 }
 
-/// A finding seen again: its detail refreshed, in `state`.
+/// How many kept findings are not resolved.
+pub async fn unresolved(conn: &mut Conn) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM findings) - (SELECT COUNT(*) FROM findings WHERE state = 'resolved')",
+    )
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Kept findings by key (rule, entity kind, entity id, subject).
+pub type Known = HashMap<(String, String, String, String), Kept>;
+
+/// A kept finding as a run compares it.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub id: i64,
+    pub state: String,
+    pub detail: String,
+}
+
+/// A finding seen again with a different detail, or resolved and back: written in `state`.
+/// One seen again as it was is not written (a run records itself in `crossaudit_runs`), so a
+/// run writes only what changed; `last_seen_at` is when a finding was last written.
 pub async fn seen_again(conn: &mut Conn, id: i64, detail: &str, state: &str, at: Timestamp) -> Result<(), StoreError> {
     sqlx::query("UPDATE findings SET last_seen_at = $1, detail = $2, state = $3, resolved_at = NULL WHERE id = $4")
         .bind(at.to_db())
@@ -449,30 +574,55 @@ pub struct NewFinding<'a> {
     pub month: &'a str,
 }
 
-pub async fn insert_finding(conn: &mut Conn, f: &NewFinding<'_>, at: Timestamp) -> Result<i64, StoreError> {
+/// Findings first seen, many a statement.
+pub async fn insert_findings(conn: &mut Conn, found: &[NewFinding<'_>], at: Timestamp) -> Result<(), StoreError> {
+    let at = at.to_db();
+    let mut marks = Marks::new(conn);
+    // Eight values a row: 500 rows bind 4,000.
+    for chunk in found.chunks(ORDERS_A_STATEMENT) {
+        let mut values = Vec::with_capacity(chunk.len() * 8);
+        marks.restart();
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|f| {
+                values.extend([f.rule, f.entity_kind, f.entity_id, f.subject, f.detail, f.month].map(str::to_owned));
+                values.extend([at.clone(), at.clone()]);
+                // The unit is an integer from the database, not text.
+                let unit = f.unit_id.get();
+                let [a, b, c, d, e, m, first, last] = [(); 8].map(|()| marks.next());
+                format!("({a}, {b}, {c}, {d}, {e}, {unit}, {m}, 'open', {first}, {last})")
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
+             VALUES {}",
+            rows.join(", ")
+        );
+        bound(sql, &values).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The id of the finding keyed (rule, entity kind, entity id, subject), if kept.
+pub async fn finding_id(conn: &mut Conn, key: [&str; 4]) -> Result<Option<i64>, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8) RETURNING id",
+        "SELECT id FROM findings WHERE rule = $1 AND entity_kind = $2 AND entity_id = $3 AND subject = $4",
     )
-    .bind(f.rule)
-    .bind(f.entity_kind)
-    .bind(f.entity_id)
-    .bind(f.subject)
-    .bind(f.detail)
-    .bind(f.unit_id.get())
-    .bind(f.month)
-    .bind(at.to_db())
-    .fetch_one(&mut *conn)
+    .bind(key[0])
+    .bind(key[1])
+    .bind(key[2])
+    .bind(key[3])
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
-/// An open finding the rules no longer produce.
-pub async fn resolve(conn: &mut Conn, id: i64, at: Timestamp) -> Result<(), StoreError> {
-    sqlx::query("UPDATE findings SET state = 'resolved', resolved_at = $1 WHERE id = $2")
-        .bind(at.to_db())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+/// Open findings the rules no longer produce.
+pub async fn resolve(conn: &mut Conn, ids: &[i64], at: Timestamp) -> Result<(), StoreError> {
+    for chunk in ids.chunks(ORDERS_A_STATEMENT) {
+        // Ids are integers from the database, not text.
+        let sql = format!("UPDATE findings SET state = 'resolved', resolved_at = $1 WHERE id IN ({})", id_list(chunk));
+        bound(sql, &[at.to_db()]).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -179,6 +179,10 @@ impl Database {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // 32 MB of pages a connection (SQLite's default is 2 MB): an import of a
+                        // million orders otherwise reads its indexes' pages back from the file
+                        // for every row (7.4 s against 4.6 s for the same rows in sqlite3).
+                        conn.execute("PRAGMA cache_size = -32768").await?;
                         let busy = format!("PRAGMA busy_timeout = {busy_ms}");
                         conn.execute(sqlx::AssertSqlSafe(busy)).await?;
                     }
@@ -270,6 +274,31 @@ pub use sqlx::AnyConnection as Conn;
 /// Which engine a connection talks to.
 pub fn backend_of(conn: &Conn) -> Backend {
     if conn.backend_name().eq_ignore_ascii_case("postgresql") { Backend::Postgres } else { Backend::Sqlite }
+}
+
+/// The marks of a statement's many rows of values: `$n` on PostgreSQL; on SQLite a plain `?`,
+/// bound in order, because sqlx looks up each numbered parameter's name in a list as long as the
+/// statement's (3,500 values of a 500-row insert spent half an import there).
+pub(crate) struct Marks {
+    numbered: bool,
+    next: usize,
+}
+
+impl Marks {
+    pub(crate) fn new(conn: &Conn) -> Self {
+        Self { numbered: backend_of(conn) == Backend::Postgres, next: 0 }
+    }
+
+    /// The mark of the next value.
+    pub(crate) fn next(&mut self) -> String {
+        self.next += 1;
+        if self.numbered { format!("${}", self.next) } else { "?".to_owned() }
+    }
+
+    /// Starts the next statement's marks.
+    pub(crate) fn restart(&mut self) {
+        self.next = 0;
+    }
 }
 
 /// `column LIKE $n OR …` for every unit path of a scope (each matching its subtree), with the

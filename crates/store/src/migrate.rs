@@ -64,6 +64,7 @@ migrations! {
     23 => "webhooks",
     24 => "history",
     25 => "list_order",
+    26 => "import_reach",
 }
 
 /// Where a database stands against this binary's migrations.

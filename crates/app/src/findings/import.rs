@@ -72,7 +72,9 @@ pub async fn import_marketing(
         "files": files, "orders": tables.work_orders.len(), "events": tables.meter_events.len(), "ignored": ignored,
     })))
     .await?;
+    let (orders, events) = (tables.work_orders.len(), tables.meter_events.len());
+    let brought = super::run::Brought::new(id, tables, &unit_of, unit.id);
     work.commit().await?;
-    let run = super::run_audit(app, cap.actor(), meta, "import").await?;
-    Ok(Ok(MarketingImport { id, orders: tables.work_orders.len(), events: tables.meter_events.len(), ignored, run }))
+    let run = super::run::run_after_import(app, cap.actor(), meta, "import", brought).await?;
+    Ok(Ok(MarketingImport { id, orders, events, ignored, run }))
 }

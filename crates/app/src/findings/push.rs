@@ -279,7 +279,8 @@ async fn push(
         "changed_ids": changed_ids.iter().take(50).collect::<Vec<_>>(),
     })))
     .await?;
+    let brought = super::run::Brought::new(id, fresh, &unit_of, unit.id);
     work.commit().await?;
-    outcome.run = Some(super::run_audit(app, cap.actor(), meta, "push").await?);
+    outcome.run = Some(super::run::run_after_import(app, cap.actor(), meta, "push", brought).await?);
     Ok(outcome)
 }

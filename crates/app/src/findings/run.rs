@@ -5,9 +5,10 @@
 use std::time::Instant;
 
 use gridsafe_crossaudit::engine;
-use gridsafe_crossaudit::input::Tables;
+use gridsafe_crossaudit::input::{MeterEvent, Tables, WorkOrder};
 use gridsafe_domain::access::Actor;
-use gridsafe_store::findings as store;
+use gridsafe_domain::ids::UnitId;
+use gridsafe_store::findings::{self as store, Reach};
 use serde::Serialize;
 
 use crate::audit::NewEvent;
@@ -15,7 +16,7 @@ use crate::{App, AppError, RequestMeta};
 
 /// Everything the rules read, from the database, as the export format's tables.
 pub async fn tables(app: &App) -> Result<Tables, AppError> {
-    Ok(store::tables(&mut *app.db().read().await?).await?)
+    Ok(store::tables(&mut *app.db().read().await?, Reach::All).await?)
 }
 
 /// The plan's own cross-audit (work outside the plan, planned work with no ticket), as findings
@@ -95,64 +96,159 @@ pub struct RunSummary {
     pub millis: u64,
 }
 
+/// Rules that read every stored order or event whatever a run's reach: their findings are
+/// brought up to date by every run.
+const EVERY_ROW: [&str; 1] = [gridsafe_domain::projects::audit::CODE];
+
 /// Runs every rule now and brings the findings up to date, in one transaction: new ones open,
 /// seen ones refreshed (a resolved one that comes back opens again), open ones no longer found
 /// resolved. Reviewed findings keep their review.
 pub async fn run_audit(app: &App, actor: &Actor, meta: &RequestMeta, cause: &str) -> Result<RunSummary, AppError> {
+    run(app, actor, meta, cause, None).await
+}
+
+/// The rows an import wrote, still in hand: its orders with the unit each went to, its meter
+/// events and theirs. The run after it reads them from here, not back from the store.
+pub(crate) struct Brought {
+    import: i64,
+    orders: Vec<(WorkOrder, UnitId)>,
+    events: Vec<MeterEvent>,
+    events_unit: UnitId,
+}
+
+impl Brought {
+    /// The rows of `tables` as import `import` wrote them: each order to the unit its 供电单位
+    /// names (`unit_of`), the events to `unit`.
+    pub(crate) fn new(import: i64, tables: Tables, unit_of: &dyn Fn(&str) -> UnitId, unit: UnitId) -> Self {
+        Self {
+            import,
+            orders: tables
+                .work_orders
+                .into_iter()
+                .map(|o| {
+                    let unit = unit_of(&o.org_unit);
+                    (o, unit)
+                })
+                .collect(),
+            events: tables.meter_events,
+            events_unit: unit,
+        }
+    }
+}
+
+/// The run after an import: the rules over the orders and meter events it brought (with
+/// GridSafe's tickets and people, whole), bringing up to date only the findings about what it
+/// read; the store's other orders and events keep their findings until the next whole run.
+pub(crate) async fn run_after_import(
+    app: &App,
+    actor: &Actor,
+    meta: &RequestMeta,
+    cause: &str,
+    brought: Brought,
+) -> Result<RunSummary, AppError> {
+    run(app, actor, meta, cause, Some(brought)).await
+}
+
+async fn run(
+    app: &App,
+    actor: &Actor,
+    meta: &RequestMeta,
+    cause: &str,
+    brought: Option<Brought>,
+) -> Result<RunSummary, AppError> {
     let started = Instant::now();
-    let tables = tables(app).await?;
+    let reach = brought.as_ref().map_or(Reach::All, |b| Reach::Import(b.import));
+    let mut tables = store::tables(&mut *app.db().read().await?, reach).await?;
+    // Where the brought rows' findings belong: their unit, and the month (China time) they happened.
+    let month = |at: chrono::NaiveDateTime| at.format("%Y-%m").to_string();
+    let mut own = store::Placement::default();
+    if let Some(b) = brought {
+        for (o, unit) in b.orders {
+            own.orders.insert(o.order_id.clone(), (unit, month(o.started_at)));
+            tables.work_orders.push(o);
+        }
+        for e in b.events {
+            own.events.insert(e.event_id.clone(), (b.events_unit, month(e.occurred_at)));
+            tables.meter_events.push(e);
+        }
+    }
     let today = app.today();
     let mut thresholds = app.crossaudit_config().thresholds();
     // GridSafe's tickets know their work kind: the set to evaluate is the deployment's.
     thresholds.must_evaluate = app.tickets_config().must_evaluate_set();
     let mut found = engine::audit(&tables, today, &thresholds);
+    drop(tables);
     found.extend(plan_audit(app).await?);
     found.extend(attendance_audit(app).await?);
     found.extend(project_audit(app).await?);
     let mut work = app.begin(actor, meta).await?;
-    let place = store::placement(work.conn()).await?;
-    let mut known = store::known(work.conn()).await?;
+    let mut place = store::placement(work.conn(), reach).await?;
+    place.orders.extend(own.orders);
+    place.events.extend(own.events);
+    let mut known = store::known(work.conn(), reach, &EVERY_ROW).await?;
+    // What earlier runs found outside the reach, and this run leaves as it is.
+    let kept = match reach {
+        Reach::All => 0,
+        Reach::Import(_) => {
+            let within = known.values().filter(|k| k.state != "resolved").count();
+            u64::try_from(store::unresolved(work.conn()).await?).unwrap_or(0).saturating_sub(within as u64)
+        }
+    };
     let now = work.now();
     let this_month = today.format("%Y-%m").to_string();
-    let mut summary = RunSummary { findings: found.len() as u64, ..RunSummary::default() };
-    let mut opened = std::collections::BTreeMap::<_, Vec<_>>::new();
+    let mut summary = RunSummary { findings: found.len() as u64 + kept, ..RunSummary::default() };
+    let mut first_seen = Vec::new();
+    let mut places = Vec::new();
     for f in &found {
         let key = (f.rule.to_owned(), f.entity_kind.to_owned(), f.entity_id.clone(), f.subject.clone());
         match known.remove(&key) {
-            Some((id, state)) => {
-                let reopened = if state == "resolved" { "open" } else { state.as_str() };
-                store::seen_again(work.conn(), id, &f.detail, reopened, now).await?;
+            // Seen again as it was: nothing to write.
+            Some(kept) if kept.state != "resolved" && kept.detail == f.detail => {}
+            Some(kept) => {
+                let state = if kept.state == "resolved" { "open" } else { kept.state.as_str() };
+                store::seen_again(work.conn(), kept.id, &f.detail, state, now).await?;
             }
             None => {
-                let (unit_id, month) = place.of(f.entity_kind, &f.entity_id, &this_month);
-                let new = store::NewFinding {
-                    rule: f.rule,
-                    entity_kind: f.entity_kind,
-                    entity_id: &f.entity_id,
-                    subject: &f.subject,
-                    detail: &f.detail,
-                    unit_id,
-                    month: &month,
-                };
-                let id = store::insert_finding(work.conn(), &new, now).await?;
-                opened.entry(unit_id).or_default().push(crate::webhooks::OpenedFinding {
-                    id,
-                    rule: f.rule.to_owned(),
-                    entity_kind: f.entity_kind.to_owned(),
-                    entity_id: f.entity_id.clone(),
-                    subject: f.subject.clone(),
-                    detail: f.detail.clone(),
-                });
-                summary.new += 1;
+                places.push(place.of(f.entity_kind, &f.entity_id, &this_month));
+                first_seen.push(f);
             }
         }
     }
-    for (_, (id, state)) in known {
-        if state == "open" {
-            store::resolve(work.conn(), id, now).await?;
-            summary.resolved += 1;
+    let new: Vec<_> = first_seen
+        .iter()
+        .zip(&places)
+        .map(|(f, (unit_id, month))| store::NewFinding {
+            rule: f.rule,
+            entity_kind: f.entity_kind,
+            entity_id: &f.entity_id,
+            subject: &f.subject,
+            detail: &f.detail,
+            unit_id: *unit_id,
+            month,
+        })
+        .collect();
+    store::insert_findings(work.conn(), &new, now).await?;
+    summary.new = new.len() as u64;
+    // Each unit's `finding.opened` event counts its new findings and lists the first few.
+    let mut opened = std::collections::BTreeMap::<_, (usize, Vec<_>)>::new();
+    for (f, (unit_id, _)) in first_seen.iter().zip(&places) {
+        let (count, listed) = opened.entry(*unit_id).or_default();
+        *count += 1;
+        if listed.len() < crate::webhooks::FINDINGS_LISTED {
+            let key = [f.rule, f.entity_kind, f.entity_id.as_str(), f.subject.as_str()];
+            listed.push(crate::webhooks::OpenedFinding {
+                id: store::finding_id(work.conn(), key).await?.unwrap_or_default(),
+                rule: f.rule.to_owned(),
+                entity_kind: f.entity_kind.to_owned(),
+                entity_id: f.entity_id.clone(),
+                subject: f.subject.clone(),
+                detail: f.detail.clone(),
+            });
         }
     }
+    let gone: Vec<i64> = known.into_values().filter(|k| k.state == "open").map(|k| k.id).collect();
+    store::resolve(work.conn(), &gone, now).await?;
+    summary.resolved = gone.len() as u64;
     crate::webhooks::findings_opened(work.conn(), opened, now).await?;
     summary.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let counts = [summary.findings, summary.new, summary.resolved, summary.millis];

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The in-app import of the marketing system's work orders and meter events at province scale,
+# beside each database's own bulk load of the same two files, on SQLite and on PostgreSQL:
+#
+#   1. ORDERS generated orders (and their meter events) imported into the demo company with
+#      `gridsafe import marketing` (rows stored, then the cross-audit run over them, findings
+#      written), beside `sqlite3 .import` and psql `\copy` (COPY) of the same files into tables
+#      of the same columns;
+#   2. a store that already holds BASE orders (imported a million at a time), then a day's DAY
+#      new orders imported against it: its run reads and writes only what that import brought.
+#
+#   bash bench/import.sh                       # 200,000 orders; 1,000,000 in store; a day of 30,000
+#   bash bench/import.sh 200000 10000000 30000 # the issue's sizes (the 10M store takes a while)
+#
+# Goal (issue "Cross-audit v2", point 4): rows stored at ≥ 0.5× the database's own bulk load;
+# the day's import against the big store as fast as against an empty one. Results go to
+# bench/out/import/results.txt. Needs sqlite3 and psql (installed with apt-get when missing) and
+# PostgreSQL on 127.0.0.1:5432 (trust auth), as the tests do; PG=0 skips PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+orders="${1:-200000}"
+base="${2:-1000000}"
+day="${3:-30000}"
+out=bench/out/import
+mkdir -p "$out"
+for tool in sqlite3 psql; do
+  command -v "$tool" >/dev/null || apt-get install -y -q "${tool/psql/postgresql-client}" >/dev/null
+done
+cargo build --release -q -p gridsafe
+bin="${CARGO_TARGET_DIR:-target}/release/gridsafe"
+export GRIDSAFE_AUDIT__SIGNING_KEY_PATH="$PWD/$out/audit-signing.key"
+pg="postgres://postgres@127.0.0.1:5432"
+
+# timed LABEL CMD…: runs CMD, prints LABEL, seconds and peak memory of the command.
+timed() {
+  local label=$1
+  shift
+  /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >"$out/cmd.log" 2>&1 || { cat "$out/cmd.log"; exit 1; }
+  read -r secs kb <"$out/time.txt"
+  printf '%-44s %9.2f s %7d MB\n' "$label" "$secs" "$((kb / 1024))"
+}
+
+# imported LABEL DATABASE-URL FILE…: `gridsafe import marketing` timed, then how the time splits
+# between reading and storing the rows and the cross-audit run after (its own record), and the
+# import's summary.
+imported() {
+  local label=$1 url=$2 ms
+  shift 2
+  timed "$label" "$bin" --database-url "$url" import marketing --unit XG "$@"
+  case $url in
+    sqlite://*) ms=$(sqlite3 "${url#sqlite://}" "SELECT millis FROM crossaudit_runs ORDER BY id DESC LIMIT 1") ;;
+    *) ms=$(psql -qtA "$url" -c "SELECT millis FROM crossaudit_runs ORDER BY id DESC LIMIT 1") ;;
+  esac
+  python3 -c "import sys; t, ms = float(sys.argv[1]), int(sys.argv[2]); print(f'    rows read and stored {t - ms / 1000:.2f} s, cross-audit run {ms / 1000:.2f} s')" "$secs" "$ms"
+  echo "    $(grep -v ' INFO \| WARN ' "$out/cmd.log" | tail -1)"
+}
+
+# An export of N orders in DIR, its ids starting with PREFIX instead of WO/EV (so that exports
+# of different days do not name the same orders).
+export_of() { # n seed dir prefix
+  local n=$1 seed=$2 dir=$3 prefix=$4
+  [ -f "$dir/work_orders.csv" ] && return
+  "$bin" demo export --orders "$n" --seed "$seed" --out "$dir.tmp" >/dev/null
+  mkdir -p "$dir"
+  sed "2,\$s/^WO/${prefix}O/" "$dir.tmp/work_orders.csv" >"$dir/work_orders.csv"
+  sed "2,\$s/^E/${prefix}E/" "$dir.tmp/meter_events.csv" >"$dir/meter_events.csv"
+  rm -rf "$dir.tmp"
+}
+
+# A fresh demo company on DATABASE_URL.
+demo_on() {
+  "$bin" --database-url "$1" demo --no-serve >/dev/null
+}
+
+fresh_sqlite() { rm -f "$1" "$1-wal" "$1-shm"; demo_on "sqlite://$PWD/$1"; }
+fresh_pg() {
+  psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+  "$bin" --database-url "$pg/$1" migrate >/dev/null 2>&1
+  demo_on "$pg/$1"
+}
+
+peer_tables="CREATE TABLE work_orders (order_id TEXT PRIMARY KEY, order_type TEXT, customer_id TEXT, org_unit TEXT, \
+started_at TEXT, finished_at TEXT, workers TEXT); \
+CREATE TABLE meter_events (event_id TEXT PRIMARY KEY, meter_id TEXT, customer_id TEXT, kind TEXT, occurred_at TEXT);"
+
+day_dir="$out/day-$day"
+export_of "$orders" 1 "$out/export-$orders" W
+export_of "$day" 7 "$day_dir" D
+files=("$out/export-$orders/work_orders.csv" "$out/export-$orders/meter_events.csv")
+rows=$(($(wc -l <"${files[0]}") + $(wc -l <"${files[1]}") - 2))
+
+{
+  echo "GridSafe $(git rev-parse --short HEAD), $(nproc) cores; $orders orders and their meter events ($rows rows)"
+  echo "== 1. an export imported whole, beside the database's own bulk load of the same files"
+  rm -f "$out/peer.db"
+  sqlite3 "$out/peer.db" "$peer_tables"
+  timed "sqlite3 .import" sqlite3 "$out/peer.db" -cmd ".mode csv" \
+    ".import --skip 1 ${files[0]} work_orders" ".import --skip 1 ${files[1]} meter_events"
+  fresh_sqlite "$out/gridsafe.db"
+  imported "gridsafe import marketing (SQLite)" "sqlite://$PWD/$out/gridsafe.db" "${files[@]}"
+  if [ "${PG:-1}" != 0 ]; then
+    psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS gs_bench_peer" -c "CREATE DATABASE gs_bench_peer" >/dev/null
+    psql -q "$pg/gs_bench_peer" -c "$peer_tables" >/dev/null
+    timed "psql \\copy (COPY)" psql -q "$pg/gs_bench_peer" \
+      -c "\\copy work_orders FROM '${files[0]}' CSV HEADER" -c "\\copy meter_events FROM '${files[1]}' CSV HEADER"
+    fresh_pg gs_bench_import
+    imported "gridsafe import marketing (PostgreSQL)" "$pg/gs_bench_import" "${files[@]}"
+  fi
+
+  echo "== 2. a day's $day new orders imported against a store of $base"
+  base_dir="$out/base-$base"
+  export_of "$base" 3 "$base_dir" B
+  # The store's orders a million at a time (the reader's row limit per file).
+  if [ ! -d "$base_dir/parts" ]; then
+    mkdir -p "$base_dir/split"
+    tail -n +2 "$base_dir/work_orders.csv" | split -l 1000000 -d -a 3 - "$base_dir/split/o"
+    tail -n +2 "$base_dir/meter_events.csv" | split -l 1000000 -d -a 3 - "$base_dir/split/e"
+    for part in "$base_dir"/split/o*; do
+      n=${part##*/o}
+      mkdir -p "$base_dir/parts/$n"
+      { head -1 "$base_dir/work_orders.csv"; cat "$part"; } >"$base_dir/parts/$n/work_orders.csv"
+      { head -1 "$base_dir/meter_events.csv"; cat "$base_dir/split/e$n" 2>/dev/null || true; } >"$base_dir/parts/$n/meter_events.csv"
+    done
+    rm -rf "$base_dir/split"
+  fi
+  load_base() { # database-url label
+    local url=$1 label=$2 part
+    for part in "$base_dir"/parts/*; do
+      imported "  $label: store part ${part##*/}" "$url" "$part/work_orders.csv" "$part/meter_events.csv"
+    done
+    imported "$label: a day of $day against $base" "$url" "$day_dir/work_orders.csv" "$day_dir/meter_events.csv"
+  }
+  fresh_sqlite "$out/store.db"
+  imported "SQLite: a day of $day against the demo alone" "sqlite://$PWD/$out/store.db" \
+    "$day_dir/work_orders.csv" "$day_dir/meter_events.csv"
+  fresh_sqlite "$out/store.db"
+  load_base "sqlite://$PWD/$out/store.db" SQLite
+  if [ "${PG:-1}" != 0 ]; then
+    fresh_pg gs_bench_store
+    imported "PostgreSQL: a day of $day against the demo alone" "$pg/gs_bench_store" \
+      "$day_dir/work_orders.csv" "$day_dir/meter_events.csv"
+    fresh_pg gs_bench_store
+    load_base "$pg/gs_bench_store" PostgreSQL
+  fi
+} 2>&1 | tee "$out/results.txt"
