@@ -20,7 +20,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::decode::{code, day, id, opt_day, opt_stamp, stamp};
-use crate::{Conn, Marks, StoreError, bound, id_list, scope_clause};
+use crate::{Conn, Marks, StoreError, analyze_after_bulk, bound, id_list, scope_clause};
 
 fn local(table: &'static str, column: &'static str, text: String) -> Result<NaiveDateTime, StoreError> {
     Ok(stamp(table, column, text)?.as_utc().with_timezone(&CHINA).naive_local())
@@ -177,6 +177,8 @@ pub async fn import(
         );
         bound(sql, &values).execute(&mut *conn).await?;
     }
+    let rows = tables.work_orders.len() + tables.meter_events.len();
+    analyze_after_bulk(conn, &["marketing_orders", "meter_events"], rows).await?;
     Ok(id)
 }
 
@@ -600,6 +602,7 @@ pub async fn insert_findings(conn: &mut Conn, found: &[NewFinding<'_>], at: Time
         );
         bound(sql, &values).execute(&mut *conn).await?;
     }
+    analyze_after_bulk(conn, &["findings"], found.len()).await?;
     Ok(())
 }
 

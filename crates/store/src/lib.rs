@@ -301,6 +301,21 @@ impl Marks {
     }
 }
 
+/// After `rows` rows were written to `tables` at once: on PostgreSQL, when they are many, the
+/// tables' statistics brought up to date at once, so that the next statements are planned for
+/// the tables as they are now (the day's import after a store of a million orders took 4 s
+/// instead of 0.35 s to find its findings, planned for the empty tables autovacuum last saw).
+/// SQLite plans without statistics.
+pub(crate) async fn analyze_after_bulk(conn: &mut Conn, tables: &[&str], rows: usize) -> Result<(), StoreError> {
+    if rows >= 10_000 && backend_of(conn) == Backend::Postgres {
+        for table in tables {
+            // Table names are ours, never input.
+            conn.execute(sqlx::AssertSqlSafe(format!("ANALYZE {table}"))).await?;
+        }
+    }
+    Ok(())
+}
+
 /// `column LIKE $n OR …` for every unit path of a scope (each matching its subtree), with the
 /// values to bind from `$first` on. An empty scope matches nothing.
 pub fn scope_clause(column: &str, scope: &[gridsafe_domain::access::UnitPath], first: usize) -> (String, Vec<String>) {
