@@ -28,10 +28,10 @@ fn local(table: &'static str, column: &'static str, text: String) -> Result<Naiv
 
 // ---- Import -------------------------------------------------------------------------------
 
-/// Rows an import writes with one statement: 500 orders bind 3,500 values, well inside SQLite's
+/// Rows written with one statement: 500 orders bind 3,500 values, well inside SQLite's
 /// 32,766 and PostgreSQL's 65,535 (the reader refuses a file whose ids repeat, so no statement
 /// meets its own row twice).
-const ORDERS_A_STATEMENT: usize = 500;
+const ROWS_A_STATEMENT: usize = 500;
 
 /// Units at or below `path`: (id, name, code).
 pub async fn units_below(conn: &mut Conn, path: &UnitPath) -> Result<Vec<(UnitId, String, String)>, StoreError> {
@@ -120,7 +120,7 @@ pub async fn import(
     // Many rows a statement (the statement's own parameter limit is far above these), one
     // statement text for every full chunk, so each backend prepares it once.
     let mut marks = Marks::new(conn);
-    for chunk in tables.work_orders.chunks(ORDERS_A_STATEMENT) {
+    for chunk in tables.work_orders.chunks(ROWS_A_STATEMENT) {
         let mut values = Vec::with_capacity(chunk.len() * 7);
         marks.restart();
         let rows: Vec<String> = chunk
@@ -152,7 +152,7 @@ pub async fn import(
         bound(sql, &values).execute(&mut *conn).await?;
     }
     let unit = unit_id.get();
-    for chunk in tables.meter_events.chunks(ORDERS_A_STATEMENT) {
+    for chunk in tables.meter_events.chunks(ROWS_A_STATEMENT) {
         let mut values = Vec::with_capacity(chunk.len() * 5);
         marks.restart();
         let rows: Vec<String> = chunk
@@ -581,7 +581,7 @@ pub async fn insert_findings(conn: &mut Conn, found: &[NewFinding<'_>], at: Time
     let at = at.to_db();
     let mut marks = Marks::new(conn);
     // Eight values a row: 500 rows bind 4,000.
-    for chunk in found.chunks(ORDERS_A_STATEMENT) {
+    for chunk in found.chunks(ROWS_A_STATEMENT) {
         let mut values = Vec::with_capacity(chunk.len() * 8);
         marks.restart();
         let rows: Vec<String> = chunk
@@ -621,7 +621,7 @@ pub async fn finding_id(conn: &mut Conn, key: [&str; 4]) -> Result<Option<i64>, 
 
 /// Open findings the rules no longer produce.
 pub async fn resolve(conn: &mut Conn, ids: &[i64], at: Timestamp) -> Result<(), StoreError> {
-    for chunk in ids.chunks(ORDERS_A_STATEMENT) {
+    for chunk in ids.chunks(ROWS_A_STATEMENT) {
         // Ids are integers from the database, not text.
         let sql = format!("UPDATE findings SET state = 'resolved', resolved_at = $1 WHERE id IN ({})", id_list(chunk));
         bound(sql, &[at.to_db()]).execute(&mut *conn).await?;
