@@ -20,18 +20,13 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::decode::{code, day, id, opt_day, opt_stamp, stamp};
-use crate::{Conn, Marks, StoreError, analyze_after_bulk, bound, id_list, scope_clause};
+use crate::{Cell, Conn, StoreError, bound, id_list, insert_many, scope_clause};
 
 fn local(table: &'static str, column: &'static str, text: String) -> Result<NaiveDateTime, StoreError> {
     Ok(stamp(table, column, text)?.as_utc().with_timezone(&CHINA).naive_local())
 }
 
 // ---- Import -------------------------------------------------------------------------------
-
-/// Rows written with one statement: 500 orders bind 3,500 values, well inside SQLite's
-/// 32,766 and PostgreSQL's 65,535 (the reader refuses a file whose ids repeat, so no statement
-/// meets its own row twice).
-const ROWS_A_STATEMENT: usize = 500;
 
 /// Units at or below `path`: (id, name, code).
 pub async fn units_below(conn: &mut Conn, path: &UnitPath) -> Result<Vec<(UnitId, String, String)>, StoreError> {
@@ -117,68 +112,50 @@ pub async fn import(
     .bind(at.to_db())
     .fetch_one(&mut *conn)
     .await?;
-    // Many rows a statement (the statement's own parameter limit is far above these), one
-    // statement text for every full chunk, so each backend prepares it once.
-    let mut marks = Marks::new(conn);
-    for chunk in tables.work_orders.chunks(ROWS_A_STATEMENT) {
-        let mut values = Vec::with_capacity(chunk.len() * 7);
-        marks.restart();
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|o| {
-                values.extend([
-                    o.order_id.clone(),
-                    o.order_type.code().to_owned(),
-                    o.customer_id.clone(),
-                    o.org_unit.clone(),
-                    Timestamp::from_local(o.started_at).to_db(),
-                    Timestamp::from_local(o.finished_at).to_db(),
-                    o.workers.join(";"),
-                ]);
-                // The unit and the import are integers from the database, not text.
-                let unit = unit_of(&o.org_unit).get();
-                let [a, b, c, d, e, f, g] = [(); 7].map(|()| marks.next());
-                format!("({a}, {b}, {c}, {d}, {unit}, {e}, {f}, {g}, {id})")
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO marketing_orders (order_id, order_type, customer_id, org_unit, unit_id, started_at, finished_at, workers, import_id) \
-             VALUES {} \
-             ON CONFLICT (order_id) DO UPDATE SET order_type = excluded.order_type, customer_id = excluded.customer_id, \
-             org_unit = excluded.org_unit, unit_id = excluded.unit_id, started_at = excluded.started_at, \
-             finished_at = excluded.finished_at, workers = excluded.workers, import_id = excluded.import_id",
-            rows.join(", ")
-        );
-        bound(sql, &values).execute(&mut *conn).await?;
-    }
-    let unit = unit_id.get();
-    for chunk in tables.meter_events.chunks(ROWS_A_STATEMENT) {
-        let mut values = Vec::with_capacity(chunk.len() * 5);
-        marks.restart();
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|e| {
-                values.extend([
-                    e.event_id.clone(),
-                    e.meter_id.clone(),
-                    e.customer_id.clone(),
-                    e.kind.code().to_owned(),
-                    Timestamp::from_local(e.occurred_at).to_db(),
-                ]);
-                let [a, b, c, d, f] = [(); 5].map(|()| marks.next());
-                format!("({a}, {b}, {c}, {d}, {f}, {unit}, {id})")
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO meter_events (event_id, meter_id, customer_id, kind, occurred_at, unit_id, import_id) VALUES {} \
-             ON CONFLICT (event_id) DO UPDATE SET meter_id = excluded.meter_id, customer_id = excluded.customer_id, \
-             kind = excluded.kind, occurred_at = excluded.occurred_at, unit_id = excluded.unit_id, import_id = excluded.import_id",
-            rows.join(", ")
-        );
-        bound(sql, &values).execute(&mut *conn).await?;
-    }
-    let rows = tables.work_orders.len() + tables.meter_events.len();
-    analyze_after_bulk(conn, &["marketing_orders", "meter_events"], rows).await?;
+    // The reader refuses a file whose ids repeat, so no statement names the same row twice.
+    insert_many(
+        conn,
+        "marketing_orders",
+        "order_id, order_type, customer_id, org_unit, unit_id, started_at, finished_at, workers, import_id",
+        " ON CONFLICT (order_id) DO UPDATE SET order_type = excluded.order_type, customer_id = excluded.customer_id, \
+         org_unit = excluded.org_unit, unit_id = excluded.unit_id, started_at = excluded.started_at, \
+         finished_at = excluded.finished_at, workers = excluded.workers, import_id = excluded.import_id",
+        &tables.work_orders,
+        |o| {
+            vec![
+                Cell::Text(o.order_id.clone()),
+                Cell::Text(o.order_type.code().to_owned()),
+                Cell::Text(o.customer_id.clone()),
+                Cell::Text(o.org_unit.clone()),
+                Cell::Int(unit_of(&o.org_unit).get()),
+                Cell::Text(Timestamp::from_local(o.started_at).to_db()),
+                Cell::Text(Timestamp::from_local(o.finished_at).to_db()),
+                Cell::Text(o.workers.join(";")),
+                Cell::Int(id),
+            ]
+        },
+    )
+    .await?;
+    insert_many(
+        conn,
+        "meter_events",
+        "event_id, meter_id, customer_id, kind, occurred_at, unit_id, import_id",
+        " ON CONFLICT (event_id) DO UPDATE SET meter_id = excluded.meter_id, customer_id = excluded.customer_id, \
+         kind = excluded.kind, occurred_at = excluded.occurred_at, unit_id = excluded.unit_id, import_id = excluded.import_id",
+        &tables.meter_events,
+        |e| {
+            vec![
+                Cell::Text(e.event_id.clone()),
+                Cell::Text(e.meter_id.clone()),
+                Cell::Text(e.customer_id.clone()),
+                Cell::Text(e.kind.code().to_owned()),
+                Cell::Text(Timestamp::from_local(e.occurred_at).to_db()),
+                Cell::Int(unit_id.get()),
+                Cell::Int(id),
+            ]
+        },
+    )
+    .await?;
     Ok(id)
 }
 
@@ -579,31 +556,29 @@ pub struct NewFinding<'a> {
 /// Findings first seen, many a statement.
 pub async fn insert_findings(conn: &mut Conn, found: &[NewFinding<'_>], at: Timestamp) -> Result<(), StoreError> {
     let at = at.to_db();
-    let mut marks = Marks::new(conn);
-    // Eight values a row: 500 rows bind 4,000.
-    for chunk in found.chunks(ROWS_A_STATEMENT) {
-        let mut values = Vec::with_capacity(chunk.len() * 8);
-        marks.restart();
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|f| {
-                values.extend([f.rule, f.entity_kind, f.entity_id, f.subject, f.detail, f.month].map(str::to_owned));
-                values.extend([at.clone(), at.clone()]);
-                // The unit is an integer from the database, not text.
-                let unit = f.unit_id.get();
-                let [a, b, c, d, e, m, first, last] = [(); 8].map(|()| marks.next());
-                format!("({a}, {b}, {c}, {d}, {e}, {unit}, {m}, 'open', {first}, {last})")
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
-             VALUES {}",
-            rows.join(", ")
-        );
-        bound(sql, &values).execute(&mut *conn).await?;
-    }
-    analyze_after_bulk(conn, &["findings"], found.len()).await?;
-    Ok(())
+    insert_many(
+        conn,
+        "findings",
+        "rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at",
+        "",
+        found,
+        |f| {
+            let text = |s: &str| Cell::Text(s.to_owned());
+            vec![
+                text(f.rule),
+                text(f.entity_kind),
+                text(f.entity_id),
+                text(f.subject),
+                text(f.detail),
+                Cell::Int(f.unit_id.get()),
+                text(f.month),
+                text("open"),
+                text(&at),
+                text(&at),
+            ]
+        },
+    )
+    .await
 }
 
 /// The id of the finding keyed (rule, entity kind, entity id, subject), if kept.
@@ -621,7 +596,7 @@ pub async fn finding_id(conn: &mut Conn, key: [&str; 4]) -> Result<Option<i64>, 
 
 /// Open findings the rules no longer produce.
 pub async fn resolve(conn: &mut Conn, ids: &[i64], at: Timestamp) -> Result<(), StoreError> {
-    for chunk in ids.chunks(ROWS_A_STATEMENT) {
+    for chunk in ids.chunks(500) {
         // Ids are integers from the database, not text.
         let sql = format!("UPDATE findings SET state = 'resolved', resolved_at = $1 WHERE id IN ({})", id_list(chunk));
         bound(sql, &[at.to_db()]).execute(&mut *conn).await?;

@@ -276,29 +276,48 @@ pub fn backend_of(conn: &Conn) -> Backend {
     if conn.backend_name().eq_ignore_ascii_case("postgresql") { Backend::Postgres } else { Backend::Sqlite }
 }
 
-/// The marks of a statement's many rows of values: `$n` on PostgreSQL; on SQLite a plain `?`,
-/// bound in order, because sqlx looks up each numbered parameter's name in a list as long as the
-/// statement's (3,500 values of a 500-row insert spent half an import there).
-pub(crate) struct Marks {
-    numbered: bool,
-    next: usize,
+/// One value of a row written by [`insert_many`].
+pub(crate) enum Cell {
+    Text(String),
+    Int(i64),
 }
 
-impl Marks {
-    pub(crate) fn new(conn: &Conn) -> Self {
-        Self { numbered: backend_of(conn) == Backend::Postgres, next: 0 }
-    }
+/// Rows written with one statement: at most ten values a row bind 5,000, well inside SQLite's
+/// 32,766 and PostgreSQL's 65,535.
+const ROWS_A_STATEMENT: usize = 500;
 
-    /// The mark of the next value.
-    pub(crate) fn next(&mut self) -> String {
-        self.next += 1;
-        if self.numbered { format!("${}", self.next) } else { "?".to_owned() }
+/// Writes one row of `columns` into `table` for each of `items` (`row` gives its values in
+/// column order), many rows to a statement, `tail` after the rows (an `ON CONFLICT` clause, or
+/// nothing); then brings the table's statistics up to date when they were many
+/// ([`analyze_after_bulk`]). Every full chunk has the same statement text, so each backend
+/// prepares it once. The marks are `$n` on PostgreSQL and a plain `?` on SQLite, bound in order:
+/// sqlx looks up each numbered mark's name in a list as long as the statement's (3,500 values of
+/// a 500-row insert spent half an import there). A chunk must not name the same conflicting row
+/// twice.
+pub(crate) async fn insert_many<T>(
+    conn: &mut Conn,
+    table: &str,
+    columns: &str,
+    tail: &str,
+    items: &[T],
+    row: impl Fn(&T) -> Vec<Cell>,
+) -> Result<(), StoreError> {
+    let numbered = backend_of(conn) == Backend::Postgres;
+    for chunk in items.chunks(ROWS_A_STATEMENT) {
+        let cells: Vec<Cell> = chunk.iter().flat_map(&row).collect();
+        let width = cells.len() / chunk.len();
+        let marks: Vec<String> =
+            (1..=cells.len()).map(|n| if numbered { format!("${n}") } else { "?".to_owned() }).collect();
+        let rows: Vec<String> = marks.chunks(width).map(|m| format!("({})", m.join(", "))).collect();
+        // The table, columns and tail are ours; only the values come from outside.
+        let sql = format!("INSERT INTO {table} ({columns}) VALUES {}{tail}", rows.join(", "));
+        let query = cells.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
+            Cell::Text(text) => q.bind(text.as_str()),
+            Cell::Int(n) => q.bind(*n),
+        });
+        query.execute(&mut *conn).await?;
     }
-
-    /// Starts the next statement's marks.
-    pub(crate) fn restart(&mut self) {
-        self.next = 0;
-    }
+    analyze_after_bulk(conn, &[table], items.len()).await
 }
 
 /// After `rows` rows were written to `tables` at once: on PostgreSQL, when they are many, the
@@ -306,7 +325,7 @@ impl Marks {
 /// the tables as they are now (the day's import after a store of a million orders took 4 s
 /// instead of 0.35 s to find its findings, planned for the empty tables autovacuum last saw).
 /// SQLite plans without statistics.
-pub(crate) async fn analyze_after_bulk(conn: &mut Conn, tables: &[&str], rows: usize) -> Result<(), StoreError> {
+async fn analyze_after_bulk(conn: &mut Conn, tables: &[&str], rows: usize) -> Result<(), StoreError> {
     if rows >= 10_000 && backend_of(conn) == Backend::Postgres {
         for table in tables {
             // Table names are ours, never input.

@@ -197,8 +197,8 @@ async fn run(
     let now = work.now();
     let this_month = today.format("%Y-%m").to_string();
     let mut summary = RunSummary { findings: found.len() as u64 + kept, ..RunSummary::default() };
+    // First seen, each with where it belongs.
     let mut first_seen = Vec::new();
-    let mut places = Vec::new();
     for f in &found {
         let key = (f.rule.to_owned(), f.entity_kind.to_owned(), f.entity_id.clone(), f.subject.clone());
         match known.remove(&key) {
@@ -209,14 +209,12 @@ async fn run(
                 store::seen_again(work.conn(), kept.id, &f.detail, state, now).await?;
             }
             None => {
-                places.push(place.of(f.entity_kind, &f.entity_id, &this_month));
-                first_seen.push(f);
+                first_seen.push((f, place.of(f.entity_kind, &f.entity_id, &this_month)));
             }
         }
     }
     let new: Vec<_> = first_seen
         .iter()
-        .zip(&places)
         .map(|(f, (unit_id, month))| store::NewFinding {
             rule: f.rule,
             entity_kind: f.entity_kind,
@@ -231,7 +229,7 @@ async fn run(
     summary.new = new.len() as u64;
     // Each unit's `finding.opened` event counts its new findings and lists the first few.
     let mut opened = std::collections::BTreeMap::<_, (usize, Vec<_>)>::new();
-    for (f, (unit_id, _)) in first_seen.iter().zip(&places) {
+    for (f, (unit_id, _)) in &first_seen {
         let (count, listed) = opened.entry(*unit_id).or_default();
         *count += 1;
         if listed.len() < crate::webhooks::FINDINGS_LISTED {
