@@ -80,6 +80,39 @@ backend_tests! {
         assert_eq!(far.status, 403);
     }
 
+    // A list's rows come from the database packed into one JSON value: text JSON must escape
+    // (quotes, backslashes, line breaks, characters outside the basic plane, markup) comes back
+    // exactly as written, numbers and absent values keep their kind, and a list of nothing is
+    // empty (PostgreSQL aggregates no rows to NULL).
+    async fn a_list_hands_back_every_character_as_written_and_an_empty_one_empty(app: TestApp) {
+        let f = app.fixture().await;
+        let c = crew(&app, &f).await;
+        let location = "书院街\"18\"号 \\表箱\\ 𠀋𝄞 <b>&amp;</b> 末";
+        let mut body = draft(&f, "L1", &["C1"], "2026-12-01 09:00", "2026-12-01 17:00");
+        body["location"] = serde_json::json!(location);
+        let fields = body.as_object_mut().expect("a draft");
+        fields.remove("customer_name");
+        fields.remove("customer_id");
+        body["unplanned_reason"] = serde_json::json!("抢修");
+        let id = create_unapproved(&app, &c, body).await;
+        let list = app
+            .json(axum::http::Method::GET, "/api/v1/tickets", None, &[("cookie", &c.cookie_leader)])
+            .await
+            .json();
+        let rows = list.as_array().expect("a list");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["id"], serde_json::json!(id), "an id stays a number");
+        assert_eq!(rows[0]["location"], serde_json::json!(location), "every character as written");
+        assert!(rows[0]["customer_name"].is_null(), "an absent value stays absent: {}", rows[0]);
+        let page = app.get_with("/tickets", &[("cookie", &c.cookie_leader)]).await;
+        assert!(page.body.contains("书院街&#34;18&#34;号 \\表箱\\ 𠀋𝄞 &#60;b&#62;&#38;amp;&#60;/b&#62; 末"), "escaped on the page");
+        let none = app
+            .json(axum::http::Method::GET, "/api/v1/tickets?q=不存在的地址", None, &[("cookie", &c.cookie_leader)])
+            .await;
+        assert_eq!(none.status, 200);
+        assert_eq!(none.json(), serde_json::json!([]));
+    }
+
     async fn the_people_list_pages_by_unit_and_code_and_says_how_many(app: TestApp) {
         let f = app.fixture().await;
         for i in 0..150 {

@@ -3,18 +3,59 @@
 
 use chrono::NaiveDate;
 use gridsafe_domain::time::Timestamp;
-use sqlx::Row;
+use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
 
 use crate::StoreError;
 
-/// A typed id (`TicketId`, `PersonId`, `UnitId`…) from its integer column.
-pub(crate) fn id<T: From<i64>>(r: &AnyRow, column: &str) -> Result<T, StoreError> {
-    Ok(T::from(r.try_get::<i64, _>(column)?))
+/// A value a row hands over: text or a whole number, maybe absent.
+pub(crate) trait Value: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + DeserializeOwned {}
+
+impl<T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + DeserializeOwned> Value for T {}
+
+/// What a row decoder reads from: a row as the driver hands it over, or one row of a list the
+/// database packed into one value ([`crate::packed`]). A decoder written once reads both.
+pub(crate) trait Fields {
+    fn field<T: Value>(&self, column: &str) -> Result<T, StoreError>;
 }
 
-pub(crate) fn opt_id<T: From<i64>>(r: &AnyRow, column: &str) -> Result<Option<T>, StoreError> {
-    Ok(r.try_get::<Option<i64>, _>(column)?.map(T::from))
+impl Fields for AnyRow {
+    fn field<T: Value>(&self, column: &str) -> Result<T, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+/// One row of a packed list: its values in the order of `columns`.
+pub(crate) struct Packed {
+    pub(crate) table: &'static str,
+    pub(crate) columns: &'static [&'static str],
+    pub(crate) values: Vec<serde_json::Value>,
+}
+
+impl Fields for Packed {
+    fn field<T: Value>(&self, column: &str) -> Result<T, StoreError> {
+        let i = self
+            .columns
+            .iter()
+            .position(|c| *c == column)
+            .ok_or_else(|| StoreError::Sql(sqlx::Error::ColumnNotFound(column.to_owned())))?;
+        let value = self.values.get(i).unwrap_or(&serde_json::Value::Null);
+        T::deserialize(value).map_err(|_| StoreError::Corrupt {
+            table: self.table,
+            column: self.columns[i],
+            value: value.to_string(),
+        })
+    }
+}
+
+/// A typed id (`TicketId`, `PersonId`, `UnitId`…) from its integer column.
+pub(crate) fn id<T: From<i64>>(r: &impl Fields, column: &str) -> Result<T, StoreError> {
+    Ok(T::from(r.field::<i64>(column)?))
+}
+
+pub(crate) fn opt_id<T: From<i64>>(r: &impl Fields, column: &str) -> Result<Option<T>, StoreError> {
+    Ok(r.field::<Option<i64>>(column)?.map(T::from))
 }
 
 /// A stored code through the domain's parser.

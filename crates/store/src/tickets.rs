@@ -13,8 +13,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decode::{code, id, opt_id, opt_stamp, stamp};
-use crate::{Conn, StoreError, backend_of, bound, for_update, id_list, like, scope_clause};
+use crate::decode::{Fields, code, id, opt_id, opt_stamp, stamp};
+use crate::{Conn, StoreError, backend_of, bound, for_update, id_list, like, packed, scope_clause};
 
 const T: &str = "tickets";
 
@@ -124,36 +124,59 @@ const ROW_COLUMNS: &str = "t.id, t.number, t.type_code, tt.name AS type_name, t.
     u.path AS unit_path, t.state, t.work_kind, t.customer_id, t.customer_name, t.location, t.planned_start, \
     t.planned_end, t.extended_to, lp.code AS leader_code, lp.name AS leader_name, t.verdict, t.permitted_at, \
     t.work_ended_at, t.finished_at";
+/// The names of [`ROW_COLUMNS`], in order, for a packed list ([`crate::packed`]).
+const ROW_NAMES: &[&str] = &[
+    "id",
+    "number",
+    "type_code",
+    "type_name",
+    "unit_id",
+    "unit_name",
+    "unit_path",
+    "state",
+    "work_kind",
+    "customer_id",
+    "customer_name",
+    "location",
+    "planned_start",
+    "planned_end",
+    "extended_to",
+    "leader_code",
+    "leader_name",
+    "verdict",
+    "permitted_at",
+    "work_ended_at",
+    "finished_at",
+];
 const ROW_FROM: &str = "tickets t JOIN ticket_types tt ON tt.code = t.type_code JOIN org_units u ON u.id = t.unit_id \
     LEFT JOIN people lp ON lp.id = t.leader_id";
 
-fn row_from(r: &AnyRow) -> Result<TicketRow, StoreError> {
-    let leader = match (r.try_get::<Option<String>, _>("leader_code")?, r.try_get::<Option<String>, _>("leader_name")?)
-    {
+fn row_from(r: &impl Fields) -> Result<TicketRow, StoreError> {
+    let leader = match (r.field::<Option<String>>("leader_code")?, r.field::<Option<String>>("leader_name")?) {
         (Some(code), Some(name)) => Some(format!("{code} {name}")),
         _ => None,
     };
     Ok(TicketRow {
         id: id(r, "id")?,
-        number: r.try_get("number")?,
-        type_code: r.try_get("type_code")?,
-        type_name: r.try_get("type_name")?,
+        number: r.field("number")?,
+        type_code: r.field("type_code")?,
+        type_name: r.field("type_name")?,
         unit_id: id(r, "unit_id")?,
-        unit_name: r.try_get("unit_name")?,
-        unit_path: r.try_get("unit_path")?,
-        state: code(T, "state", r.try_get("state")?, State::from_code)?,
-        work_kind: code(T, "work_kind", r.try_get("work_kind")?, OrderType::parse)?,
-        customer_id: r.try_get("customer_id")?,
-        customer_name: r.try_get("customer_name")?,
-        location: r.try_get("location")?,
-        planned_start: stamp(T, "planned_start", r.try_get("planned_start")?)?,
-        planned_end: stamp(T, "planned_end", r.try_get("planned_end")?)?,
-        extended_to: opt_stamp(T, "extended_to", r.try_get("extended_to")?)?,
+        unit_name: r.field("unit_name")?,
+        unit_path: r.field("unit_path")?,
+        state: code(T, "state", r.field("state")?, State::from_code)?,
+        work_kind: code(T, "work_kind", r.field("work_kind")?, OrderType::parse)?,
+        customer_id: r.field("customer_id")?,
+        customer_name: r.field("customer_name")?,
+        location: r.field("location")?,
+        planned_start: stamp(T, "planned_start", r.field("planned_start")?)?,
+        planned_end: stamp(T, "planned_end", r.field("planned_end")?)?,
+        extended_to: opt_stamp(T, "extended_to", r.field("extended_to")?)?,
         leader,
-        verdict: r.try_get("verdict")?,
-        permitted: opt_stamp(T, "permitted_at", r.try_get("permitted_at")?)?,
-        work_ended: opt_stamp(T, "work_ended_at", r.try_get("work_ended_at")?)?,
-        finished: opt_stamp(T, "finished_at", r.try_get("finished_at")?)?,
+        verdict: r.field("verdict")?,
+        permitted: opt_stamp(T, "permitted_at", r.field("permitted_at")?)?,
+        work_ended: opt_stamp(T, "work_ended_at", r.field("work_ended_at")?)?,
+        finished: opt_stamp(T, "finished_at", r.field("finished_at")?)?,
     })
 }
 
@@ -242,7 +265,8 @@ pub async fn list(
         sql.push_str(&format!(" AND (t.planned_start {cmp} ${n} OR (t.planned_start = ${n} AND t.id {cmp} {id}))"));
     }
     sql.push_str(&format!(" ORDER BY t.planned_start {dir}, t.id {dir} LIMIT {}", limit.clamp(1, 100_000)));
-    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(row_from).collect()
+    let order = format!("p.planned_start {dir}, p.id {dir}");
+    packed(conn, T, &sql, ROW_NAMES, &order, &binds).await?.iter().map(row_from).collect()
 }
 
 /// How many tickets of `scope` the filter selects (all pages).
