@@ -11,8 +11,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::decode::{code, id, opt_id, opt_stamp, stamp};
-use crate::{Conn, StoreError, backend_of, bound, for_update, scope_clause};
+use crate::decode::{Fields, code, id, opt_id, opt_stamp, stamp};
+use crate::{Conn, StoreError, backend_of, bound, for_update, packed, scope_clause};
 
 // ---- Organisation units -------------------------------------------------------------------
 
@@ -36,24 +36,30 @@ impl Unit {
 }
 
 const UNIT_COLUMNS: &str = "id, code, name, kind, parent_id, path";
+/// [`UNIT_COLUMNS`] for a packed list ([`crate::packed`]).
+const UNIT_NAMES: &[&str] = &["id", "code", "name", "kind", "parent_id", "path"];
 
-fn unit_from(r: &AnyRow) -> Result<Unit, StoreError> {
+fn unit_from(r: &impl Fields) -> Result<Unit, StoreError> {
     Ok(Unit {
         id: id(r, "id")?,
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        kind: code("org_units", "kind", r.try_get("kind")?, UnitKind::from_code)?,
+        code: r.field("code")?,
+        name: r.field("name")?,
+        kind: code("org_units", "kind", r.field("kind")?, UnitKind::from_code)?,
         parent_id: opt_id(r, "parent_id")?,
-        path: code("org_units", "path", r.try_get("path")?, UnitPath::parse)?,
+        path: code("org_units", "path", r.field("path")?, UnitPath::parse)?,
     })
 }
 
 /// The units of `scope` (each with its subtree), in tree order.
 pub async fn units(conn: &mut Conn, scope: &[UnitPath]) -> Result<Vec<Unit>, StoreError> {
     let (clause, binds) = scope_clause("path", scope, 1);
-    let sql = format!("SELECT {UNIT_COLUMNS} FROM org_units WHERE {clause} ORDER BY path");
-    let mut units: Vec<Unit> =
-        bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(unit_from).collect::<Result<_, _>>()?;
+    // Every page with a unit filter reads these: one packed value, not a row at a time.
+    let sql = format!("SELECT {UNIT_COLUMNS} FROM org_units WHERE {clause}");
+    let mut units: Vec<Unit> = packed(conn, "org_units", &sql, UNIT_NAMES, "p.path", &binds)
+        .await?
+        .iter()
+        .map(unit_from)
+        .collect::<Result<_, _>>()?;
     // Text order of "/1/10/" and "/1/9/" is not tree order; sort by the numeric path.
     units.sort_by_key(|u| u.path.as_str().split('/').filter_map(|p| p.parse::<i64>().ok()).collect::<Vec<_>>());
     Ok(units)
