@@ -53,7 +53,7 @@ impl Timestamp {
 
     /// `2026-11-26T14:43`, the value of an HTML `datetime-local` field.
     pub fn local_input(&self) -> String {
-        self.0.with_timezone(&CHINA).format("%Y-%m-%dT%H:%M").to_string()
+        self.local_minutes('T')
     }
 
     /// The calendar day in China Standard Time: the day rules and reports count in.
@@ -63,7 +63,16 @@ impl Timestamp {
 
     /// `2026-11-26 14:43` in China Standard Time, for pages and exports.
     pub fn local_display(&self) -> String {
-        self.0.with_timezone(&CHINA).format("%Y-%m-%d %H:%M").to_string()
+        self.local_minutes(' ')
+    }
+
+    /// The local day and minute with `between` them, written directly: a list page shows two
+    /// a row, and chrono's `format` reads its pattern again each time (a twentieth of the ticket
+    /// list's CPU).
+    fn local_minutes(&self, between: char) -> String {
+        use chrono::{Datelike, Timelike};
+        let t = self.0.with_timezone(&CHINA).naive_local();
+        format!("{:04}-{:02}-{:02}{between}{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
     }
 }
 
@@ -132,6 +141,15 @@ mod tests {
             let tb = Timestamp::from_utc(DateTime::from_timestamp_micros(b).expect("in range"));
             prop_assert_eq!(ta.to_db().cmp(&tb.to_db()), ta.cmp(&tb));
             prop_assert_eq!(Timestamp::from_db(&ta.to_db()), Some(ta));
+        }
+
+        /// The local forms written by hand are what chrono's patterns write.
+        #[test]
+        fn local_forms_are_chronos(a in 0i64..253_402_214_400_000_000) {
+            let t = Timestamp::from_utc(DateTime::from_timestamp_micros(a).expect("in range"));
+            let local = t.as_utc().with_timezone(&CHINA);
+            prop_assert_eq!(t.local_display(), local.format("%Y-%m-%d %H:%M").to_string());
+            prop_assert_eq!(t.local_input(), local.format("%Y-%m-%dT%H:%M").to_string());
         }
     }
 }
