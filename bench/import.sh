@@ -15,7 +15,9 @@
 # Goal (issue "Cross-audit v2", point 4): rows stored at ≥ 0.5× the database's own bulk load;
 # the day's import against the big store as fast as against an empty one. Results go to
 # bench/out/import/results.txt. Needs sqlite3 and psql (installed with apt-get when missing) and
-# PostgreSQL on 127.0.0.1:5432 (trust auth), as the tests do; PG=0 skips PostgreSQL.
+# PostgreSQL on 127.0.0.1:5432 (trust auth), as the tests do; PG=0 skips PostgreSQL, SQLITE=0
+# skips SQLite and WHOLE=0 skips part 1 (so that the two stores of a 10M run, tens of GB each,
+# need not be on the disk at once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 orders="${1:-200000}"
@@ -91,13 +93,16 @@ rows=$(($(wc -l <"${files[0]}") + $(wc -l <"${files[1]}") - 2))
 
 {
   echo "GridSafe $(git rev-parse --short HEAD), $(nproc) cores; $orders orders and their meter events ($rows rows)"
+  if [ "${WHOLE:-1}" != 0 ]; then
   echo "== 1. an export imported whole, beside the database's own bulk load of the same files"
-  rm -f "$out/peer.db"
-  sqlite3 "$out/peer.db" "$peer_tables"
-  timed "sqlite3 .import" sqlite3 "$out/peer.db" -cmd ".mode csv" \
-    ".import --skip 1 ${files[0]} work_orders" ".import --skip 1 ${files[1]} meter_events"
-  fresh_sqlite "$out/gridsafe.db"
-  imported "gridsafe import marketing (SQLite)" "sqlite://$PWD/$out/gridsafe.db" "${files[@]}"
+  if [ "${SQLITE:-1}" != 0 ]; then
+    rm -f "$out/peer.db"
+    sqlite3 "$out/peer.db" "$peer_tables"
+    timed "sqlite3 .import" sqlite3 "$out/peer.db" -cmd ".mode csv" \
+      ".import --skip 1 ${files[0]} work_orders" ".import --skip 1 ${files[1]} meter_events"
+    fresh_sqlite "$out/gridsafe.db"
+    imported "gridsafe import marketing (SQLite)" "sqlite://$PWD/$out/gridsafe.db" "${files[@]}"
+  fi
   if [ "${PG:-1}" != 0 ]; then
     psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS gs_bench_peer" -c "CREATE DATABASE gs_bench_peer" >/dev/null
     psql -q "$pg/gs_bench_peer" -c "$peer_tables" >/dev/null
@@ -105,6 +110,7 @@ rows=$(($(wc -l <"${files[0]}") + $(wc -l <"${files[1]}") - 2))
       -c "\\copy work_orders FROM '${files[0]}' CSV HEADER" -c "\\copy meter_events FROM '${files[1]}' CSV HEADER"
     fresh_pg gs_bench_import
     imported "gridsafe import marketing (PostgreSQL)" "$pg/gs_bench_import" "${files[@]}"
+  fi
   fi
 
   echo "== 2. a day's $day new orders imported against a store of $base"
@@ -130,16 +136,20 @@ rows=$(($(wc -l <"${files[0]}") + $(wc -l <"${files[1]}") - 2))
     done
     imported "$label: a day of $day against $base" "$url" "$day_dir/work_orders.csv" "$day_dir/meter_events.csv"
   }
-  fresh_sqlite "$out/store.db"
-  imported "SQLite: a day of $day against the demo alone" "sqlite://$PWD/$out/store.db" \
-    "$day_dir/work_orders.csv" "$day_dir/meter_events.csv"
-  fresh_sqlite "$out/store.db"
-  load_base "sqlite://$PWD/$out/store.db" SQLite
+  if [ "${SQLITE:-1}" != 0 ]; then
+    fresh_sqlite "$out/store.db"
+    imported "SQLite: a day of $day against the demo alone" "sqlite://$PWD/$out/store.db" \
+      "$day_dir/work_orders.csv" "$day_dir/meter_events.csv"
+    fresh_sqlite "$out/store.db"
+    load_base "sqlite://$PWD/$out/store.db" SQLite
+    echo "    the SQLite store: $(du -h "$out/store.db" | cut -f1)"
+  fi
   if [ "${PG:-1}" != 0 ]; then
     fresh_pg gs_bench_store
     imported "PostgreSQL: a day of $day against the demo alone" "$pg/gs_bench_store" \
       "$day_dir/work_orders.csv" "$day_dir/meter_events.csv"
     fresh_pg gs_bench_store
     load_base "$pg/gs_bench_store" PostgreSQL
+    echo "    the PostgreSQL store: $(psql -qtA "$pg/postgres" -c "SELECT pg_size_pretty(pg_database_size('gs_bench_store'))")"
   fi
 } 2>&1 | tee "$out/results.txt"
