@@ -29,7 +29,7 @@ impl Fields for AnyRow {
 /// One row of a packed list: its values in the order of `columns`.
 pub(crate) struct Packed {
     pub(crate) table: &'static str,
-    pub(crate) columns: &'static [&'static str],
+    pub(crate) columns: std::sync::Arc<[&'static str]>,
     pub(crate) values: Vec<serde_json::Value>,
 }
 

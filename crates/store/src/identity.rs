@@ -36,8 +36,6 @@ impl Unit {
 }
 
 const UNIT_COLUMNS: &str = "id, code, name, kind, parent_id, path";
-/// [`UNIT_COLUMNS`] for a packed list ([`crate::packed`]).
-const UNIT_NAMES: &[&str] = &["id", "code", "name", "kind", "parent_id", "path"];
 
 fn unit_from(r: &impl Fields) -> Result<Unit, StoreError> {
     Ok(Unit {
@@ -54,8 +52,8 @@ fn unit_from(r: &impl Fields) -> Result<Unit, StoreError> {
 pub async fn units(conn: &mut Conn, scope: &[UnitPath]) -> Result<Vec<Unit>, StoreError> {
     let (clause, binds) = scope_clause("path", scope, 1);
     // Every page with a unit filter reads these: one packed value, not a row at a time.
-    let sql = format!("SELECT {UNIT_COLUMNS} FROM org_units WHERE {clause}");
-    let mut units: Vec<Unit> = packed(conn, "org_units", &sql, UNIT_NAMES, "p.path", &binds)
+    let rest = format!("FROM org_units WHERE {clause}");
+    let mut units: Vec<Unit> = packed(conn, "org_units", UNIT_COLUMNS, &rest, "p.path", &binds)
         .await?
         .iter()
         .map(unit_from)

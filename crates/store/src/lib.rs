@@ -339,28 +339,31 @@ async fn analyze_after_bulk(conn: &mut Conn, tables: &[&str], rows: usize) -> Re
     Ok(())
 }
 
-/// The rows of `select`, whose columns are `columns` in order, handed over by the database as
-/// one value (a JSON array of arrays) in `order` (over the columns' names) instead of one by one.
-/// On SQLite every row otherwise crosses from the connection's thread to the request's and is
-/// copied once more into the `Any` driver's row: a page of a hundred tickets spent most of its
-/// time there. For the lists a page or the API shows; a decoder reads these rows through
-/// [`decode::Fields`] as it reads the driver's.
+/// The rows of `SELECT {columns} {rest}` handed over by the database as one value (a JSON array
+/// of arrays) in `order` (over the columns' names) instead of one by one. On SQLite every row
+/// otherwise crosses from the connection's thread to the request's and is copied once more into
+/// the `Any` driver's row: a page of a hundred tickets spent most of its time there. For the lists
+/// a page or the API shows; a decoder reads these rows through [`decode::Fields`] as it reads the
+/// driver's. Each of `columns` is `table.column`, `column` or `expression AS name`, without commas
+/// inside; its name is what follows the `AS` or the dot.
 pub(crate) async fn packed(
     conn: &mut Conn,
     table: &'static str,
-    select: &str,
-    columns: &'static [&'static str],
+    columns: &'static str,
+    rest: &str,
     order: &str,
     binds: &[String],
 ) -> Result<Vec<decode::Packed>, StoreError> {
-    let values: Vec<String> = columns.iter().map(|c| format!("p.{c}")).collect();
+    let names: std::sync::Arc<[&'static str]> = column_names(columns).into();
+    let values: Vec<String> = names.iter().map(|c| format!("p.{c}")).collect();
     let (aggregate, array, cast) = match backend_of(conn) {
         Backend::Sqlite => ("json_group_array", "json_array", ""),
         Backend::Postgres => ("json_agg", "json_build_array", "::text"),
     };
-    // The select, columns and order are ours; only the bound values come from outside.
+    // The columns, the rest of the select and the order are ours; only the bound values come
+    // from outside.
     let sql = format!(
-        "SELECT {aggregate}({array}({}) ORDER BY {order}){cast} AS packed FROM ({select}) p",
+        "SELECT {aggregate}({array}({}) ORDER BY {order}){cast} AS packed FROM (SELECT {columns} {rest}) p",
         values.join(", ")
     );
     let text: Option<String> = bound(sql, binds).fetch_one(&mut *conn).await?.try_get("packed")?;
@@ -373,7 +376,19 @@ pub(crate) async fn packed(
         // PostgreSQL aggregates no rows to NULL.
         None => Vec::new(),
     };
-    Ok(rows.into_iter().map(|values| decode::Packed { table, columns, values }).collect())
+    Ok(rows.into_iter().map(|values| decode::Packed { table, columns: names.clone(), values }).collect())
+}
+
+/// The names a select list gives its columns (see [`packed`]).
+fn column_names(columns: &'static str) -> Vec<&'static str> {
+    columns
+        .split(',')
+        .map(|column| {
+            let column = column.trim();
+            let name = column.rsplit_once(" AS ").map_or(column, |(_, name)| name);
+            name.rsplit_once('.').map_or(name, |(_, name)| name).trim()
+        })
+        .collect()
 }
 
 /// `column LIKE $n OR …` for every unit path of a scope (each matching its subtree), with the
@@ -442,6 +457,14 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_select_lists_names_are_what_follows_as_or_the_dot() {
+        assert_eq!(
+            column_names("t.id, tt.name AS type_name,\n    path, lp.code AS leader_code"),
+            ["id", "type_name", "path", "leader_code"]
+        );
+    }
 
     #[test]
     fn sqlite_url_gets_create_mode_and_folder() {

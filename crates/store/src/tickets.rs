@@ -124,30 +124,6 @@ const ROW_COLUMNS: &str = "t.id, t.number, t.type_code, tt.name AS type_name, t.
     u.path AS unit_path, t.state, t.work_kind, t.customer_id, t.customer_name, t.location, t.planned_start, \
     t.planned_end, t.extended_to, lp.code AS leader_code, lp.name AS leader_name, t.verdict, t.permitted_at, \
     t.work_ended_at, t.finished_at";
-/// The names of [`ROW_COLUMNS`], in order, for a packed list ([`crate::packed`]).
-const ROW_NAMES: &[&str] = &[
-    "id",
-    "number",
-    "type_code",
-    "type_name",
-    "unit_id",
-    "unit_name",
-    "unit_path",
-    "state",
-    "work_kind",
-    "customer_id",
-    "customer_name",
-    "location",
-    "planned_start",
-    "planned_end",
-    "extended_to",
-    "leader_code",
-    "leader_name",
-    "verdict",
-    "permitted_at",
-    "work_ended_at",
-    "finished_at",
-];
 const ROW_FROM: &str = "tickets t JOIN ticket_types tt ON tt.code = t.type_code JOIN org_units u ON u.id = t.unit_id \
     LEFT JOIN people lp ON lp.id = t.leader_id";
 
@@ -255,7 +231,7 @@ pub async fn list(
     limit: u32,
 ) -> Result<Vec<TicketRow>, StoreError> {
     let (clause, mut binds) = selection(scope, filter);
-    let mut sql = format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE {clause}");
+    let mut sql = format!("FROM {ROW_FROM} WHERE {clause}");
     let (cmp, dir) = if filter.oldest_first { (">", "ASC") } else { ("<", "DESC") };
     if let Some((start, id)) = filter.after {
         binds.push(start.to_db());
@@ -266,7 +242,7 @@ pub async fn list(
     }
     sql.push_str(&format!(" ORDER BY t.planned_start {dir}, t.id {dir} LIMIT {}", limit.clamp(1, 100_000)));
     let order = format!("p.planned_start {dir}, p.id {dir}");
-    packed(conn, T, &sql, ROW_NAMES, &order, &binds).await?.iter().map(row_from).collect()
+    packed(conn, T, ROW_COLUMNS, &sql, &order, &binds).await?.iter().map(row_from).collect()
 }
 
 /// How many tickets of `scope` the filter selects (all pages).
