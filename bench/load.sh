@@ -6,6 +6,7 @@
 #
 #   bash bench/load.sh            # 10 s per measurement
 #   DURATION=30s bash bench/load.sh
+#   BIN=/path/to/gridsafe bash bench/load.sh   # another build, to compare two
 #
 # Goals (issue "Security hardening", point 10): the list page at ≥ 0.3× the /healthz rate and
 # p99 < 50 ms at 32 connections; RSS < 256 MB at 512 connections. Needs wrk (installed with
@@ -16,8 +17,9 @@ duration="${DURATION:-10s}"
 out=bench/out/load
 rm -rf "$out" && mkdir -p "$out"
 command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; }
-cargo build --release -q -p gridsafe
-bin="${CARGO_TARGET_DIR:-target}/release/gridsafe"
+# BIN=path measures another build of gridsafe (two builds side by side); by default this one's.
+[ -n "${BIN:-}" ] || cargo build --release -q -p gridsafe
+bin="${BIN:-${CARGO_TARGET_DIR:-target}/release/gridsafe}"
 
 db="sqlite://$PWD/$out/gridsafe.db"
 export GRIDSAFE_AUDIT__SIGNING_KEY_PATH="$PWD/$out/audit-signing.key"

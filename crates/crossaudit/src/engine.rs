@@ -211,6 +211,40 @@ impl Finding {
     }
 }
 
+/// A finding borrowed, as it is handed from an audit to where it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingRef<'a> {
+    pub rule: &'static str,
+    pub entity_kind: &'static str,
+    pub entity_id: &'a str,
+    pub subject: &'a str,
+    pub detail: &'a str,
+}
+
+impl FindingRef<'_> {
+    pub fn to_owned(self) -> Finding {
+        Finding {
+            rule: self.rule,
+            entity_kind: self.entity_kind,
+            entity_id: self.entity_id.to_owned(),
+            subject: self.subject.to_owned(),
+            detail: self.detail.to_owned(),
+        }
+    }
+}
+
+impl Finding {
+    pub fn as_ref(&self) -> FindingRef<'_> {
+        FindingRef {
+            rule: self.rule,
+            entity_kind: self.entity_kind,
+            entity_id: &self.entity_id,
+            subject: &self.subject,
+            detail: &self.detail,
+        }
+    }
+}
+
 fn valid(spans: Option<&Vec<(NaiveDate, NaiveDate)>>, day: NaiveDate) -> bool {
     spans.is_some_and(|s| s.iter().any(|(from, to)| *from <= day && day <= *to))
 }

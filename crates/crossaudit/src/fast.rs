@@ -6,6 +6,9 @@
 //! `u32`, times packed to seconds, enumerations to bytes, the two largest files on two cores.
 //! The rules then run as passes over those columns, joined through arrays indexed by the
 //! interned ids (per order, per customer, per person) instead of hash maps of strings.
+//! A rule's finding is a 40-byte hit (its key borrowed from the text, its words as indexes
+//! into the columns), kept apart by rule and sorted there; the words are written on both cores
+//! only as the findings are handed out, in order, to be written ([`audit_export_each`]).
 //!
 //! It gives exactly the findings of [`crate::engine::audit`] (a property test and the
 //! benchmark compare them). It does not name problems: anything it does not read with certainty
@@ -21,7 +24,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use gridsafe_domain::orders::OrderType;
 use gridsafe_domain::people::QualificationKind;
 
-use crate::engine::{Finding, Rule, Thresholds};
+use crate::engine::{Finding, FindingRef, Rule, Thresholds};
 use crate::input::tables::{
     Column, EVALUATIONS, EVENT_COLUMNS, EVENT_KINDS, ORDER_COLUMNS, STATUSES, TICKET_COLUMNS, enum_value,
 };
@@ -33,15 +36,36 @@ const NONE: u32 = u32::MAX;
 /// Audits the export at `path`, or `None` when it is not a folder of CSV files this reader
 /// takes with certainty (the caller then reads it with [`crate::export::read_export`]).
 pub fn audit_export(path: &Path, as_of: NaiveDate, th: &Thresholds) -> Option<Vec<Finding>> {
+    let mut all = Vec::new();
+    let done: Result<(), std::convert::Infallible> = audit_export_each(path, as_of, th, |f| {
+        all.push(f.to_owned());
+        Ok(())
+    })?;
+    let Ok(()) = done;
+    Some(all)
+}
+
+/// Audits the export at `path`, handing each finding to `each` in the order of their keys
+/// (as [`crate::engine::audit`] returns them), none kept: a finding's words are written only
+/// when it is handed out. `None` as [`audit_export`], and then before the first finding;
+/// otherwise the first error `each` returned, which stops the audit.
+pub fn audit_export_each<E>(
+    path: &Path,
+    as_of: NaiveDate,
+    th: &Thresholds,
+    each: impl FnMut(FindingRef<'_>) -> Result<(), E>,
+) -> Option<Result<(), E>> {
     let files = Files::find(path)?;
     let small = small_tables(&files)?;
-    let orders_text = read_text(&files.orders)?;
-    let tickets_text = read_text(&files.tickets)?;
-    let events_text = match &files.events {
-        Some(p) => Some(read_text(p)?),
-        None => None,
-    };
-    // The two largest files on the two cores.
+    // The two largest files read and parsed on the two cores.
+    let (orders_text, tickets_text, events_text) = std::thread::scope(|s| {
+        let orders = s.spawn(|| read_text(&files.orders));
+        let tickets = read_text(&files.tickets);
+        let events = files.events.as_deref().map(read_text);
+        (orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), tickets, events)
+    });
+    let (orders_text, tickets_text) = (orders_text?, tickets_text?);
+    let events_text = events_text.map_or(Some(None), |e| e.map(Some))?;
     let (orders, tickets, events) = std::thread::scope(|s| {
         let orders = s.spawn(|| Orders::parse(&orders_text));
         let tickets = Tickets::parse(&tickets_text);
@@ -49,10 +73,11 @@ pub fn audit_export(path: &Path, as_of: NaiveDate, th: &Thresholds) -> Option<Ve
         (orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), tickets, events)
     });
     let (orders, tickets, events) = (orders?, tickets?, events?);
-    if !distinct(&tickets.id) || !distinct(&events.all_ids) {
+    if !distinct(&events.all_ids) {
         return None;
     }
-    Some(Audit::new(&small, &orders, &tickets, &events, as_of, th)?.run())
+    let audit = Audit::new(&small, &orders, &tickets, &events, as_of, th)?;
+    Some(audit.write(audit.run(), each))
 }
 
 /// The files of one export, each table from exactly one CSV file.
@@ -462,10 +487,117 @@ fn when(seconds: i64) -> NaiveDateTime {
     chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.naive_utc()).unwrap_or_default()
 }
 
-/// `%Y-%m-%d %H:%M`, without parsing a format string each time.
-fn fmt(seconds: i64) -> String {
-    let t = when(seconds);
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
+/// A time in seconds shown as `%Y-%m-%d %H:%M`, without parsing a format string each time.
+#[derive(Clone, Copy)]
+struct Minute(i64);
+
+impl std::fmt::Display for Minute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = when(self.0);
+        write!(f, "{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
+    }
+}
+
+/// A finding as a rule makes it: its key borrowed from the export, and what its words are
+/// made of as indexes into the columns. 40 bytes, no allocation; the words are written only
+/// when the finding is (`Audit::detail`).
+#[derive(Clone, Copy)]
+struct Hit<'a> {
+    rule: Rule,
+    what: What,
+    entity_id: &'a str,
+    subject: &'a str,
+}
+
+/// The words of a chunk of hits, one after another: per finding, its hit's place in the
+/// chunk and where its words end.
+struct Words {
+    text: String,
+    ends: Vec<(u32, u32)>,
+}
+
+/// What a finding's words are made of.
+#[derive(Clone, Copy)]
+enum What {
+    /// An order's rule (the order's index); for OUTSIDE_WINDOW the ticket's too.
+    Order(u32),
+    Window(u32, u32),
+    /// A ticket's rule (the ticket's index); for PERSON_DOUBLE_BOOKED the earlier ticket's too.
+    Ticket(u32),
+    Booked(u32, u32),
+    /// A meter event's rule (the event's index).
+    Event(u32),
+}
+
+impl What {
+    fn entity_kind(self) -> &'static str {
+        match self {
+            What::Order(_) | What::Window(..) => "order",
+            What::Ticket(_) | What::Booked(..) => "ticket",
+            What::Event(_) => "event",
+        }
+    }
+}
+
+impl Hit<'_> {
+    /// Whether two hits are of one finding's key (rule, entity kind, entity id, subject).
+    fn same_key(&self, other: &Self) -> bool {
+        self.rule == other.rule
+            && self.what.entity_kind() == other.what.entity_kind()
+            && self.entity_id == other.entity_id
+            && self.subject == other.subject
+    }
+}
+
+/// Hits kept apart by rule and entity kind (NO_SAFETY_EXAM is found on orders and on
+/// tickets), so that each part is sorted by entity id and subject alone: a rule finds in the
+/// order of its table, and the marketing system writes its tables in the order of their ids,
+/// so a part is then mostly one sorted run, which a stable sort checks in one pass.
+struct Found<'a>([Vec<Hit<'a>>; Found::PARTS]);
+
+impl<'a> Found<'a> {
+    const PARTS: usize = Rule::ALL.len() + 1;
+
+    fn new() -> Self {
+        Self(std::array::from_fn(|_| Vec::new()))
+    }
+
+    fn part(rule: Rule, entity_kind: &str) -> usize {
+        if rule == Rule::NoSafetyExam && entity_kind == "ticket" { Rule::ALL.len() } else { rule as usize }
+    }
+
+    fn push(&mut self, hit: Hit<'a>) {
+        self.0[Self::part(hit.rule, hit.what.entity_kind())].push(hit);
+    }
+
+    fn sort(&mut self) {
+        for part in &mut self.0 {
+            part.sort_by(|a, b| a.entity_id.cmp(b.entity_id).then_with(|| a.subject.cmp(b.subject)));
+        }
+    }
+
+    /// The hits of both, in the order of findings' keys (rule code, entity kind, then the
+    /// entity id and subject each part is sorted by).
+    fn merge(mut self, mut other: Self) -> Vec<Hit<'a>> {
+        let mut parts: Vec<(&str, &str, usize)> = Rule::ALL
+            .iter()
+            .flat_map(|r| {
+                let kinds: &[&str] = if *r == Rule::NoSafetyExam { &["order", "ticket"] } else { &[""] };
+                kinds.iter().map(|kind| (r.code(), *kind, Self::part(*r, kind)))
+            })
+            .collect();
+        parts.sort_unstable();
+        let mut hits = Vec::with_capacity(self.0.iter().chain(&other.0).map(Vec::len).sum());
+        for (_, _, part) in parts {
+            let (mut one, two) = (std::mem::take(&mut self.0[part]), std::mem::take(&mut other.0[part]));
+            if !two.is_empty() {
+                one.extend(two);
+                one.sort_by(|a, b| a.entity_id.cmp(b.entity_id).then_with(|| a.subject.cmp(b.subject)));
+            }
+            hits.extend(one);
+        }
+        hits
+    }
 }
 
 /// Item lists indexed by a dense id (compressed rows: `at[id]..at[id + 1]`).
@@ -574,12 +706,13 @@ where
             ));
         }
 
-        // Two cores: customers and people interned on this one, orders by id on the other.
+        // Two cores: people interned on this one; orders by id, the tickets' ids checked and
+        // customers interned on the other.
         let order_side = || {
             let order_index: HashMap<&str, u32> =
                 orders.id.iter().enumerate().map(|(i, id)| (*id, u32::try_from(i).unwrap_or(NONE))).collect();
-            // A repeated order id: the exact reader names it.
-            if order_index.len() != orders.id.len() {
+            // A repeated order or ticket id: the exact reader names it.
+            if order_index.len() != orders.id.len() || !distinct(&tickets.id) {
                 return None;
             }
             let mut ticket_orders = Lists::with_capacity(tickets.id.len(), tickets.orders.items.len());
@@ -587,42 +720,41 @@ where
                 ticket_orders.items.extend(tickets.orders.get(k).iter().filter_map(|o| order_index.get(o).copied()));
                 ticket_orders.close();
             }
-            Some(ticket_orders)
+            drop(order_index);
+            let mut customers = Interner::with_capacity(orders.id.len() / 2);
+            let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
+            let ticket_customer: Vec<u32> = tickets.customer.iter().map(|c| customers.id(c)).collect();
+            Some((ticket_orders, customers, order_customer, ticket_customer))
         };
-        let (ticket_orders, (customers, order_customer, ticket_customer, workers, ticket_people)) =
-            std::thread::scope(|s| {
-                let order_side = s.spawn(order_side);
-                let mut customers = Interner::with_capacity(orders.id.len() / 2);
-                let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
-                let ticket_customer: Vec<u32> = tickets.customer.iter().map(|c| customers.id(c)).collect();
-                let mut workers = Lists::with_capacity(orders.id.len(), orders.workers.items.len());
-                for i in 0..orders.id.len() {
-                    for w in orders.workers.get(i) {
-                        let id = people.id(w);
-                        workers.items.push(id);
-                    }
-                    workers.close();
+        let (order_side, (workers, ticket_people)) = std::thread::scope(|s| {
+            let order_side = s.spawn(order_side);
+            let mut workers = Lists::with_capacity(orders.id.len(), orders.workers.items.len());
+            for i in 0..orders.id.len() {
+                for w in orders.workers.get(i) {
+                    let id = people.id(w);
+                    workers.items.push(id);
                 }
-                let mut ticket_people =
-                    Lists::with_capacity(tickets.id.len(), tickets.crew.items.len() + tickets.id.len());
-                for k in 0..tickets.id.len() {
-                    let first = ticket_people.items.len();
-                    let leader = tickets.leader[k];
-                    if !leader.is_empty() {
-                        ticket_people.items.push(people.id(leader));
-                    }
-                    for c in tickets.crew.get(k) {
-                        let id = people.id(c);
-                        if !ticket_people.items[first..].contains(&id) {
-                            ticket_people.items.push(id);
-                        }
-                    }
-                    ticket_people.close();
+                workers.close();
+            }
+            let mut ticket_people = Lists::with_capacity(tickets.id.len(), tickets.crew.items.len() + tickets.id.len());
+            for k in 0..tickets.id.len() {
+                let first = ticket_people.items.len();
+                let leader = tickets.leader[k];
+                if !leader.is_empty() {
+                    ticket_people.items.push(people.id(leader));
                 }
-                let joined = order_side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (joined, (customers, order_customer, ticket_customer, workers, ticket_people))
-            });
-        let ticket_orders = ticket_orders?;
+                for c in tickets.crew.get(k) {
+                    let id = people.id(c);
+                    if !ticket_people.items[first..].contains(&id) {
+                        ticket_people.items.push(id);
+                    }
+                }
+                ticket_people.close();
+            }
+            let joined = order_side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (joined, (workers, ticket_people))
+        });
+        let (ticket_orders, customers, order_customer, ticket_customer) = order_side?;
         let live: Vec<bool> = tickets.status.iter().map(|s| s.is_live()).collect();
         let live_tickets = || (0..tickets.id.len()).filter(|k| live[*k]).map(|k| u32::try_from(k).unwrap_or(NONE));
         let by_order = Index::build(
@@ -662,46 +794,269 @@ where
         self.people.get(person).is_some_and(|p| self.holds(p, kind, day))
     }
 
-    fn run(&self) -> Vec<Finding> {
-        // Each core sorts the findings it made; one pass merges them.
-        let (a, b) = std::thread::scope(|s| {
+    /// Every rule's hits, each core's sorted.
+    fn run(&self) -> [Found<'a>; 2] {
+        std::thread::scope(|s| {
+            // About half the work on each: the orders' rules and the people's double booking
+            // on one, the tickets' and the meter events' rules on the other.
             let orders = s.spawn(|| {
-                let mut found = self.order_rules();
-                found.sort_unstable();
+                let mut found = Found::new();
+                self.order_rules(&mut found);
+                self.double_booking(&mut found);
+                found.sort();
                 found
             });
-            let mut found = self.ticket_rules();
-            self.double_booking(&mut found);
+            let mut found = Found::new();
+            self.ticket_rules(&mut found);
             self.event_rules(&mut found);
-            found.sort_unstable();
-            (found, orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-        });
-        let mut sorted = Vec::with_capacity(a.len() + b.len());
-        let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) if x <= y => a.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
-                (Some(_), None) => a.next(),
-                (None, None) => break,
-            };
-            sorted.extend(next);
-        }
-        sorted.dedup_by(|b, a| {
-            a.rule == b.rule && a.entity_kind == b.entity_kind && a.entity_id == b.entity_id && a.subject == b.subject
-        });
-        sorted
+            found.sort();
+            [found, orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))]
+        })
     }
 
-    fn order_rules(&self) -> Vec<Finding> {
+    /// Hands the hits of both cores to `each` merged in key order, each key once (when two
+    /// hits share a key, the one whose words come first, as the exact engine keeps). The words
+    /// are written on both cores, a chunk of hits each in turn, while `each` takes the chunk
+    /// before.
+    fn write<E>(&self, [a, b]: [Found<'a>; 2], mut each: impl FnMut(FindingRef<'_>) -> Result<(), E>) -> Result<(), E> {
+        const CHUNK: usize = 8192;
+        let hits = a.merge(b);
+        // Chunks never part hits that share a key.
+        let mut bounds = vec![0];
+        while let Some(&start) = bounds.last().filter(|at| **at < hits.len()) {
+            let mut end = (start + CHUNK).min(hits.len());
+            while end < hits.len() && hits[end - 1].same_key(&hits[end]) {
+                end += 1;
+            }
+            bounds.push(end);
+        }
+        let chunks = bounds.len() - 1;
+        let (hits, bounds) = (&hits, &bounds);
+        std::thread::scope(|s| {
+            let receivers: Vec<_> = (0..2)
+                .map(|core| {
+                    let (send, receive) = std::sync::mpsc::sync_channel::<Words>(1);
+                    s.spawn(move || {
+                        for c in (core..chunks).step_by(2) {
+                            // The receiver gone: `each` failed, nothing more is wanted.
+                            if send.send(self.words(&hits[bounds[c]..bounds[c + 1]])).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    receive
+                })
+                .collect();
+            for c in 0..chunks {
+                // A sender gone early only if its thread panicked, which the scope carries on.
+                let Ok(words) = receivers[c % 2].recv() else { break };
+                let mut from = 0;
+                for (at, end) in &words.ends {
+                    let hit = &hits[bounds[c] + *at as usize];
+                    each(FindingRef {
+                        rule: hit.rule.code(),
+                        entity_kind: hit.what.entity_kind(),
+                        entity_id: hit.entity_id,
+                        subject: hit.subject,
+                        detail: &words.text[from..*end as usize],
+                    })?;
+                    from = *end as usize;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The words of a chunk of sorted hits: of each key, those of the hit whose words come first.
+    fn words(&self, hits: &[Hit<'a>]) -> Words {
+        let mut words = Words { text: String::with_capacity(hits.len() * 160), ends: Vec::with_capacity(hits.len()) };
+        let mut other = String::new();
+        let mut at = 0;
+        while at < hits.len() {
+            let start = words.text.len();
+            self.detail(&hits[at], &mut words.text);
+            let mut kept = at;
+            at += 1;
+            while at < hits.len() && hits[at].same_key(&hits[kept]) {
+                other.clear();
+                self.detail(&hits[at], &mut other);
+                if other.as_str() < &words.text[start..] {
+                    words.text.truncate(start);
+                    words.text.push_str(&other);
+                    kept = at;
+                }
+                at += 1;
+            }
+            let end = u32::try_from(words.text.len()).unwrap_or(u32::MAX);
+            words.ends.push((u32::try_from(kept).unwrap_or(u32::MAX), end));
+        }
+        words
+    }
+
+    /// A ticket's contractors (of its leader and crew), each once, in order.
+    fn contractors_of(&self, t: usize, into: &mut Vec<&'s str>) {
+        into.clear();
+        into.extend(
+            self.ticket_people.get(t).iter().filter_map(|p| self.contractor_of.get(*p as usize).copied().flatten()),
+        );
+        into.sort_unstable();
+        into.dedup();
+    }
+
+    /// A hit's words, in Chinese, as the exact engine writes them.
+    fn detail(&self, hit: &Hit<'a>, out: &mut String) {
+        use std::fmt::Write;
+        let (o, k, e) = (self.orders, self.tickets, self.events);
+        let who = hit.subject;
+        // Writing to a String cannot fail.
+        let _ = match (hit.rule, hit.what) {
+            (Rule::NoTicket, What::Order(i)) => {
+                let i = i as usize;
+                write!(
+                    out,
+                    "{}工单 {}（户号 {}，{} 至 {}）没有有效的工作票或工作卡覆盖",
+                    o.kind[i].chinese(),
+                    o.id[i],
+                    o.customer[i],
+                    Minute(o.start[i]),
+                    Minute(o.finish[i])
+                )
+            }
+            (Rule::SinglePersonOrder, What::Order(i)) => {
+                let i = i as usize;
+                let workers = o.workers.get(i);
+                write!(out, "工单 {} 作业人员只有 {} 人（", o.id[i], workers.len())
+                    .and_then(|()| {
+                        for (n, w) in workers.iter().enumerate() {
+                            write!(out, "{}{w}", if n == 0 { "" } else { "、" })?;
+                        }
+                        Ok(())
+                    })
+                    .and_then(|()| write!(out, "），少于 {} 人", self.th.min_people))
+            }
+            (Rule::NoSafetyExam, What::Order(i)) => {
+                let i = i as usize;
+                write!(out, "工单 {} 的作业人员 {who} 在 {} 没有有效的安规考试合格记录", o.id[i], date_of(o.start[i]))
+            }
+            (Rule::OutsideWindow, What::Window(i, t)) => {
+                let (i, t) = (i as usize, t as usize);
+                write!(
+                    out,
+                    "工单 {}（{} 至 {}）超出工作票 {} 的许可时间（",
+                    o.id[i],
+                    Minute(o.start[i]),
+                    Minute(o.finish[i]),
+                    k.id[t]
+                )
+                .and_then(|()| match k.permitted[t] {
+                    Some(p) => write!(out, "{}", Minute(p)),
+                    None => Ok(()),
+                })
+                .and_then(|()| match k.ended[t] {
+                    Some(end) => write!(out, " 至 {}）", Minute(end)),
+                    None => write!(out, " 至 未终结）"),
+                })
+            }
+            (Rule::SinglePersonTicket, What::Ticket(t)) => {
+                let t = t as usize;
+                write!(
+                    out,
+                    "工作票 {} 工作人员只有 {} 人，少于 {} 人",
+                    k.id[t],
+                    self.ticket_people.get(t).len(),
+                    self.th.min_people
+                )
+            }
+            (Rule::ContractorNoCosign, What::Ticket(t)) => {
+                let t = t as usize;
+                let mut contractors = Vec::new();
+                self.contractors_of(t, &mut contractors);
+                write!(
+                    out,
+                    "工作票 {} 有外包单位人员（{}），但没有外包单位签发人会签（双签发）",
+                    k.id[t],
+                    contractors.join("、")
+                )
+            }
+            (Rule::NoSafetyExam, What::Ticket(t)) => {
+                let t = t as usize;
+                let day = k.permitted[t].map(date_of).unwrap_or_default();
+                write!(out, "工作票 {} 的人员 {who} 在 {day} 没有有效的安规考试合格记录", k.id[t])
+            }
+            (Rule::NotAuthorizedLeader | Rule::NotAuthorizedIssuer | Rule::NotAuthorizedPermitter, What::Ticket(t)) => {
+                let t = t as usize;
+                let day = k.permitted[t].map(date_of).unwrap_or_default();
+                let name = match hit.rule {
+                    Rule::NotAuthorizedLeader => "工作负责人",
+                    Rule::NotAuthorizedIssuer => "工作票签发人",
+                    _ => "工作许可人",
+                };
+                let who_shown = if who.is_empty() { "（空）" } else { who };
+                write!(out, "工作票 {} 的{name} {who_shown} 在 {day} 不在有效的{name}名单内", k.id[t])
+            }
+            (Rule::ContractorNoAgreement, What::Ticket(t)) => {
+                let t = t as usize;
+                let day = k.permitted[t].map(date_of).unwrap_or_default();
+                write!(out, "工作票 {} 的外包单位 {who} 在 {day} 没有有效的安全协议", k.id[t])
+            }
+            (Rule::ContractorLicenseExpired, What::Ticket(t)) => {
+                let t = t as usize;
+                let day = k.permitted[t].map(date_of).unwrap_or_default();
+                match self.licence.get(who) {
+                    Some(end) => write!(out, "工作票 {} 的外包单位 {who} 资质已于 {end} 到期（作业日 {day}）", k.id[t]),
+                    None => write!(out, "工作票 {} 的外包单位 {who} 不在外包单位表中，资质无从核实", k.id[t]),
+                }
+            }
+            (Rule::IssuerIsLeader | Rule::PermitterIsLeader | Rule::PermitterIsIssuer, What::Ticket(t)) => {
+                let what = match hit.rule {
+                    Rule::IssuerIsLeader => "签发人兼任工作负责人",
+                    Rule::PermitterIsLeader => "许可人兼任工作负责人",
+                    _ => "许可人兼任签发人",
+                };
+                write!(out, "工作票 {}：{who} {what}", k.id[t as usize])
+            }
+            (Rule::Unevaluated, What::Ticket(t)) => {
+                let t = t as usize;
+                write!(out, "业扩/装表接电工作票 {} 已于 ", k.id[t])
+                    .and_then(|()| match k.ended[t] {
+                        Some(end) => write!(out, "{}", Minute(end)),
+                        None => Ok(()),
+                    })
+                    .and_then(|()| write!(out, " 终结，超过 {} 天仍未评价", self.th.evaluation_days))
+            }
+            (Rule::PersonDoubleBooked, What::Booked(t, earlier)) => {
+                let (t, earlier) = (t as usize, earlier as usize);
+                let start = k.permitted[t].unwrap_or_default();
+                write!(out, "{who} 在工作票 {} 许可开工（{}）时仍在工作票 {} 中", k.id[t], Minute(start), k.id[earlier])
+            }
+            (Rule::EventWithoutTicket, What::Event(i)) => {
+                let i = i as usize;
+                let kind = if e.terminal[i] { "开端钮盒" } else { "开表盖" };
+                write!(
+                    out,
+                    "电能表 {}（户号 {}）于 {} {}，前后 {} 分钟内没有该户的有效工作票",
+                    e.meter[i],
+                    e.customer[i],
+                    Minute(e.at[i]),
+                    kind,
+                    self.th.event_margin_minutes
+                )
+            }
+            // Every rule above makes its hits with the shape it is matched with here.
+            _ => Ok(()),
+        };
+    }
+
+    fn order_rules(&self, out: &mut Found<'a>) {
         let (o, k) = (self.orders, self.tickets);
-        let mut out = Vec::new();
         for i in 0..o.id.len() {
             let id = o.id[i];
+            let at = u32::try_from(i).unwrap_or(NONE);
             let (start, finish) = (o.start[i], o.finish[i]);
             let day = day_of(start);
-            let by_order = self.by_order.of(u32::try_from(i).unwrap_or(NONE));
+            let by_order = self.by_order.of(at);
             let workers = self.workers.get(i);
+            let hit = |rule, subject| Hit { rule, what: What::Order(at), entity_id: id, subject };
             if o.kind[i].is_field_work() {
                 let covered = !by_order.is_empty()
                     || self.by_customer.of(self.order_customer[i]).iter().any(|t| {
@@ -709,140 +1064,67 @@ where
                         k.permitted[t].is_some_and(|p| p <= start) && k.ended[t].is_none_or(|e| finish <= e)
                     });
                 if !covered {
-                    out.push(Finding::new(
-                        Rule::NoTicket,
-                        "order",
-                        id,
-                        "",
-                        format!(
-                            "{}工单 {}（户号 {}，{} 至 {}）没有有效的工作票或工作卡覆盖",
-                            o.kind[i].chinese(),
-                            id,
-                            o.customer[i],
-                            fmt(start),
-                            fmt(finish)
-                        ),
-                    ));
+                    out.push(hit(Rule::NoTicket, ""));
                 }
                 if workers.len() < self.th.min_people {
-                    out.push(Finding::new(
-                        Rule::SinglePersonOrder,
-                        "order",
-                        id,
-                        "",
-                        format!(
-                            "工单 {} 作业人员只有 {} 人（{}），少于 {} 人",
-                            id,
-                            workers.len(),
-                            o.workers.get(i).join("、"),
-                            self.th.min_people
-                        ),
-                    ));
+                    out.push(hit(Rule::SinglePersonOrder, ""));
                 }
             }
             for (w, name) in workers.iter().zip(o.workers.get(i)) {
                 if !self.holds(*w, QualificationKind::SafetyExam, day) {
-                    out.push(Finding::new(
-                        Rule::NoSafetyExam,
-                        "order",
-                        id,
-                        name,
-                        format!("工单 {} 的作业人员 {} 在 {} 没有有效的安规考试合格记录", id, name, date_of(start)),
-                    ));
+                    out.push(hit(Rule::NoSafetyExam, *name));
                 }
             }
             for t in by_order {
-                let t = *t as usize;
-                let early = k.permitted[t].is_some_and(|p| start < p);
-                let late = k.ended[t].is_some_and(|e| finish > e);
+                let early = k.permitted[*t as usize].is_some_and(|p| start < p);
+                let late = k.ended[*t as usize].is_some_and(|e| finish > e);
                 if early || late {
-                    out.push(Finding::new(
-                        Rule::OutsideWindow,
-                        "order",
-                        id,
-                        k.id[t],
-                        format!(
-                            "工单 {}（{} 至 {}）超出工作票 {} 的许可时间（{} 至 {}）",
-                            id,
-                            fmt(start),
-                            fmt(finish),
-                            k.id[t],
-                            k.permitted[t].map(fmt).unwrap_or_default(),
-                            k.ended[t].map_or_else(|| "未终结".to_owned(), fmt)
-                        ),
-                    ));
+                    out.push(Hit {
+                        rule: Rule::OutsideWindow,
+                        what: What::Window(at, *t),
+                        entity_id: id,
+                        subject: k.id[*t as usize],
+                    });
                 }
             }
         }
-        out
     }
 
-    fn ticket_rules(&self) -> Vec<Finding> {
+    fn ticket_rules(&self, out: &mut Found<'a>) {
         let k = self.tickets;
         let th = self.th;
-        let mut out = Vec::new();
         let cutoff = (self.as_of - chrono::Duration::days(th.evaluation_days))
             .and_hms_opt(0, 0, 0)
             .map(|c| c.and_utc().timestamp());
-        let mut contractors: Vec<&str> = Vec::new();
+        let mut contractors: Vec<&'s str> = Vec::new();
         for t in (0..k.id.len()).filter(|t| self.live[*t]) {
             let id = k.id[t];
+            let at = u32::try_from(t).unwrap_or(NONE);
+            let hit = |rule, subject| Hit { rule, what: What::Ticket(at), entity_id: id, subject };
             let ps = self.ticket_people.get(t);
             if ps.len() < th.min_people {
-                out.push(Finding::new(
-                    Rule::SinglePersonTicket,
-                    "ticket",
-                    id,
-                    "",
-                    format!("工作票 {id} 工作人员只有 {} 人，少于 {} 人", ps.len(), th.min_people),
-                ));
+                out.push(hit(Rule::SinglePersonTicket, ""));
             }
-            contractors.clear();
-            contractors.extend(ps.iter().filter_map(|p| self.contractor_of.get(*p as usize).copied().flatten()));
-            contractors.sort_unstable();
-            contractors.dedup();
+            self.contractors_of(t, &mut contractors);
             if !contractors.is_empty() && k.co_issuer[t].is_empty() {
-                out.push(Finding::new(
-                    Rule::ContractorNoCosign,
-                    "ticket",
-                    id,
-                    "",
-                    format!(
-                        "工作票 {id} 有外包单位人员（{}），但没有外包单位签发人会签（双签发）",
-                        contractors.join("、")
-                    ),
-                ));
+                out.push(hit(Rule::ContractorNoCosign, ""));
             }
             if let Some(permitted) = k.permitted[t] {
                 let day = day_of(permitted);
                 let shown_day = date_of(permitted);
                 for p in ps {
                     if !self.holds(*p, QualificationKind::SafetyExam, day) {
-                        let name = self.people.names[*p as usize];
-                        out.push(Finding::new(
-                            Rule::NoSafetyExam,
-                            "ticket",
-                            id,
-                            name,
-                            format!("工作票 {id} 的人员 {name} 在 {shown_day} 没有有效的安规考试合格记录"),
-                        ));
+                        out.push(hit(Rule::NoSafetyExam, self.people.names[*p as usize]));
                     }
                 }
                 let roles = [
-                    (Rule::NotAuthorizedLeader, k.leader[t], QualificationKind::WorkLeader, "工作负责人"),
-                    (Rule::NotAuthorizedIssuer, k.issuer[t], QualificationKind::TicketIssuer, "工作票签发人"),
-                    (Rule::NotAuthorizedPermitter, k.permitter[t], QualificationKind::WorkPermitter, "工作许可人"),
+                    (Rule::NotAuthorizedLeader, k.leader[t], QualificationKind::WorkLeader),
+                    (Rule::NotAuthorizedIssuer, k.issuer[t], QualificationKind::TicketIssuer),
+                    (Rule::NotAuthorizedPermitter, k.permitter[t], QualificationKind::WorkPermitter),
                 ];
-                for (rule, who, kind, name) in roles {
+                for (rule, who, kind) in roles {
                     if !self.holds_name(who, kind, day) {
-                        let who_shown = if who.is_empty() { "（空）" } else { who };
-                        out.push(Finding::new(
-                            rule,
-                            "ticket",
-                            id,
-                            who,
-                            format!("工作票 {id} 的{name} {who_shown} 在 {shown_day} 不在有效的{name}名单内"),
-                        ));
+                        out.push(hit(rule, who));
                     }
                 }
                 for c in &contractors {
@@ -852,41 +1134,21 @@ where
                         })
                     });
                     if !agreed {
-                        out.push(Finding::new(
-                            Rule::ContractorNoAgreement,
-                            "ticket",
-                            id,
-                            c,
-                            format!("工作票 {id} 的外包单位 {c} 在 {shown_day} 没有有效的安全协议"),
-                        ));
+                        out.push(hit(Rule::ContractorNoAgreement, *c));
                     }
-                    match self.licence.get(c) {
-                        Some(end) if shown_day <= *end => {}
-                        Some(end) => out.push(Finding::new(
-                            Rule::ContractorLicenseExpired,
-                            "ticket",
-                            id,
-                            c,
-                            format!("工作票 {id} 的外包单位 {c} 资质已于 {end} 到期（作业日 {shown_day}）"),
-                        )),
-                        None => out.push(Finding::new(
-                            Rule::ContractorLicenseExpired,
-                            "ticket",
-                            id,
-                            c,
-                            format!("工作票 {id} 的外包单位 {c} 不在外包单位表中，资质无从核实"),
-                        )),
+                    if self.licence.get(c).is_none_or(|end| shown_day > *end) {
+                        out.push(hit(Rule::ContractorLicenseExpired, *c));
                     }
                 }
             }
             let pairs = [
-                (Rule::IssuerIsLeader, k.issuer[t], k.leader[t], "签发人兼任工作负责人"),
-                (Rule::PermitterIsLeader, k.permitter[t], k.leader[t], "许可人兼任工作负责人"),
-                (Rule::PermitterIsIssuer, k.permitter[t], k.issuer[t], "许可人兼任签发人"),
+                (Rule::IssuerIsLeader, k.issuer[t], k.leader[t]),
+                (Rule::PermitterIsLeader, k.permitter[t], k.leader[t]),
+                (Rule::PermitterIsIssuer, k.permitter[t], k.issuer[t]),
             ];
-            for (rule, a, b, what) in pairs {
+            for (rule, a, b) in pairs {
                 if !a.is_empty() && a == b {
-                    out.push(Finding::new(rule, "ticket", id, a, format!("工作票 {id}：{a} {what}")));
+                    out.push(hit(rule, a));
                 }
             }
             if k.status[t] == TicketStatus::Ended && !k.evaluated[t] {
@@ -894,26 +1156,15 @@ where
                 let full =
                     self.ticket_orders.get(t).iter().any(|o| th.must_evaluate.contains(self.orders.kind[*o as usize]));
                 if old && full {
-                    out.push(Finding::new(
-                        Rule::Unevaluated,
-                        "ticket",
-                        id,
-                        "",
-                        format!(
-                            "业扩/装表接电工作票 {id} 已于 {} 终结，超过 {} 天仍未评价",
-                            k.ended[t].map(fmt).unwrap_or_default(),
-                            th.evaluation_days
-                        ),
-                    ));
+                    out.push(hit(Rule::Unevaluated, ""));
                 }
             }
         }
-        out
     }
 
     /// PERSON_DOUBLE_BOOKED: per person, live permitted tickets by (permitted_at, ticket_id);
     /// a ticket clashes when an earlier one ends after it is permitted (an open one never ends).
-    fn double_booking(&self, out: &mut Vec<Finding>) {
+    fn double_booking(&self, out: &mut Found<'a>) {
         let k = self.tickets;
         let permitted = (0..k.id.len())
             .filter(|t| self.live[*t] && k.permitted[*t].is_some())
@@ -923,6 +1174,7 @@ where
             permitted.flat_map(|t| self.ticket_people.get(t as usize).iter().map(move |p| (*p, t))),
         );
         let mut ks: Vec<u32> = Vec::new();
+        let mut booked = Vec::new();
         for p in 0..self.people.names.len() {
             let p = u32::try_from(p).unwrap_or(NONE);
             let of = by_person.of(p);
@@ -936,25 +1188,23 @@ where
             });
             let name = self.people.names[p as usize];
             let mut latest: Option<Option<i64>> = None;
-            let mut latest_id = "";
+            let mut latest_at = NONE;
             for t in &ks {
-                let t = *t as usize;
-                let Some(start) = k.permitted[t] else { continue };
+                let Some(start) = k.permitted[*t as usize] else { continue };
                 let clash = match latest {
                     Some(None) => true,
                     Some(Some(end)) => end > start,
                     None => false,
                 };
                 if clash {
-                    out.push(Finding::new(
-                        Rule::PersonDoubleBooked,
-                        "ticket",
-                        k.id[t],
-                        name,
-                        format!("{name} 在工作票 {} 许可开工（{}）时仍在工作票 {latest_id} 中", k.id[t], fmt(start)),
-                    ));
+                    booked.push(Hit {
+                        rule: Rule::PersonDoubleBooked,
+                        what: What::Booked(*t, latest_at),
+                        entity_id: k.id[*t as usize],
+                        subject: name,
+                    });
                 }
-                let end = if k.status[t] == TicketStatus::Open { None } else { k.ended[t] };
+                let end = if k.status[*t as usize] == TicketStatus::Open { None } else { k.ended[*t as usize] };
                 let later = match (latest, end) {
                     (None, _) | (Some(Some(_)), None) => true,
                     (Some(Some(a)), Some(b)) => b > a,
@@ -962,13 +1212,21 @@ where
                 };
                 if later {
                     latest = Some(end);
-                    latest_id = k.id[t];
+                    latest_at = *t;
                 }
             }
         }
+        // Found person by person: in the tickets' order (as their ids, mostly) before sorting.
+        booked.sort_by_key(|hit| match hit.what {
+            What::Booked(t, _) => t,
+            _ => NONE,
+        });
+        for hit in booked {
+            out.push(hit);
+        }
     }
 
-    fn event_rules(&self, out: &mut Vec<Finding>) {
+    fn event_rules(&self, out: &mut Found<'a>) {
         let (e, k) = (self.events, self.tickets);
         let margin = self.th.event_margin_minutes * 60;
         for i in 0..e.id.len() {
@@ -979,21 +1237,12 @@ where
                 k.permitted[t].is_some_and(|p| p - margin <= at) && k.ended[t].is_none_or(|end| at <= end + margin)
             });
             if !explained {
-                let kind = if e.terminal[i] { "开端钮盒" } else { "开表盖" };
-                out.push(Finding::new(
-                    Rule::EventWithoutTicket,
-                    "event",
-                    e.id[i],
-                    e.customer[i],
-                    format!(
-                        "电能表 {}（户号 {}）于 {} {}，前后 {} 分钟内没有该户的有效工作票",
-                        e.meter[i],
-                        e.customer[i],
-                        fmt(at),
-                        kind,
-                        self.th.event_margin_minutes
-                    ),
-                ));
+                out.push(Hit {
+                    rule: Rule::EventWithoutTicket,
+                    what: What::Event(u32::try_from(i).unwrap_or(NONE)),
+                    entity_id: e.id[i],
+                    subject: e.customer[i],
+                });
             }
         }
     }

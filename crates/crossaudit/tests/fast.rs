@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use gridsafe_crossaudit::engine::{Finding, Thresholds, audit};
 use gridsafe_crossaudit::export::read_export;
-use gridsafe_crossaudit::fast::audit_export;
+use gridsafe_crossaudit::fast::{audit_export, audit_export_each};
 use gridsafe_crossaudit::generate::write_export;
 
 fn exact(dir: &std::path::Path, as_of: NaiveDate) -> Vec<Finding> {
@@ -16,7 +16,7 @@ fn exact(dir: &std::path::Path, as_of: NaiveDate) -> Vec<Finding> {
     audit(&tables, as_of, &Thresholds::default())
 }
 
-/// Chinese headers (and values), a byte-order mark, CRLF, quoted cells (a list with commas
+/// Rows out of id order, Chinese headers (and values), a byte-order mark, CRLF, quoted cells (a list with commas
 /// inside quotes), blank lines, and dates as an office writes them (`2025/3/7 9:05`).
 fn make_messy(dir: &std::path::Path, seed: u64) {
     let headers: &[(&str, &str)] = &[
@@ -56,7 +56,12 @@ fn make_messy(dir: &std::path::Path, seed: u64) {
         let path = dir.join(format!("{name}.csv"));
         let text = std::fs::read_to_string(&path).expect("read");
         let mut out = String::from("\u{feff}");
-        for (n, line) in text.lines().enumerate() {
+        // Rows in any order, not only by id.
+        let mut lines: Vec<&str> = text.lines().collect();
+        if seed % 2 == 1 && lines.len() > 2 {
+            lines[1..].reverse();
+        }
+        for (n, line) in lines.into_iter().enumerate() {
             let cells: Vec<String> = line
                 .split(',')
                 .enumerate()
@@ -190,4 +195,22 @@ fn append(dir: &std::path::Path, table: &str, n: usize) {
     text.push_str(&row);
     text.push('\n');
     std::fs::write(&path, text).expect("write");
+}
+
+#[test]
+fn findings_are_handed_out_in_order_and_a_failing_taker_stops_the_audit() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
+    let as_of = NaiveDate::from_ymd_opt(2026, 1, 31).expect("date");
+    let all = exact(&dir, as_of);
+    assert!(all.len() > 3);
+    let mut taken = Vec::new();
+    let stopped = audit_export_each(&dir, as_of, &Thresholds::default(), |f| {
+        if taken.len() == 3 {
+            return Err("disk full");
+        }
+        taken.push(f.to_owned());
+        Ok(())
+    });
+    assert_eq!(stopped, Some(Err("disk full")));
+    assert_eq!(taken, all[..3]);
 }

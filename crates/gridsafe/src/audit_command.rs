@@ -2,7 +2,11 @@
 
 use std::process::ExitCode;
 
-use gridsafe_crossaudit::engine::{Finding, Rule, Thresholds, audit};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use gridsafe_crossaudit::engine::{Finding, FindingRef, Rule, Thresholds, audit};
 use gridsafe_crossaudit::export::read_export;
 use gridsafe_messages::{Arg, Lang};
 
@@ -14,24 +18,7 @@ pub fn run(lang: Lang, args: AuditArgs) -> ExitCode {
     let bar = ProgressBar::new(lang.t("cli-auditing"));
     bar.update(0, 3);
     let thresholds = Thresholds::default();
-    // A folder of UTF-8 CSV files is audited in place; anything else, or anything the fast
-    // reader is not certain of, is read the exact way, which names every problem.
-    let findings = match gridsafe_crossaudit::fast::audit_export(&args.input, args.as_of, &thresholds) {
-        Some(findings) => {
-            bar.update(2, 3);
-            findings
-        }
-        None => match read_and_audit(lang, &args, &thresholds, &bar) {
-            Ok(findings) => findings,
-            Err(code) => return code,
-        },
-    };
-    let written = match args.format {
-        AuditFormat::Csv => write_csv(&args.out, &findings, args.bom),
-        AuditFormat::Xlsx => write_xlsx(&args.out, &findings),
-    };
-    bar.update(3, 3);
-    if let Err(cause) = written {
+    let cannot_write = |cause: String| {
         eprintln!(
             "{}",
             lang.t_args(
@@ -39,20 +26,114 @@ pub fn run(lang: Lang, args: AuditArgs) -> ExitCode {
                 &[("path", Arg::from(args.out.display().to_string())), ("cause", Arg::from(cause))]
             )
         );
-        return ExitCode::FAILURE;
+        ExitCode::FAILURE
+    };
+    let mut out = match Output::create(&args) {
+        Ok(out) => out,
+        Err(cause) => return cannot_write(cause),
+    };
+    // A folder of UTF-8 CSV files is audited in place, each finding written as it comes;
+    // anything else, or anything the fast reader is not certain of, is read the exact way,
+    // which names every problem.
+    let written =
+        match gridsafe_crossaudit::fast::audit_export_each(&args.input, args.as_of, &thresholds, |f| out.push(f)) {
+            Some(written) => written,
+            None => match read_and_audit(lang, &args, &thresholds, &bar) {
+                Ok(findings) => findings.iter().try_for_each(|f| out.push(f.as_ref())),
+                Err(code) => {
+                    out.abandon();
+                    return code;
+                }
+            },
+        };
+    bar.update(2, 3);
+    let counts = out.counts;
+    if let Err(cause) = written {
+        out.abandon();
+        return cannot_write(cause);
     }
+    if let Err(cause) = out.finish() {
+        return cannot_write(cause);
+    }
+    bar.update(3, 3);
     crate::say(lang.t_args(
         "cli-audit-summary",
         &[
-            ("count", Arg::Number(i64::try_from(findings.len()).unwrap_or(0))),
+            ("count", Arg::Number(i64::try_from(counts.iter().sum::<usize>()).unwrap_or(0))),
             ("path", Arg::from(args.out.display().to_string())),
         ],
     ));
     for rule in Rule::ALL {
-        let n = findings.iter().filter(|f| f.rule == rule.code()).count();
-        crate::say(format_args!("  {:<28} {:<14} {n:>8}", rule.code(), rule.chinese()));
+        crate::say(format_args!("  {:<28} {:<14} {:>8}", rule.code(), rule.chinese(), counts[rule as usize]));
     }
     ExitCode::SUCCESS
+}
+
+/// Where the findings go: a CSV file written as they come, or a workbook once all are in.
+/// Either is written beside the target and renamed, so a failed run never leaves half a file.
+struct Output {
+    counts: [usize; Rule::ALL.len()],
+    to: To,
+}
+
+enum To {
+    Csv { path: PathBuf, partial: PathBuf, writer: Box<csv::Writer<BufWriter<File>>> },
+    Xlsx { path: PathBuf, findings: Vec<Finding> },
+}
+
+impl Output {
+    fn create(args: &AuditArgs) -> Result<Self, String> {
+        let to = match args.format {
+            AuditFormat::Csv => {
+                let partial = args.out.with_extension("partial");
+                let file = File::create(&partial).map_err(|e| e.to_string())?;
+                let mut out = BufWriter::with_capacity(1 << 20, file);
+                if args.bom {
+                    out.write_all("\u{feff}".as_bytes()).map_err(|e| e.to_string())?;
+                }
+                let mut writer = csv::Writer::from_writer(out);
+                writer
+                    .write_record(["rule", "entity_kind", "entity_id", "subject", "detail"])
+                    .map_err(|e| e.to_string())?;
+                To::Csv { path: args.out.clone(), partial, writer: Box::new(writer) }
+            }
+            AuditFormat::Xlsx => To::Xlsx { path: args.out.clone(), findings: Vec::new() },
+        };
+        Ok(Self { counts: [0; Rule::ALL.len()], to })
+    }
+
+    fn push(&mut self, f: FindingRef<'_>) -> Result<(), String> {
+        if let Some(rule) = Rule::from_code(f.rule) {
+            self.counts[rule as usize] += 1;
+        }
+        match &mut self.to {
+            To::Csv { writer, .. } => writer
+                .write_record([f.rule, f.entity_kind, f.entity_id, f.subject, f.detail])
+                .map_err(|e| e.to_string()),
+            To::Xlsx { findings, .. } => {
+                findings.push(f.to_owned());
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), String> {
+        match self.to {
+            To::Csv { path, partial, writer } => {
+                writer.into_inner().map_err(|e| e.to_string())?.into_inner().map_err(|e| e.to_string())?;
+                std::fs::rename(&partial, path).map_err(|e| e.to_string())
+            }
+            To::Xlsx { path, findings } => write_xlsx(&path, &findings),
+        }
+    }
+
+    /// The input was refused or the output failed: no file is left behind.
+    fn abandon(self) {
+        if let To::Csv { partial, writer, .. } = self.to {
+            drop(writer);
+            let _ = std::fs::remove_file(partial);
+        }
+    }
 }
 
 /// The exact reader and engine: every problem of the export named, then audited (or refused).
@@ -92,25 +173,6 @@ fn read_and_audit(
 fn atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     let tmp = path.with_extension("partial");
     std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
-}
-
-fn write_csv(path: &std::path::Path, findings: &[Finding], bom: bool) -> Result<(), String> {
-    use std::io::Write;
-    // Streamed to a file beside the target, then renamed: never half a file, never the whole
-    // output in memory.
-    let tmp = path.with_extension("partial");
-    let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    if bom {
-        out.write_all("\u{feff}".as_bytes()).map_err(|e| e.to_string())?;
-    }
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(["rule", "entity_kind", "entity_id", "subject", "detail"]).map_err(|e| e.to_string())?;
-    for f in findings {
-        w.write_record([f.rule, f.entity_kind, &f.entity_id, &f.subject, &f.detail]).map_err(|e| e.to_string())?;
-    }
-    w.into_inner().map_err(|e| e.to_string())?.into_inner().map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, path).map_err(|e| e.to_string())
 }
 

@@ -106,7 +106,8 @@ fn bad_input_is_refused_with_its_place_and_nothing_written() {
     assert_eq!(run.status.code(), Some(2));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("work_orders.csv第 5 行「order_type」列：取值「meter_painting」不在允许的范围内"), "{err}");
-    assert!(!out.exists(), "no partial output");
+    assert!(!out.exists(), "no output");
+    assert!(!out.with_extension("partial").exists(), "no partial output");
 
     let run = gridsafe(&[
         "audit",
