@@ -33,6 +33,9 @@ use crate::input::{self, Cell, EventKind, Limits, ORDER_TYPES, TableKind, Tables
 /// No id: a customer or person the tables never name.
 const NONE: u32 = u32::MAX;
 
+/// No time: a ticket not (yet) permitted or ended. No date a cell can hold is this far back.
+const NO_TIME: i64 = i64::MIN;
+
 /// Audits the export at `path`, or `None` when it is not a folder of CSV files this reader
 /// takes with certainty (the caller then reads it with [`crate::export::read_export`]).
 pub fn audit_export(path: &Path, as_of: NaiveDate, th: &Thresholds) -> Option<Vec<Finding>> {
@@ -76,7 +79,7 @@ pub fn audit_export_each<E>(
     if !distinct(&events.all_ids) {
         return None;
     }
-    let audit = Audit::new(&small, &orders, &tickets, &events, as_of, th)?;
+    let audit = Audit::new(&small, orders, tickets, events, as_of, th)?;
     Some(audit.write(audit.run(), each))
 }
 
@@ -285,6 +288,13 @@ struct Lists<T> {
     items: Vec<T>,
 }
 
+/// No lists at all (what is left where lists were taken away).
+impl<T> Default for Lists<T> {
+    fn default() -> Self {
+        Self { starts: Vec::new(), items: Vec::new() }
+    }
+}
+
 impl<T> Lists<T> {
     fn with_capacity(lists: usize, items: usize) -> Self {
         let mut starts = Vec::with_capacity(lists + 1);
@@ -346,12 +356,14 @@ struct Tickets<'a> {
     customer: Vec<&'a str>,
     orders: Lists<&'a str>,
     issuer: Vec<&'a str>,
-    co_issuer: Vec<&'a str>,
+    /// Whether a contractor's issuer co-signed (会签人 not empty).
+    cosigned: Vec<bool>,
     leader: Vec<&'a str>,
     permitter: Vec<&'a str>,
     crew: Lists<&'a str>,
-    permitted: Vec<Option<i64>>,
-    ended: Vec<Option<i64>>,
+    /// Seconds, or `NO_TIME` (8 bytes a ticket each instead of an `Option`'s 16).
+    permitted_at: Vec<i64>,
+    ended_at: Vec<i64>,
     status: Vec<TicketStatus>,
     evaluated: Vec<bool>,
 }
@@ -364,12 +376,12 @@ impl<'a> Tickets<'a> {
             customer: Vec::with_capacity(n),
             orders: Lists::with_capacity(n, n),
             issuer: Vec::with_capacity(n),
-            co_issuer: Vec::with_capacity(n),
+            cosigned: Vec::with_capacity(n),
             leader: Vec::with_capacity(n),
             permitter: Vec::with_capacity(n),
             crew: Lists::with_capacity(n, n * 2),
-            permitted: Vec::with_capacity(n),
-            ended: Vec::with_capacity(n),
+            permitted_at: Vec::with_capacity(n),
+            ended_at: Vec::with_capacity(n),
             status: Vec::with_capacity(n),
             evaluated: Vec::with_capacity(n),
         };
@@ -389,18 +401,28 @@ impl<'a> Tickets<'a> {
             list(r[3], &mut t.orders.items);
             t.orders.close();
             t.issuer.push(r[4]);
-            t.co_issuer.push(r[5]);
+            t.cosigned.push(!r[5].is_empty());
             t.leader.push(r[6]);
             t.permitter.push(r[7]);
             list(r[8], &mut t.crew.items);
             t.crew.close();
-            t.permitted.push(opt_seconds(r[9])?);
-            t.ended.push(opt_seconds(r[10])?);
+            t.permitted_at.push(opt_seconds(r[9])?.unwrap_or(NO_TIME));
+            t.ended_at.push(opt_seconds(r[10])?.unwrap_or(NO_TIME));
             t.status.push(enum_value(r[11], STATUSES)?);
             t.evaluated.push(evaluated);
             Some(())
         })?;
         Some(t)
+    }
+}
+
+impl Tickets<'_> {
+    fn permitted(&self, t: usize) -> Option<i64> {
+        Some(self.permitted_at[t]).filter(|at| *at != NO_TIME)
+    }
+
+    fn ended(&self, t: usize) -> Option<i64> {
+        Some(self.ended_at[t]).filter(|at| *at != NO_TIME)
     }
 }
 
@@ -576,9 +598,9 @@ impl<'a> Found<'a> {
         }
     }
 
-    /// The hits of both, in the order of findings' keys (rule code, entity kind, then the
+    /// The parts of both, in the order of findings' keys (rule code, entity kind, then the
     /// entity id and subject each part is sorted by).
-    fn merge(mut self, mut other: Self) -> Vec<Hit<'a>> {
+    fn merge(mut self, mut other: Self) -> Vec<Vec<Hit<'a>>> {
         let mut parts: Vec<(&str, &str, usize)> = Rule::ALL
             .iter()
             .flat_map(|r| {
@@ -587,16 +609,17 @@ impl<'a> Found<'a> {
             })
             .collect();
         parts.sort_unstable();
-        let mut hits = Vec::with_capacity(self.0.iter().chain(&other.0).map(Vec::len).sum());
-        for (_, _, part) in parts {
-            let (mut one, two) = (std::mem::take(&mut self.0[part]), std::mem::take(&mut other.0[part]));
-            if !two.is_empty() {
-                one.extend(two);
-                one.sort_by(|a, b| a.entity_id.cmp(b.entity_id).then_with(|| a.subject.cmp(b.subject)));
-            }
-            hits.extend(one);
-        }
-        hits
+        parts
+            .into_iter()
+            .map(|(_, _, part)| {
+                let (mut one, two) = (std::mem::take(&mut self.0[part]), std::mem::take(&mut other.0[part]));
+                if !two.is_empty() {
+                    one.extend(two);
+                    one.sort_by(|a, b| a.entity_id.cmp(b.entity_id).then_with(|| a.subject.cmp(b.subject)));
+                }
+                one
+            })
+            .collect()
     }
 }
 
@@ -637,10 +660,13 @@ impl Index {
 type Agreements<'s> = HashMap<&'s str, Vec<(i32, i32, Option<&'s str>)>>;
 
 /// Everything the rules join through, by interned id.
+///
+/// The columns it takes are its own: the lists of names in them (an order's workers, a ticket's
+/// crew and orders) are dropped once they are ids, the names being the people's.
 struct Audit<'s, 'a> {
-    orders: &'s Orders<'a>,
-    tickets: &'s Tickets<'a>,
-    events: &'s Events<'a>,
+    orders: Orders<'a>,
+    tickets: Tickets<'a>,
+    events: Events<'a>,
     as_of: NaiveDate,
     th: &'s Thresholds,
     /// Per person: qualifications (kind, first day, last day).
@@ -662,6 +688,8 @@ struct Audit<'s, 'a> {
     /// Per order: its workers; per ticket: its people (leader, then crew), issuer, permitter.
     workers: Lists<u32>,
     ticket_people: Lists<u32>,
+    /// Per ticket: its leader, issuer and permitter (`NONE` where the cell is blank).
+    roles: Vec<[u32; 3]>,
     customers: Interner<'a>,
 }
 
@@ -671,12 +699,25 @@ where
 {
     fn new(
         small: &'s Tables,
-        orders: &'s Orders<'a>,
-        tickets: &'s Tickets<'a>,
-        events: &'s Events<'a>,
+        mut orders: Orders<'a>,
+        mut tickets: Tickets<'a>,
+        mut events: Events<'a>,
         as_of: NaiveDate,
         th: &'s Thresholds,
     ) -> Option<Self> {
+        events.all_ids = Vec::new();
+        let (order_names, crews, worker_names) = (
+            std::mem::take(&mut tickets.orders),
+            std::mem::take(&mut tickets.crew),
+            std::mem::take(&mut orders.workers),
+        );
+        let (leaders, issuers, permitters) = (
+            std::mem::take(&mut tickets.leader),
+            std::mem::take(&mut tickets.issuer),
+            std::mem::take(&mut tickets.permitter),
+        );
+        let (owned_orders, owned_tickets) = (orders, tickets);
+        let (orders, tickets) = (&owned_orders, &owned_tickets);
         let mut people = Interner::with_capacity(small.persons.len() * 2);
         let mut quals: Vec<Vec<(QualificationKind, i32, i32)>> = Vec::new();
         for q in &small.qualifications {
@@ -708,42 +749,42 @@ where
 
         // Two cores: people interned on this one; orders by id, the tickets' ids checked and
         // customers interned on the other.
-        let order_side = || {
+        let order_side = move || {
             let order_index: HashMap<&str, u32> =
                 orders.id.iter().enumerate().map(|(i, id)| (*id, u32::try_from(i).unwrap_or(NONE))).collect();
             // A repeated order or ticket id: the exact reader names it.
             if order_index.len() != orders.id.len() || !distinct(&tickets.id) {
                 return None;
             }
-            let mut ticket_orders = Lists::with_capacity(tickets.id.len(), tickets.orders.items.len());
+            let mut ticket_orders = Lists::with_capacity(tickets.id.len(), order_names.items.len());
             for k in 0..tickets.id.len() {
-                ticket_orders.items.extend(tickets.orders.get(k).iter().filter_map(|o| order_index.get(o).copied()));
+                ticket_orders.items.extend(order_names.get(k).iter().filter_map(|o| order_index.get(o).copied()));
                 ticket_orders.close();
             }
-            drop(order_index);
+            drop((order_index, order_names));
             let mut customers = Interner::with_capacity(orders.id.len() / 2);
             let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
             let ticket_customer: Vec<u32> = tickets.customer.iter().map(|c| customers.id(c)).collect();
             Some((ticket_orders, customers, order_customer, ticket_customer))
         };
-        let (order_side, (workers, ticket_people)) = std::thread::scope(|s| {
+        let (order_side, (workers, ticket_people, roles)) = std::thread::scope(|s| {
             let order_side = s.spawn(order_side);
-            let mut workers = Lists::with_capacity(orders.id.len(), orders.workers.items.len());
+            let mut workers = Lists::with_capacity(orders.id.len(), worker_names.items.len());
             for i in 0..orders.id.len() {
-                for w in orders.workers.get(i) {
+                for w in worker_names.get(i) {
                     let id = people.id(w);
                     workers.items.push(id);
                 }
                 workers.close();
             }
-            let mut ticket_people = Lists::with_capacity(tickets.id.len(), tickets.crew.items.len() + tickets.id.len());
-            for k in 0..tickets.id.len() {
+            drop(worker_names);
+            let mut ticket_people = Lists::with_capacity(tickets.id.len(), crews.items.len() + tickets.id.len());
+            for (k, leader) in leaders.iter().enumerate() {
                 let first = ticket_people.items.len();
-                let leader = tickets.leader[k];
                 if !leader.is_empty() {
                     ticket_people.items.push(people.id(leader));
                 }
-                for c in tickets.crew.get(k) {
+                for c in crews.get(k) {
                     let id = people.id(c);
                     if !ticket_people.items[first..].contains(&id) {
                         ticket_people.items.push(id);
@@ -751,8 +792,13 @@ where
                 }
                 ticket_people.close();
             }
+            drop(crews);
+            let mut id = |name: &'a str| if name.is_empty() { NONE } else { people.id(name) };
+            let roles: Vec<[u32; 3]> =
+                (0..tickets.id.len()).map(|k| [id(leaders[k]), id(issuers[k]), id(permitters[k])]).collect();
+            drop((leaders, issuers, permitters));
             let joined = order_side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (joined, (workers, ticket_people))
+            (joined, (workers, ticket_people, roles))
         });
         let (ticket_orders, customers, order_customer, ticket_customer) = order_side?;
         let live: Vec<bool> = tickets.status.iter().map(|s| s.is_live()).collect();
@@ -762,9 +808,10 @@ where
             live_tickets().flat_map(|k| ticket_orders.get(k as usize).iter().map(move |o| (*o, k))),
         );
         let by_customer = Index::build(customers.names.len(), live_tickets().map(|k| (ticket_customer[k as usize], k)));
+        drop(ticket_customer);
         Some(Self {
-            orders,
-            tickets,
+            orders: owned_orders,
+            tickets: owned_tickets,
             events,
             as_of,
             th,
@@ -780,6 +827,7 @@ where
             ticket_orders,
             workers,
             ticket_people,
+            roles,
             customers,
         })
     }
@@ -790,8 +838,9 @@ where
             .is_some_and(|qs| qs.iter().any(|(k, from, to)| *k == kind && *from <= day && day <= *to))
     }
 
-    fn holds_name(&self, person: &str, kind: QualificationKind, day: i32) -> bool {
-        self.people.get(person).is_some_and(|p| self.holds(p, kind, day))
+    /// A person's name as the export wrote it; blank for `NONE`.
+    fn name(&self, person: u32) -> &'a str {
+        self.people.names.get(person as usize).copied().unwrap_or("")
     }
 
     /// Every rule's hits, each core's sorted.
@@ -820,26 +869,30 @@ where
     /// before.
     fn write<E>(&self, [a, b]: [Found<'a>; 2], mut each: impl FnMut(FindingRef<'_>) -> Result<(), E>) -> Result<(), E> {
         const CHUNK: usize = 8192;
-        let hits = a.merge(b);
+        let parts = a.merge(b);
         // Chunks never part hits that share a key.
-        let mut bounds = vec![0];
-        while let Some(&start) = bounds.last().filter(|at| **at < hits.len()) {
-            let mut end = (start + CHUNK).min(hits.len());
-            while end < hits.len() && hits[end - 1].same_key(&hits[end]) {
-                end += 1;
+        let mut chunks: Vec<&[Hit<'a>]> = Vec::new();
+        for part in &parts {
+            let mut rest = part.as_slice();
+            while !rest.is_empty() {
+                let mut end = CHUNK.min(rest.len());
+                while end < rest.len() && rest[end - 1].same_key(&rest[end]) {
+                    end += 1;
+                }
+                let (chunk, after) = rest.split_at(end);
+                chunks.push(chunk);
+                rest = after;
             }
-            bounds.push(end);
         }
-        let chunks = bounds.len() - 1;
-        let (hits, bounds) = (&hits, &bounds);
+        let chunks = &chunks;
         std::thread::scope(|s| {
             let receivers: Vec<_> = (0..2)
                 .map(|core| {
                     let (send, receive) = std::sync::mpsc::sync_channel::<Words>(1);
                     s.spawn(move || {
-                        for c in (core..chunks).step_by(2) {
+                        for c in (core..chunks.len()).step_by(2) {
                             // The receiver gone: `each` failed, nothing more is wanted.
-                            if send.send(self.words(&hits[bounds[c]..bounds[c + 1]])).is_err() {
+                            if send.send(self.words(chunks[c])).is_err() {
                                 break;
                             }
                         }
@@ -847,12 +900,12 @@ where
                     receive
                 })
                 .collect();
-            for c in 0..chunks {
+            for c in 0..chunks.len() {
                 // A sender gone early only if its thread panicked, which the scope carries on.
                 let Ok(words) = receivers[c % 2].recv() else { break };
                 let mut from = 0;
                 for (at, end) in &words.ends {
-                    let hit = &hits[bounds[c] + *at as usize];
+                    let hit = &chunks[c][*at as usize];
                     each(FindingRef {
                         rule: hit.rule.code(),
                         entity_kind: hit.what.entity_kind(),
@@ -906,7 +959,7 @@ where
     /// A hit's words, in Chinese, as the exact engine writes them.
     fn detail(&self, hit: &Hit<'a>, out: &mut String) {
         use std::fmt::Write;
-        let (o, k, e) = (self.orders, self.tickets, self.events);
+        let (o, k, e) = (&self.orders, &self.tickets, &self.events);
         let who = hit.subject;
         // Writing to a String cannot fail.
         let _ = match (hit.rule, hit.what) {
@@ -924,11 +977,11 @@ where
             }
             (Rule::SinglePersonOrder, What::Order(i)) => {
                 let i = i as usize;
-                let workers = o.workers.get(i);
+                let workers = self.workers.get(i);
                 write!(out, "工单 {} 作业人员只有 {} 人（", o.id[i], workers.len())
                     .and_then(|()| {
                         for (n, w) in workers.iter().enumerate() {
-                            write!(out, "{}{w}", if n == 0 { "" } else { "、" })?;
+                            write!(out, "{}{}", if n == 0 { "" } else { "、" }, self.people.names[*w as usize])?;
                         }
                         Ok(())
                     })
@@ -948,11 +1001,11 @@ where
                     Minute(o.finish[i]),
                     k.id[t]
                 )
-                .and_then(|()| match k.permitted[t] {
+                .and_then(|()| match k.permitted(t) {
                     Some(p) => write!(out, "{}", Minute(p)),
                     None => Ok(()),
                 })
-                .and_then(|()| match k.ended[t] {
+                .and_then(|()| match k.ended(t) {
                     Some(end) => write!(out, " 至 {}）", Minute(end)),
                     None => write!(out, " 至 未终结）"),
                 })
@@ -980,12 +1033,12 @@ where
             }
             (Rule::NoSafetyExam, What::Ticket(t)) => {
                 let t = t as usize;
-                let day = k.permitted[t].map(date_of).unwrap_or_default();
+                let day = k.permitted(t).map(date_of).unwrap_or_default();
                 write!(out, "工作票 {} 的人员 {who} 在 {day} 没有有效的安规考试合格记录", k.id[t])
             }
             (Rule::NotAuthorizedLeader | Rule::NotAuthorizedIssuer | Rule::NotAuthorizedPermitter, What::Ticket(t)) => {
                 let t = t as usize;
-                let day = k.permitted[t].map(date_of).unwrap_or_default();
+                let day = k.permitted(t).map(date_of).unwrap_or_default();
                 let name = match hit.rule {
                     Rule::NotAuthorizedLeader => "工作负责人",
                     Rule::NotAuthorizedIssuer => "工作票签发人",
@@ -996,12 +1049,12 @@ where
             }
             (Rule::ContractorNoAgreement, What::Ticket(t)) => {
                 let t = t as usize;
-                let day = k.permitted[t].map(date_of).unwrap_or_default();
+                let day = k.permitted(t).map(date_of).unwrap_or_default();
                 write!(out, "工作票 {} 的外包单位 {who} 在 {day} 没有有效的安全协议", k.id[t])
             }
             (Rule::ContractorLicenseExpired, What::Ticket(t)) => {
                 let t = t as usize;
-                let day = k.permitted[t].map(date_of).unwrap_or_default();
+                let day = k.permitted(t).map(date_of).unwrap_or_default();
                 match self.licence.get(who) {
                     Some(end) => write!(out, "工作票 {} 的外包单位 {who} 资质已于 {end} 到期（作业日 {day}）", k.id[t]),
                     None => write!(out, "工作票 {} 的外包单位 {who} 不在外包单位表中，资质无从核实", k.id[t]),
@@ -1018,7 +1071,7 @@ where
             (Rule::Unevaluated, What::Ticket(t)) => {
                 let t = t as usize;
                 write!(out, "业扩/装表接电工作票 {} 已于 ", k.id[t])
-                    .and_then(|()| match k.ended[t] {
+                    .and_then(|()| match k.ended(t) {
                         Some(end) => write!(out, "{}", Minute(end)),
                         None => Ok(()),
                     })
@@ -1026,7 +1079,7 @@ where
             }
             (Rule::PersonDoubleBooked, What::Booked(t, earlier)) => {
                 let (t, earlier) = (t as usize, earlier as usize);
-                let start = k.permitted[t].unwrap_or_default();
+                let start = k.permitted(t).unwrap_or_default();
                 write!(out, "{who} 在工作票 {} 许可开工（{}）时仍在工作票 {} 中", k.id[t], Minute(start), k.id[earlier])
             }
             (Rule::EventWithoutTicket, What::Event(i)) => {
@@ -1048,7 +1101,7 @@ where
     }
 
     fn order_rules(&self, out: &mut Found<'a>) {
-        let (o, k) = (self.orders, self.tickets);
+        let (o, k) = (&self.orders, &self.tickets);
         for i in 0..o.id.len() {
             let id = o.id[i];
             let at = u32::try_from(i).unwrap_or(NONE);
@@ -1061,7 +1114,7 @@ where
                 let covered = !by_order.is_empty()
                     || self.by_customer.of(self.order_customer[i]).iter().any(|t| {
                         let t = *t as usize;
-                        k.permitted[t].is_some_and(|p| p <= start) && k.ended[t].is_none_or(|e| finish <= e)
+                        k.permitted(t).is_some_and(|p| p <= start) && k.ended(t).is_none_or(|e| finish <= e)
                     });
                 if !covered {
                     out.push(hit(Rule::NoTicket, ""));
@@ -1070,14 +1123,14 @@ where
                     out.push(hit(Rule::SinglePersonOrder, ""));
                 }
             }
-            for (w, name) in workers.iter().zip(o.workers.get(i)) {
+            for w in workers {
                 if !self.holds(*w, QualificationKind::SafetyExam, day) {
-                    out.push(hit(Rule::NoSafetyExam, *name));
+                    out.push(hit(Rule::NoSafetyExam, self.people.names[*w as usize]));
                 }
             }
             for t in by_order {
-                let early = k.permitted[*t as usize].is_some_and(|p| start < p);
-                let late = k.ended[*t as usize].is_some_and(|e| finish > e);
+                let early = k.permitted(*t as usize).is_some_and(|p| start < p);
+                let late = k.ended(*t as usize).is_some_and(|e| finish > e);
                 if early || late {
                     out.push(Hit {
                         rule: Rule::OutsideWindow,
@@ -1091,7 +1144,7 @@ where
     }
 
     fn ticket_rules(&self, out: &mut Found<'a>) {
-        let k = self.tickets;
+        let k = &self.tickets;
         let th = self.th;
         let cutoff = (self.as_of - chrono::Duration::days(th.evaluation_days))
             .and_hms_opt(0, 0, 0)
@@ -1102,14 +1155,15 @@ where
             let at = u32::try_from(t).unwrap_or(NONE);
             let hit = |rule, subject| Hit { rule, what: What::Ticket(at), entity_id: id, subject };
             let ps = self.ticket_people.get(t);
+            let [leader, issuer, permitter] = self.roles[t];
             if ps.len() < th.min_people {
                 out.push(hit(Rule::SinglePersonTicket, ""));
             }
             self.contractors_of(t, &mut contractors);
-            if !contractors.is_empty() && k.co_issuer[t].is_empty() {
+            if !contractors.is_empty() && !k.cosigned[t] {
                 out.push(hit(Rule::ContractorNoCosign, ""));
             }
-            if let Some(permitted) = k.permitted[t] {
+            if let Some(permitted) = k.permitted(t) {
                 let day = day_of(permitted);
                 let shown_day = date_of(permitted);
                 for p in ps {
@@ -1118,13 +1172,13 @@ where
                     }
                 }
                 let roles = [
-                    (Rule::NotAuthorizedLeader, k.leader[t], QualificationKind::WorkLeader),
-                    (Rule::NotAuthorizedIssuer, k.issuer[t], QualificationKind::TicketIssuer),
-                    (Rule::NotAuthorizedPermitter, k.permitter[t], QualificationKind::WorkPermitter),
+                    (Rule::NotAuthorizedLeader, leader, QualificationKind::WorkLeader),
+                    (Rule::NotAuthorizedIssuer, issuer, QualificationKind::TicketIssuer),
+                    (Rule::NotAuthorizedPermitter, permitter, QualificationKind::WorkPermitter),
                 ];
                 for (rule, who, kind) in roles {
-                    if !self.holds_name(who, kind, day) {
-                        out.push(hit(rule, who));
+                    if !self.holds(who, kind, day) {
+                        out.push(hit(rule, self.name(who)));
                     }
                 }
                 for c in &contractors {
@@ -1142,17 +1196,17 @@ where
                 }
             }
             let pairs = [
-                (Rule::IssuerIsLeader, k.issuer[t], k.leader[t]),
-                (Rule::PermitterIsLeader, k.permitter[t], k.leader[t]),
-                (Rule::PermitterIsIssuer, k.permitter[t], k.issuer[t]),
+                (Rule::IssuerIsLeader, issuer, leader),
+                (Rule::PermitterIsLeader, permitter, leader),
+                (Rule::PermitterIsIssuer, permitter, issuer),
             ];
             for (rule, a, b) in pairs {
-                if !a.is_empty() && a == b {
-                    out.push(hit(rule, a));
+                if a != NONE && a == b {
+                    out.push(hit(rule, self.name(a)));
                 }
             }
             if k.status[t] == TicketStatus::Ended && !k.evaluated[t] {
-                let old = k.ended[t].zip(cutoff).is_some_and(|(e, c)| e < c);
+                let old = k.ended(t).zip(cutoff).is_some_and(|(e, c)| e < c);
                 let full =
                     self.ticket_orders.get(t).iter().any(|o| th.must_evaluate.contains(self.orders.kind[*o as usize]));
                 if old && full {
@@ -1165,9 +1219,9 @@ where
     /// PERSON_DOUBLE_BOOKED: per person, live permitted tickets by (permitted_at, ticket_id);
     /// a ticket clashes when an earlier one ends after it is permitted (an open one never ends).
     fn double_booking(&self, out: &mut Found<'a>) {
-        let k = self.tickets;
+        let k = &self.tickets;
         let permitted = (0..k.id.len())
-            .filter(|t| self.live[*t] && k.permitted[*t].is_some())
+            .filter(|t| self.live[*t] && k.permitted(*t).is_some())
             .map(|t| u32::try_from(t).unwrap_or(NONE));
         let by_person = Index::build(
             self.people.names.len(),
@@ -1184,13 +1238,13 @@ where
             ks.clear();
             ks.extend_from_slice(of);
             ks.sort_unstable_by(|a, b| {
-                (k.permitted[*a as usize], k.id[*a as usize]).cmp(&(k.permitted[*b as usize], k.id[*b as usize]))
+                (k.permitted(*a as usize), k.id[*a as usize]).cmp(&(k.permitted(*b as usize), k.id[*b as usize]))
             });
             let name = self.people.names[p as usize];
             let mut latest: Option<Option<i64>> = None;
             let mut latest_at = NONE;
             for t in &ks {
-                let Some(start) = k.permitted[*t as usize] else { continue };
+                let Some(start) = k.permitted(*t as usize) else { continue };
                 let clash = match latest {
                     Some(None) => true,
                     Some(Some(end)) => end > start,
@@ -1204,7 +1258,7 @@ where
                         subject: name,
                     });
                 }
-                let end = if k.status[*t as usize] == TicketStatus::Open { None } else { k.ended[*t as usize] };
+                let end = if k.status[*t as usize] == TicketStatus::Open { None } else { k.ended(*t as usize) };
                 let later = match (latest, end) {
                     (None, _) | (Some(Some(_)), None) => true,
                     (Some(Some(a)), Some(b)) => b > a,
@@ -1227,14 +1281,14 @@ where
     }
 
     fn event_rules(&self, out: &mut Found<'a>) {
-        let (e, k) = (self.events, self.tickets);
+        let (e, k) = (&self.events, &self.tickets);
         let margin = self.th.event_margin_minutes * 60;
         for i in 0..e.id.len() {
             let at = e.at[i];
             let customer = self.customers.get(e.customer[i]).unwrap_or(NONE);
             let explained = self.by_customer.of(customer).iter().any(|t| {
                 let t = *t as usize;
-                k.permitted[t].is_some_and(|p| p - margin <= at) && k.ended[t].is_none_or(|end| at <= end + margin)
+                k.permitted(t).is_some_and(|p| p - margin <= at) && k.ended(t).is_none_or(|end| at <= end + margin)
             });
             if !explained {
                 out.push(Hit {
