@@ -6,7 +6,7 @@
 //! `u32`, times packed to seconds, enumerations to bytes, the two largest files on two cores.
 //! The rules then run as passes over those columns, joined through arrays indexed by the
 //! interned ids (per order, per customer, per person) instead of hash maps of strings.
-//! A rule's finding is a 40-byte hit (its key borrowed from the text, its words as indexes
+//! A rule's finding is a 48-byte hit (its key borrowed from the text, its words as indexes
 //! into the columns), kept apart by rule and sorted there; the words are written on both cores
 //! only as the findings are handed out, in order, to be written ([`audit_export_each`]).
 //!
@@ -521,7 +521,7 @@ impl std::fmt::Display for Minute {
 }
 
 /// A finding as a rule makes it: its key borrowed from the export, and what its words are
-/// made of as indexes into the columns. 40 bytes, no allocation; the words are written only
+/// made of as indexes into the columns. 48 bytes, no allocation; the words are written only
 /// when the finding is (`Audit::detail`).
 #[derive(Clone, Copy)]
 struct Hit<'a> {
@@ -530,6 +530,8 @@ struct Hit<'a> {
     entity_id: &'a str,
     subject: &'a str,
 }
+
+const _: () = assert!(std::mem::size_of::<Hit<'static>>() == 48);
 
 /// The words of a chunk of hits, one after another: per finding, its hit's place in the
 /// chunk and where its words end.
@@ -569,6 +571,11 @@ impl Hit<'_> {
             && self.entity_id == other.entity_id
             && self.subject == other.subject
     }
+
+    /// The order within one part (one rule, one entity kind): by entity id, then subject.
+    fn by_entity(a: &Self, b: &Self) -> std::cmp::Ordering {
+        a.entity_id.cmp(b.entity_id).then_with(|| a.subject.cmp(b.subject))
+    }
 }
 
 /// Hits kept apart by rule and entity kind (NO_SAFETY_EXAM is found on orders and on
@@ -594,7 +601,7 @@ impl<'a> Found<'a> {
 
     fn sort(&mut self) {
         for part in &mut self.0 {
-            part.sort_by(|a, b| a.entity_id.cmp(b.entity_id).then_with(|| a.subject.cmp(b.subject)));
+            part.sort_by(Hit::by_entity);
         }
     }
 
@@ -615,7 +622,7 @@ impl<'a> Found<'a> {
                 let (mut one, two) = (std::mem::take(&mut self.0[part]), std::mem::take(&mut other.0[part]));
                 if !two.is_empty() {
                     one.extend(two);
-                    one.sort_by(|a, b| a.entity_id.cmp(b.entity_id).then_with(|| a.subject.cmp(b.subject)));
+                    one.sort_by(Hit::by_entity);
                 }
                 one
             })
