@@ -69,30 +69,80 @@ pub fn audit_export_each<E>(
     });
     let (orders_text, tickets_text) = (orders_text?, tickets_text?);
     let events_text = events_text.map_or(Some(None), |e| e.map(Some))?;
+    audit_texts(&small, &orders_text, &tickets_text, events_text.as_deref(), as_of, th, Scope::ALL, each)
+}
+
+/// Which rows a run audits: all of them, or one partition's ([`crate::partition`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Scope {
+    /// The orders and tickets before these counts are audited; those after are context, only
+    /// joined through (an order a ticket of this partition names, a ticket naming an order of
+    /// this partition, each audited in its own customer's partition).
+    pub own_orders: usize,
+    pub own_tickets: usize,
+    /// Whose double booking is looked for.
+    pub people: People,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum People {
+    Everyone,
+    Nobody,
+    /// Those whose id falls in partition `part` of `parts` ([`part_of`]).
+    Part {
+        part: u32,
+        parts: u32,
+    },
+}
+
+impl Scope {
+    pub const ALL: Scope = Scope { own_orders: usize::MAX, own_tickets: usize::MAX, people: People::Everyone };
+}
+
+/// The partition of `parts` a customer's or person's id falls in, the same in every run.
+pub(crate) fn part_of(id: &str, parts: u32) -> u32 {
+    use std::hash::BuildHasher;
+    let hash = foldhash::fast::FixedState::with_seed(0x6772_6964_7361_6665).hash_one(id);
+    u32::try_from(hash % u64::from(parts.max(1))).unwrap_or(0)
+}
+
+/// Audits the three large tables' texts (each with its header) against the small tables,
+/// within `scope`, as [`audit_export_each`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn audit_texts<E>(
+    small: &Tables,
+    orders_text: &str,
+    tickets_text: &str,
+    events_text: Option<&str>,
+    as_of: NaiveDate,
+    th: &Thresholds,
+    scope: Scope,
+    each: impl FnMut(FindingRef<'_>) -> Result<(), E>,
+) -> Option<Result<(), E>> {
     let (orders, tickets, events) = std::thread::scope(|s| {
-        let orders = s.spawn(|| Orders::parse(&orders_text));
-        let tickets = Tickets::parse(&tickets_text);
-        let events = events_text.as_deref().map_or_else(|| Some(Events::default()), Events::parse);
+        let orders = s.spawn(|| Orders::parse(orders_text));
+        let tickets = Tickets::parse(tickets_text);
+        let events = events_text.map_or_else(|| Some(Events::default()), Events::parse);
         (orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), tickets, events)
     });
     let (orders, tickets, events) = (orders?, tickets?, events?);
     if !distinct(&events.all_ids) {
         return None;
     }
-    let audit = Audit::new(&small, orders, tickets, events, as_of, th)?;
+    let audit = Audit::new(small, orders, tickets, events, as_of, th, scope)?;
     Some(audit.write(audit.run(), each))
 }
 
 /// The files of one export, each table from exactly one CSV file.
-struct Files {
-    small: Vec<(TableKind, PathBuf)>,
-    orders: PathBuf,
-    tickets: PathBuf,
-    events: Option<PathBuf>,
+pub(crate) struct Files {
+    pub small: Vec<(TableKind, PathBuf)>,
+    pub orders: PathBuf,
+    pub tickets: PathBuf,
+    pub events: Option<PathBuf>,
 }
 
 impl Files {
-    fn find(dir: &Path) -> Option<Self> {
+    pub fn find(dir: &Path) -> Option<Self> {
         if !dir.is_dir() {
             return None;
         }
@@ -124,7 +174,7 @@ impl Files {
 
 /// The four small tables (people, their qualifications, contractors, agreements), read the
 /// exact way: they are small, and their rows carry what the rules look up.
-fn small_tables(files: &Files) -> Option<Tables> {
+pub(crate) fn small_tables(files: &Files) -> Option<Tables> {
     let mut tables = Tables::default();
     for (kind, file) in &files.small {
         let bytes = std::fs::read(file).ok()?;
@@ -135,7 +185,7 @@ fn small_tables(files: &Files) -> Option<Tables> {
 }
 
 /// A file's text, without a UTF-8 byte-order mark, if it is UTF-8 (checked once).
-fn read_text(path: &Path) -> Option<String> {
+pub(crate) fn read_text(path: &Path) -> Option<String> {
     let mut bytes = std::fs::read(path).ok()?;
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
@@ -150,14 +200,14 @@ fn lines(text: &str) -> usize {
 
 /// RFC 4180 records over text, cells as slices of it. `None` for what only the exact reader
 /// may judge (a doubled quote inside a quoted cell, text after a closing quote).
-struct Records<'a> {
-    text: &'a str,
-    at: usize,
+pub(crate) struct Records<'a> {
+    pub text: &'a str,
+    pub at: usize,
 }
 
 impl<'a> Records<'a> {
     /// The next record's cells into `cells`; `Some(false)` at the end.
-    fn next(&mut self, cells: &mut Vec<&'a str>) -> Option<bool> {
+    pub fn next(&mut self, cells: &mut Vec<&'a str>) -> Option<bool> {
         cells.clear();
         let bytes = self.text.as_bytes();
         // Empty lines are no records.
@@ -198,7 +248,7 @@ impl<'a> Records<'a> {
 
 /// Where each column of `columns` is, from the header record; `None` when a required one is
 /// missing.
-fn layout(records: &mut Records<'_>, columns: &[Column]) -> Option<Vec<usize>> {
+pub(crate) fn layout(records: &mut Records<'_>, columns: &[Column]) -> Option<Vec<usize>> {
     let mut cells = Vec::new();
     if !records.next(&mut cells)? {
         return None;
@@ -273,7 +323,7 @@ fn opt_seconds(cell: &str) -> Option<Option<i64>> {
 
 /// A list cell's items, split, trimmed, blanks dropped, repeats collapsed (as
 /// [`gridsafe_sheet::parse_list`]), appended to `into`.
-fn list<'a>(cell: &'a str, into: &mut Vec<&'a str>) {
+pub(crate) fn list<'a>(cell: &'a str, into: &mut Vec<&'a str>) {
     let first = into.len();
     for item in cell.split([';', '；', ',', '，']).map(str::trim).filter(|i| !i.is_empty()) {
         if !into[first..].contains(&item) {
@@ -698,6 +748,7 @@ struct Audit<'s, 'a> {
     /// Per ticket: its leader, issuer and permitter (`NONE` where the cell is blank).
     roles: Vec<[u32; 3]>,
     customers: Interner<'a>,
+    scope: Scope,
 }
 
 impl<'s, 'a> Audit<'s, 'a>
@@ -711,6 +762,7 @@ where
         mut events: Events<'a>,
         as_of: NaiveDate,
         th: &'s Thresholds,
+        scope: Scope,
     ) -> Option<Self> {
         events.all_ids = Vec::new();
         let (order_names, crews, worker_names) = (
@@ -836,6 +888,7 @@ where
             ticket_people,
             roles,
             customers,
+            scope,
         })
     }
 
@@ -1109,7 +1162,7 @@ where
 
     fn order_rules(&self, out: &mut Found<'a>) {
         let (o, k) = (&self.orders, &self.tickets);
-        for i in 0..o.id.len() {
+        for i in 0..o.id.len().min(self.scope.own_orders) {
             let id = o.id[i];
             let at = u32::try_from(i).unwrap_or(NONE);
             let (start, finish) = (o.start[i], o.finish[i]);
@@ -1157,7 +1210,7 @@ where
             .and_hms_opt(0, 0, 0)
             .map(|c| c.and_utc().timestamp());
         let mut contractors: Vec<&'s str> = Vec::new();
-        for t in (0..k.id.len()).filter(|t| self.live[*t]) {
+        for t in (0..k.id.len().min(self.scope.own_tickets)).filter(|t| self.live[*t]) {
             let id = k.id[t];
             let at = u32::try_from(t).unwrap_or(NONE);
             let hit = |rule, subject| Hit { rule, what: What::Ticket(at), entity_id: id, subject };
@@ -1227,6 +1280,14 @@ where
     /// a ticket clashes when an earlier one ends after it is permitted (an open one never ends).
     fn double_booking(&self, out: &mut Found<'a>) {
         let k = &self.tickets;
+        let whose = |name: &str| match self.scope.people {
+            People::Everyone => true,
+            People::Nobody => false,
+            People::Part { part, parts } => part_of(name, parts) == part,
+        };
+        if matches!(self.scope.people, People::Nobody) {
+            return;
+        }
         let permitted = (0..k.id.len())
             .filter(|t| self.live[*t] && k.permitted(*t).is_some())
             .map(|t| u32::try_from(t).unwrap_or(NONE));
@@ -1239,7 +1300,7 @@ where
         for p in 0..self.people.names.len() {
             let p = u32::try_from(p).unwrap_or(NONE);
             let of = by_person.of(p);
-            if of.len() < 2 {
+            if of.len() < 2 || !whose(self.people.names[p as usize]) {
                 continue;
             }
             ks.clear();

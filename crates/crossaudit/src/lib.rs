@@ -12,3 +12,4 @@ pub mod export;
 pub mod fast;
 pub mod generate;
 pub mod input;
+pub mod partition;

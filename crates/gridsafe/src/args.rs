@@ -84,6 +84,11 @@ pub struct AuditArgs {
     /// findings file (the default) has none: tools that compare it byte for byte expect the header first.
     #[arg(long)]
     pub bom: bool,
+    /// Peak memory to stay within, in MB. A larger export is split on disk (in a folder beside
+    /// the output, removed afterwards) by customer and by person, and audited partition by
+    /// partition with the same findings.
+    #[arg(long, value_name = "MB", default_value_t = 4096)]
+    pub memory_budget: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

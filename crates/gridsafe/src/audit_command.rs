@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use gridsafe_crossaudit::engine::{Finding, FindingRef, Rule, Thresholds, audit};
 use gridsafe_crossaudit::export::read_export;
+use gridsafe_crossaudit::input::InputError;
+use gridsafe_crossaudit::partition::{Budget, Within, audit_export_within};
 use gridsafe_messages::{Arg, Lang};
 
 use crate::args::{AuditArgs, AuditFormat};
@@ -32,20 +34,45 @@ pub fn run(lang: Lang, args: AuditArgs) -> ExitCode {
         Ok(out) => out,
         Err(cause) => return cannot_write(cause),
     };
-    // A folder of UTF-8 CSV files is audited in place, each finding written as it comes;
-    // anything else, or anything the fast reader is not certain of, is read the exact way,
-    // which names every problem.
-    let written =
-        match gridsafe_crossaudit::fast::audit_export_each(&args.input, args.as_of, &thresholds, |f| out.push(f)) {
-            Some(written) => written,
-            None => match read_and_audit(lang, &args, &thresholds, &bar) {
-                Ok(findings) => findings.iter().try_for_each(|f| out.push(f.as_ref())),
-                Err(code) => {
-                    out.abandon();
-                    return code;
-                }
-            },
-        };
+    // A folder of UTF-8 CSV files is audited in place (split on disk beyond the memory
+    // budget), each finding written as it comes; anything else, or anything the fast reader is
+    // not certain of, is read the exact way, which names every problem.
+    let budget = Budget {
+        bytes: args.memory_budget.saturating_mul(1 << 20),
+        scratch: args.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned(),
+    };
+    let written = match audit_export_within(
+        &args.input,
+        args.as_of,
+        &thresholds,
+        &budget,
+        &|done, of| bar.update(done, of),
+        |f| out.push(f),
+    ) {
+        Within::Done(written) => written,
+        Within::Refused(problems) if !args.skip_invalid => {
+            out.abandon();
+            return refuse(lang, &problems);
+        }
+        Within::Scratch(e) => {
+            out.abandon();
+            eprintln!(
+                "{}",
+                lang.t_args(
+                    "cli-cannot-write",
+                    &[("path", Arg::from(budget.scratch.display().to_string())), ("cause", Arg::from(e.to_string()))]
+                )
+            );
+            return ExitCode::FAILURE;
+        }
+        Within::Refused(_) | Within::NotTaken => match read_and_audit(lang, &args, &thresholds, &bar) {
+            Ok(findings) => findings.iter().try_for_each(|f| out.push(f.as_ref())),
+            Err(code) => {
+                out.abandon();
+                return code;
+            }
+        },
+    };
     bar.update(2, 3);
     let counts = out.counts;
     if let Err(cause) = written {
@@ -145,19 +172,12 @@ fn read_and_audit(
 ) -> Result<Vec<Finding>, ExitCode> {
     let tables = read_export(&args.input);
     bar.update(1, 3);
-    for problem in &tables.errors {
-        eprintln!("{}", gridsafe_web::people::problem_line(lang, problem));
-    }
     if !tables.errors.is_empty() {
         if !args.skip_invalid {
-            eprintln!(
-                "{}",
-                lang.t_args(
-                    "cli-audit-input-refused",
-                    &[("count", Arg::Number(i64::try_from(tables.errors.len()).unwrap_or(0)))]
-                )
-            );
-            return Err(ExitCode::from(2));
+            return Err(refuse(lang, &tables.errors));
+        }
+        for problem in &tables.errors {
+            eprintln!("{}", gridsafe_web::people::problem_line(lang, problem));
         }
         eprintln!(
             "{}",
@@ -167,6 +187,18 @@ fn read_and_audit(
     let findings = audit(&tables, args.as_of, thresholds);
     bar.update(2, 3);
     Ok(findings)
+}
+
+/// Names every problem of the export, and that it was refused (exit code 2).
+fn refuse(lang: Lang, problems: &[InputError]) -> ExitCode {
+    for problem in problems {
+        eprintln!("{}", gridsafe_web::people::problem_line(lang, problem));
+    }
+    eprintln!(
+        "{}",
+        lang.t_args("cli-audit-input-refused", &[("count", Arg::Number(i64::try_from(problems.len()).unwrap_or(0)))])
+    );
+    ExitCode::from(2)
 }
 
 /// Writes next to the target and renames, so a failed run never leaves half a file.

@@ -203,3 +203,48 @@ fn bad_arguments_are_named_in_the_users_language() {
     let (code, _) = run("zh-CN", &["--help"]);
     assert_eq!(code, Some(0));
 }
+
+/// Beyond `--memory-budget` the export is split on disk and audited partition by partition:
+/// the same file byte for byte, the same problems named at the same lines, no folder left.
+#[test]
+fn an_export_beyond_the_memory_budget_is_audited_in_partitions_with_the_same_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("export");
+    let run =
+        gridsafe(&["demo", "export", "--orders", "20000", "--seed", "3", "--out", export.to_str().expect("path")]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let audit = |out: &Path, budget: &str| {
+        gridsafe(&[
+            "audit",
+            "--input",
+            export.to_str().expect("path"),
+            "--as-of",
+            "2026-01-31",
+            "--out",
+            out.to_str().expect("path"),
+            "--memory-budget",
+            budget,
+        ])
+    };
+    let (whole, parted) = (dir.path().join("whole.csv"), dir.path().join("parted.csv"));
+    // About 4.6 MB of export: 1 MB of budget takes two dozen partitions.
+    for (out, budget) in [(&whole, "4096"), (&parted, "1")] {
+        let run = audit(out, budget);
+        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    let written = std::fs::read(&parted).expect("findings");
+    assert!(written.len() > 100_000, "findings of every kind");
+    assert_eq!(written, std::fs::read(&whole).expect("findings"));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(left.len(), 3, "only the export and the two files: {left:?}");
+
+    let orders = export.join("work_orders.csv");
+    let text = std::fs::read_to_string(&orders).expect("orders");
+    std::fs::write(&orders, text.replacen(",meter_install,", ",meter_painting,", 2)).expect("write");
+    let (whole, parted) = (audit(&dir.path().join("a.csv"), "4096"), audit(&dir.path().join("b.csv"), "1"));
+    assert_eq!(parted.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&parted.stderr);
+    assert!(err.contains("「order_type」列：取值「meter_painting」不在允许的范围内"), "{err}");
+    assert_eq!(err, String::from_utf8_lossy(&whole.stderr), "the same problems, named alike");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 3, "nothing written");
+}
