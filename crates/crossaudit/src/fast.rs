@@ -99,11 +99,15 @@ impl Scope {
     pub const ALL: Scope = Scope { own_orders: usize::MAX, own_tickets: usize::MAX, people: People::Everyone };
 }
 
+/// An id's 64-bit hash, the same in every run.
+pub(crate) fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6772_6964_7361_6665).hash_one(id)
+}
+
 /// The partition of `parts` a customer's or person's id falls in, the same in every run.
 pub(crate) fn part_of(id: &str, parts: u32) -> u32 {
-    use std::hash::BuildHasher;
-    let hash = foldhash::fast::FixedState::with_seed(0x6772_6964_7361_6665).hash_one(id);
-    u32::try_from(hash % u64::from(parts.max(1))).unwrap_or(0)
+    u32::try_from(id_hash(id) % u64::from(parts.max(1))).unwrap_or(0)
 }
 
 /// Audits the three large tables' texts (each with its header) against the small tables,

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::engine::{FindingRef, Rule, Thresholds};
-use crate::fast::{self, Files, People, Records, Scope, audit_texts, layout, list, part_of, read_text, small_tables};
+use crate::fast::{
+    self, Files, People, Records, Scope, audit_texts, id_hash as hash, layout, list, part_of, read_text, small_tables,
+};
 use crate::input::tables::{Column, EVENT_COLUMNS, ORDER_COLUMNS, STATUSES, TICKET_COLUMNS, enum_value};
 use crate::input::{self, InputError, Limits, Problem, TableKind, TicketStatus};
 
@@ -347,11 +349,6 @@ impl Out {
     }
 }
 
-fn hash(id: &str) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0x6f72_6465_7269_6473).hash_one(id)
-}
-
 /// Splits the three large files into `parts` customer partitions and `parts` person
 /// partitions (live permitted tickets, only what double booking reads) under `root`; `None`
 /// when a file is not one the fast reader takes.
@@ -501,13 +498,16 @@ fn split(files: &Files, parts: usize, root: &Path) -> std::io::Result<Option<Spl
     let mut duplicates = Vec::new();
     let order_hashes: Vec<u64> = orders.iter().map(|(h, _)| *h).collect();
     drop(orders);
-    for (hashes, path, columns) in [
+    for ((hashes, path, columns), (header, _)) in [
         (order_hashes, Some(&files.orders), &ORDER_COLUMNS[..]),
         (tickets, Some(&files.tickets), &TICKET_COLUMNS[..]),
         (events, files.events.as_ref(), &EVENT_COLUMNS[..]),
-    ] {
+    ]
+    .into_iter()
+    .zip(&headers)
+    {
         let Some(path) = path else { continue };
-        let Some(found) = repeated(hashes, path, columns)? else { return Ok(None) };
+        let Some(found) = repeated(hashes, path, header, columns)? else { return Ok(None) };
         duplicates.extend(found);
     }
     Ok(Some(Split { root: root.to_owned(), own, headers, duplicates }))
@@ -544,7 +544,12 @@ fn kept(written: std::io::Result<()>, failed: &mut Option<std::io::Error>) -> Op
 
 /// The ids of a table whose hashes repeat, read again to name each real repeat as the exact
 /// reader does (the line of the repeat, the line of the first).
-fn repeated(mut hashes: Vec<u64>, path: &Path, columns: &[Column]) -> std::io::Result<Option<Vec<InputError>>> {
+fn repeated(
+    mut hashes: Vec<u64>,
+    path: &Path,
+    header: &str,
+    columns: &[Column],
+) -> std::io::Result<Option<Vec<InputError>>> {
     hashes.sort_unstable();
     let mut suspects: Vec<u64> = hashes.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
     drop(hashes);
@@ -554,14 +559,12 @@ fn repeated(mut hashes: Vec<u64>, path: &Path, columns: &[Column]) -> std::io::R
     }
     let mut first: foldhash::HashMap<String, u32> = foldhash::HashMap::default();
     let mut found = Vec::new();
-    let header = header(path)?.map(|(h, _)| h).unwrap_or_default();
-    let column = layout(&mut Records { text: &header, at: 0 }, columns)
-        .and_then(|positions| {
-            let mut cells = Vec::new();
-            Records { text: &header, at: 0 }.next(&mut cells)?;
-            cells.get(positions[0]).map(|c| c.trim().to_owned())
-        })
-        .unwrap_or_else(|| columns[0].en.to_owned());
+    // The id column as the header names it.
+    let mut cells = Vec::new();
+    Records { text: header, at: 0 }.next(&mut cells);
+    let column = layout(&mut Records { text: header, at: 0 }, columns)
+        .and_then(|positions| cells.get(positions[0]))
+        .map_or_else(|| columns[0].en.to_owned(), |c| c.trim().to_owned());
     let shown = path.display().to_string();
     let read = stream(path, columns, |r, _, line| {
         if suspects.binary_search(&hash(r[0])).is_ok() {
