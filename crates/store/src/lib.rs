@@ -315,9 +315,10 @@ pub(crate) async fn insert_many<T>(
         let rows: Vec<String> = marks.chunks(width).map(|m| format!("({})", m.join(", "))).collect();
         // The table, columns and tail are ours; only the values come from outside.
         let sql = format!("INSERT INTO {table} ({columns}) VALUES {}{tail}", rows.join(", "));
-        let query = cells.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
-            Cell::Text(text) => q.bind(text.as_str()),
-            Cell::Int(n) => q.bind(*n),
+        // Bound by value: the `Any` driver keeps an owned string as it is, and copies a borrowed one.
+        let query = cells.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
+            Cell::Text(text) => q.bind(text),
+            Cell::Int(n) => q.bind(n),
         });
         query.execute(&mut *conn).await?;
     }
