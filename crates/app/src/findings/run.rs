@@ -157,6 +157,7 @@ async fn run(
     brought: Option<Brought>,
 ) -> Result<RunSummary, AppError> {
     let started = Instant::now();
+    tracing::info!(cause, "cross-audit run started");
     let reach = brought.as_ref().map_or(Reach::All, |b| Reach::Import(b.import));
     let mut tables = store::tables(&mut *app.db().read().await?, reach).await?;
     // Where the brought rows' findings belong: their unit, and the month (China time) they happened.
@@ -256,5 +257,7 @@ async fn run(
     )
     .await?;
     work.commit().await?;
+    let RunSummary { findings, new, resolved, millis } = summary;
+    tracing::info!(cause, findings, new, resolved, millis, "cross-audit run done");
     Ok(summary)
 }
