@@ -4,6 +4,8 @@
 # the same findings. Prints wall time and peak memory of each, and the ratios.
 #
 #   bash bench/crossaudit.sh [ORDERS ...]      (default: 1000000 10000000)
+#   BUDGET=16384 bash bench/crossaudit.sh 10000000   (`--memory-budget` in MB; by default 4096,
+#                                                      beyond which the export is split on disk)
 #
 # Needs python3 (a venv with duckdb is made in .venv if missing) and /usr/bin/time.
 set -euo pipefail
@@ -31,7 +33,8 @@ printf '%-10s %-9s %10s %12s\n' orders engine seconds "peak MB"
 for n in "${sizes[@]}"; do
   dir="$out/export-$n"
   [ -f "$dir/tickets.csv" ] || "$bin" demo export --orders "$n" --seed 1 --out "$dir" >/dev/null
-  read -r gs_s gs_kb < <(measure "gridsafe-$n" "$bin" audit --input "$dir" --as-of "$as_of" --out "$out/gridsafe-$n.csv")
+  read -r gs_s gs_kb < <(measure "gridsafe-$n" "$bin" audit --input "$dir" --as-of "$as_of" --out "$out/gridsafe-$n.csv" \
+    ${BUDGET:+--memory-budget "$BUDGET"})
   read -r dk_s dk_kb < <(measure "duckdb-$n" .venv/bin/python bench/crossaudit_duckdb.py "$dir" "$as_of" "$out/duckdb-$n.csv")
   tail -n +2 "$out/gridsafe-$n.csv" | cut -d, -f1-4 | LC_ALL=C sort >"$out/gridsafe-$n.keys"
   LC_ALL=C sort "$out/duckdb-$n.csv" >"$out/duckdb-$n.keys"
