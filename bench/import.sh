@@ -32,6 +32,8 @@ done
 cargo build --release -q -p gridsafe
 bin="${CARGO_TARGET_DIR:-target}/release/gridsafe"
 export GRIDSAFE_AUDIT__SIGNING_KEY_PATH="$PWD/$out/audit-signing.key"
+# The cross-audit run logs its start and end: `imported` splits the time by them.
+export RUST_LOG=info
 pg="postgres://postgres@127.0.0.1:5432"
 
 # timed LABEL CMD…: runs CMD, prints LABEL, seconds and peak memory of the command.
@@ -50,7 +52,6 @@ imported() {
   local label=$1 url=$2 t0
   shift 2
   t0=$(date +%s.%N)
-  export RUST_LOG=info
   timed "$label" "$bin" --database-url "$url" import marketing --unit XG "$@"
   rows_s=$(python3 - "$t0" "$secs" "$out/cmd.log" <<'PY'
 import datetime, re, sys
