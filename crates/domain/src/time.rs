@@ -72,7 +72,23 @@ impl Timestamp {
     fn local_minutes(&self, between: char) -> String {
         use chrono::{Datelike, Timelike};
         let t = self.0.with_timezone(&CHINA).naive_local();
-        format!("{:04}-{:02}-{:02}{between}{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
+        // Digits pushed one by one: `format!` with widths was still a thirtieth of the list's CPU.
+        fn digits(text: &mut String, value: u32, width: u32) {
+            for place in (0..width).rev() {
+                text.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+            }
+        }
+        let mut text = String::with_capacity(16);
+        digits(&mut text, t.year().clamp(0, 9999) as u32, 4);
+        text.push('-');
+        digits(&mut text, t.month(), 2);
+        text.push('-');
+        digits(&mut text, t.day(), 2);
+        text.push(between);
+        digits(&mut text, t.hour(), 2);
+        text.push(':');
+        digits(&mut text, t.minute(), 2);
+        text
     }
 }
 

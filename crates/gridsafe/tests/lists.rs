@@ -3,6 +3,7 @@
 
 mod support;
 
+use support::TestApp;
 use support::tickets::{create_unapproved, crew, draft};
 
 /// The ticket numbers a list page shows, in order, and its link to the next page.
@@ -20,6 +21,32 @@ fn numbers_and_next(body: &str) -> (Vec<String>, Option<String>) {
         .and_then(|before| before.rsplit("href=\"").next())
         .map(|h| h.split('"').next().unwrap_or_default().replace("&amp;", "&").replace("&#38;", "&"));
     (numbers, next)
+}
+
+/// Each row's (local start, id) in the order the page shows them.
+fn starts_and_ids(body: &str) -> Vec<(String, i64)> {
+    body.split("<tr>")
+        .skip(1)
+        .filter_map(|row| {
+            let id = row.split("<a href=\"/tickets/").nth(1)?.split('"').next()?.parse().ok()?;
+            let start = row.split_once(" – ")?.0.rsplit('>').next()?.to_owned();
+            Some((start, id))
+        })
+        .collect()
+}
+
+/// Every row of a list from `first` on, following its next links: (start, id) in page order.
+async fn every_row(app: &TestApp, cookie: &str, first: &str) -> Vec<(String, i64)> {
+    let (mut rows, mut pages, mut path) = (Vec::new(), 0, first.to_owned());
+    loop {
+        pages += 1;
+        let page = app.get_with(&path, &[("cookie", cookie)]).await;
+        rows.extend(starts_and_ids(&page.body));
+        let Some(next) = numbers_and_next(&page.body).1 else { break };
+        assert!(pages < 10, "ends: {next}");
+        path = next;
+    }
+    rows
 }
 
 backend_tests! {
@@ -74,6 +101,16 @@ backend_tests! {
         let newest = get("/tickets".to_owned()).await;
         let (latest, _) = numbers_and_next(&newest.body);
         assert_ne!(numbers.first(), latest.first(), "the order turns");
+        // Across pages, newest first and oldest first, tickets starting at the same minute
+        // (230 over 84 days) in the order of their ids.
+        let newest_rows = every_row(&app, &c.cookie_leader, "/tickets").await;
+        let oldest_rows = every_row(&app, &c.cookie_leader, "/tickets?order=oldest").await;
+        assert_eq!((newest_rows.len(), oldest_rows.len()), (230, 230));
+        let mut expected = newest_rows.clone();
+        expected.sort();
+        assert_eq!(oldest_rows, expected, "oldest first: by start, then id");
+        expected.reverse();
+        assert_eq!(newest_rows, expected, "newest first: by start, then id, both turned");
         assert!(oldest.body.contains("2026-09-01 09:00"), "oldest first shows September's first day");
         // A unit out of reach is refused, not silently emptied.
         let far = get(format!("/tickets?unit={}", f.unit_b)).await;

@@ -53,7 +53,7 @@ pub async fn units(conn: &mut Conn, scope: &[UnitPath]) -> Result<Vec<Unit>, Sto
     let (clause, binds) = scope_clause("path", scope, 1);
     // Every page with a unit filter reads these: one packed value, not a row at a time.
     let rest = format!("FROM org_units WHERE {clause}");
-    let mut units: Vec<Unit> = packed(conn, "org_units", UNIT_COLUMNS, &rest, "p.path", &binds)
+    let mut units: Vec<Unit> = packed(conn, "org_units", UNIT_COLUMNS, &rest, &binds)
         .await?
         .iter()
         .map(unit_from)

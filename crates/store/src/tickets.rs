@@ -183,7 +183,20 @@ pub struct Filter {
 /// The `WHERE` of a list of `scope`'s tickets that `filter` selects (all but its page), and the
 /// values it binds.
 fn selection(scope: &[UnitPath], filter: &Filter) -> (String, Vec<String>) {
-    let (clause, mut binds) = scope_clause("u.path", scope, 1);
+    let (clause, binds) = scope_clause("u.path", scope, 1);
+    refinement(clause, binds, filter)
+}
+
+/// [`selection`] with the scope as the set of its units' ids (`t.unit_id IN (…)`), for a
+/// statement that needs nothing else of the unit: counting then reads the ticket index by unit
+/// instead of looking up every ticket's unit.
+fn selection_by_unit_id(scope: &[UnitPath], filter: &Filter) -> (String, Vec<String>) {
+    let (clause, binds) = scope_clause("s.path", scope, 1);
+    refinement(format!("t.unit_id IN (SELECT s.id FROM org_units s WHERE {clause})"), binds, filter)
+}
+
+/// The filter's conditions after the scope's `clause`.
+fn refinement(clause: String, mut binds: Vec<String>, filter: &Filter) -> (String, Vec<String>) {
     let mut sql = clause;
     if let Some(state) = filter.state {
         binds.push(state.code().to_owned());
@@ -241,20 +254,23 @@ pub async fn list(
         sql.push_str(&format!(" AND (t.planned_start {cmp} ${n} OR (t.planned_start = ${n} AND t.id {cmp} {id}))"));
     }
     sql.push_str(&format!(" ORDER BY t.planned_start {dir}, t.id {dir} LIMIT {}", limit.clamp(1, 100_000)));
-    let order = format!("p.planned_start {dir}, p.id {dir}");
-    packed(conn, T, ROW_COLUMNS, &sql, &order, &binds).await?.iter().map(row_from).collect()
+    let mut rows: Vec<TicketRow> =
+        packed(conn, T, ROW_COLUMNS, &sql, &binds).await?.iter().map(row_from).collect::<Result<_, _>>()?;
+    // The stored text of an instant sorts as the instant does, so this is the statement's order.
+    rows.sort_unstable_by_key(|t| (t.planned_start, t.id));
+    if !filter.oldest_first {
+        rows.reverse();
+    }
+    Ok(rows)
 }
 
 /// How many tickets of `scope` the filter selects (all pages).
 pub async fn count(conn: &mut Conn, scope: &[UnitPath], filter: &Filter) -> Result<i64, StoreError> {
-    let (clause, binds) = selection(scope, filter);
-    // Counting needs the unit (scope) and the leader only when the search reads its name; every
-    // ticket has its type (a foreign key), so that join would count nothing more.
-    let from = if filter.pattern.is_some() {
-        "tickets t JOIN org_units u ON u.id = t.unit_id LEFT JOIN people lp ON lp.id = t.leader_id"
-    } else {
-        "tickets t JOIN org_units u ON u.id = t.unit_id"
-    };
+    let (clause, binds) = selection_by_unit_id(scope, filter);
+    // Counting needs the leader only when the search reads its name; every ticket has its type
+    // and its unit (foreign keys), so those joins would count nothing more.
+    let from =
+        if filter.pattern.is_some() { "tickets t LEFT JOIN people lp ON lp.id = t.leader_id" } else { "tickets t" };
     let sql = format!("SELECT COUNT(*) AS n FROM {from} WHERE {clause}");
     Ok(bound(sql, &binds).fetch_one(&mut *conn).await?.try_get("n")?)
 }

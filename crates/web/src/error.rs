@@ -410,7 +410,7 @@ impl ErrorPage {
             429 | 503 => "error-title-busy",
             _ => "error-title-failed",
         };
-        self.chrome.t(key)
+        self.chrome.t(key).into_owned()
     }
 }
 

@@ -129,7 +129,7 @@ impl ListPage {
     /// The last cross-audit run in words: when, why, and what each number is.
     fn last_run(&self, r: &(String, String, i64, i64, i64, i64)) -> String {
         let cause = format!("run-cause-{}", r.1);
-        let cause = if self.chrome.knows(&cause) { self.chrome.t(&cause) } else { r.1.clone() };
+        let cause = if self.chrome.knows(&cause) { self.chrome.t(&cause).into_owned() } else { r.1.clone() };
         self.chrome.t_args(
             "findings-last-run-words",
             &[

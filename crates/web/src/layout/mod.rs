@@ -91,8 +91,8 @@ impl Chrome {
     }
 
     /// The message `key` in the page's language.
-    pub fn t(&self, key: &str) -> String {
-        self.lang.t(key)
+    pub fn t(&self, key: &str) -> std::borrow::Cow<'static, str> {
+        self.lang.text(key)
     }
 
     /// Whether the page's language has message `key`.

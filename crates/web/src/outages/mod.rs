@@ -310,7 +310,7 @@ impl DetailPage {
 
     fn importance(&self, c: &CustomerNotice) -> String {
         let code = gridsafe_domain::customers::importance_code(c.customer.importance);
-        self.chrome.t(&format!("importance-{code}"))
+        self.chrome.t(&format!("importance-{code}")).into_owned()
     }
 
     fn scan_of(&self, notice: &i64) -> Option<i64> {

@@ -91,7 +91,7 @@ impl WeekPage {
 
     fn weekday(&self, day: &chrono::NaiveDate) -> String {
         let n = chrono::Datelike::weekday(day).number_from_monday();
-        self.chrome.t(&format!("weekday-{n}"))
+        self.chrome.t(&format!("weekday-{n}")).into_owned()
     }
 
     /// `HH:MM` of a time on its day.

@@ -107,7 +107,7 @@ impl ReportPage {
     }
 
     fn section_title(&self, section: &str) -> String {
-        self.chrome.t(&format!("quality-section-{section}"))
+        self.chrome.t(&format!("quality-section-{section}")).into_owned()
     }
 
     fn target(&self, l: &Line) -> String {

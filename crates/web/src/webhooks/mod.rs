@@ -52,7 +52,7 @@ struct ListPage {
 
 impl ListPage {
     fn event_name(&self, code: &str) -> String {
-        self.chrome.t(&event_key(code))
+        self.chrome.t(&event_key(code)).into_owned()
     }
 }
 
@@ -115,7 +115,7 @@ struct DetailPage {
 
 impl DetailPage {
     fn event_name(&self, code: &str) -> String {
-        self.chrome.t(&event_key(code))
+        self.chrome.t(&event_key(code)).into_owned()
     }
 
     fn hears(&self, code: &str) -> bool {
