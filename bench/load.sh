@@ -2,7 +2,8 @@
 # Signed-in reads under load, beside the peer that does no work: requests per second and p50/p99
 # latency of /healthz (no session, no database), the ticket list page (/tickets) and the ticket
 # list API (/api/v1/tickets), signed in, at 1, 8, 32 and 128 connections, on the demo company and
-# the embedded SQLite default; then the server's peak RSS while 512 connections read the list page.
+# the embedded SQLite default, with the server's CPU time a request (cpu_us); then the server's
+# peak RSS while 512 connections read the list page.
 #
 #   bash bench/load.sh            # 10 s per measurement
 #   DURATION=30s bash bench/load.sh
@@ -41,27 +42,35 @@ token=$(curl -fsS -H "Cookie: $cookie" -H 'Content-Type: application/json' \
   python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 tickets=$(curl -fsS -H "Authorization: Bearer $token" "$base/api/v1/tickets" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 
+# The server's CPU time so far (user + system), in clock ticks: its CPU a request is steadier
+# than requests per second on a machine whose speed moves from run to run.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+
 measure() { # label connections url [header]
-  local label=$1 c=$2 url=$3 header=${4:-X-Bench: 1} threads
+  local label=$1 c=$2 url=$3 header=${4:-X-Bench: 1} threads before after
   threads=$((c < 2 ? 1 : 2))
+  before=$(cpu_ticks)
   wrk -t"$threads" -c"$c" -d"$duration" --latency -H "$header" "$url" >"$out/wrk.txt"
-  python3 - "$label" "$c" "$out/wrk.txt" <<'PY'
+  after=$(cpu_ticks)
+  python3 - "$label" "$c" "$out/wrk.txt" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
-label, c, path = sys.argv[1], sys.argv[2], sys.argv[3]
+label, c, path, ticks, hz = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 text = open(path).read()
 rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+cpu_us = ticks * 1e6 / hz / max(requests, 1)
 def pct(p):
     m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
     v, unit = float(m.group(1)), m.group(2)
     return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
 bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-print(f"{label:<14} {c:>5} {rate:>10.0f} {pct(50):>9.2f} {pct(99):>9.2f} {bad.group(1) if bad else 0:>8}")
+print(f"{label:<14} {c:>5} {rate:>10.0f} {pct(50):>9.2f} {pct(99):>9.2f} {cpu_us:>8.0f} {bad.group(1) if bad else 0:>8}")
 PY
 }
 
 {
   echo "GridSafe $(git rev-parse --short HEAD), $(nproc) cores, SQLite, demo company ($tickets tickets visible), $duration each"
-  printf '%-14s %5s %10s %9s %9s %8s\n' target conns req/s p50_ms p99_ms non2xx
+  printf '%-14s %5s %10s %9s %9s %8s %8s\n' target conns req/s p50_ms p99_ms cpu_us non2xx
   for c in 1 8 32 128; do
     measure healthz "$c" "$base/healthz"
     measure list-page "$c" "$base/tickets" "Cookie: $cookie"
