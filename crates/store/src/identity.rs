@@ -53,11 +53,7 @@ pub async fn units(conn: &mut Conn, scope: &[UnitPath]) -> Result<Vec<Unit>, Sto
     let (clause, binds) = scope_clause("path", scope, 1);
     // Every page with a unit filter reads these: one packed value, not a row at a time.
     let rest = format!("FROM org_units WHERE {clause}");
-    let mut units: Vec<Unit> = packed(conn, "org_units", UNIT_COLUMNS, &rest, &binds)
-        .await?
-        .iter()
-        .map(unit_from)
-        .collect::<Result<_, _>>()?;
+    let mut units = packed(conn, "org_units", UNIT_COLUMNS, &rest, &binds, |r| unit_from(r)).await?;
     // Text order of "/1/10/" and "/1/9/" is not tree order; sort by the numeric path.
     units.sort_by_key(|u| u.path.as_str().split('/').filter_map(|p| p.parse::<i64>().ok()).collect::<Vec<_>>());
     Ok(units)

@@ -340,23 +340,27 @@ async fn analyze_after_bulk(conn: &mut Conn, tables: &[&str], rows: usize) -> Re
     Ok(())
 }
 
-/// The rows of `SELECT {columns} {rest}` handed over by the database as one value (a JSON array
-/// of arrays) instead of one by one, in no particular order: the caller sorts them (an `ORDER BY`
-/// inside the aggregate made SQLite copy every row into a temporary index first, a tenth of the
-/// ticket list's CPU, for an order the caller can restore on a hundred decoded rows for free). On SQLite every row
-/// otherwise crosses from the connection's thread to the request's and is copied once more into
-/// the `Any` driver's row: a page of a hundred tickets spent most of its time there. For the lists
-/// a page or the API shows; a decoder reads these rows through [`decode::Fields`] as it reads the
-/// driver's. Each of `columns` is `table.column`, `column` or `expression AS name`, without commas
-/// inside; its name is what follows the `AS` or the dot.
-pub(crate) async fn packed(
+/// The rows of `SELECT {columns} {rest}`, each through `decode`, handed over by the database as
+/// one value (a JSON array of arrays) instead of one by one. On SQLite every row otherwise crosses
+/// from the connection's thread to the request's and is copied once more into the `Any` driver's
+/// row: a page of a hundred tickets spent most of its time there. For the lists a page or the API
+/// shows; a decoder reads these rows through [`decode::Fields`] as it reads the driver's, and its
+/// text is borrowed from the packed value (copied once, into the decoded row).
+///
+/// The rows come in no particular order: the caller sorts them. An `ORDER BY` inside the
+/// aggregate made SQLite copy every row into a temporary index first, a tenth of the ticket list's
+/// CPU, for an order a hundred decoded rows get back for nothing. Each of `columns` is
+/// `table.column`, `column` or `expression AS name`, without commas inside; its name is what
+/// follows the `AS` or the dot.
+pub(crate) async fn packed<T>(
     conn: &mut Conn,
     table: &'static str,
     columns: &'static str,
     rest: &str,
     binds: &[String],
-) -> Result<Vec<decode::Packed>, StoreError> {
-    let names: std::sync::Arc<[&'static str]> = column_names(columns).into();
+    decode: impl Fn(&decode::Packed<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let names = column_names(columns);
     let values: Vec<String> = names.iter().map(|c| format!("p.{c}")).collect();
     let (aggregate, array, cast) = match backend_of(conn) {
         Backend::Sqlite => ("json_group_array", "json_array", ""),
@@ -367,16 +371,14 @@ pub(crate) async fn packed(
     let sql =
         format!("SELECT {aggregate}({array}({})){cast} AS packed FROM (SELECT {columns} {rest}) p", values.join(", "));
     let text: Option<String> = bound(sql, binds).fetch_one(&mut *conn).await?.try_get("packed")?;
-    let rows: Vec<Vec<serde_json::Value>> = match text {
-        Some(text) => serde_json::from_str(&text).map_err(|_| StoreError::Corrupt {
-            table,
-            column: "*",
-            value: text.chars().take(200).collect(),
-        })?,
-        // PostgreSQL aggregates no rows to NULL.
-        None => Vec::new(),
-    };
-    Ok(rows.into_iter().map(|values| decode::Packed { table, columns: names.clone(), values }).collect())
+    // PostgreSQL aggregates no rows to NULL.
+    let Some(text) = text else { return Ok(Vec::new()) };
+    let rows: Vec<Vec<decode::Cell<'_>>> = serde_json::from_str(&text).map_err(|_| StoreError::Corrupt {
+        table,
+        column: "*",
+        value: text.chars().take(200).collect(),
+    })?;
+    rows.into_iter().map(|values| decode(&decode::Packed { table, columns: &names, values })).collect()
 }
 
 /// The names a select list gives its columns (see [`packed`]).

@@ -254,8 +254,7 @@ pub async fn list(
         sql.push_str(&format!(" AND (t.planned_start {cmp} ${n} OR (t.planned_start = ${n} AND t.id {cmp} {id}))"));
     }
     sql.push_str(&format!(" ORDER BY t.planned_start {dir}, t.id {dir} LIMIT {}", limit.clamp(1, 100_000)));
-    let mut rows: Vec<TicketRow> =
-        packed(conn, T, ROW_COLUMNS, &sql, &binds).await?.iter().map(row_from).collect::<Result<_, _>>()?;
+    let mut rows = packed(conn, T, ROW_COLUMNS, &sql, &binds, |r| row_from(r)).await?;
     // The stored text of an instant sorts as the instant does, so this is the statement's order.
     rows.sort_unstable_by_key(|t| (t.planned_start, t.id));
     if !filter.oldest_first {
