@@ -51,6 +51,7 @@ impl Timestamp {
         let mut text = self.local_minutes('T');
         text.push(':');
         digits(&mut text, chrono::Timelike::second(&self.0), 2);
+        // China keeps one offset all year (`CHINA`).
         text.push_str("+08:00");
         text
     }

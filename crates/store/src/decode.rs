@@ -52,7 +52,7 @@ impl Fields for Packed<'_> {
 /// One value of a packed row. Text without escapes is borrowed from the packed JSON, so a
 /// decoded row copies each text once (through `serde_json::Value` it was copied twice, and
 /// reading the packed rows was a sixth of the ticket list's CPU).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) enum Cell<'a> {
     Null,
     Bool(bool),

@@ -366,8 +366,7 @@ pub(crate) async fn packed<T>(
         Backend::Sqlite => ("json_group_array", "json_array", ""),
         Backend::Postgres => ("json_agg", "json_build_array", "::text"),
     };
-    // The columns, the rest of the select and the order are ours; only the bound values come
-    // from outside.
+    // The columns and the rest of the select are ours; only the bound values come from outside.
     let sql =
         format!("SELECT {aggregate}({array}({})){cast} AS packed FROM (SELECT {columns} {rest}) p", values.join(", "));
     let text: Option<String> = bound(sql, binds).fetch_one(&mut *conn).await?.try_get("packed")?;
