@@ -48,9 +48,15 @@ impl Timestamp {
 
     /// `2026-11-26T14:43:00+08:00`: China time with its offset, for the API.
     pub fn local_iso(&self) -> String {
+        use chrono::{Datelike, Timelike};
+        let local = self.0.with_timezone(&CHINA);
+        if !(0..=9999).contains(&local.year()) || local.nanosecond() >= 1_000_000_000 {
+            // Never stored (four digits of year, no leap second): written as chrono writes it.
+            return local.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+        }
         let mut text = self.local_minutes('T');
         text.push(':');
-        digits(&mut text, chrono::Timelike::second(&self.0), 2);
+        digits(&mut text, local.second(), 2);
         // China keeps one offset all year (`CHINA`).
         text.push_str("+08:00");
         text
@@ -77,8 +83,19 @@ impl Timestamp {
     fn local_minutes(&self, between: char) -> String {
         use chrono::{Datelike, Timelike};
         let t = self.0.with_timezone(&CHINA).naive_local();
+        let Ok(year @ 0..=9999) = u32::try_from(t.year()) else {
+            // Never stored (the stored form has four digits of year): written as it always was.
+            return format!(
+                "{:04}-{:02}-{:02}{between}{:02}:{:02}",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute()
+            );
+        };
         let mut text = String::with_capacity(25);
-        digits(&mut text, t.year().clamp(0, 9999) as u32, 4);
+        digits(&mut text, year, 4);
         text.push('-');
         digits(&mut text, t.month(), 2);
         text.push('-');
@@ -149,6 +166,14 @@ mod tests {
     }
 
     #[test]
+    fn a_leap_second_is_written_as_sixty_in_the_api() {
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(15, 59, 59, 1_500_000_000))
+            .expect("a leap second");
+        assert_eq!(Timestamp::from_utc(leap.and_utc()).local_iso(), "2016-12-31T23:59:60+08:00");
+    }
+
+    #[test]
     fn local_date_crosses_midnight_in_china() {
         // 16:30 UTC is 00:30 the next day in Beijing.
         let at = Timestamp::from_utc(Utc.with_ymd_and_hms(2026, 3, 31, 16, 30, 0).single().expect("valid"));
@@ -173,6 +198,14 @@ mod tests {
             let local = t.as_utc().with_timezone(&CHINA);
             prop_assert_eq!(t.local_display(), local.format("%Y-%m-%d %H:%M").to_string());
             prop_assert_eq!(t.local_input(), local.format("%Y-%m-%dT%H:%M").to_string());
+            prop_assert_eq!(t.local_iso(), local.format("%Y-%m-%dT%H:%M:%S%:z").to_string());
+        }
+
+        /// Beyond four digits of year too, the API's form is chrono's.
+        #[test]
+        fn the_api_form_is_chronos_in_any_year(a in -8_000_000_000_000_000_000i64..8_000_000_000_000_000_000) {
+            let t = Timestamp::from_utc(DateTime::from_timestamp_micros(a).expect("in range"));
+            let local = t.as_utc().with_timezone(&CHINA);
             prop_assert_eq!(t.local_iso(), local.format("%Y-%m-%dT%H:%M:%S%:z").to_string());
         }
     }
