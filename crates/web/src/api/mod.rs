@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 mod audit;
 mod identity;
 pub mod imports;
+pub mod paging;
 pub mod reference;
 
 use crate::AppState;

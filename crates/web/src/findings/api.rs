@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::paging::{self, Page};
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, ApiPath, ApiQuery};
@@ -73,16 +74,41 @@ pub struct FindingsQuery {
     /// A unit and the units below it.
     #[param(value_type = Option<i64>)]
     pub unit_id: Option<String>,
+    /// Findings a page holds at most (the default and the most: 10000).
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<u32>,
+    /// Where the page starts: the cursor in the `Link` header of the page before.
+    pub after: Option<String>,
 }
 
-/// Findings in the caller's units.
+/// Findings a page of the API holds at most.
+const MAX_PAGE: u32 = 10_000;
+
+/// Where a page starts after `row`: its key (month, rule, entity, subject) as a JSON array, so
+/// that any character of an id survives the trip.
+fn cursor_of(row: &FindingRow) -> String {
+    let a = row.after();
+    serde_json::to_string(&[a.month, a.rule, a.entity_id, a.subject]).unwrap_or_default()
+}
+
+/// The key a cursor written by [`cursor_of`] names, if it is one.
+fn cursor(text: &str) -> Option<findings::After> {
+    let [month, rule, entity_id, subject] = serde_json::from_str::<[String; 4]>(text).ok()?;
+    Some(findings::After { month, rule, entity_id, subject })
+}
+
+/// Findings in the caller's units, a page at a time.
+///
+/// In the list's order (month, newest first, then rule, entity and subject); when more follow,
+/// the `Link` header names the next page.
 #[utoipa::path(get, path = "/api/v1/findings", tag = "findings", security(("bearer" = [])), params(FindingsQuery),
-    responses((status = 200, body = Vec<FindingOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<FindingOut>, headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when more findings follow"))),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<FindingsQuery>,
-) -> Result<Json<Vec<FindingOut>>, AppError> {
+) -> Result<Page<FindingOut>, AppError> {
     let cap = auth.require::<perm::FindingsView>(&state).await?;
     let state_filter = match q.state.as_deref() {
         None => None,
@@ -98,14 +124,30 @@ pub async fn list(
                 .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("unit_id", "field-invalid")))?,
         ),
     };
-    let filter = FindingFilter { rule: q.rule, state: state_filter, month: q.month, unit_id: unit_id.map(UnitId::new) };
-    Ok(Json(
-        findings::list_findings(state.app(), &cap, &filter, None, 10_000)
-            .await?
-            .into_iter()
-            .map(FindingOut::from)
-            .collect(),
-    ))
+    let limit = paging::limit(q.limit, MAX_PAGE)?;
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(text) => Some(cursor(text).ok_or_else(paging::bad_cursor)?),
+    };
+    let filter = FindingFilter {
+        rule: q.rule.clone(),
+        state: state_filter,
+        month: q.month.clone(),
+        unit_id: unit_id.map(UnitId::new),
+    };
+    let rows = findings::list_findings(state.app(), &cap, &filter, after.as_ref(), limit + 1).await?;
+    let e = crate::auth::url_encode;
+    let query: Vec<String> = [
+        q.rule.as_deref().map(|r| format!("rule={}", e(r))),
+        q.state.as_deref().map(|s| format!("state={}", e(s))),
+        q.month.as_deref().map(|m| format!("month={}", e(m))),
+        q.unit_id.as_deref().map(|u| format!("unit_id={}", e(u))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let page = Page::of(rows, limit, "/api/v1/findings", &query.join("&"), cursor_of);
+    Ok(Page { rows: page.rows.into_iter().map(FindingOut::from).collect(), next: page.next })
 }
 
 /// One finding.

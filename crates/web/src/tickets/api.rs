@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::paging::{self, Page};
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, ApiPath, ApiQuery};
@@ -359,16 +360,28 @@ pub struct TicketsQuery {
     pub q: Option<String>,
     /// Executed tickets not yet evaluated.
     pub unevaluated: Option<bool>,
+    /// Tickets a page holds at most (the default and the most: 5000).
+    #[param(minimum = 1, maximum = 5000)]
+    pub limit: Option<u32>,
+    /// Where the page starts: the cursor in the `Link` header of the page before.
+    pub after: Option<String>,
 }
 
-/// Tickets in the caller's units, newest first.
+/// Tickets a page of the API holds at most.
+const MAX_PAGE: u32 = 5000;
+
+/// Tickets in the caller's units, newest first, a page at a time.
+///
+/// By planned start, then id, both newest first; when more follow, the `Link` header names the
+/// next page.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])), params(TicketsQuery),
-    responses((status = 200, body = Vec<TicketOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<TicketOut>, headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when more tickets follow"))),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<TicketsQuery>,
-) -> Result<Json<Vec<TicketOut>>, AppError> {
+) -> Result<Page<TicketOut>, AppError> {
     let cap = auth.require::<perm::TicketsView>(&state).await?;
     let state_filter = match q.state.as_deref() {
         None => None,
@@ -377,13 +390,30 @@ pub async fn list(
                 .ok_or_else(|| AppError::from(gridsafe_app::AppError::invalid("state", "field-invalid")))?,
         ),
     };
+    let limit = paging::limit(q.limit, MAX_PAGE)?;
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(text) => Some(crate::tickets::cursor(text).ok_or_else(paging::bad_cursor)?),
+    };
     let filter = TicketFilter {
         state: state_filter,
-        query: q.q,
+        query: q.q.clone(),
         unevaluated: q.unevaluated.unwrap_or(false),
+        after,
         ..TicketFilter::default()
     };
-    Ok(Json(tickets::list_tickets(state.app(), &cap, &filter, 5000).await?.into_iter().map(TicketOut::from).collect()))
+    let rows = tickets::list_tickets(state.app(), &cap, &filter, limit + 1).await?;
+    let e = crate::auth::url_encode;
+    let query: Vec<String> = [
+        q.state.as_deref().map(|s| format!("state={}", e(s))),
+        q.q.as_deref().map(|t| format!("q={}", e(t))),
+        q.unevaluated.map(|u| format!("unevaluated={u}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let page = Page::of(rows, limit, "/api/v1/tickets", &query.join("&"), crate::tickets::cursor_of);
+    Ok(Page { rows: page.rows.into_iter().map(TicketOut::from).collect(), next: page.next })
 }
 
 /// A draft as sent: people by 工号, times in China time (`YYYY-MM-DD HH:MM` or ISO without offset).

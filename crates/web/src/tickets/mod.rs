@@ -90,6 +90,17 @@ struct ListQuery {
     after: String,
 }
 
+/// Where a list's page starts after `ticket`: its planned start and id, separated by U+001F.
+pub(crate) fn cursor_of(ticket: &TicketRow) -> String {
+    format!("{}\u{1f}{}", ticket.planned_start.to_db(), ticket.id)
+}
+
+/// The ticket a cursor written by [`cursor_of`] names, if it is one.
+pub(crate) fn cursor(text: &str) -> Option<(Timestamp, TicketId)> {
+    let (start, id) = text.split_once('\u{1f}')?;
+    Some((Timestamp::from_db(start)?, id.parse().ok()?))
+}
+
 /// Rows per page of the ticket list.
 const PAGE: u32 = 100;
 
@@ -113,8 +124,7 @@ impl ListQuery {
     }
 
     fn after(&self) -> Option<(Timestamp, TicketId)> {
-        let (start, id) = self.after.split_once('\u{1f}')?;
-        Some((Timestamp::from_db(start)?, id.parse().ok()?))
+        cursor(&self.after)
     }
 
     /// The filter's part of a link (everything but the page).
@@ -178,9 +188,7 @@ async fn list_page(
     let total = tickets::count_tickets(state.app(), &cap, &TicketFilter { after: None, ..filter }).await?;
     let held = auth.user.principal.permissions();
     let query_string = q.query_string();
-    let next = crate::layout::next_page(&rows, PAGE as usize, &query_string, |t| {
-        format!("{}\u{1f}{}", t.planned_start.to_db(), t.id)
-    });
+    let next = crate::layout::next_page(&rows, PAGE as usize, &query_string, cursor_of);
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
     Ok(render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
