@@ -18,11 +18,6 @@ pub fn starts_with(field: &'static str, query: Option<&str>) -> Result<Option<St
     Ok(checked(field, query)?.map(|q| format!("{}%", escape(q))))
 }
 
-/// `column LIKE $n`, with the escape character the patterns use.
-pub fn like(column: &str, n: usize) -> String {
-    format!("{column} LIKE ${n} ESCAPE '\\'")
-}
-
 fn checked<'a>(field: &'static str, query: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
     let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(None) };
     if q.chars().count() > MAX_CHARS {
@@ -134,6 +129,5 @@ mod tests {
         assert_eq!(starts_with("action", Some("user.")).expect("ok").as_deref(), Some("user.%"));
         assert!(contains("q", Some(&"张".repeat(MAX_CHARS))).is_ok());
         assert!(matches!(contains("q", Some(&"x".repeat(MAX_CHARS + 1))), Err(AppError::Invalid(_))));
-        assert_eq!(like("p.name", 3), "p.name LIKE $3 ESCAPE '\\'");
     }
 }

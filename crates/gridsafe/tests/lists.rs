@@ -212,6 +212,25 @@ backend_tests! {
         // A search counts what it finds.
         let found = app.get_with("/people?q=P01", &[("cookie", &cookie)]).await;
         assert!(found.body.contains("data-total=\"10\""), "P010–P019");
+
+        // The API pages by the same keyset: every person once, by following the Link headers,
+        // a search kept on every page; a search ignores the case of letters on both backends
+        // (PostgreSQL's LIKE alone would not).
+        let auth = [("cookie", cookie.as_str())];
+        let whole = app.json(axum::http::Method::GET, "/api/v1/people", None, &auth).await;
+        let all: Vec<i64> = whole.json().as_array().expect("a list").iter().filter_map(|p| p["id"].as_i64()).collect();
+        assert!(whole.headers.get("link").is_none() && all.len() >= 150, "one page by default");
+        let pages = api_pages(&app, &auth, "/api/v1/people?limit=40").await;
+        assert!(pages.len() >= 4 && pages[..pages.len() - 1].iter().all(|p| p.len() == 40), "40 a page");
+        assert_eq!(pages.concat(), all, "every person once, in the list's order");
+        let searched = api_pages(&app, &auth, "/api/v1/people?q=P01&limit=3").await;
+        assert_eq!(searched.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 3, 3, 1], "P010–P019");
+        let lower = api_pages(&app, &auth, "/api/v1/people?q=p01&limit=4").await;
+        assert_eq!(lower.concat(), searched.concat(), "p01 finds P010–P019 too");
+        for bad in ["limit=0", "limit=5001", "after=P001", "after=%5B1%2C2%5D"] {
+            let r = app.json(axum::http::Method::GET, &format!("/api/v1/people?{bad}"), None, &auth).await;
+            assert_eq!(r.status, 422, "{bad}: {}", r.body);
+        }
     }
 
     async fn the_customer_register_and_the_hazards_page_after_their_rules_judged_them(app: TestApp) {

@@ -402,9 +402,12 @@ pub fn scope_clause(column: &str, scope: &[gridsafe_domain::access::UnitPath], f
     (format!("({})", terms.join(" OR ")), scope.iter().map(|p| format!("{}%", p.as_str())).collect())
 }
 
-/// `column LIKE $n`, with the escape character search patterns use.
+/// `column LIKE $n` regardless of case, with the escape character search patterns use: SQLite's
+/// `LIKE` ignores the case of ASCII letters and PostgreSQL's does not, so both sides are lowered
+/// and a search for `p01` finds 工号 `P010` on either (no index serves a pattern that starts with
+/// `%` anyway).
 pub fn like(column: &str, n: usize) -> String {
-    format!("{column} LIKE ${n} ESCAPE '\\'")
+    format!("lower({column}) LIKE lower(${n}) ESCAPE '\\'")
 }
 
 /// Ids from the database as an SQL list (`1,2,3`): integers, never user text.

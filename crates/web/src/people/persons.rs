@@ -558,24 +558,42 @@ pub mod api {
     pub struct PeopleQuery {
         /// Part of the 工号 or name.
         pub q: Option<String>,
+        /// People a page holds at most (the default and the most: 5000).
+        #[param(minimum = 1, maximum = 5000)]
+        pub limit: Option<u32>,
+        /// Where the page starts: the cursor in the `Link` header of the page before.
+        pub after: Option<String>,
     }
 
-    /// People in the caller's reach.
+    /// People a page of the API holds at most.
+    const MAX_PAGE: u32 = 5000;
+
+    /// People in the caller's reach, a page at a time.
+    ///
+    /// By unit and 工号; when more follow, the `Link` header names the next page.
     #[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])), params(PeopleQuery),
-        responses((status = 200, body = Vec<PersonOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+        responses((status = 200, body = Vec<PersonOut>, headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when more people follow"))),
+            (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
     pub async fn list(
         State(state): State<AppState>,
         auth: Auth,
-        Query(q): Query<PeopleQuery>,
-    ) -> Result<Json<Vec<PersonOut>>, AppError> {
+        ApiQuery(q): ApiQuery<PeopleQuery>,
+    ) -> Result<crate::api::paging::Page<PersonOut>, AppError> {
+        use crate::api::paging::{self, Page};
         let reach = view_reach(&state, &auth).await?;
-        Ok(Json(
-            people::list_people(state.app(), &reach, q.q.as_deref(), 5000)
-                .await?
-                .into_iter()
-                .map(PersonOut::from)
-                .collect(),
-        ))
+        let limit = paging::limit(q.limit, MAX_PAGE)?;
+        // The cursor: the last person shown, (unit path, 工号) as a JSON array.
+        let after = match q.after.as_deref() {
+            None => None,
+            Some(text) => Some(serde_json::from_str::<[String; 2]>(text).map_err(|_| paging::bad_cursor())?),
+        };
+        let after = after.as_ref().map(|[path, code]| (path.as_str(), code.as_str()));
+        let (rows, _) = people::people_page(state.app(), &reach, q.q.as_deref(), after, limit + 1).await?;
+        let query = q.q.as_deref().map(|t| format!("q={}", crate::auth::url_encode(t))).unwrap_or_default();
+        let page = Page::of(rows, limit, "/api/v1/people", &query, |p| {
+            serde_json::to_string(&[&p.unit_path, &p.code]).unwrap_or_default()
+        });
+        Ok(Page { rows: page.rows.into_iter().map(PersonOut::from).collect(), next: page.next })
     }
 
     #[derive(Debug, Serialize, ToSchema)]
