@@ -46,8 +46,8 @@ pub async fn people_page<M>(
     after: Option<(&str, &str)>,
     limit: u32,
 ) -> Result<(Vec<PersonRow>, i64), AppError> {
-    let mut conn = app.db().read().await?;
     if query.is_some_and(crate::search::is_initials) {
+        // Its own connection: one held here as well would wait on the pool for a second.
         let found = list_people(app, reach, query, INITIALS_SCAN).await?;
         let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
         let rows = found
@@ -58,6 +58,7 @@ pub async fn people_page<M>(
         return Ok((rows, total));
     }
     let pattern = crate::search::contains("q", query)?;
+    let mut conn = app.db().read().await?;
     let rows = store::page(&mut conn, reach.scope(), pattern.clone(), after, limit).await?;
     Ok((rows, store::count(&mut conn, reach.scope(), pattern).await?))
 }
