@@ -27,6 +27,46 @@ pub fn limit(asked: Option<u32>, ceiling: u32) -> Result<u32, AppError> {
     }
 }
 
+/// The pattern of a cursor of `N` text fields ([`text_cursor`]), for the API's documentation.
+pub const TEXT_CURSOR_2: &str = "^([0-9a-f]{2})*~([0-9a-f]{2})*$";
+pub const TEXT_CURSOR_4: &str = "^([0-9a-f]{2})*(~([0-9a-f]{2})*){3}$";
+
+/// A cursor of text fields (a row's key in the list's order): each field's UTF-8 as lower-case
+/// hex, joined by `~`. Any character of an imported id survives it, and every string of the
+/// documented pattern reads back as some place in the list's order ([`read_text_cursor`]).
+pub fn text_cursor(fields: &[&str]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('~');
+        }
+        for b in field.bytes() {
+            let _ = write!(out, "{b:02x}");
+        }
+    }
+    out
+}
+
+/// The `N` fields of a cursor [`text_cursor`] wrote, or of any string of its pattern (bytes that
+/// are not UTF-8 read as U+FFFD: still a place in the order); `None` for any other string.
+pub fn read_text_cursor<const N: usize>(text: &str) -> Option<[String; N]> {
+    let fields: Vec<String> = text
+        .split('~')
+        .map(|hex| {
+            let bytes = hex.as_bytes();
+            if bytes.len() % 2 != 0 {
+                return None;
+            }
+            let nibble = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+            let decoded: Option<Vec<u8>> =
+                bytes.chunks(2).map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?)).collect();
+            Some(String::from_utf8_lossy(&decoded?).into_owned())
+        })
+        .collect::<Option<_>>()?;
+    fields.try_into().ok()
+}
+
 /// A cursor the list could not read: refused, naming `after` (a client sends back the one it
 /// was given, untouched).
 pub fn bad_cursor() -> AppError {
@@ -75,6 +115,37 @@ mod tests {
         assert_eq!(bare.next.as_deref(), Some("/api/v1/findings?limit=1&after=1%1Fx%20y"));
         let response = bare.into_response();
         assert_eq!(response.headers()[header::LINK], "</api/v1/findings?limit=1&after=1%1Fx%20y>; rel=\"next\"");
+    }
+
+    #[test]
+    fn a_text_cursor_reads_back_exactly_and_only_in_its_form() {
+        let key = ["2026-12", "NO_TICKET", "WO\u{1f}~工单\"9\"", ""];
+        let written = text_cursor(&key);
+        assert!(written.bytes().all(|b| b.is_ascii_hexdigit() || b == b'~'), "{written}");
+        assert_eq!(read_text_cursor::<4>(&written), Some(key.map(str::to_owned)));
+        assert_eq!(read_text_cursor::<2>("~"), Some([String::new(), String::new()]));
+        assert_eq!(
+            read_text_cursor::<2>("ff~41"),
+            Some(["\u{fffd}".to_owned(), "A".to_owned()]),
+            "not UTF-8: still a place"
+        );
+        for bad in ["", "4~41~41", "4~41", "zz~41", "41", "+1~41"] {
+            assert_eq!(read_text_cursor::<2>(bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Every string of the documented pattern is a cursor (schema-valid input is accepted).
+        #[test]
+        fn every_string_of_the_pattern_reads(text in "([0-9a-f]{2}){0,6}(~([0-9a-f]{2}){0,6}){3}") {
+            proptest::prop_assert!(read_text_cursor::<4>(&text).is_some());
+        }
+
+        #[test]
+        fn any_fields_survive_the_cursor(fields in proptest::array::uniform4(".*")) {
+            let written = text_cursor(&fields.each_ref().map(String::as_str));
+            proptest::prop_assert_eq!(read_text_cursor::<4>(&written), Some(fields));
+        }
     }
 
     #[test]

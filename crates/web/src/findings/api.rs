@@ -78,22 +78,22 @@ pub struct FindingsQuery {
     #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u32>,
     /// Where the page starts: the cursor in the `Link` header of the page before.
+    #[param(pattern = "^([0-9a-f]{2})*(~([0-9a-f]{2})*){3}$")]
     pub after: Option<String>,
 }
 
 /// Findings a page of the API holds at most.
 const MAX_PAGE: u32 = 10_000;
 
-/// Where a page starts after `row`: its key (month, rule, entity, subject) as a JSON array, so
-/// that any character of an id survives the trip.
+/// Where a page starts after `row`: its key (month, rule, entity, subject).
 fn cursor_of(row: &FindingRow) -> String {
     let a = row.after();
-    serde_json::to_string(&[a.month, a.rule, a.entity_id, a.subject]).unwrap_or_default()
+    paging::text_cursor(&[&a.month, &a.rule, &a.entity_id, &a.subject])
 }
 
-/// The key a cursor written by [`cursor_of`] names, if it is one.
+/// The key a cursor names, if it is one.
 fn cursor(text: &str) -> Option<findings::After> {
-    let [month, rule, entity_id, subject] = serde_json::from_str::<[String; 4]>(text).ok()?;
+    let [month, rule, entity_id, subject] = paging::read_text_cursor(text)?;
     Some(findings::After { month, rule, entity_id, subject })
 }
 

@@ -562,6 +562,7 @@ pub mod api {
         #[param(minimum = 1, maximum = 5000)]
         pub limit: Option<u32>,
         /// Where the page starts: the cursor in the `Link` header of the page before.
+        #[param(pattern = "^([0-9a-f]{2})*~([0-9a-f]{2})*$")]
         pub after: Option<String>,
     }
 
@@ -582,17 +583,15 @@ pub mod api {
         use crate::api::paging::{self, Page};
         let reach = view_reach(&state, &auth).await?;
         let limit = paging::limit(q.limit, MAX_PAGE)?;
-        // The cursor: the last person shown, (unit path, 工号) as a JSON array.
+        // The cursor: the last person shown, (unit path, 工号).
         let after = match q.after.as_deref() {
             None => None,
-            Some(text) => Some(serde_json::from_str::<[String; 2]>(text).map_err(|_| paging::bad_cursor())?),
+            Some(text) => Some(paging::read_text_cursor::<2>(text).ok_or_else(paging::bad_cursor)?),
         };
         let after = after.as_ref().map(|[path, code]| (path.as_str(), code.as_str()));
         let (rows, _) = people::people_page(state.app(), &reach, q.q.as_deref(), after, limit + 1).await?;
         let query = q.q.as_deref().map(|t| format!("q={}", crate::auth::url_encode(t))).unwrap_or_default();
-        let page = Page::of(rows, limit, "/api/v1/people", &query, |p| {
-            serde_json::to_string(&[&p.unit_path, &p.code]).unwrap_or_default()
-        });
+        let page = Page::of(rows, limit, "/api/v1/people", &query, |p| paging::text_cursor(&[&p.unit_path, &p.code]));
         Ok(Page { rows: page.rows.into_iter().map(PersonOut::from).collect(), next: page.next })
     }
 

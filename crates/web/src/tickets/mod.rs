@@ -91,12 +91,12 @@ struct ListQuery {
 }
 
 /// Where a list's page starts after `ticket`: its planned start and id, separated by U+001F.
-pub(crate) fn cursor_of(ticket: &TicketRow) -> String {
+fn cursor_of(ticket: &TicketRow) -> String {
     format!("{}\u{1f}{}", ticket.planned_start.to_db(), ticket.id)
 }
 
 /// The ticket a cursor written by [`cursor_of`] names, if it is one.
-pub(crate) fn cursor(text: &str) -> Option<(Timestamp, TicketId)> {
+fn cursor(text: &str) -> Option<(Timestamp, TicketId)> {
     let (start, id) = text.split_once('\u{1f}')?;
     Some((Timestamp::from_db(start)?, id.parse().ok()?))
 }
