@@ -27,13 +27,10 @@ pub fn limit(asked: Option<u32>, ceiling: u32) -> Result<u32, AppError> {
     }
 }
 
-/// The pattern of a cursor of `N` text fields ([`text_cursor`]), for the API's documentation.
-pub const TEXT_CURSOR_2: &str = "^([0-9a-f]{2})*~([0-9a-f]{2})*$";
-pub const TEXT_CURSOR_4: &str = "^([0-9a-f]{2})*(~([0-9a-f]{2})*){3}$";
-
 /// A cursor of text fields (a row's key in the list's order): each field's UTF-8 as lower-case
-/// hex, joined by `~`. Any character of an imported id survives it, and every string of the
-/// documented pattern reads back as some place in the list's order ([`read_text_cursor`]).
+/// hex, joined by `~`. Any character of an imported id survives it, and every string of its
+/// form (`^([0-9a-f]{2})*(~([0-9a-f]{2})*){N-1}$`, the `after` parameter's documented pattern)
+/// reads back as some place in the list's order ([`read_text_cursor`]).
 pub fn text_cursor(fields: &[&str]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
