@@ -131,21 +131,6 @@ WO1,meter_install,CUST1,孝南供电中心,2026-11-26 09:30,2026-11-26 10:30,L1;
 WO2,换表,CUST2,孝南供电中心,2026-11-26 09:30,2026-11-26 10:30,L1\n";
 const EVENTS: &str = "事件编号,电能表编号,户号,事件类型,发生时间\nEV1,M1,CUST1,开表盖,2026-11-26 10:00\nEV2,M3,CUST3,cover_open,2026-11-26 10:00\n";
 
-/// Each page's ids of an API list from `first` on, following its `Link: <…>; rel="next"` headers.
-async fn api_pages(app: &TestApp, auth: &[(&str, &str)], first: &str) -> Vec<Vec<i64>> {
-    let (mut pages, mut url) = (Vec::new(), first.to_owned());
-    loop {
-        let r = app.json(Method::GET, &url, None, auth).await;
-        assert_eq!(r.status, 200, "{url}: {}", r.body);
-        pages.push(r.json().as_array().expect("a list").iter().map(|row| row["id"].as_i64().expect("an id")).collect());
-        let Some(link) = r.headers.get("link") else { break };
-        let link = link.to_str().expect("ASCII");
-        assert!(link.ends_with(">; rel=\"next\"") && pages.len() < 20, "{link}");
-        url = link.trim_start_matches('<').split('>').next().expect("a link").to_owned();
-    }
-    pages
-}
-
 async fn keys(app: &TestApp) -> Vec<(String, String, String)> {
     sqlx::query_as::<_, (String, String, String)>(
         "SELECT rule, entity_id, state FROM findings ORDER BY rule, entity_id",
@@ -196,11 +181,11 @@ backend_tests! {
         // The API pages too: every finding once, in the page's order, by following the Link
         // headers; a filter kept across pages.
         let auth = [("cookie", cookie.as_str())];
-        let all_ids = api_pages(&app, &auth, "/api/v1/findings?limit=100").await;
+        let all_ids = app.api_pages(&auth, "/api/v1/findings?limit=100").await;
         assert_eq!(all_ids.len(), 5, "100 + 100 + 100 + 100 + 50");
         let all: Vec<String> = all_ids.concat().iter().map(|id| id.to_string()).collect();
         assert_eq!(all, seen, "the API's order is the page's");
-        let october = api_pages(&app, &auth, "/api/v1/findings?month=2026-10&limit=40").await;
+        let october = app.api_pages(&auth, "/api/v1/findings?month=2026-10&limit=40").await;
         assert_eq!(october.iter().map(Vec::len).collect::<Vec<_>>(), vec![40, 40, 40, 30], "150 of October");
         let whole = app.json(Method::GET, "/api/v1/findings", None, &auth).await;
         assert_eq!((whole.json().as_array().map(Vec::len), whole.headers.get("link")), (Some(450), None), "one page");
@@ -216,7 +201,7 @@ backend_tests! {
             .await
             .expect("finding");
         }
-        let december = api_pages(&app, &auth, "/api/v1/findings?month=2026-12&limit=1").await;
+        let december = app.api_pages(&auth, "/api/v1/findings?month=2026-12&limit=1").await;
         assert_eq!(december.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 1, 1], "one a page, each once");
         for bad in ["limit=0", "limit=10001", "limit=-1", "after=%5B%22x%22%5D", "after=garbage"] {
             let r = app.json(Method::GET, &format!("/api/v1/findings?{bad}"), None, &auth).await;

@@ -49,21 +49,6 @@ async fn every_row(app: &TestApp, cookie: &str, first: &str) -> Vec<(String, i64
     rows
 }
 
-/// Each page's ids of an API list from `first` on, following its `Link: <…>; rel="next"` headers.
-async fn api_pages(app: &TestApp, auth: &[(&str, &str)], first: &str) -> Vec<Vec<i64>> {
-    let (mut pages, mut url) = (Vec::new(), first.to_owned());
-    loop {
-        let r = app.json(axum::http::Method::GET, &url, None, auth).await;
-        assert_eq!(r.status, 200, "{url}: {}", r.body);
-        pages.push(r.json().as_array().expect("a list").iter().map(|row| row["id"].as_i64().expect("an id")).collect());
-        let Some(link) = r.headers.get("link") else { break };
-        let link = link.to_str().expect("ASCII");
-        assert!(link.ends_with(">; rel=\"next\"") && pages.len() < 20, "{link}");
-        url = link.trim_start_matches('<').split('>').next().expect("a link").to_owned();
-    }
-    pages
-}
-
 backend_tests! {
     async fn the_ticket_list_pages_through_every_ticket_says_how_many_and_filters(app: TestApp) {
         let f = app.fixture().await;
@@ -134,11 +119,11 @@ backend_tests! {
         // The API pages by the same keyset: every ticket once, newest first as the page shows
         // them, by following the Link headers; a filter kept across pages; one page by default.
         let auth = [("cookie", c.cookie_leader.as_str())];
-        let pages = api_pages(&app, &auth, "/api/v1/tickets?limit=100").await;
+        let pages = app.api_pages(&auth, "/api/v1/tickets?limit=100").await;
         assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![100, 100, 30]);
         let ids: Vec<i64> = pages.concat();
         assert_eq!(ids, newest_rows.iter().map(|(_, id)| *id).collect::<Vec<_>>(), "the page's order");
-        let searched = api_pages(&app, &auth, "/api/v1/tickets?state=draft&q=%E4%B9%A6&limit=50").await;
+        let searched = app.api_pages(&auth, "/api/v1/tickets?state=draft&q=%E4%B9%A6&limit=50").await;
         let searched_ids: Vec<i64> = searched.concat();
         let one = app.json(axum::http::Method::GET, "/api/v1/tickets?state=draft&q=%E4%B9%A6", None, &auth).await;
         let expected: Vec<i64> = one.json().as_array().expect("a list").iter().filter_map(|t| t["id"].as_i64()).collect();
@@ -220,12 +205,12 @@ backend_tests! {
         let whole = app.json(axum::http::Method::GET, "/api/v1/people", None, &auth).await;
         let all: Vec<i64> = whole.json().as_array().expect("a list").iter().filter_map(|p| p["id"].as_i64()).collect();
         assert!(whole.headers.get("link").is_none() && all.len() >= 150, "one page by default");
-        let pages = api_pages(&app, &auth, "/api/v1/people?limit=40").await;
+        let pages = app.api_pages(&auth, "/api/v1/people?limit=40").await;
         assert!(pages.len() >= 4 && pages[..pages.len() - 1].iter().all(|p| p.len() == 40), "40 a page");
         assert_eq!(pages.concat(), all, "every person once, in the list's order");
-        let searched = api_pages(&app, &auth, "/api/v1/people?q=P01&limit=3").await;
+        let searched = app.api_pages(&auth, "/api/v1/people?q=P01&limit=3").await;
         assert_eq!(searched.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 3, 3, 1], "P010–P019");
-        let lower = api_pages(&app, &auth, "/api/v1/people?q=p01&limit=4").await;
+        let lower = app.api_pages(&auth, "/api/v1/people?q=p01&limit=4").await;
         assert_eq!(lower.concat(), searched.concat(), "p01 finds P010–P019 too");
         for bad in ["limit=0", "limit=5001", "after=P001", "after=%5B1%2C2%5D"] {
             let r = app.json(axum::http::Method::GET, &format!("/api/v1/people?{bad}"), None, &auth).await;

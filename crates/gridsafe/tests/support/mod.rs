@@ -463,6 +463,24 @@ impl TestApp {
         let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
         self.request(builder.body(body).expect("request")).await
     }
+
+    /// Each page's ids of an API list from `first` on, following its `Link: <…>; rel="next"`
+    /// headers.
+    pub async fn api_pages(&self, auth: &[(&str, &str)], first: &str) -> Vec<Vec<i64>> {
+        let (mut pages, mut url) = (Vec::new(), first.to_owned());
+        loop {
+            let r = self.json(Method::GET, &url, None, auth).await;
+            assert_eq!(r.status, 200, "{url}: {}", r.body);
+            pages.push(
+                r.json().as_array().expect("a list").iter().map(|row| row["id"].as_i64().expect("an id")).collect(),
+            );
+            let Some(link) = r.headers.get("link") else { break };
+            let link = link.to_str().expect("ASCII");
+            assert!(link.ends_with(">; rel=\"next\"") && pages.len() < 20, "{link}");
+            url = link.trim_start_matches('<').split('>').next().expect("a link").to_owned();
+        }
+        pages
+    }
 }
 
 pub fn urlencode(text: &str) -> String {
