@@ -172,14 +172,14 @@ pub(crate) async fn unit_measures(
     // on time when made by the day the cycle set after the previous one (or after the customer
     // entered the register); a customer without a fixed cycle is always on time.
     let industries = &app.inspections_config().emergency_power_industries;
-    let customers = gridsafe_store::customers::customers(conn, scope, &Default::default()).await?;
     let mut dates: BTreeMap<i64, Vec<NaiveDate>> = BTreeMap::new();
     for (customer, day, _, kind, checked) in gridsafe_store::customers::inspection_dates(conn).await? {
         if kind.completes(gridsafe_domain::inspections::Track::Periodic, checked) {
             dates.entry(customer).or_default().push(day);
         }
     }
-    for c in &customers {
+    let (filter, batch) = (Default::default(), gridsafe_store::customers::BATCH);
+    crate::customers::each_stored(conn, scope, &filter, None, batch, |c| {
         let facts = c.record.facts(industries);
         let months_of_cycle =
             gridsafe_domain::inspections::cycle(&facts, rules, gridsafe_domain::inspections::Track::Periodic)
@@ -196,7 +196,9 @@ pub(crate) async fn unit_measures(
             }
             previous = Some(*d);
         }
-    }
+        std::ops::ControlFlow::Continue(())
+    })
+    .await?;
     Ok(out)
 }
 

@@ -335,6 +335,59 @@ backend_tests! {
         assert!(!list.body.contains("0701000001"), "out of scope");
     }
 
+    async fn a_register_larger_than_a_batch_is_judged_whole(app: TestApp) {
+        // A province's register: 20,050 customers with no fixed cycle, then (by 户号, after them)
+        // 30 first-class important customers registered in 2025 and never inspected, overdue.
+        // The register used to be read up to its first 20,000 by 户号: the 30 were in no count.
+        let f = app.fixture().await;
+        let insert = format!(
+            "INSERT INTO customers (account_no, name, address, unit_id, voltage_kv, importance, industry, supply_sources, \
+             emergency_power, registered_on, updated_at, updated_by) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20080) \
+             SELECT CAST(1000000000 + i AS TEXT), '客户' || CAST(i AS TEXT), '书院街', {unit}, \
+             CASE WHEN i > 20050 THEN 10 ELSE 0.4 END, CASE WHEN i > 20050 THEN 'first' ELSE 'none' END, '商业', 1, 'none', \
+             CASE WHEN i > 20050 THEN '2025-01-01' ELSE '2026-01-01' END, '2026-01-01T00:00:00Z', 'test' FROM n",
+            unit = f.unit_a1.get()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(insert)).execute(app.state.db().pool()).await.expect("register");
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let cookie = [("cookie", auditor.as_str())];
+
+        let home = app.get_with("/", &cookie).await;
+        assert!(home.body.contains(r#"data-count="home-inspections-overdue">30<"#), "{}", home.body);
+        let overdue = app.get_with("/customers?due=overdue", &cookie).await;
+        assert!(overdue.body.contains(r#"data-total="30""#) && overdue.body.contains("1000020080"), "{}", overdue.body);
+        let all = app.get_with("/customers", &cookie).await;
+        assert!(all.body.contains(r#"data-total="20080""#), "{}", all.body);
+        // The last page of the register, after the 20,000th 户号, in the database's order.
+        let last = app.get_with("/customers?after=1000020000", &cookie).await;
+        assert!(last.body.contains("1000020001") && last.body.contains("1000020080"), "{}", last.body);
+        assert!(!last.body.contains("1000020000<"), "{}", last.body);
+
+        let api = app.json(Method::GET, "/api/v1/customers?due=overdue", None, &cookie).await;
+        assert_eq!(api.json().as_array().map(Vec::len), Some(30), "{}", api.body);
+        let pages = app.api_pages(&cookie, "/api/v1/customers?limit=5000").await;
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [5000, 5000, 5000, 5000, 80]);
+        let ids: std::collections::BTreeSet<i64> = pages.iter().flatten().copied().collect();
+        assert_eq!(ids.len(), 20080, "every customer once");
+        let due = app.api_pages(&cookie, "/api/v1/customers?due=overdue&limit=20").await;
+        assert_eq!(due.iter().map(Vec::len).collect::<Vec<_>>(), [20, 10], "the filter kept on the next page");
+        for refused in ["/api/v1/customers?limit=0", "/api/v1/customers?limit=20001", "/api/v1/customers?after=x"] {
+            assert_eq!(app.json(Method::GET, refused, None, &cookie).await.status, 422, "{refused}");
+        }
+
+        use gridsafe_domain::access::{Permission, perm};
+        let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
+        let p = support::principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::CustomersView], &path);
+        let cap = support::cap::<perm::CustomersView>(&p);
+        let dashboard = gridsafe_app::customers::dashboard(app.app(), &cap).await.expect("dashboard");
+        let county = dashboard.iter().find(|u| u.unit_id == f.unit_a1).expect("county");
+        assert_eq!((county.customers, county.with_cycle, county.overdue_now), (20080, 30, 30));
+        let month = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("day");
+        let plan = gridsafe_app::customers::plan(app.app(), &cap, month, None).await.expect("plan");
+        assert_eq!(plan.overdue.len(), 30);
+    }
+
     async fn the_demo_company_has_every_part(app: TestApp) {
         let report = gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
         let pool = app.state.db().pool();

@@ -124,15 +124,13 @@ pub struct Filter {
     pub unit_id: Option<UnitId>,
 }
 
-/// Customers of `scope`, by 户号, at most 20,000.
-pub async fn customers(
-    conn: &mut Conn,
-    scope: &[UnitPath],
-    filter: &Filter,
-) -> Result<Vec<StoredCustomer>, StoreError> {
-    let (clause, mut binds) = scope_clause("u.path", scope, 1);
-    let mut sql =
-        format!("SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN org_units u ON u.id = c.unit_id WHERE {clause}");
+/// Customers a batch of [`customers`] holds when a use case reads the whole register: it goes
+/// through it a batch at a time, so its memory does not grow with the register.
+pub const BATCH: u32 = 2_000;
+
+/// The condition of `filter` within `scope` over `customers c JOIN org_units u`, and its binds.
+fn condition(scope: &[UnitPath], filter: &Filter) -> (String, Vec<String>) {
+    let (mut sql, mut binds) = scope_clause("u.path", scope, 1);
     if let Some(pattern) = &filter.pattern {
         binds.push(pattern.clone());
         let n = binds.len();
@@ -151,8 +149,34 @@ pub async fn customers(
         // An integer, not user text.
         sql.push_str(&format!(" AND u.path LIKE (SELECT path FROM org_units WHERE id = {unit}) || '%'"));
     }
-    sql.push_str(" ORDER BY c.account_no LIMIT 20000");
+    (sql, binds)
+}
+
+/// At most `limit` customers of `scope` that `filter` takes, by 户号, after 户号 `after`.
+pub async fn customers(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    filter: &Filter,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<StoredCustomer>, StoreError> {
+    let (condition, mut binds) = condition(scope, filter);
+    let mut sql =
+        format!("SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN org_units u ON u.id = c.unit_id WHERE {condition}");
+    if let Some(after) = after {
+        binds.push(after.to_owned());
+        sql.push_str(&format!(" AND c.account_no > ${}", binds.len()));
+    }
+    // An integer, not user text.
+    sql.push_str(&format!(" ORDER BY c.account_no LIMIT {limit}"));
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(customer_from).collect()
+}
+
+/// How many customers of `scope` `filter` takes.
+pub async fn count(conn: &mut Conn, scope: &[UnitPath], filter: &Filter) -> Result<i64, StoreError> {
+    let (condition, binds) = condition(scope, filter);
+    let sql = format!("SELECT COUNT(*) FROM customers c JOIN org_units u ON u.id = c.unit_id WHERE {condition}");
+    Ok(bound(sql, &binds).fetch_one(&mut *conn).await?.try_get(0)?)
 }
 
 pub async fn customer(conn: &mut Conn, id: i64) -> Result<Option<StoredCustomer>, StoreError> {

@@ -156,6 +156,31 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// A read-only snapshot: every statement on it sees the database as it was at its first read,
+/// so a read made of several statements (the register, a batch at a time) adds up even while
+/// others write. A deferred `BEGIN` on SQLite (in WAL mode a reader's snapshot), `REPEATABLE
+/// READ, READ ONLY` on PostgreSQL; dropped, it ends (it never wrote).
+pub struct Snapshot(Transaction<'static, Any>);
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Snapshot")
+    }
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Snapshot {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0
+    }
+}
+
 impl Database {
     /// Connects, creating the SQLite file and its folder on first start.
     pub async fn connect(config: &DatabaseConfig) -> Result<Self, StoreError> {
@@ -222,6 +247,15 @@ impl Database {
     /// A pooled connection for reads (`&mut *conn` for the area modules' functions).
     pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
         Ok(self.pool.acquire().await?)
+    }
+
+    /// Begins a [`Snapshot`] for a read of several statements.
+    pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN").await?,
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?,
+        };
+        Ok(Snapshot(tx))
     }
 
     /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).

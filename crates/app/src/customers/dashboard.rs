@@ -10,7 +10,7 @@ use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::inspections as cycles;
 use serde::Serialize;
 
-use super::{CustomerFilter, CustomersReach, HazardFilter, list_customers, list_hazards};
+use super::{CustomerFilter, CustomersReach, HazardFilter, each_customer, list_hazards};
 use crate::{App, AppError};
 
 /// Open, overdue (of the open) and closed hazards.
@@ -74,7 +74,6 @@ pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
     let today = app.today();
     let year_ago = today - chrono::Duration::days(365);
     let mut units: BTreeMap<UnitId, UnitDashboard> = BTreeMap::new();
-    let customers = list_customers(app, cap, &CustomerFilter::default()).await?;
     // Every inspection date per customer that completed the periodic cycle, oldest first.
     let mut dates: BTreeMap<i64, Vec<(NaiveDate, bool)>> = BTreeMap::new();
     for (customer, day, signed, kind, checked) in
@@ -84,7 +83,7 @@ pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
             dates.entry(customer).or_default().push((day, signed));
         }
     }
-    for c in &customers {
+    each_customer(app, cap, &CustomerFilter::default(), |c| {
         let u = unit(&mut units, c.unit_id, &c.unit_name);
         u.customers += 1;
         if c.emergency.months.is_some() {
@@ -123,7 +122,8 @@ pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
                 }
             }
         }
-    }
+    })
+    .await?;
     for h in list_hazards(app, cap, &HazardFilter::default()).await? {
         let u = unit(&mut units, h.unit_id, &h.unit_name);
         let counts = u.hazards.entry((h.grade_name.clone(), h.responsibility.code().to_owned())).or_default();

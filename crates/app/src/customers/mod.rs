@@ -21,6 +21,7 @@ pub use inspections::{
 };
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use chrono::NaiveDate;
 use gridsafe_domain::access::{Capability, PermissionMarker, perm};
@@ -181,26 +182,152 @@ pub struct CustomerFilter {
     pub due: Option<DueState>,
 }
 
-/// Customers in reach, by 户号.
+impl CustomerFilter {
+    fn stored(&self) -> Result<store::Filter, AppError> {
+        Ok(store::Filter {
+            pattern: crate::search::contains("q", self.text.as_deref())?,
+            importance: self.importance.clone(),
+            unit_id: self.unit_id,
+        })
+    }
+
+    fn takes(&self, c: &CustomerRow) -> bool {
+        self.due.is_none_or(|d| c.cycles().iter().any(|k| k.due_state == Some(d)))
+    }
+}
+
+/// Calls `each` with every stored customer of `scope` that `filter` takes, by 户号 after
+/// `after`, until it breaks, reading the register on `conn` `batch` rows at a time: memory does not
+/// grow with the register, and nothing past a first batch is left out (a province's register
+/// holds hundreds of thousands).
+pub(crate) async fn each_stored(
+    conn: &mut gridsafe_store::Conn,
+    scope: &[gridsafe_domain::access::UnitPath],
+    filter: &store::Filter,
+    after: Option<&str>,
+    batch: u32,
+    mut each: impl FnMut(StoredCustomer) -> ControlFlow<()>,
+) -> Result<(), AppError> {
+    let batch_size = usize::try_from(batch).unwrap_or(usize::MAX);
+    let mut after = after.map(str::to_owned);
+    loop {
+        let batch = store::customers(conn, scope, filter, after.as_deref(), batch).await?;
+        let more = batch.len() == batch_size;
+        after = batch.last().map(|c| c.record.account_no.clone());
+        for c in batch {
+            if each(c).is_break() {
+                return Ok(());
+            }
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+/// The register as the use cases read it: the filter for the store, the rules the rows are
+/// judged by, and one snapshot, so that counts and pages add up while others write.
+struct Register<'a> {
+    filter: &'a CustomerFilter,
+    stored: store::Filter,
+    rules: Vec<CycleRule>,
+    today: NaiveDate,
+    snapshot: gridsafe_store::Snapshot,
+}
+
+impl<'a> Register<'a> {
+    async fn open(app: &App, filter: &'a CustomerFilter) -> Result<Self, AppError> {
+        Ok(Self {
+            filter,
+            stored: filter.stored()?,
+            rules: cycle_rules(app).await?,
+            today: app.today(),
+            snapshot: app.db().snapshot().await?,
+        })
+    }
+
+    /// Calls `each` with every customer of `scope` the filter takes (its due state too), by 户号
+    /// after `after`, until it breaks, reading `batch` rows at a time.
+    async fn each(
+        &mut self,
+        app: &App,
+        scope: &[gridsafe_domain::access::UnitPath],
+        after: Option<&str>,
+        batch: u32,
+        mut each: impl FnMut(CustomerRow) -> ControlFlow<()>,
+    ) -> Result<(), AppError> {
+        let industries = &app.inspections_config().emergency_power_industries;
+        let (rules, today, filter) = (&self.rules, self.today, self.filter);
+        each_stored(&mut self.snapshot, scope, &self.stored, after, batch, |c| {
+            let row = customer_row(c, rules, industries, today);
+            if filter.takes(&row) { each(row) } else { ControlFlow::Continue(()) }
+        })
+        .await
+    }
+}
+
+/// Calls `each` with every customer in reach that `filter` takes, by 户号, judged by the
+/// inspection rules, from one snapshot of the register.
+pub async fn each_customer<P: CustomersReach>(
+    app: &App,
+    cap: &Capability<P>,
+    filter: &CustomerFilter,
+    mut each: impl FnMut(CustomerRow),
+) -> Result<(), AppError> {
+    Register::open(app, filter)
+        .await?
+        .each(app, cap.scope(), None, store::BATCH, |c| {
+            each(c);
+            ControlFlow::Continue(())
+        })
+        .await
+}
+
+/// Every customer in reach that `filter` takes, by 户号 (what an export writes).
 pub async fn list_customers<P: CustomersReach>(
     app: &App,
     cap: &Capability<P>,
     filter: &CustomerFilter,
 ) -> Result<Vec<CustomerRow>, AppError> {
-    let stored = store::Filter {
-        pattern: crate::search::contains("q", filter.text.as_deref())?,
-        importance: filter.importance.clone(),
-        unit_id: filter.unit_id,
+    let mut rows = Vec::new();
+    each_customer(app, cap, filter, |c| rows.push(c)).await?;
+    Ok(rows)
+}
+
+/// At most `limit` customers in reach that `filter` takes, after 户号 `after` in the register's
+/// order, and how many it takes in all. Without a due filter the database counts; with one, each
+/// customer's cycles are judged, so the whole register in reach is gone through.
+pub async fn customers_page<P: CustomersReach>(
+    app: &App,
+    cap: &Capability<P>,
+    filter: &CustomerFilter,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<CustomerRow>, u64), AppError> {
+    let room = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut register = Register::open(app, filter).await?;
+    // Without a due filter every row read is shown: read no more than the page.
+    let batch = if filter.due.is_none() { limit.clamp(1, store::BATCH) } else { store::BATCH };
+    let mut rows = Vec::new();
+    register
+        .each(app, cap.scope(), after, batch, |c| {
+            rows.push(c);
+            if rows.len() < room { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+        })
+        .await?;
+    let total = if filter.due.is_none() {
+        u64::try_from(store::count(&mut register.snapshot, cap.scope(), &register.stored).await?).unwrap_or(0)
+    } else {
+        let mut total = 0;
+        register
+            .each(app, cap.scope(), None, store::BATCH, |_| {
+                total += 1;
+                ControlFlow::Continue(())
+            })
+            .await?;
+        total
     };
-    let rules = cycle_rules(app).await?;
-    let industries = &app.inspections_config().emergency_power_industries;
-    let today = app.today();
-    let rows = store::customers(&mut *app.db().read().await?, cap.scope(), &stored).await?;
-    Ok(rows
-        .into_iter()
-        .map(|c| customer_row(c, &rules, industries, today))
-        .filter(|c| filter.due.is_none_or(|d| c.cycles().iter().any(|k| k.due_state == Some(d))))
-        .collect())
+    Ok((rows, total))
 }
 
 /// One customer in reach.
@@ -672,7 +799,6 @@ pub async fn plan<P: CustomersReach>(
 ) -> Result<Plan, AppError> {
     use chrono::Datelike;
     let filter = CustomerFilter { unit_id, ..CustomerFilter::default() };
-    let customers = list_customers(app, cap, &filter).await?;
     let key = format!("{:04}-{:02}", month.year(), month.month());
     let in_month = |d: NaiveDate| d.format("%Y-%m").to_string() == key;
     let today = app.today();
@@ -681,7 +807,7 @@ pub async fn plan<P: CustomersReach>(
         .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
         .map_or(month, |d| d.pred_opt().unwrap_or(d));
     let mut plan = Plan { month: key.clone(), overdue: Vec::new(), due: Vec::new(), done: Vec::new() };
-    for c in customers {
+    each_customer(app, cap, &filter, |c| {
         for cycle in c.cycles() {
             let entry = |day| PlanEntry { customer: c.clone(), track: cycle.track, day };
             match (cycle.last, cycle.due) {
@@ -691,7 +817,8 @@ pub async fn plan<P: CustomersReach>(
                 _ => {}
             }
         }
-    }
+    })
+    .await?;
     plan.overdue.sort_by_key(|e| e.day);
     plan.due.sort_by_key(|e| e.day);
     plan.done.sort_by_key(|e| e.day);

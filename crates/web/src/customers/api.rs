@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::paging::{self, Page};
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, ApiPath, ApiQuery};
@@ -124,16 +125,28 @@ pub struct CustomersQuery {
     /// `overdue` or `due` (this month).
     #[param(schema_with = due_values)]
     pub due: Option<String>,
+    /// Customers a page holds at most (the default and the most: 20000).
+    #[param(minimum = 1, maximum = 20000)]
+    pub limit: Option<u32>,
+    /// Where the page starts: the cursor in the `Link` header of the page before.
+    #[param(pattern = "^([0-9a-f]{2})*$")]
+    pub after: Option<String>,
 }
 
-/// Customers in the caller's units, with their cycle and due day.
+/// Customers a page of the API holds at most.
+const MAX_PAGE: u32 = 20_000;
+
+/// Customers in the caller's units, with their cycle and due day, a page at a time.
+///
+/// By 户号; when more follow, the `Link` header names the next page.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])), params(CustomersQuery),
-    responses((status = 200, body = Vec<CustomerOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<CustomerOut>, headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when more customers follow"))),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<CustomersQuery>,
-) -> Result<Json<Vec<CustomerOut>>, AppError> {
+) -> Result<Page<CustomerOut>, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     let unit_id = match q.unit_id.as_deref() {
         None => None,
@@ -145,8 +158,23 @@ pub async fn list(
         Some("due") => Some(DueState::DueThisMonth),
         Some(_) => return Err(invalid("due")),
     };
+    let limit = paging::limit(q.limit, MAX_PAGE)?;
+    // The cursor: the 户号 of the last customer shown.
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(text) => Some(paging::read_text_cursor::<1>(text).ok_or_else(paging::bad_cursor)?),
+    };
+    let e = crate::auth::url_encode;
+    let query: Vec<String> = [("q", q.q.as_deref()), ("unit_id", q.unit_id.as_deref()), ("due", q.due.as_deref())]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", e(v))))
+        .collect();
     let filter = CustomerFilter { text: q.q, unit_id: unit_id.map(UnitId::new), importance: None, due };
-    Ok(Json(customers::list_customers(state.app(), &cap, &filter).await?.into_iter().map(CustomerOut::from).collect()))
+    let after = after.as_ref().map(|[account_no]| account_no.as_str());
+    let (rows, _) = customers::customers_page(state.app(), &cap, &filter, after, limit + 1).await?;
+    let page =
+        Page::of(rows, limit, "/api/v1/customers", &query.join("&"), |c| paging::text_cursor(&[&c.record.account_no]));
+    Ok(Page { rows: page.rows.into_iter().map(CustomerOut::from).collect(), next: page.next })
 }
 
 /// One customer.

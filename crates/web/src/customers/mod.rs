@@ -112,7 +112,7 @@ struct ListPage {
     can_manage: bool,
     query_string: String,
     /// How many the filter selects, and the link to the page after this one.
-    total: usize,
+    total: u64,
     next: Option<String>,
 }
 
@@ -132,12 +132,10 @@ async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
-    // The register in 户号 order, judged by the inspection rules (due, overdue) before it is paged:
-    // a page is the rows after the last 户号 of the one before.
-    let all = customers::list_customers(state.app(), &cap, &q.filter()).await?;
-    let total = all.len();
-    let customers: Vec<CustomerRow> =
-        all.into_iter().filter(|c| q.after.is_empty() || c.record.account_no > q.after).take(PAGE).collect();
+    // The register in 户号 order, judged by the inspection rules (due, overdue): a page is the
+    // rows after the last 户号 of the one before.
+    let after = Some(q.after.as_str()).filter(|a| !a.is_empty());
+    let (customers, total) = customers::customers_page(state.app(), &cap, &q.filter(), after, PAGE as u32).await?;
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
     let query_string = format!(
         "q={}&unit={}&importance={}&due={}",

@@ -66,20 +66,18 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
             use gridsafe_domain::hazards::HazardState;
             use gridsafe_domain::inspections::DueState;
             let app = state.app();
-            let list = customers::list_customers(app, &cap, &CustomerFilter::default()).await?;
+            let (mut overdue, mut due) = (0, 0);
+            customers::each_customer(app, &cap, &CustomerFilter::default(), |c| match c.due_state() {
+                Some(DueState::Overdue) => overdue += 1,
+                Some(DueState::DueThisMonth) => due += 1,
+                _ => {}
+            })
+            .await?;
             let hazards = customers::list_hazards(app, &cap, &HazardFilter::default()).await?;
             let open = || hazards.iter().filter(|h| h.state != HazardState::Closed);
             Some(vec![
-                (
-                    "home-inspections-overdue",
-                    list.iter().filter(|c| c.due_state() == Some(DueState::Overdue)).count(),
-                    "/customers?due=overdue",
-                ),
-                (
-                    "home-inspections-due",
-                    list.iter().filter(|c| c.due_state() == Some(DueState::DueThisMonth)).count(),
-                    "/inspections/plan",
-                ),
+                ("home-inspections-overdue", overdue, "/customers?due=overdue"),
+                ("home-inspections-due", due, "/inspections/plan"),
                 ("home-hazards-open", open().count(), "/hazards?state="),
                 ("home-hazards-overdue", open().filter(|h| h.overdue).count(), "/hazards?overdue=1"),
                 ("hazard-escalated", open().filter(|h| h.escalation > 0).count(), "/hazards?escalated=1"),
