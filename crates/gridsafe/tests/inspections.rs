@@ -388,6 +388,53 @@ backend_tests! {
         assert_eq!(plan.overdue.len(), 30);
     }
 
+    async fn a_hazard_ledger_larger_than_a_batch_is_counted_and_escalated_whole(app: TestApp) {
+        // 5,010 open hazards registered in January, overdue since April, then 20 closed ones.
+        // The ledger used to be read up to 5,000 rows, open ones first: the closed ones were in
+        // no count, the last ten open ones never escalated.
+        let f = app.fixture().await;
+        let insert = format!(
+            "INSERT INTO hazards (number, unit_id, title, description, grade, responsibility, state, escalation, \
+             created_by, created_at, closed_at, registered_on) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5030) \
+             SELECT 'YH' || CAST(i AS TEXT), {unit}, '隐患', '说明', 'general', 'customer', \
+             CASE WHEN i > 5010 THEN 'closed' ELSE 'registered' END, 0, 'test', '2026-01-01T00:00:00Z', \
+             CASE WHEN i > 5010 THEN '2026-02-01T00:00:00Z' END, '2026-01-01' FROM n",
+            unit = f.unit_a1.get()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(insert)).execute(app.state.db().pool()).await.expect("ledger");
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let cookie = [("cookie", auditor.as_str())];
+
+        let home = app.get_with("/", &cookie).await;
+        for (key, count) in [("home-hazards-open", 5010), ("home-hazards-overdue", 5010)] {
+            assert!(home.body.contains(&format!(r#"data-count="{key}">{count}<"#)), "{key}: {}", home.body);
+        }
+        let list = app.get_with("/hazards", &cookie).await;
+        assert!(list.body.contains(r#"data-total="5030""#), "{}", list.body);
+        // The last page in the ledger's order (open first, by deadline, then by id) holds the
+        // closed ones, after the last open one.
+        let last = app.get_with("/hazards?after=0_2026-04-01_5010", &cookie).await;
+        assert!(last.body.contains("YH5011") && last.body.contains("YH5030") && !last.body.contains("YH5010<"), "{}", last.body);
+
+        use gridsafe_domain::access::{Permission, perm};
+        let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
+        let p = support::principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::CustomersView], &path);
+        let cap = support::cap::<perm::CustomersView>(&p);
+        let dashboard = gridsafe_app::customers::dashboard(app.app(), &cap).await.expect("dashboard");
+        let county = dashboard.iter().find(|u| u.unit_id == f.unit_a1).expect("county");
+        let counts = county.hazards.values().fold((0, 0, 0), |s, c| (s.0 + c.open, s.1 + c.overdue, s.2 + c.closed));
+        assert_eq!(counts, (5010, 5010, 20), "open, overdue, closed");
+
+        let risen = gridsafe_app::customers::escalate_overdue(app.app(), &support::meta()).await.expect("job");
+        assert_eq!(risen, 5010, "every overdue hazard escalated");
+        let escalated: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hazards WHERE escalation > 0")
+            .fetch_one(app.state.db().pool())
+            .await
+            .expect("count");
+        assert_eq!(escalated, 5010);
+    }
+
     async fn the_demo_company_has_every_part(app: TestApp) {
         let report = gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
         let pool = app.state.db().pool();

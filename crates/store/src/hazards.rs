@@ -180,11 +180,18 @@ pub struct Filter {
     pub open: bool,
 }
 
-/// Hazards of `scope` (all units for `None`), open ones first, at most 5,000.
+/// Hazards a batch of [`hazards`] holds: the use cases go through the ledger a batch at a time,
+/// so their memory does not grow with it.
+pub const BATCH: u32 = 2_000;
+
+/// At most `limit` hazards of `scope` (all units for `None`) that `filter` takes, by id after
+/// `after`.
 pub async fn hazards(
     conn: &mut Conn,
     scope: Option<&[UnitPath]>,
     filter: &Filter,
+    after: Option<i64>,
+    limit: u32,
 ) -> Result<Vec<StoredHazard>, StoreError> {
     let (clause, mut binds) = match scope {
         Some(scope) => scope_clause("u.path", scope, 1),
@@ -212,7 +219,11 @@ pub async fn hazards(
         binds.push(source.to_owned());
         sql.push_str(&format!(" AND h.source_kind = ${}", binds.len()));
     }
-    sql.push_str(" ORDER BY CASE WHEN h.state = 'closed' THEN 1 ELSE 0 END, h.id LIMIT 5000");
+    // Integers, not user text.
+    if let Some(after) = after {
+        sql.push_str(&format!(" AND h.id > {after}"));
+    }
+    sql.push_str(&format!(" ORDER BY h.id LIMIT {limit}"));
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(hazard_from).collect()
 }
 

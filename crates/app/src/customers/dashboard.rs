@@ -10,7 +10,7 @@ use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::inspections as cycles;
 use serde::Serialize;
 
-use super::{CustomerFilter, CustomersReach, HazardFilter, each_customer, list_hazards};
+use super::{CustomerFilter, CustomersReach, HazardFilter, each_customer, each_hazard};
 use crate::{App, AppError};
 
 /// Open, overdue (of the open) and closed hazards.
@@ -124,7 +124,7 @@ pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
         }
     })
     .await?;
-    for h in list_hazards(app, cap, &HazardFilter::default()).await? {
+    each_hazard(app, cap, &HazardFilter::default(), |h| {
         let u = unit(&mut units, h.unit_id, &h.unit_name);
         let counts = u.hazards.entry((h.grade_name.clone(), h.responsibility.code().to_owned())).or_default();
         if h.state == HazardState::Closed {
@@ -142,7 +142,8 @@ pub async fn dashboard<P: CustomersReach + super::HazardsReach>(
             u.filings_due += 1;
             u.filings_made += u64::from(h.filed_on.is_some());
         }
-    }
+    })
+    .await?;
     let mut out: Vec<UnitDashboard> = units.into_values().collect();
     out.sort_by(|a, b| a.unit_name.cmp(&b.unit_name));
     Ok(out)

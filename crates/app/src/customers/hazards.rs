@@ -196,34 +196,133 @@ pub struct HazardFilter {
     pub source: Option<String>,
 }
 
-/// Hazards in reach: open ones first, by deadline.
+impl HazardFilter {
+    /// The store's filter for capability `P`; `None` when `P` reads no hazard of the source asked.
+    fn stored<P: HazardsReach>(&self) -> Option<store::Filter> {
+        let wanted = self.source.as_deref().and_then(|s| SOURCES.iter().find(|k| **k == s).copied());
+        let source = match (P::FINDINGS_ONLY, wanted) {
+            (true, Some(s)) if s != "finding" => return None,
+            (true, _) => Some("finding"),
+            (false, s) => s,
+        };
+        Some(store::Filter {
+            state: self.state.clone(),
+            responsibility: self.responsibility.clone(),
+            grade: self.grade.clone(),
+            customer_id: self.customer_id,
+            escalated: self.escalated,
+            source,
+            open: false,
+        })
+    }
+}
+
+/// Calls `each` with every hazard of `scope` (all units for `None`) that `filter` takes, judged
+/// (due, overdue), by id, reading the ledger on `conn` a batch at a time: memory does not grow
+/// with the ledger, and nothing past a first batch is left out.
+async fn each_stored(
+    app: &App,
+    conn: &mut Conn,
+    scope: Option<&[gridsafe_domain::access::UnitPath]>,
+    filter: &store::Filter,
+    mut each: impl FnMut(HazardRow),
+) -> Result<(), AppError> {
+    let mut after = None;
+    loop {
+        let batch = store::hazards(conn, scope, filter, after, store::BATCH).await?;
+        let more = batch.len() == store::BATCH as usize;
+        after = batch.last().map(|h| h.id);
+        hazard_rows(app, conn, batch).await?.into_iter().for_each(&mut each);
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+/// Calls `each` with every hazard in reach that `filter` takes, by id, from one snapshot.
+pub async fn each_hazard<P: HazardsReach>(
+    app: &App,
+    cap: &Capability<P>,
+    filter: &HazardFilter,
+    mut each: impl FnMut(HazardRow),
+) -> Result<(), AppError> {
+    let Some(stored) = filter.stored::<P>() else { return Ok(()) };
+    let mut snapshot = app.db().snapshot().await?;
+    each_stored(app, &mut snapshot, Some(cap.scope()), &stored, |h| {
+        if !filter.overdue || h.overdue {
+            each(h);
+        }
+    })
+    .await
+}
+
+/// Where a hazard stands in the ledger's order: open ones first, the most urgent first.
+pub type HazardKey = (bool, NaiveDate, i64);
+
+impl HazardRow {
+    pub fn key(&self) -> HazardKey {
+        (self.state == HazardState::Closed, self.due, self.id)
+    }
+}
+
+/// Hazards in reach: open ones first, by deadline (what an export writes).
 pub async fn list_hazards<P: HazardsReach>(
     app: &App,
     cap: &Capability<P>,
     filter: &HazardFilter,
 ) -> Result<Vec<HazardRow>, AppError> {
-    let wanted = filter.source.as_deref().and_then(|s| SOURCES.iter().find(|k| **k == s).copied());
-    let source = match (P::FINDINGS_ONLY, wanted) {
-        (true, Some(s)) if s != "finding" => return Ok(Vec::new()),
-        (true, _) => Some("finding"),
-        (false, s) => s,
-    };
-    let stored = store::Filter {
-        state: filter.state.clone(),
-        responsibility: filter.responsibility.clone(),
-        grade: filter.grade.clone(),
-        customer_id: filter.customer_id,
-        escalated: filter.escalated,
-        source,
-        open: false,
-    };
-    let mut conn = app.db().read().await?;
-    let rows = store::hazards(&mut conn, Some(cap.scope()), &stored).await?;
-    let mut out: Vec<HazardRow> =
-        hazard_rows(app, &mut conn, rows).await?.into_iter().filter(|h| !filter.overdue || h.overdue).collect();
-    // Open ones first, the most urgent first.
-    out.sort_by_key(|h| (h.state == HazardState::Closed, h.due, h.id));
+    let mut out = Vec::new();
+    each_hazard(app, cap, filter, |h| out.push(h)).await?;
+    out.sort_by_key(HazardRow::key);
     Ok(out)
+}
+
+/// At most `limit` hazards in reach that `filter` takes, after `after` in the ledger's order
+/// (open first, by deadline), and how many it takes in all. The order is judged, so the whole
+/// ledger in reach is gone through, keeping no more than the page.
+pub async fn hazards_page<P: HazardsReach>(
+    app: &App,
+    cap: &Capability<P>,
+    filter: &HazardFilter,
+    after: Option<HazardKey>,
+    limit: usize,
+) -> Result<(Vec<HazardRow>, u64), AppError> {
+    use std::collections::BinaryHeap;
+    struct ByKey(HazardKey, HazardRow);
+    impl PartialEq for ByKey {
+        fn eq(&self, other: &Self) -> bool {
+            self.0 == other.0
+        }
+    }
+    impl Eq for ByKey {}
+    impl PartialOrd for ByKey {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for ByKey {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            self.0.cmp(&other.0)
+        }
+    }
+    // The `limit` first after the cursor: the greatest of them on top, to give way.
+    let mut page: BinaryHeap<ByKey> = BinaryHeap::with_capacity(limit + 1);
+    let mut total = 0u64;
+    each_hazard(app, cap, filter, |h| {
+        total += 1;
+        let key = h.key();
+        if after.is_some_and(|a| key <= a) || limit == 0 {
+            return;
+        }
+        if page.len() < limit {
+            page.push(ByKey(key, h));
+        } else if page.peek().is_some_and(|top| key < top.0) {
+            page.pop();
+            page.push(ByKey(key, h));
+        }
+    })
+    .await?;
+    Ok((page.into_sorted_vec().into_iter().map(|ByKey(_, h)| h).collect(), total))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -868,13 +967,7 @@ pub async fn escalate_overdue(app: &App, meta: &RequestMeta) -> Result<usize, Ap
     let cfg = app.inspections_config();
     let today = app.today();
     let mut conn = app.db().read().await?;
-    let open = store::hazards(&mut conn, None, &store::Filter { open: true, ..store::Filter::default() }).await?;
-    let open = hazard_rows(app, &mut conn, open).await?;
-    drop(conn);
-    let actor =
-        Actor { user_id: None, name: "job:hazard-escalation".into(), channel: gridsafe_domain::access::Channel::Job };
-    let mut risen = 0;
-    for h in open {
+    let rises = |h: &HazardRow| {
         // Never beyond the root.
         let depth = u32::try_from(h.unit_path.matches('/').count().saturating_sub(2)).unwrap_or(0);
         // Overdue from the day after it was due: the deadline, or a grid-side hazard's plan.
@@ -885,9 +978,23 @@ pub async fn escalate_overdue(app: &App, meta: &RequestMeta) -> Result<usize, Ap
             cfg.escalate_every_days,
             cfg.escalate_max_levels.min(depth),
         );
-        if i64::from(level) <= h.escalation {
-            continue;
+        (i64::from(level) > h.escalation).then_some(level)
+    };
+    // Only the open hazards whose level rises are kept, however many are open.
+    let mut open = Vec::new();
+    let filter = store::Filter { open: true, ..store::Filter::default() };
+    each_stored(app, &mut conn, None, &filter, |h| {
+        if rises(&h).is_some() {
+            open.push(h);
         }
+    })
+    .await?;
+    drop(conn);
+    let actor =
+        Actor { user_id: None, name: "job:hazard-escalation".into(), channel: gridsafe_domain::access::Channel::Job };
+    let mut risen = 0;
+    for h in open {
+        let Some(level) = rises(&h) else { continue };
         let mut work = app.begin(&actor, meta).await?;
         let now = work.now();
         let to = match escalation_unit(&h.unit_path, i64::from(level)) {

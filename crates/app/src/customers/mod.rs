@@ -10,9 +10,10 @@ mod inspections;
 pub use dashboard::{UnitDashboard, dashboard};
 pub use files::{Attachment, AttachmentMeta, attachment, attachments_of};
 pub use hazards::{
-    GradeRow, HazardDetail, HazardFilter, HazardInput, HazardRow, HazardWorker, SOURCES, SealRow, StepInput,
-    UnsealInput, decide_extension, escalate_overdue, grades, hazard, hazard_assigned, list_hazards, list_seals,
-    register_hazard, request_extension, review_hazard, seal, set_grade, step_kind, take_step, unseal,
+    GradeRow, HazardDetail, HazardFilter, HazardInput, HazardKey, HazardRow, HazardWorker, SOURCES, SealRow, StepInput,
+    UnsealInput, decide_extension, each_hazard, escalate_overdue, grades, hazard, hazard_assigned, hazards_page,
+    list_hazards, list_seals, register_hazard, request_extension, review_hazard, seal, set_grade, step_kind, take_step,
+    unseal,
 };
 pub(crate) use hazards::{HazardPlan, NewHazard, insert_hazard};
 pub use inspections::{

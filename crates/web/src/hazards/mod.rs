@@ -78,10 +78,6 @@ struct ListQuery {
 const PAGE: usize = 100;
 
 /// A hazard's place in the list's order: open ones first, then by due day and id.
-fn list_key(h: &HazardRow) -> (u8, chrono::NaiveDate, i64) {
-    (u8::from(h.state == gridsafe_domain::hazards::HazardState::Closed), h.due, h.id)
-}
-
 impl ListQuery {
     fn filter(&self) -> HazardFilter {
         HazardFilter {
@@ -108,7 +104,7 @@ struct ListPage {
     query_string: String,
     can_record: bool,
     /// How many the filter selects, and the link to the page after this one.
-    total: usize,
+    total: u64,
     next: Option<String>,
 }
 
@@ -121,14 +117,9 @@ async fn list_page(
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     // Judged (overdue, escalated) before it is paged: a page is the rows after the last one of
     // the page before, in the list's order.
-    let all = customers::list_hazards(state.app(), &cap, &q.filter()).await?;
-    let total = all.len();
     let mut parts = q.after.splitn(3, '_');
-    let after = (|| {
-        Some((parts.next()?.parse::<u8>().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse::<i64>().ok()?))
-    })();
-    let hazards: Vec<HazardRow> =
-        all.into_iter().filter(|h| after.is_none_or(|a| list_key(h) > a)).take(PAGE).collect();
+    let after = (|| Some((parts.next()? == "1", parts.next()?.parse().ok()?, parts.next()?.parse::<i64>().ok()?)))();
+    let (hazards, total) = customers::hazards_page(state.app(), &cap, &q.filter(), after, PAGE).await?;
     let query_string = format!(
         "state={}&responsibility={}&grade={}&overdue={}&escalated={}&source={}",
         crate::auth::url_encode(&q.state),
@@ -139,8 +130,8 @@ async fn list_page(
         crate::auth::url_encode(&q.source)
     );
     let next = crate::layout::next_page(&hazards, PAGE, &query_string, |h| {
-        let (closed, due, id) = list_key(h);
-        format!("{closed}_{due}_{id}")
+        let (closed, due, id) = h.key();
+        format!("{}_{due}_{id}", u8::from(closed))
     });
     Ok(render(&ListPage {
         total,

@@ -73,19 +73,23 @@ async fn home(State(state): State<AppState>, ctx: PageContext, auth: Auth) -> Re
                 _ => {}
             })
             .await?;
-            let hazards = customers::list_hazards(app, &cap, &HazardFilter::default()).await?;
-            let open = || hazards.iter().filter(|h| h.state != HazardState::Closed);
+            let (mut open, mut late, mut escalated, mut review) = (0, 0, 0, 0);
+            customers::each_hazard(app, &cap, &HazardFilter::default(), |h| {
+                if h.state != HazardState::Closed {
+                    open += 1;
+                    late += usize::from(h.overdue);
+                    escalated += usize::from(h.escalation > 0);
+                    review += usize::from(h.state == HazardState::Reviewing);
+                }
+            })
+            .await?;
             Some(vec![
                 ("home-inspections-overdue", overdue, "/customers?due=overdue"),
                 ("home-inspections-due", due, "/inspections/plan"),
-                ("home-hazards-open", open().count(), "/hazards?state="),
-                ("home-hazards-overdue", open().filter(|h| h.overdue).count(), "/hazards?overdue=1"),
-                ("hazard-escalated", open().filter(|h| h.escalation > 0).count(), "/hazards?escalated=1"),
-                (
-                    "home-hazards-review",
-                    open().filter(|h| h.state == HazardState::Reviewing).count(),
-                    "/hazards?state=reviewing",
-                ),
+                ("home-hazards-open", open, "/hazards?state="),
+                ("home-hazards-overdue", late, "/hazards?overdue=1"),
+                ("hazard-escalated", escalated, "/hazards?escalated=1"),
+                ("home-hazards-review", review, "/hazards?state=reviewing"),
             ])
         }
         Err(_) => None,
