@@ -205,6 +205,43 @@ backend_tests! {
         assert_eq!((unit.complaints, unit.with_hazard, unit.evaluations, unit.average_score), (3, 1, 1, Some(86.5)));
     }
 
+    async fn a_month_of_more_complaints_and_evaluations_than_a_batch_is_counted_whole(app: TestApp) {
+        // A province's month: 5,030 complaints and 5,010 evaluations in county A1 (the first ten
+        // scored 0, the rest 100). Both used to be read up to 5,000, the latest first: the
+        // oldest complaints and the lowest evaluations were in no count or average.
+        let f = app.fixture().await;
+        let d = desk(&app, &f).await;
+        let unit = f.unit_a1.get();
+        let complaints = format!(
+            "INSERT INTO complaints (ticket_no, received_at, account_no, category, content, unit_id, recorded_by, recorded_at) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5030) \
+             SELECT 'TS' || CAST(i AS TEXT), CASE WHEN i > 5000 THEN '2026-11-20T02:00:00.000000Z' ELSE '2026-11-10T02:00:00.000000Z' END, \
+             '', '用电安全', '投诉', {unit}, 'test', '2026-11-20T02:00:00.000000Z' FROM n"
+        );
+        let evaluations = format!(
+            "INSERT INTO evaluations (unit_id, period, kind, score, remarks, evaluator, recorded_by, recorded_at) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5010) \
+             SELECT {unit}, '2026-11', 'visit', CASE WHEN i <= 10 THEN 0 ELSE 100 END, '', '评议代表', 'test', \
+             '2026-11-20T02:00:00.000000Z' FROM n"
+        );
+        for sql in [complaints, evaluations] {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(app.state.db().pool()).await.expect("rows");
+        }
+        let view = cap::<perm::EmergencyView>(&d.auditor);
+        let month = emergency::feedback(app.app(), &view, chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("day")).await.expect("feedback");
+        let county = month.units.iter().find(|u| u.unit_name == "孝南供电中心").expect("county");
+        assert_eq!((county.complaints, county.evaluations, county.average_score), (5030, 5010, Some(99.8)));
+        assert_eq!(month.trend.last(), Some(&("2026-11".to_owned(), 5030)));
+        // The page lists the latest of each, and says how many the month holds.
+        assert_eq!((month.complaints.len(), month.complaints_total), (emergency::SHOWN, 5030));
+        assert_eq!(month.complaints[0].ticket_no, "TS5030", "the latest first");
+        assert!(month.complaints[..30].iter().all(|c| c.received_at.local_date().to_string() == "2026-11-20"));
+        assert_eq!((month.evaluations.len(), month.evaluations_total), (emergency::SHOWN, 5010));
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let page = app.get_with("/feedback?month=2026-11", &[("cookie", &auditor)]).await;
+        assert!(page.body.contains("本月共 5030 条，此处列出最近的 200 条"), "{}", page.body);
+    }
+
     async fn the_pilots_library_is_versioned_searched_and_their_indicators_set_beside_the_others(app: TestApp) {
         let f = app.fixture().await;
         let d = desk(&app, &f).await;

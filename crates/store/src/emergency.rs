@@ -583,12 +583,24 @@ fn complaint_from(r: &AnyRow) -> Result<ComplaintRow, StoreError> {
     })
 }
 
-/// Complaints of the units in `scope` received in `[from, to)`, the latest first.
+/// Rows a batch of [`complaints`] or [`evaluations`] holds: the use cases go through them a
+/// batch at a time, so their memory does not grow with them.
+pub const BATCH: u32 = 2_000;
+
+/// `AND <table>.id > after` for a read by id after `after` (an integer, not user text).
+fn after_id(table: &str, after: Option<i64>) -> String {
+    after.map(|a| format!("AND {table}.id > {a}")).unwrap_or_default()
+}
+
+/// At most `limit` complaints of the units in `scope` received in `[from, to)`, by id after
+/// `after`.
 pub async fn complaints(
     conn: &mut Conn,
     scope: &[UnitPath],
     from: Timestamp,
     to: Timestamp,
+    after: Option<i64>,
+    limit: u32,
 ) -> Result<Vec<ComplaintRow>, StoreError> {
     let (clause, mut binds) = scope_clause("u.path", scope, 1);
     binds.push(from.to_db());
@@ -596,8 +608,9 @@ pub async fn complaints(
     let n = binds.len();
     let sql = format!(
         "SELECT {COMPLAINT_COLUMNS} FROM {COMPLAINT_FROM} WHERE {clause} AND k.received_at >= ${} AND k.received_at < ${n} \
-         ORDER BY k.received_at DESC, k.id DESC LIMIT 5000",
-        n - 1
+         {} ORDER BY k.id LIMIT {limit}",
+        n - 1,
+        after_id("k", after)
     );
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(complaint_from).collect()
 }
@@ -731,12 +744,15 @@ fn evaluation_from(r: &AnyRow) -> Result<EvaluationRow, StoreError> {
     })
 }
 
-/// Evaluations of the units in `scope` for periods `from..=to` (`YYYY-MM`), the latest first.
+/// At most `limit` evaluations of the units in `scope` for periods `from..=to` (`YYYY-MM`), by
+/// id after `after`.
 pub async fn evaluations(
     conn: &mut Conn,
     scope: &[UnitPath],
     from: &str,
     to: &str,
+    after: Option<i64>,
+    limit: u32,
 ) -> Result<Vec<EvaluationRow>, StoreError> {
     let (clause, mut binds) = scope_clause("u.path", scope, 1);
     binds.push(from.to_owned());
@@ -744,8 +760,9 @@ pub async fn evaluations(
     let n = binds.len();
     let sql = format!(
         "SELECT {EVALUATION_COLUMNS} FROM evaluations e JOIN org_units u ON u.id = e.unit_id WHERE {clause} \
-         AND e.period >= ${} AND e.period <= ${n} ORDER BY e.period DESC, e.id DESC LIMIT 5000",
-        n - 1
+         AND e.period >= ${} AND e.period <= ${n} {} ORDER BY e.id LIMIT {limit}",
+        n - 1,
+        after_id("e", after)
     );
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(evaluation_from).collect()
 }

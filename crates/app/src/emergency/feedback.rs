@@ -36,8 +36,12 @@ pub struct UnitFeedback {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Feedback {
     pub month: String,
+    /// The month's latest complaints and evaluations, at most [`SHOWN`] of each, and how many
+    /// the month holds (the counts below are of all of them).
     pub complaints: Vec<ComplaintRow>,
     pub evaluations: Vec<EvaluationRow>,
+    pub complaints_total: usize,
+    pub evaluations_total: usize,
     pub units: Vec<UnitFeedback>,
     /// (`YYYY-MM`, complaints) for the month and the five before it.
     pub trend: Vec<(String, usize)>,
@@ -47,7 +51,53 @@ fn month_start(first: NaiveDate, back: u32) -> NaiveDate {
     first.checked_sub_months(chrono::Months::new(back)).unwrap_or(first)
 }
 
-/// The month starting on `first` in reach.
+/// The most complaints, and evaluations, a month's page lists (the latest); its counts are of all.
+pub const SHOWN: usize = 200;
+
+/// Keeps the `SHOWN` greatest of what it is offered, by key.
+struct Latest<K: Ord, T>(std::collections::BinaryHeap<std::cmp::Reverse<Keyed<K, T>>>);
+
+struct Keyed<K, T>(K, T);
+impl<K: Ord, T> PartialEq for Keyed<K, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<K: Ord, T> Eq for Keyed<K, T> {}
+impl<K: Ord, T> PartialOrd for Keyed<K, T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<K: Ord, T> Ord for Keyed<K, T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl<K: Ord, T> Latest<K, T> {
+    fn new() -> Self {
+        Self(std::collections::BinaryHeap::with_capacity(SHOWN + 1))
+    }
+
+    fn offer(&mut self, key: K, item: T) {
+        // The least kept is on top: it gives way to a greater one.
+        if self.0.len() < SHOWN {
+            self.0.push(std::cmp::Reverse(Keyed(key, item)));
+        } else if self.0.peek().is_some_and(|least| key > least.0.0) {
+            self.0.pop();
+            self.0.push(std::cmp::Reverse(Keyed(key, item)));
+        }
+    }
+
+    /// The kept, greatest first.
+    fn into_latest_first(self) -> Vec<T> {
+        self.0.into_sorted_vec().into_iter().map(|std::cmp::Reverse(Keyed(_, item))| item).collect()
+    }
+}
+
+/// The month starting on `first` in reach: every complaint of its six months and every
+/// evaluation of it counted, a batch at a time from one snapshot, however many there are.
 pub async fn feedback<P: EmergencyReach>(
     app: &App,
     cap: &Capability<P>,
@@ -55,32 +105,49 @@ pub async fn feedback<P: EmergencyReach>(
 ) -> Result<Feedback, AppError> {
     let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
     let since = month_start(first, 5);
-    let mut conn = app.db().read().await?;
-    let all = store::complaints(
-        &mut conn,
-        cap.scope(),
-        Timestamp::start_of_local_day(since),
-        Timestamp::start_of_local_day(next),
-    )
-    .await?;
     let month = first.format("%Y-%m").to_string();
-    let evaluations = store::evaluations(&mut conn, cap.scope(), &month, &month).await?;
+    let mut conn = app.db().snapshot().await?;
     let mut trend: BTreeMap<String, usize> =
         (0..6).map(|i| (month_start(first, i).format("%Y-%m").to_string(), 0)).collect();
-    for c in &all {
-        *trend.entry(c.received_at.local_date().format("%Y-%m").to_string()).or_default() += 1;
-    }
-    let complaints: Vec<ComplaintRow> = all.into_iter().filter(|c| c.received_at.local_date() >= first).collect();
     let mut units: BTreeMap<String, (UnitFeedback, f64)> = BTreeMap::new();
-    for c in &complaints {
-        let u = &mut units.entry(c.unit_name.clone()).or_default().0;
-        u.complaints += 1;
-        u.with_hazard += usize::from(c.hazard_id.is_some());
+    let (mut complaints, mut complaints_total) = (Latest::new(), 0);
+    let (from, to) = (Timestamp::start_of_local_day(since), Timestamp::start_of_local_day(next));
+    let mut after = None;
+    loop {
+        let batch = store::complaints(&mut conn, cap.scope(), from, to, after, store::BATCH).await?;
+        let more = batch.len() == store::BATCH as usize;
+        after = batch.last().map(|c| c.id);
+        for c in batch {
+            let day = c.received_at.local_date();
+            *trend.entry(day.format("%Y-%m").to_string()).or_default() += 1;
+            if day >= first {
+                let u = &mut units.entry(c.unit_name.clone()).or_default().0;
+                u.complaints += 1;
+                u.with_hazard += usize::from(c.hazard_id.is_some());
+                complaints_total += 1;
+                complaints.offer((c.received_at, c.id), c);
+            }
+        }
+        if !more {
+            break;
+        }
     }
-    for e in &evaluations {
-        let (u, sum) = units.entry(e.unit_name.clone()).or_default();
-        u.evaluations += 1;
-        *sum += e.score;
+    let (mut evaluations, mut evaluations_total) = (Latest::new(), 0);
+    let mut after = None;
+    loop {
+        let batch = store::evaluations(&mut conn, cap.scope(), &month, &month, after, store::BATCH).await?;
+        let more = batch.len() == store::BATCH as usize;
+        after = batch.last().map(|e| e.id);
+        for e in batch {
+            let (u, sum) = units.entry(e.unit_name.clone()).or_default();
+            u.evaluations += 1;
+            *sum += e.score;
+            evaluations_total += 1;
+            evaluations.offer(e.id, e);
+        }
+        if !more {
+            break;
+        }
     }
     Ok(Feedback {
         month,
@@ -93,8 +160,10 @@ pub async fn feedback<P: EmergencyReach>(
             })
             .collect(),
         trend: trend.into_iter().collect(),
-        complaints,
-        evaluations,
+        complaints: complaints.into_latest_first(),
+        evaluations: evaluations.into_latest_first(),
+        complaints_total,
+        evaluations_total,
     })
 }
 

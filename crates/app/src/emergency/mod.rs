@@ -16,7 +16,7 @@ use gridsafe_store::emergency as store;
 use serde::Serialize;
 
 pub use feedback::{
-    ComplaintImport, ComplaintInput, EvaluationInput, Feedback, HazardInput, UnitFeedback, complaint_hazard,
+    ComplaintImport, ComplaintInput, EvaluationInput, Feedback, HazardInput, SHOWN, UnitFeedback, complaint_hazard,
     evaluation_hazard, feedback, import_complaints, record_complaint, record_evaluation,
 };
 pub use gridsafe_store::emergency::{ComplaintRow, DocumentRow, DrillRow, EvaluationRow, PilotRow, PlanRow, RiskRow};

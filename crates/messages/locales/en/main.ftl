@@ -2219,6 +2219,7 @@ feedback-import-file = The customer-service export (CSV or xlsx; headers 工单�
 feedback-import = Import complaints
 feedback-imported = { $imported } safety-related complaints imported; { $known } were imported before; { $left } of other categories left out.
 feedback-complaints = Safety-related complaints
+feedback-shown = { $total } this month; the latest { $shown } are listed (the units' counts include all)
 feedback-hazard-opened = Opened as a hazard
 feedback-open-hazard = Open a hazard
 feedback-hazard-title = The hazard

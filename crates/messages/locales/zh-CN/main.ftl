@@ -2219,6 +2219,7 @@ feedback-import-file = 客服系统导出文件（CSV 或 xlsx，表头：工单
 feedback-import = 导入投诉工单
 feedback-imported = 已导入 { $imported } 条安全类投诉；{ $known } 条此前已导入；{ $left } 条非安全类未导入。
 feedback-complaints = 安全类投诉
+feedback-shown = 本月共 { $total } 条，此处列出最近的 { $shown } 条（各单位的统计含全部）
 feedback-hazard-opened = 已转隐患整改
 feedback-open-hazard = 转为隐患整改
 feedback-hazard-title = 隐患内容
