@@ -6,6 +6,7 @@
 //! access check) and writes its audit event in the same transaction as the change.
 
 pub mod audit;
+mod batches;
 mod config;
 pub mod customers;
 pub mod demo;

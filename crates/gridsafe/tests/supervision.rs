@@ -71,6 +71,43 @@ async fn record(app: &TestApp, cookie: &str, body: Value) -> support::TestRespon
 }
 
 backend_tests! {
+    async fn a_month_of_more_violations_than_a_batch_is_counted_whole(app: TestApp) {
+        // A province's month: two serious violations by P1 on the 1st (12 points: suspended),
+        // then 10,040 general ones by a team. The month and the points period were read up to
+        // their latest 10,000: P1's were in no figure, and he was not on the to-do list.
+        let f = app.fixture().await;
+        let p1 = app.person(f.unit_a, "P1", &["work_leader"]).await;
+        let insert = format!(
+            "INSERT INTO violations (number, unit_id, offender_kind, person_id, team, occurred_at, place, class, severity, \
+             points, rule_broken, description, recorded_by, recorded_at) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10042) \
+             SELECT 'WZ' || CAST(i AS TEXT), {unit}, CASE WHEN i <= 2 THEN 'person' ELSE 'team' END, \
+             CASE WHEN i <= 2 THEN {p1} END, CASE WHEN i <= 2 THEN NULL ELSE '装表一班' END, \
+             CASE WHEN i <= 2 THEN '2026-11-01T02:00:00.000000Z' ELSE '2026-11-20T02:00:00.000000Z' END, '现场', \
+             CASE WHEN i <= 2 THEN 'behaviour' ELSE 'management' END, CASE WHEN i <= 2 THEN 'serious' ELSE 'general' END, \
+             CASE WHEN i <= 2 THEN 6 ELSE 1 END, '规程', '说明', 'test', '2026-11-20T02:00:00.000000Z' FROM n",
+            unit = f.unit_a.get(),
+            p1 = p1.get()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(insert)).execute(app.state.db().pool()).await.expect("violations");
+        let auditor = principal(
+            f.user("safety_auditor"),
+            "u_safety_auditor",
+            &[Permission::ViolationsView, Permission::ViolationsReview],
+            &city_a(&app, &f).await,
+        );
+        let d = supervision::dashboard(app.app(), &cap::<perm::ViolationsView>(&auditor), "2026-11").await.expect("dashboard");
+        assert_eq!((d.total, d.points, d.awaiting_review), (10042, 12 + 10040, 2));
+        use gridsafe_domain::supervision::{Class, Severity};
+        assert_eq!(d.by_class, [(Class::Management, 10040), (Class::Behaviour, 2)]);
+        assert_eq!(d.by_severity, [(Severity::Serious, 2), (Severity::General, 10040)]);
+        assert_eq!(d.by_team, [("装表一班".to_owned(), 10040)]);
+        assert_eq!(d.violations.len(), supervision::LISTED, "the latest listed");
+        assert_eq!(d.violations[0].number, "WZ10042");
+        let todo = supervision::todo(app.app(), &auditor).await.expect("todo");
+        assert!(todo.iter().any(|t| t.what == "home-todo-person-suspended" && t.subject.starts_with("P1")), "{:?}", todo.iter().map(|t| (t.what, &t.subject)).collect::<Vec<_>>());
+    }
+
     async fn graded_work_starts_only_once_a_manager_has_arrived(app: TestApp) {
         let f = app.fixture().await;
         let c = crew(&app, &f).await;

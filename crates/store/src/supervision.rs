@@ -351,6 +351,34 @@ pub async fn list(
     filter: &ViolationFilter,
     limit: i64,
 ) -> Result<Vec<ViolationRow>, StoreError> {
+    let (mut sql, values) = select(scope, filter);
+    sql.push_str(&format!(" ORDER BY v.occurred_at DESC, v.id DESC LIMIT {}", limit.clamp(1, 10_000)));
+    bound(sql, &values).fetch_all(&mut *conn).await?.iter().map(violation).collect()
+}
+
+/// Violations a batch of [`by_id`] holds: the use cases count them a batch at a time, so their
+/// memory does not grow with them.
+pub const BATCH: u32 = 2_000;
+
+/// At most `limit` violations in `scope` that `filter` takes, by id after `after`.
+pub async fn by_id(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    filter: &ViolationFilter,
+    after: Option<i64>,
+    limit: u32,
+) -> Result<Vec<ViolationRow>, StoreError> {
+    let (mut sql, values) = select(scope, filter);
+    // Integers, not user text.
+    if let Some(after) = after {
+        sql.push_str(&format!(" AND v.id > {after}"));
+    }
+    sql.push_str(&format!(" ORDER BY v.id LIMIT {limit}"));
+    bound(sql, &values).fetch_all(&mut *conn).await?.iter().map(violation).collect()
+}
+
+/// The `SELECT` of the violations in `scope` that `filter` takes, and its binds.
+fn select(scope: &[UnitPath], filter: &ViolationFilter) -> (String, Vec<String>) {
     let (clause, mut values) = scope_clause("u.path", scope, 1);
     let mut sql = format!("{VIOLATION} WHERE {clause}");
     if let Some(p) = filter.person {
@@ -372,8 +400,7 @@ pub async fn list(
     if filter.awaiting_review {
         sql.push_str(" AND v.severity IN ('grave', 'serious') AND v.reviewed_at IS NULL");
     }
-    sql.push_str(&format!(" ORDER BY v.occurred_at DESC, v.id DESC LIMIT {}", limit.clamp(1, 10_000)));
-    bound(sql, &values).fetch_all(&mut *conn).await?.iter().map(violation).collect()
+    (sql, values)
 }
 
 /// Violation `id`; with `hold`, held until the transaction ends.

@@ -227,16 +227,13 @@ async fn each_stored(
     filter: &store::Filter,
     mut each: impl FnMut(HazardRow),
 ) -> Result<(), AppError> {
-    let mut after = None;
-    loop {
-        let batch = store::hazards(conn, scope, filter, after, store::BATCH).await?;
-        let more = batch.len() == store::BATCH as usize;
-        after = batch.last().map(|h| h.id);
-        hazard_rows(app, conn, batch).await?.into_iter().for_each(&mut each);
-        if !more {
-            return Ok(());
-        }
+    let mut batches = crate::batches::Batches::new(None, store::BATCH);
+    while let Some(after) = batches.next() {
+        let rows = store::hazards(conn, scope, filter, after, store::BATCH).await?;
+        batches.read(&rows, |h| h.id);
+        hazard_rows(app, conn, rows).await?.into_iter().for_each(&mut each);
     }
+    Ok(())
 }
 
 /// Calls `each` with every hazard in reach that `filter` takes, by id, from one snapshot.
@@ -287,42 +284,17 @@ pub async fn hazards_page<P: HazardsReach>(
     after: Option<HazardKey>,
     limit: usize,
 ) -> Result<(Vec<HazardRow>, u64), AppError> {
-    use std::collections::BinaryHeap;
-    struct ByKey(HazardKey, HazardRow);
-    impl PartialEq for ByKey {
-        fn eq(&self, other: &Self) -> bool {
-            self.0 == other.0
-        }
-    }
-    impl Eq for ByKey {}
-    impl PartialOrd for ByKey {
-        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-            Some(self.cmp(other))
-        }
-    }
-    impl Ord for ByKey {
-        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-            self.0.cmp(&other.0)
-        }
-    }
-    // The `limit` first after the cursor: the greatest of them on top, to give way.
-    let mut page: BinaryHeap<ByKey> = BinaryHeap::with_capacity(limit + 1);
+    let mut page = crate::batches::Least::new(limit);
     let mut total = 0u64;
     each_hazard(app, cap, filter, |h| {
         total += 1;
         let key = h.key();
-        if after.is_some_and(|a| key <= a) || limit == 0 {
-            return;
-        }
-        if page.len() < limit {
-            page.push(ByKey(key, h));
-        } else if page.peek().is_some_and(|top| key < top.0) {
-            page.pop();
-            page.push(ByKey(key, h));
+        if after.is_none_or(|a| key > a) {
+            page.offer(key, h);
         }
     })
     .await?;
-    Ok((page.into_sorted_vec().into_iter().map(|ByKey(_, h)| h).collect(), total))
+    Ok((page.into_sorted(), total))
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -209,21 +209,17 @@ pub(crate) async fn each_stored(
     batch: u32,
     mut each: impl FnMut(StoredCustomer) -> ControlFlow<()>,
 ) -> Result<(), AppError> {
-    let batch_size = usize::try_from(batch).unwrap_or(usize::MAX);
-    let mut after = after.map(str::to_owned);
-    loop {
-        let batch = store::customers(conn, scope, filter, after.as_deref(), batch).await?;
-        let more = batch.len() == batch_size;
-        after = batch.last().map(|c| c.record.account_no.clone());
-        for c in batch {
+    let mut batches = crate::batches::Batches::new(after.map(str::to_owned), batch);
+    while let Some(after) = batches.next() {
+        let rows = store::customers(conn, scope, filter, after.as_deref(), batch).await?;
+        batches.read(&rows, |c| c.record.account_no.clone());
+        for c in rows {
             if each(c).is_break() {
                 return Ok(());
             }
         }
-        if !more {
-            return Ok(());
-        }
     }
+    Ok(())
 }
 
 /// The register as the use cases read it: the filter for the store, the rules the rows are

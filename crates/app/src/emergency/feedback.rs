@@ -3,6 +3,7 @@
 //! evaluations of a unit's service; each linked to its customer and unit and, when it shows a
 //! hazard, to a new hazard in the closed loop.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use super::{EmergencyReach, day_field, text_field};
 use crate::audit::NewEvent;
+use crate::batches::{Batches, Least};
 use crate::customers::RowProblem;
 use crate::{App, AppError, FieldProblem, RequestMeta};
 
@@ -54,48 +56,6 @@ fn month_start(first: NaiveDate, back: u32) -> NaiveDate {
 /// The most complaints, and evaluations, a month's page lists (the latest); its counts are of all.
 pub const SHOWN: usize = 200;
 
-/// Keeps the `SHOWN` greatest of what it is offered, by key.
-struct Latest<K: Ord, T>(std::collections::BinaryHeap<std::cmp::Reverse<Keyed<K, T>>>);
-
-struct Keyed<K, T>(K, T);
-impl<K: Ord, T> PartialEq for Keyed<K, T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-impl<K: Ord, T> Eq for Keyed<K, T> {}
-impl<K: Ord, T> PartialOrd for Keyed<K, T> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<K: Ord, T> Ord for Keyed<K, T> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.cmp(&other.0)
-    }
-}
-
-impl<K: Ord, T> Latest<K, T> {
-    fn new() -> Self {
-        Self(std::collections::BinaryHeap::with_capacity(SHOWN + 1))
-    }
-
-    fn offer(&mut self, key: K, item: T) {
-        // The least kept is on top: it gives way to a greater one.
-        if self.0.len() < SHOWN {
-            self.0.push(std::cmp::Reverse(Keyed(key, item)));
-        } else if self.0.peek().is_some_and(|least| key > least.0.0) {
-            self.0.pop();
-            self.0.push(std::cmp::Reverse(Keyed(key, item)));
-        }
-    }
-
-    /// The kept, greatest first.
-    fn into_latest_first(self) -> Vec<T> {
-        self.0.into_sorted_vec().into_iter().map(|std::cmp::Reverse(Keyed(_, item))| item).collect()
-    }
-}
-
 /// The month starting on `first` in reach: every complaint of its six months and every
 /// evaluation of it counted, a batch at a time from one snapshot, however many there are.
 pub async fn feedback<P: EmergencyReach>(
@@ -110,14 +70,13 @@ pub async fn feedback<P: EmergencyReach>(
     let mut trend: BTreeMap<String, usize> =
         (0..6).map(|i| (month_start(first, i).format("%Y-%m").to_string(), 0)).collect();
     let mut units: BTreeMap<String, (UnitFeedback, f64)> = BTreeMap::new();
-    let (mut complaints, mut complaints_total) = (Latest::new(), 0);
+    let (mut complaints, mut complaints_total) = (Least::new(SHOWN), 0);
     let (from, to) = (Timestamp::start_of_local_day(since), Timestamp::start_of_local_day(next));
-    let mut after = None;
-    loop {
-        let batch = store::complaints(&mut conn, cap.scope(), from, to, after, store::BATCH).await?;
-        let more = batch.len() == store::BATCH as usize;
-        after = batch.last().map(|c| c.id);
-        for c in batch {
+    let mut batches = Batches::new(None, store::BATCH);
+    while let Some(after) = batches.next() {
+        let rows = store::complaints(&mut conn, cap.scope(), from, to, after, store::BATCH).await?;
+        batches.read(&rows, |c| c.id);
+        for c in rows {
             let day = c.received_at.local_date();
             *trend.entry(day.format("%Y-%m").to_string()).or_default() += 1;
             if day >= first {
@@ -125,28 +84,21 @@ pub async fn feedback<P: EmergencyReach>(
                 u.complaints += 1;
                 u.with_hazard += usize::from(c.hazard_id.is_some());
                 complaints_total += 1;
-                complaints.offer((c.received_at, c.id), c);
+                complaints.offer(Reverse((c.received_at, c.id)), c);
             }
         }
-        if !more {
-            break;
-        }
     }
-    let (mut evaluations, mut evaluations_total) = (Latest::new(), 0);
-    let mut after = None;
-    loop {
-        let batch = store::evaluations(&mut conn, cap.scope(), &month, &month, after, store::BATCH).await?;
-        let more = batch.len() == store::BATCH as usize;
-        after = batch.last().map(|e| e.id);
-        for e in batch {
+    let (mut evaluations, mut evaluations_total) = (Least::new(SHOWN), 0);
+    let mut batches = Batches::new(None, store::BATCH);
+    while let Some(after) = batches.next() {
+        let rows = store::evaluations(&mut conn, cap.scope(), &month, &month, after, store::BATCH).await?;
+        batches.read(&rows, |e| e.id);
+        for e in rows {
             let (u, sum) = units.entry(e.unit_name.clone()).or_default();
             u.evaluations += 1;
             *sum += e.score;
             evaluations_total += 1;
-            evaluations.offer(e.id, e);
-        }
-        if !more {
-            break;
+            evaluations.offer(Reverse(e.id), e);
         }
     }
     Ok(Feedback {
@@ -160,8 +112,8 @@ pub async fn feedback<P: EmergencyReach>(
             })
             .collect(),
         trend: trend.into_iter().collect(),
-        complaints: complaints.into_latest_first(),
-        evaluations: evaluations.into_latest_first(),
+        complaints: complaints.into_sorted(),
+        evaluations: evaluations.into_sorted(),
         complaints_total,
         evaluations_total,
     })

@@ -3,6 +3,8 @@
 //! re-admissions (再准入), and the figures a leader reads. Each violation's correction is a hazard
 //! in the one closed loop.
 
+use std::collections::BTreeMap;
+
 use gridsafe_domain::access::{Capability, PermissionMarker, perm};
 use gridsafe_domain::ids::{PersonId, TicketId, UnitId};
 use gridsafe_domain::supervision::{self as rules, Class, Offender, Severity, Standing};
@@ -808,7 +810,7 @@ pub struct Dashboard {
     pub watch: Vec<WatchRow>,
     /// Serious violations still waiting for their review meeting.
     pub awaiting_review: usize,
-    /// The month's violations themselves, latest first (what the figures count).
+    /// The month's latest violations, at most [`LISTED`], latest first (the figures count all).
     #[serde(skip)]
     pub violations: Vec<ViolationRow>,
 }
@@ -831,14 +833,30 @@ pub struct WatchRow {
     pub watch: rules::Watch,
 }
 
-fn counted<K: Ord + Clone>(keys: impl Iterator<Item = K>) -> Vec<(K, usize)> {
-    let mut map = std::collections::BTreeMap::new();
-    for k in keys {
-        *map.entry(k).or_insert(0usize) += 1;
-    }
+/// Counts by key, largest first (ties by key).
+fn ranked<K: Ord>(map: BTreeMap<K, usize>) -> Vec<(K, usize)> {
     let mut v: Vec<(K, usize)> = map.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v
+}
+
+/// The most of a month's violations its dashboard lists (the latest); its figures count all.
+pub const LISTED: usize = 500;
+
+/// Calls `each` with every violation in reach that `filter` takes, a batch at a time on `conn`.
+async fn each_violation(
+    conn: &mut gridsafe_store::Conn,
+    scope: &[gridsafe_domain::access::UnitPath],
+    filter: &ViolationFilter,
+    mut each: impl FnMut(store::ViolationRow),
+) -> Result<(), AppError> {
+    let mut batches = crate::batches::Batches::new(None, store::BATCH);
+    while let Some(after) = batches.next() {
+        let rows = store::by_id(conn, scope, filter, after, store::BATCH).await?;
+        batches.read(&rows, |v| v.id);
+        rows.into_iter().for_each(&mut each);
+    }
+    Ok(())
 }
 
 /// The figures of `month` (`YYYY-MM`) in reach.
@@ -848,15 +866,32 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
     let next =
         first.checked_add_months(chrono::Months::new(1)).ok_or_else(|| AppError::invalid("month", "field-month"))?;
     let (from, to) = (Timestamp::start_of_local_day(first), Timestamp::start_of_local_day(next));
-    let mut conn = app.db().read().await?;
+    let mut conn = app.db().snapshot().await?;
     let filter = ViolationFilter { from: Some(from), to: Some(to), ..ViolationFilter::default() };
-    let rows = store::list(&mut conn, cap.scope(), &filter, 10_000).await?;
-    let mut by_class: Vec<(Class, usize)> =
-        Class::ALL.iter().map(|c| (*c, rows.iter().filter(|r| r.class == *c).count())).collect();
-    by_class.retain(|(_, n)| *n > 0);
-    let mut by_severity: Vec<(Severity, usize)> =
-        Severity::ALL.iter().map(|s| (*s, rows.iter().filter(|r| r.severity == *s).count())).collect();
-    by_severity.retain(|(_, n)| *n > 0);
+    // Every violation of the month counted, a batch at a time; the latest listed.
+    let (mut total, mut points) = (0, 0);
+    let (mut classes, mut severities) = (BTreeMap::new(), BTreeMap::new());
+    let (mut units, mut teams, mut contractors) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let mut latest = crate::batches::Least::new(LISTED);
+    each_violation(&mut conn, cap.scope(), &filter, |v| {
+        total += 1;
+        points += v.points;
+        *classes.entry(v.class).or_insert(0) += 1;
+        *severities.entry(v.severity).or_insert(0) += 1;
+        *units.entry(v.unit_name.clone()).or_insert(0) += 1;
+        if let Some(team) = &v.team {
+            *teams.entry(team.clone()).or_insert(0) += 1;
+        }
+        if let Some(contractor) = &v.contractor {
+            *contractors.entry(contractor.clone()).or_insert(0) += 1;
+        }
+        latest.offer(std::cmp::Reverse((v.occurred_at, v.id)), v);
+    })
+    .await?;
+    let by_class: Vec<(Class, usize)> =
+        Class::ALL.iter().filter_map(|c| Some((*c, *classes.get(c).filter(|n| **n > 0)?))).collect();
+    let by_severity: Vec<(Severity, usize)> =
+        Severity::ALL.iter().filter_map(|s| Some((*s, *severities.get(s).filter(|n| **n > 0)?))).collect();
     let (checks, checked) = store::check_counts(&mut conn, cap.scope(), from, to).await?;
     let attendance = store::attendance_by_grade(&mut conn, cap.scope(), from, to)
         .await?
@@ -883,21 +918,22 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
         .filter(|w| w.watch != rules::Watch::Clear)
         .collect();
     let awaiting = ViolationFilter { awaiting_review: true, ..ViolationFilter::default() };
-    let awaiting_review = store::list(&mut conn, cap.scope(), &awaiting, 10_000).await?.len();
+    let mut awaiting_review = 0;
+    each_violation(&mut conn, cap.scope(), &awaiting, |_| awaiting_review += 1).await?;
     Ok(Dashboard {
         month: month.to_owned(),
-        total: rows.len(),
-        points: rows.iter().map(|r| r.points).sum(),
+        total,
+        points,
         by_class,
         by_severity,
-        by_unit: counted(rows.iter().map(|r| r.unit_name.clone())),
-        by_team: counted(rows.iter().filter_map(|r| r.team.clone())),
-        by_contractor: counted(rows.iter().filter_map(|r| r.contractor.clone())),
+        by_unit: ranked(units),
+        by_team: ranked(teams),
+        by_contractor: ranked(contractors),
         attendance,
         checks,
         watch,
         awaiting_review,
-        violations: rows,
+        violations: latest.into_sorted(),
     })
 }
 
@@ -978,13 +1014,15 @@ pub async fn todo(
         let rules = app.people_config().role_rules();
         let from = Timestamp::start_of_local_day(rules.points.period_start(now.local_date()));
         let recent = ViolationFilter { from: Some(from), ..ViolationFilter::default() };
-        let mut people: Vec<(PersonId, i64)> = store::list(&mut conn, cap.scope(), &recent, 10_000)
-            .await?
-            .into_iter()
-            .filter_map(|v| v.person_id.map(|p| (p, v.id)))
-            .collect();
-        people.sort();
-        people.dedup_by_key(|(p, _)| *p);
+        // Each person with a violation this period, with their first; however many the period holds.
+        let mut first: BTreeMap<PersonId, i64> = BTreeMap::new();
+        each_violation(&mut conn, cap.scope(), &recent, |v| {
+            if let Some(p) = v.person_id {
+                first.entry(p).or_insert(v.id);
+            }
+        })
+        .await?;
+        let people: Vec<(PersonId, i64)> = first.into_iter().collect();
         let ids: Vec<PersonId> = people.iter().map(|(p, _)| *p).collect();
         let facts = gridsafe_store::people::facts(&mut conn, &ids).await?;
         for (p, violation) in people {
