@@ -158,6 +158,38 @@ async fn multipart_post(
 }
 
 backend_tests! {
+    async fn every_open_project_is_on_the_to_do_list_and_in_the_figures_however_many(app: TestApp) {
+        // One project accepted on 1 September, its reply long overdue, then 10,010 accepted on
+        // 25 November, not yet due. The to-do list read the newest 500 open projects and the
+        // figures the newest 10,000: the one overdue was on neither.
+        let f = app.fixture().await;
+        let d = desk(&app, &f).await;
+        customer(&app, f.unit_a, "4300009").await;
+        let manage = cap::<perm::ProjectsManage>(&d.manager);
+        let id = projects::register(app.app(), &manage, &meta(), hv("4300009", "2026-09-01"), None).await.expect("register");
+        let copies = format!(
+            "INSERT INTO projects (number, unit_id, customer_id, kind, class, voltage_kv, capacity_kva, dual_source, residential, \
+             manager_person_id, stage, accepted_on, registered_at, created_by, updated_at) \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10010) \
+             SELECT 'CP' || CAST(i AS TEXT), p.unit_id, p.customer_id, p.kind, p.class, p.voltage_kv, p.capacity_kva, \
+             p.dual_source, p.residential, p.manager_person_id, p.stage, '2026-11-25', p.registered_at, p.created_by, p.updated_at \
+             FROM projects p, n WHERE p.id = {id}"
+        );
+        let stages = format!(
+            "INSERT INTO project_stages (project_id, stage, entered_on, clock_from, limit_days, limits_version) \
+             SELECT q.id, s.stage, '2026-11-25', '2026-11-25', s.limit_days, s.limits_version \
+             FROM projects q, project_stages s WHERE s.project_id = {id} AND q.id <> {id}"
+        );
+        for sql in [copies, stages] {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(app.state.db().pool()).await.expect("copies");
+        }
+        let todo = projects::todo(app.app(), &d.manager).await.expect("todo");
+        assert_eq!(todo.iter().map(|t| (t.what, t.late, t.link.clone())).collect::<Vec<_>>(), [("home-todo-project-stage", true, format!("/projects/{id}"))]);
+        let board = projects::dashboard(app.app(), &cap::<perm::ProjectsView>(&d.manager), chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("day")).await.expect("dashboard");
+        let total = board.stages.last().expect("total");
+        assert_eq!((total.open, total.overdue, board.registered), (10011, 1, 10010));
+    }
+
     async fn a_failed_acceptance_holds_the_meter_install_ticket_until_its_defects_close(app: TestApp) {
         let f = app.fixture().await;
         let c = crew(&app, &f).await;

@@ -133,6 +133,32 @@ pub async fn list(
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(row_from).collect()
 }
 
+/// Projects a batch of [`by_id`] holds: the dashboards go through them a batch at a time, so
+/// their memory does not grow with them.
+pub const BATCH: u32 = 2_000;
+
+/// At most `limit` projects of the units in `scope` (open ones when `open_only`), by id after
+/// `after`.
+pub async fn by_id(
+    conn: &mut Conn,
+    scope: &[UnitPath],
+    open_only: bool,
+    after: Option<ProjectId>,
+    limit: u32,
+) -> Result<Vec<ProjectRow>, StoreError> {
+    let (clause, binds) = scope_clause("u.path", scope, 1);
+    let mut sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE {clause}");
+    if open_only {
+        sql.push_str(" AND p.stage NOT IN ('energised', 'cancelled')");
+    }
+    // Integers, not user text.
+    if let Some(after) = after {
+        sql.push_str(&format!(" AND p.id > {after}"));
+    }
+    sql.push_str(&format!(" ORDER BY p.id LIMIT {limit}"));
+    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(row_from).collect()
+}
+
 /// Project `id`; with `hold`, its row is held until the transaction ends.
 pub async fn get(conn: &mut Conn, project: ProjectId, hold: bool) -> Result<Option<ProjectRow>, StoreError> {
     if hold {

@@ -85,36 +85,68 @@ pub async fn dashboard<P: ProjectsReach>(
 }
 
 /// The dashboards of the units under `scope` for the months starting on each of `firsts`, read
-/// on `conn` with one load of the projects (the quality report's measures read them too).
+/// on `conn` a batch of projects at a time, however many there are (the quality report's
+/// measures read them too).
 pub(crate) async fn dashboards_in(
     app: &App,
     conn: &mut Conn,
     scope: &[UnitPath],
     firsts: &[NaiveDate],
 ) -> Result<Vec<Dashboard>, AppError> {
-    let rows = store::list(conn, scope, None, false, 10_000).await?;
-    let ids: Vec<_> = rows.iter().map(|p| p.id).collect();
-    let children = store::children(conn, &ids).await?;
     let cal = store::calendar(conn).await?;
-    Ok(firsts.iter().map(|first| month_of(&rows, &children, &cal, app.today(), *first)).collect())
+    let today = app.today();
+    let mut months: Vec<Month> = firsts.iter().map(|first| Month::new(*first)).collect();
+    let mut batches = crate::batches::Batches::new(None, store::BATCH);
+    while let Some(after) = batches.next() {
+        let rows = store::by_id(conn, scope, false, after, store::BATCH).await?;
+        batches.read(&rows, |p| p.id);
+        let ids: Vec<_> = rows.iter().map(|p| p.id).collect();
+        let children = store::children(conn, &ids).await?;
+        for month in &mut months {
+            for p in &rows {
+                month.add(p, &children, &cal, today);
+            }
+        }
+    }
+    Ok(months.into_iter().map(Month::finish).collect())
 }
 
-/// One month's dashboard of the projects `rows` with their `children`.
-fn month_of(
-    rows: &[store::ProjectRow],
-    children: &store::Children,
-    cal: &gridsafe_domain::projects::Calendar,
-    today: NaiveDate,
+/// One month's dashboard as its projects are added.
+struct Month {
     first: NaiveDate,
-) -> Dashboard {
-    let in_month = |d: NaiveDate| d.year() == first.year() && d.month() == first.month();
-    let mut by_stage: BTreeMap<Stage, StageCount> =
-        Stage::TIMED.iter().map(|s| (*s, StageCount { stage: Some(*s), ..StageCount::default() })).collect();
-    let mut units: BTreeMap<String, UnitTiming> = BTreeMap::new();
-    let mut out = Dashboard { month: first.format("%Y-%m").to_string(), ..Dashboard::default() };
-    let mut labels: BTreeMap<i64, String> = BTreeMap::new();
-    let mut inspectors: BTreeMap<i64, InspectorMisses> = BTreeMap::new();
-    for p in rows {
+    by_stage: BTreeMap<Stage, StageCount>,
+    units: BTreeMap<String, UnitTiming>,
+    out: Dashboard,
+    labels: BTreeMap<i64, String>,
+    inspectors: BTreeMap<i64, InspectorMisses>,
+}
+
+impl Month {
+    fn new(first: NaiveDate) -> Self {
+        Self {
+            first,
+            by_stage: Stage::TIMED
+                .iter()
+                .map(|s| (*s, StageCount { stage: Some(*s), ..StageCount::default() }))
+                .collect(),
+            units: BTreeMap::new(),
+            out: Dashboard { month: first.format("%Y-%m").to_string(), ..Dashboard::default() },
+            labels: BTreeMap::new(),
+            inspectors: BTreeMap::new(),
+        }
+    }
+
+    /// Counts project `p` with its `children`.
+    fn add(
+        &mut self,
+        p: &store::ProjectRow,
+        children: &store::Children,
+        cal: &gridsafe_domain::projects::Calendar,
+        today: NaiveDate,
+    ) {
+        let first = self.first;
+        let in_month = |d: NaiveDate| d.year() == first.year() && d.month() == first.month();
+        let Self { by_stage, units, out, labels, inspectors, .. } = self;
         let unit = units.entry(p.unit_name.clone()).or_insert_with(|| UnitTiming {
             unit_id: p.unit_id,
             unit_name: p.unit_name.clone(),
@@ -172,19 +204,23 @@ fn month_of(
             }
         }
     }
-    let mut total = StageCount::default();
-    for s in by_stage.values() {
-        total.open += s.open;
-        total.overdue += s.overdue;
-        total.finished += s.finished;
-        total.on_time += s.on_time;
+
+    fn finish(self) -> Dashboard {
+        let Self { by_stage, units, mut out, labels, inspectors, .. } = self;
+        let mut total = StageCount::default();
+        for s in by_stage.values() {
+            total.open += s.open;
+            total.overdue += s.overdue;
+            total.finished += s.finished;
+            total.on_time += s.on_time;
+        }
+        out.stages = by_stage.into_values().chain([total]).collect();
+        out.units = units.into_values().collect();
+        out.inspectors = inspectors
+            .into_iter()
+            .map(|(id, m)| InspectorMisses { inspector: labels.get(&id).cloned().unwrap_or_default(), ..m })
+            .collect();
+        out.inspectors.sort_by(|a, b| b.missed.cmp(&a.missed).then(a.inspector.cmp(&b.inspector)));
+        out
     }
-    out.stages = by_stage.into_values().chain([total]).collect();
-    out.units = units.into_values().collect();
-    out.inspectors = inspectors
-        .into_iter()
-        .map(|(id, m)| InspectorMisses { inspector: labels.get(&id).cloned().unwrap_or_default(), ..m })
-        .collect();
-    out.inspectors.sort_by(|a, b| b.missed.cmp(&a.missed).then(a.inspector.cmp(&b.inspector)));
-    out
 }

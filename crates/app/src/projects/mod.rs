@@ -900,37 +900,42 @@ pub async fn todo(app: &App, principal: &gridsafe_domain::access::Principal) -> 
         (None, None) => return Ok(Vec::new()),
     };
     let today = app.today();
-    let mut conn = app.db().read().await?;
-    let rows = store::list(&mut conn, &scope, None, true, LIST_LIMIT).await?;
-    let summaries = summaries(&mut conn, rows, today).await?;
+    let mut conn = app.db().snapshot().await?;
+    // Every open project, a batch at a time: an old one past its limit stays on the list until
+    // it is dealt with.
     let mut out = Vec::new();
-    for s in summaries {
-        let p = &s.project;
-        let may_manage = manage.as_ref().is_some_and(|c| check_stored_path(c, &p.unit_path).is_ok());
-        let may_inspect = inspect.as_ref().is_some_and(|c| check_stored_path(c, &p.unit_path).is_ok());
-        let subject = format!("{} · {}", p.number, p.customer_name);
-        let push = |out: &mut Vec<Todo>, what: &'static str, due: String, late: bool| {
-            out.push(Todo {
-                what,
-                link: format!("/projects/{}", p.id),
-                subject: subject.clone(),
-                word: None,
-                due,
-                late,
-            })
-        };
-        let due = s.timing.and_then(Timing::due);
-        let late = matches!(s.timing, Some(Timing::Overdue { .. }));
-        let near = due.is_some_and(|d| d <= today + Duration::days(3));
-        if p.stage.inspected() && matches!(s.timing, Some(Timing::Running { .. } | Timing::Overdue { .. })) {
-            if may_inspect {
-                push(&mut out, "home-todo-project-inspect", due.map(|d| d.to_string()).unwrap_or_default(), late);
+    let mut batches = crate::batches::Batches::new(None, store::BATCH);
+    while let Some(after) = batches.next() {
+        let rows = store::by_id(&mut conn, &scope, true, after, store::BATCH).await?;
+        batches.read(&rows, |p| p.id);
+        for s in summaries(&mut conn, rows, today).await? {
+            let p = &s.project;
+            let may_manage = manage.as_ref().is_some_and(|c| check_stored_path(c, &p.unit_path).is_ok());
+            let may_inspect = inspect.as_ref().is_some_and(|c| check_stored_path(c, &p.unit_path).is_ok());
+            let subject = format!("{} · {}", p.number, p.customer_name);
+            let push = |out: &mut Vec<Todo>, what: &'static str, due: String, late: bool| {
+                out.push(Todo {
+                    what,
+                    link: format!("/projects/{}", p.id),
+                    subject: subject.clone(),
+                    word: None,
+                    due,
+                    late,
+                })
+            };
+            let due = s.timing.and_then(Timing::due);
+            let late = matches!(s.timing, Some(Timing::Overdue { .. }));
+            let near = due.is_some_and(|d| d <= today + Duration::days(3));
+            if p.stage.inspected() && matches!(s.timing, Some(Timing::Running { .. } | Timing::Overdue { .. })) {
+                if may_inspect {
+                    push(&mut out, "home-todo-project-inspect", due.map(|d| d.to_string()).unwrap_or_default(), late);
+                }
+            } else if may_manage && (late || near) {
+                push(&mut out, "home-todo-project-stage", due.map(|d| d.to_string()).unwrap_or_default(), late);
             }
-        } else if may_manage && (late || near) {
-            push(&mut out, "home-todo-project-stage", due.map(|d| d.to_string()).unwrap_or_default(), late);
-        }
-        if may_manage && s.unsigned_notices > 0 {
-            push(&mut out, "home-todo-project-notice", String::new(), false);
+            if may_manage && s.unsigned_notices > 0 {
+                push(&mut out, "home-todo-project-notice", String::new(), false);
+            }
         }
     }
     Ok(out)
