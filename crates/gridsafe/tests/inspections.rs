@@ -416,6 +416,16 @@ backend_tests! {
         // closed ones, after the last open one.
         let last = app.get_with("/hazards?after=0_2026-04-01_5010", &cookie).await;
         assert!(last.body.contains("YH5011") && last.body.contains("YH5030") && !last.body.contains("YH5010<"), "{}", last.body);
+        // The API pages the ledger in the same order; a filter stays on every page.
+        let pages = app.api_pages(&cookie, "/api/v1/hazards?limit=2000").await;
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2000, 2000, 1030]);
+        let ids: Vec<i64> = pages.concat();
+        assert_eq!(ids, (1..=5030).collect::<Vec<i64>>(), "open first by deadline, then by id; each once");
+        let overdue = app.api_pages(&cookie, "/api/v1/hazards?overdue=true&limit=3000").await;
+        assert_eq!(overdue.iter().map(Vec::len).collect::<Vec<_>>(), [3000, 2010]);
+        for refused in ["/api/v1/hazards?limit=0", "/api/v1/hazards?limit=5001", "/api/v1/hazards?after=0~1"] {
+            assert_eq!(app.json(Method::GET, refused, None, &cookie).await.status, 422, "{refused}");
+        }
 
         use gridsafe_domain::access::{Permission, perm};
         let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;

@@ -265,16 +265,58 @@ pub struct HazardsQuery {
     pub responsibility: Option<String>,
     /// `true`: only open hazards past their deadline.
     pub overdue: Option<bool>,
+    /// Hazards a page holds at most (the default and the most: 5000).
+    #[param(minimum = 1, maximum = 5000)]
+    pub limit: Option<u32>,
+    /// Where the page starts: the cursor in the `Link` header of the page before.
+    #[param(pattern = "^[01]~-?[0-9]{1,7}~[0-9]{1,18}$")]
+    pub after: Option<String>,
 }
 
-/// Hazards in the caller's units, open ones first by deadline.
+/// Hazards a page of the API holds at most.
+const MAX_HAZARDS_PAGE: u32 = 5000;
+
+/// A hazard's place in the ledger's order as a cursor: closed (0 or 1), the day it is due (days
+/// from 1 January of year 1) and its id, joined by `~`.
+fn hazard_cursor(h: &customers::HazardRow) -> String {
+    use chrono::Datelike;
+    let (closed, due, id) = h.key();
+    format!("{}~{}~{id}", u8::from(closed), due.num_days_from_ce())
+}
+
+/// The place a cursor names; `None` for a string not of its form. Every string of the
+/// documented pattern reads (seven digits of days stay within the calendar).
+fn read_hazard_cursor(text: &str) -> Option<customers::HazardKey> {
+    let mut parts = text.split('~');
+    let closed = match parts.next()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    let days = parts.next()?;
+    let digits = days.strip_prefix('-').unwrap_or(days);
+    if digits.is_empty() || digits.len() > 7 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let days = days.parse::<i32>().ok()?;
+    let id = parts.next().filter(|i| i.len() <= 18 && i.bytes().all(|b| b.is_ascii_digit()))?.parse::<i64>().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((closed, chrono::NaiveDate::from_num_days_from_ce_opt(days)?, id))
+}
+
+/// Hazards in the caller's units, open ones first by deadline, a page at a time.
+///
+/// When more follow, the `Link` header names the next page.
 #[utoipa::path(get, path = "/api/v1/hazards", tag = "customers", security(("bearer" = [])), params(HazardsQuery),
-    responses((status = 200, body = Vec<HazardRecordOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<HazardRecordOut>, headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when more hazards follow"))),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn hazards(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<HazardsQuery>,
-) -> Result<Json<Vec<HazardRecordOut>>, AppError> {
+) -> Result<Page<HazardRecordOut>, AppError> {
     let cap = auth.require::<perm::CustomersView>(&state).await?;
     // Values outside the enumerations (an empty one too) are refused, as the schema says.
     let state_filter = q.state;
@@ -285,15 +327,29 @@ pub async fn hazards(
     if responsibility.as_deref().is_some_and(|r| !["grid", "customer"].contains(&r)) {
         return Err(invalid("responsibility"));
     }
+    let limit = paging::limit(q.limit, MAX_HAZARDS_PAGE)?;
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(text) => Some(read_hazard_cursor(text).ok_or_else(paging::bad_cursor)?),
+    };
+    let e = crate::auth::url_encode;
+    let query: Vec<String> = [
+        ("state", state_filter.clone()),
+        ("responsibility", responsibility.clone()),
+        ("overdue", q.overdue.map(|o| o.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{k}={}", e(&v))))
+    .collect();
     let filter = HazardFilter {
         state: state_filter,
         responsibility,
         overdue: q.overdue.unwrap_or(false),
         ..HazardFilter::default()
     };
-    Ok(Json(
-        customers::list_hazards(state.app(), &cap, &filter).await?.into_iter().map(HazardRecordOut::from).collect(),
-    ))
+    let (rows, _) = customers::hazards_page(state.app(), &cap, &filter, after, limit as usize + 1).await?;
+    let page = Page::of(rows, limit, "/api/v1/hazards", &query.join("&"), hazard_cursor);
+    Ok(Page { rows: page.rows.into_iter().map(HazardRecordOut::from).collect(), next: page.next })
 }
 
 /// One hazard.
@@ -1077,4 +1133,38 @@ pub async fn record_inspection(
     };
     let new = auth.checked(&state, customers::record_inspection(state.app(), &cap, &auth.meta, input).await).await?;
     Ok((axum::http::StatusCode::CREATED, Json(InspectionCreated { id: new })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// Every string of the documented pattern is a hazard cursor (schema-valid input is
+        /// accepted), and a place reads back as written.
+        #[test]
+        fn every_hazard_cursor_of_the_pattern_reads(closed in 0u8..2, days in -9_999_999i32..=9_999_999, id in 0i64..=999_999_999_999_999_999) {
+            let text = format!("{closed}~{days}~{id}");
+            let (c, due, i) = super::read_hazard_cursor(&text).expect("a cursor");
+            use chrono::Datelike;
+            proptest::prop_assert_eq!((u8::from(c), due.num_days_from_ce(), i), (closed, days, id));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_no_hazard_cursor() {
+        for bad in [
+            "",
+            "0",
+            "0~1",
+            "2~1~1",
+            "0~~1",
+            "0~1~",
+            "0~+1~1",
+            "0~12345678~1",
+            "0~1~1234567890123456789",
+            "0~1~1~1",
+            "0~1~-1",
+        ] {
+            assert!(super::read_hazard_cursor(bad).is_none(), "{bad}");
+        }
+    }
 }
