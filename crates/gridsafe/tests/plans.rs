@@ -64,6 +64,34 @@ fn merge(day: &str, site: &str, organiser: &str, measures: &str) -> MergeInput {
 }
 
 backend_tests! {
+    async fn a_plan_waiting_for_publication_stays_on_the_to_do_list_however_many_came_after(app: TestApp) {
+        // A plan approved for the week of 1 June and never published, then 250 weeks of plans
+        // published. The approver's to-do list read the newest 200 plans of any state: the one
+        // waiting fell off it once 200 newer ones existed.
+        let f = app.fixture().await;
+        let t = drafted(&app, &f).await;
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("day");
+        let rows: Vec<String> = (0..=250)
+            .map(|i| {
+                let day = monday + chrono::Duration::weeks(i64::from(i) + 100);
+                let (day, state) = if i == 0 { (monday, "approved") } else { (day, "published") };
+                format!("({}, 'weekly', '{day}', '{state}', 'test', '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')", f.unit_a1.get())
+            })
+            .collect();
+        let insert = format!(
+            "INSERT INTO work_plans (unit_id, kind, first_day, state, created_by, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(insert)).execute(app.state.db().pool()).await.expect("plans");
+        let waiting: i64 = sqlx::query_scalar("SELECT id FROM work_plans WHERE state = 'approved'")
+            .fetch_one(app.state.db().pool())
+            .await
+            .expect("id");
+        let todo = gridsafe_app::home::todo(app.app(), &t.manager).await.expect("todo");
+        let plans: Vec<(&str, bool, &str)> = todo.iter().filter(|t| t.what.starts_with("home-todo-plan")).map(|t| (t.what, t.late, t.link.as_str())).collect();
+        assert_eq!(plans, [("home-todo-plan-publish", true, format!("/plans/{waiting}").as_str())]);
+    }
+
     async fn two_teams_at_one_site_hold_the_plan_until_merged_under_a_qualified_organiser(app: TestApp) {
         let f = app.fixture().await;
         let t = drafted(&app, &f).await;

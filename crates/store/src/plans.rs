@@ -62,6 +62,18 @@ fn plan_from(r: &AnyRow) -> Result<PlanRow, StoreError> {
     })
 }
 
+/// Plans of the units in `scope` waiting to be approved or published (drafts and approved ones),
+/// the earliest period first (the late ones first), at most `limit`.
+pub async fn awaiting(conn: &mut Conn, scope: &[UnitPath], limit: u32) -> Result<Vec<PlanRow>, StoreError> {
+    let (clause, binds) = scope_clause("u.path", scope, 1);
+    let sql = format!(
+        "SELECT {PLAN_COLUMNS} FROM work_plans w JOIN org_units u ON u.id = w.unit_id WHERE {clause} \
+         AND w.state IN ('draft', 'approved') ORDER BY w.first_day, w.id LIMIT {}",
+        limit.clamp(1, 10_000)
+    );
+    bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(plan_from).collect()
+}
+
 /// Plans of the units in `scope`, the latest period first, at most `limit`.
 pub async fn list(conn: &mut Conn, scope: &[UnitPath], limit: u32) -> Result<Vec<PlanRow>, StoreError> {
     let (clause, binds) = scope_clause("u.path", scope, 1);

@@ -630,7 +630,9 @@ async fn plans_todo(
     mut out: Vec<Todo>,
 ) -> Result<Vec<Todo>, AppError> {
     if let Ok(cap) = principal.authorize::<perm::PlansApprove>() {
-        for p in crate::plans::list_plans(app, &cap, 200).await? {
+        // Those waiting, the late first: a plan not approved in time stays on the list however
+        // many plans came after it.
+        for p in crate::plans::plans_awaiting(app, &cap, 200).await? {
             let what = match p.state {
                 gridsafe_domain::plans::PlanState::Draft if p.items > 0 => "home-todo-plan-approve",
                 gridsafe_domain::plans::PlanState::Approved => "home-todo-plan-publish",
@@ -645,7 +647,8 @@ async fn plans_todo(
                 late: p.first_day <= now.local_date(),
             });
         }
-        let waiting = crate::tickets::TicketFilter { awaiting_unplanned: true, ..Default::default() };
+        let waiting =
+            crate::tickets::TicketFilter { awaiting_unplanned: true, oldest_first: true, ..Default::default() };
         for t in crate::tickets::list_tickets(app, &cap, &waiting, 200).await? {
             out.push(Todo {
                 what: "home-todo-ticket-unplanned",

@@ -35,6 +35,16 @@ pub async fn list_plans<P: PlansReach>(app: &App, cap: &Capability<P>, limit: u3
     Ok(store::list(&mut *app.db().read().await?, cap.scope(), limit).await?)
 }
 
+/// Plans in reach waiting to be approved or published, the earliest period first, at most
+/// `limit`.
+pub async fn plans_awaiting(
+    app: &App,
+    cap: &Capability<perm::PlansApprove>,
+    limit: u32,
+) -> Result<Vec<PlanRow>, AppError> {
+    Ok(store::awaiting(&mut *app.db().read().await?, cap.scope(), limit).await?)
+}
+
 /// A plan with everything on it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanDetail {
