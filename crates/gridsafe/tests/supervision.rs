@@ -104,6 +104,16 @@ backend_tests! {
         assert_eq!(d.by_team, [("装表一班".to_owned(), 10040)]);
         assert_eq!(d.violations.len(), supervision::LISTED, "the latest listed");
         assert_eq!(d.violations[0].number, "WZ10042");
+        // The API pages the month, latest first, each violation once.
+        let cookie = app.session_for(f.user("safety_auditor")).await;
+        let pages = app.api_pages(&[("cookie", &cookie)], "/api/v1/violations?month=2026-11").await;
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2000, 2000, 2000, 2000, 2000, 42]);
+        assert_eq!(pages.concat(), (1..=10042).rev().collect::<Vec<i64>>());
+        let r = app.json(Method::GET, "/api/v1/violations?month=2026-11&after=1~1", None, &[("cookie", &cookie)]).await;
+        assert_eq!((r.status.as_u16(), r.json().as_array().map(Vec::len)), (200, Some(0)), "nothing before 1970");
+        for refused in ["/api/v1/violations?limit=0", "/api/v1/violations?limit=2001", "/api/v1/violations?after=x"] {
+            assert_eq!(app.json(Method::GET, refused, None, &[("cookie", &cookie)]).await.status, 422, "{refused}");
+        }
         let todo = supervision::todo(app.app(), &auditor).await.expect("todo");
         assert!(todo.iter().any(|t| t.what == "home-todo-person-suspended" && t.subject.starts_with("P1")), "{:?}", todo.iter().map(|t| (t.what, &t.subject)).collect::<Vec<_>>());
     }

@@ -342,6 +342,8 @@ pub struct ViolationFilter {
     pub to: Option<Timestamp>,
     /// Serious ones whose review meeting is not recorded.
     pub awaiting_review: bool,
+    /// Only those after this (moment, id) in the latest-first order: a page's start.
+    pub before: Option<(Timestamp, i64)>,
 }
 
 /// Violations in `scope`, latest first, at most `limit`.
@@ -399,6 +401,12 @@ fn select(scope: &[UnitPath], filter: &ViolationFilter) -> (String, Vec<String>)
     }
     if filter.awaiting_review {
         sql.push_str(" AND v.severity IN ('grave', 'serious') AND v.reviewed_at IS NULL");
+    }
+    if let Some((at, id)) = filter.before {
+        values.push(at.to_db());
+        let n = values.len();
+        // The id is an integer, not user text.
+        sql.push_str(&format!(" AND (v.occurred_at < ${n} OR (v.occurred_at = ${n} AND v.id < {id}))"));
     }
     (sql, values)
 }

@@ -64,6 +64,26 @@ pub fn read_text_cursor<const N: usize>(text: &str) -> Option<[String; N]> {
     fields.try_into().ok()
 }
 
+/// A cursor of a moment and an id (a row's key in a list by time, then id): the moment in
+/// microseconds since 1970 (UTC) and the id, joined by `~`. Every string of its form
+/// (`^-?[0-9]{1,18}~[0-9]{1,18}$`, the `after` parameter's documented pattern) reads back as
+/// some place in the list ([`read_time_cursor`]).
+pub fn time_cursor(at: gridsafe_domain::time::Timestamp, id: i64) -> String {
+    format!("{}~{id}", at.as_utc().timestamp_micros())
+}
+
+/// The moment and id of a cursor [`time_cursor`] wrote, or of any string of its pattern;
+/// `None` for any other string.
+pub fn read_time_cursor(text: &str) -> Option<(gridsafe_domain::time::Timestamp, i64)> {
+    let (micros, id) = text.split_once('~')?;
+    let digits = |t: &str| !t.is_empty() && t.len() <= 18 && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(micros.strip_prefix('-').unwrap_or(micros)) || !digits(id) {
+        return None;
+    }
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    Some((gridsafe_domain::time::Timestamp::from_utc(at), id.parse().ok()?))
+}
+
 /// A cursor the list could not read: refused, naming `after` (a client sends back the one it
 /// was given, untouched).
 pub fn bad_cursor() -> AppError {
@@ -152,5 +172,34 @@ mod tests {
         assert_eq!(limit(Some(5000), 5000).ok(), Some(5000));
         assert!(limit(Some(0), 5000).is_err());
         assert!(limit(Some(5001), 5000).is_err());
+    }
+
+    proptest::proptest! {
+        /// Every string of the documented pattern is a cursor (schema-valid input is accepted),
+        /// and a place reads back as written.
+        #[test]
+        fn every_time_cursor_of_the_pattern_reads(text in "-?[0-9]{1,18}~[0-9]{1,18}") {
+            let (at, id) = read_time_cursor(&text).expect("a cursor");
+            let (micros, written_id) = text.split_once('~').expect("two parts");
+            proptest::prop_assert_eq!(at.as_utc().timestamp_micros(), micros.parse::<i64>().expect("digits"));
+            proptest::prop_assert_eq!(id, written_id.parse::<i64>().expect("digits"));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_no_time_cursor() {
+        for bad in [
+            "",
+            "1",
+            "1~",
+            "~1",
+            "1~-1",
+            "+1~1",
+            "1~1~1",
+            "1234567890123456789~1",
+            "2026-01-01T00:00:00.000000Z\u{1f}1",
+        ] {
+            assert!(read_time_cursor(bad).is_none(), "{bad}");
+        }
     }
 }

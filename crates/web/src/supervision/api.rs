@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::paging::{self, Page};
 use crate::auth::Auth;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, ApiPath, ApiQuery};
@@ -187,7 +188,16 @@ pub struct ViolationsQuery {
     pub month: Option<String>,
     /// Every violation of this person.
     pub person_id: Option<i64>,
+    /// Violations a page holds at most (the default and the most: 2000).
+    #[param(minimum = 1, maximum = 2000)]
+    pub limit: Option<u32>,
+    /// Where the page starts: the cursor in the `Link` header of the page before.
+    #[param(pattern = "^-?[0-9]{1,18}~[0-9]{1,18}$")]
+    pub after: Option<String>,
 }
+
+/// Violations a page of the API holds at most.
+const MAX_PAGE: u32 = 2000;
 
 fn month(text: Option<&str>, today: chrono::NaiveDate) -> Result<chrono::NaiveDate, gridsafe_app::AppError> {
     match text {
@@ -197,15 +207,29 @@ fn month(text: Option<&str>, today: chrono::NaiveDate) -> Result<chrono::NaiveDa
     }
 }
 
-/// A month's violations in the caller's units (or every one of a person), latest first.
+/// A month's violations in the caller's units (or every one of a person), latest first, a page
+/// at a time.
+///
+/// When more follow, the `Link` header names the next page.
 #[utoipa::path(get, path = "/api/v1/violations", tag = "supervision", security(("bearer" = [])), params(ViolationsQuery),
-    responses((status = 200, body = Vec<ViolationOut>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<ViolationOut>, headers(("Link" = String, description = "`<…>; rel=\"next\"`: the next page, when more violations follow"))),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<ViolationsQuery>,
-) -> Result<Json<Vec<ViolationOut>>, AppError> {
+) -> Result<Page<ViolationOut>, AppError> {
     let cap = auth.require::<perm::ViolationsView>(&state).await?;
+    let limit = paging::limit(q.limit, MAX_PAGE)?;
+    let before = match q.after.as_deref() {
+        None => None,
+        Some(text) => Some(paging::read_time_cursor(text).ok_or_else(paging::bad_cursor)?),
+    };
+    let e = crate::auth::url_encode;
+    let query: Vec<String> = [("month", q.month.clone()), ("person_id", q.person_id.map(|p| p.to_string()))]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", e(&v))))
+        .collect();
     let filter = match q.person_id {
         Some(p) => ViolationFilter { person: Some(PersonId::new(p)), ..ViolationFilter::default() },
         None => {
@@ -217,8 +241,11 @@ pub async fn list(
             }
         }
     };
-    let rows = supervision::list(state.app(), &cap, &filter, 2000).await?;
-    Ok(Json(rows.into_iter().map(ViolationOut::from).collect()))
+    let filter = ViolationFilter { before, ..filter };
+    let rows = supervision::list(state.app(), &cap, &filter, i64::from(limit) + 1).await?;
+    let page =
+        Page::of(rows, limit, "/api/v1/violations", &query.join("&"), |v| paging::time_cursor(v.occurred_at, v.id));
+    Ok(Page { rows: page.rows.into_iter().map(ViolationOut::from).collect(), next: page.next })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

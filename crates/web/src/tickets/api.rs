@@ -11,7 +11,6 @@ use gridsafe_domain::ids::{TicketId, UnitId};
 use gridsafe_domain::tickets::State as TicketState;
 use gridsafe_domain::tickets::StepKind;
 use gridsafe_domain::tickets::evaluation::Verdict;
-use gridsafe_domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -372,18 +371,6 @@ pub struct TicketsQuery {
 /// Tickets a page of the API holds at most.
 const MAX_PAGE: u32 = 5000;
 
-/// The ticket a cursor names: its planned start in microseconds since 1970 and its id, joined
-/// by `~`. Every string of the documented pattern is one (18 digits stay within both ranges).
-fn cursor(text: &str) -> Option<(Timestamp, TicketId)> {
-    let (micros, id) = text.split_once('~')?;
-    let digits = |t: &str| !t.is_empty() && t.len() <= 18 && t.bytes().all(|b| b.is_ascii_digit());
-    if !digits(micros.strip_prefix('-').unwrap_or(micros)) || !digits(id) {
-        return None;
-    }
-    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
-    Some((Timestamp::from_utc(at), id.parse().ok()?))
-}
-
 /// Tickets in the caller's units, newest first, a page at a time.
 ///
 /// By planned start, then id, both newest first; when more follow, the `Link` header names the
@@ -407,7 +394,9 @@ pub async fn list(
     let limit = paging::limit(q.limit, MAX_PAGE)?;
     let after = match q.after.as_deref() {
         None => None,
-        Some(text) => Some(cursor(text).ok_or_else(paging::bad_cursor)?),
+        Some(text) => Some(
+            paging::read_time_cursor(text).map(|(at, id)| (at, TicketId::new(id))).ok_or_else(paging::bad_cursor)?,
+        ),
     };
     let filter = TicketFilter {
         state: state_filter,
@@ -427,7 +416,7 @@ pub async fn list(
     .flatten()
     .collect();
     let page = Page::of(rows, limit, "/api/v1/tickets", &query.join("&"), |t| {
-        format!("{}~{}", t.planned_start.as_utc().timestamp_micros(), t.id)
+        paging::time_cursor(t.planned_start, t.id.get())
     });
     Ok(Page { rows: page.rows.into_iter().map(TicketOut::from).collect(), next: page.next })
 }
@@ -942,36 +931,4 @@ pub async fn save_eval_reason(
     let cap = auth.require::<perm::TicketsConfigure>(&state).await?;
     tickets::save_eval_reason(state.app(), &cap, &auth.meta, &r.code, &r.text, r.active).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    proptest::proptest! {
-        /// Every string of the documented pattern is a cursor (schema-valid input is accepted),
-        /// and a ticket's place reads back as written.
-        #[test]
-        fn every_cursor_of_the_pattern_reads(text in "-?[0-9]{1,18}~[0-9]{1,18}") {
-            let (at, id) = super::cursor(&text).expect("a cursor");
-            let (micros, written_id) = text.split_once('~').expect("two parts");
-            proptest::prop_assert_eq!(at.as_utc().timestamp_micros(), micros.parse::<i64>().expect("digits"));
-            proptest::prop_assert_eq!(id.get(), written_id.parse::<i64>().expect("digits"));
-        }
-    }
-
-    #[test]
-    fn anything_else_is_no_cursor() {
-        for bad in [
-            "",
-            "1",
-            "1~",
-            "~1",
-            "1~-1",
-            "+1~1",
-            "1~1~1",
-            "1234567890123456789~1",
-            "2026-01-01T00:00:00.000000Z\u{1f}1",
-        ] {
-            assert!(super::cursor(bad).is_none(), "{bad}");
-        }
-    }
 }
