@@ -65,6 +65,7 @@ migrations! {
     24 => "history",
     25 => "list_order",
     26 => "import_reach",
+    27 => "register_lookups",
 }
 
 /// Where a database stands against this binary's migrations.
