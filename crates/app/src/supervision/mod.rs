@@ -888,10 +888,10 @@ pub async fn dashboard<P: ViolationsReach>(app: &App, cap: &Capability<P>, month
         latest.offer(std::cmp::Reverse((v.occurred_at, v.id)), v);
     })
     .await?;
-    let by_class: Vec<(Class, usize)> =
-        Class::ALL.iter().filter_map(|c| Some((*c, *classes.get(c).filter(|n| **n > 0)?))).collect();
+    // In the domain's order, only those that occurred.
+    let by_class: Vec<(Class, usize)> = Class::ALL.iter().filter_map(|c| Some((*c, *classes.get(c)?))).collect();
     let by_severity: Vec<(Severity, usize)> =
-        Severity::ALL.iter().filter_map(|s| Some((*s, *severities.get(s).filter(|n| **n > 0)?))).collect();
+        Severity::ALL.iter().filter_map(|s| Some((*s, *severities.get(s)?))).collect();
     let (checks, checked) = store::check_counts(&mut conn, cap.scope(), from, to).await?;
     let attendance = store::attendance_by_grade(&mut conn, cap.scope(), from, to)
         .await?
