@@ -2,14 +2,18 @@
 //! long the list grows, in memory that does not grow with it, and with nothing left out past a
 //! first batch.
 
+/// Rows a batch holds: enough that a read costs little a row, few enough that a batch of
+/// customers with their dates (about 1 KB each) stays within a couple of megabytes.
+pub(crate) const BATCH: u32 = 2_000;
+
 /// Where a read through a list a batch at a time stands: `next` gives the key to read after
 /// (`from` for the first batch, then the key of the last row read), until a batch came back
 /// shorter than asked, which was the last.
 ///
 /// ```ignore
-/// let mut batches = Batches::new(None, store::BATCH);
+/// let mut batches = Batches::new(None, BATCH);
 /// while let Some(after) = batches.next() {
-///     let rows = store::hazards(conn, scope, filter, after, store::BATCH).await?;
+///     let rows = store::hazards(conn, scope, filter, after, BATCH).await?;
 ///     batches.read(&rows, |h| h.id);
 ///     rows.into_iter().for_each(&mut each);
 /// }

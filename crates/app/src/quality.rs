@@ -178,7 +178,7 @@ pub(crate) async fn unit_measures(
             dates.entry(customer).or_default().push(day);
         }
     }
-    let (filter, batch) = (Default::default(), gridsafe_store::customers::BATCH);
+    let (filter, batch) = (Default::default(), crate::batches::BATCH);
     crate::customers::each_stored(conn, scope, &filter, None, batch, |c| {
         let facts = c.record.facts(industries);
         let months_of_cycle =

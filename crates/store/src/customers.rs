@@ -124,10 +124,6 @@ pub struct Filter {
     pub unit_id: Option<UnitId>,
 }
 
-/// Customers a batch of [`customers`] holds when a use case reads the whole register: it goes
-/// through it a batch at a time, so its memory does not grow with the register.
-pub const BATCH: u32 = 2_000;
-
 /// The condition of `filter` within `scope` over `customers c JOIN org_units u`, and its binds.
 fn condition(scope: &[UnitPath], filter: &Filter) -> (String, Vec<String>) {
     let (mut sql, mut binds) = scope_clause("u.path", scope, 1);

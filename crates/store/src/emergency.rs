@@ -583,10 +583,6 @@ fn complaint_from(r: &AnyRow) -> Result<ComplaintRow, StoreError> {
     })
 }
 
-/// Rows a batch of [`complaints`] or [`evaluations`] holds: the use cases go through them a
-/// batch at a time, so their memory does not grow with them.
-pub const BATCH: u32 = 2_000;
-
 /// `AND <table>.id > after` for a read by id after `after` (an integer, not user text).
 fn after_id(table: &str, after: Option<i64>) -> String {
     after.map(|a| format!("AND {table}.id > {a}")).unwrap_or_default()

@@ -180,10 +180,6 @@ pub struct Filter {
     pub open: bool,
 }
 
-/// Hazards a batch of [`hazards`] holds: the use cases go through the ledger a batch at a time,
-/// so their memory does not grow with it.
-pub const BATCH: u32 = 2_000;
-
 /// At most `limit` hazards of `scope` (all units for `None`) that `filter` takes, by id after
 /// `after`.
 pub async fn hazards(

@@ -133,10 +133,6 @@ pub async fn list(
     bound(sql, &binds).fetch_all(&mut *conn).await?.iter().map(row_from).collect()
 }
 
-/// Projects a batch of [`by_id`] holds: the dashboards go through them a batch at a time, so
-/// their memory does not grow with them.
-pub const BATCH: u32 = 2_000;
-
 /// At most `limit` projects of the units in `scope` (open ones when `open_only`), by id after
 /// `after`.
 pub async fn by_id(

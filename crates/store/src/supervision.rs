@@ -358,10 +358,6 @@ pub async fn list(
     bound(sql, &values).fetch_all(&mut *conn).await?.iter().map(violation).collect()
 }
 
-/// Violations a batch of [`by_id`] holds: the use cases count them a batch at a time, so their
-/// memory does not grow with them.
-pub const BATCH: u32 = 2_000;
-
 /// At most `limit` violations in `scope` that `filter` takes, by id after `after`.
 pub async fn by_id(
     conn: &mut Conn,

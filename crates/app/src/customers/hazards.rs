@@ -227,9 +227,9 @@ async fn each_stored(
     filter: &store::Filter,
     mut each: impl FnMut(HazardRow),
 ) -> Result<(), AppError> {
-    let mut batches = crate::batches::Batches::new(None, store::BATCH);
+    let mut batches = crate::batches::Batches::new(None, crate::batches::BATCH);
     while let Some(after) = batches.next() {
-        let rows = store::hazards(conn, scope, filter, after, store::BATCH).await?;
+        let rows = store::hazards(conn, scope, filter, after, crate::batches::BATCH).await?;
         batches.read(&rows, |h| h.id);
         hazard_rows(app, conn, rows).await?.into_iter().for_each(&mut each);
     }

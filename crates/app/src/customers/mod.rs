@@ -273,7 +273,7 @@ pub async fn each_customer<P: CustomersReach>(
 ) -> Result<(), AppError> {
     Register::open(app, filter)
         .await?
-        .each(app, cap.scope(), None, store::BATCH, |c| {
+        .each(app, cap.scope(), None, crate::batches::BATCH, |c| {
             each(c);
             ControlFlow::Continue(())
         })
@@ -304,7 +304,7 @@ pub async fn customers_page<P: CustomersReach>(
     let room = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut register = Register::open(app, filter).await?;
     // Without a due filter every row read is shown: read no more than the page.
-    let batch = if filter.due.is_none() { limit.clamp(1, store::BATCH) } else { store::BATCH };
+    let batch = if filter.due.is_none() { limit.clamp(1, crate::batches::BATCH) } else { crate::batches::BATCH };
     let mut rows = Vec::new();
     register
         .each(app, cap.scope(), after, batch, |c| {
@@ -317,7 +317,7 @@ pub async fn customers_page<P: CustomersReach>(
     } else {
         let mut total = 0;
         register
-            .each(app, cap.scope(), None, store::BATCH, |_| {
+            .each(app, cap.scope(), None, crate::batches::BATCH, |_| {
                 total += 1;
                 ControlFlow::Continue(())
             })

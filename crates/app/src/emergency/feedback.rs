@@ -72,9 +72,9 @@ pub async fn feedback<P: EmergencyReach>(
     let mut units: BTreeMap<String, (UnitFeedback, f64)> = BTreeMap::new();
     let (mut complaints, mut complaints_total) = (Least::new(SHOWN), 0);
     let (from, to) = (Timestamp::start_of_local_day(since), Timestamp::start_of_local_day(next));
-    let mut batches = Batches::new(None, store::BATCH);
+    let mut batches = Batches::new(None, crate::batches::BATCH);
     while let Some(after) = batches.next() {
-        let rows = store::complaints(&mut conn, cap.scope(), from, to, after, store::BATCH).await?;
+        let rows = store::complaints(&mut conn, cap.scope(), from, to, after, crate::batches::BATCH).await?;
         batches.read(&rows, |c| c.id);
         for c in rows {
             let day = c.received_at.local_date();
@@ -89,9 +89,9 @@ pub async fn feedback<P: EmergencyReach>(
         }
     }
     let (mut evaluations, mut evaluations_total) = (Least::new(SHOWN), 0);
-    let mut batches = Batches::new(None, store::BATCH);
+    let mut batches = Batches::new(None, crate::batches::BATCH);
     while let Some(after) = batches.next() {
-        let rows = store::evaluations(&mut conn, cap.scope(), &month, &month, after, store::BATCH).await?;
+        let rows = store::evaluations(&mut conn, cap.scope(), &month, &month, after, crate::batches::BATCH).await?;
         batches.read(&rows, |e| e.id);
         for e in rows {
             let (u, sum) = units.entry(e.unit_name.clone()).or_default();

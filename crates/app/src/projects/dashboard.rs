@@ -96,9 +96,9 @@ pub(crate) async fn dashboards_in(
     let cal = store::calendar(conn).await?;
     let today = app.today();
     let mut months: Vec<Month> = firsts.iter().map(|first| Month::new(*first)).collect();
-    let mut batches = crate::batches::Batches::new(None, store::BATCH);
+    let mut batches = crate::batches::Batches::new(None, crate::batches::BATCH);
     while let Some(after) = batches.next() {
-        let rows = store::by_id(conn, scope, false, after, store::BATCH).await?;
+        let rows = store::by_id(conn, scope, false, after, crate::batches::BATCH).await?;
         batches.read(&rows, |p| p.id);
         let ids: Vec<_> = rows.iter().map(|p| p.id).collect();
         let children = store::children(conn, &ids).await?;

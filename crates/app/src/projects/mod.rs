@@ -904,9 +904,9 @@ pub async fn todo(app: &App, principal: &gridsafe_domain::access::Principal) -> 
     // Every open project, a batch at a time: an old one past its limit stays on the list until
     // it is dealt with.
     let mut out = Vec::new();
-    let mut batches = crate::batches::Batches::new(None, store::BATCH);
+    let mut batches = crate::batches::Batches::new(None, crate::batches::BATCH);
     while let Some(after) = batches.next() {
-        let rows = store::by_id(&mut conn, &scope, true, after, store::BATCH).await?;
+        let rows = store::by_id(&mut conn, &scope, true, after, crate::batches::BATCH).await?;
         batches.read(&rows, |p| p.id);
         for s in summaries(&mut conn, rows, today).await? {
             let p = &s.project;

@@ -850,9 +850,9 @@ async fn each_violation(
     filter: &ViolationFilter,
     mut each: impl FnMut(store::ViolationRow),
 ) -> Result<(), AppError> {
-    let mut batches = crate::batches::Batches::new(None, store::BATCH);
+    let mut batches = crate::batches::Batches::new(None, crate::batches::BATCH);
     while let Some(after) = batches.next() {
-        let rows = store::by_id(conn, scope, filter, after, store::BATCH).await?;
+        let rows = store::by_id(conn, scope, filter, after, crate::batches::BATCH).await?;
         batches.read(&rows, |v| v.id);
         rows.into_iter().for_each(&mut each);
     }
