@@ -98,6 +98,24 @@ async fn hazard_state(app: &TestApp, id: i64) -> String {
         .expect("state")
 }
 
+/// The safety auditor of city A (customers.view there) and county A1's line of the safety
+/// dashboard he reads.
+async fn county_dashboard(
+    app: &TestApp,
+    f: &Fixture,
+) -> (
+    gridsafe_domain::access::Capability<gridsafe_domain::access::perm::CustomersView>,
+    gridsafe_app::customers::UnitDashboard,
+) {
+    use gridsafe_domain::access::{Permission, perm};
+    let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
+    let p = support::principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::CustomersView], &path);
+    let cap = support::cap::<perm::CustomersView>(&p);
+    let dashboard = gridsafe_app::customers::dashboard(app.app(), &cap).await.expect("dashboard");
+    let county = dashboard.into_iter().find(|u| u.unit_id == f.unit_a1).expect("county");
+    (cap, county)
+}
+
 backend_tests! {
     async fn from_the_register_through_an_inspection_to_a_closed_hazard(app: TestApp) {
         let f = app.fixture().await;
@@ -376,12 +394,7 @@ backend_tests! {
             assert_eq!(app.json(Method::GET, refused, None, &cookie).await.status, 422, "{refused}");
         }
 
-        use gridsafe_domain::access::{Permission, perm};
-        let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
-        let p = support::principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::CustomersView], &path);
-        let cap = support::cap::<perm::CustomersView>(&p);
-        let dashboard = gridsafe_app::customers::dashboard(app.app(), &cap).await.expect("dashboard");
-        let county = dashboard.iter().find(|u| u.unit_id == f.unit_a1).expect("county");
+        let (cap, county) = county_dashboard(&app, &f).await;
         assert_eq!((county.customers, county.with_cycle, county.overdue_now), (20080, 30, 30));
         let month = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("day");
         let plan = gridsafe_app::customers::plan(app.app(), &cap, month, None).await.expect("plan");
@@ -427,12 +440,7 @@ backend_tests! {
             assert_eq!(app.json(Method::GET, refused, None, &cookie).await.status, 422, "{refused}");
         }
 
-        use gridsafe_domain::access::{Permission, perm};
-        let path = gridsafe_app::identity::unit_by_id(app.app(), f.unit_a).await.expect("read").expect("unit").path;
-        let p = support::principal(f.user("safety_auditor"), "u_safety_auditor", &[Permission::CustomersView], &path);
-        let cap = support::cap::<perm::CustomersView>(&p);
-        let dashboard = gridsafe_app::customers::dashboard(app.app(), &cap).await.expect("dashboard");
-        let county = dashboard.iter().find(|u| u.unit_id == f.unit_a1).expect("county");
+        let (_, county) = county_dashboard(&app, &f).await;
         let counts = county.hazards.values().fold((0, 0, 0), |s, c| (s.0 + c.open, s.1 + c.overdue, s.2 + c.closed));
         assert_eq!(counts, (5010, 5010, 20), "open, overdue, closed");
 
