@@ -84,6 +84,14 @@ pub fn read_time_cursor(text: &str) -> Option<(gridsafe_domain::time::Timestamp,
     Some((gridsafe_domain::time::Timestamp::from_utc(at), id.parse().ok()?))
 }
 
+/// The filters a list was asked with, as the query its next page keeps (`name=value&…`, each value
+/// encoded; those not given left out).
+pub fn kept(filters: &[(&str, Option<&str>)]) -> String {
+    let given =
+        filters.iter().filter_map(|(name, value)| Some(format!("{name}={}", crate::auth::url_encode((*value)?))));
+    given.collect::<Vec<_>>().join("&")
+}
+
 /// A cursor the list could not read: refused, naming `after` (a client sends back the one it
 /// was given, untouched).
 pub fn bad_cursor() -> AppError {
@@ -163,6 +171,15 @@ mod tests {
             let written = text_cursor(&fields.each_ref().map(String::as_str));
             proptest::prop_assert_eq!(read_text_cursor::<4>(&written), Some(fields));
         }
+    }
+
+    #[test]
+    fn the_next_page_keeps_the_filters_given_encoded() {
+        assert_eq!(
+            kept(&[("q", Some("中 &x")), ("state", None), ("due", Some("overdue"))]),
+            "q=%E4%B8%AD%20%26x&due=overdue"
+        );
+        assert_eq!(kept(&[("q", None)]), "");
     }
 
     #[test]

@@ -164,16 +164,11 @@ pub async fn list(
         None => None,
         Some(text) => Some(paging::read_text_cursor::<1>(text).ok_or_else(paging::bad_cursor)?),
     };
-    let e = crate::auth::url_encode;
-    let query: Vec<String> = [("q", q.q.as_deref()), ("unit_id", q.unit_id.as_deref()), ("due", q.due.as_deref())]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", e(v))))
-        .collect();
+    let query = paging::kept(&[("q", q.q.as_deref()), ("unit_id", q.unit_id.as_deref()), ("due", q.due.as_deref())]);
     let filter = CustomerFilter { text: q.q, unit_id: unit_id.map(UnitId::new), importance: None, due };
     let after = after.as_ref().map(|[account_no]| account_no.as_str());
     let (rows, _) = customers::customers_page(state.app(), &cap, &filter, after, limit + 1).await?;
-    let page =
-        Page::of(rows, limit, "/api/v1/customers", &query.join("&"), |c| paging::text_cursor(&[&c.record.account_no]));
+    let page = Page::of(rows, limit, "/api/v1/customers", &query, |c| paging::text_cursor(&[&c.record.account_no]));
     Ok(Page { rows: page.rows.into_iter().map(CustomerOut::from).collect(), next: page.next })
 }
 
@@ -332,15 +327,12 @@ pub async fn hazards(
         None => None,
         Some(text) => Some(read_hazard_cursor(text).ok_or_else(paging::bad_cursor)?),
     };
-    let e = crate::auth::url_encode;
-    let query: Vec<String> = [
-        ("state", state_filter.clone()),
-        ("responsibility", responsibility.clone()),
-        ("overdue", q.overdue.map(|o| o.to_string())),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| format!("{k}={}", e(&v))))
-    .collect();
+    let overdue = q.overdue.map(|o| o.to_string());
+    let query = paging::kept(&[
+        ("state", state_filter.as_deref()),
+        ("responsibility", responsibility.as_deref()),
+        ("overdue", overdue.as_deref()),
+    ]);
     let filter = HazardFilter {
         state: state_filter,
         responsibility,
@@ -348,7 +340,7 @@ pub async fn hazards(
         ..HazardFilter::default()
     };
     let (rows, _) = customers::hazards_page(state.app(), &cap, &filter, after, limit as usize + 1).await?;
-    let page = Page::of(rows, limit, "/api/v1/hazards", &query.join("&"), hazard_cursor);
+    let page = Page::of(rows, limit, "/api/v1/hazards", &query, hazard_cursor);
     Ok(Page { rows: page.rows.into_iter().map(HazardRecordOut::from).collect(), next: page.next })
 }
 

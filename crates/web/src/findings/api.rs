@@ -136,17 +136,13 @@ pub async fn list(
         unit_id: unit_id.map(UnitId::new),
     };
     let rows = findings::list_findings(state.app(), &cap, &filter, after.as_ref(), limit + 1).await?;
-    let e = crate::auth::url_encode;
-    let query: Vec<String> = [
-        q.rule.as_deref().map(|r| format!("rule={}", e(r))),
-        q.state.as_deref().map(|s| format!("state={}", e(s))),
-        q.month.as_deref().map(|m| format!("month={}", e(m))),
-        q.unit_id.as_deref().map(|u| format!("unit_id={}", e(u))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let page = Page::of(rows, limit, "/api/v1/findings", &query.join("&"), cursor_of);
+    let query = paging::kept(&[
+        ("rule", q.rule.as_deref()),
+        ("state", q.state.as_deref()),
+        ("month", q.month.as_deref()),
+        ("unit_id", q.unit_id.as_deref()),
+    ]);
+    let page = Page::of(rows, limit, "/api/v1/findings", &query, cursor_of);
     Ok(Page { rows: page.rows.into_iter().map(FindingOut::from).collect(), next: page.next })
 }
 

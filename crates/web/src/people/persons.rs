@@ -590,7 +590,7 @@ pub mod api {
         };
         let after = after.as_ref().map(|[path, code]| (path.as_str(), code.as_str()));
         let (rows, _) = people::people_page(state.app(), &reach, q.q.as_deref(), after, limit + 1).await?;
-        let query = q.q.as_deref().map(|t| format!("q={}", crate::auth::url_encode(t))).unwrap_or_default();
+        let query = paging::kept(&[("q", q.q.as_deref())]);
         let page = Page::of(rows, limit, "/api/v1/people", &query, |p| paging::text_cursor(&[&p.unit_path, &p.code]));
         Ok(Page { rows: page.rows.into_iter().map(PersonOut::from).collect(), next: page.next })
     }

@@ -225,11 +225,8 @@ pub async fn list(
         None => None,
         Some(text) => Some(paging::read_time_cursor(text).ok_or_else(paging::bad_cursor)?),
     };
-    let e = crate::auth::url_encode;
-    let query: Vec<String> = [("month", q.month.clone()), ("person_id", q.person_id.map(|p| p.to_string()))]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", e(&v))))
-        .collect();
+    let person = q.person_id.map(|p| p.to_string());
+    let query = paging::kept(&[("month", q.month.as_deref()), ("person_id", person.as_deref())]);
     let filter = match q.person_id {
         Some(p) => ViolationFilter { person: Some(PersonId::new(p)), ..ViolationFilter::default() },
         None => {
@@ -243,8 +240,7 @@ pub async fn list(
     };
     let filter = ViolationFilter { before, ..filter };
     let rows = supervision::list(state.app(), &cap, &filter, i64::from(limit) + 1).await?;
-    let page =
-        Page::of(rows, limit, "/api/v1/violations", &query.join("&"), |v| paging::time_cursor(v.occurred_at, v.id));
+    let page = Page::of(rows, limit, "/api/v1/violations", &query, |v| paging::time_cursor(v.occurred_at, v.id));
     Ok(Page { rows: page.rows.into_iter().map(ViolationOut::from).collect(), next: page.next })
 }
 

@@ -406,18 +406,10 @@ pub async fn list(
         ..TicketFilter::default()
     };
     let rows = tickets::list_tickets(state.app(), &cap, &filter, limit + 1).await?;
-    let e = crate::auth::url_encode;
-    let query: Vec<String> = [
-        q.state.as_deref().map(|s| format!("state={}", e(s))),
-        q.q.as_deref().map(|t| format!("q={}", e(t))),
-        q.unevaluated.map(|u| format!("unevaluated={u}")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let page = Page::of(rows, limit, "/api/v1/tickets", &query.join("&"), |t| {
-        paging::time_cursor(t.planned_start, t.id.get())
-    });
+    let unevaluated = q.unevaluated.map(|u| u.to_string());
+    let query =
+        paging::kept(&[("state", q.state.as_deref()), ("q", q.q.as_deref()), ("unevaluated", unevaluated.as_deref())]);
+    let page = Page::of(rows, limit, "/api/v1/tickets", &query, |t| paging::time_cursor(t.planned_start, t.id.get()));
     Ok(Page { rows: page.rows.into_iter().map(TicketOut::from).collect(), next: page.next })
 }
 
