@@ -3,7 +3,10 @@
 # latency of /healthz (no session, no database), the ticket list page (/tickets) and the ticket
 # list API (/api/v1/tickets), signed in, at 1, 8, 32 and 128 connections, on the demo company and
 # the embedded SQLite default, with the server's CPU time a request (cpu_us); then the server's
-# peak RSS while 512 connections read the list page.
+# peak RSS while 512 connections read the list page. The list page is kept between requests while
+# no commit changes the data (web layout::kept); `list-page-new` asks a new address every time
+# (an unused parameter with a counter), so every page is read and rendered afresh: what the page
+# costs right after a write.
 #
 #   bash bench/load.sh            # 10 s per measurement
 #   DURATION=30s bash bench/load.sh
@@ -46,11 +49,19 @@ tickets=$(curl -fsS -H "Authorization: Bearer $token" "$base/api/v1/tickets" | p
 # than requests per second on a machine whose speed moves from run to run.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 
-measure() { # label connections url [header]
-  local label=$1 c=$2 url=$3 header=${4:-X-Bench: 1} threads before after
+# Each of wrk's threads counts from its own base, so no two requests ask the same address.
+cat >"$out/new.lua" <<'LUA'
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("base", threads * 100000000) end
+function init(args) counter = base end
+function request() counter = counter + 1; return wrk.format(nil, wrk.path .. "?bench=" .. counter) end
+LUA
+
+measure() { # label connections url [header] [wrk script]
+  local label=$1 c=$2 url=$3 header=${4:-X-Bench: 1} script=${5:-} threads before after
   threads=$((c < 2 ? 1 : 2))
   before=$(cpu_ticks)
-  wrk -t"$threads" -c"$c" -d"$duration" --latency -H "$header" "$url" >"$out/wrk.txt"
+  wrk -t"$threads" -c"$c" -d"$duration" --latency -H "$header" ${script:+-s "$script"} "$url" >"$out/wrk.txt"
   after=$(cpu_ticks)
   python3 - "$label" "$c" "$out/wrk.txt" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
@@ -74,6 +85,7 @@ PY
   for c in 1 8 32 128; do
     measure healthz "$c" "$base/healthz"
     measure list-page "$c" "$base/tickets" "Cookie: $cookie"
+    measure list-page-new "$c" "$base/tickets" "Cookie: $cookie" "$out/new.lua"
     measure list-api "$c" "$base/api/v1/tickets" "Authorization: Bearer $token"
   done
   # Peak RSS while 512 connections read the list page.

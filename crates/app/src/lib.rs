@@ -7,6 +7,7 @@
 
 pub mod audit;
 mod batches;
+pub mod cache;
 mod config;
 pub mod customers;
 pub mod demo;
@@ -77,6 +78,8 @@ struct Inner {
     signer: audit::Signer,
     journal: audit::Journal,
     hashing: identity::HashGate,
+    /// Signed-in sessions as read at the data's current version (see [`cache`]).
+    sessions: cache::Kept<String, identity::SignedIn>,
 }
 
 impl std::fmt::Debug for App {
@@ -85,7 +88,21 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// Sessions kept in memory at most (each a few hundred bytes): more signed-in users than this
+/// are read from the database on some of their requests, as all were before.
+const SESSIONS_KEPT: usize = 4096;
+
 impl App {
+    /// Where the stored data stands (see [`cache::Version`]): asked before the reads a cache
+    /// keeps.
+    pub async fn version(&self) -> Result<cache::Version, AppError> {
+        Ok(self.inner.db.version().await?)
+    }
+
+    pub(crate) fn sessions(&self) -> &cache::Kept<String, identity::SignedIn> {
+        &self.inner.sessions
+    }
+
     /// Loads (or on first start creates) the audit signing key.
     pub fn new(db: Database, clock: Arc<dyn Clock>, settings: Settings) -> Result<Self, AppError> {
         let signer = audit::Signer::load_or_create(&settings.audit.signing_key_path)?;
@@ -114,6 +131,7 @@ impl App {
                 signer,
                 journal,
                 hashing,
+                sessions: cache::Kept::new(SESSIONS_KEPT),
             }),
         })
     }

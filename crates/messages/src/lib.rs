@@ -38,7 +38,7 @@ static EN: LanguageIdentifier = langid!("en");
 pub const LANG_COOKIE: &str = "gs_lang";
 
 /// A language GridSafe speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     #[default]
     ZhCn,

@@ -113,6 +113,44 @@ impl Durability {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// On SQLite, the connection [`Database::version`] asks (see there).
+    watch: std::sync::Arc<Watcher>,
+}
+
+/// SQLite's `PRAGMA data_version` changes on a connection when another connection (of this
+/// process or another) commits, and only values read on one connection compare; so one
+/// connection that never writes is kept for it.
+struct Watcher {
+    /// How many reads of the version have begun.
+    begun: std::sync::atomic::AtomicU64,
+    watch: tokio::sync::Mutex<Watch>,
+}
+
+struct Watch {
+    options: AnyConnectOptions,
+    conn: Option<sqlx::AnyConnection>,
+    /// The connection's openings: a new connection starts counting afresh, and versions read on
+    /// two openings never compare equal.
+    epoch: u64,
+    /// The last read that ended: its number (in `begun`'s count) and what it read.
+    last: Option<(u64, Version)>,
+}
+
+/// Where the stored data stands. Two equal versions read from one [`Database`] mean that no
+/// transaction committed in between, in this process or any other: what was read after the
+/// first is still what the database holds. A cache keyed by it (the signed-in session, a
+/// rendered list) can therefore never serve what a commit has changed; versions are only
+/// compared for equality.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Version(VersionOf);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum VersionOf {
+    /// The watch connection's opening and its `PRAGMA data_version`.
+    Sqlite { epoch: u64, data: i64 },
+    /// `pg_current_snapshot()`: the transactions completed and in progress (cluster-wide, so a
+    /// commit in another database changes it too, which only costs a cache a miss).
+    Postgres(String),
 }
 
 impl std::fmt::Debug for Database {
@@ -218,8 +256,10 @@ impl Database {
                     Ok(())
                 })
             })
-            .connect_lazy_with(options);
-        let db = Self { pool, backend };
+            .connect_lazy_with(options.clone());
+        let watch = Watch { options, conn: None, epoch: 0, last: None };
+        let watch = Watcher { begun: 0.into(), watch: tokio::sync::Mutex::new(watch) };
+        let db = Self { pool, backend, watch: std::sync::Arc::new(watch) };
         // Fail fast on a bad URL or an unreachable server, rather than on the first request.
         db.ping().await?;
         Ok(db)
@@ -237,6 +277,55 @@ impl Database {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Where the stored data stands now (see [`Version`]): read before the reads a cache keeps,
+    /// compared for equality before it serves them. On SQLite one statement on the watch
+    /// connection; on PostgreSQL one on a pooled connection.
+    pub async fn version(&self) -> Result<Version, StoreError> {
+        match self.backend {
+            Backend::Postgres => {
+                let row = self.pool.fetch_one("SELECT pg_current_snapshot()::text").await?;
+                Ok(Version(VersionOf::Postgres(row.try_get(0)?)))
+            }
+            Backend::Sqlite => {
+                use std::sync::atomic::Ordering::SeqCst;
+                // A read that begins after this call began sees every commit made before it, so
+                // it serves this call too: the calls that arrive while one read is under way
+                // share the next one (one round trip to the connection's thread for many).
+                let arrived = self.watch.begun.load(SeqCst);
+                let mut watch = self.watch.watch.lock().await;
+                if let Some((read, version)) = &watch.last
+                    && *read > arrived
+                {
+                    return Ok(version.clone());
+                }
+                let read = self.watch.begun.fetch_add(1, SeqCst) + 1;
+                let watch = &mut *watch;
+                let conn = match &mut watch.conn {
+                    Some(conn) => conn,
+                    None => {
+                        use sqlx::ConnectOptions;
+                        let mut conn = watch.options.connect().await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        watch.epoch += 1;
+                        watch.conn.insert(conn)
+                    }
+                };
+                match conn.fetch_one("PRAGMA data_version").await.and_then(|row| row.try_get::<i64, _>(0)) {
+                    Ok(data) => {
+                        let version = Version(VersionOf::Sqlite { epoch: watch.epoch, data });
+                        watch.last = Some((read, version.clone()));
+                        Ok(version)
+                    }
+                    Err(e) => {
+                        // Opened again on the next call, as a new epoch.
+                        watch.conn = None;
+                        Err(e.into())
+                    }
+                }
+            }
+        }
     }
 
     /// [`Self::ping`] bounded in time, so a hung server makes the check fail instead of hang.
@@ -300,6 +389,10 @@ impl Database {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(watch) = self.watch.watch.lock().await.conn.take() {
+            use sqlx::Connection;
+            let _ = watch.close().await;
+        }
         self.pool.close().await;
     }
 }

@@ -20,6 +20,9 @@ pub struct Auth {
     pub meta: RequestMeta,
     /// The session token, when the request came from a browser session.
     pub session: Option<String>,
+    /// Where the data stood before the session was read (browser sessions): what a page keeps
+    /// in [`crate::pages`] is kept under it.
+    pub version: Option<gridsafe_app::cache::Version>,
 }
 
 /// Paths a user who must change their password may still reach.
@@ -87,12 +90,13 @@ impl FromRequestParts<AppState> for Auth {
             }
             other => AuthRejection::Internal(other.into()),
         };
-        let (user, session) = match bearer {
-            Some(token) => (authenticate_token(state.app(), token).await.map_err(fail)?, None),
+        let (user, session, version) = match bearer {
+            Some(token) => (authenticate_token(state.app(), token).await.map_err(fail)?, None, None),
             None => {
                 let token =
                     cookie(&parts.headers, SESSION_COOKIE).ok_or_else(|| fail(UseCaseError::Unauthenticated))?;
-                (authenticate_session(state.app(), &token).await.map_err(fail)?, Some(token))
+                let version = state.app().version().await.map_err(fail)?;
+                (authenticate_session(state.app(), &token, &version).await.map_err(fail)?, Some(token), Some(version))
             }
         };
         if user.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path()) {
@@ -102,7 +106,7 @@ impl FromRequestParts<AppState> for Auth {
                 AuthRejection::ChangePassword
             });
         }
-        Ok(Self { user, meta, session })
+        Ok(Self { user, meta, session, version })
     }
 }
 

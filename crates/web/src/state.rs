@@ -16,6 +16,7 @@ pub struct AppState {
 struct Inner {
     app: App,
     config: WebConfig,
+    pages: crate::layout::kept::Pages,
 }
 
 impl std::fmt::Debug for AppState {
@@ -26,7 +27,7 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        Self { inner: Arc::new(Inner { app, config }) }
+        Self { inner: Arc::new(Inner { app, config, pages: Default::default() }) }
     }
 
     pub fn app(&self) -> &App {
@@ -39,5 +40,10 @@ impl AppState {
 
     pub fn config(&self) -> &WebConfig {
         &self.inner.config
+    }
+
+    /// Rendered pages kept while the data stays the same (the ticket list).
+    pub fn pages(&self) -> &crate::layout::kept::Pages {
+        &self.inner.pages
     }
 }

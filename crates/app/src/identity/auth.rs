@@ -1,6 +1,6 @@
 //! Sign-in, sessions, sign-out, password change, and API-token authentication.
 
-use gridsafe_domain::access::{Actor, Channel, Principal};
+use gridsafe_domain::access::{Actor, Channel, Permission, Principal, UnitPath};
 use gridsafe_domain::account::{LockoutPolicy, SessionState};
 use gridsafe_domain::ids::UnitId;
 use gridsafe_domain::time::Timestamp;
@@ -9,6 +9,7 @@ use gridsafe_store::identity::{self as store, Account};
 
 use super::tokens::TokenRevocation;
 use crate::audit::{NewEvent, append};
+use crate::cache::Version;
 use crate::secret::{random_hex, token_hash};
 use crate::{App, AppError, FieldProblem, RequestMeta};
 
@@ -26,6 +27,13 @@ pub enum LoginRefusal {
     /// Too many failures: locked until then.
     Locked { until: Timestamp },
 }
+
+/// A session as read with its account and grants, kept by [`App::sessions`].
+#[derive(Clone)]
+pub(crate) struct SignedIn(std::sync::Arc<(store::Session, Account, Grants)>);
+
+/// What an account holds: each permission with the unit it reaches.
+type Grants = Vec<(Permission, UnitPath)>;
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
@@ -54,7 +62,7 @@ async fn current_user(app: &App, conn: &mut Conn, user: Account, channel: Channe
 fn current_user_with(
     app: &App,
     user: Account,
-    grants: Vec<(gridsafe_domain::access::Permission, gridsafe_domain::access::UnitPath)>,
+    grants: Grants,
     channel: Channel,
     authenticated_at: Timestamp,
 ) -> CurrentUser {
@@ -191,11 +199,21 @@ pub async fn login(
 }
 
 /// The user of a session cookie, if the session is still valid. Ends idle or expired sessions.
-pub async fn authenticate_session(app: &App, token: &str) -> Result<CurrentUser, AppError> {
+/// `version` is where the data stood before this request read anything ([`App::version`]).
+pub async fn authenticate_session(app: &App, token: &str, version: &Version) -> Result<CurrentUser, AppError> {
     let hash = token_hash(token);
-    // One statement: the session, its account and the account's grants.
-    let found = store::signed_in(&mut *app.db().read().await?, &hash).await?;
-    let (session, user, grants) = found.ok_or(AppError::Unauthenticated)?;
+    // One statement: the session, its account and the account's grants; kept while no commit
+    // changes the data (a sign-out, a role taken away, a disabled account all commit).
+    let signed_in = match app.sessions().get(version, &hash) {
+        Some(kept) => kept,
+        None => {
+            let found = store::signed_in(&mut *app.db().read().await?, &hash).await?;
+            let signed_in = SignedIn(std::sync::Arc::new(found.ok_or(AppError::Unauthenticated)?));
+            app.sessions().put(version.clone(), hash.clone(), signed_in.clone());
+            signed_in
+        }
+    };
+    let (session, user, grants) = (*signed_in.0).clone();
     let now = app.now();
     let state = app.security().session_policy().state(session.created_at, session.last_seen_at, now);
     if user.disabled || state != SessionState::Active {

@@ -11,6 +11,7 @@ mod units;
 mod users;
 
 pub use access::{authorize, checked, deny, session_only};
+pub(crate) use auth::SignedIn;
 pub use auth::{
     CurrentUser, LoginRefusal, SESSION_COOKIE, authenticate_session, authenticate_token, change_password,
     confirm_signature, login, logout, signature_asks_password,

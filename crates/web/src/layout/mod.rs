@@ -1,5 +1,7 @@
 //! The base page every screen shares: header, navigation, language switch, footer.
 
+pub mod kept;
+
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};

@@ -168,9 +168,16 @@ async fn list_page(
     State(state): State<AppState>,
     ctx: PageContext,
     auth: Auth,
+    uri: axum::http::Uri,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsView>(&state).await?;
+    // The list shows stored tickets as they are, judged against no clock: kept while no commit
+    // changes the data.
+    let keeping = match state.pages().lookup(&auth, &ctx, &uri) {
+        Ok(kept) => return Ok(kept),
+        Err(keeping) => keeping,
+    };
     let person = if q.mine.is_some() { tickets::person_of(state.app(), cap.actor()).await? } else { None };
     let filter = TicketFilter {
         state: TicketState::from_code(&q.state),
@@ -190,7 +197,7 @@ async fn list_page(
     let query_string = q.query_string();
     let next = crate::layout::next_page(&rows, PAGE as usize, &query_string, cursor_of);
     let units = crate::admin::unit_options(&gridsafe_app::identity::list_units(state.app(), cap.scope()).await?);
-    Ok(render(&ListPage {
+    Ok(keeping.render(&ListPage {
         chrome: Chrome::for_user(ctx, &auth.user),
         tickets: rows,
         mine: q.mine.is_some(),
