@@ -21,7 +21,7 @@ pub struct Auth {
     /// The session token, when the request came from a browser session.
     pub session: Option<String>,
     /// Where the data stood before the session was read (browser sessions): what a page keeps
-    /// in [`crate::pages`] is kept under it.
+    /// in [`crate::layout::kept`] is kept under it.
     pub version: Option<gridsafe_app::cache::Version>,
 }
 

@@ -56,8 +56,9 @@ pub struct Keeping<'a> {
 }
 
 impl Pages {
-    /// The page kept for this request, with the request's own nonce; or what [`Keeping::render`]
-    /// needs to keep the page it renders. A request made with an API token is never kept.
+    /// The page kept for this request (`uri` as the client asked it: `OriginalUri`), with the
+    /// request's own nonce; or what [`Keeping::render`] needs to keep the page it renders. A
+    /// request made with an API token is never kept.
     pub fn lookup<'a>(&'a self, auth: &Auth, ctx: &PageContext, uri: &Uri) -> Result<Response, Keeping<'a>> {
         let at = auth.version.clone().map(|version| {
             let uri = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());

@@ -168,13 +168,13 @@ async fn list_page(
     State(state): State<AppState>,
     ctx: PageContext,
     auth: Auth,
-    uri: axum::http::Uri,
+    uri: axum::extract::OriginalUri,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let cap = auth.require::<perm::TicketsView>(&state).await?;
     // The list shows stored tickets as they are, judged against no clock: kept while no commit
     // changes the data.
-    let keeping = match state.pages().lookup(&auth, &ctx, &uri) {
+    let keeping = match state.pages().lookup(&auth, &ctx, &uri.0) {
         Ok(kept) => return Ok(kept),
         Err(keeping) => keeping,
     };
