@@ -121,6 +121,9 @@ pub struct Database {
 /// process or another) commits, and only values read on one connection compare; so one
 /// connection that never writes is kept for it.
 struct Watcher {
+    /// An in-memory database is its connection's own: another connection cannot watch it, so
+    /// every version read of one is new (nothing is ever served kept).
+    in_memory: bool,
     /// How many reads of the version have begun.
     begun: std::sync::atomic::AtomicU64,
     watch: tokio::sync::Mutex<Watch>,
@@ -151,6 +154,8 @@ enum VersionOf {
     /// `pg_current_snapshot()`: the transactions completed and in progress (cluster-wide, so a
     /// commit in another database changes it too, which only costs a cache a miss).
     Postgres(String),
+    /// A version equal to no other (an in-memory SQLite database).
+    Unique(u64),
 }
 
 impl std::fmt::Debug for Database {
@@ -258,7 +263,9 @@ impl Database {
             })
             .connect_lazy_with(options.clone());
         let watch = Watch { options, conn: None, epoch: 0, last: None };
-        let watch = Watcher { begun: 0.into(), watch: tokio::sync::Mutex::new(watch) };
+        let in_memory =
+            backend == Backend::Sqlite && (config.url.sqlite_file().is_none() || connect_url.contains("mode=memory"));
+        let watch = Watcher { in_memory, begun: 0.into(), watch: tokio::sync::Mutex::new(watch) };
         let db = Self { pool, backend, watch: std::sync::Arc::new(watch) };
         // Fail fast on a bad URL or an unreachable server, rather than on the first request.
         db.ping().await?;
@@ -287,6 +294,9 @@ impl Database {
             Backend::Postgres => {
                 let row = self.pool.fetch_one("SELECT pg_current_snapshot()::text").await?;
                 Ok(Version(VersionOf::Postgres(row.try_get(0)?)))
+            }
+            Backend::Sqlite if self.watch.in_memory => {
+                Ok(Version(VersionOf::Unique(self.watch.begun.fetch_add(1, std::sync::atomic::Ordering::SeqCst))))
             }
             Backend::Sqlite => {
                 use std::sync::atomic::Ordering::SeqCst;
@@ -588,6 +598,27 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_version_of_a_file_moves_with_a_commit_and_that_of_an_in_memory_database_always() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("v.db").display());
+        let db = Database::connect(&DatabaseConfig { url: DatabaseUrl::new(url), ..Default::default() })
+            .await
+            .expect("connect");
+        db.pool().execute("CREATE TABLE t (x BIGINT)").await.expect("create");
+        let before = db.version().await.expect("version");
+        assert_eq!(db.version().await.expect("version"), before, "nothing committed");
+        db.pool().execute("INSERT INTO t VALUES (1)").await.expect("insert");
+        assert_ne!(db.version().await.expect("version"), before);
+        db.close().await;
+
+        // Another connection cannot see an in-memory database, so no version of one repeats.
+        let memory = DatabaseUrl::new("sqlite::memory:".to_owned());
+        let db = Database::connect(&DatabaseConfig { url: memory, ..Default::default() }).await.expect("connect");
+        let first = db.version().await.expect("version");
+        assert_ne!(db.version().await.expect("version"), first);
+    }
 
     #[test]
     fn a_select_lists_names_are_what_follows_as_or_the_dot() {
