@@ -17,6 +17,7 @@
 # apt-get when missing). Results go to bench/out/load/results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/server.sh
 duration="${DURATION:-10s}"
 out=bench/out/load
 rm -rf "$out" && mkdir -p "$out"
@@ -28,18 +29,16 @@ bin="${BIN:-${CARGO_TARGET_DIR:-target}/release/gridsafe}"
 db="sqlite://$PWD/$out/gridsafe.db"
 export GRIDSAFE_AUDIT__SIGNING_KEY_PATH="$PWD/$out/audit-signing.key"
 "$bin" --database-url "$db" demo --no-serve >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 "$bin" --database-url "$db" serve --listen "127.0.0.1:$port" >"$out/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+wait_ready "$base"
 
 # A session (the auditor reads every ticket of the demo city) and an API token of the same user.
 jar="$out/cookies"
-curl -fsS -c "$jar" -o /dev/null -H 'Sec-Fetch-Site: same-origin' \
-  --data-urlencode username=demo.safety --data-urlencode password=Demo-2026-gs "$base/login"
-cookie="gs_session=$(awk '$6 == "gs_session" {print $7}' "$jar")"
+cookie=$(sign_in "$base" "$jar")
 token=$(curl -fsS -H "Cookie: $cookie" -H 'Content-Type: application/json' \
   -d '{"name":"bench","permissions":["tickets.view"],"valid_days":1}' "$base/api/v1/tokens" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')

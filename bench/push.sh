@@ -13,6 +13,7 @@
 # bench/out/push/results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/server.sh
 batches="${BATCHES:-20}"
 out=bench/out/push
 rm -rf "$out" && mkdir -p "$out"
@@ -24,16 +25,14 @@ run() { # label database-url
   export GRIDSAFE_AUDIT__SIGNING_KEY_PATH="$PWD/$out/$label-signing.key"
   "$bin" --database-url "$db" migrate >/dev/null 2>&1 || true
   "$bin" --database-url "$db" demo --no-serve >/dev/null
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   base="http://127.0.0.1:$port"
   GRIDSAFE_WEBHOOKS__ALLOW_LOCAL=true \
     "$bin" --database-url "$db" serve --listen "127.0.0.1:$port" >"$out/$label-server.log" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+  wait_ready "$base"
   jar="$out/$label-cookies"
-  curl -fsS -c "$jar" -o /dev/null -H 'Sec-Fetch-Site: same-origin' \
-    --data-urlencode username=demo.safety --data-urlencode password=Demo-2026-gs "$base/login"
-  cookie="gs_session=$(awk '$6 == "gs_session" {print $7}' "$jar")"
+  cookie=$(sign_in "$base" "$jar")
   token=$(curl -fsS -H "Cookie: $cookie" -H 'Content-Type: application/json' \
     -d '{"name":"bench-push","permissions":["marketing.push","findings.view","webhooks.manage"],"valid_days":1}' "$base/api/v1/tokens" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')

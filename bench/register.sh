@@ -14,6 +14,7 @@
 # Needs sqlite3 (installed with apt-get when missing). Results go to bench/out/register/results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/server.sh
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(20000 200000)
 out=bench/out/register
@@ -40,15 +41,13 @@ seconds() { # cookie url -> seconds of one request
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n) \
       SELECT CAST(3000000000 + i AS TEXT), '客户' || i, '书院街', $unit, CASE WHEN i % 10 = 0 THEN 10 ELSE 0.4 END, \
       CASE WHEN i % 10 = 0 THEN 'first' ELSE 'none' END, '商业', 1, 'none', '2025-01-01', '2026-01-01T00:00:00.000000Z', 'bench' FROM n"
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     base="http://127.0.0.1:$port"
     "$bin" --database-url "sqlite://$dir/gridsafe.db" serve --listen "127.0.0.1:$port" >"$dir/server.log" 2>&1 &
     pid=$!
     trap 'kill $pid 2>/dev/null || true' EXIT
-    for _ in $(seq 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-    curl -fsS -c "$dir/cookies" -o /dev/null -H 'Sec-Fetch-Site: same-origin' \
-      --data-urlencode username=demo.safety --data-urlencode password=Demo-2026-gs "$base/login"
-    cookie="gs_session=$(awk '$6 == "gs_session" {print $7}' "$dir/cookies")"
+    wait_ready "$base"
+    cookie=$(sign_in "$base" "$dir/cookies")
     for page in / "/customers?due=overdue" /safety /inspections/plan /customers; do
       printf '%-9s %-24s %9s %9s\n' "$n" "$page" "$(seconds "$cookie" "$base$page")" "$(seconds "$cookie" "$base$page")"
     done

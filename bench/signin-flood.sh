@@ -13,6 +13,7 @@
 # wrk (installed with apt-get when missing). Results go to bench/out/signin-flood/results.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/server.sh
 duration="${DURATION:-20s}"
 out=bench/out/signin-flood
 rm -rf "$out" && mkdir -p "$out"
@@ -38,11 +39,11 @@ flood() { # label [extra env...]
   local label=$1; shift
   local dir="$out/$label" port pid peak=0 idle rss load
   mkdir -p "$dir"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   env GRIDSAFE_AUDIT__SIGNING_KEY_PATH="$PWD/$dir/audit.key" GRIDSAFE_SECURITY__LOGIN_ATTEMPTS_PER_WINDOW=100000000 "$@" \
     "$bin" --database-url "sqlite://$PWD/$dir/gs.db" serve --listen "127.0.0.1:$port" >"$dir/server.log" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+  wait_ready "http://127.0.0.1:$port"
   idle=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
   wrk -t2 -c200 -d"$duration" -s "$out/flood.lua" "http://127.0.0.1:$port/login" >"$dir/wrk.txt" &
   load=$!
