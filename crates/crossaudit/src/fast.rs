@@ -2,13 +2,18 @@
 //! system writes it: a folder of UTF-8 CSV files.
 //!
 //! The three large tables (work orders, tickets, meter events) are parsed in place: each file's
-//! bytes are read once, cells stay slices of them (no `String` per cell), ids are interned to
-//! `u32`, times packed to seconds, enumerations to bytes, the two largest files on two cores.
+//! bytes are read once, cells stay slices of them (no `String` per cell), times packed to
+//! seconds, enumerations to bytes, the two largest files on two cores while the small tables are
+//! read on a third thread. People are numbered as they are read, from the numbers the small
+//! tables gave them; customers are numbered after, orders found by id. Ids are kept in hash
+//! tables packed into words (no probe reads an id's bytes from the text), and where the
+//! marketing system wrote a table in the order of its ids (it does), ids are proven distinct and
+//! orders found by a search from the last one found, with no table at all.
 //! The rules then run as passes over those columns, joined through arrays indexed by the
-//! interned ids (per order, per customer, per person) instead of hash maps of strings.
-//! A rule's finding is a 48-byte hit (its key borrowed from the text, its words as indexes
-//! into the columns), kept apart by rule and sorted there; the words are written on both cores
-//! only as the findings are handed out, in order, to be written ([`audit_export_each`]).
+//! numbers (per order, per customer, per person). A rule's finding is a 48-byte hit (its key
+//! borrowed from the text, its words as indexes into the columns), kept apart by rule and
+//! sorted there; the words are written on both cores, piece by piece, only as the findings are
+//! handed out, in order, to be written ([`audit_export_each`]).
 //!
 //! It gives exactly the findings of [`crate::engine::audit`] (a property test and the
 //! benchmark compare them). It does not name problems: anything it does not read with certainty
@@ -19,7 +24,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt};
 
 use gridsafe_domain::orders::OrderType;
 use gridsafe_domain::people::QualificationKind;
@@ -59,17 +64,25 @@ pub fn audit_export_each<E>(
     each: impl FnMut(FindingRef<'_>) -> Result<(), E>,
 ) -> Option<Result<(), E>> {
     let files = Files::find(path)?;
-    let small = small_tables(&files)?;
-    // The two largest files read and parsed on the two cores.
-    let (orders_text, tickets_text, events_text) = std::thread::scope(|s| {
-        let orders = s.spawn(|| read_text(&files.orders));
-        let tickets = read_text(&files.tickets);
-        let events = files.events.as_deref().map(read_text);
-        (orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), tickets, events)
-    });
-    let (orders_text, tickets_text) = (orders_text?, tickets_text?);
-    let events_text = events_text.map_or(Some(None), |e| e.map(Some))?;
-    audit_texts(&small, &orders_text, &tickets_text, events_text.as_deref(), as_of, th, Scope::ALL, each)
+    std::thread::scope(|s| {
+        // The small tables read the exact way while the large files are read and parsed.
+        let small = s.spawn(|| small_tables(&files));
+        // The two largest files read on the two cores.
+        let orders_text = s.spawn(|| read_text(&files.orders));
+        let tickets_text = read_text(&files.tickets);
+        let events_text = files.events.as_deref().map(read_text);
+        let (orders_text, tickets_text) = (joined(orders_text)?, tickets_text?);
+        let events_text = events_text.map_or(Some(None), |e| e.map(Some))?;
+        let small = joined(small)?;
+        let (people, facts) = Facts::of(&small);
+        let parsed = Parsed::parse(&orders_text, &tickets_text, events_text.as_deref(), people)?;
+        parsed.audit(&small, facts, as_of, th, Scope::ALL, each)
+    })
+}
+
+/// What a scoped thread returned (its panic carried on).
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Which rows a run audits: all of them, or one partition's ([`crate::partition`]).
@@ -123,18 +136,112 @@ pub(crate) fn audit_texts<E>(
     scope: Scope,
     each: impl FnMut(FindingRef<'_>) -> Result<(), E>,
 ) -> Option<Result<(), E>> {
-    let (orders, tickets, events) = std::thread::scope(|s| {
-        let orders = s.spawn(|| Orders::parse(orders_text));
-        let tickets = Tickets::parse(tickets_text);
-        let events = events_text.map_or_else(|| Some(Events::default()), Events::parse);
-        (orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), tickets, events)
-    });
-    let (orders, tickets, events) = (orders?, tickets?, events?);
-    if !distinct(&events.all_ids) {
-        return None;
+    let (people, facts) = Facts::of(small);
+    Parsed::parse(orders_text, tickets_text, events_text, people)?.audit(small, facts, as_of, th, scope, each)
+}
+
+/// What the small tables say of people, by their numbers ([`Facts::of`]).
+struct Facts<'s> {
+    /// Per person: qualifications (kind, first day, last day).
+    quals: Vec<Vec<(QualificationKind, i32, i32)>>,
+    /// Per person: the contractor they work for.
+    contractor_of: Vec<Option<&'s str>>,
+}
+
+impl<'s> Facts<'s> {
+    /// The people the small tables name, numbered, and what they say of them.
+    fn of(small: &'s Tables) -> (Interner<'s>, Self) {
+        let mut people = Interner::with_capacity(small.persons.len() * 2);
+        let mut quals: Vec<Vec<(QualificationKind, i32, i32)>> = Vec::new();
+        for q in &small.qualifications {
+            let p = people.id(&q.person_id) as usize;
+            if quals.len() <= p {
+                quals.resize_with(p + 1, Vec::new);
+            }
+            quals[p].push((q.kind, days(q.valid_from), days(q.valid_to)));
+        }
+        let mut contractor_of: Vec<Option<&str>> = Vec::new();
+        for p in &small.persons {
+            if let Some(c) = &p.contractor_id {
+                let i = people.id(&p.person_id) as usize;
+                if contractor_of.len() <= i {
+                    contractor_of.resize(i + 1, None);
+                }
+                contractor_of[i] = Some(c.as_str());
+            }
+        }
+        (people, Self { quals, contractor_of })
     }
-    let audit = Audit::new(small, orders, tickets, events, as_of, th, scope)?;
-    Some(audit.write(audit.run(), each))
+}
+
+/// The three large tables, parsed, and everyone they name, numbered.
+struct Parsed<'a> {
+    orders: Orders<'a>,
+    tickets: Tickets<'a>,
+    events: Events<'a>,
+    people: Interner<'a>,
+}
+
+impl<'a> Parsed<'a> {
+    /// The texts parsed on the two cores, people numbered from those the small tables name
+    /// (`people`); `None` for what only the exact reader may judge.
+    fn parse(
+        orders_text: &'a str,
+        tickets_text: &'a str,
+        events_text: Option<&'a str>,
+        mut people: Interner<'a>,
+    ) -> Option<Self> {
+        let (orders, tickets, events) = std::thread::scope(|s| {
+            let known = &people;
+            let orders = s.spawn(move || {
+                let mut numbering = Numbering::new(known, ORDERS_TAG);
+                let orders = Orders::parse(orders_text, &mut numbering).map(|o| (o, numbering.unknown));
+                (orders, events_text.map_or_else(|| Some(Events::default()), Events::parse))
+            });
+            let mut numbering = Numbering::new(known, TICKETS_TAG);
+            let tickets = Tickets::parse(tickets_text, &mut numbering).map(|t| (t, numbering.unknown));
+            let (orders, events) = joined(orders);
+            (orders, tickets, events)
+        });
+        let ((mut orders, orders_unknown), (mut tickets, tickets_unknown), events) = (orders?, tickets?, events?);
+        if !distinct(&events.all_ids) {
+            return None;
+        }
+        // People the small tables do not name, numbered after those they do.
+        if !orders_unknown.names.is_empty() || !tickets_unknown.names.is_empty() {
+            let of_orders: Vec<u32> = orders_unknown.names.iter().map(|n| people.id(n)).collect();
+            let of_tickets: Vec<u32> = tickets_unknown.names.iter().map(|n| people.id(n)).collect();
+            let renumber = |id: &mut u32| {
+                if *id == NONE {
+                } else if *id & ORDERS_TAG != 0 {
+                    *id = of_orders[(*id & !ORDERS_TAG) as usize];
+                } else if *id & TICKETS_TAG != 0 {
+                    *id = of_tickets[(*id & !TICKETS_TAG) as usize];
+                }
+            };
+            orders.workers.items.iter_mut().for_each(renumber);
+            tickets.people.items.iter_mut().for_each(renumber);
+            tickets.roles.iter_mut().flatten().for_each(renumber);
+        }
+        Some(Self { orders, tickets, events, people })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn audit<'s, E>(
+        self,
+        small: &'s Tables,
+        facts: Facts<'s>,
+        as_of: NaiveDate,
+        th: &'s Thresholds,
+        scope: Scope,
+        each: impl FnMut(FindingRef<'_>) -> Result<(), E>,
+    ) -> Option<Result<(), E>>
+    where
+        's: 'a,
+    {
+        let audit = Audit::new(small, facts, self, as_of, th, scope)?;
+        Some(audit.write(audit.run(), each))
+    }
 }
 
 /// The files of one export, each table from exactly one CSV file.
@@ -197,9 +304,13 @@ pub(crate) fn read_text(path: &Path) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// Data rows a table's text can hold at most (its lines), to size its columns once.
+/// Data rows a table's text holds, about, to size its columns once: from the length of its
+/// first lines, a quarter over (capacity never written to is never given memory by the system;
+/// a column that still fills up grows).
 fn lines(text: &str) -> usize {
-    memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1
+    let sample = &text.as_bytes()[..text.len().min(1 << 16)];
+    let lines = memchr::memchr_iter(b'\n', sample).count() + 1;
+    (text.len() / sample.len().max(1)).saturating_mul(lines).saturating_mul(5) / 4 + 1024
 }
 
 /// RFC 4180 records over text, cells as slices of it. `None` for what only the exact reader
@@ -220,6 +331,18 @@ impl<'a> Records<'a> {
         }
         if self.at >= bytes.len() {
             return Some(false);
+        }
+        // Most records have no quote: their line is split at its commas.
+        let line_end = memchr::memchr2(b'\n', b'\r', &bytes[self.at..]).map_or(bytes.len(), |i| self.at + i);
+        if memchr::memchr(b'"', &bytes[self.at..line_end]).is_none() {
+            let mut start = self.at;
+            for comma in memchr::memchr_iter(b',', &bytes[self.at..line_end]) {
+                cells.push(&self.text[start..self.at + comma]);
+                start = self.at + comma + 1;
+            }
+            cells.push(&self.text[start..line_end]);
+            self.at = (line_end + 1).min(bytes.len());
+            return Some(true);
         }
         loop {
             let start = self.at;
@@ -277,7 +400,7 @@ fn rows<'a>(text: &'a str, columns: &[Column], mut each: impl FnMut(&[&'a str]) 
     let mut row: Vec<&'a str> = vec![""; positions.len()];
     let mut count = 0_usize;
     while records.next(&mut cells)? {
-        if cells.iter().all(|c| c.trim().is_empty()) {
+        if cells.iter().all(|c| trim(c).is_empty()) {
             continue;
         }
         count += 1;
@@ -285,11 +408,21 @@ fn rows<'a>(text: &'a str, columns: &[Column], mut each: impl FnMut(&[&'a str]) 
             return None;
         }
         for (slot, p) in row.iter_mut().zip(&positions) {
-            *slot = cells.get(*p).map_or("", |c| c.trim());
+            *slot = cells.get(*p).map_or("", |c| trim(c));
         }
         each(&row)?;
     }
     Some(())
+}
+
+/// A cell without the white space around it, as `str::trim`: at once when it neither starts
+/// nor ends with a space or a character beyond ASCII.
+fn trim(cell: &str) -> &str {
+    let b = cell.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) if !(first.is_ascii_graphic() && last.is_ascii_graphic()) => cell.trim(),
+        _ => cell,
+    }
 }
 
 /// Two ASCII digits.
@@ -303,22 +436,48 @@ fn digits(b: &[u8]) -> Option<u32> {
 fn seconds(cell: &str) -> Option<i64> {
     let b = cell.as_bytes();
     let quick = (b.len() == 16 || b.len() == 19) && b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':';
-    let at = if quick {
-        let year = digits(&b[0..2])? * 100 + digits(&b[2..4])?;
-        let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, digits(&b[5..7])?, digits(&b[8..10])?)?;
-        let s = if b.len() == 19 {
-            if b[16] != b':' {
-                return None;
-            }
-            digits(&b[17..19])?
-        } else {
-            0
-        };
-        date.and_hms_opt(digits(&b[11..13])?, digits(&b[14..16])?, s)?
-    } else {
-        gridsafe_sheet::parse_datetime(&Cell::Text(cell.to_owned())).ok()?
+    if !quick {
+        return Some(gridsafe_sheet::parse_datetime(&Cell::Text(cell.to_owned())).ok()?.and_utc().timestamp());
+    }
+    let year = digits(&b[0..2])? * 100 + digits(&b[2..4])?;
+    let (month, day) = (digits(&b[5..7])?, digits(&b[8..10])?);
+    let (hour, minute) = (digits(&b[11..13])?, digits(&b[14..16])?);
+    let second = match b.get(16..19) {
+        Some([b':', s @ ..]) => digits(s)?,
+        Some(_) => return None,
+        None => 0,
     };
-    Some(at.and_utc().timestamp())
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let time = i64::from(hour * 3600 + minute * 60 + second);
+    Some(days_from_civil(i64::from(year), month, day) * 86_400 + time)
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a date of the proleptic Gregorian calendar (H. Hinnant's
+/// `days_from_civil`), without a calendar library's checks, made already.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = i64::from((153 * ((month + 9) % 12) + 2) / 5 + day - 1);
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 fn opt_seconds(cell: &str) -> Option<Option<i64>> {
@@ -329,10 +488,21 @@ fn opt_seconds(cell: &str) -> Option<Option<i64>> {
 /// [`gridsafe_sheet::parse_list`]), appended to `into`.
 pub(crate) fn list<'a>(cell: &'a str, into: &mut Vec<&'a str>) {
     let first = into.len();
-    for item in cell.split([';', '；', ',', '，']).map(str::trim).filter(|i| !i.is_empty()) {
-        if !into[first..].contains(&item) {
+    let mut add = |item: &'a str| {
+        let item = trim(item);
+        if !item.is_empty() && !into[first..].contains(&item) {
             into.push(item);
         }
+    };
+    if cell.is_ascii() {
+        let mut start = 0;
+        for at in memchr::memchr2_iter(b';', b',', cell.as_bytes()) {
+            add(&cell[start..at]);
+            start = at + 1;
+        }
+        add(&cell[start..]);
+    } else {
+        cell.split([';', '；', ',', '，']).for_each(add);
     }
 }
 
@@ -372,11 +542,12 @@ struct Orders<'a> {
     customer: Vec<&'a str>,
     start: Vec<i64>,
     finish: Vec<i64>,
-    workers: Lists<&'a str>,
+    /// Its workers, by number ([`Numbering`]).
+    workers: Lists<u32>,
 }
 
 impl<'a> Orders<'a> {
-    fn parse(text: &'a str) -> Option<Self> {
+    fn parse(text: &'a str, people: &mut Numbering<'_, 'a>) -> Option<Self> {
         let n = lines(text);
         let mut o = Orders {
             id: Vec::with_capacity(n),
@@ -386,6 +557,7 @@ impl<'a> Orders<'a> {
             finish: Vec::with_capacity(n),
             workers: Lists::with_capacity(n, n * 3),
         };
+        let mut names = Vec::new();
         rows(text, &ORDER_COLUMNS, |r| {
             let kind = enum_value(r[1], ORDER_TYPES)?;
             if r[0].is_empty() || r[2].is_empty() {
@@ -396,7 +568,9 @@ impl<'a> Orders<'a> {
             o.customer.push(r[2]);
             o.start.push(seconds(r[4])?);
             o.finish.push(seconds(r[5])?);
-            list(r[6], &mut o.workers.items);
+            names.clear();
+            list(r[6], &mut names);
+            o.workers.items.extend(names.iter().map(|w| people.number(w)));
             o.workers.close();
             Some(())
         })?;
@@ -409,12 +583,12 @@ struct Tickets<'a> {
     id: Vec<&'a str>,
     customer: Vec<&'a str>,
     orders: Lists<&'a str>,
-    issuer: Vec<&'a str>,
     /// Whether a contractor's issuer co-signed (会签人 not empty).
     cosigned: Vec<bool>,
-    leader: Vec<&'a str>,
-    permitter: Vec<&'a str>,
-    crew: Lists<&'a str>,
+    /// Its people by number ([`Numbering`]): the leader, then the crew, each once.
+    people: Lists<u32>,
+    /// Its leader, issuer and permitter (`NONE` where the cell is blank).
+    roles: Vec<[u32; 3]>,
     /// Seconds, or `NO_TIME` (8 bytes a ticket each instead of an `Option`'s 16).
     permitted_at: Vec<i64>,
     ended_at: Vec<i64>,
@@ -423,22 +597,21 @@ struct Tickets<'a> {
 }
 
 impl<'a> Tickets<'a> {
-    fn parse(text: &'a str) -> Option<Self> {
+    fn parse(text: &'a str, people: &mut Numbering<'_, 'a>) -> Option<Self> {
         let n = lines(text);
         let mut t = Tickets {
             id: Vec::with_capacity(n),
             customer: Vec::with_capacity(n),
             orders: Lists::with_capacity(n, n),
-            issuer: Vec::with_capacity(n),
             cosigned: Vec::with_capacity(n),
-            leader: Vec::with_capacity(n),
-            permitter: Vec::with_capacity(n),
-            crew: Lists::with_capacity(n, n * 2),
+            people: Lists::with_capacity(n, n * 3),
+            roles: Vec::with_capacity(n),
             permitted_at: Vec::with_capacity(n),
             ended_at: Vec::with_capacity(n),
             status: Vec::with_capacity(n),
             evaluated: Vec::with_capacity(n),
         };
+        let mut crew = Vec::new();
         rows(text, &TICKET_COLUMNS, |r| {
             if r[0].is_empty() {
                 return None;
@@ -454,12 +627,25 @@ impl<'a> Tickets<'a> {
             t.customer.push(r[2]);
             list(r[3], &mut t.orders.items);
             t.orders.close();
-            t.issuer.push(r[4]);
             t.cosigned.push(!r[5].is_empty());
-            t.leader.push(r[6]);
-            t.permitter.push(r[7]);
-            list(r[8], &mut t.crew.items);
-            t.crew.close();
+            let role = |people: &mut Numbering<'_, 'a>, name: &'a str| {
+                if name.is_empty() { NONE } else { people.number(name) }
+            };
+            let leader = role(people, r[6]);
+            t.roles.push([leader, role(people, r[4]), role(people, r[7])]);
+            let first = t.people.items.len();
+            if leader != NONE {
+                t.people.items.push(leader);
+            }
+            crew.clear();
+            list(r[8], &mut crew);
+            for c in &crew {
+                let c = people.number(c);
+                if !t.people.items[first..].contains(&c) {
+                    t.people.items.push(c);
+                }
+            }
+            t.people.close();
             t.permitted_at.push(opt_seconds(r[9])?.unwrap_or(NO_TIME));
             t.ended_at.push(opt_seconds(r[10])?.unwrap_or(NO_TIME));
             t.status.push(enum_value(r[11], STATUSES)?);
@@ -515,20 +701,136 @@ impl<'a> Events<'a> {
     }
 }
 
+/// A short text as two big-endian words, zeros after its end: two texts of up to 16 bytes are
+/// then compared as numbers (and by length when equal), without a call to the C library's
+/// `memcmp` for every comparison of ids.
+fn as_words(text: &str) -> Option<(u64, u64)> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let word = |at: usize| b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_be_bytes);
+    match n {
+        0..8 => Some((b.iter().enumerate().fold(0, |w, (i, byte)| w | u64::from(*byte) << (56 - 8 * i)), 0)),
+        8 => Some((word(0), 0)),
+        9..=16 => Some((word(0), word(n - 8) << (8 * (16 - n)))),
+        _ => None,
+    }
+}
+
+/// Texts in the order of `str::cmp`.
+#[inline]
+fn order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (as_words(a), as_words(b)) {
+        (Some(x), Some(y)) => x.cmp(&y).then(a.len().cmp(&b.len())),
+        _ => a.cmp(b),
+    }
+}
+
+/// Texts equal, as `==`.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && order(a, b).is_eq()
+}
+
+/// An id of up to 15 bytes packed in two words with its length, so that a probe of a join's
+/// table compares numbers where the entry is instead of reading the id's bytes from far away
+/// in the export's text (that read was a fifth of the audit's time).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Packed(u64, u64);
+
+impl std::hash::Hash for Packed {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from(self.0) | (u128::from(self.1) << 64));
+    }
+}
+
+impl Packed {
+    fn of(id: &str) -> Option<Self> {
+        let b = id.as_bytes();
+        let n = b.len();
+        let word =
+            |at: usize| b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
+        let (lo, hi) = match n {
+            0..8 => (b.iter().enumerate().fold(0, |w, (i, byte)| w | u64::from(*byte) << (8 * i)), 0),
+            8 => (word(0), 0),
+            9..16 => (word(0), word(n - 8) >> (8 * (16 - n))),
+            _ => return None,
+        };
+        Some(Packed(lo, hi | (n as u64) << 56))
+    }
+}
+
+/// Ids to numbers: those of up to 8 bytes (without a NUL) as one word, up to 15 packed in two,
+/// longer ones by their text.
+struct IdMap<'a> {
+    /// How many ids to make room for in the table of their kind, when it takes its first.
+    room: usize,
+    short: HashMap<u64, u32>,
+    packed: HashMap<Packed, u32>,
+    long: HashMap<&'a str, u32>,
+}
+
+/// How an id is kept in an [`IdMap`].
+enum IdKey<'a> {
+    Short(u64),
+    Packed(Packed),
+    Long(&'a str),
+}
+
+impl<'a> IdKey<'a> {
+    fn of(id: &'a str) -> Self {
+        let b = id.as_bytes();
+        if b.len() <= 8 && !b.contains(&0) {
+            // Without a NUL, the zeros after the id tell where it ends.
+            return Self::Short(b.iter().enumerate().fold(0, |w, (i, byte)| w | u64::from(*byte) << (8 * i)));
+        }
+        Packed::of(id).map_or(Self::Long(id), Self::Packed)
+    }
+}
+
+impl<'a> IdMap<'a> {
+    fn with_capacity(n: usize) -> Self {
+        Self { room: n, short: HashMap::new(), packed: HashMap::new(), long: HashMap::new() }
+    }
+
+    /// The number of `id`, given `next` if it had none.
+    fn get_or_insert(&mut self, id: &'a str, next: u32) -> u32 {
+        fn entry<K: std::hash::Hash + Eq>(table: &mut HashMap<K, u32>, room: usize, key: K, next: u32) -> u32 {
+            if table.capacity() == 0 {
+                table.reserve(room);
+            }
+            *table.entry(key).or_insert(next)
+        }
+        match IdKey::of(id) {
+            IdKey::Short(key) => entry(&mut self.short, self.room, key, next),
+            IdKey::Packed(key) => entry(&mut self.packed, self.room, key, next),
+            IdKey::Long(id) => entry(&mut self.long, self.room, id, next),
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<u32> {
+        match IdKey::of(id) {
+            IdKey::Short(key) => self.short.get(&key),
+            IdKey::Packed(key) => self.packed.get(&key),
+            IdKey::Long(id) => self.long.get(id),
+        }
+        .copied()
+    }
+}
+
 /// Strings to dense numbers, in first-seen order.
 struct Interner<'a> {
-    index: HashMap<&'a str, u32>,
+    index: IdMap<'a>,
     names: Vec<&'a str>,
 }
 
 impl<'a> Interner<'a> {
     fn with_capacity(n: usize) -> Self {
-        Self { index: HashMap::with_capacity(n), names: Vec::with_capacity(n) }
+        Self { index: IdMap::with_capacity(n), names: Vec::with_capacity(n) }
     }
 
     fn id(&mut self, name: &'a str) -> u32 {
         let next = u32::try_from(self.names.len()).unwrap_or(NONE);
-        let id = *self.index.entry(name).or_insert(next);
+        let id = self.index.get_or_insert(name, next);
         if id == next {
             self.names.push(name);
         }
@@ -536,14 +838,106 @@ impl<'a> Interner<'a> {
     }
 
     fn get(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
+        self.index.get(name)
     }
+}
+
+/// People numbered as the large tables are parsed, on both cores at once: those the small
+/// tables name have their numbers already (`known`, shared); one the small tables do not name
+/// gets a number of this parser's own, marked with its `tag`, and its place among all people
+/// once both parsers are done ([`People::merge`]).
+struct Numbering<'k, 'a> {
+    known: &'k Interner<'a>,
+    unknown: Interner<'a>,
+    tag: u32,
+}
+
+/// The marks of numbers a parser gave people the small tables do not name (no person's
+/// number reaches them: a table holds far fewer rows).
+const ORDERS_TAG: u32 = 1 << 31;
+const TICKETS_TAG: u32 = 1 << 30;
+
+impl<'k, 'a> Numbering<'k, 'a> {
+    fn new(known: &'k Interner<'a>, tag: u32) -> Self {
+        Self { known, unknown: Interner::with_capacity(0), tag }
+    }
+
+    fn number(&mut self, name: &'a str) -> u32 {
+        self.known.get(name).unwrap_or_else(|| self.tag | self.unknown.id(name))
+    }
+}
+
+/// Whether ids are in strictly ascending order, as the marketing system writes its tables:
+/// then they are distinct, and found by search instead of through a table.
+fn ascending(ids: &[&str]) -> bool {
+    ids.windows(2).all(|w| order(w[0], w[1]).is_lt())
 }
 
 /// Whether every id is distinct.
 fn distinct(ids: &[&str]) -> bool {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
-    ids.iter().all(|id| seen.insert(id))
+    if ascending(ids) {
+        return true;
+    }
+    let mut seen = IdMap::with_capacity(ids.len());
+    (0..).zip(ids).all(|(i, id)| seen.get_or_insert(id, i) == i)
+}
+
+/// Orders by id: in ascending ids, a search from where the last id was found (a ticket names
+/// orders near those the ticket before it named), in any other order a table.
+enum OrderFinder<'a> {
+    Ascending { ids: &'a [&'a str], at: usize },
+    Table(IdMap<'a>),
+}
+
+impl<'a> OrderFinder<'a> {
+    /// `None` when two orders share an id.
+    fn new(ids: &'a [&'a str]) -> Option<Self> {
+        if ascending(ids) {
+            return Some(Self::Ascending { ids, at: 0 });
+        }
+        let mut table = IdMap::with_capacity(ids.len());
+        (0..).zip(ids).all(|(i, id)| table.get_or_insert(id, i) == i).then_some(Self::Table(table))
+    }
+
+    fn find(&mut self, id: &str) -> Option<u32> {
+        let (ids, at) = match self {
+            Self::Table(table) => return table.get(id),
+            Self::Ascending { ids, at } => (*ids, at),
+        };
+        let last = ids.len().checked_sub(1)?;
+        let from = (*at).min(last);
+        // The range [lo, hi) the id would be in, found by steps doubling away from `from`.
+        let (mut lo, mut hi) = (from, from + 1);
+        if order(ids[from], id).is_lt() {
+            let mut step = 1;
+            loop {
+                lo = hi;
+                hi = from + step + 1;
+                if hi > last || order(ids[hi - 1], id).is_ge() {
+                    hi = hi.min(ids.len());
+                    break;
+                }
+                step *= 2;
+            }
+        } else if order(ids[from], id).is_gt() {
+            let mut step = 1;
+            loop {
+                hi = lo;
+                let Some(probe) = from.checked_sub(step) else {
+                    lo = 0;
+                    break;
+                };
+                lo = probe;
+                if order(ids[probe], id).is_le() {
+                    break;
+                }
+                step *= 2;
+            }
+        }
+        let i = lo + ids[lo..hi].partition_point(|x| order(x, id).is_lt());
+        *at = i;
+        ids.get(i).is_some_and(|x| same(x, id)).then(|| u32::try_from(i).unwrap_or(NONE))
+    }
 }
 
 /// Days since 1970 of a time in seconds.
@@ -563,15 +957,90 @@ fn when(seconds: i64) -> NaiveDateTime {
     chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.naive_utc()).unwrap_or_default()
 }
 
-/// A time in seconds shown as `%Y-%m-%d %H:%M`, without parsing a format string each time.
+/// A time in seconds shown as `%Y-%m-%d %H:%M`.
 #[derive(Clone, Copy)]
 struct Minute(i64);
 
-impl std::fmt::Display for Minute {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let t = when(self.0);
-        write!(f, "{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
+/// A date shown as `%Y-%m-%d`.
+#[derive(Clone, Copy)]
+struct Day(NaiveDate);
+
+/// A piece of a finding's words, written straight into them: the formatting machinery was
+/// most of the time the words took.
+trait Piece {
+    fn put(&self, out: &mut String);
+}
+
+impl Piece for &str {
+    fn put(&self, out: &mut String) {
+        out.push_str(self);
     }
+}
+
+impl Piece for usize {
+    fn put(&self, out: &mut String) {
+        put_number(out, u64::try_from(*self).unwrap_or(u64::MAX), 1);
+    }
+}
+
+impl Piece for i64 {
+    fn put(&self, out: &mut String) {
+        if *self < 0 {
+            out.push('-');
+        }
+        put_number(out, self.unsigned_abs(), 1);
+    }
+}
+
+/// `n` in decimal, with leading zeros to `width` digits.
+fn put_number(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    while n > 0 || at > digits.len() - width.max(1) {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    digits[at..].iter().for_each(|d| out.push(char::from(*d)));
+}
+
+impl Piece for Day {
+    fn put(&self, out: &mut String) {
+        let d = self.0;
+        if (0..=9999).contains(&d.year()) {
+            put_number(out, u64::try_from(d.year()).unwrap_or(0), 4);
+            out.push('-');
+            put_number(out, u64::from(d.month()), 2);
+            out.push('-');
+            put_number(out, u64::from(d.day()), 2);
+        } else {
+            use std::fmt::Write;
+            let _ = write!(out, "{d}");
+        }
+    }
+}
+
+impl Piece for Minute {
+    fn put(&self, out: &mut String) {
+        let t = when(self.0);
+        if (0..=9999).contains(&t.year()) {
+            Day(t.date()).put(out);
+            out.push(' ');
+            put_number(out, u64::from(t.hour()), 2);
+            out.push(':');
+            put_number(out, u64::from(t.minute()), 2);
+        } else {
+            use std::fmt::Write;
+            let _ = write!(out, "{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute());
+        }
+    }
+}
+
+/// Writes pieces one after another into a `String`.
+macro_rules! put {
+    ($out:expr; $($piece:expr),+ $(,)?) => {{
+        $( Piece::put(&$piece, $out); )+
+    }};
 }
 
 /// A finding as a rule makes it: its key borrowed from the export, and what its words are
@@ -622,13 +1091,13 @@ impl Hit<'_> {
     fn same_key(&self, other: &Self) -> bool {
         self.rule == other.rule
             && self.what.entity_kind() == other.what.entity_kind()
-            && self.entity_id == other.entity_id
-            && self.subject == other.subject
+            && same(self.entity_id, other.entity_id)
+            && same(self.subject, other.subject)
     }
 
     /// The order within one part (one rule, one entity kind): by entity id, then subject.
     fn by_entity(a: &Self, b: &Self) -> std::cmp::Ordering {
-        a.entity_id.cmp(b.entity_id).then_with(|| a.subject.cmp(b.subject))
+        order(a.entity_id, b.entity_id).then_with(|| order(a.subject, b.subject))
     }
 }
 
@@ -681,6 +1150,35 @@ impl<'a> Found<'a> {
                 one
             })
             .collect()
+    }
+}
+
+/// A live permitted ticket, as one of its people's double booking sees it: 16 bytes, for a
+/// person's tickets are gathered side by side, 2.4 million of them at a million orders.
+#[derive(Clone, Copy)]
+struct Booking {
+    start: i64,
+    ticket: u32,
+    /// Seconds from start to end; `LASTS` while the ticket is open or not ended, or when it
+    /// ends too far on to count here (then its end is looked up).
+    lasts: u32,
+}
+
+impl Booking {
+    const LASTS: u32 = u32::MAX;
+
+    fn new(start: i64, end: Option<i64>, ticket: u32) -> Self {
+        let lasts = end.and_then(|end| u32::try_from(end - start).ok()).filter(|s| *s != Self::LASTS);
+        Self { start, ticket, lasts: lasts.unwrap_or(Self::LASTS) }
+    }
+
+    /// Its end: `i64::MAX` while it is open or not ended.
+    fn end(&self, tickets: &Tickets<'_>) -> i64 {
+        if self.lasts != Self::LASTS {
+            return self.start + i64::from(self.lasts);
+        }
+        let t = self.ticket as usize;
+        if tickets.status[t] == TicketStatus::Open { None } else { tickets.ended(t) }.unwrap_or(i64::MAX)
     }
 }
 
@@ -746,12 +1244,9 @@ struct Audit<'s, 'a> {
     by_customer: Index,
     /// Per ticket: the orders it names that are in the export.
     ticket_orders: Lists<u32>,
-    /// Per order: its workers; per ticket: its people (leader, then crew), issuer, permitter.
-    workers: Lists<u32>,
-    ticket_people: Lists<u32>,
-    /// Per ticket: its leader, issuer and permitter (`NONE` where the cell is blank).
-    roles: Vec<[u32; 3]>,
     customers: Interner<'a>,
+    /// Whether the tickets' ids are ascending, so that a ticket's place stands for its id.
+    tickets_ascending: bool,
     scope: Scope,
 }
 
@@ -761,45 +1256,15 @@ where
 {
     fn new(
         small: &'s Tables,
-        mut orders: Orders<'a>,
-        mut tickets: Tickets<'a>,
-        mut events: Events<'a>,
+        facts: Facts<'s>,
+        parsed: Parsed<'a>,
         as_of: NaiveDate,
         th: &'s Thresholds,
         scope: Scope,
     ) -> Option<Self> {
+        let Parsed { orders, mut tickets, mut events, people } = parsed;
         events.all_ids = Vec::new();
-        let (order_names, crews, worker_names) = (
-            std::mem::take(&mut tickets.orders),
-            std::mem::take(&mut tickets.crew),
-            std::mem::take(&mut orders.workers),
-        );
-        let (leaders, issuers, permitters) = (
-            std::mem::take(&mut tickets.leader),
-            std::mem::take(&mut tickets.issuer),
-            std::mem::take(&mut tickets.permitter),
-        );
-        let (owned_orders, owned_tickets) = (orders, tickets);
-        let (orders, tickets) = (&owned_orders, &owned_tickets);
-        let mut people = Interner::with_capacity(small.persons.len() * 2);
-        let mut quals: Vec<Vec<(QualificationKind, i32, i32)>> = Vec::new();
-        for q in &small.qualifications {
-            let p = people.id(&q.person_id) as usize;
-            if quals.len() <= p {
-                quals.resize_with(p + 1, Vec::new);
-            }
-            quals[p].push((q.kind, days(q.valid_from), days(q.valid_to)));
-        }
-        let mut contractor_of: Vec<Option<&str>> = Vec::new();
-        for p in &small.persons {
-            if let Some(c) = &p.contractor_id {
-                let i = people.id(&p.person_id) as usize;
-                if contractor_of.len() <= i {
-                    contractor_of.resize(i + 1, None);
-                }
-                contractor_of[i] = Some(c.as_str());
-            }
-        }
+        let order_names = std::mem::take(&mut tickets.orders);
         let licence = small.contractors.iter().map(|c| (c.contractor_id.as_str(), c.license_valid_to)).collect();
         let mut agreements: Agreements<'_> = HashMap::new();
         for a in &small.agreements {
@@ -809,61 +1274,33 @@ where
                 a.customer_id.as_deref(),
             ));
         }
-
-        // Two cores: people interned on this one; orders by id, the tickets' ids checked and
-        // customers interned on the other.
-        let order_side = move || {
-            let order_index: HashMap<&str, u32> =
-                orders.id.iter().enumerate().map(|(i, id)| (*id, u32::try_from(i).unwrap_or(NONE))).collect();
-            // A repeated order or ticket id: the exact reader names it.
-            if order_index.len() != orders.id.len() || !distinct(&tickets.id) {
-                return None;
-            }
-            let mut ticket_orders = Lists::with_capacity(tickets.id.len(), order_names.items.len());
-            for k in 0..tickets.id.len() {
-                ticket_orders.items.extend(order_names.get(k).iter().filter_map(|o| order_index.get(o).copied()));
-                ticket_orders.close();
-            }
-            drop((order_index, order_names));
-            let mut customers = Interner::with_capacity(orders.id.len() / 2);
-            let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
-            let ticket_customer: Vec<u32> = tickets.customer.iter().map(|c| customers.id(c)).collect();
-            Some((ticket_orders, customers, order_customer, ticket_customer))
-        };
-        let (order_side, (workers, ticket_people, roles)) = std::thread::scope(|s| {
-            let order_side = s.spawn(order_side);
-            let mut workers = Lists::with_capacity(orders.id.len(), worker_names.items.len());
-            for i in 0..orders.id.len() {
-                for w in worker_names.get(i) {
-                    let id = people.id(w);
-                    workers.items.push(id);
-                }
-                workers.close();
-            }
-            drop(worker_names);
-            let mut ticket_people = Lists::with_capacity(tickets.id.len(), crews.items.len() + tickets.id.len());
-            for (k, leader) in leaders.iter().enumerate() {
-                let first = ticket_people.items.len();
-                if !leader.is_empty() {
-                    ticket_people.items.push(people.id(leader));
-                }
-                for c in crews.get(k) {
-                    let id = people.id(c);
-                    if !ticket_people.items[first..].contains(&id) {
-                        ticket_people.items.push(id);
-                    }
-                }
-                ticket_people.close();
-            }
-            drop(crews);
-            let mut id = |name: &'a str| if name.is_empty() { NONE } else { people.id(name) };
-            let roles: Vec<[u32; 3]> =
-                (0..tickets.id.len()).map(|k| [id(leaders[k]), id(issuers[k]), id(permitters[k])]).collect();
-            drop((leaders, issuers, permitters));
-            let joined = order_side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (joined, (workers, ticket_people, roles))
-        });
-        let (ticket_orders, customers, order_customer, ticket_customer) = order_side?;
+        // Two cores: the tickets' ids checked and their orders found on one, customers
+        // numbered on the other.
+        let (tickets_ascending, ticket_orders, (customers, order_customer, ticket_customer)) =
+            std::thread::scope(|s| {
+                let customers = s.spawn(|| {
+                    let mut customers = Interner::with_capacity(orders.id.len() / 2);
+                    let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
+                    let ticket_customer: Vec<u32> = tickets.customer.iter().map(|c| customers.id(c)).collect();
+                    (customers, order_customer, ticket_customer)
+                });
+                // A repeated order or ticket id: the exact reader names it.
+                let tickets_ascending = ascending(&tickets.id);
+                let ticket_orders = (tickets_ascending || distinct(&tickets.id))
+                    .then(|| OrderFinder::new(&orders.id))
+                    .flatten()
+                    .map(|mut find| {
+                        let mut ticket_orders = Lists::with_capacity(tickets.id.len(), order_names.items.len());
+                        for k in 0..tickets.id.len() {
+                            ticket_orders.items.extend(order_names.get(k).iter().filter_map(|o| find.find(o)));
+                            ticket_orders.close();
+                        }
+                        ticket_orders
+                    });
+                (tickets_ascending, ticket_orders, joined(customers))
+            });
+        let ticket_orders = ticket_orders?;
+        drop(order_names);
         let live: Vec<bool> = tickets.status.iter().map(|s| s.is_live()).collect();
         let live_tickets = || (0..tickets.id.len()).filter(|k| live[*k]).map(|k| u32::try_from(k).unwrap_or(NONE));
         let by_order = Index::build(
@@ -873,14 +1310,14 @@ where
         let by_customer = Index::build(customers.names.len(), live_tickets().map(|k| (ticket_customer[k as usize], k)));
         drop(ticket_customer);
         Some(Self {
-            orders: owned_orders,
-            tickets: owned_tickets,
+            orders,
+            tickets,
             events,
             as_of,
             th,
-            quals,
+            quals: facts.quals,
             people,
-            contractor_of,
+            contractor_of: facts.contractor_of,
             licence,
             agreements,
             order_customer,
@@ -888,10 +1325,8 @@ where
             by_order,
             by_customer,
             ticket_orders,
-            workers,
-            ticket_people,
-            roles,
             customers,
+            tickets_ascending,
             scope,
         })
     }
@@ -910,18 +1345,18 @@ where
     /// Every rule's hits, each core's sorted.
     fn run(&self) -> [Found<'a>; 2] {
         std::thread::scope(|s| {
-            // About half the work on each: the orders' rules and the people's double booking
-            // on one, the tickets' and the meter events' rules on the other.
+            // About half the work on each: the people's double booking and the meter events'
+            // rules on one, the tickets' and the orders' rules on the other.
             let orders = s.spawn(|| {
                 let mut found = Found::new();
-                self.order_rules(&mut found);
                 self.double_booking(&mut found);
+                self.event_rules(&mut found);
                 found.sort();
                 found
             });
             let mut found = Found::new();
             self.ticket_rules(&mut found);
-            self.event_rules(&mut found);
+            self.order_rules(&mut found);
             found.sort();
             [found, orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))]
         })
@@ -1014,7 +1449,7 @@ where
     fn contractors_of(&self, t: usize, into: &mut Vec<&'s str>) {
         into.clear();
         into.extend(
-            self.ticket_people.get(t).iter().filter_map(|p| self.contractor_of.get(*p as usize).copied().flatten()),
+            self.tickets.people.get(t).iter().filter_map(|p| self.contractor_of.get(*p as usize).copied().flatten()),
         );
         into.sort_unstable();
         into.dedup();
@@ -1022,106 +1457,78 @@ where
 
     /// A hit's words, in Chinese, as the exact engine writes them.
     fn detail(&self, hit: &Hit<'a>, out: &mut String) {
-        use std::fmt::Write;
         let (o, k, e) = (&self.orders, &self.tickets, &self.events);
         let who = hit.subject;
-        // Writing to a String cannot fail.
-        let _ = match (hit.rule, hit.what) {
+        let ticket_day = |t: usize| Day(k.permitted(t).map(date_of).unwrap_or_default());
+        match (hit.rule, hit.what) {
             (Rule::NoTicket, What::Order(i)) => {
                 let i = i as usize;
-                write!(
-                    out,
-                    "{}工单 {}（户号 {}，{} 至 {}）没有有效的工作票或工作卡覆盖",
-                    o.kind[i].chinese(),
-                    o.id[i],
-                    o.customer[i],
-                    Minute(o.start[i]),
-                    Minute(o.finish[i])
-                )
+                put!(out; o.kind[i].chinese(), "工单 ", o.id[i], "（户号 ", o.customer[i], "，", Minute(o.start[i]), " 至 ",
+                    Minute(o.finish[i]), "）没有有效的工作票或工作卡覆盖");
             }
             (Rule::SinglePersonOrder, What::Order(i)) => {
                 let i = i as usize;
-                let workers = self.workers.get(i);
-                write!(out, "工单 {} 作业人员只有 {} 人（", o.id[i], workers.len())
-                    .and_then(|()| {
-                        for (n, w) in workers.iter().enumerate() {
-                            write!(out, "{}{}", if n == 0 { "" } else { "、" }, self.people.names[*w as usize])?;
-                        }
-                        Ok(())
-                    })
-                    .and_then(|()| write!(out, "），少于 {} 人", self.th.min_people))
+                let workers = self.orders.workers.get(i);
+                put!(out; "工单 ", o.id[i], " 作业人员只有 ", workers.len(), " 人（");
+                for (n, w) in workers.iter().enumerate() {
+                    put!(out; if n == 0 { "" } else { "、" }, self.people.names[*w as usize]);
+                }
+                put!(out; "），少于 ", self.th.min_people, " 人");
             }
             (Rule::NoSafetyExam, What::Order(i)) => {
                 let i = i as usize;
-                write!(out, "工单 {} 的作业人员 {who} 在 {} 没有有效的安规考试合格记录", o.id[i], date_of(o.start[i]))
+                put!(out; "工单 ", o.id[i], " 的作业人员 ", who, " 在 ", Day(date_of(o.start[i])), " 没有有效的安规考试合格记录");
             }
             (Rule::OutsideWindow, What::Window(i, t)) => {
                 let (i, t) = (i as usize, t as usize);
-                write!(
-                    out,
-                    "工单 {}（{} 至 {}）超出工作票 {} 的许可时间（",
-                    o.id[i],
-                    Minute(o.start[i]),
-                    Minute(o.finish[i]),
-                    k.id[t]
-                )
-                .and_then(|()| match k.permitted(t) {
-                    Some(p) => write!(out, "{}", Minute(p)),
-                    None => Ok(()),
-                })
-                .and_then(|()| match k.ended(t) {
-                    Some(end) => write!(out, " 至 {}）", Minute(end)),
-                    None => write!(out, " 至 未终结）"),
-                })
+                put!(out; "工单 ", o.id[i], "（", Minute(o.start[i]), " 至 ", Minute(o.finish[i]), "）超出工作票 ", k.id[t],
+                    " 的许可时间（");
+                if let Some(p) = k.permitted(t) {
+                    Minute(p).put(out);
+                }
+                match k.ended(t) {
+                    Some(end) => put!(out; " 至 ", Minute(end), "）"),
+                    None => out.push_str(" 至 未终结）"),
+                }
             }
             (Rule::SinglePersonTicket, What::Ticket(t)) => {
                 let t = t as usize;
-                write!(
-                    out,
-                    "工作票 {} 工作人员只有 {} 人，少于 {} 人",
-                    k.id[t],
-                    self.ticket_people.get(t).len(),
-                    self.th.min_people
-                )
+                put!(out; "工作票 ", k.id[t], " 工作人员只有 ", self.tickets.people.get(t).len(), " 人，少于 ",
+                    self.th.min_people, " 人");
             }
             (Rule::ContractorNoCosign, What::Ticket(t)) => {
                 let t = t as usize;
                 let mut contractors = Vec::new();
                 self.contractors_of(t, &mut contractors);
-                write!(
-                    out,
-                    "工作票 {} 有外包单位人员（{}），但没有外包单位签发人会签（双签发）",
-                    k.id[t],
-                    contractors.join("、")
-                )
+                put!(out; "工作票 ", k.id[t], " 有外包单位人员（", contractors.join("、").as_str(),
+                    "），但没有外包单位签发人会签（双签发）");
             }
             (Rule::NoSafetyExam, What::Ticket(t)) => {
                 let t = t as usize;
-                let day = k.permitted(t).map(date_of).unwrap_or_default();
-                write!(out, "工作票 {} 的人员 {who} 在 {day} 没有有效的安规考试合格记录", k.id[t])
+                put!(out; "工作票 ", k.id[t], " 的人员 ", who, " 在 ", ticket_day(t), " 没有有效的安规考试合格记录");
             }
             (Rule::NotAuthorizedLeader | Rule::NotAuthorizedIssuer | Rule::NotAuthorizedPermitter, What::Ticket(t)) => {
                 let t = t as usize;
-                let day = k.permitted(t).map(date_of).unwrap_or_default();
                 let name = match hit.rule {
                     Rule::NotAuthorizedLeader => "工作负责人",
                     Rule::NotAuthorizedIssuer => "工作票签发人",
                     _ => "工作许可人",
                 };
                 let who_shown = if who.is_empty() { "（空）" } else { who };
-                write!(out, "工作票 {} 的{name} {who_shown} 在 {day} 不在有效的{name}名单内", k.id[t])
+                put!(out; "工作票 ", k.id[t], " 的", name, " ", who_shown, " 在 ", ticket_day(t), " 不在有效的", name, "名单内");
             }
             (Rule::ContractorNoAgreement, What::Ticket(t)) => {
                 let t = t as usize;
-                let day = k.permitted(t).map(date_of).unwrap_or_default();
-                write!(out, "工作票 {} 的外包单位 {who} 在 {day} 没有有效的安全协议", k.id[t])
+                put!(out; "工作票 ", k.id[t], " 的外包单位 ", who, " 在 ", ticket_day(t), " 没有有效的安全协议");
             }
             (Rule::ContractorLicenseExpired, What::Ticket(t)) => {
                 let t = t as usize;
-                let day = k.permitted(t).map(date_of).unwrap_or_default();
                 match self.licence.get(who) {
-                    Some(end) => write!(out, "工作票 {} 的外包单位 {who} 资质已于 {end} 到期（作业日 {day}）", k.id[t]),
-                    None => write!(out, "工作票 {} 的外包单位 {who} 不在外包单位表中，资质无从核实", k.id[t]),
+                    Some(end) => {
+                        put!(out; "工作票 ", k.id[t], " 的外包单位 ", who, " 资质已于 ", Day(*end), " 到期（作业日 ",
+                        ticket_day(t), "）")
+                    }
+                    None => put!(out; "工作票 ", k.id[t], " 的外包单位 ", who, " 不在外包单位表中，资质无从核实"),
                 }
             }
             (Rule::IssuerIsLeader | Rule::PermitterIsLeader | Rule::PermitterIsIssuer, What::Ticket(t)) => {
@@ -1130,38 +1537,30 @@ where
                     Rule::PermitterIsLeader => "许可人兼任工作负责人",
                     _ => "许可人兼任签发人",
                 };
-                write!(out, "工作票 {}：{who} {what}", k.id[t as usize])
+                put!(out; "工作票 ", k.id[t as usize], "：", who, " ", what);
             }
             (Rule::Unevaluated, What::Ticket(t)) => {
                 let t = t as usize;
-                write!(out, "业扩/装表接电工作票 {} 已于 ", k.id[t])
-                    .and_then(|()| match k.ended(t) {
-                        Some(end) => write!(out, "{}", Minute(end)),
-                        None => Ok(()),
-                    })
-                    .and_then(|()| write!(out, " 终结，超过 {} 天仍未评价", self.th.evaluation_days))
+                put!(out; "业扩/装表接电工作票 ", k.id[t], " 已于 ");
+                if let Some(end) = k.ended(t) {
+                    Minute(end).put(out);
+                }
+                put!(out; " 终结，超过 ", self.th.evaluation_days, " 天仍未评价");
             }
             (Rule::PersonDoubleBooked, What::Booked(t, earlier)) => {
                 let (t, earlier) = (t as usize, earlier as usize);
                 let start = k.permitted(t).unwrap_or_default();
-                write!(out, "{who} 在工作票 {} 许可开工（{}）时仍在工作票 {} 中", k.id[t], Minute(start), k.id[earlier])
+                put!(out; who, " 在工作票 ", k.id[t], " 许可开工（", Minute(start), "）时仍在工作票 ", k.id[earlier], " 中");
             }
             (Rule::EventWithoutTicket, What::Event(i)) => {
                 let i = i as usize;
                 let kind = if e.terminal[i] { "开端钮盒" } else { "开表盖" };
-                write!(
-                    out,
-                    "电能表 {}（户号 {}）于 {} {}，前后 {} 分钟内没有该户的有效工作票",
-                    e.meter[i],
-                    e.customer[i],
-                    Minute(e.at[i]),
-                    kind,
-                    self.th.event_margin_minutes
-                )
+                put!(out; "电能表 ", e.meter[i], "（户号 ", e.customer[i], "）于 ", Minute(e.at[i]), " ", kind, "，前后 ",
+                    self.th.event_margin_minutes, " 分钟内没有该户的有效工作票");
             }
             // Every rule above makes its hits with the shape it is matched with here.
-            _ => Ok(()),
-        };
+            _ => {}
+        }
     }
 
     fn order_rules(&self, out: &mut Found<'a>) {
@@ -1172,7 +1571,7 @@ where
             let (start, finish) = (o.start[i], o.finish[i]);
             let day = day_of(start);
             let by_order = self.by_order.of(at);
-            let workers = self.workers.get(i);
+            let workers = self.orders.workers.get(i);
             let hit = |rule, subject| Hit { rule, what: What::Order(at), entity_id: id, subject };
             if o.kind[i].is_field_work() {
                 let covered = !by_order.is_empty()
@@ -1218,8 +1617,8 @@ where
             let id = k.id[t];
             let at = u32::try_from(t).unwrap_or(NONE);
             let hit = |rule, subject| Hit { rule, what: What::Ticket(at), entity_id: id, subject };
-            let ps = self.ticket_people.get(t);
-            let [leader, issuer, permitter] = self.roles[t];
+            let ps = self.tickets.people.get(t);
+            let [leader, issuer, permitter] = self.tickets.roles[t];
             if ps.len() < th.min_people {
                 out.push(hit(Rule::SinglePersonTicket, ""));
             }
@@ -1292,63 +1691,67 @@ where
         if matches!(self.scope.people, People::Nobody) {
             return;
         }
-        let permitted = (0..k.id.len())
-            .filter(|t| self.live[*t] && k.permitted(*t).is_some())
-            .map(|t| u32::try_from(t).unwrap_or(NONE));
-        let by_person = Index::build(
-            self.people.names.len(),
-            permitted.flat_map(|t| self.ticket_people.get(t as usize).iter().map(move |p| (*p, t))),
-        );
-        let mut ks: Vec<u32> = Vec::new();
+        // Each person's live permitted tickets, side by side with their times: gathered in
+        // the tickets' order, then sorted person by person by (permitted_at, ticket_id). In
+        // ascending ids a ticket's place stands for its id.
+        let booked_ticket = |t: usize| self.live[t] && k.permitted(t).is_some();
+        let mut at = vec![0_u32; self.people.names.len() + 1];
+        for t in (0..k.id.len()).filter(|t| booked_ticket(*t)) {
+            for p in self.tickets.people.get(t) {
+                at[*p as usize + 1] += 1;
+            }
+        }
+        for p in 1..at.len() {
+            at[p] += at[p - 1];
+        }
+        let mut fill = at.clone();
+        let mut bookings = vec![Booking { start: 0, ticket: 0, lasts: 0 }; at.last().map_or(0, |n| *n as usize)];
+        for t in (0..k.id.len()).filter(|t| booked_ticket(*t)) {
+            // An open ticket, or one not ended, lasts.
+            let end = if k.status[t] == TicketStatus::Open { None } else { k.ended(t) };
+            let booking = Booking::new(k.permitted_at[t], end, u32::try_from(t).unwrap_or(NONE));
+            for p in self.tickets.people.get(t) {
+                let slot = &mut fill[*p as usize];
+                bookings[*slot as usize] = booking;
+                *slot += 1;
+            }
+        }
+        drop(fill);
         let mut booked = Vec::new();
         for p in 0..self.people.names.len() {
-            let p = u32::try_from(p).unwrap_or(NONE);
-            let of = by_person.of(p);
-            if of.len() < 2 || !whose(self.people.names[p as usize]) {
+            let of = &mut bookings[at[p] as usize..at[p + 1] as usize];
+            if of.len() < 2 || !whose(self.people.names[p]) {
                 continue;
             }
-            ks.clear();
-            ks.extend_from_slice(of);
-            ks.sort_unstable_by(|a, b| {
-                (k.permitted(*a as usize), k.id[*a as usize]).cmp(&(k.permitted(*b as usize), k.id[*b as usize]))
-            });
-            let name = self.people.names[p as usize];
-            let mut latest: Option<Option<i64>> = None;
-            let mut latest_at = NONE;
-            for t in &ks {
-                let Some(start) = k.permitted(*t as usize) else { continue };
-                let clash = match latest {
-                    Some(None) => true,
-                    Some(Some(end)) => end > start,
-                    None => false,
-                };
-                if clash {
-                    booked.push(Hit {
-                        rule: Rule::PersonDoubleBooked,
-                        what: What::Booked(*t, latest_at),
-                        entity_id: k.id[*t as usize],
-                        subject: name,
-                    });
+            if self.tickets_ascending {
+                of.sort_unstable_by_key(|b| (b.start, b.ticket));
+            } else {
+                of.sort_unstable_by(|a, b| {
+                    a.start.cmp(&b.start).then_with(|| k.id[a.ticket as usize].cmp(k.id[b.ticket as usize]))
+                });
+            }
+            // The latest end so far (none yet before the first ticket) and its ticket.
+            let (mut latest, mut latest_at) = (i64::MIN, NONE);
+            for b in of.iter() {
+                if latest > b.start {
+                    booked.push((b.ticket, u32::try_from(p).unwrap_or(NONE), latest_at));
                 }
-                let end = if k.status[*t as usize] == TicketStatus::Open { None } else { k.ended(*t as usize) };
-                let later = match (latest, end) {
-                    (None, _) | (Some(Some(_)), None) => true,
-                    (Some(Some(a)), Some(b)) => b > a,
-                    (Some(None), _) => false,
-                };
-                if later {
-                    latest = Some(end);
-                    latest_at = *t;
+                let end = b.end(k);
+                if end > latest {
+                    (latest, latest_at) = (end, b.ticket);
                 }
             }
         }
-        // Found person by person: in the tickets' order (as their ids, mostly) before sorting.
-        booked.sort_by_key(|hit| match hit.what {
-            What::Booked(t, _) => t,
-            _ => NONE,
-        });
-        for hit in booked {
-            out.push(hit);
+        // Found person by person: put in the tickets' order (as their ids, mostly) before
+        // their ids are looked up, one after another.
+        booked.sort_unstable();
+        for (t, p, earlier) in booked {
+            out.push(Hit {
+                rule: Rule::PersonDoubleBooked,
+                what: What::Booked(t, earlier),
+                entity_id: k.id[t as usize],
+                subject: self.people.names[p as usize],
+            });
         }
     }
 
@@ -1370,6 +1773,110 @@ where
                     subject: e.customer[i],
                 });
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Ids as an export may hold them: short and long, ASCII and Chinese, with NULs and spaces.
+    fn an_id() -> impl Strategy<Value = String> {
+        prop_oneof!["[A-Z]{0,3}[0-9]{0,14}", "[\\x00-\\x7f]{0,20}", "[a\\x00户号 ]{0,18}",]
+    }
+
+    proptest! {
+        #[test]
+        fn texts_are_ordered_and_compared_as_str_does(a in an_id(), b in an_id()) {
+            prop_assert_eq!(order(&a, &b), a.as_str().cmp(b.as_str()));
+            prop_assert_eq!(order(&a, &a), std::cmp::Ordering::Equal);
+            prop_assert_eq!(same(&a, &b), a == b);
+        }
+
+        #[test]
+        fn an_id_map_tells_every_two_ids_apart(ids in proptest::collection::vec(an_id(), 1..40)) {
+            let mut map = IdMap::with_capacity(4);
+            let mut first: Vec<(&str, u32)> = Vec::new();
+            for (n, id) in (0..).zip(&ids) {
+                let expected = first.iter().find(|(seen, _)| *seen == id.as_str()).map_or(n, |(_, at)| *at);
+                prop_assert_eq!(map.get_or_insert(id, n), expected);
+                if expected == n {
+                    first.push((id, n));
+                }
+            }
+            for (id, at) in &first {
+                prop_assert_eq!(map.get(id), Some(*at));
+            }
+            prop_assert_eq!(distinct(&ids.iter().map(String::as_str).collect::<Vec<_>>()), first.len() == ids.len());
+        }
+
+        #[test]
+        fn orders_in_ascending_ids_are_found_as_a_scan_finds_them(
+            ids in proptest::collection::btree_set(an_id(), 0..300),
+            asked in proptest::collection::vec(an_id(), 0..100),
+            known in proptest::collection::vec(any::<prop::sample::Index>(), 0..100),
+        ) {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let mut asked: Vec<&str> = asked.iter().map(String::as_str).collect();
+            if !ids.is_empty() {
+                asked.extend(known.iter().map(|i| ids[i.index(ids.len())]));
+            }
+            let mut finder = OrderFinder::new(&ids).expect("distinct");
+            prop_assert!(matches!(finder, OrderFinder::Ascending { .. }), "ascending ids are searched");
+            for id in asked {
+                let scan = ids.iter().position(|x| *x == id).map(|i| u32::try_from(i).unwrap_or(NONE));
+                prop_assert_eq!(finder.find(id), scan, "{:?}", id);
+            }
+        }
+
+        #[test]
+        fn times_are_read_as_the_calendar_library_reads_them(
+            year in 0u32..10_000, month in 0u32..14, day in 0u32..33, hour in 0u32..26, minute in 0u32..62,
+            second in proptest::option::of(0u32..62),
+        ) {
+            let mut cell = format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}");
+            if let Some(s) = second {
+                cell.push_str(&format!(":{s:02}"));
+            }
+            let expected = NaiveDate::from_ymd_opt(i32::try_from(year).unwrap_or(0), month, day)
+                .and_then(|d| d.and_hms_opt(hour, minute, second.unwrap_or(0)))
+                .map(|t| t.and_utc().timestamp());
+            prop_assert_eq!(seconds(&cell), expected);
+        }
+
+        #[test]
+        fn times_and_dates_are_written_as_the_calendar_library_writes_them(at in -80_000_000_000i64..300_000_000_000) {
+            let mut out = String::new();
+            Minute(at).put(&mut out);
+            let t = when(at);
+            let expected = format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute());
+            prop_assert_eq!(&out, &expected);
+            out.clear();
+            Day(t.date()).put(&mut out);
+            prop_assert_eq!(out, t.date().to_string());
+        }
+
+        #[test]
+        fn numbers_are_written_as_display_writes_them(n in any::<i64>(), u in any::<usize>()) {
+            let mut out = String::new();
+            put!(&mut out; n, " ", u);
+            prop_assert_eq!(out, format!("{n} {u}"));
+        }
+
+        #[test]
+        fn cells_are_trimmed_and_lists_split_as_the_exact_reader_does(cell in "[a-c;；,， \\t\\u{3000}户]{0,16}") {
+            prop_assert_eq!(trim(&cell), cell.trim());
+            let mut items = Vec::new();
+            list(&cell, &mut items);
+            let mut expected: Vec<&str> = Vec::new();
+            for item in cell.split([';', '；', ',', '，']).map(str::trim).filter(|i| !i.is_empty()) {
+                if !expected.contains(&item) {
+                    expected.push(item);
+                }
+            }
+            prop_assert_eq!(items, expected);
         }
     }
 }

@@ -132,3 +132,49 @@ fn findings_are_handed_out_in_order_and_a_failing_taker_stops_the_audit() {
     assert_eq!(stopped, Some(Err("disk full")));
     assert_eq!(taken, all[..3]);
 }
+
+/// People the small tables do not name are numbered by whichever core reads them first and
+/// then given one number each: the same person unknown to the people table, named in orders
+/// and in tickets, as worker, crew, leader, issuer and permitter, is one person to every rule.
+#[test]
+fn people_the_small_tables_do_not_name_are_one_person_each_across_tables() {
+    let dir = tempfile::tempdir().expect("dir");
+    write_export(dir.path(), 300, 7).expect("export");
+    let rewrite = |table: &str, edit: &dyn Fn(usize, &str) -> String| {
+        let path = dir.path().join(format!("{table}.csv"));
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<String> = text.lines().enumerate().map(|(n, line)| edit(n, line)).collect();
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    };
+    // Every fifth order's workers and every fourth ticket's people become strangers, some of
+    // them the same strangers on both sides, one of them with an id longer than 15 bytes.
+    let stranger = |n: usize| match n % 3 {
+        0 => format!("X{n:03}"),
+        1 => "外来人员-甲".to_owned(),
+        _ => "STRANGER-WITH-A-LONG-ID".to_owned(),
+    };
+    rewrite("work_orders", &|n, line| {
+        let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+        if n > 0 && n % 5 == 0 {
+            cells[6] = format!("{};{}", stranger(n), stranger(n + 1));
+        }
+        cells.join(",")
+    });
+    rewrite("tickets", &|n, line| {
+        let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+        if n > 0 && n % 4 == 0 {
+            cells[4] = stranger(n + 2);
+            cells[6] = stranger(n);
+            cells[7] = stranger(n);
+            cells[8] = format!("{};{}", stranger(n + 1), cells[8]);
+        }
+        cells.join(",")
+    });
+    let as_of = NaiveDate::from_ymd_opt(2026, 1, 31).expect("date");
+    let fast = audit_export(dir.path(), as_of, &Thresholds::default()).expect("read fast");
+    let exact = exact(dir.path(), as_of);
+    assert_eq!(fast, exact);
+    let about = |who: &str, rule: &str| exact.iter().filter(|f| f.subject == who && f.rule == rule).count();
+    assert!(about("外来人员-甲", "PERSON_DOUBLE_BOOKED") > 0, "a stranger on two tickets at once is found");
+    assert!(about("STRANGER-WITH-A-LONG-ID", "NO_SAFETY_EXAM") > 0);
+}
