@@ -21,7 +21,7 @@ if [ ! -f "$dir/tickets.csv" ]; then
   echo "generating $orders orders in $dir ..."
   "$bin" demo export --orders "$orders" --seed 1 --out "$dir" >/dev/null
 fi
-export_mb=$(du -sm "$dir" | cut -f1)
+export_mb=$(du -sLm "$dir" | cut -f1)
 
 # Peak scratch space, sampled while the audit runs.
 scratch_peak=0
