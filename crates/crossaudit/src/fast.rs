@@ -668,6 +668,11 @@ impl<'a> Tickets<'a> {
 }
 
 impl Tickets<'_> {
+    /// Its end as double booking counts it: none while it is open or not ended.
+    fn booked_until(&self, t: usize) -> Option<i64> {
+        if self.status[t] == TicketStatus::Open { None } else { self.ended(t) }
+    }
+
     fn permitted(&self, t: usize) -> Option<i64> {
         Some(self.permitted_at[t]).filter(|at| *at != NO_TIME)
     }
@@ -755,18 +760,10 @@ impl std::hash::Hash for Packed {
 }
 
 impl Packed {
+    /// The id's two words ([`as_words`]), its length in the last byte, which they leave zero.
     fn of(id: &str) -> Option<Self> {
-        let b = id.as_bytes();
-        let n = b.len();
-        let word =
-            |at: usize| b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
-        let (lo, hi) = match n {
-            0..8 => (b.iter().enumerate().fold(0, |w, (i, byte)| w | u64::from(*byte) << (8 * i)), 0),
-            8 => (word(0), 0),
-            9..16 => (word(0), word(n - 8) >> (8 * (16 - n))),
-            _ => return None,
-        };
-        Some(Packed(lo, hi | (n as u64) << 56))
+        let (first, second) = as_words(id).filter(|_| id.len() <= 15)?;
+        Some(Packed(first, second | id.len() as u64))
     }
 }
 
@@ -789,10 +786,9 @@ enum IdKey<'a> {
 
 impl<'a> IdKey<'a> {
     fn of(id: &'a str) -> Self {
-        let b = id.as_bytes();
-        if b.len() <= 8 && !b.contains(&0) {
-            // Without a NUL, the zeros after the id tell where it ends.
-            return Self::Short(b.iter().enumerate().fold(0, |w, (i, byte)| w | u64::from(*byte) << (8 * i)));
+        // Without a NUL, the zeros after the id tell where it ends.
+        if id.len() <= 8 && !id.as_bytes().contains(&0) {
+            return Self::Short(as_words(id).map_or(0, |(first, _)| first));
         }
         Packed::of(id).map_or(Self::Long(id), Self::Packed)
     }
@@ -856,7 +852,7 @@ impl<'a> Interner<'a> {
 /// People numbered as the large tables are parsed, on both cores at once: those the small
 /// tables name have their numbers already (`known`, shared); one the small tables do not name
 /// gets a number of this parser's own, marked with its `tag`, and its place among all people
-/// once both parsers are done ([`People::merge`]).
+/// once both parsers are done ([`Parsed::parse`]).
 struct Numbering<'k, 'a> {
     known: &'k Interner<'a>,
     unknown: Interner<'a>,
@@ -886,22 +882,18 @@ fn ascending(ids: &[&str]) -> bool {
 
 /// Whether every id is distinct.
 fn distinct(ids: &[&str]) -> bool {
-    if ascending(ids) {
-        return true;
-    }
-    let mut seen = IdMap::with_capacity(ids.len());
-    (0..).zip(ids).all(|(i, id)| seen.get_or_insert(id, i) == i)
+    IdFinder::new(ids).is_some()
 }
 
-/// Orders by id: in ascending ids, a search from where the last id was found (a ticket names
+/// Rows by id: in ascending ids, a search from where the last id was found (a ticket names
 /// orders near those the ticket before it named), in any other order a table.
-enum OrderFinder<'a> {
+enum IdFinder<'a> {
     Ascending { ids: &'a [&'a str], at: usize },
     Table(IdMap<'a>),
 }
 
-impl<'a> OrderFinder<'a> {
-    /// `None` when two orders share an id.
+impl<'a> IdFinder<'a> {
+    /// `None` when two rows share an id.
     fn new(ids: &'a [&'a str]) -> Option<Self> {
         if ascending(ids) {
             return Some(Self::Ascending { ids, at: 0 });
@@ -1195,8 +1187,7 @@ impl Booking {
         if self.lasts != Self::LASTS {
             return self.start + i64::from(self.lasts);
         }
-        let t = self.ticket as usize;
-        if tickets.status[t] == TicketStatus::Open { None } else { tickets.ended(t) }.unwrap_or(i64::MAX)
+        tickets.booked_until(self.ticket as usize).unwrap_or(i64::MAX)
     }
 }
 
@@ -1236,10 +1227,10 @@ impl Index {
 /// Per contractor: each agreement's first and last day and the only customer it covers, if limited.
 type Agreements<'s> = HashMap<&'s str, Vec<(i32, i32, Option<&'s str>)>>;
 
-/// Everything the rules join through, by interned id.
+/// Everything the rules join through, by number.
 ///
-/// The columns it takes are its own: the lists of names in them (an order's workers, a ticket's
-/// crew and orders) are dropped once they are ids, the names being the people's.
+/// The columns it takes are its own: a ticket's list of order ids is dropped once the orders
+/// are found.
 struct Audit<'s, 'a> {
     orders: Orders<'a>,
     tickets: Tickets<'a>,
@@ -1305,7 +1296,7 @@ where
                 // A repeated order or ticket id: the exact reader names it.
                 let tickets_ascending = ascending(&tickets.id);
                 let ticket_orders = (tickets_ascending || distinct(&tickets.id))
-                    .then(|| OrderFinder::new(&orders.id))
+                    .then(|| IdFinder::new(&orders.id))
                     .flatten()
                     .map(|mut find| {
                         let mut ticket_orders = Lists::with_capacity(tickets.id.len(), order_names.items.len());
@@ -1365,7 +1356,7 @@ where
         std::thread::scope(|s| {
             // About half the work on each: the people's double booking and the meter events'
             // rules on one, the tickets' and the orders' rules on the other.
-            let orders = s.spawn(|| {
+            let other = s.spawn(|| {
                 let mut found = Found::new();
                 self.double_booking(&mut found);
                 self.event_rules(&mut found);
@@ -1376,7 +1367,7 @@ where
             self.ticket_rules(&mut found);
             self.order_rules(&mut found);
             found.sort();
-            [found, orders.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))]
+            [found, joined(other)]
         })
     }
 
@@ -1713,7 +1704,8 @@ where
         // the tickets' order, then sorted person by person by (permitted_at, ticket_id). In
         // ascending ids a ticket's place stands for its id.
         let booked_ticket = |t: usize| self.live[t] && k.permitted(t).is_some();
-        let mut at = vec![0_u32; self.people.names.len() + 1];
+        let people = self.people.names.len();
+        let mut at = vec![0_u32; people + 1];
         for t in (0..k.id.len()).filter(|t| booked_ticket(*t)) {
             for p in self.tickets.people.get(t) {
                 at[*p as usize + 1] += 1;
@@ -1724,7 +1716,6 @@ where
         }
         // A range of people at a time, so that beyond a million bookings (16 MB) no more than
         // about a quarter of them are held at once, each range read from the tickets again.
-        let people = self.people.names.len();
         let total = at[people] as usize;
         let ranges = (total / BOOKINGS_AT_ONCE).clamp(1, 4);
         let mut booked = Vec::new();
@@ -1741,9 +1732,7 @@ where
             bookings.clear();
             bookings.resize((at[last] - base) as usize, Booking { start: 0, ticket: 0, lasts: 0 });
             for t in (0..k.id.len()).filter(|t| booked_ticket(*t)) {
-                // An open ticket, or one not ended, lasts.
-                let end = if k.status[t] == TicketStatus::Open { None } else { k.ended(t) };
-                let booking = Booking::new(k.permitted_at[t], end, u32::try_from(t).unwrap_or(NONE));
+                let booking = Booking::new(k.permitted_at[t], k.booked_until(t), u32::try_from(t).unwrap_or(NONE));
                 for p in self.tickets.people.get(t).iter().filter(|p| of_range(**p)) {
                     let slot = &mut fill[*p as usize - from];
                     bookings[*slot as usize] = booking;
@@ -1872,8 +1861,8 @@ mod tests {
             if !ids.is_empty() {
                 asked.extend(known.iter().map(|i| ids[i.index(ids.len())]));
             }
-            let mut finder = OrderFinder::new(&ids).expect("distinct");
-            prop_assert!(matches!(finder, OrderFinder::Ascending { .. }), "ascending ids are searched");
+            let mut finder = IdFinder::new(&ids).expect("distinct");
+            prop_assert!(matches!(finder, IdFinder::Ascending { .. }), "ascending ids are searched");
             for id in asked {
                 let scan = ids.iter().position(|x| *x == id).map(|i| u32::try_from(i).unwrap_or(NONE));
                 prop_assert_eq!(finder.find(id), scan, "{:?}", id);
