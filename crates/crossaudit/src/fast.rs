@@ -144,37 +144,79 @@ pub(crate) fn audit_sources<E>(
     parsed.audit(small, people, facts, as_of, th, scope, each)
 }
 
+/// A qualification: its kind, first day and last day.
+type Qualification = (QualificationKind, i32, i32);
+
 /// What the small tables say of people, by their numbers ([`Facts::of`]).
 struct Facts<'s> {
-    /// Per person: qualifications (kind, first day, last day).
-    quals: Vec<Vec<(QualificationKind, i32, i32)>>,
-    /// Per person: the contractor they work for.
-    contractor_of: Vec<Option<&'s str>>,
+    /// Per person, what the rules look up for every order and ticket the person is on.
+    persons: Vec<Person>,
+    /// Per person: all their qualifications, looked at for one who holds more than two.
+    quals: Lists<Qualification>,
+    /// The contractors people work for ([`Person::contractor`]).
+    contractors: Vec<&'s str>,
+}
+
+/// What the small tables say of one person, in one place (32 bytes): the rules look a person
+/// up for every order and ticket they are on, and at ten million orders, each lookup in a
+/// table of its own (qualifications, their starts, contractors) was a trip to memory.
+#[derive(Clone, Copy)]
+struct Person {
+    /// Their first two qualifications (the others in [`Facts::quals`]).
+    held: [Qualification; 2],
+    /// How many qualifications they hold.
+    count: u32,
+    /// The contractor they work for (its place in [`Facts::contractors`]), or `NONE`.
+    contractor: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<Person>() == 32);
+
+impl Person {
+    /// No qualification, no contractor (an interval no day is in fills the unused places).
+    const NOBODY: Person = Person { held: [(QualificationKind::SafetyExam, 1, 0); 2], count: 0, contractor: NONE };
 }
 
 impl<'s> Facts<'s> {
     /// The people the small tables name, numbered, and what they say of them.
     fn of(small: &'s Tables) -> (Interner<'s>, Self) {
         let mut people = Interner::with_capacity(small.persons.len() * 2);
-        let mut quals: Vec<Vec<(QualificationKind, i32, i32)>> = Vec::new();
-        for q in &small.qualifications {
-            let p = people.id(&q.person_id) as usize;
-            if quals.len() <= p {
-                quals.resize_with(p + 1, Vec::new);
-            }
-            quals[p].push((q.kind, days(q.valid_from), days(q.valid_to)));
+        let held: Vec<(u32, Qualification)> = small
+            .qualifications
+            .iter()
+            .map(|q| (people.id(&q.person_id), (q.kind, days(q.valid_from), days(q.valid_to))))
+            .collect();
+        let with_contractor: Vec<(u32, &str)> =
+            small.persons.iter().filter_map(|p| Some((people.id(&p.person_id), p.contractor_id.as_deref()?))).collect();
+        let quals = Lists::build(people.names.len(), held.into_iter());
+        let mut persons: Vec<Person> = (0..people.names.len())
+            .map(|p| {
+                let of = quals.get(p);
+                let mut person = Person::NOBODY;
+                person.held.iter_mut().zip(of).for_each(|(slot, q)| *slot = *q);
+                person.count = u32::try_from(of.len()).unwrap_or(u32::MAX);
+                person
+            })
+            .collect();
+        let mut contractors = Vec::with_capacity(with_contractor.len());
+        for (p, c) in with_contractor {
+            persons[p as usize].contractor = u32::try_from(contractors.len()).unwrap_or(NONE);
+            contractors.push(c);
         }
-        let mut contractor_of: Vec<Option<&str>> = Vec::new();
-        for p in &small.persons {
-            if let Some(c) = &p.contractor_id {
-                let i = people.id(&p.person_id) as usize;
-                if contractor_of.len() <= i {
-                    contractor_of.resize(i + 1, None);
-                }
-                contractor_of[i] = Some(c.as_str());
-            }
-        }
-        (people, Self { quals, contractor_of })
+        (people, Self { persons, quals, contractors })
+    }
+
+    fn holds(&self, person: u32, kind: QualificationKind, day: i32) -> bool {
+        let Some(p) = self.persons.get(person as usize) else { return false };
+        let valid = |(k, from, to): &Qualification| *k == kind && *from <= day && day <= *to;
+        p.held[..(p.count as usize).min(2)].iter().any(valid)
+            || (p.count > 2 && self.quals.of(person).iter().any(valid))
+    }
+
+    /// The contractor a person works for.
+    fn contractor(&self, person: u32) -> Option<&'s str> {
+        let c = self.persons.get(person as usize)?.contractor;
+        self.contractors.get(c as usize).copied()
     }
 }
 
@@ -672,6 +714,25 @@ fn items<'a>(cell: &'a str, mut each: impl FnMut(&'a str)) {
     }
 }
 
+/// A list cell's items as [`list`] gives them, repeats collapsed, and `but` left out, each
+/// handed to `each` (without a vector to keep them in: a repeat is looked for among the 16
+/// before it, or, in a longer list, among all).
+fn distinct_items<'c>(cell: &'c str, but: &'c str, mut each: impl FnMut(&'c str)) {
+    let (mut seen, mut n, mut more) = ([""; 16], 0, Vec::new());
+    items(cell, |item| {
+        if item == but || seen[..n].contains(&item) || more.contains(&item) {
+            return;
+        }
+        if n < seen.len() {
+            seen[n] = item;
+            n += 1;
+        } else {
+            more.push(item);
+        }
+        each(item);
+    });
+}
+
 /// Items of many lists, flattened: list `i` is `items[starts[i]..starts[i + 1]]`.
 struct Lists<T> {
     starts: Vec<u32>,
@@ -698,6 +759,35 @@ impl<T> Lists<T> {
 
     fn get(&self, i: usize) -> &[T] {
         &self.items[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+
+    /// The list of a number; none for `NONE` or beyond the lists.
+    fn of(&self, key: u32) -> &[T] {
+        if key as usize + 1 >= self.starts.len() {
+            return &[];
+        }
+        self.get(key as usize)
+    }
+}
+
+impl<T: Copy> Lists<T> {
+    /// Lists of the numbers below `keys` from `(key, item)` pairs, a key's items in the pairs'
+    /// order (compressed rows, counted and then filled).
+    fn build(keys: usize, pairs: impl Iterator<Item = (u32, T)> + Clone) -> Self {
+        let mut starts = vec![0_u32; keys + 1];
+        for (k, _) in pairs.clone() {
+            starts[k as usize + 1] += 1;
+        }
+        for i in 0..keys {
+            starts[i + 1] += starts[i];
+        }
+        let mut fill = starts.clone();
+        let mut items = pairs.clone().next().map_or_else(Vec::new, |(_, v)| vec![v; starts[keys] as usize]);
+        for (k, v) in pairs {
+            items[fill[k as usize] as usize] = v;
+            fill[k as usize] += 1;
+        }
+        Self { starts, items }
     }
 }
 
@@ -736,17 +826,19 @@ impl Orders {
             o.customer.push(r[2])?;
             o.start.push(seconds(r[4])?);
             o.finish.push(seconds(r[5])?);
-            let first = o.workers.items.len();
             let mut numbered = Some(());
-            items(r[6], |w| match people.number(w) {
-                Some(w) if !o.workers.items[first..].contains(&w) => o.workers.items.push(w),
-                Some(_) => {}
-                None => numbered = None,
+            distinct_items(r[6], "", |w| {
+                let at = o.workers.items.len();
+                match people.number(w, Target::Items, at) {
+                    Some(w) => o.workers.items.push(w),
+                    None => numbered = None,
+                }
             });
             numbered?;
             o.workers.close();
-            Some(())
+            people.settle_some(&mut o.workers.items, &mut [])
         })?;
+        people.settle(&mut o.workers.items, &mut [])?;
         Some(o)
     }
 }
@@ -812,29 +904,35 @@ impl Tickets {
             kept?;
             t.order_lists.push(u32::try_from(t.orders.len()).ok()?);
             t.cosigned.push(!r[5].is_empty());
-            let role = |people: &mut Numbering<'_, '_>, name: &str| {
-                if name.is_empty() { Some(NONE) } else { people.number(name) }
-            };
-            let leader = role(people, r[6])?;
-            t.roles.push([leader, role(people, r[4])?, role(people, r[7])?]);
-            let first = t.people.items.len();
-            if leader != NONE {
-                t.people.items.push(leader);
+            let mut roles = [NONE; 3];
+            for (j, name) in [r[6], r[4], r[7]].into_iter().enumerate() {
+                if !name.is_empty() {
+                    roles[j] = people.number(name, Target::Roles, t.roles.len() * 3 + j)?;
+                }
             }
+            t.roles.push(roles);
             let mut numbered = Some(());
-            items(r[8], |c| match people.number(c) {
-                Some(c) if !t.people.items[first..].contains(&c) => t.people.items.push(c),
-                Some(_) => {}
-                None => numbered = None,
-            });
+            // The leader, then the crew but the leader.
+            let mut add = |c| {
+                let at = t.people.items.len();
+                match people.number(c, Target::Items, at) {
+                    Some(c) => t.people.items.push(c),
+                    None => numbered = None,
+                }
+            };
+            if !r[6].is_empty() {
+                add(r[6]);
+            }
+            distinct_items(r[8], r[6], &mut add);
             numbered?;
             t.people.close();
             t.permitted_at.push(opt_seconds(r[9])?.unwrap_or(NO_TIME));
             t.ended_at.push(opt_seconds(r[10])?.unwrap_or(NO_TIME));
             t.status.push(enum_value(r[11], STATUSES)?);
             t.evaluated.push(evaluated);
-            Some(())
+            people.settle_some(&mut t.people.items, t.roles.as_flattened_mut())
         })?;
+        people.settle(&mut t.people.items, t.roles.as_flattened_mut())?;
         Some(t)
     }
 }
@@ -925,14 +1023,8 @@ fn same(a: &str, b: &str) -> bool {
 /// An id of up to 15 bytes packed in two words with its length, so that a probe of a join's
 /// table compares numbers where the entry is instead of reading the id's bytes from far away
 /// in the export's text (that read was a fifth of the audit's time).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 struct Packed(u64, u64);
-
-impl std::hash::Hash for Packed {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u128(u128::from(self.0) | (u128::from(self.1) << 64));
-    }
-}
 
 impl Packed {
     /// The id's two words ([`as_words`]), its length in the last byte, which they leave zero.
@@ -947,9 +1039,98 @@ impl Packed {
 struct IdMap {
     /// How many ids to make room for in the table of their kind, when it takes its first.
     room: usize,
-    short: HashMap<u64, u32>,
-    packed: HashMap<Packed, u32>,
+    short: Table<u64>,
+    packed: Table<Packed>,
     long: HashMap<Box<str>, u32>,
+}
+
+/// What a [`Table`] is keyed by: a packed id, hashed by multiplying (Fibonacci hashing: the
+/// table takes the top bits of the product).
+trait TableKey: Copy + Eq + Default {
+    fn hash(self) -> u64;
+}
+
+const FIBONACCI: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl TableKey for u64 {
+    #[inline]
+    fn hash(self) -> u64 {
+        (self ^ (self >> 32)).wrapping_mul(FIBONACCI)
+    }
+}
+
+impl TableKey for Packed {
+    #[inline]
+    fn hash(self) -> u64 {
+        (self.0.wrapping_mul(FIBONACCI) ^ self.1).wrapping_mul(FIBONACCI)
+    }
+}
+
+/// Packed ids to numbers in one array, each key beside its number, found by linear probing:
+/// a probe reads one place in memory, where a general-purpose table reads its control bytes
+/// and then its entry (two cache misses once the table outgrows the cache: at ten million
+/// orders, a fifth of the audit's time was such probes).
+struct Table<K> {
+    /// Key and number; no number (`NONE`) where the slot is free. A power of two of them.
+    slots: Vec<(K, u32)>,
+    len: usize,
+    /// 64 less the bits of a slot's place: a key's first slot is its hash shifted by this.
+    shift: u32,
+}
+
+impl<K: TableKey> Default for Table<K> {
+    fn default() -> Self {
+        Self { slots: Vec::new(), len: 0, shift: 64 }
+    }
+}
+
+impl<K: TableKey> Table<K> {
+    /// Room for `n` keys at most 70% full.
+    fn with_capacity(n: usize) -> Self {
+        let slots = (n.saturating_mul(10) / 7 + 1).next_power_of_two().max(16);
+        Self { slots: vec![(K::default(), NONE); slots], len: 0, shift: 64 - slots.trailing_zeros() }
+    }
+
+    /// The slot `key` is in, or the free one where it would go.
+    #[inline]
+    fn slot(&self, key: K) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut at = usize::try_from(key.hash() >> self.shift).unwrap_or(0) & mask;
+        loop {
+            let (k, number) = self.slots[at];
+            if number == NONE || k == key {
+                return at;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn get(&self, key: K) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        Some(self.slots[self.slot(key)].1).filter(|n| *n != NONE)
+    }
+
+    /// The number of `key`, given `next` if it had none (a table without slots first makes
+    /// room for `room` keys).
+    fn get_or_insert(&mut self, key: K, next: u32, room: usize) -> u32 {
+        if (self.len + 1) * 10 > self.slots.len() * 7 {
+            let mut bigger = Self::with_capacity(room.max(self.slots.len()));
+            for (k, number) in std::mem::take(&mut self.slots).into_iter().filter(|(_, n)| *n != NONE) {
+                let at = bigger.slot(k);
+                bigger.slots[at] = (k, number);
+                bigger.len += 1;
+            }
+            *self = bigger;
+        }
+        let at = self.slot(key);
+        if self.slots[at].1 == NONE {
+            self.slots[at] = (key, next);
+            self.len += 1;
+        }
+        self.slots[at].1
+    }
 }
 
 /// How an id is kept in an [`IdMap`].
@@ -971,34 +1152,27 @@ impl<'a> IdKey<'a> {
 
 impl IdMap {
     fn with_capacity(n: usize) -> Self {
-        Self { room: n, short: HashMap::new(), packed: HashMap::new(), long: HashMap::new() }
+        Self { room: n, short: Table::default(), packed: Table::default(), long: HashMap::new() }
     }
 
     /// The number of `id`, given `next` if it had none.
     fn get_or_insert(&mut self, id: &str, next: u32) -> u32 {
-        fn entry<K: std::hash::Hash + Eq>(table: &mut HashMap<K, u32>, room: usize, key: K, next: u32) -> u32 {
-            if table.capacity() == 0 {
-                table.reserve(room);
-            }
-            *table.entry(key).or_insert(next)
-        }
         match IdKey::of(id) {
-            IdKey::Short(key) => entry(&mut self.short, self.room, key, next),
-            IdKey::Packed(key) => entry(&mut self.packed, self.room, key, next),
+            IdKey::Short(key) => self.short.get_or_insert(key, next, self.room),
+            IdKey::Packed(key) => self.packed.get_or_insert(key, next, self.room),
             IdKey::Long(id) => match self.long.get(id) {
                 Some(at) => *at,
-                None => entry(&mut self.long, self.room, id.into(), next),
+                None => *self.long.entry(id.into()).or_insert(next),
             },
         }
     }
 
     fn get(&self, id: &str) -> Option<u32> {
         match IdKey::of(id) {
-            IdKey::Short(key) => self.short.get(&key),
-            IdKey::Packed(key) => self.packed.get(&key),
-            IdKey::Long(id) => self.long.get(id),
+            IdKey::Short(key) => self.short.get(key),
+            IdKey::Packed(key) => self.packed.get(key),
+            IdKey::Long(id) => self.long.get(id).copied(),
         }
-        .copied()
     }
 }
 
@@ -1031,13 +1205,50 @@ impl<'a> Interner<'a> {
 /// tables name have their numbers already (`known`, shared); one the small tables do not name
 /// gets a number of this parser's own, marked with its `tag`, and its place among all people
 /// once both parsers are done ([`Parsed::parse`]).
+///
+/// A person named in a row waits for their number, which is found for a batch of them at a
+/// time ([`Numbering::settle`]): lookups one after another in a tight loop overlap in the
+/// memory system, where one in each row's parsing waited for the memory alone (at ten million
+/// orders the people's table is past the caches, and those lookups were a fifth of the time).
 struct Numbering<'k, 's> {
     known: &'k Interner<'s>,
     /// The people of this parser's own numbers, and their names.
     index: IdMap,
     names: Strings,
     tag: u32,
+    /// People waiting for their numbers: where the number goes and their id's key.
+    waiting: Vec<(Target, u32, Waiting)>,
 }
+
+/// Where a waiting person's number goes: into a table's lists of people, or its roles.
+#[derive(Clone, Copy)]
+enum Target {
+    Items,
+    Roles,
+}
+
+/// A waiting person's id, packed ([`IdKey`]; a longer id is numbered at once).
+#[derive(Clone, Copy)]
+enum Waiting {
+    Short(u64),
+    Packed(Packed),
+}
+
+impl Waiting {
+    /// The id's text again, from its words.
+    fn id(self) -> Option<String> {
+        let (first, second, len) = match self {
+            Waiting::Short(word) => (word, 0, word.to_be_bytes().iter().position(|b| *b == 0).unwrap_or(8)),
+            Waiting::Packed(Packed(first, second)) => (first, second, (second & 0xff) as usize),
+        };
+        let mut bytes = [first.to_be_bytes(), second.to_be_bytes()].concat();
+        bytes.truncate(len);
+        String::from_utf8(bytes).ok()
+    }
+}
+
+/// People waiting beyond which their numbers are found.
+const WAITING: usize = 4096;
 
 /// The marks of numbers a parser gave people the small tables do not name (no person's
 /// number reaches them: a table holds far fewer rows).
@@ -1046,20 +1257,65 @@ const TICKETS_TAG: u32 = 1 << 30;
 
 impl<'k, 's> Numbering<'k, 's> {
     fn new(known: &'k Interner<'s>, tag: u32) -> Self {
-        Self { known, index: IdMap::with_capacity(0), names: Strings::default(), tag }
+        Self {
+            known,
+            index: IdMap::with_capacity(0),
+            names: Strings::default(),
+            tag,
+            waiting: Vec::with_capacity(WAITING + 16),
+        }
     }
 
-    /// `None` once the names reach 4 GB.
-    fn number(&mut self, name: &str) -> Option<u32> {
-        if let Some(known) = self.known.get(name) {
-            return Some(known);
-        }
+    /// The number of `name`, whose place is `at` in `target`: `NONE` for now when it waits for
+    /// it ([`Numbering::settle`]); `None` once the names reach 4 GB.
+    fn number(&mut self, name: &str, target: Target, at: usize) -> Option<u32> {
+        let waiting = match IdKey::of(name) {
+            IdKey::Short(key) => Waiting::Short(key),
+            IdKey::Packed(key) => Waiting::Packed(key),
+            IdKey::Long(_) => return self.known.get(name).map_or_else(|| self.own(name), Some),
+        };
+        self.waiting.push((target, u32::try_from(at).ok()?, waiting));
+        Some(NONE)
+    }
+
+    /// The number this parser gives a person the small tables do not name.
+    fn own(&mut self, name: &str) -> Option<u32> {
         let next = u32::try_from(self.names.len()).ok()?;
         let at = self.index.get_or_insert(name, next);
         if at == next {
             self.names.push(name)?;
         }
         Some(self.tag | at)
+    }
+
+    /// Numbers the waiting people once there are enough of them.
+    fn settle_some(&mut self, items: &mut [u32], roles: &mut [u32]) -> Option<()> {
+        if self.waiting.len() < WAITING {
+            return Some(());
+        }
+        self.settle(items, roles)
+    }
+
+    /// Numbers the waiting people, into their places in `items` and `roles`.
+    fn settle(&mut self, items: &mut [u32], roles: &mut [u32]) -> Option<()> {
+        let mut waiting = std::mem::take(&mut self.waiting);
+        for (target, at, key) in waiting.drain(..) {
+            let known = match key {
+                Waiting::Short(key) => self.known.index.short.get(key),
+                Waiting::Packed(key) => self.known.index.packed.get(key),
+            };
+            let number = match known {
+                Some(number) => number,
+                None => self.own(&key.id()?)?,
+            };
+            let into = match target {
+                Target::Items => &mut *items,
+                Target::Roles => &mut *roles,
+            };
+            *into.get_mut(at as usize)? = number;
+        }
+        self.waiting = waiting;
+        Some(())
     }
 }
 
@@ -1349,6 +1605,15 @@ impl<'a> Found<'a> {
     }
 }
 
+/// A share of the rules' work ([`Audit::run`]): double booking, or a range of rows.
+#[derive(Clone, Copy)]
+enum Share {
+    DoubleBooking,
+    Tickets(usize, usize),
+    Orders(usize, usize),
+    Events(usize, usize),
+}
+
 /// Bookings beyond which double booking gathers them a range of people at a time (fewer in the
 /// unit tests, to go through more than one range).
 #[cfg(not(test))]
@@ -1384,39 +1649,6 @@ impl Booking {
     }
 }
 
-/// Item lists indexed by a dense id (compressed rows: `at[id]..at[id + 1]`).
-struct Index {
-    at: Vec<u32>,
-    items: Vec<u32>,
-}
-
-impl Index {
-    /// From `(key, item)` pairs with keys below `keys`, items of a key in the pairs' order.
-    fn build(keys: usize, pairs: impl Iterator<Item = (u32, u32)> + Clone) -> Self {
-        let mut at = vec![0_u32; keys + 1];
-        for (k, _) in pairs.clone() {
-            at[k as usize + 1] += 1;
-        }
-        for i in 0..keys {
-            at[i + 1] += at[i];
-        }
-        let mut fill = at.clone();
-        let mut items = vec![0_u32; at[keys] as usize];
-        for (k, v) in pairs {
-            items[fill[k as usize] as usize] = v;
-            fill[k as usize] += 1;
-        }
-        Self { at, items }
-    }
-
-    fn of(&self, key: u32) -> &[u32] {
-        if key == NONE {
-            return &[];
-        }
-        &self.items[self.at[key as usize] as usize..self.at[key as usize + 1] as usize]
-    }
-}
-
 /// Per contractor: each agreement's first and last day and the only customer it covers, if limited.
 type Agreements<'s> = HashMap<&'s str, Vec<(i32, i32, Option<&'s str>)>>;
 
@@ -1428,12 +1660,10 @@ struct Audit<'s, 'a> {
     events: &'a Events,
     as_of: NaiveDate,
     th: &'s Thresholds,
-    /// Per person: qualifications (kind, first day, last day).
-    quals: Vec<Vec<(QualificationKind, i32, i32)>>,
+    /// What the small tables say of people.
+    facts: Facts<'s>,
     /// Per person: their id as the export wrote it.
     people: Vec<&'a str>,
-    /// Per person: the contractor they work for.
-    contractor_of: Vec<Option<&'s str>>,
     licence: HashMap<&'s str, NaiveDate>,
     agreements: Agreements<'s>,
     /// Per order: its customer.
@@ -1441,8 +1671,8 @@ struct Audit<'s, 'a> {
     /// Per ticket: whether it is live (ended or open).
     live: Vec<bool>,
     /// Per order: live tickets naming it. Per customer: its live tickets.
-    by_order: Index,
-    by_customer: Index,
+    by_order: Lists<u32>,
+    by_customer: Lists<u32>,
     /// Per ticket: the orders it names that are in the export.
     ticket_orders: Lists<u32>,
     customers: Interner<'a>,
@@ -1510,11 +1740,11 @@ where
         drop(order_ids);
         let live: Vec<bool> = tickets.status.iter().map(|s| s.is_live()).collect();
         let live_tickets = || (0..tickets.id.len()).filter(|k| live[*k]).map(|k| u32::try_from(k).unwrap_or(NONE));
-        let by_order = Index::build(
+        let by_order = Lists::build(
             orders.id.len(),
             live_tickets().flat_map(|k| ticket_orders.get(k as usize).iter().map(move |o| (*o, k))),
         );
-        let by_customer = Index::build(customers.names.len(), live_tickets().map(|k| (ticket_customer[k as usize], k)));
+        let by_customer = Lists::build(customers.names.len(), live_tickets().map(|k| (ticket_customer[k as usize], k)));
         drop(ticket_customer);
         Some(Self {
             orders,
@@ -1522,9 +1752,8 @@ where
             events,
             as_of,
             th,
-            quals: facts.quals,
+            facts,
             people: names,
-            contractor_of: facts.contractor_of,
             licence,
             agreements,
             order_customer,
@@ -1539,9 +1768,7 @@ where
     }
 
     fn holds(&self, person: u32, kind: QualificationKind, day: i32) -> bool {
-        self.quals
-            .get(person as usize)
-            .is_some_and(|qs| qs.iter().any(|(k, from, to)| *k == kind && *from <= day && day <= *to))
+        self.facts.holds(person, kind, day)
     }
 
     /// A person's name as the export wrote it; blank for `NONE`.
@@ -1549,24 +1776,36 @@ where
         self.people.get(person as usize).copied().unwrap_or("")
     }
 
-    /// Every rule's hits, each core's sorted.
+    /// Every rule's hits, each core's sorted. The work is cut in shares that both cores take
+    /// one after another, the largest first, so that neither waits for the other at any size.
     fn run(&self) -> [Found<'a>; 2] {
-        std::thread::scope(|s| {
-            // About half the work on each: the people's double booking and the meter events'
-            // rules on one, the tickets' and the orders' rules on the other.
-            let other = s.spawn(|| {
-                let mut found = Found::new();
-                self.double_booking(&mut found);
-                self.event_rules(&mut found);
-                found.sort();
-                found
-            });
+        const ROWS: usize = 1 << 16;
+        let shares = |rows: usize, share: fn(usize, usize) -> Share| {
+            (0..rows.div_ceil(ROWS)).map(move |p| share(p * ROWS, ((p + 1) * ROWS).min(rows)))
+        };
+        let own_orders = self.orders.id.len().min(self.scope.own_orders);
+        let own_tickets = self.tickets.id.len().min(self.scope.own_tickets);
+        let all: Vec<Share> = std::iter::once(Share::DoubleBooking)
+            .chain(shares(own_tickets, Share::Tickets))
+            .chain(shares(own_orders, Share::Orders))
+            .chain(shares(self.events.id.len(), Share::Events))
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
             let mut found = Found::new();
-            self.ticket_rules(&mut found);
-            self.order_rules(&mut found);
+            while let Some(share) = all.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                match *share {
+                    Share::DoubleBooking => self.double_booking(&mut found),
+                    Share::Tickets(from, to) => self.ticket_rules(from..to, &mut found),
+                    Share::Orders(from, to) => self.order_rules(from..to, &mut found),
+                    Share::Events(from, to) => self.event_rules(from..to, &mut found),
+                }
+            }
             found.sort();
-            [found, joined(other)]
-        })
+            found
+        };
+        let (other, mine) = beside(work, work);
+        [mine, other]
     }
 
     /// Hands the hits of both cores to `each` merged in key order, each key once (when two
@@ -1655,9 +1894,7 @@ where
     /// A ticket's contractors (of its leader and crew), each once, in order.
     fn contractors_of(&self, t: usize, into: &mut Vec<&'s str>) {
         into.clear();
-        into.extend(
-            self.tickets.people.get(t).iter().filter_map(|p| self.contractor_of.get(*p as usize).copied().flatten()),
-        );
+        into.extend(self.tickets.people.get(t).iter().filter_map(|p| self.facts.contractor(*p)));
         into.sort_unstable();
         into.dedup();
     }
@@ -1770,9 +2007,9 @@ where
         }
     }
 
-    fn order_rules(&self, out: &mut Found<'a>) {
+    fn order_rules(&self, orders: std::ops::Range<usize>, out: &mut Found<'a>) {
         let (o, k) = (&self.orders, &self.tickets);
-        for i in 0..o.id.len().min(self.scope.own_orders) {
+        for i in orders {
             let id = o.id.get(i);
             let at = u32::try_from(i).unwrap_or(NONE);
             let (start, finish) = (o.start[i], o.finish[i]);
@@ -1813,14 +2050,14 @@ where
         }
     }
 
-    fn ticket_rules(&self, out: &mut Found<'a>) {
+    fn ticket_rules(&self, tickets: std::ops::Range<usize>, out: &mut Found<'a>) {
         let k = &self.tickets;
         let th = self.th;
         let cutoff = (self.as_of - chrono::Duration::days(th.evaluation_days))
             .and_hms_opt(0, 0, 0)
             .map(|c| c.and_utc().timestamp());
         let mut contractors: Vec<&'s str> = Vec::new();
-        for t in (0..k.id.len().min(self.scope.own_tickets)).filter(|t| self.live[*t]) {
+        for t in tickets.filter(|t| self.live[*t]) {
             let id = k.id.get(t);
             let at = u32::try_from(t).unwrap_or(NONE);
             let hit = |rule, subject| Hit { rule, what: What::Ticket(at), entity_id: id, subject };
@@ -1978,10 +2215,10 @@ where
         }
     }
 
-    fn event_rules(&self, out: &mut Found<'a>) {
+    fn event_rules(&self, events: std::ops::Range<usize>, out: &mut Found<'a>) {
         let (e, k) = (&self.events, &self.tickets);
         let margin = self.th.event_margin_minutes * 60;
-        for i in 0..e.id.len() {
+        for i in events {
             let at = e.at[i];
             let customer = self.customers.get(e.customer.get(i)).unwrap_or(NONE);
             let explained = self.by_customer.of(customer).iter().any(|t| {
@@ -2070,6 +2307,18 @@ mod tests {
             prop_assert_eq!(order(&a, &b), a.as_str().cmp(b.as_str()));
             prop_assert_eq!(order(&a, &a), std::cmp::Ordering::Equal);
             prop_assert_eq!(same(&a, &b), a == b);
+        }
+
+        #[test]
+        fn a_waiting_persons_id_is_rebuilt_from_its_words(id in an_id()) {
+            let waiting = match IdKey::of(&id) {
+                IdKey::Short(key) => Some(Waiting::Short(key)),
+                IdKey::Packed(key) => Some(Waiting::Packed(key)),
+                IdKey::Long(_) => None,
+            };
+            if let Some(waiting) = waiting {
+                prop_assert_eq!(waiting.id(), Some(id));
+            }
         }
 
         #[test]
