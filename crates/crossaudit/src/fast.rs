@@ -227,6 +227,10 @@ struct Parsed {
     events: Events,
     /// People the small tables do not name, by their numbers after those the small tables give.
     others: Strings,
+    /// The orders' customers, numbered while the tickets are still being parsed; per order, its
+    /// customer.
+    customers: Numbers,
+    order_customer: Vec<u32>,
 }
 
 impl Parsed {
@@ -237,14 +241,17 @@ impl Parsed {
         let (orders, tickets) = beside(
             || {
                 let mut numbering = Numbering::new(known, ORDERS_TAG);
-                Orders::parse(orders, &mut numbering).map(|o| (o, numbering))
+                let orders = Orders::parse(orders, &mut numbering)?;
+                let mut customers = Numbers::with_capacity(orders.id.len() / 2);
+                let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
+                Some((orders, numbering, customers, order_customer))
             },
             || {
                 let mut numbering = Numbering::new(known, TICKETS_TAG);
                 Tickets::parse(tickets, &mut numbering).map(|t| (t, numbering))
             },
         );
-        let ((mut orders, of_orders), (mut tickets, of_tickets)) = (orders?, tickets?);
+        let ((mut orders, of_orders, customers, order_customer), (mut tickets, of_tickets)) = (orders?, tickets?);
         if !distinct(&events.all_ids) {
             return None;
         }
@@ -252,12 +259,12 @@ impl Parsed {
         // People the small tables do not name, numbered after those they do: those of the
         // orders first, then those only the tickets name.
         let base = u32::try_from(known.names.len()).ok()?;
-        let Numbering { names: mut others, index: orders_index, .. } = of_orders;
+        let Numbering { names: mut others, own: of_orders, .. } = of_orders;
         if !others.is_empty() || !of_tickets.names.is_empty() {
             let by_orders: Vec<u32> = (base..).take(others.len()).collect();
             let mut by_tickets = Vec::with_capacity(of_tickets.names.len());
             for name in of_tickets.names.iter() {
-                let number = match orders_index.get(name) {
+                let number = match of_orders.get(name) {
                     Some(at) => base + at,
                     None => {
                         others.push(name)?;
@@ -278,7 +285,7 @@ impl Parsed {
             tickets.people.items.iter_mut().for_each(renumber);
             tickets.roles.iter_mut().flatten().for_each(renumber);
         }
-        Some(Self { orders, tickets, events, others })
+        Some(Self { orders, tickets, events, others, customers, order_customer })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -292,9 +299,14 @@ impl Parsed {
         scope: Scope,
         each: impl FnMut(FindingRef<'_>) -> Result<(), E>,
     ) -> Option<Result<(), E>> {
-        // A ticket's order ids are needed only until its orders are found.
+        // A ticket's order ids are needed only until its orders are found; the customers are
+        // numbered on.
         let order_ids = std::mem::take(&mut self.tickets.orders);
-        let audit = Audit::new(small, people, facts, &self, order_ids, as_of, th, scope)?;
+        let customers = (
+            std::mem::replace(&mut self.customers, Numbers::with_capacity(0)),
+            std::mem::take(&mut self.order_customer),
+        );
+        let audit = Audit::new(small, people, facts, &self, order_ids, customers, as_of, th, scope)?;
         Some(audit.write(audit.run(), each))
     }
 }
@@ -1176,28 +1188,52 @@ impl IdMap {
     }
 }
 
-/// Strings to dense numbers, in first-seen order.
-struct Interner<'a> {
+/// Ids to dense numbers, in the order they are first met.
+struct Numbers {
     index: IdMap,
+    count: u32,
+}
+
+impl Numbers {
+    fn with_capacity(n: usize) -> Self {
+        Self { index: IdMap::with_capacity(n), count: 0 }
+    }
+
+    fn id(&mut self, id: &str) -> u32 {
+        let next = self.count;
+        let number = self.index.get_or_insert(id, next);
+        if number == next {
+            self.count += 1;
+        }
+        number
+    }
+
+    fn get(&self, id: &str) -> Option<u32> {
+        self.index.get(id)
+    }
+}
+
+/// Strings to dense numbers, in first-seen order, and back.
+struct Interner<'a> {
+    numbers: Numbers,
     names: Vec<&'a str>,
 }
 
 impl<'a> Interner<'a> {
     fn with_capacity(n: usize) -> Self {
-        Self { index: IdMap::with_capacity(n), names: Vec::with_capacity(n) }
+        Self { numbers: Numbers::with_capacity(n), names: Vec::with_capacity(n) }
     }
 
     fn id(&mut self, name: &'a str) -> u32 {
-        let next = u32::try_from(self.names.len()).unwrap_or(NONE);
-        let id = self.index.get_or_insert(name, next);
-        if id == next {
+        let id = self.numbers.id(name);
+        if id as usize == self.names.len() {
             self.names.push(name);
         }
         id
     }
 
     fn get(&self, name: &str) -> Option<u32> {
-        self.index.get(name)
+        self.numbers.get(name)
     }
 }
 
@@ -1213,7 +1249,7 @@ impl<'a> Interner<'a> {
 struct Numbering<'k, 's> {
     known: &'k Interner<'s>,
     /// The people of this parser's own numbers, and their names.
-    index: IdMap,
+    own: Numbers,
     names: Strings,
     tag: u32,
     /// People waiting for their numbers: where the number goes and their id's key.
@@ -1259,7 +1295,7 @@ impl<'k, 's> Numbering<'k, 's> {
     fn new(known: &'k Interner<'s>, tag: u32) -> Self {
         Self {
             known,
-            index: IdMap::with_capacity(0),
+            own: Numbers::with_capacity(0),
             names: Strings::default(),
             tag,
             waiting: Vec::with_capacity(WAITING + 16),
@@ -1280,9 +1316,8 @@ impl<'k, 's> Numbering<'k, 's> {
 
     /// The number this parser gives a person the small tables do not name.
     fn own(&mut self, name: &str) -> Option<u32> {
-        let next = u32::try_from(self.names.len()).ok()?;
-        let at = self.index.get_or_insert(name, next);
-        if at == next {
+        let at = self.own.id(name);
+        if at as usize == self.names.len() {
             self.names.push(name)?;
         }
         Some(self.tag | at)
@@ -1301,8 +1336,8 @@ impl<'k, 's> Numbering<'k, 's> {
         let mut waiting = std::mem::take(&mut self.waiting);
         for (target, at, key) in waiting.drain(..) {
             let known = match key {
-                Waiting::Short(key) => self.known.index.short.get(key),
-                Waiting::Packed(key) => self.known.index.packed.get(key),
+                Waiting::Short(key) => self.known.numbers.index.short.get(key),
+                Waiting::Packed(key) => self.known.numbers.index.packed.get(key),
             };
             let number = match known {
                 Some(number) => number,
@@ -1675,7 +1710,7 @@ struct Audit<'s, 'a> {
     by_customer: Lists<u32>,
     /// Per ticket: the orders it names that are in the export.
     ticket_orders: Lists<u32>,
-    customers: Interner<'a>,
+    customers: Numbers,
     /// Whether the tickets' ids are ascending, so that a ticket's place stands for its id.
     tickets_ascending: bool,
     scope: Scope,
@@ -1694,11 +1729,12 @@ where
         facts: Facts<'s>,
         parsed: &'a Parsed,
         order_ids: Strings,
+        (mut customers, order_customer): (Numbers, Vec<u32>),
         as_of: NaiveDate,
         th: &'s Thresholds,
         scope: Scope,
     ) -> Option<Self> {
-        let Parsed { orders, tickets, events, others } = parsed;
+        let Parsed { orders, tickets, events, others, .. } = parsed;
         let licence = small.contractors.iter().map(|c| (c.contractor_id.as_str(), c.license_valid_to)).collect();
         let mut agreements: Agreements<'_> = HashMap::new();
         for a in &small.agreements {
@@ -1712,39 +1748,38 @@ where
         names.extend(others.iter());
         // Two cores: the tickets' ids checked and their orders found on one, customers
         // numbered on the other.
-        let (tickets_ascending, ticket_orders, (customers, order_customer, ticket_customer)) =
-            std::thread::scope(|s| {
-                let customers = s.spawn(|| {
-                    let mut customers = Interner::with_capacity(orders.id.len() / 2);
-                    let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
-                    let ticket_customer: Vec<u32> = tickets.customer.iter().map(|c| customers.id(c)).collect();
-                    (customers, order_customer, ticket_customer)
-                });
-                // A repeated order or ticket id: the exact reader names it.
-                let tickets_ascending = ascending(&tickets.id);
-                let ticket_orders = (tickets_ascending || distinct(&tickets.id))
-                    .then(|| IdFinder::new(&orders.id))
-                    .flatten()
-                    .map(|mut find| {
-                        let mut ticket_orders = Lists::with_capacity(tickets.id.len(), order_ids.len());
-                        for k in 0..tickets.id.len() {
-                            let named = tickets.order_lists[k] as usize..tickets.order_lists[k + 1] as usize;
-                            ticket_orders.items.extend(named.filter_map(|o| find.find(order_ids.get(o))));
-                            ticket_orders.close();
-                        }
-                        ticket_orders
-                    });
-                (tickets_ascending, ticket_orders, joined(customers))
+        let (tickets_ascending, ticket_orders, (customers, ticket_customer)) = std::thread::scope(|s| {
+            let customers = s.spawn(|| {
+                let ticket_customer: Vec<u32> = tickets.customer.iter().map(|c| customers.id(c)).collect();
+                (customers, ticket_customer)
             });
+            // A repeated order or ticket id: the exact reader names it.
+            let tickets_ascending = ascending(&tickets.id);
+            let ticket_orders = (tickets_ascending || distinct(&tickets.id))
+                .then(|| IdFinder::new(&orders.id))
+                .flatten()
+                .map(|mut find| {
+                    let mut ticket_orders = Lists::with_capacity(tickets.id.len(), order_ids.len());
+                    for k in 0..tickets.id.len() {
+                        let named = tickets.order_lists[k] as usize..tickets.order_lists[k + 1] as usize;
+                        ticket_orders.items.extend(named.filter_map(|o| find.find(order_ids.get(o))));
+                        ticket_orders.close();
+                    }
+                    ticket_orders
+                });
+            (tickets_ascending, ticket_orders, joined(customers))
+        });
         let ticket_orders = ticket_orders?;
         drop(order_ids);
         let live: Vec<bool> = tickets.status.iter().map(|s| s.is_live()).collect();
         let live_tickets = || (0..tickets.id.len()).filter(|k| live[*k]).map(|k| u32::try_from(k).unwrap_or(NONE));
-        let by_order = Lists::build(
-            orders.id.len(),
-            live_tickets().flat_map(|k| ticket_orders.get(k as usize).iter().map(move |o| (*o, k))),
+        let (by_order, by_customer) = beside(
+            || {
+                let named = |k: u32| ticket_orders.get(k as usize).iter().map(move |o| (*o, k));
+                Lists::build(orders.id.len(), live_tickets().flat_map(named))
+            },
+            || Lists::build(customers.count as usize, live_tickets().map(|k| (ticket_customer[k as usize], k))),
         );
-        let by_customer = Lists::build(customers.names.len(), live_tickets().map(|k| (ticket_customer[k as usize], k)));
         drop(ticket_customer);
         Some(Self {
             orders,
