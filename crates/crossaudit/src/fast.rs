@@ -180,7 +180,7 @@ impl Person {
 impl<'s> Facts<'s> {
     /// The people the small tables name, numbered, and what they say of them.
     fn of(small: &'s Tables) -> (Interner<'s>, Self) {
-        let mut people = Interner::with_capacity(small.persons.len() * 2);
+        let mut people = Interner::with_capacity(small.persons.len());
         let held: Vec<(u32, Qualification)> = small
             .qualifications
             .iter()
@@ -1081,39 +1081,51 @@ impl TableKey for Packed {
 /// Packed ids to numbers in one array, each key beside its number, found by linear probing:
 /// a probe reads one place in memory, where a general-purpose table reads its control bytes
 /// and then its entry (two cache misses once the table outgrows the cache: at ten million
-/// orders, a fifth of the audit's time was such probes).
+/// orders, a fifth of the audit's time was such probes). Slots are packed (12 bytes for a
+/// one-word key instead of 16) and as many as the keys need, not a power of two: the smaller
+/// the table, the more of it stays in the cache.
 struct Table<K> {
-    /// Key and number; no number (`NONE`) where the slot is free. A power of two of them.
-    slots: Vec<(K, u32)>,
+    slots: Vec<Slot<K>>,
     len: usize,
-    /// 64 less the bits of a slot's place: a key's first slot is its hash shifted by this.
-    shift: u32,
+}
+
+/// A key and its number; no number (`NONE`) where the slot is free.
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+struct Slot<K> {
+    key: K,
+    number: u32,
 }
 
 impl<K: TableKey> Default for Table<K> {
     fn default() -> Self {
-        Self { slots: Vec::new(), len: 0, shift: 64 }
+        Self { slots: Vec::new(), len: 0 }
     }
 }
 
 impl<K: TableKey> Table<K> {
     /// Room for `n` keys at most 70% full.
     fn with_capacity(n: usize) -> Self {
-        let slots = (n.saturating_mul(10) / 7 + 1).next_power_of_two().max(16);
-        Self { slots: vec![(K::default(), NONE); slots], len: 0, shift: 64 - slots.trailing_zeros() }
+        let slots = (n.saturating_mul(10) / 7 + 1).max(16);
+        Self { slots: vec![Slot { key: K::default(), number: NONE }; slots], len: 0 }
     }
 
-    /// The slot `key` is in, or the free one where it would go.
+    /// The slot `key` is in, or the free one where it would go (its hash's top bits scaled to
+    /// the table's length).
     #[inline]
     fn slot(&self, key: K) -> usize {
-        let mask = self.slots.len() - 1;
-        let mut at = usize::try_from(key.hash() >> self.shift).unwrap_or(0) & mask;
+        let len = self.slots.len();
+        let mut at = usize::try_from((u128::from(key.hash()) * len as u128) >> 64).unwrap_or(0);
         loop {
-            let (k, number) = self.slots[at];
+            let slot = self.slots[at];
+            let (k, number) = (slot.key, slot.number);
             if number == NONE || k == key {
                 return at;
             }
-            at = (at + 1) & mask;
+            at += 1;
+            if at == len {
+                at = 0;
+            }
         }
     }
 
@@ -1121,27 +1133,27 @@ impl<K: TableKey> Table<K> {
         if self.slots.is_empty() {
             return None;
         }
-        Some(self.slots[self.slot(key)].1).filter(|n| *n != NONE)
+        Some(self.slots[self.slot(key)].number).filter(|n| *n != NONE)
     }
 
     /// The number of `key`, given `next` if it had none (a table without slots first makes
     /// room for `room` keys).
     fn get_or_insert(&mut self, key: K, next: u32, room: usize) -> u32 {
         if (self.len + 1) * 10 > self.slots.len() * 7 {
-            let mut bigger = Self::with_capacity(room.max(self.slots.len()));
-            for (k, number) in std::mem::take(&mut self.slots).into_iter().filter(|(_, n)| *n != NONE) {
-                let at = bigger.slot(k);
-                bigger.slots[at] = (k, number);
+            let mut bigger = Self::with_capacity(room.max(self.len * 2));
+            for slot in std::mem::take(&mut self.slots).into_iter().filter(|s| s.number != NONE) {
+                let at = bigger.slot(slot.key);
+                bigger.slots[at] = slot;
                 bigger.len += 1;
             }
             *self = bigger;
         }
         let at = self.slot(key);
-        if self.slots[at].1 == NONE {
-            self.slots[at] = (key, next);
+        if self.slots[at].number == NONE {
+            self.slots[at] = Slot { key, number: next };
             self.len += 1;
         }
-        self.slots[at].1
+        self.slots[at].number
     }
 }
 
