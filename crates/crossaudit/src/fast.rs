@@ -460,7 +460,7 @@ impl Rows<'_> {
     /// going on after it is left for the next chunk), all of it at the end (`eof`).
     fn feed(&mut self, text: &str, eof: bool, each: &mut impl FnMut(&[&str]) -> Option<()>) -> Option<usize> {
         let limits = Limits::batch();
-        let mut records = Records { text, at: 0 };
+        let mut records = Records::new(text);
         let mut cells = Vec::with_capacity(16);
         let mut row: Vec<&str> = vec![""; self.columns.len()];
         loop {
@@ -549,9 +549,16 @@ impl Strings {
 pub(crate) struct Records<'a> {
     pub text: &'a str,
     pub at: usize,
+    /// The first quote at or after `at` (the text's length when there is none): a record
+    /// before it is split at its commas and its end in one pass.
+    quote: usize,
 }
 
 impl<'a> Records<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self { text, at: 0, quote: memchr::memchr(b'"', text.as_bytes()).unwrap_or(text.len()) }
+    }
+
     /// The next record's cells into `cells`; `Some(false)` at the end.
     pub fn next(&mut self, cells: &mut Vec<&'a str>) -> Option<bool> {
         cells.clear();
@@ -563,18 +570,27 @@ impl<'a> Records<'a> {
         if self.at >= bytes.len() {
             return Some(false);
         }
-        // Most records have no quote: their line is split at its commas.
-        let line_end = memchr::memchr2(b'\n', b'\r', &bytes[self.at..]).map_or(bytes.len(), |i| self.at + i);
-        if memchr::memchr(b'"', &bytes[self.at..line_end]).is_none() {
-            let mut start = self.at;
-            for comma in memchr::memchr_iter(b',', &bytes[self.at..line_end]) {
-                cells.push(&self.text[start..self.at + comma]);
-                start = self.at + comma + 1;
+        // Most records have no quote: their line is split at its commas, up to its end.
+        if self.quote < self.at {
+            self.quote = memchr::memchr(b'"', &bytes[self.at..]).map_or(bytes.len(), |i| self.at + i);
+        }
+        let mut start = self.at;
+        for i in memchr::memchr3_iter(b',', b'\n', b'\r', &bytes[self.at..self.quote]) {
+            let at = self.at + i;
+            cells.push(&self.text[start..at]);
+            if bytes[at] != b',' {
+                self.at = at + 1;
+                return Some(true);
             }
-            cells.push(&self.text[start..line_end]);
-            self.at = (line_end + 1).min(bytes.len());
+            start = at + 1;
+        }
+        if self.quote == bytes.len() {
+            cells.push(&self.text[start..]);
+            self.at = bytes.len();
             return Some(true);
         }
+        // A quote in the record: cell by cell.
+        cells.clear();
         loop {
             let start = self.at;
             let end_of_cell;

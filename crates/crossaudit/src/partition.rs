@@ -289,7 +289,7 @@ impl Split {
 
 /// The line each data record of a partition file starts on (its header on line 1).
 fn record_lines(text: &str) -> Vec<usize> {
-    let mut records = Records { text, at: 0 };
+    let mut records = Records::new(text);
     let mut cells = Vec::new();
     let (mut starts, mut line, mut counted) = (Vec::new(), 1, 0);
     let mut first = true;
@@ -597,8 +597,8 @@ fn repeated(
     let mut found = Vec::new();
     // The id column as the header names it.
     let mut cells = Vec::new();
-    Records { text: header, at: 0 }.next(&mut cells);
-    let column = layout(&mut Records { text: header, at: 0 }, columns)
+    Records::new(header).next(&mut cells);
+    let column = layout(&mut Records::new(header), columns)
         .and_then(|positions| cells.get(positions[0]))
         .map_or_else(|| columns[0].en.to_owned(), |c| c.trim().to_owned());
     let shown = path.display().to_string();
@@ -680,7 +680,7 @@ fn stream(
             }
         };
         let Ok(text) = std::str::from_utf8(&buf[..end]) else { return Ok(None) };
-        let mut records = Records { text, at: 0 };
+        let mut records = Records::new(text);
         let mut counted = 0;
         let mut cells: Vec<&str> = Vec::with_capacity(16);
         let mut row: Vec<&str> = vec![""; positions.as_ref().map_or(0, Vec::len)];
@@ -704,7 +704,7 @@ fn stream(
             counted = start;
             let raw = text[start..records.at].trim_end_matches(['\n', '\r']);
             let Some(at) = &positions else {
-                let Some(found) = layout(&mut Records { text: raw, at: 0 }, columns) else { return Ok(None) };
+                let Some(found) = layout(&mut Records::new(raw), columns) else { return Ok(None) };
                 row = vec![""; found.len()];
                 positions = Some(found);
                 continue;
