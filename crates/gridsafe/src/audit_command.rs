@@ -169,7 +169,7 @@ fn write_record(out: &mut impl Write, fields: [&str; 5]) -> std::io::Result<()> 
             out.write_all(b",")?;
         }
         let bytes = field.as_bytes();
-        if memchr::memchr3(b',', b'"', b'\n', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none() {
+        if !needs_quotes(bytes) {
             out.write_all(bytes)?;
             continue;
         }
@@ -183,6 +183,15 @@ fn write_record(out: &mut impl Write, fields: [&str; 5]) -> std::io::Result<()> 
         out.write_all(b"\"")?;
     }
     out.write_all(b"\n")
+}
+
+/// Whether a field holds a comma, a quote or a line break: a short one (ids, names) looked
+/// through byte by byte, a long one (the words) with SIMD.
+fn needs_quotes(bytes: &[u8]) -> bool {
+    if bytes.len() < 32 {
+        return bytes.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    }
+    memchr::memchr3(b',', b'"', b'\n', bytes).is_some() || memchr::memchr(b'\r', bytes).is_some()
 }
 
 /// The exact reader and engine: every problem of the export named, then audited (or refused).
