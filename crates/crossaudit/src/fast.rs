@@ -412,38 +412,51 @@ impl Source<'_> {
             Source::Text(text) => return rows.feed(text, true, &mut each).map(drop),
             Source::File(path) => path,
         };
-        use std::io::Read;
-        let mut file = std::fs::File::open(path).ok()?;
-        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-        let (mut eof, mut first) = (false, true);
-        loop {
-            if !eof {
-                let got = Read::by_ref(&mut file).take(CHUNK as u64).read_to_end(&mut buf).ok()?;
-                eof = got == 0;
-            }
-            if first && (eof || buf.len() >= 3) {
-                if buf.starts_with(b"\xEF\xBB\xBF") {
-                    buf.drain(..3);
-                }
-                first = false;
-            }
-            // Whole lines only, until the end.
-            let end = if eof {
-                buf.len()
-            } else {
-                match memchr::memrchr(b'\n', &buf) {
-                    Some(i) => i + 1,
-                    None if buf.len() > MAX_RECORD => return None,
-                    None => continue,
-                }
-            };
-            let text = simdutf8::basic::from_utf8(&buf[..end]).ok()?;
-            let used = rows.feed(text, eof, &mut each)?;
-            if eof {
-                return Some(());
-            }
-            buf.drain(..used);
+        chunks(path, CHUNK, |text, eof| rows.feed(text, eof, &mut each)).ok().flatten()
+    }
+}
+
+/// Reads a file a chunk of whole lines at a time (about `chunk` bytes), without its UTF-8
+/// byte-order mark: `each` is handed each chunk's text and whether it is the last, and answers
+/// how much of it it read (the rest comes again at the start of the next chunk; the last is
+/// read whole). `Ok(None)` when the file is not UTF-8, a line is longer than [`MAX_RECORD`],
+/// or `each` answers `None`.
+pub(crate) fn chunks(
+    path: &Path,
+    chunk: usize,
+    mut each: impl FnMut(&str, bool) -> Option<usize>,
+) -> std::io::Result<Option<()>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk * 2);
+    let (mut eof, mut first) = (false, true);
+    loop {
+        if !eof {
+            let got = Read::by_ref(&mut file).take(chunk as u64).read_to_end(&mut buf)?;
+            eof = got == 0;
         }
+        if first && (eof || buf.len() >= 3) {
+            if buf.starts_with(b"\xEF\xBB\xBF") {
+                buf.drain(..3);
+            }
+            first = false;
+        }
+        // Whole lines only, until the end.
+        let end = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None if buf.len() > MAX_RECORD => return Ok(None),
+                None => continue,
+            }
+        };
+        let Ok(text) = simdutf8::basic::from_utf8(&buf[..end]) else { return Ok(None) };
+        let Some(used) = each(text, eof) else { return Ok(None) };
+        if eof {
+            return Ok(Some(()));
+        }
+        buf.drain(..used);
     }
 }
 

@@ -23,8 +23,8 @@ use chrono::NaiveDate;
 
 use crate::engine::{FindingRef, Rule, Thresholds};
 use crate::fast::{
-    self, Files, MAX_RECORD, People, Records, Scope, Source, audit_sources, id_hash as hash, layout, list, part_of,
-    small_tables,
+    self, Files, MAX_RECORD, People, Records, Scope, Source, audit_sources, chunks, id_hash as hash, layout, list,
+    part_of, small_tables,
 };
 use crate::input::tables::{Column, EVENT_COLUMNS, ORDER_COLUMNS, STATUSES, TICKET_COLUMNS, enum_value};
 use crate::input::{self, InputError, Limits, Problem, TableKind, TicketStatus};
@@ -651,35 +651,11 @@ fn stream(
     mut each: impl FnMut(&[&str], &str, u32) -> Option<()>,
 ) -> std::io::Result<Option<()>> {
     let limits = Limits::batch();
-    let mut file = File::open(path)?;
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-    let (mut eof, mut first) = (false, true);
-    // The line `buf[0]` is on.
+    // The line the chunk starts on.
     let mut line: u64 = 1;
     let mut positions: Option<Vec<usize>> = None;
     let mut count = 0_usize;
-    loop {
-        if !eof {
-            let got = Read::by_ref(&mut file).take(CHUNK as u64).read_to_end(&mut buf)?;
-            eof = got == 0;
-        }
-        if first && (eof || buf.len() >= 3) {
-            if buf.starts_with(b"\xEF\xBB\xBF") {
-                buf.drain(..3);
-            }
-            first = false;
-        }
-        // Whole lines only, until the end.
-        let end = if eof {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None if buf.len() > MAX_RECORD => return Ok(None),
-                None => continue,
-            }
-        };
-        let Ok(text) = std::str::from_utf8(&buf[..end]) else { return Ok(None) };
+    chunks(path, CHUNK, |text, eof| {
         let mut records = Records::new(text);
         let mut counted = 0;
         let mut cells: Vec<&str> = Vec::with_capacity(16);
@@ -695,7 +671,7 @@ fn stream(
                     // the fast reader does not read.
                     let open = text[start..].bytes().filter(|b| *b == b'"').count() % 2 == 1;
                     if eof || !open || text.len() - start > MAX_RECORD {
-                        return Ok(None);
+                        return None;
                     }
                     break before;
                 }
@@ -704,9 +680,8 @@ fn stream(
             counted = start;
             let raw = text[start..records.at].trim_end_matches(['\n', '\r']);
             let Some(at) = &positions else {
-                let Some(found) = layout(&mut Records::new(raw), columns) else { return Ok(None) };
-                row = vec![""; found.len()];
-                positions = Some(found);
+                positions = Some(layout(&mut Records::new(raw), columns)?);
+                row = vec![""; positions.as_ref().map_or(0, Vec::len)];
                 continue;
             };
             if cells.iter().all(|c| c.trim().is_empty()) {
@@ -715,24 +690,16 @@ fn stream(
             count += 1;
             if cells.len() > limits.columns || count > limits.rows || cells.iter().any(|c| c.len() > limits.cell_chars)
             {
-                return Ok(None);
+                return None;
             }
             for (slot, p) in row.iter_mut().zip(at) {
                 *slot = cells.get(*p).map_or("", |c| c.trim());
             }
-            if each(&row, raw, u32::try_from(line).unwrap_or(u32::MAX)).is_none() {
-                return Ok(None);
-            }
+            each(&row, raw, u32::try_from(line).unwrap_or(u32::MAX))?;
         };
-        line += memchr::memchr_iter(b'\n', &buf[counted..consumed]).count() as u64;
-        buf.drain(..consumed);
-        if eof && buf.is_empty() {
-            return Ok(Some(()));
-        }
-        if eof && consumed == 0 {
-            return Ok(None);
-        }
-    }
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..consumed]).count() as u64;
+        Some(consumed)
+    })
 }
 
 /// A partition's findings, in order, as length-prefixed fields.
