@@ -227,7 +227,7 @@ fn an_export_beyond_the_memory_budget_is_audited_in_partitions_with_the_same_res
         ])
     };
     let (whole, parted) = (dir.path().join("whole.csv"), dir.path().join("parted.csv"));
-    // About 4.6 MB of export: 1 MB of budget takes two dozen partitions.
+    // About 4.6 MB of export: 1 MB of budget takes a dozen partitions.
     for (out, budget) in [(&whole, "4096"), (&parted, "1")] {
         let run = audit(out, budget);
         assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
