@@ -389,17 +389,17 @@ impl Source<'_> {
     /// quarter over (capacity never written to is never given memory by the system; a column
     /// that still fills up grows).
     fn rows_about(self) -> usize {
-        let (sample, size) = match self {
-            Source::Text(text) => (text.as_bytes()[..text.len().min(1 << 16)].to_vec(), text.len() as u64),
+        const SAMPLE: usize = 1 << 16;
+        let mut read = Vec::new();
+        let (sample, size): (&[u8], u64) = match self {
+            Source::Text(text) => (&text.as_bytes()[..text.len().min(SAMPLE)], text.len() as u64),
             Source::File(path) => {
                 use std::io::Read;
-                let mut sample = Vec::new();
-                let size = std::fs::metadata(path).map_or(0, |m| m.len());
-                let _ = std::fs::File::open(path).and_then(|f| f.take(1 << 16).read_to_end(&mut sample));
-                (sample, size)
+                let _ = std::fs::File::open(path).and_then(|f| f.take(SAMPLE as u64).read_to_end(&mut read));
+                (&read, std::fs::metadata(path).map_or(0, |m| m.len()))
             }
         };
-        let lines = memchr::memchr_iter(b'\n', &sample).count() + 1;
+        let lines = memchr::memchr_iter(b'\n', sample).count() + 1;
         let rows = size / (sample.len() as u64).max(1) * lines as u64 * 5 / 4 + 1024;
         usize::try_from(rows).unwrap_or(usize::MAX)
     }
@@ -937,10 +937,9 @@ impl Tickets {
             };
             t.id.push(r[0])?;
             t.customer.push(r[2])?;
-            let first = t.orders.len();
             let mut kept = Some(());
-            items(r[3], |o| {
-                if !(first..t.orders.len()).any(|i| t.orders.get(i) == o) && t.orders.push(o).is_none() {
+            distinct_items(r[3], "", |o| {
+                if t.orders.push(o).is_none() {
                     kept = None;
                 }
             });
@@ -1217,7 +1216,10 @@ impl IdMap {
             IdKey::Packed(key) => self.packed.get_or_insert(key, next, self.room),
             IdKey::Long(id) => match self.long.get(id) {
                 Some(at) => *at,
-                None => *self.long.entry(id.into()).or_insert(next),
+                None => {
+                    self.long.insert(id.into(), next);
+                    next
+                }
             },
         }
     }

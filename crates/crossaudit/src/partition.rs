@@ -680,8 +680,9 @@ fn stream(
             counted = start;
             let raw = text[start..records.at].trim_end_matches(['\n', '\r']);
             let Some(at) = &positions else {
-                positions = Some(layout(&mut Records::new(raw), columns)?);
-                row = vec![""; positions.as_ref().map_or(0, Vec::len)];
+                let found = layout(&mut Records::new(raw), columns)?;
+                row = vec![""; found.len()];
+                positions = Some(found);
                 continue;
             };
             if cells.iter().all(|c| c.trim().is_empty()) {
