@@ -219,6 +219,43 @@ pub struct FindingRef<'a> {
     pub entity_id: &'a str,
     pub subject: &'a str,
     pub detail: &'a str,
+    /// The finding as one CSV record ([`csv_record`]) where the audit wrote it already (the
+    /// fast engine does, on the cores that write the words); otherwise empty.
+    pub record: &'a str,
+}
+
+/// Appends one CSV record as the csv crate writes it: a field quoted only when it holds a
+/// comma, a quote or a line break, its quotes doubled; the record ends with `\n`. Written here
+/// because the crate's check of every byte of every field was 5% of the batch audit's CPU at a
+/// million orders.
+pub fn csv_record(out: &mut String, fields: [&str; 5]) {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if !needs_quotes(field.as_bytes()) {
+            out.push_str(field);
+            continue;
+        }
+        out.push('"');
+        for (n, part) in field.split('"').enumerate() {
+            if n > 0 {
+                out.push_str("\"\"");
+            }
+            out.push_str(part);
+        }
+        out.push('"');
+    }
+    out.push('\n');
+}
+
+/// Whether a field holds a comma, a quote or a line break: a short one (ids, names) looked
+/// through byte by byte, a long one (the words) with SIMD.
+fn needs_quotes(bytes: &[u8]) -> bool {
+    if bytes.len() < 32 {
+        return bytes.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    }
+    memchr::memchr3(b',', b'"', b'\n', bytes).is_some() || memchr::memchr(b'\r', bytes).is_some()
 }
 
 impl FindingRef<'_> {
@@ -241,6 +278,7 @@ impl Finding {
             entity_id: &self.entity_id,
             subject: &self.subject,
             detail: &self.detail,
+            record: "",
         }
     }
 }
@@ -588,4 +626,45 @@ pub fn audit(t: &Tables, as_of: NaiveDate, th: &Thresholds) -> Vec<Finding> {
         a.rule == b.rule && a.entity_kind == b.entity_kind && a.entity_id == b.entity_id && a.subject == b.subject
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// Written as the csv crate writes the same record.
+    fn as_csv_crate(fields: [&str; 5]) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(fields).expect("write to memory");
+        String::from_utf8(writer.into_inner().expect("flush to memory")).expect("UTF-8 in, UTF-8 out")
+    }
+
+    fn ours(fields: [&str; 5]) -> String {
+        let mut out = String::new();
+        super::csv_record(&mut out, fields);
+        out
+    }
+
+    #[test]
+    fn records_are_written_as_the_csv_crate_writes_them() {
+        let tricky = ["", "plain", "a,b", "say \"hi\"", "\"", "line\nbreak", "cr\rlf\r\n", " 空格 ", "户号，中文", "#"];
+        for a in tricky {
+            for b in tricky {
+                let fields = ["RULE", a, b, "", a];
+                assert_eq!(ours(fields), as_csv_crate(fields), "{fields:?}");
+            }
+        }
+        let long = "工单 WO1 的工作人员 P1, \"P2\" 无有效安全考试".repeat(3);
+        assert_eq!(ours(["RULE", "order", "WO1", "P1", &long]), as_csv_crate(["RULE", "order", "WO1", "P1", &long]));
+    }
+
+    proptest! {
+        #[test]
+        fn any_record_is_written_as_the_csv_crate_writes_it(
+            fields in proptest::array::uniform5("[a-z,\"\r\n 户号、]{0,40}"),
+        ) {
+            let fields = fields.each_ref().map(String::as_str);
+            prop_assert_eq!(ours(fields), as_csv_crate(fields));
+        }
+    }
 }

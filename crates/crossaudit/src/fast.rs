@@ -31,7 +31,7 @@ use foldhash::{HashMap, HashMapExt};
 use gridsafe_domain::orders::OrderType;
 use gridsafe_domain::people::QualificationKind;
 
-use crate::engine::{Finding, FindingRef, Rule, Thresholds};
+use crate::engine::{Finding, FindingRef, Rule, Thresholds, csv_record};
 use crate::input::tables::{
     Column, EVALUATIONS, EVENT_COLUMNS, EVENT_KINDS, ORDER_COLUMNS, STATUSES, TICKET_COLUMNS, enum_value,
 };
@@ -946,15 +946,21 @@ impl Tickets {
             kept?;
             t.order_lists.push(u32::try_from(t.orders.len()).ok()?);
             t.cosigned.push(!r[5].is_empty());
+            // The leader (numbered once, for both places), the issuer and the permitter.
             let mut roles = [NONE; 3];
-            for (j, name) in [r[6], r[4], r[7]].into_iter().enumerate() {
+            if !r[6].is_empty() {
+                let item = u32::try_from(t.people.items.len()).ok()?;
+                roles[0] = people.number(r[6], Target::Leader(item), t.roles.len() * 3)?;
+                t.people.items.push(roles[0]);
+            }
+            for (j, name) in [(1, r[4]), (2, r[7])] {
                 if !name.is_empty() {
                     roles[j] = people.number(name, Target::Roles, t.roles.len() * 3 + j)?;
                 }
             }
             t.roles.push(roles);
             let mut numbered = Some(());
-            // The leader, then the crew but the leader.
+            // The crew but the leader, after the leader.
             let mut add = |c| {
                 let at = t.people.items.len();
                 match people.number(c, Target::Items, at) {
@@ -962,9 +968,6 @@ impl Tickets {
                     None => numbered = None,
                 }
             };
-            if !r[6].is_empty() {
-                add(r[6]);
-            }
             distinct_items(r[8], r[6], &mut add);
             numbered?;
             t.people.close();
@@ -1301,11 +1304,13 @@ struct Numbering<'k, 's> {
     waiting: Vec<(Target, u32, Waiting)>,
 }
 
-/// Where a waiting person's number goes: into a table's lists of people, or its roles.
+/// Where a waiting person's number goes: into a table's lists of people, its roles, or both
+/// (a ticket's leader: its role and this place in its list of people).
 #[derive(Clone, Copy)]
 enum Target {
     Items,
     Roles,
+    Leader(u32),
 }
 
 /// A waiting person's id, packed ([`IdKey`]; a longer id is numbered at once).
@@ -1388,11 +1393,14 @@ impl<'k, 's> Numbering<'k, 's> {
                 Some(number) => number,
                 None => self.own(&key.id()?)?,
             };
-            let into = match target {
-                Target::Items => &mut *items,
-                Target::Roles => &mut *roles,
-            };
-            *into.get_mut(at as usize)? = number;
+            match target {
+                Target::Items => *items.get_mut(at as usize)? = number,
+                Target::Roles => *roles.get_mut(at as usize)? = number,
+                Target::Leader(item) => {
+                    *roles.get_mut(at as usize)? = number;
+                    *items.get_mut(item as usize)? = number;
+                }
+            }
         }
         self.waiting = waiting;
         Some(())
@@ -1588,11 +1596,12 @@ struct Hit<'a> {
 
 const _: () = assert!(std::mem::size_of::<Hit<'static>>() == 48);
 
-/// The words of a chunk of hits, one after another: per finding, its hit's place in the
-/// chunk and where its words end.
+/// The words of a chunk of hits, one after another, and the findings as CSV records: per
+/// finding, its hit's place in the chunk and where its words and its record end.
 struct Words {
     text: String,
-    ends: Vec<(u32, u32)>,
+    records: String,
+    ends: Vec<(u32, u32, u32)>,
 }
 
 /// What a finding's words are made of.
@@ -1928,8 +1937,8 @@ where
             for c in 0..chunks.len() {
                 // A sender gone early only if its thread panicked, which the scope carries on.
                 let Ok(words) = receivers[c % 2].recv() else { break };
-                let mut from = 0;
-                for (at, end) in &words.ends {
+                let (mut from, mut record_from) = (0, 0);
+                for (at, end, record_end) in &words.ends {
                     let hit = &chunks[c][*at as usize];
                     each(FindingRef {
                         rule: hit.rule.code(),
@@ -1937,27 +1946,45 @@ where
                         entity_id: hit.entity_id,
                         subject: hit.subject,
                         detail: &words.text[from..*end as usize],
+                        record: &words.records[record_from..*record_end as usize],
                     })?;
-                    from = *end as usize;
+                    (from, record_from) = (*end as usize, *record_end as usize);
                 }
             }
             Ok(())
         })
     }
 
-    /// The words of a chunk of sorted hits: of each key, those of the hit whose words come first.
+    /// The words of a chunk of sorted hits: of each key, those of the hit whose words come
+    /// first; and each finding as a CSV record, written here on the two cores instead of by the
+    /// one that hands the findings out (whose reads of the ids and names, from all over the
+    /// columns, bounded the output of ten million orders).
     fn words(&self, hits: &[Hit<'a>]) -> Words {
-        let mut words = Words { text: String::with_capacity(hits.len() * 160), ends: Vec::with_capacity(hits.len()) };
+        let mut words = Words {
+            text: String::with_capacity(hits.len() * 160),
+            records: String::with_capacity(hits.len() * 200),
+            ends: Vec::with_capacity(hits.len()),
+        };
+        // The earlier tickets of double bookings (most findings) are anywhere in the tickets:
+        // their ids looked up for the whole chunk first, one after another, so that the trips
+        // to memory overlap instead of each waiting between the words of two findings.
+        let earlier: Vec<&'a str> = hits
+            .iter()
+            .map(|hit| match hit.what {
+                What::Booked(_, earlier) => self.tickets.id.get(earlier as usize),
+                _ => "",
+            })
+            .collect();
         let mut other = String::new();
         let mut at = 0;
         while at < hits.len() {
             let start = words.text.len();
-            self.detail(&hits[at], &mut words.text);
+            self.detail(&hits[at], earlier[at], &mut words.text);
             let mut kept = at;
             at += 1;
             while at < hits.len() && hits[at].same_key(&hits[kept]) {
                 other.clear();
-                self.detail(&hits[at], &mut other);
+                self.detail(&hits[at], earlier[at], &mut other);
                 if other.as_str() < &words.text[start..] {
                     words.text.truncate(start);
                     words.text.push_str(&other);
@@ -1965,8 +1992,11 @@ where
                 }
                 at += 1;
             }
-            let end = u32::try_from(words.text.len()).unwrap_or(u32::MAX);
-            words.ends.push((u32::try_from(kept).unwrap_or(u32::MAX), end));
+            let hit = &hits[kept];
+            let fields = [hit.rule.code(), hit.what.entity_kind(), hit.entity_id, hit.subject, &words.text[start..]];
+            csv_record(&mut words.records, fields);
+            let ends = [kept, words.text.len(), words.records.len()].map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+            words.ends.push(ends.into());
         }
         words
     }
@@ -1980,7 +2010,8 @@ where
     }
 
     /// A hit's words, in Chinese, as the exact engine writes them.
-    fn detail(&self, hit: &Hit<'a>, out: &mut String) {
+    /// `earlier` is the id of a double booking's earlier ticket, looked up ahead ([`Audit::words`]).
+    fn detail(&self, hit: &Hit<'a>, earlier: &str, out: &mut String) {
         let (o, k, e) = (&self.orders, &self.tickets, &self.events);
         let who = hit.subject;
         let ticket_day = |t: usize| Day(k.permitted(t).map(date_of).unwrap_or_default());
@@ -2071,10 +2102,10 @@ where
                 }
                 put!(out; " 终结，超过 ", self.th.evaluation_days, " 天仍未评价");
             }
-            (Rule::PersonDoubleBooked, What::Booked(t, earlier)) => {
-                let (t, earlier) = (t as usize, earlier as usize);
+            (Rule::PersonDoubleBooked, What::Booked(t, _)) => {
+                let t = t as usize;
                 let start = k.permitted(t).unwrap_or_default();
-                put!(out; who, " 在工作票 ", k.id.get(t), " 许可开工（", Minute(start), "）时仍在工作票 ", k.id.get(earlier), " 中");
+                put!(out; who, " 在工作票 ", hit.entity_id, " 许可开工（", Minute(start), "）时仍在工作票 ", earlier, " 中");
             }
             (Rule::EventWithoutTicket, What::Event(i)) => {
                 let i = i as usize;

@@ -803,6 +803,7 @@ fn merge<E>(
                 entity_id: &head.id,
                 subject: &head.subject,
                 detail: &head.detail,
+                record: "",
             };
             if let Err(e) = each(f) {
                 return Ok(Err(e));

@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
 
-use gridsafe_crossaudit::engine::{Finding, Thresholds, audit};
+use gridsafe_crossaudit::engine::{Finding, Thresholds, audit, csv_record};
 use gridsafe_crossaudit::export::read_export;
 use gridsafe_crossaudit::fast::{audit_export, audit_export_each};
 use gridsafe_crossaudit::generate::write_export;
@@ -35,9 +35,20 @@ proptest! {
             make_messy(dir.path(), seed);
         }
         let as_of = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date") + Duration::days(as_of_day);
-        let fast = audit_export(dir.path(), as_of, &Thresholds::default());
-        prop_assert!(fast.is_some(), "the fast reader gave up on a readable export");
-        prop_assert_eq!(fast.unwrap_or_default(), exact(dir.path(), as_of));
+        // Each finding also comes as the CSV record `gridsafe audit` writes of it.
+        let mut fast = Vec::new();
+        let done = audit_export_each(dir.path(), as_of, &Thresholds::default(), |f| {
+            let mut record = String::new();
+            csv_record(&mut record, [f.rule, f.entity_kind, f.entity_id, f.subject, f.detail]);
+            if f.record != record {
+                return Err(format!("{:?} written as {:?}", record, f.record));
+            }
+            fast.push(f.to_owned());
+            Ok(())
+        });
+        prop_assert!(done.is_some(), "the fast reader gave up on a readable export");
+        prop_assert_eq!(done, Some(Ok(())));
+        prop_assert_eq!(fast, exact(dir.path(), as_of));
     }
 }
 
