@@ -229,10 +229,11 @@ struct Parsed {
     events: Events,
     /// People the small tables do not name, by their numbers after those the small tables give.
     others: Strings,
-    /// The orders' customers, numbered while the tickets are still being parsed; per order, its
-    /// customer.
+    /// The orders' and the meter events' customers, numbered while the tickets are still being
+    /// parsed; per order and per audited event, its customer.
     customers: Numbers,
     order_customer: Vec<u32>,
+    event_customer: Vec<u32>,
 }
 
 impl Parsed {
@@ -240,20 +241,25 @@ impl Parsed {
     /// tables name (`known`), beside the `events` parsed before; `None` for what only the exact
     /// reader may judge.
     fn parse(orders: Source<'_>, tickets: Source<'_>, mut events: Events, known: &Interner<'_>) -> Option<Self> {
+        let events_read = &events;
         let (orders, tickets) = beside(
             || {
                 let mut numbering = Numbering::new(known, ORDERS_TAG);
                 let orders = Orders::parse(orders, &mut numbering)?;
                 let mut customers = Numbers::with_capacity(orders.id.len() / 2);
                 let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
-                Some((orders, numbering, customers, order_customer))
+                // A customer no order names is numbered too: their tickets, numbered later
+                // from the same table, are then found by that number.
+                let event_customer: Vec<u32> = events_read.customer.iter().map(|c| customers.id(c)).collect();
+                Some((orders, numbering, customers, (order_customer, event_customer)))
             },
             || {
                 let mut numbering = Numbering::new(known, TICKETS_TAG);
                 Tickets::parse(tickets, &mut numbering).map(|t| (t, numbering))
             },
         );
-        let ((mut orders, of_orders, customers, order_customer), (mut tickets, of_tickets)) = (orders?, tickets?);
+        let ((mut orders, of_orders, customers, (order_customer, event_customer)), (mut tickets, of_tickets)) =
+            (orders?, tickets?);
         if !distinct(&events.all_ids) {
             return None;
         }
@@ -287,7 +293,7 @@ impl Parsed {
             tickets.people.items.iter_mut().for_each(renumber);
             tickets.roles.iter_mut().flatten().for_each(renumber);
         }
-        Some(Self { orders, tickets, events, others, customers, order_customer })
+        Some(Self { orders, tickets, events, others, customers, order_customer, event_customer })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -307,6 +313,7 @@ impl Parsed {
         let customers = (
             std::mem::replace(&mut self.customers, Numbers::with_capacity(0)),
             std::mem::take(&mut self.order_customer),
+            std::mem::take(&mut self.event_customer),
         );
         let audit = Audit::new(small, people, facts, &self, order_ids, customers, as_of, th, scope)?;
         Some(audit.write(audit.run(), each))
@@ -1764,7 +1771,8 @@ struct Audit<'s, 'a> {
     by_customer: Lists<u32>,
     /// Per ticket: the orders it names that are in the export.
     ticket_orders: Lists<u32>,
-    customers: Numbers,
+    /// Per audited meter event: its customer.
+    event_customer: Vec<u32>,
     /// Whether the tickets' ids are ascending, so that a ticket's place stands for its id.
     tickets_ascending: bool,
     scope: Scope,
@@ -1783,7 +1791,7 @@ where
         facts: Facts<'s>,
         parsed: &'a Parsed,
         order_ids: Strings,
-        (mut customers, order_customer): (Numbers, Vec<u32>),
+        (mut customers, order_customer, event_customer): (Numbers, Vec<u32>, Vec<u32>),
         as_of: NaiveDate,
         th: &'s Thresholds,
         scope: Scope,
@@ -1850,7 +1858,7 @@ where
             by_order,
             by_customer,
             ticket_orders,
-            customers,
+            event_customer,
             tickets_ascending,
             scope,
         })
@@ -2331,7 +2339,7 @@ where
         let margin = self.th.event_margin_minutes * 60;
         for i in events {
             let at = e.at[i];
-            let customer = self.customers.get(e.customer.get(i)).unwrap_or(NONE);
+            let customer = self.event_customer[i];
             let explained = self.by_customer.of(customer).iter().any(|t| {
                 let t = *t as usize;
                 k.permitted(t).is_some_and(|p| p - margin <= at) && k.ended(t).is_none_or(|end| at <= end + margin)

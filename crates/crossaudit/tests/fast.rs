@@ -189,3 +189,37 @@ fn people_the_small_tables_do_not_name_are_one_person_each_across_tables() {
     assert!(about("外来人员-甲", "PERSON_DOUBLE_BOOKED") > 0, "a stranger on two tickets at once is found");
     assert!(about("STRANGER-WITH-A-LONG-ID", "NO_SAFETY_EXAM") > 0);
 }
+
+/// A meter event's customer may be named by tickets and no order: the events' customers are
+/// numbered beside the orders', before the tickets', and must still meet their tickets.
+#[test]
+fn an_event_of_a_customer_only_tickets_name_meets_their_tickets() {
+    let dir = tempfile::tempdir().expect("dir");
+    write_export(dir.path(), 300, 11).expect("export");
+    let add = |table: &str, rows: &str| {
+        let path = dir.path().join(format!("{table}.csv"));
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        text.push_str(rows);
+        std::fs::write(&path, text).expect("write");
+    };
+    // A ticket for a customer no order names, and meter events: one of that customer's within
+    // the ticket, one of that customer's long after it, one of a customer nobody names.
+    add(
+        "tickets",
+        "T99999999,低压工作票,CU-ONLY-TICKETS,,P0000001,,P0000002,P0000003,P0000004,2025-09-20 10:10,2025-09-20 12:53,ended,pass\n",
+    );
+    add(
+        "meter_events",
+        "E99999997,M99999997,CU-ONLY-TICKETS,cover_open,2025-09-20 11:00\n\
+         E99999998,M99999998,CU-ONLY-TICKETS,cover_open,2025-10-20 11:00\n\
+         E99999999,M99999999,CU-NOBODY,terminal_cover_open,2025-09-20 11:00\n",
+    );
+    let as_of = NaiveDate::from_ymd_opt(2026, 1, 31).expect("date");
+    let fast = audit_export(dir.path(), as_of, &Thresholds::default()).expect("read fast");
+    let exact = exact(dir.path(), as_of);
+    assert_eq!(fast, exact);
+    let unexplained = |event: &str| exact.iter().any(|f| f.rule == "EVENT_WITHOUT_TICKET" && f.entity_id == event);
+    assert!(!unexplained("E99999997"), "the customer's ticket explains the event");
+    assert!(unexplained("E99999998"));
+    assert!(unexplained("E99999999"));
+}
