@@ -6,16 +6,17 @@
 //! kept, in columns: ids in `Strings` (one buffer and 4-byte bounds a column), times packed to
 //! seconds, enumerations to bytes. The meter events are parsed while the small tables are read,
 //! then the orders and the tickets on the two cores. People are numbered as they are read, from
-//! the numbers the small tables gave them, a batch at a time; the orders' customers while the
-//! tickets are still read. Ids are kept in open-addressing tables packed into words (no probe
+//! the numbers the small tables gave them, a batch at a time; the orders' and the meter events'
+//! customers while the tickets are still read. Ids are kept in open-addressing tables packed into words (no probe
 //! reads an id's bytes), and where the marketing system wrote a table in the order of its ids (it
 //! does), ids are proven distinct and orders found by a search from the last one found, with no
 //! table at all.
 //! The rules then run as passes over those columns, joined through arrays indexed by the
 //! numbers (per order, per customer, per person), in shares both cores take. A rule's finding is
 //! a 48-byte hit (its key borrowed from the columns, its words as indexes into them), kept apart
-//! by rule and sorted there; the words are written on both cores, piece by piece, only as the
-//! findings are handed out, in order, to be written ([`audit_export_each`]).
+//! by rule and sorted there; the words, and each finding as the CSV record `gridsafe audit`
+//! writes, are written on both cores, piece by piece, only as the findings are handed out, in
+//! order, to be written ([`audit_export_each`]).
 //!
 //! It gives exactly the findings of [`crate::engine::audit`] (a property test and the
 //! benchmark compare them). It does not name problems: anything it does not read with certainty
