@@ -7,10 +7,10 @@
 //! seconds, enumerations to bytes. The meter events are parsed while the small tables are read,
 //! then the orders and the tickets on the two cores. People are numbered as they are read, from
 //! the numbers the small tables gave them, a batch at a time; the orders' and the meter events'
-//! customers while the tickets are still read. Ids are kept in open-addressing tables packed into words (no probe
-//! reads an id's bytes), and where the marketing system wrote a table in the order of its ids (it
-//! does), ids are proven distinct and orders found by a search from the last one found, with no
-//! table at all.
+//! customers while the tickets are still read. Ids are kept in open-addressing tables packed
+//! into words (no probe reads an id's bytes), and where the marketing system wrote a table in the
+//! order of its ids (it does), ids are proven distinct and orders found by a search from the last
+//! one found, with no table at all.
 //! The rules then run as passes over those columns, joined through arrays indexed by the
 //! numbers (per order, per customer, per person), in shares both cores take. A rule's finding is
 //! a 48-byte hit (its key borrowed from the columns, its words as indexes into them), kept apart
@@ -1966,8 +1966,8 @@ where
 
     /// The words of a chunk of sorted hits: of each key, those of the hit whose words come
     /// first; and each finding as a CSV record, written here on the two cores instead of by the
-    /// one that hands the findings out (whose reads of the ids and names, from all over the
-    /// columns, bounded the output of ten million orders).
+    /// one that hands the findings out (at ten million orders, its reads of the people's names,
+    /// from all over memory, were a fifth of its time).
     fn words(&self, hits: &[Hit<'a>]) -> Words {
         let mut words = Words {
             text: String::with_capacity(hits.len() * 160),
