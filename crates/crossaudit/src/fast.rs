@@ -230,11 +230,17 @@ struct Parsed {
     events: Events,
     /// People the small tables do not name, by their numbers after those the small tables give.
     others: Strings,
-    /// The orders' and the meter events' customers, numbered while the tickets are still being
-    /// parsed; per order and per audited event, its customer.
-    customers: Numbers,
-    order_customer: Vec<u32>,
-    event_customer: Vec<u32>,
+    customers: Customers,
+}
+
+/// The orders' and the meter events' customers, numbered while the tickets are still being
+/// parsed (the tickets' are numbered on, from the same table, when they are joined).
+#[derive(Default)]
+struct Customers {
+    numbers: Numbers,
+    /// Per order and per audited meter event: its customer.
+    per_order: Vec<u32>,
+    per_event: Vec<u32>,
 }
 
 impl Parsed {
@@ -242,25 +248,23 @@ impl Parsed {
     /// tables name (`known`), beside the `events` parsed before; `None` for what only the exact
     /// reader may judge.
     fn parse(orders: Source<'_>, tickets: Source<'_>, mut events: Events, known: &Interner<'_>) -> Option<Self> {
-        let events_read = &events;
         let (orders, tickets) = beside(
             || {
                 let mut numbering = Numbering::new(known, ORDERS_TAG);
                 let orders = Orders::parse(orders, &mut numbering)?;
-                let mut customers = Numbers::with_capacity(orders.id.len() / 2);
-                let order_customer: Vec<u32> = orders.customer.iter().map(|c| customers.id(c)).collect();
+                let mut numbers = Numbers::with_capacity(orders.id.len() / 2);
+                let per_order = orders.customer.iter().map(|c| numbers.id(c)).collect();
                 // A customer no order names is numbered too: their tickets, numbered later
                 // from the same table, are then found by that number.
-                let event_customer: Vec<u32> = events_read.customer.iter().map(|c| customers.id(c)).collect();
-                Some((orders, numbering, customers, (order_customer, event_customer)))
+                let per_event = events.customer.iter().map(|c| numbers.id(c)).collect();
+                Some((orders, numbering, Customers { numbers, per_order, per_event }))
             },
             || {
                 let mut numbering = Numbering::new(known, TICKETS_TAG);
                 Tickets::parse(tickets, &mut numbering).map(|t| (t, numbering))
             },
         );
-        let ((mut orders, of_orders, customers, (order_customer, event_customer)), (mut tickets, of_tickets)) =
-            (orders?, tickets?);
+        let ((mut orders, of_orders, customers), (mut tickets, of_tickets)) = (orders?, tickets?);
         if !distinct(&events.all_ids) {
             return None;
         }
@@ -294,7 +298,7 @@ impl Parsed {
             tickets.people.items.iter_mut().for_each(renumber);
             tickets.roles.iter_mut().flatten().for_each(renumber);
         }
-        Some(Self { orders, tickets, events, others, customers, order_customer, event_customer })
+        Some(Self { orders, tickets, events, others, customers })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -311,11 +315,7 @@ impl Parsed {
         // A ticket's order ids are needed only until its orders are found; the customers are
         // numbered on.
         let order_ids = std::mem::take(&mut self.tickets.orders);
-        let customers = (
-            std::mem::replace(&mut self.customers, Numbers::with_capacity(0)),
-            std::mem::take(&mut self.order_customer),
-            std::mem::take(&mut self.event_customer),
-        );
+        let customers = std::mem::take(&mut self.customers);
         let audit = Audit::new(small, people, facts, &self, order_ids, customers, as_of, th, scope)?;
         Some(audit.write(audit.run(), each))
     }
@@ -1089,6 +1089,7 @@ impl Packed {
 
 /// Ids to numbers: those of up to 8 bytes (without a NUL) as one word, up to 15 packed in two,
 /// longer ones (rare) by a copy of their text.
+#[derive(Default)]
 struct IdMap {
     /// How many ids to make room for in the table of their kind, when it takes its first.
     room: usize,
@@ -1245,6 +1246,7 @@ impl IdMap {
 }
 
 /// Ids to dense numbers, in the order they are first met.
+#[derive(Default)]
 struct Numbers {
     index: IdMap,
     count: u32,
@@ -1792,12 +1794,13 @@ where
         facts: Facts<'s>,
         parsed: &'a Parsed,
         order_ids: Strings,
-        (mut customers, order_customer, event_customer): (Numbers, Vec<u32>, Vec<u32>),
+        customers: Customers,
         as_of: NaiveDate,
         th: &'s Thresholds,
         scope: Scope,
     ) -> Option<Self> {
         let Parsed { orders, tickets, events, others, .. } = parsed;
+        let Customers { numbers: mut customers, per_order: order_customer, per_event: event_customer } = customers;
         let licence = small.contractors.iter().map(|c| (c.contractor_id.as_str(), c.license_valid_to)).collect();
         let mut agreements: Agreements<'_> = HashMap::new();
         for a in &small.agreements {
