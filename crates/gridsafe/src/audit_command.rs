@@ -163,6 +163,13 @@ impl Output {
         match self.to {
             To::Csv { path, partial, writer, .. } => {
                 writer.into_inner().map_err(|e| e.to_string())?;
+                // The findings of an earlier run are removed first: renamed over, ext4 writes
+                // the new file out before the rename returns (auto_da_alloc), which at ten
+                // million orders kept the user waiting 2.6 s for nothing.
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.to_string()),
+                    _ => {}
+                }
                 std::fs::rename(&partial, path).map_err(|e| e.to_string())
             }
             To::Xlsx { path, findings } => write_xlsx(&path, &findings),

@@ -124,6 +124,43 @@ fn bad_input_is_refused_with_its_place_and_nothing_written() {
     assert!(out.exists());
 }
 
+#[test]
+fn a_run_replaces_the_findings_of_an_earlier_one_and_a_refused_run_leaves_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("export");
+    std::fs::create_dir(&input).expect("folder");
+    for entry in std::fs::read_dir(example()).expect("example") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, input.join(path.file_name().expect("name"))).expect("copy");
+    }
+    let out = dir.path().join("findings.csv");
+    std::fs::write(&out, "findings of an earlier run\n").expect("write");
+    let audit = || {
+        gridsafe(&[
+            "audit",
+            "--input",
+            input.to_str().expect("path"),
+            "--as-of",
+            "2026-01-31",
+            "--out",
+            out.to_str().expect("path"),
+        ])
+    };
+    let run = audit();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let written = std::fs::read_to_string(&out).expect("findings");
+    assert!(written.starts_with("rule,entity_kind,entity_id,subject,detail\n"), "{written}");
+    assert!(written.contains("NO_TICKET"));
+    assert!(!out.with_extension("partial").exists(), "no partial output");
+
+    let orders = input.join("work_orders.csv");
+    let text = std::fs::read_to_string(&orders).expect("orders").replace("WO04,meter_reading", "WO04,meter_painting");
+    std::fs::write(&orders, text).expect("write");
+    assert_eq!(audit().status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&out).expect("findings"), written, "the earlier findings are kept");
+    assert!(!out.with_extension("partial").exists(), "no partial output");
+}
+
 /// The example's tables as one workbook, a sheet per table (each CSV cell as text).
 fn example_workbook(path: &Path) {
     let mut book = rust_xlsxwriter::Workbook::new();
