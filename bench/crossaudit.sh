@@ -29,16 +29,22 @@ measure() { # label command... -> "seconds peak_kb"
   echo "$wall $rss"
 }
 
+ready() { cat "$1"/*.csv >/dev/null; sync; }
+
 printf '%-10s %-9s %10s %12s\n' orders engine seconds "peak MB"
 for n in "${sizes[@]}"; do
   dir="$out/export-$n"
   [ -f "$dir/tickets.csv" ] || "$bin" demo export --orders "$n" --seed 1 --out "$dir" >/dev/null
   # Each engine reads the export from the page cache: it is read once just before each is timed
-  # (otherwise the first to run after a build or a large run pays for the disk).
-  cat "$dir"/*.csv >/dev/null
+  # (otherwise the first to run after a build or a large run pays for the disk), and starts with
+  # nothing left to write back (`sync`: the kernel's writing out of the findings before would
+  # take the CPU). Neither replaces the findings of an earlier run (ext4 writes a file replaced
+  # by rename or truncation out at once).
+  rm -f "$out/gridsafe-$n.csv" "$out/duckdb-$n.csv"
+  ready "$dir"
   read -r gs_s gs_kb < <(measure "gridsafe-$n" "$bin" audit --input "$dir" --as-of "$as_of" --out "$out/gridsafe-$n.csv" \
     ${BUDGET:+--memory-budget "$BUDGET"})
-  cat "$dir"/*.csv >/dev/null
+  ready "$dir"
   read -r dk_s dk_kb < <(measure "duckdb-$n" .venv/bin/python bench/crossaudit_duckdb.py "$dir" "$as_of" "$out/duckdb-$n.csv")
   tail -n +2 "$out/gridsafe-$n.csv" | cut -d, -f1-4 | LC_ALL=C sort >"$out/gridsafe-$n.keys"
   LC_ALL=C sort "$out/duckdb-$n.csv" >"$out/duckdb-$n.keys"
