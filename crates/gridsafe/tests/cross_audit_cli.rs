@@ -12,6 +12,27 @@ fn gridsafe(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gridsafe")).args(args).env("GRIDSAFE_LANG", "zh-CN").output().expect("runs")
 }
 
+/// The worked example's files, copied into `dir`.
+fn copy_example(dir: &Path) {
+    for entry in std::fs::read_dir(example()).expect("example") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+    }
+}
+
+/// An order of a type the spec does not know, in line 5 of the orders of the export in `dir`.
+fn spoil_an_order(dir: &Path) {
+    let orders = dir.join("work_orders.csv");
+    let text = std::fs::read_to_string(&orders).expect("orders").replace("WO04,meter_reading", "WO04,meter_painting");
+    std::fs::write(&orders, text).expect("write");
+}
+
+/// `gridsafe audit` of the export in `input` as of the example's day, into `out`.
+fn audit(input: &Path, out: &Path, more: &[&str]) -> std::process::Output {
+    let args = ["audit", "--input", input.to_str().expect("path"), "--as-of", "2026-01-31", "--out"];
+    gridsafe(&[&args[..], &[out.to_str().expect("path")], more].concat())
+}
+
 #[test]
 fn the_worked_example_is_reproduced_exactly() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -86,39 +107,17 @@ fn the_worked_example_is_reproduced_exactly() {
 #[test]
 fn bad_input_is_refused_with_its_place_and_nothing_written() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for entry in std::fs::read_dir(example()).expect("example") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, dir.path().join(path.file_name().expect("name"))).expect("copy");
-    }
-    let orders = dir.path().join("work_orders.csv");
-    let text = std::fs::read_to_string(&orders).expect("orders").replace("WO04,meter_reading", "WO04,meter_painting");
-    std::fs::write(&orders, text).expect("write");
+    copy_example(dir.path());
+    spoil_an_order(dir.path());
     let out = dir.path().join("out.csv");
-    let run = gridsafe(&[
-        "audit",
-        "--input",
-        dir.path().to_str().expect("path"),
-        "--as-of",
-        "2026-01-31",
-        "--out",
-        out.to_str().expect("path"),
-    ]);
+    let run = audit(dir.path(), &out, &[]);
     assert_eq!(run.status.code(), Some(2));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("work_orders.csv第 5 行「order_type」列：取值「meter_painting」不在允许的范围内"), "{err}");
     assert!(!out.exists(), "no output");
     assert!(!out.with_extension("partial").exists(), "no partial output");
 
-    let run = gridsafe(&[
-        "audit",
-        "--input",
-        dir.path().to_str().expect("path"),
-        "--as-of",
-        "2026-01-31",
-        "--out",
-        out.to_str().expect("path"),
-        "--skip-invalid",
-    ]);
+    let run = audit(dir.path(), &out, &["--skip-invalid"]);
     assert_eq!(run.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&run.stderr).contains("已跳过 1 行"));
     assert!(out.exists());
@@ -129,34 +128,18 @@ fn a_run_replaces_the_findings_of_an_earlier_one_and_a_refused_run_leaves_them()
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("export");
     std::fs::create_dir(&input).expect("folder");
-    for entry in std::fs::read_dir(example()).expect("example") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, input.join(path.file_name().expect("name"))).expect("copy");
-    }
+    copy_example(&input);
     let out = dir.path().join("findings.csv");
     std::fs::write(&out, "findings of an earlier run\n").expect("write");
-    let audit = || {
-        gridsafe(&[
-            "audit",
-            "--input",
-            input.to_str().expect("path"),
-            "--as-of",
-            "2026-01-31",
-            "--out",
-            out.to_str().expect("path"),
-        ])
-    };
-    let run = audit();
+    let run = audit(&input, &out, &[]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let written = std::fs::read_to_string(&out).expect("findings");
     assert!(written.starts_with("rule,entity_kind,entity_id,subject,detail\n"), "{written}");
     assert!(written.contains("NO_TICKET"));
     assert!(!out.with_extension("partial").exists(), "no partial output");
 
-    let orders = input.join("work_orders.csv");
-    let text = std::fs::read_to_string(&orders).expect("orders").replace("WO04,meter_reading", "WO04,meter_painting");
-    std::fs::write(&orders, text).expect("write");
-    assert_eq!(audit().status.code(), Some(2));
+    spoil_an_order(&input);
+    assert_eq!(audit(&input, &out, &[]).status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&out).expect("findings"), written, "the earlier findings are kept");
     assert!(!out.with_extension("partial").exists(), "no partial output");
 }
