@@ -37,15 +37,7 @@ fn audit(input: &Path, out: &Path, more: &[&str]) -> std::process::Output {
 fn the_worked_example_is_reproduced_exactly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("findings.csv");
-    let run = gridsafe(&[
-        "audit",
-        "--input",
-        example().to_str().expect("path"),
-        "--as-of",
-        "2026-01-31",
-        "--out",
-        out.to_str().expect("path"),
-    ]);
+    let run = audit(&example(), &out, &[]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let written = std::fs::read_to_string(&out).expect("findings");
     let keys: Vec<String> = written.lines().map(|l| l.splitn(5, ',').take(4).collect::<Vec<_>>().join(",")).collect();
@@ -56,33 +48,14 @@ fn the_worked_example_is_reproduced_exactly() {
 
     // For Excel: the same file after a byte-order mark, so its Chinese details open as Chinese.
     let for_excel = dir.path().join("findings-excel.csv");
-    let run = gridsafe(&[
-        "audit",
-        "--input",
-        example().to_str().expect("path"),
-        "--as-of",
-        "2026-01-31",
-        "--out",
-        for_excel.to_str().expect("path"),
-        "--bom",
-    ]);
+    let run = audit(&example(), &for_excel, &["--bom"]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let bytes = std::fs::read(&for_excel).expect("findings");
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
     assert_eq!(&bytes[3..], written.as_bytes());
 
     let xlsx = dir.path().join("findings.xlsx");
-    let run = gridsafe(&[
-        "audit",
-        "--input",
-        example().to_str().expect("path"),
-        "--as-of",
-        "2026-01-31",
-        "--out",
-        xlsx.to_str().expect("path"),
-        "--format",
-        "xlsx",
-    ]);
+    let run = audit(&example(), &xlsx, &["--format", "xlsx"]);
     assert_eq!(run.status.code(), Some(0));
     let bytes = std::fs::read(&xlsx).expect("workbook");
     assert!(bytes.starts_with(b"PK"), "a real xlsx (zip)");
@@ -171,16 +144,7 @@ fn a_folder_with_one_workbook_is_read_as_that_workbook() {
     std::fs::create_dir(&input).expect("folder");
     example_workbook(&input.join("营销系统导出.xlsx"));
     let out = dir.path().join("findings.csv");
-    let args = [
-        "audit",
-        "--input",
-        input.to_str().expect("path"),
-        "--as-of",
-        "2026-01-31",
-        "--out",
-        out.to_str().expect("path"),
-    ];
-    let run = gridsafe(&args);
+    let run = audit(&input, &out, &[]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let written = std::fs::read_to_string(&out).expect("findings");
     let keys: Vec<String> =
@@ -191,7 +155,7 @@ fn a_folder_with_one_workbook_is_read_as_that_workbook() {
     // Two workbooks: which one is meant is said, naming both; nothing is written.
     std::fs::remove_file(&out).expect("removed");
     example_workbook(&input.join("上月导出.xlsx"));
-    let run = gridsafe(&args);
+    let run = audit(&input, &out, &[]);
     assert_eq!(run.status.code(), Some(2));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("上月导出.xlsx") && err.contains("营销系统导出.xlsx") && err.contains("--input"), "{err}");
@@ -233,23 +197,11 @@ fn an_export_beyond_the_memory_budget_is_audited_in_partitions_with_the_same_res
     let run =
         gridsafe(&["demo", "export", "--orders", "20000", "--seed", "3", "--out", export.to_str().expect("path")]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
-    let audit = |out: &Path, budget: &str| {
-        gridsafe(&[
-            "audit",
-            "--input",
-            export.to_str().expect("path"),
-            "--as-of",
-            "2026-01-31",
-            "--out",
-            out.to_str().expect("path"),
-            "--memory-budget",
-            budget,
-        ])
-    };
+    let within = |out: &Path, budget: &str| audit(&export, out, &["--memory-budget", budget]);
     let (whole, parted) = (dir.path().join("whole.csv"), dir.path().join("parted.csv"));
     // About 4.6 MB of export: 1 MB of budget takes a dozen partitions.
     for (out, budget) in [(&whole, "4096"), (&parted, "1")] {
-        let run = audit(out, budget);
+        let run = within(out, budget);
         assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     }
     let written = std::fs::read(&parted).expect("findings");
@@ -261,7 +213,7 @@ fn an_export_beyond_the_memory_budget_is_audited_in_partitions_with_the_same_res
     let orders = export.join("work_orders.csv");
     let text = std::fs::read_to_string(&orders).expect("orders");
     std::fs::write(&orders, text.replacen(",meter_install,", ",meter_painting,", 2)).expect("write");
-    let (whole, parted) = (audit(&dir.path().join("a.csv"), "4096"), audit(&dir.path().join("b.csv"), "1"));
+    let (whole, parted) = (within(&dir.path().join("a.csv"), "4096"), within(&dir.path().join("b.csv"), "1"));
     assert_eq!(parted.status.code(), Some(2));
     let err = String::from_utf8_lossy(&parted.stderr);
     assert!(err.contains("「order_type」列：取值「meter_painting」不在允许的范围内"), "{err}");
