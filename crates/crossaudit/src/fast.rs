@@ -158,16 +158,29 @@ struct Facts<'s> {
     quals: Lists<Qualification>,
     /// The contractors people work for ([`Person::contractor`]).
     contractors: Vec<&'s str>,
-    /// Per person, the first and last day of their safety exam where they hold one only
-    /// (8 bytes a person where their record takes 32): the check of every worker of every
-    /// order reads only this (at ten million orders the records are past the caches, and that
-    /// read was two thirds of the orders' rules). An interval no day is in where they hold
-    /// none; [`SEVERAL`] where they hold more.
-    exam: Vec<(i32, i32)>,
+    /// Per person, what holds of them on every day the audit checks ([`Facts::always_within`]),
+    /// a byte each (400 KB for 400,000 people, where their records take 13 MB): the rules ask
+    /// about the people of every order and ticket, and at ten million orders the records are
+    /// past the caches (the checks of the tickets' issuers and permitters were two thirds of
+    /// the tickets' rules, the check of the orders' workers two thirds of the orders').
+    always: Vec<u8>,
+    /// The first and last day the audit checks; `always` says nothing of other days.
+    within: (i32, i32),
 }
 
-/// Someone who holds several safety exams (no date gives these days).
-const SEVERAL: (i32, i32) = (i32::MIN, i32::MIN);
+/// The bit of [`Facts::always`] for a person who holds `kind` on every day checked.
+fn always_bit(kind: QualificationKind) -> u8 {
+    match kind {
+        QualificationKind::SafetyExam => 1,
+        QualificationKind::WorkLeader => 2,
+        QualificationKind::TicketIssuer => 4,
+        QualificationKind::WorkPermitter => 8,
+        _ => 0,
+    }
+}
+
+/// The bit of [`Facts::always`] for a person who works for no contractor.
+const NO_CONTRACTOR: u8 = 16;
 
 /// What the small tables say of one person, in one place (32 bytes): the rules look a person
 /// up for every order and ticket they are on, and at ten million orders, each lookup in a
@@ -215,37 +228,60 @@ impl<'s> Facts<'s> {
             persons[p as usize].contractor = u32::try_from(contractors.len()).unwrap_or(NONE);
             contractors.push(c);
         }
-        let exam = (0..people.names.len())
+        (people, Self { persons, quals, contractors, always: Vec::new(), within: (1, 0) })
+    }
+
+    /// Notes, for each person, what holds of them on every day from `first` to `last`: the
+    /// kinds of qualification one of theirs covers all of it, and whether they work for no
+    /// contractor. The rules then read a person's record only where this does not answer.
+    fn always_within(&mut self, first: i32, last: i32) {
+        let kinds = [
+            QualificationKind::SafetyExam,
+            QualificationKind::WorkLeader,
+            QualificationKind::TicketIssuer,
+            QualificationKind::WorkPermitter,
+        ];
+        self.always = (0..self.persons.len())
             .map(|p| {
-                let mut exams = quals.get(p).iter().filter(|(kind, ..)| *kind == QualificationKind::SafetyExam);
-                match (exams.next(), exams.next()) {
-                    (None, _) => (1, 0),
-                    (Some((_, from, to)), None) => (*from, *to),
-                    _ => SEVERAL,
-                }
+                let person = u32::try_from(p).unwrap_or(NONE);
+                let held = |kind| self.held(person).any(|(k, from, to)| *k == kind && *from <= first && last <= *to);
+                let contractor = if self.persons[p].contractor == NONE { NO_CONTRACTOR } else { 0 };
+                kinds.into_iter().filter(|kind| held(*kind)).fold(contractor, |bits, kind| bits | always_bit(kind))
             })
             .collect();
-        (people, Self { persons, quals, contractors, exam })
+        self.within = (first, last);
     }
 
-    /// Whether a person holds a valid safety exam on `day`, as [`Facts::holds`] answers.
-    fn passed_exam(&self, person: u32, day: i32) -> bool {
-        match self.exam.get(person as usize) {
-            Some(&SEVERAL) => self.holds(person, QualificationKind::SafetyExam, day),
-            Some((from, to)) => *from <= day && day <= *to,
-            None => false,
-        }
+    /// A person's qualifications.
+    fn held(&self, person: u32) -> impl Iterator<Item = &Qualification> {
+        let held = match self.persons.get(person as usize) {
+            Some(p) if p.count > 2 => self.quals.of(person),
+            Some(p) => &p.held[..p.count as usize],
+            None => &[],
+        };
+        held.iter()
     }
 
+    /// Whether `person` holds a valid qualification of `kind` on `day`.
     fn holds(&self, person: u32, kind: QualificationKind, day: i32) -> bool {
-        let Some(p) = self.persons.get(person as usize) else { return false };
-        let valid = |(k, from, to): &Qualification| *k == kind && *from <= day && day <= *to;
-        p.held[..(p.count as usize).min(2)].iter().any(valid)
-            || (p.count > 2 && self.quals.of(person).iter().any(valid))
+        let (first, last) = self.within;
+        let always = self.always.get(person as usize).is_some_and(|bits| bits & always_bit(kind) != 0);
+        if always && first <= day && day <= last {
+            return true;
+        }
+        self.held_on(person, kind, day)
+    }
+
+    /// [`Facts::holds`] from the person's record.
+    fn held_on(&self, person: u32, kind: QualificationKind, day: i32) -> bool {
+        self.held(person).any(|(k, from, to)| *k == kind && *from <= day && day <= *to)
     }
 
     /// The contractor a person works for.
     fn contractor(&self, person: u32) -> Option<&'s str> {
+        if self.always.get(person as usize).is_some_and(|bits| bits & NO_CONTRACTOR != 0) {
+            return None;
+        }
         let c = self.persons.get(person as usize)?.contractor;
         self.contractors.get(c as usize).copied()
     }
@@ -1819,7 +1855,7 @@ where
     fn new(
         small: &'s Tables,
         people: Interner<'s>,
-        facts: Facts<'s>,
+        mut facts: Facts<'s>,
         parsed: &'a Parsed,
         order_ids: Strings,
         customers: Customers,
@@ -1837,6 +1873,14 @@ where
                 days(a.valid_to),
                 a.customer_id.as_deref(),
             ));
+        }
+        // The days people's qualifications are checked on: the orders' starts and the tickets'
+        // permits.
+        let permits = tickets.permitted_at.iter().filter(|at| **at != NO_TIME);
+        let (first, last) =
+            orders.start.iter().chain(permits).fold((i64::MAX, i64::MIN), |(lo, hi), at| (lo.min(*at), hi.max(*at)));
+        if first <= last {
+            facts.always_within(day_of(first), day_of(last));
         }
         let mut names: Vec<&'a str> = people.names;
         names.extend(others.iter());
@@ -2193,7 +2237,7 @@ where
                 }
             }
             for w in workers {
-                if !self.facts.passed_exam(*w, day) {
+                if !self.holds(*w, QualificationKind::SafetyExam, day) {
                     out.push(hit(Rule::NoSafetyExam, self.people[*w as usize]));
                 }
             }
@@ -2464,16 +2508,37 @@ mod tests {
     }
 
     proptest! {
-        /// The safety exam the orders' rules check is what the person's qualifications say,
-        /// whether they hold none, one, or several (lapsed and renewed), beside other kinds.
+        /// What the rules ask of a person (whether they hold a kind of qualification on a day,
+        /// whom they work for) is what the small tables say, whether they hold none, one or
+        /// several of a kind (lapsed and renewed), on days inside and outside those the audit
+        /// checks, whose answers are noted ahead.
         #[test]
-        fn the_exam_checked_for_a_worker_is_the_one_their_qualifications_give(
-            held in prop::collection::vec((0_u8..4, 0_usize..3, 0_i64..60, 0_i64..60), 0..12),
+        fn what_the_rules_ask_of_a_person_is_what_the_small_tables_say(
+            held in prop::collection::vec((0_u8..4, 0_usize..5, 0_i64..60, 0_i64..60), 0..16),
+            contractors in prop::collection::vec(prop::option::of("C[0-2]"), 4),
+            checked in (0_i64..60, 0_i64..60),
             day in -5_i64..130,
         ) {
-            let kinds = [QualificationKind::SafetyExam, QualificationKind::SafetyExam, QualificationKind::WorkLeader];
+            let kinds = [
+                QualificationKind::SafetyExam,
+                QualificationKind::WorkLeader,
+                QualificationKind::TicketIssuer,
+                QualificationKind::WorkPermitter,
+                QualificationKind::Inspector,
+            ];
             let first = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date");
             let mut small = Tables::default();
+            for (person, contractor) in contractors.iter().enumerate() {
+                small.persons.push(input::Person {
+                    line: 0,
+                    person_id: format!("P{person}"),
+                    name: String::new(),
+                    org_unit: String::new(),
+                    contractor_id: contractor.clone(),
+                    phone: None,
+                    post: None,
+                });
+            }
             for (person, kind, from, lasts) in &held {
                 small.qualifications.push(input::Qualification {
                     line: 0,
@@ -2484,17 +2549,23 @@ mod tests {
                     valid_to: first + chrono::Duration::days(from + lasts),
                 });
             }
-            let (people, facts) = Facts::of(&small);
+            let (people, mut facts) = Facts::of(&small);
+            let (from, lasts) = checked;
+            facts.always_within(days(first) + i32::try_from(from).expect("small"), days(first) + i32::try_from(from + lasts).expect("small"));
             let on = first + chrono::Duration::days(day);
-            for person in 0..4 {
+            for person in 0..5 {
                 let id = format!("P{person}");
-                let passed = small.qualifications.iter().any(|q| {
-                    q.person_id == id && q.kind == QualificationKind::SafetyExam && q.valid_from <= on && on <= q.valid_to
-                });
                 let number = people.get(&id).unwrap_or(NONE);
-                prop_assert_eq!(facts.passed_exam(number, days(on)), passed, "{}", id);
+                for kind in kinds {
+                    let holds = small.qualifications.iter().any(|q| {
+                        q.person_id == id && q.kind == kind && q.valid_from <= on && on <= q.valid_to
+                    });
+                    prop_assert_eq!(facts.holds(number, kind, days(on)), holds, "{} {:?}", id, kind);
+                }
+                let contractor = small.persons.iter().find(|p| p.person_id == id).and_then(|p| p.contractor_id.as_deref());
+                prop_assert_eq!(facts.contractor(number), contractor, "{}", id);
             }
-            prop_assert!(!facts.passed_exam(NONE, days(on)));
+            prop_assert!(!facts.holds(NONE, QualificationKind::SafetyExam, days(on)));
         }
 
         #[test]
