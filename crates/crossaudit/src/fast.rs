@@ -266,15 +266,8 @@ impl<'s> Facts<'s> {
     fn holds(&self, person: u32, kind: QualificationKind, day: i32) -> bool {
         let (first, last) = self.within;
         let always = self.always.get(person as usize).is_some_and(|bits| bits & always_bit(kind) != 0);
-        if always && first <= day && day <= last {
-            return true;
-        }
-        self.held_on(person, kind, day)
-    }
-
-    /// [`Facts::holds`] from the person's record.
-    fn held_on(&self, person: u32, kind: QualificationKind, day: i32) -> bool {
-        self.held(person).any(|(k, from, to)| *k == kind && *from <= day && day <= *to)
+        (always && first <= day && day <= last)
+            || self.held(person).any(|(k, from, to)| *k == kind && *from <= day && day <= *to)
     }
 
     /// The contractor a person works for.
