@@ -481,6 +481,42 @@ backend_tests! {
         assert!(found.iter().zip(&expected).all(|((id, detail), (order, ..))| id == order && detail.contains(order.as_str())), "{:?}", &found[..2]);
     }
 
+    async fn an_import_that_sends_stored_orders_again_replaces_them_and_adds_the_new_ones(app: TestApp) {
+        // A file of new orders goes in as it is; one that names stored orders again (on
+        // PostgreSQL the slower way, row by row as it stands) replaces them, changed or not,
+        // beside the new ones it brings: nothing twice, nothing lost.
+        let f = app.fixture().await;
+        let auditor = app.session_for(f.user("safety_auditor")).await;
+        let file = |ids: std::ops::Range<usize>, customer: &dyn Fn(usize) -> String| {
+            let mut orders = String::from("order_id,order_type,customer_id,org_unit,started_at,finished_at,workers\n");
+            for n in ids {
+                orders.push_str(&format!("WO-{n:05},换表,{},孝南供电中心,2026-11-26 09:30,2026-11-26 10:30,L1\n", customer(n)));
+            }
+            orders
+        };
+        let r = upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", &file(0..1_200, &|n| format!("户{n}")))]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Orders 600..1,200 again, every third with another customer, and 600 new ones.
+        let again = |n: usize| if n % 3 == 0 { format!("新户{n}") } else { format!("户{n}") };
+        let r = upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", &file(600..1_800, &again))]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let pool = app.state.db().pool();
+        let imports: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM marketing_imports ORDER BY id").fetch_all(pool).await.expect("imports");
+        let second = *imports.last().expect("two imports");
+        let mut stored: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT order_id, customer_id, import_id FROM marketing_orders").fetch_all(pool).await.expect("orders");
+        stored.sort();
+        let expected: Vec<(String, String, i64)> = (0..1_800)
+            .map(|n| {
+                let (customer, import) = if n < 600 { (format!("户{n}"), imports[imports.len() - 2]) } else { (again(n), second) };
+                (format!("WO-{n:05}"), customer, import)
+            })
+            .collect();
+        assert_eq!(stored.len(), 1_800);
+        assert!(stored == expected, "the first that differs: {:?}", stored.iter().zip(&expected).find(|(a, b)| a != b));
+    }
+
     async fn a_pushed_batch_is_checked_whole_idempotent_by_id_and_audited(app: TestApp) {
         let f = app.fixture().await;
         let cookie = app.session_for(f.user("safety_auditor")).await;

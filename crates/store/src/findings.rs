@@ -20,7 +20,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::decode::{code, day, id, opt_day, opt_stamp, stamp};
-use crate::{Cell, Conn, StoreError, bound, id_list, insert_many, scope_clause};
+use crate::{Cell, Conn, StoreError, bound, id_list, insert_many, scope_clause, upsert_many};
 
 fn local(table: &'static str, column: &'static str, text: String) -> Result<NaiveDateTime, StoreError> {
     Ok(stamp(table, column, text)?.as_utc().with_timezone(&CHINA).naive_local())
@@ -113,13 +113,10 @@ pub async fn import(
     .fetch_one(&mut *conn)
     .await?;
     // The reader refuses a file whose ids repeat, so no statement names the same row twice.
-    insert_many(
+    upsert_many(
         conn,
         "marketing_orders",
         "order_id, order_type, customer_id, org_unit, unit_id, started_at, finished_at, workers, import_id",
-        " ON CONFLICT (order_id) DO UPDATE SET order_type = excluded.order_type, customer_id = excluded.customer_id, \
-         org_unit = excluded.org_unit, unit_id = excluded.unit_id, started_at = excluded.started_at, \
-         finished_at = excluded.finished_at, workers = excluded.workers, import_id = excluded.import_id",
         &tables.work_orders,
         |o| {
             vec![
@@ -136,12 +133,10 @@ pub async fn import(
         },
     )
     .await?;
-    insert_many(
+    upsert_many(
         conn,
         "meter_events",
         "event_id, meter_id, customer_id, kind, occurred_at, unit_id, import_id",
-        " ON CONFLICT (event_id) DO UPDATE SET meter_id = excluded.meter_id, customer_id = excluded.customer_id, \
-         kind = excluded.kind, occurred_at = excluded.occurred_at, unit_id = excluded.unit_id, import_id = excluded.import_id",
         &tables.meter_events,
         |e| {
             vec![

@@ -423,18 +423,26 @@ pub(crate) enum Cell {
     Int(i64),
 }
 
-/// Rows written with one statement: at most ten values a row bind 5,000, well inside SQLite's
-/// 32,766 and PostgreSQL's 65,535.
+/// Rows written with one statement on SQLite: at most ten values a row bind 5,000, well inside
+/// its limit of 32,766.
 const ROWS_A_STATEMENT: usize = 500;
 
+/// Rows written with one statement on PostgreSQL, a column to a bound array: 10,000 rows of an
+/// import are about 2 MB of text.
+const ROWS_AN_ARRAY: usize = 10_000;
+
 /// Writes one row of `columns` into `table` for each of `items` (`row` gives its values in
-/// column order), many rows to a statement, `tail` after the rows (an `ON CONFLICT` clause, or
-/// nothing); then brings the table's statistics up to date when they were many
-/// ([`analyze_after_bulk`]). Every full chunk has the same statement text, so each backend
-/// prepares it once. The marks are `$n` on PostgreSQL and a plain `?` on SQLite, bound in order:
-/// sqlx looks up each numbered mark's name in a list as long as the statement's (3,500 values of
-/// a 500-row insert spent half an import there). A chunk must not name the same conflicting row
-/// twice.
+/// column order, each column always the same kind of [`Cell`]), many rows to a statement,
+/// `tail` after the rows (an `ON CONFLICT` clause, or nothing); then brings the table's
+/// statistics up to date when they were many ([`analyze_after_bulk`]). A chunk must not name
+/// the same conflicting row twice.
+///
+/// On SQLite a statement is `VALUES (?, …), …`: every full chunk has the same text, so it is
+/// prepared once, and the marks are plain `?` bound in order (sqlx looks up each numbered mark's
+/// name in a list as long as the statement's: 3,500 values of a 500-row insert spent half an
+/// import there). On PostgreSQL each column of a chunk is one bound array (`unnest($1::text[],
+/// $2::bigint[], …)`): the server parses one value a column instead of one a cell and plans one
+/// statement for 10,000 rows; 200,000 orders went in 2.0 s instead of 2.7 s.
 pub(crate) async fn insert_many<T>(
     conn: &mut Conn,
     table: &str,
@@ -443,23 +451,142 @@ pub(crate) async fn insert_many<T>(
     items: &[T],
     row: impl Fn(&T) -> Vec<Cell>,
 ) -> Result<(), StoreError> {
-    let numbered = backend_of(conn) == Backend::Postgres;
-    for chunk in items.chunks(ROWS_A_STATEMENT) {
-        let cells: Vec<Cell> = chunk.iter().flat_map(&row).collect();
-        let width = cells.len() / chunk.len();
-        let marks: Vec<String> =
-            (1..=cells.len()).map(|n| if numbered { format!("${n}") } else { "?".to_owned() }).collect();
-        let rows: Vec<String> = marks.chunks(width).map(|m| format!("({})", m.join(", "))).collect();
-        // The table, columns and tail are ours; only the values come from outside.
-        let sql = format!("INSERT INTO {table} ({columns}) VALUES {}{tail}", rows.join(", "));
-        // Bound by value: the `Any` driver keeps an owned string as it is, and copies a borrowed one.
-        let query = cells.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
-            Cell::Text(text) => q.bind(text),
-            Cell::Int(n) => q.bind(n),
-        });
-        query.execute(&mut *conn).await?;
+    if backend_of(conn) == Backend::Postgres {
+        for chunk in items.chunks(ROWS_AN_ARRAY) {
+            let (source, arrays) = unnest(chunk, &row, columns);
+            // The table, columns and tail are ours; only the arrays come from outside.
+            let sql = format!("INSERT INTO {table} ({columns}) SELECT * FROM {source}{tail}");
+            arrays.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await?;
+        }
+    } else {
+        for chunk in items.chunks(ROWS_A_STATEMENT) {
+            let cells: Vec<Cell> = chunk.iter().flat_map(&row).collect();
+            let width = cells.len() / chunk.len();
+            let marks = format!("({})", vec!["?"; width].join(", "));
+            // The table, columns and tail are ours; only the values come from outside.
+            let sql = format!("INSERT INTO {table} ({columns}) VALUES {}{tail}", vec![marks; chunk.len()].join(", "));
+            // Bound by value: the `Any` driver keeps an owned string as it is, and copies a borrowed one.
+            let query = cells.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
+                Cell::Text(text) => q.bind(text),
+                Cell::Int(n) => q.bind(n),
+            });
+            query.execute(&mut *conn).await?;
+        }
     }
     analyze_after_bulk(conn, &[table], items.len()).await
+}
+
+/// Writes one row of `columns` into `table` for each of `items` as [`insert_many`] does, a row
+/// whose `key` (the first of `columns`, the table's primary key) is already stored replacing
+/// that row's other columns. On SQLite that is `ON CONFLICT DO UPDATE`. On PostgreSQL a row
+/// written with `ON CONFLICT` costs a speculative insertion (200,000 orders took 3.0 s instead of
+/// 2.1 s): there a chunk is inserted as it is, and only when one of its keys is stored (the
+/// insert fails on the key, rolled back to a savepoint) are its new rows inserted and its
+/// stored ones updated. The check and the insert are exact because every writer of
+/// such rows holds one lock (`pg_advisory_xact_lock(7243003)`) until its transaction ends;
+/// SQLite has one writer at a time anyway.
+pub(crate) async fn upsert_many<T>(
+    conn: &mut Conn,
+    table: &str,
+    columns: &str,
+    items: &[T],
+    row: impl Fn(&T) -> Vec<Cell>,
+) -> Result<(), StoreError> {
+    let names: Vec<&str> = columns.split(", ").collect();
+    let (key, rest) = names.split_first().expect("a key and columns");
+    if backend_of(conn) != Backend::Postgres {
+        let set: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+        let tail = format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "));
+        return insert_many(conn, table, columns, &tail, items, row).await;
+    }
+    sqlx::query("SELECT pg_advisory_xact_lock(7243003)").execute(&mut *conn).await?;
+    for chunk in items.chunks(ROWS_AN_ARRAY) {
+        let (source, arrays) = unnest(chunk, &row, columns);
+        // The table and columns are ours; only the arrays come from outside. A chunk of rows
+        // none of which is stored (a day's new orders) goes in as it is; only when one of them
+        // is does the chunk go again, row by row as it stands.
+        conn.execute("SAVEPOINT upsert").await?;
+        let sql = format!("INSERT INTO {table} ({columns}) SELECT * FROM {source}");
+        match arrays.iter().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await
+        {
+            Ok(_) => {
+                conn.execute("RELEASE SAVEPOINT upsert").await?;
+                continue;
+            }
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+                conn.execute("ROLLBACK TO SAVEPOINT upsert").await?;
+                conn.execute("RELEASE SAVEPOINT upsert").await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let sql = format!(
+            "INSERT INTO {table} ({columns}) SELECT * FROM {source} WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = r.{key})"
+        );
+        let inserted =
+            arrays.iter().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await?;
+        if inserted.rows_affected() < chunk.len() as u64 {
+            let set: Vec<String> = rest.iter().map(|c| format!("{c} = r.{c}")).collect();
+            let own: Vec<String> = rest.iter().map(|c| format!("t.{c}")).collect();
+            let new: Vec<String> = rest.iter().map(|c| format!("r.{c}")).collect();
+            // The rows this chunk inserted are as they would be set: left alone.
+            let sql = format!(
+                "UPDATE {table} t SET {} FROM {source} WHERE t.{key} = r.{key} AND ({}) IS DISTINCT FROM ({})",
+                set.join(", "),
+                own.join(", "),
+                new.join(", ")
+            );
+            arrays.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await?;
+        }
+    }
+    analyze_after_bulk(conn, &[table], items.len()).await
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// The rows of `chunk` as PostgreSQL's `unnest($1::text[], $2::bigint[], …) AS r(columns)`,
+/// with its binds: one array literal a column.
+fn unnest<T>(chunk: &[T], row: impl Fn(&T) -> Vec<Cell>, columns: &str) -> (String, Vec<String>) {
+    let mut arrays: Vec<(String, bool)> = Vec::new();
+    for (n, item) in chunk.iter().enumerate() {
+        for (c, cell) in row(item).into_iter().enumerate() {
+            if c == arrays.len() {
+                arrays.push((String::with_capacity(chunk.len() * 16), matches!(cell, Cell::Int(_))));
+            }
+            let (array, _) = &mut arrays[c];
+            array.push(if n == 0 { '{' } else { ',' });
+            match cell {
+                Cell::Int(i) => array.push_str(&i.to_string()),
+                Cell::Text(text) => array_element(array, &text),
+            }
+        }
+    }
+    let sources: Vec<String> = arrays
+        .iter()
+        .enumerate()
+        .map(|(c, (_, int))| format!("${}::{}[]", c + 1, if *int { "bigint" } else { "text" }))
+        .collect();
+    let binds = arrays
+        .into_iter()
+        .map(|(mut array, _)| {
+            array.push('}');
+            array
+        })
+        .collect();
+    (format!("unnest({}) AS r({columns})", sources.join(", ")), binds)
+}
+
+/// `text` as an element of a PostgreSQL array literal: always quoted, its quotes and
+/// backslashes escaped, so that no value (empty, `NULL`, braces, commas, spaces) reads as
+/// anything but itself.
+fn array_element(array: &mut String, text: &str) {
+    array.push('"');
+    for ch in text.chars() {
+        if ch == '"' || ch == '\\' {
+            array.push('\\');
+        }
+        array.push(ch);
+    }
+    array.push('"');
 }
 
 /// After `rows` rows were written to `tables` at once: on PostgreSQL, when they are many, the

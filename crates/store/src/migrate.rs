@@ -66,6 +66,7 @@ migrations! {
     25 => "list_order",
     26 => "import_reach",
     27 => "register_lookups",
+    28 => "imported_rows",
 }
 
 /// Where a database stands against this binary's migrations.
