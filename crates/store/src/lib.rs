@@ -504,7 +504,7 @@ pub(crate) async fn upsert_many<T>(
         let (source, arrays) = unnest(chunk, &row, columns);
         // The table and columns are ours; only the arrays come from outside. A chunk of rows
         // none of which is stored (a day's new orders) goes in as it is; only when one of them
-        // is does the chunk go again, row by row as it stands.
+        // is does the chunk go again: its new rows inserted, its stored ones updated.
         conn.execute("SAVEPOINT upsert").await?;
         let sql = format!("INSERT INTO {table} ({columns}) SELECT * FROM {source}");
         match arrays.iter().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await
