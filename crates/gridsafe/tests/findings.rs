@@ -497,7 +497,7 @@ backend_tests! {
         let r = upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", &file(0..1_200, &|n| format!("户{n}")))]).await;
         assert_eq!(r.status, 200, "{}", r.body);
         // Orders 600..1,200 again, every third with another customer, and 600 new ones.
-        let again = |n: usize| if n % 3 == 0 { format!("新户{n}") } else { format!("户{n}") };
+        let again = |n: usize| if n.is_multiple_of(3) { format!("新户{n}") } else { format!("户{n}") };
         let r = upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", &file(600..1_800, &again))]).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let pool = app.state.db().pool();
