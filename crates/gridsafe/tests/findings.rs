@@ -517,6 +517,59 @@ backend_tests! {
         assert!(stored == expected, "the first that differs: {:?}", stored.iter().zip(&expected).find(|(a, b)| a != b));
     }
 
+    async fn imports_that_race_over_the_same_orders_all_land_and_each_order_is_stored_once(app: TestApp) {
+        // Fifty imports' rows written at once, each naming the same twenty orders, ten of them
+        // stored (on PostgreSQL the way that checks which are stored, then inserts and
+        // updates), and two orders of its own: every one commits, every order is stored once,
+        // as one whole import wrote it.
+        let f = app.fixture().await;
+        let at = support::start_of_test_time();
+        let order = |id: String, customer: String| gridsafe_crossaudit::input::WorkOrder {
+            line: 0,
+            order_id: id,
+            order_type: gridsafe_domain::orders::OrderType::MeterInstall,
+            customer_id: customer,
+            org_unit: "孝南供电中心".into(),
+            started_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).and_then(|d| d.and_hms_opt(9, 30, 0)).expect("time"),
+            finished_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).and_then(|d| d.and_hms_opt(10, 30, 0)).expect("time"),
+            workers: vec!["L1".into()],
+        };
+        let import = |orders: Vec<gridsafe_crossaudit::input::WorkOrder>| {
+            let db = app.state.db().clone();
+            let unit = f.unit_a1;
+            async move {
+                let tables = gridsafe_crossaudit::input::Tables { work_orders: orders, ..Default::default() };
+                let mut tx = db.begin_write().await?;
+                gridsafe_store::findings::import(&mut tx, unit, &["orders.csv".into()], &tables, &|_| unit, "test", at).await?;
+                tx.commit().await
+            }
+        };
+        import((0..10).map(|n| order(format!("WO-S{n:02}"), "户0".into())).collect()).await.expect("first");
+        let outcomes = support::race(50, |i| {
+            let mut orders: Vec<_> = (0..20).map(|n| order(format!("WO-S{n:02}"), format!("户{i}"))).collect();
+            orders.extend((0..2).map(|n| order(format!("WO-R{i:02}-{n}"), format!("户{i}"))));
+            import(orders)
+        })
+        .await;
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        let stored: Vec<(String, String, i64)> = sqlx::query_as("SELECT order_id, customer_id, import_id FROM marketing_orders")
+            .fetch_all(app.state.db().pool())
+            .await
+            .expect("orders");
+        assert_eq!(stored.len(), 20 + 50 * 2);
+        // Each racer's own orders name its import; the twenty shared ones are all as the last
+        // import to write them left them.
+        let imports: std::collections::HashMap<i64, String> = stored
+            .iter()
+            .filter(|(id, ..)| id.starts_with("WO-R"))
+            .map(|(_, customer, import)| (*import, customer.clone()))
+            .collect();
+        assert_eq!(imports.len(), 50, "one import a racer");
+        let shared: Vec<&(String, String, i64)> = stored.iter().filter(|(id, ..)| id.starts_with("WO-S")).collect();
+        assert!(shared.iter().all(|(_, customer, import)| imports.get(import) == Some(customer)), "{shared:?}");
+        assert!(shared.iter().all(|(.., import)| *import == shared[0].2), "{shared:?}");
+    }
+
     async fn a_pushed_batch_is_checked_whole_idempotent_by_id_and_audited(app: TestApp) {
         let f = app.fixture().await;
         let cookie = app.session_for(f.user("safety_auditor")).await;
