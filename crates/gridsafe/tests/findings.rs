@@ -570,6 +570,62 @@ backend_tests! {
         assert!(shared.iter().all(|(.., import)| *import == shared[0].2), "{shared:?}");
     }
 
+    async fn imports_and_runs_that_race_over_the_same_export_all_succeed_and_leave_what_a_whole_run_finds(app: TestApp) {
+        // Forty imports of the demo company's export, each with one order of its own, and ten
+        // whole runs, all at once: every import, the run after it and every whole run succeed,
+        // though each import's orders are sent again by the others before its run reads them
+        // and rows change under the whole runs; the findings they leave are those a whole run
+        // finds.
+        use gridsafe_domain::access::perm;
+        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
+        app.clock.advance(chrono::Duration::hours(2));
+        let export = gridsafe_app::demo::company_export(app.app()).await.expect("export");
+        let single = export.work_orders.lines().find(|l| l.starts_with("WO-EXP-0003,")).expect("an order of one worker").to_owned();
+        let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
+        let city: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'").fetch_one(app.state.db().pool()).await.expect("city");
+        let outcomes = support::race(50, |i| {
+            let orders = format!("{}{}\n", export.work_orders, single.replacen("WO-EXP-0003", &format!("WO-RACE-{i:02}"), 1));
+            let files = vec![
+                ("work_orders.csv".to_owned(), orders.into_bytes()),
+                ("meter_events.csv".to_owned(), export.meter_events.clone().into_bytes()),
+            ];
+            let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+            let tables = gridsafe_app::people::read_upload(&files);
+            let (app, cap) = (app.app().clone(), cap.clone());
+            async move {
+                if i % 5 == 4 {
+                    // Spread over the imports, so that whole runs read rows that imports' runs
+                    // are judging.
+                    tokio::time::sleep(std::time::Duration::from_millis(60 * i as u64)).await;
+                    return gridsafe_app::findings::run_audit(&app, cap.actor(), &support::meta(), "test").await.map(Ok);
+                }
+                gridsafe_app::findings::import_marketing(&app, &cap, &support::meta(), gridsafe_domain::ids::UnitId::new(city), &names, tables)
+                    .await
+                    .map(|r| r.map(|imported| imported.run).map_err(|e| format!("{e:?}")))
+            }
+        })
+        .await;
+        let failed: Vec<String> = outcomes.iter().filter(|o| !matches!(o, Ok(Ok(_)))).map(|o| format!("{o:?}")).collect();
+        assert!(failed.is_empty(), "{} of 50 failed, the first: {:?}", failed.len(), failed.first());
+        let pool = app.state.db().pool();
+        let racers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings WHERE entity_id LIKE 'WO-RACE-%' AND rule = 'SINGLE_PERSON_ORDER' AND state = 'open'")
+            .fetch_one(pool).await.expect("findings");
+        assert_eq!(racers, 40, "each importer's own order found once");
+        type Kept = (String, String, String, String, String, String);
+        let kept = || async {
+            sqlx::query_as::<_, Kept>(
+                "SELECT rule, entity_kind, entity_id, subject, state, detail FROM findings ORDER BY rule, entity_kind, entity_id, subject",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("findings")
+        };
+        let after_imports = kept().await;
+        let whole = gridsafe_app::findings::run_audit(app.app(), support::operator().actor(), &support::meta(), "test").await.expect("run");
+        assert_eq!((whole.new, whole.resolved), (0, 0), "{whole:?}");
+        assert_eq!(kept().await, after_imports);
+    }
+
     async fn a_pushed_batch_is_checked_whole_idempotent_by_id_and_audited(app: TestApp) {
         let f = app.fixture().await;
         let cookie = app.session_for(f.user("safety_auditor")).await;

@@ -1,7 +1,7 @@
 //! The cross-audit's rows: imported work orders and meter events, GridSafe's own records read as
 //! the engine's tables, findings with their evidence and review, rectification tasks, runs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use gridsafe_crossaudit::input::{
@@ -20,7 +20,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::decode::{code, day, id, opt_day, opt_stamp, stamp};
-use crate::{Cell, Conn, StoreError, bound, id_list, insert_many, scope_clause, upsert_many};
+use crate::{
+    Backend, Cell, Conn, StoreError, analyze_after_bulk, backend_of, bound, id_list, insert_many, scope_clause,
+    upsert_many,
+};
 
 fn local(table: &'static str, column: &'static str, text: String) -> Result<NaiveDateTime, StoreError> {
     Ok(stamp(table, column, text)?.as_utc().with_timezone(&CHINA).naive_local())
@@ -101,6 +104,9 @@ pub async fn import(
     by: &str,
     at: Timestamp,
 ) -> Result<i64, StoreError> {
+    // Taken before the import gets its id, so that imports' ids follow the order they commit
+    // in (what a cross-audit run's `written_after` relies on).
+    hold_imported_rows(conn).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO marketing_imports (unit_id, files, orders, events, imported_by, imported_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -151,6 +157,10 @@ pub async fn import(
         },
     )
     .await?;
+    // The columns the cross-audit run after it reads these rows by.
+    analyze_after_bulk(conn, &["marketing_orders (import_id, order_type, customer_id)"], tables.work_orders.len())
+        .await?;
+    analyze_after_bulk(conn, &["meter_events (import_id, kind, customer_id)"], tables.meter_events.len()).await?;
     Ok(id)
 }
 
@@ -500,6 +510,41 @@ pub async fn known(conn: &mut Conn, reach: Reach, every_row: &[&str]) -> Result<
             ))
         })
         .collect()
+}
+
+/// Until the transaction ends, no other transaction writes imported orders and meter events,
+/// nor runs the cross-audit over them: on PostgreSQL the lock every writer of them takes
+/// (`pg_advisory_xact_lock(7243003)`, taken again harmlessly); SQLite has one writer at a time.
+pub async fn hold_imported_rows(conn: &mut Conn) -> Result<(), StoreError> {
+    if backend_of(conn) == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7243003)").execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The last import stored: a whole run that notes it before reading the rows can tell which
+/// rows were written after its reading (`written_after`).
+pub async fn last_import(conn: &mut Conn) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM marketing_imports")
+        .fetch_one(&mut *conn)
+        .await?
+        .unwrap_or(0))
+}
+
+/// The orders and meter events (their ids) that imports after import `since` wrote last. Imports'
+/// ids follow the order they commit in (each takes [`hold_imported_rows`] before its
+/// id), so, read while holding that lock, these are all the rows that changed since `since`
+/// committed.
+pub async fn written_after(conn: &mut Conn, since: i64) -> Result<(HashSet<String>, HashSet<String>), StoreError> {
+    let orders = sqlx::query_scalar("SELECT order_id FROM marketing_orders WHERE import_id > $1")
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?;
+    let events = sqlx::query_scalar("SELECT event_id FROM meter_events WHERE import_id > $1")
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok((orders.into_iter().collect(), events.into_iter().collect()))
 }
 
 /// How many kept findings are not resolved.

@@ -2,6 +2,7 @@
 //! contractors and tickets, with the imported work orders and meter events, through the same
 //! engine as `gridsafe audit`; the findings kept, refreshed and resolved.
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use gridsafe_crossaudit::engine;
@@ -159,14 +160,27 @@ async fn run(
     let started = Instant::now();
     tracing::info!(cause, "cross-audit run started");
     let reach = brought.as_ref().map_or(Reach::All, |b| Reach::Import(b.import));
-    let mut tables = store::tables(&mut *app.db().read().await?, reach).await?;
+    let (since, mut tables) = {
+        let mut read = app.db().read().await?;
+        // The rows as they were when import `since` had committed: an import's run reads its
+        // own, committed before it starts; a whole run notes the last import before reading.
+        let since = match &brought {
+            Some(b) => b.import,
+            None => store::last_import(&mut read).await?,
+        };
+        (since, store::tables(&mut read, reach).await?)
+    };
     // Where the brought rows' findings belong: their unit, and the month (China time) they happened.
     let month = |at: chrono::NaiveDateTime| at.format("%Y-%m").to_string();
     let mut own = store::Placement::default();
     if let Some(b) = brought {
+        // An order the store gave too was sent again by a later import: the store's is newer.
+        let stored: HashSet<String> = tables.work_orders.iter().map(|o| o.order_id.clone()).collect();
         for (o, unit) in b.orders {
-            own.orders.insert(o.order_id.clone(), (unit, month(o.started_at)));
-            tables.work_orders.push(o);
+            if !stored.contains(&o.order_id) {
+                own.orders.insert(o.order_id.clone(), (unit, month(o.started_at)));
+                tables.work_orders.push(o);
+            }
         }
         for e in b.events {
             own.events.insert(e.event_id.clone(), (b.events_unit, month(e.occurred_at)));
@@ -183,17 +197,28 @@ async fn run(
     found.extend(attendance_audit(app).await?);
     found.extend(project_audit(app).await?);
     let mut work = app.begin(actor, meta).await?;
+    // No import writes rows, nor does another run write findings, until this run commits.
+    store::hold_imported_rows(work.conn()).await?;
+    // Rows an import wrote after this run's reading: that import's run judges them (or has), so
+    // this one leaves their findings as they are, neither refreshed nor resolved.
+    let (later_orders, later_events) = store::written_after(work.conn(), since).await?;
+    let later = |kind: &str, id: &str| match kind {
+        "order" => later_orders.contains(id),
+        "event" => later_events.contains(id),
+        _ => false,
+    };
+    found.retain(|f| !later(f.entity_kind, &f.entity_id));
     let mut place = store::placement(work.conn(), reach).await?;
     place.orders.extend(own.orders);
     place.events.extend(own.events);
     let mut known = store::known(work.conn(), reach, &EVERY_ROW).await?;
+    known.retain(|(_, kind, id, _), _| !later(kind, id));
     // What earlier runs found outside the reach, and this run leaves as it is.
-    let kept = match reach {
-        Reach::All => 0,
-        Reach::Import(_) => {
-            let within = known.values().filter(|k| k.state != "resolved").count();
-            u64::try_from(store::unresolved(work.conn()).await?).unwrap_or(0).saturating_sub(within as u64)
-        }
+    let kept = if reach == Reach::All && later_orders.is_empty() && later_events.is_empty() {
+        0
+    } else {
+        let within = known.values().filter(|k| k.state != "resolved").count();
+        u64::try_from(store::unresolved(work.conn()).await?).unwrap_or(0).saturating_sub(within as u64)
     };
     let now = work.now();
     let this_month = today.format("%Y-%m").to_string();
