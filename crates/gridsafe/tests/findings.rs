@@ -626,6 +626,64 @@ backend_tests! {
         assert_eq!(kept().await, after_imports);
     }
 
+    async fn the_findings_table_rebuilt_by_its_migration_keeps_every_finding_and_its_ids(app: TestApp) {
+        // Migration 29 rebuilds the findings table without its key to the unit. Applied again
+        // to a database holding findings: every finding comes back as it was, under its id, and
+        // the next finding written takes an id after the highest.
+        use gridsafe_domain::access::perm;
+        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
+        app.clock.advance(chrono::Duration::hours(2));
+        let export = gridsafe_app::demo::company_export(app.app()).await.expect("export");
+        let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
+        let city: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'").fetch_one(app.state.db().pool()).await.expect("city");
+        let import = |orders: String| {
+            let files = vec![("work_orders.csv".to_owned(), orders.into_bytes())];
+            let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+            let tables = gridsafe_app::people::read_upload(&files);
+            let (app, cap) = (app.app(), cap.clone());
+            async move {
+                gridsafe_app::findings::import_marketing(app, &cap, &support::meta(), gridsafe_domain::ids::UnitId::new(city), &names, tables)
+                    .await
+                    .expect("import")
+                    .expect("imported whole")
+            }
+        };
+        import(export.work_orders.clone()).await;
+        type Row = (i64, String, String, String, String, String, i64, String, String, String, String, Option<String>);
+        let pool = app.state.db().pool();
+        let rows = || async {
+            sqlx::query_as::<_, Row>(
+                "SELECT id, rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at, resolved_at FROM findings ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("findings")
+        };
+        let before = rows().await;
+        assert!(before.len() > 5, "{before:?}");
+        sqlx::query("DELETE FROM gridsafe_migrations WHERE version = 29").execute(pool).await.expect("forget 29");
+        let applied = app.state.db().migrate(support::start_of_test_time()).await.expect("migrate");
+        assert_eq!(applied.iter().map(|m| m.version).collect::<Vec<_>>(), [29]);
+        assert_eq!(rows().await, before, "every finding as it was");
+        let keys: i64 = match app.backend() {
+            support::Backend::Sqlite => sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_list('findings')"),
+            support::Backend::Postgres => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.table_constraints WHERE table_name = 'findings' AND constraint_type = 'FOREIGN KEY'",
+            ),
+        }
+        .fetch_one(pool)
+        .await
+        .expect("keys");
+        assert_eq!(keys, 0);
+        // A new order of one worker: its findings take ids after every kept one.
+        let header = export.work_orders.lines().next().expect("header");
+        let single = export.work_orders.lines().find(|l| l.starts_with("WO-EXP-0003,")).expect("an order of one worker");
+        import(format!("{header}\n{}\n", single.replacen("WO-EXP-0003", "WO-AFTER-29", 1))).await;
+        let highest = before.iter().map(|r| r.0).max().expect("some");
+        let new: Vec<i64> = sqlx::query_scalar("SELECT id FROM findings WHERE entity_id = 'WO-AFTER-29'").fetch_all(pool).await.expect("new");
+        assert!(!new.is_empty() && new.iter().all(|id| *id > highest), "{new:?} after {highest}");
+    }
+
     async fn a_pushed_batch_is_checked_whole_idempotent_by_id_and_audited(app: TestApp) {
         let f = app.fixture().await;
         let cookie = app.session_for(f.user("safety_auditor")).await;
