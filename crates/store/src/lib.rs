@@ -451,29 +451,63 @@ pub(crate) async fn insert_many<T>(
     items: &[T],
     row: impl Fn(&T) -> Vec<Cell>,
 ) -> Result<(), StoreError> {
+    // Each statement is built while the database runs the one before it.
     if backend_of(conn) == Backend::Postgres {
-        for chunk in items.chunks(ROWS_AN_ARRAY) {
+        let statement = |chunk: &[T]| {
             let (source, arrays) = unnest(chunk, &row, columns);
             // The table, columns and tail are ours; only the arrays come from outside.
             let sql = format!("INSERT INTO {table} ({columns}) SELECT * FROM {source}{tail}");
-            arrays.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await?;
+            arrays.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind)
+        };
+        let mut chunks = items.chunks(ROWS_AN_ARRAY);
+        let mut next = chunks.next().map(statement);
+        while let Some(query) = next.take() {
+            let (done, built) = overlapped(conn, query, || chunks.next().map(statement)).await;
+            done?;
+            next = built;
         }
     } else {
-        for chunk in items.chunks(ROWS_A_STATEMENT) {
+        let statement = |chunk: &[T]| {
             let cells: Vec<Cell> = chunk.iter().flat_map(&row).collect();
             let width = cells.len() / chunk.len();
             let marks = format!("({})", vec!["?"; width].join(", "));
             // The table, columns and tail are ours; only the values come from outside.
             let sql = format!("INSERT INTO {table} ({columns}) VALUES {}{tail}", vec![marks; chunk.len()].join(", "));
             // Bound by value: the `Any` driver keeps an owned string as it is, and copies a borrowed one.
-            let query = cells.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
+            cells.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
                 Cell::Text(text) => q.bind(text),
                 Cell::Int(n) => q.bind(n),
-            });
-            query.execute(&mut *conn).await?;
+            })
+        };
+        let mut chunks = items.chunks(ROWS_A_STATEMENT);
+        let mut next = chunks.next().map(statement);
+        while let Some(query) = next.take() {
+            let (done, built) = overlapped(conn, query, || chunks.next().map(statement)).await;
+            done?;
+            next = built;
         }
     }
     analyze_after_bulk(conn, &[table], items.len()).await
+}
+
+/// Runs `query` and, once it has been handed to the database (SQLite's connection thread, or
+/// PostgreSQL's server), `next` here, so that the two run at once: what `next` built, with
+/// how the query ended. Building a statement's values took half of an import's writing on
+/// SQLite, with the database idle meanwhile.
+async fn overlapped<R>(
+    conn: &mut Conn,
+    query: Query<'_>,
+    next: impl FnOnce() -> R,
+) -> (Result<sqlx::any::AnyQueryResult, sqlx::Error>, R) {
+    let mut run = std::pin::pin!(query.execute(&mut *conn));
+    // Polled once: that sends the statement.
+    let started = std::future::poll_fn(|cx| std::task::Poll::Ready(run.as_mut().poll(cx))).await;
+    let built = next();
+    let done = match started {
+        std::task::Poll::Ready(done) => done,
+        std::task::Poll::Pending => run.await,
+    };
+    (done, built)
 }
 
 /// Writes one row of `columns` into `table` for each of `items` as [`insert_many`] does, a row
@@ -501,15 +535,20 @@ pub(crate) async fn upsert_many<T>(
         return insert_many(conn, table, columns, &tail, items, row).await;
     }
     findings::hold_imported_rows(conn).await?;
-    for chunk in items.chunks(ROWS_AN_ARRAY) {
-        let (source, arrays) = unnest(chunk, &row, columns);
+    let mut chunks = items.chunks(ROWS_AN_ARRAY);
+    let mut next = chunks.next().map(|chunk| (chunk, unnest(chunk, &row, columns)));
+    while let Some((chunk, (source, arrays))) = next.take() {
         // The table and columns are ours; only the arrays come from outside. A chunk of rows
         // none of which is stored (a day's new orders) goes in as it is; only when one of them
-        // is does the chunk go again: its new rows inserted, its stored ones updated.
+        // is does the chunk go again: its new rows inserted, its stored ones updated. The next
+        // chunk's arrays are built while the server inserts this one.
         conn.execute("SAVEPOINT upsert").await?;
         let sql = format!("INSERT INTO {table} ({columns}) SELECT * FROM {source}");
-        match arrays.iter().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await
-        {
+        let query = arrays.iter().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind);
+        let (inserted, built) =
+            overlapped(conn, query, || chunks.next().map(|chunk| (chunk, unnest(chunk, &row, columns)))).await;
+        next = built;
+        match inserted {
             Ok(_) => {
                 conn.execute("RELEASE SAVEPOINT upsert").await?;
                 continue;

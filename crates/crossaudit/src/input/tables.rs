@@ -378,7 +378,9 @@ fn check_unique<'a>(
     rows: impl Iterator<Item = (&'a RawRow, &'a str)>,
     errors: &mut Vec<InputError>,
 ) -> Vec<usize> {
-    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    // A fast hash (foldhash, seeded per process), as the engine's join indexes: SipHash was a
+    // tenth of reading a 200,000-order export.
+    let mut seen: foldhash::HashMap<&str, usize> = foldhash::HashMapExt::with_capacity(rows.size_hint().0);
     let mut bad = Vec::new();
     for (row, id) in rows {
         match seen.get(id) {
