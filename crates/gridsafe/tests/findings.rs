@@ -20,6 +20,16 @@ fn multipart(unit: i64, files: &[(&str, &str)]) -> Vec<u8> {
     body
 }
 
+/// Every kept finding (rule, entity kind and id, subject, state, words), in key order.
+async fn kept_findings(app: &TestApp) -> Vec<(String, String, String, String, String, String)> {
+    sqlx::query_as(
+        "SELECT rule, entity_kind, entity_id, subject, state, detail FROM findings ORDER BY rule, entity_kind, entity_id, subject",
+    )
+    .fetch_all(app.state.db().pool())
+    .await
+    .expect("findings")
+}
+
 async fn upload(app: &TestApp, cookie: &str, unit: i64, files: &[(&str, &str)]) -> support::TestResponse {
     let request = axum::http::Request::builder()
         .method(Method::POST)
@@ -395,15 +405,7 @@ backend_tests! {
                     .expect("imported whole")
             }
         };
-        type Kept = (String, String, String, String, String, String);
-        let kept = || async {
-            sqlx::query_as::<_, Kept>(
-                "SELECT rule, entity_kind, entity_id, subject, state, detail FROM findings ORDER BY rule, entity_kind, entity_id, subject",
-            )
-            .fetch_all(app.state.db().pool())
-            .await
-            .expect("findings")
-        };
+        let kept = || kept_findings(&app);
         let first = import(half(&export.work_orders, false), half(&export.meter_events, false)).await;
         let second = import(half(&export.work_orders, true), half(&export.meter_events, true)).await;
         assert!(first.orders > 0 && second.orders > 0 && first.run.new > 0 && second.run.new > 0, "{first:?} {second:?}");
@@ -611,15 +613,7 @@ backend_tests! {
         let racers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings WHERE entity_id LIKE 'WO-RACE-%' AND rule = 'SINGLE_PERSON_ORDER' AND state = 'open'")
             .fetch_one(pool).await.expect("findings");
         assert_eq!(racers, 40, "each importer's own order found once");
-        type Kept = (String, String, String, String, String, String);
-        let kept = || async {
-            sqlx::query_as::<_, Kept>(
-                "SELECT rule, entity_kind, entity_id, subject, state, detail FROM findings ORDER BY rule, entity_kind, entity_id, subject",
-            )
-            .fetch_all(pool)
-            .await
-            .expect("findings")
-        };
+        let kept = || kept_findings(&app);
         let after_imports = kept().await;
         let whole = gridsafe_app::findings::run_audit(app.app(), support::operator().actor(), &support::meta(), "test").await.expect("run");
         assert_eq!((whole.new, whole.resolved), (0, 0), "{whole:?}");

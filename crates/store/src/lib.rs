@@ -451,41 +451,31 @@ pub(crate) async fn insert_many<T>(
     items: &[T],
     row: impl Fn(&T) -> Vec<Cell>,
 ) -> Result<(), StoreError> {
-    // Each statement is built while the database runs the one before it.
-    if backend_of(conn) == Backend::Postgres {
-        let statement = |chunk: &[T]| {
+    let postgres = backend_of(conn) == Backend::Postgres;
+    // The table, columns and tail are ours; only the values come from outside.
+    let statement = |chunk: &[T]| {
+        if postgres {
             let (source, arrays) = unnest(chunk, &row, columns);
-            // The table, columns and tail are ours; only the arrays come from outside.
             let sql = format!("INSERT INTO {table} ({columns}) SELECT * FROM {source}{tail}");
-            arrays.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind)
-        };
-        let mut chunks = items.chunks(ROWS_AN_ARRAY);
-        let mut next = chunks.next().map(statement);
-        while let Some(query) = next.take() {
-            let (done, built) = overlapped(conn, query, || chunks.next().map(statement)).await;
-            done?;
-            next = built;
+            return arrays.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind);
         }
-    } else {
-        let statement = |chunk: &[T]| {
-            let cells: Vec<Cell> = chunk.iter().flat_map(&row).collect();
-            let width = cells.len() / chunk.len();
-            let marks = format!("({})", vec!["?"; width].join(", "));
-            // The table, columns and tail are ours; only the values come from outside.
-            let sql = format!("INSERT INTO {table} ({columns}) VALUES {}{tail}", vec![marks; chunk.len()].join(", "));
-            // Bound by value: the `Any` driver keeps an owned string as it is, and copies a borrowed one.
-            cells.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
-                Cell::Text(text) => q.bind(text),
-                Cell::Int(n) => q.bind(n),
-            })
-        };
-        let mut chunks = items.chunks(ROWS_A_STATEMENT);
-        let mut next = chunks.next().map(statement);
-        while let Some(query) = next.take() {
-            let (done, built) = overlapped(conn, query, || chunks.next().map(statement)).await;
-            done?;
-            next = built;
-        }
+        let cells: Vec<Cell> = chunk.iter().flat_map(&row).collect();
+        let width = cells.len() / chunk.len();
+        let marks = format!("({})", vec!["?"; width].join(", "));
+        let sql = format!("INSERT INTO {table} ({columns}) VALUES {}{tail}", vec![marks; chunk.len()].join(", "));
+        // Bound by value: the `Any` driver keeps an owned string as it is, and copies a borrowed one.
+        cells.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, cell| match cell {
+            Cell::Text(text) => q.bind(text),
+            Cell::Int(n) => q.bind(n),
+        })
+    };
+    // Each statement is built while the database runs the one before it.
+    let mut chunks = items.chunks(if postgres { ROWS_AN_ARRAY } else { ROWS_A_STATEMENT });
+    let mut next = chunks.next().map(statement);
+    while let Some(query) = next.take() {
+        let (done, built) = overlapped(conn, query, || chunks.next().map(statement)).await;
+        done?;
+        next = built;
     }
     analyze_after_bulk(conn, &[table], items.len()).await
 }
