@@ -678,6 +678,40 @@ backend_tests! {
         assert!(!new.is_empty() && new.iter().all(|id| *id > highest), "{new:?} after {highest}");
     }
 
+    async fn the_same_batch_pushed_fifty_times_at_once_is_written_once(app: TestApp) {
+        // Each push reads which of its orders are stored, then writes: of fifty identical
+        // batches at once, exactly one finds them new and writes them; the others change nothing.
+        let f = app.fixture().await;
+        let cap = support::operator().authorize::<gridsafe_domain::access::perm::MarketingPush>().expect("operator");
+        let order = |n: usize| gridsafe_app::findings::PushedOrder {
+            order_id: format!("P-RACE-{n}"),
+            order_type: "meter_replacement".into(),
+            customer_id: "C1".into(),
+            org_unit: "孝南供电中心".into(),
+            started_at: "2026-11-20 09:00".into(),
+            finished_at: "2026-11-20 10:00".into(),
+            workers: vec!["W1".into(), "W2".into()],
+        };
+        let batch: Vec<_> = (0..3).map(order).collect();
+        let outcomes = support::race(50, |_| {
+            let (app, cap, batch) = (app.app().clone(), cap.clone(), batch.clone());
+            async move {
+                gridsafe_app::findings::push_orders(&app, &cap, &support::meta(), f.unit_a1, &batch)
+                    .await
+                    .map(|o| (o.new, o.changed, o.unchanged))
+                    .map_err(|e| format!("{e:?}"))
+            }
+        })
+        .await;
+        let wrote: Vec<_> = outcomes.iter().filter(|o| matches!(o, Ok((3, 0, 0)))).collect();
+        let unchanged = outcomes.iter().filter(|o| matches!(o, Ok((0, 0, 3)))).count();
+        assert_eq!((wrote.len(), unchanged), (1, 49), "{outcomes:?}");
+        let pool = app.state.db().pool();
+        let pushed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'marketing.pushed'").fetch_one(pool).await.expect("events");
+        let imports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM marketing_imports").fetch_one(pool).await.expect("imports");
+        assert_eq!((pushed, imports), (1, 1));
+    }
+
     async fn a_pushed_batch_is_checked_whole_idempotent_by_id_and_audited(app: TestApp) {
         let f = app.fixture().await;
         let cookie = app.session_for(f.user("safety_auditor")).await;

@@ -219,6 +219,9 @@ async fn push(
         }
     };
     let mut work = app.begin(cap.actor(), meta).await?;
+    // Which of the batch's rows are stored, read under the lock every writer of them takes: two
+    // batches pushed at once are told apart exactly (the second finds the first's rows).
+    store::hold_imported_rows(work.conn()).await?;
     let stamp = |t: chrono::NaiveDateTime| Timestamp::from_local(t).to_db();
     let order_ids: Vec<&str> = tables.work_orders.iter().map(|o| o.order_id.as_str()).collect();
     let known_orders = store::stored_orders(work.conn(), &order_ids).await?;
