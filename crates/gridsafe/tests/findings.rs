@@ -30,6 +30,57 @@ async fn kept_findings(app: &TestApp) -> Vec<(String, String, String, String, St
     .expect("findings")
 }
 
+/// The demo company filled and two hours on (its tickets at work have windows to hold their
+/// orders), with its own export of work orders and meter events.
+async fn demo_export(app: &TestApp) -> gridsafe_app::demo::CompanyExport {
+    gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
+    app.clock.advance(chrono::Duration::hours(2));
+    gridsafe_app::demo::company_export(app.app()).await.expect("export")
+}
+
+/// The demo company's city (XG), which its exports are imported into.
+async fn city(app: &TestApp) -> gridsafe_domain::ids::UnitId {
+    let id: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'")
+        .fetch_one(app.state.db().pool())
+        .await
+        .expect("city");
+    gridsafe_domain::ids::UnitId::new(id)
+}
+
+type Imported = Result<
+    Result<gridsafe_app::findings::MarketingImport, Vec<gridsafe_crossaudit::input::InputError>>,
+    gridsafe_app::AppError,
+>;
+
+/// `files` (name, text) read as an upload and imported into `unit` by the operator.
+async fn import_files(
+    app: &gridsafe_app::App,
+    unit: gridsafe_domain::ids::UnitId,
+    files: Vec<(&str, String)>,
+) -> Imported {
+    use gridsafe_domain::access::perm;
+    let files: Vec<(String, Vec<u8>)> =
+        files.into_iter().map(|(name, text)| (name.to_owned(), text.into_bytes())).collect();
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let tables = gridsafe_app::people::read_upload(&files);
+    assert!(tables.errors.is_empty(), "the spec's format: {:?}", tables.errors);
+    let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
+    gridsafe_app::findings::import_marketing(app, &cap, &support::meta(), unit, &names, tables).await
+}
+
+/// [`import_files`] of a file of work orders and one of meter events, which must land whole.
+async fn import_whole(
+    app: &gridsafe_app::App,
+    unit: gridsafe_domain::ids::UnitId,
+    orders: String,
+    events: String,
+) -> gridsafe_app::findings::MarketingImport {
+    import_files(app, unit, vec![("work_orders.csv", orders), ("meter_events.csv", events)])
+        .await
+        .expect("import")
+        .expect("imported whole")
+}
+
 async fn upload(app: &TestApp, cookie: &str, unit: i64, files: &[(&str, &str)]) -> support::TestResponse {
     let request = axum::http::Request::builder()
         .method(Method::POST)
@@ -338,29 +389,20 @@ backend_tests! {
     }
 
     async fn the_demo_companys_own_export_imports_into_a_handful_of_findings(app: TestApp) {
-        use gridsafe_domain::access::perm;
-        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
-        // Two hours on: the tickets at work have windows to hold their orders.
-        app.clock.advance(chrono::Duration::hours(2));
-        let export = gridsafe_app::demo::company_export(app.app()).await.expect("export");
+        let export = demo_export(&app).await;
         assert!(export.orders > 6 && export.events == 3, "its tickets' orders and six more: {}", export.orders);
         assert!(export.work_orders.starts_with("order_id,order_type,customer_id,org_unit,started_at,finished_at,workers\n"));
         // Its tickets' orders are the demo's own, done by the demo's people.
         assert!(export.work_orders.contains("WO-DEMO-") && export.work_orders.contains("XG1007"), "{}", export.work_orders);
-        let files = vec![
-            ("work_orders.csv".to_owned(), export.work_orders.into_bytes()),
-            ("meter_events.csv".to_owned(), export.meter_events.into_bytes()),
-        ];
-        let tables = gridsafe_app::people::read_upload(&files);
-        assert!(tables.errors.is_empty(), "the spec's format: {:?}", tables.errors);
-        let ticket_orders: Vec<String> = tables.work_orders.iter().filter(|o| !o.order_id.starts_with("WO-EXP-")).map(|o| o.order_id.clone()).collect();
-        let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
-        let city: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'").fetch_one(app.state.db().pool()).await.expect("city");
-        let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-        gridsafe_app::findings::import_marketing(app.app(), &cap, &support::meta(), gridsafe_domain::ids::UnitId::new(city), &names, tables)
-            .await
-            .expect("import")
-            .expect("imported whole");
+        let ticket_orders: Vec<String> = export
+            .work_orders
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').next())
+            .filter(|o| !o.starts_with("WO-EXP-"))
+            .map(str::to_owned)
+            .collect();
+        import_whole(app.app(), city(&app).await, export.work_orders, export.meter_events).await;
         let found: Vec<(String, String)> = sqlx::query_as("SELECT rule, entity_id FROM findings WHERE entity_id LIKE 'WO-EXP-%' OR entity_id LIKE 'EV-EXP-%' ORDER BY rule, entity_id")
             .fetch_all(app.state.db().pool()).await.expect("findings");
         let found: Vec<(&str, &str)> = found.iter().map(|(r, e)| (r.as_str(), e.as_str())).collect();
@@ -378,10 +420,7 @@ backend_tests! {
     }
 
     async fn an_imports_run_writes_only_its_own_rows_findings_and_ends_where_a_whole_run_ends(app: TestApp) {
-        use gridsafe_domain::access::perm;
-        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
-        app.clock.advance(chrono::Duration::hours(2));
-        let export = gridsafe_app::demo::company_export(app.app()).await.expect("export");
+        let export = demo_export(&app).await;
         // The export in two days' files: every other order and event in each.
         let half = |csv: &str, odd: bool| -> String {
             let mut lines = csv.lines();
@@ -389,22 +428,8 @@ backend_tests! {
             let rows: Vec<&str> = lines.enumerate().filter(|(n, _)| (n % 2 == 1) == odd).map(|(_, l)| l).collect();
             format!("{header}\n{}\n", rows.join("\n"))
         };
-        let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
-        let city: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'").fetch_one(app.state.db().pool()).await.expect("city");
-        let import = |orders: String, events: String| {
-            let files = vec![("work_orders.csv".to_owned(), orders.into_bytes()), ("meter_events.csv".to_owned(), events.into_bytes())];
-            let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-            let tables = gridsafe_app::people::read_upload(&files);
-            assert!(tables.errors.is_empty(), "{:?}", tables.errors);
-            let app = app.app();
-            let cap = cap.clone();
-            async move {
-                gridsafe_app::findings::import_marketing(app, &cap, &support::meta(), gridsafe_domain::ids::UnitId::new(city), &names, tables)
-                    .await
-                    .expect("import")
-                    .expect("imported whole")
-            }
-        };
+        let city = city(&app).await;
+        let import = |orders: String, events: String| import_whole(app.app(), city, orders, events);
         let kept = || kept_findings(&app);
         let first = import(half(&export.work_orders, false), half(&export.meter_events, false)).await;
         let second = import(half(&export.work_orders, true), half(&export.meter_events, true)).await;
@@ -578,30 +603,21 @@ backend_tests! {
         // though each import's orders are sent again by the others before its run reads them
         // and rows change under the whole runs; the findings they leave are those a whole run
         // finds.
-        use gridsafe_domain::access::perm;
-        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
-        app.clock.advance(chrono::Duration::hours(2));
-        let export = gridsafe_app::demo::company_export(app.app()).await.expect("export");
+        let export = demo_export(&app).await;
         let single = export.work_orders.lines().find(|l| l.starts_with("WO-EXP-0003,")).expect("an order of one worker").to_owned();
-        let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
-        let city: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'").fetch_one(app.state.db().pool()).await.expect("city");
+        let city = city(&app).await;
         let outcomes = support::race(50, |i| {
             let orders = format!("{}{}\n", export.work_orders, single.replacen("WO-EXP-0003", &format!("WO-RACE-{i:02}"), 1));
-            let files = vec![
-                ("work_orders.csv".to_owned(), orders.into_bytes()),
-                ("meter_events.csv".to_owned(), export.meter_events.clone().into_bytes()),
-            ];
-            let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-            let tables = gridsafe_app::people::read_upload(&files);
-            let (app, cap) = (app.app().clone(), cap.clone());
+            let events = export.meter_events.clone();
+            let app = app.app().clone();
             async move {
                 if i % 5 == 4 {
                     // Spread over the imports, so that whole runs read rows that imports' runs
                     // are judging.
                     tokio::time::sleep(std::time::Duration::from_millis(60 * i as u64)).await;
-                    return gridsafe_app::findings::run_audit(&app, cap.actor(), &support::meta(), "test").await.map(Ok);
+                    return gridsafe_app::findings::run_audit(&app, support::operator().actor(), &support::meta(), "test").await.map(Ok);
                 }
-                gridsafe_app::findings::import_marketing(&app, &cap, &support::meta(), gridsafe_domain::ids::UnitId::new(city), &names, tables)
+                import_files(&app, city, vec![("work_orders.csv", orders), ("meter_events.csv", events)])
                     .await
                     .map(|r| r.map(|imported| imported.run).map_err(|e| format!("{e:?}")))
             }
@@ -624,23 +640,11 @@ backend_tests! {
         // Migration 29 rebuilds the findings table without its key to the unit. Applied again
         // to a database holding findings: every finding comes back as it was, under its id, and
         // the next finding written takes an id after the highest.
-        use gridsafe_domain::access::perm;
-        gridsafe_app::demo::fill(app.app(), &support::meta()).await.expect("demo").expect("filled");
-        app.clock.advance(chrono::Duration::hours(2));
-        let export = gridsafe_app::demo::company_export(app.app()).await.expect("export");
-        let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
-        let city: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = 'XG'").fetch_one(app.state.db().pool()).await.expect("city");
+        let export = demo_export(&app).await;
+        let city = city(&app).await;
         let import = |orders: String| {
-            let files = vec![("work_orders.csv".to_owned(), orders.into_bytes())];
-            let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-            let tables = gridsafe_app::people::read_upload(&files);
-            let (app, cap) = (app.app(), cap.clone());
-            async move {
-                gridsafe_app::findings::import_marketing(app, &cap, &support::meta(), gridsafe_domain::ids::UnitId::new(city), &names, tables)
-                    .await
-                    .expect("import")
-                    .expect("imported whole")
-            }
+            let app = app.app();
+            async move { import_files(app, city, vec![("work_orders.csv", orders)]).await.expect("import").expect("imported whole") }
         };
         import(export.work_orders.clone()).await;
         type Row = (i64, String, String, String, String, String, i64, String, String, String, String, Option<String>);
