@@ -682,6 +682,31 @@ backend_tests! {
         assert!(!new.is_empty() && new.iter().all(|id| *id > highest), "{new:?} after {highest}");
     }
 
+    async fn a_large_stores_findings_table_is_rebuilt_by_its_migration(app: TestApp) {
+        // Migration 29 on a store of 300,000 findings: one transaction copies the table, drops
+        // the old one and builds the indexes in the pages it freed, so one statement changes
+        // far more pages than SQLite keeps in memory to undo it. Built to keep 16 MiB of them in
+        // memory, SQLite 3.51 refused such a statement ("database or disk is full") on a store
+        // of 200,000 findings; a county centre could not have upgraded.
+        let pool = app.state.db().pool();
+        sqlx::query(
+            "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 300000) \
+             INSERT INTO findings (rule, entity_kind, entity_id, subject, detail, unit_id, month, state, first_seen_at, last_seen_at) \
+             SELECT 'NO_TICKET', 'order', 'WO-BULK-' || CAST(v AS TEXT), '', '工单 WO-BULK-' || CAST(v AS TEXT) || ' 没有对应的工作票', 1, '2026-11', 'open', \
+             '2026-11-26T02:00:00Z', '2026-11-26T02:00:00Z' FROM n",
+        )
+        .execute(pool)
+        .await
+        .expect("findings");
+        let before: (i64, i64, i64) = sqlx::query_as("SELECT COUNT(*), MIN(id), MAX(id) FROM findings").fetch_one(pool).await.expect("count");
+        assert!(before.0 >= 300_000, "{before:?}");
+        sqlx::query("DELETE FROM gridsafe_migrations WHERE version = 29").execute(pool).await.expect("forget 29");
+        let applied = app.state.db().migrate(support::start_of_test_time()).await.expect("migration 29 on a large store");
+        assert_eq!(applied.iter().map(|m| m.version).collect::<Vec<_>>(), [29]);
+        let after: (i64, i64, i64) = sqlx::query_as("SELECT COUNT(*), MIN(id), MAX(id) FROM findings").fetch_one(pool).await.expect("count");
+        assert_eq!(after, before, "every finding kept under its id");
+    }
+
     async fn the_same_batch_pushed_fifty_times_at_once_is_written_once(app: TestApp) {
         // Each push reads which of its orders are stored, then writes: of fifty identical
         // batches at once, exactly one finds them new and writes them; the others change nothing.
