@@ -686,8 +686,8 @@ backend_tests! {
         // Migration 29 on a store of 300,000 findings: one transaction copies the table, drops
         // the old one and builds the indexes in the pages it freed, so one statement changes
         // far more pages than SQLite keeps in memory to undo it. Built to keep 16 MiB of them in
-        // memory, SQLite 3.51 refused such a statement ("database or disk is full") on a store
-        // of 200,000 findings; a county centre could not have upgraded.
+        // memory, SQLite 3.51 refused such a statement ("database or disk is full") here; a
+        // county centre with such a store could not have upgraded.
         let pool = app.state.db().pool();
         sqlx::query(
             "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 300000) \
