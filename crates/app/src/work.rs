@@ -9,9 +9,9 @@
 use gridsafe_domain::access::Actor;
 use gridsafe_domain::time::Timestamp;
 use gridsafe_domain::webhooks::EventKind;
-use gridsafe_store::{Conn, WriteTx};
+use gridsafe_store::{BulkConn, BulkTx, Conn, WriteTx};
 
-use crate::audit::{NewEvent, append};
+use crate::audit::{NewEvent, append, append_bulk};
 use crate::{App, AppError, RequestMeta};
 
 pub struct Work<'a> {
@@ -72,5 +72,58 @@ impl<'a> Work<'a> {
             Ok(_) => self.commit().await.err().unwrap_or(refusal),
             Err(e) => e,
         }
+    }
+}
+
+/// A unit of work on PostgreSQL's own driver ([`BulkTx`]), for a write the `Any` driver cannot
+/// make (an import's `COPY`): the same rules as [`Work`]. Its audit events are none that other
+/// systems hear of (`EventKind::of_action`), whose outbox rows only [`Work`] writes.
+pub struct BulkWork<'a> {
+    tx: BulkTx,
+    actor: &'a Actor,
+    meta: &'a RequestMeta,
+    now: Timestamp,
+}
+
+impl std::fmt::Debug for BulkWork<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkWork").field("actor", &self.actor.name).field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Begins a unit of work on PostgreSQL's own driver; `None` on SQLite.
+    pub(crate) async fn begin_bulk<'a>(
+        &self,
+        actor: &'a Actor,
+        meta: &'a RequestMeta,
+    ) -> Result<Option<BulkWork<'a>>, AppError> {
+        Ok(self.db().begin_bulk().await?.map(|tx| BulkWork { tx, actor, meta, now: self.now() }))
+    }
+}
+
+impl BulkWork<'_> {
+    pub fn conn(&mut self) -> &mut BulkConn {
+        &mut self.tx
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Appends `event` to the audit trail, in this transaction.
+    pub async fn audit(&mut self, event: NewEvent) -> Result<i64, AppError> {
+        if EventKind::of_action(event.action).is_some() {
+            return Err(AppError::internal(format!(
+                "{} is announced to other systems: write it in a Work",
+                event.action
+            )));
+        }
+        append_bulk(&mut self.tx, self.actor, self.meta, self.now, event).await
+    }
+
+    pub async fn commit(self) -> Result<(), AppError> {
+        self.tx.commit().await?;
+        Ok(())
     }
 }

@@ -24,51 +24,70 @@ pub struct EventRecord {
     pub hash: String,
 }
 
-/// The chain's head (`seq`, `hash`) with the writer's hold on it: on PostgreSQL one writer at a
-/// time extends the chain (an advisory lock until the transaction ends); SQLite's write
-/// transaction already is the only one. After pruning, the head of an empty table is the
-/// anchor; `None` before the first event.
-pub async fn head_for_append(conn: &mut Conn) -> Result<Option<(i64, String)>, StoreError> {
-    if backend_of(conn) == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(7243002)").execute(&mut *conn).await?;
-    }
-    let head = match sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?
-    {
-        Some(row) => Some(row),
-        None => sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1").fetch_optional(&mut *conn).await?,
+/// The two writes that extend the chain, over a connection of type `$conn`; `$holds(conn)` says
+/// whether the writer must take the chain's lock (PostgreSQL's advisory lock).
+macro_rules! chain_writes {
+    ($conn:ty, $holds:expr) => {
+        /// The chain's head (`seq`, `hash`) with the writer's hold on it: on PostgreSQL one
+        /// writer at a time extends the chain (an advisory lock until the transaction ends);
+        /// SQLite's write transaction already is the only one. After pruning, the head of an
+        /// empty table is the anchor; `None` before the first event.
+        pub async fn head_for_append(conn: &mut $conn) -> Result<Option<(i64, String)>, StoreError> {
+            if $holds(&*conn) {
+                sqlx::query(HOLD_CHAIN).execute(&mut *conn).await?;
+            }
+            let head = match sqlx::query(HEAD).fetch_optional(&mut *conn).await? {
+                Some(row) => Some(row),
+                None => sqlx::query(ANCHOR).fetch_optional(&mut *conn).await?,
+            };
+            Ok(match head {
+                Some(row) => Some((row.try_get("seq")?, row.try_get("hash")?)),
+                None => None,
+            })
+        }
+
+        /// Stores an event whose hash the caller computed over the head `head_for_append` gave.
+        pub async fn insert(conn: &mut $conn, e: &EventRecord) -> Result<(), StoreError> {
+            sqlx::query(INSERT)
+                .bind(e.seq)
+                .bind(&e.at)
+                .bind(e.actor_user_id)
+                .bind(&e.actor_name)
+                .bind(&e.channel)
+                .bind(&e.action)
+                .bind(&e.record_kind)
+                .bind(&e.record_id)
+                .bind(e.unit_id)
+                .bind(&e.summary)
+                .bind(&e.request_id)
+                .bind(&e.algo)
+                .bind(&e.prev_hash)
+                .bind(&e.hash)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
     };
-    Ok(match head {
-        Some(row) => Some((row.try_get("seq")?, row.try_get("hash")?)),
-        None => None,
-    })
 }
 
-/// Stores an event whose hash the caller computed over the head [`head_for_append`] gave.
-pub async fn insert(conn: &mut Conn, e: &EventRecord) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_events (seq, at, actor_user_id, actor_name, channel, action, record_kind, record_id, \
-         unit_id, summary, request_id, algo, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(e.seq)
-    .bind(&e.at)
-    .bind(e.actor_user_id)
-    .bind(&e.actor_name)
-    .bind(&e.channel)
-    .bind(&e.action)
-    .bind(&e.record_kind)
-    .bind(&e.record_id)
-    .bind(e.unit_id)
-    .bind(&e.summary)
-    .bind(&e.request_id)
-    .bind(&e.algo)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+chain_writes!(Conn, |conn: &Conn| backend_of(conn) == Backend::Postgres);
+
+/// The same writes on PostgreSQL's own driver, for a write that runs there ([`crate::BulkTx`]).
+pub mod bulk {
+    use sqlx::{PgConnection, Row};
+
+    use super::{ANCHOR, EventRecord, HEAD, HOLD_CHAIN, INSERT};
+    use crate::StoreError;
+
+    chain_writes!(PgConnection, |_: &PgConnection| true);
 }
+
+const HOLD_CHAIN: &str = "SELECT pg_advisory_xact_lock(7243002)";
+const HEAD: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+const ANCHOR: &str = "SELECT seq, hash FROM audit_anchor WHERE id = 1";
+const INSERT: &str = "INSERT INTO audit_events (seq, at, actor_user_id, actor_name, channel, action, record_kind, \
+                      record_id, unit_id, summary, request_id, algo, prev_hash, hash) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 const EVENT_COLUMNS: &str = "seq, at, actor_user_id, actor_name, channel, action, record_kind, record_id, unit_id, \
                              summary, request_id, algo, prev_hash, hash";

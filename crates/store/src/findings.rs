@@ -21,8 +21,8 @@ use sqlx::any::AnyRow;
 
 use crate::decode::{code, day, id, opt_day, opt_stamp, stamp};
 use crate::{
-    Backend, Cell, Conn, StoreError, analyze_after_bulk, backend_of, bound, id_list, insert_many, scope_clause,
-    upsert_many,
+    Backend, Cell, Conn, StoreError, analyze_after_bulk, backend_of, bound, copy_upsert, id_list, insert_many,
+    scope_clause, upsert_many,
 };
 
 fn local(table: &'static str, column: &'static str, text: String) -> Result<NaiveDateTime, StoreError> {
@@ -92,6 +92,57 @@ pub async fn stored_events(conn: &mut Conn, ids: &[&str]) -> Result<HashMap<Stri
     Ok(out)
 }
 
+const NEW_IMPORT: &str = "INSERT INTO marketing_imports (unit_id, files, orders, events, imported_by, imported_at) \
+                          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+
+/// [`NEW_IMPORT`]'s values.
+macro_rules! bind_import {
+    ($query:expr, $unit_id:expr, $files:expr, $tables:expr, $by:expr, $at:expr) => {
+        $query
+            .bind($unit_id.get())
+            .bind($files.join(", "))
+            .bind(i64::try_from($tables.work_orders.len()).unwrap_or(i64::MAX))
+            .bind(i64::try_from($tables.meter_events.len()).unwrap_or(i64::MAX))
+            .bind($by)
+            .bind($at.to_db())
+    };
+}
+
+const ORDER_COLUMNS: &str =
+    "order_id, order_type, customer_id, org_unit, unit_id, started_at, finished_at, workers, import_id";
+const EVENT_COLUMNS: &str = "event_id, meter_id, customer_id, kind, occurred_at, unit_id, import_id";
+/// The columns the cross-audit run after an import reads its rows by.
+const ORDERS_READ_BY: &str = "marketing_orders (import_id, order_type, customer_id)";
+const EVENTS_READ_BY: &str = "meter_events (import_id, kind, customer_id)";
+
+/// An imported order as stored by import `import`, in [`ORDER_COLUMNS`].
+fn order_row(o: &WorkOrder, unit_of: &(dyn Fn(&str) -> UnitId + Sync), import: i64) -> Vec<Cell> {
+    vec![
+        Cell::Text(o.order_id.clone()),
+        Cell::Text(o.order_type.code().to_owned()),
+        Cell::Text(o.customer_id.clone()),
+        Cell::Text(o.org_unit.clone()),
+        Cell::Int(unit_of(&o.org_unit).get()),
+        Cell::Text(Timestamp::from_local(o.started_at).to_db()),
+        Cell::Text(Timestamp::from_local(o.finished_at).to_db()),
+        Cell::Text(o.workers.join(";")),
+        Cell::Int(import),
+    ]
+}
+
+/// An imported meter event as stored under `unit` by import `import`, in [`EVENT_COLUMNS`].
+fn event_row(e: &MeterEvent, unit: UnitId, import: i64) -> Vec<Cell> {
+    vec![
+        Cell::Text(e.event_id.clone()),
+        Cell::Text(e.meter_id.clone()),
+        Cell::Text(e.customer_id.clone()),
+        Cell::Text(e.kind.code().to_owned()),
+        Cell::Text(Timestamp::from_local(e.occurred_at).to_db()),
+        Cell::Int(unit.get()),
+        Cell::Int(import),
+    ]
+}
+
 /// Stores an import of work orders and meter events, each order under the unit `unit_of` its
 /// 供电单位 names, the events under `unit_id`; the import's id. Orders and events already known
 /// by their ids are updated.
@@ -107,60 +158,37 @@ pub async fn import(
     // Taken before the import gets its id, so that imports' ids follow the order they commit
     // in (what a cross-audit run's `written_after` relies on).
     hold_imported_rows(conn).await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO marketing_imports (unit_id, files, orders, events, imported_by, imported_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(unit_id.get())
-    .bind(files.join(", "))
-    .bind(i64::try_from(tables.work_orders.len()).unwrap_or(i64::MAX))
-    .bind(i64::try_from(tables.meter_events.len()).unwrap_or(i64::MAX))
-    .bind(by)
-    .bind(at.to_db())
-    .fetch_one(&mut *conn)
-    .await?;
+    let id: i64 =
+        bind_import!(sqlx::query_scalar(NEW_IMPORT), unit_id, files, tables, by, at).fetch_one(&mut *conn).await?;
     // The reader refuses a file whose ids repeat, so no statement names the same row twice.
-    upsert_many(
-        conn,
-        "marketing_orders",
-        "order_id, order_type, customer_id, org_unit, unit_id, started_at, finished_at, workers, import_id",
-        &tables.work_orders,
-        |o| {
-            vec![
-                Cell::Text(o.order_id.clone()),
-                Cell::Text(o.order_type.code().to_owned()),
-                Cell::Text(o.customer_id.clone()),
-                Cell::Text(o.org_unit.clone()),
-                Cell::Int(unit_of(&o.org_unit).get()),
-                Cell::Text(Timestamp::from_local(o.started_at).to_db()),
-                Cell::Text(Timestamp::from_local(o.finished_at).to_db()),
-                Cell::Text(o.workers.join(";")),
-                Cell::Int(id),
-            ]
-        },
-    )
-    .await?;
-    upsert_many(
-        conn,
-        "meter_events",
-        "event_id, meter_id, customer_id, kind, occurred_at, unit_id, import_id",
-        &tables.meter_events,
-        |e| {
-            vec![
-                Cell::Text(e.event_id.clone()),
-                Cell::Text(e.meter_id.clone()),
-                Cell::Text(e.customer_id.clone()),
-                Cell::Text(e.kind.code().to_owned()),
-                Cell::Text(Timestamp::from_local(e.occurred_at).to_db()),
-                Cell::Int(unit_id.get()),
-                Cell::Int(id),
-            ]
-        },
-    )
-    .await?;
+    upsert_many(conn, "marketing_orders", ORDER_COLUMNS, &tables.work_orders, |o| order_row(o, unit_of, id)).await?;
+    upsert_many(conn, "meter_events", EVENT_COLUMNS, &tables.meter_events, |e| event_row(e, unit_id, id)).await?;
     // The columns the cross-audit run after it reads these rows by.
-    analyze_after_bulk(conn, &["marketing_orders (import_id, order_type, customer_id)"], tables.work_orders.len())
-        .await?;
-    analyze_after_bulk(conn, &["meter_events (import_id, kind, customer_id)"], tables.meter_events.len()).await?;
+    analyze_after_bulk(conn, &[ORDERS_READ_BY], tables.work_orders.len()).await?;
+    analyze_after_bulk(conn, &[EVENTS_READ_BY], tables.meter_events.len()).await?;
+    Ok(id)
+}
+
+/// [`import`] on PostgreSQL's own driver ([`crate::BulkTx`]): the rows go in with `COPY`.
+pub async fn import_bulk(
+    conn: &mut sqlx::PgConnection,
+    unit_id: UnitId,
+    files: &[String],
+    tables: &Tables,
+    unit_of: &(dyn Fn(&str) -> UnitId + Sync),
+    by: &str,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    sqlx::query(HOLD_IMPORTED_ROWS).execute(&mut *conn).await?;
+    let id: i64 =
+        bind_import!(sqlx::query_scalar(NEW_IMPORT), unit_id, files, tables, by, at).fetch_one(&mut *conn).await?;
+    copy_upsert(conn, "marketing_orders", ORDER_COLUMNS, &tables.work_orders, |o| order_row(o, unit_of, id)).await?;
+    copy_upsert(conn, "meter_events", EVENT_COLUMNS, &tables.meter_events, |e| event_row(e, unit_id, id)).await?;
+    for (read_by, rows) in [(ORDERS_READ_BY, tables.work_orders.len()), (EVENTS_READ_BY, tables.meter_events.len())] {
+        if rows >= crate::ANALYZE_AFTER {
+            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {read_by}"))).execute(&mut *conn).await?;
+        }
+    }
     Ok(id)
 }
 
@@ -512,12 +540,14 @@ pub async fn known(conn: &mut Conn, reach: Reach, every_row: &[&str]) -> Result<
         .collect()
 }
 
+const HOLD_IMPORTED_ROWS: &str = "SELECT pg_advisory_xact_lock(7243003)";
+
 /// Until the transaction ends, no other transaction writes imported orders and meter events,
 /// nor runs the cross-audit over them: on PostgreSQL the lock every writer of them takes
 /// (`pg_advisory_xact_lock(7243003)`, taken again harmlessly); SQLite has one writer at a time.
 pub async fn hold_imported_rows(conn: &mut Conn) -> Result<(), StoreError> {
     if backend_of(conn) == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(7243003)").execute(&mut *conn).await?;
+        sqlx::query(HOLD_IMPORTED_ROWS).execute(&mut *conn).await?;
     }
     Ok(())
 }

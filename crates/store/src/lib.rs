@@ -113,6 +113,9 @@ impl Durability {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// On PostgreSQL, connections of its own driver for what `Any` cannot say: an import's
+    /// `COPY … FROM STDIN` (see [`BulkTx`]). Opened when first asked for.
+    bulk: Option<sqlx::PgPool>,
     /// On SQLite, the connection [`Database::version`] asks (see there).
     watch: std::sync::Arc<Watcher>,
 }
@@ -199,6 +202,37 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// A write transaction on PostgreSQL's own driver, for the one write the `Any` driver cannot
+/// make: `COPY … FROM STDIN`, the server's bulk load, which stores an import's rows in half the
+/// time of the fastest `INSERT` (`bench/import.sh`). Only the functions that take a
+/// `&mut PgConnection` run on it; dropped uncommitted, it rolls back.
+pub struct BulkTx(Transaction<'static, sqlx::Postgres>);
+
+impl BulkTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+impl std::fmt::Debug for BulkTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BulkTx")
+    }
+}
+
+impl std::ops::Deref for BulkTx {
+    type Target = BulkConn;
+    fn deref(&self) -> &BulkConn {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for BulkTx {
+    fn deref_mut(&mut self) -> &mut BulkConn {
+        &mut self.0
+    }
+}
+
 /// A read-only snapshot: every statement on it sees the database as it was at its first read,
 /// so a read made of several statements (the register, a batch at a time) adds up even while
 /// others write. A deferred `BEGIN` on SQLite (in WAL mode a reader's snapshot), `REPEATABLE
@@ -266,7 +300,20 @@ impl Database {
         let in_memory =
             backend == Backend::Sqlite && (config.url.sqlite_file().is_none() || connect_url.contains("mode=memory"));
         let watch = Watcher { in_memory, begun: 0.into(), watch: tokio::sync::Mutex::new(watch) };
-        let db = Self { pool, backend, watch: std::sync::Arc::new(watch) };
+        let bulk = match backend {
+            Backend::Sqlite => None,
+            // Two imports load at once at most (each keeps a core of the server busy); the
+            // next waits for one of them, up to half a minute, then is told to try again.
+            Backend::Postgres => Some(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(2)
+                    .min_connections(0)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(true)
+                    .connect_lazy_with(connect_url.parse()?),
+            ),
+        };
+        let db = Self { pool, backend, bulk, watch: std::sync::Arc::new(watch) };
         // Fail fast on a bad URL or an unreachable server, rather than on the first request.
         db.ping().await?;
         Ok(db)
@@ -366,6 +413,15 @@ impl Database {
         Ok(WriteTx(tx))
     }
 
+    /// On PostgreSQL, a write transaction on its own driver's connection (see [`BulkTx`]);
+    /// `None` on SQLite, whose write transactions load in bulk as they are.
+    pub async fn begin_bulk(&self) -> Result<Option<BulkTx>, StoreError> {
+        match &self.bulk {
+            Some(pool) => Ok(Some(BulkTx(pool.begin().await?))),
+            None => Ok(None),
+        }
+    }
+
     /// Checks that committed work survives a power cut: WAL with `synchronous=FULL` (or
     /// `EXTRA`) on SQLite, `fsync` and `synchronous_commit` on PostgreSQL.
     pub async fn check_durability(&self) -> Result<Durability, StoreError> {
@@ -411,6 +467,8 @@ impl Database {
 /// Every function of an area module takes one, so the same read serves a page and the rule
 /// check inside a unit of work.
 pub use sqlx::AnyConnection as Conn;
+/// The connection of a [`BulkTx`]: PostgreSQL's own driver.
+pub use sqlx::PgConnection as BulkConn;
 
 /// Which engine a connection talks to.
 pub fn backend_of(conn: &Conn) -> Backend {
@@ -502,14 +560,9 @@ async fn overlapped<R>(
 
 /// Writes one row of `columns` into `table` for each of `items` as [`insert_many`] does, a row
 /// whose `key` (the first of `columns`, the table's primary key) is already stored replacing
-/// that row's other columns. On SQLite that is `ON CONFLICT DO UPDATE`. On PostgreSQL a row
-/// written with `ON CONFLICT` costs a speculative insertion (200,000 orders took 3.0 s instead of
-/// 2.1 s): there a chunk is inserted as it is, and only when one of its keys is stored (the
-/// insert fails on the key, rolled back to a savepoint) are its new rows inserted and its
-/// stored ones updated. The check and the insert are exact because every writer of
-/// such rows holds one lock ([`findings::hold_imported_rows`]) until its transaction ends; SQLite has
-/// one writer at a time anyway. The caller brings the table's statistics up to date
-/// ([`analyze_after_bulk`]).
+/// that row's other columns (`ON CONFLICT DO UPDATE`): an import's rows on SQLite. On PostgreSQL
+/// imports load with `COPY` instead ([`copy_upsert`]). The caller brings the table's statistics
+/// up to date ([`analyze_after_bulk`]).
 pub(crate) async fn upsert_many<T>(
     conn: &mut Conn,
     table: &str,
@@ -519,59 +572,111 @@ pub(crate) async fn upsert_many<T>(
 ) -> Result<(), StoreError> {
     let names: Vec<&str> = columns.split(", ").collect();
     let (key, rest) = names.split_first().expect("a key and columns");
-    if backend_of(conn) != Backend::Postgres {
-        let set: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
-        let tail = format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "));
-        return insert_many(conn, table, columns, &tail, items, row).await;
-    }
-    findings::hold_imported_rows(conn).await?;
-    let mut chunks = items.chunks(ROWS_AN_ARRAY);
-    let mut next = chunks.next().map(|chunk| (chunk, unnest(chunk, &row, columns)));
-    while let Some((chunk, (source, arrays))) = next.take() {
-        // The table and columns are ours; only the arrays come from outside. A chunk of rows
-        // none of which is stored (a day's new orders) goes in as it is; only when one of them
-        // is does the chunk go again: its new rows inserted, its stored ones updated. The next
-        // chunk's arrays are built while the server inserts this one.
-        conn.execute("SAVEPOINT upsert").await?;
-        let sql = format!("INSERT INTO {table} ({columns}) SELECT * FROM {source}");
-        let query = arrays.iter().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind);
-        let (inserted, built) =
-            overlapped(conn, query, || chunks.next().map(|chunk| (chunk, unnest(chunk, &row, columns)))).await;
-        next = built;
-        match inserted {
-            Ok(_) => {
-                conn.execute("RELEASE SAVEPOINT upsert").await?;
-                continue;
-            }
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
-                conn.execute("ROLLBACK TO SAVEPOINT upsert").await?;
-                conn.execute("RELEASE SAVEPOINT upsert").await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let sql = format!(
-            "INSERT INTO {table} ({columns}) SELECT * FROM {source} WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = r.{key})"
-        );
-        let inserted =
-            arrays.iter().cloned().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await?;
-        if inserted.rows_affected() < chunk.len() as u64 {
-            let set: Vec<String> = rest.iter().map(|c| format!("{c} = r.{c}")).collect();
-            let own: Vec<String> = rest.iter().map(|c| format!("t.{c}")).collect();
-            let new: Vec<String> = rest.iter().map(|c| format!("r.{c}")).collect();
-            // The rows this chunk inserted are as they would be set: left alone.
-            let sql = format!(
-                "UPDATE {table} t SET {} FROM {source} WHERE t.{key} = r.{key} AND ({}) IS DISTINCT FROM ({})",
-                set.join(", "),
-                own.join(", "),
-                new.join(", ")
-            );
-            arrays.into_iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), Query::bind).execute(&mut *conn).await?;
-        }
-    }
-    Ok(())
+    let set: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let tail = format!(" ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "));
+    insert_many(conn, table, columns, &tail, items, row).await
 }
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// [`upsert_many`] with PostgreSQL's bulk load: the rows go to `table` with one `COPY` (a day's
+/// new orders). When one of them is stored already (`COPY` only inserts), that is undone and
+/// they go again through a temporary table: new rows inserted, stored ones updated where they
+/// differ. The check and the insert are exact because every writer of such rows holds one lock
+/// ([`findings::hold_imported_rows`]) until its transaction ends.
+pub(crate) async fn copy_upsert<T>(
+    conn: &mut sqlx::PgConnection,
+    table: &str,
+    columns: &str,
+    items: &[T],
+    row: impl Fn(&T) -> Vec<Cell>,
+) -> Result<(), StoreError> {
+    // The table and columns are ours; only the rows come from outside, as COPY's data.
+    conn.execute("SAVEPOINT bulk").await?;
+    match copy_in(conn, table, columns, items, &row).await {
+        Ok(()) => {
+            conn.execute("RELEASE SAVEPOINT bulk").await?;
+            return Ok(());
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+            conn.execute("ROLLBACK TO SAVEPOINT bulk").await?;
+            conn.execute("RELEASE SAVEPOINT bulk").await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let incoming = format!("incoming_{table}");
+    let sql = format!("CREATE TEMPORARY TABLE {incoming} (LIKE {table}) ON COMMIT DROP");
+    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+    copy_in(conn, &incoming, columns, items, &row).await?;
+    let names: Vec<&str> = columns.split(", ").collect();
+    let (key, rest) = names.split_first().expect("a key and columns");
+    let set: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let own: Vec<String> = rest.iter().map(|c| format!("t.{c}")).collect();
+    let new: Vec<String> = rest.iter().map(|c| format!("excluded.{c}")).collect();
+    let sql = format!(
+        "INSERT INTO {table} AS t ({columns}) SELECT {columns} FROM {incoming} ON CONFLICT ({key}) DO UPDATE SET {} \
+         WHERE ({}) IS DISTINCT FROM ({})",
+        set.join(", "),
+        own.join(", "),
+        new.join(", ")
+    );
+    conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+    Ok(())
+}
+
+/// `items` into `table` with `COPY … FROM STDIN` (its text format), a megabyte at a time: the
+/// server stores one while the next is written.
+async fn copy_in<T>(
+    conn: &mut sqlx::PgConnection,
+    table: &str,
+    columns: &str,
+    items: &[T],
+    row: &impl Fn(&T) -> Vec<Cell>,
+) -> Result<(), sqlx::Error> {
+    const CHUNK: usize = 1 << 20;
+    let mut copy = conn.copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN")).await?;
+    let mut data = Vec::with_capacity(CHUNK + 4096);
+    for item in items {
+        copy_line(&mut data, &row(item));
+        if data.len() >= CHUNK {
+            copy.send(std::mem::take(&mut data)).await?;
+            data.reserve(CHUNK + 4096);
+        }
+    }
+    if !data.is_empty() {
+        copy.send(data).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// One row of `COPY`'s text format: columns apart by tabs, the row ended by a newline, and in
+/// a value a backslash, tab, newline or carriage return written as its escape.
+fn copy_line(data: &mut Vec<u8>, cells: &[Cell]) {
+    for (n, cell) in cells.iter().enumerate() {
+        if n > 0 {
+            data.push(b'\t');
+        }
+        match cell {
+            Cell::Int(i) => data.extend_from_slice(i.to_string().as_bytes()),
+            Cell::Text(text) if !text.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) => {
+                data.extend_from_slice(text.as_bytes());
+            }
+            Cell::Text(text) => {
+                for &b in text.as_bytes() {
+                    match b {
+                        b'\\' => data.extend_from_slice(b"\\\\"),
+                        b'\t' => data.extend_from_slice(b"\\t"),
+                        b'\n' => data.extend_from_slice(b"\\n"),
+                        b'\r' => data.extend_from_slice(b"\\r"),
+                        _ => data.push(b),
+                    }
+                }
+            }
+        }
+    }
+    data.push(b'\n');
+}
 
 /// The rows of `chunk` as PostgreSQL's `unnest($1::text[], $2::bigint[], …) AS r(columns)`,
 /// with its binds: one array literal a column.
@@ -619,6 +724,9 @@ fn array_element(array: &mut String, text: &str) {
     array.push('"');
 }
 
+/// Rows written at once from which [`analyze_after_bulk`] brings statistics up to date.
+const ANALYZE_AFTER: usize = 10_000;
+
 /// After `rows` rows were written to `tables` at once: on PostgreSQL, when they are many, the
 /// tables' statistics brought up to date at once, so that the next statements are planned for
 /// the tables as they are now (the day's import after a store of a million orders took 4 s
@@ -629,7 +737,7 @@ fn array_element(array: &mut String, text: &str) {
 /// not reset its count of changed rows); the orders' three took 0.08 s of 200,000 where all
 /// their columns took 0.24 s.
 pub(crate) async fn analyze_after_bulk(conn: &mut Conn, tables: &[&str], rows: usize) -> Result<(), StoreError> {
-    if rows >= 10_000 && backend_of(conn) == Backend::Postgres {
+    if rows >= ANALYZE_AFTER && backend_of(conn) == Backend::Postgres {
         for table in tables {
             // Table names are ours, never input.
             conn.execute(sqlx::AssertSqlSafe(format!("ANALYZE {table}"))).await?;

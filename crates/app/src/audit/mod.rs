@@ -58,8 +58,35 @@ pub async fn append(
     at: Timestamp,
     event: NewEvent,
 ) -> Result<i64, AppError> {
-    let (prev_seq, prev_hash) =
-        gridsafe_store::audit::head_for_append(conn).await?.unwrap_or_else(|| (0, chain::GENESIS.to_owned()));
+    let head = gridsafe_store::audit::head_for_append(conn).await?;
+    let record = next_record(head, actor, meta, at, event)?;
+    gridsafe_store::audit::insert(conn, &record).await?;
+    Ok(record.seq)
+}
+
+/// [`append`] inside a write transaction on PostgreSQL's own driver ([`gridsafe_store::BulkTx`]).
+pub(crate) async fn append_bulk(
+    conn: &mut gridsafe_store::BulkConn,
+    actor: &Actor,
+    meta: &RequestMeta,
+    at: Timestamp,
+    event: NewEvent,
+) -> Result<i64, AppError> {
+    let head = gridsafe_store::audit::bulk::head_for_append(conn).await?;
+    let record = next_record(head, actor, meta, at, event)?;
+    gridsafe_store::audit::bulk::insert(conn, &record).await?;
+    Ok(record.seq)
+}
+
+/// The event after the chain's `head`, hashed over it.
+fn next_record(
+    head: Option<(i64, String)>,
+    actor: &Actor,
+    meta: &RequestMeta,
+    at: Timestamp,
+    event: NewEvent,
+) -> Result<EventRecord, AppError> {
+    let (prev_seq, prev_hash) = head.unwrap_or_else(|| (0, chain::GENESIS.to_owned()));
     let mut record = EventRecord {
         seq: prev_seq + 1,
         at: at.to_db(),
@@ -77,8 +104,7 @@ pub async fn append(
         hash: String::new(),
     };
     record.hash = chain::event_hash(&record).ok_or_else(|| AppError::internal("audit hash"))?;
-    gridsafe_store::audit::insert(conn, &record).await?;
-    Ok(record.seq)
+    Ok(record)
 }
 
 impl App {

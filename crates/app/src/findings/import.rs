@@ -62,19 +62,36 @@ pub async fn import_marketing(
             ignored.push(name.to_owned());
         }
     }
-    // Units below the chosen one, by name and by code, for the orders' 供电单位.
-    let mut work = app.begin(cap.actor(), meta).await?;
-    let below = store::units_below(work.conn(), &unit.path).await?;
+    // Units below the chosen one, by name and by code, for the orders' 供电单位 (units are never
+    // deleted).
+    let below = store::units_below(&mut *app.db().read().await?, &unit.path).await?;
     let unit_of = |text: &str| below.iter().find(|(_, n, c)| n == text || c == text).map_or(unit.id, |(id, _, _)| *id);
-    let now = work.now();
-    let id = store::import(work.conn(), unit.id, files, &tables, &unit_of, &cap.actor().name, now).await?;
-    work.audit(NewEvent::new("marketing.imported", "marketing_import", id).unit(unit.id).summary(serde_json::json!({
-        "files": files, "orders": tables.work_orders.len(), "events": tables.meter_events.len(), "ignored": ignored,
-    })))
-    .await?;
     let (orders, events) = (tables.work_orders.len(), tables.meter_events.len());
+    let imported = |id| {
+        NewEvent::new("marketing.imported", "marketing_import", id).unit(unit.id).summary(serde_json::json!({
+            "files": files, "orders": orders, "events": events, "ignored": ignored,
+        }))
+    };
+    let by = &cap.actor().name;
+    // On PostgreSQL the rows go in with its bulk load, on its own driver's connection.
+    let id = match app.begin_bulk(cap.actor(), meta).await? {
+        Some(mut work) => {
+            let now = work.now();
+            let id = store::import_bulk(work.conn(), unit.id, files, &tables, &unit_of, by, now).await?;
+            work.audit(imported(id)).await?;
+            work.commit().await?;
+            id
+        }
+        None => {
+            let mut work = app.begin(cap.actor(), meta).await?;
+            let now = work.now();
+            let id = store::import(work.conn(), unit.id, files, &tables, &unit_of, by, now).await?;
+            work.audit(imported(id)).await?;
+            work.commit().await?;
+            id
+        }
+    };
     let brought = super::run::Brought::new(id, tables, &unit_of, unit.id);
-    work.commit().await?;
     let run = super::run::run_after_import(app, cap.actor(), meta, "import", brought).await?;
     Ok(Ok(MarketingImport { id, orders, events, ignored, run }))
 }
