@@ -526,9 +526,7 @@ pub async fn import_marketing(lang: Lang, settings: &Settings, args: crate::args
         return ExitCode::from(2);
     };
     let Ok(cap) = operator().authorize::<perm::MarketingImport>() else { return ExitCode::FAILURE };
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    let tables = gridsafe_app::people::read_upload(&files);
-    match gridsafe_app::findings::import_marketing(&app, &cap, &cli_meta("import marketing"), unit.id, &names, tables)
+    match gridsafe_app::findings::import_marketing_files(&app, &cap, &cli_meta("import marketing"), unit.id, files)
         .await
     {
         Ok(Ok(done)) => {

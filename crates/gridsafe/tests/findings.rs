@@ -61,11 +61,8 @@ async fn import_files(
     use gridsafe_domain::access::perm;
     let files: Vec<(String, Vec<u8>)> =
         files.into_iter().map(|(name, text)| (name.to_owned(), text.into_bytes())).collect();
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    let tables = gridsafe_app::people::read_upload(&files);
-    assert!(tables.errors.is_empty(), "the spec's format: {:?}", tables.errors);
     let cap = support::operator().authorize::<perm::MarketingImport>().expect("operator");
-    gridsafe_app::findings::import_marketing(app, &cap, &support::meta(), unit, &names, tables).await
+    gridsafe_app::findings::import_marketing_files(app, &cap, &support::meta(), unit, files).await
 }
 
 /// [`import_files`] of a file of work orders and one of meter events, which must land whole.
@@ -524,6 +521,40 @@ backend_tests! {
         found.sort();
         assert_eq!(found.len(), 1_200);
         assert!(found.iter().zip(&expected).all(|((id, detail), (order, ..))| id == order && detail.contains(order.as_str())), "{:?}", &found[..2]);
+    }
+
+    async fn a_problem_late_in_a_large_file_refuses_it_whole_with_what_the_reader_says(app: TestApp) {
+        // 30,000 orders (on PostgreSQL read and stored a piece at a time): a bad time in the
+        // last of them, or an order twice far apart, refuses the import with the very problems
+        // the file read whole gives, on record, and nothing of it is kept.
+        let f = app.fixture().await;
+        let dir = tempfile::tempdir().expect("dir");
+        gridsafe_crossaudit::generate::write_export(dir.path(), 30_000, 3).expect("export");
+        let orders = std::fs::read_to_string(dir.path().join("work_orders.csv")).expect("orders");
+        let last = orders.lines().last().expect("rows").to_owned();
+        let bad_time = orders.replace(&last, &last.replacen(",2025-", ",2025/13/", 1));
+        let twice = format!("{orders}{}\n", orders.lines().nth(2).expect("row"));
+        for text in [bad_time, twice] {
+            let files = vec![("work_orders.csv".to_owned(), text.clone().into_bytes())];
+            let expected = gridsafe_app::people::read_upload(&files).errors;
+            assert_eq!(expected.len(), 1);
+            let refused = import_files(app.app(), f.unit_a1, vec![("work_orders.csv", text)]).await.expect("import");
+            assert_eq!(refused.expect_err("refused"), expected);
+        }
+        let pool = app.state.db().pool();
+        let count = |table: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(pool)
+                .await
+                .expect("count")
+        };
+        assert_eq!((count("marketing_orders").await, count("marketing_imports").await), (0, 0));
+        let refusals: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'marketing.import_refused'")
+                .fetch_one(pool)
+                .await
+                .expect("events");
+        assert_eq!(refusals, 2);
     }
 
     async fn a_large_import_is_stored_exactly_in_many_pieces(app: TestApp) {

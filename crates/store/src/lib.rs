@@ -591,6 +591,9 @@ pub(crate) async fn copy_upsert<T>(
     items: &[T],
     row: impl Fn(&T) -> Vec<Cell>,
 ) -> Result<(), StoreError> {
+    if items.is_empty() {
+        return Ok(());
+    }
     // The table and columns are ours; only the rows come from outside, as COPY's data.
     conn.execute("SAVEPOINT bulk").await?;
     match copy_in(conn, table, columns, items, &row).await {
@@ -605,7 +608,7 @@ pub(crate) async fn copy_upsert<T>(
         Err(e) => return Err(e.into()),
     }
     let incoming = format!("incoming_{table}");
-    let sql = format!("CREATE TEMPORARY TABLE {incoming} (LIKE {table}) ON COMMIT DROP");
+    let sql = format!("CREATE TEMPORARY TABLE {incoming} (LIKE {table})");
     conn.execute(sqlx::AssertSqlSafe(sql)).await?;
     copy_in(conn, &incoming, columns, items, &row).await?;
     let names: Vec<&str> = columns.split(", ").collect();
@@ -621,6 +624,8 @@ pub(crate) async fn copy_upsert<T>(
         new.join(", ")
     );
     conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+    // Gone before the next piece of the import may need it again (or with the transaction).
+    conn.execute(sqlx::AssertSqlSafe(format!("DROP TABLE {incoming}"))).await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ mod import;
 mod push;
 mod run;
 
-pub use import::{MarketingImport, import_marketing};
+pub use import::{MarketingImport, import_marketing, import_marketing_files};
 pub use push::{PushOutcome, PushedEvent, PushedOrder, push_events, push_orders};
 pub use run::{RunSummary, run_audit, tables};
 

@@ -23,33 +23,38 @@ use crate::{App, AppError, RequestMeta};
 pub fn read_upload(files: &[(String, Vec<u8>)]) -> Tables {
     let mut tables = Tables::default();
     for (name, bytes) in files {
-        let stem = name.rsplit('/').next().unwrap_or(name);
-        let (stem, ext) = stem.rsplit_once('.').unwrap_or((stem, ""));
-        match ext.to_ascii_lowercase().as_str() {
-            "csv" => match TableKind::from_name(stem) {
-                Some(kind) => match input::read_csv(name, bytes, &Limits::default()) {
-                    Ok(raw) => input::read_table(kind, &raw, &mut tables),
-                    Err(e) => tables.errors.push(e),
-                },
-                None => tables.errors.push(InputError::file(name, Problem::Unreadable("unknown table".into()))),
+        read_file(name, bytes, &mut tables);
+    }
+    tables
+}
+
+/// One file of an upload into `into`, as [`read_upload`] reads each.
+pub(crate) fn read_file(name: &str, bytes: &[u8], into: &mut Tables) {
+    let stem = name.rsplit('/').next().unwrap_or(name);
+    let (stem, ext) = stem.rsplit_once('.').unwrap_or((stem, ""));
+    match ext.to_ascii_lowercase().as_str() {
+        "csv" => match TableKind::from_name(stem) {
+            Some(kind) => match input::read_csv(name, bytes, &Limits::default()) {
+                Ok(raw) => input::read_table(kind, &raw, into),
+                Err(e) => into.errors.push(e),
             },
-            "xlsx" => match input::read_xlsx(name, bytes, &Limits::default()) {
-                Ok(sheets) => {
-                    for (sheet, raw) in sheets {
-                        match TableKind::from_name(&sheet) {
-                            Some(kind) => input::read_table(kind, &raw, &mut tables),
-                            None => tables
-                                .errors
-                                .push(InputError::file(&raw.source, Problem::Unreadable("unknown table".into()))),
+            None => into.errors.push(InputError::file(name, Problem::Unreadable("unknown table".into()))),
+        },
+        "xlsx" => match input::read_xlsx(name, bytes, &Limits::default()) {
+            Ok(sheets) => {
+                for (sheet, raw) in sheets {
+                    match TableKind::from_name(&sheet) {
+                        Some(kind) => input::read_table(kind, &raw, into),
+                        None => {
+                            into.errors.push(InputError::file(&raw.source, Problem::Unreadable("unknown table".into())))
                         }
                     }
                 }
-                Err(e) => tables.errors.push(e),
-            },
-            _ => tables.errors.push(InputError::file(name, Problem::Unreadable("not .csv or .xlsx".into()))),
-        }
+            }
+            Err(e) => into.errors.push(e),
+        },
+        _ => into.errors.push(InputError::file(name, Problem::Unreadable("not .csv or .xlsx".into()))),
     }
-    tables
 }
 
 #[derive(Debug, Clone, Copy)]

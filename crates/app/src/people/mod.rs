@@ -17,6 +17,7 @@ pub use contractors::{
     set_blacklist,
 };
 pub use expiry::{Expiring, expiring, record_expiry_warnings};
+pub(crate) use import::read_file;
 pub use import::{
     Counts, ImportOptions, ImportPlan, ImportReport, Progress, apply_import, apply_import_with_progress, forget_upload,
     load_upload, plan_import, read_upload, store_upload,

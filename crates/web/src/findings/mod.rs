@@ -312,10 +312,8 @@ async fn import(
     let cap = auth.require::<perm::MarketingImport>(&state).await?;
     let (files, unit) = crate::people::upload_form(&mut multipart, "unit_id").await?;
     let unit = unit.and_then(|u| u.trim().parse().ok()).unwrap_or(auth.user.unit_id);
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    let tables = gridsafe_app::people::read_upload(&files);
     let outcome = auth
-        .checked(&state, findings::import_marketing(state.app(), &cap, &auth.meta, unit, &names, tables).await)
+        .checked(&state, findings::import_marketing_files(state.app(), &cap, &auth.meta, unit, files).await)
         .await?;
     let lang = ctx.lang;
     let page = match outcome {
