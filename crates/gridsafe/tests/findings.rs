@@ -296,6 +296,12 @@ backend_tests! {
         let r = upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", &bad)]).await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.body.contains("work_orders.csv") && r.body.contains("2026-13-45"), "{}", r.body);
+        // A NUL character (a damaged export; PostgreSQL's text cannot hold it) is named where it
+        // is, in the user's words, on both backends, not a storage failure.
+        let nul = ORDERS.replacen(",L1\n", ",L\u{0}1\n", 1);
+        let r = upload(&app, &auditor, f.unit_a1.get(), &[("work_orders.csv", &nul)]).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("空字符") && r.body.contains("L␀1"), "{}", r.body);
         let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM marketing_orders").fetch_one(app.state.db().pool()).await.expect("count");
         assert_eq!(orders, 0, "all or nothing");
 
@@ -846,6 +852,13 @@ backend_tests! {
         }
         assert_eq!(count("SELECT COUNT(*) FROM marketing_orders").await, 0);
         assert_eq!(count("SELECT COUNT(*) FROM audit_events WHERE action = 'marketing.push_refused'").await, 1);
+        // A NUL character in an id is refused as such, not a storage failure (PostgreSQL's text
+        // cannot hold it).
+        let nul = json!({"unit_id": f.unit_a1.get(), "orders": [order("P\u{0}1", "换表", "2026-11-20 09:00", "2026-11-20 10:00")]});
+        let r = app.json(Method::POST, "/api/v1/work-orders", Some(nul), &headers).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("空字符"), "{}", r.body);
+        assert_eq!(count("SELECT COUNT(*) FROM marketing_orders").await, 0);
 
         // A good batch: a ticketless meter replacement among them is found at once.
         let batch = json!({"unit_id": f.unit_a1.get(), "orders": [

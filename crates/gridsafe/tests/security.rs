@@ -423,5 +423,13 @@ backend_tests! {
         let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE code = 'P9'").fetch_one(app.state.db().pool()).await.expect("count");
         assert_eq!(stored, 0);
         assert_eq!(app.get_with("/people?q=%D5%C5", &[("cookie", &auditor)]).await.status, 422);
+        // A NUL character (which PostgreSQL's text cannot store) is refused as such, in a form
+        // and a query (a JSON body: `findings.rs`, the push API), not failed as a server error.
+        let r = app.post_form("/people", &format!("code=P9&name=a%00b&unit_id={}&active=1", f.unit_a), &[("cookie", &auditor)]).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("空字符"), "{}", r.body);
+        assert_eq!(app.get_with("/people?q=a%00", &[("cookie", &auditor)]).await.status, 422);
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE code = 'P9'").fetch_one(app.state.db().pool()).await.expect("count");
+        assert_eq!(stored, 0);
     }
 }

@@ -48,6 +48,14 @@ impl Limits {
                 ..Self::refuse(source, Bound::Cell, self.cell_chars)
             });
         }
+        if text.contains('\0') {
+            return Err(InputError {
+                line: Some(line),
+                column: Some(column_name(column)),
+                value: Some(crate::quoted(&text.replace('\0', "␀"))),
+                ..InputError::file(source, Problem::NulCharacter)
+            });
+        }
         Ok(())
     }
 }
@@ -423,5 +431,23 @@ mod tests {
         assert_eq!(crate::quoted(&"长".repeat(1000)).chars().count(), crate::QUOTED_CHARS + 1);
         assert_eq!(column_name(0), "A");
         assert_eq!(column_name(27), "AB");
+    }
+
+    #[test]
+    fn a_nul_character_in_a_cell_is_refused_where_it_is() {
+        // A damaged export: PostgreSQL's text cannot hold NUL, and no person typed it.
+        let err = read_csv(
+            "w.csv",
+            b"order_id,customer_id
+WO1,CU\x001\n",
+            &Limits::default(),
+        )
+        .expect_err("NUL");
+        assert_eq!(
+            (err.problem, err.line, err.column.as_deref(), err.value.as_deref()),
+            (Problem::NulCharacter, Some(2), Some("B"), Some("CU␀1"))
+        );
+        let header = read_csv("w.csv", b"order\x00_id\nWO1\n", &Limits::default()).expect_err("NUL");
+        assert_eq!((err.file.as_str(), header.line), ("w.csv", Some(1)));
     }
 }

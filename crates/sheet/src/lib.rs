@@ -48,6 +48,9 @@ pub enum Problem {
     SeveralWorkbooks,
     /// Beyond a bound of [`Limits`]; the error's value is the bound.
     TooLarge(Bound),
+    /// A cell holds a NUL character: not text anyone typed (a damaged export), and what
+    /// PostgreSQL's text cannot store.
+    NulCharacter,
 }
 
 /// Which bound of [`Limits`] a file broke.
@@ -83,6 +86,7 @@ impl Problem {
             Problem::TooLarge(Bound::Rows) => "input-problem-too-many-rows",
             Problem::TooLarge(Bound::Columns) => "input-problem-too-many-columns",
             Problem::TooLarge(Bound::Cell) => "input-problem-cell-too-long",
+            Problem::NulCharacter => "input-problem-nul-character",
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Form bodies and query strings that must be UTF-8: axum's `Form` (through
 //! `serde_urlencoded`) replaces invalid bytes with U+FFFD and carries on, so a name typed in a
 //! GBK page would be stored garbled without a word. Here such input is refused (422) naming the
-//! problem; an oversized body is 413 as before.
+//! problem; an oversized body is 413 as before. So is a NUL character (`%00`): no one types
+//! one, and PostgreSQL's text cannot store it (the write would fail as a server error).
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
@@ -12,7 +13,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, ErrorCode, ErrorInfo};
 
-/// Whether every key and value of `application/x-www-form-urlencoded` text decodes to UTF-8.
+/// Whether every key and value of `application/x-www-form-urlencoded` text decodes to UTF-8
+/// without a NUL character.
 pub fn is_utf8_urlencoded(input: &[u8]) -> bool {
     let mut decoded = Vec::new();
     for pair in input.split(|b| *b == b'&') {
@@ -33,7 +35,7 @@ pub fn is_utf8_urlencoded(input: &[u8]) -> bool {
             }
             i += 1;
         }
-        if std::str::from_utf8(&decoded).is_err() {
+        if decoded.contains(&0) || std::str::from_utf8(&decoded).is_err() {
             return false;
         }
     }
@@ -46,6 +48,16 @@ fn hex(b: u8) -> Option<u8> {
 
 fn not_utf8() -> AppError {
     AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("error-not-utf8", Vec::new()))
+}
+
+/// A body or query holding a NUL character.
+pub(crate) fn nul_character() -> AppError {
+    AppError::Client(ErrorInfo::new(ErrorCode::InvalidRequest).detail("error-nul-character", Vec::new()))
+}
+
+/// Whether a urlencoded text holds an escaped NUL character (`%00`).
+fn has_nul(input: &[u8]) -> bool {
+    input.windows(3).any(|w| w == b"%00") || input.contains(&0)
 }
 
 /// A form body, refused unless it is UTF-8.
@@ -61,7 +73,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
             .await
             .map_err(IntoResponse::into_response)?;
         if !is_utf8_urlencoded(&bytes) {
-            return Err(not_utf8().into_response());
+            return Err(if has_nul(&bytes) { nul_character() } else { not_utf8() }.into_response());
         }
         let request = Request::from_parts(parts, Body::from(bytes));
         axum::Form::<T>::from_request(request, state).await.map(|f| Self(f.0)).map_err(IntoResponse::into_response)
@@ -70,8 +82,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
 
 /// Refuses a request whose query string is not UTF-8, before any handler reads it.
 pub async fn utf8_query(request: Request, next: Next) -> Response {
-    if request.uri().query().is_some_and(|q| !is_utf8_urlencoded(q.as_bytes())) {
-        let mut response = not_utf8().into_response();
+    if let Some(query) = request.uri().query().filter(|q| !is_utf8_urlencoded(q.as_bytes())) {
+        let refusal = if has_nul(query.as_bytes()) { nul_character() } else { not_utf8() };
+        let mut response = refusal.into_response();
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return response;
     }
@@ -129,6 +142,8 @@ mod tests {
         assert!(!is_utf8_urlencoded(b"name=%D5%C5%CE%B0"), "GBK for 张伟");
         assert!(!is_utf8_urlencoded(b"a=1&name=%FF"));
         assert!(!is_utf8_urlencoded(b"%C3=1"), "keys too");
+        assert!(!is_utf8_urlencoded(b"name=a%00b") && has_nul(b"name=a%00b"), "a NUL character");
+        assert!(!has_nul(b"name=%FF"));
     }
 
     proptest! {

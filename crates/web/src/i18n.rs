@@ -145,6 +145,7 @@ mod tests {
             Problem::EndBeforeStart,
             Problem::UnknownReference,
             Problem::NotPermitted,
+            Problem::NulCharacter,
         ] {
             built.push(p.message_key().to_owned());
         }

@@ -13,18 +13,44 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = match axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state).await {
+            Ok(bytes) => bytes,
+            // Over `server.max_body_bytes`: too large, whatever it holds.
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::code(ErrorCode::PayloadTooLarge));
+            }
+            Err(rejection) => return Err(invalid(rejection.body_text())),
+        };
+        // No one types a NUL character, and PostgreSQL's text cannot store it.
+        if has_nul_escape(&bytes) {
+            return Err(crate::form::nul_character());
+        }
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
             // Over `server.max_body_bytes`: too large, whatever it holds.
             Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::code(ErrorCode::PayloadTooLarge))
             }
-            Err(rejection) => Err(AppError::Client(
-                ErrorInfo::new(ErrorCode::InvalidRequest)
-                    .detail("error-invalid-json", vec![("cause", crate::i18n::Arg::from(rejection.body_text()))]),
-            )),
+            Err(rejection) => Err(invalid(rejection.body_text())),
         }
     }
+}
+
+fn invalid(cause: String) -> AppError {
+    AppError::Client(
+        ErrorInfo::new(ErrorCode::InvalidRequest)
+            .detail("error-invalid-json", vec![("cause", crate::i18n::Arg::from(cause))]),
+    )
+}
+
+/// Whether JSON text holds the escape of a NUL character (`\u0000`, its backslash not itself
+/// escaped). A raw NUL byte is invalid JSON already.
+fn has_nul_escape(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(at, w)| {
+        w.eq_ignore_ascii_case(b"\\u0000") && json[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
 }
 
 /// A multipart upload for the API: a request that is not `multipart/form-data` (or has no
@@ -135,4 +161,17 @@ pub fn whole(text: &str) -> Option<i64> {
 pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul_escape;
+
+    #[test]
+    fn a_nul_escape_is_found_and_an_escaped_backslash_before_u0000_is_not_one() {
+        assert!(has_nul_escape(br#"{"id":"P\u00001"}"#));
+        assert!(has_nul_escape(br#"{"id":"\\\u0000"}"#), "an escaped backslash, then the escape");
+        assert!(!has_nul_escape(br#"{"id":"\\u0000"}"#), "a backslash, then the text u0000");
+        assert!(!has_nul_escape(br#"{"id":"u0000"}"#));
+    }
 }

@@ -33,6 +33,7 @@ error-not-found = The page or resource you asked for does not exist.
 error-method-not-allowed = This address does not accept this kind of request.
 error-invalid-request = The request is not valid; please check it and try again.
 error-not-utf8 = The request holds text that is not valid UTF-8 and was not taken. Fill in the form on this system's page again.
+error-nul-character = The request holds a NUL character, which is not text, and was not taken. Check what was entered, or the sending system's data.
 error-payload-too-large = What you sent is larger than the system accepts.
 error-unsupported-media-type = The format of what you sent is not supported.
 error-cross-site = The request came from another site and was refused. Please start again from a page of this system.
@@ -440,6 +441,7 @@ input-problem-duplicate = "{ $value }" repeats line { $first }.
 input-problem-end-before-start = Valid-to "{ $value }" is before valid-from.
 input-problem-unknown-reference = "{ $value }" is found neither in the files nor in GridSafe.
 input-problem-not-permitted = "{ $value }" belongs to a unit outside your reach, or you may not import this table.
+input-problem-nul-character = "{ $value }" holds a NUL character (␀), which is not text: the export may be damaged. Remove it or export again.
 
 perm-people-view = See people and qualifications
 perm-people-manage = Maintain people and qualifications, import registers

@@ -33,6 +33,7 @@ error-not-found = 找不到您要的页面或资源。
 error-method-not-allowed = 该地址不支持这种请求方式。
 error-invalid-request = 请求内容有误，请检查后重试。
 error-not-utf8 = 提交的内容含有无效的字符编码（不是 UTF-8），未予处理。请在本系统的页面上重新填写提交。
+error-nul-character = 提交的内容含有空字符（NUL），它不是正常的文本，未予处理。请检查所填内容或发送方的数据。
 error-payload-too-large = 提交的内容太大，超过了系统允许的上限。
 error-unsupported-media-type = 不支持提交的内容格式。
 error-cross-site = 请求来自其他网站，已被拒绝。请从本系统的页面重新操作。
@@ -440,6 +441,7 @@ input-problem-duplicate = 编号「{ $value }」与第 { $first } 行重复。
 input-problem-end-before-start = 有效期止「{ $value }」早于有效期起。
 input-problem-unknown-reference = 「{ $value }」在文件和系统中都找不到。
 input-problem-not-permitted = 「{ $value }」属于您管辖范围以外的单位，或您无权导入此表。
+input-problem-nul-character = 「{ $value }」含有空字符（␀，NUL），不是正常的文本，导出文件可能已损坏；请去掉该字符或重新导出。
 
 perm-people-view = 查看人员资质
 perm-people-manage = 维护人员资质、导入台账
