@@ -143,9 +143,10 @@ async fn import_while_reading(
     names: &[String],
     files: Arc<Vec<(String, Vec<u8>)>>,
 ) -> Result<Option<MarketingImport>, AppError> {
+    // On SQLite, before anything is looked up: `import_marketing` does it all.
+    let Some(mut work) = app.begin_bulk(cap.actor(), meta).await? else { return Ok(None) };
     let unit = unit_by_id(app, unit_id).await?.ok_or(AppError::NotFound)?;
     cap.check(&unit.path)?;
-    let Some(mut work) = app.begin_bulk(cap.actor(), meta).await? else { return Ok(None) };
     let below = store::units_below(&mut *app.db().read().await?, &unit.path).await?;
     let unit_of = |text: &str| below.iter().find(|(_, n, c)| n == text || c == text).map_or(unit.id, |(id, _, _)| *id);
     let now = work.now();
